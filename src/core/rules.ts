@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+export const CountOrRatioSchema = z.union([
+  z.strictObject({ signatures: z.number().int().positive() }),
+  z.strictObject({ ratio: z.number().gt(0).lte(1) }),
+]);
+export type CountOrRatio = z.infer<typeof CountOrRatioSchema>;
+
+export const DistrictRequirementSchema = z.union([
+  CountOrRatioSchema,
+  z.strictObject({ table: z.record(z.string().min(1), z.number().int().nonnegative()) }),
+]);
+export type DistrictRequirement = z.infer<typeof DistrictRequirementSchema>;
+
+export const MilestoneSchema = z.strictObject({
+  signatures: z.number().int().positive(),
+  label: z.string().min(1).max(200),
+});
+
+export const RulesSchema = z
+  .strictObject({
+    goal: CountOrRatioSchema,
+    districts: z
+      .strictObject({
+        minCount: z.number().int().positive().optional(),
+        each: DistrictRequirementSchema,
+      })
+      .optional(),
+    collectionDays: z.number().int().positive().max(3650),
+    closeWhenMet: z.boolean().default(false),
+    milestones: z.array(MilestoneSchema).default([]),
+  })
+  .superRefine((rules, ctx) => {
+    // A milestone is recorded once under its signature count, so two must not share one.
+    const seen = new Set<number>();
+    rules.milestones.forEach((milestone, index) => {
+      if (seen.has(milestone.signatures)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['milestones', index, 'signatures'],
+          message: 'two milestones have the same number of signatures',
+        });
+      }
+      seen.add(milestone.signatures);
+    });
+  });
+export type Rules = z.output<typeof RulesSchema>;
+export type RulesInput = z.input<typeof RulesSchema>;
+
+export type JurisdictionElectorate = {
+  electorate: number;
+  districts: { code: string; electorate: number }[];
+};
+
+export type SignatureCounts = { total: number; byDistrict: Record<string, number> };
+
+export type Criterion = { kind: 'goal' | 'districts'; required: number; current: number; met: boolean };
+export type DistrictResult = { code: string; signatures: number; required: number | null; met: boolean | null };
+export type MilestoneResult = { signatures: number; label: string; reached: boolean };
+export type Evaluation = {
+  goalMet: boolean;
+  criteria: Criterion[];
+  districts: DistrictResult[];
+  milestones: MilestoneResult[];
+};
+
+/** A count is itself; a ratio is ceil(ratio × electorate). */
+export function requiredFor(req: CountOrRatio, electorate: number): number {
+  if ('signatures' in req) return req.signatures;
+  // 15 significant digits drop binary float error (0.07 × 100 = 7.000000000000001) at any electorate size.
+  return Math.ceil(Number((req.ratio * electorate).toPrecision(15)));
+}
+
+function districtRequired(each: DistrictRequirement, district: { code: string; electorate: number }): number | null {
+  if ('table' in each) {
+    // hasOwn, so a district coded "constructor" does not read the prototype.
+    return Object.hasOwn(each.table, district.code) ? (each.table[district.code] ?? null) : null;
+  }
+  return requiredFor(each, district.electorate);
+}
+
+/** Every criterion of the rules against the current counts (SPEC §3). */
+export function evaluateRules(
+  rules: Rules,
+  jurisdiction: JurisdictionElectorate,
+  counts: SignatureCounts,
+): Evaluation {
+  const goalRequired = requiredFor(rules.goal, jurisdiction.electorate);
+  const criteria: Criterion[] = [
+    { kind: 'goal', required: goalRequired, current: counts.total, met: counts.total >= goalRequired },
+  ];
+
+  const districtRule = rules.districts;
+  const districts: DistrictResult[] = jurisdiction.districts.map((district) => {
+    const signatures = Object.hasOwn(counts.byDistrict, district.code) ? (counts.byDistrict[district.code] ?? 0) : 0;
+    const required = districtRule ? districtRequired(districtRule.each, district) : null;
+    return { code: district.code, signatures, required, met: required === null ? null : signatures >= required };
+  });
+
+  if (districtRule) {
+    const withRequirement = districts.filter((district) => district.required !== null).length;
+    const required = districtRule.minCount ?? withRequirement;
+    const current = districts.filter((district) => district.met === true).length;
+    criteria.push({ kind: 'districts', required, current, met: current >= required });
+  }
+
+  const milestones = rules.milestones.map((milestone) => ({
+    signatures: milestone.signatures,
+    label: milestone.label,
+    reached: counts.total >= milestone.signatures,
+  }));
+
+  return { goalMet: criteria.every((criterion) => criterion.met), criteria, districts, milestones };
+}
+
+/** Stable names of what has been reached, so each crossing is recorded exactly once. */
+export function reachedKeys(e: Evaluation): string[] {
+  const keys = e.goalMet ? ['goal'] : [];
+  for (const milestone of e.milestones) {
+    if (milestone.reached) keys.push(`milestone:${milestone.signatures}`);
+  }
+  return keys;
+}
