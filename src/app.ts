@@ -1,0 +1,128 @@
+import { HTTPException } from 'hono/http-exception';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { IllegalTransitionError } from './core/lifecycle';
+import { auditRoutes } from './features/audit/routes';
+import { devProviderRoutes } from './features/auth/dev-routes';
+import { authRoutes } from './features/auth/routes';
+import { authenticate } from './features/auth/session';
+import { closeOverdueInitiatives } from './features/initiatives/deadlines';
+import { initiativeRoutes } from './features/initiatives/routes';
+import { jurisdictionRoutes } from './features/jurisdictions/routes';
+import { opsRoutes } from './features/ops/routes';
+import { recordCrossings } from './features/progress/crossings';
+import { signatureRoutes } from './features/signatures/routes';
+import { verificationRoutes } from './features/verification/routes';
+import { createRouter, type AppDeps } from './platform/http';
+import { Problem, problems } from './platform/problems';
+import type { ScheduledTask } from './platform/scheduler';
+
+export const JSON_BODY_LIMIT = 1024 * 1024;
+
+/** The one Hono app, the same on Node, Workers and in tests; everything runtime-specific comes in `deps`. */
+export function createApp(deps: AppDeps) {
+  const app = createRouter();
+
+  app.use('*', requestId({ headerName: 'X-Request-Id' }));
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    const started = performance.now();
+    await next();
+    const route = c.req.routePath && c.req.routePath !== '/*' ? c.req.routePath : 'unmatched';
+    const seconds = (performance.now() - started) / 1000;
+    const labels = { method: c.req.method, route, status: String(c.res.status) };
+    deps.metrics.requests.inc(labels);
+    deps.metrics.latency.observe({ route }, seconds);
+    // Route patterns only: paths may carry ids but never names, tokens or birth dates.
+    deps.logger.info('request', { requestId: c.var.requestId, ...labels, ms: Math.round(seconds * 10_000) / 10 });
+  });
+  app.use('*', secureHeaders({ referrerPolicy: 'no-referrer', xFrameOptions: 'DENY' }));
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: JSON_BODY_LIMIT,
+      onError: () => {
+        throw problems.payloadTooLarge(JSON_BODY_LIMIT);
+      },
+    }),
+  );
+  app.use('*', authenticate);
+
+  app.route('/', opsRoutes);
+  app.route('/', authRoutes);
+  app.route('/', jurisdictionRoutes);
+  app.route('/', initiativeRoutes);
+  app.route('/', signatureRoutes);
+  app.route('/', verificationRoutes);
+  app.route('/', auditRoutes);
+  if (deps.devProvider && !deps.config.production) app.route('/', devProviderRoutes);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An ID token of the configured identity provider, or an engine session token from POST /v1/session.',
+  });
+
+  app.notFound((c) => problemResponse(c, problems.notFound('Resource', c.req.path)));
+  app.onError((error, c) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500 && problem.code === 'internal') {
+      deps.logger.error('unhandled error', {
+        requestId: c.var.requestId,
+        route: c.req.routePath,
+        error: describeError(error),
+      });
+    }
+    return problemResponse(c, problem);
+  });
+  return app;
+}
+
+function problemResponse(c: { var: { requestId?: string }; req: { path: string } }, problem: Problem) {
+  return new Response(JSON.stringify(problem.toJSON(c.req.path, c.var.requestId)), {
+    status: problem.status,
+    headers: {
+      'Content-Type': 'application/problem+json',
+      ...(c.var.requestId ? { 'X-Request-Id': c.var.requestId } : {}),
+      ...problem.headers,
+    },
+  });
+}
+
+/** Maps anything thrown to a problem: typed errors keep their status; the rest is a 500 without details. */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof Problem) return error;
+  if (error instanceof IllegalTransitionError) return problems.illegalTransition(error.current, error.action);
+  if (error instanceof HTTPException) {
+    if (error.status === 413) return problems.payloadTooLarge(JSON_BODY_LIMIT);
+    if (error.status === 400) return /json/i.test(error.message) ? problems.malformedJson() : problems.validation([], error.message);
+    if (error.status === 401) return problems.unauthenticated();
+    if (error.status === 415) return problems.unsupportedMediaType('application/json');
+    return new Problem({ status: error.status, code: `http-${error.status}`, title: error.message || 'Request refused' });
+  }
+  if (isDatabaseUnavailable(error)) return problems.unavailable('The database is unavailable; retry shortly.');
+  return problems.internal();
+}
+
+/** What is logged of an unexpected error: its kind and the driver's message, never query parameters. */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error;
+  const cause = error.cause instanceof Error ? error.cause : undefined;
+  return cause ? `${error.name}: ${cause.name}: ${cause.message}` : `${error.name}: ${error.message.split('\nparams:')[0]}`;
+}
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string; cause?: { code?: string } })?.code ?? (error as { cause?: { code?: string } })?.cause?.code;
+  return ['ECONNREFUSED', 'ECONNRESET', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', '57P01', '57P03', '08006', '08001'].includes(code ?? '');
+}
+
+/** The periodic work of the engine; Node runs it on a timer, Workers on a cron trigger. */
+export function engineTasks(deps: AppDeps): ScheduledTask[] {
+  return [
+    { name: 'close-overdue', run: (now) => closeOverdueInitiatives(deps.db.db, now) },
+    { name: 'record-crossings', run: (now) => recordCrossings(deps.db.db, now) },
+  ];
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,76 @@
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import * as schema from './schema';
+
+export type Schema = typeof schema;
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+export type Transaction = PgTransaction<PgQueryResultHKT, Schema, any>;
+/** Anything that runs queries: the database itself or an open transaction. */
+export type Executor = Database | Transaction;
+
+export interface DatabaseHandle {
+  db: Database;
+  kind: 'pglite' | 'postgres';
+  /** Throws when the database does not answer. */
+  ping(): Promise<void>;
+  /** Connections in use and the pool's size, for /metrics. */
+  poolUse(): { active: number; max: number };
+  close(): Promise<void>;
+}
+
+const MIGRATIONS = new URL('../../drizzle', import.meta.url).pathname;
+
+/** PostgreSQL through postgres.js, migrations applied from drizzle/. */
+export async function openPostgres(url: string, options: { max?: number; migrate?: boolean } = {}): Promise<DatabaseHandle> {
+  const { default: postgres } = await import('postgres');
+  const { drizzle } = await import('drizzle-orm/postgres-js');
+  const max = options.max ?? 10;
+  const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 5, idle_timeout: 60 });
+  const db = drizzle(client, { schema }) as unknown as Database;
+  if (options.migrate !== false) {
+    const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+    await migrate(db as never, { migrationsFolder: MIGRATIONS });
+  }
+  return {
+    db,
+    kind: 'postgres',
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    poolUse: () => {
+      const pool = client as unknown as { options: { max: number } };
+      return { active: activeConnections(client), max: pool.options.max };
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+function activeConnections(client: unknown): number {
+  // postgres.js keeps its connection queues on the instance; count the busy ones when exposed.
+  const queues = (client as { connections?: { busy?: unknown[] } }).connections;
+  return Array.isArray(queues?.busy) ? queues.busy.length : 0;
+}
+
+/** Embedded PostgreSQL (PGlite): in `dataDir`, or in memory when none is given. */
+export async function openPglite(dataDir?: string): Promise<DatabaseHandle> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const { migrate } = await import('drizzle-orm/pglite/migrator');
+  const client = dataDir ? new PGlite(dataDir) : new PGlite();
+  await client.waitReady;
+  const db = drizzle(client, { schema }) as unknown as Database;
+  await migrate(db as never, { migrationsFolder: MIGRATIONS });
+  return {
+    db,
+    kind: 'pglite',
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    poolUse: () => ({ active: 0, max: 1 }),
+    close: () => client.close(),
+  };
+}
+
+export async function openDatabase(options: { url?: string; dataDir: string; poolSize?: number }): Promise<DatabaseHandle> {
+  return options.url ? openPostgres(options.url, { max: options.poolSize }) : openPglite(options.dataDir);
+}

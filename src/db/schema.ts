@@ -1,0 +1,209 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/** 32-byte hashes are stored as bytea: half the size of hex in the deduplication index. */
+export const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+});
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export type District = { code: string; name: string; electorate: number };
+
+export const jurisdictions = pgTable('jurisdictions', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  electorate: integer('electorate').notNull(),
+  minimumAge: integer('minimum_age').notNull(),
+  requireRoll: boolean('require_roll').notNull().default(false),
+  minimumAssurance: text('minimum_assurance').notNull(),
+  committeeMinimum: integer('committee_minimum').notNull().default(0),
+  timeZone: text('time_zone').notNull().default('Europe/Paris'),
+  districts: jsonb('districts').$type<District[]>().notNull(),
+  /** Default rules per initiative kind; copied into an initiative when it opens. */
+  rules: jsonb('rules').$type<Record<string, unknown>>().notNull(),
+  createdAt: at('created_at').notNull().defaultNow(),
+});
+
+export const jurisdictionClerks = pgTable(
+  'jurisdiction_clerks',
+  {
+    jurisdictionId: text('jurisdiction_id').notNull().references(() => jurisdictions.id),
+    subject: text('subject').notNull(),
+    grantedBy: text('granted_by').notNull(),
+    grantedAt: at('granted_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.jurisdictionId, t.subject] }), index('jurisdiction_clerks_subject').on(t.subject)],
+);
+
+export const initiatives = pgTable(
+  'initiatives',
+  {
+    id: uuid('id').primaryKey(),
+    jurisdictionId: text('jurisdiction_id').notNull().references(() => jurisdictions.id),
+    kind: text('kind', { enum: ['agenda', 'referendum'] }).notNull(),
+    title: text('title').notNull(),
+    summary: text('summary').notNull(),
+    text: text('text').notNull(),
+    question: text('question'),
+    sponsorSubject: text('sponsor_subject').notNull(),
+    committeeCode: text('committee_code').notNull(),
+    status: text('status').notNull(),
+    /** Frozen when the clerk opens the initiative. */
+    rules: jsonb('rules').$type<Record<string, unknown>>(),
+    /** Version of the identity pepper the signer hashes of this initiative use. */
+    pepperVersion: text('pepper_version').notNull(),
+    opensAt: at('opens_at'),
+    closesAt: at('closes_at'),
+    /** The clerk's reason for a rejection, or the sponsor's for a withdrawal. */
+    reason: text('reason'),
+    closedAt: at('closed_at'),
+    createdAt: at('created_at').notNull(),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [
+    index('initiatives_status_closes').on(t.status, t.closesAt),
+    index('initiatives_created').on(t.createdAt, t.id),
+    index('initiatives_jurisdiction').on(t.jurisdictionId),
+  ],
+);
+
+export const committeeMembers = pgTable(
+  'committee_members',
+  {
+    initiativeId: uuid('initiative_id').notNull().references(() => initiatives.id),
+    subject: text('subject').notNull(),
+    joinedAt: at('joined_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.initiativeId, t.subject] })],
+);
+
+export const signatures = pgTable(
+  'signatures',
+  {
+    id: uuid('id').primaryKey(),
+    // No foreign key: it would take a share lock on the initiative's row for every signature.
+    initiativeId: uuid('initiative_id').notNull(),
+    signerHash: bytea('signer_hash').notNull(),
+    keyVersion: text('key_version').notNull(),
+    channel: text('channel', { enum: ['online', 'paper'] }).notNull(),
+    assurance: text('assurance').notNull(),
+    district: text('district').notNull(),
+    status: text('status', { enum: ['counted', 'withdrawn', 'invalid'] }).notNull(),
+    createdAt: at('created_at').notNull(),
+    withdrawnAt: at('withdrawn_at'),
+  },
+  (t) => [
+    // One person, one signature per initiative: enforced here, never by a read-then-write check.
+    uniqueIndex('signatures_one_per_signer')
+      .on(t.initiativeId, t.signerHash)
+      .where(sql`status <> 'withdrawn'`),
+    index('signatures_initiative_created').on(t.initiativeId, t.createdAt),
+  ],
+);
+
+/**
+ * Slotted counters: each signature bumps one of several rows per (initiative, district),
+ * so concurrent signers do not queue on a single hot row. The count is the sum of the slots.
+ */
+export const signatureCounts = pgTable(
+  'signature_counts',
+  {
+    initiativeId: uuid('initiative_id').notNull(),
+    district: text('district').notNull(),
+    slot: smallint('slot').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.initiativeId, t.district, t.slot] })],
+);
+
+/** Each milestone or goal is recorded once per initiative: the primary key makes it so. */
+export const initiativeCrossings = pgTable(
+  'initiative_crossings',
+  {
+    initiativeId: uuid('initiative_id').notNull().references(() => initiatives.id),
+    key: text('key').notNull(),
+    signatures: integer('signatures').notNull(),
+    reachedAt: at('reached_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.initiativeId, t.key] })],
+);
+
+export const verifications = pgTable('verifications', {
+  initiativeId: uuid('initiative_id').primaryKey().references(() => initiatives.id),
+  method: text('method', { enum: ['full', 'sample'] }).notNull(),
+  seed: text('seed'),
+  sampleSize: integer('sample_size'),
+  startedBy: text('started_by').notNull(),
+  startedAt: at('started_at').notNull(),
+  completedAt: at('completed_at'),
+  outcome: text('outcome', { enum: ['certified', 'insufficient'] }),
+  reason: text('reason'),
+});
+
+export const referendumItems = pgTable('referendum_items', {
+  id: uuid('id').primaryKey(),
+  initiativeId: uuid('initiative_id').notNull().unique().references(() => initiatives.id),
+  jurisdictionId: text('jurisdiction_id').notNull().references(() => jurisdictions.id),
+  kind: text('kind', { enum: ['agenda', 'referendum'] }).notNull(),
+  title: text('title').notNull(),
+  question: text('question'),
+  validSignatures: integer('valid_signatures').notNull(),
+  districts: jsonb('districts').$type<unknown[]>().notNull(),
+  method: text('method', { enum: ['full', 'sample'] }).notNull(),
+  certifiedAt: at('certified_at').notNull(),
+  certificate: text('certificate').notNull(),
+});
+
+/** Hash-chained audit trail: each entry's hash covers the previous one. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    at: at('at').notNull(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    jurisdictionId: text('jurisdiction_id'),
+    initiativeId: uuid('initiative_id'),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [index('audit_initiative').on(t.initiativeId, t.seq), index('audit_jurisdiction').on(t.jurisdictionId, t.seq)],
+);
+
+/** The single row that serialises appends to the audit chain. */
+export const auditHead = pgTable('audit_head', {
+  id: smallint('id').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  hash: text('hash').notNull(),
+});
+
+/** Events written in the same transaction as the change they describe (transactional outbox). */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: uuid('id').primaryKey(),
+    type: text('type').notNull(),
+    initiativeId: uuid('initiative_id'),
+    jurisdictionId: text('jurisdiction_id'),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [index('outbox_created').on(t.createdAt)],
+);

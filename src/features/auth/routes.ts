@@ -1,0 +1,43 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createRouter } from '../../platform/http';
+import { bearer, errors, json } from '../../platform/openapi';
+import { problems } from '../../platform/problems';
+import { issueSession } from './session';
+
+const SessionRequestSchema = z.strictObject({ idToken: z.string().min(1).max(20_000) }).openapi('SessionRequest');
+const SessionSchema = z
+  .object({
+    token: z.string().openapi({ description: 'Engine session token (JWS, EdDSA); send it as a bearer token.' }),
+    expiresAt: z.string(),
+    subject: z.string(),
+    admin: z.boolean(),
+  })
+  .openapi('Session');
+
+export const authRoutes = createRouter().openapi(
+  createRoute({
+    method: 'post',
+    path: '/v1/session',
+    tags: ['Auth'],
+    summary: 'Exchange an ID token for a short-lived engine session token',
+    description: 'Send the ID token either as the bearer token or as `idToken` in the body.',
+    security: bearer,
+    request: { body: { required: false, content: { 'application/json': { schema: SessionRequestSchema } } } },
+    responses: { 201: json(SessionSchema, 'A session token.'), ...errors(400, 401, 503) },
+  }),
+  async (c) => {
+    const { deps } = c.var;
+    const body = c.req.valid('json') as z.infer<typeof SessionRequestSchema> | undefined;
+    let verified;
+    if (body?.idToken) {
+      verified = await deps.identity.verify(body.idToken);
+    } else {
+      const principal = c.get('principal');
+      if (!principal) throw problems.unauthenticated('Send an ID token as the bearer token or as idToken.');
+      if (principal.via !== 'id-token') throw problems.invalidToken('A session cannot be exchanged for another session; send an ID token.');
+      verified = { subject: principal.subject, issuer: principal.issuer, assurance: principal.assurance, identity: principal.identity, missingClaims: principal.missingClaims, expiresAt: undefined };
+    }
+    const session = await issueSession(deps, verified);
+    return c.json({ ...session, subject: verified.subject, admin: deps.config.adminSubjects.includes(verified.subject) }, 201);
+  },
+);

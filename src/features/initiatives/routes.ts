@@ -1,0 +1,206 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createRouter, type AppDeps, type Principal } from '../../platform/http';
+import { problems } from '../../platform/problems';
+import { bearer, errors, json, jsonBody } from '../../platform/openapi';
+import { requireIdentity, requirePrincipal } from '../auth/access';
+import { buildProgress, crossingsOf, tallySignatures } from '../progress/service';
+import {
+  CreateInitiativeSchema,
+  IdParam,
+  InitiativeSchema,
+  JoinCommitteeSchema,
+  ListQuerySchema,
+  ProgressSchema,
+  ReasonSchema,
+  ReviewSchema,
+  UpdateInitiativeSchema,
+} from './schema';
+import {
+  closeBySponsor,
+  createInitiative,
+  getInitiativeWithJurisdiction,
+  initiativeView,
+  joinCommittee,
+  listInitiatives,
+  review,
+  submit,
+  summaryView,
+  updateDraft,
+  withdraw,
+} from './service';
+
+const lifecycleRoute = (path: string, summary: string) =>
+  createRoute({
+    method: 'post',
+    path,
+    tags: ['Initiatives'],
+    summary,
+    security: bearer,
+    request: { params: IdParam },
+    responses: { 200: json(InitiativeSchema, 'The initiative in its new state.'), ...errors(400, 401, 403, 404, 409) },
+  });
+
+const lifecycleRouteWith = <T extends z.ZodType>(path: string, summary: string, schema: T, required: boolean) =>
+  createRoute({
+    method: 'post',
+    path,
+    tags: ['Initiatives'],
+    summary,
+    security: bearer,
+    request: { params: IdParam, body: { ...jsonBody(schema), required } },
+    responses: { 200: json(InitiativeSchema, 'The initiative in its new state.'), ...errors(400, 401, 403, 404, 409) },
+  });
+
+export const initiativeRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/initiatives',
+      tags: ['Initiatives'],
+      summary: 'List initiatives (drafts only for their sponsor)',
+      request: { query: ListQuerySchema },
+      responses: {
+        200: json(z.object({ items: z.array(InitiativeSchema), nextCursor: z.string().nullable() }), 'A page, newest first.'),
+        ...errors(400),
+      },
+    }),
+    async (c) => {
+      const page = await listInitiatives(c.var.deps.db.db, c.req.valid('query'), c.get('principal'));
+      return c.json({ items: page.items.map((row) => ({ ...summaryView(row), committeeSize: 0 })), nextCursor: page.nextCursor }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/initiatives',
+      tags: ['Initiatives'],
+      summary: 'Create a draft (any verified citizen becomes its sponsor)',
+      security: bearer,
+      request: { body: jsonBody(CreateInitiativeSchema) },
+      responses: { 201: json(InitiativeSchema, 'The draft, with the committee code to share.'), ...errors(400, 401, 403, 413) },
+    }),
+    async (c) => {
+      const principal = requirePrincipal(c);
+      requireIdentity(principal);
+      const { deps } = c.var;
+      const now = deps.clock();
+      const row = await createInitiative(deps.db.db, c.req.valid('json'), principal, deps.keys.keyring.currentVersion, now);
+      const { jurisdiction } = await getInitiativeWithJurisdiction(deps.db.db, row.id);
+      return c.json(await initiativeView(deps.db.db, row, jurisdiction, principal, now, true), 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/initiatives/{id}',
+      tags: ['Initiatives'],
+      summary: 'Initiative detail with progress',
+      request: { params: IdParam },
+      responses: { 200: json(InitiativeSchema, 'The initiative.'), ...errors(400, 404) },
+    }),
+    async (c) => {
+      const { deps } = c.var;
+      const principal = c.get('principal');
+      const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(deps.db.db, c.req.valid('param').id);
+      if (initiative.status === 'draft' && initiative.sponsorSubject !== principal?.subject) {
+        throw problems.notFound('Initiative', initiative.id);
+      }
+      return c.json(await initiativeView(deps.db.db, initiative, jurisdiction, principal, deps.clock(), true), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/v1/initiatives/{id}',
+      tags: ['Initiatives'],
+      summary: 'Edit a draft (sponsor)',
+      security: bearer,
+      request: { params: IdParam, body: jsonBody(UpdateInitiativeSchema) },
+      responses: { 200: json(InitiativeSchema, 'The edited draft.'), ...errors(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const principal = requirePrincipal(c);
+      const { deps } = c.var;
+      const now = deps.clock();
+      const row = await updateDraft(deps.db.db, c.req.valid('param').id, c.req.valid('json'), principal, now);
+      const { jurisdiction } = await getInitiativeWithJurisdiction(deps.db.db, row.id);
+      return c.json(await initiativeView(deps.db.db, row, jurisdiction, principal, now, true), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/initiatives/{id}/committee',
+      tags: ['Initiatives'],
+      summary: "Join the sponsoring committee with the sponsor's code",
+      security: bearer,
+      request: { params: IdParam, body: jsonBody(JoinCommitteeSchema) },
+      responses: {
+        201: json(z.object({ joined: z.boolean(), committeeSize: z.number().int() }), 'Joined.'),
+        200: json(z.object({ joined: z.boolean(), committeeSize: z.number().int() }), 'Already a member.'),
+        ...errors(400, 401, 403, 404, 409),
+      },
+    }),
+    async (c) => {
+      const principal = requirePrincipal(c);
+      requireIdentity(principal);
+      const { deps } = c.var;
+      const result = await joinCommittee(deps.db.db, c.req.valid('param').id, c.req.valid('json').code, principal, deps.clock());
+      return c.json(result, result.joined ? 201 : 200);
+    },
+  )
+  .openapi(lifecycleRoute('/v1/initiatives/{id}/submit', 'Submit for admissibility review (sponsor)'), async (c) => {
+    const principal = requirePrincipal(c);
+    const { deps } = c.var;
+    const now = deps.clock();
+    const row = await submit(deps.db.db, c.req.valid('param').id, principal, now);
+    return c.json(await viewAfter(c.var.deps, row.id, principal, now), 200);
+  })
+  .openapi(lifecycleRouteWith('/v1/initiatives/{id}/review', 'Rule on admissibility: open or reject (clerk)', ReviewSchema, true), async (c) => {
+    const principal = requirePrincipal(c);
+    const { deps } = c.var;
+    const now = deps.clock();
+    const body = c.req.valid('json') as z.infer<typeof ReviewSchema>;
+    const row = await review(deps.db.db, c.req.valid('param').id, body, principal, now);
+    return c.json(await viewAfter(deps, row.id, principal, now), 200);
+  })
+  .openapi(lifecycleRouteWith('/v1/initiatives/{id}/withdraw', 'Withdraw the initiative (sponsor)', ReasonSchema, false), async (c) => {
+    const principal = requirePrincipal(c);
+    const { deps } = c.var;
+    const now = deps.clock();
+    const body = c.req.valid('json') as z.infer<typeof ReasonSchema> | undefined;
+    const row = await withdraw(deps.db.db, c.req.valid('param').id, principal, body?.reason, now);
+    return c.json(await viewAfter(deps, row.id, principal, now), 200);
+  })
+  .openapi(lifecycleRoute('/v1/initiatives/{id}/close', 'Close collection early (sponsor)'), async (c) => {
+    const principal = requirePrincipal(c);
+    const { deps } = c.var;
+    const now = deps.clock();
+    const row = await closeBySponsor(deps.db.db, c.req.valid('param').id, principal, now);
+    return c.json(await viewAfter(deps, row.id, principal, now), 200);
+  })
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/initiatives/{id}/progress',
+      tags: ['Progress'],
+      summary: 'Progress: total, each criterion, each district, milestones',
+      request: { params: IdParam },
+      responses: { 200: json(ProgressSchema, 'Progress now.'), ...errors(400, 404) },
+    }),
+    async (c) => {
+      const { deps } = c.var;
+      const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(deps.db.db, c.req.valid('param').id);
+      if (initiative.status === 'draft' && initiative.sponsorSubject !== c.get('principal')?.subject) {
+        throw problems.notFound('Initiative', initiative.id);
+      }
+      const [tally, crossings] = await Promise.all([tallySignatures(deps.db.db, initiative.id), crossingsOf(deps.db.db, initiative.id)]);
+      c.header('Cache-Control', 'public, max-age=1');
+      return c.json(buildProgress(initiative, jurisdiction, tally, crossings, deps.clock()), 200);
+    },
+  );
+
+async function viewAfter(deps: AppDeps, id: string, principal: Principal, now: Date) {
+  const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(deps.db.db, id);
+  return initiativeView(deps.db.db, initiative, jurisdiction, principal, now, true);
+}

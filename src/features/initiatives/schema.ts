@@ -1,0 +1,112 @@
+import { z } from '@hono/zod-openapi';
+
+const Title = z.string().trim().min(3).max(200);
+const Summary = z.string().trim().min(1).max(2000);
+const Text = z.string().trim().min(1).max(100_000);
+const Question = z.string().trim().min(3).max(1000);
+
+export const CreateInitiativeSchema = z
+  .strictObject({
+    jurisdictionId: z.string().min(1).max(64),
+    kind: z.enum(['agenda', 'referendum']),
+    title: Title,
+    summary: Summary,
+    text: Text,
+    question: Question.optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.kind === 'referendum' && !v.question) ctx.addIssue({ code: 'custom', path: ['question'], message: 'A referendum initiative needs its ballot question.' });
+  })
+  .openapi('CreateInitiative', {
+    example: {
+      jurisdictionId: 'paris',
+      kind: 'referendum',
+      title: 'Des rues aux écoles',
+      summary: 'Fermer à la circulation les rues devant les écoles.',
+      text: 'Texte complet…',
+      question: 'Approuvez-vous la fermeture des rues aux écoles ?',
+    },
+  });
+export type CreateInitiative = z.infer<typeof CreateInitiativeSchema>;
+
+export const UpdateInitiativeSchema = z
+  .strictObject({ title: Title.optional(), summary: Summary.optional(), text: Text.optional(), question: Question.nullable().optional() })
+  .openapi('UpdateInitiative');
+export type UpdateInitiative = z.infer<typeof UpdateInitiativeSchema>;
+
+export const JoinCommitteeSchema = z.strictObject({ code: z.string().trim().min(1).max(64) }).openapi('JoinCommittee');
+
+export const ReasonSchema = z.strictObject({ reason: z.string().trim().min(1).max(2000).optional() }).openapi('Reason');
+
+export const ReviewSchema = z
+  .strictObject({
+    decision: z.enum(['open', 'reject']),
+    reason: z.string().trim().min(1).max(2000).optional(),
+    opensAt: z.iso.datetime({ offset: true }).optional(),
+    closesAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.decision === 'reject' && !v.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'A rejection needs a reason.' });
+    if (v.decision === 'reject' && (v.opensAt || v.closesAt)) ctx.addIssue({ code: 'custom', path: ['decision'], message: 'Dates only apply when opening.' });
+    if (v.opensAt && v.closesAt && Date.parse(v.closesAt) <= Date.parse(v.opensAt)) {
+      ctx.addIssue({ code: 'custom', path: ['closesAt'], message: 'closesAt must be after opensAt.' });
+    }
+  })
+  .openapi('Review', { example: { decision: 'open', closesAt: '2027-06-30T22:00:00Z' } });
+export type Review = z.infer<typeof ReviewSchema>;
+
+export const ListQuerySchema = z.object({
+  status: z.enum(['draft', 'submitted', 'open', 'closed', 'rejected', 'withdrawn', 'verifying', 'certified', 'insufficient']).optional(),
+  jurisdiction: z.string().min(1).max(64).optional(),
+  q: z.string().trim().min(1).max(200).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+export type ListQuery = z.infer<typeof ListQuerySchema>;
+
+export const IdParam = z.object({
+  id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, example: '0192f0c4-6f7d-7a51-9c35-2b1f6c0c7e11' }),
+});
+
+const CriterionSchema = z.object({ kind: z.enum(['goal', 'districts']), required: z.number(), current: z.number(), met: z.boolean() });
+
+export const ProgressSchema = z
+  .object({
+    initiativeId: z.string(),
+    status: z.string(),
+    signatures: z.number().int(),
+    goalMet: z.boolean(),
+    criteria: z.array(CriterionSchema),
+    districts: z.array(
+      z.object({ code: z.string(), name: z.string(), signatures: z.number().int(), required: z.number().nullable(), met: z.boolean().nullable() }),
+    ),
+    milestones: z.array(z.object({ signatures: z.number(), label: z.string(), reached: z.boolean(), reachedAt: z.string().nullable() })),
+    closesAt: z.string().nullable(),
+    updatedAt: z.string(),
+  })
+  .openapi('Progress');
+
+export const InitiativeSchema = z
+  .object({
+    id: z.string(),
+    jurisdictionId: z.string(),
+    kind: z.enum(['agenda', 'referendum']),
+    title: z.string(),
+    summary: z.string(),
+    text: z.string(),
+    question: z.string().nullable(),
+    status: z.string(),
+    rules: z.record(z.string(), z.unknown()).nullable(),
+    opensAt: z.string().nullable(),
+    closesAt: z.string().nullable(),
+    reason: z.string().nullable(),
+    committeeSize: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    /** Only for the sponsor. */
+    committeeCode: z.string().optional(),
+    /** The caller's roles on this initiative. */
+    roles: z.array(z.enum(['sponsor', 'committee', 'clerk'])).optional(),
+    progress: ProgressSchema.optional(),
+  })
+  .openapi('Initiative');

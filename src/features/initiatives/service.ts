@@ -1,0 +1,335 @@
+import { and, count, desc, eq, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
+import { canTransition, nextStatus, type InitiativeStatus, type LifecycleAction } from '../../core/lifecycle';
+import { RulesSchema } from '../../core/rules';
+import type { Database, Executor } from '../../db/client';
+import { committeeMembers, initiatives, jurisdictions } from '../../db/schema';
+import type { Principal } from '../../platform/http';
+import { emitEvent, type EventType } from '../../platform/outbox';
+import { problems } from '../../platform/problems';
+import { appendAudit } from '../audit/service';
+import { isClerkOf, requireClerk } from '../auth/access';
+import { getJurisdiction, type JurisdictionRow } from '../jurisdictions/service';
+import { buildProgress, crossingsOf, tallySignatures } from '../progress/service';
+import type { CreateInitiative, ListQuery, Review, UpdateInitiative } from './schema';
+
+export type InitiativeRow = typeof initiatives.$inferSelect;
+
+const DAY_MS = 86_400_000;
+
+export async function getInitiative(db: Executor, id: string): Promise<InitiativeRow> {
+  const [row] = await db.select().from(initiatives).where(eq(initiatives.id, id));
+  if (!row) throw problems.notFound('Initiative', id);
+  return row;
+}
+
+export async function getInitiativeWithJurisdiction(db: Executor, id: string) {
+  const [row] = await db
+    .select({ initiative: initiatives, jurisdiction: jurisdictions })
+    .from(initiatives)
+    .innerJoin(jurisdictions, eq(jurisdictions.id, initiatives.jurisdictionId))
+    .where(eq(initiatives.id, id));
+  if (!row) throw problems.notFound('Initiative', id);
+  return row;
+}
+
+function committeeCode(): string {
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  const bytes = crypto.getRandomValues(new Uint8Array(10));
+  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
+}
+
+export async function createInitiative(db: Database, input: CreateInitiative, sponsor: Principal, pepperVersion: string, now: Date) {
+  const jurisdiction = await getJurisdiction(db, input.jurisdictionId).catch(() => {
+    throw problems.validation([{ field: 'body.jurisdictionId', message: `Unknown jurisdiction "${input.jurisdictionId}".` }]);
+  });
+  if (!jurisdiction.rules[input.kind]) {
+    throw problems.validation([{ field: 'body.kind', message: `Jurisdiction "${jurisdiction.id}" takes no ${input.kind} initiatives.` }]);
+  }
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(initiatives)
+      .values({
+        id: crypto.randomUUID(),
+        jurisdictionId: input.jurisdictionId,
+        kind: input.kind,
+        title: input.title,
+        summary: input.summary,
+        text: input.text,
+        question: input.question ?? null,
+        sponsorSubject: sponsor.subject,
+        committeeCode: committeeCode(),
+        status: 'draft',
+        pepperVersion,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    await appendAudit(tx, { actor: sponsor.subject, action: 'initiative.created', at: now, jurisdictionId: row!.jurisdictionId, initiativeId: row!.id, details: { kind: row!.kind } });
+    return row!;
+  });
+}
+
+function requireSponsor(initiative: InitiativeRow, principal: Principal) {
+  if (initiative.sponsorSubject !== principal.subject) throw problems.forbidden('Only the sponsor of this initiative may do this.');
+}
+
+export async function updateDraft(db: Database, id: string, patch: UpdateInitiative, principal: Principal, now: Date) {
+  return db.transaction(async (tx) => {
+    const initiative = await getInitiative(tx, id);
+    requireSponsor(initiative, principal);
+    if (initiative.status !== 'draft') throw problems.illegalTransition(initiative.status, 'edit');
+    const question = patch.question === undefined ? initiative.question : patch.question;
+    if (initiative.kind === 'referendum' && !question) {
+      throw problems.validation([{ field: 'body.question', message: 'A referendum initiative needs its ballot question.' }]);
+    }
+    const [row] = await tx
+      .update(initiatives)
+      .set({ ...patch, question, updatedAt: now })
+      .where(and(eq(initiatives.id, id), eq(initiatives.status, 'draft')))
+      .returning();
+    if (!row) throw problems.illegalTransition((await getInitiative(tx, id)).status, 'edit');
+    await appendAudit(tx, { actor: principal.subject, action: 'initiative.edited', at: now, jurisdictionId: row.jurisdictionId, initiativeId: id, details: { fields: Object.keys(patch) } });
+    return row;
+  });
+}
+
+export async function joinCommittee(db: Database, id: string, code: string, principal: Principal, now: Date) {
+  return db.transaction(async (tx) => {
+    const initiative = await getInitiative(tx, id);
+    if (initiative.sponsorSubject === principal.subject) {
+      throw problems.conflict('already-sponsor', 'Already the sponsor', 'The sponsor is not counted as a committee member.');
+    }
+    if (!constantTimeEqual(code.toUpperCase(), initiative.committeeCode)) {
+      throw problems.denied('wrong-committee-code', 'Wrong committee code', 'The committee code does not match; ask the sponsor for it.');
+    }
+    if (initiative.status !== 'draft' && initiative.status !== 'submitted') throw problems.illegalTransition(initiative.status, 'join the committee');
+    const inserted = await tx.insert(committeeMembers).values({ initiativeId: id, subject: principal.subject, joinedAt: now }).onConflictDoNothing().returning();
+    if (inserted.length) {
+      await appendAudit(tx, { actor: principal.subject, action: 'committee.joined', at: now, jurisdictionId: initiative.jurisdictionId, initiativeId: id });
+    }
+    return { joined: inserted.length > 0, committeeSize: await committeeSize(tx, id) };
+  });
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+export async function committeeSize(db: Executor, id: string): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(committeeMembers).where(eq(committeeMembers.initiativeId, id));
+  return row?.n ?? 0;
+}
+
+export async function isCommitteeMember(db: Executor, id: string, subject: string): Promise<boolean> {
+  const rows = await db
+    .select({ s: committeeMembers.subject })
+    .from(committeeMembers)
+    .where(and(eq(committeeMembers.initiativeId, id), eq(committeeMembers.subject, subject)))
+    .limit(1);
+  return rows.length > 0;
+}
+
+const EVENT_OF: Partial<Record<LifecycleAction, EventType>> = {
+  submit: 'initiative.submitted',
+  open: 'initiative.opened',
+  reject: 'initiative.rejected',
+  withdraw: 'initiative.withdrawn',
+  close: 'initiative.closed',
+  certify: 'initiative.certified',
+  declareInsufficient: 'initiative.insufficient',
+};
+
+/**
+ * Moves an initiative along the lifecycle inside the caller's transaction. The update is
+ * conditional on the status read, so two racing transitions cannot both succeed.
+ */
+export async function transition(
+  tx: Executor,
+  initiative: InitiativeRow,
+  action: LifecycleAction,
+  context: { actor: string; now: Date; patch?: Partial<InitiativeRow>; details?: Record<string, unknown> },
+): Promise<InitiativeRow> {
+  const from = initiative.status as InitiativeStatus;
+  if (!canTransition(from, action)) throw problems.illegalTransition(from, action);
+  const to = nextStatus(from, action);
+  const [row] = await tx
+    .update(initiatives)
+    .set({ ...context.patch, status: to, updatedAt: context.now })
+    .where(and(eq(initiatives.id, initiative.id), eq(initiatives.status, from)))
+    .returning();
+  if (!row) {
+    const current = await getInitiative(tx, initiative.id);
+    throw problems.illegalTransition(current.status, action);
+  }
+  await appendAudit(tx, {
+    actor: context.actor,
+    action: `initiative.${action}`,
+    at: context.now,
+    jurisdictionId: row.jurisdictionId,
+    initiativeId: row.id,
+    details: { from, to, ...context.details },
+  });
+  const event = EVENT_OF[action];
+  if (event) {
+    await emitEvent(tx, {
+      type: event,
+      at: context.now,
+      initiativeId: row.id,
+      jurisdictionId: row.jurisdictionId,
+      data: { initiativeId: row.id, jurisdictionId: row.jurisdictionId, status: to, ...context.details },
+    });
+  }
+  return row;
+}
+
+export async function submit(db: Database, id: string, principal: Principal, now: Date) {
+  return db.transaction(async (tx) => {
+    const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(tx, id);
+    requireSponsor(initiative, principal);
+    if (initiative.status === 'draft') {
+      const size = await committeeSize(tx, id);
+      if (size < jurisdiction.committeeMinimum) {
+        throw problems.conflict(
+          'committee-too-small',
+          'Committee too small',
+          `The committee has ${size} member(s) besides the sponsor; ${jurisdiction.committeeMinimum} are required.`,
+          { committeeSize: size, committeeMinimum: jurisdiction.committeeMinimum },
+        );
+      }
+    }
+    return transition(tx, initiative, 'submit', { actor: principal.subject, now });
+  });
+}
+
+export async function review(db: Database, id: string, decision: Review, principal: Principal, now: Date) {
+  return db.transaction(async (tx) => {
+    const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(tx, id);
+    await requireClerk(tx, principal, jurisdiction.id);
+    if (decision.decision === 'reject') {
+      return transition(tx, initiative, 'reject', { actor: principal.subject, now, patch: { reason: decision.reason }, details: { reason: decision.reason } });
+    }
+    const rules = RulesSchema.parse(jurisdiction.rules[initiative.kind]);
+    const opensAt = decision.opensAt ? new Date(decision.opensAt) : now;
+    const closesAt = decision.closesAt ? new Date(decision.closesAt) : new Date(opensAt.getTime() + rules.collectionDays * DAY_MS);
+    if (closesAt.getTime() <= now.getTime()) {
+      throw problems.validation([{ field: 'body.closesAt', message: 'closesAt must be in the future.' }]);
+    }
+    if (closesAt.getTime() <= opensAt.getTime()) throw problems.validation([{ field: 'body.closesAt', message: 'closesAt must be after opensAt.' }]);
+    return transition(tx, initiative, 'open', {
+      actor: principal.subject,
+      now,
+      patch: { rules, opensAt, closesAt },
+      details: { opensAt: opensAt.toISOString(), closesAt: closesAt.toISOString() },
+    });
+  });
+}
+
+export async function withdraw(db: Database, id: string, principal: Principal, reason: string | undefined, now: Date) {
+  return db.transaction(async (tx) => {
+    const initiative = await getInitiative(tx, id);
+    requireSponsor(initiative, principal);
+    return transition(tx, initiative, 'withdraw', { actor: principal.subject, now, patch: { reason: reason ?? null }, details: reason ? { reason } : {} });
+  });
+}
+
+/** The sponsor ends collection early; the deadline becomes now so signing stops at once. */
+export async function closeBySponsor(db: Database, id: string, principal: Principal, now: Date) {
+  return db.transaction(async (tx) => {
+    const initiative = await getInitiative(tx, id);
+    requireSponsor(initiative, principal);
+    const closesAt = initiative.closesAt && initiative.closesAt < now ? initiative.closesAt : now;
+    return transition(tx, initiative, 'close', { actor: principal.subject, now, patch: { closesAt, closedAt: now }, details: { by: 'sponsor' } });
+  });
+}
+
+/** What the caller may see of an initiative: the committee code only for its sponsor. */
+export async function initiativeView(
+  db: Executor,
+  row: InitiativeRow,
+  jurisdiction: JurisdictionRow,
+  principal: Principal | undefined,
+  now: Date,
+  withProgress: boolean,
+) {
+  const roles: ('sponsor' | 'committee' | 'clerk')[] = [];
+  if (principal) {
+    if (row.sponsorSubject === principal.subject) roles.push('sponsor');
+    if (await isCommitteeMember(db, row.id, principal.subject)) roles.push('committee');
+    if (await isClerkOf(db, principal.subject, row.jurisdictionId)) roles.push('clerk');
+  }
+  const progress = withProgress
+    ? buildProgress(row, jurisdiction, await tallySignatures(db, row.id), await crossingsOf(db, row.id), now)
+    : undefined;
+  return {
+    ...summaryView(row),
+    committeeSize: await committeeSize(db, row.id),
+    ...(roles.includes('sponsor') ? { committeeCode: row.committeeCode } : {}),
+    ...(principal ? { roles } : {}),
+    ...(progress ? { progress } : {}),
+  };
+}
+
+export function summaryView(row: InitiativeRow) {
+  return {
+    id: row.id,
+    jurisdictionId: row.jurisdictionId,
+    kind: row.kind,
+    title: row.title,
+    summary: row.summary,
+    text: row.text,
+    question: row.question,
+    status: row.status,
+    rules: row.rules,
+    opensAt: row.opensAt?.toISOString() ?? null,
+    closesAt: row.closesAt?.toISOString() ?? null,
+    reason: row.reason,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** Drafts are visible to their sponsor only; everything else is public. */
+export async function listInitiatives(db: Database, q: ListQuery, principal: Principal | undefined) {
+  const where: SQL[] = [];
+  if (q.status) where.push(eq(initiatives.status, q.status));
+  if (q.jurisdiction) where.push(eq(initiatives.jurisdictionId, q.jurisdiction));
+  if (q.q) {
+    const pattern = `%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    where.push(or(ilike(initiatives.title, pattern), ilike(initiatives.summary, pattern))!);
+  }
+  const visibility = principal
+    ? or(sql`${initiatives.status} <> 'draft'`, eq(initiatives.sponsorSubject, principal.subject))!
+    : sql`${initiatives.status} <> 'draft'`;
+  where.push(visibility);
+  if (q.cursor) {
+    const cursor = decodeCursor(q.cursor);
+    where.push(or(lt(initiatives.createdAt, cursor.createdAt), and(eq(initiatives.createdAt, cursor.createdAt), lt(initiatives.id, cursor.id)))!);
+  }
+  const rows = await db
+    .select()
+    .from(initiatives)
+    .where(and(...where))
+    .orderBy(desc(initiatives.createdAt), desc(initiatives.id))
+    .limit(q.limit + 1);
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return { items: page, nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null };
+}
+
+function encodeCursor(row: InitiativeRow): string {
+  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const createdAt = new Date(at);
+    if (Number.isNaN(createdAt.getTime()) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
+    return { createdAt, id };
+  } catch {
+    throw problems.validation([{ field: 'query.cursor', message: 'Unknown cursor; use the nextCursor of a previous page.' }]);
+  }
+}

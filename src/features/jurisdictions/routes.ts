@@ -1,0 +1,74 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createRouter } from '../../platform/http';
+import { bearer, errors, json, jsonBody } from '../../platform/openapi';
+import { requireAdmin, requirePrincipal } from '../auth/access';
+import { CreateJurisdictionSchema, GrantClerkSchema, JurisdictionSchema } from './schema';
+import { createJurisdiction, getJurisdiction, grantClerk, jurisdictionView, listJurisdictions } from './service';
+
+const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, example: 'paris' }) });
+
+export const jurisdictionRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/jurisdictions',
+      tags: ['Jurisdictions'],
+      summary: 'List jurisdictions',
+      responses: { 200: json(z.object({ items: z.array(JurisdictionSchema) }), 'Every jurisdiction, by name.') },
+    }),
+    async (c) => {
+      const rows = await listJurisdictions(c.var.deps.db.db);
+      return c.json({ items: rows.map(jurisdictionView) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/jurisdictions/{id}',
+      tags: ['Jurisdictions'],
+      summary: 'Jurisdiction detail',
+      request: { params: IdParam },
+      responses: { 200: json(JurisdictionSchema, 'The jurisdiction, with districts and default rules.'), ...errors(404) },
+    }),
+    async (c) => c.json(jurisdictionView(await getJurisdiction(c.var.deps.db.db, c.req.valid('param').id)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/jurisdictions',
+      tags: ['Jurisdictions'],
+      summary: 'Create a jurisdiction (admin)',
+      security: bearer,
+      request: { body: jsonBody(CreateJurisdictionSchema) },
+      responses: { 201: json(JurisdictionSchema, 'Created.'), ...errors(400, 401, 403, 409, 413) },
+    }),
+    async (c) => {
+      const principal = requirePrincipal(c);
+      requireAdmin(principal);
+      const { deps } = c.var;
+      const row = await createJurisdiction(deps.db.db, c.req.valid('json'), principal.subject, deps.clock());
+      return c.json(jurisdictionView(row), 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/jurisdictions/{id}/clerks',
+      tags: ['Jurisdictions'],
+      summary: 'Grant the clerk role to a subject (admin)',
+      security: bearer,
+      request: { params: IdParam, body: jsonBody(GrantClerkSchema) },
+      responses: {
+        201: json(z.object({ jurisdictionId: z.string(), subject: z.string() }), 'Granted.'),
+        200: json(z.object({ jurisdictionId: z.string(), subject: z.string() }), 'Already a clerk.'),
+        ...errors(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const principal = requirePrincipal(c);
+      requireAdmin(principal);
+      const { deps } = c.var;
+      const result = await grantClerk(deps.db.db, c.req.valid('param').id, c.req.valid('json').subject, principal.subject, deps.clock());
+      return c.json({ jurisdictionId: result.jurisdictionId, subject: result.subject }, result.created ? 201 : 200);
+    },
+  );

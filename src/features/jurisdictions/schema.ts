@@ -1,0 +1,88 @@
+import { z } from '@hono/zod-openapi';
+import { ASSURANCE_LEVELS } from '../../core/identity';
+import { RulesSchema } from '../../core/rules';
+
+export const DistrictSchema = z
+  .strictObject({
+    code: z.string().trim().min(1).max(32).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash or underscore'),
+    name: z.string().trim().min(1).max(200),
+    electorate: z.number().int().min(0).max(2_000_000_000),
+  })
+  .openapi('District');
+
+export const JurisdictionRulesSchema = z
+  .strictObject({ agenda: RulesSchema.optional(), referendum: RulesSchema.optional() })
+  .openapi('JurisdictionRules');
+
+export const CreateJurisdictionSchema = z
+  .strictObject({
+    id: z.string().min(2).max(64).regex(/^[a-z0-9][a-z0-9-]*$/, 'a lowercase slug (letters, digits, dashes)'),
+    name: z.string().trim().min(1).max(200),
+    electorate: z.number().int().min(1).max(2_000_000_000),
+    minimumAge: z.number().int().min(0).max(120),
+    requireRoll: z.boolean().default(false),
+    minimumAssurance: z.enum(ASSURANCE_LEVELS),
+    committeeMinimum: z.number().int().min(0).max(1000).default(0),
+    timeZone: z
+      .string()
+      .default('Europe/Paris')
+      .refine((tz) => isTimeZone(tz), 'an IANA time zone such as Europe/Paris'),
+    districts: z.array(DistrictSchema).max(10_000).default([]),
+    rules: JurisdictionRulesSchema,
+  })
+  .superRefine((j, ctx) => {
+    const codes = new Set<string>();
+    j.districts.forEach((d, i) => {
+      if (codes.has(d.code)) ctx.addIssue({ code: 'custom', path: ['districts', i, 'code'], message: `Duplicate district code "${d.code}".` });
+      codes.add(d.code);
+    });
+    for (const kind of ['agenda', 'referendum'] as const) {
+      const rules = j.rules[kind];
+      if (!rules?.districts) continue;
+      if (j.districts.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['rules', kind, 'districts'], message: 'A district rule needs districts.' });
+      }
+      const each = rules.districts.each;
+      if ('table' in each) {
+        for (const code of Object.keys(each.table)) {
+          if (!codes.has(code)) ctx.addIssue({ code: 'custom', path: ['rules', kind, 'districts', 'each', 'table', code], message: `Unknown district "${code}".` });
+        }
+      }
+      if (rules.districts.minCount !== undefined && rules.districts.minCount > j.districts.length) {
+        ctx.addIssue({ code: 'custom', path: ['rules', kind, 'districts', 'minCount'], message: 'More districts than the jurisdiction has.' });
+      }
+    }
+    if (!j.rules.agenda && !j.rules.referendum) {
+      ctx.addIssue({ code: 'custom', path: ['rules'], message: 'Rules for at least one kind (agenda or referendum) are required.' });
+    }
+  })
+  .openapi('CreateJurisdiction');
+
+export type CreateJurisdiction = z.infer<typeof CreateJurisdictionSchema>;
+
+export const JurisdictionSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    electorate: z.number().int(),
+    minimumAge: z.number().int(),
+    requireRoll: z.boolean(),
+    minimumAssurance: z.string(),
+    committeeMinimum: z.number().int(),
+    timeZone: z.string(),
+    districts: z.array(DistrictSchema),
+    rules: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+  })
+  .openapi('Jurisdiction');
+
+export const GrantClerkSchema = z.strictObject({ subject: z.string().trim().min(1).max(255) }).openapi('GrantClerk');
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,60 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createRouter } from '../../platform/http';
+import { errors, json } from '../../platform/openapi';
+import { problems } from '../../platform/problems';
+
+const Health = z.object({ status: z.string() }).openapi('Health');
+
+export const opsRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      tags: ['Operations'],
+      summary: 'Liveness: the process answers',
+      responses: { 200: json(Health, 'Alive.') },
+    }),
+    (c) => c.json({ status: 'ok' }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/readyz',
+      tags: ['Operations'],
+      summary: 'Readiness: the database answers',
+      responses: { 200: json(Health, 'Ready.'), ...errors(503) },
+    }),
+    async (c) => {
+      try {
+        await Promise.race([
+          c.var.deps.db.ping(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000)),
+        ]);
+      } catch {
+        throw problems.unavailable('The database does not answer.');
+      }
+      return c.json({ status: 'ready' }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/.well-known/jwks.json',
+      tags: ['Operations'],
+      summary: "The engine's public keys (receipts, tree heads, certificates, sessions)",
+      responses: { 200: json(z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi('JWKS'), 'JSON Web Key Set.') },
+    }),
+    (c) => {
+      c.header('Cache-Control', 'public, max-age=300');
+      return c.json(c.var.deps.keys.jwks as { keys: Record<string, unknown>[] }, 200);
+    },
+  )
+  .get('/metrics', (c) => {
+    const { metrics, db } = c.var.deps;
+    const pool = db.poolUse();
+    const body = metrics.render([
+      { name: 'db_pool_connections_active', help: 'Database connections in use.', value: pool.active },
+      { name: 'db_pool_connections_max', help: 'Database pool size.', value: pool.max },
+    ]);
+    return c.body(body, 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });

@@ -1,0 +1,124 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { evaluateRules, type Evaluation, type Rules, RulesSchema } from '../../core/rules';
+import type { Executor } from '../../db/client';
+import { initiativeCrossings, signatureCounts, type District } from '../../db/schema';
+
+export interface SignatureTally {
+  total: number;
+  byDistrict: Record<string, number>;
+}
+
+/** Sums the slotted counters of one initiative: a handful of rows, whatever the number of signatures. */
+export async function tallySignatures(db: Executor, initiativeId: string): Promise<SignatureTally> {
+  const rows = await db
+    .select({ district: signatureCounts.district, count: sql<string>`sum(${signatureCounts.count})` })
+    .from(signatureCounts)
+    .where(eq(signatureCounts.initiativeId, initiativeId))
+    .groupBy(signatureCounts.district);
+  return toTally(rows);
+}
+
+/** Tallies of many initiatives in one query (scheduler, lists). */
+export async function tallyMany(db: Executor, initiativeIds: string[]): Promise<Map<string, SignatureTally>> {
+  const result = new Map<string, SignatureTally>();
+  if (initiativeIds.length === 0) return result;
+  const rows = await db
+    .select({ initiativeId: signatureCounts.initiativeId, district: signatureCounts.district, count: sql<string>`sum(${signatureCounts.count})` })
+    .from(signatureCounts)
+    .where(inArray(signatureCounts.initiativeId, initiativeIds))
+    .groupBy(signatureCounts.initiativeId, signatureCounts.district);
+  for (const id of initiativeIds) result.set(id, { total: 0, byDistrict: {} });
+  for (const row of rows) {
+    const tally = result.get(row.initiativeId)!;
+    const n = Number(row.count);
+    tally.byDistrict[row.district] = n;
+    tally.total += n;
+  }
+  return result;
+}
+
+function toTally(rows: { district: string; count: string }[]): SignatureTally {
+  const byDistrict: Record<string, number> = {};
+  let total = 0;
+  for (const row of rows) {
+    const n = Number(row.count);
+    byDistrict[row.district] = n;
+    total += n;
+  }
+  return { total, byDistrict };
+}
+
+const SLOTS = 16;
+
+/** Adds `delta` to one random slot of the (initiative, district) counter, in the caller's transaction. */
+export async function bumpCount(tx: Executor, initiativeId: string, district: string, delta: number): Promise<void> {
+  const slot = Math.floor(Math.random() * SLOTS);
+  await tx
+    .insert(signatureCounts)
+    .values({ initiativeId, district, slot, count: delta })
+    .onConflictDoUpdate({
+      target: [signatureCounts.initiativeId, signatureCounts.district, signatureCounts.slot],
+      set: { count: sql`${signatureCounts.count} + ${delta}` },
+    });
+}
+
+export interface ProgressSubject {
+  id: string;
+  status: string;
+  kind: string;
+  rules: Record<string, unknown> | null;
+  closesAt: Date | null;
+}
+
+export interface ProgressJurisdiction {
+  electorate: number;
+  districts: District[];
+  rules: Record<string, unknown>;
+}
+
+/** The rules that apply: frozen ones once open, otherwise the jurisdiction's current default. */
+export function rulesOf(initiative: ProgressSubject, jurisdiction: ProgressJurisdiction): Rules {
+  return RulesSchema.parse(initiative.rules ?? jurisdiction.rules[initiative.kind]);
+}
+
+export interface Progress {
+  initiativeId: string;
+  status: string;
+  signatures: number;
+  goalMet: boolean;
+  criteria: Evaluation['criteria'];
+  districts: (Evaluation['districts'][number] & { name: string })[];
+  milestones: { signatures: number; label: string; reached: boolean; reachedAt: string | null }[];
+  closesAt: string | null;
+  updatedAt: string;
+}
+
+export function buildProgress(
+  initiative: ProgressSubject,
+  jurisdiction: ProgressJurisdiction,
+  tally: SignatureTally,
+  crossings: { key: string; reachedAt: Date }[],
+  now: Date,
+): Progress {
+  const evaluation = evaluateRules(rulesOf(initiative, jurisdiction), jurisdiction, tally);
+  const reachedAt = new Map(crossings.map((c) => [c.key, c.reachedAt.toISOString()]));
+  const names = new Map(jurisdiction.districts.map((d) => [d.code, d.name]));
+  return {
+    initiativeId: initiative.id,
+    status: initiative.status,
+    signatures: tally.total,
+    goalMet: evaluation.goalMet,
+    criteria: evaluation.criteria,
+    districts: evaluation.districts.map((d) => ({ ...d, name: names.get(d.code) ?? d.code })),
+    milestones: evaluation.milestones.map((m) => ({ ...m, reachedAt: reachedAt.get(`milestone:${m.signatures}`) ?? null })),
+    closesAt: initiative.closesAt?.toISOString() ?? null,
+    updatedAt: now.toISOString(),
+  };
+}
+
+export async function crossingsOf(db: Executor, initiativeId: string) {
+  return db
+    .select({ key: initiativeCrossings.key, reachedAt: initiativeCrossings.reachedAt })
+    .from(initiativeCrossings)
+    .where(and(eq(initiativeCrossings.initiativeId, initiativeId)));
+}

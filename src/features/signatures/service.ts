@@ -1,0 +1,162 @@
+import { and, eq, ne } from 'drizzle-orm';
+import { checkEligibility } from '../../core/eligibility';
+import { canonicalIdentity, initiativeKeyInfo, signerHash, type Assurance } from '../../core/identity';
+import { isCollecting, type InitiativeStatus } from '../../core/lifecycle';
+import type { Database } from '../../db/client';
+import { signatures } from '../../db/schema';
+import type { AppDeps } from '../../platform/http';
+import { signWithEngineKey } from '../../platform/keys';
+import { problems } from '../../platform/problems';
+import type { Identity } from '../auth/verifier';
+import { getInitiativeWithJurisdiction, type InitiativeRow } from '../initiatives/service';
+import { bumpCount } from '../progress/service';
+
+export type SignatureRow = typeof signatures.$inferSelect;
+
+export function signatureView(row: SignatureRow) {
+  return {
+    id: row.id,
+    initiativeId: row.initiativeId,
+    status: row.status,
+    channel: row.channel,
+    district: row.district,
+    createdAt: row.createdAt.toISOString(),
+    withdrawnAt: row.withdrawnAt?.toISOString() ?? null,
+  };
+}
+
+/** The signer hash of a person for one initiative, under the pepper version the initiative uses. */
+export function signerHashFor(deps: Pick<AppDeps, 'keys'>, initiative: Pick<InitiativeRow, 'id' | 'pepperVersion'>, identity: Identity): Uint8Array {
+  let canonical: string;
+  try {
+    canonical = canonicalIdentity(identity);
+  } catch {
+    throw problems.missingClaims(['given_name', 'family_name', 'birthdate']);
+  }
+  return signerHash(deps.keys.keyring.keyFor(initiative.pepperVersion, initiativeKeyInfo(initiative.id)), canonical);
+}
+
+function assertCollecting(initiative: InitiativeRow, now: Date) {
+  if (isCollecting({ ...initiative, status: initiative.status as InitiativeStatus }, now)) return;
+  if (initiative.status === 'open' && initiative.closesAt && now >= initiative.closesAt) {
+    throw problems.conflict('collection-closed', 'Collection closed', `Signatures were accepted until ${initiative.closesAt.toISOString()}.`, {
+      currentStatus: 'closed',
+      closesAt: initiative.closesAt.toISOString(),
+    });
+  }
+  if (initiative.status === 'open' && initiative.opensAt && now < initiative.opensAt) {
+    throw problems.conflict('collection-not-started', 'Collection not started', `Signatures are accepted from ${initiative.opensAt.toISOString()}.`, {
+      currentStatus: 'open',
+      opensAt: initiative.opensAt.toISOString(),
+    });
+  }
+  throw problems.illegalTransition(initiative.status, 'sign');
+}
+
+export interface SignOutcome {
+  created: boolean;
+  signature: SignatureRow;
+  receipt: string;
+}
+
+/**
+ * Signs for a verified person. Deduplication is the unique index on (initiative, signer hash):
+ * any number of concurrent attempts by one person insert one row; the others get that row back.
+ */
+export async function sign(
+  deps: AppDeps,
+  initiativeId: string,
+  signer: Identity & { assurance: string },
+  request: { district: string },
+): Promise<SignOutcome> {
+  const now = deps.clock();
+  const db = deps.db.db;
+  const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(db, initiativeId);
+  assertCollecting(initiative, now);
+  const hash = signerHashFor(deps, initiative, signer);
+
+  const eligibility = checkEligibility(
+    { minimumAge: jurisdiction.minimumAge, minimumAssurance: jurisdiction.minimumAssurance as Assurance, districts: jurisdiction.districts },
+    { birthdate: signer.birthdate, assurance: signer.assurance, district: request.district },
+    now,
+  );
+  if (!eligibility.eligible) {
+    deps.metrics.signatures.inc({ outcome: 'refused', reason: eligibility.rule });
+    throw problems.ineligible(eligibility.rule, eligibility.detail);
+  }
+
+  const inserted = await db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(signatures)
+      .values({
+        id: crypto.randomUUID(),
+        initiativeId: initiative.id,
+        signerHash: hash,
+        keyVersion: initiative.pepperVersion,
+        channel: 'online',
+        assurance: signer.assurance,
+        district: request.district,
+        status: 'counted',
+        createdAt: now,
+      })
+      .onConflictDoNothing({ target: [signatures.initiativeId, signatures.signerHash], where: ne(signatures.status, 'withdrawn') })
+      .returning();
+    if (row) await bumpCount(tx, initiative.id, row.district, 1);
+    return row;
+  });
+  if (inserted) {
+    deps.metrics.signatures.inc({ outcome: 'accepted', reason: '' });
+    return { created: true, signature: inserted, receipt: await receiptFor(deps, inserted) };
+  }
+  // Signed before, or lost the race to a concurrent attempt by the same person: that signature stands.
+  deps.metrics.signatures.inc({ outcome: 'duplicate', reason: '' });
+  const winner = await findActive(db, initiative.id, hash);
+  if (!winner) throw problems.unavailable('The signature could not be recorded; try again.', 1);
+  return { created: false, signature: winner, receipt: await receiptFor(deps, winner) };
+}
+
+async function findActive(db: Database, initiativeId: string, hash: Uint8Array): Promise<SignatureRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(signatures)
+    .where(and(eq(signatures.initiativeId, initiativeId), eq(signatures.signerHash, hash), ne(signatures.status, 'withdrawn')))
+    .limit(1);
+  return row;
+}
+
+/** A signed promise that the signature is recorded: the signer keeps it to check later. */
+export function receiptFor(deps: Pick<AppDeps, 'keys' | 'config'>, row: SignatureRow): Promise<string> {
+  return signWithEngineKey(
+    deps.keys,
+    'receipt+jwt',
+    { initiative: row.initiativeId, signature: row.id, district: row.district, channel: row.channel, signedAt: row.createdAt.toISOString() },
+    { issuer: deps.config.publicUrl, now: row.createdAt },
+  );
+}
+
+export async function mySignature(deps: AppDeps, initiativeId: string, signer: Identity) {
+  const { initiative } = await getInitiativeWithJurisdiction(deps.db.db, initiativeId);
+  const row = await findActive(deps.db.db, initiative.id, signerHashFor(deps, initiative, signer));
+  if (!row) throw problems.notFound('Signature', 'me');
+  return { signature: row, receipt: await receiptFor(deps, row) };
+}
+
+/** Withdrawal while collection is open; the person may sign again later. */
+export async function withdrawMySignature(deps: AppDeps, initiativeId: string, signer: Identity) {
+  const now = deps.clock();
+  const db = deps.db.db;
+  const { initiative } = await getInitiativeWithJurisdiction(db, initiativeId);
+  assertCollecting(initiative, now);
+  const hash = signerHashFor(deps, initiative, signer);
+  const row = await db.transaction(async (tx) => {
+    const [withdrawn] = await tx
+      .update(signatures)
+      .set({ status: 'withdrawn', withdrawnAt: now })
+      .where(and(eq(signatures.initiativeId, initiative.id), eq(signatures.signerHash, hash), eq(signatures.status, 'counted'), eq(signatures.channel, 'online')))
+      .returning();
+    if (withdrawn) await bumpCount(tx, initiative.id, withdrawn.district, -1);
+    return withdrawn;
+  });
+  if (!row) throw problems.notFound('Signature', 'me');
+  return row;
+}

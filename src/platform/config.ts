@@ -1,0 +1,116 @@
+import { z } from 'zod';
+
+/** Every setting the engine reads, validated in one place (SPEC §8). */
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  OIDC_ISSUER: z.url().optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_ALGORITHMS: z.string().default('ES256,RS256'),
+  ADMIN_SUBJECTS: z.string().default(''),
+  IDENTITY_PEPPER: z.string().optional(),
+  IDENTITY_PEPPER_VERSION: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).default('v1'),
+  SIGNING_KEY: z.string().optional(),
+  PII_KEY: z.string().optional(),
+  SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  production: boolean;
+  port: number;
+  host: string;
+  publicUrl: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  dataDir: string;
+  /** Unset: the built-in development identity provider. */
+  oidc: { issuer: string; clientId: string; clientSecret: string | undefined; algorithms: string[] } | undefined;
+  adminSubjects: string[];
+  pepper: { version: string; secret: Uint8Array } | undefined;
+  signingKey: string | undefined;
+  piiKey: string | undefined;
+  sessionTtlSeconds: number;
+  schedulerIntervalMs: number;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+
+  let pepper: Config['pepper'];
+  if (e.IDENTITY_PEPPER !== undefined) {
+    const secret = decodeBase64(e.IDENTITY_PEPPER);
+    if (!secret || secret.length < 32) throw new ConfigError('IDENTITY_PEPPER', 'must be base64 of at least 32 bytes');
+    pepper = { version: e.IDENTITY_PEPPER_VERSION, secret };
+  }
+  const oidc = e.OIDC_ISSUER
+    ? {
+        issuer: e.OIDC_ISSUER.replace(/\/$/, ''),
+        clientId: required(e, 'OIDC_CLIENT_ID'),
+        clientSecret: e.OIDC_CLIENT_SECRET,
+        algorithms: e.OIDC_ALGORITHMS.split(',').map((a) => a.trim()).filter(Boolean),
+      }
+    : undefined;
+
+  if (production) {
+    if (!oidc) throw new ConfigError('OIDC_ISSUER', 'is required in production (the development identity provider is refused)');
+    if (!pepper) throw new ConfigError('IDENTITY_PEPPER', 'is required in production');
+    if (!e.SIGNING_KEY) throw new ConfigError('SIGNING_KEY', 'is required in production (generated keys are refused)');
+    if (!e.PII_KEY) throw new ConfigError('PII_KEY', 'is required in production (generated keys are refused)');
+  }
+
+  return {
+    production,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    dataDir: e.DATA_DIR,
+    oidc,
+    adminSubjects: e.ADMIN_SUBJECTS.split(',').map((s) => s.trim()).filter(Boolean),
+    pepper,
+    signingKey: e.SIGNING_KEY,
+    piiKey: e.PII_KEY,
+    sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function required(e: Env, name: 'OIDC_CLIENT_ID'): string {
+  const value = e[name];
+  if (!value) throw new ConfigError(name, 'is required when OIDC_ISSUER is set');
+  return value;
+}
+
+function decodeBase64(s: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(s.trim())) return undefined;
+  return Uint8Array.from(Buffer.from(s.trim().replace(/-/g, '+').replace(/_/g, '/'), 'base64'));
+}

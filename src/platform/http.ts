@@ -1,0 +1,66 @@
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { DatabaseHandle } from '../db/client';
+import type { DevIdentityProvider } from '../features/auth/dev-provider';
+import type { IdentityVerifier, Identity } from '../features/auth/verifier';
+import type { Config } from './config';
+import type { EngineKeys } from './keys';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import { problems, type FieldError } from './problems';
+
+/** What createApp needs: everything that differs between Node, Workers and tests. */
+export interface AppDeps {
+  db: DatabaseHandle;
+  keys: EngineKeys;
+  clock: () => Date;
+  /** Verifies ID tokens of the configured identity provider. */
+  identity: IdentityVerifier;
+  /** The development identity provider, when enabled (never in production). */
+  devProvider?: DevIdentityProvider;
+  config: Pick<Config, 'publicUrl' | 'adminSubjects' | 'sessionTtlSeconds' | 'production'>;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** Who is calling, once their bearer token (ID token or engine session) is verified. */
+export interface Principal {
+  subject: string;
+  /** The identity provider that asserted the identity. */
+  issuer: string;
+  assurance: string | undefined;
+  identity: Identity | undefined;
+  missingClaims: string[];
+  isAdmin: boolean;
+  via: 'id-token' | 'session';
+}
+
+export interface AppEnv {
+  Variables: {
+    deps: AppDeps;
+    requestId: string;
+    principal: Principal | undefined;
+  };
+}
+
+/** Turns zod issues into the `errors` array of a validation problem, naming each field. */
+export function fieldErrors(issues: readonly z.core.$ZodIssue[], target: string): FieldError[] {
+  return issues.flatMap((issue) => {
+    const path = [target, ...issue.path.map(String)].join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => ({ field: `${path}.${k}`, message: 'Unknown field.' }));
+    }
+    return [{ field: path, message: issue.message }];
+  });
+}
+
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw problems.validation(fieldErrors(result.error.issues, result.target === 'json' ? 'body' : result.target));
+      }
+    },
+  });
+}
+
+export type Router = ReturnType<typeof createRouter>;

@@ -1,0 +1,23 @@
+/** Structured JSON logs, one line an event. Callers pass no personal data: only ids, routes and codes. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export function createLogger(level: LogLevel, write: (line: string) => void = defaultWrite): Logger {
+  const at = (l: Exclude<LogLevel, 'silent'>) => (msg: string, fields?: Record<string, unknown>) => {
+    if (ORDER[l] < ORDER[level]) return;
+    write(JSON.stringify({ time: new Date().toISOString(), level: l, msg, ...fields }));
+  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+function defaultWrite(line: string) {
+  if (typeof process !== 'undefined' && process.stdout?.write) process.stdout.write(line + '\n');
+  else console.log(line);
+}

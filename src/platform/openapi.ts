@@ -1,0 +1,46 @@
+import { z } from '@hono/zod-openapi';
+
+/** Shapes shared by every route's OpenAPI description. */
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: '/problems/validation' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    requestId: z.string().optional(),
+  })
+  .passthrough()
+  .openapi('Problem');
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+});
+
+export const problemResponses = {
+  400: problem('Invalid request: the `errors` array names each field at fault.'),
+  401: problem('Missing, expired or invalid bearer token.'),
+  403: problem('The caller may not do this, or is not eligible.'),
+  404: problem('No such resource.'),
+  409: problem('Not possible in the current state; the problem names it.'),
+  413: problem('Request body too large.'),
+  503: problem('A dependency is unavailable; retry after the given delay.'),
+} as const;
+
+export function errors<const C extends keyof typeof problemResponses>(...codes: C[]) {
+  return Object.fromEntries(codes.map((code) => [code, problemResponses[code]])) as Pick<typeof problemResponses, C>;
+}
+
+export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({
+  required: true,
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const bearer = [{ Bearer: [] }];

@@ -1,0 +1,44 @@
+import type { Logger } from './logger';
+
+export interface ScheduledTask {
+  name: string;
+  run(now: Date): Promise<unknown>;
+}
+
+/**
+ * Runs the engine's periodic tasks (deadlines, crossings, ...) one after the other, never
+ * overlapping itself. On Node it ticks on a timer; on Workers the cron trigger calls `tick`.
+ */
+export function createScheduler(tasks: ScheduledTask[], clock: () => Date, logger: Logger) {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let running: Promise<void> | undefined;
+
+  const tick = async (): Promise<void> => {
+    if (running) return running;
+    running = (async () => {
+      for (const task of tasks) {
+        try {
+          await task.run(clock());
+        } catch (error) {
+          logger.warn('scheduled task failed', { task: task.name, error: error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message.split('\nparams:')[0]) : String(error) });
+        }
+      }
+    })().finally(() => (running = undefined));
+    return running;
+  };
+
+  return {
+    tick,
+    start(intervalMs: number) {
+      timer ??= setInterval(() => void tick(), intervalMs);
+      (timer as { unref?: () => void }).unref?.();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}
+
+export type Scheduler = ReturnType<typeof createScheduler>;

@@ -1,0 +1,83 @@
+import { serve } from '@hono/node-server';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { JWK } from 'jose';
+import { createApp, engineTasks } from './app';
+import { openDatabase } from './db/client';
+import { createDevIdentityProvider, DEV_CLIENT_ID, generateDevProviderKey } from './features/auth/dev-provider';
+import { createOidcVerifier } from './features/auth/verifier';
+import { ConfigError, loadConfig, type Config } from './platform/config';
+import { loadOrGenerateKeyMaterial } from './platform/dev-keys';
+import type { AppDeps } from './platform/http';
+import { loadEngineKeys } from './platform/keys';
+import { createLogger } from './platform/logger';
+import { createMetrics } from './platform/metrics';
+import { createScheduler } from './platform/scheduler';
+
+async function devProviderKey(config: Config): Promise<JWK> {
+  const file = join(config.dataDir, 'dev-provider-key.json');
+  const stored = await readFile(file, 'utf8').then(JSON.parse, () => undefined);
+  if (stored) return stored as JWK;
+  const jwk = await generateDevProviderKey();
+  await mkdir(config.dataDir, { recursive: true });
+  await writeFile(file, JSON.stringify(jwk), { mode: 0o600 });
+  return jwk;
+}
+
+export async function startServer(env: Record<string, string | undefined> = process.env) {
+  const config = loadConfig(env);
+  const logger = createLogger(config.logLevel);
+  await mkdir(config.dataDir, { recursive: true });
+  const db = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: config.databasePoolSize });
+  const keys = await loadEngineKeys(await loadOrGenerateKeyMaterial(config));
+  const devProvider = config.oidc
+    ? undefined
+    : await createDevIdentityProvider({ issuer: `${config.publicUrl}/dev/oidc`, privateJwk: await devProviderKey(config) });
+  const identity = config.oidc
+    ? createOidcVerifier({ issuer: config.oidc.issuer, audience: config.oidc.clientId, algorithms: config.oidc.algorithms })
+    : devProvider!.verifier;
+
+  const deps: AppDeps = { db, keys, clock: () => new Date(), identity, devProvider, config, logger, metrics: createMetrics() };
+  const app = createApp(deps);
+  const scheduler = createScheduler(engineTasks(deps), deps.clock, logger);
+  scheduler.start(config.schedulerIntervalMs);
+
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info('listening', { url: config.publicUrl, port, database: db.kind, identityProvider: devProvider ? 'development' : config.oidc!.issuer });
+  if (devProvider) {
+    process.stdout.write(
+      `\nCivic initiative engine on ${config.publicUrl}\n` +
+        `  database: ${db.kind === 'pglite' ? `PGlite in ${join(config.dataDir, 'pglite')}` : 'PostgreSQL'}\n` +
+        `  DEVELOPMENT identity provider: ${devProvider.issuer} (client id ${DEV_CLIENT_ID}) — never use it in production\n\n`,
+    );
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    await scheduler.stop();
+    // Stop accepting, let in-flight requests finish, then close the pool.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await db.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  return { app, deps, server, port, shutdown };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  startServer().catch((error) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${error.message}\n`);
+    } else {
+      process.stderr.write(`Could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+    process.exit(1);
+  });
+}

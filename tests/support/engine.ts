@@ -1,0 +1,95 @@
+import { createApp, engineTasks } from '../../src/app';
+import { createDevIdentityProvider, type DevPerson } from '../../src/features/auth/dev-provider';
+import type { AppDeps } from '../../src/platform/http';
+import { generateKeyMaterial, loadEngineKeys } from '../../src/platform/keys';
+import { createLogger } from '../../src/platform/logger';
+import { createMetrics } from '../../src/platform/metrics';
+import { createScheduler } from '../../src/platform/scheduler';
+import { openTestDatabase } from './database';
+
+export const PUBLIC_URL = 'http://engine.test';
+
+/** A clock the test moves by hand. */
+export function testClock(start = new Date('2027-01-15T10:00:00Z')) {
+  let now = start.getTime();
+  return {
+    now: () => new Date(now),
+    set: (d: Date | string) => void (now = new Date(d).getTime()),
+    advance: (ms: number) => void (now += ms),
+  };
+}
+
+export interface TestResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  contentType: string | null;
+}
+
+/**
+ * The real app on a real database (PGlite, or PostgreSQL under test:pg), driven through
+ * app.request(); the development identity provider signs the citizens' ID tokens.
+ */
+export async function createTestEngine(options: { adminSubjects?: string[]; start?: Date; poolSize?: number } = {}) {
+  const db = await openTestDatabase({ poolSize: options.poolSize });
+  const clock = testClock(options.start);
+  const keys = await loadEngineKeys(await generateKeyMaterial('t1'));
+  const devProvider = await createDevIdentityProvider({ issuer: `${PUBLIC_URL}/dev/oidc` });
+  const logLines: string[] = [];
+  const deps: AppDeps = {
+    db,
+    keys,
+    clock: clock.now,
+    identity: devProvider.verifier,
+    devProvider,
+    config: { publicUrl: PUBLIC_URL, adminSubjects: ['admin-subject', ...(options.adminSubjects ?? [])], sessionTtlSeconds: 3600, production: false },
+    logger: createLogger('debug', (line) => logLines.push(line)),
+    metrics: createMetrics(),
+  };
+  const app = createApp(deps);
+  const scheduler = createScheduler(engineTasks(deps), clock.now, deps.logger);
+
+  async function request<T = any>(
+    method: string,
+    path: string,
+    init: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  ): Promise<TestResponse<T>> {
+    const headers: Record<string, string> = { ...init.headers };
+    if (init.token) headers.authorization = `Bearer ${init.token}`;
+    let body: string | undefined;
+    if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers['content-type'] ??= 'application/json';
+    } else if (init.rawBody !== undefined) {
+      body = init.rawBody;
+    }
+    const res = await app.request(path, { method, headers, body });
+    const contentType = res.headers.get('content-type');
+    const text = await res.text();
+    let parsed: unknown = text;
+    if (contentType?.includes('json') && text) parsed = JSON.parse(text);
+    return { status: res.status, headers: res.headers, body: parsed as T, contentType };
+  }
+
+  /** An ID token for a made-up person (eidas2 unless said otherwise). */
+  const tokenFor = (person: DevPerson) => devProvider.mintIdToken(person, clock.now());
+  /** An ID token with only a subject: enough for admins and clerks, not for signing. */
+  const subjectToken = (sub: string) => devProvider.mintRaw({ sub, acr: 'eidas2' }, clock.now());
+
+  return {
+    app,
+    deps,
+    db,
+    clock,
+    devProvider,
+    logLines,
+    scheduler,
+    request,
+    tokenFor,
+    subjectToken,
+    adminToken: () => subjectToken('admin-subject'),
+    close: () => db.close(),
+  };
+}
+
+export type TestEngine = Awaited<ReturnType<typeof createTestEngine>>;

@@ -1,0 +1,56 @@
+/** Ville de Paris and its 20 arrondissements (electorate figures given here, close to INSEE's). */
+export const PARIS_DISTRICTS = [
+  ['75101', 'Paris 1er Arrondissement', 15114],
+  ['75102', 'Paris 2e Arrondissement', 20900],
+  ['75103', 'Paris 3e Arrondissement', 33000],
+  ['75104', 'Paris 4e Arrondissement', 28000],
+  ['75105', 'Paris 5e Arrondissement', 56800],
+  ['75106', 'Paris 6e Arrondissement', 40200],
+  ['75107', 'Paris 7e Arrondissement', 48400],
+  ['75108', 'Paris 8e Arrondissement', 35400],
+  ['75109', 'Paris 9e Arrondissement', 58900],
+  ['75110', 'Paris 10e Arrondissement', 83500],
+  ['75111', 'Paris 11e Arrondissement', 142600],
+  ['75112', 'Paris 12e Arrondissement', 139300],
+  ['75113', 'Paris 13e Arrondissement', 178400],
+  ['75114', 'Paris 14e Arrondissement', 134400],
+  ['75115', 'Paris 15e Arrondissement', 230800],
+  ['75116', 'Paris 16e Arrondissement', 164000],
+  ['75117', 'Paris 17e Arrondissement', 164000],
+  ['75118', 'Paris 18e Arrondissement', 190500],
+  ['75119', 'Paris 19e Arrondissement', 181800],
+  ['75120', 'Paris 20e Arrondissement', 192500],
+].map(([code, name, electorate]) => ({ code: code as string, name: name as string, electorate: electorate as number }));
+
+/** The jurisdiction of SPEC §10, with thresholds small enough for a test story. */
+export function parisJurisdiction(overrides: Record<string, unknown> = {}) {
+  return {
+    id: 'paris',
+    name: 'Ville de Paris',
+    electorate: 2103778,
+    minimumAge: 16,
+    requireRoll: false,
+    minimumAssurance: 'eidas2',
+    committeeMinimum: 2,
+    districts: PARIS_DISTRICTS,
+    rules: {
+      agenda: { goal: { signatures: 5000 }, collectionDays: 365 },
+      referendum: {
+        goal: { signatures: 5 },
+        districts: { minCount: 2, each: { signatures: 2 } },
+        collectionDays: 270,
+        milestones: [{ signatures: 3, label: 'premier palier' }],
+      },
+    },
+    ...overrides,
+  };
+}
+
+export const REFERENDUM_DRAFT = {
+  jurisdictionId: 'paris',
+  kind: 'referendum',
+  title: 'Des rues aux écoles',
+  summary: 'Fermer à la circulation les rues devant les écoles aux heures d’entrée et de sortie.',
+  text: 'Article unique. Les rues qui desservent une école sont fermées à la circulation de 8 h à 9 h et de 16 h à 17 h.',
+  question: 'Approuvez-vous la fermeture des rues devant les écoles aux heures d’entrée et de sortie ?',
+};

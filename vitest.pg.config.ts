@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// The same suites as `npm test`, on a real PostgreSQL server, plus the ones that need one (tests/pg).
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    exclude: ['tests/e2e/**', 'node_modules/**'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    fileParallelism: false,
+  },
+});
