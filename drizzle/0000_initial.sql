@@ -74,6 +74,17 @@ CREATE TABLE "jurisdictions" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "log_entries" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"initiative_id" uuid NOT NULL,
+	"type" text NOT NULL,
+	"ref" uuid NOT NULL,
+	"data" "bytea" NOT NULL,
+	"leaf_hash" "bytea" NOT NULL,
+	"created_at" timestamp with time zone NOT NULL,
+	"leaf_index" bigint
+);
+--> statement-breakpoint
 CREATE TABLE "outbox" (
 	"id" uuid PRIMARY KEY NOT NULL,
 	"type" text NOT NULL,
@@ -144,6 +155,9 @@ CREATE INDEX "initiatives_status_closes" ON "initiatives" USING btree ("status",
 CREATE INDEX "initiatives_created" ON "initiatives" USING btree ("created_at","id");--> statement-breakpoint
 CREATE INDEX "initiatives_jurisdiction" ON "initiatives" USING btree ("jurisdiction_id");--> statement-breakpoint
 CREATE INDEX "jurisdiction_clerks_subject" ON "jurisdiction_clerks" USING btree ("subject");--> statement-breakpoint
+CREATE UNIQUE INDEX "log_entries_leaf" ON "log_entries" USING btree ("initiative_id","leaf_index");--> statement-breakpoint
+CREATE INDEX "log_entries_pending" ON "log_entries" USING btree ("initiative_id","id") WHERE leaf_index is null;--> statement-breakpoint
+CREATE INDEX "log_entries_ref" ON "log_entries" USING btree ("initiative_id","ref");--> statement-breakpoint
 CREATE INDEX "outbox_created" ON "outbox" USING btree ("created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "signatures_one_per_signer" ON "signatures" USING btree ("initiative_id","signer_hash") WHERE status <> 'withdrawn';--> statement-breakpoint
 CREATE INDEX "signatures_initiative_created" ON "signatures" USING btree ("initiative_id","created_at");

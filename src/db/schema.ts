@@ -207,3 +207,26 @@ export const outbox = pgTable(
   },
   (t) => [index('outbox_created').on(t.createdAt)],
 );
+
+/**
+ * Transparency log entries (SPEC §6), appended in the same transaction as the change they record.
+ * `leafIndex` stays null until the sequencer integrates the entry into the initiative's tree.
+ */
+export const logEntries = pgTable(
+  'log_entries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    initiativeId: uuid('initiative_id').notNull(),
+    type: text('type', { enum: ['sign', 'withdraw', 'invalidate'] }).notNull(),
+    ref: uuid('ref').notNull(),
+    data: bytea('data').notNull(),
+    leafHash: bytea('leaf_hash').notNull(),
+    createdAt: at('created_at').notNull(),
+    leafIndex: bigint('leaf_index', { mode: 'number' }),
+  },
+  (t) => [
+    uniqueIndex('log_entries_leaf').on(t.initiativeId, t.leafIndex),
+    index('log_entries_pending').on(t.initiativeId, t.id).where(sql`leaf_index is null`),
+    index('log_entries_ref').on(t.initiativeId, t.ref),
+  ],
+);

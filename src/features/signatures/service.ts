@@ -2,6 +2,7 @@ import { and, eq, ne } from 'drizzle-orm';
 import { checkEligibility } from '../../core/eligibility';
 import { canonicalIdentity, initiativeKeyInfo, signerHash, type Assurance } from '../../core/identity';
 import { isCollecting, type InitiativeStatus } from '../../core/lifecycle';
+import { leafHash, logEntryData } from '../../core/merkle';
 import type { Database } from '../../db/client';
 import { signatures } from '../../db/schema';
 import type { AppDeps } from '../../platform/http';
@@ -10,6 +11,7 @@ import { problems } from '../../platform/problems';
 import type { Identity } from '../auth/verifier';
 import { getInitiativeWithJurisdiction, type InitiativeRow } from '../initiatives/service';
 import { bumpCount } from '../progress/service';
+import { appendLogEntry } from '../transparency/entries';
 
 export type SignatureRow = typeof signatures.$inferSelect;
 
@@ -101,7 +103,9 @@ export async function sign(
       })
       .onConflictDoNothing({ target: [signatures.initiativeId, signatures.signerHash], where: ne(signatures.status, 'withdrawn') })
       .returning();
-    if (row) await bumpCount(tx, initiative.id, row.district, 1);
+    if (!row) return undefined;
+    await bumpCount(tx, initiative.id, row.district, 1);
+    await appendLogEntry(tx, { initiativeId: initiative.id, type: 'sign', ref: row.id, at: now });
     return row;
   });
   if (inserted) {
@@ -129,7 +133,12 @@ export function receiptFor(deps: Pick<AppDeps, 'keys' | 'config'>, row: Signatur
   return signWithEngineKey(
     deps.keys,
     'receipt+jwt',
-    { initiative: row.initiativeId, signature: row.id, district: row.district, channel: row.channel, signedAt: row.createdAt.toISOString() },
+    {
+      initiative: row.initiativeId,
+      signature: row.id,
+      leaf: Buffer.from(leafHash(logEntryData({ type: 'sign', ref: row.id, at: row.createdAt }))).toString('base64'),
+      signedAt: row.createdAt.toISOString(),
+    },
     { issuer: deps.config.publicUrl, now: row.createdAt },
   );
 }
@@ -154,7 +163,9 @@ export async function withdrawMySignature(deps: AppDeps, initiativeId: string, s
       .set({ status: 'withdrawn', withdrawnAt: now })
       .where(and(eq(signatures.initiativeId, initiative.id), eq(signatures.signerHash, hash), eq(signatures.status, 'counted'), eq(signatures.channel, 'online')))
       .returning();
-    if (withdrawn) await bumpCount(tx, initiative.id, withdrawn.district, -1);
+    if (!withdrawn) return undefined;
+    await bumpCount(tx, initiative.id, withdrawn.district, -1);
+    await appendLogEntry(tx, { initiativeId: initiative.id, type: 'withdraw', ref: withdrawn.id, at: now });
     return withdrawn;
   });
   if (!row) throw problems.notFound('Signature', 'me');
