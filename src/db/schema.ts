@@ -107,6 +107,11 @@ export const signatures = pgTable(
     status: text('status', { enum: ['counted', 'withdrawn', 'invalid'] }).notNull(),
     createdAt: at('created_at').notNull(),
     withdrawnAt: at('withdrawn_at'),
+    /** Names and birth date for manual verification: compact JWE (dir + A256GCM); null once destroyed. */
+    personalData: text('personal_data'),
+    /** Paper only: the form's reference and the collector's, for fraud analysis. */
+    sheet: text('sheet'),
+    collector: text('collector'),
   },
   (t) => [
     // One person, one signature per initiative: enforced here, never by a read-then-write check.
