@@ -154,6 +154,8 @@ export const verifications = pgTable('verifications', {
   method: text('method', { enum: ['full', 'sample'] }).notNull(),
   seed: text('seed'),
   sampleSize: integer('sample_size'),
+  /** N: the signatures counted when verification started, which a sample is drawn from. */
+  population: integer('population'),
   startedBy: text('started_by').notNull(),
   startedAt: at('started_at').notNull(),
   completedAt: at('completed_at'),
