@@ -119,6 +119,8 @@ export const signatures = pgTable(
       .on(t.initiativeId, t.signerHash)
       .where(sql`status <> 'withdrawn'`),
     index('signatures_initiative_created').on(t.initiativeId, t.createdAt),
+    // Progress history reads recent withdrawals by time; few rows, hence partial.
+    index('signatures_initiative_withdrawn').on(t.initiativeId, t.withdrawnAt).where(sql`withdrawn_at is not null`),
   ],
 );
 
@@ -211,8 +213,10 @@ export const outbox = pgTable(
     jurisdictionId: text('jurisdiction_id'),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     createdAt: at('created_at').notNull(),
+    /** Set once the webhook dispatcher has fanned the event out to the matching subscriptions. */
+    dispatchedAt: at('dispatched_at'),
   },
-  (t) => [index('outbox_created').on(t.createdAt)],
+  (t) => [index('outbox_created').on(t.createdAt), index('outbox_undispatched').on(t.createdAt).where(sql`dispatched_at is null`)],
 );
 
 /**
