@@ -1,1 +1,258 @@
-process.stdout.write('no benchmarks yet\n');
+/**
+ * `npm run bench [-- scenario…]`: the engine as a separate process in production mode against
+ * PostgreSQL (a database created and dropped per scenario), load from wrk over loopback,
+ * figures printed beside their targets and written to bench/results/latest.json.
+ */
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEngine, type EngineProcess } from './lib/engine';
+import { pgbenchFloor } from './lib/pgbench';
+import { startProviderStandIn } from './lib/provider';
+import { createBenchDatabase, DISTRICTS, openInitiatives } from './lib/setup';
+import { runWrk, type LoadResult } from './lib/wrk';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const TOKENS = Number(process.env.BENCH_TOKENS ?? 200_000);
+
+type Figures = Record<string, number | string | boolean | null>;
+interface Outcome {
+  scenario: string;
+  figures: Figures;
+  targets: Record<string, string>;
+  met: boolean;
+  notes: string[];
+}
+
+const median = (xs: number[]) => {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+async function main() {
+  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const dir = await mkdtemp(join(tmpdir(), 'civic-bench-run-'));
+  const provider = await startProviderStandIn();
+  process.stdout.write(`Minting ${TOKENS} ID tokens for distinct identities (before any clock starts)…\n`);
+  const tokens: string[] = [];
+  for (let i = 0; i < TOKENS; i += 2000) {
+    tokens.push(...(await Promise.all(Array.from({ length: Math.min(2000, TOKENS - i) }, (_, k) => provider.citizen(i + k)))));
+  }
+  const staff = {
+    admin: await provider.mint({ sub: 'bench-admin', acr: 'eidas3' }),
+    clerk: await provider.mint({ sub: 'bench-clerk', acr: 'eidas3' }),
+    sponsor: await provider.mint({ sub: 'bench-sponsor', given_name: 'Sam', family_name: 'Sponsor', birthdate: '1970-01-01', acr: 'eidas3' }),
+  };
+  let cursor = 0;
+  const take = (n: number) => {
+    const slice = tokens.slice(cursor, cursor + n);
+    cursor += n;
+    if (slice.length < n) throw new Error('not enough pre-minted tokens: raise BENCH_TOKENS');
+    return slice;
+  };
+  const signLine = (initiativeId: string, token: string, i: number) =>
+    `/v1/initiatives/${initiativeId}/signatures\t${token}\t${JSON.stringify({ district: DISTRICTS[i % DISTRICTS.length]!.code, consent: true })}`;
+
+  const outcomes: Outcome[] = [];
+  let floor: number | null = null;
+
+  const withEngine = async <T>(fn: (ctx: { engine: EngineProcess; db: Awaited<ReturnType<typeof createBenchDatabase>> }) => Promise<T>, embedded = false): Promise<T> => {
+    const db = await createBenchDatabase();
+    const engine = await startEngine({ databaseUrl: embedded ? undefined : db.url, issuer: provider.issuer, clientId: provider.clientId });
+    try {
+      return await fn({ engine, db });
+    } finally {
+      await engine.stop();
+      await db.drop();
+    }
+  };
+
+  /** Signs under load while sampling the count every second; returns the per-second rates. */
+  const signLoad = async (engine: EngineProcess, countSql: () => Promise<number>, lines: string[], name: string, connections = CONNECTIONS, seconds = SECONDS) => {
+    const rates: number[] = [];
+    const rss: number[] = [];
+    let last = await countSql();
+    let running = true;
+    const sampler = (async () => {
+      while (running) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const now = await countSql();
+        rates.push(now - last);
+        last = now;
+        rss.push(await engine.rssMb());
+      }
+    })();
+    const load = await runWrk({ url: engine.url, lines, connections, seconds, dir, name });
+    running = false;
+    await sampler;
+    // The first and last windows are partial (load starting and stopping).
+    const windows = rates.slice(1, -1);
+    return { load, medianRate: median(windows), peakRssMb: Math.max(0, ...rss), windows };
+  };
+
+  const consistency = async (sql: Awaited<ReturnType<typeof createBenchDatabase>>['sql']) => {
+    const [row] = await sql`
+      select (select count(*) from signatures where status = 'counted')::int as rows,
+             (select coalesce(sum(count), 0) from signature_counts)::int as counters,
+             (select count(*) filter (where type = 'sign') - count(*) filter (where type <> 'sign') from log_entries)::int as log`;
+    return row as { rows: number; counters: number; log: number };
+  };
+
+  /** Count = rows = log; every 201 is a row, and at most the requests in flight when the load stopped are rows without a 201 seen. */
+  const isExact = (check: { rows: number; counters: number; log: number }, created: number, inFlight: number) =>
+    check.rows === check.counters && check.rows === check.log && check.rows >= created && check.rows <= created + inFlight;
+
+  const errorsOf = (load: LoadResult, ok: string[]) =>
+    load.socketErrors + Object.entries(load.statuses).filter(([s]) => !ok.includes(s)).reduce((a, [, n]) => a + n, 0);
+
+  const scenarios: Record<string, () => Promise<void>> = {
+    sign: () =>
+      withEngine(async ({ engine, db }) => {
+        if (floor === null) floor = await pgbenchFloor(db.sql, db.url, dir);
+        const [id] = await openInitiatives(engine.url, staff, 1);
+        const lines = take(Math.min(TOKENS / 2, 200_000)).map((t, i) => signLine(id!, t, i));
+        const count = async () => Number((await db.sql`select coalesce(sum(count), 0)::int as n from signature_counts`)[0]!.n);
+        const run = await signLoad(engine, count, lines, 'sign');
+        const check = await consistency(db.sql);
+        const created = run.load.statuses['201'] ?? 0;
+        const errors = errorsOf(run.load, ['201']);
+        const exact = isExact(check, created, CONNECTIONS);
+        outcomes.push({
+          scenario: 'sign',
+          figures: {
+            signaturesPerSecondMedian: run.medianRate,
+            p99Ms: run.load.latencyMs.p99,
+            p50Ms: run.load.latencyMs.p50,
+            errors,
+            pgbenchFloorTps: Math.round(floor),
+            ratioToPgbench: Number((run.medianRate / floor).toFixed(2)),
+            peakRssMb: Math.round(run.peakRssMb),
+            countExact: exact,
+          },
+          targets: { signaturesPerSecondMedian: '≥ 5000', p99Ms: '≤ 100', errors: '0', ratioToPgbench: '≥ 0.5 (aim)', peakRssMb: '≤ 300' },
+          met: run.medianRate >= 5000 && run.load.latencyMs.p99 <= 100 && errors === 0 && run.peakRssMb <= 300 && exact,
+          notes: exact ? [] : [`count mismatch: ${JSON.stringify(check)} with ${created} × 201`],
+        });
+        if (!exact) throw new Error(`sign: count, rows and log disagree: ${JSON.stringify(check)}, 201s: ${created}`);
+      }),
+    'sign-spread': () =>
+      withEngine(async ({ engine, db }) => {
+        const ids = await openInitiatives(engine.url, staff, 100);
+        const lines = take(Math.min(TOKENS / 4, 100_000)).map((t, i) => signLine(ids[i % ids.length]!, t, i));
+        const count = async () => Number((await db.sql`select coalesce(sum(count), 0)::int as n from signature_counts`)[0]!.n);
+        const run = await signLoad(engine, count, lines, 'sign-spread');
+        const check = await consistency(db.sql);
+        const exact = isExact(check, run.load.statuses['201'] ?? 0, CONNECTIONS);
+        const single = outcomes.find((o) => o.scenario === 'sign')?.figures.signaturesPerSecondMedian as number | undefined;
+        const ratio = single ? Number((single / run.medianRate).toFixed(2)) : null;
+        outcomes.push({
+          scenario: 'sign-spread',
+          figures: { signaturesPerSecondMedian: run.medianRate, p99Ms: run.load.latencyMs.p99, errors: errorsOf(run.load, ['201']), oneInitiativeOverSpread: ratio, countExact: exact },
+          targets: { oneInitiativeOverSpread: '≥ 0.9 (no hot row)', errors: '0' },
+          met: exact && errorsOf(run.load, ['201']) === 0 && (ratio === null || ratio >= 0.9),
+          notes: ratio === null ? ['run the sign scenario in the same run for the ratio'] : [],
+        });
+      }),
+    duplicates: () =>
+      withEngine(async ({ engine, db }) => {
+        const [id] = await openInitiatives(engine.url, staff, 1);
+        // Half the requests re-sign identities already counted (signed in a warm-up), half are new.
+        const known = take(20_000);
+        const warm = await runWrk({ url: engine.url, lines: known.map((t, i) => signLine(id!, t, i)), connections: CONNECTIONS, seconds: 20, dir, name: 'duplicates-warmup' });
+        const signedBefore = Number((await db.sql`select count(*)::int as n from signatures where status = 'counted'`)[0]!.n);
+        const fresh = take(Math.min(TOKENS / 4, 100_000));
+        const lines = fresh.flatMap((t, i) => [signLine(id!, t, i), signLine(id!, known[i % signedBefore]!, i)]);
+        const load = await runWrk({ url: engine.url, lines, connections: CONNECTIONS, seconds: SECONDS, dir, name: 'duplicates' });
+        const rate = load.requests / load.seconds;
+        const check = await consistency(db.sql);
+        const created = (load.statuses['201'] ?? 0) + (warm.statuses['201'] ?? 0);
+        const exact = isExact(check, created, 2 * CONNECTIONS);
+        const single = outcomes.find((o) => o.scenario === 'sign')?.figures.signaturesPerSecondMedian as number | undefined;
+        outcomes.push({
+          scenario: 'duplicates',
+          figures: { requestsPerSecond: Math.round(rate), p99Ms: load.latencyMs.p99, errors: errorsOf(load, ['200', '201']), duplicatesAnswered200: load.statuses['200'] ?? 0, countExact: exact },
+          targets: { requestsPerSecond: single ? `≥ ${single} (the sign rate)` : '≥ the sign rate', errors: '0' },
+          met: exact && errorsOf(load, ['200', '201']) === 0 && (single === undefined || rate >= single),
+          notes: [],
+        });
+      }),
+    'read-under-load': () =>
+      withEngine(async ({ engine, db }) => {
+        const [id] = await openInitiatives(engine.url, staff, 1);
+        process.stdout.write('  loading 1,000,000 signatures with SQL (generate_series), not through the API…\n');
+        await db.sql.unsafe(`
+          insert into signatures (id, initiative_id, signer_hash, key_version, channel, assurance, district, status, created_at)
+          select gen_random_uuid(), '${id}', sha256(('preloaded ' || g)::bytea), 'bench', 'online', 'eidas2',
+                 '751' || lpad(((g % 20) + 1)::text, 2, '0'), 'counted', now() - (g || ' seconds')::interval
+          from generate_series(1, 1000000) g`);
+        await db.sql.unsafe(`
+          insert into signature_counts (initiative_id, district, slot, count)
+          select '${id}', district, 0, count(*) from signatures where initiative_id = '${id}' group by district
+          on conflict (initiative_id, district, slot) do update set count = signature_counts.count + excluded.count`);
+        await db.sql.unsafe('analyze');
+        const reads = Array.from({ length: 1000 }, (_, i) => `${i % 2 ? `/v1/initiatives/${id}/progress` : `/v1/initiatives/${id}`}\t\t`);
+        const signLines = take(Math.min(TOKENS / 4, 100_000)).map((t, i) => signLine(id!, t, i));
+        const [signing, reading] = await Promise.all([
+          runWrk({ url: engine.url, lines: signLines, connections: Math.max(4, CONNECTIONS / 4), seconds: SECONDS, dir, name: 'rul-sign', threads: 1 }),
+          runWrk({ url: engine.url, lines: reads, method: 'GET', connections: 16, seconds: SECONDS, dir, name: 'rul-read', threads: 1 }),
+        ]);
+        outcomes.push({
+          scenario: 'read-under-load',
+          figures: {
+            readP99Ms: reading.latencyMs.p99,
+            readP50Ms: reading.latencyMs.p50,
+            readsPerSecond: Math.round(reading.requests / reading.seconds),
+            signaturesPerSecondMeanDuringReads: Math.round((signing.statuses['201'] ?? 0) / signing.seconds),
+            readErrors: errorsOf(reading, ['200']),
+          },
+          targets: { readP99Ms: '≤ 20', readErrors: '0' },
+          met: reading.latencyMs.p99 <= 20 && errorsOf(reading, ['200']) === 0,
+          notes: ['1,000,000 signatures preloaded with SQL; signing load with a quarter of the connections'],
+        });
+      }),
+    embedded: () =>
+      withEngine(async ({ engine }) => {
+        const [id] = await openInitiatives(engine.url, staff, 1);
+        const lines = take(Math.min(TOKENS / 4, 60_000)).map((t, i) => signLine(id!, t, i));
+        const load = await runWrk({ url: engine.url, lines, connections: CONNECTIONS, seconds: Math.min(SECONDS, 20), dir, name: 'embedded' });
+        const rate = (load.statuses['201'] ?? 0) / load.seconds;
+        outcomes.push({
+          scenario: 'embedded',
+          figures: { signaturesPerSecondMean: Math.round(rate), p99Ms: load.latencyMs.p99, errors: errorsOf(load, ['201']) },
+          targets: { signaturesPerSecondMean: '≥ 1000', errors: '0' },
+          met: rate >= 1000 && errorsOf(load, ['201']) === 0,
+          notes: ['PGlite: the engine without DATABASE_URL, as `npm start` runs it'],
+        });
+      }, true),
+  };
+
+  const names = wanted.length ? wanted : Object.keys(scenarios);
+  for (const name of names) {
+    const scenario = scenarios[name];
+    if (!scenario) throw new Error(`unknown scenario "${name}"; known: ${Object.keys(scenarios).join(', ')}`);
+    process.stdout.write(`\n▶ ${name}\n`);
+    await scenario();
+  }
+  await provider.close();
+
+  process.stdout.write('\n');
+  for (const o of outcomes) {
+    process.stdout.write(`${o.met ? '✔' : '✘'} ${o.scenario}\n`);
+    for (const [k, v] of Object.entries(o.figures)) {
+      process.stdout.write(`    ${k.padEnd(28)} ${String(v).padStart(10)}   ${o.targets[k] ? `target ${o.targets[k]}` : ''}\n`);
+    }
+    for (const n of o.notes) process.stdout.write(`    note: ${n}\n`);
+  }
+  const resultsDir = new URL('./results/', import.meta.url).pathname;
+  await mkdir(resultsDir, { recursive: true });
+  await writeFile(join(resultsDir, 'latest.json'), JSON.stringify(Object.fromEntries(outcomes.map((o) => [o.scenario, { ...o.figures, met: o.met }])), null, 2));
+  process.exit(outcomes.every((o) => o.met) ? 0 : 1);
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(2);
+});

@@ -1,3 +1,4 @@
+import type { JWK } from 'jose';
 import { z } from 'zod';
 
 /** Every setting the engine reads, validated in one place (SPEC §8). */
@@ -13,13 +14,23 @@ const EnvSchema = z.object({
   OIDC_CLIENT_ID: z.string().min(1).optional(),
   OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   OIDC_ALGORITHMS: z.string().default('ES256,RS256'),
+  OIDC_SCOPES: z.string().default('openid given_name family_name birthdate'),
+  OIDC_ID_TOKEN_DECRYPTION_KEY: z.string().optional(),
   ADMIN_SUBJECTS: z.string().default(''),
   IDENTITY_PEPPER: z.string().optional(),
   IDENTITY_PEPPER_VERSION: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).default('v1'),
+  /** Older peppers still used by open initiatives: JSON {"<version>": "<base64>"}. */
+  IDENTITY_PEPPERS_PREVIOUS: z.string().optional(),
   SIGNING_KEY: z.string().optional(),
   PII_KEY: z.string().optional(),
+  PII_KEY_ID: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).default('pii-1'),
+  PERSONAL_DATA_RETENTION_MONTHS: z.coerce.number().int().min(0).max(120).default(3),
+  PERSONAL_DATA_RETENTION_WITHDRAWN_MONTHS: z.coerce.number().int().min(0).max(120).default(1),
+  ROLL_MAX_BYTES: z.coerce.number().int().min(1024).default(200 * 1024 * 1024),
   SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  /** Maximum merge delay of the transparency logs: receipts promise inclusion within it. */
+  LOG_MERGE_DELAY_MS: z.coerce.number().int().min(100).max(86_400_000).default(1000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
@@ -34,13 +45,31 @@ export interface Config {
   databasePoolSize: number;
   dataDir: string;
   /** Unset: the built-in development identity provider. */
-  oidc: { issuer: string; clientId: string; clientSecret: string | undefined; algorithms: string[] } | undefined;
+  oidc:
+    | {
+        issuer: string;
+        clientId: string;
+        clientSecret: string | undefined;
+        algorithms: string[];
+        scopes: string;
+        /** Private JWK (RSA or EC) for providers that encrypt ID tokens (JWE). */
+        idTokenDecryptionKey: JWK | undefined;
+      }
+    | undefined;
   adminSubjects: string[];
   pepper: { version: string; secret: Uint8Array } | undefined;
+  /** Peppers of earlier versions, kept while initiatives started under them are open. */
+  previousPeppers: Record<string, Uint8Array>;
   signingKey: string | undefined;
   piiKey: string | undefined;
+  piiKeyId: string;
+  /** Months personal data is kept after an initiative's result, and after its withdrawal (SPEC §4). */
+  retention: { afterResultMonths: number; afterWithdrawalMonths: number };
+  /** Largest electoral roll CSV accepted, in bytes. */
+  rollMaxBytes: number;
   sessionTtlSeconds: number;
   schedulerIntervalMs: number;
+  logMergeDelayMs: number;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -69,17 +98,27 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (!secret || secret.length < 32) throw new ConfigError('IDENTITY_PEPPER', 'must be base64 of at least 32 bytes');
     pepper = { version: e.IDENTITY_PEPPER_VERSION, secret };
   }
+  const previousPeppers = parsePreviousPeppers(e.IDENTITY_PEPPERS_PREVIOUS);
+  if (pepper && previousPeppers[pepper.version]) {
+    throw new ConfigError('IDENTITY_PEPPERS_PREVIOUS', `must not contain the current version "${pepper.version}"`);
+  }
   const oidc = e.OIDC_ISSUER
     ? {
         issuer: e.OIDC_ISSUER.replace(/\/$/, ''),
         clientId: required(e, 'OIDC_CLIENT_ID'),
         clientSecret: e.OIDC_CLIENT_SECRET,
         algorithms: e.OIDC_ALGORITHMS.split(',').map((a) => a.trim()).filter(Boolean),
+        scopes: [...new Set(['openid', ...e.OIDC_SCOPES.split(/[\s,]+/).filter(Boolean)])].join(' '),
+        idTokenDecryptionKey: e.OIDC_ID_TOKEN_DECRYPTION_KEY === undefined ? undefined : decryptionJwk(e.OIDC_ID_TOKEN_DECRYPTION_KEY),
       }
     : undefined;
 
   if (production) {
     if (!oidc) throw new ConfigError('OIDC_ISSUER', 'is required in production (the development identity provider is refused)');
+    // Plain http only for a provider on this very host (loopback), as OAuth allows for native apps.
+    if (!oidc.issuer.startsWith('https://') && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(oidc.issuer)) {
+      throw new ConfigError('OIDC_ISSUER', 'must be an https:// URL in production');
+    }
     if (!pepper) throw new ConfigError('IDENTITY_PEPPER', 'is required in production');
     if (!e.SIGNING_KEY) throw new ConfigError('SIGNING_KEY', 'is required in production (generated keys are refused)');
     if (!e.PII_KEY) throw new ConfigError('PII_KEY', 'is required in production (generated keys are refused)');
@@ -98,8 +137,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     pepper,
     signingKey: e.SIGNING_KEY,
     piiKey: e.PII_KEY,
+    piiKeyId: e.PII_KEY_ID,
+    previousPeppers,
+    retention: { afterResultMonths: e.PERSONAL_DATA_RETENTION_MONTHS, afterWithdrawalMonths: e.PERSONAL_DATA_RETENTION_WITHDRAWN_MONTHS },
+    rollMaxBytes: e.ROLL_MAX_BYTES,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
+    logMergeDelayMs: e.LOG_MERGE_DELAY_MS,
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -108,6 +152,37 @@ function required(e: Env, name: 'OIDC_CLIENT_ID'): string {
   const value = e[name];
   if (!value) throw new ConfigError(name, 'is required when OIDC_ISSUER is set');
   return value;
+}
+
+function decryptionJwk(s: string): JWK {
+  let json: unknown;
+  try {
+    json = JSON.parse(s);
+  } catch {
+    json = undefined;
+  }
+  const parsed = z.looseObject({ kty: z.enum(['RSA', 'EC', 'OKP']), d: z.string().min(1) }).safeParse(json);
+  if (!parsed.success) throw new ConfigError('OIDC_ID_TOKEN_DECRYPTION_KEY', 'must be a private JWK (JSON with kty RSA, EC or OKP and d)');
+  return parsed.data as JWK;
+}
+
+function parsePreviousPeppers(text: string | undefined): Record<string, Uint8Array> {
+  if (text === undefined || text.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError('IDENTITY_PEPPERS_PREVIOUS', 'must be JSON: {"<version>": "<base64 pepper>"}');
+  }
+  const shape = z.record(z.string().regex(/^[A-Za-z0-9._-]{1,32}$/), z.string()).safeParse(parsed);
+  if (!shape.success) throw new ConfigError('IDENTITY_PEPPERS_PREVIOUS', 'must map versions to base64 peppers: {"v1": "..."}');
+  const peppers: Record<string, Uint8Array> = {};
+  for (const [version, value] of Object.entries(shape.data)) {
+    const secret = decodeBase64(value);
+    if (!secret || secret.length < 32) throw new ConfigError('IDENTITY_PEPPERS_PREVIOUS', `pepper "${version}" must be base64 of at least 32 bytes`);
+    peppers[version] = secret;
+  }
+  return peppers;
 }
 
 function decodeBase64(s: string): Uint8Array | undefined {

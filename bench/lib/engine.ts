@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface EngineProcess {
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  logFile: string;
+  /** Resident memory of the engine process, in MB (from /proc). */
+  rssMb(): Promise<number>;
+  stop(): Promise<number | null>;
+}
+
+/** Starts the engine as an operator would: a separate process, production mode, keys from the environment. */
+export async function startEngine(options: {
+  databaseUrl?: string;
+  issuer: string;
+  clientId: string;
+  env?: Record<string, string>;
+}): Promise<EngineProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const dataDir = await mkdtemp(join(tmpdir(), 'civic-bench-'));
+  const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  const signingKey = JSON.stringify({ ...(await exportJWK(privateKey)), kid: 'bench-engine' });
+  const random = (n: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(n))).toString('base64');
+  const logFile = join(dataDir, 'engine.log');
+  const log = createWriteStream(logFile);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: url,
+      DATA_DIR: dataDir,
+      ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+      OIDC_ISSUER: options.issuer,
+      OIDC_CLIENT_ID: options.clientId,
+      IDENTITY_PEPPER: random(32),
+      IDENTITY_PEPPER_VERSION: 'bench',
+      SIGNING_KEY: signingKey,
+      PII_KEY: random(32),
+      ADMIN_SUBJECTS: 'bench-admin',
+      LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`engine exited with ${child.exitCode}; see ${logFile}:\n${await readFile(logFile, 'utf8')}`);
+    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`engine did not become ready; see ${logFile}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    pid: child.pid!,
+    child,
+    logFile,
+    async rssMb() {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
+      const match = /VmRSS:\s+(\d+) kB/.exec(status);
+      return match ? Number(match[1]) / 1024 : 0;
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}
