@@ -133,7 +133,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databasePoolSize: e.DATABASE_POOL_SIZE,
     dataDir: e.DATA_DIR,
     oidc,
-    adminSubjects: e.ADMIN_SUBJECTS.split(',').map((s) => s.trim()).filter(Boolean),
+    adminSubjects: adminSubjects(e.ADMIN_SUBJECTS, !oidc && !production),
     pepper,
     signingKey: e.SIGNING_KEY,
     piiKey: e.PII_KEY,
@@ -146,6 +146,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logMergeDelayMs: e.LOG_MERGE_DELAY_MS,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** With the development identity provider, its ready-made `dev-admin` is an administrator unless ADMIN_SUBJECTS says otherwise. */
+function adminSubjects(list: string, devProvider: boolean): string[] {
+  const subjects = list.split(',').map((s) => s.trim()).filter(Boolean);
+  return subjects.length === 0 && devProvider ? ['dev-admin'] : subjects;
 }
 
 function required(e: Env, name: 'OIDC_CLIENT_ID'): string {
