@@ -6,8 +6,25 @@ import { bearer, errors, json, jsonBody } from '../../platform/openapi';
 import { problems } from '../../platform/problems';
 import { requirePrincipal } from '../auth/access';
 import { IdParam } from '../initiatives/schema';
-import { CompleteVerificationSchema, ReferendumItemSchema, StartVerificationSchema, VerificationSchema } from './schema';
-import { completeVerification, startVerification, verificationReport } from './service';
+import { csvLine } from './csv';
+import {
+  CompleteVerificationSchema,
+  DecisionBatchSchema,
+  DecisionResultSchema,
+  ReferendumItemSchema,
+  StartVerificationSchema,
+  VerificationQuerySchema,
+  VerificationSchema,
+} from './schema';
+import {
+  completeVerification,
+  EXPORT_COLUMNS,
+  openVerificationExport,
+  recordDecisions,
+  startVerification,
+  verificationExportRows,
+  verificationReport,
+} from './service';
 
 type ItemRow = typeof referendumItems.$inferSelect;
 const itemView = (row: ItemRow) => ({ ...row, certifiedAt: row.certifiedAt.toISOString() });
@@ -35,12 +52,64 @@ export const verificationRoutes = createRouter()
       method: 'get',
       path: '/v1/initiatives/{id}/verification',
       tags: ['Verification'],
-      summary: 'Verification state, counts and criteria (clerk)',
+      summary: 'Sample or signatures with decisions, tallies, projection and band (clerk)',
+      description: 'Lists the signatures under verification (the sample in draw order, or every signature of a full count), with the decrypted personal data where kept; each read is audited.',
       security: bearer,
-      request: { params: IdParam },
+      request: { params: IdParam, query: VerificationQuerySchema },
       responses: { 200: json(VerificationSchema, 'The verification.'), ...errors(400, 401, 403, 404) },
     }),
-    async (c) => c.json(await verificationReport(c.var.deps, c.req.valid('param').id, requirePrincipal(c)), 200),
+    async (c) => c.json(await verificationReport(c.var.deps, c.req.valid('param').id, requirePrincipal(c), c.req.valid('query')), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/initiatives/{id}/verification/decisions',
+      tags: ['Verification'],
+      summary: 'Record clerks’ decisions on signatures, in batches (clerk)',
+      security: bearer,
+      request: { params: IdParam, body: jsonBody(DecisionBatchSchema) },
+      responses: { 200: json(DecisionResultSchema, 'What each decision did.'), ...errors(400, 401, 403, 404, 409) },
+    }),
+    async (c) => c.json(await recordDecisions(c.var.deps, c.req.valid('param').id, requirePrincipal(c), c.req.valid('json').decisions), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/initiatives/{id}/verification/export',
+      tags: ['Verification'],
+      summary: 'CSV of the verification for the official record, streamed (clerk)',
+      description: `Columns: ${EXPORT_COLUMNS.join(', ')}. Cells that a spreadsheet would run as a formula start with a single quote.`,
+      security: bearer,
+      request: { params: IdParam },
+      responses: {
+        200: { description: 'The verified signatures and their decisions.', content: { 'text/csv': { schema: z.string() } } },
+        ...errors(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      const verification = await openVerificationExport(c.var.deps, id, requirePrincipal(c));
+      const rows = verificationExportRows(c.var.deps.db.db, verification);
+      const encoder = new TextEncoder();
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(encoder.encode(csvLine(EXPORT_COLUMNS)));
+        },
+        async pull(controller) {
+          const next = await rows.next();
+          if (next.done) controller.close();
+          else controller.enqueue(encoder.encode(csvLine(next.value)));
+        },
+        async cancel() {
+          await rows.return(undefined);
+        },
+      });
+      return c.body(body, 200, {
+        'Content-Type': 'text/csv; charset=utf-8',
+        'Content-Disposition': `attachment; filename="verification-${id}.csv"`,
+        'Cache-Control': 'no-store',
+      });
+    },
   )
   .openapi(
     createRoute({

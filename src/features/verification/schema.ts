@@ -2,16 +2,90 @@ import { z } from '@hono/zod-openapi';
 
 export const StartVerificationSchema = z
   .strictObject({
-    method: z.enum(['full']),
+    method: z.enum(['full', 'sample']),
     sampleSize: z.number().int().min(1).max(10_000_000).optional(),
     seed: z.string().trim().min(1).max(128).optional(),
   })
-  .openapi('StartVerification', { example: { method: 'full' } });
+  .superRefine((v, ctx) => {
+    if (v.method === 'full' && v.sampleSize !== undefined) ctx.addIssue({ code: 'custom', path: ['sampleSize'], message: 'Only a sample has a size.' });
+    if (v.method === 'full' && v.seed !== undefined) ctx.addIssue({ code: 'custom', path: ['seed'], message: 'Only a sample has a seed.' });
+  })
+  .openapi('StartVerification', {
+    description:
+      'A full count, or a random sample (default size max(500, ceil(3 % × N))); without a seed one is generated. ' +
+      'While a sample is under way, starting a full count replaces it (the sample’s decisions stand).',
+    example: { method: 'sample', seed: 'tirage public du 3 juillet 2027 : 4 1 7 9 2' },
+  });
 export type StartVerification = z.infer<typeof StartVerificationSchema>;
+
+export const DecisionSchema = z
+  .strictObject({
+    signatureId: z.uuid(),
+    decision: z.enum(['valid', 'invalid', 'duplicate']),
+    reason: z.string().trim().min(1).max(200).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.decision === 'invalid' && !v.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'An invalid signature needs its reason.' });
+  });
+export type DecisionInput = z.infer<typeof DecisionSchema>;
+
+export const DecisionBatchSchema = z
+  .strictObject({ decisions: z.array(DecisionSchema).min(1).max(1000) })
+  .openapi('VerificationDecisions', {
+    description:
+      'Valid, invalid (with a reason) or duplicate. Sending a decision again changes nothing; a valid one may later be ' +
+      'found invalid or a duplicate, but an invalidated signature stays invalid. In a sample, a duplicate is a sampled ' +
+      'signature whose signer also signed another sampled one.',
+    example: {
+      decisions: [
+        { signatureId: '6f1c2b9e-3d4a-4f5e-8a7b-1c2d3e4f5a6b', decision: 'valid' },
+        { signatureId: '0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d', decision: 'invalid', reason: 'not on the electoral roll' },
+      ],
+    },
+  });
+
+export const DecisionResultSchema = z
+  .object({
+    recorded: z.number().int(),
+    changed: z.number().int(),
+    unchanged: z.number().int(),
+    results: z.array(z.object({ signatureId: z.string(), decision: z.enum(['valid', 'invalid', 'duplicate']), outcome: z.enum(['recorded', 'changed', 'unchanged']) })),
+  })
+  .openapi('VerificationDecisionResult');
+
+export const VerificationQuerySchema = z.object({
+  filter: z.enum(['all', 'pending', 'decided']).default('all').openapi({ description: 'Which signatures to list: all, those awaiting a decision, or those decided.' }),
+  cursor: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(2000).default(500),
+  personalData: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true')
+    .openapi({ description: 'Decrypt the signers’ names and birth dates where kept (each read is audited).' }),
+});
+export type VerificationQuery = z.infer<typeof VerificationQuerySchema>;
 
 export const CompleteVerificationSchema = z
   .strictObject({ reason: z.string().trim().min(1).max(2000).optional() })
   .openapi('CompleteVerification');
+
+const Band = z.enum(['certifiable', 'full-count', 'insufficient']);
+
+export const VerifiedSignatureSchema = z.object({
+  id: z.string(),
+  position: z.number().int().nullable().openapi({ description: 'Place in the draw order of the sample.' }),
+  channel: z.enum(['online', 'paper']),
+  district: z.string(),
+  sheet: z.string().nullable(),
+  collector: z.string().nullable(),
+  status: z.enum(['counted', 'withdrawn', 'invalid']),
+  rollCheck: z.enum(['on-roll', 'not-on-roll', 'other-district', 'no-personal-data']).nullable(),
+  rollDistrict: z.string().nullable(),
+  decision: z
+    .object({ decision: z.enum(['valid', 'invalid', 'duplicate']), reason: z.string().nullable(), source: z.enum(['clerk', 'roll']), clerk: z.string(), decidedAt: z.string() })
+    .nullable(),
+  personalData: z.object({ givenNames: z.string(), familyName: z.string(), birthdate: z.string() }).nullable(),
+});
 
 export const VerificationSchema = z
   .object({
@@ -19,17 +93,58 @@ export const VerificationSchema = z
     status: z.string(),
     method: z.enum(['full', 'sample']),
     seed: z.string().nullable(),
+    sampleSize: z.number().int().nullable(),
+    population: z.number().int().nullable().openapi({ description: 'N: signatures counted when verification started.' }),
     startedAt: z.string(),
     completedAt: z.string().nullable(),
     outcome: z.enum(['certified', 'insufficient']).nullable(),
     reason: z.string().nullable(),
+    tallies: z.object({
+      decided: z.number().int(),
+      pending: z.number().int().openapi({ description: 'Signatures that still need a decision before completion.' }),
+      valid: z.number().int(),
+      invalid: z.number().int(),
+      invalidByReason: z.array(z.object({ reason: z.string(), count: z.number().int() })),
+      duplicates: z.number().int(),
+    }),
+    roll: z
+      .object({ onRoll: z.number().int(), notOnRoll: z.number().int(), otherDistrict: z.number().int(), noPersonalData: z.number().int() })
+      .nullable()
+      .openapi({ description: 'The automatic check of a full count against the imported electoral roll.' }),
+    projection: z
+      .object({
+        population: z.number().int(),
+        sampleSize: z.number().int(),
+        valid: z.number().int(),
+        duplicates: z.number().int(),
+        scale: z.number(),
+        duplicateWeight: z.number(),
+        duplicatePenalty: z.number(),
+        projectedValid: z.number(),
+        band: Band,
+        criteria: z.array(
+          z.object({
+            kind: z.enum(['goal', 'districts']),
+            required: z.number(),
+            projected: z.number(),
+            percent: z.number().optional(),
+            surelyMet: z.number().int().optional(),
+            possiblyMet: z.number().int().optional(),
+            band: Band,
+          }),
+        ),
+        districts: z.array(z.object({ code: z.string(), projected: z.number() })),
+      })
+      .nullable()
+      .openapi({ description: 'Sample only: N × V / n − D × (N/n)(N/n − 1), and its band against 110 % and 95 % of each requirement.' }),
     counts: z.object({
       raw: z.number().int(),
       valid: z.number().int(),
-      districts: z.array(z.object({ code: z.string(), valid: z.number().int(), required: z.number().nullable(), met: z.boolean().nullable() })),
+      districts: z.array(z.object({ code: z.string(), raw: z.number().int(), valid: z.number().int(), required: z.number().nullable(), met: z.boolean().nullable() })),
     }),
     criteria: z.array(z.object({ kind: z.string(), required: z.number(), current: z.number(), met: z.boolean() })),
     goalMet: z.boolean(),
+    signatures: z.object({ items: z.array(VerifiedSignatureSchema), nextCursor: z.string().nullable() }),
     referendumItemId: z.string().nullable(),
   })
   .openapi('Verification');

@@ -1,85 +1,526 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { evaluateRules } from '../../core/rules';
-import type { Executor } from '../../db/client';
+import { and, asc, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { evaluateRules, type Evaluation } from '../../core/rules';
+import {
+  assessSample,
+  defaultSampleSize,
+  drawSample,
+  projectDistricts,
+  projectSample,
+  randomSeed,
+  type SampleAssessment,
+  type Projection,
+} from '../../core/sampling';
+import type { Executor, Transaction } from '../../db/client';
 import { referendumItems, signatures, verifications } from '../../db/schema';
+import { verificationDecisions, verificationRollChecks, verificationSamples } from '../../db/schema-verification';
 import type { AppDeps, Principal } from '../../platform/http';
 import { signWithEngineKey } from '../../platform/keys';
 import { emitEvent } from '../../platform/outbox';
-import { problems } from '../../platform/problems';
+import { problems, type FieldError } from '../../platform/problems';
+import { appendAudit } from '../audit/service';
 import { requireClerk } from '../auth/access';
-import { getInitiativeWithJurisdiction, transition } from '../initiatives/service';
-import { rulesOf, type SignatureTally } from '../progress/service';
-import type { StartVerification } from './schema';
+import { getInitiativeWithJurisdiction, transition, type InitiativeRow } from '../initiatives/service';
+import type { JurisdictionRow } from '../jurisdictions/service';
+import { readPersonalData } from '../personal-data/service';
+import { bumpCount, rulesOf, type SignatureTally } from '../progress/service';
+import { appendLogEntry } from '../transparency/entries';
+import { treeHeadAtClose } from '../transparency/service';
+import type { DecisionInput, StartVerification, VerificationQuery } from './schema';
+
+type VerificationRow = typeof verifications.$inferSelect;
+type Decision = DecisionInput['decision'];
+
+const CHUNK = 1000;
 
 /** Valid signatures per district, counted from the rows themselves (not the live counters). */
-export async function verifiedTally(db: Executor, initiativeId: string): Promise<SignatureTally & { raw: number }> {
+export async function verifiedTally(db: Executor, initiativeId: string): Promise<SignatureTally & { raw: number; rawByDistrict: Record<string, number> }> {
   const rows = await db
     .select({ district: signatures.district, status: signatures.status, n: sql<string>`count(*)` })
     .from(signatures)
     .where(and(eq(signatures.initiativeId, initiativeId), sql`${signatures.status} <> 'withdrawn'`))
     .groupBy(signatures.district, signatures.status);
   const byDistrict: Record<string, number> = {};
+  const rawByDistrict: Record<string, number> = {};
   let total = 0;
   let raw = 0;
   for (const row of rows) {
     const n = Number(row.n);
     raw += n;
+    rawByDistrict[row.district] = (rawByDistrict[row.district] ?? 0) + n;
     if (row.status !== 'counted') continue;
     byDistrict[row.district] = (byDistrict[row.district] ?? 0) + n;
     total += n;
   }
-  return { total, byDistrict, raw };
+  return { total, byDistrict, raw, rawByDistrict };
 }
 
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const result: T[][] = [];
+  for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
+  return result;
+}
+
+async function lockVerification(tx: Transaction, initiativeId: string, action: string, status: string): Promise<VerificationRow> {
+  const [verification] = await tx.select().from(verifications).where(eq(verifications.initiativeId, initiativeId)).for('update');
+  if (!verification || verification.completedAt) throw problems.illegalTransition(status, action);
+  return verification;
+}
+
+/**
+ * Starts the verification of a closed initiative: a full count, or a seeded random sample drawn
+ * from the signatures counted now. During a sample, a full count may replace it (decisions stand).
+ */
 export async function startVerification(deps: AppDeps, id: string, principal: Principal, input: StartVerification) {
   const now = deps.clock();
   return deps.db.db.transaction(async (tx) => {
     const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(tx, id);
     await requireClerk(tx, principal, jurisdiction.id);
-    await transition(tx, initiative, 'startVerification', { actor: principal.subject, now, details: { method: input.method, seed: input.seed ?? null } });
-    await tx.insert(verifications).values({
-      initiativeId: id,
-      method: input.method,
-      seed: input.seed ?? null,
-      sampleSize: input.sampleSize ?? null,
-      startedBy: principal.subject,
-      startedAt: now,
+    if (initiative.status === 'verifying' && input.method === 'full') return escalateToFullCount(deps, tx, initiative, jurisdiction, principal, now);
+
+    const counted = await tx
+      .select({ id: signatures.id })
+      .from(signatures)
+      .where(and(eq(signatures.initiativeId, id), eq(signatures.status, 'counted')));
+    const population = counted.length;
+    const seed = input.method === 'sample' ? (input.seed ?? randomSeed()) : null;
+    const sampleSize = input.method === 'sample' ? Math.min(population, input.sampleSize ?? defaultSampleSize(population)) : null;
+    await transition(tx, initiative, 'startVerification', {
+      actor: principal.subject,
+      now,
+      details: { method: input.method, seed, sampleSize, population, seedGiven: input.seed !== undefined },
     });
+    await tx.insert(verifications).values({ initiativeId: id, method: input.method, seed, sampleSize, population, startedBy: principal.subject, startedAt: now });
+    if (seed !== null && sampleSize !== null) {
+      const sample = drawSample(
+        seed,
+        counted.map((row) => row.id),
+        sampleSize,
+      );
+      for (const part of chunks(sample.map((signatureId, position) => ({ initiativeId: id, signatureId, position })))) {
+        await tx.insert(verificationSamples).values(part);
+      }
+    }
   });
 }
 
-export async function verificationReport(deps: AppDeps, id: string, principal: Principal) {
+async function escalateToFullCount(deps: AppDeps, tx: Transaction, initiative: InitiativeRow, jurisdiction: JurisdictionRow, principal: Principal, now: Date) {
+  const verification = await lockVerification(tx, initiative.id, 'start a full count', initiative.status);
+  if (verification.method === 'full') {
+    throw problems.conflict('verification-started', 'Verification already started', 'A full count of this initiative is already under way.');
+  }
+  await tx.update(verifications).set({ method: 'full' }).where(eq(verifications.initiativeId, initiative.id));
+  await appendAudit(tx, {
+    actor: principal.subject,
+    action: 'verification.full-count',
+    at: now,
+    jurisdictionId: jurisdiction.id,
+    initiativeId: initiative.id,
+    details: { replaces: 'sample', seed: verification.seed, sampleSize: verification.sampleSize },
+  });
+}
+
+export interface DecisionOutcome {
+  recorded: number;
+  changed: number;
+  unchanged: number;
+  results: { signatureId: string; decision: Decision; outcome: 'recorded' | 'changed' | 'unchanged' }[];
+}
+
+/**
+ * Records clerks' decisions in one transaction. A signature found invalid or a duplicate leaves
+ * the count at once: its status, the counters and an `invalidate` entry of the log change together.
+ */
+export async function recordDecisions(deps: AppDeps, id: string, principal: Principal, decisions: DecisionInput[]): Promise<DecisionOutcome> {
+  const now = deps.clock();
+  const errors: FieldError[] = [];
+  const byId = new Map<string, { index: number; input: DecisionInput }>();
+  decisions.forEach((input, index) => {
+    const earlier = byId.get(input.signatureId);
+    if (earlier && (earlier.input.decision !== input.decision || earlier.input.reason !== input.reason)) {
+      errors.push({ field: `body.decisions.${index}`, message: `Contradicts decision ${earlier.index} on the same signature.` });
+    }
+    if (!earlier) byId.set(input.signatureId, { index, input });
+  });
+  if (errors.length) throw problems.validation(errors);
+
+  return deps.db.db.transaction(async (tx) => {
+    const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(tx, id);
+    await requireClerk(tx, principal, jurisdiction.id);
+    if (initiative.status !== 'verifying') throw problems.illegalTransition(initiative.status, 'record verification decisions');
+    const verification = await lockVerification(tx, id, 'record verification decisions', initiative.status);
+
+    const ids = [...byId.keys()];
+    const rows = await tx
+      .select({ id: signatures.id, status: signatures.status, district: signatures.district, decision: verificationDecisions.decision, sampled: verificationSamples.position })
+      .from(signatures)
+      .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, id), eq(verificationDecisions.signatureId, signatures.id)))
+      .leftJoin(verificationSamples, and(eq(verificationSamples.initiativeId, id), eq(verificationSamples.signatureId, signatures.id)))
+      .where(and(eq(signatures.initiativeId, id), inArray(signatures.id, ids)));
+    const found = new Map(rows.map((row) => [row.id, row]));
+
+    for (const [signatureId, { index }] of byId) {
+      const row = found.get(signatureId);
+      const field = `body.decisions.${index}.signatureId`;
+      if (!row) errors.push({ field, message: 'No signature with this id in this initiative.' });
+      else if (row.status === 'withdrawn') errors.push({ field, message: 'This signature was withdrawn by its signer.' });
+      else if (verification.method === 'sample' && row.sampled === null) errors.push({ field, message: 'This signature is not in the sample.' });
+    }
+    if (errors.length) throw problems.validation(errors);
+
+    const final = [...byId.values()].filter(({ input }) => {
+      const previous = found.get(input.signatureId)!.decision;
+      return previous !== null && previous !== 'valid' && previous !== input.decision;
+    });
+    if (final.length) {
+      throw problems.conflict(
+        'decision-final',
+        'Decision already final',
+        'An invalid or duplicate signature has left the count and its log entry is written; it cannot be ruled otherwise.',
+        { signatures: final.map(({ input }) => input.signatureId) },
+      );
+    }
+
+    const outcome: DecisionOutcome = { recorded: 0, changed: 0, unchanged: 0, results: [] };
+    const audited: Record<string, unknown>[] = [];
+    const inserts: (typeof verificationDecisions.$inferInsert)[] = [];
+    const invalidated: { id: string; district: string }[] = [];
+    for (const { input } of byId.values()) {
+      const row = found.get(input.signatureId)!;
+      const reason = input.reason ?? null;
+      if (row.decision === input.decision) {
+        outcome.unchanged++;
+        outcome.results.push({ signatureId: input.signatureId, decision: input.decision, outcome: 'unchanged' });
+        continue;
+      }
+      if (row.decision === null) {
+        inserts.push({ initiativeId: id, signatureId: input.signatureId, decision: input.decision, reason, source: 'clerk', clerk: principal.subject, decidedAt: now });
+        outcome.recorded++;
+        outcome.results.push({ signatureId: input.signatureId, decision: input.decision, outcome: 'recorded' });
+      } else {
+        await tx
+          .update(verificationDecisions)
+          .set({ decision: input.decision, reason, source: 'clerk', clerk: principal.subject, decidedAt: now })
+          .where(and(eq(verificationDecisions.initiativeId, id), eq(verificationDecisions.signatureId, input.signatureId)));
+        outcome.changed++;
+        outcome.results.push({ signatureId: input.signatureId, decision: input.decision, outcome: 'changed' });
+      }
+      audited.push({ signatureId: input.signatureId, decision: input.decision, reason, ...(row.decision ? { previous: row.decision } : {}) });
+      if (input.decision !== 'valid' && row.status === 'counted') invalidated.push({ id: row.id, district: row.district });
+    }
+    for (const part of chunks(inserts)) await tx.insert(verificationDecisions).values(part);
+    await invalidate(tx, id, invalidated, now);
+    if (audited.length) {
+      await appendAudit(tx, {
+        actor: principal.subject,
+        action: 'verification.decisions',
+        at: now,
+        jurisdictionId: jurisdiction.id,
+        initiativeId: id,
+        details: { method: verification.method, decisions: audited },
+      });
+    }
+    return outcome;
+  });
+}
+
+/** Takes signatures out of the count: status, slotted counters and the public log, in the caller's transaction. */
+async function invalidate(tx: Transaction, initiativeId: string, rows: { id: string; district: string }[], now: Date) {
+  if (rows.length === 0) return;
+  for (const part of chunks(rows)) {
+    await tx
+      .update(signatures)
+      .set({ status: 'invalid' })
+      .where(
+        and(
+          eq(signatures.initiativeId, initiativeId),
+          inArray(
+            signatures.id,
+            part.map((r) => r.id),
+          ),
+        ),
+      );
+  }
+  const perDistrict = new Map<string, number>();
+  for (const row of rows) perDistrict.set(row.district, (perDistrict.get(row.district) ?? 0) + 1);
+  for (const [district, n] of perDistrict) await bumpCount(tx, initiativeId, district, -n);
+  for (const row of rows) await appendLogEntry(tx, { initiativeId, type: 'invalidate', ref: row.id, at: now });
+}
+
+interface DecisionTallyRow {
+  decision: Decision;
+  reason: string | null;
+  district: string;
+  n: number;
+}
+
+/** Decisions grouped by kind, reason and district; over the sample only when `sampleOnly`. */
+async function decisionTallies(db: Executor, initiativeId: string, sampleOnly: boolean): Promise<DecisionTallyRow[]> {
+  const base = db
+    .select({ decision: verificationDecisions.decision, reason: verificationDecisions.reason, district: signatures.district, n: sql<string>`count(*)` })
+    .from(verificationDecisions)
+    .innerJoin(signatures, eq(signatures.id, verificationDecisions.signatureId));
+  const joined = sampleOnly
+    ? base.innerJoin(
+        verificationSamples,
+        and(eq(verificationSamples.initiativeId, verificationDecisions.initiativeId), eq(verificationSamples.signatureId, verificationDecisions.signatureId)),
+      )
+    : base;
+  const rows = await joined
+    .where(eq(verificationDecisions.initiativeId, initiativeId))
+    .groupBy(verificationDecisions.decision, verificationDecisions.reason, signatures.district);
+  return rows.map((row) => ({ ...row, n: Number(row.n) }));
+}
+
+/** Whether the full count was checked against a roll: only then must every unmatched signature be decided. */
+async function rollChecked(db: Executor, initiativeId: string): Promise<boolean> {
+  const [row] = await db.select({ id: verificationRollChecks.signatureId }).from(verificationRollChecks).where(eq(verificationRollChecks.initiativeId, initiativeId)).limit(1);
+  return row !== undefined;
+}
+
+/** Signatures that still need a clerk's decision before completion. */
+async function pendingCount(db: Executor, verification: VerificationRow): Promise<number> {
+  const id = verification.initiativeId;
+  if (verification.method === 'sample') {
+    const [row] = await db
+      .select({ n: sql<string>`count(*)` })
+      .from(verificationSamples)
+      .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, id), eq(verificationDecisions.signatureId, verificationSamples.signatureId)))
+      .where(and(eq(verificationSamples.initiativeId, id), isNull(verificationDecisions.signatureId)));
+    return Number(row?.n ?? 0);
+  }
+  if (!(await rollChecked(db, id))) return 0;
+  const [row] = await db
+    .select({ n: sql<string>`count(*)` })
+    .from(signatures)
+    .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, id), eq(verificationDecisions.signatureId, signatures.id)))
+    .where(and(eq(signatures.initiativeId, id), eq(signatures.status, 'counted'), isNull(verificationDecisions.signatureId)));
+  return Number(row?.n ?? 0);
+}
+
+interface SampleResult {
+  projection: Projection;
+  assessment: SampleAssessment;
+  valid: number;
+  duplicates: number;
+  byDistrict: Record<string, number>;
+}
+
+function sampleResult(verification: VerificationRow, tallies: DecisionTallyRow[], rules: ReturnType<typeof rulesOf>, jurisdiction: JurisdictionRow): SampleResult {
+  const perDistrict: Record<string, { valid: number; duplicates: number }> = {};
+  let valid = 0;
+  let duplicates = 0;
+  for (const row of tallies) {
+    const d = (perDistrict[row.district] ??= { valid: 0, duplicates: 0 });
+    if (row.decision === 'valid') {
+      d.valid += row.n;
+      valid += row.n;
+    } else if (row.decision === 'duplicate') {
+      d.duplicates += row.n;
+      duplicates += row.n;
+    }
+  }
+  const population = verification.population ?? 0;
+  const sampleSize = verification.sampleSize ?? 0;
+  const projection = projectSample({ population, sampleSize, valid, duplicates });
+  const byDistrict = projectDistricts(population, sampleSize, perDistrict);
+  const assessment = assessSample(rules, jurisdiction, { total: projection.projectedValid, byDistrict });
+  return { projection, assessment, valid, duplicates, byDistrict };
+}
+
+/** What the verification stands on now: verified counts (full) or projected ones (sample), and the rules evaluated on them. */
+async function currentResult(db: Executor, initiative: InitiativeRow, jurisdiction: JurisdictionRow, verification: VerificationRow) {
+  const rules = rulesOf(initiative, jurisdiction);
+  const tally = await verifiedTally(db, initiative.id);
+  const tallies = await decisionTallies(db, initiative.id, verification.method === 'sample');
+  const sample = verification.method === 'sample' ? sampleResult(verification, tallies, rules, jurisdiction) : null;
+  // Projections are rounded down: a certificate never claims a signature the sample does not support.
+  const counts: SignatureTally = sample
+    ? { total: Math.floor(sample.projection.projectedValid), byDistrict: Object.fromEntries(Object.entries(sample.byDistrict).map(([k, v]) => [k, Math.floor(v)])) }
+    : { total: tally.total, byDistrict: tally.byDistrict };
+  const evaluation = evaluateRules(rules, jurisdiction, counts);
+  const districts = evaluation.districts.map((d) => ({ code: d.code, raw: tally.rawByDistrict[d.code] ?? 0, valid: d.signatures, required: d.required, met: d.met }));
+  return { rules, tally, tallies, sample, counts, evaluation, districts };
+}
+
+export type VerifiedSignature = {
+  id: string;
+  position: number | null;
+  channel: 'online' | 'paper';
+  district: string;
+  sheet: string | null;
+  collector: string | null;
+  status: 'counted' | 'withdrawn' | 'invalid';
+  rollCheck: 'on-roll' | 'not-on-roll' | 'other-district' | 'no-personal-data' | null;
+  rollDistrict: string | null;
+  decision: { decision: Decision; reason: string | null; source: 'clerk' | 'roll'; clerk: string; decidedAt: string } | null;
+  personalData: { givenNames: string; familyName: string; birthdate: string } | null;
+};
+
+/**
+ * A page of the signatures under verification: the sample in draw order, or every signature of a
+ * full count by id. Keyset pagination (the cursor is a position or an id), so pages stay cheap.
+ */
+async function signaturePage(db: Executor, verification: VerificationRow, query: Pick<VerificationQuery, 'filter' | 'cursor' | 'limit'>, needsDecision: boolean) {
+  const id = verification.initiativeId;
+  const sampled = verification.method === 'sample';
+  const where: SQL[] = [eq(signatures.initiativeId, id), sql`${signatures.status} <> 'withdrawn'`];
+  if (query.filter === 'pending') {
+    where.push(isNull(verificationDecisions.signatureId));
+    if (!needsDecision) where.push(sql`false`);
+  }
+  if (query.filter === 'decided') where.push(sql`${verificationDecisions.signatureId} is not null`);
+  if (query.cursor) {
+    if (sampled) {
+      const after = Number(query.cursor);
+      if (!Number.isInteger(after)) throw problems.validation([{ field: 'query.cursor', message: 'Not a cursor of this list.' }]);
+      where.push(gt(verificationSamples.position, after));
+    } else {
+      where.push(gt(signatures.id, query.cursor));
+    }
+  }
+  const select = db
+    .select({
+      id: signatures.id,
+      position: verificationSamples.position,
+      channel: signatures.channel,
+      district: signatures.district,
+      sheet: signatures.sheet,
+      collector: signatures.collector,
+      status: signatures.status,
+      rollCheck: verificationRollChecks.result,
+      rollDistrict: verificationRollChecks.rollDistrict,
+      decision: verificationDecisions.decision,
+      reason: verificationDecisions.reason,
+      source: verificationDecisions.source,
+      clerk: verificationDecisions.clerk,
+      decidedAt: verificationDecisions.decidedAt,
+    })
+    .from(signatures);
+  const withSample = sampled
+    ? select.innerJoin(verificationSamples, and(eq(verificationSamples.initiativeId, id), eq(verificationSamples.signatureId, signatures.id)))
+    : select.leftJoin(verificationSamples, and(eq(verificationSamples.initiativeId, id), eq(verificationSamples.signatureId, signatures.id)));
+  const rows = await withSample
+    .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, id), eq(verificationDecisions.signatureId, signatures.id)))
+    .leftJoin(verificationRollChecks, and(eq(verificationRollChecks.initiativeId, id), eq(verificationRollChecks.signatureId, signatures.id)))
+    .where(and(...where))
+    .orderBy(sampled ? asc(verificationSamples.position) : asc(signatures.id))
+    .limit(query.limit + 1);
+  const more = rows.length > query.limit;
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  return {
+    rows: page,
+    nextCursor: more && last ? (sampled ? String(last.position) : last.id) : null,
+  };
+}
+
+export async function verificationReport(
+  deps: AppDeps,
+  id: string,
+  principal: Principal,
+  query: VerificationQuery = { filter: 'all', limit: 100, personalData: false },
+) {
   const db = deps.db.db;
   const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(db, id);
   await requireClerk(db, principal, jurisdiction.id);
   const [verification] = await db.select().from(verifications).where(eq(verifications.initiativeId, id));
   if (!verification) throw problems.notFound('Verification', id);
-  const tally = await verifiedTally(db, id);
-  const evaluation = evaluateRules(rulesOf(initiative, jurisdiction), jurisdiction, tally);
+  const result = await currentResult(db, initiative, jurisdiction, verification);
+  const pending = verification.completedAt ? 0 : await pendingCount(db, verification);
+  const needsDecision = verification.method === 'sample' || (await rollChecked(db, id));
+  const page = await signaturePage(db, verification, query, needsDecision);
+  const identities = query.personalData ? await readPersonalData(deps, principal, page.rows.map((r) => r.id)) : new Map();
   const [item] = await db.select({ id: referendumItems.id }).from(referendumItems).where(eq(referendumItems.initiativeId, id));
+
+  const byReason = new Map<string, number>();
+  let valid = 0;
+  let invalid = 0;
+  let duplicates = 0;
+  for (const row of result.tallies) {
+    if (row.decision === 'valid') valid += row.n;
+    if (row.decision === 'duplicate') duplicates += row.n;
+    if (row.decision === 'invalid') {
+      invalid += row.n;
+      byReason.set(row.reason ?? '', (byReason.get(row.reason ?? '') ?? 0) + row.n);
+    }
+  }
+  const roll = await rollSummary(db, id);
+  const sample = result.sample;
   return {
     initiativeId: id,
     status: initiative.status,
     method: verification.method,
     seed: verification.seed,
+    sampleSize: verification.sampleSize,
+    population: verification.population,
     startedAt: verification.startedAt.toISOString(),
     completedAt: verification.completedAt?.toISOString() ?? null,
     outcome: verification.outcome,
     reason: verification.reason,
-    counts: {
-      raw: tally.raw,
-      valid: tally.total,
-      districts: evaluation.districts.map((d) => ({ code: d.code, valid: d.signatures, required: d.required, met: d.met })),
+    tallies: {
+      decided: valid + invalid + duplicates,
+      pending,
+      valid,
+      invalid,
+      invalidByReason: [...byReason].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
+      duplicates,
     },
-    criteria: evaluation.criteria,
-    goalMet: evaluation.goalMet,
+    roll,
+    projection: sample
+      ? {
+          population: verification.population ?? 0,
+          sampleSize: verification.sampleSize ?? 0,
+          valid: sample.valid,
+          duplicates: sample.duplicates,
+          scale: sample.projection.scale,
+          duplicateWeight: sample.projection.duplicateWeight,
+          duplicatePenalty: sample.projection.duplicatePenalty,
+          projectedValid: sample.projection.projectedValid,
+          band: sample.assessment.band,
+          criteria: sample.assessment.criteria,
+          districts: Object.entries(sample.byDistrict).map(([code, projected]) => ({ code, projected })),
+        }
+      : null,
+    counts: { raw: result.tally.raw, valid: result.counts.total, districts: result.districts },
+    criteria: result.evaluation.criteria,
+    goalMet: result.evaluation.goalMet,
+    signatures: {
+      items: page.rows.map(
+        (row): VerifiedSignature => ({
+          id: row.id,
+          position: row.position,
+          channel: row.channel,
+          district: row.district,
+          sheet: row.sheet,
+          collector: row.collector,
+          status: row.status,
+          rollCheck: row.rollCheck,
+          rollDistrict: row.rollDistrict,
+          decision: row.decision ? { decision: row.decision, reason: row.reason, source: row.source!, clerk: row.clerk!, decidedAt: row.decidedAt!.toISOString() } : null,
+          personalData: identities.get(row.id) ?? null,
+        }),
+      ),
+      nextCursor: page.nextCursor,
+    },
     referendumItemId: item?.id ?? null,
   };
 }
 
+async function rollSummary(db: Executor, initiativeId: string) {
+  const rows = await db
+    .select({ result: verificationRollChecks.result, n: sql<string>`count(*)` })
+    .from(verificationRollChecks)
+    .where(eq(verificationRollChecks.initiativeId, initiativeId))
+    .groupBy(verificationRollChecks.result);
+  if (rows.length === 0) return null;
+  const n = (result: string) => Number(rows.find((r) => r.result === result)?.n ?? 0);
+  return { onRoll: n('on-roll'), notOnRoll: n('not-on-roll'), otherDistrict: n('other-district'), noPersonalData: n('no-personal-data') };
+}
+
 /**
- * Re-evaluates the frozen rules on verified counts; certifies into a referendum item with a
- * signed certificate, or declares the initiative insufficient. One transaction: all or nothing.
+ * Completes the verification: certifies into a referendum item with a signed certificate, or
+ * declares the initiative insufficient. On a sample, the band decides, and a projection between
+ * 95 % and 110 % of a requirement is refused: only a full count may settle it. One transaction.
  */
 export async function completeVerification(deps: AppDeps, id: string, principal: Principal, reason: string | undefined) {
   const now = deps.clock();
@@ -87,16 +528,50 @@ export async function completeVerification(deps: AppDeps, id: string, principal:
     const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(tx, id);
     await requireClerk(tx, principal, jurisdiction.id);
     if (initiative.status !== 'verifying') throw problems.illegalTransition(initiative.status, 'complete verification');
-    const [verification] = await tx.select().from(verifications).where(eq(verifications.initiativeId, id)).for('update');
-    if (!verification) throw problems.illegalTransition(initiative.status, 'complete verification');
-    const rules = rulesOf(initiative, jurisdiction);
-    const tally = await verifiedTally(tx, id);
-    const evaluation = evaluateRules(rules, jurisdiction, tally);
-    const districts = evaluation.districts.map((d) => ({ code: d.code, valid: d.signatures, required: d.required, met: d.met }));
+    const verification = await lockVerification(tx, id, 'complete verification', initiative.status);
+    const pending = await pendingCount(tx, verification);
+    if (pending > 0) {
+      throw problems.conflict(
+        'verification-pending',
+        'Decisions still pending',
+        `${pending} signature${pending === 1 ? '' : 's'} still await${pending === 1 ? 's' : ''} a clerk's decision.`,
+        { pending },
+      );
+    }
+    const { rules, tally, sample, counts, evaluation, districts } = await currentResult(tx, initiative, jurisdiction, verification);
 
-    if (!evaluation.goalMet) {
-      const why = reason ?? unmetCriteria(evaluation.criteria);
-      await transition(tx, initiative, 'declareInsufficient', { actor: principal.subject, now, patch: { reason: why }, details: { reason: why, valid: tally.total } });
+    if (sample?.assessment.band === 'full-count') {
+      throw problems.conflict(
+        'full-count-required',
+        'A full count is required',
+        `The sample projects ${Math.floor(sample.projection.projectedValid)} valid signatures: ${describeAssessment(sample.assessment)}. ` +
+          'Between 95 % and 110 % of a requirement the sample cannot decide; start a full count (method "full").',
+        { band: sample.assessment.band, projectedValid: sample.projection.projectedValid, criteria: sample.assessment.criteria },
+      );
+    }
+    const sampleSummary = sample
+      ? {
+          seed: verification.seed,
+          population: verification.population,
+          size: verification.sampleSize,
+          valid: sample.valid,
+          duplicates: sample.duplicates,
+          scale: sample.projection.scale,
+          duplicateWeight: sample.projection.duplicateWeight,
+          projectedValid: sample.projection.projectedValid,
+          band: sample.assessment.band,
+        }
+      : null;
+
+    const fails = sample ? sample.assessment.band === 'insufficient' : !evaluation.goalMet;
+    if (fails) {
+      const why = reason ?? (sample ? `The sample projects ${Math.floor(sample.projection.projectedValid)} valid signatures: ${describeAssessment(sample.assessment)}` : unmetCriteria(evaluation.criteria));
+      await transition(tx, initiative, 'declareInsufficient', {
+        actor: principal.subject,
+        now,
+        patch: { reason: why },
+        details: { reason: why, method: verification.method, raw: tally.raw, valid: counts.total, ...(sampleSummary ? { sample: sampleSummary } : {}) },
+      });
       await tx.update(verifications).set({ completedAt: now, outcome: 'insufficient', reason: why }).where(eq(verifications.initiativeId, id));
       return { outcome: 'insufficient' as const, referendumItem: null };
     }
@@ -110,11 +585,12 @@ export async function completeVerification(deps: AppDeps, id: string, principal:
         initiative: { id: initiative.id, kind: initiative.kind, title: initiative.title, question: initiative.question },
         jurisdiction: { id: jurisdiction.id, name: jurisdiction.name, electorate: jurisdiction.electorate },
         rules,
-        counts: { raw: tally.raw, valid: tally.total, districts },
+        counts: { raw: tally.raw, valid: counts.total, verified: tally.total, districts },
         criteria: evaluation.criteria,
         method: verification.method,
         seed: verification.seed,
-        log: null,
+        sample: sampleSummary,
+        log: await treeHeadAtClose(deps, tx, initiative.id),
         certifiedAt: now.toISOString(),
       },
       { issuer: deps.config.publicUrl, now },
@@ -128,29 +604,70 @@ export async function completeVerification(deps: AppDeps, id: string, principal:
         kind: initiative.kind,
         title: initiative.title,
         question: initiative.question,
-        validSignatures: tally.total,
+        validSignatures: counts.total,
         districts,
         method: verification.method,
         certifiedAt: now,
         certificate,
       })
       .returning();
-    await transition(tx, initiative, 'certify', { actor: principal.subject, now, details: { valid: tally.total, referendumItemId: itemId } });
+    await transition(tx, initiative, 'certify', {
+      actor: principal.subject,
+      now,
+      details: { method: verification.method, raw: tally.raw, valid: counts.total, referendumItemId: itemId, ...(sampleSummary ? { sample: sampleSummary } : {}) },
+    });
     await tx.update(verifications).set({ completedAt: now, outcome: 'certified' }).where(eq(verifications.initiativeId, id));
     await emitEvent(tx, {
       type: 'referendum_item.created',
       at: now,
       initiativeId: id,
       jurisdictionId: jurisdiction.id,
-      data: { referendumItemId: itemId, initiativeId: id, kind: initiative.kind, validSignatures: tally.total },
+      data: { referendumItemId: itemId, initiativeId: id, kind: initiative.kind, validSignatures: counts.total, method: verification.method },
     });
     return { outcome: 'certified' as const, referendumItem: item! };
   });
 }
 
-function unmetCriteria(criteria: { kind: string; required: number; current: number; met: boolean }[]): string {
+function describeAssessment(assessment: SampleAssessment): string {
+  return assessment.criteria
+    .map((c) =>
+      c.kind === 'goal'
+        ? `${(Math.floor((c.percent ?? 0) * 10) / 10).toLocaleString('en')} % of the ${c.required} required (${c.band})`
+        : `${c.surelyMet} districts surely and ${c.possiblyMet} possibly meet their minimum, of ${c.required} required (${c.band})`,
+    )
+    .join('; ');
+}
+
+function unmetCriteria(criteria: Evaluation['criteria']): string {
   return criteria
     .filter((c) => !c.met)
     .map((c) => (c.kind === 'goal' ? `${c.current} valid signatures of ${c.required} required` : `${c.current} districts of ${c.required} required met their minimum`))
     .join('; ');
+}
+
+/** Opens the export of a verification for a clerk of its jurisdiction, and records who took it. */
+export async function openVerificationExport(deps: AppDeps, id: string, principal: Principal): Promise<VerificationRow> {
+  const now = deps.clock();
+  return deps.db.db.transaction(async (tx) => {
+    const { jurisdiction } = await getInitiativeWithJurisdiction(tx, id);
+    await requireClerk(tx, principal, jurisdiction.id);
+    const [verification] = await tx.select().from(verifications).where(eq(verifications.initiativeId, id));
+    if (!verification) throw problems.notFound('Verification', id);
+    await appendAudit(tx, { actor: principal.subject, action: 'verification.exported', at: now, jurisdictionId: jurisdiction.id, initiativeId: id, details: { method: verification.method } });
+    return verification;
+  });
+}
+
+export const EXPORT_COLUMNS = ['signature_id', 'channel', 'district', 'sheet', 'collector', 'decision', 'reason', 'clerk', 'time'] as const;
+
+/** The verified signatures with their decisions, page after page, for the official record. */
+export async function* verificationExportRows(db: Executor, verification: VerificationRow): AsyncGenerator<(string | null)[]> {
+  let cursor: string | undefined;
+  do {
+    const page = await signaturePage(db, verification, { filter: 'all', cursor, limit: CHUNK }, true);
+    for (const row of page.rows) {
+      yield [row.id, row.channel, row.district, row.sheet, row.collector, row.decision, row.reason, row.clerk, row.decidedAt?.toISOString() ?? null];
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
 }

@@ -1,0 +1,13 @@
+/** Cells a spreadsheet would run as a formula: each is defused with a leading single quote (OWASP CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** One CSV cell (RFC 4180), safe to open in a spreadsheet. */
+export function csvCell(value: string | null): string {
+  if (value === null) return '';
+  const defused = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(defused) ? `"${defused.replaceAll('"', '""')}"` : defused;
+}
+
+export function csvLine(cells: readonly (string | null)[]): string {
+  return `${cells.map(csvCell).join(',')}\r\n`;
+}
