@@ -15,6 +15,7 @@ import { recordCrossings } from './features/progress/crossings';
 import { signatureRoutes } from './features/signatures/routes';
 import { verificationRoutes } from './features/verification/routes';
 import { createRouter, type AppDeps } from './platform/http';
+import { webRoutes } from './web/routes';
 import { Problem, problems } from './platform/problems';
 import type { ScheduledTask } from './platform/scheduler';
 
@@ -57,6 +58,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', verificationRoutes);
   app.route('/', auditRoutes);
   if (deps.devProvider && !deps.config.production) app.route('/', devProviderRoutes);
+  app.route('/', webRoutes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
     type: 'http',

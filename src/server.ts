@@ -5,6 +5,7 @@ import type { JWK } from 'jose';
 import { createApp, engineTasks } from './app';
 import { openDatabase } from './db/client';
 import { createDevIdentityProvider, DEV_CLIENT_ID, generateDevProviderKey } from './features/auth/dev-provider';
+import { seedDemo } from './features/demo/seed';
 import { createOidcVerifier } from './features/auth/verifier';
 import { ConfigError, loadConfig, type Config } from './platform/config';
 import { loadOrGenerateKeyMaterial } from './platform/dev-keys';
@@ -38,6 +39,8 @@ export async function startServer(env: Record<string, string | undefined> = proc
     : devProvider!.verifier;
 
   const deps: AppDeps = { db, keys, clock: () => new Date(), identity, devProvider, config, logger, metrics: createMetrics() };
+  // After migrations, before listening: the first page a newcomer sees already has initiatives.
+  if (config.demo) await seedDemo(deps);
   const app = createApp(deps);
   const scheduler = createScheduler(engineTasks(deps), deps.clock, logger);
   scheduler.start(config.schedulerIntervalMs);

@@ -32,6 +32,8 @@ const EnvSchema = z.object({
   /** Maximum merge delay of the transparency logs: receipts promise inclusion within it. */
   LOG_MERGE_DELAY_MS: z.coerce.number().int().min(100).max(86_400_000).default(1000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** `off` skips the development demo (Ville de Paris and two initiatives) seeded at first start. */
+  DEMO: z.enum(['on', 'off']).default('on'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -71,6 +73,8 @@ export interface Config {
   schedulerIntervalMs: number;
   logMergeDelayMs: number;
   logLevel: Env['LOG_LEVEL'];
+  /** Seed the development demo at first start (never in production). */
+  demo: boolean;
 }
 
 export class ConfigError extends Error {
@@ -145,6 +149,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     logMergeDelayMs: e.LOG_MERGE_DELAY_MS,
     logLevel: e.LOG_LEVEL,
+    demo: e.DEMO === 'on' && !production,
   };
 }
 

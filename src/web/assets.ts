@@ -1,0 +1,126 @@
+/**
+ * The stylesheet and the one script of the web front, served from /assets/* (the CSP allows
+ * scripts and styles from the site itself only). Kept as modules so every runtime can serve them.
+ */
+export const SITE_CSS = `
+:root { --ink: #1b1f24; --muted: #4a5360; --accent: #0a4fa6; --accent-ink: #fff; --ok: #17643a; --bad: #a3141a; --line: #c9ced6; --bg: #fff; --soft: #f2f4f7; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
+a { color: var(--accent); }
+a:focus, button:focus, input:focus, select:focus, textarea:focus, [tabindex]:focus { outline: 3px solid #f5b400; outline-offset: 2px; }
+.skip { position: absolute; left: -999px; top: 0; background: var(--ink); color: #fff; padding: .5rem 1rem; }
+.skip:focus { left: .5rem; }
+.dev-banner { margin: 0; padding: .4rem 1rem; background: #fff3c4; color: #4d3b00; border-bottom: 1px solid #e0c766; font-size: .9rem; }
+header.site { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: .5rem 2rem; padding: .75rem 1.5rem; border-bottom: 1px solid var(--line); }
+header.site .brand { font-weight: 700; font-size: 1.15rem; color: var(--ink); text-decoration: none; }
+header.site ul { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; margin: 0; padding: 0; align-items: center; }
+main { max-width: 62rem; margin: 0 auto; padding: 1.5rem; }
+footer.site { max-width: 62rem; margin: 2rem auto; padding: 1rem 1.5rem; border-top: 1px solid var(--line); color: var(--muted); }
+h1 { font-size: 1.8rem; line-height: 1.25; margin: .5rem 0 1rem; }
+h2 { font-size: 1.3rem; margin: 2rem 0 .75rem; }
+.muted, .help { color: var(--muted); }
+.help { margin: .1rem 0 .3rem; font-size: .92rem; }
+form.inline { display: inline; }
+button, .button { display: inline-block; font: inherit; padding: .55rem 1.1rem; border-radius: 4px; border: 2px solid var(--accent); background: var(--accent); color: var(--accent-ink); cursor: pointer; text-decoration: none; }
+button.secondary, .button.secondary { background: #fff; color: var(--accent); }
+button.danger { background: var(--bad); border-color: var(--bad); }
+button.link { background: none; border: 0; padding: 0; color: var(--accent); text-decoration: underline; }
+.field { margin: 0 0 1rem; }
+.field label { display: block; font-weight: 600; margin-bottom: .2rem; }
+.field.check label { display: inline; font-weight: 400; }
+input[type=text], input[type=search], input[type=date], input[type=datetime-local], input[type=number], select, textarea { font: inherit; padding: .45rem .55rem; border: 1px solid #6b7480; border-radius: 4px; max-width: 100%; }
+input[type=text], textarea { width: 100%; }
+.field.invalid input, .field.invalid select, .field.invalid textarea { border: 2px solid var(--bad); }
+.field-error { color: var(--bad); font-weight: 600; margin: .25rem 0 0; }
+.notice { padding: .75rem 1rem; border-radius: 4px; margin: 1rem 0; }
+.notice.ok { background: #e6f4ea; color: #0d4a27; border: 1px solid #9fd0af; }
+.notice.error { background: #fdecec; color: #7a0f13; border: 1px solid #eba3a6; }
+.cards { list-style: none; padding: 0; display: grid; gap: 1rem; }
+.card { border: 1px solid var(--line); border-radius: 6px; padding: 1rem 1.25rem; }
+.card h2, .card h3 { margin: 0 0 .4rem; font-size: 1.2rem; }
+.tag { display: inline-block; font-size: .85rem; padding: .1rem .5rem; border-radius: 999px; background: var(--soft); color: var(--ink); border: 1px solid var(--line); }
+.filters { display: flex; flex-wrap: wrap; gap: .75rem 1rem; align-items: flex-end; background: var(--soft); padding: 1rem; border-radius: 6px; }
+.filters .field { margin: 0; }
+progress { width: 100%; height: 1.2rem; accent-color: var(--accent); }
+.count { font-size: 1.4rem; font-weight: 700; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
+th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+blockquote.question { margin: 1rem 0; padding: .75rem 1rem; border-left: 4px solid var(--accent); background: var(--soft); font-weight: 600; }
+.text { white-space: pre-wrap; }
+.chart { margin: .5rem 0 1rem; }
+.chart svg { max-width: 100%; height: auto; }
+.chart .bar { fill: var(--accent); }
+.chart .required { stroke: var(--bad); stroke-width: 2; }
+.chart .chart-label, .chart .chart-value { font-size: 12px; fill: var(--ink); }
+.chart .axis { stroke: var(--muted); }
+.chart .goal { stroke: var(--bad); stroke-dasharray: 6 4; }
+.chart .line { fill: none; stroke: var(--accent); stroke-width: 2.5; }
+.chart .point { fill: var(--accent); }
+code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .9rem; word-break: break-all; }
+textarea.mono { min-height: 10rem; }
+.actions { display: flex; flex-wrap: wrap; gap: .75rem; align-items: center; margin: 1rem 0; }
+.preview { border: 2px dashed var(--line); padding: 1rem 1.25rem; border-radius: 6px; margin-top: 2rem; }
+tr.current { background: #fff8d6; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
+dl.facts dt { font-weight: 600; }
+dl.facts dd { margin: 0; }
+`;
+
+export const SITE_JS = `'use strict';
+// Live progress: follows the progress stream of the initiative page when the engine offers one.
+(function () {
+  var root = document.querySelector('[data-progress-stream]');
+  if (!root || typeof EventSource === 'undefined') return;
+  var lang = document.documentElement.lang === 'en' ? 'en-GB' : 'fr-FR';
+  var fmt = new Intl.NumberFormat(lang);
+  var source = new EventSource(root.getAttribute('data-progress-stream'));
+  function update(event) {
+    var progress;
+    try { progress = JSON.parse(event.data); } catch (e) { return; }
+    if (!progress || typeof progress.signatures !== 'number') return;
+    document.querySelectorAll('[data-count]').forEach(function (el) { el.textContent = fmt.format(progress.signatures); });
+    document.querySelectorAll('progress[data-progress]').forEach(function (el) { el.value = Math.min(progress.signatures, Number(el.max)); });
+    (progress.districts || []).forEach(function (d) {
+      document.querySelectorAll('[data-district-count="' + d.code + '"]').forEach(function (el) { el.textContent = fmt.format(d.signatures); });
+    });
+  }
+  source.addEventListener('message', update);
+  source.addEventListener('progress', update);
+  source.addEventListener('error', function () { if (source.readyState === EventSource.CLOSED) source.close(); });
+})();
+
+// Keyboard shortcuts for deciding sampled signatures: J/K move, V/I/D decide the current one.
+(function () {
+  var rows = Array.prototype.slice.call(document.querySelectorAll('[data-sample-row]'));
+  if (!rows.length) return;
+  var current = rows.findIndex(function (r) { return r.hasAttribute('data-pending'); });
+  if (current < 0) current = 0;
+  function focus(i) {
+    if (i < 0 || i >= rows.length) return;
+    rows[current].classList.remove('current');
+    current = i;
+    rows[current].classList.add('current');
+    rows[current].focus();
+  }
+  rows[current].classList.add('current');
+  document.addEventListener('keydown', function (event) {
+    var target = event.target;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
+    var key = event.key.toLowerCase();
+    if (key === 'j') { focus(current + 1); event.preventDefault(); return; }
+    if (key === 'k') { focus(current - 1); event.preventDefault(); return; }
+    var decision = { v: 'valid', i: 'invalid', d: 'duplicate' }[key];
+    if (!decision) return;
+    var button = rows[current].querySelector('button[value="' + decision + '"]');
+    if (!button) return;
+    event.preventDefault();
+    if (decision === 'invalid') {
+      var reason = rows[current].querySelector('input[name="reason"]');
+      if (reason && !reason.value) { reason.focus(); return; }
+    }
+    button.click();
+  });
+})();
+`;

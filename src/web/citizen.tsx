@@ -1,0 +1,435 @@
+import { jwtVerify } from 'jose';
+import { setCookie } from 'hono/cookie';
+import { requireIdentity } from '../features/auth/access';
+import { ListQuerySchema } from '../features/initiatives/schema';
+import { getInitiativeWithJurisdiction, listInitiatives, type InitiativeRow } from '../features/initiatives/service';
+import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
+import { buildProgress, crossingsOf, tallyMany, tallySignatures } from '../features/progress/service';
+import { mySignature, sign, withdrawMySignature, type SignatureRow } from '../features/signatures/service';
+import { createRouter } from '../platform/http';
+import { Problem } from '../platform/problems';
+import { errorPage } from './errors';
+import { LANG_COOKIE } from './i18n';
+import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
+import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
+import { daysLeft, DistrictTable, goalOf, Milestones, ProgressBlock, StatusTag } from './views';
+import { receiptInclusion, transparencyHead } from './transparency';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The initiative of the path, visible to the caller (a draft only to its sponsor), or a 404. */
+export async function visibleInitiative(c: WebContext, w: WebRequest) {
+  const id = c.req.param('id') ?? '';
+  if (!UUID.test(id)) throw new Problem({ status: 404, code: 'not-found', title: 'Initiative not found' });
+  const found = await getInitiativeWithJurisdiction(c.var.deps.db.db, id);
+  if (found.initiative.status === 'draft' && found.initiative.sponsorSubject !== w.principal?.subject) {
+    throw new Problem({ status: 404, code: 'not-found', title: 'Initiative not found' });
+  }
+  return found;
+}
+
+export async function progressOf(c: WebContext, initiative: InitiativeRow, jurisdiction: JurisdictionRow) {
+  const db = c.var.deps.db.db;
+  return buildProgress(initiative, jurisdiction, await tallySignatures(db, initiative.id), await crossingsOf(db, initiative.id), c.var.deps.clock());
+}
+
+function isCollecting(initiative: InitiativeRow, now: Date): boolean {
+  return initiative.status === 'open' && !!initiative.opensAt && !!initiative.closesAt && initiative.opensAt <= now && now < initiative.closesAt;
+}
+
+/** Only same-site paths are followed after a language switch or a login. */
+export function safeReturnPath(path: string | undefined): string {
+  return path && path.startsWith('/') && !path.startsWith('//') && !path.startsWith('/\\') ? path : '/';
+}
+
+export const citizenPages = createRouter()
+  .get('/', async (c) => {
+    const w = await webRequest(c);
+    const { t } = w;
+    const { m } = t;
+    const deps = c.var.deps;
+    const raw = c.req.query();
+    const status = raw.status === undefined ? 'open' : raw.status;
+    const parsed = ListQuerySchema.safeParse({
+      q: raw.q || undefined,
+      jurisdiction: raw.jurisdiction || undefined,
+      status: status === 'all' || status === '' ? undefined : status,
+      cursor: raw.cursor || undefined,
+      limit: 20,
+    });
+    const query = parsed.success ? parsed.data : ListQuerySchema.parse({ status: 'open', limit: 20 });
+    const [page, jurisdictions] = await Promise.all([listInitiatives(deps.db.db, query, w.principal), listJurisdictions(deps.db.db)]);
+    const tallies = await tallyMany(deps.db.db, page.items.map((i) => i.id));
+    const byId = new Map(jurisdictions.map((j) => [j.id, j]));
+    const now = deps.clock();
+    const next = page.nextCursor ? `/?${new URLSearchParams({ ...raw, cursor: page.nextCursor }).toString()}` : null;
+    return renderPage(c, w, {
+      title: m.home.title,
+      body: (
+        <>
+          <h1>{m.home.title}</h1>
+          <p>{m.home.intro}</p>
+          <form method="get" action="/" class="filters" role="search">
+            <div class="field">
+              <label for="q">{m.home.searchLabel}</label>
+              <input type="search" id="q" name="q" value={query.q ?? ''} />
+            </div>
+            <div class="field">
+              <label for="jurisdiction">{m.home.jurisdiction}</label>
+              <select id="jurisdiction" name="jurisdiction">
+                <option value="">{m.home.all}</option>
+                {jurisdictions.map((j) => <option value={j.id} selected={j.id === query.jurisdiction}>{j.name}</option>)}
+              </select>
+            </div>
+            <div class="field">
+              <label for="status">{m.home.status}</label>
+              <select id="status" name="status">
+                <option value="all" selected={!query.status}>{m.home.all}</option>
+                {['open', 'submitted', 'closed', 'verifying', 'certified', 'insufficient', 'rejected', 'withdrawn'].map((s) => (
+                  <option value={s} selected={s === query.status}>{m.statuses[s]}</option>
+                ))}
+              </select>
+            </div>
+            <button type="submit">{m.home.filter}</button>
+          </form>
+          <h2 id="results">{m.home.results}</h2>
+          {page.items.length === 0 ? <p>{m.home.none}</p> : null}
+          <ul class="cards" aria-labelledby="results">
+            {page.items.map((i) => {
+              const j = byId.get(i.jurisdictionId)!;
+              const progress = buildProgress(i, j, tallies.get(i.id)!, [], now);
+              const goal = goalOf(progress);
+              const left = daysLeft(i.closesAt, now);
+              return (
+                <li class="card">
+                  <h3><a href={`/initiatives/${i.id}`}>{i.title}</a></h3>
+                  <p class="muted">
+                    {j.name} · {m.kinds[i.kind]} · <StatusTag t={t} status={i.status} />
+                  </p>
+                  <p>{i.summary}</p>
+                  <p>
+                    <strong>{t.number(progress.signatures)}</strong> {m.initiative.of(t.number(goal))}
+                    {i.status === 'open' && left !== null ? <> · {m.initiative.daysLeft(left)}</> : null}
+                  </p>
+                  <progress max={goal} value={Math.min(progress.signatures, goal)} aria-label={`${i.title} — ${m.initiative.progress}`}>
+                    {t.percent(goal ? progress.signatures / goal : 0)}
+                  </progress>
+                </li>
+              );
+            })}
+          </ul>
+          {next ? <p><a href={next}>{m.home.more}</a></p> : null}
+        </>
+      ),
+    });
+  })
+  .get('/initiatives/:id', async (c) => {
+    const w = await webRequest(c);
+    const { t } = w;
+    const { m } = t;
+    const { initiative, jurisdiction } = await visibleInitiative(c, w);
+    const now = c.var.deps.clock();
+    const progress = await progressOf(c, initiative, jurisdiction);
+    const tz = jurisdiction.timeZone;
+    const left = daysLeft(initiative.closesAt, now);
+    const collecting = isCollecting(initiative, now);
+    const isSponsor = w.principal?.subject === initiative.sponsorSubject;
+    const isClerk = w.clerkOf.includes(jurisdiction.id);
+    return renderPage(c, w, {
+      title: initiative.title,
+      body: (
+        <article>
+          <p class="muted">
+            {jurisdiction.name} · {m.kinds[initiative.kind]} · <StatusTag t={t} status={initiative.status} />
+          </p>
+          <h1>{initiative.title}</h1>
+          {initiative.status === 'draft' ? <Notice>{m.initiative.sponsorOnly}</Notice> : null}
+          <p>{initiative.summary}</p>
+          {initiative.reason ? <p><strong>{m.initiative.reason} :</strong> {initiative.reason}</p> : null}
+          {initiative.question ? (
+            <>
+              <h2>{m.initiative.question}</h2>
+              <blockquote class="question">{initiative.question}</blockquote>
+            </>
+          ) : null}
+          <div class="actions">
+            {collecting ? <a class="button" href={`/initiatives/${initiative.id}/sign`}>{m.initiative.sign}</a> : null}
+            {w.principal ? <a class="button secondary" href={`/initiatives/${initiative.id}/signature`}>{m.initiative.mySignature}</a> : null}
+            {isSponsor ? <a class="button secondary" href={`/initiatives/${initiative.id}/manage`}>{m.initiative.manage}</a> : null}
+            {isClerk ? <a class="button secondary" href={`/clerk/initiatives/${initiative.id}`}>{m.initiative.clerkTools}</a> : null}
+          </div>
+          {initiative.opensAt ? <p>{m.initiative.openedAt(t.date(initiative.opensAt, tz))}</p> : null}
+          {initiative.closesAt ? (
+            <p>
+              {m.initiative.closesAt(t.date(initiative.closesAt, tz))}
+              {collecting && left !== null ? <> — <strong>{m.initiative.daysLeft(left)}</strong></> : null}
+            </p>
+          ) : null}
+          <ProgressBlock t={t} progress={progress} live={collecting ? `/v1/initiatives/${initiative.id}/progress/stream` : undefined} />
+          <Milestones t={t} progress={progress} timeZone={tz} />
+          <DistrictTable t={t} progress={progress} />
+          <h2>{m.initiative.text}</h2>
+          <div class="text">{initiative.text}</div>
+          <p><a href={`/initiatives/${initiative.id}/transparency`}>{m.initiative.transparency}</a></p>
+        </article>
+      ),
+    });
+  })
+  .get('/initiatives/:id/sign', async (c) => {
+    const w = await webRequest(c);
+    if (!w.principal) return c.redirect(loginUrl(w.path), 303);
+    const { initiative, jurisdiction } = await visibleInitiative(c, w);
+    const signed = await mySignature(c.var.deps, initiative.id, requireIdentity(w.principal)).catch(() => undefined);
+    if (signed) return c.redirect(`/initiatives/${initiative.id}/signature`, 303);
+    return signForm(c, w, initiative, jurisdiction, {}, {});
+  })
+  .post('/initiatives/:id/sign', formLimit, async (c) => {
+    const w = await webRequest(c);
+    const form = await formFields(c);
+    verifyCsrf(c, form);
+    if (!w.principal) return c.redirect(loginUrl(`/initiatives/${c.req.param('id')}/sign`), 303);
+    const { initiative, jurisdiction } = await visibleInitiative(c, w);
+    const errors: Record<string, string> = {};
+    if (!jurisdiction.districts.some((d) => d.code === form.district)) errors.district = w.t.m.sign.errors.district;
+    if (form.consent !== 'yes') errors.consent = w.t.m.sign.errors.consent;
+    if (Object.keys(errors).length) return signForm(c, w, initiative, jurisdiction, form, errors, 400);
+    try {
+      const outcome = await sign(c.var.deps, initiative.id, requireIdentity(w.principal), { district: form.district! });
+      return c.redirect(`/initiatives/${initiative.id}/signature?${outcome.created ? 'signed' : 'already'}=1`, 303);
+    } catch (error) {
+      if (error instanceof Problem && error.status === 403 && error.code.startsWith('ineligible/')) {
+        const rule = String(error.extra.rule);
+        return signForm(c, w, initiative, jurisdiction, form, { form: w.t.m.ineligible[rule] ?? error.detail ?? error.title }, 403);
+      }
+      throw error;
+    }
+  })
+  .get('/initiatives/:id/signature', async (c) => {
+    const w = await webRequest(c);
+    if (!w.principal) return c.redirect(loginUrl(w.path), 303);
+    const { t } = w;
+    const { m } = t;
+    const { initiative, jurisdiction } = await visibleInitiative(c, w);
+    const mine = await mySignature(c.var.deps, initiative.id, requireIdentity(w.principal)).catch((error) => {
+      if (error instanceof Problem && error.status === 404) return undefined;
+      throw error;
+    });
+    const q = c.req.query();
+    const collecting = isCollecting(initiative, c.var.deps.clock());
+    return renderPage(c, w, {
+      title: m.mine.title,
+      body: (
+        <>
+          <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
+          <h1>{m.mine.title}</h1>
+          {q.signed ? <Notice>{m.sign.done}</Notice> : null}
+          {q.already ? <Notice>{m.sign.already}</Notice> : null}
+          {q.withdrawn ? <Notice>{m.mine.withdrawn}</Notice> : null}
+          {mine ? (
+            <SignatureDetails w={w} initiative={initiative} jurisdiction={jurisdiction} signature={mine.signature} receipt={mine.receipt} collecting={collecting} />
+          ) : (
+            <>
+              <p>{m.mine.none}</p>
+              {collecting ? <p><a class="button" href={`/initiatives/${initiative.id}/sign`}>{m.initiative.sign}</a></p> : null}
+            </>
+          )}
+        </>
+      ),
+    });
+  })
+  .post('/initiatives/:id/signature/withdraw', formLimit, async (c) => {
+    const w = await webRequest(c);
+    verifyCsrf(c, await formFields(c));
+    if (!w.principal) return c.redirect(loginUrl(`/initiatives/${c.req.param('id')}/signature`), 303);
+    const { initiative } = await visibleInitiative(c, w);
+    await withdrawMySignature(c.var.deps, initiative.id, requireIdentity(w.principal));
+    return c.redirect(`/initiatives/${initiative.id}/signature?withdrawn=1`, 303);
+  })
+  .get('/receipt', async (c) => {
+    const w = await webRequest(c);
+    const { t } = w;
+    const { m } = t;
+    const receipt = (c.req.query('r') ?? '').trim();
+    const deps = c.var.deps;
+    let claims: { initiative: string; signature: string; leaf: string; signedAt: string } | undefined;
+    if (receipt) {
+      claims = await jwtVerify(receipt, deps.keys.signing.publicKey, { issuer: deps.config.publicUrl, typ: 'receipt+jwt', algorithms: ['EdDSA'] })
+        .then(({ payload }) => payload as unknown as typeof claims)
+        .catch(() => undefined);
+    }
+    const inclusion = claims ? await receiptInclusion(deps, claims.initiative, claims.signature) : undefined;
+    return renderPage(c, w, {
+      title: m.receipt.title,
+      status: receipt && !claims ? 400 : 200,
+      body: (
+        <>
+          <h1>{m.receipt.title}</h1>
+          {receipt && !claims ? <Notice kind="error">{m.receipt.invalid}</Notice> : null}
+          {claims ? (
+            <>
+              <Notice>{m.receipt.valid}</Notice>
+              <dl class="facts">
+                <dt>{m.receipt.initiative}</dt>
+                <dd><a href={`/initiatives/${claims.initiative}`}>{claims.initiative}</a></dd>
+                <dt>{m.receipt.signature}</dt>
+                <dd class="mono">{claims.signature}</dd>
+                <dt>{m.receipt.signedAt}</dt>
+                <dd>{t.dateTime(claims.signedAt)}</dd>
+                <dt>{m.receipt.leaf}</dt>
+                <dd class="mono">{claims.leaf}</dd>
+              </dl>
+              {inclusion === null ? null : inclusion === undefined || !inclusion.included ? (
+                <p>{m.receipt.pending}</p>
+              ) : (
+                <>
+                  <p><strong>{m.receipt.included(t.number(inclusion.index), t.number(inclusion.size))}</strong></p>
+                  {inclusion.proofChecked ? <p>{m.receipt.proofChecked}</p> : null}
+                </>
+              )}
+            </>
+          ) : null}
+          <form method="get" action="/receipt">
+            <Field id="r" label={m.receipt.paste}>
+              <textarea class="mono" rows={5} {...describedBy('r')}>{receipt}</textarea>
+            </Field>
+            <button type="submit">{m.receipt.verify}</button>
+          </form>
+        </>
+      ),
+    });
+  })
+  .get('/initiatives/:id/transparency', async (c) => {
+    const w = await webRequest(c);
+    const { t } = w;
+    const { m } = t;
+    const { initiative, jurisdiction } = await visibleInitiative(c, w);
+    const head = await transparencyHead(c.var.deps, initiative.id);
+    const progress = await progressOf(c, initiative, jurisdiction);
+    return renderPage(c, w, {
+      title: m.transparency.title,
+      body: (
+        <>
+          <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
+          <h1>{m.transparency.title}</h1>
+          <p>{m.transparency.intro}</p>
+          <p>{m.transparency.publicCount} : <strong>{t.number(progress.signatures)}</strong></p>
+          <h2>{m.transparency.head}</h2>
+          {head ? (
+            <dl class="facts">
+              <dt>{m.transparency.size}</dt>
+              <dd data-log-size="">{t.number(head.size)}</dd>
+              <dt>{m.transparency.root}</dt>
+              <dd class="mono">{head.root}</dd>
+              <dt>{m.transparency.timestamp}</dt>
+              <dd>{t.dateTime(head.timestamp, jurisdiction.timeZone)}</dd>
+              <dt>{m.transparency.signatureJws}</dt>
+              <dd class="mono">{head.signature}</dd>
+            </dl>
+          ) : (
+            <p>{m.transparency.unavailable}</p>
+          )}
+          <h2>{m.transparency.howTo}</h2>
+          <ol>{m.transparency.howToSteps.map((s) => <li>{s}</li>)}</ol>
+          <p>{m.transparency.command}</p>
+          <pre><code>{`npm run verify -- ${c.var.deps.config.publicUrl} ${initiative.id}`}</code></pre>
+          <p>
+            <a href={`/v1/initiatives/${initiative.id}/log`}>/v1/initiatives/{initiative.id}/log</a> ·{' '}
+            <a href="/.well-known/jwks.json">/.well-known/jwks.json</a>
+          </p>
+        </>
+      ),
+    });
+  })
+  .get('/lang', (c) => {
+    const to = c.req.query('to') === 'en' ? 'en' : 'fr';
+    setCookie(c, LANG_COOKIE, to, { path: '/', sameSite: 'Lax', maxAge: 365 * 86_400 });
+    return c.redirect(safeReturnPath(c.req.query('back')), 303);
+  })
+  .onError(errorPage);
+
+function signForm(
+  c: WebContext,
+  w: WebRequest,
+  initiative: InitiativeRow,
+  jurisdiction: JurisdictionRow,
+  values: Record<string, string>,
+  errors: Record<string, string>,
+  status = 200,
+) {
+  const { m } = w.t;
+  const collecting = isCollecting(initiative, c.var.deps.clock());
+  return renderPage(c, w, {
+    title: m.sign.title(initiative.title),
+    status: collecting ? status : 409,
+    body: (
+      <>
+        <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
+        <h1>{m.sign.title(initiative.title)}</h1>
+        {!collecting ? (
+          <Notice kind="error">{m.sign.notOpen}</Notice>
+        ) : (
+          <>
+            <p>{m.sign.intro}</p>
+            {errors.form ? <Notice kind="error">{errors.form}</Notice> : null}
+            {errors.district || errors.consent ? <Notice kind="error">{m.errors.fix}</Notice> : null}
+            {initiative.question ? <blockquote class="question">{initiative.question}</blockquote> : null}
+            <form method="post" action={`/initiatives/${initiative.id}/sign`} novalidate>
+              <CsrfField w={w} />
+              <Field id="district" label={m.sign.district} error={errors.district}>
+                <select {...describedBy('district', errors.district)} required>
+                  <option value="">{m.sign.choose}</option>
+                  {jurisdiction.districts.map((d) => <option value={d.code} selected={values.district === d.code}>{d.name}</option>)}
+                </select>
+              </Field>
+              <div class={errors.consent ? 'field check invalid' : 'field check'}>
+                <input type="checkbox" value="yes" checked={values.consent === 'yes'} required {...describedBy('consent', errors.consent)} />{' '}
+                <label for="consent">{m.sign.consent}</label>
+                {errors.consent ? <p class="field-error" id="consent-error">{errors.consent}</p> : null}
+              </div>
+              <button type="submit">{m.sign.confirm}</button>
+            </form>
+          </>
+        )}
+      </>
+    ),
+  });
+}
+
+function SignatureDetails(props: {
+  w: WebRequest;
+  initiative: InitiativeRow;
+  jurisdiction: JurisdictionRow;
+  signature: SignatureRow;
+  receipt: string;
+  collecting: boolean;
+}) {
+  const { w, signature, jurisdiction } = props;
+  const { t } = w;
+  const { m } = t;
+  const district = jurisdiction.districts.find((d) => d.code === signature.district)?.name ?? signature.district;
+  return (
+    <>
+      <dl class="facts">
+        <dt>{m.mine.status}</dt>
+        <dd>{m.mine.statuses[signature.status]}</dd>
+        <dt>{m.sign.district}</dt>
+        <dd>{district}</dd>
+        <dt>{m.mine.channel}</dt>
+        <dd>{m.mine.channels[signature.channel]}</dd>
+        <dt>{m.receipt.signedAt}</dt>
+        <dd>{t.dateTime(signature.createdAt, jurisdiction.timeZone)}</dd>
+      </dl>
+      <h2>{m.sign.receipt}</h2>
+      <p>{m.sign.receiptHelp}</p>
+      <p><textarea class="mono" readonly rows={5} aria-label={m.sign.receipt} id="receipt">{props.receipt}</textarea></p>
+      <p><a class="button secondary" href={`/receipt?r=${encodeURIComponent(props.receipt)}`}>{m.sign.check}</a></p>
+      {props.collecting && signature.channel === 'online' ? (
+        <form method="post" action={`/initiatives/${props.initiative.id}/signature/withdraw`}>
+          <CsrfField w={w} />
+          <p class="help">{m.mine.withdrawHelp}</p>
+          <button type="submit" class="danger">{m.mine.withdraw}</button>
+        </form>
+      ) : null}
+    </>
+  );
+}

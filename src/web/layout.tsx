@@ -1,0 +1,107 @@
+import type { Child } from 'hono/jsx';
+import { CSRF_FIELD, type WebContext, type WebRequest } from './request';
+
+/** No inline script or style anywhere: scripts and styles come from /assets only. */
+export const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+export function renderPage(c: WebContext, w: WebRequest, page: { title: string; body: Child; status?: number }) {
+  c.header('Content-Security-Policy', PAGE_CSP);
+  c.header('Cache-Control', 'no-store');
+  return c.html(
+    '<!doctype html>' + (<Layout w={w} title={page.title}>{page.body}</Layout>).toString(),
+    (page.status ?? 200) as 200,
+  );
+}
+
+function Layout(props: { w: WebRequest; title: string; children: Child }) {
+  const { w } = props;
+  const { m } = w.t;
+  const other = m.otherLanguage;
+  return (
+    <html lang={m.lang}>
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${props.title} · ${m.site.name}`}</title>
+        <link rel="stylesheet" href="/assets/site.css" />
+        <script src="/assets/app.js" defer></script>
+      </head>
+      <body>
+        <a class="skip" href="#main">{m.site.skip}</a>
+        {w.devProvider ? <p class="dev-banner" role="note">{m.site.devProvider}</p> : null}
+        <header class="site">
+          <a class="brand" href="/">{m.site.name}</a>
+          <nav aria-label={m.site.nav}>
+            <ul>
+              <li><a href="/">{m.site.home}</a></li>
+              <li><a href="/initiatives/new">{m.site.newInitiative}</a></li>
+              {w.principal ? <li><a href="/me">{m.site.mySpace}</a></li> : null}
+              {w.clerkOf.length > 0 ? <li><a href="/clerk">{m.site.clerk}</a></li> : null}
+              <li>
+                <a href={`/lang?to=${other.code}&back=${encodeURIComponent(w.path)}`} hreflang={other.code} lang={other.code}>
+                  {other.label}
+                </a>
+              </li>
+              <li>
+                {w.principal ? (
+                  <form method="post" action="/auth/logout" class="inline">
+                    <CsrfField w={w} />
+                    <button type="submit" class="link">{m.site.logout}</button>
+                  </form>
+                ) : (
+                  <a href={`/auth/login?returnTo=${encodeURIComponent(w.path)}`}>{m.site.login}</a>
+                )}
+              </li>
+            </ul>
+          </nav>
+        </header>
+        <main id="main" tabindex={-1}>
+          {props.children}
+        </main>
+        <footer class="site">
+          <a href="/docs">{m.site.api}</a>
+        </footer>
+      </body>
+    </html>
+  );
+}
+
+export function CsrfField(props: { w: WebRequest }) {
+  return <input type="hidden" name={CSRF_FIELD} value={props.w.csrf} />;
+}
+
+/** A status message shown after an action (role=status so screen readers announce it). */
+export function Notice(props: { children: Child; kind?: 'ok' | 'error' }) {
+  return props.kind === 'error' ? (
+    <div class="notice error" role="alert">{props.children}</div>
+  ) : (
+    <div class="notice ok" role="status">{props.children}</div>
+  );
+}
+
+/** A labelled field with its error right next to it, tied by aria-describedby. */
+export function Field(props: { id: string; label: string; error?: string; help?: string; children: Child }) {
+  return (
+    <div class={props.error ? 'field invalid' : 'field'}>
+      <label for={props.id}>{props.label}</label>
+      {props.help ? <p class="help" id={`${props.id}-help`}>{props.help}</p> : null}
+      {props.children}
+      {props.error ? <p class="field-error" id={`${props.id}-error`}>{props.error}</p> : null}
+    </div>
+  );
+}
+
+/** aria attributes for an input inside <Field>. */
+export function describedBy(id: string, error?: string, help?: string) {
+  const ids = [help ? `${id}-help` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return { id, name: id, 'aria-invalid': error ? 'true' : undefined, 'aria-describedby': ids || undefined } as const;
+}

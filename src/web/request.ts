@@ -1,0 +1,82 @@
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { getCookie, setCookie } from 'hono/cookie';
+import { clerkJurisdictions } from '../features/auth/access';
+import type { AppEnv, Principal } from '../platform/http';
+import { Problem } from '../platform/problems';
+import { LANG_COOKIE, negotiateLocale, translator, type Translator } from './i18n';
+
+export const CSRF_COOKIE = 'csrf';
+export const CSRF_FIELD = '_csrf';
+
+/** What every page needs to know about the request: words, caller, form token. */
+export interface WebRequest {
+  t: Translator;
+  principal: Principal | undefined;
+  /** Jurisdictions where the caller is a clerk. */
+  clerkOf: string[];
+  csrf: string;
+  path: string;
+  devProvider: boolean;
+}
+
+export type WebContext = Context<AppEnv>;
+
+/** Reads the locale and the caller, and makes sure the browser holds a form token (double-submit cookie). */
+export async function webRequest(c: WebContext): Promise<WebRequest> {
+  const t = translator(negotiateLocale(getCookie(c, LANG_COOKIE), c.req.header('accept-language')));
+  let csrf = getCookie(c, CSRF_COOKIE);
+  if (!csrf || !/^[A-Za-z0-9_-]{43}$/.test(csrf)) {
+    csrf = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+    setCookie(c, CSRF_COOKIE, csrf, { httpOnly: true, sameSite: 'Lax', path: '/', secure: isHttps(c) });
+  }
+  const principal = c.get('principal');
+  const clerkOf = principal ? await clerkJurisdictions(c.var.deps.db.db, principal.subject) : [];
+  const url = new URL(c.req.url);
+  return { t, principal, clerkOf, csrf, path: url.pathname + url.search, devProvider: Boolean(c.var.deps.devProvider) };
+}
+
+function isHttps(c: WebContext): boolean {
+  return c.var.deps.config.publicUrl.startsWith('https:');
+}
+
+/** Refuses a form post that is cross-site (Origin, Sec-Fetch-Site) or lacks the double-submit token. */
+export function verifyCsrf(c: WebContext, form: Record<string, unknown>): void {
+  const origin = c.req.header('origin');
+  const allowed = [new URL(c.req.url).origin, c.var.deps.config.publicUrl];
+  const site = c.req.header('sec-fetch-site');
+  const cookie = getCookie(c, CSRF_COOKIE);
+  const field = form[CSRF_FIELD];
+  const sameSite = (origin === undefined || allowed.includes(origin)) && (site === undefined || site === 'same-origin' || site === 'none');
+  if (!sameSite || !cookie || typeof field !== 'string' || !constantTimeEqual(cookie, field)) {
+    throw new Problem({ status: 403, code: 'csrf', title: 'Form refused', detail: 'The form token is missing or does not match; reload the page.' });
+  }
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/** Where to send someone who must log in first; the login flow comes back to `returnTo`. */
+export function loginUrl(returnTo: string): string {
+  return `/auth/login?returnTo=${encodeURIComponent(returnTo)}`;
+}
+
+/** A form's fields as strings (files and repeated fields are not used by these pages). */
+export async function formFields(c: WebContext): Promise<Record<string, string>> {
+  const body = await c.req.parseBody();
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(body)) if (typeof v === 'string') fields[k] = v;
+  return fields;
+}
+
+/** Form posts are small; a paper batch of a few thousand lines fits well under this. */
+export const formLimit = bodyLimit({
+  maxSize: 2 * 1024 * 1024,
+  onError: () => {
+    throw new Problem({ status: 413, code: 'payload-too-large', title: 'Form too large', detail: 'The form exceeds 2 MiB.' });
+  },
+});

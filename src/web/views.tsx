@@ -1,0 +1,99 @@
+import type { Progress } from '../features/progress/service';
+import { DistrictBarChart } from './charts';
+import type { Translator } from './i18n';
+
+const DAY_MS = 86_400_000;
+
+export function daysLeft(closesAt: Date | string | null, now: Date): number | null {
+  if (!closesAt) return null;
+  return Math.ceil((new Date(closesAt).getTime() - now.getTime()) / DAY_MS) - 1;
+}
+
+export function goalOf(progress: Progress): number {
+  return progress.criteria.find((c) => c.kind === 'goal')?.required ?? 0;
+}
+
+export function StatusTag(props: { t: Translator; status: string }) {
+  return <span class="tag" data-status={props.status}>{props.t.m.statuses[props.status] ?? props.status}</span>;
+}
+
+/** The progress block of an initiative: count, bar, criteria; updated live by /assets/app.js. */
+export function ProgressBlock(props: { t: Translator; progress: Progress; live?: string }) {
+  const { t, progress } = props;
+  const { m } = t;
+  const goal = goalOf(progress);
+  return (
+    <section aria-labelledby="progress-title" data-progress-stream={props.live}>
+      <h2 id="progress-title">{m.initiative.progress}</h2>
+      <p>
+        <span class="count" data-count="">{t.number(progress.signatures)}</span>{' '}
+        <span>{m.initiative.of(t.number(goal))}</span>
+      </p>
+      <progress data-progress="" max={goal} value={Math.min(progress.signatures, goal)} aria-label={m.initiative.progress}>
+        {t.percent(goal ? progress.signatures / goal : 0)}
+      </progress>
+      {progress.goalMet ? <p><strong>{m.initiative.goalMet}</strong></p> : null}
+      {progress.criteria.length > 1 ? (
+        <ul>
+          {progress.criteria.map((c) => (
+            <li>
+              {c.kind === 'goal' ? m.initiative.criterionGoal : m.initiative.criterionDistricts}: {t.number(c.current)} / {t.number(c.required)}{' '}
+              ({c.met ? m.initiative.yes : m.initiative.no})
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </section>
+  );
+}
+
+export function DistrictTable(props: { t: Translator; progress: Progress }) {
+  const { t, progress } = props;
+  const { m } = t;
+  const hasRequired = progress.districts.some((d) => d.required !== null);
+  return (
+    <section aria-labelledby="districts-title">
+      <h2 id="districts-title">{m.initiative.districts}</h2>
+      <DistrictBarChart t={t} title={m.initiative.chartTitle} districts={progress.districts} />
+      <table>
+        <caption class="muted">{m.initiative.districts}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{m.initiative.district}</th>
+            <th scope="col" class="num">{m.initiative.districtSignatures}</th>
+            {hasRequired ? <th scope="col" class="num">{m.initiative.districtRequired}</th> : null}
+            {hasRequired ? <th scope="col">{m.initiative.districtMet}</th> : null}
+          </tr>
+        </thead>
+        <tbody>
+          {progress.districts.map((d) => (
+            <tr>
+              <th scope="row">{d.name}</th>
+              <td class="num" data-district-count={d.code}>{t.number(d.signatures)}</td>
+              {hasRequired ? <td class="num">{d.required === null ? '—' : t.number(d.required)}</td> : null}
+              {hasRequired ? <td>{d.met === null ? '—' : d.met ? m.initiative.yes : m.initiative.no}</td> : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+export function Milestones(props: { t: Translator; progress: Progress; timeZone: string }) {
+  const { t, progress } = props;
+  if (progress.milestones.length === 0) return null;
+  return (
+    <section aria-labelledby="milestones-title">
+      <h2 id="milestones-title">{t.m.initiative.milestones}</h2>
+      <ul>
+        {progress.milestones.map((ms) => (
+          <li>
+            <strong>{t.number(ms.signatures)}</strong> — {ms.label} :{' '}
+            {ms.reached && ms.reachedAt ? t.m.initiative.reached(t.date(ms.reachedAt, props.timeZone)) : ms.reached ? '✓' : t.m.initiative.notReached}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
