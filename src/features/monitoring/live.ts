@@ -1,0 +1,175 @@
+import { sql } from 'drizzle-orm';
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { Executor } from '../../db/client';
+import { buildProgress, type Progress, type ProgressJurisdiction, type SignatureTally } from '../progress/service';
+import { getInitiativeWithJurisdiction } from '../initiatives/service';
+import { rowsOf } from './history';
+
+/** How the progress stream behaves on a runtime; Node keeps connections, others may not. */
+export interface ProgressStreamOptions {
+  /** `live` keeps the connection open and pushes changes; `snapshot` sends the progress once and closes. */
+  mode?: 'live' | 'snapshot';
+  /** How often each watched initiative is read (one query for all its watchers). Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** Comment lines that keep proxies from closing an idle stream. Default 15 s. */
+  heartbeatMs?: number;
+}
+
+/** The progress at one instant and a version that changes whenever the progress does. */
+export interface ProgressSnapshot {
+  version: string;
+  progress: Progress;
+}
+
+type Listener = (snapshot: ProgressSnapshot) => void;
+
+interface Feed {
+  listeners: Set<Listener>;
+  latest: ProgressSnapshot | undefined;
+  first: Promise<ProgressSnapshot> | undefined;
+  inFlight: Promise<void> | undefined;
+  timer: ReturnType<typeof setInterval> | undefined;
+  read: () => Promise<ProgressSnapshot>;
+}
+
+/**
+ * One poller per watched initiative, shared by all its watchers: a tick costs one query whatever
+ * the number of watchers; the poller starts with the first watcher and stops with the last.
+ */
+export class ProgressHub {
+  private readonly feeds = new Map<string, Feed>();
+  /** Reads of the database made by the pollers (for /metrics and tests). */
+  polls = 0;
+
+  constructor(
+    private readonly openFeed: (initiativeId: string) => Promise<() => Promise<ProgressSnapshot>>,
+    private readonly pollIntervalMs: number,
+  ) {}
+
+  /** Watchers of `initiativeId` get `listener` called with each new version; `current` is the latest. */
+  async subscribe(initiativeId: string, listener: Listener): Promise<{ current: ProgressSnapshot; unsubscribe: () => void }> {
+    let feed = this.feeds.get(initiativeId);
+    if (!feed) {
+      const read = await this.openFeed(initiativeId);
+      feed = this.feeds.get(initiativeId);
+      if (!feed) {
+        feed = { listeners: new Set(), latest: undefined, first: undefined, inFlight: undefined, timer: undefined, read };
+        this.feeds.set(initiativeId, feed);
+      }
+    }
+    const f = feed;
+    f.listeners.add(listener);
+    const unsubscribe = () => {
+      f.listeners.delete(listener);
+      if (f.listeners.size === 0 && this.feeds.get(initiativeId) === f) {
+        if (f.timer) clearInterval(f.timer);
+        this.feeds.delete(initiativeId);
+      }
+    };
+    try {
+      f.first ??= this.readInto(f).then(() => f.latest!);
+      const current = await f.first;
+      if (!f.timer && this.feeds.get(initiativeId) === f) {
+        f.timer = setInterval(() => void this.poll(f), this.pollIntervalMs);
+        (f.timer as { unref?: () => void }).unref?.();
+      }
+      return { current: f.latest ?? current, unsubscribe };
+    } catch (error) {
+      f.first = undefined;
+      unsubscribe();
+      throw error;
+    }
+  }
+
+  /** Reads every watched initiative once now (the timers do this each interval). */
+  async pollAll(): Promise<void> {
+    await Promise.all([...this.feeds.values()].map((f) => this.poll(f)));
+  }
+
+  /** Initiatives with at least one watcher, and the watchers of each. */
+  watched(): Map<string, number> {
+    return new Map([...this.feeds].map(([id, f]) => [id, f.listeners.size]));
+  }
+
+  private poll(feed: Feed): Promise<void> {
+    // A slow read is not stacked up under the next tick.
+    feed.inFlight ??= this.readInto(feed)
+      .catch(() => {})
+      .finally(() => (feed.inFlight = undefined));
+    return feed.inFlight;
+  }
+
+  private async readInto(feed: Feed): Promise<void> {
+    this.polls++;
+    const snapshot = await feed.read();
+    if (snapshot.version === feed.latest?.version) return;
+    feed.latest = snapshot;
+    for (const listener of feed.listeners) listener(snapshot);
+  }
+}
+
+/**
+ * The reader a feed polls: the jurisdiction is read once when the feed opens (its districts and
+ * electorate do not change while watched), then each read is a single query.
+ */
+export function progressFeedReader(db: Executor, clock: () => Date) {
+  return async (initiativeId: string) => {
+    const { jurisdiction } = await getInitiativeWithJurisdiction(db, initiativeId);
+    const scope: ProgressJurisdiction = { electorate: jurisdiction.electorate, districts: jurisdiction.districts, rules: jurisdiction.rules };
+    return async (): Promise<ProgressSnapshot> => {
+      const [row] = rowsOf<{ status: string; kind: string; rules: unknown; closes_at: unknown; tally: unknown; crossings: unknown }>(
+        await db.execute(sql`
+          select i.status, i.kind, i.rules,
+                 extract(epoch from i.closes_at) * 1000 as closes_at,
+                 (select coalesce(json_agg(json_build_array(d.district, d.n)), '[]'::json)
+                    from (select district, sum(count)::bigint as n from signature_counts where initiative_id = i.id group by district) as d) as tally,
+                 (select coalesce(json_agg(json_build_array(c.key, extract(epoch from c.reached_at) * 1000)), '[]'::json)
+                    from initiative_crossings c where c.initiative_id = i.id) as crossings
+          from initiatives i where i.id = ${initiativeId}`),
+      );
+      if (!row) throw new Error('initiative vanished');
+      const tallyRows = parseJson<[string, number | string][]>(row.tally);
+      const tally: SignatureTally = { total: 0, byDistrict: {} };
+      for (const [district, n] of tallyRows) {
+        tally.byDistrict[district] = Number(n);
+        tally.total += Number(n);
+      }
+      const crossings = parseJson<[string, number | string][]>(row.crossings).map(([key, at]) => ({ key, reachedAt: new Date(Number(at)) }));
+      const subject = {
+        id: initiativeId,
+        status: row.status,
+        kind: row.kind,
+        rules: parseJson<Record<string, unknown> | null>(row.rules),
+        closesAt: row.closes_at === null ? null : new Date(Number(row.closes_at)),
+      };
+      const progress = buildProgress(subject, scope, tally, crossings, clock());
+      return { version: progressVersion(progress), progress };
+    };
+  };
+}
+
+function parseJson<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+/**
+ * A short digest of everything in the progress but its timestamp, prefixed by the count for
+ * readability: equal versions mean the client already shows the current progress.
+ */
+export function progressVersion(progress: Progress): string {
+  const { updatedAt: _, ...content } = progress;
+  const digest = Buffer.from(sha256(new TextEncoder().encode(JSON.stringify(content)))).toString('base64url').slice(0, 16);
+  return `${progress.signatures}-${digest}`;
+}
+
+const hubs = new WeakMap<object, ProgressHub>();
+
+/** The hub of one app (keyed by its dependencies), created with the first watcher. */
+export function progressHubFor(deps: { db: { db: Executor }; clock: () => Date; progressStream?: ProgressStreamOptions }): ProgressHub {
+  let hub = hubs.get(deps);
+  if (!hub) {
+    hub = new ProgressHub(progressFeedReader(deps.db.db, deps.clock), Math.max(deps.progressStream?.pollIntervalMs ?? 1000, 1000));
+    hubs.set(deps, hub);
+  }
+  return hub;
+}

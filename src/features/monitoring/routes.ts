@@ -1,0 +1,161 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
+import { createRouter } from '../../platform/http';
+import { bearer, errors, json } from '../../platform/openapi';
+import { problems } from '../../platform/problems';
+import { requirePrincipal } from '../auth/access';
+import { IdParam } from '../initiatives/schema';
+import { getInitiativeWithJurisdiction } from '../initiatives/service';
+import { dashboardFor } from './dashboard';
+import { progressHistory } from './history';
+import { progressFeedReader, progressHubFor, type ProgressSnapshot } from './live';
+import { DashboardQuerySchema, DashboardSchema, HistoryQuerySchema, HistorySchema } from './schema';
+
+/** The stream never pushes twice within this interval, whatever the polling does. */
+export const MIN_PUSH_INTERVAL_MS = 1000;
+const DEFAULT_HEARTBEAT_MS = 15_000;
+const RECONNECT_MS = 3000;
+
+export const monitoringRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/initiatives/{id}/progress/history',
+      tags: ['Progress'],
+      summary: 'Signatures per hour or day, and cumulative, from the signatures’ own timestamps',
+      description:
+        'A signature counts from the time it was made; a withdrawn one stops counting when it was withdrawn (it appears in `withdrawn` of that bucket). Buckets without signatures are included with zeros.',
+      request: { params: IdParam, query: HistoryQuerySchema },
+      responses: { 200: json(HistorySchema, 'The time series.'), ...errors(400, 404) },
+    }),
+    async (c) => {
+      const { deps } = c.var;
+      const query = c.req.valid('query');
+      const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(deps.db.db, c.req.valid('param').id);
+      if (initiative.status === 'draft' && initiative.sponsorSubject !== c.get('principal')?.subject) {
+        throw problems.notFound('Initiative', initiative.id);
+      }
+      if (query.district && !jurisdiction.districts.some((d) => d.code === query.district)) {
+        throw problems.validation([{ field: 'query.district', message: `Jurisdiction "${jurisdiction.id}" has no district "${query.district}".` }]);
+      }
+      const history = await progressHistory(
+        deps.db.db,
+        initiative,
+        jurisdiction.timeZone,
+        { bucket: query.bucket, district: query.district, from: query.from ? new Date(query.from) : undefined, to: query.to ? new Date(query.to) : undefined },
+        deps.clock(),
+      );
+      c.header('Cache-Control', 'public, max-age=5');
+      return c.json(history, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/initiatives/{id}/dashboard',
+      tags: ['Progress'],
+      summary: 'Dashboard for the sponsor, the committee and the clerks: progress, history, pace, projection, districts behind, time left',
+      security: bearer,
+      request: { params: IdParam, query: DashboardQuerySchema },
+      responses: { 200: json(DashboardSchema, 'The dashboard now.'), ...errors(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const principal = requirePrincipal(c);
+      const { deps } = c.var;
+      const dashboard = await dashboardFor(deps.db.db, c.req.valid('param').id, principal, c.req.valid('query').bucket, deps.clock());
+      c.header('Cache-Control', 'private, no-store');
+      return c.json(dashboard, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/initiatives/{id}/progress/stream',
+      tags: ['Progress'],
+      summary: 'Live progress (Server-Sent Events)',
+      description:
+        'Each `progress` event carries the progress (same shape as GET …/progress) and an `id` naming its version. Events come at most once a second, only when the progress changed; comment lines keep the connection alive. Reconnecting with `Last-Event-ID` skips the first event when the client already has the current version.',
+      request: {
+        params: IdParam,
+        headers: z.object({ 'last-event-id': z.string().max(200).optional() }),
+      },
+      responses: {
+        200: { description: 'An event stream.', content: { 'text/event-stream': { schema: z.string() } } },
+        ...errors(400, 404),
+      },
+    }),
+    async (c) => {
+      const { deps } = c.var;
+      const id = c.req.valid('param').id;
+      const { initiative } = await getInitiativeWithJurisdiction(deps.db.db, id);
+      if (initiative.status === 'draft' && initiative.sponsorSubject !== c.get('principal')?.subject) {
+        throw problems.notFound('Initiative', initiative.id);
+      }
+      const lastEventId = c.req.valid('header')['last-event-id'];
+      const options = deps.progressStream ?? {};
+      c.header('X-Accel-Buffering', 'no');
+
+      if (options.mode === 'snapshot') {
+        const snapshot = await (await progressFeedReader(deps.db.db, deps.clock)(id))();
+        return streamSSE(c, async (stream) => {
+          await stream.write(`retry: ${RECONNECT_MS}\n\n`);
+          if (snapshot.version !== lastEventId) await sendProgress(stream, snapshot);
+        });
+      }
+
+      const hub = progressHubFor(deps);
+      let pending: ProgressSnapshot | undefined;
+      let wake: (() => void) | undefined;
+      const subscription = await hub.subscribe(id, (snapshot) => {
+        pending = snapshot;
+        wake?.();
+      });
+      pending ??= subscription.current;
+      const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+
+      return streamSSE(c, async (stream) => {
+        // Wakes on a new version or on abort; resolves false when `ms` passed without either.
+        const wait = (ms: number) =>
+          new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => {
+              wake = undefined;
+              resolve(false);
+            }, ms);
+            wake = () => {
+              clearTimeout(timer);
+              wake = undefined;
+              resolve(true);
+            };
+          });
+        stream.onAbort(() => wake?.());
+        let sentVersion = lastEventId;
+        let sentAt = -Infinity;
+        try {
+          await stream.write(`retry: ${RECONNECT_MS}\n\n`);
+          while (!stream.aborted) {
+            if (pending && pending.version !== sentVersion) {
+              const due = sentAt + MIN_PUSH_INTERVAL_MS - performance.now();
+              if (due > 0) {
+                // Later versions arriving meanwhile replace `pending`; the wait resumes until due.
+                await wait(due);
+                continue;
+              }
+              const snapshot = pending;
+              pending = undefined;
+              sentAt = performance.now();
+              sentVersion = snapshot.version;
+              await sendProgress(stream, snapshot);
+            } else if (!(await wait(heartbeatMs)) && !stream.aborted) {
+              await stream.write(': heartbeat\n\n');
+            }
+          }
+        } finally {
+          subscription.unsubscribe();
+        }
+      });
+    },
+  );
+
+function sendProgress(stream: SSEStreamingApi, snapshot: ProgressSnapshot) {
+  return stream.writeSSE({ event: 'progress', id: snapshot.version, data: JSON.stringify(snapshot.progress) });
+}

@@ -1,0 +1,224 @@
+import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { Webhook } from 'standardwebhooks';
+import type { Database } from '../../db/client';
+import { outbox } from '../../db/schema';
+import { webhookDeliveries, webhookSubscriptions } from '../../db/schema-webhooks';
+import type { AppDeps } from '../../platform/http';
+import { openWebhookSecret } from './secret';
+import { DeliveryError, nodeWebhookSender, resolveWithNodeDns, type WebhookSender } from './sender';
+
+const FAN_OUT_BATCH = 100;
+const FAN_OUT_BATCHES_PER_TICK = 10;
+const DELIVERY_BATCH = 20;
+/** How long a claimed delivery is left to the process that claimed it before another may retry it. */
+const CLAIM_LEASE_MS = 60_000;
+export const RETRY_FOR_MS = 24 * 3_600_000;
+const FIRST_RETRY_MS = 5_000;
+const LONGEST_RETRY_MS = 3_600_000;
+const DEFAULT_TIMEOUT_MS = 5_000;
+
+/** Delay before retry number `attempt` (1-based): doubling from 5 s up to an hour, with jitter so failures spread out. */
+export function retryDelayMs(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling * (0.5 + 0.5 * random()));
+}
+
+/**
+ * Scheduler task: fans new outbox events out to matching subscriptions, then sends the deliveries
+ * that are due. At least once: a delivery is marked delivered only after a 2xx answer.
+ */
+export async function dispatchWebhooks(deps: AppDeps, now: Date): Promise<{ fannedOut: number; attempted: number; delivered: number }> {
+  let fannedOut = 0;
+  for (let i = 0; i < FAN_OUT_BATCHES_PER_TICK; i++) {
+    const n = await fanOut(deps.db.db, now);
+    fannedOut += n;
+    if (n < FAN_OUT_BATCH) break;
+  }
+  const { attempted, delivered } = await deliverDue(deps, now);
+  return { fannedOut, attempted, delivered };
+}
+
+/** One delivery per event and matching subscription; SKIP LOCKED lets two engines share the outbox. */
+async function fanOut(db: Database, now: Date): Promise<number> {
+  return db.transaction(async (tx) => {
+    const events = await tx
+      .select({ id: outbox.id, type: outbox.type, initiativeId: outbox.initiativeId, jurisdictionId: outbox.jurisdictionId, createdAt: outbox.createdAt })
+      .from(outbox)
+      .where(isNull(outbox.dispatchedAt))
+      .orderBy(asc(outbox.createdAt))
+      .limit(FAN_OUT_BATCH)
+      .for('update', { skipLocked: true });
+    if (events.length === 0) return 0;
+    const jurisdictionIds = [...new Set(events.map((e) => e.jurisdictionId).filter((v): v is string => !!v))];
+    const initiativeIds = [...new Set(events.map((e) => e.initiativeId).filter((v): v is string => !!v))];
+    const scopes = [
+      ...(jurisdictionIds.length ? [inArray(webhookSubscriptions.jurisdictionId, jurisdictionIds)] : []),
+      ...(initiativeIds.length ? [inArray(webhookSubscriptions.initiativeId, initiativeIds)] : []),
+    ];
+    const subscriptions = scopes.length
+      ? await tx
+          .select({
+            id: webhookSubscriptions.id,
+            jurisdictionId: webhookSubscriptions.jurisdictionId,
+            initiativeId: webhookSubscriptions.initiativeId,
+            events: webhookSubscriptions.events,
+            createdAt: webhookSubscriptions.createdAt,
+          })
+          .from(webhookSubscriptions)
+          .where(and(eq(webhookSubscriptions.status, 'active'), or(...scopes)))
+      : [];
+    const deliveries = events.flatMap((event) =>
+      subscriptions
+        .filter(
+          (s) =>
+            s.events.includes(event.type) &&
+            // A subscription receives what happens after it was made, not the past.
+            s.createdAt <= event.createdAt &&
+            ((s.jurisdictionId !== null && s.jurisdictionId === event.jurisdictionId) || (s.initiativeId !== null && s.initiativeId === event.initiativeId)),
+        )
+        .map((s) => ({
+          id: crypto.randomUUID(),
+          subscriptionId: s.id,
+          eventId: event.id,
+          eventType: event.type,
+          status: 'pending' as const,
+          attempts: 0,
+          nextAttemptAt: now,
+          createdAt: now,
+        })),
+    );
+    if (deliveries.length) await tx.insert(webhookDeliveries).values(deliveries).onConflictDoNothing();
+    await tx.update(outbox).set({ dispatchedAt: now }).where(inArray(outbox.id, events.map((e) => e.id)));
+    return events.length;
+  });
+}
+
+interface Claimed {
+  delivery: typeof webhookDeliveries.$inferSelect;
+  subscription: { url: string; secret: string; status: string };
+  event: { type: string; payload: Record<string, unknown>; createdAt: Date } | null;
+}
+
+/**
+ * Claims due deliveries (SKIP LOCKED, then a lease written in the same transaction, so no other
+ * process picks them while they are in flight) and sends them outside any transaction.
+ */
+async function deliverDue(deps: AppDeps, now: Date): Promise<{ attempted: number; delivered: number }> {
+  const db = deps.db.db;
+  const claimed: Claimed[] = await db.transaction(async (tx) => {
+    const rows = await tx
+      .select({
+        delivery: webhookDeliveries,
+        subscription: { url: webhookSubscriptions.url, secret: webhookSubscriptions.secret, status: webhookSubscriptions.status },
+        event: { type: outbox.type, payload: outbox.payload, createdAt: outbox.createdAt },
+      })
+      .from(webhookDeliveries)
+      .innerJoin(webhookSubscriptions, eq(webhookSubscriptions.id, webhookDeliveries.subscriptionId))
+      .leftJoin(outbox, eq(outbox.id, webhookDeliveries.eventId))
+      .where(and(eq(webhookDeliveries.status, 'pending'), lte(webhookDeliveries.nextAttemptAt, now)))
+      .orderBy(asc(webhookDeliveries.nextAttemptAt))
+      .limit(DELIVERY_BATCH)
+      .for('update', { of: webhookDeliveries, skipLocked: true });
+    if (rows.length === 0) return [];
+    await tx
+      .update(webhookDeliveries)
+      .set({ nextAttemptAt: new Date(now.getTime() + CLAIM_LEASE_MS), attempts: sql`${webhookDeliveries.attempts} + 1`, lastAttemptAt: now })
+      .where(inArray(webhookDeliveries.id, rows.map((r) => r.delivery.id)));
+    return rows as Claimed[];
+  });
+
+  const send = deps.webhooks?.send ?? nodeWebhookSender(deps.webhooks?.resolve ?? resolveWithNodeDns);
+  const outcomes = await Promise.all(claimed.map((c) => attempt(deps, send, c, now)));
+  return { attempted: claimed.length, delivered: outcomes.filter(Boolean).length };
+}
+
+async function attempt(deps: AppDeps, send: WebhookSender, claimed: Claimed, now: Date): Promise<boolean> {
+  const { delivery, subscription, event } = claimed;
+  const db = deps.db.db;
+  const attempts = delivery.attempts + 1;
+  if (subscription.status !== 'active' || !event) {
+    await db
+      .update(webhookDeliveries)
+      .set({ status: 'failed', attempts, lastError: event ? 'The subscription is disabled.' : 'The event no longer exists.' })
+      .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.status, 'pending')));
+    return false;
+  }
+
+  let statusCode: number | null = null;
+  let error: string | null = null;
+  try {
+    const body = JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data: event.payload });
+    // The receiver checks the timestamp against its own wall clock to refuse replays: it is the real sending time.
+    const sentAt = new Date();
+    const signature = new Webhook(await openWebhookSecret(deps.keys, subscription.secret)).sign(delivery.id, sentAt, body);
+    const response = await send({
+      url: subscription.url,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'civic-initiative-engine-webhooks/1',
+        'webhook-id': delivery.id,
+        'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+        'webhook-signature': signature,
+      },
+      body,
+      timeoutMs: deps.webhooks?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      allowPrivate: deps.config.webhookAllowPrivate ?? false,
+    });
+    statusCode = response.status;
+    if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
+  } catch (e) {
+    error = e instanceof DeliveryError ? e.message : 'The delivery could not be sent.';
+  }
+
+  if (!error) {
+    await db
+      .update(webhookDeliveries)
+      .set({ status: 'delivered', attempts, deliveredAt: now, lastStatusCode: statusCode, lastError: null })
+      .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.status, 'pending')));
+    deps.logger.info('webhook delivered', { deliveryId: delivery.id, subscriptionId: delivery.subscriptionId, status: statusCode, attempts });
+    return true;
+  }
+
+  const deadline = delivery.createdAt.getTime() + RETRY_FOR_MS;
+  if (now.getTime() >= deadline) {
+    await giveUp(db, delivery, attempts, statusCode, error, now);
+    deps.logger.warn('webhook disabled', { deliveryId: delivery.id, subscriptionId: delivery.subscriptionId, error });
+    return false;
+  }
+  const next = Math.min(now.getTime() + retryDelayMs(attempts), deadline);
+  await db
+    .update(webhookDeliveries)
+    .set({ nextAttemptAt: new Date(next), attempts, lastStatusCode: statusCode, lastError: error })
+    .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.status, 'pending')));
+  deps.logger.info('webhook attempt failed', { deliveryId: delivery.id, subscriptionId: delivery.subscriptionId, attempts, error });
+  return false;
+}
+
+/** After 24 hours of failures: the delivery fails and the subscription is disabled, its other pending deliveries with it. */
+async function giveUp(
+  db: Database,
+  delivery: Claimed['delivery'],
+  attempts: number,
+  statusCode: number | null,
+  error: string,
+  now: Date,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx
+      .update(webhookDeliveries)
+      .set({ status: 'failed', attempts, lastStatusCode: statusCode, lastError: error })
+      .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.status, 'pending')));
+    await tx
+      .update(webhookSubscriptions)
+      .set({
+        status: 'disabled',
+        disabledAt: now,
+        disabledReason: `Deliveries failed for 24 hours (last error: ${error}).`,
+      })
+      .where(and(eq(webhookSubscriptions.id, delivery.subscriptionId), eq(webhookSubscriptions.status, 'active')));
+    await tx
+      .update(webhookDeliveries)
+      .set({ status: 'failed', lastError: 'The subscription was disabled.' })
+      .where(and(eq(webhookDeliveries.subscriptionId, delivery.subscriptionId), eq(webhookDeliveries.status, 'pending')));
+  });
+}

@@ -1,0 +1,163 @@
+import { and, count, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { initiatives, jurisdictions } from '../../db/schema';
+import { webhookDeliveries, webhookSubscriptions } from '../../db/schema-webhooks';
+import type { AppDeps, Principal } from '../../platform/http';
+import { problems } from '../../platform/problems';
+import type { CreateWebhook, DeliveriesQuery } from './schema';
+import { generateWebhookSecret, sealWebhookSecret } from './secret';
+import { AddressRefusedError, checkedAddresses, resolveWithNodeDns } from './sender';
+
+export type SubscriptionRow = typeof webhookSubscriptions.$inferSelect;
+export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+
+/** Enough for any integration; bounds what one account can make the dispatcher do. */
+const MAX_SUBSCRIPTIONS_PER_OWNER = 25;
+
+export function webhookView(row: SubscriptionRow) {
+  return {
+    id: row.id,
+    url: row.url,
+    events: row.events,
+    jurisdictionId: row.jurisdictionId,
+    initiativeId: row.initiativeId,
+    status: row.status,
+    disabledReason: row.disabledReason,
+    disabledAt: row.disabledAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export function deliveryView(row: DeliveryRow) {
+  return {
+    id: row.id,
+    eventId: row.eventId,
+    eventType: row.eventType,
+    status: row.status,
+    attempts: row.attempts,
+    lastAttemptAt: row.lastAttemptAt?.toISOString() ?? null,
+    lastStatusCode: row.lastStatusCode,
+    lastError: row.lastError,
+    nextAttemptAt: row.status === 'pending' ? row.nextAttemptAt.toISOString() : null,
+    deliveredAt: row.deliveredAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** Refuses a URL whose host is, or resolves to, a loopback, link-local or private address. */
+export async function assertDeliverableUrl(deps: Pick<AppDeps, 'config' | 'webhooks'>, url: string): Promise<void> {
+  if (deps.config.webhookAllowPrivate) return;
+  const { hostname } = new URL(url);
+  try {
+    await checkedAddresses(hostname, false, deps.webhooks?.resolve ?? resolveWithNodeDns);
+  } catch (error) {
+    if (error instanceof AddressRefusedError) {
+      throw problems.validation(
+        [{ field: 'body.url', message: `The host resolves to ${error.address}: loopback, link-local and private addresses are refused.` }],
+        'Webhooks are only delivered to public addresses.',
+      );
+    }
+    throw problems.validation([{ field: 'body.url', message: `The host "${hostname}" does not resolve.` }]);
+  }
+}
+
+export async function createWebhook(deps: AppDeps, principal: Principal, input: CreateWebhook, now: Date) {
+  const db = deps.db.db;
+  if (input.jurisdictionId) {
+    if (!principal.isAdmin) throw problems.forbidden("Only an administrator may subscribe to a jurisdiction's events.");
+    const [found] = await db.select({ id: jurisdictions.id }).from(jurisdictions).where(eq(jurisdictions.id, input.jurisdictionId));
+    if (!found) throw problems.validation([{ field: 'body.jurisdictionId', message: `Unknown jurisdiction "${input.jurisdictionId}".` }]);
+  } else {
+    const [initiative] = await db
+      .select({ sponsorSubject: initiatives.sponsorSubject })
+      .from(initiatives)
+      .where(eq(initiatives.id, input.initiativeId!));
+    if (!initiative) throw problems.validation([{ field: 'body.initiativeId', message: `Unknown initiative "${input.initiativeId}".` }]);
+    if (initiative.sponsorSubject !== principal.subject && !principal.isAdmin) {
+      throw problems.forbidden("Only the initiative's sponsor may subscribe to its events.");
+    }
+  }
+  await assertDeliverableUrl(deps, input.url);
+
+  const [owned] = await db.select({ n: count() }).from(webhookSubscriptions).where(eq(webhookSubscriptions.ownerSubject, principal.subject));
+  if ((owned?.n ?? 0) >= MAX_SUBSCRIPTIONS_PER_OWNER) {
+    throw problems.conflict('too-many-webhooks', 'Too many webhooks', `At most ${MAX_SUBSCRIPTIONS_PER_OWNER} webhooks per account; delete one first.`);
+  }
+  const secret = generateWebhookSecret();
+  const [row] = await db
+    .insert(webhookSubscriptions)
+    .values({
+      id: crypto.randomUUID(),
+      ownerSubject: principal.subject,
+      jurisdictionId: input.jurisdictionId ?? null,
+      initiativeId: input.initiativeId ?? null,
+      url: input.url,
+      events: input.events,
+      secret: await sealWebhookSecret(deps.keys, secret),
+      status: 'active',
+      createdAt: now,
+    })
+    .returning();
+  return { ...webhookView(row!), secret };
+}
+
+export async function listWebhooks(db: Database, principal: Principal) {
+  return db
+    .select()
+    .from(webhookSubscriptions)
+    .where(eq(webhookSubscriptions.ownerSubject, principal.subject))
+    .orderBy(desc(webhookSubscriptions.createdAt), desc(webhookSubscriptions.id));
+}
+
+/** The caller's own subscription; someone else's is "not found" so ids reveal nothing. */
+export async function ownWebhook(db: Database, principal: Principal, id: string): Promise<SubscriptionRow> {
+  const [row] = await db
+    .select()
+    .from(webhookSubscriptions)
+    .where(and(eq(webhookSubscriptions.id, id), eq(webhookSubscriptions.ownerSubject, principal.subject)));
+  if (!row) throw problems.notFound('Webhook', id);
+  return row;
+}
+
+export async function deleteWebhook(db: Database, principal: Principal, id: string): Promise<void> {
+  const deleted = await db
+    .delete(webhookSubscriptions)
+    .where(and(eq(webhookSubscriptions.id, id), eq(webhookSubscriptions.ownerSubject, principal.subject)))
+    .returning({ id: webhookSubscriptions.id });
+  if (deleted.length === 0) throw problems.notFound('Webhook', id);
+}
+
+export async function listDeliveries(db: Database, principal: Principal, id: string, query: DeliveriesQuery) {
+  await ownWebhook(db, principal, id);
+  const conditions: (SQL | undefined)[] = [eq(webhookDeliveries.subscriptionId, id)];
+  if (query.status) conditions.push(eq(webhookDeliveries.status, query.status));
+  if (query.cursor) {
+    const after = decodeCursor(query.cursor);
+    conditions.push(
+      or(lt(webhookDeliveries.createdAt, after.at), and(eq(webhookDeliveries.createdAt, after.at), lt(webhookDeliveries.id, after.id))),
+    );
+  }
+  const rows = await db
+    .select()
+    .from(webhookDeliveries)
+    .where(and(...conditions))
+    .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(deliveryView),
+    nextCursor: rows.length > query.limit && last ? Buffer.from(JSON.stringify([last.createdAt.toISOString(), last.id])).toString('base64url') : null,
+  };
+}
+
+function decodeCursor(cursor: string): { at: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const date = new Date(at);
+    if (Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
+    return { at: date, id };
+  } catch {
+    throw problems.validation([{ field: 'query.cursor', message: 'Not a cursor this API returned.' }]);
+  }
+}
