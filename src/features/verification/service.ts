@@ -1,3 +1,4 @@
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { and, asc, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { evaluateRules, type Evaluation } from '../../core/rules';
 import {
@@ -21,8 +22,9 @@ import { appendAudit } from '../audit/service';
 import { requireClerk } from '../auth/access';
 import { getInitiativeWithJurisdiction, transition, type InitiativeRow } from '../initiatives/service';
 import type { JurisdictionRow } from '../jurisdictions/service';
-import { readPersonalData } from '../personal-data/service';
+import { openPersonalData, readPersonalData, type Identity } from '../personal-data/service';
 import { bumpCount, rulesOf, type SignatureTally } from '../progress/service';
+import { currentRoll, rollHashFor, rollLookup } from '../roll/service';
 import { appendLogEntry } from '../transparency/entries';
 import { treeHeadAtClose } from '../transparency/service';
 import type { DecisionInput, StartVerification, VerificationQuery } from './schema';
@@ -90,6 +92,7 @@ export async function startVerification(deps: AppDeps, id: string, principal: Pr
       details: { method: input.method, seed, sampleSize, population, seedGiven: input.seed !== undefined },
     });
     await tx.insert(verifications).values({ initiativeId: id, method: input.method, seed, sampleSize, population, startedBy: principal.subject, startedAt: now });
+    if (input.method === 'full') await checkAgainstRoll(deps, tx, id, jurisdiction.id, principal, now);
     if (seed !== null && sampleSize !== null) {
       const sample = drawSample(
         seed,
@@ -117,6 +120,65 @@ async function escalateToFullCount(deps: AppDeps, tx: Transaction, initiative: I
     initiativeId: initiative.id,
     details: { replaces: 'sample', seed: verification.seed, sampleSize: verification.sampleSize },
   });
+  await checkAgainstRoll(deps, tx, initiative.id, jurisdiction.id, principal, now);
+}
+
+type RollResult = (typeof verificationRollChecks.$inferInsert)['result'];
+
+/**
+ * A full count against the imported roll: each undecided signature's personal data is decrypted,
+ * its roll hash looked up; those on the roll in their declared district are valid at once, the
+ * others are left to the clerks with the reason. Nothing happens without a roll.
+ */
+async function checkAgainstRoll(deps: AppDeps, tx: Transaction, initiativeId: string, jurisdictionId: string, principal: Principal, now: Date) {
+  const roll = await currentRoll(tx, jurisdictionId);
+  if (!roll) return;
+  const rows = await tx
+    .select({ id: signatures.id, district: signatures.district, personalData: signatures.personalData })
+    .from(signatures)
+    .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, initiativeId), eq(verificationDecisions.signatureId, signatures.id)))
+    .where(and(eq(signatures.initiativeId, initiativeId), eq(signatures.status, 'counted'), isNull(verificationDecisions.signatureId)));
+  const tally: Record<RollResult, number> = { 'on-roll': 0, 'not-on-roll': 0, 'other-district': 0, 'no-personal-data': 0 };
+  for (const part of chunks(rows)) {
+    const hashes = new Map<string, Uint8Array>();
+    for (const row of part) {
+      const identity = row.personalData ? await openPersonalData(deps.keys, row.personalData).catch(() => undefined) : undefined;
+      const hash = identity ? rollHashOrNull(deps, jurisdictionId, identity, roll.keyVersion) : null;
+      if (hash) hashes.set(row.id, hash);
+    }
+    const found = await rollLookup(tx, jurisdictionId, [...hashes.values()]);
+    const checks: (typeof verificationRollChecks.$inferInsert)[] = [];
+    const decisions: (typeof verificationDecisions.$inferInsert)[] = [];
+    for (const row of part) {
+      const hash = hashes.get(row.id);
+      const rollDistrict = hash === undefined ? undefined : found.get(bytesToHex(hash));
+      const result: RollResult = hash === undefined ? 'no-personal-data' : rollDistrict === undefined ? 'not-on-roll' : rollDistrict === row.district ? 'on-roll' : 'other-district';
+      tally[result]++;
+      checks.push({ initiativeId, signatureId: row.id, result, rollDistrict: result === 'other-district' ? rollDistrict! : null });
+      if (result === 'on-roll') {
+        decisions.push({ initiativeId, signatureId: row.id, decision: 'valid', reason: 'on the electoral roll', source: 'roll', clerk: principal.subject, decidedAt: now });
+      }
+    }
+    await tx.insert(verificationRollChecks).values(checks).onConflictDoNothing();
+    if (decisions.length) await tx.insert(verificationDecisions).values(decisions).onConflictDoNothing();
+  }
+  await appendAudit(tx, {
+    actor: principal.subject,
+    action: 'verification.roll-check',
+    at: now,
+    jurisdictionId,
+    initiativeId,
+    details: { rollImport: roll.id, checked: rows.length, onRoll: tally['on-roll'], notOnRoll: tally['not-on-roll'], otherDistrict: tally['other-district'], noPersonalData: tally['no-personal-data'] },
+  });
+}
+
+/** A name the canonical form cannot read matches no roll entry. */
+function rollHashOrNull(deps: Pick<AppDeps, 'keys'>, jurisdictionId: string, identity: Identity, keyVersion: string): Uint8Array | null {
+  try {
+    return rollHashFor(deps.keys, jurisdictionId, identity, keyVersion);
+  } catch {
+    return null;
+  }
 }
 
 export interface DecisionOutcome {

@@ -1,0 +1,99 @@
+/**
+ * Checks a certificate of result against the engine's published keys and prints its content.
+ *
+ *   npm run verify-certificate -- <file or URL> [--jwks <URL or file>]
+ *
+ * The input is the compact JWS itself, or a referendum item (JSON with a `certificate` field), read
+ * from a file or fetched from a URL. The keys come from `<issuer>/.well-known/jwks.json`, the issuer
+ * named in the certificate, unless --jwks names them. Exit code 0 when the signature holds, 1 when
+ * it does not, 2 for a usage error.
+ */
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+
+export const CERTIFICATE_TYPE = 'certificate+jwt';
+
+export interface VerifiedCertificate {
+  header: Record<string, unknown>;
+  payload: JWTPayload;
+  jwks: string;
+}
+
+const isUrl = (s: string) => /^https?:\/\//i.test(s);
+
+async function readSource(source: string): Promise<string> {
+  if (isUrl(source)) {
+    const res = await fetch(source, { headers: { accept: 'application/json, application/jose, text/plain' } });
+    if (!res.ok) throw new Error(`${source} answered ${res.status}`);
+    return res.text();
+  }
+  return readFile(source, 'utf8');
+}
+
+/** The compact JWS in a file's or response's text: the token itself, or the `certificate` of a referendum item. */
+export function extractCertificate(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    const parsed = JSON.parse(trimmed) as { certificate?: unknown };
+    if (typeof parsed.certificate !== 'string') throw new Error('the JSON has no "certificate" field');
+    return parsed.certificate;
+  }
+  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(trimmed)) throw new Error('not a compact JWS nor a referendum item');
+  return trimmed;
+}
+
+/** Verifies the certificate's EdDSA signature and type against the JWKS; throws when anything is off. */
+export async function verifyCertificate(token: string, options: { jwks?: string } = {}): Promise<VerifiedCertificate> {
+  const claims = decodeJwt(token);
+  const jwksSource = options.jwks ?? (claims.iss ? `${claims.iss.replace(/\/+$/, '')}/.well-known/jwks.json` : undefined);
+  if (!jwksSource) throw new Error('the certificate names no issuer: give the keys with --jwks');
+  const keySet = isUrl(jwksSource)
+    ? createRemoteJWKSet(new URL(jwksSource))
+    : createLocalJWKSet(JSON.parse(await readFile(jwksSource, 'utf8')) as JSONWebKeySet);
+  const { payload, protectedHeader } = await jwtVerify(token, keySet, {
+    algorithms: ['EdDSA'],
+    typ: CERTIFICATE_TYPE,
+    ...(claims.iss && !options.jwks ? { issuer: claims.iss } : {}),
+  });
+  return { header: protectedHeader as Record<string, unknown>, payload, jwks: jwksSource };
+}
+
+export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
+  const args = [...argv];
+  let jwks: string | undefined;
+  const flag = args.indexOf('--jwks');
+  if (flag >= 0) {
+    jwks = args[flag + 1];
+    args.splice(flag, 2);
+    if (!jwks) {
+      err('--jwks needs a URL or a file');
+      return 2;
+    }
+  }
+  if (args.length !== 1 || args[0]!.startsWith('-')) {
+    err('usage: npm run verify-certificate -- <file or URL> [--jwks <URL or file>]');
+    return 2;
+  }
+  let token: string;
+  try {
+    token = extractCertificate(await readSource(args[0]!));
+    decodeProtectedHeader(token);
+  } catch (error) {
+    err(`cannot read a certificate from ${args[0]}: ${(error as Error).message}`);
+    return 2;
+  }
+  try {
+    const { header, payload, jwks: used } = await verifyCertificate(token, { jwks });
+    out(`Certificate valid: signed by key "${String(header.kid)}" of ${used}`);
+    out(JSON.stringify(payload, null, 2));
+    return 0;
+  } catch (error) {
+    err(`Certificate NOT valid: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
