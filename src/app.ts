@@ -5,6 +5,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { IllegalTransitionError } from './core/lifecycle';
 import { auditRoutes } from './features/audit/routes';
 import { devProviderRoutes } from './features/auth/dev-routes';
+import { loginRoutes } from './features/auth/login-routes';
 import { authRoutes } from './features/auth/routes';
 import { authenticate } from './features/auth/session';
 import { closeOverdueInitiatives } from './features/initiatives/deadlines';
@@ -57,6 +58,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', signatureRoutes);
   app.route('/', verificationRoutes);
   app.route('/', auditRoutes);
+  app.route('/', loginRoutes);
   if (deps.devProvider && !deps.config.production) app.route('/', devProviderRoutes);
   app.route('/', webRoutes());
 

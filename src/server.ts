@@ -6,7 +6,7 @@ import { createApp, engineTasks } from './app';
 import { openDatabase } from './db/client';
 import { createDevIdentityProvider, DEV_CLIENT_ID, generateDevProviderKey } from './features/auth/dev-provider';
 import { seedDemo } from './features/demo/seed';
-import { createOidcVerifier } from './features/auth/verifier';
+import { configuredIdentityProvider } from './features/auth/provider';
 import { ConfigError, loadConfig, type Config } from './platform/config';
 import { loadOrGenerateKeyMaterial } from './platform/dev-keys';
 import type { AppDeps } from './platform/http';
@@ -34,11 +34,10 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const devProvider = config.oidc
     ? undefined
     : await createDevIdentityProvider({ issuer: `${config.publicUrl}/dev/oidc`, privateJwk: await devProviderKey(config) });
-  const identity = config.oidc
-    ? createOidcVerifier({ issuer: config.oidc.issuer, audience: config.oidc.clientId, algorithms: config.oidc.algorithms })
-    : devProvider!.verifier;
+  const provider = config.oidc ? configuredIdentityProvider({ ...config, oidc: config.oidc }) : undefined;
+  const identity = provider ? provider.identity : devProvider!.verifier;
 
-  const deps: AppDeps = { db, keys, clock: () => new Date(), identity, devProvider, config, logger, metrics: createMetrics() };
+  const deps: AppDeps = { db, keys, clock: () => new Date(), identity, login: provider?.login, devProvider, config, logger, metrics: createMetrics() };
   // After migrations, before listening: the first page a newcomer sees already has initiatives.
   if (config.demo) await seedDemo(deps);
   const app = createApp(deps);

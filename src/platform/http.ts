@@ -1,6 +1,7 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { DatabaseHandle } from '../db/client';
 import type { DevIdentityProvider } from '../features/auth/dev-provider';
+import type { LoginClient } from '../features/auth/login-client';
 import type { IdentityVerifier, Identity } from '../features/auth/verifier';
 import type { Config } from './config';
 import type { EngineKeys } from './keys';
@@ -17,6 +18,8 @@ export interface AppDeps {
   identity: IdentityVerifier;
   /** The development identity provider, when enabled (never in production). */
   devProvider?: DevIdentityProvider;
+  /** The web login's relying party for the configured provider; unset: the development provider's, built on demand. */
+  login?: LoginClient;
   config: Pick<Config, 'publicUrl' | 'adminSubjects' | 'sessionTtlSeconds' | 'production'>;
   logger: Logger;
   metrics: Metrics;

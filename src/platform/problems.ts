@@ -88,6 +88,15 @@ export const problems = {
       detail: `The identity token lacks the claims needed here: ${claims.join(', ')}.`,
       extra: { claims },
     }),
+  loginFailed: (detail: string) => new Problem({ status: 401, code: 'login-failed', title: 'Login failed', detail }),
+  insufficientAssurance: (required: string, actual: string | undefined) =>
+    new Problem({
+      status: 403,
+      code: 'insufficient-assurance',
+      title: 'Identity assurance too low',
+      detail: `This requires identity assurance ${required} or higher; the identity provider asserted ${actual ?? 'none'}.`,
+      extra: { required, actual: actual ?? null },
+    }),
   denied: (code: string, title: string, detail: string) => new Problem({ status: 403, code, title, detail }),
   forbidden: (detail: string) => new Problem({ status: 403, code: 'forbidden', title: 'Not allowed', detail }),
   notFound: (what: string, id: string) =>

@@ -2,10 +2,11 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { html } from 'hono/html';
 import { decodeJwt } from 'jose';
 import { isCalendarDate } from '../../core/identity';
-import { createRouter } from '../../platform/http';
+import type { CustomFetch } from 'openid-client';
+import { createRouter, type AppDeps } from '../../platform/http';
 import { errors, json, jsonBody } from '../../platform/openapi';
-import { problems } from '../../platform/problems';
-import type { DevIdentityProvider } from './dev-provider';
+import { Problem, problems } from '../../platform/problems';
+import { devIdentities, DevOAuthError, type DevIdentity, type DevIdentityProvider, type DevPerson } from './dev-provider';
 
 const DevPersonSchema = z
   .strictObject({
@@ -51,13 +52,77 @@ export const devProviderRoutes = createRouter()
       issuer: provider.issuer,
       jwks_uri: `${provider.issuer}/jwks`,
       authorization_endpoint: `${provider.issuer}/authorize`,
-      token_endpoint: `${provider.issuer}/tokens`,
-      response_types_supported: ['id_token'],
+      token_endpoint: `${provider.issuer}/token`,
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      grant_types_supported: ['authorization_code'],
+      code_challenge_methods_supported: ['S256'],
+      token_endpoint_auth_methods_supported: ['none'],
+      authorization_response_iss_parameter_supported: true,
+      scopes_supported: ['openid', 'given_name', 'family_name', 'birthdate'],
       subject_types_supported: ['pairwise'],
       id_token_signing_alg_values_supported: ['ES256'],
-      claims_supported: ['sub', 'given_name', 'family_name', 'birthdate', 'acr'],
+      claims_supported: ['sub', 'given_name', 'family_name', 'birthdate', 'acr', 'nonce', 'auth_time'],
       acr_values_supported: ['eidas1', 'eidas2', 'eidas3'],
     });
+  })
+  .get('/dev/oidc/authorize', (c) => {
+    const provider = requireProvider(c.var.deps.devProvider);
+    const request = checkAuthorizationRequest(provider, new URL(c.req.url).searchParams);
+    if (request.kind === 'page') return c.html(request.page, 400);
+    if (request.kind === 'redirect') return c.redirect(request.location, 303);
+    return c.html(authorizePage(request.params, devIdentities(c.var.deps.clock())));
+  })
+  .post('/dev/oidc/authorize', async (c) => {
+    const { deps } = c.var;
+    const provider = requireProvider(deps.devProvider);
+    const form = new URLSearchParams();
+    for (const [name, value] of Object.entries(await c.req.parseBody())) if (typeof value === 'string') form.set(name, value);
+    const request = checkAuthorizationRequest(provider, form);
+    if (request.kind === 'page') return c.html(request.page, 400);
+    if (request.kind === 'redirect') return c.redirect(request.location, 303);
+    const now = deps.clock();
+    let person: DevPerson | undefined = devIdentities(now).find((p) => p.key === form.get('identity'));
+    if (!person) {
+      const typed = DevPersonSchema.safeParse({
+        givenNames: form.get('givenNames') ?? undefined,
+        familyName: form.get('familyName') ?? undefined,
+        birthdate: form.get('birthdate') ?? undefined,
+        acr: form.get('acr') || undefined,
+      });
+      if (!typed.success) {
+        return c.html(authorizePage(request.params, devIdentities(now), 'Check the fields: every one is required and the birth date is YYYY-MM-DD.'), 400);
+      }
+      person = typed.data;
+    }
+    const code = provider.issueCode(
+      { clientId: request.params.client_id, redirectUri: request.params.redirect_uri, nonce: request.params.nonce, codeChallenge: request.params.code_challenge },
+      person,
+      now,
+    );
+    return c.redirect(withParams(request.params.redirect_uri, { code, state: request.params.state, iss: provider.issuer }), 303);
+  })
+  .post('/dev/oidc/token', async (c) => {
+    const { deps } = c.var;
+    const provider = requireProvider(deps.devProvider);
+    c.header('Cache-Control', 'no-store');
+    const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+    const field = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : undefined);
+    try {
+      if (field('grant_type') !== 'authorization_code') throw new DevOAuthError('unsupported_grant_type', 'Only authorization_code is supported.');
+      const code = field('code');
+      if (!code) throw new DevOAuthError('invalid_request', 'code is required.');
+      const idToken = await provider.redeemCode(
+        { code, clientId: field('client_id'), redirectUri: field('redirect_uri'), codeVerifier: field('code_verifier') },
+        deps.clock(),
+      );
+      const accessToken = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+      return c.json({ access_token: accessToken, token_type: 'Bearer', expires_in: 60, id_token: idToken, scope: 'openid' });
+    } catch (error) {
+      // OAuth clients expect RFC 6749 errors here, not problem documents.
+      if (error instanceof DevOAuthError) return c.json({ error: error.error, error_description: error.description }, error.error === 'invalid_client' ? 401 : 400);
+      throw error;
+    }
   })
   .get('/dev/oidc/jwks', (c) => c.json(requireProvider(c.var.deps.devProvider).jwks))
   .get('/dev/oidc', (c) => {
@@ -115,4 +180,129 @@ function devPage(error?: string, idToken?: string) {
         </main>
       </body>
     </html>`;
+}
+
+const AuthorizationRequestSchema = z.object({
+  response_type: z.literal('code'),
+  scope: z.string().refine((scope) => scope.split(' ').includes('openid'), 'must include openid'),
+  state: z.string().max(512).optional(),
+  nonce: z.string().max(512).optional(),
+  code_challenge: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'an S256 PKCE challenge is required'),
+  code_challenge_method: z.literal('S256'),
+  acr_values: z.string().max(200).optional(),
+});
+type AuthorizationParams = z.infer<typeof AuthorizationRequestSchema> & { client_id: string; redirect_uri: string };
+
+/**
+ * RFC 6749 §4.1.2.1: an unknown client or redirect URI gets an error page (never a redirect);
+ * any other fault goes back to the client as `error=`.
+ */
+function checkAuthorizationRequest(
+  provider: DevIdentityProvider,
+  query: URLSearchParams,
+): { kind: 'page'; page: ReturnType<typeof devPage> } | { kind: 'redirect'; location: string } | { kind: 'ok'; params: AuthorizationParams } {
+  const clientId = query.get('client_id');
+  const redirectUri = query.get('redirect_uri');
+  if (clientId !== provider.clientId || !redirectUri || !provider.redirectUris.includes(redirectUri)) {
+    return { kind: 'page', page: devPage(`Unknown client or redirect URI: this provider only serves ${provider.clientId} at ${provider.redirectUris.join(', ')}.`) };
+  }
+  const parsed = AuthorizationRequestSchema.safeParse(Object.fromEntries(query));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return {
+      kind: 'redirect',
+      location: withParams(redirectUri, {
+        error: 'invalid_request',
+        error_description: `${issue.path.join('.')}: ${issue.message}`,
+        state: query.get('state') ?? undefined,
+        iss: provider.issuer,
+      }),
+    };
+  }
+  return { kind: 'ok', params: { ...parsed.data, client_id: clientId, redirect_uri: redirectUri } };
+}
+
+function withParams(base: string, params: Record<string, string | undefined>): string {
+  const url = new URL(base);
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+  return url.href;
+}
+
+function hiddenFields(params: AuthorizationParams) {
+  return Object.entries(params)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`);
+}
+
+function authorizePage(params: AuthorizationParams, identities: DevIdentity[], error?: string) {
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>Log in · Development identity provider</title>
+      </head>
+      <body>
+        <main>
+          <p role="note"><strong>Development identity provider.</strong> It asserts whatever identity you choose. It is off in production.</p>
+          <h1>Who are you?</h1>
+          ${params.acr_values ? html`<p>The engine asks for identity assurance <strong>${params.acr_values}</strong> or higher.</p>` : ''}
+          ${error ? html`<p role="alert">${error}</p>` : ''}
+          <form method="post" action="/dev/oidc/authorize">
+            ${hiddenFields(params)}
+            <ul>
+              ${identities.map(
+                (p) => html`<li>
+                  <button type="submit" name="identity" value="${p.key}">${p.givenNames} ${p.familyName}</button>
+                  ${p.role}; born ${p.birthdate}; assurance ${p.acr}; lives in ${p.district}
+                </li>`,
+              )}
+            </ul>
+          </form>
+          <h2>Someone else</h2>
+          <form method="post" action="/dev/oidc/authorize">
+            ${hiddenFields(params)}
+            <input type="hidden" name="identity" value="custom" />
+            <p><label>Given names <input name="givenNames" required autocomplete="off" /></label></p>
+            <p><label>Family name <input name="familyName" required autocomplete="off" /></label></p>
+            <p><label>Birth date <input name="birthdate" type="date" required /></label></p>
+            <p>
+              <label
+                >Assurance
+                <select name="acr">
+                  <option>eidas1</option>
+                  <option selected>eidas2</option>
+                  <option>eidas3</option>
+                </select></label
+              >
+            </p>
+            <p><button type="submit">Log in as this person</button></p>
+          </form>
+        </main>
+      </body>
+    </html>`;
+}
+
+/**
+ * The relying party reaches the built-in provider in-process: no socket, so the same login code
+ * works behind any proxy, on Workers and under app.request() in tests.
+ */
+export function devProviderDispatch(deps: AppDeps): CustomFetch {
+  const provider = createRouter();
+  provider.use('*', async (c, next) => {
+    c.set('deps', deps);
+    await next();
+  });
+  provider.route('/', devProviderRoutes);
+  provider.onError((error, c) => {
+    const problem = error instanceof Problem ? error : problems.internal();
+    return c.json(problem.toJSON(c.req.path), problem.status as 400);
+  });
+  const base = new URL(deps.config.publicUrl);
+  return async (url, options) => {
+    const target = new URL(url);
+    if (target.origin !== base.origin) throw new TypeError(`The development provider only serves ${base.origin}`);
+    const path = target.pathname.slice(base.pathname.replace(/\/$/, '').length) + target.search;
+    return provider.request(path, { method: options.method, headers: options.headers, body: options.body as BodyInit | null | undefined, signal: options.signal });
+  };
 }

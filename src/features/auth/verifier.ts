@@ -4,12 +4,14 @@ import {
   errors as joseErrors,
   jwtVerify,
   type JSONWebKeySet,
+  type JWK,
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
 import { z } from 'zod';
 import { isCalendarDate } from '../../core/identity';
 import { problems } from '../../platform/problems';
+import { idTokenDecryption, isEncryptedToken } from './id-token-decryption';
 
 /** The person behind a verified ID token, as the identity provider asserts it. */
 export interface Identity {
@@ -65,13 +67,19 @@ export interface OidcVerifierOptions {
   algorithms: string[];
   /** Known keys (the development provider); otherwise found through OpenID discovery. */
   jwks?: JSONWebKeySet;
+  /** Private JWK for providers that encrypt ID tokens (JWE). */
+  decryptionKey?: JWK;
+  /** Discovery and JWKS requests give up after this long (then a 503). */
   timeoutMs?: number;
+  /** How soon after a JWKS fetch an unknown `kid` may trigger another one (key rotation). */
+  jwksCooldownMs?: number;
   clockToleranceSeconds?: number;
 }
 
 /** Verifies ID tokens of one issuer with jose: issuer, audience, algorithms and expiry pinned. */
 export function createOidcVerifier(options: OidcVerifierOptions): IdentityVerifier {
   const timeoutMs = options.timeoutMs ?? 5000;
+  const decryption = options.decryptionKey ? idTokenDecryption(options.decryptionKey) : undefined;
   let keys: JWTVerifyGetKey | undefined = options.jwks ? createLocalJWKSet(options.jwks) : undefined;
   let discovering: Promise<JWTVerifyGetKey> | undefined;
 
@@ -88,12 +96,17 @@ export function createOidcVerifier(options: OidcVerifierOptions): IdentityVerifi
     if (!metadata.success || metadata.data.issuer.replace(/\/$/, '') !== options.issuer) {
       throw problems.unavailable("The identity provider's discovery document is invalid.");
     }
-    return createRemoteJWKSet(new URL(metadata.data.jwks_uri), { timeoutDuration: timeoutMs, cooldownDuration: 30_000 });
+    return createRemoteJWKSet(new URL(metadata.data.jwks_uri), { timeoutDuration: timeoutMs, cooldownDuration: options.jwksCooldownMs ?? 30_000 });
   };
 
   return {
     issuer: options.issuer,
-    async verify(idToken) {
+    async verify(token) {
+      let idToken = token;
+      if (isEncryptedToken(token)) {
+        if (!decryption) throw problems.invalidToken('Encrypted ID tokens are not accepted: no decryption key is configured.');
+        idToken = await decryption.decrypt(token);
+      }
       if (!keys) {
         discovering ??= discover().finally(() => (discovering = undefined));
         keys = await discovering;

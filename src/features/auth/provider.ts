@@ -1,0 +1,30 @@
+import type { Config } from '../../platform/config';
+import { createLoginClient, type LoginClient } from './login-client';
+import { createOidcVerifier, type IdentityVerifier } from './verifier';
+
+/**
+ * The configured OpenID provider (OIDC_ISSUER): the bearer-token verifier and the web login's
+ * relying party, built from the same settings so they agree on issuer, audience and keys.
+ */
+export function configuredIdentityProvider(
+  config: Pick<Config, 'publicUrl' | 'production'> & { oidc: NonNullable<Config['oidc']> },
+): { identity: IdentityVerifier; login: LoginClient } {
+  const { oidc } = config;
+  return {
+    identity: createOidcVerifier({
+      issuer: oidc.issuer,
+      audience: oidc.clientId,
+      algorithms: oidc.algorithms,
+      decryptionKey: oidc.idTokenDecryptionKey,
+    }),
+    login: createLoginClient({
+      issuer: oidc.issuer,
+      clientId: oidc.clientId,
+      clientSecret: oidc.clientSecret,
+      redirectUri: `${config.publicUrl}/auth/callback`,
+      scopes: oidc.scopes,
+      decryptionKey: oidc.idTokenDecryptionKey,
+      allowHttp: !config.production,
+    }),
+  };
+}
