@@ -17,7 +17,23 @@ export function createLogger(level: LogLevel, write: (line: string) => void = de
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
+let pending: string[] = [];
+let scheduled = false;
+
+/** Stdout to a pipe or file is synchronous on Linux: lines are gathered and written once per turn of the event loop. */
 function defaultWrite(line: string) {
-  if (typeof process !== 'undefined' && process.stdout?.write) process.stdout.write(line + '\n');
-  else console.log(line);
+  if (typeof process === 'undefined' || !process.stdout?.write || typeof setImmediate !== 'function') return console.log(line);
+  pending.push(line);
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(flushLogs);
+}
+
+/** Writes the lines still gathered (called before the process exits). */
+export function flushLogs() {
+  scheduled = false;
+  if (pending.length === 0) return;
+  const text = pending.join('\n') + '\n';
+  pending = [];
+  process.stdout.write(text);
 }
