@@ -5,6 +5,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { IllegalTransitionError } from './core/lifecycle';
 import { auditRoutes } from './features/audit/routes';
 import { devProviderRoutes } from './features/auth/dev-routes';
+import { mountApiDocs } from './features/docs/routes';
 import { loginRoutes } from './features/auth/login-routes';
 import { authRoutes } from './features/auth/routes';
 import { authenticate } from './features/auth/session';
@@ -51,13 +52,15 @@ export function createApp(deps: AppDeps) {
   );
   app.use('*', authenticate);
 
-  app.route('/', opsRoutes);
-  app.route('/', authRoutes);
-  app.route('/', jurisdictionRoutes);
-  app.route('/', initiativeRoutes);
-  app.route('/', signatureRoutes);
-  app.route('/', verificationRoutes);
-  app.route('/', auditRoutes);
+  // Chained so that the type of the app carries the API's routes: integrators' hc<App> client is typed from it.
+  const api = app
+    .route('/', opsRoutes)
+    .route('/', authRoutes)
+    .route('/', jurisdictionRoutes)
+    .route('/', initiativeRoutes)
+    .route('/', signatureRoutes)
+    .route('/', verificationRoutes)
+    .route('/', auditRoutes);
   app.route('/', loginRoutes);
   if (deps.devProvider && !deps.config.production) app.route('/', devProviderRoutes);
   app.route('/', webRoutes());
@@ -67,6 +70,7 @@ export function createApp(deps: AppDeps) {
     scheme: 'bearer',
     description: 'An ID token of the configured identity provider, or an engine session token from POST /v1/session.',
   });
+  mountApiDocs(app);
 
   app.notFound((c) => problemResponse(c, problems.notFound('Resource', c.req.path)));
   app.onError((error, c) => {
@@ -80,7 +84,7 @@ export function createApp(deps: AppDeps) {
     }
     return problemResponse(c, problem);
   });
-  return app;
+  return api;
 }
 
 function problemResponse(c: { var: { requestId?: string }; req: { path: string } }, problem: Problem) {

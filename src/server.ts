@@ -9,6 +9,7 @@ import { seedDemo } from './features/demo/seed';
 import { configuredIdentityProvider } from './features/auth/provider';
 import { ConfigError, loadConfig, type Config } from './platform/config';
 import { loadOrGenerateKeyMaterial } from './platform/dev-keys';
+import { packageDocsAssets } from './platform/docs-assets';
 import type { AppDeps } from './platform/http';
 import { loadEngineKeys } from './platform/keys';
 import { createLogger } from './platform/logger';
@@ -37,7 +38,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const provider = config.oidc ? configuredIdentityProvider({ ...config, oidc: config.oidc }) : undefined;
   const identity = provider ? provider.identity : devProvider!.verifier;
 
-  const deps: AppDeps = { db, keys, clock: () => new Date(), identity, login: provider?.login, devProvider, config, logger, metrics: createMetrics() };
+  const deps: AppDeps = { db, keys, clock: () => new Date(), identity, login: provider?.login, devProvider, config, logger, metrics: createMetrics(), docsAssets: packageDocsAssets() };
   // After migrations, before listening: the first page a newcomer sees already has initiatives.
   if (config.demo) await seedDemo(deps);
   const app = createApp(deps);

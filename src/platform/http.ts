@@ -1,6 +1,7 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { DatabaseHandle } from '../db/client';
 import type { DevIdentityProvider } from '../features/auth/dev-provider';
+import type { DocsAssetFile } from '../features/docs/routes';
 import type { LoginClient } from '../features/auth/login-client';
 import type { IdentityVerifier, Identity } from '../features/auth/verifier';
 import type { Config } from './config';
@@ -23,6 +24,8 @@ export interface AppDeps {
   config: Pick<Config, 'publicUrl' | 'adminSubjects' | 'sessionTtlSeconds' | 'production'>;
   logger: Logger;
   metrics: Metrics;
+  /** Reads a file of the interactive API documentation (Swagger UI); Node reads the package, Workers their static assets. */
+  docsAssets?: (file: DocsAssetFile) => Promise<Response | undefined>;
 }
 
 /** Who is calling, once their bearer token (ID token or engine session) is verified. */

@@ -5,7 +5,18 @@ import { problems } from '../../platform/problems';
 
 const Health = z.object({ status: z.string() }).openapi('Health');
 
-export const opsRoutes = createRouter()
+const router = createRouter();
+
+// Plain text, not JSON: described by hand so the OpenAPI document still lists it.
+router.openAPIRegistry.registerPath({
+  method: 'get',
+  path: '/metrics',
+  tags: ['Operations'],
+  summary: 'Prometheus metrics: requests, latencies, database pool (text exposition format)',
+  responses: { 200: { description: 'Metrics in the Prometheus text format 0.0.4.', content: { 'text/plain': { schema: z.string() } } } },
+});
+
+export const opsRoutes = router
   .openapi(
     createRoute({
       method: 'get',

@@ -1,0 +1,100 @@
+import { z } from '@hono/zod-openapi';
+import type { Router } from '../../platform/http';
+
+/** Swagger UI's files the /docs page loads; nothing else of the package is served. */
+export const DOCS_ASSET_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css', 'favicon-32x32.png'] as const;
+export type DocsAssetFile = (typeof DOCS_ASSET_FILES)[number];
+
+export const API_TITLE = 'Civic initiative engine API';
+export const API_VERSION = '1.0.0';
+
+const API_DESCRIPTION = [
+  'Initiatives, verified signatures, thresholds and certification.',
+  '',
+  'Errors are `application/problem+json` (RFC 9457): `type` is stable (for example `/problems/validation`), and validation problems list each field at fault in `errors`.',
+  'Calls that act for a person take `Authorization: Bearer <token>`: an ID token of the configured identity provider, or an engine session token from `POST /v1/session`.',
+].join('\n');
+
+// Loaded as a file rather than inline so the page works under a strict Content-Security-Policy.
+const INIT_SCRIPT = `window.ui = SwaggerUIBundle({
+  url: '/openapi.json',
+  dom_id: '#swagger-ui',
+  deepLinking: true,
+  presets: [SwaggerUIBundle.presets.apis],
+  layout: 'BaseLayout',
+  validatorUrl: null,
+  defaultModelsExpandDepth: 0,
+});
+`;
+
+const DOCS_PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>${API_TITLE}</title>
+    <link rel="icon" type="image/png" href="/docs/assets/favicon-32x32.png" />
+    <link rel="stylesheet" href="/docs/assets/swagger-ui.css" />
+  </head>
+  <body>
+    <noscript>The interactive documentation needs JavaScript; the machine-readable description is at <a href="/openapi.json">/openapi.json</a>.</noscript>
+    <div id="swagger-ui"></div>
+    <script src="/docs/assets/swagger-ui-bundle.js"></script>
+    <script src="/docs/assets/init.js"></script>
+  </body>
+</html>
+`;
+
+/**
+ * The machine-readable contract (GET /openapi.json, OpenAPI 3.1 generated from the routes' zod
+ * schemas) and its interactive documentation (GET /docs, Swagger UI served by the engine itself,
+ * so it needs no network). Mounted last: the document is built once, on first request, from
+ * every route registered by then.
+ */
+export function mountApiDocs(app: Router) {
+  let document: ReturnType<Router['getOpenAPI31Document']> | undefined;
+
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/openapi.json',
+    tags: ['Operations'],
+    summary: 'This description of the API (OpenAPI 3.1)',
+    responses: {
+      200: {
+        description: 'The OpenAPI document; the interactive documentation at /docs reads it.',
+        content: { 'application/json': { schema: z.object({ openapi: z.string() }).passthrough() } },
+      },
+    },
+  });
+
+  app.get('/openapi.json', (c) => {
+    document ??= app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: { title: API_TITLE, version: API_VERSION, description: API_DESCRIPTION },
+      servers: [{ url: c.var.deps.config.publicUrl }],
+    });
+    c.header('Cache-Control', 'public, max-age=300');
+    return c.json(document);
+  });
+
+  app.get('/docs', (c) => c.html(DOCS_PAGE));
+
+  app.get('/docs/assets/:file', async (c) => {
+    const file = c.req.param('file');
+    if (file === 'init.js') {
+      return c.body(INIT_SCRIPT, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'public, max-age=300' });
+    }
+    const asset = (DOCS_ASSET_FILES as readonly string[]).includes(file) ? await c.var.deps.docsAssets?.(file as DocsAssetFile) : undefined;
+    if (!asset) return c.notFound();
+    const headers = new Headers(asset.headers);
+    headers.set('Content-Type', contentTypeOf(file));
+    headers.set('Cache-Control', 'public, max-age=86400');
+    return new Response(asset.body, { status: 200, headers });
+  });
+}
+
+function contentTypeOf(file: string): string {
+  if (file.endsWith('.js')) return 'text/javascript; charset=utf-8';
+  if (file.endsWith('.css')) return 'text/css; charset=utf-8';
+  return 'image/png';
+}

@@ -1,0 +1,144 @@
+import type { ExecutionContext } from 'hono';
+import { createApp, engineTasks, type App } from './app';
+import { connectPostgres } from './db/postgres-connection';
+import { createDevIdentityProvider } from './features/auth/dev-provider';
+import { createOidcVerifier } from './features/auth/verifier';
+import { ConfigError, loadConfig, type Config } from './platform/config';
+import type { AppDeps } from './platform/http';
+import { loadEngineKeys, type KeyMaterial } from './platform/keys';
+import { createLogger, type Logger } from './platform/logger';
+import { createMetrics } from './platform/metrics';
+import { problems } from './platform/problems';
+import { createScheduler, type Scheduler } from './platform/scheduler';
+import { scopedDatabase } from './platform/scoped-database';
+
+/** The parts of the Workers runtime this entry point uses. */
+interface HyperdriveBinding {
+  connectionString: string;
+}
+interface AssetsBinding {
+  fetch(request: Request): Promise<Response>;
+}
+interface ScheduledController {
+  cron: string;
+  scheduledTime: number;
+}
+
+/** Bindings of wrangler.toml: Hyperdrive, Swagger UI's files, and string variables and secrets read by loadConfig. */
+export interface WorkerEnv {
+  HYPERDRIVE?: HyperdriveBinding;
+  ASSETS?: AssetsBinding;
+  [setting: string]: unknown;
+}
+
+interface Engine {
+  app: App;
+  deps: AppDeps;
+  logger: Logger;
+  database: ReturnType<typeof scopedDatabase>;
+  scheduler: Scheduler;
+  connectionString: string;
+}
+
+// Built once per isolate: parsing the keys and compiling the routes would otherwise cost every request.
+let engine: Promise<Engine> | undefined;
+
+function engineFor(env: WorkerEnv): Promise<Engine> {
+  engine ??= buildEngine(env).catch((error: unknown) => {
+    engine = undefined;
+    throw error;
+  });
+  return engine;
+}
+
+async function buildEngine(env: WorkerEnv): Promise<Engine> {
+  const settings: Record<string, string | undefined> = {};
+  // An empty value unsets a variable of wrangler.toml (e.g. OIDC_ISSUER= in .dev.vars for the development provider).
+  for (const [name, value] of Object.entries(env)) if (typeof value === 'string' && value !== '') settings[name] = value;
+  settings.DATABASE_URL = env.HYPERDRIVE?.connectionString ?? settings.DATABASE_URL;
+  const config = loadConfig(settings);
+  // Links, token issuers and the OpenAPI server are absolute: a cron run has no request to take them from.
+  if (!settings.PUBLIC_URL) throw new ConfigError('PUBLIC_URL', 'is required on Workers');
+  if (!config.databaseUrl) throw new ConfigError('HYPERDRIVE', 'a Hyperdrive binding (or DATABASE_URL) is required on Workers');
+  const logger = createLogger(config.logLevel, (line) => console.log(line));
+  const keys = await loadEngineKeys(keyMaterialOf(config));
+  const devProvider = config.oidc ? undefined : await createDevIdentityProvider({ issuer: `${config.publicUrl}/dev/oidc` });
+  const identity = config.oidc
+    ? createOidcVerifier({ issuer: config.oidc.issuer, audience: config.oidc.clientId, algorithms: config.oidc.algorithms })
+    : devProvider!.verifier;
+  const database = scopedDatabase('postgres');
+  const assets = env.ASSETS;
+  const deps: AppDeps = {
+    db: database.handle,
+    keys,
+    clock: () => new Date(),
+    identity,
+    devProvider,
+    config,
+    logger,
+    metrics: createMetrics(),
+    docsAssets: assets
+      ? async (file) => {
+          const response = await assets.fetch(new Request(`https://assets.invalid/${file}`));
+          return response.ok ? response : undefined;
+        }
+      : undefined,
+  };
+  const app = createApp(deps);
+  const scheduler = createScheduler(engineTasks(deps), deps.clock, logger);
+  return { app, deps, logger, database, scheduler, connectionString: config.databaseUrl };
+}
+
+/** Keys and pepper come from secrets: a Worker has nowhere to keep generated ones. */
+function keyMaterialOf(config: Config): KeyMaterial {
+  if (!config.signingKey) throw new ConfigError('SIGNING_KEY', 'is required on Workers (wrangler secret put SIGNING_KEY)');
+  if (!config.pepper) throw new ConfigError('IDENTITY_PEPPER', 'is required on Workers (wrangler secret put IDENTITY_PEPPER)');
+  if (!config.piiKey) throw new ConfigError('PII_KEY', 'is required on Workers (wrangler secret put PII_KEY)');
+  let signingJwk: KeyMaterial['signingJwk'];
+  try {
+    signingJwk = JSON.parse(config.signingKey) as KeyMaterial['signingJwk'];
+  } catch {
+    throw new ConfigError('SIGNING_KEY', 'must be a JSON Web Key');
+  }
+  return { signingJwk, pepper: config.pepper, piiKey: Uint8Array.from(atob(config.piiKey), (ch) => ch.charCodeAt(0)) };
+}
+
+function misconfigured(error: unknown): Response {
+  // Names the setting at fault, never its value.
+  const detail = error instanceof ConfigError ? error.message : 'The engine could not start.';
+  console.error(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'engine not started', error: detail }));
+  const problem = problems.unavailable(`The engine is misconfigured: ${detail}`);
+  return new Response(JSON.stringify(problem.toJSON()), {
+    status: problem.status,
+    headers: { 'Content-Type': 'application/problem+json', ...problem.headers },
+  });
+}
+
+export default {
+  async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
+    let current: Engine;
+    try {
+      current = await engineFor(env);
+    } catch (error) {
+      return misconfigured(error);
+    }
+    // One client per request: a Worker may not share sockets between requests; Hyperdrive pools behind it.
+    const db = connectPostgres(current.connectionString);
+    try {
+      return await current.database.run(db, () => current.app.fetch(request, env, ctx));
+    } finally {
+      ctx.waitUntil(db.close());
+    }
+  },
+
+  /** The cron trigger: the engine's periodic tasks (deadlines, crossings, ...), once per run. */
+  async scheduled(_controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
+    const current = await engineFor(env);
+    const db = connectPostgres(current.connectionString);
+    try {
+      await current.database.run(db, () => current.scheduler.tick());
+    } finally {
+      ctx.waitUntil(db.close());
+    }
+  },
+};
