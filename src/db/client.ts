@@ -25,7 +25,7 @@ export async function openPostgres(url: string, options: { max?: number; migrate
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const max = options.max ?? 10;
-  const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 5, idle_timeout: 60 });
+  const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 5, idle_timeout: 60, backoff: reconnectDelaySeconds });
   const db = drizzle(client, { schema }) as unknown as Database;
   if (options.migrate !== false) {
     const { migrate } = await import('drizzle-orm/postgres-js/migrator');
@@ -43,6 +43,14 @@ export async function openPostgres(url: string, options: { max?: number; migrate
     },
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+/**
+ * Wait before reconnecting after failed attempts, in seconds. The driver's default grows to 20 s,
+ * so queries kept waiting long after the database was back; capped at 1 s, the engine recovers at once.
+ */
+export function reconnectDelaySeconds(attempts: number): number {
+  return Math.min(0.05 * 2 ** attempts, 1);
 }
 
 function activeConnections(client: unknown): number {

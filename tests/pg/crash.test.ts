@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, type DatabaseHandle } from '../../src/db/client';
 import { createPostgresDatabase } from '../support/database';
 import { brokenInvariants, ledgerOf } from '../support/ledger';
-import { citizen, openInitiativeOver, sleep, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
+import { citizen, mapLimit, openInitiativeOver, sleep, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
 
 /**
  * kill -9 in the middle of signing load: what was acknowledged survives, nothing is half-written.
@@ -33,7 +33,7 @@ describe('the engine killed with SIGKILL during signing load', () => {
 
     // Every fifth person is 15 years old: refused (403), which must leave nothing behind.
     const people = Array.from({ length: 600 }, (_, i) => ({ ...citizen(i, 'Crash'), ...(i % 5 === 4 ? { birthdate: '2012-01-01' } : {}) }));
-    const tokens = await Promise.all(people.map((p) => engine!.token(p)));
+    const tokens = await mapLimit(people, 16, (p) => engine!.token(p));
 
     const acknowledged = new Map<number, string>(); // person → signature id
     const refused = new Set<number>();
