@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
-    exclude: ['tests/pg/**', 'tests/e2e/**', 'node_modules/**'],
+    exclude: ['tests/pg/**', 'tests/e2e/**', 'tests/worker/**', 'node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

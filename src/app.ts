@@ -16,6 +16,8 @@ import { opsRoutes } from './features/ops/routes';
 import { recordCrossings } from './features/progress/crossings';
 import { signatureRoutes } from './features/signatures/routes';
 import { verificationRoutes } from './features/verification/routes';
+import { sequenceLogs } from './features/transparency/service';
+import { transparencyRoutes } from './features/transparency/routes';
 import { createRouter, type AppDeps } from './platform/http';
 import { webRoutes } from './web/routes';
 import { Problem, problems } from './platform/problems';
@@ -60,6 +62,7 @@ export function createApp(deps: AppDeps) {
     .route('/', initiativeRoutes)
     .route('/', signatureRoutes)
     .route('/', verificationRoutes)
+    .route('/', transparencyRoutes)
     .route('/', auditRoutes);
   app.route('/', loginRoutes);
   if (deps.devProvider && !deps.config.production) app.route('/', devProviderRoutes);
@@ -125,11 +128,15 @@ function isDatabaseUnavailable(error: unknown): boolean {
   return ['ECONNREFUSED', 'ECONNRESET', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', '57P01', '57P03', '08006', '08001'].includes(code ?? '');
 }
 
+/** Node runs this task on its own timer, at half the log's maximum merge delay (see server.ts). */
+export const SEQUENCE_LOGS_TASK = 'sequence-logs';
+
 /** The periodic work of the engine; Node runs it on a timer, Workers on a cron trigger. */
 export function engineTasks(deps: AppDeps): ScheduledTask[] {
   return [
     { name: 'close-overdue', run: (now) => closeOverdueInitiatives(deps.db.db, now) },
     { name: 'record-crossings', run: (now) => recordCrossings(deps.db.db, now) },
+    { name: SEQUENCE_LOGS_TASK, run: (now) => sequenceLogs(deps, now) },
   ];
 }
 

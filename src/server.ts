@@ -2,7 +2,7 @@ import { serve } from '@hono/node-server';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
-import { createApp, engineTasks } from './app';
+import { createApp, engineTasks, SEQUENCE_LOGS_TASK } from './app';
 import { openDatabase } from './db/client';
 import { createDevIdentityProvider, DEV_CLIENT_ID, generateDevProviderKey } from './features/auth/dev-provider';
 import { seedDemo } from './features/demo/seed';
@@ -42,8 +42,12 @@ export async function startServer(env: Record<string, string | undefined> = proc
   // After migrations, before listening: the first page a newcomer sees already has initiatives.
   if (config.demo) await seedDemo(deps);
   const app = createApp(deps);
-  const scheduler = createScheduler(engineTasks(deps), deps.clock, logger);
+  const tasks = engineTasks(deps);
+  const scheduler = createScheduler(tasks.filter((t) => t.name !== SEQUENCE_LOGS_TASK), deps.clock, logger);
   scheduler.start(config.schedulerIntervalMs);
+  // The log sequencer keeps its own pace, so receipts' merge-delay promise holds whatever else the scheduler does.
+  const sequencer = createScheduler(tasks.filter((t) => t.name === SEQUENCE_LOGS_TASK), deps.clock, logger);
+  sequencer.start(Math.max(50, Math.floor(config.logMergeDelayMs / 2)));
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -63,7 +67,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    await scheduler.stop();
+    await Promise.all([scheduler.stop(), sequencer.stop()]);
     // Stop accepting, let in-flight requests finish, then close the pool.
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await db.close();

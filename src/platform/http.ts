@@ -21,7 +21,8 @@ export interface AppDeps {
   devProvider?: DevIdentityProvider;
   /** The web login's relying party for the configured provider; unset: the development provider's, built on demand. */
   login?: LoginClient;
-  config: Pick<Config, 'publicUrl' | 'adminSubjects' | 'sessionTtlSeconds' | 'production'>;
+  /** `logMergeDelayMs` unset: the default maximum merge delay of the transparency logs. */
+  config: Pick<Config, 'publicUrl' | 'adminSubjects' | 'sessionTtlSeconds' | 'production'> & Partial<Pick<Config, 'logMergeDelayMs'>>;
   logger: Logger;
   metrics: Metrics;
   /** Reads a file of the interactive API documentation (Swagger UI); Node reads the package, Workers their static assets. */

@@ -12,6 +12,7 @@ import type { Identity } from '../auth/verifier';
 import { getInitiativeWithJurisdiction, type InitiativeRow } from '../initiatives/service';
 import { bumpCount } from '../progress/service';
 import { appendLogEntry } from '../transparency/entries';
+import { mergeDelayMs } from '../transparency/service';
 
 export type SignatureRow = typeof signatures.$inferSelect;
 
@@ -138,6 +139,8 @@ export function receiptFor(deps: Pick<AppDeps, 'keys' | 'config'>, row: Signatur
       signature: row.id,
       leaf: Buffer.from(leafHash(logEntryData({ type: 'sign', ref: row.id, at: row.createdAt }))).toString('base64'),
       signedAt: row.createdAt.toISOString(),
+      // The promise: the entry is in the log within this many seconds (maximum merge delay).
+      mmd: mergeDelayMs(deps) / 1000,
     },
     { issuer: deps.config.publicUrl, now: row.createdAt },
   );

@@ -1,0 +1,93 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createRouter } from '../../platform/http';
+import { errors, json } from '../../platform/openapi';
+import { IdParam } from '../initiatives/schema';
+import { consistencyProofFor, inclusionProofFor, logEntriesPage, logHead, MAX_ENTRIES_PAGE } from './service';
+
+const Position = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Hash = z.string().openapi({ description: 'Base64 of a SHA-256 hash.', example: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' });
+
+const TreeHeadSchema = z
+  .object({
+    initiativeId: z.uuid(),
+    size: z.number().int(),
+    root: Hash,
+    timestamp: z.string(),
+    signature: z.string().openapi({ description: 'Compact JWS (EdDSA, typ tree-head+jwt) over initiative, size, root and timestamp; key in /.well-known/jwks.json.' }),
+  })
+  .openapi('SignedTreeHead');
+
+const EntriesSchema = z
+  .object({
+    start: z.number().int(),
+    end: z.number().int().openapi({ description: 'Exclusive; continue from here for the next page.' }),
+    size: z.number().int(),
+    entries: z.array(z.object({ index: z.number().int(), data: z.string().openapi({ description: 'Base64 of the entry bytes, exactly as hashed into the leaf.' }) })),
+  })
+  .openapi('LogEntries');
+
+const InclusionSchema = z
+  .object({ index: z.number().int(), size: z.number().int(), leaf: Hash, proof: z.array(Hash) })
+  .openapi('InclusionProof');
+
+const ConsistencySchema = z.object({ from: z.number().int(), to: z.number().int(), proof: z.array(Hash) }).openapi('ConsistencyProof');
+
+const tags = ['Transparency log'];
+
+export const transparencyRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/initiatives/{id}/log',
+      tags,
+      summary: 'The latest signed tree head of the initiative’s log',
+      request: { params: IdParam },
+      responses: { 200: json(TreeHeadSchema, 'Size, root, timestamp and their signature.'), ...errors(400, 404) },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      return c.json({ initiativeId: id, ...(await logHead(c.var.deps, id)) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/initiatives/{id}/log/entries',
+      tags,
+      summary: 'Log entries in order, as stored',
+      description: `Entries with start ≤ index < end (end defaults to the log's size); at most ${MAX_ENTRIES_PAGE} per page.`,
+      request: { params: IdParam, query: z.object({ start: Position, end: Position.optional() }) },
+      responses: { 200: json(EntriesSchema, 'A page of entries.'), ...errors(400, 404) },
+    }),
+    async (c) => {
+      const { start, end } = c.req.valid('query');
+      return c.json(await logEntriesPage(c.var.deps, c.req.valid('param').id, start, end), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/initiatives/{id}/log/inclusion',
+      tags,
+      summary: 'Inclusion proof of an entry, by leaf index or by signature id',
+      description: 'Give `index`, or `ref` (a signature id: its `sign` entry). `size` defaults to the log’s size. RFC 9162 §2.1.3.',
+      request: { params: IdParam, query: z.object({ index: Position.optional(), ref: z.uuid().optional(), size: Position.min(1).optional() }) },
+      responses: { 200: json(InclusionSchema, 'The audit path, bottom up.'), ...errors(400, 404) },
+    }),
+    async (c) => c.json(await inclusionProofFor(c.var.deps, c.req.valid('param').id, c.req.valid('query')), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/initiatives/{id}/log/consistency',
+      tags,
+      summary: 'Consistency proof between two tree sizes',
+      description: '`to` defaults to the log’s size. RFC 9162 §2.1.4.',
+      request: { params: IdParam, query: z.object({ from: Position, to: Position.optional() }) },
+      responses: { 200: json(ConsistencySchema, 'The proof that the larger tree extends the smaller.'), ...errors(400, 404) },
+    }),
+    async (c) => {
+      const { from, to } = c.req.valid('query');
+      return c.json(await consistencyProofFor(c.var.deps, c.req.valid('param').id, from, to), 200);
+    },
+  );

@@ -1,0 +1,323 @@
+/**
+ * The standalone verifier of the transparency logs (SPEC §6): anyone can run it against an
+ * engine without trusting it. It uses the shared pure tree code, jose and fetch, nothing else
+ * of the server.
+ *
+ *   npm run verify -- receipt <jws | file> --server <url>
+ *   npm run verify -- log <initiative id> --server <url> [--save <file>] [--attempts <n>]
+ *   npm run verify -- consistency <tree-head-1.json> <tree-head-2.json> --server <url>
+ *
+ * Add --jwks <file> to check signatures against saved keys instead of the server's.
+ * Exit status: 0 verified, 1 verification failed, 2 usage or network error, 3 not yet due (retry).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { fromBase64, leafHash, toBase64, treeRoot, verifyConsistency, verifyInclusion } from './core/merkle';
+
+export const EXIT = { verified: 0, failed: 1, usage: 2, retry: 3 } as const;
+
+/** A check that did not hold: the server's answers contradict what it signed. */
+class VerificationFailure extends Error {}
+/** The verifier could not do its work: bad arguments, unreachable server. */
+class UsageError extends Error {}
+/** Nothing wrong yet: the merge delay has not passed. */
+class NotYetDue extends Error {}
+
+interface TreeHead {
+  initiativeId: string;
+  size: number;
+  root: string;
+  timestamp: string;
+  signature: string;
+}
+
+interface Options {
+  server: string;
+  jwksFile?: string;
+  save?: string;
+  attempts: number;
+  waitMs: number;
+}
+
+type Out = (line: string) => void;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function parseArgs(args: string[]): { command: string; positional: string[]; options: Options } {
+  const positional: string[] = [];
+  const flags = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg.startsWith('--')) {
+      const value = args[i + 1];
+      if (value === undefined) throw new UsageError(`${arg} needs a value`);
+      flags.set(arg.slice(2), value);
+      i++;
+    } else {
+      positional.push(arg);
+    }
+  }
+  const [command, ...rest] = positional;
+  const server = flags.get('server');
+  if (!command) throw new UsageError('missing command');
+  if (!server || !/^https?:\/\//.test(server)) throw new UsageError('--server <url> is required (http:// or https://)');
+  const attempts = Number(flags.get('attempts') ?? 3);
+  const waitMs = Number(flags.get('wait-ms') ?? 1000);
+  if (!Number.isInteger(attempts) || attempts < 1) throw new UsageError('--attempts must be a positive integer');
+  if (!Number.isInteger(waitMs) || waitMs < 0) throw new UsageError('--wait-ms must be a non-negative integer');
+  for (const name of flags.keys()) if (!['server', 'jwks', 'save', 'attempts', 'wait-ms'].includes(name)) throw new UsageError(`unknown option --${name}`);
+  return { command, positional: rest, options: { server: server.replace(/\/+$/, ''), jwksFile: flags.get('jwks'), save: flags.get('save'), attempts, waitMs } };
+}
+
+/** GETs JSON; a problem document becomes an error that quotes it. */
+async function getJson(options: Options, path: string): Promise<{ status: number; body: any }> {
+  let response: Response;
+  try {
+    response = await fetch(`${options.server}${path}`, { headers: { accept: 'application/json' } });
+  } catch (error) {
+    throw new UsageError(`cannot reach ${options.server}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const text = await response.text();
+  let body: any;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new VerificationFailure(`${path} did not answer JSON (HTTP ${response.status})`);
+  }
+  return { status: response.status, body };
+}
+
+async function getOk(options: Options, path: string): Promise<any> {
+  const { status, body } = await getJson(options, path);
+  if (status !== 200) throw new VerificationFailure(`${path} answered HTTP ${status}: ${body?.detail ?? body?.title ?? 'no detail'}`);
+  return body;
+}
+
+async function loadKeys(options: Options) {
+  const jwks: JSONWebKeySet = options.jwksFile ? JSON.parse(await readFile(options.jwksFile, 'utf8')) : await getOk(options, '/.well-known/jwks.json');
+  if (!Array.isArray(jwks?.keys)) throw new VerificationFailure('the key set has no keys');
+  return createLocalJWKSet(jwks);
+}
+
+type KeySet = Awaited<ReturnType<typeof loadKeys>>;
+
+async function verifyJws(keys: KeySet, jws: string, typ: string, what: string): Promise<JWTPayload & Record<string, unknown>> {
+  try {
+    const { payload } = await jwtVerify(jws, keys, { algorithms: ['EdDSA'], typ });
+    return payload as JWTPayload & Record<string, unknown>;
+  } catch (error) {
+    throw new VerificationFailure(`the ${what}'s signature does not verify: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function decodeHash(value: unknown, what: string): Uint8Array {
+  const bytes = typeof value === 'string' ? fromBase64(value) : undefined;
+  if (!bytes || bytes.length !== 32) throw new VerificationFailure(`${what} is not a base64 SHA-256 hash`);
+  return bytes;
+}
+
+/** Checks a tree head's signature and that the signed payload says what the document says. */
+async function verifyTreeHead(keys: KeySet, head: TreeHead, initiativeId?: string): Promise<{ issuer: string | undefined }> {
+  if (typeof head?.signature !== 'string') throw new VerificationFailure('the tree head has no signature');
+  const payload = await verifyJws(keys, head.signature, 'tree-head+jwt', 'tree head');
+  const signed = { initiativeId: payload.initiative, size: payload.size, root: payload.root, timestamp: payload.timestamp };
+  for (const field of ['initiativeId', 'size', 'root', 'timestamp'] as const) {
+    if (signed[field] !== head[field]) throw new VerificationFailure(`the tree head's ${field} (${String(head[field])}) is not what was signed (${String(signed[field])})`);
+  }
+  if (initiativeId !== undefined && head.initiativeId !== initiativeId) throw new VerificationFailure(`the tree head is for initiative ${head.initiativeId}, not ${initiativeId}`);
+  if (!Number.isSafeInteger(head.size) || head.size < 0) throw new VerificationFailure('the tree head has no valid size');
+  decodeHash(head.root, "the tree head's root");
+  return { issuer: payload.iss };
+}
+
+async function fetchTreeHead(options: Options, keys: KeySet, initiativeId: string): Promise<TreeHead> {
+  const head = (await getOk(options, `/v1/initiatives/${encodeURIComponent(initiativeId)}/log`)) as TreeHead;
+  await verifyTreeHead(keys, head, initiativeId);
+  return head;
+}
+
+interface LogEntry {
+  type: 'sign' | 'withdraw' | 'invalidate';
+  ref: string;
+  at: string;
+}
+
+function parseEntry(data: Uint8Array, index: number): LogEntry {
+  let entry: any;
+  try {
+    entry = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data));
+  } catch {
+    throw new VerificationFailure(`entry ${index} is not UTF-8 JSON`);
+  }
+  const keys = entry && typeof entry === 'object' ? Object.keys(entry).join(',') : '';
+  if (keys !== 'type,ref,at' || !['sign', 'withdraw', 'invalidate'].includes(entry.type) || typeof entry.ref !== 'string' || typeof entry.at !== 'string') {
+    throw new VerificationFailure(`entry ${index} is not a log entry ({"type","ref","at"})`);
+  }
+  return entry as LogEntry;
+}
+
+/** Downloads entries [from, to) page by page, checking each page is the range asked for, in order. */
+async function downloadEntries(options: Options, initiativeId: string, from: number, to: number): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  let next = from;
+  while (next < to) {
+    const page = await getOk(options, `/v1/initiatives/${encodeURIComponent(initiativeId)}/log/entries?start=${next}&end=${to}`);
+    if (!Array.isArray(page?.entries) || page.entries.length === 0) throw new VerificationFailure(`the log gave no entries from ${next}`);
+    for (const item of page.entries) {
+      if (item?.index !== next) throw new VerificationFailure(`expected entry ${next}, got ${String(item?.index)}`);
+      const data = typeof item.data === 'string' ? fromBase64(item.data) : undefined;
+      if (!data) throw new VerificationFailure(`entry ${next} is not base64`);
+      out.push(data);
+      next++;
+    }
+  }
+  return out;
+}
+
+/** Replays the entries: sign counts one, withdraw and invalidate take a counted signature out. */
+export function countFromEntries(entries: LogEntry[]): { sign: number; withdraw: number; invalidate: number; count: number } {
+  const counted = new Set<string>();
+  const signed = new Set<string>();
+  const tally = { sign: 0, withdraw: 0, invalidate: 0 };
+  entries.forEach((entry, index) => {
+    tally[entry.type]++;
+    if (entry.type === 'sign') {
+      if (signed.has(entry.ref)) throw new VerificationFailure(`entry ${index} signs ${entry.ref} a second time`);
+      signed.add(entry.ref);
+      counted.add(entry.ref);
+    } else {
+      if (!counted.has(entry.ref)) throw new VerificationFailure(`entry ${index} (${entry.type}) refers to ${entry.ref}, which is not a counted signature`);
+      counted.delete(entry.ref);
+    }
+  });
+  return { ...tally, count: counted.size };
+}
+
+async function verifyReceipt(options: Options, receiptArg: string, out: Out): Promise<void> {
+  const jws = /^[\w-]+\.[\w-]+\.[\w-]+$/.test(receiptArg.trim()) ? receiptArg.trim() : (await readFile(receiptArg, 'utf8').catch(() => '')).trim();
+  if (!jws) throw new UsageError('the receipt is neither a compact JWS nor a readable file');
+  const keys = await loadKeys(options);
+  const receipt = await verifyJws(keys, jws, 'receipt+jwt', 'receipt');
+  const initiativeId = String(receipt.initiative ?? '');
+  const signatureId = String(receipt.signature ?? '');
+  const leaf = decodeHash(receipt.leaf, "the receipt's leaf");
+  if (!initiativeId || !signatureId) throw new VerificationFailure('the receipt names no initiative or signature');
+  out(`receipt: signature ${signatureId} on initiative ${initiativeId}, signed at ${String(receipt.signedAt)} by ${String(receipt.iss)}`);
+
+  const head = await fetchTreeHead(options, keys, initiativeId);
+  out(`tree head: size ${head.size}, root ${head.root}, ${head.timestamp} — signature verified`);
+
+  const inclusion = await getJson(options, `/v1/initiatives/${encodeURIComponent(initiativeId)}/log/inclusion?ref=${encodeURIComponent(signatureId)}&size=${head.size}`);
+  const notYetIn = inclusion.status === 404 && inclusion.body?.type === '/problems/log-entry-pending';
+  const outsideHead = inclusion.status === 400 && head.size > 0;
+  if (head.size === 0 || notYetIn || outsideHead) {
+    const due = Date.parse(String(receipt.signedAt)) + Number(receipt.mmd ?? 0) * 1000;
+    if (Number.isFinite(due) && Date.now() <= due + 1000) throw new NotYetDue(`the signature is not in the log yet; the merge delay runs until ${new Date(due).toISOString()}: retry then`);
+    throw new VerificationFailure(`the signature is not in the log although its merge delay (${String(receipt.mmd)} s) has passed: the promise is broken`);
+  }
+  if (inclusion.status !== 200) throw new VerificationFailure(`the log has no inclusion proof for ${signatureId}: HTTP ${inclusion.status} ${inclusion.body?.detail ?? ''}`);
+  const { index, size, proof } = inclusion.body as { index: number; size: number; proof: string[] };
+  if (size !== head.size || !Array.isArray(proof)) throw new VerificationFailure('the inclusion proof is not for the signed tree head');
+  const proofHashes = proof.map((p, i) => decodeHash(p, `proof element ${i}`));
+  // The receipt's leaf, not the server's word for it, goes into the proof.
+  if (!verifyInclusion(index, size, leaf, proofHashes, decodeHash(head.root, 'root'))) {
+    throw new VerificationFailure(`the inclusion proof of leaf ${index} does not lead to the signed root`);
+  }
+  const [data] = await downloadEntries(options, initiativeId, index, index + 1);
+  if (toBase64(leafHash(data!)) !== toBase64(leaf)) throw new VerificationFailure(`entry ${index} does not hash to the receipt's leaf`);
+  const entry = parseEntry(data!, index);
+  if (entry.type !== 'sign' || entry.ref !== signatureId) throw new VerificationFailure(`entry ${index} is not the signing of ${signatureId}`);
+  out(`included: leaf ${index} of ${size}, inclusion proof verified against the signed root`);
+}
+
+async function verifyLog(options: Options, initiativeId: string, out: Out): Promise<void> {
+  const keys = await loadKeys(options);
+  let head = await fetchTreeHead(options, keys, initiativeId);
+  out(`tree head: size ${head.size}, root ${head.root}, ${head.timestamp} — signature verified`);
+  let data = await downloadEntries(options, initiativeId, 0, head.size);
+  for (let attempt = 1; ; attempt++) {
+    const root = toBase64(treeRoot(data.map(leafHash)));
+    if (root !== head.root) throw new VerificationFailure(`the ${data.length} entries hash to root ${root}, not the signed ${head.root}`);
+    const tally = countFromEntries(data.map(parseEntry));
+    const progress = await getOk(options, `/v1/initiatives/${encodeURIComponent(initiativeId)}/progress`);
+    const published = progress?.signatures;
+    out(`entries: ${data.length} recomputed to the signed root; ${tally.sign} sign − ${tally.withdraw} withdraw − ${tally.invalidate} invalidate = ${tally.count}`);
+    if (published === tally.count) {
+      out(`count: ${tally.count}, the same as the published count`);
+      break;
+    }
+    if (attempt >= options.attempts) throw new VerificationFailure(`the log counts ${tally.count} signatures but the initiative publishes ${String(published)}`);
+    out(`the published count is ${String(published)}; waiting for the log to catch up…`);
+    await sleep(options.waitMs);
+    const next = await fetchTreeHead(options, keys, initiativeId);
+    if (next.size < head.size) throw new VerificationFailure(`the log shrank from ${head.size} to ${next.size} entries`);
+    data = [...data, ...(await downloadEntries(options, initiativeId, head.size, next.size))];
+    head = next;
+  }
+  if (options.save) {
+    await writeFile(options.save, `${JSON.stringify(head, null, 2)}\n`);
+    out(`tree head saved to ${options.save}`);
+  }
+}
+
+async function verifyTwoHeads(options: Options, files: string[], out: Out): Promise<void> {
+  const heads = await Promise.all(
+    files.map(async (file) => {
+      try {
+        return JSON.parse(await readFile(file, 'utf8')) as TreeHead;
+      } catch {
+        throw new UsageError(`cannot read a tree head from ${file}`);
+      }
+    }),
+  );
+  const keys = await loadKeys(options);
+  for (const head of heads) await verifyTreeHead(keys, head);
+  const [a, b] = heads[0]!.size <= heads[1]!.size ? [heads[0]!, heads[1]!] : [heads[1]!, heads[0]!];
+  if (a.initiativeId !== b.initiativeId) throw new VerificationFailure('the two tree heads are of different initiatives');
+  out(`tree heads: sizes ${a.size} and ${b.size} of initiative ${a.initiativeId} — signatures verified`);
+  let proof: Uint8Array[] = [];
+  if (a.size > 0 && a.size < b.size) {
+    const body = await getOk(options, `/v1/initiatives/${encodeURIComponent(a.initiativeId)}/log/consistency?from=${a.size}&to=${b.size}`);
+    if (!Array.isArray(body?.proof)) throw new VerificationFailure('the consistency proof is missing');
+    proof = body.proof.map((p: unknown, i: number) => decodeHash(p, `proof element ${i}`));
+  }
+  if (!verifyConsistency(a.size, b.size, decodeHash(a.root, 'root'), decodeHash(b.root, 'root'), proof)) {
+    throw new VerificationFailure(`the tree of ${b.size} entries does not extend the tree of ${a.size}: the log was rewritten or forked`);
+  }
+  out(`consistent: the tree of ${b.size} entries extends the tree of ${a.size}`);
+}
+
+const USAGE = `usage:
+  verify receipt <jws | file> --server <url>
+  verify log <initiative id> --server <url> [--save <tree-head.json>] [--attempts <n>] [--wait-ms <ms>]
+  verify consistency <tree-head-1.json> <tree-head-2.json> --server <url>
+options: --jwks <file> checks signatures with saved keys instead of the server's`;
+
+/** Runs one command; returns the exit status. */
+export async function runVerifier(args: string[], out: Out = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
+  try {
+    const { command, positional, options } = parseArgs(args);
+    if (command === 'receipt' && positional.length === 1) await verifyReceipt(options, positional[0]!, out);
+    else if (command === 'log' && positional.length === 1) await verifyLog(options, positional[0]!, out);
+    else if (command === 'consistency' && positional.length === 2) await verifyTwoHeads(options, positional, out);
+    else throw new UsageError(`unknown command or wrong arguments: ${command}`);
+    out('VERIFIED');
+    return EXIT.verified;
+  } catch (error) {
+    if (error instanceof VerificationFailure) {
+      out(`FAILED: ${error.message}`);
+      return EXIT.failed;
+    }
+    if (error instanceof NotYetDue) {
+      out(`NOT YET: ${error.message}`);
+      return EXIT.retry;
+    }
+    out(`ERROR: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof UsageError) out(USAGE);
+    return EXIT.usage;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runVerifier(process.argv.slice(2)).then((code) => process.exit(code));
+}

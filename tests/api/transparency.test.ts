@@ -1,0 +1,323 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { and, eq } from 'drizzle-orm';
+import { createLocalJWKSet, decodeJwt, generateKeyPair, jwtVerify, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromBase64, leafHash, toBase64, treeRoot, verifyConsistency, verifyInclusion } from '../../src/core/merkle';
+import { logEntries } from '../../src/db/schema';
+import { logTreeHeads } from '../../src/db/schema-transparency';
+import { bumpCount } from '../../src/features/progress/service';
+import { signWithEngineKey } from '../../src/platform/keys';
+import { runVerifier } from '../../src/verify';
+import { createTestEngine, PUBLIC_URL, type TestEngine } from '../support/engine';
+import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
+
+const HOUR = 3_600_000;
+/** The story's clock starts hours in the past: tokens minted then must still be valid now. */
+const DAY_SECONDS = 86_400;
+const b64 = (s: string) => fromBase64(s)!;
+const decode = (data: string) => JSON.parse(new TextDecoder().decode(b64(data)));
+
+/** Distinct letters-only given names (digits are not part of a canonical name). */
+const nameOf = (n: number) => `Citoyen${String.fromCharCode(97 + (n % 26))}${String.fromCharCode(97 + Math.floor(n / 26))}`;
+
+/**
+ * The public log of one initiative through its life: receipts at signing, the sequencer,
+ * a withdrawal and a clerk's invalidation, proofs, the certificate's tree head — and the
+ * standalone verifier run against the engine on a loopback port.
+ */
+describe('transparency log and receipts', () => {
+  let engine: TestEngine;
+  let server: ServerType;
+  let url: string;
+  let dir: string;
+  let clerk: string;
+  let sponsor: string;
+  let initiativeId: string;
+  const startedAt = new Date(Date.now() - 3 * HOUR);
+  const signed: { signatureId: string; receipt: string; district: string; token: string }[] = [];
+  const heads: any[] = [];
+
+  const sign = async (n: number, district: string) => {
+    const token = await engine.tokenFor({ givenNames: nameOf(n), familyName: 'Registre', birthdate: '1980-05-17', expiresInSeconds: DAY_SECONDS });
+    const res = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token, body: { district, consent: true } });
+    expect(res.status).toBe(201);
+    const entry = { signatureId: res.body.signature.id as string, receipt: res.body.receipt as string, district, token };
+    signed.push(entry);
+    return entry;
+  };
+  const head = async () => (await engine.request('GET', `/v1/initiatives/${initiativeId}/log`)).body;
+  const verify = async (...args: string[]) => {
+    const lines: string[] = [];
+    const code = await runVerifier([...args, '--server', url], (line) => lines.push(line));
+    return { code, output: lines.join('\n') };
+  };
+
+  beforeAll(async () => {
+    engine = await createTestEngine({ start: startedAt, config: { logMergeDelayMs: HOUR } });
+    const admin = await engine.devProvider.mintRaw({ sub: 'admin-subject', acr: 'eidas2' }, engine.clock.now(), DAY_SECONDS);
+    await engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ committeeMinimum: 0 }) });
+    await engine.request('POST', '/v1/jurisdictions/paris/clerks', { token: admin, body: { subject: 'clerk-of-paris' } });
+    clerk = await engine.devProvider.mintRaw({ sub: 'clerk-of-paris', acr: 'eidas2' }, engine.clock.now(), DAY_SECONDS);
+    sponsor = await engine.tokenFor({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01', expiresInSeconds: DAY_SECONDS });
+    const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT });
+    initiativeId = draft.body.id;
+    await engine.request('POST', `/v1/initiatives/${initiativeId}/submit`, { token: sponsor });
+    const opened = await engine.request('POST', `/v1/initiatives/${initiativeId}/review`, { token: clerk, body: { decision: 'open' } });
+    expect(opened.status).toBe(200);
+
+    server = serve({ fetch: engine.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const address = server.address();
+    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    dir = await mkdtemp(join(tmpdir(), 'civic-log-'));
+  });
+  afterAll(async () => {
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await engine?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('an unknown initiative or a draft has no public log; an open one starts with a signed empty head', async () => {
+    const unknown = await engine.request('GET', '/v1/initiatives/7b0c1f1e-3a6e-4a57-9d39-6f0a3b2c1d00/log');
+    expect(unknown.status).toBe(404);
+    expect(unknown.contentType).toContain('application/problem+json');
+    const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT });
+    expect((await engine.request('GET', `/v1/initiatives/${draft.body.id}/log`)).status).toBe(404);
+    expect((await engine.request('GET', '/v1/initiatives/not-a-uuid/log')).status).toBe(400);
+
+    const empty = await head();
+    expect(empty).toMatchObject({ initiativeId, size: 0, root: toBase64(treeRoot([])) });
+    const jwks = createLocalJWKSet((await engine.request('GET', '/.well-known/jwks.json')).body);
+    const { payload, protectedHeader } = await jwtVerify(empty.signature, jwks, { algorithms: ['EdDSA'], typ: 'tree-head+jwt' });
+    expect(protectedHeader.typ).toBe('tree-head+jwt');
+    expect(payload).toMatchObject({ initiative: initiativeId, size: 0, root: empty.root, timestamp: empty.timestamp, iss: PUBLIC_URL });
+  });
+
+  it('every signature answers at once with a receipt, before the sequencer has run', async () => {
+    for (let n = 0; n < 8; n++) await sign(n, n % 2 === 0 ? '75111' : '75118');
+    const jwks = createLocalJWKSet((await engine.request('GET', '/.well-known/jwks.json')).body);
+    for (const { signatureId, receipt } of signed) {
+      const { payload, protectedHeader } = await jwtVerify(receipt, jwks, { algorithms: ['EdDSA'], typ: 'receipt+jwt' });
+      expect(protectedHeader.typ).toBe('receipt+jwt');
+      expect(payload).toMatchObject({ initiative: initiativeId, signature: signatureId, iss: PUBLIC_URL, mmd: 3600, signedAt: startedAt.toISOString() });
+      const data = new TextEncoder().encode(JSON.stringify({ type: 'sign', ref: signatureId, at: startedAt.toISOString() }));
+      expect(payload.leaf).toBe(toBase64(leafHash(data)));
+    }
+    expect((await head()).size).toBe(0);
+    const pending = await engine.request('GET', `/v1/initiatives/${initiativeId}/log/inclusion?ref=${signed[0]!.signatureId}`);
+    expect(pending.status).toBe(404);
+    expect(pending.body.type).toBe('/problems/log-entry-pending');
+    expect(pending.headers.get('retry-after')).toBe('3600');
+  });
+
+  it('the scheduler integrates pending entries and signs a new tree head', async () => {
+    await engine.scheduler.tick();
+    const sth = await head();
+    expect(sth.size).toBe(8);
+    heads.push(sth);
+    const entries = await engine.request('GET', `/v1/initiatives/${initiativeId}/log/entries?start=0`);
+    expect(entries.status).toBe(200);
+    expect(entries.body).toMatchObject({ start: 0, end: 8, size: 8 });
+    expect(entries.body.entries.map((e: { index: number }) => e.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(entries.body.entries.map((e: { data: string }) => decode(e.data))).toEqual(signed.map((s) => ({ type: 'sign', ref: s.signatureId, at: startedAt.toISOString() })));
+    expect(toBase64(treeRoot(entries.body.entries.map((e: { data: string }) => leafHash(b64(e.data)))))).toBe(sth.root);
+
+    // Nothing pending: another run changes nothing and signs nothing new.
+    await engine.scheduler.tick();
+    expect(await head()).toEqual(sth);
+  });
+
+  it('a withdrawal is an entry too; the new head is consistent with the old one', async () => {
+    engine.clock.advance(60_000);
+    const withdrawn = await engine.request('DELETE', `/v1/initiatives/${initiativeId}/signatures/me`, { token: signed[0]!.token });
+    expect(withdrawn.status).toBe(200);
+    await engine.scheduler.tick();
+    const sth = await head();
+    expect(sth.size).toBe(9);
+    expect(Date.parse(sth.timestamp)).toBeGreaterThan(Date.parse(heads[0].timestamp));
+    heads.push(sth);
+    const [last] = (await engine.request('GET', `/v1/initiatives/${initiativeId}/log/entries?start=8&end=9`)).body.entries;
+    expect(decode(last.data)).toMatchObject({ type: 'withdraw', ref: signed[0]!.signatureId });
+
+    const consistency = await engine.request('GET', `/v1/initiatives/${initiativeId}/log/consistency?from=8&to=9`);
+    expect(consistency.status).toBe(200);
+    expect(verifyConsistency(8, 9, b64(heads[0].root), b64(sth.root), consistency.body.proof.map(b64))).toBe(true);
+    expect(verifyConsistency(8, 9, b64(heads[0].root), b64(heads[0].root), consistency.body.proof.map(b64))).toBe(false);
+  });
+
+  it('every receipt has an inclusion proof, by signature id or by index, against any later size', async () => {
+    for (const { signatureId, receipt } of signed) {
+      const leaf = b64(decodeJwt(receipt).leaf as string);
+      const byRef = await engine.request('GET', `/v1/initiatives/${initiativeId}/log/inclusion?ref=${signatureId}`);
+      expect(byRef.status).toBe(200);
+      expect(byRef.body.size).toBe(9);
+      expect(byRef.body.leaf).toBe(toBase64(leaf));
+      expect(verifyInclusion(byRef.body.index, 9, leaf, byRef.body.proof.map(b64), b64(heads[1].root))).toBe(true);
+      const atEight = await engine.request('GET', `/v1/initiatives/${initiativeId}/log/inclusion?index=${byRef.body.index}&size=8`);
+      expect(verifyInclusion(byRef.body.index, 8, leaf, atEight.body.proof.map(b64), b64(heads[0].root))).toBe(true);
+    }
+  });
+
+  it('bad ranges are 400 problems naming the parameter', async () => {
+    const base = `/v1/initiatives/${initiativeId}/log`;
+    const cases: [string, string][] = [
+      [`${base}/entries?start=9`, 'query.start'],
+      [`${base}/entries?start=3&end=3`, 'query.end'],
+      [`${base}/entries?start=0&end=10`, 'query.end'],
+      [`${base}/entries?start=-1`, 'query.start'],
+      [`${base}/entries?start=abc`, 'query.start'],
+      [`${base}/entries`, 'query.start'],
+      [`${base}/inclusion?index=9`, 'query.index'],
+      [`${base}/inclusion?index=0&size=10`, 'query.size'],
+      [`${base}/inclusion?index=0&size=0`, 'query.size'],
+      [`${base}/inclusion?index=1&ref=${signed[1]!.signatureId}`, 'query.index'],
+      [`${base}/inclusion`, 'query.index'],
+      [`${base}/inclusion?ref=nope`, 'query.ref'],
+      [`${base}/consistency?from=5&to=4`, 'query.from'],
+      [`${base}/consistency?from=1&to=10`, 'query.to'],
+      [`${base}/consistency?from=1.5`, 'query.from'],
+    ];
+    for (const [path, field] of cases) {
+      const res = await engine.request('GET', path);
+      expect(res.status, path).toBe(400);
+      expect(res.contentType, path).toContain('application/problem+json');
+      expect(res.body.errors.map((e: { field: string }) => e.field), path).toContain(field);
+    }
+    const unknownRef = await engine.request('GET', `${base}/inclusion?ref=7b0c1f1e-3a6e-4a57-9d39-6f0a3b2c1d00`);
+    expect(unknownRef.status).toBe(404);
+    const big = await engine.request('GET', `${base}/entries?start=0&end=9`);
+    expect(big.body.entries).toHaveLength(9);
+  });
+
+  it('the verifier checks every receipt, the whole log and two saved tree heads against the engine', async () => {
+    for (const { receipt } of signed) {
+      const result = await verify('receipt', receipt);
+      expect(result.code, result.output).toBe(0);
+      expect(result.output).toContain('inclusion proof verified');
+    }
+    const saved = join(dir, 'head-now.json');
+    const log = await verify('log', initiativeId, '--save', saved);
+    expect(log.code, log.output).toBe(0);
+    expect(log.output).toContain('8 sign − 1 withdraw − 0 invalidate = 7');
+    await writeFile(join(dir, 'head-8.json'), JSON.stringify(heads[0]));
+    const consistency = await verify('consistency', join(dir, 'head-8.json'), saved);
+    expect(consistency.code, consistency.output).toBe(0);
+    expect(consistency.output).toContain('extends the tree of 8');
+
+    // The npm script runs the same verifier as a separate program.
+    const run = await promisify(execFile)('npm', ['run', '--silent', 'verify', '--', 'log', initiativeId, '--server', url], { cwd: process.cwd() });
+    expect(run.stdout).toContain('VERIFIED');
+  });
+
+  it('a receipt whose entry is still pending is "not yet" within the merge delay and a broken promise after it', async () => {
+    engine.clock.set(new Date());
+    const fresh = await sign(20, '75111');
+    engine.clock.set(new Date(startedAt.getTime() + 2 * 60_000));
+    const overdue = await sign(21, '75118');
+    const notYet = await verify('receipt', fresh.receipt);
+    expect(notYet.code, notYet.output).toBe(3);
+    expect(notYet.output).toContain('NOT YET');
+    const broken = await verify('receipt', overdue.receipt);
+    expect(broken.code, broken.output).toBe(1);
+    expect(broken.output).toContain('promise is broken');
+
+    await engine.scheduler.tick();
+    for (const receipt of [fresh.receipt, overdue.receipt]) expect((await verify('receipt', receipt)).code).toBe(0);
+    heads.push(await head());
+    expect(heads[2].size).toBe(11);
+  });
+
+  it('the verifier fails on a tampered entry, a forged tree head, a wrong count or a forked log', async () => {
+    const db = engine.db.db;
+    const target = signed[3]!;
+    const [entry] = await db.select().from(logEntries).where(and(eq(logEntries.initiativeId, initiativeId), eq(logEntries.ref, target.signatureId)));
+    const original = entry!.data;
+
+    // An entry rewritten in the database: the entries no longer hash to the signed root.
+    await db.update(logEntries).set({ data: new TextEncoder().encode(new TextDecoder().decode(original).replace('"sign"', '"withdraw"')) }).where(eq(logEntries.id, entry!.id));
+    const tamperedLog = await verify('log', initiativeId);
+    expect(tamperedLog.code, tamperedLog.output).toBe(1);
+    expect(tamperedLog.output).toMatch(/FAILED: the 11 entries hash to root .*, not the signed/);
+    const tamperedReceipt = await verify('receipt', target.receipt);
+    expect(tamperedReceipt.code, tamperedReceipt.output).toBe(1);
+    expect(tamperedReceipt.output).toContain("does not hash to the receipt's leaf");
+    await db.update(logEntries).set({ data: original }).where(eq(logEntries.id, entry!.id));
+    expect((await verify('log', initiativeId)).code).toBe(0);
+
+    // A tree head whose root was changed after signing.
+    const [latest] = await db.select().from(logTreeHeads).where(and(eq(logTreeHeads.initiativeId, initiativeId), eq(logTreeHeads.size, 11)));
+    await db.update(logTreeHeads).set({ root: leafHash(latest!.root) }).where(and(eq(logTreeHeads.initiativeId, initiativeId), eq(logTreeHeads.size, 11)));
+    const forgedHead = await verify('log', initiativeId);
+    expect(forgedHead.code, forgedHead.output).toBe(1);
+    expect(forgedHead.output).toContain("the tree head's root");
+    expect((await verify('receipt', target.receipt)).code).toBe(1);
+    await db.update(logTreeHeads).set({ root: latest!.root }).where(and(eq(logTreeHeads.initiativeId, initiativeId), eq(logTreeHeads.size, 11)));
+
+    // A tree head signed by someone else's key.
+    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const impostor = { ...heads[2], signature: await new SignJWT({ initiative: initiativeId, size: 11, root: heads[2].root, timestamp: heads[2].timestamp }).setProtectedHeader({ alg: 'EdDSA', typ: 'tree-head+jwt', kid: engine.deps.keys.signing.kid }).sign(privateKey) };
+    await writeFile(join(dir, 'impostor.json'), JSON.stringify(impostor));
+    const byImpostor = await verify('consistency', join(dir, 'head-8.json'), join(dir, 'impostor.json'));
+    expect(byImpostor.code, byImpostor.output).toBe(1);
+    expect(byImpostor.output).toContain('signature does not verify');
+
+    // The engine's own key over another history (a fork): signed, but not consistent.
+    const forkRoot = toBase64(treeRoot([leafHash(new TextEncoder().encode('another history'))]));
+    const forked = { ...heads[1], root: forkRoot, signature: await signWithEngineKey(engine.deps.keys, 'tree-head+jwt', { initiative: initiativeId, size: 9, root: forkRoot, timestamp: heads[1].timestamp }, { issuer: PUBLIC_URL, now: engine.clock.now() }) };
+    await writeFile(join(dir, 'forked.json'), JSON.stringify(forked));
+    await writeFile(join(dir, 'head-11.json'), JSON.stringify(heads[2]));
+    const fork = await verify('consistency', join(dir, 'forked.json'), join(dir, 'head-11.json'));
+    expect(fork.code, fork.output).toBe(1);
+    expect(fork.output).toContain('rewritten or forked');
+    expect((await verify('consistency', join(dir, 'head-8.json'), join(dir, 'head-11.json'))).code).toBe(0);
+
+    // A published count the log does not support.
+    await db.transaction((tx) => bumpCount(tx, initiativeId, '75111', 1));
+    const wrongCount = await verify('log', initiativeId, '--attempts', '1');
+    expect(wrongCount.code, wrongCount.output).toBe(1);
+    expect(wrongCount.output).toContain('the log counts 9 signatures but the initiative publishes 10');
+    await db.transaction((tx) => bumpCount(tx, initiativeId, '75111', -1));
+    expect((await verify('log', initiativeId)).code).toBe(0);
+  });
+
+  it("after a clerk's invalidation the count is sign − withdraw − invalidate, and the certificate carries the tree head at close", async () => {
+    expect((await engine.request('POST', `/v1/initiatives/${initiativeId}/close`, { token: sponsor })).status).toBe(200);
+    expect((await engine.request('POST', `/v1/initiatives/${initiativeId}/verification`, { token: clerk, body: { method: 'full' } })).status).toBe(201);
+    const invalid = signed[5]!;
+    const decided = await engine.request('POST', `/v1/initiatives/${initiativeId}/verification/decisions`, {
+      token: clerk,
+      body: { decisions: [{ signatureId: invalid.signatureId, decision: 'invalid', reason: 'not a resident' }] },
+    });
+    expect(decided.status).toBe(200);
+
+    await engine.scheduler.tick();
+    const entries = (await engine.request('GET', `/v1/initiatives/${initiativeId}/log/entries?start=0`)).body.entries.map((e: { data: string }) => decode(e.data));
+    const tally = { sign: 0, withdraw: 0, invalidate: 0 } as Record<string, number>;
+    for (const e of entries) tally[e.type]!++;
+    expect(tally).toEqual({ sign: 10, withdraw: 1, invalidate: 1 });
+    expect(entries.at(-1)).toMatchObject({ type: 'invalidate', ref: invalid.signatureId });
+    const progress = await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`);
+    expect(progress.body.signatures).toBe(tally.sign! - tally.withdraw! - tally.invalidate!);
+    const log = await verify('log', initiativeId);
+    expect(log.code, log.output).toBe(0);
+    expect(log.output).toContain('10 sign − 1 withdraw − 1 invalidate = 8');
+
+    const done = await engine.request('POST', `/v1/initiatives/${initiativeId}/verification/complete`, { token: clerk });
+    expect(done.status).toBe(200);
+    expect(done.body.outcome).toBe('certified');
+    const items = await engine.request('GET', '/v1/referendum-items');
+    const item = items.body.items.find((i: { initiativeId: string }) => i.initiativeId === initiativeId);
+    const certificate = decodeJwt(item.certificate) as { log: { size: number; root: string; timestamp: string; signature: string } };
+    const final = await head();
+    expect(final.size).toBe(12);
+    expect(certificate.log).toEqual({ size: final.size, root: final.root, timestamp: final.timestamp, signature: final.signature });
+    await writeFile(join(dir, 'head-final.json'), JSON.stringify(final));
+    const consistent = await verify('consistency', join(dir, 'head-8.json'), join(dir, 'head-final.json'));
+    expect(consistent.code, consistent.output).toBe(0);
+  });
+});
