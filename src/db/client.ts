@@ -11,6 +11,8 @@ export type Executor = Database | Transaction;
 export interface DatabaseHandle {
   db: Database;
   kind: 'pglite' | 'postgres';
+  /** The postgres.js client itself, for what drizzle does not offer (COPY); absent on PGlite. */
+  postgres?: import('postgres').Sql;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   /** Connections in use and the pool's size, for /metrics. */
@@ -34,6 +36,7 @@ export async function openPostgres(url: string, options: { max?: number; migrate
   return {
     db,
     kind: 'postgres',
+    postgres: client,
     ping: async () => {
       await db.execute(sql`select 1`);
     },

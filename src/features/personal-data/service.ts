@@ -1,0 +1,160 @@
+import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
+import { and, count, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { isCalendarDate } from '../../core/identity';
+import type { Database } from '../../db/client';
+import { initiatives, signatures, verifications } from '../../db/schema';
+import type { AppDeps, Principal } from '../../platform/http';
+import type { EngineKeys } from '../../platform/keys';
+import { problems } from '../../platform/problems';
+import { appendAudit } from '../audit/service';
+import { isClerkOf, requireClerk } from '../auth/access';
+import type { Identity } from '../auth/verifier';
+
+export type { Identity };
+
+const SealedIdentity = z.strictObject({
+  givenNames: z.string().min(1),
+  familyName: z.string().min(1),
+  birthdate: z.string().refine(isCalendarDate),
+});
+
+/** The names and birth date a clerk may need, encrypted for storage (JWE dir + A256GCM). */
+export async function sealPersonalData(keys: Pick<EngineKeys, 'pii'>, identity: Identity): Promise<string> {
+  const payload = { givenNames: identity.givenNames, familyName: identity.familyName, birthdate: identity.birthdate };
+  return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: keys.pii.kid })
+    .encrypt(keys.pii.key);
+}
+
+export class PersonalDataKeyError extends Error {
+  constructor(readonly kid: string | undefined) {
+    super(`personal data sealed under key "${kid ?? '(none)'}", which is not configured`);
+    this.name = 'PersonalDataKeyError';
+  }
+}
+
+export async function openPersonalData(keys: Pick<EngineKeys, 'pii'>, jwe: string): Promise<Identity> {
+  const header = decodeProtectedHeader(jwe);
+  if (header.kid !== keys.pii.kid) throw new PersonalDataKeyError(header.kid);
+  const { plaintext } = await compactDecrypt(jwe, keys.pii.key, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+  return SealedIdentity.parse(JSON.parse(new TextDecoder().decode(plaintext)));
+}
+
+/**
+ * Decrypts the personal data of signatures for a clerk of their jurisdiction, and records the
+ * read in the audit trail (who, which signatures) in the same transaction. Destroyed data is absent from the map.
+ */
+export async function readPersonalData(
+  deps: Pick<AppDeps, 'db' | 'keys' | 'clock'>,
+  actor: Pick<Principal, 'subject'>,
+  signatureIds: string[],
+): Promise<Map<string, Identity>> {
+  const result = new Map<string, Identity>();
+  if (signatureIds.length === 0) return result;
+  const now = deps.clock();
+  return deps.db.db.transaction(async (tx) => {
+    const rows = await tx
+      .select({ id: signatures.id, initiativeId: signatures.initiativeId, jurisdictionId: initiatives.jurisdictionId, personalData: signatures.personalData })
+      .from(signatures)
+      .innerJoin(initiatives, eq(initiatives.id, signatures.initiativeId))
+      .where(inArray(signatures.id, signatureIds));
+    const byInitiative = new Map<string, { jurisdictionId: string; ids: string[] }>();
+    for (const row of rows) {
+      const group = byInitiative.get(row.initiativeId) ?? { jurisdictionId: row.jurisdictionId, ids: [] };
+      group.ids.push(row.id);
+      byInitiative.set(row.initiativeId, group);
+    }
+    for (const jurisdictionId of new Set([...byInitiative.values()].map((g) => g.jurisdictionId))) {
+      if (!(await isClerkOf(tx, actor.subject, jurisdictionId))) {
+        throw problems.forbidden(`Only a clerk of jurisdiction "${jurisdictionId}" may read its signers' personal data.`);
+      }
+    }
+    for (const row of rows) {
+      if (row.personalData) result.set(row.id, await openPersonalData(deps.keys, row.personalData));
+    }
+    for (const [initiativeId, group] of byInitiative) {
+      await appendAudit(tx, {
+        actor: actor.subject,
+        action: 'personal-data.read',
+        at: now,
+        jurisdictionId: group.jurisdictionId,
+        initiativeId,
+        details: { signatures: group.ids.sort(), destroyed: group.ids.filter((id) => !result.has(id)).length },
+      });
+    }
+    return result;
+  });
+}
+
+/** One signature's personal data for a clerk of its initiative's jurisdiction (audited). */
+export async function personalDataOfSignature(deps: AppDeps, principal: Principal, initiativeId: string, signatureId: string) {
+  const [row] = await deps.db.db
+    .select({ id: signatures.id, jurisdictionId: initiatives.jurisdictionId })
+    .from(signatures)
+    .innerJoin(initiatives, eq(initiatives.id, signatures.initiativeId))
+    .where(and(eq(signatures.id, signatureId), eq(signatures.initiativeId, initiativeId)));
+  if (!row) throw problems.notFound('Signature', signatureId);
+  await requireClerk(deps.db.db, principal, row.jurisdictionId);
+  const identity = (await readPersonalData(deps, principal, [signatureId])).get(signatureId);
+  if (!identity) {
+    throw problems.conflict('personal-data-destroyed', 'Personal data destroyed', 'The personal data of this signature was destroyed under the retention schedule.');
+  }
+  return identity;
+}
+
+export interface RetentionPeriods {
+  /** After certification or a declaration of insufficiency. */
+  afterResultMonths: number;
+  /** After the sponsor withdrew the initiative. */
+  afterWithdrawalMonths: number;
+}
+
+/** SPEC §4 defaults: 3 months after the result, 1 month after withdrawal. */
+export const DEFAULT_RETENTION: RetentionPeriods = { afterResultMonths: 3, afterWithdrawalMonths: 1 };
+
+function monthsBefore(now: Date, months: number): Date {
+  const d = new Date(now.getTime());
+  d.setUTCMonth(d.getUTCMonth() - months);
+  return d;
+}
+
+/**
+ * Destroys (sets to NULL) the personal data of initiatives whose retention period is over;
+ * sheet and collector stay, as they describe the paper form and its collector, not the signer.
+ */
+export async function purgePersonalData(db: Database, now: Date, periods: RetentionPeriods = DEFAULT_RETENTION): Promise<number> {
+  const resultBefore = monthsBefore(now, periods.afterResultMonths);
+  const withdrawalBefore = monthsBefore(now, periods.afterWithdrawalMonths);
+  const due = await db
+    .select({ id: initiatives.id, jurisdictionId: initiatives.jurisdictionId, status: initiatives.status })
+    .from(initiatives)
+    .leftJoin(verifications, eq(verifications.initiativeId, initiatives.id))
+    .where(
+      and(
+        or(
+          and(inArray(initiatives.status, ['certified', 'insufficient']), lte(sql`coalesce(${verifications.completedAt}, ${initiatives.updatedAt})`, resultBefore)),
+          and(eq(initiatives.status, 'withdrawn'), lte(initiatives.updatedAt, withdrawalBefore)),
+        ),
+        sql`exists (select 1 from ${signatures} where ${signatures.initiativeId} = ${initiatives.id} and ${signatures.personalData} is not null)`,
+      ),
+    );
+  let destroyed = 0;
+  for (const initiative of due) {
+    destroyed += await db.transaction(async (tx) => {
+      const held = and(eq(signatures.initiativeId, initiative.id), isNotNull(signatures.personalData));
+      const [{ n } = { n: 0 }] = await tx.select({ n: count() }).from(signatures).where(held);
+      await tx.update(signatures).set({ personalData: null }).where(held);
+      await appendAudit(tx, {
+        actor: 'system:scheduler',
+        action: 'personal-data.destroyed',
+        at: now,
+        jurisdictionId: initiative.jurisdictionId,
+        initiativeId: initiative.id,
+        details: { signatures: n, status: initiative.status },
+      });
+      return n;
+    });
+  }
+  return destroyed;
+}

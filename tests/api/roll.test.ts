@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rollEntries, rollImports } from '../../src/db/schema-roll';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { openParisInitiative, putRoll, rollCsv } from '../support/identity';
+
+const elodie = { givenNames: 'Élodie Marie', familyName: 'Dupont', birthdate: '1990-04-12' };
+const karim = { givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03' };
+const sofia = { givenNames: 'Sofia', familyName: 'Rossi', birthdate: '1978-09-30' };
+
+describe('the electoral roll of a jurisdiction that requires one', () => {
+  let engine: TestEngine;
+  let clerk: string;
+  let initiativeId: string;
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    ({ clerk, initiativeId } = await openParisInitiative(engine, { requireRoll: true }));
+  });
+  afterAll(() => engine.close());
+
+  const sign = async (person: typeof elodie, district: string) =>
+    engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(person), body: { district, consent: true } });
+
+  it('refuses signing while no roll is imported', async () => {
+    const res = await sign(elodie, '75111');
+    expect(res.status).toBe(403);
+    expect(res.body.type).toBe('/problems/ineligible/roll');
+  });
+
+  it('only a clerk of the jurisdiction imports, as text/csv with the expected header', async () => {
+    const csv = rollCsv([['Dupont', 'Élodie', '1990-04-12', '75111']]);
+    expect((await putRoll(engine, await engine.tokenFor(karim), csv)).status).toBe(403);
+    const wrongType = await putRoll(engine, clerk, csv, { contentType: 'application/json' });
+    expect(wrongType.status).toBe(415);
+    expect(wrongType.contentType).toContain('application/problem+json');
+    const noHeader = await putRoll(engine, clerk, 'Dupont,Élodie,1990-04-12,75111\n');
+    expect(noHeader.status).toBe(400);
+    expect(noHeader.body.errors[0].field).toBe('body.header');
+    expect(await engine.db.db.select().from(rollImports).then((rows) => rows.filter((r) => r.status === 'current'))).toHaveLength(0);
+  });
+
+  it('imports a roll (BOM, CRLF, quoted fields), reporting rejected lines and duplicates', async () => {
+    const csv =
+      '\uFEFFfamily_name,given_names,birthdate,district\r\n' +
+      'Dupont,"Élodie, Marie",1990-04-12,75111\r\n' + // line 2
+      'BENALI,Karim,1985-11-03,75118\r\n' + // line 3
+      'Martin,Léa,2001-02-30,75118\r\n' + // line 4: no such day
+      'Rossi,Sofia,1978-09-30,92012\r\n' + // line 5: not a Paris district
+      'Nguyen,Tom,1999-12-01\r\n' + // line 6: a field missing
+      '---,Paul,1960-01-01,75101\r\n' + // line 7: no letters
+      'dupont,ELODIE,1990-04-12,75120\r\n'; // line 8: Élodie again
+    const res = await putRoll(engine, clerk, csv);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ jurisdictionId: 'paris', imported: 2, duplicates: 1, rejected: 4, keyVersion: 't1' });
+    expect(res.body.rejections.map((r: { line: number }) => r.line)).toEqual([4, 5, 6, 7]);
+    expect(res.body.rejections[0].reason).toMatch(/birthdate/);
+    expect(res.body.rejections[1].reason).toMatch(/district "92012"/);
+    expect(res.body.rejections[2].reason).toMatch(/expected 4 fields, found 3/);
+
+    const summary = await engine.request('GET', '/v1/jurisdictions/paris/roll', { token: clerk });
+    expect(summary.body).toMatchObject({ imported: 2, duplicates: 1, rejected: 4, importedBy: 'clerk-of-paris' });
+  });
+
+  it('signing needs a roll match, and the roll district wins over the declared one', async () => {
+    const onRoll = await sign(elodie, '75101');
+    expect(onRoll.status).toBe(201);
+    expect(onRoll.body.signature.district).toBe('75111');
+
+    const notOnRoll = await sign(sofia, '75120');
+    expect(notOnRoll.status).toBe(403);
+    expect(notOnRoll.body.type).toBe('/problems/ineligible/roll');
+    expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures).toBe(1);
+  });
+
+  it('a new import replaces the roll whole; the old entries are gone', async () => {
+    const res = await putRoll(engine, clerk, rollCsv([['Rossi', 'Sofia', '1978-09-30', '75120'], ['Dupont', 'Élodie', '1990-04-12', '75111']]));
+    expect(res.status).toBe(200);
+    expect(res.body.imported).toBe(2);
+    expect(await engine.db.db.select().from(rollEntries)).toHaveLength(2);
+
+    expect((await sign(sofia, '75120')).status).toBe(201);
+    const karimNow = await sign(karim, '75118');
+    expect(karimNow.status).toBe(403);
+    expect(karimNow.body.type).toBe('/problems/ineligible/roll');
+  });
+
+  it('a roll without a single valid line, or not in UTF-8, is refused and the roll in force stays', async () => {
+    const empty = await putRoll(engine, clerk, rollCsv([['Nobody', 'Here', 'not-a-date', '75101']]));
+    expect(empty.status).toBe(400);
+    expect(empty.body.type).toBe('/problems/roll-empty');
+    expect(empty.body.rejections).toEqual([{ line: 2, reason: expect.stringMatching(/birthdate/) }]);
+
+    const latin1 = new Uint8Array([...new TextEncoder().encode(rollCsv([['Dupont', 'Elodie', '1990-04-12', '75111']])), 0x44, 0xe9, 0x0a]);
+    const notUtf8 = await putRoll(engine, clerk, latin1);
+    expect(notUtf8.status).toBe(400);
+    expect(notUtf8.body.detail).toMatch(/UTF-8/);
+
+    const summary = await engine.request('GET', '/v1/jurisdictions/paris/roll', { token: clerk });
+    expect(summary.body.imported).toBe(2);
+    expect(await engine.db.db.select().from(rollEntries)).toHaveLength(2);
+    expect((await sign(sofia, '75120')).status).toBe(200);
+  });
+
+  it('reports the first 100 rejected lines and counts the rest', async () => {
+    const rows = Array.from({ length: 150 }, (_, i) => [`Nom${'x'.repeat(i % 3)}`, 'Prénom', '1990-13-01', '75101']);
+    rows.push(['Dupont', 'Élodie', '1990-04-12', '75111']);
+    const res = await putRoll(engine, clerk, rollCsv(rows));
+    expect(res.status).toBe(200);
+    expect(res.body.rejected).toBe(150);
+    expect(res.body.rejections).toHaveLength(100);
+    expect(res.body.rejections[99].line).toBe(101);
+  });
+
+  it('has its own body limit, above the JSON one, and refuses beyond it with 413', async () => {
+    // Over 1 MB, mostly of lines outside Paris (refused before any hashing), so the test stays quick.
+    const big = rollCsv([...Array.from({ length: 40_000 }, () => ['Nom', 'Prénom', '1990-01-01', '99999']), ['Dupont', 'Élodie', '1990-04-12', '75111']]);
+    expect(big.length).toBeGreaterThan(1024 * 1024);
+    const fits = await putRoll(engine, clerk, big);
+    expect(fits.status).toBe(200);
+    expect(fits.body).toMatchObject({ imported: 1, rejected: 40_000 });
+
+    engine.deps.config.rollMaxBytes = 100_000;
+    try {
+      const tooLarge = await putRoll(engine, clerk, big);
+      expect(tooLarge.status).toBe(413);
+      expect(tooLarge.body.type).toBe('/problems/payload-too-large');
+    } finally {
+      delete engine.deps.config.rollMaxBytes;
+    }
+    expect((await engine.request('GET', '/v1/jurisdictions/paris/roll', { token: clerk })).body.imported).toBe(1);
+  });
+});
+
+describe('roll hashes', () => {
+  it('the import and the signing check compute the same keyed hash', async () => {
+    const { rollHasher, rollHashFor } = await import('../../src/features/roll/service');
+    const { canonicalIdentity, deriveKey, jurisdictionKeyInfo, HashKeyring } = await import('../../src/core/identity');
+    const pepper = crypto.getRandomValues(new Uint8Array(32));
+    const keys = { keyring: new HashKeyring('v1', { v1: pepper }) };
+    const hashOf = rollHasher(deriveKey(pepper, jurisdictionKeyInfo('paris')));
+    for (const person of [elodie, karim, sofia]) {
+      expect(hashOf(canonicalIdentity(person))).toEqual(rollHashFor(keys, 'paris', person));
+    }
+  });
+});
