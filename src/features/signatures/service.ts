@@ -10,6 +10,8 @@ import { signWithEngineKey } from '../../platform/keys';
 import { problems } from '../../platform/problems';
 import type { Identity } from '../auth/verifier';
 import { getInitiativeWithJurisdiction, type InitiativeRow } from '../initiatives/service';
+import { sealPersonalData } from '../personal-data/service';
+import { rollCheck, rollIneligible } from '../roll/service';
 import { bumpCount } from '../progress/service';
 import { appendLogEntry } from '../transparency/entries';
 import { mergeDelayMs } from '../transparency/service';
@@ -87,6 +89,17 @@ export async function sign(
     deps.metrics.signatures.inc({ outcome: 'refused', reason: eligibility.rule });
     throw problems.ineligible(eligibility.rule, eligibility.detail);
   }
+  // With a required roll, the roll's district wins over the declared one.
+  let district = request.district;
+  if (jurisdiction.requireRoll) {
+    const onRoll = await rollCheck(deps, db, jurisdiction.id, signer);
+    if ('missing' in onRoll) {
+      deps.metrics.signatures.inc({ outcome: 'refused', reason: 'roll' });
+      throw rollIneligible(onRoll.missing);
+    }
+    district = onRoll.district;
+  }
+  const personalData = await sealPersonalData(deps.keys, signer);
 
   const inserted = await db.transaction(async (tx) => {
     const [row] = await tx
@@ -98,9 +111,10 @@ export async function sign(
         keyVersion: initiative.pepperVersion,
         channel: 'online',
         assurance: signer.assurance,
-        district: request.district,
+        district,
         status: 'counted',
         createdAt: now,
+        personalData,
       })
       .onConflictDoNothing({ target: [signatures.initiativeId, signatures.signerHash], where: ne(signatures.status, 'withdrawn') })
       .returning();
