@@ -12,10 +12,14 @@ import { authenticate } from './features/auth/session';
 import { closeOverdueInitiatives } from './features/initiatives/deadlines';
 import { initiativeRoutes } from './features/initiatives/routes';
 import { jurisdictionRoutes } from './features/jurisdictions/routes';
+import { rollUpSignatureHours } from './features/monitoring/history';
+import { monitoringRoutes } from './features/monitoring/routes';
 import { opsRoutes } from './features/ops/routes';
 import { recordCrossings } from './features/progress/crossings';
 import { signatureRoutes } from './features/signatures/routes';
 import { verificationRoutes } from './features/verification/routes';
+import { dispatchWebhooks } from './features/webhooks/dispatcher';
+import { webhookRoutes } from './features/webhooks/routes';
 import { sequenceLogs } from './features/transparency/service';
 import { transparencyRoutes } from './features/transparency/routes';
 import { createRouter, type AppDeps } from './platform/http';
@@ -63,7 +67,9 @@ export function createApp(deps: AppDeps) {
     .route('/', signatureRoutes)
     .route('/', verificationRoutes)
     .route('/', transparencyRoutes)
-    .route('/', auditRoutes);
+    .route('/', auditRoutes)
+    .route('/', monitoringRoutes)
+    .route('/', webhookRoutes);
   app.route('/', loginRoutes);
   if (deps.devProvider && !deps.config.production) app.route('/', devProviderRoutes);
   app.route('/', webRoutes());
@@ -137,6 +143,8 @@ export function engineTasks(deps: AppDeps): ScheduledTask[] {
     { name: 'close-overdue', run: (now) => closeOverdueInitiatives(deps.db.db, now) },
     { name: 'record-crossings', run: (now) => recordCrossings(deps.db.db, now) },
     { name: SEQUENCE_LOGS_TASK, run: (now) => sequenceLogs(deps, now) },
+    { name: 'roll-up-signature-hours', run: (now) => rollUpSignatureHours(deps.db.db, now) },
+    { name: 'deliver-webhooks', run: (now) => dispatchWebhooks(deps, now) },
   ];
 }
 

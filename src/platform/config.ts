@@ -31,6 +31,8 @@ const EnvSchema = z.object({
   SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** Maximum merge delay of the transparency logs: receipts promise inclusion within it. */
   LOG_MERGE_DELAY_MS: z.coerce.number().int().min(100).max(86_400_000).default(1000),
+  /** `true` lets webhooks reach loopback, link-local and private addresses (tests, closed networks). */
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** `off` skips the development demo (Ville de Paris and two initiatives) seeded at first start. */
   DEMO: z.enum(['on', 'off']).default('on'),
@@ -75,6 +77,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   /** Seed the development demo at first start (never in production). */
   demo: boolean;
+  /** Deliver webhooks to loopback, link-local and private addresses too. */
+  webhookAllowPrivate: boolean;
 }
 
 export class ConfigError extends Error {
@@ -150,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logMergeDelayMs: e.LOG_MERGE_DELAY_MS,
     logLevel: e.LOG_LEVEL,
     demo: e.DEMO === 'on' && !production,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
   };
 }
 

@@ -4,6 +4,8 @@ import type { DevIdentityProvider } from '../features/auth/dev-provider';
 import type { DocsAssetFile } from '../features/docs/routes';
 import type { LoginClient } from '../features/auth/login-client';
 import type { IdentityVerifier, Identity } from '../features/auth/verifier';
+import type { ProgressStreamOptions } from '../features/monitoring/live';
+import type { WebhookOptions } from '../features/webhooks/sender';
 import type { Config } from './config';
 import type { EngineKeys } from './keys';
 import type { Logger } from './logger';
@@ -22,9 +24,13 @@ export interface AppDeps {
   /** The web login's relying party for the configured provider; unset: the development provider's, built on demand. */
   login?: LoginClient;
   /** `logMergeDelayMs` unset: the default maximum merge delay of the transparency logs. */
-  config: Pick<Config, 'publicUrl' | 'adminSubjects' | 'sessionTtlSeconds' | 'production'> & Partial<Pick<Config, 'logMergeDelayMs'>>;
+  config: Pick<Config, 'publicUrl' | 'adminSubjects' | 'sessionTtlSeconds' | 'production'> & Partial<Pick<Config, 'logMergeDelayMs' | 'webhookAllowPrivate'>>;
   logger: Logger;
   metrics: Metrics;
+  /** Live progress stream: Node keeps connections open; a runtime without long-lived timers may send one snapshot. */
+  progressStream?: ProgressStreamOptions;
+  /** How webhooks are sent (Node's defaults: node:http, every resolved address checked). */
+  webhooks?: WebhookOptions;
   /** Reads a file of the interactive API documentation (Swagger UI); Node reads the package, Workers their static assets. */
   docsAssets?: (file: DocsAssetFile) => Promise<Response | undefined>;
 }

@@ -30,7 +30,17 @@ export interface TestResponse<T = any> {
  * The real app on a real database (PGlite, or PostgreSQL under test:pg), driven through
  * app.request(); the development identity provider signs the citizens' ID tokens.
  */
-export async function createTestEngine(options: { adminSubjects?: string[]; start?: Date; poolSize?: number } = {}) {
+export async function createTestEngine(
+  options: {
+    adminSubjects?: string[];
+    start?: Date;
+    poolSize?: number;
+    /** Merged into the app's configuration. */
+    config?: Partial<AppDeps['config']>;
+    /** Runtime parts to replace (progress stream, webhook sender...). */
+    deps?: Partial<Omit<AppDeps, 'config' | 'db' | 'clock'>>;
+  } = {},
+) {
   const db = await openTestDatabase({ poolSize: options.poolSize });
   const clock = testClock(options.start);
   const keys = await loadEngineKeys(await generateKeyMaterial('t1'));
@@ -42,9 +52,10 @@ export async function createTestEngine(options: { adminSubjects?: string[]; star
     clock: clock.now,
     identity: devProvider.verifier,
     devProvider,
-    config: { publicUrl: PUBLIC_URL, adminSubjects: ['admin-subject', ...(options.adminSubjects ?? [])], sessionTtlSeconds: 3600, production: false },
+    config: { publicUrl: PUBLIC_URL, adminSubjects: ['admin-subject', ...(options.adminSubjects ?? [])], sessionTtlSeconds: 3600, production: false, ...options.config },
     logger: createLogger('debug', (line) => logLines.push(line)),
     metrics: createMetrics(),
+    ...options.deps,
   };
   const app = createApp(deps);
   const scheduler = createScheduler(engineTasks(deps), clock.now, deps.logger);

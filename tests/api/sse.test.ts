@@ -1,0 +1,280 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { progressHubFor } from '../../src/features/monitoring/live';
+import { MIN_PUSH_INTERVAL_MS } from '../../src/features/monitoring/routes';
+import type { Database } from '../../src/db/client';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { openReferendum, signAs } from '../support/monitoring';
+
+type SseItem = { kind: 'event'; event: string; id: string | undefined; data: string } | { kind: 'comment'; text: string } | { kind: 'retry'; ms: number };
+
+/** Reads a text/event-stream response item by item (events, comments, retry hints). */
+class SseReader {
+  private buffer = '';
+  private readonly queue: SseItem[] = [];
+  private readonly waiters: ((item: SseItem | undefined) => void)[] = [];
+  private ended = false;
+  readonly events: (SseItem & { kind: 'event' })[] = [];
+
+  constructor(
+    readonly response: Response,
+    private readonly controller: AbortController,
+  ) {
+    void this.pump();
+  }
+
+  private async pump() {
+    const reader = this.response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        this.buffer += value;
+        let end: number;
+        while ((end = this.buffer.indexOf('\n\n')) >= 0) {
+          const block = this.buffer.slice(0, end);
+          this.buffer = this.buffer.slice(end + 2);
+          this.push(parseBlock(block));
+        }
+      }
+    } catch {
+      // Aborted by the test.
+    }
+    this.ended = true;
+    for (const w of this.waiters.splice(0)) w(undefined);
+  }
+
+  private push(item: SseItem) {
+    if (item.kind === 'event') this.events.push(item);
+    const waiter = this.waiters.shift();
+    if (waiter) waiter(item);
+    else this.queue.push(item);
+  }
+
+  /** The next item, or undefined once the stream ended. */
+  next(): Promise<SseItem | undefined> {
+    const item = this.queue.shift();
+    if (item || this.ended) return Promise.resolve(item);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  async nextEvent(): Promise<SseItem & { kind: 'event' }> {
+    for (;;) {
+      const item = await this.next();
+      if (!item) throw new Error('stream ended');
+      if (item.kind === 'event') return item;
+    }
+  }
+
+  /** Progress events until one shows `signatures` (later pushes replace earlier ones). */
+  async progressWith(signatures: number) {
+    for (;;) {
+      const event = await this.nextEvent();
+      const progress = JSON.parse(event.data);
+      if (progress.signatures === signatures) return { event, progress };
+    }
+  }
+
+  close() {
+    this.controller.abort();
+  }
+}
+
+function parseBlock(block: string): SseItem {
+  const lines = block.split('\n');
+  if (lines.every((l) => l.startsWith(':'))) return { kind: 'comment', text: lines.map((l) => l.slice(1).trim()).join('\n') };
+  const fields: Record<string, string[]> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon);
+    (fields[name] ??= []).push(line.slice(colon + 1).replace(/^ /, ''));
+  }
+  if (fields.retry && !fields.data) return { kind: 'retry', ms: Number(fields.retry[0]) };
+  return { kind: 'event', event: fields.event?.[0] ?? 'message', id: fields.id?.[0], data: (fields.data ?? []).join('\n') };
+}
+
+/** Counts the statements the database driver runs (PGlite's query, postgres.js's unsafe). */
+function countQueries(db: Database) {
+  const client = (db as unknown as { $client: Record<string, unknown> }).$client;
+  const method = typeof client.query === 'function' ? 'query' : 'unsafe';
+  const original = client[method] as (...args: unknown[]) => unknown;
+  const counter = { count: 0, restore: () => void (client[method] = original) };
+  client[method] = function (this: unknown, ...args: unknown[]) {
+    counter.count++;
+    return original.apply(this, args);
+  };
+  return counter;
+}
+
+async function listen(engine: TestEngine): Promise<{ server: ServerType; base: string }> {
+  const server = serve({ fetch: engine.app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function watch(base: string, initiativeId: string, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const response = await fetch(`${base}/v1/initiatives/${initiativeId}/progress/stream`, { headers, signal: controller.signal });
+  return new SseReader(response, controller);
+}
+
+const closeServer = (server: ServerType) =>
+  new Promise<void>((resolve) => {
+    (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    server.close(() => resolve());
+  });
+
+/** Waits for a condition the server reaches on its own (a stream noticing its client left). */
+async function eventually(check: () => boolean, what: string) {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+describe('live progress over Server-Sent Events (real HTTP)', () => {
+  let engine: TestEngine;
+  let server: ServerType;
+  let base: string;
+  let initiativeId: string;
+  let signer = 0;
+
+  beforeAll(async () => {
+    engine = await createTestEngine({ deps: { progressStream: { heartbeatMs: 250 } } });
+    ({ initiativeId } = await openReferendum(engine));
+    ({ server, base } = await listen(engine));
+  });
+  afterAll(async () => {
+    await closeServer(server);
+    await engine.close();
+  });
+
+  it('sends the current progress at once, with a version id, then heartbeats while nothing changes', async () => {
+    const stream = await watch(base, initiativeId);
+    expect(stream.response.status).toBe(200);
+    expect(stream.response.headers.get('content-type')).toContain('text/event-stream');
+    expect(await stream.next()).toEqual({ kind: 'retry', ms: 3000 });
+    const first = await stream.nextEvent();
+    expect(first.event).toBe('progress');
+    const progress = JSON.parse(first.data);
+    const current = await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`);
+    expect({ ...progress, updatedAt: null }).toEqual({ ...current.body, updatedAt: null });
+    expect(first.id).toMatch(/^0-[A-Za-z0-9_-]{16}$/);
+    expect(await stream.next()).toEqual({ kind: 'comment', text: 'heartbeat' });
+    stream.close();
+  });
+
+  it('pushes each change, never twice within a second', async () => {
+    const started = performance.now();
+    const stream = await watch(base, initiativeId);
+    const before = JSON.parse((await stream.nextEvent()).data).signatures as number;
+    // Signatures pour in for about three seconds, far faster than one a second.
+    const until = performance.now() + 3000;
+    while (performance.now() < until) {
+      await signAs(engine, initiativeId, ++signer, '75111');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const total = before + signer;
+    const { progress } = await stream.progressWith(total);
+    expect(progress.signatures).toBe(total);
+    const elapsed = performance.now() - started;
+    stream.close();
+
+    // Every event was sent after we connected and received before now, at least a second apart.
+    const events = stream.events.filter((e) => e.event === 'progress');
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    expect(events.length).toBeLessThanOrEqual(1 + Math.floor(elapsed / MIN_PUSH_INTERVAL_MS));
+    const counts = events.map((e) => JSON.parse(e.data).signatures as number);
+    expect([...counts].sort((a, b) => a - b)).toEqual(counts);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+  });
+
+  it('resumes with Last-Event-ID: a current client gets no repeat, a stale one the progress at once', async () => {
+    const first = await watch(base, initiativeId);
+    const latest = await first.nextEvent();
+    first.close();
+
+    const current = await watch(base, initiativeId, { 'Last-Event-ID': latest.id! });
+    expect(await current.next()).toEqual({ kind: 'retry', ms: 3000 });
+    // Nothing changed: the first thing after the retry hint is a heartbeat, not the same progress again.
+    expect(await current.next()).toEqual({ kind: 'comment', text: 'heartbeat' });
+    await signAs(engine, initiativeId, ++signer, '75118');
+    const pushed = await current.nextEvent();
+    expect(JSON.parse(pushed.data).signatures).toBe(JSON.parse(latest.data).signatures + 1);
+    expect(pushed.id).not.toBe(latest.id);
+    current.close();
+
+    const stale = await watch(base, initiativeId, { 'Last-Event-ID': latest.id! });
+    expect(await stale.next()).toEqual({ kind: 'retry', ms: 3000 });
+    const caughtUp = await stale.next();
+    expect(caughtUp).toMatchObject({ kind: 'event', event: 'progress', id: pushed.id });
+    stale.close();
+  });
+
+  it('refuses an unknown initiative with a problem, not a stream', async () => {
+    const res = await fetch(`${base}/v1/initiatives/${crypto.randomUUID()}/progress/stream`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect((await fetch(`${base}/v1/initiatives/nope/progress/stream`)).status).toBe(400);
+  });
+});
+
+describe('many watchers of one initiative', () => {
+  let engine: TestEngine;
+  let server: ServerType;
+  let base: string;
+
+  beforeAll(async () => {
+    // The pollers tick only when the test says so, so the queries of one tick can be counted.
+    engine = await createTestEngine({ deps: { progressStream: { pollIntervalMs: 3_600_000, heartbeatMs: 60_000 } } });
+    ({ server, base } = await listen(engine));
+  });
+  afterAll(async () => {
+    await closeServer(server);
+    await engine.close();
+  });
+
+  it('cost one query per tick per initiative, whatever their number; the poller stops with the last', async () => {
+    const a = await openReferendum(engine);
+    const b = await openReferendum(engine, { sponsorName: 'Bruno' });
+    const hub = progressHubFor(engine.deps);
+    const watchersA = await Promise.all(Array.from({ length: 8 }, () => watch(base, a.initiativeId)));
+    const watchersB = await Promise.all(Array.from({ length: 3 }, () => watch(base, b.initiativeId)));
+    for (const w of [...watchersA, ...watchersB]) expect(JSON.parse((await w.nextEvent()).data).signatures).toBe(0);
+    expect(hub.watched()).toEqual(new Map([[a.initiativeId, 8], [b.initiativeId, 3]]));
+
+    await signAs(engine, a.initiativeId, 1, '75111');
+    const queries = countQueries(engine.db.db);
+    const polls = hub.polls;
+    await hub.pollAll();
+    queries.restore();
+    expect(hub.polls - polls).toBe(2);
+    expect(queries.count).toBe(2);
+    for (const w of watchersA) expect(JSON.parse((await w.nextEvent()).data).signatures).toBe(1);
+
+    for (const w of [...watchersA, ...watchersB]) w.close();
+    await eventually(() => hub.watched().size === 0, 'every watcher unsubscribed');
+    const idle = countQueries(engine.db.db);
+    await hub.pollAll();
+    idle.restore();
+    expect(idle.count).toBe(0);
+  });
+
+  it('on a runtime without long-lived connections, sends one snapshot and closes', async () => {
+    const live = engine.deps.progressStream;
+    // The option is read per request: the same app, configured as a Worker would be.
+    engine.deps.progressStream = { mode: 'snapshot' };
+    try {
+      const { initiativeId } = await openReferendum(engine, { sponsorName: 'Sacha' });
+      const res = await fetch(`${base}/v1/initiatives/${initiativeId}/progress/stream`);
+      expect(res.headers.get('content-type')).toContain('text/event-stream');
+      const text = await res.text();
+      expect(text).toMatch(/^retry: 3000\n\nevent: progress\ndata: \{.*"signatures":0.*\}\nid: 0-[\w-]{16}\n\n$/);
+      expect(progressHubFor(engine.deps).watched().size).toBe(0);
+    } finally {
+      engine.deps.progressStream = live;
+    }
+  });
+});
