@@ -8,6 +8,8 @@ import { createOidcVerifier, type IdentityVerifier } from './verifier';
  */
 export function configuredIdentityProvider(
   config: Pick<Config, 'publicUrl' | 'production'> & { oidc: NonNullable<Config['oidc']> },
+  /** Network patience; the defaults suit production (5 s per request, JWKS refetched at most every 30 s). */
+  tuning: { timeoutMs?: number; jwksCooldownMs?: number } = {},
 ): { identity: IdentityVerifier; login: LoginClient } {
   const { oidc } = config;
   return {
@@ -16,6 +18,8 @@ export function configuredIdentityProvider(
       audience: oidc.clientId,
       algorithms: oidc.algorithms,
       decryptionKey: oidc.idTokenDecryptionKey,
+      timeoutMs: tuning.timeoutMs,
+      jwksCooldownMs: tuning.jwksCooldownMs,
     }),
     login: createLoginClient({
       issuer: oidc.issuer,
@@ -25,6 +29,7 @@ export function configuredIdentityProvider(
       scopes: oidc.scopes,
       decryptionKey: oidc.idTokenDecryptionKey,
       allowHttp: !config.production,
+      timeoutMs: tuning.timeoutMs,
     }),
   };
 }
