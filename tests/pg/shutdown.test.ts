@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgres } from '../../src/db/client';
+import { createPostgresDatabase } from '../support/database';
+import { brokenInvariants, ledgerOf } from '../support/ledger';
+import { citizen, mapLimit, openInitiativeOver, sleep, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
+
+/** SIGTERM under load (a deploy, a scale-down): requests in flight finish, later ones are refused, exit 0. */
+describe('graceful shutdown under signing load', () => {
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+  let data: Awaited<ReturnType<typeof tempDir>>;
+  let engine: EngineProcess;
+
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    data = await tempDir('civic-shutdown-');
+    engine = await startEngineProcess({ env: { DATABASE_URL: database.url }, dataDir: data.path });
+  });
+  afterAll(async () => {
+    await stopEngine(engine);
+    await database?.drop();
+    await data?.remove();
+  });
+
+  it('finishes the requests in flight, refuses new ones and exits with code 0', async () => {
+    const { initiativeId } = await openInitiativeOver(engine);
+    const people = Array.from({ length: 500 }, (_, i) => citizen(i, 'Shutdown'));
+    const tokens = await mapLimit(people, 16, (p) => engine.token(p));
+
+    type Outcome = { person: number; started: number; finished: number; status: number; id?: string };
+    const outcomes: Outcome[] = [];
+    let next = 0;
+    let exited = false;
+    void engine.exited.then(() => (exited = true));
+    const worker = async () => {
+      while (!exited && next < people.length) {
+        const i = next++;
+        const started = performance.now();
+        const res = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: tokens[i], body: { district: '75113', consent: true } });
+        outcomes.push({ person: i, started, finished: performance.now(), status: res.status, id: res.body?.signature?.id });
+      }
+    };
+    const load = Promise.all(Array.from({ length: 8 }, worker));
+    while (outcomes.filter((o) => o.status === 201).length < 100) await sleep(5);
+
+    const termAt = performance.now();
+    engine.kill('SIGTERM');
+    const exit = await engine.exited;
+    await load;
+    expect(exit).toEqual({ code: 0, signal: null });
+    // The load went on, but the engine stopped taking it: people were left who never got served.
+    expect(next).toBeLessThan(people.length);
+
+    // Requests already running when SIGTERM arrived completed normally.
+    const inFlight = outcomes.filter((o) => o.started < termAt && o.finished > termAt);
+    expect(inFlight.length).toBeGreaterThan(0);
+    for (const o of inFlight) expect([0, 201]).toContain(o.status);
+    expect(inFlight.filter((o) => o.status === 201).length).toBeGreaterThan(0);
+    // No answer was an error: a request was either served or never accepted.
+    for (const o of outcomes) expect([0, 201]).toContain(o.status);
+    const refused = outcomes.filter((o) => o.status === 0);
+    expect(refused.length).toBeGreaterThan(0);
+
+    const db = await openPostgres(database.url, { max: 2, migrate: false });
+    try {
+      const ledger = await ledgerOf(db.db, initiativeId);
+      expect(brokenInvariants(ledger)).toEqual([]);
+      for (const o of outcomes.filter((x) => x.status === 201)) expect(ledger.ids.has(o.id!)).toBe(true);
+      // Refused requests never reached a handler: nothing was recorded for them.
+      expect(ledger.rows).toBe(outcomes.filter((o) => o.status === 201).length);
+    } finally {
+      await db.close();
+    }
+  });
+});
