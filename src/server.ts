@@ -1,5 +1,6 @@
 import { serve } from '@hono/node-server';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { Server as HttpServer, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
 import { createApp, engineTasks, SEQUENCE_LOGS_TASK } from './app';
@@ -49,7 +50,15 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const sequencer = createScheduler(tasks.filter((t) => t.name === SEQUENCE_LOGS_TASK), deps.clock, logger);
   sequencer.start(Math.max(50, Math.floor(config.logMergeDelayMs / 2)));
 
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }) as HttpServer;
+  // Responses under way, so a shutdown can tell their keep-alive connections to close after them.
+  const inFlight = new Set<ServerResponse>();
+  let draining = false;
+  server.on('request', (_req, res: ServerResponse) => {
+    if (draining) res.setHeader('Connection', 'close');
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -67,9 +76,13 @@ export async function startServer(env: Record<string, string | undefined> = proc
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    await Promise.all([scheduler.stop(), sequencer.stop()]);
-    // Stop accepting, let in-flight requests finish, then close the pool.
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // Stop accepting, let in-flight requests and scheduled work finish, then close the pool.
+    draining = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Keep-alive connections would carry new requests: idle ones close now, busy ones after their response.
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    server.closeIdleConnections();
+    await Promise.all([closed, scheduler.stop(), sequencer.stop()]);
     await db.close();
     process.exit(0);
   };
