@@ -25,6 +25,7 @@ export const problemResponses = {
   404: problem('No such resource.'),
   409: problem('Not possible in the current state; the problem names it.'),
   413: problem('Request body too large.'),
+  415: problem('The body is not of the media type the route takes.'),
   503: problem('A dependency is unavailable; retry after the given delay.'),
 } as const;
 

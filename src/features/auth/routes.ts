@@ -4,7 +4,7 @@ import { bearer, errors, json } from '../../platform/openapi';
 import { problems } from '../../platform/problems';
 import { issueSession } from './session';
 
-const SessionRequestSchema = z.strictObject({ idToken: z.string().min(1).max(20_000) }).openapi('SessionRequest');
+const SessionRequestSchema = z.strictObject({ idToken: z.string().min(1).max(20_000) }).openapi('SessionRequest', { example: { idToken: 'eyJhbGciOiJFUzI1NiIsImtpZCI6ImlkcC0xIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhYmMifQ.c2lnbmF0dXJl' } });
 const SessionSchema = z
   .object({
     token: z.string().openapi({ description: 'Engine session token (JWS, EdDSA); send it as a bearer token.' }),

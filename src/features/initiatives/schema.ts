@@ -31,12 +31,14 @@ export type CreateInitiative = z.infer<typeof CreateInitiativeSchema>;
 
 export const UpdateInitiativeSchema = z
   .strictObject({ title: Title.optional(), summary: Summary.optional(), text: Text.optional(), question: Question.nullable().optional() })
-  .openapi('UpdateInitiative');
+  .openapi('UpdateInitiative', { example: { title: 'Des rues aux écoles, partout' } });
 export type UpdateInitiative = z.infer<typeof UpdateInitiativeSchema>;
 
-export const JoinCommitteeSchema = z.strictObject({ code: z.string().trim().min(1).max(64) }).openapi('JoinCommittee');
+export const JoinCommitteeSchema = z.strictObject({ code: z.string().trim().min(1).max(64) }).openapi('JoinCommittee', { example: { code: 'K7Q2M9XW4B' } });
 
-export const ReasonSchema = z.strictObject({ reason: z.string().trim().min(1).max(2000).optional() }).openapi('Reason');
+export const ReasonSchema = z
+  .strictObject({ reason: z.string().trim().min(1).max(2000).optional() })
+  .openapi('Reason', { example: { reason: 'Le conseil municipal a adopté la mesure.' } });
 
 export const ReviewSchema = z
   .strictObject({

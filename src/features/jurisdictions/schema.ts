@@ -56,7 +56,23 @@ export const CreateJurisdictionSchema = z
       ctx.addIssue({ code: 'custom', path: ['rules'], message: 'Rules for at least one kind (agenda or referendum) are required.' });
     }
   })
-  .openapi('CreateJurisdiction');
+  .openapi('CreateJurisdiction', {
+    example: {
+      id: 'lyon',
+      name: 'Ville de Lyon',
+      electorate: 330000,
+      minimumAge: 16,
+      requireRoll: false,
+      minimumAssurance: 'eidas2',
+      committeeMinimum: 2,
+      timeZone: 'Europe/Paris',
+      districts: [
+        { code: '69381', name: 'Lyon 1er Arrondissement', electorate: 18000 },
+        { code: '69382', name: 'Lyon 2e Arrondissement', electorate: 20000 },
+      ],
+      rules: { referendum: { goal: { signatures: 10000 }, collectionDays: 270 } },
+    },
+  });
 
 export type CreateJurisdiction = z.infer<typeof CreateJurisdictionSchema>;
 
@@ -76,7 +92,7 @@ export const JurisdictionSchema = z
   })
   .openapi('Jurisdiction');
 
-export const GrantClerkSchema = z.strictObject({ subject: z.string().trim().min(1).max(255) }).openapi('GrantClerk');
+export const GrantClerkSchema = z.strictObject({ subject: z.string().trim().min(1).max(255) }).openapi('GrantClerk', { example: { subject: 'clerk-of-paris' } });
 
 function isTimeZone(tz: string): boolean {
   try {

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../../platform/http';
-import { bearer, errors, json } from '../../platform/openapi';
+import { bearer, errors, json, problemResponses } from '../../platform/openapi';
 import { problems } from '../../platform/problems';
 import { requireClerk, requirePrincipal } from '../auth/access';
 import { importRoll, REPORTED_REJECTIONS, ROLL_COLUMNS, rollSummary } from './service';
@@ -63,7 +63,7 @@ export const rollRoutes = createRouter()
       responses: {
         200: json(RollImportSchema, 'The new roll is in force.'),
         ...errors(400, 401, 403, 404, 409, 413),
-        415: { description: 'The body is not text/csv.' },
+        415: { ...problemResponses[415], description: 'The body is not text/csv.' },
       },
     }),
     async (c) => {

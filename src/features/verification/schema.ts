@@ -67,7 +67,7 @@ export type VerificationQuery = z.infer<typeof VerificationQuerySchema>;
 
 export const CompleteVerificationSchema = z
   .strictObject({ reason: z.string().trim().min(1).max(2000).optional() })
-  .openapi('CompleteVerification');
+  .openapi('CompleteVerification', { example: { reason: 'Full count of the valid signatures.' } });
 
 const Band = z.enum(['certifiable', 'full-count', 'insufficient']);
 
