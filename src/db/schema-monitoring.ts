@@ -5,7 +5,9 @@ const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' 
 /**
  * Signatures per initiative, UTC hour and district, derived from the signatures' own timestamps by
  * the roll-up task: `signed` counts rows created in the hour, `withdrawn` rows withdrawn in it.
- * Only hours before the initiative's seal (signature_rollup_seals) are here; later ones are read live.
+ * Each hour also has a row with district '' for all districts together, so a chart of the whole
+ * initiative reads one row an hour. Only hours before the initiative's seal (signature_rollup_seals)
+ * are here; later ones are read live.
  */
 export const signatureHours = pgTable(
   'signature_hours',
@@ -16,7 +18,7 @@ export const signatureHours = pgTable(
     signed: integer('signed').notNull(),
     withdrawn: integer('withdrawn').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.initiativeId, t.hour, t.district] })],
+  (t) => [primaryKey({ columns: [t.initiativeId, t.district, t.hour] })],
 );
 
 /** Every hour strictly before `sealedUntil` is final in signature_hours for that initiative. */

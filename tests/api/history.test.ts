@@ -92,11 +92,14 @@ describe('progress history', () => {
     await engine.scheduler.tick();
     const [seal] = await engine.db.db.select().from(signatureRollupSeals).where(eq(signatureRollupSeals.initiativeId, initiativeId));
     // 09:40 minus the margin is in the 09:00 hour, which stays open: sealed until 09:00.
+    // Each hour has a row per district and one for all of them (district '').
     expect(seal!.sealedUntil.toISOString()).toBe('2027-01-16T09:00:00.000Z');
     const rows = await engine.db.db.select().from(signatureHours).where(eq(signatureHours.initiativeId, initiativeId));
     expect(rows.map((r) => [r.hour.toISOString(), r.district, r.signed, r.withdrawn]).sort()).toEqual([
+      ['2027-01-15T10:00:00.000Z', '', 3, 0],
       ['2027-01-15T10:00:00.000Z', '75111', 2, 0],
       ['2027-01-15T10:00:00.000Z', '75118', 1, 0],
+      ['2027-01-15T12:00:00.000Z', '', 2, 0],
       ['2027-01-15T12:00:00.000Z', '75118', 1, 0],
       ['2027-01-15T12:00:00.000Z', '75120', 1, 0],
     ]);

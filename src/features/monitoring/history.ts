@@ -45,6 +45,8 @@ const HOURLY_DEFAULT_MS = 7 * DAY_MS;
  * engine's clock just before its transaction commits, so nothing lands this far in the past.
  */
 export const SEAL_MARGIN_MS = 5 * 60_000;
+/** The district of the roll-up rows that count all districts together. */
+const ALL_DISTRICTS = '';
 
 /** Rows of a raw query, whichever driver ran it (PGlite returns {rows}, postgres.js an array). */
 export function rowsOf<T>(result: unknown): T[] {
@@ -110,7 +112,7 @@ export async function progressHistory(
              sum(s)::int as "signed", sum(w)::int as "withdrawn"
       from (
         select hour as t, signed as s, withdrawn as w from signature_hours
-         where initiative_id = ${initiative.id} and hour < least(${sealIso}::timestamptz, ${endIso}::timestamptz) ${district}
+         where initiative_id = ${initiative.id} and district = ${query.district ?? ALL_DISTRICTS} and hour < least(${sealIso}::timestamptz, ${endIso}::timestamptz)
         union all
         select created_at, 1, 0 from signatures
          where initiative_id = ${initiative.id} and created_at >= ${sealIso}::timestamptz and created_at < ${endIso}::timestamptz ${district}
@@ -168,10 +170,10 @@ export async function signaturesSince(db: Executor, initiativeId: string, since:
       select 1 as one ${sql.join(columns, sql``)}
       from (
         select created_at as t, 1 as s from signatures
-         where initiative_id = ${initiativeId} and created_at >= ${earliest.toISOString()}::timestamptz and created_at < ${now.toISOString()}::timestamptz
+         where initiative_id = ${initiativeId} and created_at >= ${earliest.toISOString()}::timestamptz and created_at <= ${now.toISOString()}::timestamptz
         union all
         select withdrawn_at, 0 from signatures
-         where initiative_id = ${initiativeId} and withdrawn_at >= ${earliest.toISOString()}::timestamptz and withdrawn_at < ${now.toISOString()}::timestamptz
+         where initiative_id = ${initiativeId} and withdrawn_at >= ${earliest.toISOString()}::timestamptz and withdrawn_at <= ${now.toISOString()}::timestamptz
       ) as x`),
   );
   return Object.fromEntries(
@@ -230,14 +232,14 @@ async function sealHours(tx: Executor, initiativeId: string, from: Date, to: Dat
   const hourOf = (column: SQL) => sql`date_trunc('hour', ${column} at time zone 'UTC') at time zone 'UTC'`;
   await tx.execute(sql`
     insert into signature_hours (initiative_id, hour, district, signed, withdrawn)
-    select ${initiativeId}::uuid, h, district, sum(s)::int, sum(w)::int from (
+    select ${initiativeId}::uuid, h, coalesce(district, ${ALL_DISTRICTS}), sum(s)::int, sum(w)::int from (
       select ${hourOf(sql`created_at`)} as h, district, 1 as s, 0 as w from signatures
        where initiative_id = ${initiativeId} and created_at >= ${f}::timestamptz and created_at < ${t}::timestamptz
       union all
       select ${hourOf(sql`withdrawn_at`)}, district, 0, 1 from signatures
        where initiative_id = ${initiativeId} and withdrawn_at >= ${f}::timestamptz and withdrawn_at < ${t}::timestamptz
     ) as x
-    group by h, district
-    on conflict (initiative_id, hour, district) do update set signed = excluded.signed, withdrawn = excluded.withdrawn`);
+    group by grouping sets ((h, district), (h))
+    on conflict (initiative_id, district, hour) do update set signed = excluded.signed, withdrawn = excluded.withdrawn`);
 }
 
