@@ -112,13 +112,19 @@ async function escalateToFullCount(deps: AppDeps, tx: Transaction, initiative: I
     throw problems.conflict('verification-started', 'Verification already started', 'A full count of this initiative is already under way.');
   }
   await tx.update(verifications).set({ method: 'full' }).where(eq(verifications.initiativeId, initiative.id));
+  // A sampled signature was found valid against the sample alone (its signer's other signature may lie outside it):
+  // the full count looks again. Invalid and duplicate rulings stand: those signatures have left the count.
+  const reconsidered = await tx
+    .delete(verificationDecisions)
+    .where(and(eq(verificationDecisions.initiativeId, initiative.id), eq(verificationDecisions.decision, 'valid')))
+    .returning({ signatureId: verificationDecisions.signatureId });
   await appendAudit(tx, {
     actor: principal.subject,
     action: 'verification.full-count',
     at: now,
     jurisdictionId: jurisdiction.id,
     initiativeId: initiative.id,
-    details: { replaces: 'sample', seed: verification.seed, sampleSize: verification.sampleSize },
+    details: { replaces: 'sample', seed: verification.seed, sampleSize: verification.sampleSize, reconsidered: reconsidered.length },
   });
   await checkAgainstRoll(deps, tx, initiative.id, jurisdiction.id, principal, now);
 }
