@@ -8,6 +8,7 @@ import { openDatabase } from './db/client';
 import { createDevIdentityProvider, DEV_CLIENT_ID, generateDevProviderKey } from './features/auth/dev-provider';
 import { seedDemo } from './features/demo/seed';
 import { configuredIdentityProvider } from './features/auth/provider';
+import { progressHubFor } from './features/monitoring/live';
 import { ConfigError, loadConfig, type Config } from './platform/config';
 import { loadOrGenerateKeyMaterial } from './platform/dev-keys';
 import { packageDocsAssets } from './platform/docs-assets';
@@ -78,6 +79,8 @@ export async function startServer(env: Record<string, string | undefined> = proc
     logger.info('shutting down', { signal });
     // Stop accepting, let in-flight requests and scheduled work finish, then close the pool.
     draining = true;
+    // Live progress streams never end by themselves: end them so the server can close.
+    progressHubFor(deps).close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Keep-alive connections would carry new requests: idle ones close now, busy ones after their response.
     for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');

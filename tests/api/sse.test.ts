@@ -277,4 +277,18 @@ describe('many watchers of one initiative', () => {
       engine.deps.progressStream = live;
     }
   });
+
+  it('shutting down ends every stream, so the server can close; a new watcher is told to come back', async () => {
+    const { initiativeId } = await openReferendum(engine, { sponsorName: 'Dora' });
+    const watcher = await watch(base, initiativeId);
+    await watcher.nextEvent();
+    progressHubFor(engine.deps).close();
+    let item: Awaited<ReturnType<typeof watcher.next>>;
+    do item = await watcher.next();
+    while (item);
+    const late = await fetch(`${base}/v1/initiatives/${initiativeId}/progress/stream`);
+    expect(late.status).toBe(503);
+    expect(late.headers.get('retry-after')).toBeTruthy();
+    await late.body?.cancel();
+  });
 });

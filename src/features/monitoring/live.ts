@@ -3,6 +3,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import type { Executor } from '../../db/client';
 import { buildProgress, type Progress, type ProgressJurisdiction, type SignatureTally } from '../progress/service';
 import { getInitiativeWithJurisdiction } from '../initiatives/service';
+import { problems } from '../../platform/problems';
 import { rowsOf } from './history';
 
 /** How the progress stream behaves on a runtime; Node keeps connections, others may not. */
@@ -21,7 +22,8 @@ export interface ProgressSnapshot {
   progress: Progress;
 }
 
-type Listener = (snapshot: ProgressSnapshot) => void;
+/** Called with each new version; with undefined when the engine shuts down and streams must end. */
+type Listener = (snapshot: ProgressSnapshot | undefined) => void;
 
 interface Feed {
   listeners: Set<Listener>;
@@ -40,6 +42,7 @@ export class ProgressHub {
   private readonly feeds = new Map<string, Feed>();
   /** Reads of the database made by the pollers (for /metrics and tests). */
   polls = 0;
+  private closed = false;
 
   constructor(
     private readonly openFeed: (initiativeId: string) => Promise<() => Promise<ProgressSnapshot>>,
@@ -48,6 +51,7 @@ export class ProgressHub {
 
   /** Watchers of `initiativeId` get `listener` called with each new version; `current` is the latest. */
   async subscribe(initiativeId: string, listener: Listener): Promise<{ current: ProgressSnapshot; unsubscribe: () => void }> {
+    if (this.closed) throw problems.unavailable('The engine is shutting down; reconnect shortly.');
     let feed = this.feeds.get(initiativeId);
     if (!feed) {
       const read = await this.openFeed(initiativeId);
@@ -84,6 +88,16 @@ export class ProgressHub {
   /** Reads every watched initiative once now (the timers do this each interval). */
   async pollAll(): Promise<void> {
     await Promise.all([...this.feeds.values()].map((f) => this.poll(f)));
+  }
+
+  /** Ends every stream (a server draining for shutdown cannot wait for streams that never end). */
+  close(): void {
+    this.closed = true;
+    for (const feed of this.feeds.values()) {
+      if (feed.timer) clearInterval(feed.timer);
+      for (const listener of feed.listeners) listener(undefined);
+    }
+    this.feeds.clear();
   }
 
   /** Initiatives with at least one watcher, and the watchers of each. */

@@ -105,9 +105,11 @@ export const monitoringRoutes = createRouter()
 
       const hub = progressHubFor(deps);
       let pending: ProgressSnapshot | undefined;
+      let ending = false;
       let wake: (() => void) | undefined;
       const subscription = await hub.subscribe(id, (snapshot) => {
-        pending = snapshot;
+        if (snapshot) pending = snapshot;
+        else ending = true;
         wake?.();
       });
       pending ??= subscription.current;
@@ -132,7 +134,7 @@ export const monitoringRoutes = createRouter()
         let sentAt = -Infinity;
         try {
           await stream.write(`retry: ${RECONNECT_MS}\n\n`);
-          while (!stream.aborted) {
+          while (!stream.aborted && !ending) {
             if (pending && pending.version !== sentVersion) {
               const due = sentAt + MIN_PUSH_INTERVAL_MS - performance.now();
               if (due > 0) {
@@ -145,7 +147,7 @@ export const monitoringRoutes = createRouter()
               sentAt = performance.now();
               sentVersion = snapshot.version;
               await sendProgress(stream, snapshot);
-            } else if (!(await wait(heartbeatMs)) && !stream.aborted) {
+            } else if (!(await wait(heartbeatMs)) && !stream.aborted && !ending) {
               await stream.write(': heartbeat\n\n');
             }
           }
