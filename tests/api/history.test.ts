@@ -151,4 +151,18 @@ describe('progress history', () => {
     expect(own.status).toBe(200);
     expect(own.body.signatures).toBe(0);
   });
+
+  it('days follow Paris time across the change to summer time', async () => {
+    at('2027-03-28T23:30:00Z'); // 29 March, 01:30 in Paris (UTC+2 since the 28th)
+    await signAs(engine, initiativeId, 7, '75101');
+    const res = await history('?from=2027-03-27T12:00:00Z');
+    expect(res.body.points.map((p: { start: string }) => p.start)).toEqual([
+      '2027-03-26T23:00:00.000Z', // 27 March 00:00 (UTC+1)
+      '2027-03-27T23:00:00.000Z', // 28 March 00:00 (UTC+1): a 23-hour day
+      '2027-03-28T22:00:00.000Z', // 29 March 00:00 (UTC+2)
+    ]);
+    expect(res.body.points.map((p: { signed: number }) => p.signed)).toEqual([0, 0, 1]);
+    expect(res.body.points[0].cumulative).toBe(6);
+    expect(res.body.signatures).toBe(7);
+  });
 });
