@@ -24,16 +24,26 @@ export interface BrowserLogin {
  * The real engine configured for an OpenID provider other than the development one, exactly as
  * server.ts builds it from OIDC_* settings (verifier and login client from the same settings).
  */
-export async function createEngineForProvider(options: {
+export async function createEngineForProvider(options: ProviderSettings & { adminSubjects?: string[] }) {
+  return createTestEngine({ adminSubjects: options.adminSubjects, deps: { ...identityProviderFor(options), devProvider: undefined } });
+}
+
+/** Points a running test engine at another provider, as a restart with other OIDC_* settings would. */
+export function switchProvider(engine: TestEngine, options: ProviderSettings) {
+  Object.assign(engine.deps, identityProviderFor(options));
+}
+
+interface ProviderSettings {
   issuer: string;
   clientId: string;
   clientSecret?: string;
   decryptionKey?: JWK;
-  adminSubjects?: string[];
   timeoutMs?: number;
   jwksCooldownMs?: number;
-}) {
-  const { identity, login } = configuredIdentityProvider(
+}
+
+function identityProviderFor(options: ProviderSettings) {
+  return configuredIdentityProvider(
     {
       publicUrl: PUBLIC_URL,
       production: false,
@@ -48,7 +58,6 @@ export async function createEngineForProvider(options: {
     },
     { timeoutMs: options.timeoutMs, jwksCooldownMs: options.jwksCooldownMs },
   );
-  return createTestEngine({ adminSubjects: options.adminSubjects, deps: { identity, login, devProvider: undefined } });
 }
 
 /** Opens /auth/login?returnTo=… like a browser; answers the redirect to the provider and the flow cookie. */
@@ -93,8 +102,11 @@ export async function idTokenOf(
   client: { clientId: string; clientSecret: string; redirectUri: string },
   accountId: string,
   extra: Record<string, string> = {},
+  /** For clients whose ID tokens the provider encrypts: the token is returned as received (JWE). */
+  decryptionKey?: oidc.DecryptionKey,
 ): Promise<string> {
   const config = await oidc.discovery(new URL(provider.issuer), client.clientId, client.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+  if (decryptionKey) oidc.enableDecryptingResponses(config, undefined, decryptionKey);
   const verifier = oidc.randomPKCECodeVerifier();
   const nonce = oidc.randomNonce();
   const url = oidc.buildAuthorizationUrl(config, {

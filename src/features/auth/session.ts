@@ -4,6 +4,7 @@ import { getCookie } from 'hono/cookie';
 import type { AppDeps, AppEnv, Principal } from '../../platform/http';
 import { signWithEngineKey } from '../../platform/keys';
 import { problems } from '../../platform/problems';
+import { isEncryptedToken } from './id-token-decryption';
 import { identityFromClaims, tokenProblem, type VerifiedToken } from './verifier';
 
 export const SESSION_COOKIE = 'session';
@@ -32,6 +33,8 @@ export async function issueSession(deps: AppDeps, verified: VerifiedToken): Prom
 
 /** Verifies a bearer token: an engine session if the engine issued it, otherwise an ID token of the configured provider. */
 export async function verifyBearer(deps: AppDeps, token: string): Promise<Principal> {
+  // Engine sessions are signed, never encrypted: a JWE can only be the provider's ID token.
+  if (isEncryptedToken(token)) return principalOf(deps, await deps.identity.verify(token), 'id-token');
   let issuer: unknown;
   try {
     issuer = decodeJwt(token).iss;
