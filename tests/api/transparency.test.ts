@@ -96,6 +96,9 @@ describe('transparency log and receipts', () => {
     const { payload, protectedHeader } = await jwtVerify(empty.signature, jwks, { algorithms: ['EdDSA'], typ: 'tree-head+jwt' });
     expect(protectedHeader.typ).toBe('tree-head+jwt');
     expect(payload).toMatchObject({ initiative: initiativeId, size: 0, root: empty.root, timestamp: empty.timestamp, iss: PUBLIC_URL });
+
+    const openapi = await engine.request('GET', '/openapi.json');
+    for (const path of ['', '/entries', '/inclusion', '/consistency']) expect(openapi.body.paths).toHaveProperty([`/v1/initiatives/{id}/log${path}`, 'get']);
   });
 
   it('every signature answers at once with a receipt, before the sequencer has run', async () => {
