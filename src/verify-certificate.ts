@@ -51,12 +51,16 @@ export async function verifyCertificate(token: string, options: { jwks?: string 
   const keySet = isUrl(jwksSource)
     ? createRemoteJWKSet(new URL(jwksSource))
     : createLocalJWKSet(JSON.parse(await readFile(jwksSource, 'utf8')) as JSONWebKeySet);
-  const { payload, protectedHeader } = await jwtVerify(token, keySet, {
-    algorithms: ['EdDSA'],
-    typ: CERTIFICATE_TYPE,
-    ...(claims.iss && !options.jwks ? { issuer: claims.iss } : {}),
-  });
-  return { header: protectedHeader as Record<string, unknown>, payload, jwks: jwksSource };
+  try {
+    const { payload, protectedHeader } = await jwtVerify(token, keySet, {
+      algorithms: ['EdDSA'],
+      typ: CERTIFICATE_TYPE,
+      ...(claims.iss && !options.jwks ? { issuer: claims.iss } : {}),
+    });
+    return { header: protectedHeader as Record<string, unknown>, payload, jwks: jwksSource };
+  } catch (error) {
+    throw new Error(`${(error as Error).message} (keys from ${jwksSource})`);
+  }
 }
 
 export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
