@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDevIdentityProvider } from '../../src/features/auth/dev-provider';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { finishBrowserLogin, startBrowserLogin } from '../support/oidc-engine';
+import { parisJurisdiction } from '../support/paris';
+
+/** The person at the development provider's page: a ready-made identity's button, or the free form. */
+type Choice = { identity: string } | { givenNames: string; familyName: string; birthdate: string; acr: string };
+
+async function chooseAtDevProvider(engine: TestEngine, authorizationUrl: string, choice: Choice) {
+  const url = new URL(authorizationUrl);
+  const page = await engine.app.request(url.pathname + url.search);
+  expect(page.status).toBe(200);
+  const form = new URLSearchParams(url.searchParams);
+  for (const [name, value] of Object.entries(choice)) form.set(name, value);
+  const chosen = await engine.app.request('/dev/oidc/authorize', { method: 'POST', body: form });
+  expect(chosen.status).toBe(303);
+  return new URL(chosen.headers.get('location')!);
+}
+
+async function devLogin(engine: TestEngine, choice: Choice, options: { returnTo?: string; accept?: string } = {}) {
+  const start = await startBrowserLogin(engine, options.returnTo ?? '/');
+  expect(start.res.status).toBe(302);
+  const callback = await chooseAtDevProvider(engine, start.location!, choice);
+  return { ...(await finishBrowserLogin(engine, callback, start.flowCookie, options.accept)), authorizationUrl: new URL(start.location!) };
+}
+
+/** `npm start` with no configuration: the same login code against the built-in development provider. */
+describe('web login with the built-in development provider', () => {
+  let engine: TestEngine;
+
+  beforeAll(async () => {
+    engine = await createTestEngine({ adminSubjects: ['dev-admin'] });
+  });
+  afterAll(() => engine.close());
+
+  it('the login page offers the ready-made identities as buttons and a free form', async () => {
+    const start = await startBrowserLogin(engine, '/');
+    const url = new URL(start.location!);
+    expect(url.pathname).toBe('/dev/oidc/authorize');
+    const html = await (await engine.app.request(url.pathname + url.search)).text();
+    for (const key of ['dev-admin', 'dev-clerk', 'elodie', 'karim', 'marcel', 'lucie']) expect(html).toContain(`name="identity" value="${key}"`);
+    expect(html).toContain('name="givenNames"');
+    expect(html).toContain('too young');
+    expect(html).toContain('eidas1');
+  });
+
+  it('dev-admin logs in with a button and may create a jurisdiction with the session cookie', async () => {
+    const login = await devLogin(engine, { identity: 'dev-admin' }, { returnTo: '/clerk' });
+    expect(login.status).toBe(302);
+    expect(login.location).toBe('/clerk');
+    expect(login.cookie).toBeDefined();
+    const created = await engine.request('POST', '/v1/jurisdictions', { headers: { cookie: login.cookie! }, body: parisJurisdiction() });
+    expect(created.status).toBe(201);
+    const strict = await engine.request('POST', '/v1/jurisdictions', {
+      headers: { cookie: login.cookie! },
+      body: parisJurisdiction({ id: 'strict', name: 'Strict', minimumAssurance: 'eidas3' }),
+    });
+    expect(strict.status).toBe(201);
+  });
+
+  it("acr_values asks for the minimum of the jurisdiction returnTo points at, else the lowest accepted anywhere", async () => {
+    expect((await startBrowserLogin(engine, '/jurisdictions/strict')).location).toContain('acr_values=eidas3');
+    expect((await startBrowserLogin(engine, '/jurisdictions/paris/roll')).location).toContain('acr_values=eidas2');
+    expect((await startBrowserLogin(engine, '/')).location).toContain('acr_values=eidas2');
+    expect((await startBrowserLogin(engine, '/jurisdictions/unknown')).location).toContain('acr_values=eidas2');
+  });
+
+  it('a free-form identity below the minimum is refused; the strong one passes and can sign up to the jurisdiction', async () => {
+    const weak = await devLogin(engine, { givenNames: 'Marcel', familyName: 'Faible', birthdate: '1960-01-01', acr: 'eidas1' });
+    expect(weak.status).toBe(403);
+    expect(weak.body).toContain('eidas2');
+    expect(weak.cookie).toBeUndefined();
+
+    const strongEnough = await devLogin(engine, { identity: 'karim' }, { returnTo: '/jurisdictions/strict' });
+    expect(strongEnough.status).toBe(302);
+    const notEnough = await devLogin(engine, { identity: 'elodie' }, { returnTo: '/jurisdictions/strict', accept: 'application/json' });
+    expect(notEnough.status).toBe(403);
+    expect(JSON.parse(notEnough.body)).toMatchObject({ type: '/problems/insufficient-assurance', required: 'eidas3', actual: 'eidas2' });
+  });
+
+  it('returnTo must be a path on this site: other sites are refused before anything starts', async () => {
+    for (const returnTo of ['//evil.example', 'https://evil.example/', '/\\evil.example', '\\\\evil.example', 'javascript:alert(1)', 'evil', '/\t/evil.example']) {
+      const res = await engine.app.request(`/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
+      expect(res.status, returnTo).toBe(400);
+      expect((await res.json()).errors[0].field).toBe('query.returnTo');
+      expect(res.headers.getSetCookie()).toEqual([]);
+    }
+  });
+
+  it('the callback needs the flow cookie of this browser and the matching state', async () => {
+    const start = await startBrowserLogin(engine, '/');
+    const callback = await chooseAtDevProvider(engine, start.location!, { identity: 'elodie' });
+
+    const noCookie = await finishBrowserLogin(engine, callback, undefined, 'application/json');
+    expect(noCookie.status).toBe(401);
+    expect(JSON.parse(noCookie.body).type).toBe('/problems/login-failed');
+
+    // Another browser's flow (its own state) cannot finish this login.
+    const other = await startBrowserLogin(engine, '/');
+    const crossed = await finishBrowserLogin(engine, callback, other.flowCookie, 'text/html');
+    expect(crossed.status).toBe(401);
+    expect(crossed.contentType).toMatch(/text\/html/);
+    expect(crossed.cookie).toBeUndefined();
+  });
+
+  it('the token endpoint checks PKCE and spends each code once', async () => {
+    const start = await startBrowserLogin(engine, '/');
+    const callback = await chooseAtDevProvider(engine, start.location!, { identity: 'elodie' });
+    const code = callback.searchParams.get('code')!;
+    const exchange = (verifier: string) =>
+      engine.app.request('/dev/oidc/token', {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'authorization_code', code, client_id: 'civic-engine-dev', redirect_uri: 'http://engine.test/auth/callback', code_verifier: verifier }),
+      });
+    const wrong = await exchange('x'.repeat(43));
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toMatchObject({ error: 'invalid_grant' });
+    // The failed attempt spent the code: the real client cannot use it either.
+    const late = await finishBrowserLogin(engine, callback, start.flowCookie, 'application/json');
+    expect(late.status).toBe(401);
+  });
+
+  it('the authorize endpoint never redirects to an unregistered address and requires PKCE', async () => {
+    const start = await startBrowserLogin(engine, '/');
+    const url = new URL(start.location!);
+    url.searchParams.set('redirect_uri', 'https://evil.example/callback');
+    const evil = await engine.app.request(url.pathname + url.search);
+    expect(evil.status).toBe(400);
+    expect(evil.headers.get('location')).toBeNull();
+
+    const noPkce = new URL(start.location!);
+    noPkce.searchParams.delete('code_challenge');
+    const refused = await engine.app.request(noPkce.pathname + noPkce.search);
+    expect(refused.status).toBe(303);
+    const back = new URL(refused.headers.get('location')!);
+    expect(back.origin + back.pathname).toBe('http://engine.test/auth/callback');
+    expect(back.searchParams.get('error')).toBe('invalid_request');
+  });
+
+  it('logout clears the session cookie; a cross-site logout is refused', async () => {
+    const login = await devLogin(engine, { identity: 'elodie' });
+    const json = await engine.app.request('/auth/logout', { method: 'POST', headers: { cookie: login.cookie!, accept: 'application/json' } });
+    expect(json.status).toBe(204);
+    expect(json.headers.getSetCookie().find((c) => c.startsWith('session='))).toMatch(/Max-Age=0/);
+
+    const form = await engine.app.request('/auth/logout', { method: 'POST', headers: { cookie: login.cookie!, origin: 'http://engine.test' } });
+    expect(form.status).toBe(303);
+    expect(form.headers.get('location')).toBe('/');
+
+    const crossSite = await engine.app.request('/auth/logout', { method: 'POST', headers: { cookie: login.cookie!, origin: 'https://evil.example', accept: 'application/json' } });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.headers.getSetCookie()).toEqual([]);
+  });
+
+  it('POST /v1/session keeps working with ID tokens of the development provider', async () => {
+    const minted = await engine.request('POST', '/dev/oidc/tokens', { body: { givenNames: 'Léa', familyName: 'Martin', birthdate: '2001-02-28' } });
+    expect(minted.status).toBe(201);
+    const session = await engine.request('POST', '/v1/session', { body: { idToken: minted.body.id_token } });
+    expect(session.status).toBe(201);
+    expect(session.body.subject).toBe(minted.body.sub);
+  });
+});
+
+describe('cookies of an engine served over https', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    const devProvider = await createDevIdentityProvider({ issuer: 'https://engine.example/dev/oidc' });
+    engine = await createTestEngine({ config: { publicUrl: 'https://engine.example' }, deps: { devProvider, identity: devProvider.verifier } });
+  });
+  afterAll(() => engine.close());
+
+  it('are Secure, HttpOnly and SameSite=Lax', async () => {
+    const login = await devLogin(engine, { identity: 'elodie' });
+    expect(login.status).toBe(302);
+    const session = login.setCookies.find((c) => c.startsWith('session='))!;
+    expect(session).toMatch(/; Secure/);
+    expect(session).toMatch(/; HttpOnly/);
+    expect(session).toMatch(/; SameSite=Lax/);
+    const start = await startBrowserLogin(engine, '/');
+    expect(start.res.headers.getSetCookie()[0]).toMatch(/^login_flow=.*; Secure/);
+  });
+});
