@@ -15,6 +15,8 @@ import { jurisdictionRoutes } from './features/jurisdictions/routes';
 import { rollUpSignatureHours } from './features/monitoring/history';
 import { monitoringRoutes } from './features/monitoring/routes';
 import { opsRoutes } from './features/ops/routes';
+import { rateLimit } from './features/rate-limit/middleware';
+import { sweepRateLimits } from './features/rate-limit/service';
 import { recordCrossings } from './features/progress/crossings';
 import { signatureRoutes } from './features/signatures/routes';
 import { verificationRoutes } from './features/verification/routes';
@@ -57,6 +59,11 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.use('*', authenticate);
+  // After authentication (limits per identity), before the routes; counters are shared in the database.
+  app.use('/v1/initiatives/:id/signatures', rateLimit('sign'));
+  app.use('/v1/initiatives/:id/paper-signatures', rateLimit('paper'));
+  app.use('/v1/session', rateLimit('login'));
+  app.use('/auth/login', rateLimit('login', ['GET']));
 
   // Chained so that the type of the app carries the API's routes: integrators' hc<App> client is typed from it.
   const api = app
@@ -145,6 +152,7 @@ export function engineTasks(deps: AppDeps): ScheduledTask[] {
     { name: SEQUENCE_LOGS_TASK, run: (now) => sequenceLogs(deps, now) },
     { name: 'roll-up-signature-hours', run: (now) => rollUpSignatureHours(deps.db.db, now) },
     { name: 'deliver-webhooks', run: (now) => dispatchWebhooks(deps, now) },
+    { name: 'sweep-rate-limits', run: (now) => (deps.config.rateLimits ? sweepRateLimits(deps.db.db, deps.config.rateLimits.windowSeconds, now) : Promise.resolve()) },
   ];
 }
 

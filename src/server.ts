@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server as HttpServer, ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -40,7 +41,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const provider = config.oidc ? configuredIdentityProvider({ ...config, oidc: config.oidc }) : undefined;
   const identity = provider ? provider.identity : devProvider!.verifier;
 
-  const deps: AppDeps = { db, keys, clock: () => new Date(), identity, login: provider?.login, devProvider, config, logger, metrics: createMetrics(), docsAssets: packageDocsAssets() };
+  const deps: AppDeps = { db, keys, clock: () => new Date(), identity, login: provider?.login, devProvider, config, logger, metrics: createMetrics(), docsAssets: packageDocsAssets(), clientAddress: (c) => getConnInfo(c).remote.address };
   // After migrations, before listening: the first page a newcomer sees already has initiatives.
   if (config.demo) await seedDemo(deps);
   const app = createApp(deps);

@@ -1,5 +1,6 @@
 import type { JWK } from 'jose';
 import { z } from 'zod';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from '../features/rate-limit/limits';
 
 /** Every setting the engine reads, validated in one place (SPEC §8). */
 const EnvSchema = z.object({
@@ -34,6 +35,16 @@ const EnvSchema = z.object({
   /** `true` lets webhooks reach loopback, link-local and private addresses (tests, closed networks). */
   WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** Rate limits: requests per window; 0 turns one off (defaults in src/features/rate-limit/service.ts). */
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
+  RATE_LIMIT_SIGN_PER_ADDRESS: z.coerce.number().int().min(0).optional(),
+  RATE_LIMIT_SIGN_PER_IDENTITY: z.coerce.number().int().min(0).optional(),
+  RATE_LIMIT_LOGIN_PER_ADDRESS: z.coerce.number().int().min(0).optional(),
+  RATE_LIMIT_LOGIN_PER_IDENTITY: z.coerce.number().int().min(0).optional(),
+  RATE_LIMIT_PAPER_PER_ADDRESS: z.coerce.number().int().min(0).optional(),
+  RATE_LIMIT_PAPER_PER_IDENTITY: z.coerce.number().int().min(0).optional(),
+  /** A header a trusted reverse proxy sets to the client address (e.g. X-Forwarded-For); unset: the socket's peer. */
+  CLIENT_ADDRESS_HEADER: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).optional(),
   /** `off` skips the development demo (Ville de Paris and two initiatives) seeded at first start. */
   DEMO: z.enum(['on', 'off']).default('on'),
 });
@@ -75,6 +86,7 @@ export interface Config {
   schedulerIntervalMs: number;
   logMergeDelayMs: number;
   logLevel: Env['LOG_LEVEL'];
+  rateLimits: RateLimits;
   /** Seed the development demo at first start (never in production). */
   demo: boolean;
   /** Deliver webhooks to loopback, link-local and private addresses too. */
@@ -153,6 +165,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     logMergeDelayMs: e.LOG_MERGE_DELAY_MS,
     logLevel: e.LOG_LEVEL,
+    rateLimits: {
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS ?? DEFAULT_RATE_LIMITS.windowSeconds,
+      sign: { perAddress: e.RATE_LIMIT_SIGN_PER_ADDRESS ?? DEFAULT_RATE_LIMITS.sign.perAddress, perIdentity: e.RATE_LIMIT_SIGN_PER_IDENTITY ?? DEFAULT_RATE_LIMITS.sign.perIdentity },
+      login: { perAddress: e.RATE_LIMIT_LOGIN_PER_ADDRESS ?? DEFAULT_RATE_LIMITS.login.perAddress, perIdentity: e.RATE_LIMIT_LOGIN_PER_IDENTITY ?? DEFAULT_RATE_LIMITS.login.perIdentity },
+      paper: { perAddress: e.RATE_LIMIT_PAPER_PER_ADDRESS ?? DEFAULT_RATE_LIMITS.paper.perAddress, perIdentity: e.RATE_LIMIT_PAPER_PER_IDENTITY ?? DEFAULT_RATE_LIMITS.paper.perIdentity },
+      addressHeader: e.CLIENT_ADDRESS_HEADER?.toLowerCase(),
+    },
     demo: e.DEMO === 'on' && !production,
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
   };

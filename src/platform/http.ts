@@ -1,4 +1,5 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { DatabaseHandle } from '../db/client';
 import type { DevIdentityProvider } from '../features/auth/dev-provider';
 import type { DocsAssetFile } from '../features/docs/routes';
@@ -24,9 +25,11 @@ export interface AppDeps {
   /** The web login's relying party for the configured provider; unset: the development provider's, built on demand. */
   login?: LoginClient;
   /** `logMergeDelayMs` unset: the default maximum merge delay of the transparency logs. */
-  config: Pick<Config, 'publicUrl' | 'adminSubjects' | 'sessionTtlSeconds' | 'production'> & Partial<Pick<Config, 'logMergeDelayMs' | 'webhookAllowPrivate'>>;
+  config: Pick<Config, 'publicUrl' | 'adminSubjects' | 'sessionTtlSeconds' | 'production'> & Partial<Pick<Config, 'logMergeDelayMs' | 'webhookAllowPrivate' | 'rateLimits'>>;
   logger: Logger;
   metrics: Metrics;
+  /** The client's address as the runtime sees it (Node: the socket's peer), for per-address rate limits. */
+  clientAddress?: (c: Context<AppEnv>) => string | undefined;
   /** Live progress stream: Node keeps connections open; a runtime without long-lived timers may send one snapshot. */
   progressStream?: ProgressStreamOptions;
   /** How webhooks are sent (Node's defaults: node:http, every resolved address checked). */

@@ -117,6 +117,14 @@ export const problems = {
     new Problem({ status: 413, code: 'payload-too-large', title: 'Request body too large', detail: `The body exceeds ${limit} bytes.` }),
   unsupportedMediaType: (expected: string) =>
     new Problem({ status: 415, code: 'unsupported-media-type', title: 'Unsupported media type', detail: `Send ${expected}.` }),
+  tooManyRequests: (retryAfterSeconds: number, detail: string) =>
+    new Problem({
+      status: 429,
+      code: 'rate-limited',
+      title: 'Too many requests',
+      detail,
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    }),
   unavailable: (detail: string, retryAfterSeconds = 2) =>
     new Problem({
       status: 503,

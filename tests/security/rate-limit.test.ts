@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rateLimitCounters } from '../../src/db/schema-ratelimit';
+import { signatures } from '../../src/db/schema';
+import type { RateLimits } from '../../src/features/rate-limit/limits';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { citizen, openInitiativeOver } from '../support/process';
+
+const LIMITS: RateLimits = {
+  windowSeconds: 60,
+  sign: { perAddress: 6, perIdentity: 3 },
+  login: { perAddress: 5, perIdentity: 2 },
+  paper: { perAddress: 50, perIdentity: 4 },
+  addressHeader: 'x-forwarded-for',
+};
+
+function expectRateLimited(res: { status: number; headers: Headers; contentType: string | null; body: any }) {
+  expect(res.status).toBe(429);
+  expect(res.contentType).toContain('application/problem+json');
+  expect(res.body.type).toBe('/problems/rate-limited');
+  const retryAfter = Number(res.headers.get('retry-after'));
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(retryAfter).toBeLessThanOrEqual(LIMITS.windowSeconds);
+  return retryAfter;
+}
+
+/** Limits per client address and per identity on signing, login and paper batches: 429 with Retry-After. */
+describe('rate limits', () => {
+  let engine: TestEngine;
+  let initiativeId: string;
+  let clerk: string;
+  const over = () => ({ request: engine.request, token: (p: Parameters<TestEngine['tokenFor']>[0]) => engine.tokenFor(p) });
+
+  beforeAll(async () => {
+    // Start on a window boundary so the window's end is known.
+    engine = await createTestEngine({ start: new Date('2027-03-01T09:00:00Z'), config: { rateLimits: LIMITS } });
+    ({ initiativeId, clerk } = await openInitiativeOver(over()));
+  });
+  afterAll(() => engine.close());
+
+  const sign = (token: string, address: string) =>
+    engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token, body: { district: '75111', consent: true }, headers: { 'x-forwarded-for': address } });
+
+  it('one identity may try to sign only so often, whatever its address; the refusal records nothing', async () => {
+    const token = await engine.tokenFor(citizen(1, 'Presse'));
+    expect((await sign(token, '198.51.100.1')).status).toBe(201);
+    expect((await sign(token, '198.51.100.2')).status).toBe(200);
+    expect((await sign(token, '198.51.100.3')).status).toBe(200);
+    const refused = await sign(token, '198.51.100.4');
+    expectRateLimited(refused);
+
+    // Someone else is not affected.
+    expect((await sign(await engine.tokenFor(citizen(2, 'Presse')), '198.51.100.5')).status).toBe(201);
+  });
+
+  it('one address may send only so many signatures, whoever signs; other addresses go on', async () => {
+    const tokens = await Promise.all(Array.from({ length: 7 }, (_, i) => engine.tokenFor(citizen(100 + i, 'Adresse'))));
+    for (const token of tokens.slice(0, 6)) expect((await sign(token, '203.0.113.7')).status).toBe(201);
+    const refused = await sign(tokens[6]!, '203.0.113.7');
+    const retryAfter = expectRateLimited(refused);
+    // The proxy header's rightmost entry is the address; what the client prepends is not trusted.
+    expectRateLimited(await sign(tokens[6]!, '10.9.9.9, 203.0.113.7'));
+    expect((await sign(tokens[6]!, '203.0.113.8')).status).toBe(201);
+
+    const rows = await engine.db.db.select({ id: signatures.id }).from(signatures);
+    expect(rows.length).toBe(2 + 6 + 1);
+
+    // Retry-After is when the window ends: after it, the address may sign again.
+    engine.clock.advance(retryAfter * 1000);
+    const later = await engine.tokenFor(citizen(200, 'Adresse'));
+    expect((await sign(later, '203.0.113.7')).status).toBe(201);
+  });
+
+  it('login (session exchange) is limited per identity and per address', async () => {
+    const idToken = await engine.tokenFor(citizen(300, 'Connexion'));
+    const session = () => engine.request('POST', '/v1/session', { body: { idToken }, headers: { 'x-forwarded-for': '192.0.2.10' } });
+    expect((await session()).status).toBe(201);
+    expect((await session()).status).toBe(201);
+    expectRateLimited(await session());
+
+    // Per address: even failed attempts with bad tokens count (that is what guessing looks like).
+    for (let i = 0; i < 5; i++) {
+      const res = await engine.request('POST', '/v1/session', { body: { idToken: 'not-a-token' }, headers: { 'x-forwarded-for': '192.0.2.99' } });
+      expect(res.status).toBe(401);
+    }
+    expectRateLimited(await engine.request('POST', '/v1/session', { body: { idToken: 'not-a-token' }, headers: { 'x-forwarded-for': '192.0.2.99' } }));
+  });
+
+  it('the web login start is limited per address', async () => {
+    const start = () => engine.request('GET', '/auth/login?returnTo=/', { headers: { 'x-forwarded-for': '192.0.2.77' } });
+    const first = await start();
+    expect(first.status).not.toBe(429);
+    for (let i = 1; i < 5; i++) expect((await start()).status).not.toBe(429);
+    expectRateLimited(await start());
+  });
+
+  it('paper batches are limited per clerk', async () => {
+    const batch = () =>
+      engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, {
+        token: clerk,
+        rawBody: 'not,a,valid,batch\n',
+        headers: { 'content-type': 'text/csv', 'x-forwarded-for': '192.0.2.50' },
+      });
+    for (let i = 0; i < 4; i++) expect((await batch()).status).not.toBe(429);
+    expectRateLimited(await batch());
+  });
+
+  it('keeps counters in the database as keyed hashes: no address or subject in clear', async () => {
+    const rows = await engine.db.db.select().from(rateLimitCounters);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      expect(row.key).toHaveLength(32);
+      const text = Buffer.from(row.key).toString('latin1');
+      expect(text).not.toContain('203.0.113');
+      expect(text).not.toContain('dev-');
+    }
+  });
+
+  it('uses the socket address the runtime reports when no proxy header is trusted', async () => {
+    const direct = await createTestEngine({
+      config: { rateLimits: { ...LIMITS, addressHeader: undefined, sign: { perAddress: 2, perIdentity: 0 } } },
+      deps: { clientAddress: () => '198.51.100.200' },
+    });
+    try {
+      const { initiativeId: id } = await openInitiativeOver({ request: direct.request, token: (p) => direct.tokenFor(p) });
+      const tokens = await Promise.all([0, 1, 2].map((i) => direct.tokenFor(citizen(i, 'Direct'))));
+      const signAt = (t: string) =>
+        direct.request('POST', `/v1/initiatives/${id}/signatures`, { token: t, body: { district: '75111', consent: true }, headers: { 'x-forwarded-for': `10.0.0.${t.length % 200}` } });
+      expect((await signAt(tokens[0]!)).status).toBe(201);
+      expect((await signAt(tokens[1]!)).status).toBe(201);
+      // The spoofable header is ignored: the socket's address is over its limit.
+      expectRateLimited(await signAt(tokens[2]!));
+    } finally {
+      await direct.close();
+    }
+  });
+});
