@@ -2,7 +2,7 @@ import type { ExecutionContext } from 'hono';
 import { createApp, engineTasks, type App } from './app';
 import { connectPostgres } from './db/postgres-connection';
 import { createDevIdentityProvider } from './features/auth/dev-provider';
-import { createOidcVerifier } from './features/auth/verifier';
+import { configuredIdentityProvider } from './features/auth/provider';
 import { ConfigError, loadConfig, type Config } from './platform/config';
 import type { AppDeps } from './platform/http';
 import { loadEngineKeys, type KeyMaterial } from './platform/keys';
@@ -63,9 +63,8 @@ async function buildEngine(env: WorkerEnv): Promise<Engine> {
   const logger = createLogger(config.logLevel, (line) => console.log(line));
   const keys = await loadEngineKeys(keyMaterialOf(config));
   const devProvider = config.oidc ? undefined : await createDevIdentityProvider({ issuer: `${config.publicUrl}/dev/oidc` });
-  const identity = config.oidc
-    ? createOidcVerifier({ issuer: config.oidc.issuer, audience: config.oidc.clientId, algorithms: config.oidc.algorithms })
-    : devProvider!.verifier;
+  const provider = config.oidc ? configuredIdentityProvider({ ...config, oidc: config.oidc }) : undefined;
+  const identity = provider ? provider.identity : devProvider!.verifier;
   const database = scopedDatabase('postgres');
   const assets = env.ASSETS;
   const deps: AppDeps = {
@@ -73,6 +72,7 @@ async function buildEngine(env: WorkerEnv): Promise<Engine> {
     keys,
     clock: () => new Date(),
     identity,
+    login: provider?.login,
     devProvider,
     config,
     logger,
