@@ -12,19 +12,14 @@ import { keyInPaperBatch, paperAnomalies } from './service';
 export const PAPER_BODY_LIMIT = 4 * 1024 * 1024;
 export const PAPER_SIGNATURES_PATH = /^\/v1\/initiatives\/[^/]+\/paper-signatures$/;
 
-export const paperRoutes = createRouter();
+const paperBodyLimit = bodyLimit({
+  maxSize: PAPER_BODY_LIMIT,
+  onError: () => {
+    throw problems.payloadTooLarge(PAPER_BODY_LIMIT);
+  },
+});
 
-paperRoutes.use(
-  '/v1/initiatives/:id/paper-signatures',
-  bodyLimit({
-    maxSize: PAPER_BODY_LIMIT,
-    onError: () => {
-      throw problems.payloadTooLarge(PAPER_BODY_LIMIT);
-    },
-  }),
-);
-
-paperRoutes
+export const paperRoutes = createRouter()
   .openapi(
     createRoute({
       method: 'post',
@@ -36,6 +31,7 @@ paperRoutes
         'signature (online or paper: one person counts once) or ineligible with the rule that failed. ' +
         'Sending the same batch again changes nothing: its entries come back as duplicates.',
       security: bearer,
+      middleware: [paperBodyLimit] as const,
       request: { params: IdParam, body: jsonBody(PaperBatchSchema) },
       responses: { 200: json(PaperBatchResultSchema, 'A result per entry, in order.'), ...errors(400, 401, 403, 404, 409, 413, 503) },
     }),

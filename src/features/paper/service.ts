@@ -15,7 +15,7 @@ import { sealPersonalData } from '../personal-data/service';
 import { bumpCount } from '../progress/service';
 import { currentRoll, rollHashFor, rollLookup } from '../roll/service';
 import { signerHashFor } from '../signatures/service';
-import { appendLogEntry } from '../transparency/entries';
+import { appendLogEntries, type NewLogEntry } from '../transparency/entries';
 import type { PaperEntry } from './schema';
 
 /** Anomaly criteria: a group stands out with at least this many entries and a rate this many times the initiative's. */
@@ -158,13 +158,14 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
     }
 
     const perDistrict = new Map<string, number>();
+    const signed: NewLogEntry[] = [];
     for (const c of unique) {
       const id = inserted.get(c.hex);
       if (id) {
         results[c.index] = { index: c.index, status: 'accepted', signatureId: id, channel: 'paper', district: c.district };
         tally(c.entry, 'accepted');
         perDistrict.set(c.district, (perDistrict.get(c.district) ?? 0) + 1);
-        await appendLogEntry(tx, { initiativeId: initiative.id, type: 'sign', ref: id, at: now });
+        signed.push({ initiativeId: initiative.id, type: 'sign', ref: id, at: now });
         continue;
       }
       const original = earlier.get(c.hex);
@@ -180,6 +181,7 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
       results[c.index] = { index: c.index, status: 'duplicate', signatureId: first.signatureId, channel: first.channel };
       tally(c.entry, 'duplicate');
     }
+    await appendLogEntries(tx, signed);
     for (const [district, delta] of perDistrict) await bumpCount(tx, initiative.id, district, delta);
 
     const firstTime = await tx

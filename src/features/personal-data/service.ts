@@ -19,12 +19,24 @@ const SealedIdentity = z.strictObject({
   birthdate: z.string().refine(isCalendarDate),
 });
 
+const importedKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+
+/** The AES key imported once, not for every one of a batch's thousands of encryptions. */
+function aesKey(raw: Uint8Array): Promise<CryptoKey> {
+  let key = importedKeys.get(raw);
+  if (!key) {
+    key = crypto.subtle.importKey('raw', new Uint8Array(raw), 'AES-GCM', false, ['encrypt', 'decrypt']);
+    importedKeys.set(raw, key);
+  }
+  return key;
+}
+
 /** The names and birth date a clerk may need, encrypted for storage (JWE dir + A256GCM). */
 export async function sealPersonalData(keys: Pick<EngineKeys, 'pii'>, identity: Identity): Promise<string> {
   const payload = { givenNames: identity.givenNames, familyName: identity.familyName, birthdate: identity.birthdate };
   return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(payload)))
     .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: keys.pii.kid })
-    .encrypt(keys.pii.key);
+    .encrypt(await aesKey(keys.pii.key));
 }
 
 export class PersonalDataKeyError extends Error {
@@ -37,7 +49,7 @@ export class PersonalDataKeyError extends Error {
 export async function openPersonalData(keys: Pick<EngineKeys, 'pii'>, jwe: string): Promise<Identity> {
   const header = decodeProtectedHeader(jwe);
   if (header.kid !== keys.pii.kid) throw new PersonalDataKeyError(header.kid);
-  const { plaintext } = await compactDecrypt(jwe, keys.pii.key, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+  const { plaintext } = await compactDecrypt(jwe, await aesKey(keys.pii.key), { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
   return SealedIdentity.parse(JSON.parse(new TextDecoder().decode(plaintext)));
 }
 

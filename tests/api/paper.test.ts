@@ -1,0 +1,184 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logEntries, signatures } from '../../src/db/schema';
+import { paperEntryTallies } from '../../src/db/schema-paper';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { openParisInitiative } from '../support/identity';
+
+const elodie = { givenNames: 'Élodie Marie', familyName: 'Dupont', birthdate: '1990-04-12' };
+
+const entry = (familyName: string, givenNames: string, birthdate: string, district: string, sheet = 'F-001', collector = 'C-01', signedOn?: string) => ({
+  familyName,
+  givenNames,
+  birthdate,
+  district,
+  sheet,
+  collector,
+  ...(signedOn ? { signedOn } : {}),
+});
+
+/** Distinct made-up people: canonical names keep letters only, so the number is spelled in letters. */
+const person = (n: number) => n.toString(26).split('').map((d) => String.fromCharCode(97 + parseInt(d, 26))).join('');
+
+describe('paper signatures keyed in by a clerk', () => {
+  let engine: TestEngine;
+  let clerk: string;
+  let initiativeId: string;
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    ({ clerk, initiativeId } = await openParisInitiative(engine));
+  });
+  afterAll(() => engine.close());
+
+  const keyIn = (entries: unknown[], token = clerk) => engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, { token, body: { entries } });
+  const total = async () => (await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures as number;
+
+  it('sign online, then again on paper: counted once', async () => {
+    const online = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(elodie), body: { district: '75111', consent: true } });
+    expect(online.status).toBe(201);
+
+    const paper = await keyIn([entry('DUPONT', 'Elodie', '1990-04-12', '75111')]);
+    expect(paper.status).toBe(200);
+    expect(paper.body).toMatchObject({ accepted: 0, duplicates: 1, ineligible: 0 });
+    expect(paper.body.results[0]).toEqual({ index: 0, status: 'duplicate', signatureId: online.body.signature.id, channel: 'online' });
+    expect(await total()).toBe(1);
+  });
+
+  let firstBatch: unknown[];
+  let firstResults: unknown[];
+
+  it('each entry is accepted, a duplicate or ineligible with the rule that failed; one log entry per accepted one', async () => {
+    const batch = (firstBatch = [
+      entry('Benali', 'Karim', '1985-11-03', '75118'),
+      entry('Petit', 'Hugo', '2012-05-05', '75111'), // 14 years old
+      entry('Rossi', 'Sofia', '1978-09-30', '92012'), // outside Paris
+      entry('Nguyen', 'Tom', '1999-12-01', '75101', 'F-001', 'C-01', '2027-01-10'), // before collection opened
+      entry('Nguyen', 'Tom', '1999-12-01', '75101', 'F-001', 'C-01', '2027-02-01'), // in the future
+      entry('Martin', 'Léa', '2001-02-28', '75120', 'F-002'),
+      entry('MARTIN', 'Lea Anne', '2001-02-28', '75120', 'F-002'), // Léa twice in the batch
+    ]);
+    const res = await keyIn(batch);
+    firstResults = res.body.results;
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ accepted: 2, duplicates: 1, ineligible: 4 });
+    const [karim, young, outside, early, future, lea, leaAgain] = res.body.results;
+    expect(karim).toMatchObject({ status: 'accepted', channel: 'paper', district: '75118' });
+    expect(young).toMatchObject({ status: 'ineligible', rule: 'age' });
+    expect(outside).toMatchObject({ status: 'ineligible', rule: 'district' });
+    expect(early).toMatchObject({ status: 'ineligible', rule: 'signing-date' });
+    expect(future).toMatchObject({ status: 'ineligible', rule: 'signing-date' });
+    expect(leaAgain).toEqual({ index: 6, status: 'duplicate', signatureId: lea.signatureId, channel: 'paper' });
+    expect(await total()).toBe(3);
+
+    const [row] = await engine.db.db.select().from(signatures).where(eq(signatures.id, karim.signatureId));
+    expect(row).toMatchObject({ channel: 'paper', sheet: 'F-001', collector: 'C-01', status: 'counted' });
+    expect(row!.personalData).toMatch(/^[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+$/);
+    const signs = await engine.db.db.select().from(logEntries).where(and(eq(logEntries.initiativeId, initiativeId), eq(logEntries.type, 'sign')));
+    expect(signs.map((e) => e.ref)).toEqual(expect.arrayContaining([karim.signatureId, lea.signatureId]));
+    expect(signs).toHaveLength(3);
+  });
+
+  it('re-sending the same batch changes nothing: entries come back as duplicates of the earlier ones', async () => {
+    const talliesBefore = await engine.db.db.select().from(paperEntryTallies).where(eq(paperEntryTallies.initiativeId, initiativeId));
+    const signaturesBefore = await engine.db.db.select().from(signatures);
+    const again = await keyIn(firstBatch);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ accepted: 0, duplicates: 3, ineligible: 4 });
+    // Accepted entries come back as duplicates of themselves; the rest as before.
+    expect(again.body.results).toEqual(
+      (firstResults as { status: string; signatureId?: string; district?: string }[]).map(({ district: _district, ...r }) =>
+        r.status === 'accepted' ? { ...r, status: 'duplicate' } : r,
+      ),
+    );
+    const third = await keyIn(firstBatch);
+    expect(third.body).toEqual(again.body);
+    expect(await engine.db.db.select().from(signatures)).toEqual(signaturesBefore);
+    expect(await total()).toBe(3);
+    const talliesAfter = await engine.db.db.select().from(paperEntryTallies).where(eq(paperEntryTallies.initiativeId, initiativeId));
+    expect(talliesAfter.sort((a, b) => a.outcome.localeCompare(b.outcome))).toEqual(
+      talliesBefore.sort((a, b) => a.outcome.localeCompare(b.outcome)).map((t) => ({ ...t })),
+    );
+  });
+
+  it('a person keyed in on paper who then signs online gets the paper signature back', async () => {
+    const res = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, {
+      token: await engine.tokenFor({ givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03' }),
+      body: { district: '75118', consent: true },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.signature.channel).toBe('paper');
+    expect(await total()).toBe(3);
+  });
+
+  it('only a clerk of the jurisdiction keys in; malformed batches are refused whole', async () => {
+    const citizen = await engine.tokenFor(elodie);
+    expect((await keyIn([entry('Roux', 'Anna', '1960-01-01', '75101')], citizen)).status).toBe(403);
+
+    const bad = await keyIn([entry('Roux', 'Anna', '1960-01-01', '75101'), { ...entry('Roux', 'Jean', '1961-02-30', '75101'), extra: 1 }]);
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['body.entries.1.birthdate', 'body.entries.1.extra']);
+
+    const noLetters = await keyIn([entry('---', 'Anna', '1960-01-01', '75101')]);
+    expect(noLetters.status).toBe(400);
+    expect(noLetters.body.errors[0].field).toBe('body.entries.0.familyName');
+
+    const tooMany = await keyIn(Array.from({ length: 5001 }, (_, i) => entry(person(i), 'Anna', '1960-01-01', '75101')));
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.errors[0].field).toBe('body.entries');
+    expect(await total()).toBe(3);
+  });
+
+  it('takes a full batch of 5,000 entries in one request (larger than the JSON body limit)', { timeout: 180_000 }, async () => {
+    const batch = Array.from({ length: 5000 }, (_, i) =>
+      entry(`${person(i)} de la Fontaine-Saint-Germain-des-Prés`, 'Marie-Christine Anne Sophie Éléonore', '1960-01-01', '75101', `FORMULAIRE-2027-${Math.floor(i / 20)}`, 'COLLECTEUR-ASSOCIATION-10', '2027-01-15'),
+    );
+    expect(JSON.stringify({ entries: batch }).length).toBeGreaterThan(1024 * 1024);
+    const res = await keyIn(batch);
+    expect(res.status).toBe(200);
+    expect(res.body.accepted).toBe(5000);
+    expect(await total()).toBe(5003);
+  });
+
+  it('lists collectors and sheets that stand out, birth dates out of range and sheets of many districts', async () => {
+    // C-20: 10 entries, 5 under age: a rejection rate far above the initiative's.
+    const suspicious = Array.from({ length: 10 }, (_, i) => entry(`${person(i)}suspect`, 'Paul', i < 5 ? '2015-01-01' : '1950-01-01', '75102', 'S-900', 'C-20'));
+    // Sheet S-901: signers of four districts, one born in 1905.
+    const scattered = ['75103', '75104', '75105', '75106'].map((d, i) => entry(`${person(i)}scattered`, 'Ana', i === 0 ? '1905-03-01' : '1980-01-01', d, 'S-901', 'C-21'));
+    expect((await keyIn([...suspicious, ...scattered])).status).toBe(200);
+
+    const citizen = await engine.request('GET', `/v1/initiatives/${initiativeId}/paper-signatures/anomalies`, { token: await engine.tokenFor(elodie) });
+    expect(citizen.status).toBe(403);
+
+    const res = await engine.request('GET', `/v1/initiatives/${initiativeId}/paper-signatures/anomalies`, { token: clerk });
+    expect(res.status).toBe(200);
+    expect(res.body.criteria).toEqual({ minimumEntries: 10, factor: 2, manyDistricts: 3, oldestPlausibleAge: 110 });
+    expect(res.body.collectors.map((c: { collector: string }) => c.collector)).toEqual(['C-20']);
+    expect(res.body.collectors[0]).toMatchObject({ entries: 10, ineligible: 5, rejectionRate: 0.5, reasons: { age: 5 }, standsOut: ['rejections'] });
+    expect(res.body.sheets.map((s: { sheet: string }) => s.sheet)).toEqual(['S-900']);
+    expect(res.body.birthdatesOutOfRange).toEqual(
+      expect.arrayContaining([
+        { sheet: 'S-900', collector: 'C-20', entries: 5 },
+        { sheet: 'S-901', collector: 'C-21', entries: 1 },
+      ]),
+    );
+    expect(res.body.sheetsWithManyDistricts).toEqual([{ sheet: 'S-901', districts: 4 }]);
+  });
+
+  it('after the deadline, sheets signed during collection are still keyed in until verification starts', async () => {
+    engine.clock.set('2027-07-01T08:00:00Z');
+    await engine.scheduler.tick();
+    const late = await keyIn([
+      entry('Garnier', 'Luc', '1970-05-05', '75107', 'F-300', 'C-30', '2027-06-30'),
+      entry('Garnier', 'Lucie', '1971-05-05', '75107', 'F-300', 'C-30'), // today: after the deadline
+    ]);
+    expect(late.status).toBe(200);
+    expect(late.body.results.map((r: { status: string; rule?: string }) => r.rule ?? r.status)).toEqual(['accepted', 'signing-date']);
+
+    const started = await engine.request('POST', `/v1/initiatives/${initiativeId}/verification`, { token: clerk, body: { method: 'full' } });
+    expect(started.status).toBe(201);
+    const tooLate = await keyIn([entry('Garnier', 'Paul', '1972-05-05', '75107', 'F-300', 'C-30', '2027-06-30')]);
+    expect(tooLate.status).toBe(409);
+    expect(tooLate.body.type).toBe('/problems/invalid-state/verifying');
+  });
+});

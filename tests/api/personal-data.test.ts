@@ -1,0 +1,227 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog, initiatives, signatures } from '../../src/db/schema';
+import { openPersonalData, sealPersonalData } from '../../src/features/personal-data/service';
+import { ConfigError, loadConfig } from '../../src/platform/config';
+import { generateKeyMaterial, loadEngineKeys, type KeyMaterial } from '../../src/platform/keys';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { openParisInitiative, putRoll, rollCsv } from '../support/identity';
+
+const people = {
+  elodie: { givenNames: 'Élodie Marie', familyName: 'Dupont', birthdate: '1990-04-12' },
+  karim: { givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03' },
+  lea: { givenNames: 'Léa', familyName: 'Martin', birthdate: '2001-02-28' },
+  jean: { givenNames: 'Jean-Pierre', familyName: 'de La Fontaine', birthdate: '1956-07-14' },
+  sofia: { givenNames: 'Sofia', familyName: 'Rossi', birthdate: '1978-09-30' },
+  // Keyed in on paper only.
+  marguerite: { givenNames: 'Marguerite', familyName: 'Yourcenar', birthdate: '1953-06-08' },
+  // Refused on paper (under age): must leave nothing behind either.
+  hugo: { givenNames: 'Hugo', familyName: 'Petitjean', birthdate: '2012-05-05' },
+};
+const DAY = 86_400_000;
+
+const districtOf: Record<string, string> = { Dupont: '75111', Benali: '75118', Martin: '75118', 'de La Fontaine': '75111', Rossi: '75120' };
+const rollOf = (list: (typeof people)[keyof typeof people][]) =>
+  rollCsv(list.map((p) => [p.familyName, p.givenNames, p.birthdate, districtOf[p.familyName] ?? '75101']));
+
+describe('personal data: sealed at signing, read by clerks only (audited), destroyed on schedule', () => {
+  let engine: TestEngine;
+  let clerk: string;
+  let sponsor: string;
+  let initiativeId: string;
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    ({ clerk, sponsor, initiativeId } = await openParisInitiative(engine, { requireRoll: true }));
+  });
+  afterAll(() => engine.close());
+
+  it('seals with JWE dir + A256GCM under the key id, and opens back', async () => {
+    const jwe = await sealPersonalData(engine.deps.keys, people.elodie);
+    const header = JSON.parse(Buffer.from(jwe.split('.')[0]!, 'base64url').toString());
+    expect(header).toEqual({ alg: 'dir', enc: 'A256GCM', kid: engine.deps.keys.pii.kid });
+    expect(jwe).not.toContain('Dupont');
+    expect(await openPersonalData(engine.deps.keys, jwe)).toEqual(people.elodie);
+    const otherKeys = await loadEngineKeys(await generateKeyMaterial('t1'));
+    await expect(openPersonalData(otherKeys, jwe)).rejects.toThrow();
+  });
+
+  let signatureIds: Record<string, string> = {};
+
+  it('a full story: roll, online and paper signatures, certification', async () => {
+    const roll = await putRoll(engine, clerk, rollOf(Object.values(people)));
+    expect(roll.status).toBe(200);
+    for (const [who, district] of [['elodie', '75111'], ['karim', '75118'], ['lea', '75118'], ['jean', '75111'], ['sofia', '75120']] as const) {
+      const res = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(people[who]), body: { district, consent: true } });
+      expect(res.status, who).toBe(201);
+      signatureIds[who] = res.body.signature.id;
+    }
+    const paper = await engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, {
+      token: clerk,
+      body: {
+        entries: [
+          { ...people.marguerite, district: '75101', sheet: 'F-1', collector: 'C-1' },
+          { ...people.hugo, district: '75101', sheet: 'F-1', collector: 'C-1' },
+          { ...people.elodie, district: '75111', sheet: 'F-1', collector: 'C-1' },
+        ],
+      },
+    });
+    expect(paper.body.results.map((r: { status: string }) => r.status)).toEqual(['accepted', 'ineligible', 'duplicate']);
+    signatureIds.marguerite = paper.body.results[0].signatureId;
+    await engine.request('GET', `/v1/initiatives/${initiativeId}/paper-signatures/anomalies`, { token: clerk });
+
+    expect((await engine.request('POST', `/v1/initiatives/${initiativeId}/close`, { token: sponsor })).status).toBe(200);
+    expect((await engine.request('POST', `/v1/initiatives/${initiativeId}/verification`, { token: clerk, body: { method: 'full' } })).status).toBe(201);
+    const done = await engine.request('POST', `/v1/initiatives/${initiativeId}/verification/complete`, { token: clerk });
+    expect(done.status).toBe(200);
+    expect(done.body.outcome ?? done.body.status).toMatch(/certified/);
+    await engine.scheduler.tick();
+  });
+
+  it('a clerk of the jurisdiction reads a signer’s personal data; each read is audited with the clerk’s subject', async () => {
+    const path = `/v1/initiatives/${initiativeId}/signatures/${signatureIds.marguerite}/personal-data`;
+    const citizen = await engine.request('GET', path, { token: await engine.tokenFor(people.karim) });
+    expect(citizen.status).toBe(403);
+    const other = await engine.request('GET', path, { token: await engine.subjectToken('clerk-of-lyon') });
+    expect(other.status).toBe(403);
+
+    const res = await engine.request('GET', path, { token: clerk });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ signatureId: signatureIds.marguerite, ...people.marguerite });
+    expect(res.headers.get('cache-control')).toBe('no-store');
+
+    const reads = await engine.db.db.select().from(auditLog).where(eq(auditLog.action, 'personal-data.read'));
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toMatchObject({ actor: 'clerk-of-paris', initiativeId, details: { signatures: [signatureIds.marguerite], destroyed: 0 } });
+  });
+
+  it('no name or birth date of the test identities is in clear in any text, bytea or jsonb column, nor in the logs', async () => {
+    const columns = await engine.db.db.execute<{ table_name: string; column_name: string; data_type: string }>(sql`
+      select table_name, column_name, data_type from information_schema.columns
+      where table_schema = 'public' and data_type in ('text', 'bytea', 'jsonb', 'character varying', 'json')`);
+    const rows = 'rows' in columns ? (columns.rows as { table_name: string; column_name: string; data_type: string }[]) : (columns as unknown as { table_name: string; column_name: string; data_type: string }[]);
+    expect(rows.map((c) => `${c.table_name}.${c.column_name}`)).toEqual(expect.arrayContaining(['signatures.personal_data', 'roll_entries.roll_hash', 'audit_log.details', 'log_entries.data']));
+
+    const needles: string[] = [];
+    for (const p of Object.values(people)) {
+      needles.push(p.familyName, p.givenNames.split(' ')[0]!, p.birthdate, p.birthdate.split('-').reverse().join('/'));
+      needles.push(p.familyName.toUpperCase().normalize('NFKD').replace(/\p{M}/gu, '').replace(/[^A-Z]/g, ''));
+    }
+    const found: string[] = [];
+    for (const column of rows) {
+      const value = column.data_type === 'bytea' ? sql`encode(${sql.identifier(column.column_name)}, 'escape')` : sql`${sql.identifier(column.column_name)}::text`;
+      const result = await engine.db.db.execute<{ v: string | null }>(sql`select ${value} as v from ${sql.identifier(column.table_name)}`);
+      const values = ('rows' in result ? result.rows : result) as { v: string | null }[];
+      for (const { v } of values) {
+        if (!v) continue;
+        const folded = v.toLowerCase();
+        for (const needle of needles) if (folded.includes(needle.toLowerCase())) found.push(`${column.table_name}.${column.column_name}: ${needle}`);
+      }
+    }
+    expect(found).toEqual([]);
+    const logs = engine.logLines.join('\n').toLowerCase();
+    expect(needles.filter((n) => logs.includes(n.toLowerCase()))).toEqual([]);
+  });
+
+  it('is destroyed 3 months after certification: gone from the table, not just flagged', async () => {
+    const held = async () =>
+      (await engine.db.db.select({ id: signatures.id, personalData: signatures.personalData, sheet: signatures.sheet }).from(signatures).where(eq(signatures.initiativeId, initiativeId)));
+    expect((await held()).every((s) => s.personalData !== null)).toBe(true);
+
+    engine.clock.advance(85 * DAY);
+    await engine.scheduler.tick();
+    expect((await held()).filter((s) => s.personalData !== null)).toHaveLength(6);
+
+    engine.clock.advance(10 * DAY);
+    await engine.scheduler.tick();
+    const after = await held();
+    expect(after).toHaveLength(6);
+    expect(after.filter((s) => s.personalData !== null)).toEqual([]);
+    const [count] = await engine.db.db.select({ n: sql<number>`count(*)::int` }).from(signatures).where(and(eq(signatures.initiativeId, initiativeId), sql`personal_data is not null`));
+    expect(count!.n).toBe(0);
+    // The paper form's references are not the signer's data: they stay for the fraud analysis.
+    expect(after.find((s) => s.id === signatureIds.marguerite)!.sheet).toBe('F-1');
+
+    const destroyed = await engine.db.db.select().from(auditLog).where(eq(auditLog.action, 'personal-data.destroyed'));
+    expect(destroyed).toHaveLength(1);
+    expect(destroyed[0]!.details).toMatchObject({ signatures: 6, status: 'certified' });
+
+    const read = await engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/${signatureIds.elodie}/personal-data`, { token: clerk });
+    expect(read.status).toBe(409);
+    expect(read.body.type).toBe('/problems/personal-data-destroyed');
+  });
+
+  it('is destroyed 1 month after the sponsor withdraws the initiative; the periods are configurable', async () => {
+    const second = await openParisInitiative(engine, { createJurisdiction: false });
+    const signed = await engine.request('POST', `/v1/initiatives/${second.initiativeId}/signatures`, { token: await engine.tokenFor(people.karim), body: { district: '75118', consent: true } });
+    expect(signed.status).toBe(201);
+    expect((await engine.request('POST', `/v1/initiatives/${second.initiativeId}/withdraw`, { token: second.sponsor, body: { reason: 'fusion' } })).status).toBe(200);
+
+    const personalData = async () => (await engine.db.db.select().from(signatures).where(eq(signatures.initiativeId, second.initiativeId)))[0]!.personalData;
+    engine.deps.config.retention = { afterResultMonths: 3, afterWithdrawalMonths: 2 };
+    engine.clock.advance(40 * DAY);
+    await engine.scheduler.tick();
+    expect(await personalData()).not.toBeNull();
+
+    engine.deps.config.retention = undefined;
+    await engine.scheduler.tick();
+    expect(await personalData()).toBeNull();
+  });
+});
+
+describe('pepper rotation', () => {
+  let engine: TestEngine;
+  let material: KeyMaterial;
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    material = await generateKeyMaterial('v1');
+    engine.deps.keys = await loadEngineKeys(material);
+  });
+  afterAll(() => engine.close());
+
+  it('an initiative started under v1 still deduplicates (and matches the roll) after the current version becomes v2', async () => {
+    const { initiativeId, clerk } = await openParisInitiative(engine, { requireRoll: true });
+    expect((await putRoll(engine, clerk, rollOf([people.elodie, people.karim]))).body.keyVersion).toBe('v1');
+    const first = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(people.elodie), body: { district: '75111', consent: true } });
+    expect(first.status).toBe(201);
+
+    // The operator sets IDENTITY_PEPPER to a new secret, IDENTITY_PEPPER_VERSION=v2 and IDENTITY_PEPPERS_PREVIOUS={"v1": <old>}.
+    const env = {
+      IDENTITY_PEPPER: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64'),
+      IDENTITY_PEPPER_VERSION: 'v2',
+      IDENTITY_PEPPERS_PREVIOUS: JSON.stringify({ v1: Buffer.from(material.pepper.secret).toString('base64') }),
+    };
+    const config = loadConfig(env);
+    engine.deps.keys = await loadEngineKeys({ ...material, pepper: config.pepper!, previousPeppers: config.previousPeppers });
+    expect(engine.deps.keys.keyring.currentVersion).toBe('v2');
+
+    const again = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, {
+      token: await engine.tokenFor({ ...people.elodie, givenNames: 'ELODIE' }),
+      body: { district: '75111', consent: true },
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.signature.id).toBe(first.body.signature.id);
+    const paper = await engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, {
+      token: clerk,
+      body: { entries: [{ ...people.elodie, district: '75111', sheet: 'F-1', collector: 'C-1' }, { ...people.karim, district: '75111', sheet: 'F-1', collector: 'C-1' }] },
+    });
+    expect(paper.body.results.map((r: { status: string }) => r.status)).toEqual(['duplicate', 'accepted']);
+    expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures).toBe(2);
+
+    // A new initiative uses the new version; the next roll import too.
+    const next = await openParisInitiative(engine, { createJurisdiction: false });
+    const [row] = await engine.db.db.select().from(initiatives).where(eq(initiatives.id, next.initiativeId));
+    expect(row!.pepperVersion).toBe('v2');
+    expect((await putRoll(engine, clerk, rollOf([people.elodie]))).body.keyVersion).toBe('v2');
+    expect((await engine.request('POST', `/v1/initiatives/${next.initiativeId}/signatures`, { token: await engine.tokenFor(people.elodie), body: { district: '75111', consent: true } })).status).toBe(201);
+  });
+
+  it('refuses a malformed IDENTITY_PEPPERS_PREVIOUS, naming the variable', () => {
+    const pepper = Buffer.alloc(32, 1).toString('base64');
+    expect(() => loadConfig({ IDENTITY_PEPPERS_PREVIOUS: 'not json' })).toThrow(ConfigError);
+    expect(() => loadConfig({ IDENTITY_PEPPERS_PREVIOUS: '{"v1": "c2hvcnQ="}' })).toThrow(/IDENTITY_PEPPERS_PREVIOUS: pepper "v1"/);
+    expect(() => loadConfig({ IDENTITY_PEPPER: pepper, IDENTITY_PEPPER_VERSION: 'v1', IDENTITY_PEPPERS_PREVIOUS: JSON.stringify({ v1: pepper }) })).toThrow(/current version/);
+    expect(loadConfig({ IDENTITY_PEPPERS_PREVIOUS: JSON.stringify({ v0: pepper }) }).previousPeppers.v0).toHaveLength(32);
+  });
+});
