@@ -5,8 +5,8 @@ import { secureHeaders } from 'hono/secure-headers';
 import { IllegalTransitionError } from './core/lifecycle';
 import { auditRoutes } from './features/audit/routes';
 import { devProviderRoutes } from './features/auth/dev-routes';
-import { mountApiDocs } from './features/docs/routes';
 import { loginRoutes } from './features/auth/login-routes';
+import { mountApiDocs } from './features/docs/routes';
 import { authRoutes } from './features/auth/routes';
 import { authenticate } from './features/auth/session';
 import { closeOverdueInitiatives } from './features/initiatives/deadlines';
@@ -15,6 +15,10 @@ import { jurisdictionRoutes } from './features/jurisdictions/routes';
 import { rollUpSignatureHours } from './features/monitoring/history';
 import { monitoringRoutes } from './features/monitoring/routes';
 import { opsRoutes } from './features/ops/routes';
+import { PAPER_SIGNATURES_PATH, paperRoutes } from './features/paper/routes';
+import { personalDataRoutes } from './features/personal-data/routes';
+import { purgePersonalData } from './features/personal-data/service';
+import { ROLL_IMPORT_PATH, rollRoutes } from './features/roll/routes';
 import { rateLimit } from './features/rate-limit/middleware';
 import { sweepRateLimits } from './features/rate-limit/service';
 import { recordCrossings } from './features/progress/crossings';
@@ -49,15 +53,14 @@ export function createApp(deps: AppDeps) {
     deps.logger.info('request', { requestId: c.var.requestId, ...labels, ms: Math.round(seconds * 10_000) / 10 });
   });
   app.use('*', secureHeaders({ referrerPolicy: 'no-referrer', xFrameOptions: 'DENY' }));
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: JSON_BODY_LIMIT,
-      onError: () => {
-        throw problems.payloadTooLarge(JSON_BODY_LIMIT);
-      },
-    }),
-  );
+  const jsonBodyLimit = bodyLimit({
+    maxSize: JSON_BODY_LIMIT,
+    onError: () => {
+      throw problems.payloadTooLarge(JSON_BODY_LIMIT);
+    },
+  });
+  // The roll import streams its body and paper batches are larger: both apply their own limits.
+  app.use('/v1/*', (c, next) => (ROLL_IMPORT_PATH.test(c.req.path) || PAPER_SIGNATURES_PATH.test(c.req.path) ? next() : jsonBodyLimit(c, next)));
   app.use('*', authenticate);
   // After authentication (limits per identity), before the routes; counters are shared in the database.
   app.use('/v1/initiatives/:id/signatures', rateLimit('sign'));
@@ -72,6 +75,9 @@ export function createApp(deps: AppDeps) {
     .route('/', jurisdictionRoutes)
     .route('/', initiativeRoutes)
     .route('/', signatureRoutes)
+    .route('/', rollRoutes)
+    .route('/', paperRoutes)
+    .route('/', personalDataRoutes)
     .route('/', verificationRoutes)
     .route('/', transparencyRoutes)
     .route('/', auditRoutes)
@@ -149,6 +155,7 @@ export function engineTasks(deps: AppDeps): ScheduledTask[] {
   return [
     { name: 'close-overdue', run: (now) => closeOverdueInitiatives(deps.db.db, now) },
     { name: 'record-crossings', run: (now) => recordCrossings(deps.db.db, now) },
+    { name: 'personal-data-retention', run: (now) => purgePersonalData(deps.db.db, now, deps.config.retention) },
     { name: SEQUENCE_LOGS_TASK, run: (now) => sequenceLogs(deps, now) },
     { name: 'roll-up-signature-hours', run: (now) => rollUpSignatureHours(deps.db.db, now) },
     { name: 'deliver-webhooks', run: (now) => dispatchWebhooks(deps, now) },

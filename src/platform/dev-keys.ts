@@ -31,6 +31,8 @@ export async function loadOrGenerateKeyMaterial(config: Config): Promise<KeyMate
     signingJwk: config.signingKey ? parseJwk(config.signingKey) : stored!.signingJwk,
     pepper: config.pepper ?? { version: stored!.pepperVersion, secret: Buffer.from(stored!.pepper, 'base64') },
     piiKey: config.piiKey ? Buffer.from(config.piiKey, 'base64') : Buffer.from(stored!.piiKey, 'base64'),
+    piiKeyId: config.piiKeyId,
+    previousPeppers: config.previousPeppers,
   };
 }
 

@@ -2,8 +2,8 @@ import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { DatabaseHandle } from '../db/client';
 import type { DevIdentityProvider } from '../features/auth/dev-provider';
-import type { DocsAssetFile } from '../features/docs/routes';
 import type { LoginClient } from '../features/auth/login-client';
+import type { DocsAssetFile } from '../features/docs/routes';
 import type { IdentityVerifier, Identity } from '../features/auth/verifier';
 import type { ProgressStreamOptions } from '../features/monitoring/live';
 import type { WebhookOptions } from '../features/webhooks/sender';
@@ -25,7 +25,7 @@ export interface AppDeps {
   /** The web login's relying party for the configured provider; unset: the development provider's, built on demand. */
   login?: LoginClient;
   /** `logMergeDelayMs` unset: the default maximum merge delay of the transparency logs. */
-  config: Pick<Config, 'publicUrl' | 'adminSubjects' | 'sessionTtlSeconds' | 'production'> & Partial<Pick<Config, 'logMergeDelayMs' | 'webhookAllowPrivate' | 'rateLimits'>>;
+  config: Pick<Config, 'publicUrl' | 'adminSubjects' | 'sessionTtlSeconds' | 'production'> & Partial<Pick<Config, 'logMergeDelayMs' | 'retention' | 'rollMaxBytes' | 'webhookAllowPrivate' | 'rateLimits'>>;
   logger: Logger;
   metrics: Metrics;
   /** The client's address as the runtime sees it (Node: the socket's peer), for per-address rate limits. */
