@@ -393,6 +393,9 @@ describe('random-sample verification of 3,000 signatures', () => {
       counts: { raw: 3000, valid: item.body.validSignatures },
       sample: { population: 3000, size: 500, band: 'certifiable', scale: 6, duplicateWeight: 30 },
     });
+    // The transparency log at close: 3,000 signatures and one invalidation per signature struck out in the sample.
+    expect(payload.log).toMatchObject({ size: 3000 + decisionsA.filter((d) => d.decision !== 'valid').length });
+    expect((payload.log as { root: string }).root).toMatch(/^[A-Za-z0-9+/]{43}=$/);
     const districts = (payload.counts as { districts: { code: string; raw: number; valid: number; required: number }[] }).districts;
     expect(districts).toHaveLength(20);
     expect(districts.reduce((sum, d) => sum + d.raw, 0)).toBe(3000);
