@@ -20,6 +20,9 @@ const people = {
 };
 const DAY = 86_400_000;
 
+/** Rows of a raw query: PGlite answers { rows }, postgres.js an array. */
+const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
+
 const districtOf: Record<string, string> = { Dupont: '75111', Benali: '75118', Martin: '75118', 'de La Fontaine': '75111', Rossi: '75120' };
 const rollOf = (list: (typeof people)[keyof typeof people][]) =>
   rollCsv(list.map((p) => [p.familyName, p.givenNames, p.birthdate, districtOf[p.familyName] ?? '75101']));
@@ -96,10 +99,10 @@ describe('personal data: sealed at signing, read by clerks only (audited), destr
   });
 
   it('no name or birth date of the test identities is in clear in any text, bytea or jsonb column, nor in the logs', async () => {
-    const columns = await engine.db.db.execute<{ table_name: string; column_name: string; data_type: string }>(sql`
+    const columns = await engine.db.db.execute(sql`
       select table_name, column_name, data_type from information_schema.columns
       where table_schema = 'public' and data_type in ('text', 'bytea', 'jsonb', 'character varying', 'json')`);
-    const rows = 'rows' in columns ? (columns.rows as { table_name: string; column_name: string; data_type: string }[]) : (columns as unknown as { table_name: string; column_name: string; data_type: string }[]);
+    const rows = rowsOf<{ table_name: string; column_name: string; data_type: string }>(columns);
     expect(rows.map((c) => `${c.table_name}.${c.column_name}`)).toEqual(expect.arrayContaining(['signatures.personal_data', 'roll_entries.roll_hash', 'audit_log.details', 'log_entries.data']));
 
     const needles: string[] = [];
@@ -110,9 +113,8 @@ describe('personal data: sealed at signing, read by clerks only (audited), destr
     const found: string[] = [];
     for (const column of rows) {
       const value = column.data_type === 'bytea' ? sql`encode(${sql.identifier(column.column_name)}, 'escape')` : sql`${sql.identifier(column.column_name)}::text`;
-      const result = await engine.db.db.execute<{ v: string | null }>(sql`select ${value} as v from ${sql.identifier(column.table_name)}`);
-      const values = ('rows' in result ? result.rows : result) as { v: string | null }[];
-      for (const { v } of values) {
+      const result = await engine.db.db.execute(sql`select ${value} as v from ${sql.identifier(column.table_name)}`);
+      for (const { v } of rowsOf<{ v: string | null }>(result)) {
         if (!v) continue;
         const folded = v.toLowerCase();
         for (const needle of needles) if (folded.includes(needle.toLowerCase())) found.push(`${column.table_name}.${column.column_name}: ${needle}`);

@@ -145,7 +145,7 @@ export async function purgePersonalData(db: Database, now: Date, periods: Retent
     .where(
       and(
         or(
-          and(inArray(initiatives.status, ['certified', 'insufficient']), lte(sql`coalesce(${verifications.completedAt}, ${initiatives.updatedAt})`, resultBefore)),
+          and(inArray(initiatives.status, ['certified', 'insufficient']), sql`coalesce(${verifications.completedAt}, ${initiatives.updatedAt}) <= ${resultBefore.toISOString()}::timestamptz`),
           and(eq(initiatives.status, 'withdrawn'), lte(initiatives.updatedAt, withdrawalBefore)),
         ),
         sql`exists (select 1 from ${signatures} where ${signatures.initiativeId} = ${initiatives.id} and ${signatures.personalData} is not null)`,

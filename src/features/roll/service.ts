@@ -2,7 +2,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { parse } from 'csv-parse';
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt } from 'drizzle-orm';
 import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
@@ -298,7 +298,7 @@ async function beginImport(db: Database, jurisdictionId: string, actor: string, 
   await db
     .update(rollImports)
     .set({ status: 'failed', completedAt: now })
-    .where(and(eq(rollImports.jurisdictionId, jurisdictionId), eq(rollImports.status, 'loading'), sql`${rollImports.startedAt} < ${new Date(now.getTime() - STALE_IMPORT_MS)}`));
+    .where(and(eq(rollImports.jurisdictionId, jurisdictionId), eq(rollImports.status, 'loading'), lt(rollImports.startedAt, new Date(now.getTime() - STALE_IMPORT_MS))));
   const id = crypto.randomUUID();
   const inserted = await db
     .insert(rollImports)
