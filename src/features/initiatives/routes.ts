@@ -29,7 +29,8 @@ import {
   withdraw,
 } from './service';
 
-const lifecycleRoute = (path: string, summary: string) =>
+// Paths stay literal types so that the typed client (hc<App>) knows each route.
+const lifecycleRoute = <const P extends string>(path: P, summary: string) =>
   createRoute({
     method: 'post',
     path,
@@ -40,7 +41,7 @@ const lifecycleRoute = (path: string, summary: string) =>
     responses: { 200: json(InitiativeSchema, 'The initiative in its new state.'), ...errors(400, 401, 403, 404, 409) },
   });
 
-const lifecycleRouteWith = <T extends z.ZodType>(path: string, summary: string, schema: T, required: boolean) =>
+const lifecycleRouteWith = <const P extends string, T extends z.ZodType>(path: P, summary: string, schema: T, required: boolean) =>
   createRoute({
     method: 'post',
     path,
