@@ -136,6 +136,10 @@ describe('web login with the built-in development provider', () => {
     const back = new URL(refused.headers.get('location')!);
     expect(back.origin + back.pathname).toBe('http://engine.test/auth/callback');
     expect(back.searchParams.get('error')).toBe('invalid_request');
+    // Back at the engine, the provider's refusal is a failed login that says what the provider said.
+    const failed = await finishBrowserLogin(engine, back, start.flowCookie, 'application/json');
+    expect(failed.status).toBe(401);
+    expect(JSON.parse(failed.body).detail).toMatch(/invalid_request/);
   });
 
   it('logout clears the session cookie; a cross-site logout is refused', async () => {
