@@ -1,0 +1,164 @@
+import { createServer, type Server } from 'node:http';
+import { base64url, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app';
+import { createDevIdentityProvider, DEV_CLIENT_ID, generateDevProviderKey, type DevIdentityProvider } from '../../src/features/auth/dev-provider';
+import { createOidcVerifier } from '../../src/features/auth/verifier';
+import { generateKeyMaterial, loadEngineKeys, signWithEngineKey } from '../../src/platform/keys';
+import { createTestEngine, PUBLIC_URL, type TestEngine } from '../support/engine';
+
+const PERSON = { given_name: 'Irène', family_name: 'Lambert', birthdate: '1991-09-09', acr: 'eidas2' };
+/** Any authenticated caller gets 200 here: the route only needs a verified principal. */
+const PROTECTED = '/v1/webhooks';
+
+function expectRefused(res: { status: number; contentType: string | null; headers: Headers; body: any }, why: string) {
+  expect(res.status, why).toBe(401);
+  expect(res.contentType, why).toContain('application/problem+json');
+  expect(res.headers.get('www-authenticate'), why).toMatch(/^Bearer/);
+  expect(JSON.stringify(res.body), why).not.toMatch(/at .*\.(ts|js):\d+/);
+}
+
+const b64 = (value: unknown) => base64url.encode(JSON.stringify(value));
+
+/** Token attacks against the bearer verification: every one is a 401 problem, none gets in. */
+describe('forged, stale and misdirected tokens', () => {
+  let engine: TestEngine;
+  let provider: DevIdentityProvider;
+  let privateJwk: JWK;
+  let privateKey: CryptoKey;
+  // ID tokens are checked against the wall clock (the provider's clock), not the engine's test clock.
+  const now = () => Math.floor(Date.now() / 1000);
+  const claims = () => ({ sub: 'attacker-target', ...PERSON, iss: provider.issuer, aud: DEV_CLIENT_ID, iat: now(), exp: now() + 600 });
+  const sign = (payload: Record<string, unknown>, header: Record<string, unknown> = {}) =>
+    new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: privateJwk.kid!, typ: 'JWT', ...header }).sign(privateKey);
+  const call = (token: string) => engine.request('GET', PROTECTED, { token });
+
+  beforeAll(async () => {
+    // The development provider with a key this test holds, so it can forge near-valid tokens.
+    privateJwk = await generateDevProviderKey();
+    privateKey = (await importJWK(privateJwk, 'ES256')) as CryptoKey;
+    provider = await createDevIdentityProvider({ issuer: `${PUBLIC_URL}/dev/oidc`, privateJwk });
+    engine = await createTestEngine({ deps: { devProvider: provider, identity: provider.verifier } });
+  });
+  afterAll(() => engine.close());
+
+  it('accepts the genuine token (so the refusals below are about the attack)', async () => {
+    expect((await call(await sign(claims()))).status).toBe(200);
+  });
+
+  it('refuses alg "none"', async () => {
+    const token = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims())}.`;
+    expectRefused(await call(token), 'alg none');
+    expectRefused(await call(`${b64({ alg: 'none', kid: privateJwk.kid })}.${b64(claims())}.`), 'alg none with kid');
+  });
+
+  it("refuses HS256 signed with the provider's public key as the secret", async () => {
+    const { d: _d, ...publicJwk } = privateJwk;
+    for (const secret of [JSON.stringify(publicJwk), JSON.stringify(provider.jwks), base64url.decode(publicJwk.x!)]) {
+      const key = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
+      const token = await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid: privateJwk.kid! }).sign(key);
+      expectRefused(await call(token), 'HS256 confusion');
+    }
+  });
+
+  it('refuses an expired token and one not yet valid', async () => {
+    expectRefused(await call(await sign({ ...claims(), iat: now() - 7200, exp: now() - 3600 })), 'expired');
+    expectRefused(await call(await sign({ ...claims(), nbf: now() + 3600 })), 'not yet valid');
+  });
+
+  it('refuses a wrong issuer, a wrong audience and a token without expiry', async () => {
+    expectRefused(await call(await sign({ ...claims(), iss: 'https://idp.example.org' })), 'wrong issuer');
+    expectRefused(await call(await sign({ ...claims(), aud: 'another-client' })), 'wrong audience');
+    const { exp: _exp, ...noExpiry } = claims();
+    expectRefused(await call(await sign(noExpiry)), 'no exp');
+  });
+
+  it('refuses an unknown kid and a key the provider never published', async () => {
+    expectRefused(await call(await sign(claims(), { kid: 'unknown-kid' })), 'unknown kid');
+    const stranger = await generateKeyPair('ES256');
+    const token = await new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', kid: privateJwk.kid! }).sign(stranger.privateKey);
+    expectRefused(await call(token), 'stranger key, known kid');
+  });
+
+  it('refuses a tampered payload', async () => {
+    const genuine = await sign(claims());
+    const [header, , signature] = genuine.split('.');
+    for (const change of [{ sub: 'admin-subject' }, { given_name: 'Someone' }, { exp: now() + 99999 }]) {
+      expectRefused(await call(`${header}.${b64({ ...claims(), ...change })}.${signature}`), `tampered ${Object.keys(change)[0]}`);
+    }
+  });
+
+  it("refuses a session token signed by another engine's key, and an engine receipt used as a session", async () => {
+    const otherKeys = await loadEngineKeys(await generateKeyMaterial('other'));
+    const forged = await signWithEngineKey(otherKeys, 'session+jwt', { sub: 'admin-subject', aud: 'session', idp: provider.issuer, ...PERSON }, { issuer: PUBLIC_URL, now: engine.clock.now(), expiresInSeconds: 600 });
+    expectRefused(await call(forged), 'session of another engine');
+
+    const receiptLike = await signWithEngineKey(engine.deps.keys, 'receipt+jwt', { sub: 'admin-subject', aud: 'session' }, { issuer: PUBLIC_URL, now: engine.clock.now(), expiresInSeconds: 600 });
+    expectRefused(await call(receiptLike), 'engine JWS of another type');
+
+    const session = await engine.request('POST', '/v1/session', { token: await sign(claims()) });
+    expect(session.status).toBe(201);
+    expect((await call(session.body.token)).status).toBe(200);
+    engine.clock.advance(3601 * 1000);
+    expectRefused(await call(session.body.token), 'expired session');
+  });
+
+  it('refuses malformed bearer values', async () => {
+    for (const token of ['abc', 'a.b.c', '..', `${b64({ alg: 'ES256' })}.e30.AAAA`]) expectRefused(await call(token), `malformed ${token}`);
+    const res = await engine.request('GET', PROTECTED, { headers: { authorization: 'Basic YWRtaW46YWRtaW4=' } });
+    expect(res.status).toBe(401);
+  });
+});
+
+describe('an engine configured for a production identity provider', () => {
+  let jwksServer: Server;
+  let issuer: string;
+  let issuerKey: CryptoKey;
+  let kid: string;
+
+  beforeAll(async () => {
+    // A fake production issuer on loopback: discovery document and JWKS, as a real provider serves them.
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    issuerKey = pair.privateKey;
+    kid = 'prod-1';
+    const publicJwk = { ...(await exportJWK(pair.publicKey)), kid, alg: 'ES256', use: 'sig' };
+    jwksServer = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/.well-known/openid-configuration') res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
+      else if (req.url === '/jwks') res.end(JSON.stringify({ keys: [publicJwk] }));
+      else res.writeHead(404).end('{}');
+    });
+    await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', () => r()));
+    const address = jwksServer.address();
+    issuer = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+  afterAll(() => new Promise<void>((r) => jwksServer.close(() => r())));
+
+  it("refuses the development provider's tokens and accepts the configured issuer's", async () => {
+    const dev = await createTestEngine();
+    try {
+      const verifier = createOidcVerifier({ issuer, audience: 'civic-prod', algorithms: ['ES256'] });
+      const app = createApp({ ...dev.deps, identity: verifier, devProvider: undefined, config: { ...dev.deps.config, production: true } });
+      const get = (token: string) => app.request(PROTECTED, { headers: { authorization: `Bearer ${token}` } });
+
+      const devToken = await dev.tokenFor({ givenNames: 'Irène', familyName: 'Lambert', birthdate: '1991-09-09' });
+      const refused = await get(devToken);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+      // The development provider is not even mounted.
+      expect((await app.request('/dev/oidc/tokens', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(404);
+
+      const iat = Math.floor(Date.now() / 1000);
+      const genuine = await new SignJWT({ sub: 'prod-person', ...PERSON })
+        .setProtectedHeader({ alg: 'ES256', kid })
+        .setIssuer(issuer)
+        .setAudience('civic-prod')
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + 600)
+        .sign(issuerKey);
+      expect((await get(genuine)).status).toBe(200);
+    } finally {
+      await dev.close();
+    }
+  });
+});
