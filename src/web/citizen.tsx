@@ -257,7 +257,7 @@ export const citizenPages = createRouter()
         .then(({ payload }) => payload as unknown as typeof claims)
         .catch(() => undefined);
     }
-    const inclusion = claims ? await receiptInclusion(deps, claims.initiative, claims.signature) : undefined;
+    const inclusion = claims ? await receiptInclusion(deps, claims.initiative, claims.signature, claims.leaf) : undefined;
     return renderPage(c, w, {
       title: m.receipt.title,
       status: receipt && !claims ? 400 : 200,
@@ -278,11 +278,13 @@ export const citizenPages = createRouter()
                 <dt>{m.receipt.leaf}</dt>
                 <dd class="mono">{claims.leaf}</dd>
               </dl>
-              {inclusion === null ? null : inclusion === undefined || !inclusion.included ? (
+              {!inclusion?.included ? (
                 <p>{m.receipt.pending}</p>
               ) : (
                 <>
-                  <p><strong>{m.receipt.included(t.number(inclusion.index), t.number(inclusion.size))}</strong></p>
+                  <p data-inclusion="">
+                    <strong>{m.receipt.included(t.number(inclusion.index), t.number(inclusion.size))}</strong>
+                  </p>
                   {inclusion.proofChecked ? <p>{m.receipt.proofChecked}</p> : null}
                 </>
               )}
@@ -303,7 +305,7 @@ export const citizenPages = createRouter()
     const { t } = w;
     const { m } = t;
     const { initiative, jurisdiction } = await visibleInitiative(c, w);
-    const head = await transparencyHead(c.var.deps, initiative.id);
+    const head = initiative.status === 'draft' ? null : await transparencyHead(c.var.deps, initiative.id);
     const progress = await progressOf(c, initiative, jurisdiction);
     return renderPage(c, w, {
       title: m.transparency.title,

@@ -15,6 +15,9 @@ export async function errorPage(error: Error, c: WebContext) {
   } else if (error instanceof HTTPException) {
     status = error.status;
     code = `http-${status}`;
+  } else if (error instanceof TypeError && /parse body as FormData/i.test(error.message)) {
+    status = 400;
+    code = 'unreadable-form';
   } else {
     c.var.deps.logger.error('unhandled error', { requestId: c.var.requestId, route: c.req.routePath, error: error.name });
   }

@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie } from 'hono/cookie';
 import { clerkJurisdictions } from '../features/auth/access';
 import type { AppEnv, Principal } from '../platform/http';
-import { Problem } from '../platform/problems';
+import { Problem, problems } from '../platform/problems';
 import { LANG_COOKIE, negotiateLocale, translator, type Translator } from './i18n';
 
 export const CSRF_COOKIE = 'csrf';
@@ -47,7 +47,8 @@ export function verifyCsrf(c: WebContext, form: Record<string, unknown>): void {
   const site = c.req.header('sec-fetch-site');
   const cookie = getCookie(c, CSRF_COOKIE);
   const field = form[CSRF_FIELD];
-  const sameSite = (origin === undefined || allowed.includes(origin)) && (site === undefined || site === 'same-origin' || site === 'none');
+  // Under Referrer-Policy: no-referrer, browsers send `Origin: null` even for same-origin posts; the token decides then.
+  const sameSite = (origin === undefined || origin === 'null' || allowed.includes(origin)) && (site === undefined || site === 'same-origin' || site === 'none');
   if (!sameSite || !cookie || typeof field !== 'string' || !constantTimeEqual(cookie, field)) {
     throw new Problem({ status: 403, code: 'csrf', title: 'Form refused', detail: 'The form token is missing or does not match; reload the page.' });
   }
@@ -67,7 +68,9 @@ export function loginUrl(returnTo: string): string {
 
 /** A form's fields as strings (files and repeated fields are not used by these pages). */
 export async function formFields(c: WebContext): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
+  const body = await c.req.parseBody().catch(() => {
+    throw problems.unreadableForm();
+  });
   const fields: Record<string, string> = {};
   for (const [k, v] of Object.entries(body)) if (typeof v === 'string') fields[k] = v;
   return fields;

@@ -88,7 +88,7 @@ export interface EngineProcess {
  * The engine as a real child process (`node --import tsx src/server.ts`), the way `npm start`
  * runs it, with the development identity provider. Resolves once /healthz answers.
  */
-export async function startEngineProcess(options: { env: Record<string, string>; dataDir: string; port?: number }): Promise<EngineProcess> {
+export async function startEngineProcess(options: { env: Record<string, string>; dataDir: string; port?: number; startTimeoutMs?: number }): Promise<EngineProcess> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/server.ts')], {
@@ -117,7 +117,7 @@ export async function startEngineProcess(options: { env: Record<string, string>;
   let gone = false;
   void exited.then(() => (gone = true));
 
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   for (;;) {
     if (gone) throw new Error(`engine exited before answering:\n${output.join('\n')}`);
     const res = await http(url, 'GET', '/healthz', { timeoutMs: 2000 });

@@ -26,7 +26,9 @@ const CommuneSchema = z.object({ code: z.string(), nom: z.string(), type: z.stri
 export async function parisDistricts(): Promise<{ districts: District[]; source: 'insee' | 'fallback' }> {
   try {
     const file = createRequire(import.meta.url).resolve('@etalab/decoupage-administratif/data/communes.json');
-    const communes = z.array(CommuneSchema.passthrough()).parse(JSON.parse(await readFile(file, 'utf8')));
+    const all = JSON.parse(await readFile(file, 'utf8')) as { code?: unknown }[];
+    // Only the arrondissements of Paris are validated: the file holds some 35,000 communes.
+    const communes = z.array(CommuneSchema).parse(all.filter((c) => typeof c.code === 'string' && c.code.startsWith('751')));
     const districts = communes
       .filter((c) => c.type === 'arrondissement-municipal' && /^751\d\d$/.test(c.code) && c.population)
       .map((c) => ({ code: c.code, name: c.nom, electorate: c.population! }))

@@ -271,6 +271,7 @@ export const en: Messages = {
     exports: 'Exports',
     exportDistricts: 'Signatures per district (CSV)',
     exportAudit: 'Audit trail (CSV)',
+    exportDecisions: 'Verification decisions (CSV)',
     exportCertificate: 'Certificate of result (JWS)',
   },
   errors: {

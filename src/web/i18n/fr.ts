@@ -269,6 +269,7 @@ export const fr = {
     exports: 'Exports',
     exportDistricts: 'Signatures par arrondissement (CSV)',
     exportAudit: 'Journal d’audit (CSV)',
+    exportDecisions: 'Décisions de vérification (CSV)',
     exportCertificate: 'Certificat de résultat (JWS)',
   },
   errors: {

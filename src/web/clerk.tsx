@@ -1,0 +1,556 @@
+import { parse } from 'csv-parse/sync';
+import { listAudit } from '../features/audit/service';
+import { requirePrincipal } from '../features/auth/access';
+import { ReviewSchema } from '../features/initiatives/schema';
+import { listInitiatives, review, type InitiativeRow } from '../features/initiatives/service';
+import type { JurisdictionRow } from '../features/jurisdictions/service';
+import { PAPER_BATCH_MAX, PaperEntrySchema, type PaperEntry } from '../features/paper/schema';
+import { keyInPaperBatch, type PaperResult } from '../features/paper/service';
+import { DecisionSchema, StartVerificationSchema } from '../features/verification/schema';
+import { completeVerification, recordDecisions, startVerification, verificationReport } from '../features/verification/service';
+import { createRouter } from '../platform/http';
+import { Problem } from '../platform/problems';
+import { visibleInitiative, progressOf } from './citizen';
+import { errorPage } from './errors';
+import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
+import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
+import { DistrictTable, StatusTag } from './views';
+
+const SECTIONS = [
+  ['queue', ['submitted']],
+  ['open', ['open']],
+  ['toVerify', ['closed']],
+  ['verifying', ['verifying']],
+  ['done', ['certified', 'insufficient']],
+] as const;
+
+async function requireClerkPage(c: WebContext, w: WebRequest) {
+  const found = await visibleInitiative(c, w);
+  if (!w.clerkOf.includes(found.jurisdiction.id)) throw new Problem({ status: 403, code: 'forbidden', title: 'Not allowed' });
+  return found;
+}
+
+/** A local date-time field (YYYY-MM-DDTHH:mm, in the jurisdiction's time zone) as an ISO instant. */
+export function zonedInstant(local: string, timeZone: string): string | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?$/.exec(local.trim());
+  if (!match) return undefined;
+  const [, y, mo, d, h = '00', mi = '00'] = match;
+  const asUtc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi));
+  // The zone's offset at that moment, found by formatting the UTC guess in the zone.
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
+      .formatToParts(new Date(asUtc))
+      .map((p) => [p.type, p.value]),
+  );
+  const shown = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute));
+  const instant = new Date(asUtc - (shown - asUtc));
+  return Number.isNaN(instant.getTime()) ? undefined : instant.toISOString();
+}
+
+/** Pasted CSV lines (family name, given names, birth date, district, sheet, collector[, signed on]) as paper entries. */
+export function parsePaperCsv(text: string): { entries: PaperEntry[]; errors: string[] } {
+  let rows: string[][];
+  try {
+    rows = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: true, bom: true }) as string[][];
+  } catch (error) {
+    return { entries: [], errors: [error instanceof Error ? error.message : 'CSV'] };
+  }
+  if (rows[0] && /family|nom/i.test(rows[0][0] ?? '')) rows = rows.slice(1);
+  const entries: PaperEntry[] = [];
+  const errors: string[] = [];
+  rows.slice(0, PAPER_BATCH_MAX + 1).forEach((cells, i) => {
+    const [familyName, givenNames, birthdate, district, sheet, collector, signedOn] = cells;
+    const parsed = PaperEntrySchema.safeParse({ familyName, givenNames, birthdate, district, sheet, collector, ...(signedOn ? { signedOn } : {}) });
+    if (parsed.success) entries.push(parsed.data);
+    else errors.push(`${i + 1}: ${parsed.error.issues.map((issue) => `${String(issue.path[0] ?? '')} — ${issue.message}`).join('; ')}`);
+  });
+  if (rows.length > PAPER_BATCH_MAX) errors.push(`> ${PAPER_BATCH_MAX}`);
+  return { entries, errors };
+}
+
+interface ClerkView {
+  review?: { values: Record<string, string>; errors: Record<string, string> };
+  paper?: { csv: string; errors: string[]; results?: PaperResult[] };
+  verification?: { errors: Record<string, string> };
+  error?: string;
+  status?: number;
+}
+
+export const clerkPages = createRouter()
+  .get('/clerk', async (c) => {
+    const w = await webRequest(c);
+    if (!w.principal) return c.redirect(loginUrl(w.path), 303);
+    const { t } = w;
+    const { m } = t;
+    if (w.clerkOf.length === 0) throw new Problem({ status: 403, code: 'forbidden', title: 'Not allowed' });
+    const selected = c.req.query('jurisdiction');
+    const jurisdictionIds = selected && w.clerkOf.includes(selected) ? [selected] : w.clerkOf;
+    const db = c.var.deps.db.db;
+    const sections: { key: (typeof SECTIONS)[number][0]; items: InitiativeRow[] }[] = [];
+    for (const [key, statuses] of SECTIONS) {
+      const items: InitiativeRow[] = [];
+      for (const jurisdiction of jurisdictionIds) {
+        for (const status of statuses) items.push(...(await listInitiatives(db, { status, jurisdiction, limit: 100 }, w.principal)).items);
+      }
+      sections.push({ key, items });
+    }
+    return renderPage(c, w, {
+      title: m.clerk.title,
+      body: (
+        <>
+          <h1>{m.clerk.title}</h1>
+          <p>
+            {jurisdictionIds.join(', ')} · <a href={`/clerk/audit?jurisdiction=${encodeURIComponent(jurisdictionIds[0]!)}`}>{m.clerk.audit}</a>
+          </p>
+          {sections.map((s) => (
+            <section aria-labelledby={`section-${s.key}`}>
+              <h2 id={`section-${s.key}`}>{m.clerk[s.key]}</h2>
+              {s.items.length === 0 ? <p class="muted">{m.clerk.empty}</p> : null}
+              <ul>
+                {s.items.map((i) => (
+                  <li>
+                    <a href={`/clerk/initiatives/${i.id}`}>{i.title}</a> — <StatusTag t={t} status={i.status} />
+                  </li>
+                ))}
+              </ul>
+            </section>
+          ))}
+        </>
+      ),
+    });
+  })
+  .get('/clerk/initiatives/:id', async (c) => {
+    const w = await webRequest(c);
+    if (!w.principal) return c.redirect(loginUrl(w.path), 303);
+    const { initiative, jurisdiction } = await requireClerkPage(c, w);
+    return clerkInitiativePage(c, w, initiative, jurisdiction, {});
+  })
+  .post('/clerk/initiatives/:id/review', formLimit, async (c) => {
+    const w = await webRequest(c);
+    const form = await formFields(c);
+    verifyCsrf(c, form);
+    const principal = requirePrincipal(c);
+    const { initiative, jurisdiction } = await requireClerkPage(c, w);
+    const tz = jurisdiction.timeZone;
+    const errors: Record<string, string> = {};
+    const opensAt = form.opensAt ? zonedInstant(form.opensAt, tz) : undefined;
+    const closesAt = form.closesAt ? zonedInstant(form.closesAt, tz) : undefined;
+    if (form.opensAt && !opensAt) errors.opensAt = w.t.m.errors.fix;
+    if (form.closesAt && !closesAt) errors.closesAt = w.t.m.errors.fix;
+    const input =
+      form.decision === 'reject'
+        ? { decision: 'reject', reason: form.reason?.trim() || undefined }
+        : { decision: form.decision, ...(opensAt ? { opensAt } : {}), ...(closesAt ? { closesAt } : {}) };
+    const parsed = ReviewSchema.safeParse(input);
+    if (!parsed.success) for (const issue of parsed.error.issues) errors[String(issue.path[0] ?? 'decision')] ??= issue.message;
+    if (!parsed.success || Object.keys(errors).length) return clerkInitiativePage(c, w, initiative, jurisdiction, { review: { values: form, errors }, status: 400 });
+    try {
+      await review(c.var.deps.db.db, initiative.id, parsed.data, principal, c.var.deps.clock());
+    } catch (error) {
+      if (error instanceof Problem && error.code === 'validation') {
+        for (const e of error.errors ?? []) errors[e.field.replace(/^body\./, '')] = e.message;
+        return clerkInitiativePage(c, w, initiative, jurisdiction, { review: { values: form, errors }, status: 400 });
+      }
+      throw error;
+    }
+    return c.redirect(`/clerk/initiatives/${initiative.id}?done=${parsed.data.decision}`, 303);
+  })
+  .post('/clerk/initiatives/:id/paper', formLimit, async (c) => {
+    const w = await webRequest(c);
+    const form = await formFields(c);
+    verifyCsrf(c, form);
+    const principal = requirePrincipal(c);
+    const { initiative, jurisdiction } = await requireClerkPage(c, w);
+    const csv = form.csv ?? '';
+    const { entries, errors } = parsePaperCsv(csv);
+    if (errors.length || entries.length === 0) {
+      return clerkInitiativePage(c, w, initiative, jurisdiction, { paper: { csv, errors: errors.length ? errors : [w.t.m.errors.fix] }, status: 400 });
+    }
+    const outcome = await keyInPaperBatch(c.var.deps, initiative.id, principal, entries);
+    return clerkInitiativePage(c, w, initiative, jurisdiction, { paper: { csv: '', errors: [], results: outcome.results as PaperResult[] } });
+  })
+  .post('/clerk/initiatives/:id/verification/start', formLimit, async (c) => {
+    const w = await webRequest(c);
+    const form = await formFields(c);
+    verifyCsrf(c, form);
+    const principal = requirePrincipal(c);
+    const { initiative, jurisdiction } = await requireClerkPage(c, w);
+    const parsed = StartVerificationSchema.safeParse({
+      method: form.method,
+      ...(form.method === 'sample' && form.sampleSize ? { sampleSize: Number(form.sampleSize) } : {}),
+      ...(form.method === 'sample' && form.seed?.trim() ? { seed: form.seed.trim() } : {}),
+    });
+    if (!parsed.success) {
+      const errors: Record<string, string> = {};
+      for (const issue of parsed.error.issues) errors[String(issue.path[0] ?? 'method')] ??= issue.message;
+      return clerkInitiativePage(c, w, initiative, jurisdiction, { verification: { errors }, status: 400 });
+    }
+    await startVerification(c.var.deps, initiative.id, principal, parsed.data);
+    return c.redirect(`/clerk/initiatives/${initiative.id}?done=started#verification`, 303);
+  })
+  .post('/clerk/initiatives/:id/verification/decide', formLimit, async (c) => {
+    const w = await webRequest(c);
+    const form = await formFields(c);
+    verifyCsrf(c, form);
+    const principal = requirePrincipal(c);
+    const { initiative, jurisdiction } = await requireClerkPage(c, w);
+    const parsed = DecisionSchema.safeParse({ signatureId: form.signatureId, decision: form.decision, ...(form.reason?.trim() ? { reason: form.reason.trim() } : {}) });
+    if (!parsed.success) {
+      return clerkInitiativePage(c, w, initiative, jurisdiction, { error: parsed.error.issues.map((i) => i.message).join(' '), status: 400 });
+    }
+    await recordDecisions(c.var.deps, initiative.id, principal, [parsed.data]);
+    return c.redirect(`/clerk/initiatives/${initiative.id}?done=decided#sample`, 303);
+  })
+  .post('/clerk/initiatives/:id/verification/complete', formLimit, async (c) => {
+    const w = await webRequest(c);
+    verifyCsrf(c, await formFields(c));
+    const principal = requirePrincipal(c);
+    const { initiative, jurisdiction } = await requireClerkPage(c, w);
+    try {
+      const outcome = await completeVerification(c.var.deps, initiative.id, principal, undefined);
+      return c.redirect(`/clerk/initiatives/${initiative.id}?done=${outcome.outcome}`, 303);
+    } catch (error) {
+      if (error instanceof Problem && error.status === 409) return clerkInitiativePage(c, w, initiative, jurisdiction, { error: error.detail ?? error.title, status: 409 });
+      throw error;
+    }
+  })
+  .get('/clerk/audit', async (c) => {
+    const w = await webRequest(c);
+    if (!w.principal) return c.redirect(loginUrl(w.path), 303);
+    const { t } = w;
+    const { m } = t;
+    if (w.clerkOf.length === 0) throw new Problem({ status: 403, code: 'forbidden', title: 'Not allowed' });
+    const initiativeId = c.req.query('initiative');
+    const entries = await listAudit(c.var.deps.db.db, {
+      jurisdictionIds: w.clerkOf,
+      jurisdictionId: c.req.query('jurisdiction') || undefined,
+      initiativeId: initiativeId && /^[0-9a-f-]{36}$/i.test(initiativeId) ? initiativeId : undefined,
+      limit: 200,
+    });
+    return renderPage(c, w, {
+      title: m.clerk.auditTitle,
+      body: (
+        <>
+          <h1>{m.clerk.auditTitle}</h1>
+          <p><a href={`/clerk/audit.csv?${new URLSearchParams(c.req.query()).toString()}`}>{m.clerk.exportAudit}</a></p>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col" class="num">{m.clerk.auditSeq}</th>
+                <th scope="col">{m.clerk.auditAt}</th>
+                <th scope="col">{m.clerk.auditActor}</th>
+                <th scope="col">{m.clerk.auditAction}</th>
+                <th scope="col">{m.clerk.auditDetails}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.map((e) => (
+                <tr>
+                  <td class="num">{e.seq}</td>
+                  <td>{t.dateTime(e.at)}</td>
+                  <td class="mono">{e.actor}</td>
+                  <td>{e.initiativeId ? <a href={`/clerk/initiatives/${e.initiativeId}`}>{e.action}</a> : e.action}</td>
+                  <td class="mono">{JSON.stringify(e.details)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ),
+    });
+  })
+  .get('/clerk/audit.csv', async (c) => {
+    const w = await webRequest(c);
+    if (!w.principal) return c.redirect(loginUrl(w.path), 303);
+    if (w.clerkOf.length === 0) throw new Problem({ status: 403, code: 'forbidden', title: 'Not allowed' });
+    const initiativeId = c.req.query('initiative');
+    const entries = await listAudit(c.var.deps.db.db, {
+      jurisdictionIds: w.clerkOf,
+      jurisdictionId: c.req.query('jurisdiction') || undefined,
+      initiativeId: initiativeId && /^[0-9a-f-]{36}$/i.test(initiativeId) ? initiativeId : undefined,
+      limit: 10_000,
+    });
+    const lines = [['seq', 'at', 'actor', 'action', 'jurisdiction', 'initiative', 'details', 'hash']].concat(
+      entries.map((e) => [String(e.seq), e.at.toISOString(), e.actor, e.action, e.jurisdictionId ?? '', e.initiativeId ?? '', JSON.stringify(e.details), e.hash]),
+    );
+    return csvResponse(c, 'audit.csv', lines);
+  })
+  .get('/clerk/initiatives/:id/districts.csv', async (c) => {
+    const w = await webRequest(c);
+    if (!w.principal) return c.redirect(loginUrl(w.path), 303);
+    const { initiative, jurisdiction } = await requireClerkPage(c, w);
+    const progress = await progressOf(c, initiative, jurisdiction);
+    const lines = [['district', 'name', 'electorate', 'signatures', 'required', 'met']].concat(
+      progress.districts.map((d) => [
+        d.code,
+        d.name,
+        String(jurisdiction.districts.find((x) => x.code === d.code)?.electorate ?? ''),
+        String(d.signatures),
+        d.required === null ? '' : String(d.required),
+        d.met === null ? '' : String(d.met),
+      ]),
+    );
+    return csvResponse(c, `districts-${initiative.id}.csv`, lines);
+  })
+  .onError(errorPage);
+
+function csvResponse(c: WebContext, filename: string, lines: string[][]) {
+  // A leading = + - @ would be a formula in a spreadsheet: quote it away.
+  const cell = (v: string) => {
+    const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+    return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  return c.body(lines.map((l) => l.map(cell).join(',')).join('\r\n') + '\r\n', 200, {
+    'Content-Type': 'text/csv; charset=utf-8',
+    'Content-Disposition': `attachment; filename="${filename}"`,
+    'Cache-Control': 'no-store',
+  });
+}
+
+async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: InitiativeRow, jurisdiction: JurisdictionRow, view: ClerkView) {
+  const { t } = w;
+  const { m } = t;
+  const deps = c.var.deps;
+  const tz = jurisdiction.timeZone;
+  const status = initiative.status;
+  const done = c.req.query('done');
+  const progress = await progressOf(c, initiative, jurisdiction);
+  const report = ['verifying', 'certified', 'insufficient'].includes(status)
+    ? await verificationReport(deps, initiative.id, w.principal!, { filter: 'all', limit: 500, personalData: status === 'verifying' })
+    : undefined;
+  const reviewValues = view.review?.values ?? {};
+  const reviewErrors = view.review?.errors ?? {};
+  const verificationErrors = view.verification?.errors ?? {};
+  const doneMessages: Record<string, string> = {
+    open: m.clerk.opened,
+    reject: m.clerk.rejected,
+    started: m.clerk.started,
+    decided: m.clerk.decided,
+    certified: m.clerk.certified,
+    insufficient: m.clerk.insufficient,
+  };
+  return renderPage(c, w, {
+    title: initiative.title,
+    status: view.status ?? 200,
+    body: (
+      <>
+        <p><a href="/clerk">{m.clerk.title}</a> · <a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
+        <h1>{initiative.title}</h1>
+        <p>
+          {jurisdiction.name} · {m.kinds[initiative.kind]} · <StatusTag t={t} status={status} />
+        </p>
+        {done && doneMessages[done] ? <Notice>{doneMessages[done]}</Notice> : null}
+        {view.error ? <Notice kind="error">{view.error}</Notice> : null}
+
+        {status === 'submitted' ? (
+          <section aria-labelledby="review-title">
+            <h2 id="review-title">{m.clerk.reviewTitle(initiative.title)}</h2>
+            <p>{initiative.summary}</p>
+            {initiative.question ? <blockquote class="question">{initiative.question}</blockquote> : null}
+            <details>
+              <summary>{m.initiative.text}</summary>
+              <div class="text">{initiative.text}</div>
+            </details>
+            {Object.keys(reviewErrors).length ? <Notice kind="error">{m.errors.fix}</Notice> : null}
+            <form method="post" action={`/clerk/initiatives/${initiative.id}/review`} novalidate>
+              <CsrfField w={w} />
+              <fieldset class={reviewErrors.decision ? 'field invalid' : 'field'}>
+                <legend>{m.clerk.decision}</legend>
+                <div>
+                  <input type="radio" id="decision-open" name="decision" value="open" checked={reviewValues.decision !== 'reject'} />{' '}
+                  <label for="decision-open">{m.clerk.admit}</label>
+                </div>
+                <div>
+                  <input type="radio" id="decision-reject" name="decision" value="reject" checked={reviewValues.decision === 'reject'} />{' '}
+                  <label for="decision-reject">{m.clerk.reject}</label>
+                </div>
+                {reviewErrors.decision ? <p class="field-error">{reviewErrors.decision}</p> : null}
+              </fieldset>
+              <Field id="reason" label={m.clerk.reason} error={reviewErrors.reason}>
+                <textarea {...describedBy('reason', reviewErrors.reason)} rows={3}>{reviewValues.reason ?? ''}</textarea>
+              </Field>
+              <p class="help" id="dates-help">{m.clerk.datesHelp}</p>
+              <Field id="opensAt" label={m.clerk.opensAt} error={reviewErrors.opensAt}>
+                <input type="datetime-local" {...describedBy('opensAt', reviewErrors.opensAt)} value={reviewValues.opensAt ?? ''} />
+              </Field>
+              <Field id="closesAt" label={m.clerk.closesAt} error={reviewErrors.closesAt}>
+                <input type="datetime-local" {...describedBy('closesAt', reviewErrors.closesAt)} value={reviewValues.closesAt ?? ''} />
+              </Field>
+              <button type="submit">{m.clerk.decide}</button>
+            </form>
+          </section>
+        ) : null}
+
+        {status === 'open' || status === 'closed' ? (
+          <section aria-labelledby="paper-title" id="paper">
+            <h2 id="paper-title">{m.clerk.paper}</h2>
+            {view.paper?.results ? (
+              <>
+                <h3>{m.clerk.paperResults}</h3>
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col" class="num">{m.clerk.paperLine}</th>
+                      <th scope="col">{m.clerk.paperOutcome}</th>
+                      <th scope="col">{m.initiative.reason}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {view.paper.results.map((r) => (
+                      <tr data-paper-outcome={r.status}>
+                        <td class="num">{r.index + 1}</td>
+                        <td>{m.clerk.outcomes[r.status]}</td>
+                        <td>{r.status === 'ineligible' ? (m.ineligible[r.rule] ?? r.detail) : ''}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </>
+            ) : null}
+            <form method="post" action={`/clerk/initiatives/${initiative.id}/paper`} novalidate>
+              <CsrfField w={w} />
+              <Field id="csv" label={m.clerk.paperCsv} help={m.clerk.paperHelp} error={view.paper?.errors.join(' · ') || undefined}>
+                <textarea class="mono" rows={8} {...describedBy('csv', view.paper?.errors.length ? 'x' : undefined, m.clerk.paperHelp)} placeholder="Dupont,Élodie Marie,1990-04-12,75111,F-0042,C-07">
+                  {view.paper?.csv ?? ''}
+                </textarea>
+              </Field>
+              <button type="submit">{m.clerk.paperSubmit}</button>
+            </form>
+          </section>
+        ) : null}
+
+        {status === 'closed' ? (
+          <section aria-labelledby="verification-title" id="verification">
+            <h2 id="verification-title">{m.clerk.verification}</h2>
+            <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/start`} novalidate>
+              <CsrfField w={w} />
+              <fieldset class={verificationErrors.method ? 'field invalid' : 'field'}>
+                <legend>{m.clerk.method}</legend>
+                <div>
+                  <input type="radio" id="method-sample" name="method" value="sample" checked />{' '}
+                  <label for="method-sample">{m.clerk.sample}</label>
+                </div>
+                <div>
+                  <input type="radio" id="method-full" name="method" value="full" /> <label for="method-full">{m.clerk.full}</label>
+                </div>
+              </fieldset>
+              <Field id="sampleSize" label={m.clerk.sampleSize} error={verificationErrors.sampleSize}>
+                <input type="number" min="1" {...describedBy('sampleSize', verificationErrors.sampleSize)} />
+              </Field>
+              <Field id="seed" label={m.clerk.seed} error={verificationErrors.seed}>
+                <input type="text" {...describedBy('seed', verificationErrors.seed)} />
+              </Field>
+              <button type="submit">{m.clerk.start}</button>
+            </form>
+          </section>
+        ) : null}
+
+        {report ? (
+          <section aria-labelledby="verification-title" id="verification">
+            <h2 id="verification-title">{m.clerk.verificationTitle(initiative.title)}</h2>
+            <dl class="facts">
+              <dt>{m.clerk.method}</dt>
+              <dd>{report.method === 'sample' ? m.clerk.sample : m.clerk.full}</dd>
+              <dt>{m.clerk.raw}</dt>
+              <dd>{t.number(report.counts.raw)}</dd>
+              <dt>{m.clerk.validCount}</dt>
+              <dd data-valid-count="">{t.number(report.counts.valid)}</dd>
+              {report.seed ? (
+                <>
+                  <dt>{m.clerk.seed}</dt>
+                  <dd class="mono">{report.seed}</dd>
+                </>
+              ) : null}
+            </dl>
+            {report.projection ? (
+              <>
+                <h3>{m.clerk.projection}</h3>
+                <p data-projected="">{m.clerk.projected(t.number(Math.floor(report.projection.projectedValid)))}</p>
+                <p>
+                  <strong>{m.clerk.band} :</strong> <span data-band={report.projection.band}>{m.clerk.bands[report.projection.band]}</span>
+                </p>
+              </>
+            ) : null}
+            {status === 'verifying' ? (
+              <>
+                <h3 id="sample">{m.clerk.sampleList}</h3>
+                <p class="help">{m.clerk.decideHelp}</p>
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">#</th>
+                      <th scope="col">{m.receipt.signature}</th>
+                      <th scope="col">{m.initiative.district}</th>
+                      <th scope="col">{m.mine.channel}</th>
+                      <th scope="col">{m.clerk.decision}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {report.signatures.items.map((s, i) => (
+                      <tr data-sample-row="" data-pending={s.decision ? undefined : ''} tabindex={-1} id={`s-${s.id}`}>
+                        <td>{(s.position ?? i) + 1}</td>
+                        <td>
+                          {s.personalData ? (
+                            <>
+                              {s.personalData.familyName} {s.personalData.givenNames} ({s.personalData.birthdate})
+                              <br />
+                            </>
+                          ) : null}
+                          <span class="mono muted">{s.id.slice(0, 8)}</span>
+                          {s.sheet ? <> · {s.sheet}</> : null}
+                        </td>
+                        <td>{jurisdiction.districts.find((d) => d.code === s.district)?.name ?? s.district}</td>
+                        <td>{m.mine.channels[s.channel]}</td>
+                        <td>
+                          {s.decision ? (
+                            <strong data-decision={s.decision.decision}>
+                              {s.decision.decision === 'valid' ? m.clerk.valid : s.decision.decision === 'invalid' ? m.clerk.invalid : m.clerk.duplicate}
+                              {s.decision.reason ? ` — ${s.decision.reason}` : ''}
+                            </strong>
+                          ) : (
+                            <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/decide`} class="decide">
+                              <CsrfField w={w} />
+                              <input type="hidden" name="signatureId" value={s.id} />
+                              <label for={`reason-${s.id}`} class="muted">{m.clerk.invalidReason}</label>{' '}
+                              <input type="text" id={`reason-${s.id}`} name="reason" size={14} />{' '}
+                              <button type="submit" name="decision" value="valid">{m.clerk.valid}</button>{' '}
+                              <button type="submit" name="decision" value="invalid" class="secondary">{m.clerk.invalid}</button>{' '}
+                              <button type="submit" name="decision" value="duplicate" class="secondary">{m.clerk.duplicate}</button>
+                            </form>
+                          )}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+                <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/complete`}>
+                  <CsrfField w={w} />
+                  <p class="help">{m.clerk.certifyHelp}</p>
+                  <button type="submit">{m.clerk.certify}</button>
+                </form>
+              </>
+            ) : null}
+            {report.referendumItemId ? (
+              <p>
+                <strong>{m.clerk.referendumItem} :</strong>{' '}
+                <a href={`/v1/referendum-items/${report.referendumItemId}`}>{m.clerk.certificate}</a>
+              </p>
+            ) : null}
+          </section>
+        ) : null}
+
+        <section aria-labelledby="exports-title">
+          <h2 id="exports-title">{m.clerk.exports}</h2>
+          <ul>
+            <li><a href={`/clerk/initiatives/${initiative.id}/districts.csv`}>{m.clerk.exportDistricts}</a></li>
+            <li><a href={`/clerk/audit.csv?initiative=${initiative.id}`}>{m.clerk.exportAudit}</a></li>
+            <li><a href={`/clerk/audit?initiative=${initiative.id}`}>{m.clerk.audit}</a></li>
+            {report ? <li><a href={`/v1/initiatives/${initiative.id}/verification/export`}>{m.clerk.exportDecisions}</a></li> : null}
+          </ul>
+        </section>
+        <DistrictTable t={t} progress={progress} />
+        {initiative.closesAt ? <p class="muted">{m.initiative.closesAt(t.dateTime(initiative.closesAt, tz))}</p> : null}
+      </>
+    ),
+  });
+}

@@ -1,0 +1,407 @@
+import { requirePrincipal } from '../features/auth/access';
+import { dashboardFor } from '../features/monitoring/dashboard';
+import { CreateInitiativeSchema, UpdateInitiativeSchema } from '../features/initiatives/schema';
+import {
+  closeBySponsor,
+  committeeSize,
+  createInitiative,
+  getInitiativeWithJurisdiction,
+  joinCommittee,
+  submit,
+  updateDraft,
+  withdraw,
+  type InitiativeRow,
+} from '../features/initiatives/service';
+import { sponsoredBy } from '../features/initiatives/sponsored';
+import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
+import { createRouter } from '../platform/http';
+import { Problem } from '../platform/problems';
+import { HistoryChart } from './charts';
+import { visibleInitiative } from './citizen';
+import { errorPage } from './errors';
+import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
+import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
+import { DistrictTable, Milestones, ProgressBlock, StatusTag } from './views';
+
+type DraftValues = { jurisdictionId?: string; kind?: string; title?: string; summary?: string; text?: string; question?: string };
+
+/** Field errors of a validation problem or a zod result, keyed by form field. */
+function errorsByField(issues: { path: PropertyKey[]; message: string }[]): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const issue of issues) {
+    const field = String(issue.path[0] ?? 'form');
+    errors[field] ??= issue.message;
+  }
+  return errors;
+}
+
+function problemFieldErrors(error: Problem): Record<string, string> {
+  return errorsByField((error.errors ?? []).map((e) => ({ path: [e.field.replace(/^body\./, '')], message: e.message })));
+}
+
+function draftInput(form: Record<string, string>) {
+  const text = (k: string) => (form[k] ?? '').trim();
+  return {
+    jurisdictionId: text('jurisdictionId'),
+    kind: text('kind'),
+    title: text('title'),
+    summary: text('summary'),
+    text: text('text'),
+    question: text('question') || undefined,
+  };
+}
+
+async function requireSponsorOf(c: WebContext, w: WebRequest) {
+  const found = await visibleInitiative(c, w);
+  if (found.initiative.sponsorSubject !== w.principal?.subject) throw new Problem({ status: 403, code: 'forbidden', title: 'Not allowed' });
+  return found;
+}
+
+/** Drafts are hidden from the public, but whoever holds the link and the code may join their committee. */
+async function initiativeToJoin(c: WebContext) {
+  const id = c.req.param('id') ?? '';
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new Problem({ status: 404, code: 'not-found', title: 'Initiative not found' });
+  return getInitiativeWithJurisdiction(c.var.deps.db.db, id);
+}
+
+export const sponsorPages = createRouter()
+  .get('/initiatives/new', async (c) => {
+    const w = await webRequest(c);
+    if (!w.principal) return c.redirect(loginUrl(w.path), 303);
+    return draftForm(c, w, { jurisdictions: await listJurisdictions(c.var.deps.db.db), values: { kind: 'agenda' }, errors: {} });
+  })
+  .post('/initiatives/new', formLimit, async (c) => {
+    const w = await webRequest(c);
+    const form = await formFields(c);
+    verifyCsrf(c, form);
+    const principal = requirePrincipal(c);
+    const jurisdictions = await listJurisdictions(c.var.deps.db.db);
+    const values = draftInput(form);
+    const parsed = CreateInitiativeSchema.safeParse(values);
+    if (!parsed.success) return draftForm(c, w, { jurisdictions, values, errors: errorsByField(parsed.error.issues) }, 400);
+    if (form.action === 'preview') return draftForm(c, w, { jurisdictions, values, errors: {}, preview: true });
+    try {
+      const deps = c.var.deps;
+      const row = await createInitiative(deps.db.db, parsed.data, principal, deps.keys.keyring.currentVersion, deps.clock());
+      return c.redirect(`/initiatives/${row.id}/manage?saved=1`, 303);
+    } catch (error) {
+      if (error instanceof Problem && error.code === 'validation') return draftForm(c, w, { jurisdictions, values, errors: problemFieldErrors(error) }, 400);
+      throw error;
+    }
+  })
+  .get('/initiatives/:id/edit', async (c) => {
+    const w = await webRequest(c);
+    if (!w.principal) return c.redirect(loginUrl(w.path), 303);
+    const { initiative } = await requireSponsorOf(c, w);
+    const values: DraftValues = { ...initiative, question: initiative.question ?? '' };
+    return draftForm(c, w, { jurisdictions: await listJurisdictions(c.var.deps.db.db), values, errors: {}, editing: initiative });
+  })
+  .post('/initiatives/:id/edit', formLimit, async (c) => {
+    const w = await webRequest(c);
+    const form = await formFields(c);
+    verifyCsrf(c, form);
+    const principal = requirePrincipal(c);
+    const { initiative } = await requireSponsorOf(c, w);
+    const jurisdictions = await listJurisdictions(c.var.deps.db.db);
+    const values = { ...draftInput(form), jurisdictionId: initiative.jurisdictionId, kind: initiative.kind };
+    const patch = { title: values.title, summary: values.summary, text: values.text, question: values.question ?? null };
+    const parsed = UpdateInitiativeSchema.safeParse(patch);
+    const kindErrors: Record<string, string> = initiative.kind === 'referendum' && !values.question ? { question: w.t.m.draft.questionHelp } : {};
+    if (!parsed.success || Object.keys(kindErrors).length) {
+      const errors = { ...(parsed.success ? {} : errorsByField(parsed.error.issues)), ...kindErrors };
+      return draftForm(c, w, { jurisdictions, values, errors, editing: initiative }, 400);
+    }
+    if (form.action === 'preview') return draftForm(c, w, { jurisdictions, values, errors: {}, editing: initiative, preview: true });
+    await updateDraft(c.var.deps.db.db, initiative.id, parsed.data, principal, c.var.deps.clock());
+    return c.redirect(`/initiatives/${initiative.id}/manage?saved=1`, 303);
+  })
+  .get('/initiatives/:id/manage', async (c) => {
+    const w = await webRequest(c);
+    if (!w.principal) return c.redirect(loginUrl(w.path), 303);
+    const { initiative, jurisdiction } = await requireSponsorOf(c, w);
+    return managePage(c, w, initiative, jurisdiction);
+  })
+  .post('/initiatives/:id/submit', formLimit, (c) => lifecycleAction(c, 'submit'))
+  .post('/initiatives/:id/close', formLimit, (c) => lifecycleAction(c, 'close'))
+  .post('/initiatives/:id/withdraw', formLimit, (c) => lifecycleAction(c, 'withdraw'))
+  .get('/initiatives/:id/join', async (c) => {
+    const w = await webRequest(c);
+    if (!w.principal) return c.redirect(loginUrl(w.path), 303);
+    const { initiative } = await initiativeToJoin(c);
+    return joinForm(c, w, initiative, c.req.query('code') ?? '', undefined);
+  })
+  .post('/initiatives/:id/join', formLimit, async (c) => {
+    const w = await webRequest(c);
+    const form = await formFields(c);
+    verifyCsrf(c, form);
+    const principal = requirePrincipal(c);
+    const { initiative } = await initiativeToJoin(c);
+    const code = (form.code ?? '').trim();
+    if (!code) return joinForm(c, w, initiative, code, w.t.m.errors.fix, 400);
+    try {
+      await joinCommittee(c.var.deps.db.db, initiative.id, code, principal, c.var.deps.clock());
+    } catch (error) {
+      if (error instanceof Problem && error.status < 500) return joinForm(c, w, initiative, code, error.detail ?? error.title, error.status);
+      throw error;
+    }
+    return joinForm(c, w, initiative, '', undefined, 200, true);
+  })
+  .get('/me', async (c) => {
+    const w = await webRequest(c);
+    if (!w.principal) return c.redirect(loginUrl(w.path), 303);
+    const { t } = w;
+    const { m } = t;
+    const mine = await sponsoredBy(c.var.deps.db.db, w.principal.subject);
+    return renderPage(c, w, {
+      title: m.my.title,
+      body: (
+        <>
+          <h1>{m.my.title}</h1>
+          <h2>{m.my.sponsored}</h2>
+          {mine.length === 0 ? <p>{m.my.none}</p> : null}
+          <ul>
+            {mine.map((i) => (
+              <li>
+                <a href={`/initiatives/${i.id}/manage`}>{i.title}</a> — <StatusTag t={t} status={i.status} />
+              </li>
+            ))}
+          </ul>
+          <p><a class="button" href="/initiatives/new">{m.site.newInitiative}</a></p>
+          {w.clerkOf.length ? (
+            <>
+              <h2>{m.my.clerkOf}</h2>
+              <ul>{w.clerkOf.map((j) => <li><a href={`/clerk?jurisdiction=${encodeURIComponent(j)}`}>{j}</a></li>)}</ul>
+            </>
+          ) : null}
+        </>
+      ),
+    });
+  })
+  .onError(errorPage);
+
+/** The sponsor's lifecycle buttons; a refusal (committee too small, wrong state) shows on the dashboard. */
+async function lifecycleAction(c: WebContext, action: 'submit' | 'close' | 'withdraw') {
+  const w = await webRequest(c);
+  verifyCsrf(c, await formFields(c));
+  const principal = requirePrincipal(c);
+  const { initiative, jurisdiction } = await requireSponsorOf(c, w);
+  const deps = c.var.deps;
+  try {
+    if (action === 'submit') await submit(deps.db.db, initiative.id, principal, deps.clock());
+    if (action === 'close') await closeBySponsor(deps.db.db, initiative.id, principal, deps.clock());
+    if (action === 'withdraw') await withdraw(deps.db.db, initiative.id, principal, undefined, deps.clock());
+  } catch (error) {
+    if (error instanceof Problem && error.status === 409) return managePage(c, w, initiative, jurisdiction, error.detail ?? error.title, 409);
+    throw error;
+  }
+  return c.redirect(`/initiatives/${initiative.id}/manage?done=${action}`, 303);
+}
+
+function draftForm(
+  c: WebContext,
+  w: WebRequest,
+  view: { jurisdictions: JurisdictionRow[]; values: DraftValues; errors: Record<string, string>; editing?: InitiativeRow; preview?: boolean },
+  status = 200,
+) {
+  const { t } = w;
+  const { m } = t;
+  const { values, errors, editing } = view;
+  const title = editing ? m.draft.editTitle : m.draft.newTitle;
+  const jurisdiction = view.jurisdictions.find((j) => j.id === values.jurisdictionId);
+  return renderPage(c, w, {
+    title,
+    status,
+    body: (
+      <>
+        <h1>{title}</h1>
+        {Object.keys(errors).length ? <Notice kind="error">{errors.form ?? m.errors.fix}</Notice> : null}
+        <form method="post" action={editing ? `/initiatives/${editing.id}/edit` : '/initiatives/new'} novalidate>
+          <CsrfField w={w} />
+          {editing ? null : (
+            <>
+              <Field id="jurisdictionId" label={m.draft.jurisdiction} error={errors.jurisdictionId}>
+                <select {...describedBy('jurisdictionId', errors.jurisdictionId)} required>
+                  {view.jurisdictions.map((j) => <option value={j.id} selected={j.id === values.jurisdictionId}>{j.name}</option>)}
+                </select>
+              </Field>
+              <fieldset class={errors.kind ? 'field invalid' : 'field'} aria-describedby={errors.kind ? 'kind-error' : undefined}>
+                <legend>{m.draft.kind}</legend>
+                {(['agenda', 'referendum'] as const).map((k) => (
+                  <div>
+                    <input type="radio" id={`kind-${k}`} name="kind" value={k} checked={values.kind === k} />{' '}
+                    <label for={`kind-${k}`}>{m.kinds[k]}</label>
+                  </div>
+                ))}
+                {errors.kind ? <p class="field-error" id="kind-error">{errors.kind}</p> : null}
+              </fieldset>
+            </>
+          )}
+          <Field id="title" label={m.draft.title} error={errors.title}>
+            <input type="text" {...describedBy('title', errors.title)} value={values.title ?? ''} required maxlength={200} />
+          </Field>
+          <Field id="summary" label={m.draft.summary} error={errors.summary}>
+            <textarea {...describedBy('summary', errors.summary)} rows={3} required>{values.summary ?? ''}</textarea>
+          </Field>
+          <Field id="text" label={m.draft.text} error={errors.text}>
+            <textarea {...describedBy('text', errors.text)} rows={10} required>{values.text ?? ''}</textarea>
+          </Field>
+          <Field id="question" label={m.draft.question} error={errors.question} help={m.draft.questionHelp}>
+            <input type="text" {...describedBy('question', errors.question, m.draft.questionHelp)} value={values.question ?? ''} />
+          </Field>
+          <div class="actions">
+            <button type="submit" name="action" value="preview" class="secondary">{m.draft.preview}</button>
+            <button type="submit" name="action" value="save">{m.draft.save}</button>
+          </div>
+        </form>
+        {view.preview ? (
+          <section class="preview" aria-labelledby="preview-title">
+            <h2 id="preview-title">{m.draft.previewTitle}</h2>
+            <p class="muted">{jurisdiction?.name} · {m.kinds[values.kind ?? 'agenda']}</p>
+            <h1>{values.title}</h1>
+            <p>{values.summary}</p>
+            {values.question ? <blockquote class="question">{values.question}</blockquote> : null}
+            <div class="text">{values.text}</div>
+          </section>
+        ) : null}
+      </>
+    ),
+  });
+}
+
+async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRow, jurisdiction: JurisdictionRow, error?: string, status = 200) {
+  const { t } = w;
+  const { m } = t;
+  const deps = c.var.deps;
+  const now = deps.clock();
+  const dashboard = await dashboardFor(deps.db.db, initiative.id, w.principal!, 'day', now);
+  const size = await committeeSize(deps.db.db, initiative.id);
+  const done = c.req.query('done');
+  const tz = jurisdiction.timeZone;
+  const joinUrl = `${deps.config.publicUrl}/initiatives/${initiative.id}/join`;
+  const goal = dashboard.progress.criteria.find((x) => x.kind === 'goal')?.required ?? 0;
+  const collecting = initiative.status === 'open';
+  return renderPage(c, w, {
+    title: m.manage.title(initiative.title),
+    status,
+    body: (
+      <>
+        <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
+        <h1>{m.manage.title(initiative.title)}</h1>
+        <p><StatusTag t={t} status={initiative.status} /></p>
+        {c.req.query('saved') ? <Notice>{m.draft.saved}</Notice> : null}
+        {done === 'submit' ? <Notice>{m.manage.submitted}</Notice> : null}
+        {done === 'close' ? <Notice>{m.manage.closed}</Notice> : null}
+        {done === 'withdraw' ? <Notice>{m.manage.withdrawn}</Notice> : null}
+        {error ? <Notice kind="error">{error}</Notice> : null}
+        {initiative.reason ? <p><strong>{m.initiative.reason} :</strong> {initiative.reason}</p> : null}
+
+        {initiative.status === 'draft' || initiative.status === 'submitted' ? (
+          <section aria-labelledby="committee-title">
+            <h2 id="committee-title">{m.manage.committee}</h2>
+            <p>{m.manage.committeeSize(size, jurisdiction.committeeMinimum)}</p>
+            <dl class="facts">
+              <dt>{m.manage.code}</dt>
+              <dd><code data-committee-code="">{initiative.committeeCode}</code></dd>
+              <dt>{m.manage.joinLink}</dt>
+              <dd><code>{joinUrl}</code></dd>
+            </dl>
+          </section>
+        ) : null}
+
+        <div class="actions">
+          {initiative.status === 'draft' ? <a class="button secondary" href={`/initiatives/${initiative.id}/edit`}>{m.manage.edit}</a> : null}
+          {initiative.status === 'draft' ? (
+            <form method="post" action={`/initiatives/${initiative.id}/submit`} class="inline">
+              <CsrfField w={w} />
+              <button type="submit">{m.manage.submit}</button>
+            </form>
+          ) : null}
+          {collecting ? (
+            <form method="post" action={`/initiatives/${initiative.id}/close`} class="inline">
+              <CsrfField w={w} />
+              <button type="submit" class="danger" aria-describedby="close-help">{m.manage.close}</button>
+            </form>
+          ) : null}
+          {['draft', 'submitted', 'open'].includes(initiative.status) ? (
+            <form method="post" action={`/initiatives/${initiative.id}/withdraw`} class="inline">
+              <CsrfField w={w} />
+              <button type="submit" class="secondary">{m.manage.withdraw}</button>
+            </form>
+          ) : null}
+        </div>
+        {initiative.status === 'draft' ? <p class="help">{m.manage.submitHelp}</p> : null}
+        {collecting ? <p class="help" id="close-help">{m.manage.closeHelp}</p> : null}
+
+        <ProgressBlock t={t} progress={dashboard.progress} live={collecting ? `/v1/initiatives/${initiative.id}/progress/stream` : undefined} />
+        {dashboard.timeLeft ? (
+          <p>
+            <strong>{m.manage.timeLeft} :</strong> {m.initiative.daysLeft(dashboard.timeLeft.days)} ({m.initiative.closesAt(t.date(dashboard.timeLeft.closesAt, tz))})
+          </p>
+        ) : null}
+        <section aria-labelledby="velocity-title">
+          <h2 id="velocity-title">{m.manage.velocity}</h2>
+          <dl class="facts">
+            <dt>{m.manage.lastHour}</dt>
+            <dd data-velocity-hour="">{t.number(dashboard.velocity.lastHour.net)}</dd>
+            <dt>{m.manage.lastDay}</dt>
+            <dd data-velocity-day="">{t.number(dashboard.velocity.lastDay.net)}</dd>
+          </dl>
+          <h2>{m.manage.projection}</h2>
+          <p data-projection="">
+            {dashboard.progress.goalMet
+              ? m.manage.projectionMet
+              : dashboard.projection && dashboard.projection.beforeClose !== false
+                ? m.manage.projectionAt(t.date(dashboard.projection.goalAt, tz))
+                : m.manage.projectionNever}
+          </p>
+        </section>
+        <section aria-labelledby="history-title">
+          <h2 id="history-title">{m.manage.history}</h2>
+          <HistoryChart
+            t={t}
+            title={m.manage.historyChart}
+            goal={goal}
+            timeZone={tz}
+            points={dashboard.history.points.map((p) => ({ at: p.start, cumulative: p.cumulative }))}
+          />
+        </section>
+        {dashboard.districtsBehind.length ? (
+          <section aria-labelledby="behind-title">
+            <h2 id="behind-title">{m.manage.furthest}</h2>
+            <ul>
+              {dashboard.districtsBehind.map((d) => (
+                <li>{d.name} : {t.number(d.signatures)} / {t.number(d.required)}</li>
+              ))}
+            </ul>
+          </section>
+        ) : null}
+        <Milestones t={t} progress={dashboard.progress} timeZone={tz} />
+        <DistrictTable t={t} progress={dashboard.progress} />
+      </>
+    ),
+  });
+}
+
+function joinForm(c: WebContext, w: WebRequest, initiative: InitiativeRow, code: string, error: string | undefined, status = 200, joined = false) {
+  const { m } = w.t;
+  return renderPage(c, w, {
+    title: m.join.title,
+    status,
+    body: (
+      <>
+        <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
+        <h1>{m.join.title}</h1>
+        {joined ? <Notice>{m.join.joined}</Notice> : null}
+        {joined ? null : (
+          <form method="post" action={`/initiatives/${initiative.id}/join`} novalidate>
+            <CsrfField w={w} />
+            <Field id="code" label={m.join.code} error={error}>
+              <input type="text" {...describedBy('code', error)} value={code} required autocomplete="off" />
+            </Field>
+            <button type="submit">{m.join.submit}</button>
+          </form>
+        )}
+      </>
+    ),
+  });
+}

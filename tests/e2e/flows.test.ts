@@ -1,0 +1,225 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
+import { countOf, launchChromium, logIn, personContext, screenshot } from './browser';
+
+/**
+ * The three stories of the web front in a real browser against the real engine (a child process
+ * with its demo): a citizen signs, a sponsor creates and submits, a clerk takes an initiative
+ * from admissibility to a certified result.
+ */
+describe('web front in Chromium', () => {
+  let engine: EngineProcess;
+  let dataDir: Awaited<ReturnType<typeof tempDir>>;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  let browser: Browser;
+  let base: string;
+  let sponsored: { id: string; title: string };
+
+  beforeAll(async () => {
+    dataDir = await tempDir('civic-e2e-');
+    // The demo on, and dev-admin an administrator as in a plain `npm start`.
+    engine = await startEngineProcess({ dataDir: dataDir.path, env: { DEMO: 'on', ADMIN_SUBJECTS: '' }, startTimeoutMs: 170_000 });
+    base = engine.url;
+    chromium = await launchChromium();
+    browser = chromium.browser;
+
+    // A small town whose threshold a handful of paper signatures meets, so the clerk can certify.
+    const admin = await engine.token({ givenNames: 'Aline', familyName: 'Administratrice', birthdate: '1975-03-08', subject: 'dev-admin' });
+    const created = await engine.request('POST', '/v1/jurisdictions', {
+      token: admin,
+      body: {
+        id: 'bourg',
+        name: 'Commune de Bourg',
+        electorate: 1200,
+        minimumAge: 16,
+        minimumAssurance: 'eidas2',
+        committeeMinimum: 1,
+        districts: [
+          { code: 'nord', name: 'Bourg Nord', electorate: 600 },
+          { code: 'sud', name: 'Bourg Sud', electorate: 600 },
+        ],
+        rules: { agenda: { goal: { signatures: 5 }, collectionDays: 60 } },
+      },
+    });
+    expect(created.status).toBe(201);
+    expect((await engine.request('POST', '/v1/jurisdictions/bourg/clerks', { token: admin, body: { subject: 'dev-clerk' } })).status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await chromium?.close();
+    await stopEngine(engine);
+    await dataDir?.remove();
+  });
+
+  it('a citizen signs through the development identity provider and sees the count move, live on another page', async () => {
+    const watcher = await personContext(browser);
+    const citizen = await personContext(browser);
+    const page = citizen.page;
+
+    await page.goto(base);
+    expect(await page.getAttribute('html', 'lang')).toBe('fr');
+    await expect(page.locator('.card').count()).resolves.toBeGreaterThanOrEqual(2);
+    await screenshot(page, '01-home');
+
+    await page.click('text=Des arbres dans chaque cour d’école');
+    await page.waitForURL(/\/initiatives\/[0-9a-f-]{36}$/);
+    const initiativeUrl = page.url();
+    const before = await countOf(page);
+    expect(before).toBeGreaterThan(0);
+    await screenshot(page, '02-initiative');
+
+    await watcher.page.goto(initiativeUrl);
+    expect(await countOf(watcher.page)).toBe(before);
+
+    await page.click('text=Signer cette initiative');
+    await page.waitForURL(/\/dev\/oidc\/authorize/);
+    await screenshot(page, '03-dev-login');
+    await page.click('button[name="identity"][value="elodie"]');
+    await page.waitForURL(/\/sign$/);
+
+    // Without consent, the error is shown next to the checkbox and nothing is signed.
+    await page.selectOption('#district', '75111');
+    await page.click('text=Confirmer ma signature');
+    await expect(page.textContent('#consent-error')).resolves.toContain('Cochez la case');
+    await screenshot(page, '04-sign-error');
+    await page.check('#consent');
+    await page.click('text=Confirmer ma signature');
+    await page.waitForURL(/\/signature\?signed=1$/);
+    await expect(page.textContent('[role="status"]')).resolves.toContain('Merci, votre signature est enregistrée.');
+    await screenshot(page, '05-receipt');
+
+    // The page opened before signing follows the progress stream without a reload.
+    await watcher.page.waitForFunction((expected) => Number(document.querySelector('[data-count]')!.textContent!.replace(/\D/g, '')) === expected, before + 1);
+    await page.goto(initiativeUrl);
+    expect(await countOf(page)).toBe(before + 1);
+
+    // The receipt checks out, and shows inclusion in the log once the sequencer integrated it.
+    await page.goto(initiativeUrl.replace(/$/, '/signature'));
+    await page.click('text=Vérifier ma signature');
+    await expect(page.textContent('[role="status"]')).resolves.toContain('Ce reçu est authentique');
+    for (let attempt = 0; attempt < 30 && (await page.locator('[data-inclusion]').count()) === 0; attempt++) {
+      await page.waitForTimeout(500);
+      await page.reload();
+    }
+    await expect(page.textContent('[data-inclusion]')).resolves.toContain('figure dans le registre public vérifiable');
+    await screenshot(page, '06-receipt-check');
+
+    await page.goto(`${initiativeUrl}/transparency`);
+    await expect(page.textContent('[data-log-size]')).resolves.toMatch(/\d/);
+    await screenshot(page, '07-transparency');
+
+    // Withdrawing brings the count back.
+    await page.goto(`${initiativeUrl}/signature`);
+    await page.click('text=Retirer ma signature');
+    await page.waitForURL(/withdrawn=1/);
+    await page.goto(initiativeUrl);
+    expect(await countOf(page)).toBe(before);
+
+    // English by the switch.
+    await page.click('a[hreflang="en"]');
+    await expect(page.textContent('h2#progress-title')).resolves.toBe('Progress');
+    await screenshot(page, '08-initiative-en');
+    await watcher.context.close();
+    await citizen.context.close();
+  });
+
+  it('a sponsor drafts with a preview, gathers the committee and submits', async () => {
+    const { page, context } = await personContext(browser);
+    await logIn(page, base, { givenNames: 'Sophie', familyName: 'Porteuse', birthdate: '1980-05-17' }, '/initiatives/new');
+    await page.selectOption('#jurisdictionId', 'bourg');
+    await page.check('#kind-agenda');
+    await page.fill('#title', 'Un marché le dimanche');
+    await page.fill('#summary', 'Ouvrir un marché de producteurs chaque dimanche matin sur la place.');
+    await page.fill('#text', 'Le conseil municipal est invité à débattre de l’ouverture d’un marché hebdomadaire.');
+    await page.click('button[value="preview"]');
+    await expect(page.textContent('#preview-title')).resolves.toContain('Aperçu');
+    await screenshot(page, '10-draft-preview');
+    await page.click('button[value="save"]');
+    await page.waitForURL(/\/manage\?saved=1$/);
+    const id = /\/initiatives\/([0-9a-f-]{36})\/manage/.exec(page.url())![1]!;
+    const code = (await page.textContent('[data-committee-code]'))!.trim();
+    sponsored = { id, title: 'Un marché le dimanche' };
+
+    const member = await personContext(browser);
+    await logIn(member.page, base, { givenNames: 'Marc', familyName: 'Soutien', birthdate: '1970-01-02' }, `/initiatives/${id}/join`);
+    await member.page.fill('#code', code);
+    await member.page.click('button:has-text("Rejoindre")');
+    await expect(member.page.textContent('[role="status"]')).resolves.toContain('comité de soutien');
+    await member.context.close();
+
+    await page.reload();
+    await page.click('text=Déposer l’initiative');
+    await page.waitForURL(/done=submit/);
+    await expect(page.textContent('[data-status]')).resolves.toContain('déposée');
+    await screenshot(page, '11-sponsor-dashboard');
+    await context.close();
+  });
+
+  it('a clerk admits it, keys in paper signatures, verifies by sample with the keyboard and certifies', async () => {
+    const clerk = await personContext(browser);
+    const page = clerk.page;
+    await logIn(page, base, { button: 'dev-clerk' }, '/clerk');
+    await expect(page.textContent('section:has(#section-queue)')).resolves.toContain(sponsored.title);
+    await screenshot(page, '20-clerk-queue');
+    await page.click(`text=${sponsored.title}`);
+    await page.check('#decision-open');
+    await page.click('text=Enregistrer la décision');
+    await page.waitForURL(/done=open/);
+
+    await page.fill(
+      '#csv',
+      [
+        'family_name,given_names,birthdate,district,sheet,collector',
+        'Martin,Camille,1981-02-03,nord,F-1,C-1',
+        'Bernard,Louis,1975-06-07,nord,F-1,C-1',
+        'Thomas,Chloé,1990-10-11,sud,F-2,C-1',
+        'Petit,Hugo,1968-12-13,sud,F-2,C-2',
+        'Robert,Inès,2001-03-04,nord,F-3,C-2',
+        'Richard,Jules,1959-07-08,sud,F-3,C-2',
+        'MARTIN,camille,1981-02-03,nord,F-4,C-2',
+        `Durand,Léa,${new Date().getFullYear() - 10}-01-01,sud,F-4,C-2`,
+      ].join('\n'),
+    );
+    await page.click('text=Enregistrer les signatures');
+    await expect(page.locator('[data-paper-outcome="accepted"]').count()).resolves.toBe(6);
+    await expect(page.locator('[data-paper-outcome="duplicate"]').count()).resolves.toBe(1);
+    await expect(page.locator('[data-paper-outcome="ineligible"]').count()).resolves.toBe(1);
+    await screenshot(page, '21-paper-entry');
+
+    // The sponsor closes the collection.
+    const sponsor = await personContext(browser);
+    await logIn(sponsor.page, base, { givenNames: 'Sophie', familyName: 'Porteuse', birthdate: '1980-05-17' }, `/initiatives/${sponsored.id}/manage`);
+    expect(await countOf(sponsor.page)).toBe(6);
+    await screenshot(sponsor.page, '12-sponsor-dashboard-open');
+    await sponsor.page.click('text=Clore la collecte');
+    await sponsor.page.waitForURL(/done=close/);
+    await sponsor.context.close();
+
+    await page.goto(`${base}/clerk/initiatives/${sponsored.id}`);
+    await page.check('#method-sample');
+    await page.fill('#sampleSize', '6');
+    await page.fill('#seed', 'tirage e2e');
+    await page.click('text=Commencer la vérification');
+    await page.waitForURL(/done=started/);
+    await expect(page.locator('[data-sample-row][data-pending]').count()).resolves.toBe(6);
+    await screenshot(page, '22-verification-sample');
+    for (let decided = 1; decided <= 6; decided++) {
+      await page.keyboard.press('v');
+      await page.waitForURL(/done=decided/);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-decision="valid"]').length === n, decided);
+    }
+    await expect(page.getAttribute('[data-band]', 'data-band')).resolves.toBe('certifiable');
+    await screenshot(page, '23-verification-decided');
+    await page.click('text=Certifier le résultat');
+    await page.waitForURL(/done=certified/);
+    await expect(page.textContent('[data-status]')).resolves.toContain('certifiée');
+    await screenshot(page, '24-certified');
+
+    await page.click('a[href^="/clerk/audit?initiative="]');
+    await page.waitForURL(/\/clerk\/audit\?/);
+    await expect(page.textContent('main')).resolves.toContain('initiative.certify');
+    await screenshot(page, '25-audit');
+    await clerk.context.close();
+  });
+});

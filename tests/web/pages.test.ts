@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemo } from '../../src/features/demo/seed';
+import { issueSession } from '../../src/features/auth/session';
+import { listInitiatives } from '../../src/features/initiatives/service';
+import { createTestEngine, type TestEngine } from '../support/engine';
+
+const CSRF = 'c'.repeat(43);
+
+describe('web pages (server-rendered, no JavaScript)', () => {
+  let engine: TestEngine;
+  let openIds: string[];
+
+  async function sessionFor(subject: string, identity?: { givenNames: string; familyName: string; birthdate: string }) {
+    const { token } = await issueSession(engine.deps, {
+      subject,
+      issuer: engine.devProvider.issuer,
+      assurance: 'eidas2',
+      identity,
+      missingClaims: identity ? [] : ['given_name', 'family_name', 'birthdate'],
+      expiresAt: undefined,
+    });
+    return `session=${token}; csrf=${CSRF}`;
+  }
+
+  async function page(path: string, init: { cookie?: string; lang?: string; form?: Record<string, string>; origin?: string } = {}) {
+    const headers: Record<string, string> = {};
+    if (init.cookie) headers.cookie = init.cookie;
+    if (init.lang) headers['accept-language'] = init.lang;
+    if (init.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      headers.origin = init.origin ?? 'http://localhost';
+    }
+    const res = await engine.app.request(path, {
+      method: init.form ? 'POST' : 'GET',
+      headers,
+      body: init.form ? new URLSearchParams(init.form).toString() : undefined,
+    });
+    return { status: res.status, headers: res.headers, html: await res.text() };
+  }
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    engine.clock.set(new Date());
+    const outcome = await seedDemo(engine.deps);
+    expect(outcome.seeded).toBe(true);
+    openIds = (await listInitiatives(engine.db.db, { status: 'open', limit: 10 }, undefined)).items.map((i) => i.id);
+  });
+  afterAll(() => engine?.close());
+
+  it('seeds the demo once: Paris with its 20 arrondissements (INSEE populations), a clerk and two open initiatives', async () => {
+    expect((await seedDemo(engine.deps)).seeded).toBe(false);
+    const paris = await engine.request('GET', '/v1/jurisdictions/paris');
+    expect(paris.body.districts).toHaveLength(20);
+    expect(paris.body.districts[0]).toEqual({ code: '75101', name: 'Paris 1er Arrondissement', electorate: 15114 });
+    expect(openIds).toHaveLength(2);
+    const progress = await engine.request('GET', `/v1/initiatives/${openIds[0]}/progress`);
+    expect(progress.body.signatures).toBeGreaterThan(0);
+  });
+
+  it('shows the home page in French by default and in English by Accept-Language, with a strict CSP', async () => {
+    const fr = await page('/');
+    expect(fr.status).toBe(200);
+    expect(fr.html).toContain('<html lang="fr">');
+    expect(fr.html).toContain('Des rues aux écoles');
+    expect(fr.html).toMatch(/213\u202f852/);
+    const csp = fr.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(fr.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(fr.html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    const en = await page('/', { lang: 'en-GB,en;q=0.9,fr;q=0.5' });
+    expect(en.html).toContain('<html lang="en">');
+    expect(en.html).toContain('213,852');
+    const switched = await page('/', { lang: 'en', cookie: 'lang=fr' });
+    expect(switched.html).toContain('<html lang="fr">');
+  });
+
+  it('searches and filters the list', async () => {
+    const found = await page('/?q=arbres&status=open');
+    expect(found.html).toContain('Des arbres dans chaque cour');
+    expect(found.html).not.toContain('Des rues aux écoles</a>');
+    const none = await page('/?status=certified');
+    expect(none.html).toContain('Aucune initiative ne correspond.');
+  });
+
+  it('renders an initiative with its progress bar, district table and SVG chart', async () => {
+    const res = await page(`/initiatives/${openIds[0]}`);
+    expect(res.status).toBe(200);
+    expect(res.html).toContain('<progress');
+    expect(res.html).toContain('<svg role="img"');
+    expect(res.html).toContain('Paris 20e Arrondissement');
+    expect(res.html).toContain(`data-progress-stream="/v1/initiatives/${openIds[0]}/progress/stream"`);
+    expect((await page('/initiatives/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+
+  it('signs through the form: CSRF checked, field errors next to the field, then the receipt', async () => {
+    const id = openIds[0]!;
+    const cookie = await sessionFor('web-citizen', { givenNames: 'Élodie Marie', familyName: 'Dupont', birthdate: '1990-04-12' });
+    expect((await page(`/initiatives/${id}/sign`)).status).toBe(303);
+
+    const before = (await engine.request('GET', `/v1/initiatives/${id}/progress`)).body.signatures;
+    const forged = await page(`/initiatives/${id}/sign`, { cookie, form: { _csrf: 'x'.repeat(43), district: '75111', consent: 'yes' } });
+    expect(forged.status).toBe(403);
+    const crossSite = await page(`/initiatives/${id}/sign`, { cookie, origin: 'https://evil.example', form: { _csrf: CSRF, district: '75111', consent: 'yes' } });
+    expect(crossSite.status).toBe(403);
+
+    const missing = await page(`/initiatives/${id}/sign`, { cookie, form: { _csrf: CSRF, district: '75111' } });
+    expect(missing.status).toBe(400);
+    expect(missing.html).toContain('id="consent-error"');
+    expect(missing.html).toContain('aria-describedby="consent-error"');
+
+    const signed = await page(`/initiatives/${id}/sign`, { cookie, form: { _csrf: CSRF, district: '75111', consent: 'yes' } });
+    expect(signed.status).toBe(303);
+    expect(signed.headers.get('location')).toBe(`/initiatives/${id}/signature?signed=1`);
+    expect((await engine.request('GET', `/v1/initiatives/${id}/progress`)).body.signatures).toBe(before + 1);
+
+    const mine = await page(`/initiatives/${id}/signature?signed=1`, { cookie });
+    expect(mine.html).toContain('Merci, votre signature est enregistrée.');
+    const receipt = /<textarea[^>]*id="receipt"[^>]*>([^<]+)<\/textarea>/.exec(mine.html)![1]!;
+    const check = await page(`/receipt?r=${encodeURIComponent(receipt)}`);
+    expect(check.html).toContain('Ce reçu est authentique');
+    const tampered = await page(`/receipt?r=${encodeURIComponent(receipt.slice(0, -4) + 'AAAA')}`);
+    expect(tampered.status).toBe(400);
+
+    const withdrawn = await page(`/initiatives/${id}/signature/withdraw`, { cookie, form: { _csrf: CSRF } });
+    expect(withdrawn.status).toBe(303);
+    expect((await engine.request('GET', `/v1/initiatives/${id}/progress`)).body.signatures).toBe(before);
+  });
+
+  it('refuses a citizen too young to sign with the reason, and stores nothing', async () => {
+    const id = openIds[1]!;
+    const cookie = await sessionFor('web-minor', { givenNames: 'Lucie', familyName: 'Moreau', birthdate: `${new Date().getFullYear() - 15}-01-01` });
+    const before = (await engine.request('GET', `/v1/initiatives/${id}/progress`)).body.signatures;
+    const res = await page(`/initiatives/${id}/sign`, { cookie, form: { _csrf: CSRF, district: '75105', consent: 'yes' } });
+    expect(res.status).toBe(403);
+    expect(res.html).toContain('âge minimum');
+    expect((await engine.request('GET', `/v1/initiatives/${id}/progress`)).body.signatures).toBe(before);
+  });
+
+  it('lets a sponsor preview, save, and meet the committee rule when submitting', async () => {
+    const cookie = await sessionFor('web-sponsor');
+    const draft = { _csrf: CSRF, jurisdictionId: 'paris', kind: 'agenda', title: 'Un banc par rue', summary: 'Des bancs.', text: 'Installer un banc dans chaque rue.' };
+    const invalid = await page('/initiatives/new', { cookie, form: { ...draft, title: 'x', action: 'save' } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.html).toContain('id="title-error"');
+    const preview = await page('/initiatives/new', { cookie, form: { ...draft, action: 'preview' } });
+    expect(preview.html).toContain('Aperçu de la page publique');
+    const saved = await page('/initiatives/new', { cookie, form: { ...draft, action: 'save' } });
+    expect(saved.status).toBe(303);
+    const manageUrl = saved.headers.get('location')!;
+    const id = manageUrl.split('/')[2]!;
+    const manage = await page(manageUrl, { cookie });
+    const code = /data-committee-code="">([A-Z0-9]+)</.exec(manage.html)![1]!;
+    const tooSmall = await page(`/initiatives/${id}/submit`, { cookie, form: { _csrf: CSRF } });
+    expect(tooSmall.status).toBe(409);
+    for (const member of ['web-member-1', 'web-member-2']) {
+      const joined = await page(`/initiatives/${id}/join`, { cookie: await sessionFor(member), form: { _csrf: CSRF, code } });
+      expect(joined.html).toContain('Vous faites partie du comité de soutien.');
+    }
+    const submitted = await page(`/initiatives/${id}/submit`, { cookie, form: { _csrf: CSRF } });
+    expect(submitted.status).toBe(303);
+    expect((await engine.request('GET', `/v1/initiatives/${id}`)).body.status).toBe('submitted');
+    expect((await page(manageUrl, { cookie: await sessionFor('someone-else') })).status).toBe(403);
+  });
+
+  it('keeps clerk pages to clerks, and shows the audit trail to them', async () => {
+    expect((await page('/clerk', { cookie: await sessionFor('web-citizen') })).status).toBe(403);
+    const clerk = await page('/clerk', { cookie: await sessionFor('dev-clerk') });
+    expect(clerk.status).toBe(200);
+    expect(clerk.html).toContain('Des arbres dans chaque cour');
+    const audit = await page('/clerk/audit?jurisdiction=paris', { cookie: await sessionFor('dev-clerk') });
+    expect(audit.html).toContain('initiative.open');
+  });
+});
