@@ -132,6 +132,10 @@ export function toProblem(error: unknown): Problem {
     return new Problem({ status: error.status, code: `http-${error.status}`, title: error.message || 'Request refused' });
   }
   if (isDatabaseUnavailable(error)) return problems.unavailable('The database is unavailable; retry shortly.');
+  // A value the database cannot take as given (a NUL in text, a number out of range): the request's fault.
+  if (isInvalidValue(error)) return problems.validation([], 'A value of the request cannot be stored or compared as given.');
+  // A body that claims to be a form but is not one (the runtime's FormData parser refuses it).
+  if (error instanceof TypeError && /parse body as FormData/i.test(error.message)) return problems.unreadableForm();
   return problems.internal();
 }
 
@@ -140,6 +144,12 @@ function describeError(error: unknown): string {
   if (!(error instanceof Error)) return typeof error;
   const cause = error.cause instanceof Error ? error.cause : undefined;
   return cause ? `${error.name}: ${cause.name}: ${cause.message}` : `${error.name}: ${error.message.split('\nparams:')[0]}`;
+}
+
+/** PostgreSQL data exceptions caused by input values: invalid byte sequence, text representation, out of range. */
+function isInvalidValue(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code ?? (error as { cause?: { code?: unknown } })?.cause?.code;
+  return typeof code === 'string' && ['22021', '22P02', '22P05', '22003', '22007', '22008', '22001', '2200N', '22025'].includes(code);
 }
 
 function isDatabaseUnavailable(error: unknown): boolean {

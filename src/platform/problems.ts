@@ -62,6 +62,8 @@ export const problemType = (code: string) => `/problems/${code}`;
 export const problems = {
   validation: (errors: FieldError[], detail = 'The request has invalid or missing fields.') =>
     new Problem({ status: 400, code: 'validation', title: 'Invalid request', detail, errors }),
+  unreadableForm: () =>
+    new Problem({ status: 400, code: 'malformed-form', title: 'Malformed form', detail: 'The request body cannot be read as a form.' }),
   malformedJson: () =>
     new Problem({ status: 400, code: 'malformed-json', title: 'Malformed JSON', detail: 'The request body is not valid JSON.' }),
   unauthenticated: (detail = 'A valid bearer token is required.') =>

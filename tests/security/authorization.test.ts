@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
 import { createWorld, ROLES, type Role, type World } from '../support/world';
+import { routeTable } from './route-table';
 
 /**
  * The authorization matrix: every route of the app × every kind of caller → the status they get.
@@ -127,13 +128,6 @@ const MATRIX: Record<string, Row> = {
   // The test engine is given no documentation files: public, but absent here.
   'GET /docs/assets/:file': { path: () => '/docs/assets/swagger-ui.css', expect: '404 404 404 404 404 404 404' },
 };
-
-/** Every (method, pattern) the app answers, from its route table (middleware entries excluded). */
-export function routeTable(app: World['engine']['app']): string[] {
-  const keys = new Set<string>();
-  for (const r of app.routes) if (r.method !== 'ALL') keys.add(`${r.method} ${r.path}`);
-  return [...keys];
-}
 
 describe('authorization matrix', () => {
   let world: World;

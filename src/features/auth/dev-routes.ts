@@ -77,7 +77,10 @@ export const devProviderRoutes = createRouter()
     const { deps } = c.var;
     const provider = requireProvider(deps.devProvider);
     const form = new URLSearchParams();
-    for (const [name, value] of Object.entries(await c.req.parseBody())) if (typeof value === 'string') form.set(name, value);
+    const fields = await c.req.parseBody().catch(() => {
+      throw problems.unreadableForm();
+    });
+    for (const [name, value] of Object.entries(fields)) if (typeof value === 'string') form.set(name, value);
     const request = checkAuthorizationRequest(provider, form);
     if (request.kind === 'page') return c.html(request.page, 400);
     if (request.kind === 'redirect') return c.redirect(request.location, 303);
@@ -131,7 +134,9 @@ export const devProviderRoutes = createRouter()
   })
   .post('/dev/oidc', async (c) => {
     const provider = requireProvider(c.var.deps.devProvider);
-    const form = await c.req.parseBody();
+    const form = await c.req.parseBody().catch(() => {
+      throw problems.unreadableForm();
+    });
     const parsed = DevPersonSchema.safeParse({
       givenNames: form.givenNames,
       familyName: form.familyName,
