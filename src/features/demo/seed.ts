@@ -168,7 +168,7 @@ export async function seedDemo(deps: AppDeps): Promise<DemoOutcome> {
     const span = now.getTime() - opensAt.getTime() - 3_600_000;
     for (let i = 0; i < draft.signatures; i++) {
       const at = new Date(opensAt.getTime() + Math.sqrt((i + 1) / draft.signatures) * span);
-      const district = districts[(signerIndex * 7 + i) % districts.length]!.code;
+      const district = districts[(signerIndex * 7) % districts.length]!.code;
       await sign({ ...deps, clock: () => at }, row.id, demoSigner(signerIndex++), { district });
     }
     ids.push(row.id);
