@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signatures } from '../../src/db/schema';
+import { createWorld, type World } from '../support/world';
+
+/** Cookie-authenticated requests (the web pages) against cross-site forgery, headers, redirects. */
+describe('web: CSRF, security headers, redirects', () => {
+  let world: World;
+  let session: string;
+  const person = { givenNames: 'Solène', familyName: 'Navarre', birthdate: '1987-12-12' };
+  const countRows = async () => (await world.engine.db.db.select({ id: signatures.id }).from(signatures)).length;
+
+  beforeAll(async () => {
+    world = await createWorld();
+    const exchanged = await world.engine.request('POST', '/v1/session', { token: await world.engine.tokenFor(person) });
+    session = exchanged.body.token;
+  });
+  afterAll(() => world.engine.close());
+
+  const post = (path: string, body: string, cookie: string, type = 'application/x-www-form-urlencoded', origin = 'https://evil.example') =>
+    world.engine.app.request(path, { method: 'POST', headers: { cookie, 'content-type': type, origin }, body });
+
+  it('refuses a cookie-authenticated form post without the form token, or with one from another browser', async () => {
+    const before = await countRows();
+    const page = `/initiatives/${world.targetId}/sign`;
+    expect((await post(page, 'district=75111&consent=yes', `session=${session}`)).status).toBe(403);
+    const forged = await post(page, `district=75111&consent=yes&_csrf=${'A'.repeat(43)}`, `session=${session}; csrf=${'B'.repeat(43)}`);
+    expect(forged.status).toBe(403);
+    expect(await countRows()).toBe(before);
+
+    // The same post from the engine's own page, with its token, goes through.
+    const form = await world.engine.app.request(page, { headers: { cookie: `session=${session}` } });
+    expect(form.status).toBe(200);
+    const csrf = /csrf=([A-Za-z0-9_-]{43})/.exec(form.headers.get('set-cookie') ?? '')?.[1];
+    expect(csrf).toBeDefined();
+    // Even with the right token, another site's page is refused by its Origin.
+    expect((await post(page, `district=75111&consent=yes&_csrf=${csrf}`, `session=${session}; csrf=${csrf}`)).status).toBe(403);
+    expect(await countRows()).toBe(before);
+    const genuine = await post(page, `district=75111&consent=yes&_csrf=${csrf}`, `session=${session}; csrf=${csrf}`, undefined, 'http://engine.test');
+    expect([200, 303]).toContain(genuine.status);
+    expect(await countRows()).toBe(before + 1);
+  });
+
+  it('does not let a cross-site form reach the JSON API with the session cookie', async () => {
+    const other = await world.engine.request('POST', '/v1/session', { token: await world.engine.tokenFor({ ...person, givenNames: 'Maëlys' }) });
+    const cookie = `session=${other.body.token}`;
+    const before = await countRows();
+    const api = `/v1/initiatives/${world.targetId}/signatures`;
+    // What an HTML form on another site can send: urlencoded, multipart or text/plain bodies.
+    for (const [type, body] of [
+      ['application/x-www-form-urlencoded', 'district=75111&consent=true'],
+      ['text/plain', '{"district":"75111","consent":true}'],
+      ['multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="district"\r\n\r\n75111\r\n--x--\r\n'],
+    ] as const) {
+      const res = await post(api, body, cookie, type);
+      expect(res.status, type).toBeGreaterThanOrEqual(400);
+      expect(res.status, type).toBeLessThan(500);
+    }
+    expect(await countRows()).toBe(before);
+  });
+
+  it('sends security headers on pages, API answers and errors', async () => {
+    for (const path of ['/', `/initiatives/${world.targetId}`, '/v1/jurisdictions', '/v1/nothing-here', '/healthz']) {
+      const res = await world.engine.app.request(path);
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(res.headers.get('x-frame-options'), path).toBe('DENY');
+      expect(res.headers.get('referrer-policy'), path).toBe('no-referrer');
+      expect(res.headers.get('strict-transport-security'), path).toMatch(/max-age=\d+/);
+    }
+    const page = await world.engine.app.request('/');
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+  });
+
+  it('never redirects off the site, whatever returnTo says', async () => {
+    for (const target of ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)', '/%2F%2Fevil.example', 'https:evil.example']) {
+      for (const path of [`/lang?to=en&returnTo=${encodeURIComponent(target)}`, `/auth/login?returnTo=${encodeURIComponent(target)}`]) {
+        const res = await world.engine.app.request(path);
+        const location = res.headers.get('location') ?? '';
+        if (path.startsWith('/lang')) {
+          expect(location, `${path} → ${location}`).toMatch(/^\/(?![/\\])/);
+        } else {
+          // The login goes to the identity provider, never to the given address.
+          expect([302, 303, 400]).toContain(res.status);
+          expect(location, `${path} → ${location}`).not.toContain('evil.example');
+        }
+      }
+    }
+  });
+});
