@@ -42,7 +42,7 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     engine = await createTestEngine();
     engine.clock.set(new Date());
     const outcome = await seedDemo(engine.deps);
-    expect(outcome.seeded).toBe(true);
+    expect(outcome).toMatchObject({ seeded: true, source: 'insee' });
     openIds = (await listInitiatives(engine.db.db, { status: 'open', limit: 10 }, undefined)).items.map((i) => i.id);
   });
   afterAll(() => engine?.close());
@@ -62,7 +62,8 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     expect(fr.status).toBe(200);
     expect(fr.html).toContain('<html lang="fr">');
     expect(fr.html).toContain('Des rues aux écoles');
-    expect(fr.html).toMatch(/213\u202f852/);
+    // ceil(10 % × 2 103 778), the INSEE population of Paris summed over its arrondissements.
+    expect(fr.html).toMatch(/210\u202f378/);
     const csp = fr.headers.get('content-security-policy')!;
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
@@ -71,7 +72,7 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     expect(fr.html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     const en = await page('/', { lang: 'en-GB,en;q=0.9,fr;q=0.5' });
     expect(en.html).toContain('<html lang="en">');
-    expect(en.html).toContain('213,852');
+    expect(en.html).toContain('210,378');
     const switched = await page('/', { lang: 'en', cookie: 'lang=fr' });
     expect(switched.html).toContain('<html lang="fr">');
   });
