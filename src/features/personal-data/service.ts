@@ -3,7 +3,7 @@ import { and, count, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { isCalendarDate } from '../../core/identity';
 import type { Database } from '../../db/client';
-import { initiatives, signatures, verifications } from '../../db/schema';
+import { auditLog, initiatives, signatures, verifications } from '../../db/schema';
 import type { AppDeps, Principal } from '../../platform/http';
 import type { EngineKeys } from '../../platform/keys';
 import { problems } from '../../platform/problems';
@@ -148,7 +148,8 @@ export async function purgePersonalData(db: Database, now: Date, periods: Retent
           and(inArray(initiatives.status, ['certified', 'insufficient']), sql`coalesce(${verifications.completedAt}, ${initiatives.updatedAt}) <= ${resultBefore.toISOString()}::timestamptz`),
           and(eq(initiatives.status, 'withdrawn'), lte(initiatives.updatedAt, withdrawalBefore)),
         ),
-        sql`exists (select 1 from ${signatures} where ${signatures.initiativeId} = ${initiatives.id} and ${signatures.personalData} is not null)`,
+        // Each initiative is purged once: the audit entry of its purge says it is done.
+        sql`not exists (select 1 from ${auditLog} where ${auditLog.initiativeId} = ${initiatives.id} and ${auditLog.action} = 'personal-data.destroyed')`,
       ),
     );
   let destroyed = 0;
