@@ -51,7 +51,7 @@ describe('CSV: imports and exports', () => {
   });
 
   it('reads a roll with a BOM, reports malformed lines, and refuses bytes that are not UTF-8', async () => {
-    const upload = (body: string | Uint8Array) =>
+    const upload = (body: BodyInit) =>
       world.engine.app.request('/v1/jurisdictions/paris/roll', {
         method: 'PUT',
         headers: { authorization: `Bearer ${world.tokens.clerk}`, 'content-type': 'text/csv' },
