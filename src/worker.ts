@@ -11,6 +11,7 @@ import { createMetrics } from './platform/metrics';
 import { problems } from './platform/problems';
 import { createScheduler, type Scheduler } from './platform/scheduler';
 import { scopedDatabase } from './platform/scoped-database';
+import { dnsOverHttpsResolver, fetchWebhookSender } from './platform/workers-runtime';
 
 /** The parts of the Workers runtime this entry point uses. */
 interface HyperdriveBinding {
@@ -65,10 +66,14 @@ async function buildEngine(env: WorkerEnv): Promise<Engine> {
   const devProvider = config.oidc ? undefined : await createDevIdentityProvider({ issuer: `${config.publicUrl}/dev/oidc` });
   const provider = config.oidc ? configuredIdentityProvider({ ...config, oidc: config.oidc }) : undefined;
   const identity = provider ? provider.identity : devProvider!.verifier;
-  const database = scopedDatabase('postgres');
+  const resolve = dnsOverHttpsResolver();
+  const database = scopedDatabase();
   const assets = env.ASSETS;
   const deps: AppDeps = {
-    db: database.handle,
+    // Read per use: each request (and cron run) has its own client.
+    get db() {
+      return database.current();
+    },
     keys,
     clock: () => new Date(),
     identity,
@@ -77,6 +82,11 @@ async function buildEngine(env: WorkerEnv): Promise<Engine> {
     config,
     logger,
     metrics: createMetrics(),
+    // Cloudflare sets the caller's address; nothing else may claim it.
+    clientAddress: (c) => c.req.header('cf-connecting-ip'),
+    // A request's database client closes with it: the stream sends the progress once, and clients reconnect.
+    progressStream: { mode: 'snapshot' },
+    webhooks: { send: fetchWebhookSender(resolve), resolve },
     docsAssets: assets
       ? async (file) => {
           const response = await assets.fetch(new Request(`https://assets.invalid/${file}`));
@@ -124,11 +134,21 @@ export default {
     }
     // One client per request: a Worker may not share sockets between requests; Hyperdrive pools behind it.
     const db = connectPostgres(current.connectionString);
+    let response: Response;
     try {
-      return await current.database.run(db, () => current.app.fetch(request, env, ctx));
-    } finally {
+      response = await current.database.run(db, () => current.app.fetch(request, env, ctx));
+    } catch (error) {
       ctx.waitUntil(db.close());
+      throw error;
     }
+    if (!response.body) {
+      ctx.waitUntil(db.close());
+      return response;
+    }
+    // Streamed bodies (CSV exports, server-sent events) still read the database: close once sent.
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    ctx.waitUntil(response.body.pipeTo(writable).catch(() => {}).finally(() => db.close()));
+    return new Response(readable, response);
   },
 
   /** The cron trigger: the engine's periodic tasks (deadlines, crossings, ...), once per run. */

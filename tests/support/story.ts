@@ -82,7 +82,7 @@ export function describeApiStory(title: string, createTarget: () => Promise<Stor
       sponsor = await engine.tokenFor({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' });
       clerk = await engine.subjectToken('clerk-of-paris');
     });
-    afterAll(() => engine.close());
+    afterAll(() => engine?.close());
 
     it('an admin creates Ville de Paris with its 20 arrondissements', async () => {
       const refused = await engine.request('POST', '/v1/jurisdictions', { token: sponsor, body: parisJurisdiction() });
