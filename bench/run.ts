@@ -11,10 +11,14 @@ import { pgbenchFloor } from './lib/pgbench';
 import { startProviderStandIn } from './lib/provider';
 import { createBenchDatabase, DISTRICTS, openInitiatives } from './lib/setup';
 import { runWrk, type LoadResult } from './lib/wrk';
+import { preloadSequencedLog } from './lib/log';
+import { rollImportBench, TARGET_RSS_MB as ROLL_RSS_MB, TARGET_SECONDS as ROLL_SECONDS } from './roll';
+import { fromBase64, verifyInclusion } from '../src/core/merkle';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 200_000);
+const LOG_SIZE = Number(process.env.BENCH_LOG_SIZE ?? 1_000_000);
 
 type Figures = Record<string, number | string | boolean | null>;
 interface Outcome {
@@ -101,6 +105,26 @@ async function main() {
     return row as { rows: number; counters: number; log: number };
   };
 
+  /**
+   * Merge delay of every entry: from the signature's time (its request) to the timestamp of the first
+   * signed tree head that includes it, both from the engine's clock. Waits for the sequencer to catch up.
+   */
+  const mergeDelays = async (sql: Awaited<ReturnType<typeof createBenchDatabase>>['sql']) => {
+    const deadline = Date.now() + 15_000;
+    let pending = 0;
+    do {
+      pending = Number((await sql`select count(*)::int as n from log_entries where leaf_index is null`)[0]!.n);
+      if (pending > 0) await new Promise((r) => setTimeout(r, 250));
+    } while (pending > 0 && Date.now() < deadline);
+    const [row] = await sql`
+      select percentile_cont(0.5) within group (order by ms) as p50, percentile_cont(0.99) within group (order by ms) as p99, max(ms) as max, count(*)::int as entries
+      from (select extract(epoch from (h.timestamp - e.created_at)) * 1000 as ms
+            from log_entries e
+            cross join lateral (select timestamp from log_tree_heads h where h.initiative_id = e.initiative_id and h.size > e.leaf_index order by h.size limit 1) h) d`;
+    return { p50: Math.round(Number(row!.p50)), p99: Math.round(Number(row!.p99)), max: Math.round(Number(row!.max)), entries: Number(row!.entries), pending };
+  };
+  let signRun: { peakRssMb: number; merge: Awaited<ReturnType<typeof mergeDelays>> } | undefined;
+
   /** Count = rows = log; every 201 is a row, and at most the requests in flight when the load stopped are rows without a 201 seen. */
   const isExact = (check: { rows: number; counters: number; log: number }, created: number, inFlight: number) =>
     check.rows === check.counters && check.rows === check.log && check.rows >= created && check.rows <= created + inFlight;
@@ -117,6 +141,7 @@ async function main() {
         const count = async () => Number((await db.sql`select coalesce(sum(count), 0)::int as n from signature_counts`)[0]!.n);
         const run = await signLoad(engine, count, lines, 'sign');
         const check = await consistency(db.sql);
+        signRun = { peakRssMb: run.peakRssMb, merge: await mergeDelays(db.sql) };
         const created = run.load.statuses['201'] ?? 0;
         const errors = errorsOf(run.load, ['201']);
         const exact = isExact(check, created, CONNECTIONS);
@@ -213,6 +238,79 @@ async function main() {
           notes: ['1,000,000 signatures preloaded with SQL; signing load with a quarter of the connections'],
         });
       }),
+    roll: async () => {
+      const { figures, durationMet, memoryMet } = await rollImportBench();
+      outcomes.push({
+        scenario: 'roll',
+        figures: { rows: figures.rows, seconds: figures.seconds, rowsPerSecond: figures.rowsPerSecond, peakRssMb: figures.peakRssMb, imported: Number(figures.imported) },
+        targets: { seconds: `≤ ${ROLL_SECONDS}`, peakRssMb: `< ${ROLL_RSS_MB}` },
+        met: durationMet && memoryMet && figures.imported === figures.rows,
+        notes: ['CSV streamed to PUT /v1/jurisdictions/{id}/roll; RSS of the engine process sampled every 50 ms'],
+      });
+    },
+    log: async () => {
+      if (!signRun) await scenarios.sign!();
+      const merge = signRun!.merge;
+      const proofs = await withEngine(async ({ engine, db }) => {
+        const [id] = await openInitiatives(engine.url, staff, 1);
+        process.stdout.write(`  preloading a log of ${(LOG_SIZE - 1).toLocaleString('en')} sequenced entries with SQL (leaves and subtrees by generate_series), not through the API…\n`);
+        const started = performance.now();
+        await preloadSequencedLog(db.sql, id!, LOG_SIZE - 1);
+        const preloadSeconds = (performance.now() - started) / 1000;
+        // One real signature: the engine's own sequencer integrates it and signs the head at LOG_SIZE.
+        const res = await fetch(`${engine.url}/v1/initiatives/${id}/signatures`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${take(1)[0]}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ district: DISTRICTS[0]!.code, consent: true }),
+        });
+        if (res.status !== 201) throw new Error(`log: the signature was refused: ${res.status} ${await res.text()}`);
+        let head: { size: number; root: string } = { size: 0, root: '' };
+        for (const deadline = Date.now() + 30_000; head.size < LOG_SIZE && Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+          head = (await (await fetch(`${engine.url}/v1/initiatives/${id}/log`)).json()) as typeof head;
+        }
+        if (head.size !== LOG_SIZE) throw new Error(`log: the sequencer did not reach ${LOG_SIZE} entries (at ${head.size})`);
+        // The SQL-built subtrees must agree with the engine's tree: one proof checked against the signed root.
+        const sample = (await (await fetch(`${engine.url}/v1/initiatives/${id}/log/inclusion?index=${LOG_SIZE >> 1}&size=${LOG_SIZE}`)).json()) as { leaf: string; proof: string[] };
+        const sound = verifyInclusion(LOG_SIZE >> 1, LOG_SIZE, fromBase64(sample.leaf)!, sample.proof.map((p) => fromBase64(p)!), fromBase64(head.root)!);
+        if (!sound) throw new Error('log: an inclusion proof does not verify against the signed tree head');
+        const lines = Array.from({ length: 5000 }, () => `/v1/initiatives/${id}/log/inclusion?index=${Math.floor(Math.random() * LOG_SIZE)}&size=${LOG_SIZE}\t\t`);
+        const load = await runWrk({ url: engine.url, lines, method: 'GET', connections: 16, seconds: Math.min(SECONDS, 15), dir, name: 'log-inclusion', threads: 1 });
+        return { load, preloadSeconds };
+      });
+      const proofErrors = errorsOf(proofs.load, ['200']);
+      outcomes.push({
+        scenario: 'log',
+        figures: {
+          mergeDelayP50Ms: merge.p50,
+          mergeDelayP99Ms: merge.p99,
+          mergeDelayMaxMs: merge.max,
+          entriesMeasured: merge.entries,
+          leftPending: merge.pending,
+          logSize: LOG_SIZE,
+          inclusionProofP50Ms: proofs.load.latencyMs.p50,
+          inclusionProofP99Ms: proofs.load.latencyMs.p99,
+          proofsPerSecond: Math.round(proofs.load.requests / proofs.load.seconds),
+          proofErrors,
+          preloadSeconds: Math.round(proofs.preloadSeconds),
+        },
+        targets: { mergeDelayP99Ms: '≤ 1000', leftPending: '0', inclusionProofP99Ms: '≤ 20', proofErrors: '0' },
+        met: merge.p99 <= 1000 && merge.pending === 0 && proofs.load.latencyMs.p99 <= 20 && proofErrors === 0,
+        notes: [
+          'merge delay: every entry of the sign scenario, from its signature time to the timestamp of the first tree head holding it',
+          `proofs: ${(LOG_SIZE - 1).toLocaleString('en')} entries and their subtrees preloaded with SQL, the last one signed through the API and sequenced by the engine; one proof verified against the signed root`,
+        ],
+      });
+    },
+    memory: async () => {
+      if (!signRun) await scenarios.sign!();
+      outcomes.push({
+        scenario: 'memory',
+        figures: { peakRssMbDuringSign: Math.round(signRun!.peakRssMb) },
+        targets: { peakRssMbDuringSign: '≤ 300' },
+        met: signRun!.peakRssMb <= 300,
+        notes: ['engine resident memory from /proc, sampled every second while the sign scenario ran'],
+      });
+    },
     embedded: () =>
       withEngine(async ({ engine }) => {
         const [id] = await openInitiatives(engine.url, staff, 1);

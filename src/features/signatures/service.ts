@@ -14,6 +14,7 @@ import { sealPersonalData } from '../personal-data/service';
 import { rollCheck, rollIneligible } from '../roll/service';
 import { bumpCount } from '../progress/service';
 import { appendLogEntry } from '../transparency/entries';
+import { signatureBatcher } from './batcher';
 import { mergeDelayMs } from '../transparency/service';
 
 export type SignatureRow = typeof signatures.$inferSelect;
@@ -101,28 +102,21 @@ export async function sign(
   }
   const personalData = await sealPersonalData(deps.keys, signer);
 
-  const inserted = await db.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(signatures)
-      .values({
-        id: crypto.randomUUID(),
-        initiativeId: initiative.id,
-        signerHash: hash,
-        keyVersion: initiative.pepperVersion,
-        channel: 'online',
-        assurance: signer.assurance,
-        district,
-        status: 'counted',
-        createdAt: now,
-        personalData,
-      })
-      .onConflictDoNothing({ target: [signatures.initiativeId, signatures.signerHash], where: ne(signatures.status, 'withdrawn') })
-      .returning();
-    if (!row) return undefined;
-    await bumpCount(tx, initiative.id, row.district, 1);
-    await appendLogEntry(tx, { initiativeId: initiative.id, type: 'sign', ref: row.id, at: now });
-    return row;
-  });
+  const inserted = await signatureBatcher(deps.db).submit(
+    {
+      id: crypto.randomUUID(),
+      initiativeId: initiative.id,
+      signerHash: hash,
+      keyVersion: initiative.pepperVersion,
+      channel: 'online',
+      assurance: signer.assurance,
+      district,
+      status: 'counted',
+      createdAt: now,
+      personalData,
+    },
+    (locked) => assertCollecting(locked, now),
+  );
   if (inserted) {
     deps.metrics.signatures.inc({ outcome: 'accepted', reason: '' });
     return { created: true, signature: inserted, receipt: await receiptFor(deps, inserted) };
