@@ -13,6 +13,8 @@ export interface DatabaseHandle {
   kind: 'pglite' | 'postgres';
   /** The postgres.js client itself, for what drizzle does not offer (COPY); absent on PGlite. */
   postgres?: import('postgres').Sql;
+  /** The embedded database itself (dumps, tests); absent on PostgreSQL. */
+  pglite?: import('@electric-sql/pglite').PGlite;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   /** Connections in use and the pool's size, for /metrics. */
@@ -63,17 +65,19 @@ function activeConnections(client: unknown): number {
 }
 
 /** Embedded PostgreSQL (PGlite): in `dataDir`, or in memory when none is given. */
-export async function openPglite(dataDir?: string): Promise<DatabaseHandle> {
+export async function openPglite(dataDir?: string, options: { loadDataDir?: Blob } = {}): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
-  const client = dataDir ? new PGlite(dataDir) : new PGlite();
+  // Starting from a dump of an already initialised database skips initdb, the slow part of a start.
+  const client = new PGlite(dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
   await client.waitReady;
   const db = drizzle(client, { schema }) as unknown as Database;
   await migrate(db as never, { migrationsFolder: MIGRATIONS });
   return {
     db,
     kind: 'pglite',
+    pglite: client,
     ping: async () => {
       await db.execute(sql`select 1`);
     },

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import postgres from 'postgres';
+import { templatePath } from './pglite-template';
 import { openPglite, openPostgres, type DatabaseHandle } from '../../src/db/client';
 
 export const ADMIN_DATABASE_URL = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -23,7 +26,11 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop(): P
 
 /** PGlite in memory for `npm test`; a real PostgreSQL database for `npm run test:pg`. */
 export async function openTestDatabase(options: { poolSize?: number } = {}): Promise<DatabaseHandle & { url?: string }> {
-  if (!usePostgres) return openPglite();
+  if (!usePostgres) {
+    const template = templatePath();
+    const dump = existsSync(template) ? new Blob([await readFile(template)]) : undefined;
+    return openPglite(undefined, { loadDataDir: dump });
+  }
   const created = await createPostgresDatabase();
   const handle = await openPostgres(created.url, { max: options.poolSize ?? 10 });
   return {
