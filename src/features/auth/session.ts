@@ -1,9 +1,9 @@
 import { decodeJwt, jwtVerify } from 'jose';
 import type { MiddlewareHandler } from 'hono';
-import { getCookie } from 'hono/cookie';
+import { deleteCookie, getCookie } from 'hono/cookie';
 import type { AppDeps, AppEnv, Principal } from '../../platform/http';
 import { signWithEngineKey } from '../../platform/keys';
-import { problems } from '../../platform/problems';
+import { Problem, problems } from '../../platform/problems';
 import { isEncryptedToken } from './id-token-decryption';
 import { identityFromClaims, tokenProblem, type VerifiedToken } from './verifier';
 
@@ -71,17 +71,27 @@ function principalOf(deps: AppDeps, v: VerifiedToken, via: Principal['via']): Pr
   };
 }
 
-/** Resolves the caller from `Authorization: Bearer` or the session cookie; a bad token is a 401 at once. */
+/** Resolves the caller from `Authorization: Bearer` (a bad token is a 401 at once) or the session cookie. */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const header = c.req.header('authorization');
-  let token: string | undefined;
   if (header !== undefined) {
     const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header);
     if (!match) throw problems.unauthenticated('The Authorization header must be "Bearer <token>".');
-    token = match[1];
-  } else {
-    token = getCookie(c, SESSION_COOKIE);
+    c.set('principal', await verifyBearer(c.var.deps, match[1]!));
+    return next();
   }
-  c.set('principal', token ? await verifyBearer(c.var.deps, token) : undefined);
+  const cookie = getCookie(c, SESSION_COOKIE);
+  let principal: Principal | undefined;
+  if (cookie) {
+    // An expired or foreign session cookie means "logged out", not an error on every page.
+    principal = await verifyBearer(c.var.deps, cookie).catch((error: unknown) => {
+      if (error instanceof Problem && error.status === 401) {
+        deleteCookie(c, SESSION_COOKIE, { path: '/' });
+        return undefined;
+      }
+      throw error;
+    });
+  }
+  c.set('principal', principal);
   await next();
 };
