@@ -3,7 +3,7 @@
  * PostgreSQL (a database created and dropped per scenario), load from wrk over loopback,
  * figures printed beside their targets and written to bench/results/latest.json.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEngine, type EngineProcess } from './lib/engine';
@@ -57,6 +57,8 @@ async function main() {
     if (slice.length < n) throw new Error('not enough pre-minted tokens: raise BENCH_TOKENS');
     return slice;
   };
+  // Shares of the minted tokens per scenario, summing to less than all of them (plus one for the log), so a full run never runs out.
+  const share = (fraction: number) => Math.floor(TOKENS * fraction);
   const signLine = (initiativeId: string, token: string, i: number) =>
     `/v1/initiatives/${initiativeId}/signatures\t${token}\t${JSON.stringify({ district: DISTRICTS[i % DISTRICTS.length]!.code, consent: true })}`;
 
@@ -89,12 +91,18 @@ async function main() {
         rss.push(await engine.rssMb());
       }
     })();
+    // The engine's CPU at rest (its scheduled tasks), so that the per-signature figure can leave it out.
+    const idleFrom = await engine.cpuSeconds();
+    await new Promise((r) => setTimeout(r, 3000));
+    const idleCpuPerSecond = ((await engine.cpuSeconds()) - idleFrom) / 3;
+    const cpuBefore = await engine.cpuSeconds();
     const load = await runWrk({ url: engine.url, lines, connections, seconds, dir, name });
+    const cpuSeconds = (await engine.cpuSeconds()) - cpuBefore;
     running = false;
     await sampler;
     // The first and last windows are partial (load starting and stopping).
     const windows = rates.slice(1, -1);
-    return { load, medianRate: median(windows), peakRssMb: Math.max(0, ...rss), windows };
+    return { load, medianRate: median(windows), peakRssMb: Math.max(0, ...rss), windows, cpuSeconds, idleCpuPerSecond };
   };
 
   const consistency = async (sql: Awaited<ReturnType<typeof createBenchDatabase>>['sql']) => {
@@ -137,7 +145,7 @@ async function main() {
       withEngine(async ({ engine, db }) => {
         if (floor === null) floor = await pgbenchFloor(db.sql, db.url, dir);
         const [id] = await openInitiatives(engine.url, staff, 1);
-        const lines = take(Math.min(TOKENS / 2, 200_000)).map((t, i) => signLine(id!, t, i));
+        const lines = take(share(0.3)).map((t, i) => signLine(id!, t, i));
         const count = async () => Number((await db.sql`select coalesce(sum(count), 0)::int as n from signature_counts`)[0]!.n);
         const run = await signLoad(engine, count, lines, 'sign');
         const check = await consistency(db.sql);
@@ -155,6 +163,10 @@ async function main() {
             pgbenchFloorTps: Math.round(floor),
             ratioToPgbench: Number((run.medianRate / floor).toFixed(2)),
             peakRssMb: Math.round(run.peakRssMb),
+            // Load-independent: the engine's CPU per signature accepted (what caps the rate on 2 cores).
+            engineCpuMsPerSignature: created ? Number(((1000 * run.cpuSeconds) / created).toFixed(2)) : null,
+            engineIdleCpuPercent: Math.round(100 * run.idleCpuPerSecond),
+            loadAverage: (await readFile('/proc/loadavg', 'utf8')).split(' ')[0]!,
             countExact: exact,
           },
           targets: { signaturesPerSecondMedian: '≥ 5000', p99Ms: '≤ 100', errors: '0', ratioToPgbench: '≥ 0.5 (aim)', peakRssMb: '≤ 300' },
@@ -166,7 +178,7 @@ async function main() {
     'sign-spread': () =>
       withEngine(async ({ engine, db }) => {
         const ids = await openInitiatives(engine.url, staff, 100);
-        const lines = take(Math.min(TOKENS / 4, 100_000)).map((t, i) => signLine(ids[i % ids.length]!, t, i));
+        const lines = take(share(0.15)).map((t, i) => signLine(ids[i % ids.length]!, t, i));
         const count = async () => Number((await db.sql`select coalesce(sum(count), 0)::int as n from signature_counts`)[0]!.n);
         const run = await signLoad(engine, count, lines, 'sign-spread');
         const check = await consistency(db.sql);
@@ -185,10 +197,10 @@ async function main() {
       withEngine(async ({ engine, db }) => {
         const [id] = await openInitiatives(engine.url, staff, 1);
         // Half the requests re-sign identities already counted (signed in a warm-up), half are new.
-        const known = take(20_000);
+        const known = take(Math.min(20_000, share(0.1)));
         const warm = await runWrk({ url: engine.url, lines: known.map((t, i) => signLine(id!, t, i)), connections: CONNECTIONS, seconds: 20, dir, name: 'duplicates-warmup' });
         const signedBefore = Number((await db.sql`select count(*)::int as n from signatures where status = 'counted'`)[0]!.n);
-        const fresh = take(Math.min(TOKENS / 4, 100_000));
+        const fresh = take(share(0.15));
         const lines = fresh.flatMap((t, i) => [signLine(id!, t, i), signLine(id!, known[i % signedBefore]!, i)]);
         const load = await runWrk({ url: engine.url, lines, connections: CONNECTIONS, seconds: SECONDS, dir, name: 'duplicates' });
         const rate = load.requests / load.seconds;
@@ -219,7 +231,7 @@ async function main() {
           on conflict (initiative_id, district, slot) do update set count = signature_counts.count + excluded.count`);
         await db.sql.unsafe('analyze');
         const reads = Array.from({ length: 1000 }, (_, i) => `${i % 2 ? `/v1/initiatives/${id}/progress` : `/v1/initiatives/${id}`}\t\t`);
-        const signLines = take(Math.min(TOKENS / 4, 100_000)).map((t, i) => signLine(id!, t, i));
+        const signLines = take(share(0.15)).map((t, i) => signLine(id!, t, i));
         const [signing, reading] = await Promise.all([
           runWrk({ url: engine.url, lines: signLines, connections: Math.max(4, CONNECTIONS / 4), seconds: SECONDS, dir, name: 'rul-sign', threads: 1 }),
           runWrk({ url: engine.url, lines: reads, method: 'GET', connections: 16, seconds: SECONDS, dir, name: 'rul-read', threads: 1 }),
@@ -314,7 +326,7 @@ async function main() {
     embedded: () =>
       withEngine(async ({ engine }) => {
         const [id] = await openInitiatives(engine.url, staff, 1);
-        const lines = take(Math.min(TOKENS / 4, 60_000)).map((t, i) => signLine(id!, t, i));
+        const lines = take(share(0.1)).map((t, i) => signLine(id!, t, i));
         const load = await runWrk({ url: engine.url, lines, connections: CONNECTIONS, seconds: Math.min(SECONDS, 20), dir, name: 'embedded' });
         const rate = (load.statuses['201'] ?? 0) / load.seconds;
         outcomes.push({

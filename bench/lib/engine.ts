@@ -25,6 +25,8 @@ export interface EngineProcess {
   logFile: string;
   /** Resident memory of the engine process, in MB (from /proc). */
   rssMb(): Promise<number>;
+  /** CPU time the engine process has used so far (user + system), in seconds (from /proc). */
+  cpuSeconds(): Promise<number>;
   stop(): Promise<number | null>;
 }
 
@@ -92,6 +94,12 @@ export async function startEngine(options: {
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
       const match = /VmRSS:\s+(\d+) kB/.exec(status);
       return match ? Number(match[1]) / 1024 : 0;
+    },
+    async cpuSeconds() {
+      const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8').catch(() => '');
+      // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 per second).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
     },
     stop: () =>
       new Promise((resolve) => {
