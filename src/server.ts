@@ -15,7 +15,7 @@ import { loadOrGenerateKeyMaterial } from './platform/dev-keys';
 import { packageDocsAssets } from './platform/docs-assets';
 import type { AppDeps } from './platform/http';
 import { loadEngineKeys } from './platform/keys';
-import { createLogger } from './platform/logger';
+import { createLogger, flushLogs } from './platform/logger';
 import { createMetrics } from './platform/metrics';
 import { createScheduler } from './platform/scheduler';
 
@@ -88,6 +88,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
     server.closeIdleConnections();
     await Promise.all([closed, scheduler.stop(), sequencer.stop()]);
     await db.close();
+    flushLogs();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
