@@ -1,5 +1,6 @@
 import type { ExecutionContext } from 'hono';
 import { createApp, engineTasks, type App } from './app';
+import type { DatabaseHandle } from './db/client';
 import { connectPostgres } from './db/postgres-connection';
 import { createDevIdentityProvider } from './features/auth/dev-provider';
 import { configuredIdentityProvider } from './features/auth/provider';
@@ -124,41 +125,46 @@ function misconfigured(error: unknown): Response {
   });
 }
 
-export default {
-  async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
-    let current: Engine;
-    try {
-      current = await engineFor(env);
-    } catch (error) {
-      return misconfigured(error);
-    }
-    // One client per request: a Worker may not share sockets between requests; Hyperdrive pools behind it.
-    const db = connectPostgres(current.connectionString);
-    let response: Response;
-    try {
-      response = await current.database.run(db, () => current.app.fetch(request, env, ctx));
-    } catch (error) {
-      ctx.waitUntil(db.close());
-      throw error;
-    }
-    if (!response.body) {
-      ctx.waitUntil(db.close());
-      return response;
-    }
-    // Streamed bodies (CSV exports, server-sent events) still read the database: close once sent.
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    ctx.waitUntil(response.body.pipeTo(writable).catch(() => {}).finally(() => db.close()));
-    return new Response(readable, response);
-  },
+/** The Worker's handlers; `connect` opens a request's database client (postgres.js unless a measurement swaps it). */
+export function createWorker(connect: (url: string) => DatabaseHandle = connectPostgres) {
+  return {
+    async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
+      let current: Engine;
+      try {
+        current = await engineFor(env);
+      } catch (error) {
+        return misconfigured(error);
+      }
+      // One client per request: a Worker may not share sockets between requests; Hyperdrive pools behind it.
+      const db = connect(current.connectionString);
+      let response: Response;
+      try {
+        response = await current.database.run(db, () => current.app.fetch(request, env, ctx));
+      } catch (error) {
+        ctx.waitUntil(db.close());
+        throw error;
+      }
+      if (!response.body) {
+        ctx.waitUntil(db.close());
+        return response;
+      }
+      // Streamed bodies (CSV exports, server-sent events) still read the database: close once sent.
+      const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+      ctx.waitUntil(response.body.pipeTo(writable).catch(() => {}).finally(() => db.close()));
+      return new Response(readable, response);
+    },
 
-  /** The cron trigger: the engine's periodic tasks (deadlines, crossings, ...), once per run. */
-  async scheduled(_controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
-    const current = await engineFor(env);
-    const db = connectPostgres(current.connectionString);
-    try {
-      await current.database.run(db, () => current.scheduler.tick());
-    } finally {
-      ctx.waitUntil(db.close());
-    }
-  },
-};
+    /** The cron trigger: the engine's periodic tasks (deadlines, crossings, ...), once per run. */
+    async scheduled(_controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
+      const current = await engineFor(env);
+      const db = connect(current.connectionString);
+      try {
+        await current.database.run(db, () => current.scheduler.tick());
+      } finally {
+        ctx.waitUntil(db.close());
+      }
+    },
+  };
+}
+
+export default createWorker();

@@ -1,4 +1,4 @@
-import { hc } from 'hono/client';
+import { hc, type InferRequestType } from 'hono/client';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import type { App } from '../../src/app';
 import { createTestEngine, PUBLIC_URL, type TestEngine } from '../support/engine';
@@ -17,7 +17,9 @@ describe('the typed client for integrators', () => {
 
   it('creates and reads a jurisdiction with typed requests and responses', async () => {
     const admin = await engine.adminToken();
-    const created = await client.v1.jurisdictions.$post({ json: parisJurisdiction() }, { headers: { authorization: `Bearer ${admin}` } });
+    // The fixture is plain JSON (as an integrator's would be); the client types what is sent.
+    const body = parisJurisdiction() as InferRequestType<typeof client.v1.jurisdictions.$post>['json'];
+    const created = await client.v1.jurisdictions.$post({ json: body }, { headers: { authorization: `Bearer ${admin}` } });
     expect(created.status).toBe(201);
 
     const res = await client.v1.jurisdictions[':id'].$get({ param: { id: 'paris' } });

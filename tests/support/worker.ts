@@ -60,7 +60,9 @@ export interface WorkerEngine {
  * PostgreSQL database with migrations applied, reached through the Hyperdrive binding's local
  * connection string; keys and pepper are passed the way secrets are, from an env file.
  */
-export async function startWorkerEngine(options: { adminSubjects?: string[]; logLevel?: string } = {}): Promise<WorkerEngine> {
+export async function startWorkerEngine(
+  options: { adminSubjects?: string[]; logLevel?: string; /** Another entry point and wrangler flags, for measurements (such an entry gets DATABASE_URL, not Hyperdrive). */ script?: string; wranglerArgs?: string[] } = {},
+): Promise<WorkerEngine> {
   const database = await createPostgresDatabase();
   const migrated = await openPostgres(database.url, { max: 1 });
   await migrated.close();
@@ -84,6 +86,7 @@ export async function startWorkerEngine(options: { adminSubjects?: string[]; log
     IDENTITY_PEPPER: b64(keys.pepper.secret),
     IDENTITY_PEPPER_VERSION: keys.pepper.version,
     PII_KEY: b64(keys.piiKey),
+    ...(options.script ? { DATABASE_URL: database.url } : {}),
   };
   const envFile = join(dir, 'worker.env');
   await writeFile(envFile, Object.entries(settings).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', { mode: 0o600 });
@@ -92,8 +95,8 @@ export async function startWorkerEngine(options: { adminSubjects?: string[]; log
   const hyperdriveUrl = database.url.replace('postgres://postgres@', 'postgres://postgres:local@');
   const child: ChildProcess = spawn(
     process.execPath,
-    [WRANGLER, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--env-file', envFile, '--persist-to', join(dir, 'state'),
-      '--test-scheduled', '--show-interactive-dev-session=false', '--log-level', 'warn', '--inspector-port', String(await freePort())],
+    [WRANGLER, 'dev', ...(options.script ? [options.script] : []), '--local', '--ip', '127.0.0.1', '--port', String(port), '--env-file', envFile, '--persist-to', join(dir, 'state'),
+      '--test-scheduled', '--show-interactive-dev-session=false', '--log-level', 'warn', '--inspector-port', String(await freePort()), ...(options.wranglerArgs ?? [])],
     {
       cwd: ROOT,
       detached: true,
