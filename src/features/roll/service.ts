@@ -1,8 +1,7 @@
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { parse } from 'csv-parse';
 import { and, desc, eq, inArray, lt } from 'drizzle-orm';
+import { createHmac } from 'node:crypto';
 import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
@@ -148,12 +147,11 @@ function utf8Text(maxBytes: number): Transform {
 }
 
 /**
- * `rollHash` with the key schedule done once: cloning a keyed HMAC saves half the SHA-256 blocks
- * of each row of a million-line roll. The roll test checks both give the same hash.
+ * `rollHash` for the million lines of a roll import, on the runtime's native HMAC-SHA256 (several
+ * times faster than the portable one). The roll test checks both give the same hash.
  */
 export function rollHasher(key: Uint8Array): (canonical: string) => Uint8Array {
-  const keyed = hmac.create(sha256, key);
-  return (canonical) => keyed.clone().update(utf8ToBytes(canonical)).digest();
+  return (canonical) => createHmac('sha256', key).update(canonical, 'utf8').digest();
 }
 
 /** Reads the header, validates and canonicalises each row, and emits only hashes and districts. */
