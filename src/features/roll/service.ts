@@ -151,7 +151,10 @@ function utf8Text(maxBytes: number): Transform {
  * times faster than the portable one). The roll test checks both give the same hash.
  */
 export function rollHasher(key: Uint8Array): (canonical: string) => Uint8Array {
-  return (canonical) => createHmac('sha256', key).update(canonical, 'utf8').digest();
+  return (canonical) => {
+    const digest = createHmac('sha256', key).update(canonical, 'utf8').digest();
+    return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+  };
 }
 
 /** Reads the header, validates and canonicalises each row, and emits only hashes and districts. */
