@@ -71,6 +71,7 @@ export async function startEngine(options: {
       RATE_LIMIT_SIGN_PER_IDENTITY: '0',
       RATE_LIMIT_LOGIN_PER_ADDRESS: '0',
       RATE_LIMIT_LOGIN_PER_IDENTITY: '0',
+      ...(process.env.BENCH_POOL_SIZE ? { DATABASE_POOL_SIZE: process.env.BENCH_POOL_SIZE } : {}),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
