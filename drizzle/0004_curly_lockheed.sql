@@ -1,2 +1,0 @@
-ALTER TABLE "signature_hours" DROP CONSTRAINT "signature_hours_initiative_id_hour_district_pk";--> statement-breakpoint
-ALTER TABLE "signature_hours" ADD CONSTRAINT "signature_hours_initiative_id_district_hour_pk" PRIMARY KEY("initiative_id","district","hour");
