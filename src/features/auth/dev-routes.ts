@@ -148,6 +148,23 @@ export const devProviderRoutes = createRouter()
     return c.html(devPage(undefined, idToken));
   });
 
+/** The made-up identity both pages ask for: names, birth date and assurance level. */
+function identityFields() {
+  return html`<p><label>Given names <input name="givenNames" required autocomplete="off" /></label></p>
+    <p><label>Family name <input name="familyName" required autocomplete="off" /></label></p>
+    <p><label>Birth date <input name="birthdate" type="date" required /></label></p>
+    <p>
+      <label
+        >Assurance
+        <select name="acr">
+          <option>eidas1</option>
+          <option selected>eidas2</option>
+          <option>eidas3</option>
+        </select></label
+      >
+    </p>`;
+}
+
 function devPage(error?: string, idToken?: string) {
   return html`<!doctype html>
     <html lang="en">
@@ -162,19 +179,7 @@ function devPage(error?: string, idToken?: string) {
           <h1>Get an ID token</h1>
           ${error ? html`<p role="alert">${error}</p>` : ''}
           <form method="post" action="/dev/oidc">
-            <p><label>Given names <input name="givenNames" required autocomplete="off" /></label></p>
-            <p><label>Family name <input name="familyName" required autocomplete="off" /></label></p>
-            <p><label>Birth date <input name="birthdate" type="date" required /></label></p>
-            <p>
-              <label
-                >Assurance
-                <select name="acr">
-                  <option>eidas1</option>
-                  <option selected>eidas2</option>
-                  <option>eidas3</option>
-                </select></label
-              >
-            </p>
+            ${identityFields()}
             <p><button type="submit">Get a token</button></p>
           </form>
           ${idToken
@@ -268,19 +273,7 @@ function authorizePage(params: AuthorizationParams, identities: DevIdentity[], e
           <form method="post" action="/dev/oidc/authorize">
             ${hiddenFields(params)}
             <input type="hidden" name="identity" value="custom" />
-            <p><label>Given names <input name="givenNames" required autocomplete="off" /></label></p>
-            <p><label>Family name <input name="familyName" required autocomplete="off" /></label></p>
-            <p><label>Birth date <input name="birthdate" type="date" required /></label></p>
-            <p>
-              <label
-                >Assurance
-                <select name="acr">
-                  <option>eidas1</option>
-                  <option selected>eidas2</option>
-                  <option>eidas3</option>
-                </select></label
-              >
-            </p>
+            ${identityFields()}
             <p><button type="submit">Log in as this person</button></p>
           </form>
         </main>
