@@ -1,33 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openPostgres, type DatabaseHandle } from '../../src/db/client';
-import { createPostgresDatabase } from '../support/database';
+import { engineProcessSuite } from '../support/engine-processes';
 import { brokenInvariants, ledgerOf } from '../support/ledger';
-import { citizen, mapLimit, openInitiativeOver, sleep, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
+import { citizen, mapLimit, openInitiativeOver, sleep, type EngineProcess } from '../support/process';
 
 /**
  * kill -9 in the middle of signing load: what was acknowledged survives, nothing is half-written.
  * The engine runs as a real process on a real PostgreSQL database.
  */
 describe('the engine killed with SIGKILL during signing load', () => {
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  let data: Awaited<ReturnType<typeof tempDir>>;
   let engine: EngineProcess | undefined;
   let db: DatabaseHandle;
-
-  beforeAll(async () => {
-    database = await createPostgresDatabase();
-    data = await tempDir('civic-crash-');
-  });
-  afterAll(async () => {
-    await stopEngine(engine);
-    await db?.close();
-    await database?.drop();
-    await data?.remove();
-  });
+  const suite = engineProcessSuite('civic-crash-', { beforeRemove: () => db?.close() });
 
   it('keeps every acknowledged signature, leaves no row for a refused one, and counts = rows = log entries', async () => {
-    const env = { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '8' };
-    engine = await startEngineProcess({ env, dataDir: data.path });
+    const env = { DATABASE_URL: suite.databaseUrl, DATABASE_POOL_SIZE: '8' };
+    engine = await suite.start(env);
     const { port } = engine;
     const { initiativeId } = await openInitiativeOver(engine);
 
@@ -61,7 +49,7 @@ describe('the engine killed with SIGKILL during signing load', () => {
     expect(refused.size).toBeGreaterThan(0);
 
     // Straight from the database, before any restart: the invariants hold at the moment of the crash.
-    db = await openPostgres(database.url, { max: 2, migrate: false });
+    db = await openPostgres(suite.databaseUrl, { max: 2, migrate: false });
     const ledger = await ledgerOf(db.db, initiativeId);
     expect(brokenInvariants(ledger)).toEqual([]);
     for (const id of acknowledged.values()) expect(ledger.ids.has(id)).toBe(true);
@@ -70,7 +58,7 @@ describe('the engine killed with SIGKILL during signing load', () => {
     expect(ledger.rows - acknowledged.size).toBeLessThanOrEqual(unknown.size);
 
     // Restarted on the same data: the engine finds every acknowledged signature again.
-    engine = await startEngineProcess({ env, dataDir: data.path, port });
+    engine = await suite.start(env, { port });
     for (const [i, id] of acknowledged) {
       const mine = await engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/me`, { token: tokens[i] });
       expect(mine.status).toBe(200);

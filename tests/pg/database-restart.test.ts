@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/db/client';
+import { engineProcessSuite } from '../support/engine-processes';
 import { brokenInvariants, ledgerOf } from '../support/ledger';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres';
-import { citizen, mapLimit, openInitiativeOver, sleep, startEngineProcess, stopEngine, tempDir, type EngineProcess, type HttpResult } from '../support/process';
+import { citizen, mapLimit, openInitiativeOver, sleep, type EngineProcess, type HttpResult } from '../support/process';
 
 /** Requests that do not answer within this bound count as hung, and fail the test. */
 const NO_HANG_MS = 15_000;
@@ -14,18 +15,16 @@ const NO_HANG_MS = 15_000;
  */
 describe('a PostgreSQL restart during signing load', () => {
   let postgres: PrivatePostgres;
-  let data: Awaited<ReturnType<typeof tempDir>>;
+  const suite = engineProcessSuite('civic-dbrestart-', {
+    database: async () => {
+      postgres = await startPrivatePostgres();
+      return { url: postgres.url, remove: () => postgres.destroy() };
+    },
+  });
   let engine: EngineProcess;
 
   beforeAll(async () => {
-    postgres = await startPrivatePostgres();
-    data = await tempDir('civic-dbrestart-');
-    engine = await startEngineProcess({ env: { DATABASE_URL: postgres.url, DATABASE_POOL_SIZE: '6' }, dataDir: data.path });
-  });
-  afterAll(async () => {
-    await stopEngine(engine);
-    await postgres?.destroy();
-    await data?.remove();
+    engine = await suite.start({ DATABASE_URL: postgres.url, DATABASE_POOL_SIZE: '6' });
   });
 
   it('answers 503 with Retry-After during the outage, recovers without a restart, loses and doubles nothing', { timeout: 240_000 }, async () => {

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/db/client';
-import { createPostgresDatabase } from '../support/database';
+import { engineProcessSuite } from '../support/engine-processes';
 import { everyStoredText, findNeedles, needlesFor } from '../support/privacy';
-import { openInitiativeOver, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
+import { openInitiativeOver, type EngineProcess } from '../support/process';
 
 /** People with names and birth dates that appear nowhere else, so any occurrence is a leak. */
 const PEOPLE = {
@@ -19,19 +19,11 @@ const PEOPLE = {
  * and tokens in clear.
  */
 describe('no personal data in clear, at rest or in the logs', () => {
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  let data: Awaited<ReturnType<typeof tempDir>>;
+  const suite = engineProcessSuite('civic-privacy-');
   let engine: EngineProcess;
 
   beforeAll(async () => {
-    database = await createPostgresDatabase();
-    data = await tempDir('civic-privacy-');
-    engine = await startEngineProcess({ env: { DATABASE_URL: database.url, LOG_LEVEL: 'debug' }, dataDir: data.path });
-  });
-  afterAll(async () => {
-    await stopEngine(engine);
-    await database?.drop();
-    await data?.remove();
+    engine = await suite.start({ DATABASE_URL: suite.databaseUrl, LOG_LEVEL: 'debug' });
   });
 
   it('after signing, refusals, withdrawal, sessions, paper, personal-data reads and verification', async () => {
@@ -74,7 +66,7 @@ describe('no personal data in clear, at rest or in the logs', () => {
     await engine.request('GET', `/v1/audit`, { token: clerk });
 
     const needles = needlesFor(Object.values(PEOPLE));
-    const db = await openPostgres(database.url, { max: 2, migrate: false });
+    const db = await openPostgres(suite.databaseUrl, { max: 2, migrate: false });
     try {
       const stored = await everyStoredText(db.db);
       expect(stored.length).toBeGreaterThan(50);

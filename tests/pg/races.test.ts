@@ -3,10 +3,10 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, type DatabaseHandle } from '../../src/db/client';
 import { signatures } from '../../src/db/schema';
-import { createPostgresDatabase } from '../support/database';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { brokenInvariants, ledgerOf } from '../support/ledger';
-import { citizen, mapLimit, openInitiativeOver, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
+import { engineProcessSuite } from '../support/engine-processes';
+import { citizen, mapLimit, openInitiativeOver, type EngineProcess } from '../support/process';
 
 /** A small seeded generator, so a failing interleaving can be replayed. */
 function seeded(seed: number) {
@@ -142,28 +142,13 @@ describe('races on one PostgreSQL database', () => {
 });
 
 describe('two engine processes on one database', () => {
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  let data: Awaited<ReturnType<typeof tempDir>>;
-  const engines: EngineProcess[] = [];
   let db: DatabaseHandle;
-
-  beforeAll(async () => {
-    database = await createPostgresDatabase();
-    data = await tempDir('civic-two-');
-  });
-  afterAll(async () => {
-    for (const e of engines) await stopEngine(e);
-    await db?.close();
-    await database?.drop();
-    await data?.remove();
-  });
+  const suite = engineProcessSuite('civic-two-', { beforeRemove: () => db?.close() });
 
   it('one person signing through both at once is one signature; everyone signing through both is counted once', async () => {
     // Same data folder: the same keys and pepper, as replicas behind a load balancer would have.
-    const env = { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '8', RATE_LIMIT_SIGN_PER_IDENTITY: '0' };
-    engines.push(await startEngineProcess({ env, dataDir: data.path }));
-    engines.push(await startEngineProcess({ env, dataDir: data.path }));
-    const [a, b] = engines as [EngineProcess, EngineProcess];
+    const env = { DATABASE_URL: suite.databaseUrl, DATABASE_POOL_SIZE: '8', RATE_LIMIT_SIGN_PER_IDENTITY: '0' };
+    const [a, b] = [await suite.start(env), await suite.start(env)];
     const { initiativeId } = await openInitiativeOver(a);
     const sign = (e: EngineProcess, token: string) =>
       e.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token, body: { district: '75115', consent: true } });
@@ -185,12 +170,12 @@ describe('two engine processes on one database', () => {
     expect(results.filter((r) => r.status === 201)).toHaveLength(100);
     expect(results.filter((r) => r.status === 200)).toHaveLength(100);
 
-    db = await openPostgres(database.url, { max: 2, migrate: false });
+    db = await openPostgres(suite.databaseUrl, { max: 2, migrate: false });
     const ledger = await ledgerOf(db.db, initiativeId);
     expect(ledger.rows).toBe(101);
     expect(brokenInvariants(ledger)).toEqual([]);
     const rows = await db.db.select({ id: signatures.id }).from(signatures).where(eq(signatures.initiativeId, initiativeId));
     expect(rows).toHaveLength(101);
-    for (const e of engines) expect((await e.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures).toBe(101);
+    for (const e of suite.engines) expect((await e.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures).toBe(101);
   });
 });

@@ -1,22 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresDatabase } from '../support/database';
-import { citizen, openInitiativeOver, sleep, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
+import { describe, expect, it } from 'vitest';
+import { engineProcessSuite } from '../support/engine-processes';
+import { citizen, openInitiativeOver, sleep, type EngineProcess } from '../support/process';
 
 /** Two engine processes behind one load balancer share their rate-limit counters through PostgreSQL. */
 describe('rate limits shared by two engine processes', () => {
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  let data: Awaited<ReturnType<typeof tempDir>>;
-  const engines: EngineProcess[] = [];
-
-  beforeAll(async () => {
-    database = await createPostgresDatabase();
-    data = await tempDir('civic-ratelimit-');
-  });
-  afterAll(async () => {
-    for (const e of engines) await stopEngine(e);
-    await database?.drop();
-    await data?.remove();
-  });
+  const suite = engineProcessSuite('civic-ratelimit-');
 
   it('counts requests to either process against one limit per identity and per address (the socket peer)', async () => {
     // Day-long windows: the test cannot straddle a window boundary unless it runs across midnight UTC.
@@ -24,15 +12,13 @@ describe('rate limits shared by two engine processes', () => {
     if (untilMidnight < 120_000) await sleep(untilMidnight + 1000);
     // One public URL, as behind a load balancer: the development provider's tokens are valid on both.
     const env = {
-      DATABASE_URL: database.url,
+      DATABASE_URL: suite.databaseUrl,
       PUBLIC_URL: 'http://engine.test',
       RATE_LIMIT_WINDOW_SECONDS: '86400',
       RATE_LIMIT_SIGN_PER_IDENTITY: '4',
       RATE_LIMIT_SIGN_PER_ADDRESS: '12',
     };
-    engines.push(await startEngineProcess({ env, dataDir: data.path }));
-    engines.push(await startEngineProcess({ env, dataDir: data.path }));
-    const [a, b] = engines as [EngineProcess, EngineProcess];
+    const [a, b] = [await suite.start(env), await suite.start(env)];
     const { initiativeId } = await openInitiativeOver(a);
     const sign = (e: EngineProcess, token: string) =>
       e.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token, body: { district: '75111', consent: true } });

@@ -1,24 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/db/client';
-import { createPostgresDatabase } from '../support/database';
+import { engineProcessSuite } from '../support/engine-processes';
 import { brokenInvariants, ledgerOf } from '../support/ledger';
-import { citizen, mapLimit, openInitiativeOver, sleep, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
+import { citizen, mapLimit, openInitiativeOver, sleep, type EngineProcess } from '../support/process';
 
 /** SIGTERM under load (a deploy, a scale-down): requests in flight finish, later ones are refused, exit 0. */
 describe('graceful shutdown under signing load', () => {
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  let data: Awaited<ReturnType<typeof tempDir>>;
+  const suite = engineProcessSuite('civic-shutdown-');
   let engine: EngineProcess;
 
   beforeAll(async () => {
-    database = await createPostgresDatabase();
-    data = await tempDir('civic-shutdown-');
-    engine = await startEngineProcess({ env: { DATABASE_URL: database.url }, dataDir: data.path });
-  });
-  afterAll(async () => {
-    await stopEngine(engine);
-    await database?.drop();
-    await data?.remove();
+    engine = await suite.start({ DATABASE_URL: suite.databaseUrl });
   });
 
   it('finishes the requests in flight, refuses new ones and exits with code 0', async () => {
@@ -60,7 +52,7 @@ describe('graceful shutdown under signing load', () => {
     const refused = outcomes.filter((o) => o.status === 0);
     expect(refused.length).toBeGreaterThan(0);
 
-    const db = await openPostgres(database.url, { max: 2, migrate: false });
+    const db = await openPostgres(suite.databaseUrl, { max: 2, migrate: false });
     try {
       const ledger = await ledgerOf(db.db, initiativeId);
       expect(brokenInvariants(ledger)).toEqual([]);

@@ -1,12 +1,12 @@
 import { asc, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendLeaves, foldSubtrees, fromBase64, leafHash, toBase64, verifyConsistency, type Subtree } from '../../src/core/merkle';
 import { openPostgres, type DatabaseHandle } from '../../src/db/client';
 import { logEntries, signatures } from '../../src/db/schema';
 import { logNodes, logTreeHeads } from '../../src/db/schema-transparency';
 import { runVerifier } from '../../src/verify';
-import { createPostgresDatabase } from '../support/database';
-import { citizen, mapLimit, openInitiativeOver, sleep, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
+import { engineProcessSuite } from '../support/engine-processes';
+import { citizen, mapLimit, openInitiativeOver, sleep } from '../support/process';
 
 const PEOPLE = 400;
 
@@ -16,28 +16,13 @@ const PEOPLE = 400;
  * and no fork, whichever process integrates which batch.
  */
 describe('the log sequenced by two engine processes during signing', () => {
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  let data: Awaited<ReturnType<typeof tempDir>>;
-  const engines: EngineProcess[] = [];
   let db: DatabaseHandle;
-
-  beforeAll(async () => {
-    database = await createPostgresDatabase();
-    data = await tempDir('civic-log-race-');
-  });
-  afterAll(async () => {
-    for (const engine of engines) await stopEngine(engine);
-    await db?.close();
-    await database?.drop();
-    await data?.remove();
-  });
+  const suite = engineProcessSuite('civic-log-race-', { beforeRemove: () => db?.close() });
 
   it('integrates every entry exactly once, in one append-only tree, and the verifier agrees', async () => {
     // One data folder: both processes use the same generated keys and pepper, as replicas would.
-    const env = { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '8', LOG_MERGE_DELAY_MS: '100' };
-    engines.push(await startEngineProcess({ env, dataDir: data.path }));
-    engines.push(await startEngineProcess({ env, dataDir: data.path }));
-    const [a, b] = engines as [EngineProcess, EngineProcess];
+    const env = { DATABASE_URL: suite.databaseUrl, DATABASE_POOL_SIZE: '8', LOG_MERGE_DELAY_MS: '100' };
+    const [a, b] = [await suite.start(env), await suite.start(env)];
     const { initiativeId } = await openInitiativeOver(a);
     const tokens = await mapLimit(
       Array.from({ length: PEOPLE }, (_, i) => citizen(i, 'Registre')),
@@ -63,12 +48,12 @@ describe('the log sequenced by two engine processes during signing', () => {
     expect(results.filter((r) => r.status === 201)).toHaveLength(PEOPLE);
 
     // Both sequencers catch up within their merge delay; wait for it rather than assume a time.
-    for (const engine of engines) {
+    for (const engine of suite.engines) {
       const deadline = Date.now() + 60_000;
       while ((await engine.request('GET', `/v1/initiatives/${initiativeId}/log`)).body.size < PEOPLE && Date.now() < deadline) await sleep(50);
     }
 
-    db = await openPostgres(database.url, { max: 2, migrate: false });
+    db = await openPostgres(suite.databaseUrl, { max: 2, migrate: false });
     const entries = await db.db
       .select({ index: logEntries.leafIndex, data: logEntries.data, ref: logEntries.ref })
       .from(logEntries)
