@@ -24,10 +24,27 @@ const SECTIONS = [
   ['done', ['certified', 'insufficient']],
 ] as const;
 
+const notAllowed = () => new Problem({ status: 403, code: 'forbidden', title: 'Not allowed' });
+
+/** Pages for clerks of any jurisdiction. */
+function requireClerk(w: WebRequest) {
+  if (w.clerkOf.length === 0) throw notAllowed();
+}
+
 async function requireClerkPage(c: WebContext, w: WebRequest) {
   const found = await visibleInitiative(c, w);
-  if (!w.clerkOf.includes(found.jurisdiction.id)) throw new Problem({ status: 403, code: 'forbidden', title: 'Not allowed' });
+  if (!w.clerkOf.includes(found.jurisdiction.id)) throw notAllowed();
   return found;
+}
+
+/** A clerk's form post on one initiative: the form with its CSRF token checked, the clerk, and the initiative in their jurisdiction. */
+async function clerkFormPost(c: WebContext) {
+  const w = await webRequest(c);
+  const form = await formFields(c);
+  verifyCsrf(c, form);
+  const principal = requirePrincipal(c);
+  const { initiative, jurisdiction } = await requireClerkPage(c, w);
+  return { w, form, principal, initiative, jurisdiction };
 }
 
 /** A local date-time field (YYYY-MM-DDTHH:mm, in the jurisdiction's time zone) as an ISO instant. */
@@ -82,7 +99,7 @@ export const clerkPages = createRouter()
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
     const { t } = w;
     const { m } = t;
-    if (w.clerkOf.length === 0) throw new Problem({ status: 403, code: 'forbidden', title: 'Not allowed' });
+    requireClerk(w);
     const selected = c.req.query('jurisdiction');
     const jurisdictionIds = selected && w.clerkOf.includes(selected) ? [selected] : w.clerkOf;
     const db = c.var.deps.db.db;
@@ -126,11 +143,7 @@ export const clerkPages = createRouter()
     return clerkInitiativePage(c, w, initiative, jurisdiction, {});
   })
   .post('/clerk/initiatives/:id/review', formLimit, async (c) => {
-    const w = await webRequest(c);
-    const form = await formFields(c);
-    verifyCsrf(c, form);
-    const principal = requirePrincipal(c);
-    const { initiative, jurisdiction } = await requireClerkPage(c, w);
+    const { w, form, principal, initiative, jurisdiction } = await clerkFormPost(c);
     const tz = jurisdiction.timeZone;
     const errors: Record<string, string> = {};
     const opensAt = form.opensAt ? zonedInstant(form.opensAt, tz) : undefined;
@@ -156,11 +169,7 @@ export const clerkPages = createRouter()
     return c.redirect(`/clerk/initiatives/${initiative.id}?done=${parsed.data.decision}`, 303);
   })
   .post('/clerk/initiatives/:id/paper', formLimit, async (c) => {
-    const w = await webRequest(c);
-    const form = await formFields(c);
-    verifyCsrf(c, form);
-    const principal = requirePrincipal(c);
-    const { initiative, jurisdiction } = await requireClerkPage(c, w);
+    const { w, form, principal, initiative, jurisdiction } = await clerkFormPost(c);
     const csv = form.csv ?? '';
     const { entries, errors } = parsePaperCsv(csv);
     if (errors.length || entries.length === 0) {
@@ -170,11 +179,7 @@ export const clerkPages = createRouter()
     return clerkInitiativePage(c, w, initiative, jurisdiction, { paper: { csv: '', errors: [], results: outcome.results as PaperResult[] } });
   })
   .post('/clerk/initiatives/:id/verification/start', formLimit, async (c) => {
-    const w = await webRequest(c);
-    const form = await formFields(c);
-    verifyCsrf(c, form);
-    const principal = requirePrincipal(c);
-    const { initiative, jurisdiction } = await requireClerkPage(c, w);
+    const { w, form, principal, initiative, jurisdiction } = await clerkFormPost(c);
     const parsed = StartVerificationSchema.safeParse({
       method: form.method,
       ...(form.method === 'sample' && form.sampleSize ? { sampleSize: Number(form.sampleSize) } : {}),
@@ -189,11 +194,7 @@ export const clerkPages = createRouter()
     return c.redirect(`/clerk/initiatives/${initiative.id}?done=started#verification`, 303);
   })
   .post('/clerk/initiatives/:id/verification/decide', formLimit, async (c) => {
-    const w = await webRequest(c);
-    const form = await formFields(c);
-    verifyCsrf(c, form);
-    const principal = requirePrincipal(c);
-    const { initiative, jurisdiction } = await requireClerkPage(c, w);
+    const { w, form, principal, initiative, jurisdiction } = await clerkFormPost(c);
     const parsed = DecisionSchema.safeParse({ signatureId: form.signatureId, decision: form.decision, ...(form.reason?.trim() ? { reason: form.reason.trim() } : {}) });
     if (!parsed.success) {
       return clerkInitiativePage(c, w, initiative, jurisdiction, { error: parsed.error.issues.map((i) => i.message).join(' '), status: 400 });
@@ -202,10 +203,7 @@ export const clerkPages = createRouter()
     return c.redirect(`/clerk/initiatives/${initiative.id}?done=decided#sample`, 303);
   })
   .post('/clerk/initiatives/:id/verification/complete', formLimit, async (c) => {
-    const w = await webRequest(c);
-    verifyCsrf(c, await formFields(c));
-    const principal = requirePrincipal(c);
-    const { initiative, jurisdiction } = await requireClerkPage(c, w);
+    const { w, principal, initiative, jurisdiction } = await clerkFormPost(c);
     try {
       const outcome = await completeVerification(c.var.deps, initiative.id, principal, undefined);
       return c.redirect(`/clerk/initiatives/${initiative.id}?done=${outcome.outcome}`, 303);
@@ -219,7 +217,7 @@ export const clerkPages = createRouter()
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
     const { t } = w;
     const { m } = t;
-    if (w.clerkOf.length === 0) throw new Problem({ status: 403, code: 'forbidden', title: 'Not allowed' });
+    requireClerk(w);
     const initiativeId = c.req.query('initiative');
     const entries = await listAudit(c.var.deps.db.db, {
       jurisdictionIds: w.clerkOf,
@@ -262,7 +260,7 @@ export const clerkPages = createRouter()
   .get('/clerk/audit.csv', async (c) => {
     const w = await webRequest(c);
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
-    if (w.clerkOf.length === 0) throw new Problem({ status: 403, code: 'forbidden', title: 'Not allowed' });
+    requireClerk(w);
     const initiativeId = c.req.query('initiative');
     const entries = await listAudit(c.var.deps.db.db, {
       jurisdictionIds: w.clerkOf,
