@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps, type Principal } from '../../platform/http';
-import { problems } from '../../platform/problems';
 import { bearer, errors, json, jsonBody } from '../../platform/openapi';
 import { requireIdentity, requirePrincipal } from '../auth/access';
 import { buildProgress, crossingsOf, tallySignatures } from '../progress/service';
@@ -19,6 +18,7 @@ import {
   closeBySponsor,
   createInitiative,
   getInitiativeWithJurisdiction,
+  getVisibleInitiative,
   initiativeView,
   joinCommittee,
   listInitiatives,
@@ -102,10 +102,7 @@ export const initiativeRoutes = createRouter()
     async (c) => {
       const { deps } = c.var;
       const principal = c.get('principal');
-      const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(deps.db.db, c.req.valid('param').id);
-      if (initiative.status === 'draft' && initiative.sponsorSubject !== principal?.subject) {
-        throw problems.notFound('Initiative', initiative.id);
-      }
+      const { initiative, jurisdiction } = await getVisibleInitiative(deps.db.db, c.req.valid('param').id, principal);
       return c.json(await initiativeView(deps.db.db, initiative, jurisdiction, principal, deps.clock(), true), 200);
     },
   )
@@ -191,10 +188,7 @@ export const initiativeRoutes = createRouter()
     }),
     async (c) => {
       const { deps } = c.var;
-      const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(deps.db.db, c.req.valid('param').id);
-      if (initiative.status === 'draft' && initiative.sponsorSubject !== c.get('principal')?.subject) {
-        throw problems.notFound('Initiative', initiative.id);
-      }
+      const { initiative, jurisdiction } = await getVisibleInitiative(deps.db.db, c.req.valid('param').id, c.get('principal'));
       const [tally, crossings] = await Promise.all([tallySignatures(deps.db.db, initiative.id), crossingsOf(deps.db.db, initiative.id)]);
       c.header('Cache-Control', 'public, max-age=1');
       return c.json(buildProgress(initiative, jurisdiction, tally, crossings, deps.clock()), 200);

@@ -32,6 +32,15 @@ export async function getInitiativeWithJurisdiction(db: Executor, id: string) {
   return row;
 }
 
+/** The same, as the caller may see it: a draft only by its sponsor; to anyone else it is not found. */
+export async function getVisibleInitiative(db: Executor, id: string, viewer: Pick<Principal, 'subject'> | undefined) {
+  const found = await getInitiativeWithJurisdiction(db, id);
+  if (found.initiative.status === 'draft' && found.initiative.sponsorSubject !== viewer?.subject) {
+    throw problems.notFound('Initiative', found.initiative.id);
+  }
+  return found;
+}
+
 function committeeCode(): string {
   const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
   const bytes = crypto.getRandomValues(new Uint8Array(10));

@@ -5,7 +5,7 @@ import { bearer, errors, json } from '../../platform/openapi';
 import { problems } from '../../platform/problems';
 import { requirePrincipal } from '../auth/access';
 import { IdParam } from '../initiatives/schema';
-import { getInitiativeWithJurisdiction } from '../initiatives/service';
+import { getVisibleInitiative } from '../initiatives/service';
 import { dashboardFor } from './dashboard';
 import { progressHistory } from './history';
 import { progressFeedReader, progressHubFor, type ProgressSnapshot } from './live';
@@ -31,10 +31,7 @@ export const monitoringRoutes = createRouter()
     async (c) => {
       const { deps } = c.var;
       const query = c.req.valid('query');
-      const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(deps.db.db, c.req.valid('param').id);
-      if (initiative.status === 'draft' && initiative.sponsorSubject !== c.get('principal')?.subject) {
-        throw problems.notFound('Initiative', initiative.id);
-      }
+      const { initiative, jurisdiction } = await getVisibleInitiative(deps.db.db, c.req.valid('param').id, c.get('principal'));
       if (query.district && !jurisdiction.districts.some((d) => d.code === query.district)) {
         throw problems.validation([{ field: 'query.district', message: `Jurisdiction "${jurisdiction.id}" has no district "${query.district}".` }]);
       }
@@ -87,10 +84,7 @@ export const monitoringRoutes = createRouter()
     async (c) => {
       const { deps } = c.var;
       const id = c.req.valid('param').id;
-      const { initiative } = await getInitiativeWithJurisdiction(deps.db.db, id);
-      if (initiative.status === 'draft' && initiative.sponsorSubject !== c.get('principal')?.subject) {
-        throw problems.notFound('Initiative', initiative.id);
-      }
+      const { initiative } = await getVisibleInitiative(deps.db.db, id, c.get('principal'));
       const lastEventId = c.req.valid('header')['last-event-id'];
       const options = deps.progressStream ?? {};
       c.header('X-Accel-Buffering', 'no');
