@@ -4,8 +4,9 @@ import { logEntries, signatures } from '../../src/db/schema';
 import { paperEntryTallies } from '../../src/db/schema-paper';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { openParisInitiative } from '../support/identity';
+import { PARISIANS } from '../support/paris';
 
-const elodie = { givenNames: 'Élodie Marie', familyName: 'Dupont', birthdate: '1990-04-12' };
+const { elodie } = PARISIANS;
 
 const entry = (familyName: string, givenNames: string, birthdate: string, district: string, sheet = 'F-001', collector = 'C-01', signedOn?: string) => ({
   familyName,

@@ -6,13 +6,10 @@ import { ConfigError, loadConfig } from '../../src/platform/config';
 import { generateKeyMaterial, loadEngineKeys, type KeyMaterial } from '../../src/platform/keys';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { openParisInitiative, putRoll, rollCsv } from '../support/identity';
+import { PARISIANS } from '../support/paris';
 
 const people = {
-  elodie: { givenNames: 'Élodie Marie', familyName: 'Dupont', birthdate: '1990-04-12' },
-  karim: { givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03' },
-  lea: { givenNames: 'Léa', familyName: 'Martin', birthdate: '2001-02-28' },
-  jean: { givenNames: 'Jean-Pierre', familyName: 'de La Fontaine', birthdate: '1956-07-14' },
-  sofia: { givenNames: 'Sofia', familyName: 'Rossi', birthdate: '1978-09-30' },
+  ...PARISIANS,
   // Keyed in on paper only.
   marguerite: { givenNames: 'Marguerite', familyName: 'Yourcenar', birthdate: '1953-06-08' },
   // Refused on paper (under age): must leave nothing behind either.

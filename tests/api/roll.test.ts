@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rollEntries, rollImports } from '../../src/db/schema-roll';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { openParisInitiative, putRoll, rollCsv } from '../support/identity';
+import { PARISIANS } from '../support/paris';
 
-const elodie = { givenNames: 'Élodie Marie', familyName: 'Dupont', birthdate: '1990-04-12' };
-const karim = { givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03' };
-const sofia = { givenNames: 'Sofia', familyName: 'Rossi', birthdate: '1978-09-30' };
+const { elodie, karim, sofia } = PARISIANS;
 
 describe('the electoral roll of a jurisdiction that requires one', () => {
   let engine: TestEngine;

@@ -46,6 +46,15 @@ export function parisJurisdiction(overrides: Record<string, unknown> = {}) {
   };
 }
 
+/** Adults of Paris the API tests sign with (names with accents, hyphens and particles). */
+export const PARISIANS = {
+  elodie: { givenNames: 'Élodie Marie', familyName: 'Dupont', birthdate: '1990-04-12' },
+  karim: { givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03' },
+  lea: { givenNames: 'Léa', familyName: 'Martin', birthdate: '2001-02-28' },
+  jean: { givenNames: 'Jean-Pierre', familyName: 'de La Fontaine', birthdate: '1956-07-14' },
+  sofia: { givenNames: 'Sofia', familyName: 'Rossi', birthdate: '1978-09-30' },
+};
+
 export const REFERENDUM_DRAFT = {
   jurisdictionId: 'paris',
   kind: 'referendum',

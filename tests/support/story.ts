@@ -5,7 +5,7 @@ import type { Database } from '../../src/db/client';
 import type { DevPerson } from '../../src/features/auth/dev-provider';
 import { verifyAuditChain } from '../../src/features/audit/service';
 import type { TestEngine, TestResponse } from './engine';
-import { parisJurisdiction, REFERENDUM_DRAFT } from './paris';
+import { PARISIANS, parisJurisdiction, REFERENDUM_DRAFT } from './paris';
 
 /** What the API story needs of an engine: the same story runs in-process on Node and over HTTP against a Worker. */
 export interface StoryTarget {
@@ -66,11 +66,7 @@ export function describeApiStory(title: string, createTarget: () => Promise<Stor
     let closesAt: string;
 
     const citizens = {
-      elodie: { givenNames: 'Élodie Marie', familyName: 'Dupont', birthdate: '1990-04-12' },
-      karim: { givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03' },
-      lea: { givenNames: 'Léa', familyName: 'Martin', birthdate: '2001-02-28' },
-      jean: { givenNames: 'Jean-Pierre', familyName: 'de La Fontaine', birthdate: '1956-07-14' },
-      sofia: { givenNames: 'Sofia', familyName: 'Rossi', birthdate: '1978-09-30' },
+      ...PARISIANS,
       tom: { givenNames: 'Tom', familyName: 'Nguyen', birthdate: '1999-12-01' },
       young: { givenNames: 'Hugo', familyName: 'Petit', birthdate: '2012-05-05' },
       late: { givenNames: 'Chloé', familyName: 'Bernard', birthdate: '1970-01-20' },
