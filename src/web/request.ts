@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie } from 'hono/cookie';
+import { constantTimeEqual } from '../core/constant-time';
 import { clerkJurisdictions } from '../features/auth/access';
 import type { AppEnv, Principal } from '../platform/http';
 import { Problem, problems } from '../platform/problems';
@@ -52,13 +53,6 @@ export function verifyCsrf(c: WebContext, form: Record<string, unknown>): void {
   if (!sameSite || !cookie || typeof field !== 'string' || !constantTimeEqual(cookie, field)) {
     throw new Problem({ status: 403, code: 'csrf', title: 'Form refused', detail: 'The form token is missing or does not match; reload the page.' });
   }
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }
 
 /** Where to send someone who must log in first; the login flow comes back to `returnTo`. */

@@ -1,4 +1,5 @@
 import { and, count, desc, eq, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
+import { constantTimeEqual } from '../../core/constant-time';
 import { canTransition, nextStatus, type InitiativeStatus, type LifecycleAction } from '../../core/lifecycle';
 import { RulesSchema } from '../../core/rules';
 import type { Database, Executor } from '../../db/client';
@@ -118,13 +119,6 @@ export async function joinCommittee(db: Database, id: string, code: string, prin
     }
     return { joined: inserted.length > 0, committeeSize: await committeeSize(tx, id) };
   });
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }
 
 export async function committeeSize(db: Executor, id: string): Promise<number> {
