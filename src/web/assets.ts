@@ -79,6 +79,10 @@ export const SITE_JS = `'use strict';
     var progress;
     try { progress = JSON.parse(event.data); } catch (e) { return; }
     if (!progress || typeof progress.signatures !== 'number') return;
+    // A stream may first replay a snapshot read before this page was: never go back in time.
+    var shown = root.getAttribute('data-updated-at');
+    if (shown && typeof progress.updatedAt === 'string' && progress.updatedAt < shown) return;
+    if (typeof progress.updatedAt === 'string') root.setAttribute('data-updated-at', progress.updatedAt);
     document.querySelectorAll('[data-count]').forEach(function (el) { el.textContent = fmt.format(progress.signatures); });
     document.querySelectorAll('progress[data-progress]').forEach(function (el) { el.value = Math.min(progress.signatures, Number(el.max)); });
     (progress.districts || []).forEach(function (d) {

@@ -23,7 +23,7 @@ export function ProgressBlock(props: { t: Translator; progress: Progress; live?:
   const { m } = t;
   const goal = goalOf(progress);
   return (
-    <section aria-labelledby="progress-title" data-progress-stream={props.live}>
+    <section aria-labelledby="progress-title" data-progress-stream={props.live} data-updated-at={props.progress.updatedAt}>
       <h2 id="progress-title">{m.initiative.progress}</h2>
       <p>
         <span class="count" data-count="">{t.number(progress.signatures)}</span>{' '}

@@ -131,6 +131,8 @@ export function progressFeedReader(db: Executor, clock: () => Date) {
     const { jurisdiction } = await getInitiativeWithJurisdiction(db, initiativeId);
     const scope: ProgressJurisdiction = { electorate: jurisdiction.electorate, districts: jurisdiction.districts, rules: jurisdiction.rules };
     return async (): Promise<ProgressSnapshot> => {
+      // Stamped before the read: a page rendered after this time has data at least as fresh.
+      const readAt = clock();
       const [row] = rowsOf<{ status: string; kind: string; rules: unknown; closes_at: unknown; tally: unknown; crossings: unknown }>(
         await db.execute(sql`
           select i.status, i.kind, i.rules,
@@ -156,7 +158,7 @@ export function progressFeedReader(db: Executor, clock: () => Date) {
         rules: parseJson<Record<string, unknown> | null>(row.rules),
         closesAt: row.closes_at === null ? null : new Date(Number(row.closes_at)),
       };
-      const progress = buildProgress(subject, scope, tally, crossings, clock());
+      const progress = buildProgress(subject, scope, tally, crossings, readAt);
       return { version: progressVersion(progress), progress };
     };
   };
