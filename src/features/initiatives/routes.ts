@@ -86,8 +86,7 @@ export const initiativeRoutes = createRouter()
       const { deps } = c.var;
       const now = deps.clock();
       const row = await createInitiative(deps.db.db, c.req.valid('json'), principal, deps.keys.keyring.currentVersion, now);
-      const { jurisdiction } = await getInitiativeWithJurisdiction(deps.db.db, row.id);
-      return c.json(await initiativeView(deps.db.db, row, jurisdiction, principal, now, true), 201);
+      return c.json(await viewAfter(deps, row.id, principal, now), 201);
     },
   )
   .openapi(
@@ -121,8 +120,7 @@ export const initiativeRoutes = createRouter()
       const { deps } = c.var;
       const now = deps.clock();
       const row = await updateDraft(deps.db.db, c.req.valid('param').id, c.req.valid('json'), principal, now);
-      const { jurisdiction } = await getInitiativeWithJurisdiction(deps.db.db, row.id);
-      return c.json(await initiativeView(deps.db.db, row, jurisdiction, principal, now, true), 200);
+      return c.json(await viewAfter(deps, row.id, principal, now), 200);
     },
   )
   .openapi(
@@ -195,6 +193,7 @@ export const initiativeRoutes = createRouter()
     },
   );
 
+/** The initiative as the caller sees it once a change committed. */
 async function viewAfter(deps: AppDeps, id: string, principal: Principal, now: Date) {
   const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(deps.db.db, id);
   return initiativeView(deps.db.db, initiative, jurisdiction, principal, now, true);

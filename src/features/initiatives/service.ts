@@ -257,18 +257,22 @@ export async function initiativeView(
   now: Date,
   withProgress: boolean,
 ) {
+  // Independent reads: issued together rather than one after the other (this is the detail read path).
+  const [member, clerk, tally, crossings, size] = await Promise.all([
+    principal ? isCommitteeMember(db, row.id, principal.subject) : false,
+    principal ? isClerkOf(db, principal.subject, row.jurisdictionId) : false,
+    withProgress ? tallySignatures(db, row.id) : undefined,
+    withProgress ? crossingsOf(db, row.id) : undefined,
+    committeeSize(db, row.id),
+  ]);
   const roles: ('sponsor' | 'committee' | 'clerk')[] = [];
-  if (principal) {
-    if (row.sponsorSubject === principal.subject) roles.push('sponsor');
-    if (await isCommitteeMember(db, row.id, principal.subject)) roles.push('committee');
-    if (await isClerkOf(db, principal.subject, row.jurisdictionId)) roles.push('clerk');
-  }
-  const progress = withProgress
-    ? buildProgress(row, jurisdiction, await tallySignatures(db, row.id), await crossingsOf(db, row.id), now)
-    : undefined;
+  if (principal?.subject === row.sponsorSubject) roles.push('sponsor');
+  if (member) roles.push('committee');
+  if (clerk) roles.push('clerk');
+  const progress = tally && crossings ? buildProgress(row, jurisdiction, tally, crossings, now) : undefined;
   return {
     ...summaryView(row),
-    committeeSize: await committeeSize(db, row.id),
+    committeeSize: size,
     ...(roles.includes('sponsor') ? { committeeCode: row.committeeCode } : {}),
     ...(principal ? { roles } : {}),
     ...(progress ? { progress } : {}),
