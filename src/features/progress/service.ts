@@ -48,41 +48,20 @@ function toTally(rows: { district: string; count: string }[]): SignatureTally {
   return { total, byDistrict };
 }
 
+/** Counter rows per (initiative, district): concurrent writers mostly touch different rows. */
 const SLOTS = 16;
+
+export const randomSlot = () => Math.floor(Math.random() * SLOTS);
 
 /** Adds `delta` to one random slot of the (initiative, district) counter, in the caller's transaction. */
 export async function bumpCount(tx: Executor, initiativeId: string, district: string, delta: number): Promise<void> {
-  const slot = Math.floor(Math.random() * SLOTS);
+  const slot = randomSlot();
   await tx
     .insert(signatureCounts)
     .values({ initiativeId, district, slot, count: delta })
     .onConflictDoUpdate({
       target: [signatureCounts.initiativeId, signatureCounts.district, signatureCounts.slot],
       set: { count: sql`${signatureCounts.count} + ${delta}` },
-    });
-}
-
-/**
- * The same for a batch of changes in one statement: summed per (initiative, district) into one slot,
- * rows in a fixed order so that concurrent batches lock counters in the same order (no deadlock).
- */
-export async function bumpCounts(tx: Executor, deltas: readonly { initiativeId: string; district: string; delta: number }[]): Promise<void> {
-  const sums = new Map<string, { initiativeId: string; district: string; count: number }>();
-  for (const d of deltas) {
-    const key = `${d.initiativeId}\u0000${d.district}`;
-    const sum = sums.get(key);
-    if (sum) sum.count += d.delta;
-    else sums.set(key, { initiativeId: d.initiativeId, district: d.district, count: d.delta });
-  }
-  if (sums.size === 0) return;
-  const slot = Math.floor(Math.random() * SLOTS);
-  const rows = [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => ({ ...row, slot }));
-  await tx
-    .insert(signatureCounts)
-    .values(rows)
-    .onConflictDoUpdate({
-      target: [signatureCounts.initiativeId, signatureCounts.district, signatureCounts.slot],
-      set: { count: sql`${signatureCounts.count} + excluded.count` },
     });
 }
 

@@ -1,26 +1,44 @@
-import { inArray, ne } from 'drizzle-orm';
-import type { Database, DatabaseHandle, Transaction } from '../../db/client';
-import { initiatives, signatures } from '../../db/schema';
-import { bumpCounts } from '../progress/service';
-import { appendLogEntries } from '../transparency/entries';
+import { sql } from 'drizzle-orm';
+import { leafHash, logEntryData } from '../../core/merkle';
+import type { Database, DatabaseHandle } from '../../db/client';
+import type { signatures } from '../../db/schema';
+import { rowsOf } from '../monitoring/history';
+import { randomSlot } from '../progress/service';
 
-export type NewSignature = typeof signatures.$inferInsert & { id: string; initiativeId: string; signerHash: Uint8Array; district: string; createdAt: Date };
+export type NewSignature = {
+  id: string;
+  initiativeId: string;
+  signerHash: Uint8Array;
+  keyVersion: string;
+  assurance: string;
+  district: string;
+  createdAt: Date;
+  personalData: string;
+};
 type SignatureRow = typeof signatures.$inferSelect;
-type LockedInitiative = typeof initiatives.$inferSelect;
 
-/** Per signature: the row when inserted, undefined when the person had signed already, or the error that refused it. */
-type Outcome = { row: SignatureRow | undefined } | { error: unknown };
+/** The row versions the signature was checked against (see SigningContext). */
+export interface Expected {
+  initiativeVersion: string;
+  jurisdictionVersion: string;
+}
+
+/**
+ * What became of a signature: inserted; `duplicate` when an active signature by the same person
+ * exists; `stale` when the initiative or its jurisdiction changed since the rows it was checked
+ * against were read (nothing was written: check again on fresh rows).
+ */
+export type BatchOutcome = { inserted: SignatureRow } | { duplicate: true } | { stale: true };
 
 interface Pending {
   values: NewSignature;
-  /** Throws when the initiative, read again under lock, no longer takes this signature. */
-  stillCollecting: (initiative: LockedInitiative) => void;
-  resolve: (row: SignatureRow | undefined) => void;
+  expected: Expected;
+  resolve: (outcome: BatchOutcome) => void;
   reject: (error: unknown) => void;
 }
 
-/** Signatures per transaction at most (10 bind parameters each, far under PostgreSQL's 65535). */
-const MAX_BATCH = 256;
+/** Signatures per statement at most (one JSON parameter of about 1 kB each). */
+const MAX_BATCH = 512;
 
 const later: (fn: () => void) => void =
   typeof globalThis.setImmediate === 'function' ? (fn) => void globalThis.setImmediate(fn) : (fn) => void setTimeout(fn, 0);
@@ -28,9 +46,9 @@ const later: (fn: () => void) => void =
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
 /**
- * Group commit for signatures: requests that arrive while earlier transactions are running are
- * written together in one transaction (one multi-row insert, one counter upsert, one log insert).
- * Idle, a signature goes alone at once; under load the waiting queue becomes the next batch.
+ * Group commit for signatures: requests that arrive while earlier batches are being written go
+ * together in one statement. Idle, a signature goes alone at once; under load the waiting queue
+ * becomes the next batch.
  */
 export class SignatureBatcher {
   private readonly queue: Pending[] = [];
@@ -42,10 +60,10 @@ export class SignatureBatcher {
     private readonly maxInFlight: number,
   ) {}
 
-  /** Resolves after commit: the inserted row, or undefined when an active signature by this person exists. */
-  submit(values: NewSignature, stillCollecting: (initiative: LockedInitiative) => void): Promise<SignatureRow | undefined> {
+  /** Resolves after commit. */
+  submit(values: NewSignature, expected: Expected): Promise<BatchOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ values, stillCollecting, resolve, reject });
+      this.queue.push({ values, expected, resolve, reject });
       this.schedule();
     });
   }
@@ -72,85 +90,124 @@ export class SignatureBatcher {
   }
 
   private async run(batch: Pending[]): Promise<void> {
-    let outcomes: Outcome[];
+    let outcomes: BatchOutcome[];
     try {
-      outcomes = await this.db.transaction((tx) => writeBatch(tx, batch));
+      outcomes = await writeBatch(this.db, batch);
     } catch (error) {
       if (batch.length === 1) return batch[0]!.reject(error);
-      // The batch failed as a whole (a deadlock, a row the database refused): each alone, so a failure stays its own.
+      // The batch failed as a whole (a deadlock, a value the database refused): each alone, so a failure stays its own.
       for (const pending of batch) await this.run([pending]);
       return;
     }
-    batch.forEach((pending, i) => {
-      const outcome = outcomes[i]!;
-      if ('error' in outcome) pending.reject(outcome.error);
-      else pending.resolve(outcome.row);
-    });
+    batch.forEach((pending, i) => pending.resolve(outcomes[i]!));
   }
 }
 
-async function writeBatch(tx: Transaction, batch: Pending[]): Promise<Outcome[]> {
-  // One shared lock per initiative per batch: a close (an UPDATE of the row) waits for this commit,
-  // and a close committed before it is seen here, so nothing is accepted after the close.
-  const ids = [...new Set(batch.map((p) => p.values.initiativeId))].sort();
-  const locked = await tx.select().from(initiatives).where(inArray(initiatives.id, ids)).orderBy(initiatives.id).for('share');
-  const byId = new Map(locked.map((i) => [i.id, i]));
-
-  const outcomes: Outcome[] = new Array(batch.length);
-  const firstOf = new Map<string, number>();
-  const toInsert: NewSignature[] = [];
-  batch.forEach((pending, i) => {
-    try {
-      const initiative = byId.get(pending.values.initiativeId);
-      if (!initiative) throw new Error(`initiative ${pending.values.initiativeId} vanished while signing`);
-      pending.stillCollecting(initiative);
-    } catch (error) {
-      outcomes[i] = { error };
-      return;
-    }
-    const key = `${pending.values.initiativeId}:${hex(pending.values.signerHash)}`;
-    // The same person twice in one batch: one insert, the other sees it as signed before.
-    if (firstOf.has(key)) {
-      outcomes[i] = { row: undefined };
-      return;
-    }
-    firstOf.set(key, i);
-    toInsert.push(pending.values);
+/**
+ * One statement, so one round trip and one commit for the whole batch:
+ * - the initiatives' rows are locked FOR SHARE: a close (an UPDATE of the row) waits for this
+ *   commit, and one committed before is seen here;
+ * - a signature goes in only if its initiative's and jurisdiction's row versions are still the ones
+ *   it was checked against: a close, a reopening or a change of rules since then makes it `stale`;
+ * - rows go in index order, so concurrent batches meet the unique index in the same order (no
+ *   deadlock); the unique index decides who signed first;
+ * - the counters (one random slot, summed per district) and the log entries come from what was
+ *   actually inserted.
+ */
+async function writeBatch(db: Database, batch: Pending[]): Promise<BatchOutcome[]> {
+  const rows = batch.map(({ values: v, expected: e }) => {
+    const data = logEntryData({ type: 'sign', ref: v.id, at: v.createdAt });
+    return {
+      id: v.id,
+      initiative_id: v.initiativeId,
+      signer_hash: hex(v.signerHash),
+      key_version: v.keyVersion,
+      assurance: v.assurance,
+      district: v.district,
+      created_at: v.createdAt.toISOString(),
+      personal_data: v.personalData,
+      log_data: hex(data),
+      leaf_hash: hex(leafHash(data)),
+      initiative_version: e.initiativeVersion,
+      jurisdiction_version: e.jurisdictionVersion,
+    };
   });
-  if (toInsert.length === 0) return outcomes;
-
-  // Rows in index order, so concurrent batches meet the unique index in the same order.
-  toInsert.sort((a, b) => {
-    const ka = `${a.initiativeId}:${hex(a.signerHash)}`;
-    const kb = `${b.initiativeId}:${hex(b.signerHash)}`;
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  const result = rowsOf<{ id: string; inserted: boolean; current: boolean }>(
+    await db.execute(sql`
+      with batch as materialized (
+        select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as b(
+          id uuid, initiative_id uuid, signer_hash text, key_version text, assurance text, district text,
+          created_at timestamptz, personal_data text, log_data text, leaf_hash text,
+          initiative_version text, jurisdiction_version text)
+      ),
+      locked as materialized (
+        select i.id, i.xmin::text as initiative_version, j.xmin::text as jurisdiction_version
+        from initiatives i join jurisdictions j on j.id = i.jurisdiction_id
+        where i.id in (select initiative_id from batch)
+        order by i.id
+        for share of i
+      ),
+      accepted as materialized (
+        select b.* from batch b
+        join locked l on l.id = b.initiative_id
+          and l.initiative_version = b.initiative_version
+          and l.jurisdiction_version = b.jurisdiction_version
+      ),
+      inserted as (
+        insert into signatures (id, initiative_id, signer_hash, key_version, channel, assurance, district, status, created_at, personal_data)
+        select id, initiative_id, decode(signer_hash, 'hex'), key_version, 'online', assurance, district, 'counted', created_at, personal_data
+        from accepted
+        order by initiative_id, decode(signer_hash, 'hex')
+        on conflict (initiative_id, signer_hash) where status <> 'withdrawn' do nothing
+        returning id, initiative_id, district
+      ),
+      counted as (
+        insert into signature_counts (initiative_id, district, slot, count)
+        select initiative_id, district, ${randomSlot()}::smallint, count(*) from inserted
+        group by initiative_id, district
+        order by initiative_id, district
+        on conflict (initiative_id, district, slot) do update set count = signature_counts.count + excluded.count
+      ),
+      logged as (
+        insert into log_entries (initiative_id, type, ref, data, leaf_hash, created_at)
+        select a.initiative_id, 'sign', a.id, decode(a.log_data, 'hex'), decode(a.leaf_hash, 'hex'), a.created_at
+        from accepted a join inserted n on n.id = a.id
+        order by a.created_at, a.id
+      )
+      select b.id::text as id, n.id is not null as inserted, a.id is not null as current
+      from batch b
+      left join accepted a on a.id = b.id
+      left join inserted n on n.id = b.id`),
+  );
+  const byId = new Map(result.map((r) => [r.id, r]));
+  return batch.map(({ values: v }) => {
+    const r = byId.get(v.id);
+    if (!r || !r.current) return { stale: true };
+    if (!r.inserted) return { duplicate: true };
+    return {
+      inserted: {
+        id: v.id,
+        initiativeId: v.initiativeId,
+        signerHash: v.signerHash,
+        keyVersion: v.keyVersion,
+        channel: 'online',
+        assurance: v.assurance,
+        district: v.district,
+        status: 'counted',
+        createdAt: v.createdAt,
+        withdrawnAt: null,
+        personalData: v.personalData,
+        sheet: null,
+        collector: null,
+      },
+    };
   });
-  const rows = await tx
-    .insert(signatures)
-    .values(toInsert)
-    .onConflictDoNothing({ target: [signatures.initiativeId, signatures.signerHash], where: ne(signatures.status, 'withdrawn') })
-    .returning();
-  if (rows.length > 0) {
-    await bumpCounts(
-      tx,
-      rows.map((r) => ({ initiativeId: r.initiativeId, district: r.district, delta: 1 })),
-    );
-    await appendLogEntries(
-      tx,
-      rows.map((r) => ({ initiativeId: r.initiativeId, type: 'sign' as const, ref: r.id, at: r.createdAt })),
-    );
-  }
-  const inserted = new Map(rows.map((r) => [r.id, r]));
-  batch.forEach((pending, i) => {
-    if (outcomes[i] === undefined) outcomes[i] = { row: inserted.get(pending.values.id) };
-  });
-  return outcomes;
 }
 
 const batchers = new WeakMap<DatabaseHandle, SignatureBatcher>();
 
 /**
- * One batcher per database handle. Transactions in flight at once: a few on PostgreSQL (the rest
+ * One batcher per database handle. Statements in flight at once: a few on PostgreSQL (the rest
  * of the pool serves reads), one on PGlite (a single connection).
  */
 export function signatureBatcher(handle: DatabaseHandle): SignatureBatcher {

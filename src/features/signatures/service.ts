@@ -7,7 +7,7 @@ import type { Database } from '../../db/client';
 import { signatures } from '../../db/schema';
 import type { AppDeps } from '../../platform/http';
 import { signWithEngineKey } from '../../platform/keys';
-import { problems } from '../../platform/problems';
+import { Problem, problems } from '../../platform/problems';
 import type { Identity } from '../auth/verifier';
 import { getInitiativeWithJurisdiction, type InitiativeRow } from '../initiatives/service';
 import { sealPersonalData } from '../personal-data/service';
@@ -15,6 +15,7 @@ import { rollCheck, rollIneligible } from '../roll/service';
 import { bumpCount } from '../progress/service';
 import { appendLogEntry } from '../transparency/entries';
 import { signatureBatcher } from './batcher';
+import { signingContextCache, type SigningContext } from './initiative-cache';
 import { mergeDelayMs } from '../transparency/service';
 
 export type SignatureRow = typeof signatures.$inferSelect;
@@ -65,9 +66,16 @@ export interface SignOutcome {
   receipt: string;
 }
 
+/** The signing context changed before the write: decide again on fresh rows. */
+const STALE: unique symbol = Symbol('stale');
+
 /**
  * Signs for a verified person. Deduplication is the unique index on (initiative, signer hash):
  * any number of concurrent attempts by one person insert one row; the others get that row back.
+ *
+ * The initiative and its jurisdiction come from a shared cache; the write accepts the signature only
+ * if neither changed since that read. A refusal, or a change caught at the write, is decided again
+ * on rows read for this request, so a stale read can never accept nor refuse anyone.
  */
 export async function sign(
   deps: AppDeps,
@@ -76,8 +84,36 @@ export async function sign(
   request: { district: string },
 ): Promise<SignOutcome> {
   const now = deps.clock();
+  const cache = signingContextCache(deps.db);
+  try {
+    let { context, fresh } = await cache.get(initiativeId);
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await signAgainst(deps, context, signer, request, now).catch((error: unknown): typeof STALE => {
+        if (fresh || !(error instanceof Problem)) throw error;
+        return STALE;
+      });
+      if (outcome !== STALE) return outcome;
+      // Changed since it was read (a close, a reopening, new rules): read it again and decide on that.
+      if (attempt === 3) throw problems.unavailable('The initiative is changing; try again.', 1);
+      cache.forget(initiativeId);
+      ({ context, fresh } = await cache.get(initiativeId));
+    }
+  } catch (error) {
+    if (error instanceof Problem && error.code.startsWith('ineligible/')) {
+      deps.metrics.signatures.inc({ outcome: 'refused', reason: String(error.extra.rule) });
+    }
+    throw error;
+  }
+}
+
+async function signAgainst(
+  deps: AppDeps,
+  { initiative, jurisdiction, initiativeVersion, jurisdictionVersion }: SigningContext,
+  signer: Identity & { assurance: string },
+  request: { district: string },
+  now: Date,
+): Promise<SignOutcome | typeof STALE> {
   const db = deps.db.db;
-  const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(db, initiativeId);
   assertCollecting(initiative, now);
   const hash = signerHashFor(deps, initiative, signer);
 
@@ -86,40 +122,33 @@ export async function sign(
     { birthdate: signer.birthdate, assurance: signer.assurance, district: request.district },
     now,
   );
-  if (!eligibility.eligible) {
-    deps.metrics.signatures.inc({ outcome: 'refused', reason: eligibility.rule });
-    throw problems.ineligible(eligibility.rule, eligibility.detail);
-  }
+  if (!eligibility.eligible) throw problems.ineligible(eligibility.rule, eligibility.detail);
   // With a required roll, the roll's district wins over the declared one.
   let district = request.district;
   if (jurisdiction.requireRoll) {
     const onRoll = await rollCheck(deps, db, jurisdiction.id, signer);
-    if ('missing' in onRoll) {
-      deps.metrics.signatures.inc({ outcome: 'refused', reason: 'roll' });
-      throw rollIneligible(onRoll.missing);
-    }
+    if ('missing' in onRoll) throw rollIneligible(onRoll.missing);
     district = onRoll.district;
   }
   const personalData = await sealPersonalData(deps.keys, signer);
 
-  const inserted = await signatureBatcher(deps.db).submit(
+  const outcome = await signatureBatcher(deps.db).submit(
     {
       id: crypto.randomUUID(),
       initiativeId: initiative.id,
       signerHash: hash,
       keyVersion: initiative.pepperVersion,
-      channel: 'online',
       assurance: signer.assurance,
       district,
-      status: 'counted',
       createdAt: now,
       personalData,
     },
-    (locked) => assertCollecting(locked, now),
+    { initiativeVersion, jurisdictionVersion },
   );
-  if (inserted) {
+  if ('stale' in outcome) return STALE;
+  if ('inserted' in outcome) {
     deps.metrics.signatures.inc({ outcome: 'accepted', reason: '' });
-    return { created: true, signature: inserted, receipt: await receiptFor(deps, inserted) };
+    return { created: true, signature: outcome.inserted, receipt: await receiptFor(deps, outcome.inserted) };
   }
   // Signed before, or lost the race to a concurrent attempt by the same person: that signature stands.
   deps.metrics.signatures.inc({ outcome: 'duplicate', reason: '' });
