@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEngine, type EngineProcess } from './lib/engine';
 import { pgbenchFloor } from './lib/pgbench';
+import { cpuSnapshot, postgresCpuBetween } from './lib/cpu';
 import { startProviderStandIn } from './lib/provider';
 import { createBenchDatabase, DISTRICTS, openInitiatives } from './lib/setup';
 import { runWrk, type LoadResult } from './lib/wrk';
@@ -96,13 +97,19 @@ async function main() {
     await new Promise((r) => setTimeout(r, 3000));
     const idleCpuPerSecond = ((await engine.cpuSeconds()) - idleFrom) / 3;
     const cpuBefore = await engine.cpuSeconds();
+    const machineBefore = await cpuSnapshot();
     const load = await runWrk({ url: engine.url, lines, connections, seconds, dir, name });
     const cpuSeconds = (await engine.cpuSeconds()) - cpuBefore;
+    const machineAfter = await cpuSnapshot();
+    const machine = {
+      busyPercent: (100 * (machineAfter.machineBusy - machineBefore.machineBusy)) / (machineAfter.machineTotal - machineBefore.machineTotal),
+      postgresCpuSeconds: postgresCpuBetween(machineBefore, machineAfter),
+    };
     running = false;
     await sampler;
     // The first and last windows are partial (load starting and stopping).
     const windows = rates.slice(1, -1);
-    return { load, medianRate: median(windows), peakRssMb: Math.max(0, ...rss), windows, cpuSeconds, idleCpuPerSecond };
+    return { load, medianRate: median(windows), peakRssMb: Math.max(0, ...rss), windows, cpuSeconds, idleCpuPerSecond, machine };
   };
 
   const consistency = async (sql: Awaited<ReturnType<typeof createBenchDatabase>>['sql']) => {
@@ -166,6 +173,9 @@ async function main() {
             // Load-independent: the engine's CPU per signature accepted (what caps the rate on 2 cores).
             engineCpuMsPerSignature: created ? Number(((1000 * run.cpuSeconds) / created).toFixed(2)) : null,
             engineIdleCpuPercent: Math.round(100 * run.idleCpuPerSecond),
+            // The database's share of the same machine (every PostgreSQL process, so other users of the server count too).
+            postgresCpuMsPerSignature: created ? Number(((1000 * run.machine.postgresCpuSeconds) / created).toFixed(2)) : null,
+            machineBusyPercent: Math.round(run.machine.busyPercent),
             loadAverage: (await readFile('/proc/loadavg', 'utf8')).split(' ')[0]!,
             countExact: exact,
           },

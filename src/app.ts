@@ -60,7 +60,18 @@ export function createApp(deps: AppDeps) {
     },
   });
   // The roll import streams its body and paper batches are larger: both apply their own limits.
-  app.use('/v1/*', (c, next) => (ROLL_IMPORT_PATH.test(c.req.path) || PAPER_SIGNATURES_PATH.test(c.req.path) ? next() : jsonBodyLimit(c, next)));
+  app.use('/v1/*', (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    if (ROLL_IMPORT_PATH.test(c.req.path) || PAPER_SIGNATURES_PATH.test(c.req.path)) return next();
+    // A declared length is checked from the header (the HTTP parser holds the body to it), without
+    // touching the body: reading `raw.body` turns Node's request into a web stream, on every request.
+    const length = c.req.header('content-length');
+    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+      if (Number(length) > JSON_BODY_LIMIT) throw problems.payloadTooLarge(JSON_BODY_LIMIT);
+      return next();
+    }
+    return jsonBodyLimit(c, next);
+  });
   app.use('*', authenticate);
   // After authentication (limits per identity), before the routes; counters are shared in the database.
   app.use('/v1/initiatives/:id/signatures', rateLimit('sign'));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { freePort } from '../../tests/support/process';
+import { processCpuSeconds } from './cpu';
 
 export interface EngineProcess {
   url: string;
@@ -84,12 +85,7 @@ export async function startEngine(options: {
       const match = /VmRSS:\s+(\d+) kB/.exec(status);
       return match ? Number(match[1]) / 1024 : 0;
     },
-    async cpuSeconds() {
-      const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8').catch(() => '');
-      // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 per second).
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
-    },
+    cpuSeconds: () => processCpuSeconds(child.pid!),
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);
