@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rollEntries, rollImports } from '../../src/db/schema-roll';
+import { rollCheck } from '../../src/features/roll/service';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { openParisInitiative, putRoll, rollCsv } from '../support/identity';
 import { PARISIANS } from '../support/paris';
@@ -128,17 +129,62 @@ describe('the electoral roll of a jurisdiction that requires one', () => {
     }
     expect((await engine.request('GET', '/v1/jurisdictions/paris/roll', { token: clerk })).body.imported).toBe(1);
   });
+
+  it('a line with a broken quote is rejected alone, and the lines after it are read', async () => {
+    const csv =
+      'family_name,given_names,birthdate,district\n' +
+      'Dupont,"Élodie\nMarie",1990-04-12,75111\n' + // lines 2-3: a quoted field may hold a line break
+      '"Benali,Karim,1985-11-03,75118\n' + // line 4: its quote is closed only on line 6, in another field
+      'Rossi,Sofia,1978-09-30,75120\n' + // line 5
+      'Ben"ali,Karim,1985-11-03,75118\n' + // line 6: a quote inside a field
+      'Benali,Karim,1985-11-03,75118\n' + // line 7
+      'Martin,"Léa'; // line 8: a quote still open at the end of the file
+    const res = await putRoll(engine, clerk, csv);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ imported: 3, duplicates: 0, rejected: 3 });
+    expect(res.body.rejections.map((r: { line: number }) => r.line)).toEqual([4, 6, 8]);
+    for (const rejection of res.body.rejections) expect(rejection.reason).toMatch(/^malformed CSV/);
+    for (const person of [elodie, karim, sofia]) expect(await rollCheck({ keys: engine.deps.keys }, engine.db.db, 'paris', person)).toHaveProperty('district');
+  });
 });
 
 describe('roll hashes', () => {
   it('the import and the signing check compute the same keyed hash', async () => {
-    const { rollHasher, rollHashFor } = await import('../../src/features/roll/service');
+    const { rollHashFor } = await import('../../src/features/roll/service');
+    const { rollHasher } = await import('../../src/features/roll/reader');
     const { canonicalIdentity, deriveKey, jurisdictionKeyInfo, HashKeyring } = await import('../../src/core/identity');
     const pepper = crypto.getRandomValues(new Uint8Array(32));
     const keys = { keyring: new HashKeyring('v1', { v1: pepper }) };
     const hashOf = rollHasher(deriveKey(pepper, jurisdictionKeyInfo('paris')));
     for (const person of [elodie, karim, sofia]) {
-      expect(hashOf(canonicalIdentity(person))).toEqual(rollHashFor(keys, 'paris', person));
+      expect(new Uint8Array(hashOf(canonicalIdentity(person)))).toEqual(rollHashFor(keys, 'paris', person));
     }
+  });
+
+  it('the import reads a name as the signing check does, whatever its characters', async () => {
+    const { rollCanonical } = await import('../../src/features/roll/reader');
+    const { canonicalIdentity } = await import('../../src/core/identity');
+    const outcome = (f: () => string) => {
+      try {
+        return f();
+      } catch (error) {
+        return `${(error as Error).name}: ${(error as Error).message}`;
+      }
+    };
+    const same = (familyName: string, givenNames: string) =>
+      expect(outcome(() => rollCanonical(familyName, givenNames, '1990-04-12')), JSON.stringify([familyName, givenNames])).toBe(
+        outcome(() => canonicalIdentity({ familyName, givenNames, birthdate: '1990-04-12' })),
+      );
+    // Every character of the Basic Multilingual Plane, alone and around separators.
+    for (let code = 0; code < 0x10000; code++) {
+      const c = String.fromCharCode(code);
+      same(`a${c}b`, `${c} x`);
+      same(c, `x${c}y`);
+    }
+    // Strings of accents, ligatures, combining marks, odd spaces and characters outside the BMP.
+    const pieces = ['é', 'e\u0301', 'ß', 'ﬁ', 'Æ', 'ø', 'Ⅻ', '\u0345', 'ᾳ', 'İ', 'ı', '\u00a0', '\u3000', ',', '-', ' ', "'", '1', '𝔄', '😀', 'Ǆ', 'Ꭰ', 'ꭰ', 'ŉ'];
+    let seed = 7;
+    const pick = () => pieces[(seed = (seed * 48271) % 0x7fffffff) % pieces.length]!;
+    for (let i = 0; i < 5000; i++) same(Array.from({ length: 1 + (i % 5) }, pick).join(''), Array.from({ length: 1 + (i % 7) }, pick).join(''));
   });
 });
