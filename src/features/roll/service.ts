@@ -83,6 +83,23 @@ export interface RollImportReport {
   completedAt: string;
 }
 
+/** The chunks of a request body; cancelling the stream if the import stops before its end. */
+async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) break;
+      yield next.value;
+    }
+    done = true;
+  } finally {
+    if (!done) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}
+
 /** Feeds the body to the reader, yielding after each chunk of text so the caller can pass on what its sink gathered. */
 async function* readRoll(body: AsyncIterable<Uint8Array>, maxBytes: number, rows: RollRows): AsyncGenerator<void> {
   const reader = new CsvRecordReader(rows);
@@ -242,7 +259,7 @@ export async function importRoll(
   const tally = new ImportTally();
   const districts = new Set(jurisdiction.districts.map((d) => d.code));
   const rows = (sink: RollEntrySink) => new RollRows(key, districts, tally, sink);
-  const source = body as unknown as AsyncIterable<Uint8Array>;
+  const source = chunksOf(body);
   const importId = await beginImport(db, jurisdictionId, actor, keyVersion, deps.clock());
   try {
     const loaded = deps.db.postgres
@@ -287,6 +304,8 @@ export async function importRoll(
       completedAt: now.toISOString(),
     };
   } catch (error) {
+    // Stops the upload whether or not reading had begun.
+    await source.return(undefined);
     await body.cancel().catch(() => {});
     await db.update(rollImports).set({ status: 'failed', completedAt: deps.clock() }).where(eq(rollImports.id, importId));
     await dropOldEntries(db, jurisdictionId);
