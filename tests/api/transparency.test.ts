@@ -7,10 +7,11 @@ import { promisify } from 'node:util';
 import { and, eq } from 'drizzle-orm';
 import { createLocalJWKSet, decodeJwt, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromBase64, leafHash, toBase64, treeRoot, verifyConsistency, verifyInclusion } from '../../src/core/merkle';
+import { consistencyProof, fromBase64, inclusionProof, leafHash, logEntryData, toBase64, treeRoot, verifyConsistency, verifyInclusion } from '../../src/core/merkle';
 import { logEntries } from '../../src/db/schema';
 import { logTreeHeads } from '../../src/db/schema-transparency';
 import { bumpCount } from '../../src/features/progress/service';
+import { appendLogEntries } from '../../src/features/transparency/entries';
 import { signWithEngineKey } from '../../src/platform/keys';
 import { runVerifier } from '../../src/verify';
 import { createTestEngine, PUBLIC_URL, type TestEngine } from '../support/engine';
@@ -322,5 +323,72 @@ describe('transparency log and receipts', () => {
     await writeFile(join(dir, 'head-final.json'), JSON.stringify(final));
     const consistent = await verify('consistency', join(dir, 'head-8.json'), join(dir, 'head-final.json'));
     expect(consistent.code, consistent.output).toBe(0);
+  });
+});
+
+/**
+ * A log of a few thousand entries, grown in three sequencer runs: proofs read a window of leaves
+ * around the entry, stored subtrees and, for the upper levels, subtrees kept from earlier reads.
+ * Every proof the API gives, at every size and asked twice, is the one computed from the leaves.
+ */
+describe('proofs on a log of thousands of entries', () => {
+  let engine: TestEngine;
+  let initiativeId: string;
+  const sizes = [1500, 3037, 5137];
+  const leaves: Uint8Array[] = [];
+  const roots: string[] = [];
+
+  beforeAll(async () => {
+    engine = await createTestEngine({ config: { logMergeDelayMs: HOUR } });
+    const admin = await engine.adminToken();
+    await engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ committeeMinimum: 0 }) });
+    await engine.request('POST', '/v1/jurisdictions/paris/clerks', { token: admin, body: { subject: 'clerk-of-paris' } });
+    const sponsor = await engine.tokenFor({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' });
+    initiativeId = (await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT })).body.id;
+    await engine.request('POST', `/v1/initiatives/${initiativeId}/submit`, { token: sponsor });
+    await engine.request('POST', `/v1/initiatives/${initiativeId}/review`, { token: await engine.subjectToken('clerk-of-paris'), body: { decision: 'open' } });
+    for (const size of sizes) {
+      const entries = Array.from({ length: size - leaves.length }, () => ({ initiativeId, type: 'sign' as const, ref: crypto.randomUUID(), at: engine.clock.now() }));
+      await engine.db.db.transaction((tx) => appendLogEntries(tx, entries));
+      leaves.push(...entries.map((e) => leafHash(logEntryData(e))));
+      engine.clock.advance(1000);
+      await engine.scheduler.tick();
+      const head = (await engine.request('GET', `/v1/initiatives/${initiativeId}/log`)).body;
+      expect(head.size).toBe(size);
+      expect(head.root).toBe(toBase64(treeRoot(leaves)));
+      roots.push(head.root);
+    }
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('inclusion proofs at every size verify and equal those computed from the leaves, asked once or again', async () => {
+    for (const [s, size] of sizes.entries()) {
+      const indexes = [0, 1, 15, 16, 17, 1023, 1024, 1499, 2047, 2048, 3036, size - 17, size - 16, size - 2, size - 1].filter((i) => i >= 0 && i < size);
+      for (let round = 0; round < 2; round++) {
+        for (const index of indexes) {
+          const res = await engine.request('GET', `/v1/initiatives/${initiativeId}/log/inclusion?index=${index}&size=${size}`);
+          expect(res.status).toBe(200);
+          expect(res.body.leaf).toBe(toBase64(leaves[index]!));
+          expect(res.body.proof, `index ${index} in ${size}`).toEqual(inclusionProof(leaves, index, size).map(toBase64));
+          expect(verifyInclusion(index, size, leaves[index]!, res.body.proof.map(b64), b64(roots[s]!))).toBe(true);
+        }
+      }
+    }
+    // Without a size: the proof is against the latest tree.
+    const latest = await engine.request('GET', `/v1/initiatives/${initiativeId}/log/inclusion?index=4242`);
+    expect(latest.body).toMatchObject({ index: 4242, size: 5137, proof: inclusionProof(leaves, 4242, 5137).map(toBase64) });
+  });
+
+  it('consistency proofs between the sizes equal those computed from the leaves', async () => {
+    for (const [from, to] of [[1500, 3037], [1500, 5137], [3037, 5137], [1024, 5137], [4096, 5137], [17, 3037]] as const) {
+      const res = await engine.request('GET', `/v1/initiatives/${initiativeId}/log/consistency?from=${from}&to=${to}`);
+      expect(res.body.proof, `${from} → ${to}`).toEqual(consistencyProof(leaves, from, to).map(toBase64));
+    }
+    const [a, b] = [roots[0]!, roots[2]!];
+    const res = await engine.request('GET', `/v1/initiatives/${initiativeId}/log/consistency?from=1500`);
+    expect(res.body.to).toBe(5137);
+    expect(verifyConsistency(1500, 5137, b64(a), b64(b), res.body.proof.map(b64))).toBe(true);
   });
 });

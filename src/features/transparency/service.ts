@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { bytesToHex as toHex } from '@noble/hashes/utils.js';
+import { and, asc, desc, eq, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import {
   appendLeaves,
   consistencyProofRanges,
@@ -10,24 +11,26 @@ import {
   rangeHash,
   subtreesForRanges,
   toBase64,
+  treeRoot,
   type LeafRange,
   type Subtree,
   type SubtreeId,
+  type SubtreeLookup,
 } from '../../core/merkle';
-import type { Executor, Transaction } from '../../db/client';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import type { DatabaseHandle, Executor, Transaction } from '../../db/client';
 import { logEntries } from '../../db/schema';
 import { logNodes, logSequencers, logTreeHeads } from '../../db/schema-transparency';
 import type { AppDeps } from '../../platform/http';
 import { signWithEngineKey } from '../../platform/keys';
 import { Problem, problems } from '../../platform/problems';
+import { rowsOf } from '../monitoring/history';
 import { getInitiative } from '../initiatives/service';
 
 /** SPEC §6: the default maximum merge delay. */
 export const DEFAULT_LOG_MERGE_DELAY_MS = 1000;
 /** Entries integrated per transaction: bounds how long the sequencer row stays locked. */
 const BATCH_SIZE = 4096;
-/** Rows per statement when writing nodes or leaf indexes (keeps bind parameters well under 65535). */
-const CHUNK = 1000;
 /** Largest page of `GET /log/entries`. */
 export const MAX_ENTRIES_PAGE = 1000;
 
@@ -55,16 +58,28 @@ function signTreeHead(deps: LogDeps, initiativeId: string, size: number, root: U
 
 const nodeKey = (node: SubtreeId) => `${node.level}/${node.index}`;
 
-/** Reads stored complete subtrees in one query; a missing one means the stored tree is damaged. */
-async function readSubtrees(db: Executor, initiativeId: string, ids: SubtreeId[]): Promise<(node: SubtreeId) => Uint8Array> {
+/** A PostgreSQL array literal of integers: one bind parameter, and one statement text, whatever the count. */
+const intArray = (values: readonly number[]) => `{${values.join(',')}}`;
+
+interface NodeRow {
+  level: number | null;
+  idx: string | null;
+  hash: Uint8Array | null;
+}
+
+/**
+ * The stored subtrees `ids`, joined to the primary key one by one from the arrays: a generic plan
+ * of index lookups, planned once per connection (an OR of (level, index) pairs had a statement
+ * text per proof length and was planned on every call).
+ */
+const subtreesJoin = (initiativeId: string | SQL, ids: readonly SubtreeId[]) => sql`
+  select w.level, w.idx::text as idx, n.hash
+  from unnest(${intArray(ids.map((n) => n.level))}::smallint[], ${intArray(ids.map((n) => n.index))}::bigint[]) as w(level, idx)
+  join log_nodes n on n.initiative_id = ${initiativeId} and n.level = w.level and n.idx = w.idx`;
+
+function lookupOf(initiativeId: string, rows: readonly NodeRow[]): SubtreeLookup {
   const found = new Map<string, Uint8Array>();
-  if (ids.length > 0) {
-    const rows = await db
-      .select({ level: logNodes.level, index: logNodes.index, hash: logNodes.hash })
-      .from(logNodes)
-      .where(and(eq(logNodes.initiativeId, initiativeId), or(...ids.map((n) => and(eq(logNodes.level, n.level), eq(logNodes.index, n.index))))));
-    for (const row of rows) found.set(nodeKey(row), row.hash);
-  }
+  for (const row of rows) if (row.hash) found.set(`${row.level}/${row.idx}`, row.hash);
   return (node) => {
     const hash = found.get(nodeKey(node));
     if (!hash) throw new Error(`log of ${initiativeId} lacks subtree ${nodeKey(node)}`);
@@ -72,54 +87,78 @@ async function readSubtrees(db: Executor, initiativeId: string, ids: SubtreeId[]
   };
 }
 
+const dialect = new PgDialect();
+
+/**
+ * Rows of a public read, run as a prepared statement where the driver allows it (postgres.js):
+ * the statement is parsed and planned once per connection, not on every proof.
+ */
+async function readRows<T>(handle: DatabaseHandle, query: SQL): Promise<T[]> {
+  if (!handle.postgres) return rowsOf<T>(await handle.db.execute(query));
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  return (await handle.postgres.unsafe(text, params as never[], { prepare: true })) as unknown as T[];
+}
+
 /**
  * Integrates up to one batch of pending entries in the caller's transaction. The sequencer row,
  * locked FOR UPDATE, makes one sequencer at a time per initiative on any number of processes;
- * reading the frontier and writing the new subtrees costs O(k + log n).
+ * reading the frontier and writing the new subtrees costs O(k + log n). Three statements whatever
+ * the batch (lock; pending entries and frontier; every write), since each round trip waits behind
+ * the signing load on a busy engine.
  */
 async function integrateBatch(deps: LogDeps, tx: Executor, initiativeId: string, now: Date): Promise<{ added: number; size: number }> {
-  await tx.insert(logSequencers).values({ initiativeId, size: 0, root: EMPTY_ROOT, sequencedAt: now }).onConflictDoNothing();
-  const [sequencer] = await tx.select().from(logSequencers).where(eq(logSequencers.initiativeId, initiativeId)).for('update');
+  const lock = () =>
+    tx.select({ size: logSequencers.size, sequencedAt: logSequencers.sequencedAt }).from(logSequencers).where(eq(logSequencers.initiativeId, initiativeId)).for('update');
+  let [sequencer] = await lock();
+  if (!sequencer) {
+    await tx.insert(logSequencers).values({ initiativeId, size: 0, root: EMPTY_ROOT, sequencedAt: now }).onConflictDoNothing();
+    [sequencer] = await lock();
+  }
   const size = sequencer!.size;
-  const pending = await tx
-    .select({ id: logEntries.id, data: logEntries.data })
-    .from(logEntries)
-    .where(and(eq(logEntries.initiativeId, initiativeId), isNull(logEntries.leafIndex)))
-    .orderBy(asc(logEntries.id))
-    .limit(BATCH_SIZE);
-  if (pending.length === 0) return { added: 0, size };
-
+  // Read after the lock (a statement of its own, so with a snapshot taken after it): nothing integrates meanwhile.
   const frontierIds = frontierOf(size);
-  const lookup = await readSubtrees(tx, initiativeId, frontierIds);
+  const rows = rowsOf<{ id: string; data: Uint8Array; level: number | null }>(
+    await tx.execute(sql`
+      (select e.id::text as id, e.data, null::smallint as level
+       from log_entries e where e.initiative_id = ${initiativeId} and e.leaf_index is null order by e.id limit ${BATCH_SIZE})
+      union all
+      (select f.idx, f.hash, f.level from (${subtreesJoin(initiativeId, frontierIds)}) f)`),
+  );
+  const pending = rows.filter((r) => r.level === null).map((r) => ({ id: Number(r.id), data: r.data }));
+  if (pending.length === 0) return { added: 0, size };
+  pending.sort((x, y) => x.id - y.id);
+  const lookup = lookupOf(initiativeId, rows.filter((r) => r.level !== null).map((r) => ({ level: r.level, idx: r.id, hash: r.data })));
   const frontier: Subtree[] = frontierIds.map((id) => ({ ...id, hash: lookup(id) }));
   // The leaf is hashed from the stored bytes, so what /log/entries serves is what the tree holds.
   const { created, frontier: next } = appendLeaves(frontier, size, pending.map((p) => leafHash(p.data)));
-
-  for (let i = 0; i < created.length; i += CHUNK) {
-    await tx.insert(logNodes).values(created.slice(i, i + CHUNK).map((n) => ({ initiativeId, level: n.level, index: n.index, hash: n.hash })));
-  }
-  for (let i = 0; i < pending.length; i += CHUNK) {
-    const chunk = pending.slice(i, i + CHUNK);
-    const cases = sql.join(
-      chunk.map((p, j) => sql`when ${p.id} then ${size + i + j}`),
-      sql` `,
-    );
-    const updated = await tx
-      .update(logEntries)
-      .set({ leafIndex: sql`(case ${logEntries.id} ${cases} end)::bigint` })
-      // Only entries still without a place: an integrated entry is never moved or rewritten.
-      .where(and(inArray(logEntries.id, chunk.map((p) => p.id)), isNull(logEntries.leafIndex)))
-      .returning({ id: logEntries.id });
-    if (updated.length !== chunk.length) throw new Error(`log of ${initiativeId}: entries changed while being sequenced`);
-  }
 
   const newSize = size + pending.length;
   const root = foldSubtrees(next.map((n) => n.hash));
   // Tree heads never go back in time, whatever the clocks of several engine processes say.
   const timestamp = now > sequencer!.sequencedAt ? now : sequencer!.sequencedAt;
-  await tx.update(logSequencers).set({ size: newSize, root, sequencedAt: timestamp }).where(eq(logSequencers.initiativeId, initiativeId));
   const signature = await signTreeHead(deps, initiativeId, newSize, root, timestamp);
-  await tx.insert(logTreeHeads).values({ initiativeId, size: newSize, root, timestamp, signature });
+  // Arrays bound as single parameters: no per-row SQL. The i-th pending entry (from 1) gets leaf size + i - 1.
+  const [written] = rowsOf<{ placed: number }>(
+    await tx.execute(sql`
+      with nodes as (
+        insert into log_nodes (initiative_id, level, idx, hash)
+        select ${initiativeId}, w.level, w.idx, decode(w.hash, 'hex')
+        from unnest(${intArray(created.map((n) => n.level))}::smallint[], ${intArray(created.map((n) => n.index))}::bigint[], ${`{${created.map((n) => toHex(n.hash)).join(',')}}`}::text[]) as w(level, idx, hash)
+      ), placed as (
+        update log_entries e set leaf_index = ${size}::bigint + w.ord - 1
+        from unnest(${intArray(pending.map((p) => p.id))}::bigint[]) with ordinality as w(id, ord)
+        -- Only entries still without a place: an integrated entry is never moved or rewritten.
+        where e.id = w.id and e.leaf_index is null
+        returning e.id
+      ), sequencer as (
+        update log_sequencers set size = ${newSize}, root = ${root}, sequenced_at = ${timestamp.toISOString()}::timestamptz where initiative_id = ${initiativeId}
+      ), head as (
+        insert into log_tree_heads (initiative_id, size, root, timestamp, signature) values (${initiativeId}, ${newSize}, ${root}, ${timestamp.toISOString()}::timestamptz, ${signature})
+      )
+      select count(*)::int as placed from placed`),
+  );
+  // Rolls the whole batch back, tree head included.
+  if (Number(written!.placed) !== pending.length) throw new Error(`log of ${initiativeId}: entries changed while being sequenced`);
   return { added: pending.length, size: newSize };
 }
 
@@ -214,30 +253,91 @@ export async function logEntriesPage(deps: LogDeps, initiativeId: string, start:
   return { start, end: last, size, entries: rows.map((r) => ({ index: r.index!, data: toBase64(r.data) })) };
 }
 
-async function proofFrom(db: Executor, initiativeId: string, ranges: LeafRange[]): Promise<string[]> {
-  const lookup = await readSubtrees(db, initiativeId, subtreesForRanges(ranges));
-  return ranges.map((range) => toBase64(rangeHash(range, lookup)));
+/** The leaves read around an entry for its inclusion proof: the subtrees below this level are hashed from them. */
+const WINDOW_LEVELS = 4;
+/** Subtrees from this level up are shared by many proofs and never change: kept in memory once read. */
+const SHARED_LEVEL = 10;
+/** At most this many shared subtrees kept per database (about 150 bytes each); the oldest go first. */
+const SHARED_LIMIT = 20_000;
+const sharedSubtrees = new WeakMap<DatabaseHandle, Map<string, Uint8Array>>();
+
+/** The aligned block of 2^WINDOW_LEVELS leaves holding `index`, cut at `size`. */
+function windowOf(index: number, size: number): LeafRange {
+  const width = 2 ** WINDOW_LEVELS;
+  const start = index - (index % width);
+  return [start, Math.min(size, start + width)];
 }
 
+/**
+ * One statement for a proof: whether the initiative's log is public, the log's size, the
+ * signature entry's leaf index when asked by `ref`, the leaves of `window` and the stored
+ * subtrees `ids` not already in memory. A 404 for an unknown initiative or a draft, as everywhere.
+ * Subtrees are written once and never change, so whatever was read or kept answers for any tree
+ * that holds them.
+ */
+async function readLog(handle: DatabaseHandle, initiativeId: string, read: { ids?: readonly SubtreeId[]; window?: LeafRange; ref?: string }) {
+  let shared = sharedSubtrees.get(handle);
+  if (!shared) sharedSubtrees.set(handle, (shared = new Map()));
+  const sharedKey = (node: SubtreeId) => `${initiativeId}/${node.level}/${node.index}`;
+  const [from, to] = read.window ?? [0, 0];
+  const inWindow = (node: SubtreeId) => node.level < WINDOW_LEVELS && node.index * 2 ** node.level >= from && (node.index + 1) * 2 ** node.level <= to;
+  const ids = (read.ids ?? []).filter((node) => !inWindow(node) && !shared.has(sharedKey(node)));
+  const rows = await readRows<NodeRow & { status: string; size: string | null; ref_index: string | null }>(
+    handle,
+    sql`
+      select i.status, s.size::text as size,
+             ${read.ref === undefined ? sql`null` : sql`(select coalesce(e.leaf_index::text, 'pending') from log_entries e where e.initiative_id = i.id and e.ref = ${read.ref} and e.type = 'sign' limit 1)`} as ref_index,
+             n.level, n.idx, n.hash
+      from initiatives i
+      left join log_sequencers s on s.initiative_id = i.id
+      left join lateral (
+        select 0::smallint as level, l.idx::text as idx, l.hash from log_nodes l where l.initiative_id = i.id and l.level = 0 and l.idx >= ${from} and l.idx < ${to}
+        union all
+        ${subtreesJoin(sql`i.id`, ids)}
+      ) n on true
+      where i.id = ${initiativeId}`,
+  );
+  const [first] = rows;
+  if (!first || first.status === 'draft') throw problems.notFound('Initiative', initiativeId);
+  const found = new Map<string, Uint8Array>();
+  for (const row of rows) {
+    if (!row.hash) continue;
+    found.set(`${row.level}/${row.idx}`, row.hash);
+    if (row.level! >= SHARED_LEVEL) {
+      if (shared.size >= SHARED_LIMIT) shared.delete(shared.keys().next().value!);
+      shared.set(`${initiativeId}/${row.level}/${row.idx}`, row.hash);
+    }
+  }
+  const lookup: SubtreeLookup = (node) => {
+    const hash = found.get(nodeKey(node)) ?? shared.get(sharedKey(node));
+    if (hash) return hash;
+    if (inWindow(node)) {
+      const width = 2 ** node.level;
+      return treeRoot(Array.from({ length: width }, (_, i) => lookup({ level: 0, index: node.index * width + i })));
+    }
+    throw new Error(`log of ${initiativeId} lacks subtree ${nodeKey(node)}`);
+  };
+  return { size: Number(first.size ?? 0), refIndex: first.ref_index, lookup };
+}
+
+const proofOf = (ranges: readonly LeafRange[], lookup: SubtreeLookup) => ranges.map((range) => toBase64(rangeHash(range, lookup)));
+const inclusionNodes = (index: number, size: number): SubtreeId[] => [{ level: 0, index }, ...subtreesForRanges(inclusionProofRanges(index, size))];
 /** Inclusion proof of the entry at `index`, or of the `sign` entry of signature `ref`, in the tree of `size`. */
 export async function inclusionProofFor(deps: Pick<AppDeps, 'db' | 'config'>, initiativeId: string, query: { index?: number; ref?: string; size?: number }) {
-  const db = deps.db.db;
-  await requirePublicInitiative(db, initiativeId);
+  const read = (index: number, size: number) => ({ ids: inclusionNodes(index, size), window: windowOf(index, size) });
+  // Index and size given (a client checking against a tree head it holds): the first statement reads everything.
+  const known = query.ref === undefined && query.index !== undefined && query.size !== undefined && query.index < query.size;
+  const log = await readLog(deps.db, initiativeId, known ? read(query.index!, query.size!) : { ref: query.ref });
   if ((query.index === undefined) === (query.ref === undefined)) {
     throw problems.validation([{ field: 'query.index', message: 'Give either index or ref.' }], 'Give either the leaf index or the signature id (ref).');
   }
-  const current = await currentSize(db, initiativeId);
+  const current = log.size;
   const size = query.size ?? current;
   if (size > current) throw outOfRange('size', `size must not exceed the log's size (${current}).`);
   let index = query.index;
   if (query.ref !== undefined) {
-    const [entry] = await db
-      .select({ index: logEntries.leafIndex })
-      .from(logEntries)
-      .where(and(eq(logEntries.initiativeId, initiativeId), eq(logEntries.ref, query.ref), eq(logEntries.type, 'sign')))
-      .limit(1);
-    if (!entry) throw problems.notFound('Log entry', query.ref);
-    if (entry.index === null) {
+    if (log.refIndex === null) throw problems.notFound('Log entry', query.ref);
+    if (log.refIndex === 'pending') {
       const seconds = Math.max(1, Math.ceil(mergeDelayMs(deps) / 1000));
       throw new Problem({
         status: 404,
@@ -247,23 +347,23 @@ export async function inclusionProofFor(deps: Pick<AppDeps, 'db' | 'config'>, in
         headers: { 'Retry-After': String(seconds) },
       });
     }
-    index = entry.index;
+    index = Number(log.refIndex);
   }
   if (index! >= size) throw outOfRange(query.ref === undefined ? 'index' : 'size', `the entry (index ${index}) is not in a tree of ${size}.`);
-  const [leaf] = await db
-    .select({ hash: logNodes.hash })
-    .from(logNodes)
-    .where(and(eq(logNodes.initiativeId, initiativeId), eq(logNodes.level, 0), eq(logNodes.index, index!)));
-  return { index: index!, size, leaf: toBase64(leaf!.hash), proof: await proofFrom(db, initiativeId, inclusionProofRanges(index!, size)) };
+  // The log only grows: the subtrees of a tree no larger than the size read are there on a second read.
+  const { lookup } = known ? log : await readLog(deps.db, initiativeId, read(index!, size));
+  return { index: index!, size, leaf: toBase64(lookup({ level: 0, index: index! })), proof: proofOf(inclusionProofRanges(index!, size), lookup) };
 }
 
 /** Consistency proof between two tree sizes, both at most the log's size. */
 export async function consistencyProofFor(deps: Pick<AppDeps, 'db'>, initiativeId: string, from: number, to: number | undefined) {
-  const db = deps.db.db;
-  await requirePublicInitiative(db, initiativeId);
-  const current = await currentSize(db, initiativeId);
+  const known = to !== undefined && from <= to;
+  const log = await readLog(deps.db, initiativeId, known ? { ids: subtreesForRanges(consistencyProofRanges(from, to)) } : {});
+  const current = log.size;
   const second = to ?? current;
   if (second > current) throw outOfRange('to', `to must not exceed the log's size (${current}).`);
   if (from > second) throw outOfRange('from', `from must not exceed to (${second}).`);
-  return { from, to: second, proof: await proofFrom(db, initiativeId, consistencyProofRanges(from, second)) };
+  const ranges = consistencyProofRanges(from, second);
+  const { lookup } = known ? log : await readLog(deps.db, initiativeId, { ids: subtreesForRanges(ranges) });
+  return { from, to: second, proof: proofOf(ranges, lookup) };
 }
