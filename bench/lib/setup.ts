@@ -1,22 +1,32 @@
 import postgres from 'postgres';
+import { postgresConnection } from '../../src/db/client';
 
-export const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** The local server through its Unix socket, as an operator on one machine would connect the engine. */
+export const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@localhost/postgres?host=/var/run/postgresql';
+
+/** A postgres.js client for the bench's own queries, over the same connection as the engine's. */
+export function benchClient(url: string, max: number) {
+  const connection = postgresConnection(url);
+  return postgres(connection.url, { ...connection.options, max, onnotice: () => {} });
+}
 
 /** A database of its own for each run, dropped at the end. */
 export async function createBenchDatabase() {
   const name = `civic_bench_${Date.now().toString(36)}`;
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  const admin = benchClient(ADMIN_URL, 1);
   await admin.unsafe(`create database "${name}"`);
   await admin.end();
-  const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
-  const sql = postgres(url, { max: 2, onnotice: () => {} });
+  const parsed = new URL(ADMIN_URL);
+  parsed.pathname = `/${name}`;
+  const url = parsed.toString();
+  const sql = benchClient(url, 2);
   return {
     name,
     url,
     sql,
     async drop() {
       await sql.end();
-      const again = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+      const again = benchClient(ADMIN_URL, 1);
       await again.unsafe(`drop database if exists "${name}" with (force)`);
       await again.end();
     },

@@ -29,7 +29,8 @@ export async function openPostgres(url: string, options: { max?: number; migrate
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const max = options.max ?? 10;
-  const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 5, idle_timeout: 60, backoff: reconnectDelaySeconds });
+  const connection = postgresConnection(url);
+  const client = postgres(connection.url, { ...connection.options, max, onnotice: () => {}, connect_timeout: 5, idle_timeout: 60, backoff: reconnectDelaySeconds });
   const db = drizzle(client, { schema }) as unknown as Database;
   if (options.migrate !== false) {
     const { migrate } = await import('drizzle-orm/postgres-js/migrator');
@@ -48,6 +49,33 @@ export async function openPostgres(url: string, options: { max?: number; migrate
     },
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+/**
+ * Runs a fixed statement with positional parameters ($1, $2…). postgres.js prepares it once per
+ * connection, so the server parses and plans it once; PGlite and other handles run it as given.
+ */
+export async function runStatement<T>(handle: DatabaseHandle, text: string, params: unknown[]): Promise<T[]> {
+  if (handle.postgres) return (await handle.postgres.unsafe(text, params as never[], { prepare: true })) as unknown as T[];
+  if (handle.pglite) return (await handle.pglite.query<T>(text, params)).rows;
+  // Odd parts are parameter numbers.
+  const parts = text.split(/\$(\d+)/);
+  const query = sql.join(parts.map((part, i) => (i % 2 ? sql`${params[Number(part) - 1]}` : sql.raw(part))));
+  const result = await handle.db.execute(query);
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+/**
+ * A URL as libpq reads it, for postgres.js: `postgres://user@localhost/db?host=/var/run/postgresql`
+ * connects through the Unix socket in that directory (postgres.js itself takes no socket in a URL).
+ * On one machine the socket costs the engine and the server far less per query than loopback TCP.
+ */
+export function postgresConnection(url: string): { url: string; options: { host?: string } } {
+  const parsed = new URL(url);
+  const socketDirectory = parsed.searchParams.get('host');
+  if (!socketDirectory?.startsWith('/')) return { url, options: {} };
+  parsed.searchParams.delete('host');
+  return { url: parsed.toString(), options: { host: socketDirectory } };
 }
 
 /**

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps, type Principal } from '../../platform/http';
 import { bearer, errors, json, jsonBody } from '../../platform/openapi';
 import { requireIdentity, requirePrincipal } from '../auth/access';
-import { buildProgress, crossingsOf, tallySignatures } from '../progress/service';
+import { buildProgress } from '../progress/service';
 import {
   CreateInitiativeSchema,
   IdParam,
@@ -18,10 +18,11 @@ import {
   closeBySponsor,
   createInitiative,
   getInitiativeWithJurisdiction,
-  getVisibleInitiative,
   initiativeView,
   joinCommittee,
   listInitiatives,
+  pageView,
+  readInitiativePage,
   review,
   submit,
   summaryView,
@@ -101,8 +102,8 @@ export const initiativeRoutes = createRouter()
     async (c) => {
       const { deps } = c.var;
       const principal = c.get('principal');
-      const { initiative, jurisdiction } = await getVisibleInitiative(deps.db.db, c.req.valid('param').id, principal);
-      return c.json(await initiativeView(deps.db.db, initiative, jurisdiction, principal, deps.clock(), true), 200);
+      const page = await readInitiativePage(deps.db.db, c.req.valid('param').id, principal);
+      return c.json(pageView(page, principal, deps.clock()), 200);
     },
   )
   .openapi(
@@ -186,8 +187,7 @@ export const initiativeRoutes = createRouter()
     }),
     async (c) => {
       const { deps } = c.var;
-      const { initiative, jurisdiction } = await getVisibleInitiative(deps.db.db, c.req.valid('param').id, c.get('principal'));
-      const [tally, crossings] = await Promise.all([tallySignatures(deps.db.db, initiative.id), crossingsOf(deps.db.db, initiative.id)]);
+      const { initiative, jurisdiction, tally, crossings } = await readInitiativePage(deps.db.db, c.req.valid('param').id, c.get('principal'));
       c.header('Cache-Control', 'public, max-age=1');
       return c.json(buildProgress(initiative, jurisdiction, tally, crossings, deps.clock()), 200);
     },

@@ -10,7 +10,7 @@ import { problems } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
 import { isClerkOf, requireClerk } from '../auth/access';
 import { getJurisdiction, type JurisdictionRow } from '../jurisdictions/service';
-import { buildProgress, crossingsOf, tallySignatures } from '../progress/service';
+import { buildProgress, crossingsOf, tallySignatures, toTally, type SignatureTally } from '../progress/service';
 import type { CreateInitiative, ListQuery, Review, UpdateInitiative } from './schema';
 
 export type InitiativeRow = typeof initiatives.$inferSelect;
@@ -257,7 +257,7 @@ export async function initiativeView(
   now: Date,
   withProgress: boolean,
 ) {
-  // Independent reads: issued together rather than one after the other (this is the detail read path).
+  // Independent reads: issued together rather than one after the other.
   const [member, clerk, tally, crossings, size] = await Promise.all([
     principal ? isCommitteeMember(db, row.id, principal.subject) : false,
     principal ? isClerkOf(db, principal.subject, row.jurisdictionId) : false,
@@ -265,14 +265,81 @@ export async function initiativeView(
     withProgress ? crossingsOf(db, row.id) : undefined,
     committeeSize(db, row.id),
   ]);
+  return pageView({ initiative: row, jurisdiction, tally, crossings, committeeSize: size, member, clerk }, principal, now);
+}
+
+export interface InitiativePage {
+  initiative: InitiativeRow;
+  jurisdiction: JurisdictionRow;
+  /** Absent when the page is shown without progress. */
+  tally: SignatureTally | undefined;
+  crossings: { key: string; reachedAt: Date }[] | undefined;
+  committeeSize: number;
+  /** The viewer's roles beyond sponsor (false for anonymous viewers). */
+  member: boolean;
+  clerk: boolean;
+}
+
+const parseJson = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
+
+function pageQuery(db: Executor) {
+  return db
+    .select({
+      initiative: initiatives,
+      jurisdiction: jurisdictions,
+      tally: sql<unknown>`(select coalesce(json_agg(json_build_array(d.district, d.n)), '[]'::json)
+        from (select district, sum(count)::bigint as n from signature_counts where initiative_id = ${initiatives.id} group by district) as d)`,
+      crossings: sql<unknown>`(select coalesce(json_agg(json_build_array(c.key, extract(epoch from c.reached_at) * 1000)), '[]'::json)
+        from initiative_crossings c where c.initiative_id = ${initiatives.id})`,
+      committeeSize: sql<number>`(select count(*)::int from committee_members m where m.initiative_id = ${initiatives.id})`,
+      // Subjects are never empty: an anonymous viewer (subject '') is nobody's member or clerk.
+      member: sql<boolean>`exists (select 1 from committee_members m where m.initiative_id = ${initiatives.id} and m.subject = ${sql.placeholder('subject')})`,
+      clerk: sql<boolean>`exists (select 1 from jurisdiction_clerks k where k.jurisdiction_id = ${initiatives.jurisdictionId} and k.subject = ${sql.placeholder('subject')})`,
+    })
+    .from(initiatives)
+    .innerJoin(jurisdictions, eq(jurisdictions.id, initiatives.jurisdictionId))
+    .where(eq(initiatives.id, sql.placeholder('id')))
+    .prepare('initiative_page');
+}
+
+/** Built once per database (the query text and its row mapping), prepared once per connection by the driver. */
+const pageQueries = new WeakMap<Executor, ReturnType<typeof pageQuery>>();
+
+/**
+ * Everything the detail and progress of an initiative show, in one query (the hot read of a viral
+ * initiative: one round trip, whatever else the engine is doing). A draft is found only by its sponsor.
+ */
+export async function readInitiativePage(
+  db: Executor,
+  id: string,
+  viewer: Pick<Principal, 'subject'> | undefined,
+): Promise<InitiativePage & { tally: SignatureTally; crossings: NonNullable<InitiativePage['crossings']> }> {
+  let query = pageQueries.get(db);
+  if (!query) pageQueries.set(db, (query = pageQuery(db)));
+  const [row] = await query.execute({ id, subject: viewer?.subject ?? '' });
+  if (!row || (row.initiative.status === 'draft' && row.initiative.sponsorSubject !== viewer?.subject)) throw problems.notFound('Initiative', id);
+  return {
+    initiative: row.initiative,
+    jurisdiction: row.jurisdiction,
+    tally: toTally(parseJson<[string, number | string][]>(row.tally).map(([district, count]) => ({ district, count }))),
+    crossings: parseJson<[string, number | string][]>(row.crossings).map(([key, at]) => ({ key, reachedAt: new Date(Number(at)) })),
+    committeeSize: Number(row.committeeSize),
+    member: Boolean(row.member),
+    clerk: Boolean(row.clerk),
+  };
+}
+
+/** The initiative as `principal` sees it: roles, the committee code for its sponsor, progress when read. */
+export function pageView(page: InitiativePage, principal: Principal | undefined, now: Date) {
+  const { initiative: row, jurisdiction, tally, crossings } = page;
   const roles: ('sponsor' | 'committee' | 'clerk')[] = [];
   if (principal?.subject === row.sponsorSubject) roles.push('sponsor');
-  if (member) roles.push('committee');
-  if (clerk) roles.push('clerk');
+  if (page.member) roles.push('committee');
+  if (page.clerk) roles.push('clerk');
   const progress = tally && crossings ? buildProgress(row, jurisdiction, tally, crossings, now) : undefined;
   return {
     ...summaryView(row),
-    committeeSize: size,
+    committeeSize: page.committeeSize,
     ...(roles.includes('sponsor') ? { committeeCode: row.committeeCode } : {}),
     ...(principal ? { roles } : {}),
     ...(progress ? { progress } : {}),

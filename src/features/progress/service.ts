@@ -37,7 +37,7 @@ export async function tallyMany(db: Executor, initiativeIds: string[]): Promise<
   return result;
 }
 
-function toTally(rows: { district: string; count: string }[]): SignatureTally {
+export function toTally(rows: { district: string; count: string | number }[]): SignatureTally {
   const byDistrict: Record<string, number> = {};
   let total = 0;
   for (const row of rows) {

@@ -1,8 +1,6 @@
-import { sql } from 'drizzle-orm';
 import { leafHash, logEntryData } from '../../core/merkle';
-import type { Database, DatabaseHandle } from '../../db/client';
+import { runStatement, type DatabaseHandle } from '../../db/client';
 import type { signatures } from '../../db/schema';
-import { rowsOf } from '../monitoring/history';
 import { randomSlot } from '../progress/service';
 
 export type NewSignature = {
@@ -56,7 +54,7 @@ export class SignatureBatcher {
   private scheduled = false;
 
   constructor(
-    private readonly db: Database,
+    private readonly handle: DatabaseHandle,
     private readonly maxInFlight: number,
   ) {}
 
@@ -92,7 +90,7 @@ export class SignatureBatcher {
   private async run(batch: Pending[]): Promise<void> {
     let outcomes: BatchOutcome[];
     try {
-      outcomes = await writeBatch(this.db, batch);
+      outcomes = await writeBatch(this.handle, batch);
     } catch (error) {
       if (batch.length === 1) return batch[0]!.reject(error);
       // The batch failed as a whole (a deadlock, a value the database refused): each alone, so a failure stays its own.
@@ -113,8 +111,55 @@ export class SignatureBatcher {
  *   deadlock); the unique index decides who signed first;
  * - the counters (one random slot, summed per district) and the log entries come from what was
  *   actually inserted.
+ * $1: the batch as a JSON array; $2: the counter slot.
  */
-async function writeBatch(db: Database, batch: Pending[]): Promise<BatchOutcome[]> {
+const WRITE_BATCH = `
+  with batch as materialized (
+    select * from jsonb_to_recordset($1::jsonb) as b(
+      id uuid, initiative_id uuid, signer_hash text, key_version text, assurance text, district text,
+      created_at timestamptz, personal_data text, log_data text, leaf_hash text,
+      initiative_version text, jurisdiction_version text)
+  ),
+  locked as materialized (
+    select i.id, i.xmin::text as initiative_version, j.xmin::text as jurisdiction_version
+    from initiatives i join jurisdictions j on j.id = i.jurisdiction_id
+    where i.id in (select initiative_id from batch)
+    order by i.id
+    for share of i
+  ),
+  accepted as materialized (
+    select b.* from batch b
+    join locked l on l.id = b.initiative_id
+      and l.initiative_version = b.initiative_version
+      and l.jurisdiction_version = b.jurisdiction_version
+  ),
+  inserted as (
+    insert into signatures (id, initiative_id, signer_hash, key_version, channel, assurance, district, status, created_at, personal_data)
+    select id, initiative_id, decode(signer_hash, 'hex'), key_version, 'online', assurance, district, 'counted', created_at, personal_data
+    from accepted
+    order by initiative_id, decode(signer_hash, 'hex')
+    on conflict (initiative_id, signer_hash) where status <> 'withdrawn' do nothing
+    returning id, initiative_id, district
+  ),
+  counted as (
+    insert into signature_counts (initiative_id, district, slot, count)
+    select initiative_id, district, $2::smallint, count(*) from inserted
+    group by initiative_id, district
+    order by initiative_id, district
+    on conflict (initiative_id, district, slot) do update set count = signature_counts.count + excluded.count
+  ),
+  logged as (
+    insert into log_entries (initiative_id, type, ref, data, leaf_hash, created_at)
+    select a.initiative_id, 'sign', a.id, decode(a.log_data, 'hex'), decode(a.leaf_hash, 'hex'), a.created_at
+    from accepted a join inserted n on n.id = a.id
+    order by a.created_at, a.id
+  )
+  select b.id::text as id, n.id is not null as inserted, a.id is not null as current
+  from batch b
+  left join accepted a on a.id = b.id
+  left join inserted n on n.id = b.id`;
+
+async function writeBatch(handle: DatabaseHandle, batch: Pending[]): Promise<BatchOutcome[]> {
   const rows = batch.map(({ values: v, expected: e }) => {
     const data = logEntryData({ type: 'sign', ref: v.id, at: v.createdAt });
     return {
@@ -132,53 +177,7 @@ async function writeBatch(db: Database, batch: Pending[]): Promise<BatchOutcome[
       jurisdiction_version: e.jurisdictionVersion,
     };
   });
-  const result = rowsOf<{ id: string; inserted: boolean; current: boolean }>(
-    await db.execute(sql`
-      with batch as materialized (
-        select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as b(
-          id uuid, initiative_id uuid, signer_hash text, key_version text, assurance text, district text,
-          created_at timestamptz, personal_data text, log_data text, leaf_hash text,
-          initiative_version text, jurisdiction_version text)
-      ),
-      locked as materialized (
-        select i.id, i.xmin::text as initiative_version, j.xmin::text as jurisdiction_version
-        from initiatives i join jurisdictions j on j.id = i.jurisdiction_id
-        where i.id in (select initiative_id from batch)
-        order by i.id
-        for share of i
-      ),
-      accepted as materialized (
-        select b.* from batch b
-        join locked l on l.id = b.initiative_id
-          and l.initiative_version = b.initiative_version
-          and l.jurisdiction_version = b.jurisdiction_version
-      ),
-      inserted as (
-        insert into signatures (id, initiative_id, signer_hash, key_version, channel, assurance, district, status, created_at, personal_data)
-        select id, initiative_id, decode(signer_hash, 'hex'), key_version, 'online', assurance, district, 'counted', created_at, personal_data
-        from accepted
-        order by initiative_id, decode(signer_hash, 'hex')
-        on conflict (initiative_id, signer_hash) where status <> 'withdrawn' do nothing
-        returning id, initiative_id, district
-      ),
-      counted as (
-        insert into signature_counts (initiative_id, district, slot, count)
-        select initiative_id, district, ${randomSlot()}::smallint, count(*) from inserted
-        group by initiative_id, district
-        order by initiative_id, district
-        on conflict (initiative_id, district, slot) do update set count = signature_counts.count + excluded.count
-      ),
-      logged as (
-        insert into log_entries (initiative_id, type, ref, data, leaf_hash, created_at)
-        select a.initiative_id, 'sign', a.id, decode(a.log_data, 'hex'), decode(a.leaf_hash, 'hex'), a.created_at
-        from accepted a join inserted n on n.id = a.id
-        order by a.created_at, a.id
-      )
-      select b.id::text as id, n.id is not null as inserted, a.id is not null as current
-      from batch b
-      left join accepted a on a.id = b.id
-      left join inserted n on n.id = b.id`),
-  );
+  const result = await runStatement<{ id: string; inserted: boolean; current: boolean }>(handle, WRITE_BATCH, [JSON.stringify(rows), randomSlot()]);
   const byId = new Map(result.map((r) => [r.id, r]));
   return batch.map(({ values: v }) => {
     const r = byId.get(v.id);
@@ -213,7 +212,7 @@ const batchers = new WeakMap<DatabaseHandle, SignatureBatcher>();
 export function signatureBatcher(handle: DatabaseHandle): SignatureBatcher {
   let batcher = batchers.get(handle);
   if (!batcher) {
-    batcher = new SignatureBatcher(handle.db, handle.kind === 'pglite' ? 1 : Math.max(1, Math.floor(handle.poolUse().max / 3)));
+    batcher = new SignatureBatcher(handle, handle.kind === 'pglite' ? 1 : Math.max(1, Math.floor(handle.poolUse().max / 3)));
     batchers.set(handle, batcher);
   }
   return batcher;
