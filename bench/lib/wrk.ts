@@ -35,6 +35,7 @@ function init(args)
   i = 0
   statuses = {}
   verb = method
+  gap = tonumber(args[4]) or 0
 end
 function request()
   i = i + 1
@@ -62,6 +63,13 @@ function done(summary, latency, requests)
 end
 `;
 
+/** Only for paced loads: with a delay function, wrk sends every request from a timer. */
+const PACING = String.raw`
+function delay()
+  return gap
+end
+`;
+
 export interface LoadResult {
   requests: number;
   statuses: Record<string, number>;
@@ -80,6 +88,7 @@ export async function runWrk(options: {
   threads?: number;
   dir: string;
   name: string;
+  /** Paces the load at about this many requests per second in all (each connection waits between requests); unset: as fast as answered. */
   rate?: number;
 }): Promise<LoadResult> {
   const wrk = ensureWrk();
@@ -87,8 +96,8 @@ export async function runWrk(options: {
   const requestsFile = join(options.dir, `${options.name}.tsv`);
   const scriptFile = join(options.dir, `${options.name}.lua`);
   await writeFile(requestsFile, options.lines.join('\n') + '\n');
-  await writeFile(scriptFile, SCRIPT);
-  const args = [`-t${threads}`, `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '10s', '-s', scriptFile, options.url, '--', requestsFile, String(threads), options.method ?? 'POST'];
+  await writeFile(scriptFile, options.rate ? SCRIPT + PACING : SCRIPT);
+  const args = [`-t${threads}`, `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '10s', '-s', scriptFile, options.url, '--', requestsFile, String(threads), options.method ?? 'POST', String(options.rate ? Math.round((1000 * options.connections) / options.rate) : 0)];
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
