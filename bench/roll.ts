@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { once } from 'node:events';
+import { cpuSnapshot, processCpuSeconds } from './lib/cpu';
 import { startEngine } from './lib/engine';
 import { lettersOf, startProviderStandIn } from './lib/provider';
 import { createBenchDatabase, DISTRICTS, openInitiatives } from './lib/setup';
@@ -40,6 +41,13 @@ export interface RollFigures {
   rowsPerSecond: number;
   idleRssMb: number;
   peakRssMb: number;
+  /** Until the last byte of the file was handed to the upload; the rest is the engine and PostgreSQL finishing. */
+  uploadSeconds: number;
+  engineCpuSeconds: number;
+  /** CPU of the bench database's backends (the engine's connections) during the import. */
+  postgresCpuSeconds: number;
+  /** How busy the machine's cores were during the import, this run and anything else running. */
+  machineBusyPercent: number;
 }
 
 /** Writes the roll, imports it into a fresh engine on a fresh database, and returns the figures (also for `npm run bench -- roll`). */
@@ -71,17 +79,26 @@ export async function rollImportBench(rows = DEFAULT_ROWS): Promise<{ figures: R
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
+    const engineCpuBefore = await engine.cpuSeconds();
+    const machineBefore = await cpuSnapshot();
     const started = performance.now();
+    let uploaded = Number.NaN;
+    const upload = createReadStream(file, { highWaterMark: 256 * 1024 }).on('end', () => (uploaded = performance.now()));
     const res = await fetch(`${engine.url}/v1/jurisdictions/bench/roll`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${tokens.clerk}`, 'content-type': 'text/csv' },
-      body: Readable.toWeb(createReadStream(file, { highWaterMark: 256 * 1024 })) as ReadableStream<Uint8Array>,
+      body: Readable.toWeb(upload) as ReadableStream<Uint8Array>,
       duplex: 'half',
     } as RequestInit);
     const report = (await res.json()) as Record<string, unknown>;
     const seconds = (performance.now() - started) / 1000;
     sampling = false;
     await sampler;
+    const engineCpuSeconds = (await engine.cpuSeconds()) - engineCpuBefore;
+    const backends = await db.sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
+    let postgresCpuSeconds = 0;
+    for (const { pid } of backends) postgresCpuSeconds += (await processCpuSeconds(pid)) - (machineBefore.postgres.get(String(pid)) ?? 0);
+    const machineAfter = await cpuSnapshot();
     if (res.status !== 200) throw new Error(`import failed: ${res.status} ${JSON.stringify(report)}`);
 
     const figures = {
@@ -94,6 +111,10 @@ export async function rollImportBench(rows = DEFAULT_ROWS): Promise<{ figures: R
       rowsPerSecond: Math.round(ROWS / seconds),
       idleRssMb: Math.round(idleRss),
       peakRssMb: Math.round(peakRss),
+      uploadSeconds: Math.round((uploaded - started) / 100) / 10,
+      engineCpuSeconds: Math.round(engineCpuSeconds * 10) / 10,
+      postgresCpuSeconds: Math.round(postgresCpuSeconds * 10) / 10,
+      machineBusyPercent: Math.round((100 * (machineAfter.machineBusy - machineBefore.machineBusy)) / (machineAfter.machineTotal - machineBefore.machineTotal)),
     };
     const durationMet = seconds <= TARGET_SECONDS;
     const memoryMet = peakRss < TARGET_RSS_MB;

@@ -126,7 +126,7 @@ class CopyEncoder {
   private readonly districtBytes = new Map<string, Buffer>();
   rows = 0;
 
-  readonly add = (line: number, hash: Buffer, district: string) => {
+  readonly add = (line: number, hash: Uint8Array, district: string) => {
     let name = this.districtBytes.get(district);
     if (!name) this.districtBytes.set(district, (name = Buffer.from(district, 'utf8')));
     const size = 2 + 4 + hash.length + 4 + name.length + 4 + 4;
@@ -135,7 +135,8 @@ class CopyEncoder {
     let at = this.used;
     at = b.writeInt16BE(3, at);
     at = b.writeInt32BE(hash.length, at);
-    at += hash.copy(b, at);
+    b.set(hash, at);
+    at += hash.length;
     at = b.writeInt32BE(name.length, at);
     at += name.copy(b, at);
     at = b.writeInt32BE(4, at);
@@ -204,7 +205,7 @@ async function loadWithInserts(db: Database, importId: string, body: AsyncIterab
     imported += stored.length;
     duplicates += values.length - stored.length;
   };
-  const reader = rows((_line, hash, district) => batch.push({ importId, rollHash: hash, district }));
+  const reader = rows((_line, hash, district) => batch.push({ importId, rollHash: hash.slice(), district }));
   for await (const _ of readRoll(body, maxBytes, reader)) if (batch.length >= INSERT_BATCH) await flush();
   await flush();
   return { imported, duplicates };
