@@ -1,4 +1,4 @@
-import { and, eq, ne } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import { checkEligibility } from '../../core/eligibility';
 import { canonicalIdentity, initiativeKeyInfo, signerHash, type Assurance } from '../../core/identity';
 import { isCollecting, type InitiativeStatus } from '../../core/lifecycle';
@@ -157,12 +157,22 @@ async function signAgainst(
   return { created: false, signature: winner, receipt: await receiptFor(deps, winner) };
 }
 
-async function findActive(db: Database, initiativeId: string, hash: Uint8Array): Promise<SignatureRow | undefined> {
-  const [row] = await db
+function activeSignatureQuery(db: Database) {
+  return db
     .select()
     .from(signatures)
-    .where(and(eq(signatures.initiativeId, initiativeId), eq(signatures.signerHash, hash), ne(signatures.status, 'withdrawn')))
-    .limit(1);
+    .where(and(eq(signatures.initiativeId, sql.placeholder('initiativeId')), eq(signatures.signerHash, sql.placeholder('hash')), ne(signatures.status, 'withdrawn')))
+    .limit(1)
+    .prepare('active_signature');
+}
+
+/** Built once per database: re-signing (a duplicate) is as common as signing when a link goes round. */
+const activeSignatureQueries = new WeakMap<Database, ReturnType<typeof activeSignatureQuery>>();
+
+async function findActive(db: Database, initiativeId: string, hash: Uint8Array): Promise<SignatureRow | undefined> {
+  let query = activeSignatureQueries.get(db);
+  if (!query) activeSignatureQueries.set(db, (query = activeSignatureQuery(db)));
+  const [row] = await query.execute({ initiativeId, hash });
   return row;
 }
 
