@@ -5,6 +5,9 @@ import type { Sql } from 'postgres';
  * complete subtree of the RFC 9162 tree computed by SQL one level at a time, and the sequencer at
  * `size`. The engine's sequencer then continues from this frontier as from one it built itself.
  * Leaf data has the engine's shape: {"type":"sign","ref":<uuid>,"at":<ISO time>}.
+ *
+ * The subtrees go into log_nodes in the order the engine's sequencer writes them (each right
+ * after the leaf that completes it), so a proof reads a table laid out as the engine lays it out.
  */
 export async function preloadSequencedLog(sql: Sql, initiativeId: string, size: number): Promise<void> {
   await sql.begin(async (tx) => {
@@ -15,16 +18,27 @@ export async function preloadSequencedLog(sql: Sql, initiativeId: string, size: 
              from (select g, gen_random_uuid() as ref, date_trunc('milliseconds', now()) - make_interval(secs => $2 - g) as at from generate_series(1, $2::int) g) s) d`,
       [initiativeId, size],
     );
-    await tx.unsafe(`insert into log_nodes (initiative_id, level, idx, hash) select initiative_id, 0, leaf_index, leaf_hash from log_entries where initiative_id = $1`, [initiativeId]);
+    // Each level from the one below it, in scratch tables that go at commit.
+    await tx.unsafe(`create temp table preload_nodes (level smallint, idx bigint, hash bytea) on commit drop`);
+    await tx.unsafe(`create temp table preload_level on commit drop as select leaf_index as idx, leaf_hash as hash from log_entries where initiative_id = $1`, [initiativeId]);
+    await tx.unsafe(`insert into preload_nodes select 0, idx, hash from preload_level`);
     for (let level = 1; 2 ** level <= size; level++) {
       await tx.unsafe(
-        `insert into log_nodes (initiative_id, level, idx, hash)
-         select a.initiative_id, $2::smallint, a.idx / 2, sha256('\\x01'::bytea || a.hash || b.hash)
-         from log_nodes a join log_nodes b on b.initiative_id = a.initiative_id and b.level = a.level and b.idx = a.idx + 1
-         where a.initiative_id = $1 and a.level = $2::smallint - 1 and a.idx % 2 = 0`,
-        [initiativeId, level],
+        `create temp table preload_next on commit drop as
+         select a.idx / 2 as idx, sha256('\\x01'::bytea || a.hash || b.hash) as hash
+         from preload_level a join preload_level b on b.idx = a.idx + 1
+         where a.idx % 2 = 0`,
       );
+      await tx.unsafe(`insert into preload_nodes select $1::smallint, idx, hash from preload_next`, [level]);
+      await tx.unsafe(`drop table preload_level`);
+      await tx.unsafe(`alter table preload_next rename to preload_level`);
     }
+    // The sequencer writes a subtree right after its last leaf, lower levels first.
+    await tx.unsafe(
+      `insert into log_nodes (initiative_id, level, idx, hash)
+       select $1, level, idx, hash from preload_nodes order by ((idx + 1) << level) - 1, level`,
+      [initiativeId],
+    );
     // The root is recomputed from the stored frontier at the next integration; this one is a placeholder.
     await tx.unsafe(
       `insert into log_sequencers (initiative_id, size, root, sequenced_at) values ($1, $2, sha256(''::bytea), now())

@@ -254,10 +254,13 @@ export async function logEntriesPage(deps: LogDeps, initiativeId: string, start:
 }
 
 /** The leaves read around an entry for its inclusion proof: the subtrees below this level are hashed from them. */
-const WINDOW_LEVELS = 4;
-/** Subtrees from this level up are shared by many proofs and never change: kept in memory once read. */
+const WINDOW_LEVELS = 5;
+/**
+ * Subtrees from this level up, and those on the right edge of the tree asked for, are shared by
+ * many proofs and never change: kept in memory once read.
+ */
 const SHARED_LEVEL = 10;
-/** At most this many shared subtrees kept per database (about 150 bytes each); the oldest go first. */
+/** At most this many shared subtrees kept per database (about 250 bytes each); the oldest go first. */
 const SHARED_LIMIT = 20_000;
 const sharedSubtrees = new WeakMap<DatabaseHandle, Map<string, Uint8Array>>();
 
@@ -275,10 +278,11 @@ function windowOf(index: number, size: number): LeafRange {
  * Subtrees are written once and never change, so whatever was read or kept answers for any tree
  * that holds them.
  */
-async function readLog(handle: DatabaseHandle, initiativeId: string, read: { ids?: readonly SubtreeId[]; window?: LeafRange; ref?: string }) {
+async function readLog(handle: DatabaseHandle, initiativeId: string, read: { ids?: readonly SubtreeId[]; size?: number; window?: LeafRange; ref?: string }) {
   let shared = sharedSubtrees.get(handle);
   if (!shared) sharedSubtrees.set(handle, (shared = new Map()));
   const sharedKey = (node: SubtreeId) => `${initiativeId}/${node.level}/${node.index}`;
+  const edge = new Set(read.size ? frontierOf(read.size).map(nodeKey) : []);
   const [from, to] = read.window ?? [0, 0];
   const inWindow = (node: SubtreeId) => node.level < WINDOW_LEVELS && node.index * 2 ** node.level >= from && (node.index + 1) * 2 ** node.level <= to;
   const ids = (read.ids ?? []).filter((node) => !inWindow(node) && !shared.has(sharedKey(node)));
@@ -291,7 +295,9 @@ async function readLog(handle: DatabaseHandle, initiativeId: string, read: { ids
       from initiatives i
       left join log_sequencers s on s.initiative_id = i.id
       left join lateral (
-        select 0::smallint as level, l.idx::text as idx, l.hash from log_nodes l where l.initiative_id = i.id and l.level = 0 and l.idx >= ${from} and l.idx < ${to}
+        -- The window's leaves as one value (level -1, idx their count): one row to send and parse, not 32.
+        select -1::smallint as level, count(*)::text as idx, string_agg(l.hash, ''::bytea order by l.idx) as hash
+        from log_nodes l where l.initiative_id = i.id and l.level = 0 and l.idx >= ${from} and l.idx < ${to}
         union all
         ${subtreesJoin(sql`i.id`, ids)}
       ) n on true
@@ -302,10 +308,19 @@ async function readLog(handle: DatabaseHandle, initiativeId: string, read: { ids
   const found = new Map<string, Uint8Array>();
   for (const row of rows) {
     if (!row.hash) continue;
-    found.set(`${row.level}/${row.idx}`, row.hash);
-    if (row.level! >= SHARED_LEVEL) {
+    if (row.level === -1) {
+      // Leaves [from, to) in order; only a full window counts (a gap would shift every leaf after it).
+      if (Number(row.idx) === to - from && row.hash.length === 32 * (to - from)) {
+        for (let i = 0; i < to - from; i++) found.set(`0/${from + i}`, row.hash.subarray(32 * i, 32 * (i + 1)));
+      }
+      continue;
+    }
+    const key = `${row.level}/${row.idx}`;
+    found.set(key, row.hash);
+    if (row.level! >= SHARED_LEVEL || edge.has(key)) {
       if (shared.size >= SHARED_LIMIT) shared.delete(shared.keys().next().value!);
-      shared.set(`${initiativeId}/${row.level}/${row.idx}`, row.hash);
+      // A copy: the driver's buffer may be a view into a larger one that must not be kept alive.
+      shared.set(`${initiativeId}/${key}`, new Uint8Array(row.hash));
     }
   }
   const lookup: SubtreeLookup = (node) => {
@@ -324,7 +339,7 @@ const proofOf = (ranges: readonly LeafRange[], lookup: SubtreeLookup) => ranges.
 const inclusionNodes = (index: number, size: number): SubtreeId[] => [{ level: 0, index }, ...subtreesForRanges(inclusionProofRanges(index, size))];
 /** Inclusion proof of the entry at `index`, or of the `sign` entry of signature `ref`, in the tree of `size`. */
 export async function inclusionProofFor(deps: Pick<AppDeps, 'db' | 'config'>, initiativeId: string, query: { index?: number; ref?: string; size?: number }) {
-  const read = (index: number, size: number) => ({ ids: inclusionNodes(index, size), window: windowOf(index, size) });
+  const read = (index: number, size: number) => ({ ids: inclusionNodes(index, size), size, window: windowOf(index, size) });
   // Index and size given (a client checking against a tree head it holds): the first statement reads everything.
   const known = query.ref === undefined && query.index !== undefined && query.size !== undefined && query.index < query.size;
   const log = await readLog(deps.db, initiativeId, known ? read(query.index!, query.size!) : { ref: query.ref });
@@ -358,12 +373,12 @@ export async function inclusionProofFor(deps: Pick<AppDeps, 'db' | 'config'>, in
 /** Consistency proof between two tree sizes, both at most the log's size. */
 export async function consistencyProofFor(deps: Pick<AppDeps, 'db'>, initiativeId: string, from: number, to: number | undefined) {
   const known = to !== undefined && from <= to;
-  const log = await readLog(deps.db, initiativeId, known ? { ids: subtreesForRanges(consistencyProofRanges(from, to)) } : {});
+  const log = await readLog(deps.db, initiativeId, known ? { ids: subtreesForRanges(consistencyProofRanges(from, to)), size: to } : {});
   const current = log.size;
   const second = to ?? current;
   if (second > current) throw outOfRange('to', `to must not exceed the log's size (${current}).`);
   if (from > second) throw outOfRange('from', `from must not exceed to (${second}).`);
   const ranges = consistencyProofRanges(from, second);
-  const { lookup } = known ? log : await readLog(deps.db, initiativeId, { ids: subtreesForRanges(ranges) });
+  const { lookup } = known ? log : await readLog(deps.db, initiativeId, { ids: subtreesForRanges(ranges), size: second });
   return { from, to: second, proof: proofOf(ranges, lookup) };
 }
