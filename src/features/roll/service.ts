@@ -196,12 +196,15 @@ async function loadWithInserts(db: Database, importId: string, body: AsyncIterab
   let duplicates = 0;
   let batch: { importId: string; rollHash: Uint8Array; district: string }[] = [];
   const flush = async () => {
-    if (batch.length === 0) return;
-    const values = batch;
+    const pending = batch;
     batch = [];
-    const stored = await db.insert(rollEntries).values(values).onConflictDoNothing().returning({ district: rollEntries.district });
-    imported += stored.length;
-    duplicates += values.length - stored.length;
+    // A chunk of the body may hold many batches: each statement stays within the parameter limit.
+    for (let from = 0; from < pending.length; from += INSERT_BATCH) {
+      const values = pending.slice(from, from + INSERT_BATCH);
+      const stored = await db.insert(rollEntries).values(values).onConflictDoNothing().returning({ district: rollEntries.district });
+      imported += stored.length;
+      duplicates += values.length - stored.length;
+    }
   };
   const reader = rows((_line, hash, district) => batch.push({ importId, rollHash: hash.slice(), district }));
   for await (const _ of readRoll(body, maxBytes, reader)) if (batch.length >= INSERT_BATCH) await flush();
