@@ -1,6 +1,6 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { appendLeaves, foldSubtrees, fromBase64, leafHash, toBase64, verifyConsistency, type Subtree } from '../../src/core/merkle';
+import { appendLeaves, foldSubtrees, fromBase64, leafHash, toBase64, verifyConsistency, verifyInclusion, type Subtree } from '../../src/core/merkle';
 import { openPostgres, type DatabaseHandle } from '../../src/db/client';
 import { logEntries, signatures } from '../../src/db/schema';
 import { logNodes, logTreeHeads } from '../../src/db/schema-transparency';
@@ -93,6 +93,16 @@ describe('the log sequenced by two engine processes during signing', () => {
       expect(proof.status).toBe(200);
       expect(verifyConsistency(head.size, final.size, fromBase64(head.root)!, final.root, proof.body.proof.map((p: string) => fromBase64(p)!)), `from ${head.size}`).toBe(true);
     }
+
+    // Every signature's inclusion proof, asked by its id of either process, leads to the final root.
+    const leafOf = new Map(entries.map((e) => [e.ref, { index: e.index!, leaf: leafHash(e.data) }]));
+    await mapLimit(results, 8, async (res, i) => {
+      const id = res.body.signature.id as string;
+      const proof = await (i % 2 === 0 ? b : a).request('GET', `/v1/initiatives/${initiativeId}/log/inclusion?ref=${id}&size=${final.size}`);
+      expect(proof.status).toBe(200);
+      expect(proof.body.index).toBe(leafOf.get(id)!.index);
+      expect(verifyInclusion(proof.body.index, final.size, leafOf.get(id)!.leaf, proof.body.proof.map((p: string) => fromBase64(p)!), final.root), id).toBe(true);
+    });
 
     const lines: string[] = [];
     const code = await runVerifier(['log', initiativeId, '--server', a.url], (line) => lines.push(line));
