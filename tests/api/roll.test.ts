@@ -130,21 +130,34 @@ describe('the electoral roll of a jurisdiction that requires one', () => {
     expect((await engine.request('GET', '/v1/jurisdictions/paris/roll', { token: clerk })).body.imported).toBe(1);
   });
 
-  it('a line with a broken quote is rejected alone, and the lines after it are read', async () => {
+  it('a record with a broken quote is rejected by its first line, and reading goes on after it', async () => {
     const csv =
       'family_name,given_names,birthdate,district\n' +
       'Dupont,"Élodie\nMarie",1990-04-12,75111\n' + // lines 2-3: a quoted field may hold a line break
-      '"Benali,Karim,1985-11-03,75118\n' + // line 4: its quote is closed only on line 6, in another field
+      'Ben"ali,Karim,1985-11-03,75118\n' + // line 4: a quote inside a field
       'Rossi,Sofia,1978-09-30,75120\n' + // line 5
-      'Ben"ali,Karim,1985-11-03,75118\n' + // line 6: a quote inside a field
-      'Benali,Karim,1985-11-03,75118\n' + // line 7
-      'Martin,"Léa'; // line 8: a quote still open at the end of the file
+      'Benali,Karim,1985-11-03,75118\n' + // line 6
+      '"Moreau,Anne,1960-06-06,75101\n' + // line 7: this quote runs on to the next quote, line 8's,
+      'Petit,"Jean",1970-01-01,75101\n' + // line 8: where the fault shows; the record ends with this line
+      'Moreau,Anne,1960-06-06,75101\n' + // line 9: read again
+      'Martin,"Léa'; // line 10: a quote still open at the end of the file
     const res = await putRoll(engine, clerk, csv);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ imported: 3, duplicates: 0, rejected: 3 });
-    expect(res.body.rejections.map((r: { line: number }) => r.line)).toEqual([4, 6, 8]);
-    for (const rejection of res.body.rejections) expect(rejection.reason).toMatch(/^malformed CSV/);
+    expect(res.body).toMatchObject({ imported: 4, duplicates: 0, rejected: 3 });
+    expect(res.body.rejections).toEqual([
+      { line: 4, reason: 'malformed CSV (INVALID_OPENING_QUOTE)' },
+      { line: 7, reason: 'malformed CSV (CSV_INVALID_CLOSING_QUOTE, found on line 8)' },
+      { line: 10, reason: 'malformed CSV (CSV_QUOTE_NOT_CLOSED)' },
+    ]);
     for (const person of [elodie, karim, sofia]) expect(await rollCheck({ keys: engine.deps.keys }, engine.db.db, 'paris', person)).toHaveProperty('district');
+  });
+
+  it('a record longer than 4096 characters (a runaway quote) stops the import with its line, and the roll in force stays', async () => {
+    const csv = rollCsv([['Rossi', 'Sofia', '1978-09-30', '75120'], [`"${'x'.repeat(5000)}`, 'Paul', '1960-01-01', '75101'], ['Benali', 'Karim', '1985-11-03', '75118']]);
+    const res = await putRoll(engine, clerk, csv);
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ field: 'body', message: expect.stringMatching(/line 3 is longer than 4096 characters/) }]);
+    expect((await engine.request('GET', '/v1/jurisdictions/paris/roll', { token: clerk })).body.imported).toBe(4);
   });
 });
 
@@ -156,18 +169,21 @@ describe('roll hashes', () => {
     const pepper = crypto.getRandomValues(new Uint8Array(32));
     const keys = { keyring: new HashKeyring('v1', { v1: pepper }) };
     const hashOf = rollHasher(deriveKey(pepper, jurisdictionKeyInfo('paris')));
-    const hash = new Uint8Array(40);
+    const hash = new Uint8Array(32);
     for (const person of [elodie, karim, sofia]) {
-      hashOf(canonicalIdentity(person), hash, 8);
-      expect(hash.subarray(8)).toEqual(rollHashFor(keys, 'paris', person));
+      hashOf(canonicalIdentity(person), hash);
+      expect(hash).toEqual(rollHashFor(keys, 'paris', person));
     }
+    // Another key gives another hash: the comparison above would see a difference.
+    rollHasher(crypto.getRandomValues(new Uint8Array(32)))(canonicalIdentity(elodie), hash);
+    expect(hash).not.toEqual(rollHashFor(keys, 'paris', elodie));
     // Texts of every length over one to five blocks, in one to four UTF-8 bytes a character.
     const key = crypto.getRandomValues(new Uint8Array(32));
     const hashWith = rollHasher(key);
     for (let length = 0; length < 300; length++) {
       const text = 'Aé€𝔄|'.repeat(length).slice(0, length);
-      hashWith(text, hash, 0);
-      expect(hash.subarray(0, 32), `length ${length}`).toEqual(rollHash(key, text));
+      hashWith(text, hash);
+      expect(hash, `length ${length}`).toEqual(rollHash(key, text));
     }
   });
 

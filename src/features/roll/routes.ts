@@ -3,7 +3,7 @@ import { createRouter } from '../../platform/http';
 import { bearer, errors, json, problemResponses } from '../../platform/openapi';
 import { problems } from '../../platform/problems';
 import { requireClerk, requirePrincipal } from '../auth/access';
-import { importRoll, REPORTED_REJECTIONS, ROLL_COLUMNS, rollSummary } from './service';
+import { importRoll, MAX_RECORD_CHARS, REPORTED_REJECTIONS, ROLL_COLUMNS, rollSummary } from './service';
 
 /** Default largest roll CSV (200 MB: some 4 million lines); ROLL_MAX_BYTES changes it. */
 export const ROLL_BODY_LIMIT = 200 * 1024 * 1024;
@@ -50,7 +50,8 @@ export const rollRoutes = createRouter()
       summary: 'Replace the electoral roll (clerk)',
       description:
         `A CSV body (UTF-8, header \`${ROLL_COLUMNS.join(',')}\`), read as a stream. Each line is validated and ` +
-        'canonicalised; only a keyed hash of the person and the district are stored. The roll is replaced atomically: ' +
+        'canonicalised; only a keyed hash of the person and the district are stored. A malformed CSV record is rejected ' +
+        `by the line it starts on; a record over ${MAX_RECORD_CHARS} characters (a quote left open) refuses the file (400). The roll is replaced atomically: ` +
         'signers are checked against the old roll or the new one, never a mix.',
       security: bearer,
       request: {

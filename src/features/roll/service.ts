@@ -11,9 +11,9 @@ import { Problem, problems } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
 import type { Identity } from '../auth/verifier';
 import { getJurisdiction } from '../jurisdictions/service';
-import { CsvRecordReader, ImportTally, RollRows, utf8Chunks, type RollEntrySink, type RollRejection } from './reader';
+import { ImportTally, RollCsvReader, RollRows, utf8Chunks, type RollEntrySink, type RollRejection } from './reader';
 
-export { REPORTED_REJECTIONS, ROLL_COLUMNS, type RollRejection } from './reader';
+export { MAX_RECORD_CHARS, REPORTED_REJECTIONS, ROLL_COLUMNS, type RollRejection } from './reader';
 
 const INSERT_BATCH = 1000;
 const COPY_CHUNK_BYTES = 256 * 1024;
@@ -100,14 +100,14 @@ async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8
   }
 }
 
-/** Feeds the body to the reader, yielding after each chunk of text so the caller can pass on what its sink gathered. */
+/** Feeds the body to the CSV reader, yielding after each chunk so the caller can pass on what its sink gathered. */
 async function* readRoll(body: AsyncIterable<Uint8Array>, maxBytes: number, rows: RollRows): AsyncGenerator<void> {
-  const reader = new CsvRecordReader(rows);
-  for await (const text of utf8Chunks(body, maxBytes)) {
-    reader.push(text);
+  const reader = new RollCsvReader(rows);
+  for await (const chunk of utf8Chunks(body, maxBytes)) {
+    await reader.push(chunk);
     yield;
   }
-  reader.end();
+  await reader.end();
   yield;
 }
 
