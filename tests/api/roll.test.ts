@@ -159,6 +159,20 @@ describe('the electoral roll of a jurisdiction that requires one', () => {
     expect(res.body.errors).toEqual([{ field: 'body', message: expect.stringMatching(/line 3 is longer than 4096 characters/) }]);
     expect((await engine.request('GET', '/v1/jurisdictions/paris/roll', { token: clerk })).body.imported).toBe(4);
   });
+
+  it('numbers lines as an editor shows them: a CRLF inside a quoted field, LF and CRLF mixed, an empty line', async () => {
+    const csv =
+      'family_name,given_names,birthdate,district\r\n' +
+      'Dupont,"Élodie\r\nMarie",1990-04-12,75111\r\n' + // lines 2-3
+      '\r\n' + // line 4
+      'Martin,Léa,2001-02-30,75118\n' + // line 5: no such day
+      'Rossi,Sofia,1978-09-30,75120\r\n' + // line 6
+      'Nguyen,Tom,1999-12-01\r\n'; // line 7: a field missing
+    const res = await putRoll(engine, clerk, csv);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ imported: 2, rejected: 2 });
+    expect(res.body.rejections.map((r: { line: number }) => r.line)).toEqual([5, 7]);
+  });
 });
 
 describe('roll hashes', () => {
