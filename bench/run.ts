@@ -172,6 +172,8 @@ async function main() {
           scenario: 'sign',
           figures: {
             signaturesPerSecondMedian: run.medianRate,
+            // Over the whole load (start and end included), as wrk counts: what duplicates is compared with.
+            signaturesPerSecondMean: Math.round(created / run.load.seconds),
             p99Ms: run.load.latencyMs.p99,
             p50Ms: run.load.latencyMs.p50,
             errors,
@@ -201,7 +203,8 @@ async function main() {
         const run = await signLoad(engine, count, lines, 'sign-spread');
         const check = await consistency(db.sql);
         const exact = isExact(check, run.load.statuses['201'] ?? 0, CONNECTIONS);
-        const single = outcomes.find((o) => o.scenario === 'sign')?.figures.signaturesPerSecondMedian as number | undefined;
+        // Both means over a whole wrk run: the sign scenario's median of 1-s windows leaves out its start and end.
+        const single = outcomes.find((o) => o.scenario === 'sign')?.figures.signaturesPerSecondMean as number | undefined;
         const ratio = single ? Number((single / run.medianRate).toFixed(2)) : null;
         outcomes.push({
           scenario: 'sign-spread',
@@ -225,11 +228,12 @@ async function main() {
         const check = await consistency(db.sql);
         const created = (load.statuses['201'] ?? 0) + (warm.statuses['201'] ?? 0);
         const exact = isExact(check, created, 2 * CONNECTIONS);
-        const single = outcomes.find((o) => o.scenario === 'sign')?.figures.signaturesPerSecondMedian as number | undefined;
+        // Both means over a whole wrk run: the sign scenario's median of 1-s windows leaves out its start and end.
+        const single = outcomes.find((o) => o.scenario === 'sign')?.figures.signaturesPerSecondMean as number | undefined;
         outcomes.push({
           scenario: 'duplicates',
           figures: { requestsPerSecond: Math.round(rate), p99Ms: load.latencyMs.p99, errors: errorsOf(load, ['200', '201']), duplicatesAnswered200: load.statuses['200'] ?? 0, countExact: exact },
-          targets: { requestsPerSecond: single ? `≥ ${single} (the sign rate)` : '≥ the sign rate', errors: '0' },
+          targets: { requestsPerSecond: single ? `≥ ${single} (sign's mean rate)` : "≥ sign's mean rate", errors: '0' },
           met: exact && errorsOf(load, ['200', '201']) === 0 && (single === undefined || rate >= single),
           notes: [],
         });

@@ -21,12 +21,16 @@ export interface Expected {
   jurisdictionVersion: string;
 }
 
+/** What a signer is shown of a signature: its view and its receipt. */
+export type ActiveSignature = Pick<SignatureRow, 'id' | 'initiativeId' | 'status' | 'channel' | 'district' | 'createdAt' | 'withdrawnAt'>;
+
 /**
  * What became of a signature: inserted; `duplicate` when an active signature by the same person
- * exists; `stale` when the initiative or its jurisdiction changed since the rows it was checked
- * against were read (nothing was written: check again on fresh rows).
+ * exists (that signature, or undefined when this statement could not see it yet); `stale` when the
+ * initiative or its jurisdiction changed since the rows it was checked against were read (nothing
+ * was written: check again on fresh rows).
  */
-export type BatchOutcome = { inserted: SignatureRow } | { duplicate: true } | { stale: true };
+export type BatchOutcome = { inserted: SignatureRow } | { duplicate: ActiveSignature | undefined } | { stale: true };
 
 interface Pending {
   values: NewSignature;
@@ -154,10 +158,20 @@ const WRITE_BATCH = `
     from accepted a join inserted n on n.id = a.id
     order by a.created_at, a.id
   )
-  select b.id::text as id, n.id is not null as inserted, a.id is not null as current
+  select b.id::text as id, n.id is not null as inserted, a.id is not null as current,
+         e.id::text as existing_id, e.status as existing_status, e.channel as existing_channel,
+         e.district as existing_district, (extract(epoch from e.created_at) * 1000)::float8 as existing_created_at
   from batch b
   left join accepted a on a.id = b.id
-  left join inserted n on n.id = b.id`;
+  left join inserted n on n.id = b.id
+  -- A duplicate: the person's signature as this statement sees it (one committed by a transaction
+  -- this statement waited for is not visible here: then the caller reads it).
+  left join lateral (
+    select s.id, s.status, s.channel, s.district, s.created_at from signatures s
+    where n.id is null and a.id is not null
+      and s.initiative_id = b.initiative_id and s.signer_hash = decode(b.signer_hash, 'hex') and s.status <> 'withdrawn'
+    limit 1
+  ) e on true`;
 
 async function writeBatch(handle: DatabaseHandle, batch: Pending[]): Promise<BatchOutcome[]> {
   const rows = batch.map(({ values: v, expected: e }) => {
@@ -177,12 +191,33 @@ async function writeBatch(handle: DatabaseHandle, batch: Pending[]): Promise<Bat
       jurisdiction_version: e.jurisdictionVersion,
     };
   });
-  const result = await runStatement<{ id: string; inserted: boolean; current: boolean }>(handle, WRITE_BATCH, [JSON.stringify(rows), randomSlot()]);
+  const result = await runStatement<{
+    id: string;
+    inserted: boolean;
+    current: boolean;
+    existing_id: string | null;
+    existing_status: SignatureRow['status'];
+    existing_channel: SignatureRow['channel'];
+    existing_district: string;
+    existing_created_at: number;
+  }>(handle, WRITE_BATCH, [JSON.stringify(rows), randomSlot()]);
   const byId = new Map(result.map((r) => [r.id, r]));
   return batch.map(({ values: v }) => {
     const r = byId.get(v.id);
     if (!r || !r.current) return { stale: true };
-    if (!r.inserted) return { duplicate: true };
+    if (!r.inserted) {
+      if (r.existing_id === null) return { duplicate: undefined };
+      const existing: ActiveSignature = {
+        id: r.existing_id,
+        initiativeId: v.initiativeId,
+        status: r.existing_status,
+        channel: r.existing_channel,
+        district: r.existing_district,
+        createdAt: new Date(Number(r.existing_created_at)),
+        withdrawnAt: null,
+      };
+      return { duplicate: existing };
+    }
     return {
       inserted: {
         id: v.id,

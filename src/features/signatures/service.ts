@@ -14,13 +14,13 @@ import { sealPersonalData } from '../personal-data/service';
 import { rollCheck, rollIneligible } from '../roll/service';
 import { bumpCount } from '../progress/service';
 import { appendLogEntry } from '../transparency/entries';
-import { signatureBatcher } from './batcher';
+import { signatureBatcher, type ActiveSignature } from './batcher';
 import { signingContextCache, type SigningContext } from './initiative-cache';
 import { mergeDelayMs } from '../transparency/service';
 
 export type SignatureRow = typeof signatures.$inferSelect;
 
-export function signatureView(row: SignatureRow) {
+export function signatureView(row: ActiveSignature) {
   return {
     id: row.id,
     initiativeId: row.initiativeId,
@@ -62,7 +62,7 @@ function assertCollecting(initiative: InitiativeRow, now: Date) {
 
 export interface SignOutcome {
   created: boolean;
-  signature: SignatureRow;
+  signature: ActiveSignature;
   receipt: string;
 }
 
@@ -152,7 +152,7 @@ async function signAgainst(
   }
   // Signed before, or lost the race to a concurrent attempt by the same person: that signature stands.
   deps.metrics.signatures.inc({ outcome: 'duplicate', reason: '' });
-  const winner = await findActive(db, initiative.id, hash);
+  const winner = outcome.duplicate ?? (await findActive(db, initiative.id, hash));
   if (!winner) throw problems.unavailable('The signature could not be recorded; try again.', 1);
   return { created: false, signature: winner, receipt: await receiptFor(deps, winner) };
 }
@@ -177,7 +177,7 @@ async function findActive(db: Database, initiativeId: string, hash: Uint8Array):
 }
 
 /** A signed promise that the signature is recorded: the signer keeps it to check later. */
-export function receiptFor(deps: Pick<AppDeps, 'keys' | 'config'>, row: SignatureRow): Promise<string> {
+export function receiptFor(deps: Pick<AppDeps, 'keys' | 'config'>, row: Pick<ActiveSignature, 'id' | 'initiativeId' | 'createdAt'>): Promise<string> {
   return signWithEngineKey(
     deps.keys,
     'receipt+jwt',
