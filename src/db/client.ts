@@ -1,4 +1,5 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import * as schema from './schema';
 
@@ -51,18 +52,27 @@ export async function openPostgres(url: string, options: { max?: number; migrate
   };
 }
 
-/**
- * Runs a fixed statement with positional parameters ($1, $2…). postgres.js prepares it once per
- * connection, so the server parses and plans it once; PGlite and other handles run it as given.
- */
-export async function runStatement<T>(handle: DatabaseHandle, text: string, params: unknown[]): Promise<T[]> {
-  if (handle.postgres) return (await handle.postgres.unsafe(text, params as never[], { prepare: true })) as unknown as T[];
-  if (handle.pglite) return (await handle.pglite.query<T>(text, params)).rows;
-  // Odd parts are parameter numbers.
-  const parts = text.split(/\$(\d+)/);
-  const query = sql.join(parts.map((part, i) => (i % 2 ? sql`${params[Number(part) - 1]}` : sql.raw(part))));
-  const result = await handle.db.execute(query);
+/** Rows of a raw query, whichever driver ran it (PGlite returns {rows}, postgres.js an array). */
+export function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+/** A json column as parsed by one driver or as text from another. */
+export function jsonValue<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+const dialect = new PgDialect();
+
+/**
+ * Runs a statement whose text is always the same (only its parameters change) as a prepared
+ * statement where the driver allows it (postgres.js): the server parses and plans it once per
+ * connection, not on every call. PGlite and other handles run it as given.
+ */
+export async function runPrepared<T>(handle: DatabaseHandle, query: SQL): Promise<T[]> {
+  if (!handle.postgres) return rowsOf<T>(await handle.db.execute(query));
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  return (await handle.postgres.unsafe(text, params as never[], { prepare: true })) as unknown as T[];
 }
 
 /**

@@ -2,7 +2,7 @@ import { and, count, desc, eq, ilike, lt, or, sql, type SQL } from 'drizzle-orm'
 import { constantTimeEqual } from '../../core/constant-time';
 import { canTransition, nextStatus, type InitiativeStatus, type LifecycleAction } from '../../core/lifecycle';
 import { RulesSchema } from '../../core/rules';
-import type { Database, Executor } from '../../db/client';
+import { jsonValue, type Database, type Executor } from '../../db/client';
 import { committeeMembers, initiatives, jurisdictions } from '../../db/schema';
 import type { Principal } from '../../platform/http';
 import { emitEvent, type EventType } from '../../platform/outbox';
@@ -280,8 +280,6 @@ export interface InitiativePage {
   clerk: boolean;
 }
 
-const parseJson = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
-
 function pageQuery(db: Executor) {
   return db
     .select({
@@ -321,8 +319,8 @@ export async function readInitiativePage(
   return {
     initiative: row.initiative,
     jurisdiction: row.jurisdiction,
-    tally: toTally(parseJson<[string, number | string][]>(row.tally).map(([district, count]) => ({ district, count }))),
-    crossings: parseJson<[string, number | string][]>(row.crossings).map(([key, at]) => ({ key, reachedAt: new Date(Number(at)) })),
+    tally: toTally(jsonValue<[string, number | string][]>(row.tally).map(([district, count]) => ({ district, count }))),
+    crossings: jsonValue<[string, number | string][]>(row.crossings).map(([key, at]) => ({ key, reachedAt: new Date(Number(at)) })),
     committeeSize: Number(row.committeeSize),
     member: Boolean(row.member),
     clerk: Boolean(row.clerk),

@@ -1,5 +1,5 @@
 import { and, eq, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm';
-import type { Database, Executor } from '../../db/client';
+import { rowsOf, type Database, type Executor } from '../../db/client';
 import { initiatives } from '../../db/schema';
 import { signatureRollupSeals } from '../../db/schema-monitoring';
 import { problems } from '../../platform/problems';
@@ -48,10 +48,6 @@ export const SEAL_MARGIN_MS = 5 * 60_000;
 /** The district of the roll-up rows that count all districts together. */
 const ALL_DISTRICTS = '';
 
-/** Rows of a raw query, whichever driver ran it (PGlite returns {rows}, postgres.js an array). */
-export function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
 
 const ms = (value: unknown) => Number(value);
 

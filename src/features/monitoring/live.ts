@@ -1,10 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { Executor } from '../../db/client';
+import { jsonValue, rowsOf, type Executor } from '../../db/client';
 import { buildProgress, type Progress, type ProgressJurisdiction, type SignatureTally } from '../progress/service';
 import { getInitiativeWithJurisdiction } from '../initiatives/service';
 import { problems } from '../../platform/problems';
-import { rowsOf } from './history';
 
 /** How the progress stream behaves on a runtime; Node keeps connections, others may not. */
 export interface ProgressStreamOptions {
@@ -144,28 +143,24 @@ export function progressFeedReader(db: Executor, clock: () => Date) {
           from initiatives i where i.id = ${initiativeId}`),
       );
       if (!row) throw new Error('initiative vanished');
-      const tallyRows = parseJson<[string, number | string][]>(row.tally);
+      const tallyRows = jsonValue<[string, number | string][]>(row.tally);
       const tally: SignatureTally = { total: 0, byDistrict: {} };
       for (const [district, n] of tallyRows) {
         tally.byDistrict[district] = Number(n);
         tally.total += Number(n);
       }
-      const crossings = parseJson<[string, number | string][]>(row.crossings).map(([key, at]) => ({ key, reachedAt: new Date(Number(at)) }));
+      const crossings = jsonValue<[string, number | string][]>(row.crossings).map(([key, at]) => ({ key, reachedAt: new Date(Number(at)) }));
       const subject = {
         id: initiativeId,
         status: row.status,
         kind: row.kind,
-        rules: parseJson<Record<string, unknown> | null>(row.rules),
+        rules: jsonValue<Record<string, unknown> | null>(row.rules),
         closesAt: row.closes_at === null ? null : new Date(Number(row.closes_at)),
       };
       const progress = buildProgress(subject, scope, tally, crossings, readAt);
       return { version: progressVersion(progress), progress };
     };
   };
-}
-
-function parseJson<T>(value: unknown): T {
-  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { leafHash, logEntryData } from '../../core/merkle';
-import { runStatement, type DatabaseHandle } from '../../db/client';
+import { sql } from 'drizzle-orm';
+import { runPrepared, type DatabaseHandle } from '../../db/client';
 import type { signatures } from '../../db/schema';
 import { randomSlot } from '../progress/service';
 
@@ -115,11 +116,10 @@ export class SignatureBatcher {
  *   deadlock); the unique index decides who signed first;
  * - the counters (one random slot, summed per district) and the log entries come from what was
  *   actually inserted.
- * $1: the batch as a JSON array; $2: the counter slot.
  */
-const WRITE_BATCH = `
+const writeBatchStatement = (batchJson: string, slot: number) => sql`
   with batch as materialized (
-    select * from jsonb_to_recordset($1::jsonb) as b(
+    select * from jsonb_to_recordset(${batchJson}::jsonb) as b(
       id uuid, initiative_id uuid, signer_hash text, key_version text, assurance text, district text,
       created_at timestamptz, personal_data text, log_data text, leaf_hash text,
       initiative_version text, jurisdiction_version text)
@@ -147,7 +147,7 @@ const WRITE_BATCH = `
   ),
   counted as (
     insert into signature_counts (initiative_id, district, slot, count)
-    select initiative_id, district, $2::smallint, count(*) from inserted
+    select initiative_id, district, ${slot}::smallint, count(*) from inserted
     group by initiative_id, district
     order by initiative_id, district
     on conflict (initiative_id, district, slot) do update set count = signature_counts.count + excluded.count
@@ -191,7 +191,7 @@ async function writeBatch(handle: DatabaseHandle, batch: Pending[]): Promise<Bat
       jurisdiction_version: e.jurisdictionVersion,
     };
   });
-  const result = await runStatement<{
+  const result = await runPrepared<{
     id: string;
     inserted: boolean;
     current: boolean;
@@ -200,7 +200,7 @@ async function writeBatch(handle: DatabaseHandle, batch: Pending[]): Promise<Bat
     existing_channel: SignatureRow['channel'];
     existing_district: string;
     existing_created_at: number;
-  }>(handle, WRITE_BATCH, [JSON.stringify(rows), randomSlot()]);
+  }>(handle, writeBatchStatement(JSON.stringify(rows), randomSlot()));
   const byId = new Map(result.map((r) => [r.id, r]));
   return batch.map(({ values: v }) => {
     const r = byId.get(v.id);

@@ -17,14 +17,12 @@ import {
   type SubtreeId,
   type SubtreeLookup,
 } from '../../core/merkle';
-import { PgDialect } from 'drizzle-orm/pg-core';
-import type { DatabaseHandle, Executor, Transaction } from '../../db/client';
+import { rowsOf, runPrepared, type DatabaseHandle, type Executor, type Transaction } from '../../db/client';
 import { logEntries } from '../../db/schema';
 import { logNodes, logSequencers, logTreeHeads } from '../../db/schema-transparency';
 import type { AppDeps } from '../../platform/http';
 import { signWithEngineKey } from '../../platform/keys';
 import { Problem, problems } from '../../platform/problems';
-import { rowsOf } from '../monitoring/history';
 import { getInitiative } from '../initiatives/service';
 
 /** SPEC §6: the default maximum merge delay. */
@@ -87,17 +85,6 @@ function lookupOf(initiativeId: string, rows: readonly NodeRow[]): SubtreeLookup
   };
 }
 
-const dialect = new PgDialect();
-
-/**
- * Rows of a public read, run as a prepared statement where the driver allows it (postgres.js):
- * the statement is parsed and planned once per connection, not on every proof.
- */
-async function readRows<T>(handle: DatabaseHandle, query: SQL): Promise<T[]> {
-  if (!handle.postgres) return rowsOf<T>(await handle.db.execute(query));
-  const { sql: text, params } = dialect.sqlToQuery(query);
-  return (await handle.postgres.unsafe(text, params as never[], { prepare: true })) as unknown as T[];
-}
 
 /**
  * Integrates up to one batch of pending entries in the caller's transaction. The sequencer row,
@@ -286,7 +273,7 @@ async function readLog(handle: DatabaseHandle, initiativeId: string, read: { ids
   const [from, to] = read.window ?? [0, 0];
   const inWindow = (node: SubtreeId) => node.level < WINDOW_LEVELS && node.index * 2 ** node.level >= from && (node.index + 1) * 2 ** node.level <= to;
   const ids = (read.ids ?? []).filter((node) => !inWindow(node) && !shared.has(sharedKey(node)));
-  const rows = await readRows<NodeRow & { status: string; size: string | null; ref_index: string | null }>(
+  const rows = await runPrepared<NodeRow & { status: string; size: string | null; ref_index: string | null }>(
     handle,
     sql`
       select i.status, s.size::text as size,
