@@ -2,7 +2,8 @@ import { and, count, desc, eq, ilike, lt, or, sql, type SQL } from 'drizzle-orm'
 import { constantTimeEqual } from '../../core/constant-time';
 import { canTransition, nextStatus, type InitiativeStatus, type LifecycleAction } from '../../core/lifecycle';
 import { RulesSchema } from '../../core/rules';
-import { jsonValue, type Database, type Executor } from '../../db/client';
+import type { Database, Executor } from '../../db/client';
+import { jsonValue } from '../../db/query';
 import { committeeMembers, initiatives, jurisdictions } from '../../db/schema';
 import type { Principal } from '../../platform/http';
 import { emitEvent, type EventType } from '../../platform/outbox';

@@ -1,5 +1,6 @@
 import { and, eq, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm';
-import { rowsOf, type Database, type Executor } from '../../db/client';
+import type { Database, Executor } from '../../db/client';
+import { rowsOf } from '../../db/query';
 import { initiatives } from '../../db/schema';
 import { signatureRollupSeals } from '../../db/schema-monitoring';
 import { problems } from '../../platform/problems';

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { jsonValue, rowsOf, type Executor } from '../../db/client';
+import type { Executor } from '../../db/client';
+import { jsonValue, rowsOf } from '../../db/query';
 import { buildProgress, type Progress, type ProgressJurisdiction, type SignatureTally } from '../progress/service';
 import { getInitiativeWithJurisdiction } from '../initiatives/service';
 import { problems } from '../../platform/problems';

@@ -1,6 +1,7 @@
 import { leafHash, logEntryData } from '../../core/merkle';
 import { sql } from 'drizzle-orm';
-import { runPrepared, type DatabaseHandle } from '../../db/client';
+import type { DatabaseHandle } from '../../db/client';
+import { runPrepared } from '../../db/query';
 import type { signatures } from '../../db/schema';
 import { randomSlot } from '../progress/service';
 

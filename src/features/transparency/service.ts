@@ -17,7 +17,8 @@ import {
   type SubtreeId,
   type SubtreeLookup,
 } from '../../core/merkle';
-import { rowsOf, runPrepared, type DatabaseHandle, type Executor, type Transaction } from '../../db/client';
+import type { DatabaseHandle, Executor, Transaction } from '../../db/client';
+import { rowsOf, runPrepared } from '../../db/query';
 import { logEntries } from '../../db/schema';
 import { logNodes, logSequencers, logTreeHeads } from '../../db/schema-transparency';
 import type { AppDeps } from '../../platform/http';
