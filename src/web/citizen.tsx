@@ -2,7 +2,8 @@ import { jwtVerify } from 'jose';
 import { setCookie } from 'hono/cookie';
 import { requireIdentity } from '../features/auth/access';
 import { ListQuerySchema } from '../features/initiatives/schema';
-import { getInitiativeWithJurisdiction, listInitiatives, type InitiativeRow } from '../features/initiatives/service';
+import { isCollecting as isCollectingAt, type InitiativeStatus } from '../core/lifecycle';
+import { getVisibleInitiative, listInitiatives, type InitiativeRow } from '../features/initiatives/service';
 import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
 import { buildProgress, crossingsOf, tallyMany, tallySignatures } from '../features/progress/service';
 import { mySignature, sign, withdrawMySignature, type SignatureRow } from '../features/signatures/service';
@@ -21,21 +22,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export async function visibleInitiative(c: WebContext, w: WebRequest) {
   const id = c.req.param('id') ?? '';
   if (!UUID.test(id)) throw new Problem({ status: 404, code: 'not-found', title: 'Initiative not found' });
-  const found = await getInitiativeWithJurisdiction(c.var.deps.db.db, id);
-  if (found.initiative.status === 'draft' && found.initiative.sponsorSubject !== w.principal?.subject) {
-    throw new Problem({ status: 404, code: 'not-found', title: 'Initiative not found' });
-  }
-  return found;
+  return getVisibleInitiative(c.var.deps.db.db, id, w.principal);
 }
 
 export async function progressOf(c: WebContext, initiative: InitiativeRow, jurisdiction: JurisdictionRow) {
   const db = c.var.deps.db.db;
-  return buildProgress(initiative, jurisdiction, await tallySignatures(db, initiative.id), await crossingsOf(db, initiative.id), c.var.deps.clock());
+  const [tally, crossings] = await Promise.all([tallySignatures(db, initiative.id), crossingsOf(db, initiative.id)]);
+  return buildProgress(initiative, jurisdiction, tally, crossings, c.var.deps.clock());
 }
 
-function isCollecting(initiative: InitiativeRow, now: Date): boolean {
-  return initiative.status === 'open' && !!initiative.opensAt && !!initiative.closesAt && initiative.opensAt <= now && now < initiative.closesAt;
-}
+const isCollecting = (initiative: InitiativeRow, now: Date) => isCollectingAt({ ...initiative, status: initiative.status as InitiativeStatus }, now);
 
 /** Only same-site paths are followed after a language switch or a login. */
 export function safeReturnPath(path: string | undefined): string {

@@ -18,7 +18,6 @@ import {
   closeBySponsor,
   createInitiative,
   getInitiativeWithJurisdiction,
-  initiativeView,
   joinCommittee,
   listInitiatives,
   pageView,
@@ -195,6 +194,5 @@ export const initiativeRoutes = createRouter()
 
 /** The initiative as the caller sees it once a change committed. */
 async function viewAfter(deps: AppDeps, id: string, principal: Principal, now: Date) {
-  const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(deps.db.db, id);
-  return initiativeView(deps.db.db, initiative, jurisdiction, principal, now, true);
+  return pageView(await readInitiativePage(deps.db.db, id, principal), principal, now);
 }

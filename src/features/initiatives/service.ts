@@ -9,9 +9,9 @@ import type { Principal } from '../../platform/http';
 import { emitEvent, type EventType } from '../../platform/outbox';
 import { problems } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
-import { isClerkOf, requireClerk } from '../auth/access';
+import { requireClerk } from '../auth/access';
 import { getJurisdiction, type JurisdictionRow } from '../jurisdictions/service';
-import { buildProgress, crossingsOf, tallySignatures, toTally, type SignatureTally } from '../progress/service';
+import { buildProgress, toTally, type SignatureTally } from '../progress/service';
 import type { CreateInitiative, ListQuery, Review, UpdateInitiative } from './schema';
 
 export type InitiativeRow = typeof initiatives.$inferSelect;
@@ -24,9 +24,18 @@ export async function getInitiative(db: Executor, id: string): Promise<Initiativ
   return row;
 }
 
+/**
+ * The initiative and its jurisdiction, with the row versions PostgreSQL gave them (`xmin`, which
+ * every update changes): signing compares them with the rows it locks (signatures/initiative-cache).
+ */
 export async function getInitiativeWithJurisdiction(db: Executor, id: string) {
   const [row] = await db
-    .select({ initiative: initiatives, jurisdiction: jurisdictions })
+    .select({
+      initiative: initiatives,
+      jurisdiction: jurisdictions,
+      initiativeVersion: sql<string>`${initiatives}.xmin::text`,
+      jurisdictionVersion: sql<string>`${jurisdictions}.xmin::text`,
+    })
     .from(initiatives)
     .innerJoin(jurisdictions, eq(jurisdictions.id, initiatives.jurisdictionId))
     .where(eq(initiatives.id, id));
@@ -249,32 +258,11 @@ export async function closeBySponsor(db: Database, id: string, principal: Princi
   });
 }
 
-/** What the caller may see of an initiative: the committee code only for its sponsor. */
-export async function initiativeView(
-  db: Executor,
-  row: InitiativeRow,
-  jurisdiction: JurisdictionRow,
-  principal: Principal | undefined,
-  now: Date,
-  withProgress: boolean,
-) {
-  // Independent reads: issued together rather than one after the other.
-  const [member, clerk, tally, crossings, size] = await Promise.all([
-    principal ? isCommitteeMember(db, row.id, principal.subject) : false,
-    principal ? isClerkOf(db, principal.subject, row.jurisdictionId) : false,
-    withProgress ? tallySignatures(db, row.id) : undefined,
-    withProgress ? crossingsOf(db, row.id) : undefined,
-    committeeSize(db, row.id),
-  ]);
-  return pageView({ initiative: row, jurisdiction, tally, crossings, committeeSize: size, member, clerk }, principal, now);
-}
-
 export interface InitiativePage {
   initiative: InitiativeRow;
   jurisdiction: JurisdictionRow;
-  /** Absent when the page is shown without progress. */
-  tally: SignatureTally | undefined;
-  crossings: { key: string; reachedAt: Date }[] | undefined;
+  tally: SignatureTally;
+  crossings: { key: string; reachedAt: Date }[];
   committeeSize: number;
   /** The viewer's roles beyond sponsor (false for anonymous viewers). */
   member: boolean;
@@ -312,7 +300,7 @@ export async function readInitiativePage(
   db: Executor,
   id: string,
   viewer: Pick<Principal, 'subject'> | undefined,
-): Promise<InitiativePage & { tally: SignatureTally; crossings: NonNullable<InitiativePage['crossings']> }> {
+): Promise<InitiativePage> {
   let query = pageQueries.get(db);
   if (!query) pageQueries.set(db, (query = pageQuery(db)));
   const [row] = await query.execute({ id, subject: viewer?.subject ?? '' });
@@ -335,13 +323,13 @@ export function pageView(page: InitiativePage, principal: Principal | undefined,
   if (principal?.subject === row.sponsorSubject) roles.push('sponsor');
   if (page.member) roles.push('committee');
   if (page.clerk) roles.push('clerk');
-  const progress = tally && crossings ? buildProgress(row, jurisdiction, tally, crossings, now) : undefined;
+  const progress = buildProgress(row, jurisdiction, tally, crossings, now);
   return {
     ...summaryView(row),
     committeeSize: page.committeeSize,
     ...(roles.includes('sponsor') ? { committeeCode: row.committeeCode } : {}),
     ...(principal ? { roles } : {}),
-    ...(progress ? { progress } : {}),
+    progress,
   };
 }
 

@@ -1,38 +1,12 @@
-import { eq, sql } from 'drizzle-orm';
 import type { DatabaseHandle, Executor } from '../../db/client';
-import { initiatives, jurisdictions } from '../../db/schema';
-import { problems } from '../../platform/problems';
-import type { InitiativeRow } from '../initiatives/service';
-
-type JurisdictionRow = typeof jurisdictions.$inferSelect;
+import { getInitiativeWithJurisdiction } from '../initiatives/service';
 
 /**
- * An initiative and its jurisdiction as read at some moment, with the row versions PostgreSQL gave
- * them (`xmin`, which every update changes). The signing transaction compares these versions with
- * the rows it locks, so a signature is only ever accepted under the rules that are current when it
- * commits, however old the read.
+ * An initiative and its jurisdiction as read at some moment, with their row versions. The signing
+ * statement compares these versions with the rows it locks, so a signature is only ever accepted
+ * under the rules that are current when it commits, however old the read.
  */
-export interface SigningContext {
-  initiative: InitiativeRow;
-  jurisdiction: JurisdictionRow;
-  initiativeVersion: string;
-  jurisdictionVersion: string;
-}
-
-export async function readSigningContext(db: Executor, id: string): Promise<SigningContext> {
-  const [row] = await db
-    .select({
-      initiative: initiatives,
-      jurisdiction: jurisdictions,
-      initiativeVersion: sql<string>`${initiatives}.xmin::text`,
-      jurisdictionVersion: sql<string>`${jurisdictions}.xmin::text`,
-    })
-    .from(initiatives)
-    .innerJoin(jurisdictions, eq(jurisdictions.id, initiatives.jurisdictionId))
-    .where(eq(initiatives.id, id));
-  if (!row) throw problems.notFound('Initiative', id);
-  return row;
-}
+export type SigningContext = Awaited<ReturnType<typeof getInitiativeWithJurisdiction>>;
 
 /** How long a read serves further signatures; a change made meanwhile is caught at commit anyway. */
 const TTL_MS = 10_000;
@@ -54,7 +28,7 @@ export class SigningContextCache {
     const entry = this.entries.get(id);
     if (entry && entry.expiresAt > now) return { context: await entry.context, fresh: false };
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    const context = readSigningContext(this.db, id);
+    const context = getInitiativeWithJurisdiction(this.db, id);
     this.entries.set(id, { context, expiresAt: now + TTL_MS });
     // A failed read (unknown initiative, database down) is not kept.
     context.catch(() => this.forget(id, context));
