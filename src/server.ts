@@ -1,4 +1,6 @@
 import { serve } from '@hono/node-server';
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server as HttpServer, ServerResponse } from 'node:http';
@@ -15,7 +17,9 @@ import { loadOrGenerateKeyMaterial } from './platform/dev-keys';
 import { packageDocsAssets } from './platform/docs-assets';
 import type { AppDeps } from './platform/http';
 import { loadEngineKeys } from './platform/keys';
-import { createLogger, flushLogs } from './platform/logger';
+import { superviseWorkers, joinCluster, type WorkerSupervisor } from './platform/cluster';
+import { createLogger, flushLogs, type Logger } from './platform/logger';
+import { processMetrics } from './features/ops/routes';
 import { createMetrics } from './platform/metrics';
 import { createScheduler } from './platform/scheduler';
 
@@ -29,28 +33,46 @@ async function devProviderKey(config: Config): Promise<JWK> {
   return jwk;
 }
 
-export async function startServer(env: Record<string, string | undefined> = process.env) {
-  const config = loadConfig(env);
-  const logger = createLogger(config.logLevel);
+/** Database, keys and identity provider: what every engine process (and a cluster's primary) opens first. */
+async function openEngine(config: Config, logger: Logger, options: { migrate: boolean }): Promise<AppDeps> {
   await mkdir(config.dataDir, { recursive: true });
-  const db = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: config.databasePoolSize });
+  const db = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: config.databasePoolSize, migrate: options.migrate });
   const keys = await loadEngineKeys(await loadOrGenerateKeyMaterial(config));
   const devProvider = config.oidc
     ? undefined
     : await createDevIdentityProvider({ issuer: `${config.publicUrl}/dev/oidc`, privateJwk: await devProviderKey(config) });
   const provider = config.oidc ? configuredIdentityProvider({ ...config, oidc: config.oidc }) : undefined;
   const identity = provider ? provider.identity : devProvider!.verifier;
-
   const deps: AppDeps = { db, keys, clock: () => new Date(), identity, login: provider?.login, devProvider, config, logger, metrics: createMetrics(), docsAssets: packageDocsAssets(), clientAddress: (c) => getConnInfo(c).remote.address };
   // After migrations, before listening: the first page a newcomer sees already has initiatives.
-  if (config.demo) await seedDemo(deps);
-  const app = createApp(deps);
+  if (config.demo && options.migrate) await seedDemo(deps);
+  return deps;
+}
+
+/** The periodic tasks, in the one process that runs them (a single engine, or a cluster's primary). */
+function startTasks(deps: AppDeps, config: Config, logger: Logger) {
   const tasks = engineTasks(deps);
   const scheduler = createScheduler(tasks.filter((t) => t.name !== SEQUENCE_LOGS_TASK), deps.clock, logger);
   scheduler.start(config.schedulerIntervalMs);
   // The log sequencer keeps its own pace, so receipts' merge-delay promise holds whatever else the scheduler does.
   const sequencer = createScheduler(tasks.filter((t) => t.name === SEQUENCE_LOGS_TASK), deps.clock, logger);
   sequencer.start(Math.max(50, Math.floor(config.logMergeDelayMs / 2)));
+  return { stop: () => Promise.all([scheduler.stop(), sequencer.stop()]) };
+}
+
+export async function startServer(env: Record<string, string | undefined> = process.env) {
+  const config = loadConfig(env);
+  const logger = createLogger(config.logLevel);
+  const processes = config.processes === 'auto' ? availableParallelism() : config.processes;
+  if (processes > 1 && cluster.isPrimary) return startPrimary(config, logger, processes);
+  const inCluster = cluster.isWorker;
+  // A cluster's primary has migrated, seeded and runs the periodic tasks; its processes only answer.
+  const deps = await openEngine(config, logger, { migrate: !inCluster });
+  if (inCluster) deps.clusterMetrics = joinCluster(() => processMetrics(deps));
+  const app = createApp(deps);
+  const tasks = inCluster ? undefined : startTasks(deps, config, logger);
+  const devProvider = deps.devProvider;
+  const db = deps.db;
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }) as HttpServer;
   // Responses under way, so a shutdown can tell their keep-alive connections to close after them.
@@ -64,7 +86,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info('listening', { url: config.publicUrl, port, database: db.kind, identityProvider: devProvider ? 'development' : config.oidc!.issuer });
+  if (!inCluster) logger.info('listening', { url: config.publicUrl, port, database: db.kind, identityProvider: devProvider ? 'development' : config.oidc!.issuer });
   if (devProvider) {
     process.stdout.write(
       `\nCivic initiative engine on ${config.publicUrl}\n` +
@@ -77,7 +99,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info('shutting down', { signal });
+    if (!inCluster) logger.info('shutting down', { signal });
     // Stop accepting, let in-flight requests and scheduled work finish, then close the pool.
     draining = true;
     // Live progress streams never end by themselves: end them so the server can close.
@@ -86,7 +108,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
     // Keep-alive connections would carry new requests: idle ones close now, busy ones after their response.
     for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     server.closeIdleConnections();
-    await Promise.all([closed, scheduler.stop(), sequencer.stop()]);
+    await Promise.all([closed, tasks?.stop()]);
     await db.close();
     flushLogs();
     process.exit(0);
@@ -94,6 +116,39 @@ export async function startServer(env: Record<string, string | undefined> = proc
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
   return { app, deps, server, port, shutdown };
+}
+
+/**
+ * A cluster's primary: migrates and seeds once, runs the periodic tasks (so the processes that
+ * answer requests never pause for them), starts the processes and stops them on SIGTERM.
+ */
+async function startPrimary(config: Config, logger: Logger, processes: number) {
+  const deps = await openEngine(config, logger, { migrate: true });
+  const tasks = startTasks(deps, config, logger);
+  let workers: WorkerSupervisor;
+  try {
+    workers = await superviseWorkers(processes, logger);
+  } catch (error) {
+    await tasks.stop();
+    await deps.db.close();
+    throw error;
+  }
+  logger.info('listening', { url: config.publicUrl, port: config.port, processes, database: deps.db.kind, identityProvider: config.oidc!.issuer });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal, processes: workers.size });
+    await workers.stop();
+    await tasks.stop();
+    await deps.db.close();
+    flushLogs();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  return { deps, shutdown };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -8,6 +8,19 @@ export async function processCpuSeconds(pid: number | string): Promise<number> {
   return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
 }
 
+/** A process and its children (a cluster's primary and the processes it started), from /proc. */
+export async function processTree(pid: number): Promise<number[]> {
+  const children: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // The parent's pid is the 2nd field after the command name.
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (parent === pid) children.push(Number(entry));
+  }
+  return [pid, ...children];
+}
+
 export interface CpuSnapshot {
   /** Busy CPU seconds of the whole machine, all cores (from /proc/stat). */
   machineBusy: number;

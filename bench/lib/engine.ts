@@ -5,16 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { freePort } from '../../tests/support/process';
-import { processCpuSeconds } from './cpu';
+import { processCpuSeconds, processTree } from './cpu';
 
 export interface EngineProcess {
   url: string;
   pid: number;
   child: ChildProcess;
   logFile: string;
-  /** Resident memory of the engine process, in MB (from /proc). */
+  /** Resident memory of the engine, in MB (from /proc): all its processes when it runs as a cluster. */
   rssMb(): Promise<number>;
-  /** CPU time the engine process has used so far (user + system), in seconds (from /proc). */
+  /** CPU time the engine has used so far (user + system, all its processes), in seconds (from /proc). */
   cpuSeconds(): Promise<number>;
   stop(): Promise<number | null>;
 }
@@ -61,6 +61,7 @@ export async function startEngine(options: {
       RATE_LIMIT_LOGIN_PER_ADDRESS: '0',
       RATE_LIMIT_LOGIN_PER_IDENTITY: '0',
       ...(process.env.BENCH_POOL_SIZE ? { DATABASE_POOL_SIZE: process.env.BENCH_POOL_SIZE } : {}),
+      ...(process.env.BENCH_ENGINE_PROCESSES && options.databaseUrl ? { ENGINE_PROCESSES: process.env.BENCH_ENGINE_PROCESSES } : {}),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -81,11 +82,18 @@ export async function startEngine(options: {
     child,
     logFile,
     async rssMb() {
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
-      const match = /VmRSS:\s+(\d+) kB/.exec(status);
-      return match ? Number(match[1]) / 1024 : 0;
+      let kb = 0;
+      for (const pid of await processTree(child.pid!)) {
+        const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+        kb += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+      }
+      return kb / 1024;
     },
-    cpuSeconds: () => processCpuSeconds(child.pid!),
+    async cpuSeconds() {
+      let seconds = 0;
+      for (const pid of await processTree(child.pid!)) seconds += await processCpuSeconds(pid);
+      return seconds;
+    },
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);

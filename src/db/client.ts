@@ -100,6 +100,6 @@ export async function openPglite(dataDir?: string, options: { loadDataDir?: Blob
   };
 }
 
-export async function openDatabase(options: { url?: string; dataDir: string; poolSize?: number }): Promise<DatabaseHandle> {
-  return options.url ? openPostgres(options.url, { max: options.poolSize }) : openPglite(options.dataDir);
+export async function openDatabase(options: { url?: string; dataDir: string; poolSize?: number; migrate?: boolean }): Promise<DatabaseHandle> {
+  return options.url ? openPostgres(options.url, { max: options.poolSize, migrate: options.migrate }) : openPglite(options.dataDir);
 }

@@ -10,6 +10,8 @@ const EnvSchema = z.object({
   PUBLIC_URL: z.url().optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** Node processes answering HTTP (a cluster sharing the port); `auto`: one per CPU. */
+  ENGINE_PROCESSES: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default(1),
   DATA_DIR: z.string().min(1).default('./.data'),
   OIDC_ISSUER: z.url().optional(),
   OIDC_CLIENT_ID: z.string().min(1).optional(),
@@ -58,6 +60,8 @@ export interface Config {
   publicUrl: string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** Processes answering HTTP on Node (1: no cluster); `auto` resolved to the number of CPUs. */
+  processes: number | 'auto';
   dataDir: string;
   /** Unset: the built-in development identity provider. */
   oidc:
@@ -143,6 +147,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (!e.SIGNING_KEY) throw new ConfigError('SIGNING_KEY', 'is required in production (generated keys are refused)');
     if (!e.PII_KEY) throw new ConfigError('PII_KEY', 'is required in production (generated keys are refused)');
   }
+  if (e.ENGINE_PROCESSES !== 1) {
+    if (!e.DATABASE_URL) throw new ConfigError('ENGINE_PROCESSES', 'needs DATABASE_URL: the embedded database (PGlite) lives inside one process');
+    if (!oidc) throw new ConfigError('ENGINE_PROCESSES', 'needs OIDC_ISSUER: the development identity provider keeps its login codes inside one process');
+  }
 
   return {
     production,
@@ -151,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    processes: e.ENGINE_PROCESSES,
     dataDir: e.DATA_DIR,
     oidc,
     adminSubjects: adminSubjects(e.ADMIN_SUBJECTS, !oidc && !production),

@@ -10,7 +10,7 @@ import type { WebhookOptions } from '../features/webhooks/sender';
 import type { Config } from './config';
 import type { EngineKeys } from './keys';
 import type { Logger } from './logger';
-import type { Metrics } from './metrics';
+import type { Metrics, MetricsSnapshot } from './metrics';
 import { problems, type FieldError } from './problems';
 
 /** What createApp needs: everything that differs between Node, Workers and tests. */
@@ -28,6 +28,8 @@ export interface AppDeps {
   config: Pick<Config, 'publicUrl' | 'adminSubjects' | 'sessionTtlSeconds' | 'production'> & Partial<Pick<Config, 'logMergeDelayMs' | 'retention' | 'rollMaxBytes' | 'webhookAllowPrivate' | 'rateLimits'>>;
   logger: Logger;
   metrics: Metrics;
+  /** In a cluster of Node processes: every process's metrics, for /metrics to sum; unset: this process alone. */
+  clusterMetrics?: () => Promise<MetricsSnapshot[]>;
   /** The client's address as the runtime sees it (Node: the socket's peer), for per-address rate limits. */
   clientAddress?: (c: Context<AppEnv>) => string | undefined;
   /** Live progress stream: Node keeps connections open; a runtime without long-lived timers may send one snapshot. */

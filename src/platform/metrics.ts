@@ -52,19 +52,66 @@ class Histogram {
   }
 }
 
+/** What one process has counted, as plain data: a cluster's workers send theirs to be summed. */
+export interface MetricsSnapshot {
+  counters: Record<string, [string, number][]>;
+  histograms: Record<string, [string, Series][]>;
+  /** Gauges of the process (its database pool), summed across processes. */
+  gauges: Record<string, number>;
+}
+
+type Series = { buckets: number[]; sum: number; count: number };
+
+/** Gauges every engine process reports, with their help text. */
+export const GAUGES = {
+  db_pool_connections_active: 'Database connections in use.',
+  db_pool_connections_max: 'Database pool size.',
+} as const;
+
 export function createMetrics() {
   const requests = new Counter('http_requests_total', 'HTTP requests by route, method and status.');
   const latency = new Histogram('http_request_duration_seconds', 'HTTP request latency by route.', [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
   ]);
   const signatures = new Counter('signatures_total', 'Signature attempts by outcome (accepted, duplicate, refused) and reason.');
+  const counters = [requests, signatures];
+  const histograms = [latency];
   return {
     requests,
     latency,
     signatures,
-    render(gauges: { name: string; help: string; value: number }[] = []): string {
-      const lines = [...requests.render(), ...latency.render(), ...signatures.render()];
-      for (const g of gauges) lines.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`, `${g.name} ${g.value}`);
+    snapshot(gauges: Partial<Record<keyof typeof GAUGES, number>> = {}): MetricsSnapshot {
+      return {
+        counters: Object.fromEntries(counters.map((c) => [c.name, [...c.values]])),
+        histograms: Object.fromEntries(histograms.map((h) => [h.name, [...h.series].map(([k, s]): [string, Series] => [k, { ...s, buckets: [...s.buckets] }])])),
+        gauges: { ...gauges },
+      };
+    },
+    /** The text exposition of the sum of several processes' snapshots (one process: its own). */
+    render(snapshots: MetricsSnapshot[]): string {
+      const sumCounter = (c: Counter) => {
+        const total = new Counter(c.name, c.help);
+        for (const s of snapshots) for (const [k, v] of s.counters[c.name] ?? []) total.values.set(k, (total.values.get(k) ?? 0) + v);
+        return total;
+      };
+      const sumHistogram = (h: Histogram) => {
+        const total = new Histogram(h.name, h.help, h.bounds);
+        for (const s of snapshots) {
+          for (const [k, series] of s.histograms[h.name] ?? []) {
+            const into = total.series.get(k) ?? { buckets: h.bounds.map(() => 0), sum: 0, count: 0 };
+            series.buckets.forEach((b, i) => (into.buckets[i] = (into.buckets[i] ?? 0) + b));
+            into.sum += series.sum;
+            into.count += series.count;
+            total.series.set(k, into);
+          }
+        }
+        return total;
+      };
+      const lines = [...sumCounter(requests).render(), ...sumHistogram(latency).render(), ...sumCounter(signatures).render()];
+      for (const [name, help] of Object.entries(GAUGES)) {
+        const values = snapshots.map((s) => s.gauges[name]).filter((v): v is number => v !== undefined);
+        if (values.length) lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${values.reduce((a, b) => a + b, 0)}`);
+      }
       return lines.join('\n') + '\n';
     },
   };

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createRouter } from '../../platform/http';
+import { createRouter, type AppDeps } from '../../platform/http';
+import type { MetricsSnapshot } from '../../platform/metrics';
 import { errors, json } from '../../platform/openapi';
 import { problems } from '../../platform/problems';
 
@@ -60,12 +61,15 @@ export const opsRoutes = router
       return c.json(c.var.deps.keys.jwks as { keys: Record<string, unknown>[] }, 200);
     },
   )
-  .get('/metrics', (c) => {
-    const { metrics, db } = c.var.deps;
-    const pool = db.poolUse();
-    const body = metrics.render([
-      { name: 'db_pool_connections_active', help: 'Database connections in use.', value: pool.active },
-      { name: 'db_pool_connections_max', help: 'Database pool size.', value: pool.max },
-    ]);
-    return c.body(body, 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+  .get('/metrics', async (c) => {
+    const { deps } = c.var;
+    // In a cluster every process counts what it answered: the figures are the sum over all of them.
+    const snapshots = deps.clusterMetrics ? await deps.clusterMetrics() : [processMetrics(deps)];
+    return c.body(deps.metrics.render(snapshots), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
   });
+
+/** This process's counters, latencies and database pool. */
+export function processMetrics(deps: Pick<AppDeps, 'metrics' | 'db'>): MetricsSnapshot {
+  const pool = deps.db.poolUse();
+  return deps.metrics.snapshot({ db_pool_connections_active: pool.active, db_pool_connections_max: pool.max });
+}
