@@ -20,6 +20,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 200_000);
 const LOG_SIZE = Number(process.env.BENCH_LOG_SIZE ?? 1_000_000);
+/** Unmeasured load before a latency is measured on a fresh engine. */
+const WARM_UP_SECONDS = 3;
 
 type Figures = Record<string, number | string | boolean | null>;
 interface Outcome {
@@ -256,11 +258,18 @@ async function main() {
           on conflict (initiative_id, district, slot) do update set count = signature_counts.count + excluded.count`);
         await db.sql.unsafe('analyze');
         const reads = Array.from({ length: 1000 }, (_, i) => `${i % 2 ? `/v1/initiatives/${id}/progress` : `/v1/initiatives/${id}`}\t\t`);
-        const signLines = take(share(0.1)).map((t, i) => signLine(id!, t, i));
-        const [signing, reading] = await Promise.all([
-          runWrk({ url: engine.url, lines: signLines, connections: Math.max(4, CONNECTIONS / 4), seconds: SECONDS, dir, name: 'rul-sign', threads: 1, rate: signRate }),
-          runWrk({ url: engine.url, lines: reads, method: 'GET', connections: 16, seconds: SECONDS, dir, name: 'rul-read', threads: 1 }),
-        ]);
+        const tokensHere = take(share(0.1));
+        const warmUpTokens = tokensHere.splice(0, Math.ceil(signRate * WARM_UP_SECONDS * 1.2));
+        const mixed = (name: string, lines: string[], seconds: number) =>
+          Promise.all([
+            runWrk({ url: engine.url, lines, connections: CONNECTIONS, seconds, dir, name: `${name}-sign`, threads: 1, rate: signRate }),
+            // As many page reads as signatures: left unpaced, the reads would take every cycle the
+            // signing leaves, and signing would no longer run at half its rate.
+            runWrk({ url: engine.url, lines: reads, method: 'GET', connections: 16, seconds, dir, name: `${name}-read`, threads: 1, rate: signRate }),
+          ]);
+        // The same load for a few seconds first, other people signing, not measured: a fresh engine compiles its hot paths and opens its connections.
+        await mixed('rul-warm-up', warmUpTokens.map((t, i) => signLine(id!, t, i)), WARM_UP_SECONDS);
+        const [signing, reading] = await mixed('rul', tokensHere.map((t, i) => signLine(id!, t, i)), SECONDS);
         outcomes.push({
           scenario: 'read-under-load',
           figures: {
@@ -268,11 +277,12 @@ async function main() {
             readP50Ms: reading.latencyMs.p50,
             readsPerSecond: Math.round(reading.requests / reading.seconds),
             signaturesPerSecondMeanDuringReads: Math.round((signing.statuses['201'] ?? 0) / signing.seconds),
+            signingPacedAt: signRate,
             readErrors: errorsOf(reading, ['200']),
           },
           targets: { readP99Ms: '≤ 20', readErrors: '0' },
           met: reading.latencyMs.p99 <= 20 && errorsOf(reading, ['200']) === 0,
-          notes: [`1,000,000 signatures preloaded with SQL; signing paced at ${signRate}/s, half the sign scenario's median`],
+          notes: [`1,000,000 signatures preloaded with SQL; signing paced at ${signRate}/s, half the sign scenario's median, and anonymous reads (progress and detail in turn) paced at the same rate; ${WARM_UP_SECONDS} s of the same load first, not measured`],
         });
       });
     },
@@ -312,8 +322,12 @@ async function main() {
         const sound = verifyInclusion(LOG_SIZE >> 1, LOG_SIZE, fromBase64(sample.leaf)!, sample.proof.map((p) => fromBase64(p)!), fromBase64(head.root)!);
         if (!sound) throw new Error('log: an inclusion proof does not verify against the signed tree head');
         const lines = Array.from({ length: 5000 }, () => `/v1/initiatives/${id}/log/inclusion?index=${Math.floor(Math.random() * LOG_SIZE)}&size=${LOG_SIZE}\t\t`);
-        const load = await runWrk({ url: engine.url, lines, method: 'GET', connections: 16, seconds: Math.min(SECONDS, 15), dir, name: 'log-inclusion', threads: 1 });
-        return { load, preloadSeconds };
+        // First as many proofs as the engine answers (16 connections, each asking again on its answer): its
+        // capacity. Then the latency the target is about, at half that capacity, as signing runs at half its rate.
+        const saturated = await runWrk({ url: engine.url, lines, method: 'GET', connections: 16, seconds: Math.min(SECONDS, 10), dir, name: 'log-inclusion-max', threads: 1 });
+        const capacity = saturated.requests / saturated.seconds;
+        const load = await runWrk({ url: engine.url, lines, method: 'GET', connections: 16, seconds: Math.min(SECONDS, 15), dir, name: 'log-inclusion', threads: 1, rate: Math.max(1, Math.round(capacity / 2)) });
+        return { load, saturated, preloadSeconds };
       });
       const proofErrors = errorsOf(proofs.load, ['200']);
       outcomes.push({
@@ -328,14 +342,17 @@ async function main() {
           inclusionProofP50Ms: proofs.load.latencyMs.p50,
           inclusionProofP99Ms: proofs.load.latencyMs.p99,
           proofsPerSecond: Math.round(proofs.load.requests / proofs.load.seconds),
-          proofErrors,
+          proofsPerSecondAtCapacity: Math.round(proofs.saturated.requests / proofs.saturated.seconds),
+          inclusionProofP99MsAtCapacity: proofs.saturated.latencyMs.p99,
+          proofErrors: proofErrors + errorsOf(proofs.saturated, ['200']),
           preloadSeconds: Math.round(proofs.preloadSeconds),
         },
         targets: { mergeDelayP99Ms: '≤ 1000', leftPending: '0', inclusionProofP99Ms: '≤ 20', proofErrors: '0' },
-        met: merge.p99 <= 1000 && merge.pending === 0 && proofs.load.latencyMs.p99 <= 20 && proofErrors === 0,
+        met: merge.p99 <= 1000 && merge.pending === 0 && proofs.load.latencyMs.p99 <= 20 && proofErrors + errorsOf(proofs.saturated, ['200']) === 0,
         notes: [
           'merge delay: every entry of the sign scenario, from its signature time to the timestamp of the first tree head holding it',
           `proofs: ${(LOG_SIZE - 1).toLocaleString('en')} entries and their subtrees preloaded with SQL, the last one signed through the API and sequenced by the engine; one proof verified against the signed root`,
+          'proof latency at half the capacity measured just before (16 connections asking as fast as answered), paced by wrk; the latency at capacity is the queue of those 16 connections',
         ],
       });
     },

@@ -29,11 +29,13 @@ import { webhookRoutes } from './features/webhooks/routes';
 import { sequenceLogs } from './features/transparency/service';
 import { transparencyRoutes } from './features/transparency/routes';
 import { createRouter, type AppDeps } from './platform/http';
+import { publicReadsFor } from './features/initiatives/public-reads';
 import { webRoutes } from './web/routes';
 import { Problem, problems } from './platform/problems';
 import type { ScheduledTask } from './platform/scheduler';
 
 export const JSON_BODY_LIMIT = 1024 * 1024;
+const SIGNATURES_ROUTE = '/v1/initiatives/:id/signatures';
 
 /** The one Hono app, the same on Node, Workers and in tests; everything runtime-specific comes in `deps`. */
 export function createApp(deps: AppDeps) {
@@ -51,6 +53,14 @@ export function createApp(deps: AppDeps) {
     deps.metrics.latency.observe({ route }, seconds);
     // Route patterns only: paths may carry ids but never names, tokens or birth dates.
     deps.logger.info('request', { requestId: c.var.requestId, ...labels, ms: Math.round(seconds * 10_000) / 10 });
+  });
+  // Any change through this process is seen by the next anonymous read (see PublicReads); signatures
+  // are accounted for by their batch, which knows what it committed, instead of by each request.
+  app.use('*', async (c, next) => {
+    await next();
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return;
+    if (c.req.method === 'POST' && c.req.routePath === SIGNATURES_ROUTE) return;
+    publicReadsFor(deps.db).changed();
   });
   app.use('*', secureHeaders({ referrerPolicy: 'no-referrer', xFrameOptions: 'DENY' }));
   const jsonBodyLimit = bodyLimit({
@@ -174,14 +184,20 @@ export const SEQUENCE_LOGS_TASK = 'sequence-logs';
 /** The periodic work of the engine; Node runs it on a timer, Workers on a cron trigger. */
 export function engineTasks(deps: AppDeps): ScheduledTask[] {
   return [
-    { name: 'close-overdue', run: (now) => closeOverdueInitiatives(deps.db.db, now) },
-    { name: 'record-crossings', run: (now) => recordCrossings(deps.db.db, now) },
+    { name: 'close-overdue', run: async (now) => changed(deps, await closeOverdueInitiatives(deps.db.db, now)) },
+    { name: 'record-crossings', run: async (now) => changed(deps, (await recordCrossings(deps.db.db, now)).map((c) => c.initiativeId)) },
     { name: 'personal-data-retention', run: (now) => purgePersonalData(deps.db.db, now, deps.config.retention) },
     { name: SEQUENCE_LOGS_TASK, run: (now) => sequenceLogs(deps, now) },
     { name: 'roll-up-signature-hours', run: (now) => rollUpSignatureHours(deps.db.db, now) },
     { name: 'deliver-webhooks', run: (now) => dispatchWebhooks(deps, now) },
     { name: 'sweep-rate-limits', run: (now) => (deps.config.rateLimits ? sweepRateLimits(deps.db.db, deps.config.rateLimits.windowSeconds, now) : Promise.resolve()) },
   ];
+}
+
+/** What a periodic task changed leaves the anonymous reads kept in memory. */
+function changed(deps: AppDeps, initiativeIds: string[]) {
+  if (initiativeIds.length > 0) publicReadsFor(deps.db).changed(initiativeIds);
+  return initiativeIds;
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -63,10 +63,32 @@ function done(summary, latency, requests)
 end
 `;
 
-/** Only for paced loads: with a delay function, wrk sends every request from a timer. */
+/**
+ * Only for paced loads: requests leave on a fixed schedule (one slot every `gap` ms per wrk thread,
+ * from a monotonic clock through LuaJIT's ffi), whatever the latency, as long as a connection is
+ * free; a slot missed because all were busy is sent as soon as one is. A plain per-connection wait
+ * would add the latency to the gap and fall short of the rate as soon as answers slow down.
+ */
 const PACING = String.raw`
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int clk_id, bench_timespec *tp);
+]]
+local clock = ffi.new("bench_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, clock)
+  return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+end
+local first = nil
+local slots = 0
 function delay()
-  return gap
+  local t = now_ms()
+  if first == nil then first = t end
+  slots = slots + 1
+  local slot = first + slots * gap
+  if slot > t then return math.floor(slot - t) end
+  return 0
 end
 `;
 
@@ -88,7 +110,7 @@ export async function runWrk(options: {
   threads?: number;
   dir: string;
   name: string;
-  /** Paces the load at about this many requests per second in all (each connection waits between requests); unset: as fast as answered. */
+  /** Paces the load at this many requests per second in all (on a schedule, see PACING); unset: as fast as answered. */
   rate?: number;
 }): Promise<LoadResult> {
   const wrk = ensureWrk();
@@ -97,7 +119,7 @@ export async function runWrk(options: {
   const scriptFile = join(options.dir, `${options.name}.lua`);
   await writeFile(requestsFile, options.lines.join('\n') + '\n');
   await writeFile(scriptFile, options.rate ? SCRIPT + PACING : SCRIPT);
-  const args = [`-t${threads}`, `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '10s', '-s', scriptFile, options.url, '--', requestsFile, String(threads), options.method ?? 'POST', String(options.rate ? Math.round((1000 * options.connections) / options.rate) : 0)];
+  const args = [`-t${threads}`, `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '10s', '-s', scriptFile, options.url, '--', requestsFile, String(threads), options.method ?? 'POST', String(options.rate ? (1000 * threads) / options.rate : 0)];
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -28,6 +28,7 @@ import {
   updateDraft,
   withdraw,
 } from './service';
+import { publicReadsFor } from './public-reads';
 
 // Paths stay literal types so that the typed client (hc<App>) knows each route.
 const lifecycleRoute = <const P extends string>(path: P, summary: string) =>
@@ -101,8 +102,12 @@ export const initiativeRoutes = createRouter()
     async (c) => {
       const { deps } = c.var;
       const principal = c.get('principal');
-      const page = await readInitiativePage(deps.db.db, c.req.valid('param').id, principal);
-      return c.json(pageView(page, principal, deps.clock()), 200);
+      const { id } = c.req.valid('param');
+      const render = async () => pageView(await readInitiativePage(deps.db.db, id, principal), principal, deps.clock());
+      if (principal) return c.json(await render(), 200);
+      // What everyone sees alike comes from memory for up to a second (see PublicReads).
+      c.header('Cache-Control', 'public, max-age=1');
+      return c.json(await publicReadsFor(deps.db).get('detail', id, render), 200);
     },
   )
   .openapi(
@@ -186,9 +191,15 @@ export const initiativeRoutes = createRouter()
     }),
     async (c) => {
       const { deps } = c.var;
-      const { initiative, jurisdiction, tally, crossings } = await readInitiativePage(deps.db.db, c.req.valid('param').id, c.get('principal'));
+      const principal = c.get('principal');
+      const { id } = c.req.valid('param');
+      const render = async () => {
+        const { initiative, jurisdiction, tally, crossings } = await readInitiativePage(deps.db.db, id, principal);
+        return buildProgress(initiative, jurisdiction, tally, crossings, deps.clock());
+      };
       c.header('Cache-Control', 'public, max-age=1');
-      return c.json(buildProgress(initiative, jurisdiction, tally, crossings, deps.clock()), 200);
+      // Progress is the same for everyone once the initiative is visible; a sponsor's draft is read for them alone.
+      return c.json(principal ? await render() : await publicReadsFor(deps.db).get('progress', id, render), 200);
     },
   );
 

@@ -1,0 +1,69 @@
+import type { DatabaseHandle } from '../../db/client';
+
+/** How long an anonymous read may be answered from memory: what `Cache-Control: max-age=1` already allows. */
+export const PUBLIC_READ_TTL_MS = 1000;
+
+interface Entry {
+  value: unknown;
+  at: number;
+}
+
+/**
+ * An initiative's detail and progress as an anonymous visitor sees them, kept for up to
+ * a second: a viral initiative's page is read far more often than it changes, and each read would
+ * otherwise cost a query and its rendering while signatures pour in.
+ *
+ * A change made through this process is seen at once: every change empties what it may have
+ * altered (a batch of signatures its initiatives; any other write, everything), and a read that was
+ * under way during a change does not keep what it read. A change made by another process (a cluster,
+ * another replica, the scheduler of a cluster's primary) is seen within PUBLIC_READ_TTL_MS.
+ */
+export class PublicReads {
+  private readonly entries = new Map<string, Entry>();
+  /** Bumped by every change of anything, so a read that overlapped one is not kept. */
+  private generation = 0;
+  /** The same for one initiative (changed by its signatures: reads of others stay kept). */
+  private readonly generations = new Map<string, number>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /**
+   * `view` of initiative `id`, from memory or built by `read` (and kept unless a change overlapped
+   * it). The value is shared by every caller until it expires: nobody may modify it.
+   */
+  async get<T>(view: 'detail' | 'progress', id: string, read: () => Promise<T>): Promise<T> {
+    const key = `${view}:${id}`;
+    const hit = this.entries.get(key);
+    if (hit && this.now() - hit.at < PUBLIC_READ_TTL_MS) return hit.value as T;
+    const generation = this.generation;
+    const own = this.generations.get(id);
+    const started = this.now();
+    const value = await read();
+    if (generation === this.generation && own === this.generations.get(id)) this.entries.set(key, { value, at: started });
+    return value;
+  }
+
+  /** Something about these initiatives changed (none given: anything may have). */
+  changed(initiativeIds?: Iterable<string>) {
+    if (!initiativeIds) {
+      this.generation++;
+      this.generations.clear();
+      this.entries.clear();
+      return;
+    }
+    for (const id of initiativeIds) {
+      this.generations.set(id, (this.generations.get(id) ?? 0) + 1);
+      this.entries.delete(`detail:${id}`);
+      this.entries.delete(`progress:${id}`);
+    }
+  }
+}
+
+const byDatabase = new WeakMap<DatabaseHandle, PublicReads>();
+
+/** One cache per database handle: the routes and the signing batches of one engine share it. */
+export function publicReadsFor(handle: DatabaseHandle): PublicReads {
+  let reads = byDatabase.get(handle);
+  if (!reads) byDatabase.set(handle, (reads = new PublicReads()));
+  return reads;
+}

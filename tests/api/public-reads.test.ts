@@ -1,0 +1,103 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PUBLIC_READ_TTL_MS, PublicReads } from '../../src/features/initiatives/public-reads';
+import { PARISIANS } from '../support/paris';
+import { sleep } from '../support/process';
+import { createWorld, type World } from '../support/world';
+
+/**
+ * Anonymous reads of an initiative's detail and progress may be answered from memory for up to a
+ * second. A visitor must still see every change made through this engine at once, and a change made
+ * elsewhere (another engine process) within that second.
+ */
+describe("an initiative's page as visitors read it", () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await createWorld();
+  });
+  afterAll(() => world.engine.close());
+
+  const progress = async () => (await world.engine.request('GET', `/v1/initiatives/${world.targetId}/progress`)).body;
+  const detail = async () => (await world.engine.request('GET', `/v1/initiatives/${world.targetId}`)).body;
+
+  it('a signature, then a withdrawal, shows in the very next read', async () => {
+    const { engine, targetId } = world;
+    const before = (await progress()).signatures as number;
+    expect((await detail()).progress.signatures).toBe(before);
+
+    const karim = await engine.tokenFor(PARISIANS.karim);
+    const signed = await engine.request('POST', `/v1/initiatives/${targetId}/signatures`, { token: karim, body: { district: '75111', consent: true } });
+    expect(signed.status).toBe(201);
+    expect((await progress()).signatures).toBe(before + 1);
+    expect((await detail()).progress.signatures).toBe(before + 1);
+
+    const withdrawn = await engine.request('DELETE', `/v1/initiatives/${targetId}/signatures/me`, { token: karim });
+    expect(withdrawn.status).toBe(200);
+    expect((await progress()).signatures).toBe(before);
+    expect((await detail()).progress.signatures).toBe(before);
+  });
+
+  it('a close written by another process shows within a second; its sponsor sees it at once', async () => {
+    const { engine, targetId, sponsor } = world;
+    expect((await detail()).status).toBe('open');
+    await engine.db.db.execute(sql`update initiatives set status = 'closed', closes_at = now() where id = ${targetId}`);
+
+    // Signed in, the page is read afresh.
+    const sponsorView = await engine.request('GET', `/v1/initiatives/${targetId}`, { token: sponsor });
+    expect(sponsorView.body.status).toBe('closed');
+
+    let seen = '';
+    const started = Date.now();
+    while (Date.now() - started < PUBLIC_READ_TTL_MS + 500 && seen !== 'closed') {
+      seen = (await detail()).status;
+      if (seen !== 'closed') await sleep(50);
+    }
+    expect(seen).toBe('closed');
+    expect((await progress()).status).toBe('closed');
+  });
+});
+
+describe('PublicReads', () => {
+  it('does not keep a read that a change overlapped', async () => {
+    const reads = new PublicReads();
+    let release!: (value: number) => void;
+    let calls = 0;
+    const slow = () => {
+      calls++;
+      return new Promise<number>((resolve) => (release = resolve));
+    };
+    const first = reads.get('progress', 'a', slow);
+    reads.changed(['a']);
+    release(1);
+    expect(await first).toBe(1);
+
+    // Not kept: the next read reads again, and that one is kept.
+    const second = reads.get('progress', 'a', slow);
+    release(2);
+    expect(await second).toBe(2);
+    expect(await reads.get('progress', 'a', slow)).toBe(2);
+    expect(calls).toBe(2);
+
+    // A change of another initiative leaves this one; a change of everything does not.
+    reads.changed(['b']);
+    expect(await reads.get('progress', 'a', slow)).toBe(2);
+    reads.changed();
+    const third = reads.get('progress', 'a', slow);
+    release(3);
+    expect(await third).toBe(3);
+    expect(calls).toBe(3);
+  });
+
+  it('reads again once an entry is older than the time to live', async () => {
+    let now = 0;
+    const reads = new PublicReads(() => now);
+    let value = 1;
+    const read = async () => value;
+    expect(await reads.get('detail', 'a', read)).toBe(1);
+    value = 2;
+    now = PUBLIC_READ_TTL_MS - 1;
+    expect(await reads.get('detail', 'a', read)).toBe(1);
+    now = PUBLIC_READ_TTL_MS;
+    expect(await reads.get('detail', 'a', read)).toBe(2);
+  });
+});
