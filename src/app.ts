@@ -54,8 +54,7 @@ export function createApp(deps: AppDeps) {
     // Route patterns only: paths may carry ids but never names, tokens or birth dates.
     deps.logger.info('request', { requestId: c.var.requestId, ...labels, ms: Math.round(seconds * 10_000) / 10 });
   });
-  // Any change through this process is seen by the next anonymous read (see PublicReads); signatures
-  // are accounted for by their batch, which knows what it committed, instead of by each request.
+  // Any change through this process but a new signature is seen by the next anonymous read (see PublicReads).
   app.use('*', async (c, next) => {
     await next();
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return;

@@ -9,14 +9,18 @@ interface Entry {
 }
 
 /**
- * An initiative's detail and progress as an anonymous visitor sees them, kept for up to
- * a second: a viral initiative's page is read far more often than it changes, and each read would
- * otherwise cost a query and its rendering while signatures pour in.
+ * An initiative's detail and progress as an anonymous visitor sees them, kept for up to a second: a
+ * viral initiative's page is read far more often than it changes, and each read would otherwise cost
+ * a query and its rendering while signatures pour in.
  *
- * A change made through this process is seen at once: every change empties what it may have
- * altered (a batch of signatures its initiatives; any other write, everything), and a read that was
- * under way during a change does not keep what it read. A change made by another process (a cluster,
- * another replica, the scheduler of a cluster's primary) is seen within PUBLIC_READ_TTL_MS.
+ * - New signatures reach anonymous visitors within PUBLIC_READ_TTL_MS, as `Cache-Control: max-age=1`
+ *   already lets any cache on the way keep them. Whoever signs is signed in, and signed-in readers
+ *   always read afresh: a signer sees their own signature at once.
+ * - Any other change made through this process (a withdrawal, a close, a clerk's decision, a paper
+ *   batch, a milestone the scheduler records) empties what it may have altered at once, and a read
+ *   that was under way during such a change is not kept.
+ * - A change made by another process (a cluster's primary, another replica) is seen within
+ *   PUBLIC_READ_TTL_MS.
  */
 export class PublicReads {
   private readonly entries = new Map<string, Entry>();

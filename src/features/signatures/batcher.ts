@@ -1,4 +1,3 @@
-import { publicReadsFor } from '../initiatives/public-reads';
 import { leafHash, logEntryData } from '../../core/merkle';
 import { sql } from 'drizzle-orm';
 import type { DatabaseHandle } from '../../db/client';
@@ -104,9 +103,6 @@ export class SignatureBatcher {
       for (const pending of batch) await this.run([pending]);
       return;
     }
-    // Before anyone hears of the commit: their next read of these initiatives is built afresh.
-    const initiativeIds = new Set(outcomes.flatMap((o) => ('inserted' in o ? [o.inserted.initiativeId] : [])));
-    if (initiativeIds.size > 0) publicReadsFor(this.handle).changed(initiativeIds);
     batch.forEach((pending, i) => pending.resolve(outcomes[i]!));
   }
 }
