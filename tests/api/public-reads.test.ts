@@ -93,6 +93,27 @@ describe('PublicReads', () => {
     expect(calls).toBe(3);
   });
 
+  it('lets visitors who arrive during a read share it, unless a change came in between', async () => {
+    const reads = new PublicReads();
+    const releases: ((value: number) => void)[] = [];
+    let calls = 0;
+    const slow = () => {
+      calls++;
+      return new Promise<number>((resolve) => releases.push(resolve));
+    };
+    const first = reads.get('detail', 'a', slow);
+    const second = reads.get('detail', 'a', slow);
+    expect(calls).toBe(1);
+    reads.changed(['a']);
+    const third = reads.get('detail', 'a', slow);
+    expect(calls).toBe(2);
+    releases[0]!(1);
+    releases[1]!(2);
+    expect([await first, await second, await third]).toEqual([1, 1, 2]);
+    expect(await reads.get('detail', 'a', slow)).toBe(2);
+    expect(calls).toBe(2);
+  });
+
   it('reads again once an entry is older than the time to live', async () => {
     let now = 0;
     const reads = new PublicReads(() => now);

@@ -28,6 +28,8 @@ export class PublicReads {
   private generation = 0;
   /** The same for one initiative (changed by its signatures: reads of others stay kept). */
   private readonly generations = new Map<string, number>();
+  /** Reads under way, by key. */
+  private readonly pending = new Map<string, { value: Promise<unknown>; generation: number; own: number | undefined }>();
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -41,10 +43,20 @@ export class PublicReads {
     if (hit && this.now() - hit.at < PUBLIC_READ_TTL_MS) return hit.value as T;
     const generation = this.generation;
     const own = this.generations.get(id);
+    // Visitors arriving while the page is being read wait for that read rather than each start one,
+    // unless something changed since it started.
+    const pending = this.pending.get(key);
+    if (pending && pending.generation === generation && pending.own === own) return pending.value as Promise<T>;
     const started = this.now();
-    const value = await read();
-    if (generation === this.generation && own === this.generations.get(id)) this.entries.set(key, { value, at: started });
-    return value;
+    const value = read();
+    this.pending.set(key, { value, generation, own });
+    try {
+      const result = await value;
+      if (generation === this.generation && own === this.generations.get(id)) this.entries.set(key, { value: result, at: started });
+      return result;
+    } finally {
+      if (this.pending.get(key)?.value === value) this.pending.delete(key);
+    }
   }
 
   /** Something about these initiatives changed (none given: anything may have). */
