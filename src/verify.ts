@@ -73,7 +73,8 @@ function parseArgs(args: string[]): { command: string; positional: string[]; opt
 async function getJson(options: Options, path: string): Promise<{ status: number; body: any }> {
   let response: Response;
   try {
-    response = await fetch(`${options.server}${path}`, { headers: { accept: 'application/json' } });
+    // What the engine holds now, not a page a cache kept for a second.
+    response = await fetch(`${options.server}${path}`, { headers: { accept: 'application/json', 'cache-control': 'no-cache' } });
   } catch (error) {
     throw new UsageError(`cannot reach ${options.server}: ${error instanceof Error ? error.message : String(error)}`);
   }

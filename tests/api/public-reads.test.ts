@@ -25,8 +25,8 @@ describe("an initiative's page as visitors read it", () => {
   });
   afterAll(() => world.engine.close());
 
-  const progress = async () => (await world.engine.request('GET', `/v1/initiatives/${world.targetId}/progress`)).body;
-  const detail = async () => (await world.engine.request('GET', `/v1/initiatives/${world.targetId}`)).body;
+  const progress = async () => (await world.engine.request('GET', `/v1/initiatives/${world.targetId}/progress`, { asVisitor: true })).body;
+  const detail = async () => (await world.engine.request('GET', `/v1/initiatives/${world.targetId}`, { asVisitor: true })).body;
 
   it('a signer sees their signature at once, visitors within a second; a withdrawal shows in the very next read', async () => {
     const { engine, targetId } = world;
@@ -59,6 +59,16 @@ describe("an initiative's page as visitors read it", () => {
 
     await eventually(async () => (await detail()).status, 'closed');
     expect((await progress()).status).toBe('closed');
+  });
+
+  it('a hard reload (Cache-Control: no-cache) reads afresh', async () => {
+    const { engine, targetId } = world;
+    const shown = (await detail()).title as string;
+    await engine.db.db.execute(sql`update initiatives set title = 'Un titre changé ailleurs' where id = ${targetId}`);
+    // A plain visitor, a moment later, may still be shown the page as it was.
+    expect((await detail()).title).toBe(shown);
+    const reloaded = await engine.request('GET', `/v1/initiatives/${targetId}`, { asVisitor: true, headers: { 'cache-control': 'no-cache' } });
+    expect(reloaded.body.title).toBe('Un titre changé ailleurs');
   });
 });
 

@@ -36,6 +36,8 @@ function once(url: string, method: string, path: string, init: { token?: string;
         agent: false,
         headers: {
           accept: init.accept ?? 'application/json',
+          // What the database holds (anonymous reads may otherwise come from memory for a second).
+          ...(method === 'GET' ? { 'cache-control': 'no-cache' } : {}),
           ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
           ...(init.cookie ? { cookie: init.cookie } : {}),
           ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),

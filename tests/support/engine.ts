@@ -63,9 +63,11 @@ export async function createTestEngine(
   async function request<T = any>(
     method: string,
     path: string,
-    init: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+    init: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string>; asVisitor?: boolean } = {},
   ): Promise<TestResponse<T>> {
-    const headers: Record<string, string> = { ...init.headers };
+    // Tests read what the database holds, as a hard reload does; `asVisitor` reads like a plain
+    // visitor, whose anonymous reads may come from memory (tests/api/public-reads.test.ts).
+    const headers: Record<string, string> = { ...(method === 'GET' && !init.asVisitor ? { 'cache-control': 'no-cache' } : {}), ...init.headers };
     if (init.token) headers.authorization = `Bearer ${init.token}`;
     let body: string | undefined;
     if (init.body !== undefined) {

@@ -51,7 +51,8 @@ export async function http<T = any>(
   path: string,
   init: { token?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<HttpResult<T>> {
-  const headers: Record<string, string> = { ...init.headers };
+  // What the database holds, as a hard reload reads it (anonymous reads may otherwise come from memory for a second).
+  const headers: Record<string, string> = { ...(method === 'GET' ? { 'cache-control': 'no-cache' } : {}), ...init.headers };
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   if (init.body !== undefined) headers['content-type'] ??= 'application/json';
   try {

@@ -21,6 +21,7 @@ interface Entry {
  *   that was under way during such a change is not kept.
  * - A change made by another process (a cluster's primary, another replica) is seen within
  *   PUBLIC_READ_TTL_MS.
+ * - A request with `Cache-Control: no-cache` (a browser's hard reload, a verifier) reads afresh.
  */
 export class PublicReads {
   private readonly entries = new Map<string, Entry>();
@@ -73,6 +74,11 @@ export class PublicReads {
       this.entries.delete(`progress:${id}`);
     }
   }
+}
+
+/** `Cache-Control: no-cache` (or `max-age=0`) on a request: the reader wants what the database holds now. */
+export function wantsFresh(cacheControl: string | undefined): boolean {
+  return cacheControl !== undefined && /(^|,)\s*(no-cache|no-store|max-age=0)\s*(,|$)/i.test(cacheControl);
 }
 
 const byDatabase = new WeakMap<DatabaseHandle, PublicReads>();
