@@ -176,7 +176,9 @@ export async function startWorkerEngine(
 }
 
 async function rawRequest(url: string, method: string, path: string, body: string, token?: string, headers: Record<string, string> = {}): Promise<HttpResult> {
-  const res = await fetch(url + path, { method, body, headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  // What the database holds, as a hard reload reads it (anonymous reads may otherwise come from memory for a second).
+  const fresh: Record<string, string> = method === 'GET' ? { 'cache-control': 'no-cache' } : {};
+  const res = await fetch(url + path, { method, body, headers: { ...fresh, ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
   const text = await res.text();
   const contentType = res.headers.get('content-type');
   return { status: res.status, headers: res.headers, body: contentType?.includes('json') && text ? JSON.parse(text) : text, contentType };
