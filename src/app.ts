@@ -54,10 +54,11 @@ export function createApp(deps: AppDeps) {
     // Route patterns only: paths may carry ids but never names, tokens or birth dates.
     deps.logger.info('request', { requestId: c.var.requestId, ...labels, ms: Math.round(seconds * 10_000) / 10 });
   });
-  // Any change through this process but a new signature is seen by the next anonymous read (see PublicReads).
+  // Any change through this process but a new signature is seen by the next anonymous read (see
+  // PublicReads). A refused request changed nothing: a stream of bad ones does not empty the cache.
   app.use('*', async (c, next) => {
     await next();
-    if (c.req.method === 'GET' || c.req.method === 'HEAD') return;
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.res.status >= 400) return;
     if (c.req.method === 'POST' && c.req.routePath === SIGNATURES_ROUTE) return;
     publicReadsFor(deps.db).changed();
   });

@@ -65,7 +65,10 @@ describe("an initiative's page as visitors read it", () => {
     const { engine, targetId } = world;
     const shown = (await detail()).title as string;
     await engine.db.db.execute(sql`update initiatives set title = 'Un titre changé ailleurs' where id = ${targetId}`);
-    // A plain visitor, a moment later, may still be shown the page as it was.
+    // A plain visitor, a moment later, may still be shown the page as it was; a refused request
+    // (nothing changed) does not make the engine read it again.
+    const refused = await engine.request('POST', `/v1/initiatives/${targetId}/close`, {});
+    expect(refused.status).toBe(401);
     expect((await detail()).title).toBe(shown);
     const reloaded = await engine.request('GET', `/v1/initiatives/${targetId}`, { asVisitor: true, headers: { 'cache-control': 'no-cache' } });
     expect(reloaded.body.title).toBe('Un titre changé ailleurs');

@@ -77,8 +77,20 @@ export class PublicReads {
 }
 
 /** `Cache-Control: no-cache` (or `max-age=0`) on a request: the reader wants what the database holds now. */
-export function wantsFresh(cacheControl: string | undefined): boolean {
+function wantsFresh(cacheControl: string | undefined): boolean {
   return cacheControl !== undefined && /(^|,)\s*(no-cache|no-store|max-age=0)\s*(,|$)/i.test(cacheControl);
+}
+
+/**
+ * What `render` builds, or the page kept for anonymous visitors: signed-in readers (`personal`) and
+ * requests asking for fresh data (`cacheControl`) always get `render`'s.
+ */
+export function publicPage<T>(
+  handle: DatabaseHandle,
+  page: { view: 'detail' | 'progress'; id: string; personal: boolean; cacheControl: string | undefined },
+  render: () => Promise<T>,
+): Promise<T> {
+  return page.personal || wantsFresh(page.cacheControl) ? render() : publicReadsFor(handle).get(page.view, page.id, render);
 }
 
 const byDatabase = new WeakMap<DatabaseHandle, PublicReads>();

@@ -28,7 +28,7 @@ import {
   updateDraft,
   withdraw,
 } from './service';
-import { publicReadsFor, wantsFresh } from './public-reads';
+import { publicPage } from './public-reads';
 
 // Paths stay literal types so that the typed client (hc<App>) knows each route.
 const lifecycleRoute = <const P extends string>(path: P, summary: string) =>
@@ -104,10 +104,9 @@ export const initiativeRoutes = createRouter()
       const principal = c.get('principal');
       const { id } = c.req.valid('param');
       const render = async () => pageView(await readInitiativePage(deps.db.db, id, principal), principal, deps.clock());
-      if (principal || wantsFresh(c.req.header('cache-control'))) return c.json(await render(), 200);
-      // What everyone sees alike comes from memory for up to a second (see PublicReads).
-      c.header('Cache-Control', 'public, max-age=1');
-      return c.json(await publicReadsFor(deps.db).get('detail', id, render), 200);
+      // What everyone sees alike may come from memory for up to a second (see PublicReads).
+      if (!principal) c.header('Cache-Control', 'public, max-age=1');
+      return c.json(await publicPage(deps.db, { view: 'detail', id, personal: !!principal, cacheControl: c.req.header('cache-control') }, render), 200);
     },
   )
   .openapi(
@@ -199,7 +198,7 @@ export const initiativeRoutes = createRouter()
       };
       c.header('Cache-Control', 'public, max-age=1');
       // Progress is the same for everyone once the initiative is visible; a sponsor's draft is read for them alone.
-      return c.json(principal || wantsFresh(c.req.header('cache-control')) ? await render() : await publicReadsFor(deps.db).get('progress', id, render), 200);
+      return c.json(await publicPage(deps.db, { view: 'progress', id, personal: !!principal, cacheControl: c.req.header('cache-control') }, render), 200);
     },
   );
 
