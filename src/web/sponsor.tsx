@@ -188,7 +188,7 @@ async function lifecycleAction(c: WebContext, action: 'submit' | 'close' | 'with
   const deps = c.var.deps;
   try {
     if (action === 'submit') await submit(deps.db.db, initiative.id, principal, deps.clock());
-    if (action === 'close') await closeBySponsor(deps.db.db, initiative.id, principal, deps.clock());
+    if (action === 'close') await closeBySponsor(deps.db.db, initiative.id, principal, deps.clock);
     if (action === 'withdraw') await withdraw(deps.db.db, initiative.id, principal, undefined, deps.clock());
   } catch (error) {
     if (error instanceof Problem && error.status === 409) return managePage(c, w, initiative, jurisdiction, error.detail ?? error.title, 409);

@@ -110,6 +110,28 @@ describe('races on one PostgreSQL database', () => {
     for (const r of accepted) expect(ledger.ids.has(r.body.signature.id)).toBe(true);
   });
 
+  it("a sponsor's close waits for a batch of signatures being committed, and is dated after it", async () => {
+    const { initiativeId, sponsor } = await openInitiativeOver(over(engine));
+    const sql = engine.db.postgres!;
+    const requested = engine.clock.now();
+    let close: Promise<{ status: number; body: any }> | undefined;
+    // A batch holds the initiative FOR SHARE until it commits, as the signing statement does.
+    await sql.begin(async (batch) => {
+      await batch`select 1 from initiatives where id = ${initiativeId} for share`;
+      close = engine.request('POST', `/v1/initiatives/${initiativeId}/close`, { token: sponsor });
+      for (let waiting = 0; waiting === 0; ) {
+        await new Promise((r) => setTimeout(r, 20));
+        const [row] = await sql<{ waiting: number }[]>`select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+        waiting = row!.waiting;
+      }
+      // Signatures of this batch were dated up to now, after the close was asked for.
+      engine.clock.advance(5000);
+    });
+    const closed = await close!;
+    expect(closed.status).toBe(200);
+    expect(new Date(closed.body.closesAt).getTime()).toBe(requested.getTime() + 5000);
+  });
+
   it('signing across the deadline while the scheduler closes: before it counts, from it refused, nothing in between', async () => {
     const { initiativeId, clerk } = await openInitiativeOver(over(engine));
     const tokens = await Promise.all(Array.from({ length: 80 }, (_, i) => engine.tokenFor(citizen(i, 'Echeance'))));

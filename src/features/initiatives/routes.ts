@@ -175,9 +175,8 @@ export const initiativeRoutes = createRouter()
   .openapi(lifecycleRoute('/v1/initiatives/{id}/close', 'Close collection early (sponsor)'), async (c) => {
     const principal = requirePrincipal(c);
     const { deps } = c.var;
-    const now = deps.clock();
-    const row = await closeBySponsor(deps.db.db, c.req.valid('param').id, principal, now);
-    return c.json(await viewAfter(deps, row.id, principal, now), 200);
+    const row = await closeBySponsor(deps.db.db, c.req.valid('param').id, principal, deps.clock);
+    return c.json(await viewAfter(deps, row.id, principal, deps.clock()), 200);
   })
   .openapi(
     createRoute({

@@ -18,8 +18,10 @@ export type InitiativeRow = typeof initiatives.$inferSelect;
 
 const DAY_MS = 86_400_000;
 
-export async function getInitiative(db: Executor, id: string): Promise<InitiativeRow> {
-  const [row] = await db.select().from(initiatives).where(eq(initiatives.id, id));
+/** The initiative, or a 404 problem; `lock: 'update'` also locks its row until the transaction ends. */
+export async function getInitiative(db: Executor, id: string, lock?: 'update'): Promise<InitiativeRow> {
+  const query = db.select().from(initiatives).where(eq(initiatives.id, id));
+  const [row] = await (lock ? query.for(lock) : query);
   if (!row) throw problems.notFound('Initiative', id);
   return row;
 }
@@ -249,10 +251,16 @@ export async function withdraw(db: Database, id: string, principal: Principal, r
 }
 
 /** The sponsor ends collection early; the deadline becomes now so signing stops at once. */
-export async function closeBySponsor(db: Database, id: string, principal: Principal, now: Date) {
+/**
+ * The sponsor ends collection. The row is locked before the clock is read: a batch of signatures
+ * being committed holds it FOR SHARE, so the close time is taken once those signatures are in, and
+ * no counted signature is dated after the close.
+ */
+export async function closeBySponsor(db: Database, id: string, principal: Principal, clock: () => Date) {
   return db.transaction(async (tx) => {
-    const initiative = await getInitiative(tx, id);
+    const initiative = await getInitiative(tx, id, 'update');
     requireSponsor(initiative, principal);
+    const now = clock();
     const closesAt = initiative.closesAt && initiative.closesAt < now ? initiative.closesAt : now;
     return transition(tx, initiative, 'close', { actor: principal.subject, now, patch: { closesAt, closedAt: now }, details: { by: 'sponsor' } });
   });
