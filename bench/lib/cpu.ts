@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { childProcesses } from '../../tests/support/process';
 
 /** CPU seconds (user + system) of a process, from /proc/<pid>/stat (clock ticks of 1/100 s). */
 export async function processCpuSeconds(pid: number | string): Promise<number> {
@@ -10,15 +11,7 @@ export async function processCpuSeconds(pid: number | string): Promise<number> {
 
 /** A process and its children (a cluster's primary and the processes it started), from /proc. */
 export async function processTree(pid: number): Promise<number[]> {
-  const children: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    // The parent's pid is the 2nd field after the command name.
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (parent === pid) children.push(Number(entry));
-  }
-  return [pid, ...children];
+  return [pid, ...(await childProcesses(pid)).map((child) => child.pid)];
 }
 
 export interface CpuSnapshot {

@@ -1,11 +1,11 @@
 import { request as httpRequest } from 'node:http';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineProcessSuite } from '../support/engine-processes';
 import { idTokenOf } from '../support/oidc-engine';
 import { startTestProvider, type ProviderAccount, type TestProvider } from '../support/oidc-provider';
 import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
-import { freePort, sleep, type EngineProcess } from '../support/process';
+import { childProcesses, freePort, sleep, type EngineProcess } from '../support/process';
 
 const CLIENT = { clientId: 'civic-engine', clientSecret: 'cluster-secret' };
 const PEOPLE = 40;
@@ -14,15 +14,10 @@ const letters = (n: number) => String.fromCharCode(97 + (n % 26)) + String.fromC
 
 /** The engine's processes that answer requests: the children of the primary running the server. */
 async function answeringProcesses(primary: number): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== primary) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes('src/server.ts')) found.push(Number(entry));
-  }
-  return found.sort();
+  return (await childProcesses(primary))
+    .filter((child) => child.cmdline.includes('src/server.ts'))
+    .map((child) => child.pid)
+    .sort();
 }
 
 /** One request on a connection of its own (so the cluster hands each to its processes in turn). */

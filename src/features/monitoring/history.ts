@@ -49,7 +49,6 @@ export const SEAL_MARGIN_MS = 5 * 60_000;
 /** The district of the roll-up rows that count all districts together. */
 const ALL_DISTRICTS = '';
 
-
 const ms = (value: unknown) => Number(value);
 
 /**

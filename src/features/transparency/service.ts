@@ -86,7 +86,6 @@ function lookupOf(initiativeId: string, rows: readonly NodeRow[]): SubtreeLookup
   };
 }
 
-
 /**
  * Integrates up to one batch of pending entries in the caller's transaction. The sequencer row,
  * locked FOR UPDATE, makes one sequencer at a time per initiative on any number of processes;
