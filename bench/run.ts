@@ -18,7 +18,11 @@ import { fromBase64, verifyInclusion } from '../src/core/merkle';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const TOKENS = Number(process.env.BENCH_TOKENS ?? 200_000);
+/**
+ * Signatures per second the tokens of an unpaced (closed-loop) load are minted for: above the 5,000/s
+ * target, so that no load runs out of distinct people and re-signs (a re-signature is a 200, an error here).
+ */
+const MAX_RATE = Number(process.env.BENCH_MAX_RATE ?? 6000);
 const LOG_SIZE = Number(process.env.BENCH_LOG_SIZE ?? 1_000_000);
 /** Unmeasured load before a latency is measured on a fresh engine. */
 const WARM_UP_SECONDS = 3;
@@ -43,30 +47,24 @@ async function main() {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const dir = await mkdtemp(join(tmpdir(), 'civic-bench-run-'));
   const provider = await startProviderStandIn();
-  process.stdout.write(`Minting ${TOKENS} ID tokens for distinct identities (before any clock starts)…\n`);
-  const tokens: string[] = [];
-  for (let i = 0; i < TOKENS; i += 2000) {
-    tokens.push(...(await Promise.all(Array.from({ length: Math.min(2000, TOKENS - i) }, (_, k) => provider.citizen(i + k)))));
-  }
   const staff = {
     admin: await provider.mint({ sub: 'bench-admin', acr: 'eidas3' }),
     clerk: await provider.mint({ sub: 'bench-clerk', acr: 'eidas3' }),
     sponsor: await provider.mint({ sub: 'bench-sponsor', given_name: 'Sam', family_name: 'Sponsor', birthdate: '1970-01-01', acr: 'eidas3' }),
   };
-  let cursor = 0;
-  const take = (n: number) => {
-    const slice = tokens.slice(cursor, cursor + n);
-    cursor += n;
-    if (slice.length < n) throw new Error('not enough pre-minted tokens: raise BENCH_TOKENS');
-    return slice;
+  // ID tokens of people who never signed before in this run, minted before the load's clock starts.
+  let minted = 0;
+  const take = async (n: number): Promise<string[]> => {
+    process.stdout.write(`  minting ${n.toLocaleString('en')} ID tokens for distinct people (before the clock starts)…\n`);
+    const tokens: string[] = [];
+    for (let i = 0; i < n; i += 2000) {
+      tokens.push(...(await Promise.all(Array.from({ length: Math.min(2000, n - i) }, (_, k) => provider.citizen(minted + i + k)))));
+    }
+    minted += n;
+    return tokens;
   };
-  // Shares of the minted tokens per scenario, out of the scenarios of this run (one left for the log), so a run never runs out.
-  const SHARES: Record<string, number> = { sign: 0.28, 'sign-spread': 0.25, duplicates: 0.22, 'read-under-load': 0.1, embedded: 0.15 };
-  // read-under-load, log and memory run sign first when it is not in the run.
-  const runs = new Set(wanted.length ? wanted : Object.keys(SHARES));
-  if (['read-under-load', 'log', 'memory'].some((n) => runs.has(n))) runs.add('sign');
-  const selected = [...runs].map((n) => SHARES[n] ?? 0).reduce((a, b) => a + b, 0) || 1;
-  const share = (fraction: number) => Math.floor(((TOKENS - 1) * fraction) / selected);
+  /** Tokens for an unpaced load of `seconds`: enough for MAX_RATE signatures a second. */
+  const forUnpaced = (seconds: number) => take(Math.ceil(MAX_RATE * seconds));
   const signLine = (initiativeId: string, token: string, i: number) =>
     `/v1/initiatives/${initiativeId}/signatures\t${token}\t${JSON.stringify({ district: DISTRICTS[i % DISTRICTS.length]!.code, consent: true })}`;
 
@@ -162,7 +160,7 @@ async function main() {
       withEngine(async ({ engine, db }) => {
         if (floor === null) floor = await pgbenchFloor(db.sql, db.url, dir);
         const [id] = await openInitiatives(engine.url, staff, 1);
-        const lines = take(share(0.28)).map((t, i) => signLine(id!, t, i));
+        const lines = (await forUnpaced(SECONDS)).map((t, i) => signLine(id!, t, i));
         const count = async () => Number((await db.sql`select coalesce(sum(count), 0)::int as n from signature_counts`)[0]!.n);
         const run = await signLoad(engine, count, lines, 'sign');
         const check = await consistency(db.sql);
@@ -200,7 +198,7 @@ async function main() {
     'sign-spread': () =>
       withEngine(async ({ engine, db }) => {
         const ids = await openInitiatives(engine.url, staff, 100);
-        const lines = take(share(0.25)).map((t, i) => signLine(ids[i % ids.length]!, t, i));
+        const lines = (await forUnpaced(SECONDS)).map((t, i) => signLine(ids[i % ids.length]!, t, i));
         const count = async () => Number((await db.sql`select coalesce(sum(count), 0)::int as n from signature_counts`)[0]!.n);
         const run = await signLoad(engine, count, lines, 'sign-spread');
         const check = await consistency(db.sql);
@@ -220,10 +218,11 @@ async function main() {
       withEngine(async ({ engine, db }) => {
         const [id] = await openInitiatives(engine.url, staff, 1);
         // Half the requests re-sign identities already counted (signed in a warm-up), half are new.
-        const known = take(Math.min(20_000, share(0.1)));
+        const known = await take(20_000);
         const warm = await runWrk({ url: engine.url, lines: known.map((t, i) => signLine(id!, t, i)), connections: CONNECTIONS, seconds: 20, dir, name: 'duplicates-warmup' });
         const signedBefore = Number((await db.sql`select count(*)::int as n from signatures where status = 'counted'`)[0]!.n);
-        const fresh = take(share(0.12));
+        // Half of an unpaced load's requests are new people.
+        const fresh = await take(Math.ceil((MAX_RATE * SECONDS) / 2));
         const lines = fresh.flatMap((t, i) => [signLine(id!, t, i), signLine(id!, known[i % signedBefore]!, i)]);
         const load = await runWrk({ url: engine.url, lines, connections: CONNECTIONS, seconds: SECONDS, dir, name: 'duplicates' });
         const rate = load.requests / load.seconds;
@@ -258,8 +257,8 @@ async function main() {
           on conflict (initiative_id, district, slot) do update set count = signature_counts.count + excluded.count`);
         await db.sql.unsafe('analyze');
         const reads = Array.from({ length: 1000 }, (_, i) => `${i % 2 ? `/v1/initiatives/${id}/progress` : `/v1/initiatives/${id}`}\t\t`);
-        const tokensHere = take(share(0.1));
-        const warmUpTokens = tokensHere.splice(0, Math.ceil(signRate * WARM_UP_SECONDS * 1.2));
+        const warmUpTokens = await take(Math.ceil(signRate * WARM_UP_SECONDS * 1.2));
+        const tokensHere = await take(Math.ceil(signRate * SECONDS * 1.2));
         const mixed = (name: string, lines: string[], seconds: number) =>
           Promise.all([
             runWrk({ url: engine.url, lines, connections: CONNECTIONS, seconds, dir, name: `${name}-sign`, threads: 1, rate: signRate }),
@@ -308,7 +307,7 @@ async function main() {
         // One real signature: the engine's own sequencer integrates it and signs the head at LOG_SIZE.
         const res = await fetch(`${engine.url}/v1/initiatives/${id}/signatures`, {
           method: 'POST',
-          headers: { authorization: `Bearer ${take(1)[0]}`, 'content-type': 'application/json' },
+          headers: { authorization: `Bearer ${(await take(1))[0]}`, 'content-type': 'application/json' },
           body: JSON.stringify({ district: DISTRICTS[0]!.code, consent: true }),
         });
         if (res.status !== 201) throw new Error(`log: the signature was refused: ${res.status} ${await res.text()}`);
@@ -369,7 +368,7 @@ async function main() {
     embedded: () =>
       withEngine(async ({ engine }) => {
         const [id] = await openInitiatives(engine.url, staff, 1);
-        const lines = take(share(0.15)).map((t, i) => signLine(id!, t, i));
+        const lines = (await forUnpaced(Math.min(SECONDS, 20))).map((t, i) => signLine(id!, t, i));
         const load = await runWrk({ url: engine.url, lines, connections: CONNECTIONS, seconds: Math.min(SECONDS, 20), dir, name: 'embedded' });
         const rate = (load.statuses['201'] ?? 0) / load.seconds;
         outcomes.push({
