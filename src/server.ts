@@ -17,6 +17,7 @@ import { loadOrGenerateKeyMaterial } from './platform/dev-keys';
 import { packageDocsAssets } from './platform/docs-assets';
 import type { AppDeps } from './platform/http';
 import { loadEngineKeys } from './platform/keys';
+import { startJoseThreads, type JoseThreads } from './platform/jose-threads';
 import { superviseWorkers, joinCluster, type WorkerSupervisor } from './platform/cluster';
 import { createLogger, flushLogs, type Logger } from './platform/logger';
 import { processMetrics } from './features/ops/routes';
@@ -37,12 +38,20 @@ async function devProviderKey(config: Config): Promise<JWK> {
 async function openEngine(config: Config, logger: Logger, options: { migrate: boolean }): Promise<AppDeps> {
   await mkdir(config.dataDir, { recursive: true });
   const db = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: config.databasePoolSize, migrate: options.migrate });
-  const keys = await loadEngineKeys(await loadOrGenerateKeyMaterial(config));
+  const material = await loadOrGenerateKeyMaterial(config);
+  const keys = await loadEngineKeys(material);
   const devProvider = config.oidc
     ? undefined
     : await createDevIdentityProvider({ issuer: `${config.publicUrl}/dev/oidc`, privateJwk: await devProviderKey(config) });
   const provider = config.oidc ? configuredIdentityProvider({ ...config, oidc: config.oidc }) : undefined;
-  const identity = provider ? provider.identity : devProvider!.verifier;
+  let identity = provider ? provider.identity : devProvider!.verifier;
+  const threads = config.cryptoThreads === 'auto' ? (availableParallelism() > 1 ? 1 : 0) : config.cryptoThreads;
+  let jose: JoseThreads | undefined;
+  if (threads > 0) {
+    jose = await startJoseThreads(threads, { signingJwk: material.signingJwk, piiKey: material.piiKey, piiKeyId: keys.pii.kid, verifier: identity.options }, logger);
+    keys.offload = jose;
+    identity = jose.verifier(identity);
+  }
   const deps: AppDeps = { db, keys, clock: () => new Date(), identity, login: provider?.login, devProvider, config, logger, metrics: createMetrics(), docsAssets: packageDocsAssets(), clientAddress: (c) => getConnInfo(c).remote.address };
   // After migrations, before listening: the first page a newcomer sees already has initiatives.
   if (config.demo && options.migrate) await seedDemo(deps);
@@ -109,6 +118,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
     for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     server.closeIdleConnections();
     await Promise.all([closed, tasks?.stop()]);
+    await deps.keys.offload?.close();
     await db.close();
     flushLogs();
     process.exit(0);
@@ -130,6 +140,7 @@ async function startPrimary(config: Config, logger: Logger, processes: number) {
     workers = await superviseWorkers(processes, logger);
   } catch (error) {
     await tasks.stop();
+    await deps.keys.offload?.close();
     await deps.db.close();
     throw error;
   }
@@ -142,6 +153,7 @@ async function startPrimary(config: Config, logger: Logger, processes: number) {
     logger.info('shutting down', { signal, processes: workers.size });
     await workers.stop();
     await tasks.stop();
+    await deps.keys.offload?.close();
     await deps.db.close();
     flushLogs();
     process.exit(0);

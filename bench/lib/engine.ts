@@ -20,7 +20,7 @@ export interface EngineProcess {
 }
 
 /** BENCH_CPU_PROFILE=<dir>: the engine writes a V8 CPU profile there when it stops (open it in Chrome's DevTools). */
-const cpuProfile = () => (process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROFILE] : []);
+const cpuProfile = () => (process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : []);
 
 /** Starts the engine as an operator would: a separate process, production mode, keys from the environment. */
 export async function startEngine(options: {
@@ -63,6 +63,8 @@ export async function startEngine(options: {
       ...(process.env.BENCH_POOL_SIZE ? { DATABASE_POOL_SIZE: process.env.BENCH_POOL_SIZE } : {}),
       ...(process.env.BENCH_ENGINE_PROCESSES && options.databaseUrl ? { ENGINE_PROCESSES: process.env.BENCH_ENGINE_PROCESSES } : {}),
       ...options.env,
+      // BENCH_ENGINE_ENV="NAME=value …": more settings to try (CRYPTO_THREADS=0, NODE_OPTIONS=…).
+      ...Object.fromEntries((process.env.BENCH_ENGINE_ENV ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

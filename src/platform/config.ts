@@ -12,6 +12,8 @@ const EnvSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** Node processes answering HTTP (a cluster sharing the port); `auto`: one per CPU. */
   ENGINE_PROCESSES: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default(1),
+  /** Threads for JOSE work (verifying ID tokens, sealing, signing) beside the one answering HTTP; `auto`: 1 when there are 2 CPUs or more. */
+  CRYPTO_THREADS: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(16)]).default('auto'),
   DATA_DIR: z.string().min(1).default('./.data'),
   OIDC_ISSUER: z.url().optional(),
   OIDC_CLIENT_ID: z.string().min(1).optional(),
@@ -62,6 +64,8 @@ export interface Config {
   databasePoolSize: number;
   /** Processes answering HTTP on Node (1: no cluster); `auto` resolved to the number of CPUs. */
   processes: number | 'auto';
+  /** JOSE worker threads per process on Node (0: on the main thread). */
+  cryptoThreads: number | 'auto';
   dataDir: string;
   /** Unset: the built-in development identity provider. */
   oidc:
@@ -160,6 +164,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     processes: e.ENGINE_PROCESSES,
+    cryptoThreads: e.CRYPTO_THREADS,
     dataDir: e.DATA_DIR,
     oidc,
     adminSubjects: adminSubjects(e.ADMIN_SUBJECTS, !oidc && !production),

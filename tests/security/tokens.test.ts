@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { createDevIdentityProvider, DEV_CLIENT_ID, generateDevProviderKey, type DevIdentityProvider } from '../../src/features/auth/dev-provider';
 import { createOidcVerifier } from '../../src/features/auth/verifier';
+import { startJoseThreads, type JoseThreads } from '../../src/platform/jose-threads';
 import { generateKeyMaterial, loadEngineKeys, signWithEngineKey } from '../../src/platform/keys';
+import { createLogger } from '../../src/platform/logger';
 import { createTestEngine, PUBLIC_URL, type TestEngine } from '../support/engine';
 
 const PERSON = { given_name: 'Irène', family_name: 'Lambert', birthdate: '1991-09-09', acr: 'eidas2' };
@@ -20,9 +22,16 @@ function expectRefused(res: { status: number; contentType: string | null; header
 
 const b64 = (value: unknown) => base64url.encode(JSON.stringify(value));
 
-/** Token attacks against the bearer verification: every one is a 401 problem, none gets in. */
-describe('forged, stale and misdirected tokens', () => {
+/**
+ * Token attacks against the bearer verification: every one is a 401 problem, none gets in; the
+ * same whether the verification runs on the request's thread or in a JOSE thread (as `npm start` runs it).
+ */
+describe.each([
+  { where: "on the request's thread", threaded: false },
+  { where: 'in a JOSE thread', threaded: true },
+])('forged, stale and misdirected tokens, verified $where', ({ threaded }) => {
   let engine: TestEngine;
+  let threads: JoseThreads | undefined;
   let provider: DevIdentityProvider;
   let privateJwk: JWK;
   let privateKey: CryptoKey;
@@ -38,9 +47,18 @@ describe('forged, stale and misdirected tokens', () => {
     privateJwk = await generateDevProviderKey();
     privateKey = (await importJWK(privateJwk, 'ES256')) as CryptoKey;
     provider = await createDevIdentityProvider({ issuer: `${PUBLIC_URL}/dev/oidc`, privateJwk });
-    engine = await createTestEngine({ deps: { devProvider: provider, identity: provider.verifier } });
+    let identity = provider.verifier;
+    if (threaded) {
+      const material = await generateKeyMaterial('t1');
+      threads = await startJoseThreads(1, { signingJwk: material.signingJwk, piiKey: material.piiKey, piiKeyId: 'pii-1', verifier: provider.verifier.options }, createLogger('silent'));
+      identity = threads.verifier(provider.verifier);
+    }
+    engine = await createTestEngine({ deps: { devProvider: provider, identity } });
   });
-  afterAll(() => engine.close());
+  afterAll(async () => {
+    await engine.close();
+    await threads?.close();
+  });
 
   it('accepts the genuine token (so the refusals below are about the attack)', async () => {
     expect((await call(await sign(claims()))).status).toBe(200);

@@ -33,6 +33,8 @@ export interface VerifiedToken {
 
 export interface IdentityVerifier {
   readonly issuer: string;
+  /** The settings it was made with, when they are plain data (another thread can make the same verifier). */
+  readonly options?: OidcVerifierOptions;
   verify(idToken: string): Promise<VerifiedToken>;
 }
 
@@ -101,6 +103,7 @@ export function createOidcVerifier(options: OidcVerifierOptions): IdentityVerifi
 
   return {
     issuer: options.issuer,
+    options,
     async verify(token) {
       let idToken = token;
       if (isEncryptedToken(token)) {

@@ -1,0 +1,51 @@
+/**
+ * Personal data sealed for storage (JWE dir + A256GCM under PII_KEY) and opened again. Kept apart
+ * from the service so that a JOSE thread (platform/jose-thread.ts) loads only this.
+ */
+import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
+import { z } from 'zod';
+import { isCalendarDate } from '../../core/identity';
+import type { EngineKeys } from '../../platform/keys';
+import type { Identity } from '../auth/verifier';
+
+const SealedIdentity = z.strictObject({
+  givenNames: z.string().min(1),
+  familyName: z.string().min(1),
+  birthdate: z.string().refine(isCalendarDate),
+});
+
+const importedKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+
+/** The AES key imported once, not for every one of a batch's thousands of encryptions. */
+function aesKey(raw: Uint8Array): Promise<CryptoKey> {
+  let key = importedKeys.get(raw);
+  if (!key) {
+    key = crypto.subtle.importKey('raw', new Uint8Array(raw), 'AES-GCM', false, ['encrypt', 'decrypt']);
+    importedKeys.set(raw, key);
+  }
+  return key;
+}
+
+/** The names and birth date a clerk may need, encrypted for storage (JWE dir + A256GCM). */
+export async function sealPersonalData(keys: Pick<EngineKeys, 'pii' | 'offload'>, identity: Identity): Promise<string> {
+  if (keys.offload) return keys.offload.seal(identity);
+  const payload = { givenNames: identity.givenNames, familyName: identity.familyName, birthdate: identity.birthdate };
+  return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: keys.pii.kid })
+    .encrypt(await aesKey(keys.pii.key));
+}
+
+export class PersonalDataKeyError extends Error {
+  constructor(readonly kid: string | undefined) {
+    super(`personal data sealed under key "${kid ?? '(none)'}", which is not configured`);
+    this.name = 'PersonalDataKeyError';
+  }
+}
+
+export async function openPersonalData(keys: Pick<EngineKeys, 'pii'>, jwe: string): Promise<Identity> {
+  const header = decodeProtectedHeader(jwe);
+  if (header.kid !== keys.pii.kid) throw new PersonalDataKeyError(header.kid);
+  const { plaintext } = await compactDecrypt(jwe, await aesKey(keys.pii.key), { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+  return SealedIdentity.parse(JSON.parse(new TextDecoder().decode(plaintext)));
+}
+
