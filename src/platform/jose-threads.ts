@@ -8,6 +8,8 @@
  * Calls made in one turn of the event loop travel together: one message to a thread, one back.
  * A thread that dies fails the calls it held (503, try again) and is replaced.
  */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { JWK, JWTPayload } from 'jose';
 import type { Identity, IdentityVerifier, OidcVerifierOptions, VerifiedToken } from '../features/auth/verifier';
@@ -38,14 +40,28 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/** A thread that could not start again is tried again after this long; meanwhile its calls fail at once. */
+const RESTART_DELAY_MS = 1000;
+
+/** From source the engine runs through tsx: a thread registers it before loading its entry (resolved here, not from the working directory). */
+function threadSource(entry: string): string {
+  if (!entry.endsWith('.ts')) return `import(${JSON.stringify(entry)})`;
+  const tsx = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx/esm/api') : pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;
+  return `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+}
+
 class JoseThread {
   private worker!: Worker;
+  /**
+   * starting: calls are sent and wait in the thread until it has loaded its keys; ready; down: it
+   * died before it was ready, calls fail at once until it is tried again; closed: for good.
+   */
+  private state: 'starting' | 'ready' | 'down' | 'closed' = 'starting';
   private outbox: JoseRequest[] = [];
   /** Calls sent or about to be, by id: each is answered on its own, as soon as it is done. */
   private pending = new Map<number, Pending>();
   private ids = 0;
   private scheduled = false;
-  private closing = false;
   /** Settles when the current thread has loaded its keys, or failed to. */
   ready!: Promise<void>;
 
@@ -58,21 +74,20 @@ class JoseThread {
 
   private start() {
     const entry = new URL(`./jose-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
-    // From source the engine runs through tsx: the thread registers it before loading its entry.
-    const source = entry.endsWith('.ts')
-      ? `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`
-      : `import(${JSON.stringify(entry)})`;
-    // Of the process's flags it takes only a CPU profile's: tsx is registered above.
+    // Of the process's flags it takes only a CPU profile's: tsx is registered by its source.
     const execArgv = process.execArgv.filter((flag) => flag.startsWith('--cpu-prof'));
     // It keeps nearly nothing (the provider's keys): a small heap, so that it adds little to the process's memory.
-    const worker = new Worker(source, { eval: true, workerData: this.data, execArgv, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
+    const worker = new Worker(threadSource(entry), { eval: true, workerData: this.data, execArgv, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
     worker.unref();
+    this.worker = worker;
+    this.state = 'starting';
     let started = false;
     let failure: Error | undefined;
     this.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (message: JoseAnswer[] | 'ready') => {
         if (message === 'ready') {
           started = true;
+          if (this.state === 'starting') this.state = 'ready';
           return resolve();
         }
         for (const { id, result } of message) {
@@ -90,35 +105,39 @@ class JoseThread {
         this.exited(code, started);
       });
     });
-    // A failed start is reported by startJoseThreads (or by the calls, for a replacement).
+    // A failed first start is reported by startJoseThreads; a failed restart, by the calls.
     this.ready.catch(() => undefined);
-    this.worker = worker;
+    if (this.outbox.length > 0) this.schedule();
   }
 
   private exited(code: number, started: boolean) {
+    const closed = this.state === 'closed';
     // Calls not sent yet go to the next thread; those sent are lost with this one.
     const queued = new Set(this.outbox.map((r) => r.id));
     let failed = 0;
     for (const [id, pending] of this.pending) {
-      if (queued.has(id) && started && !this.closing) continue;
+      if (queued.has(id) && started && !closed) continue;
       this.pending.delete(id);
-      pending.reject(problems.unavailable('The request could not be completed; try again.', 1));
+      pending.reject(problems.unavailable(closed ? 'The engine is stopping.' : 'The request could not be completed; try again.', 1));
       failed++;
     }
-    if (this.closing) return;
-    if (!started) {
-      // It could not even load its keys: starting it again would fail the same way.
-      this.closing = true;
-      this.logger.error('jose thread could not start; its calls fail', { code, callsFailed: failed });
-      return;
+    if (closed) return;
+    if (started) {
+      this.logger.error('jose thread exited; starting another', { code, callsFailed: failed });
+      return this.start();
     }
-    this.logger.error('jose thread exited; starting another', { code, callsFailed: failed });
-    this.start();
-    if (this.outbox.length > 0) this.schedule();
+    // It could not load its keys this time: its calls fail at once until it is tried again.
+    this.outbox = [];
+    this.state = 'down';
+    this.logger.error('jose thread could not start; trying again shortly', { code, callsFailed: failed, retryInMs: RESTART_DELAY_MS });
+    setTimeout(() => {
+      if (this.state === 'down') this.start();
+    }, RESTART_DELAY_MS).unref();
   }
 
   call(call: JoseCall): Promise<unknown> {
-    if (this.closing) return Promise.reject(problems.unavailable('The engine is stopping.', 1));
+    if (this.state === 'closed') return Promise.reject(problems.unavailable('The engine is stopping.', 1));
+    if (this.state === 'down') return Promise.reject(problems.unavailable('The request could not be completed; try again.', 1));
     return new Promise((resolve, reject) => {
       const id = ++this.ids;
       this.pending.set(id, { resolve, reject });
@@ -127,9 +146,9 @@ class JoseThread {
     });
   }
 
-  /** How many calls this thread holds (sent or about to be). */
+  /** How many calls this thread holds (sent or about to be); a thread that is down takes none. */
   get load() {
-    return this.pending.size;
+    return this.state === 'down' ? Number.POSITIVE_INFINITY : this.pending.size;
   }
 
   /** The thread running now (it changes when one dies). */
@@ -142,15 +161,24 @@ class JoseThread {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      if (this.outbox.length === 0 || this.closing) return;
+      if (this.outbox.length === 0 || this.state === 'closed' || this.state === 'down') return;
       const requests = this.outbox;
       this.outbox = [];
-      this.worker.postMessage(requests);
+      try {
+        this.worker.postMessage(requests);
+      } catch (error) {
+        // A value that cannot travel: those calls fail, the others go on.
+        for (const { id } of requests) {
+          const pending = this.pending.get(id);
+          this.pending.delete(id);
+          pending?.reject(error);
+        }
+      }
     });
   }
 
   async close() {
-    this.closing = true;
+    this.state = 'closed';
     await this.worker.terminate();
   }
 }
@@ -184,10 +212,16 @@ export async function startJoseThreads(count: number, data: JoseThreadData, logg
   return {
     seal: (identity) => call({ op: 'seal', identity }) as Promise<string>,
     sign: (typ: string, payload: JWTPayload, options: EngineSignOptions) =>
-      call({ op: 'sign', typ, payload, options: { issuer: options.issuer, expiresInSeconds: options.expiresInSeconds, now: options.now.getTime() } }) as Promise<string>,
+      call({
+        op: 'sign',
+        typ,
+        // What jose would sign here (its JSON), whatever the payload's objects: a structured clone would drop toJSON and prototypes.
+        payload: JSON.parse(JSON.stringify(payload)) as JWTPayload,
+        options: { issuer: options.issuer, expiresInSeconds: options.expiresInSeconds, now: options.now.getTime() },
+      }) as Promise<string>,
     verifier(base) {
       // The threads were started with this verifier's settings; any other stays on this thread.
-      if (!data.verifier || base.issuer !== data.verifier.issuer) return base;
+      if (!data.verifier || base.options !== data.verifier) return base;
       return { issuer: base.issuer, options: base.options, verify: (token) => call({ op: 'verify', token }) as Promise<VerifiedToken> };
     },
     threads: () => threads.map((t) => t.current),

@@ -9,10 +9,11 @@ import { generateKeyMaterial, loadEngineKeys, signWithEngineKey, type EngineKeys
 import { createLogger } from '../../src/platform/logger';
 import { Problem } from '../../src/platform/problems';
 import { createTestEngine, PUBLIC_URL, type TestEngine } from '../support/engine';
+import { startSilentProvider } from '../support/oidc-provider';
 import { openParisInitiative } from '../support/identity';
 
 const PERSON = { givenNames: 'Irène', familyName: 'Lambert', birthdate: '1991-09-09' };
-const silent = createLogger('silent');
+const silentLog = createLogger('silent');
 
 /**
  * JOSE work in worker threads (CRYPTO_THREADS, on by default on Node with two CPUs or more): the
@@ -29,7 +30,7 @@ describe('JOSE threads', () => {
     material = await generateKeyMaterial('t1');
     inline = await loadEngineKeys(material);
     provider = await createDevIdentityProvider({ issuer: `${PUBLIC_URL}/dev/oidc` });
-    threads = await startJoseThreads(1, { signingJwk: material.signingJwk, piiKey: material.piiKey, piiKeyId: inline.pii.kid, verifier: provider.verifier.options }, silent);
+    threads = await startJoseThreads(1, { signingJwk: material.signingJwk, piiKey: material.piiKey, piiKeyId: inline.pii.kid, verifier: provider.verifier.options }, silentLog);
     threaded = { ...inline, offload: threads };
   });
   afterAll(() => threads.close());
@@ -66,6 +67,7 @@ describe('JOSE threads', () => {
       expect(here).toBeInstanceOf(Problem);
       expect(there).toBeInstanceOf(Problem);
       expect((there as Problem).toJSON()).toEqual((here as Problem).toJSON());
+      expect((there as Problem).headers).toEqual((here as Problem).headers);
     }
   });
 
@@ -86,33 +88,36 @@ describe('JOSE threads', () => {
   });
 
   it('fails the calls a dead thread held with a 503, and answers the next ones from a new thread', async () => {
-    const own = await startJoseThreads(1, { signingJwk: material.signingJwk, piiKey: material.piiKey, piiKeyId: inline.pii.kid, verifier: undefined }, silent);
+    // A provider that never answers: its ID tokens stay in the thread, waiting for the keys, until it dies.
+    const silent = await startSilentProvider({ answerDiscovery: false });
+    const verifierOptions = { issuer: silent.issuer, audience: 'civic', algorithms: ['ES256'], timeoutMs: 60_000 };
+    const own = await startJoseThreads(1, { signingJwk: material.signingJwk, piiKey: material.piiKey, piiKeyId: inline.pii.kid, verifier: verifierOptions }, silentLog);
     try {
-      const keys = { ...inline, offload: own };
+      const verifier = own.verifier({ issuer: silent.issuer, options: verifierOptions, verify: () => Promise.reject(new Error('stays on this thread')) });
+      const token = await provider.mintIdToken(PERSON, new Date());
+      const held = Array.from({ length: 5 }, () => verifier.verify(token).then(() => 'verified', (e: unknown) => e));
       const [first] = own.threads();
-      const now = new Date('2027-01-15T10:00:00Z');
-      const inFlight = Array.from({ length: 50 }, (_, i) => signWithEngineKey(keys, 'receipt+jwt', { signature: `s-${i}` }, { issuer: PUBLIC_URL, now }).then(() => 'signed', (e: unknown) => e));
-      // Sent on the next turn of the event loop; the thread dies before it can answer them all.
-      await new Promise((r) => setImmediate(r));
+      // Sent, and waiting in the thread for the provider's discovery document.
+      await new Promise((r) => setTimeout(r, 200));
       await first!.terminate();
-      const outcomes = await Promise.all(inFlight);
-      const failed = outcomes.filter((o) => o !== 'signed');
-      expect(failed.length).toBeGreaterThan(0);
-      for (const f of failed) expect(f).toMatchObject({ status: 503, code: 'unavailable' });
+      for (const outcome of await Promise.all(held)) expect(outcome).toMatchObject({ status: 503, code: 'unavailable', headers: { 'Retry-After': '1' } });
 
       expect(own.threads()[0]).not.toBe(first);
+      const keys = { ...inline, offload: own };
+      const now = new Date('2027-01-15T10:00:00Z');
       const after = await signWithEngineKey(keys, 'receipt+jwt', { signature: 'after' }, { issuer: PUBLIC_URL, now });
       expect(after).toBe(await signWithEngineKey(inline, 'receipt+jwt', { signature: 'after' }, { issuer: PUBLIC_URL, now }));
     } finally {
       await own.close();
+      await silent.close();
     }
   });
 
   it('refuses to start with key material it cannot load, and refuses calls once closed', async () => {
     const bad = { ...material.signingJwk, d: 'not-a-key', x: 'not-a-key' };
-    await expect(startJoseThreads(1, { signingJwk: bad, piiKey: material.piiKey, piiKeyId: 'pii-1', verifier: undefined }, silent)).rejects.toThrow();
+    await expect(startJoseThreads(1, { signingJwk: bad, piiKey: material.piiKey, piiKeyId: 'pii-1', verifier: undefined }, silentLog)).rejects.toThrow();
 
-    const closing = await startJoseThreads(1, { signingJwk: material.signingJwk, piiKey: material.piiKey, piiKeyId: 'pii-1', verifier: undefined }, silent);
+    const closing = await startJoseThreads(1, { signingJwk: material.signingJwk, piiKey: material.piiKey, piiKeyId: 'pii-1', verifier: undefined }, silentLog);
     await closing.close();
     await expect(closing.seal(PERSON)).rejects.toMatchObject({ status: 503 });
   });
@@ -121,6 +126,7 @@ describe('JOSE threads', () => {
 describe('signing through the API with JOSE threads', () => {
   let engine: TestEngine;
   let threads: JoseThreads;
+  const used = { verify: 0, seal: 0, sign: 0 };
 
   beforeAll(async () => {
     const material = await generateKeyMaterial('t1');
@@ -128,9 +134,14 @@ describe('signing through the API with JOSE threads', () => {
     engine = await createTestEngine({ deps: { keys } });
     // As the server wires them: the engine's keys and its identity provider's verifier, in a thread.
     const verifier = engine.devProvider.verifier;
-    threads = await startJoseThreads(1, { signingJwk: material.signingJwk, piiKey: material.piiKey, piiKeyId: keys.pii.kid, verifier: verifier.options }, silent);
-    keys.offload = threads;
-    engine.deps.identity = threads.verifier(verifier);
+    threads = await startJoseThreads(1, { signingJwk: material.signingJwk, piiKey: material.piiKey, piiKeyId: keys.pii.kid, verifier: verifier.options }, silentLog);
+    keys.offload = {
+      ...threads,
+      seal: (identity) => (used.seal++, threads.seal(identity)),
+      sign: (typ, payload, options) => (used.sign++, threads.sign(typ, payload, options)),
+    };
+    const threaded = threads.verifier(verifier);
+    engine.deps.identity = { ...threaded, verify: (token) => (used.verify++, threaded.verify(token)) };
   });
   afterAll(async () => {
     await engine.close();
@@ -153,5 +164,9 @@ describe('signing through the API with JOSE threads', () => {
     expect(await openPersonalData(engine.deps.keys, row!.personalData!)).toEqual(PERSON);
     const progress = await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`);
     expect(progress.body.signatures).toBe(1);
+    // The token was verified, the data sealed and the receipts signed in the thread.
+    expect(used.verify).toBeGreaterThanOrEqual(2);
+    expect(used.seal).toBeGreaterThanOrEqual(1);
+    expect(used.sign).toBeGreaterThanOrEqual(2);
   });
 });
