@@ -117,6 +117,14 @@ async function main() {
     return { load, medianRate: median(windows), peakRssMb: Math.max(0, ...rss), windows, cpuSeconds, idleCpuPerSecond, machine };
   };
 
+  /**
+   * Before a measured load: what earlier loads and preloads wrote is flushed now, so that the
+   * checkpoint their WAL calls for (past max_wal_size) does not fall in the middle of this one.
+   */
+  const checkpoint = async (sql: Awaited<ReturnType<typeof createBenchDatabase>>['sql']) => {
+    await sql`checkpoint`;
+  };
+
   const consistency = async (sql: Awaited<ReturnType<typeof createBenchDatabase>>['sql']) => {
     const [row] = await sql`
       select (select count(*) from signatures where status = 'counted')::int as rows,
@@ -162,6 +170,7 @@ async function main() {
         const [id] = await openInitiatives(engine.url, staff, 1);
         const lines = (await forUnpaced(SECONDS)).map((t, i) => signLine(id!, t, i));
         const count = async () => Number((await db.sql`select coalesce(sum(count), 0)::int as n from signature_counts`)[0]!.n);
+        await checkpoint(db.sql);
         const run = await signLoad(engine, count, lines, 'sign');
         const check = await consistency(db.sql);
         signRun = { peakRssMb: run.peakRssMb, medianRate: run.medianRate, merge: await mergeDelays(db.sql) };
@@ -200,6 +209,7 @@ async function main() {
         const ids = await openInitiatives(engine.url, staff, 100);
         const lines = (await forUnpaced(SECONDS)).map((t, i) => signLine(ids[i % ids.length]!, t, i));
         const count = async () => Number((await db.sql`select coalesce(sum(count), 0)::int as n from signature_counts`)[0]!.n);
+        await checkpoint(db.sql);
         const run = await signLoad(engine, count, lines, 'sign-spread');
         const check = await consistency(db.sql);
         const exact = isExact(check, run.load.statuses['201'] ?? 0, CONNECTIONS);
@@ -223,8 +233,12 @@ async function main() {
         const signedBefore = Number((await db.sql`select count(*)::int as n from signatures where status = 'counted'`)[0]!.n);
         // Half of an unpaced load's requests are new people.
         const fresh = await take(Math.ceil((MAX_RATE * SECONDS) / 2));
-        const lines = fresh.flatMap((t, i) => [signLine(id!, t, i), signLine(id!, known[i % signedBefore]!, i)]);
+        // A new person and a returning one in turn on every wrk thread (wrk deals lines out to its threads in turn).
+        const lines = fresh.flatMap((t, i) => (i % 2 ? [] : [signLine(id!, t, i), signLine(id!, fresh[i + 1] ?? t, i + 1), signLine(id!, known[i % signedBefore]!, i), signLine(id!, known[(i + 1) % signedBefore]!, i + 1)]));
+        await checkpoint(db.sql);
+        const cpuBefore = await engine.cpuSeconds();
         const load = await runWrk({ url: engine.url, lines, connections: CONNECTIONS, seconds: SECONDS, dir, name: 'duplicates' });
+        const engineCpuMsPerRequest = Number(((1000 * ((await engine.cpuSeconds()) - cpuBefore)) / load.requests).toFixed(2));
         const rate = load.requests / load.seconds;
         const check = await consistency(db.sql);
         const created = (load.statuses['201'] ?? 0) + (warm.statuses['201'] ?? 0);
@@ -233,7 +247,7 @@ async function main() {
         const single = outcomes.find((o) => o.scenario === 'sign')?.figures.signaturesPerSecondMean as number | undefined;
         outcomes.push({
           scenario: 'duplicates',
-          figures: { requestsPerSecond: Math.round(rate), p99Ms: load.latencyMs.p99, errors: errorsOf(load, ['200', '201']), duplicatesAnswered200: load.statuses['200'] ?? 0, countExact: exact },
+          figures: { requestsPerSecond: Math.round(rate), p99Ms: load.latencyMs.p99, errors: errorsOf(load, ['200', '201']), duplicatesAnswered200: load.statuses['200'] ?? 0, engineCpuMsPerRequest, countExact: exact },
           targets: { requestsPerSecond: single ? `≥ ${single} (sign's mean rate)` : "≥ sign's mean rate", errors: '0' },
           met: exact && errorsOf(load, ['200', '201']) === 0 && (single === undefined || rate >= single),
           notes: errorNotes(load, ['200', '201']),
@@ -267,6 +281,7 @@ async function main() {
             runWrk({ url: engine.url, lines: reads, method: 'GET', connections: 16, seconds, dir, name: `${name}-read`, threads: 1, rate: signRate }),
           ]);
         // The same load for a few seconds first, other people signing, not measured: a fresh engine compiles its hot paths and opens its connections.
+        await checkpoint(db.sql);
         await mixed('rul-warm-up', warmUpTokens.map((t, i) => signLine(id!, t, i)), WARM_UP_SECONDS);
         const [signing, reading] = await mixed('rul', tokensHere.map((t, i) => signLine(id!, t, i)), SECONDS);
         outcomes.push({
@@ -323,6 +338,7 @@ async function main() {
         const lines = Array.from({ length: 5000 }, () => `/v1/initiatives/${id}/log/inclusion?index=${Math.floor(Math.random() * LOG_SIZE)}&size=${LOG_SIZE}\t\t`);
         // First as many proofs as the engine answers (16 connections, each asking again on its answer): its
         // capacity. Then the latency the target is about, at half that capacity, as signing runs at half its rate.
+        await checkpoint(db.sql);
         const saturated = await runWrk({ url: engine.url, lines, method: 'GET', connections: 16, seconds: Math.min(SECONDS, 10), dir, name: 'log-inclusion-max', threads: 1 });
         const capacity = saturated.requests / saturated.seconds;
         const load = await runWrk({ url: engine.url, lines, method: 'GET', connections: 16, seconds: Math.min(SECONDS, 15), dir, name: 'log-inclusion', threads: 1, rate: Math.max(1, Math.round(capacity / 2)) });
