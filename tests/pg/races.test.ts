@@ -132,6 +132,41 @@ describe('races on one PostgreSQL database', () => {
     expect(new Date(closed.body.closesAt).getTime()).toBe(requested.getTime() + 5000);
   });
 
+  it('a withdrawal caught by a close being committed waits for it and is refused: the closed count stays as it was', async () => {
+    const { initiativeId } = await openInitiativeOver(over(engine));
+    const person = citizen(1, 'Retrait');
+    const token = await engine.tokenFor(person);
+    const signed = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token, body: { district: '75101', consent: true } });
+    expect(signed.status).toBe(201);
+    const count = async () => (await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures as number;
+    expect(await count()).toBe(1);
+
+    const sql = engine.db.postgres!;
+    let withdrawal: Promise<{ status: number; body: any }> | undefined;
+    // A close holds the initiative's row FOR UPDATE until it commits; this one closes it as a sponsor's close does.
+    await sql.begin(async (close) => {
+      await close`select 1 from initiatives where id = ${initiativeId} for update`;
+      withdrawal = engine.request('DELETE', `/v1/initiatives/${initiativeId}/signatures/me`, { token });
+      const deadline = Date.now() + 5000;
+      for (let waiting = 0; waiting === 0; ) {
+        // Without the lock the withdrawal would not wait: it would be written while the close is under way.
+        if (Date.now() > deadline) throw new Error('the withdrawal did not wait for the close');
+        await new Promise((r) => setTimeout(r, 20));
+        const [row] = await sql<{ waiting: number }[]>`select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+        waiting = row!.waiting;
+      }
+      const now = engine.clock.now().toISOString();
+      await close`update initiatives set status = 'closed', closes_at = ${now}::timestamptz, closed_at = ${now}::timestamptz where id = ${initiativeId}`;
+    });
+    const refused = await withdrawal!;
+    expect(refused.status, JSON.stringify(refused.body)).toBe(409);
+    expect(refused.contentType).toContain('application/problem+json');
+    expect(await count()).toBe(1);
+    const ledger = await ledgerOf(engine.db.db, initiativeId);
+    expect(brokenInvariants(ledger)).toEqual([]);
+    expect([ledger.counted, ledger.withdrawn]).toEqual([1, 0]);
+  });
+
   it('signing across the deadline while the scheduler closes: before it counts, from it refused, nothing in between', async () => {
     const { initiativeId, clerk } = await openInitiativeOver(over(engine));
     const tokens = await Promise.all(Array.from({ length: 80 }, (_, i) => engine.tokenFor(citizen(i, 'Echeance'))));

@@ -18,8 +18,8 @@ export type InitiativeRow = typeof initiatives.$inferSelect;
 
 const DAY_MS = 86_400_000;
 
-/** The initiative, or a 404 problem; `lock: 'update'` also locks its row until the transaction ends. */
-export async function getInitiative(db: Executor, id: string, lock?: 'update'): Promise<InitiativeRow> {
+/** The initiative, or a 404 problem; `lock` also locks its row until the transaction ends (`share`: against changes of the initiative only). */
+export async function getInitiative(db: Executor, id: string, lock?: 'update' | 'share'): Promise<InitiativeRow> {
   const query = db.select().from(initiatives).where(eq(initiatives.id, id));
   const [row] = await (lock ? query.for(lock) : query);
   if (!row) throw problems.notFound('Initiative', id);

@@ -9,7 +9,7 @@ import type { AppDeps } from '../../platform/http';
 import { signWithEngineKey } from '../../platform/keys';
 import { Problem, problems } from '../../platform/problems';
 import type { Identity } from '../auth/verifier';
-import { getInitiativeWithJurisdiction, type InitiativeRow } from '../initiatives/service';
+import { getInitiative, getInitiativeWithJurisdiction, type InitiativeRow } from '../initiatives/service';
 import { sealPersonalData } from '../personal-data/service';
 import { rollCheck, rollIneligible } from '../roll/service';
 import { bumpCount } from '../progress/service';
@@ -200,14 +200,21 @@ export async function mySignature(deps: AppDeps, initiativeId: string, signer: I
   return { signature: row, receipt: await receiptFor(deps, row) };
 }
 
-/** Withdrawal while collection is open; the person may sign again later. */
+/**
+ * Withdrawal while collection is open; the person may sign again later. The initiative's row is held
+ * FOR SHARE, as a batch of signatures holds it, and the clock is read after: a close waits for this
+ * commit, and a close committed first is seen here (the withdrawal is then refused). So the count a
+ * close leaves never changes afterwards.
+ */
 export async function withdrawMySignature(deps: AppDeps, initiativeId: string, signer: Identity) {
-  const now = deps.clock();
   const db = deps.db.db;
   const { initiative } = await getInitiativeWithJurisdiction(db, initiativeId);
-  assertCollecting(initiative, now);
+  assertCollecting(initiative, deps.clock());
   const hash = signerHashFor(deps, initiative, signer);
   const row = await db.transaction(async (tx) => {
+    const current = await getInitiative(tx, initiative.id, 'share');
+    const now = deps.clock();
+    assertCollecting(current, now);
     const [withdrawn] = await tx
       .update(signatures)
       .set({ status: 'withdrawn', withdrawnAt: now })
