@@ -17,7 +17,7 @@ import { loadOrGenerateKeyMaterial } from './platform/dev-keys';
 import { packageDocsAssets } from './platform/docs-assets';
 import type { AppDeps } from './platform/http';
 import { loadEngineKeys } from './platform/keys';
-import { startJoseThreads, type JoseThreads } from './platform/jose-threads';
+import { startJoseThreads } from './platform/jose-threads';
 import { superviseWorkers, joinCluster, type WorkerSupervisor } from './platform/cluster';
 import { createLogger, flushLogs, type Logger } from './platform/logger';
 import { processMetrics } from './features/ops/routes';
@@ -46,9 +46,8 @@ async function openEngine(config: Config, logger: Logger, options: { migrate: bo
   const provider = config.oidc ? configuredIdentityProvider({ ...config, oidc: config.oidc }) : undefined;
   let identity = provider ? provider.identity : devProvider!.verifier;
   const threads = config.cryptoThreads === 'auto' ? (availableParallelism() > 1 ? 1 : 0) : config.cryptoThreads;
-  let jose: JoseThreads | undefined;
   if (threads > 0) {
-    jose = await startJoseThreads(threads, { signingJwk: material.signingJwk, piiKey: material.piiKey, piiKeyId: keys.pii.kid, verifier: identity.options }, logger);
+    const jose = await startJoseThreads(threads, { signingJwk: material.signingJwk, piiKey: material.piiKey, piiKeyId: keys.pii.kid, verifier: identity.options }, logger);
     keys.offload = jose;
     identity = jose.verifier(identity);
   }
