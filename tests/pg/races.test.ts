@@ -142,7 +142,7 @@ describe('races on one PostgreSQL database', () => {
     expect(await count()).toBe(1);
 
     const sql = engine.db.postgres!;
-    let withdrawal: ReturnType<TestEngine["request"]> | undefined;
+    let withdrawal: ReturnType<TestEngine['request']> | undefined;
     // A close holds the initiative's row FOR UPDATE until it commits; this one closes it as a sponsor's close does.
     await sql.begin(async (close) => {
       await close`select 1 from initiatives where id = ${initiativeId} for update`;
