@@ -68,6 +68,13 @@ function startTasks(deps: AppDeps, config: Config, logger: Logger) {
   return { stop: () => Promise.all([scheduler.stop(), sequencer.stop()]) };
 }
 
+/** After the last request: the periodic tasks end, then the JOSE threads (tree heads are signed to the end), then the pool. */
+async function closeEngine(deps: AppDeps, tasks?: ReturnType<typeof startTasks>) {
+  await tasks?.stop();
+  await deps.keys.offload?.close();
+  await deps.db.close();
+}
+
 export async function startServer(env: Record<string, string | undefined> = process.env) {
   const config = loadConfig(env);
   const logger = createLogger(config.logLevel);
@@ -117,8 +124,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
     for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     server.closeIdleConnections();
     await Promise.all([closed, tasks?.stop()]);
-    await deps.keys.offload?.close();
-    await db.close();
+    await closeEngine(deps);
     flushLogs();
     process.exit(0);
   };
@@ -138,9 +144,7 @@ async function startPrimary(config: Config, logger: Logger, processes: number) {
   try {
     workers = await superviseWorkers(processes, logger);
   } catch (error) {
-    await tasks.stop();
-    await deps.keys.offload?.close();
-    await deps.db.close();
+    await closeEngine(deps, tasks);
     throw error;
   }
   logger.info('listening', { url: config.publicUrl, port: config.port, processes, database: deps.db.kind, identityProvider: config.oidc!.issuer });
@@ -151,9 +155,7 @@ async function startPrimary(config: Config, logger: Logger, processes: number) {
     stopping = true;
     logger.info('shutting down', { signal, processes: workers.size });
     await workers.stop();
-    await tasks.stop();
-    await deps.keys.offload?.close();
-    await deps.db.close();
+    await closeEngine(deps, tasks);
     flushLogs();
     process.exit(0);
   };

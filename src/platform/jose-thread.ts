@@ -1,5 +1,6 @@
 /** A JOSE worker thread (see jose-threads.ts): the same functions the engine calls inline, on this thread. */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { JWTPayload } from 'jose';
 import { createOidcVerifier } from '../features/auth/verifier';
 import { sealPersonalData } from '../features/personal-data/sealing';
 import type { JoseAnswer, JoseCall, JoseRequest, JoseResult, JoseThreadData } from './jose-threads';
@@ -18,7 +19,7 @@ function run(call: JoseCall): Promise<unknown> {
     case 'seal':
       return sealPersonalData(keys, call.identity);
     case 'sign':
-      return signWithEngineKey(keys, call.typ, call.payload, { ...call.options, now: new Date(call.options.now) });
+      return signWithEngineKey(keys, call.typ, JSON.parse(call.payload) as JWTPayload, { ...call.options, now: new Date(call.options.now) });
   }
 }
 

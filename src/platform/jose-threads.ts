@@ -5,7 +5,8 @@
  * on requests. jose runs on WebCrypto, which hands every operation to libuv's thread pool and back:
  * on the main thread that dispatch alone was a tenth of a signature's cost under load.
  *
- * Calls made in one turn of the event loop travel together: one message to a thread, one back.
+ * Calls made in one turn of the event loop travel together in one message to a thread; each is
+ * answered as soon as it is done, the answers of one turn of the thread's loop in one message back.
  * A thread that dies fails the calls it held (503, try again) and is replaced.
  */
 import { createRequire } from 'node:module';
@@ -28,7 +29,8 @@ export interface JoseThreadData {
 export type JoseCall =
   | { op: 'verify'; token: string }
   | { op: 'seal'; identity: Identity }
-  | { op: 'sign'; typ: string; payload: JWTPayload; options: { issuer: string; expiresInSeconds?: number; now: number } };
+  /** `payload` as the JSON jose signs: one string to copy, and nothing a structured clone would lose (toJSON, prototypes). */
+  | { op: 'sign'; typ: string; payload: string; options: { issuer: string; expiresInSeconds?: number; now: number } };
 
 export type JoseResult = { ok: true; value: unknown } | { ok: false; problem: ProblemInit } | { ok: false; message: string };
 /** Calls to a thread and its answers travel as arrays: all those of one turn of the sender's event loop. */
@@ -91,8 +93,7 @@ class JoseThread {
           return resolve();
         }
         for (const { id, result } of message) {
-          const pending = this.pending.get(id);
-          this.pending.delete(id);
+          const pending = this.take(id);
           if (pending) settle(pending, result);
         }
       });
@@ -146,6 +147,13 @@ class JoseThread {
     });
   }
 
+  /** The call `id` waits for no answer any more: its promise, to settle. */
+  private take(id: number): Pending | undefined {
+    const pending = this.pending.get(id);
+    this.pending.delete(id);
+    return pending;
+  }
+
   /** How many calls this thread holds (sent or about to be); a thread that is down takes none. */
   get load() {
     return this.state === 'down' ? Number.POSITIVE_INFINITY : this.pending.size;
@@ -168,11 +176,7 @@ class JoseThread {
         this.worker.postMessage(requests);
       } catch (error) {
         // A value that cannot travel: those calls fail, the others go on.
-        for (const { id } of requests) {
-          const pending = this.pending.get(id);
-          this.pending.delete(id);
-          pending?.reject(error);
-        }
+        for (const { id } of requests) this.take(id)?.reject(error);
       }
     });
   }
@@ -215,8 +219,7 @@ export async function startJoseThreads(count: number, data: JoseThreadData, logg
       call({
         op: 'sign',
         typ,
-        // What jose would sign here (its JSON), whatever the payload's objects: a structured clone would drop toJSON and prototypes.
-        payload: JSON.parse(JSON.stringify(payload)) as JWTPayload,
+        payload: JSON.stringify(payload),
         options: { issuer: options.issuer, expiresInSeconds: options.expiresInSeconds, now: options.now.getTime() },
       }) as Promise<string>,
     verifier(base) {

@@ -27,7 +27,7 @@ export class PublicReads {
   private readonly entries = new Map<string, Entry>();
   /** Bumped by every change of anything, so a read that overlapped one is not kept. */
   private generation = 0;
-  /** The same for one initiative (changed by its signatures: reads of others stay kept). */
+  /** The same for one initiative (a change of it, such as a milestone the scheduler records: reads of others stay kept). */
   private readonly generations = new Map<string, number>();
   /** Reads under way, by key. */
   private readonly pending = new Map<string, { value: Promise<unknown>; generation: number; own: number | undefined }>();
@@ -95,7 +95,7 @@ export function publicPage<T>(
 
 const byDatabase = new WeakMap<DatabaseHandle, PublicReads>();
 
-/** One cache per database handle: the routes and the signing batches of one engine share it. */
+/** One cache per database handle: the routes, the change middleware and the periodic tasks of one engine share it. */
 export function publicReadsFor(handle: DatabaseHandle): PublicReads {
   let reads = byDatabase.get(handle);
   if (!reads) byDatabase.set(handle, (reads = new PublicReads()));

@@ -250,9 +250,8 @@ export async function withdraw(db: Database, id: string, principal: Principal, r
   });
 }
 
-/** The sponsor ends collection early; the deadline becomes now so signing stops at once. */
 /**
- * The sponsor ends collection. The row is locked before the clock is read: a batch of signatures
+ * The sponsor ends collection early; the deadline becomes now so signing stops at once. The row is locked before the clock is read: a batch of signatures
  * being committed holds it FOR SHARE, so the close time is taken once those signatures are in, and
  * no counted signature is dated after the close.
  */
