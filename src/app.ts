@@ -17,6 +17,7 @@ import { monitoringRoutes } from './features/monitoring/routes';
 import { opsRoutes } from './features/ops/routes';
 import { PAPER_SIGNATURES_PATH, paperRoutes } from './features/paper/routes';
 import { personalDataRoutes } from './features/personal-data/routes';
+import { personalDataResealer } from './features/personal-data/reseal';
 import { purgePersonalData } from './features/personal-data/service';
 import { ROLL_IMPORT_PATH, rollRoutes } from './features/roll/routes';
 import { rateLimit } from './features/rate-limit/middleware';
@@ -187,6 +188,7 @@ export function engineTasks(deps: AppDeps): ScheduledTask[] {
     { name: 'close-overdue', run: async (now) => changed(deps, await closeOverdueInitiatives(deps.db.db, now)) },
     { name: 'record-crossings', run: async (now) => changed(deps, (await recordCrossings(deps.db.db, now)).map((c) => c.initiativeId)) },
     { name: 'personal-data-retention', run: (now) => purgePersonalData(deps.db.db, now, deps.config.retention) },
+    { name: 'personal-data-reseal', run: personalDataResealer(deps) },
     { name: SEQUENCE_LOGS_TASK, run: (now) => sequenceLogs(deps, now) },
     { name: 'roll-up-signature-hours', run: (now) => rollUpSignatureHours(deps.db.db, now) },
     { name: 'deliver-webhooks', run: (now) => dispatchWebhooks(deps, now) },

@@ -6,7 +6,7 @@ import { createDevIdentityProvider } from './features/auth/dev-provider';
 import { configuredIdentityProvider } from './features/auth/provider';
 import { ConfigError, loadConfig, type Config } from './platform/config';
 import type { AppDeps } from './platform/http';
-import { loadEngineKeys, type KeyMaterial } from './platform/keys';
+import { configuredKeyMaterial, loadEngineKeys, type KeyMaterial } from './platform/keys';
 import { createLogger, type Logger } from './platform/logger';
 import { createMetrics } from './platform/metrics';
 import { problems } from './platform/problems';
@@ -102,16 +102,7 @@ async function buildEngine(env: WorkerEnv): Promise<Engine> {
 
 /** Keys and pepper come from secrets: a Worker has nowhere to keep generated ones. */
 function keyMaterialOf(config: Config): KeyMaterial {
-  if (!config.signingKey) throw new ConfigError('SIGNING_KEY', 'is required on Workers (wrangler secret put SIGNING_KEY)');
-  if (!config.pepper) throw new ConfigError('IDENTITY_PEPPER', 'is required on Workers (wrangler secret put IDENTITY_PEPPER)');
-  if (!config.piiKey) throw new ConfigError('PII_KEY', 'is required on Workers (wrangler secret put PII_KEY)');
-  let signingJwk: KeyMaterial['signingJwk'];
-  try {
-    signingJwk = JSON.parse(config.signingKey) as KeyMaterial['signingJwk'];
-  } catch {
-    throw new ConfigError('SIGNING_KEY', 'must be a JSON Web Key');
-  }
-  return { signingJwk, pepper: config.pepper, piiKey: Uint8Array.from(atob(config.piiKey), (ch) => ch.charCodeAt(0)) };
+  return configuredKeyMaterial(config, undefined, (variable) => `is required on Workers (wrangler secret put ${variable})`);
 }
 
 function misconfigured(error: unknown): Response {

@@ -27,8 +27,12 @@ const EnvSchema = z.object({
   /** Older peppers still used by open initiatives: JSON {"<version>": "<base64>"}. */
   IDENTITY_PEPPERS_PREVIOUS: z.string().optional(),
   SIGNING_KEY: z.string().optional(),
+  /** Retired signing keys whose public halves stay in the JWKS (old receipts, tree heads, certificates): a JSON array of Ed25519 JWKs. */
+  SIGNING_KEYS_PREVIOUS: z.string().optional(),
   PII_KEY: z.string().optional(),
   PII_KEY_ID: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).default('pii-1'),
+  /** Older personal-data keys: JSON {"<key id>": "<base64 of 32 bytes>"}; what they sealed is opened with them and sealed again under PII_KEY. */
+  PII_KEYS_PREVIOUS: z.string().optional(),
   PERSONAL_DATA_RETENTION_MONTHS: z.coerce.number().int().min(0).max(120).default(3),
   PERSONAL_DATA_RETENTION_WITHDRAWN_MONTHS: z.coerce.number().int().min(0).max(120).default(1),
   ROLL_MAX_BYTES: z.coerce.number().int().min(1024).default(200 * 1024 * 1024),
@@ -84,8 +88,12 @@ export interface Config {
   /** Peppers of earlier versions, kept while initiatives started under them are open. */
   previousPeppers: Record<string, Uint8Array>;
   signingKey: string | undefined;
+  /** Public JWKs of retired signing keys, still served so that what they signed can be checked. */
+  previousSigningKeys: JWK[];
   piiKey: string | undefined;
   piiKeyId: string;
+  /** Personal-data keys of earlier ids, kept until everything they sealed is sealed again under the current one. */
+  previousPiiKeys: Record<string, Uint8Array>;
   /** Months personal data is kept after an initiative's result, and after its withdrawal (SPEC §4). */
   retention: { afterResultMonths: number; afterWithdrawalMonths: number };
   /** Largest electoral roll CSV accepted, in bytes. */
@@ -130,6 +138,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (pepper && previousPeppers[pepper.version]) {
     throw new ConfigError('IDENTITY_PEPPERS_PREVIOUS', `must not contain the current version "${pepper.version}"`);
   }
+  const previousPiiKeys = parsePreviousPiiKeys(e.PII_KEYS_PREVIOUS);
+  if (previousPiiKeys[e.PII_KEY_ID]) throw new ConfigError('PII_KEYS_PREVIOUS', `must not contain the current key id "${e.PII_KEY_ID}"`);
+  if (e.PII_KEY !== undefined && decodeBase64(e.PII_KEY)?.length !== 32) throw new ConfigError('PII_KEY', 'must be base64 of 32 bytes');
   const oidc = e.OIDC_ISSUER
     ? {
         issuer: e.OIDC_ISSUER.replace(/\/$/, ''),
@@ -170,8 +181,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminSubjects: adminSubjects(e.ADMIN_SUBJECTS, !oidc && !production),
     pepper,
     signingKey: e.SIGNING_KEY,
+    previousSigningKeys: parsePreviousSigningKeys(e.SIGNING_KEYS_PREVIOUS),
     piiKey: e.PII_KEY,
     piiKeyId: e.PII_KEY_ID,
+    previousPiiKeys,
     previousPeppers,
     retention: { afterResultMonths: e.PERSONAL_DATA_RETENTION_MONTHS, afterWithdrawalMonths: e.PERSONAL_DATA_RETENTION_WITHDRAWN_MONTHS },
     rollMaxBytes: e.ROLL_MAX_BYTES,
@@ -232,6 +245,47 @@ function parsePreviousPeppers(text: string | undefined): Record<string, Uint8Arr
     peppers[version] = secret;
   }
   return peppers;
+}
+
+function parsePreviousPiiKeys(text: string | undefined): Record<string, Uint8Array> {
+  if (text === undefined || text.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError('PII_KEYS_PREVIOUS', 'must be JSON: {"<key id>": "<base64 key>"}');
+  }
+  const shape = z.record(z.string().regex(/^[A-Za-z0-9._-]{1,32}$/), z.string()).safeParse(parsed);
+  if (!shape.success) throw new ConfigError('PII_KEYS_PREVIOUS', 'must map key ids to base64 keys: {"pii-1": "..."}');
+  const keys: Record<string, Uint8Array> = {};
+  for (const [kid, value] of Object.entries(shape.data)) {
+    const key = decodeBase64(value);
+    if (key?.length !== 32) throw new ConfigError('PII_KEYS_PREVIOUS', `key "${kid}" must be base64 of 32 bytes`);
+    keys[kid] = key;
+  }
+  return keys;
+}
+
+const PublicEd25519Jwk = z.looseObject({
+  kty: z.literal('OKP'),
+  crv: z.literal('Ed25519'),
+  x: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  kid: z.string().min(1).max(128).optional(),
+});
+
+/** Only the public halves are kept: a private part given by mistake is dropped, never served. */
+function parsePreviousSigningKeys(text: string | undefined): JWK[] {
+  if (text === undefined || text.trim() === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError('SIGNING_KEYS_PREVIOUS', 'must be JSON: an array of Ed25519 JWKs, or {"keys": [...]}');
+  }
+  const list = Array.isArray(parsed) ? parsed : (parsed as { keys?: unknown } | null)?.keys;
+  const shape = z.array(PublicEd25519Jwk).safeParse(list);
+  if (!shape.success) throw new ConfigError('SIGNING_KEYS_PREVIOUS', 'must list Ed25519 JWKs (kty OKP, crv Ed25519, x)');
+  return shape.data.map(({ kty, crv, x, kid }) => ({ kty, crv, x, ...(kid ? { kid } : {}) }));
 }
 
 function decodeBase64(s: string): Uint8Array | undefined {

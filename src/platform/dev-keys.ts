@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
 import type { Config } from './config';
-import { generateKeyMaterial, type KeyMaterial } from './keys';
+import { configuredKeyMaterial, generateKeyMaterial, type KeyMaterial } from './keys';
 
 /**
  * Key material for the Node server: from configuration when given, otherwise generated once into
@@ -27,19 +27,8 @@ export async function loadOrGenerateKeyMaterial(config: Config): Promise<KeyMate
       await writeFile(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
     }
   }
-  return {
-    signingJwk: config.signingKey ? parseJwk(config.signingKey) : stored!.signingJwk,
-    pepper: config.pepper ?? { version: stored!.pepperVersion, secret: Buffer.from(stored!.pepper, 'base64') },
-    piiKey: config.piiKey ? Buffer.from(config.piiKey, 'base64') : Buffer.from(stored!.piiKey, 'base64'),
-    piiKeyId: config.piiKeyId,
-    previousPeppers: config.previousPeppers,
-  };
-}
-
-function parseJwk(text: string): JWK {
-  try {
-    return JSON.parse(text) as JWK;
-  } catch {
-    throw new Error('SIGNING_KEY: must be a JSON Web Key');
-  }
+  return configuredKeyMaterial(
+    config,
+    stored && { signingJwk: stored.signingJwk, pepper: { version: stored.pepperVersion, secret: Buffer.from(stored.pepper, 'base64') }, piiKey: Buffer.from(stored.piiKey, 'base64') },
+  );
 }

@@ -1,6 +1,7 @@
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { HashKeyring } from '../core/identity';
 import type { Identity } from '../features/auth/verifier';
+import { ConfigError, type Config } from './config';
 
 export interface EngineSignOptions {
   issuer: string;
@@ -22,23 +23,72 @@ export interface JoseOffload {
 export interface EngineKeys {
   /** Ed25519 key for receipts, tree heads, certificates and sessions. */
   signing: { privateKey: CryptoKey; publicKey: CryptoKey; kid: string };
-  /** Public keys served at /.well-known/jwks.json. */
+  /** Public keys served at /.well-known/jwks.json: the current one, then retired ones (SIGNING_KEYS_PREVIOUS). */
   jwks: { keys: JWK[] };
   /** Peppers by version, with derived per-initiative and per-jurisdiction keys memoised. */
   keyring: HashKeyring;
-  /** Symmetric key for encrypted personal data (JWE dir + A256GCM). */
-  pii: { key: Uint8Array; kid: string };
+  /** Symmetric key for encrypted personal data (JWE dir + A256GCM); earlier keys by id, to open what they sealed. */
+  pii: PiiKeys;
   /** Set: sealing and signing run there (same keys, same results). */
   offload?: JoseOffload;
 }
 
+export interface PiiKeys {
+  key: Uint8Array;
+  kid: string;
+  previous?: Readonly<Record<string, Uint8Array>>;
+}
+
+/** The personal-data key with this id: the current one or an earlier one still configured. */
+export function piiKeyFor(pii: PiiKeys, kid: string | undefined): Uint8Array | undefined {
+  if (kid === pii.kid) return pii.key;
+  return kid !== undefined && pii.previous && Object.hasOwn(pii.previous, kid) ? pii.previous[kid] : undefined;
+}
+
 export interface KeyMaterial {
   signingJwk: JWK;
+  /** Public JWKs of retired signing keys, served beside the current one. */
+  previousSigningJwks?: JWK[];
   pepper: { version: string; secret: Uint8Array };
   /** Older peppers still needed by open initiatives. */
   previousPeppers?: Record<string, Uint8Array>;
   piiKey: Uint8Array;
   piiKeyId?: string;
+  /** Older personal-data keys by id. */
+  previousPiiKeys?: Record<string, Uint8Array>;
+}
+
+/**
+ * Key material from configuration. What configuration leaves out comes from `generated` (a
+ * development engine's keys.json); without it, a missing secret stops the start, naming it.
+ */
+export function configuredKeyMaterial(
+  config: Pick<Config, 'signingKey' | 'previousSigningKeys' | 'pepper' | 'previousPeppers' | 'piiKey' | 'piiKeyId' | 'previousPiiKeys'>,
+  generated?: Pick<KeyMaterial, 'signingJwk' | 'pepper' | 'piiKey'>,
+  required: (variable: string) => string = () => 'is required',
+): KeyMaterial {
+  let signingJwk = generated?.signingJwk;
+  if (config.signingKey !== undefined) {
+    try {
+      signingJwk = JSON.parse(config.signingKey) as JWK;
+    } catch {
+      throw new ConfigError('SIGNING_KEY', 'must be a JSON Web Key');
+    }
+  }
+  const pepper = config.pepper ?? generated?.pepper;
+  const piiKey = config.piiKey !== undefined ? Uint8Array.from(atob(config.piiKey.trim().replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0)) : generated?.piiKey;
+  if (!signingJwk) throw new ConfigError('SIGNING_KEY', required('SIGNING_KEY'));
+  if (!pepper) throw new ConfigError('IDENTITY_PEPPER', required('IDENTITY_PEPPER'));
+  if (!piiKey) throw new ConfigError('PII_KEY', required('PII_KEY'));
+  return {
+    signingJwk,
+    previousSigningJwks: config.previousSigningKeys,
+    pepper,
+    previousPeppers: config.previousPeppers,
+    piiKey,
+    piiKeyId: config.piiKeyId,
+    previousPiiKeys: config.previousPiiKeys,
+  };
 }
 
 /** The engine's Ed25519 key pair from its private JWK, and the public JWK it serves. */
@@ -54,14 +104,32 @@ export async function loadSigningKeys(jwk: JWK): Promise<Pick<EngineKeys, 'signi
 export async function loadEngineKeys(material: KeyMaterial): Promise<EngineKeys> {
   const signing = await loadSigningKeys(material.signingJwk);
   if (material.piiKey.length !== 32) throw new Error('PII_KEY must be 32 bytes (base64)');
+  const retired: JWK[] = [];
+  for (const jwk of material.previousSigningJwks ?? []) {
+    const kid = jwk.kid ?? (await thumbprintOf(jwk));
+    if (signing.jwks.keys.some((k) => k.kid === kid) || retired.some((k) => k.kid === kid)) {
+      throw new ConfigError('SIGNING_KEYS_PREVIOUS', `key id "${kid}" appears twice (or is the current SIGNING_KEY's)`);
+    }
+    retired.push({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: 'EdDSA', use: 'sig' });
+  }
   return {
     ...signing,
+    jwks: { keys: [...signing.jwks.keys, ...retired] },
     keyring: new HashKeyring(material.pepper.version, {
       ...material.previousPeppers,
       [material.pepper.version]: material.pepper.secret,
     }),
-    pii: { key: material.piiKey, kid: material.piiKeyId ?? 'pii-1' },
+    pii: { key: material.piiKey, kid: material.piiKeyId ?? 'pii-1', previous: material.previousPiiKeys ?? {} },
   };
+}
+
+const keySets = new WeakMap<EngineKeys['jwks'], JWTVerifyGetKey>();
+
+/** The served keys, chosen by `kid`: what a retired key signed (an old tree head) still checks. */
+export function engineKeySet(keys: Pick<EngineKeys, 'jwks'>): JWTVerifyGetKey {
+  let set = keySets.get(keys.jwks);
+  if (!set) keySets.set(keys.jwks, (set = createLocalJWKSet(keys.jwks)));
+  return set;
 }
 
 async function thumbprintOf(jwk: JWK): Promise<string> {

@@ -8,6 +8,7 @@ import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictio
 import { buildProgress, crossingsOf, tallyMany, tallySignatures } from '../features/progress/service';
 import { mySignature, sign, withdrawMySignature, type SignatureRow } from '../features/signatures/service';
 import { createRouter } from '../platform/http';
+import { engineKeySet } from '../platform/keys';
 import { Problem } from '../platform/problems';
 import { errorPage } from './errors';
 import { LANG_COOKIE } from './i18n';
@@ -249,7 +250,7 @@ export const citizenPages = createRouter()
     const deps = c.var.deps;
     let claims: { initiative: string; signature: string; leaf: string; signedAt: string } | undefined;
     if (receipt) {
-      claims = await jwtVerify(receipt, deps.keys.signing.publicKey, { issuer: deps.config.publicUrl, typ: 'receipt+jwt', algorithms: ['EdDSA'] })
+      claims = await jwtVerify(receipt, engineKeySet(deps.keys), { issuer: deps.config.publicUrl, typ: 'receipt+jwt', algorithms: ['EdDSA'] })
         .then(({ payload }) => payload as unknown as typeof claims)
         .catch(() => undefined);
     }

@@ -2,6 +2,7 @@ import { jwtVerify } from 'jose';
 import { fromBase64, verifyInclusion } from '../core/merkle';
 import { inclusionProofFor, logHead, type SignedTreeHead } from '../features/transparency/service';
 import type { AppDeps } from '../platform/http';
+import { engineKeySet } from '../platform/keys';
 import { Problem } from '../platform/problems';
 
 /** The latest signed tree head of an initiative's log. */
@@ -30,7 +31,7 @@ export async function receiptInclusion(deps: AppDeps, initiativeId: string, sign
     throw error;
   });
   if (!proof) return pending;
-  const headSigned = await jwtVerify(head.signature, deps.keys.signing.publicKey, { algorithms: ['EdDSA'] }).then(
+  const headSigned = await jwtVerify(head.signature, engineKeySet(deps.keys), { algorithms: ['EdDSA'] }).then(
     ({ payload }) => payload.size === head.size && payload.root === head.root,
     () => false,
   );

@@ -5,7 +5,7 @@
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
 import { z } from 'zod';
 import { isCalendarDate } from '../../core/identity';
-import type { EngineKeys } from '../../platform/keys';
+import { piiKeyFor, type EngineKeys } from '../../platform/keys';
 import type { Identity } from '../auth/verifier';
 
 const SealedIdentity = z.strictObject({
@@ -42,10 +42,12 @@ export class PersonalDataKeyError extends Error {
   }
 }
 
+/** Opens personal data sealed under the current key or an earlier one still configured (PII_KEYS_PREVIOUS). */
 export async function openPersonalData(keys: Pick<EngineKeys, 'pii'>, jwe: string): Promise<Identity> {
   const header = decodeProtectedHeader(jwe);
-  if (header.kid !== keys.pii.kid) throw new PersonalDataKeyError(header.kid);
-  const { plaintext } = await compactDecrypt(jwe, await aesKey(keys.pii.key), { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+  const key = piiKeyFor(keys.pii, header.kid);
+  if (!key) throw new PersonalDataKeyError(header.kid);
+  const { plaintext } = await compactDecrypt(jwe, await aesKey(key), { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
   return SealedIdentity.parse(JSON.parse(new TextDecoder().decode(plaintext)));
 }
 

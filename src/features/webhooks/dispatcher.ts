@@ -4,7 +4,7 @@ import type { Database } from '../../db/client';
 import { outbox } from '../../db/schema';
 import { webhookDeliveries, webhookSubscriptions } from '../../db/schema-webhooks';
 import type { AppDeps } from '../../platform/http';
-import { openWebhookSecret } from './secret';
+import { openWebhookSecret, WebhookSecretKeyError } from './secret';
 import { DeliveryError, nodeWebhookSender, resolveWithNodeDns, type WebhookSender } from './sender';
 
 const FAN_OUT_BATCH = 100;
@@ -167,7 +167,7 @@ async function attempt(deps: AppDeps, send: WebhookSender, claimed: Claimed, now
     statusCode = response.status;
     if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
   } catch (e) {
-    error = e instanceof DeliveryError ? e.message : 'The delivery could not be sent.';
+    error = e instanceof DeliveryError || e instanceof WebhookSecretKeyError ? e.message : 'The delivery could not be sent.';
   }
 
   if (!error) {

@@ -1,7 +1,7 @@
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { CompactEncrypt, compactDecrypt } from 'jose';
-import type { EngineKeys } from '../../platform/keys';
+import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
+import { piiKeyFor, type EngineKeys } from '../../platform/keys';
 
 /** A fresh signing secret in the Standard Webhooks form: `whsec_` and base64 of 32 random bytes. */
 export function generateWebhookSecret(): string {
@@ -9,15 +9,27 @@ export function generateWebhookSecret(): string {
 }
 
 // A key of its own, derived from the personal-data key, so a leaked table row reveals no secret.
-const secretKey = (keys: Pick<EngineKeys, 'pii'>) => hkdf(sha256, keys.pii.key, undefined, new TextEncoder().encode('webhook-secrets'), 32);
+const secretKey = (piiKey: Uint8Array) => hkdf(sha256, piiKey, undefined, new TextEncoder().encode('webhook-secrets'), 32);
+const SUFFIX = '/webhooks';
 
 export async function sealWebhookSecret(keys: Pick<EngineKeys, 'pii'>, secret: string): Promise<string> {
   return new CompactEncrypt(new TextEncoder().encode(secret))
-    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: `${keys.pii.kid}/webhooks` })
-    .encrypt(secretKey(keys));
+    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: `${keys.pii.kid}${SUFFIX}` })
+    .encrypt(secretKey(keys.pii.key));
 }
 
+export class WebhookSecretKeyError extends Error {
+  constructor(readonly kid: string | undefined) {
+    super(`The subscription's secret was sealed under key "${kid ?? '(none)'}", which is not configured (PII_KEY, PII_KEYS_PREVIOUS).`);
+    this.name = 'WebhookSecretKeyError';
+  }
+}
+
+/** Opens a secret sealed under the current personal-data key or an earlier one still configured. */
 export async function openWebhookSecret(keys: Pick<EngineKeys, 'pii'>, sealed: string): Promise<string> {
-  const { plaintext } = await compactDecrypt(sealed, secretKey(keys));
+  const kid = decodeProtectedHeader(sealed).kid;
+  const key = kid?.endsWith(SUFFIX) ? piiKeyFor(keys.pii, kid.slice(0, -SUFFIX.length)) : undefined;
+  if (!key) throw new WebhookSecretKeyError(kid);
+  const { plaintext } = await compactDecrypt(sealed, secretKey(key), { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
   return new TextDecoder().decode(plaintext);
 }

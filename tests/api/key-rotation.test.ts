@@ -1,0 +1,191 @@
+import { eq } from 'drizzle-orm';
+import { createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, type JWK } from 'jose';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog, signatures } from '../../src/db/schema';
+import { webhookSubscriptions } from '../../src/db/schema-webhooks';
+import { ConfigError, loadConfig } from '../../src/platform/config';
+import { configuredKeyMaterial, generateKeyMaterial, loadEngineKeys, type KeyMaterial } from '../../src/platform/keys';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { openParisInitiative } from '../support/identity';
+import { PARISIANS } from '../support/paris';
+import { Receiver } from '../support/webhook-receiver';
+
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+const kidOf = (jwe: string) => decodeProtectedHeader(jwe).kid;
+const people = Object.values(PARISIANS);
+
+/** What an operator does: a new key in PII_KEY / SIGNING_KEY, the old one listed as previous; the rest as before. */
+async function rotatedKeys(before: KeyMaterial, env: Record<string, string>) {
+  const material = configuredKeyMaterial(loadConfig(env), before);
+  return { material, keys: await loadEngineKeys(material) };
+}
+
+describe('rotating the personal-data key (PII_KEY, PII_KEYS_PREVIOUS)', () => {
+  let engine: TestEngine;
+  let receiver: Receiver;
+  let before: KeyMaterial;
+
+  beforeAll(async () => {
+    engine = await createTestEngine({ config: { webhookAllowPrivate: true } });
+    before = await generateKeyMaterial('t1');
+    engine.deps.keys = await loadEngineKeys({ ...before, piiKeyId: 'pii-1' });
+    receiver = await new Receiver().start();
+  });
+  afterAll(async () => {
+    await receiver.kill().catch(() => {});
+    await engine.close();
+  });
+
+  it('what the earlier key sealed is still read by clerks, sealed again under the new key by the scheduler, and still read once the earlier key is gone', async () => {
+    const { initiativeId, clerk, sponsor } = await openParisInitiative(engine);
+    const admin = await engine.adminToken();
+    const hook = await engine.request('POST', '/v1/webhooks', { token: admin, body: { url: receiver.url, jurisdictionId: 'paris', events: ['initiative.closed'] } });
+    expect(hook.status).toBe(201);
+    const signatureIds: string[] = [];
+    const signAs = async (person: (typeof people)[number]) => {
+      const res = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(person), body: { district: '75111', consent: true } });
+      expect(res.status).toBe(201);
+      signatureIds.push(res.body.signature.id);
+    };
+    for (const person of people.slice(0, 3)) await signAs(person);
+    const stored = async () => (await engine.db.db.select({ id: signatures.id, personalData: signatures.personalData }).from(signatures)).map((r) => kidOf(r.personalData!));
+    const storedSecret = async () => kidOf((await engine.db.db.select({ secret: webhookSubscriptions.secret }).from(webhookSubscriptions))[0]!.secret);
+    expect(await stored()).toEqual(['pii-1', 'pii-1', 'pii-1']);
+    expect(await storedSecret()).toBe('pii-1/webhooks');
+    const read = (i: number) => engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/${signatureIds[i]}/personal-data`, { token: clerk });
+
+    // The operator rotates: PII_KEY=<new>, PII_KEY_ID=pii-2, PII_KEYS_PREVIOUS={"pii-1": <old>}.
+    const newKey = crypto.getRandomValues(new Uint8Array(32));
+    const rotated = await rotatedKeys(before, { PII_KEY: b64(newKey), PII_KEY_ID: 'pii-2', PII_KEYS_PREVIOUS: JSON.stringify({ 'pii-1': b64(before.piiKey) }) });
+    engine.deps.keys = rotated.keys;
+    const first = await read(0);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject(people[0]!);
+    await signAs(people[3]!);
+    expect((await stored()).sort()).toEqual(['pii-1', 'pii-1', 'pii-1', 'pii-2']);
+
+    // The scheduler seals the three again under pii-2, and the webhook's secret too; the audit trail says so.
+    await engine.scheduler.tick();
+    expect(await stored()).toEqual(['pii-2', 'pii-2', 'pii-2', 'pii-2']);
+    expect(await storedSecret()).toBe('pii-2/webhooks');
+    const audit = await engine.db.db.select().from(auditLog).where(eq(auditLog.action, 'personal-data.resealed'));
+    expect(audit.map((a) => a.details)).toEqual([{ signatures: 3, fromKeys: ['pii-1'], toKey: 'pii-2' }]);
+    // The next pass finds nothing left, and says the earlier key may go.
+    await engine.scheduler.tick();
+    expect(engine.logLines.some((l) => l.includes('they may be removed from PII_KEYS_PREVIOUS'))).toBe(true);
+    expect(await engine.db.db.select().from(auditLog).where(eq(auditLog.action, 'personal-data.resealed'))).toHaveLength(1);
+
+    // The earlier key is removed: everything still opens, and deliveries are signed with the secret given at creation.
+    engine.deps.keys = (await rotatedKeys(before, { PII_KEY: b64(newKey), PII_KEY_ID: 'pii-2' })).keys;
+    for (let i = 0; i < 4; i++) {
+      const res = await read(i);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject(people[i]!);
+    }
+    expect((await engine.request('POST', `/v1/initiatives/${initiativeId}/close`, { token: sponsor })).status).toBe(200);
+    await engine.scheduler.tick();
+    const delivered = receiver.received.map((r) => new Webhook(hook.body.secret).verify(r.body, r.headers) as { type: string });
+    expect(delivered.map((d) => d.type)).toEqual(['initiative.closed']);
+  });
+
+  it('refuses a malformed PII_KEYS_PREVIOUS or PII_KEY, naming the variable', () => {
+    const key = b64(new Uint8Array(32).fill(7));
+    expect(() => loadConfig({ PII_KEYS_PREVIOUS: 'not json' })).toThrow(/^PII_KEYS_PREVIOUS: must be JSON/);
+    expect(() => loadConfig({ PII_KEYS_PREVIOUS: JSON.stringify({ 'pii-0': 'c2hvcnQ=' }) })).toThrow(/PII_KEYS_PREVIOUS: key "pii-0" must be base64 of 32 bytes/);
+    expect(() => loadConfig({ PII_KEYS_PREVIOUS: JSON.stringify({ 'bad id!': key }) })).toThrow(ConfigError);
+    expect(() => loadConfig({ PII_KEY: key, PII_KEY_ID: 'pii-1', PII_KEYS_PREVIOUS: JSON.stringify({ 'pii-1': key }) })).toThrow(/current key id "pii-1"/);
+    expect(() => loadConfig({ PII_KEY: 'c2hvcnQ=' })).toThrow(/^PII_KEY: must be base64 of 32 bytes/);
+    expect(loadConfig({ PII_KEYS_PREVIOUS: JSON.stringify({ 'pii-0': key }) }).previousPiiKeys['pii-0']).toHaveLength(32);
+  });
+});
+
+describe('rotating the engine signing key (SIGNING_KEY, SIGNING_KEYS_PREVIOUS)', () => {
+  let engine: TestEngine;
+  let before: KeyMaterial;
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    before = await generateKeyMaterial('t1');
+    engine.deps.keys = await loadEngineKeys(before);
+  });
+  afterAll(() => engine.close());
+
+  it('receipts and tree heads signed with the retired key still check against the served keys, on the API and on the receipt page', async () => {
+    const { initiativeId } = await openParisInitiative(engine);
+    const signAs = async (person: (typeof people)[number]) => {
+      const res = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(person), body: { district: '75111', consent: true } });
+      expect(res.status).toBe(201);
+      return res.body.receipt as string;
+    };
+    const oldReceipt = await signAs(people[0]!);
+    await engine.scheduler.tick();
+    const oldHead = (await engine.request('GET', `/v1/initiatives/${initiativeId}/log`)).body;
+    expect(oldHead.size).toBe(1);
+    const oldKid = engine.deps.keys.signing.kid;
+    const session = await engine.request('POST', '/v1/session', { body: { idToken: await engine.tokenFor(people[1]!) } });
+    expect(session.status).toBe(201);
+    const mine = () => engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/me`, { token: session.body.token });
+    expect((await mine()).status).toBe(404);
+
+    // The operator rotates: SIGNING_KEY=<new>, SIGNING_KEYS_PREVIOUS=[<old>] (its private part, pasted by mistake, is dropped).
+    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const newJwk = { ...(await exportJWK(privateKey)), kid: 'engine-2' };
+    engine.deps.keys = (await rotatedKeys(before, { SIGNING_KEY: JSON.stringify(newJwk), SIGNING_KEYS_PREVIOUS: JSON.stringify([{ ...before.signingJwk, kid: oldKid }]) })).keys;
+
+    const jwks = (await engine.request('GET', '/.well-known/jwks.json')).body as { keys: JWK[] };
+    expect(jwks.keys.map((k) => k.kid)).toEqual(['engine-2', oldKid]);
+    expect(jwks.keys.every((k) => k.d === undefined && k.alg === 'EdDSA' && k.use === 'sig')).toBe(true);
+    const keySet = createLocalJWKSet(jwks);
+    expect((await jwtVerify(oldReceipt, keySet, { typ: 'receipt+jwt' })).protectedHeader.kid).toBe(oldKid);
+    expect((await jwtVerify(oldHead.signature, keySet)).payload).toMatchObject({ size: 1, root: oldHead.root });
+    const newReceipt = await signAs(people[2]!);
+    expect((await jwtVerify(newReceipt, keySet, { typ: 'receipt+jwt' })).protectedHeader.kid).toBe('engine-2');
+
+    // The citizen's receipt page still calls the old receipt genuine, and checks its proof against the head the old key signed.
+    const page = await engine.request('GET', `/receipt?r=${encodeURIComponent(oldReceipt)}`, { headers: { 'accept-language': 'en' } });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('This receipt is genuine');
+    expect(page.body).toContain('The inclusion proof was checked against the signed log head.');
+
+    // Sessions are not carried over: one the retired key signed is refused, and its holder signs in again.
+    expect((await mine()).status).toBe(401);
+  });
+
+  it('refuses a malformed SIGNING_KEYS_PREVIOUS, or one repeating the current key', async () => {
+    expect(() => loadConfig({ SIGNING_KEYS_PREVIOUS: '[1' })).toThrow(/^SIGNING_KEYS_PREVIOUS: must be JSON/);
+    expect(() => loadConfig({ SIGNING_KEYS_PREVIOUS: JSON.stringify([{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b' }]) })).toThrow(/SIGNING_KEYS_PREVIOUS: must list Ed25519 JWKs/);
+    // A JWKS is accepted too; only the public half is kept.
+    const { kty, crv, x } = before.signingJwk;
+    expect(loadConfig({ SIGNING_KEYS_PREVIOUS: JSON.stringify({ keys: [before.signingJwk] }) }).previousSigningKeys).toEqual([{ kty, crv, x }]);
+    const repeated = configuredKeyMaterial(loadConfig({ SIGNING_KEYS_PREVIOUS: JSON.stringify([before.signingJwk]) }), before);
+    await expect(loadEngineKeys(repeated)).rejects.toThrow(/SIGNING_KEYS_PREVIOUS: key id ".+" appears twice/);
+  });
+});
+
+describe('key material from configuration alone (Workers: no generated keys)', () => {
+  it('carries every key setting, earlier keys included, and names a missing secret', async () => {
+    const material = await generateKeyMaterial('v2');
+    const old = await generateKeyMaterial('v1');
+    const env = {
+      SIGNING_KEY: JSON.stringify(material.signingJwk),
+      SIGNING_KEYS_PREVIOUS: JSON.stringify([old.signingJwk]),
+      IDENTITY_PEPPER: b64(material.pepper.secret),
+      IDENTITY_PEPPER_VERSION: 'v2',
+      IDENTITY_PEPPERS_PREVIOUS: JSON.stringify({ v1: b64(old.pepper.secret) }),
+      PII_KEY: b64(material.piiKey),
+      PII_KEY_ID: 'pii-2',
+      PII_KEYS_PREVIOUS: JSON.stringify({ 'pii-1': b64(old.piiKey) }),
+    };
+    const keys = await loadEngineKeys(configuredKeyMaterial(loadConfig(env)));
+    expect(keys.keyring.currentVersion).toBe('v2');
+    expect(keys.keyring.keyFor('v1', 'x')).toEqual((await loadEngineKeys(old)).keyring.keyFor('v1', 'x'));
+    expect(keys.pii).toEqual({ key: material.piiKey, kid: 'pii-2', previous: { 'pii-1': old.piiKey } });
+    expect(keys.jwks.keys).toHaveLength(2);
+
+    const required = (variable: string) => `is required on Workers (wrangler secret put ${variable})`;
+    const { SIGNING_KEY: _signing, ...withoutSigningKey } = env;
+    expect(() => configuredKeyMaterial(loadConfig(withoutSigningKey), undefined, required)).toThrow('SIGNING_KEY: is required on Workers (wrangler secret put SIGNING_KEY)');
+    expect(() => configuredKeyMaterial(loadConfig({ ...env, SIGNING_KEY: '{' }))).toThrow(/^SIGNING_KEY: must be a JSON Web Key/);
+  });
+});
