@@ -142,6 +142,31 @@ describe('webhooks', () => {
     const listed = (await engine.request('GET', '/v1/webhooks', { token: admin })).body.items.find((h: { id: string }) => h.id === hook.body.id);
     expect(listed).toMatchObject({ status: 'disabled' });
     expect(listed.disabledReason).toMatch(/failed for 24 hours.*ECONNREFUSED/);
+
+    // An event while it is off is not sent.
+    minutes(1);
+    await openReferendum(engine, { sponsorName: 'Rose' });
+    await engine.scheduler.tick();
+    expect((await deliveries(hook.body.id)).body.items).toHaveLength(1);
+
+    // The receiver is fixed; only its owner may turn the subscription back on.
+    await dead.start();
+    const stranger = await engine.tokenFor({ givenNames: 'Eve', familyName: 'Stranger', birthdate: '1990-01-01' });
+    expect((await engine.request('POST', `/v1/webhooks/${hook.body.id}/enable`, { token: stranger })).status).toBe(404);
+    const enabled = await engine.request('POST', `/v1/webhooks/${hook.body.id}/enable`, { token: admin });
+    expect(enabled.status).toBe(200);
+    expect(enabled.body).toMatchObject({ id: hook.body.id, status: 'active', disabledReason: null, disabledAt: null });
+    expect((await engine.request('POST', `/v1/webhooks/${hook.body.id}/enable`, { token: admin })).body).toEqual(enabled.body);
+
+    // Events from now on arrive, signed with the same secret; the failed delivery stays in the log.
+    minutes(1);
+    const { initiativeId: next } = await openReferendum(engine, { sponsorName: 'Jules' });
+    await engine.scheduler.tick();
+    const arrived = dead.verified(hook.body.secret);
+    expect(arrived.map((d) => [d.payload.type, d.payload.data.initiativeId])).toEqual([['initiative.opened', next]]);
+    const log = (await deliveries(hook.body.id)).body.items;
+    expect(log.map((d: { status: string }) => d.status)).toEqual(['delivered', 'failed']);
+    await dead.kill();
   });
 
   it('only the owner sees, lists and deletes a subscription', async () => {

@@ -3,7 +3,7 @@ import { createRouter } from '../../platform/http';
 import { bearer, errors, json, jsonBody } from '../../platform/openapi';
 import { requirePrincipal } from '../auth/access';
 import { CreatedWebhookSchema, CreateWebhookSchema, DeliveriesQuerySchema, DeliverySchema, WebhookIdParam, WebhookSchema } from './schema';
-import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, webhookView } from './service';
+import { createWebhook, deleteWebhook, enableWebhook, listDeliveries, listWebhooks, webhookView } from './service';
 
 export const webhookRoutes = createRouter()
   .openapi(
@@ -39,6 +39,23 @@ export const webhookRoutes = createRouter()
       const principal = requirePrincipal(c);
       const rows = await listWebhooks(c.var.deps.db.db, principal);
       return c.json({ items: rows.map(webhookView) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/webhooks/{id}/enable',
+      tags: ['Webhooks'],
+      summary: 'Turn one of your disabled subscriptions back on',
+      description:
+        'After 24 hours of failed deliveries a subscription is disabled. Once the receiver is fixed, this turns it back on (the address is checked again): events from now on are delivered (those that happened while it was off are not); its failed deliveries stay in its log. An active subscription is returned as it is.',
+      security: bearer,
+      request: { params: WebhookIdParam },
+      responses: { 200: json(WebhookSchema, 'The subscription, active.'), ...errors(400, 401, 404) },
+    }),
+    async (c) => {
+      const principal = requirePrincipal(c);
+      return c.json(webhookView(await enableWebhook(c.var.deps, principal, c.req.valid('param').id)), 200);
     },
   )
   .openapi(

@@ -119,6 +119,24 @@ export async function ownWebhook(db: Database, principal: Principal, id: string)
   return row;
 }
 
+/**
+ * Turns one of the caller's disabled subscriptions back on (its address is checked again): events
+ * from now on are delivered, not those that happened while it was off; its failed deliveries stay in its log.
+ */
+export async function enableWebhook(deps: AppDeps, principal: Principal, id: string): Promise<SubscriptionRow> {
+  const db = deps.db.db;
+  const row = await ownWebhook(db, principal, id);
+  if (row.status === 'active') return row;
+  await assertDeliverableUrl(deps, row.url);
+  const [updated] = await db
+    .update(webhookSubscriptions)
+    .set({ status: 'active', disabledAt: null, disabledReason: null })
+    .where(and(eq(webhookSubscriptions.id, id), eq(webhookSubscriptions.ownerSubject, principal.subject)))
+    .returning();
+  if (!updated) throw problems.notFound('Webhook', id);
+  return updated;
+}
+
 export async function deleteWebhook(db: Database, principal: Principal, id: string): Promise<void> {
   const deleted = await db
     .delete(webhookSubscriptions)
