@@ -7,15 +7,17 @@ import { getInitiative, transition } from '../initiatives/service';
 import { rulesOf, tallyMany } from './service';
 
 /**
- * Records milestones and goals reached by open initiatives. The primary key on
- * (initiative, key) makes each crossing happen once, whichever process sees it first.
+ * Records milestones and goals reached by initiatives still counting: open ones, and closed ones
+ * until verification starts (the last signatures may come in the very moment before the deadline
+ * closes it, and paper sheets signed during collection are keyed in until then). The primary key
+ * on (initiative, key) makes each crossing happen once, whichever process sees it first.
  */
 export async function recordCrossings(db: Database, now: Date): Promise<{ initiativeId: string; key: string }[]> {
   const open = await db
     .select({ initiative: initiatives, jurisdiction: jurisdictions })
     .from(initiatives)
     .innerJoin(jurisdictions, eq(jurisdictions.id, initiatives.jurisdictionId))
-    .where(eq(initiatives.status, 'open'));
+    .where(inArray(initiatives.status, ['open', 'closed']));
   if (open.length === 0) return [];
   const tallies = await tallyMany(db, open.map((o) => o.initiative.id));
   const known = await db
@@ -47,7 +49,7 @@ export async function recordCrossings(db: Database, now: Date): Promise<{ initia
           jurisdictionId: initiative.jurisdictionId,
           data: { initiativeId: initiative.id, signatures: tally.total, ...(milestone ? { milestone } : {}) },
         });
-        if (key === 'goal' && rules.closeWhenMet) {
+        if (key === 'goal' && rules.closeWhenMet && initiative.status === 'open') {
           const current = await getInitiative(tx, initiative.id);
           if (current.status === 'open') {
             await transition(tx, current, 'close', { actor: 'system:scheduler', now, patch: { closesAt: now, closedAt: now }, details: { by: 'goal-met' } });

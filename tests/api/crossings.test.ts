@@ -1,0 +1,73 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outbox } from '../../src/db/schema';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { openParisInitiative } from '../support/identity';
+
+/** Distinct adults of Paris, letters only in their names. */
+const citizen = (n: number) => ({ givenNames: `Camille${String.fromCharCode(97 + n)}`, familyName: 'Seuil', birthdate: '1980-03-03' });
+const DEADLINE = '2027-06-30T22:00:00Z';
+
+/**
+ * Milestones and the goal (Paris referendum rules of the tests: milestone at 3, goal 5 with two
+ * districts of 2) are announced once each, even when the signatures that reach them come in the
+ * last moment before the close, or on paper keyed in after it.
+ */
+describe('goal and milestone events at the end of collection', () => {
+  let engine: TestEngine;
+  let clerk: string;
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    ({ clerk } = await openParisInitiative(engine));
+  });
+  afterAll(() => engine.close());
+
+  const events = async (initiativeId: string) =>
+    (await engine.db.db.select({ type: outbox.type, payload: outbox.payload }).from(outbox).where(eq(outbox.initiativeId, initiativeId)))
+      .filter((e) => e.type.endsWith('_reached'))
+      .map((e) => `${e.type} ${e.payload.signatures}`)
+      .sort();
+  const signOnline = async (initiativeId: string, n: number, district: string) => {
+    const res = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(citizen(n)), body: { district, consent: true } });
+    expect(res.status).toBe(201);
+  };
+
+  it('signatures in the last second before the deadline: the next tick closes the initiative and still records what they reached, once', async () => {
+    engine.clock.set('2027-03-01T10:00:00Z');
+    const { initiativeId } = await openParisInitiative(engine, { createJurisdiction: false });
+    await signOnline(initiativeId, 0, '75111');
+    await signOnline(initiativeId, 1, '75111');
+    await engine.scheduler.tick();
+    expect(await events(initiativeId)).toEqual([]);
+
+    engine.clock.set('2027-06-30T21:59:59.500Z');
+    for (const [n, district] of [[2, '75118'], [3, '75118'], [4, '75120']] as const) await signOnline(initiativeId, n, district);
+    engine.clock.set('2027-06-30T22:00:00.500Z');
+    await engine.scheduler.tick();
+    const progress = (await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body;
+    expect(progress).toMatchObject({ status: 'closed', signatures: 5 });
+    expect(await events(initiativeId)).toEqual(['initiative.goal_reached 5', 'initiative.milestone_reached 5']);
+    await engine.scheduler.tick();
+    expect(await events(initiativeId)).toHaveLength(2);
+  });
+
+  it('the goal reached by paper sheets keyed in after the deadline is announced, once', async () => {
+    engine.clock.set('2027-03-01T10:00:00Z');
+    const { initiativeId } = await openParisInitiative(engine, { createJurisdiction: false });
+    for (const [n, district] of [[5, '75111'], [6, '75111'], [7, '75118']] as const) await signOnline(initiativeId, n, district);
+    engine.clock.set(DEADLINE);
+    await engine.scheduler.tick();
+    expect(await events(initiativeId)).toEqual(['initiative.milestone_reached 3']);
+
+    engine.clock.set('2027-07-02T09:00:00Z');
+    const keyed = await engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, {
+      token: clerk,
+      body: { entries: [8, 9].map((n) => ({ ...citizen(n), district: '75118', sheet: 'F-9', collector: 'C-9', signedOn: '2027-06-29' })) },
+    });
+    expect(keyed.body.results.map((r: { status: string }) => r.status)).toEqual(['accepted', 'accepted']);
+    await engine.scheduler.tick();
+    await engine.scheduler.tick();
+    expect(await events(initiativeId)).toEqual(['initiative.goal_reached 5', 'initiative.milestone_reached 3']);
+  });
+});
