@@ -10,6 +10,20 @@ export interface EligibilityRules {
   districts: readonly { code: string }[];
 }
 
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The calendar day of an instant in a time zone (the jurisdiction's), as YYYY-MM-DD. */
+export function localDay(at: Date, timeZone: string): string {
+  let format = dayFormats.get(timeZone);
+  if (!format) dayFormats.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  return format.format(at);
+}
+
+/** A calendar day as the instant eligibility is judged on (its UTC noon: ageOn reads the UTC day). */
+export function dayInstant(day: string): Date {
+  return new Date(`${day}T12:00:00Z`);
+}
+
 /** SPEC §4: who may sign, checked on the signing date. The roll check needs the database and is done by the caller. */
 export function checkEligibility(
   rules: EligibilityRules,

@@ -2,7 +2,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
-import { checkEligibility } from '../../core/eligibility';
+import { checkEligibility, dayInstant, localDay } from '../../core/eligibility';
 import { ageOn, initiativeKeyInfo, type Assurance } from '../../core/identity';
 import { signatures } from '../../db/schema';
 import { paperBatches, paperEntryTallies } from '../../db/schema-paper';
@@ -32,11 +32,6 @@ export type PaperResult =
   | { index: number; status: 'accepted'; signatureId: string; channel: 'paper'; district: string }
   | { index: number; status: 'duplicate'; signatureId: string; channel: 'online' | 'paper' }
   | { index: number; status: 'ineligible'; rule: string; detail: string };
-
-/** The calendar day of an instant in the jurisdiction's time zone, as YYYY-MM-DD. */
-function localDay(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-}
 
 interface Candidate {
   index: number;
@@ -81,7 +76,7 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
     if (signedOn < firstDay || signedOn > lastDay || signedOn > today) {
       return refuse(index, 'signing-date', `Signed on ${signedOn}: paper signatures count from ${firstDay} to ${lastDay < today ? lastDay : today}.`);
     }
-    const signingDate = new Date(`${signedOn}T12:00:00Z`);
+    const signingDate = dayInstant(signedOn);
     // The clerk who keys in the form vouches for it: the online assurance rule does not apply to paper.
     const eligibility = checkEligibility(
       { minimumAge: jurisdiction.minimumAge, minimumAssurance: jurisdiction.minimumAssurance as Assurance, districts: jurisdiction.districts },

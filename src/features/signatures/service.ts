@@ -1,5 +1,5 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
-import { checkEligibility } from '../../core/eligibility';
+import { checkEligibility, dayInstant, localDay } from '../../core/eligibility';
 import { canonicalIdentity, initiativeKeyInfo, signerHash, type Assurance } from '../../core/identity';
 import { isCollecting, type InitiativeStatus } from '../../core/lifecycle';
 import { leafHash, logEntryData } from '../../core/merkle';
@@ -120,7 +120,8 @@ async function signAgainst(
   const eligibility = checkEligibility(
     { minimumAge: jurisdiction.minimumAge, minimumAssurance: jurisdiction.minimumAssurance as Assurance, districts: jurisdiction.districts },
     { birthdate: signer.birthdate, assurance: signer.assurance, district: request.district },
-    now,
+    // The signing date is the jurisdiction's calendar day (a birthday starts at local midnight).
+    dayInstant(localDay(now, jurisdiction.timeZone)),
   );
   if (!eligibility.eligible) throw problems.ineligible(eligibility.rule, eligibility.detail);
   // With a required roll, the roll's district wins over the declared one.
