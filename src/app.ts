@@ -119,7 +119,8 @@ export function createApp(deps: AppDeps) {
   app.notFound((c) => problemResponse(c, problems.notFound('Resource', c.req.path)));
   app.onError((error, c) => {
     const problem = toProblem(error);
-    if (problem.status >= 500 && problem.code === 'internal') {
+    // Server faults are logged (a missing personal-data key too); 503s say retry and are not.
+    if (problem.status === 500) {
       deps.logger.error('unhandled error', {
         requestId: c.var.requestId,
         route: c.req.routePath,

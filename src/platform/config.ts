@@ -90,7 +90,8 @@ export interface Config {
   signingKey: string | undefined;
   /** Public JWKs of retired signing keys, still served so that what they signed can be checked. */
   previousSigningKeys: JWK[];
-  piiKey: string | undefined;
+  /** 32 bytes, from base64. */
+  piiKey: Uint8Array | undefined;
   piiKeyId: string;
   /** Personal-data keys of earlier ids, kept until everything they sealed is sealed again under the current one. */
   previousPiiKeys: Record<string, Uint8Array>;
@@ -134,13 +135,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (!secret || secret.length < 32) throw new ConfigError('IDENTITY_PEPPER', 'must be base64 of at least 32 bytes');
     pepper = { version: e.IDENTITY_PEPPER_VERSION, secret };
   }
-  const previousPeppers = parsePreviousPeppers(e.IDENTITY_PEPPERS_PREVIOUS);
-  if (pepper && previousPeppers[pepper.version]) {
+  const previousPeppers = parseKeyMap('IDENTITY_PEPPERS_PREVIOUS', e.IDENTITY_PEPPERS_PREVIOUS, PEPPER_MAP);
+  if (pepper && Object.hasOwn(previousPeppers, pepper.version)) {
     throw new ConfigError('IDENTITY_PEPPERS_PREVIOUS', `must not contain the current version "${pepper.version}"`);
   }
-  const previousPiiKeys = parsePreviousPiiKeys(e.PII_KEYS_PREVIOUS);
-  if (previousPiiKeys[e.PII_KEY_ID]) throw new ConfigError('PII_KEYS_PREVIOUS', `must not contain the current key id "${e.PII_KEY_ID}"`);
-  if (e.PII_KEY !== undefined && decodeBase64(e.PII_KEY)?.length !== 32) throw new ConfigError('PII_KEY', 'must be base64 of 32 bytes');
+  const previousPiiKeys = parseKeyMap('PII_KEYS_PREVIOUS', e.PII_KEYS_PREVIOUS, PII_KEY_MAP);
+  if (Object.hasOwn(previousPiiKeys, e.PII_KEY_ID)) throw new ConfigError('PII_KEYS_PREVIOUS', `must not contain the current key id "${e.PII_KEY_ID}"`);
+  const piiKey = e.PII_KEY === undefined ? undefined : decodeBase64(e.PII_KEY);
+  if (piiKey !== undefined && piiKey.length !== 32) throw new ConfigError('PII_KEY', 'must be base64 of 32 bytes');
   const oidc = e.OIDC_ISSUER
     ? {
         issuer: e.OIDC_ISSUER.replace(/\/$/, ''),
@@ -182,7 +184,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     pepper,
     signingKey: e.SIGNING_KEY,
     previousSigningKeys: parsePreviousSigningKeys(e.SIGNING_KEYS_PREVIOUS),
-    piiKey: e.PII_KEY,
+    piiKey,
     piiKeyId: e.PII_KEY_ID,
     previousPiiKeys,
     previousPeppers,
@@ -228,42 +230,34 @@ function decryptionJwk(s: string): JWK {
   return parsed.data as JWK;
 }
 
-function parsePreviousPeppers(text: string | undefined): Record<string, Uint8Array> {
-  if (text === undefined || text.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new ConfigError('IDENTITY_PEPPERS_PREVIOUS', 'must be JSON: {"<version>": "<base64 pepper>"}');
-  }
-  const shape = z.record(z.string().regex(/^[A-Za-z0-9._-]{1,32}$/), z.string()).safeParse(parsed);
-  if (!shape.success) throw new ConfigError('IDENTITY_PEPPERS_PREVIOUS', 'must map versions to base64 peppers: {"v1": "..."}');
-  const peppers: Record<string, Uint8Array> = {};
-  for (const [version, value] of Object.entries(shape.data)) {
-    const secret = decodeBase64(value);
-    if (!secret || secret.length < 32) throw new ConfigError('IDENTITY_PEPPERS_PREVIOUS', `pepper "${version}" must be base64 of at least 32 bytes`);
-    peppers[version] = secret;
-  }
-  return peppers;
+/** A JSON map of earlier secrets by id: what each is, and what a valid one is. */
+interface KeyMapShape {
+  example: string;
+  noun: string;
+  valid(bytes: Uint8Array): boolean;
+  requirement: string;
 }
+const PEPPER_MAP: KeyMapShape = { example: '{"v1": "<base64 pepper>"}', noun: 'pepper', valid: (b) => b.length >= 32, requirement: 'base64 of at least 32 bytes' };
+const PII_KEY_MAP: KeyMapShape = { example: '{"pii-1": "<base64 key>"}', noun: 'key', valid: (b) => b.length === 32, requirement: 'base64 of 32 bytes' };
 
-function parsePreviousPiiKeys(text: string | undefined): Record<string, Uint8Array> {
+function parseKeyMap(variable: string, text: string | undefined, shape: KeyMapShape): Record<string, Uint8Array> {
   if (text === undefined || text.trim() === '') return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new ConfigError('PII_KEYS_PREVIOUS', 'must be JSON: {"<key id>": "<base64 key>"}');
+    throw new ConfigError(variable, `must be JSON: ${shape.example}`);
   }
-  const shape = z.record(z.string().regex(/^[A-Za-z0-9._-]{1,32}$/), z.string()).safeParse(parsed);
-  if (!shape.success) throw new ConfigError('PII_KEYS_PREVIOUS', 'must map key ids to base64 keys: {"pii-1": "..."}');
-  const keys: Record<string, Uint8Array> = {};
-  for (const [kid, value] of Object.entries(shape.data)) {
-    const key = decodeBase64(value);
-    if (key?.length !== 32) throw new ConfigError('PII_KEYS_PREVIOUS', `key "${kid}" must be base64 of 32 bytes`);
-    keys[kid] = key;
-  }
-  return keys;
+  const map = z.record(z.string().regex(/^[A-Za-z0-9._-]{1,32}$/), z.string()).safeParse(parsed);
+  if (!map.success) throw new ConfigError(variable, `must map ids to base64 values: ${shape.example}`);
+  // Own properties only, whatever the ids (an id such as "__proto__" is a plain key here).
+  return Object.fromEntries(
+    Object.entries(map.data).map(([id, value]) => {
+      const bytes = decodeBase64(value);
+      if (!bytes || !shape.valid(bytes)) throw new ConfigError(variable, `${shape.noun} "${id}" must be ${shape.requirement}`);
+      return [id, bytes];
+    }),
+  );
 }
 
 const PublicEd25519Jwk = z.looseObject({

@@ -76,7 +76,7 @@ export function configuredKeyMaterial(
     }
   }
   const pepper = config.pepper ?? generated?.pepper;
-  const piiKey = config.piiKey !== undefined ? Uint8Array.from(atob(config.piiKey.trim().replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0)) : generated?.piiKey;
+  const piiKey = config.piiKey ?? generated?.piiKey;
   if (!signingJwk) throw new ConfigError('SIGNING_KEY', required('SIGNING_KEY'));
   if (!pepper) throw new ConfigError('IDENTITY_PEPPER', required('IDENTITY_PEPPER'));
   if (!piiKey) throw new ConfigError('PII_KEY', required('PII_KEY'));
@@ -107,8 +107,9 @@ export async function loadEngineKeys(material: KeyMaterial): Promise<EngineKeys>
   const retired: JWK[] = [];
   for (const jwk of material.previousSigningJwks ?? []) {
     const kid = jwk.kid ?? (await thumbprintOf(jwk));
-    if (signing.jwks.keys.some((k) => k.kid === kid) || retired.some((k) => k.kid === kid)) {
-      throw new ConfigError('SIGNING_KEYS_PREVIOUS', `key id "${kid}" appears twice (or is the current SIGNING_KEY's)`);
+    const listed = [...signing.jwks.keys, ...retired];
+    if (listed.some((k) => k.kid === kid || k.x === jwk.x)) {
+      throw new ConfigError('SIGNING_KEYS_PREVIOUS', `key "${kid}" appears twice (or is the current SIGNING_KEY)`);
     }
     retired.push({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: 'EdDSA', use: 'sig' });
   }

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, signatures } from '../../src/db/schema';
 import { webhookSubscriptions } from '../../src/db/schema-webhooks';
 import { ConfigError, loadConfig } from '../../src/platform/config';
+import { personalDataResealer } from '../../src/features/personal-data/reseal';
+import { sealPersonalData } from '../../src/features/personal-data/service';
 import { configuredKeyMaterial, generateKeyMaterial, loadEngineKeys, type KeyMaterial } from '../../src/platform/keys';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { openParisInitiative } from '../support/identity';
@@ -25,6 +27,7 @@ describe('rotating the personal-data key (PII_KEY, PII_KEYS_PREVIOUS)', () => {
   let engine: TestEngine;
   let receiver: Receiver;
   let before: KeyMaterial;
+  let current: { key: Uint8Array; kid: string };
 
   beforeAll(async () => {
     engine = await createTestEngine({ config: { webhookAllowPrivate: true } });
@@ -70,7 +73,7 @@ describe('rotating the personal-data key (PII_KEY, PII_KEYS_PREVIOUS)', () => {
     expect(await stored()).toEqual(['pii-2', 'pii-2', 'pii-2', 'pii-2']);
     expect(await storedSecret()).toBe('pii-2/webhooks');
     const audit = await engine.db.db.select().from(auditLog).where(eq(auditLog.action, 'personal-data.resealed'));
-    expect(audit.map((a) => a.details)).toEqual([{ signatures: 3, fromKeys: ['pii-1'], toKey: 'pii-2' }]);
+    expect(audit.map((a) => a.details)).toEqual([{ signatures: 3, webhookSecrets: 1, fromKeys: ['pii-1'], toKey: 'pii-2' }]);
     // The next pass finds nothing left, and says the earlier key may go.
     await engine.scheduler.tick();
     expect(engine.logLines.some((l) => l.includes('they may be removed from PII_KEYS_PREVIOUS'))).toBe(true);
@@ -87,6 +90,49 @@ describe('rotating the personal-data key (PII_KEY, PII_KEYS_PREVIOUS)', () => {
     await engine.scheduler.tick();
     const delivered = receiver.received.map((r) => new Webhook(hook.body.secret).verify(r.body, r.headers) as { type: string });
     expect(delivered.map((d) => d.type)).toEqual(['initiative.closed']);
+    current = { key: newKey, kid: 'pii-2' };
+  });
+
+  it('pages through the signatures; what the configured keys cannot open is left as it is, reported by key, and the earlier key is not said to be removable', async () => {
+    const { initiativeId } = await openParisInitiative(engine, { createJurisdiction: false });
+    for (const person of people.slice(0, 3)) {
+      const res = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(person), body: { district: '75111', consent: true } });
+      expect(res.status).toBe(201);
+    }
+    const rows = await engine.db.db.select({ id: signatures.id, personalData: signatures.personalData }).from(signatures).where(eq(signatures.initiativeId, initiativeId));
+    // One damaged under the current key, one under a key that was dropped too early, and a damaged webhook secret.
+    const [damaged, orphan] = rows;
+    const parts = damaged!.personalData!.split('.');
+    parts[3] = 'A'.repeat(parts[3]!.length);
+    await engine.db.db.update(signatures).set({ personalData: parts.join('.') }).where(eq(signatures.id, damaged!.id));
+    const dropped = await sealPersonalData({ pii: { key: crypto.getRandomValues(new Uint8Array(32)), kid: 'pii-0' } }, people[4]!);
+    await engine.db.db.update(signatures).set({ personalData: dropped }).where(eq(signatures.id, orphan!.id));
+    const [hook] = await engine.db.db.select().from(webhookSubscriptions);
+    await engine.db.db.update(webhookSubscriptions).set({ secret: hook!.secret.replace(/\.[^.]+$/, '.AAAAAAAAAAAAAAAAAAAAAA') });
+
+    engine.deps.keys = (await rotatedKeys(before, { PII_KEY: b64(crypto.getRandomValues(new Uint8Array(32))), PII_KEY_ID: 'pii-3', PII_KEYS_PREVIOUS: JSON.stringify({ 'pii-2': b64(current.key) }) })).keys;
+    const reseal = personalDataResealer(engine.deps, { batch: 2 });
+    const lines = engine.logLines.length;
+    // 7 signatures in all, 2 of which cannot be opened: pages of 2, 2, 2 and 1, the last one ending the pass (and reporting).
+    let resealed = 0;
+    for (let i = 0; i < 3; i++) resealed += (await reseal(engine.clock.now())).signatures;
+    expect(engine.logLines.slice(lines).join('\n')).not.toContain('cannot open');
+    resealed += (await reseal(engine.clock.now())).signatures;
+    expect(resealed).toBe(5);
+    const kids = (await engine.db.db.select({ personalData: signatures.personalData }).from(signatures)).map((r) => kidOf(r.personalData!)).sort();
+    expect(kids).toEqual(['pii-0', 'pii-2', 'pii-3', 'pii-3', 'pii-3', 'pii-3', 'pii-3']);
+    const logged = engine.logLines.slice(lines).join('\n');
+    expect(logged).toContain('personal data that the configured keys cannot open was left as it is');
+    expect(logged).toContain('"byKey":{"pii-0":1,"pii-2":1,"pii-2/webhooks":1}');
+    expect(logged).not.toContain('they may be removed');
+    // The readable ones are opened under the new key; the others answer a clear problem naming the missing key.
+    const clerk = await engine.subjectToken('clerk-of-paris');
+    const read = (id: string) => engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/${id}/personal-data`, { token: clerk });
+    expect((await read(rows[2]!.id)).body).toMatchObject(people[2]!);
+    const missing = await read(orphan!.id);
+    expect(missing.status).toBe(500);
+    expect(missing.body).toMatchObject({ type: '/problems/personal-data-key-missing' });
+    expect(missing.body.detail).toContain('"pii-0"');
   });
 
   it('refuses a malformed PII_KEYS_PREVIOUS or PII_KEY, naming the variable', () => {
@@ -159,7 +205,7 @@ describe('rotating the engine signing key (SIGNING_KEY, SIGNING_KEYS_PREVIOUS)',
     const { kty, crv, x } = before.signingJwk;
     expect(loadConfig({ SIGNING_KEYS_PREVIOUS: JSON.stringify({ keys: [before.signingJwk] }) }).previousSigningKeys).toEqual([{ kty, crv, x }]);
     const repeated = configuredKeyMaterial(loadConfig({ SIGNING_KEYS_PREVIOUS: JSON.stringify([before.signingJwk]) }), before);
-    await expect(loadEngineKeys(repeated)).rejects.toThrow(/SIGNING_KEYS_PREVIOUS: key id ".+" appears twice/);
+    await expect(loadEngineKeys(repeated)).rejects.toThrow(/SIGNING_KEYS_PREVIOUS: key ".+" appears twice/);
   });
 });
 

@@ -153,6 +153,12 @@ describe('webhooks', () => {
     await dead.start();
     const stranger = await engine.tokenFor({ givenNames: 'Eve', familyName: 'Stranger', birthdate: '1990-01-01' });
     expect((await engine.request('POST', `/v1/webhooks/${hook.body.id}/enable`, { token: stranger })).status).toBe(404);
+    // Its address is checked again: had private addresses been disallowed since, it would stay off.
+    engine.deps.config.webhookAllowPrivate = false;
+    const refused = await engine.request('POST', `/v1/webhooks/${hook.body.id}/enable`, { token: admin });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([{ field: 'url', message: expect.stringContaining('127.0.0.1') }]);
+    engine.deps.config.webhookAllowPrivate = true;
     const enabled = await engine.request('POST', `/v1/webhooks/${hook.body.id}/enable`, { token: admin });
     expect(enabled.status).toBe(200);
     expect(enabled.body).toMatchObject({ id: hook.body.id, status: 'active', disabledReason: null, disabledAt: null });

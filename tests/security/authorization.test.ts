@@ -77,6 +77,7 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/initiatives/:id/progress/stream': { path: target('/progress/stream'), expect: '200 200 200 200 200 200 200' },
   'POST /v1/webhooks': { body: () => ({ url: 'https://hooks.example.org/civic', events: ['initiative.opened'], jurisdictionId: 'paris' }), expect: '401 403 403 403 403 403 400' },
   'GET /v1/webhooks': { expect: '401 200 200 200 200 200 200' },
+  'POST /v1/webhooks/:id/enable': { path: () => '/v1/webhooks/00000000-0000-4000-8000-000000000000/enable', expect: '401 404 404 404 404 404 404' },
   'DELETE /v1/webhooks/:id': { path: () => '/v1/webhooks/00000000-0000-4000-8000-000000000000', expect: '401 404 404 404 404 404 404' },
   'GET /v1/webhooks/:id/deliveries': { path: () => '/v1/webhooks/00000000-0000-4000-8000-000000000000/deliveries', expect: '401 404 404 404 404 404 404' },
   'GET /auth/login': { path: () => '/auth/login?returnTo=/', expect: '302 302 302 302 302 302 302' },

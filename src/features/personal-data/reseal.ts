@@ -3,54 +3,68 @@
  * opened with them and sealed again under the current key, a batch per scheduler tick, so that the
  * operator can then drop the earlier keys from PII_KEYS_PREVIOUS.
  */
-import { and, asc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
-import type { Database } from '../../db/client';
+import { and, asc, eq, gt, isNotNull, ne, sql } from 'drizzle-orm';
+import { decodeProtectedHeader } from 'jose';
+import type { Executor } from '../../db/client';
 import { rowsOf } from '../../db/query';
 import { signatures } from '../../db/schema';
 import { webhookSubscriptions } from '../../db/schema-webhooks';
 import type { AppDeps } from '../../platform/http';
 import type { EngineKeys } from '../../platform/keys';
 import { appendAudit } from '../audit/service';
-import { openWebhookSecret, sealWebhookSecret } from '../webhooks/secret';
+import { openWebhookSecret, sealWebhookSecret, WEBHOOK_KID_SUFFIX } from '../webhooks/secret';
 import { openPersonalData, sealPersonalData } from './sealing';
 
-/** Signatures re-sealed per tick: about a tenth of a second of work; a million in under 20 minutes at one tick a second. */
+/** Signatures re-sealed per tick: about a tenth of a second of work. */
 const BATCH = 1000;
-/** Once nothing is left, how long before looking again (a process still running with the old key could seal more). */
+/** Once a pass has nothing left to do, how long before the next (a process still running with the old key could seal more). */
 const RECHECK_MS = 10 * 60_000;
-
-/** The compact JWE header (its first part) that a key id's sealing writes: rows under that key are found by it. */
-async function headerOf(seal: Promise<string>): Promise<string> {
-  return (await seal).split('.')[0]!;
-}
 
 export interface ResealOutcome {
   signatures: number;
   webhookSecrets: number;
 }
 
+/** The compact JWE header (its first part) that the current key's sealing writes: everything else is under another key. */
+async function currentHeaders(keys: EngineKeys): Promise<{ personal: string; secret: string }> {
+  const inline = { pii: { key: keys.pii.key, kid: keys.pii.kid } };
+  const [personal, secret] = await Promise.all([sealPersonalData(inline, { givenNames: 'x', familyName: 'x', birthdate: '2000-01-01' }), sealWebhookSecret(inline, 'x')]);
+  return { personal: personal.split('.')[0]!, secret: secret.split('.')[0]! };
+}
+
+function kidOf(jwe: string): string {
+  try {
+    return String(decodeProtectedHeader(jwe).kid ?? '(none)');
+  } catch {
+    return '(unreadable)';
+  }
+}
+
 /**
- * The re-sealing task of one engine. It walks the signatures in id order from where the last tick
- * stopped; a row is written only if it still holds what was read (a purge that destroyed it in
- * between wins). Each batch is recorded in the audit trail (how many, from which keys, to which).
+ * The re-sealing task of one engine. A pass walks the signatures not sealed under the current key,
+ * in id order, a batch per tick, then the webhook secrets. A value is written back only if it still
+ * holds what was read (a retention purge in between wins), and each tick's writes are recorded in
+ * the audit trail. Values that cannot be opened (under a key that is not configured, or damaged) are
+ * left as they are and reported at the end of each pass; only a pass that finds nothing at all under
+ * another key says the earlier keys may go.
  */
-export function personalDataResealer(deps: Pick<AppDeps, 'db' | 'keys' | 'logger'>) {
+export function personalDataResealer(deps: Pick<AppDeps, 'db' | 'keys' | 'logger'>, options: { batch?: number } = {}) {
+  const batch = options.batch ?? BATCH;
   let after: string | undefined;
-  let foundThisPass = 0;
+  let found = 0;
+  let written = 0;
+  let unopened = new Map<string, number>();
   let restAt = 0;
-  let reportedDone = false;
+  let saidDone = false;
 
   return async function reseal(now: Date): Promise<ResealOutcome> {
     const keys = deps.keys;
-    const previous = Object.entries(keys.pii.previous ?? {});
     const outcome = { signatures: 0, webhookSecrets: 0 };
-    if (previous.length === 0 || now.getTime() < restAt) return outcome;
+    if (Object.keys(keys.pii.previous ?? {}).length === 0 || now.getTime() < restAt) return outcome;
     const db = deps.db.db;
-    const old = previous.map(([kid, key]) => ({ pii: { kid, key } }));
-    const personalHeaders = await Promise.all(old.map((k) => headerOf(sealPersonalData(k, { givenNames: 'x', familyName: 'x', birthdate: '2000-01-01' }))));
-    const secretHeaders = await Promise.all(old.map((k) => headerOf(sealWebhookSecret(k, 'x'))));
+    const current = await currentHeaders(keys);
+    const unopenedAs = (kid: string) => unopened.set(kid, (unopened.get(kid) ?? 0) + 1);
 
-    if (after === undefined) outcome.webhookSecrets = await resealWebhookSecrets(db, keys, secretHeaders);
     const rows = await db
       .select({ id: signatures.id, personalData: signatures.personalData })
       .from(signatures)
@@ -58,79 +72,98 @@ export function personalDataResealer(deps: Pick<AppDeps, 'db' | 'keys' | 'logger
         and(
           after === undefined ? undefined : gt(signatures.id, after),
           isNotNull(signatures.personalData),
-          inArray(sql`split_part(${signatures.personalData}, '.', 1)`, personalHeaders),
+          ne(sql`split_part(${signatures.personalData}, '.', 1)`, current.personal),
         ),
       )
       .orderBy(asc(signatures.id))
-      .limit(BATCH);
-    if (rows.length > 0) {
-      // A row that cannot be opened (damaged) is left as it is and reported, not retried at every tick.
-      const results = await Promise.all(
-        rows.map(async (r) => {
-          const identity = await openPersonalData(keys, r.personalData!).catch(() => undefined);
-          return identity && { id: r.id, old: r.personalData!, sealed: await sealPersonalData(keys, identity) };
-        }),
-      );
-      const sealed = results.filter((r) => r !== undefined);
-      if (sealed.length < rows.length) deps.logger.warn('personal data that cannot be opened was left as it is', { signatures: rows.length - sealed.length });
-      outcome.signatures = await db.transaction(async (tx) => {
-        const updated = await tx.execute(sql`
-          update signatures s set personal_data = v.sealed
-          from jsonb_to_recordset(${JSON.stringify(sealed)}::jsonb) as v(id uuid, old text, sealed text)
-          where s.id = v.id and s.personal_data = v.old
-          returning s.id`);
-        const count = rowsOf<{ id: string }>(updated).length;
-        if (count > 0) {
-          await appendAudit(tx, {
-            actor: 'system:scheduler',
-            action: 'personal-data.resealed',
-            at: now,
-            details: { signatures: count, fromKeys: previous.map(([kid]) => kid).sort(), toKey: keys.pii.kid },
-          });
-        }
-        return count;
-      });
+      .limit(batch);
+    const passEnds = rows.length < batch;
+    const resealed: { id: string; old: string; sealed: string; from: string }[] = [];
+    for (const row of rows) {
+      const from = kidOf(row.personalData!);
+      const identity = await openPersonalData(keys, row.personalData!).catch(() => undefined);
+      if (identity) resealed.push({ id: row.id, old: row.personalData!, sealed: await sealPersonalData(keys, identity), from });
+      else unopenedAs(from);
     }
-    foundThisPass += outcome.signatures + outcome.webhookSecrets;
-    if (rows.length === BATCH) {
-      after = rows[rows.length - 1]!.id;
-    } else {
-      // The end of a pass: start again from the beginning at the next tick, or rest if this pass found nothing.
-      after = undefined;
-      if (foundThisPass === 0) {
-        restAt = now.getTime() + RECHECK_MS;
-        if (!reportedDone) {
-          deps.logger.info('nothing is sealed under earlier personal-data keys any more: they may be removed from PII_KEYS_PREVIOUS', {
-            keys: previous.map(([kid]) => kid),
-          });
-          reportedDone = true;
-        }
+    const secrets: { id: string; old: string; sealed: string; from: string }[] = [];
+    if (passEnds) {
+      const held = await db
+        .select({ id: webhookSubscriptions.id, secret: webhookSubscriptions.secret })
+        .from(webhookSubscriptions)
+        .where(ne(sql`split_part(${webhookSubscriptions.secret}, '.', 1)`, current.secret));
+      for (const row of held) {
+        const from = kidOf(row.secret).replace(WEBHOOK_KID_SUFFIX, '');
+        const secret = await openWebhookSecret(keys, row.secret).catch(() => undefined);
+        if (secret !== undefined) secrets.push({ id: row.id, old: row.secret, sealed: await sealWebhookSecret(keys, secret), from });
+        else unopenedAs(`${from}${WEBHOOK_KID_SUFFIX}`);
       }
-      foundThisPass = 0;
     }
-    if (outcome.signatures + outcome.webhookSecrets > 0) {
-      reportedDone = false;
+
+    if (resealed.length + secrets.length > 0) {
+      Object.assign(outcome, await db.transaction((tx) => writeBack(tx, resealed, secrets, keys.pii.kid, now)));
       deps.logger.info('personal data sealed again under the current key', { ...outcome, toKey: keys.pii.kid });
     }
+    found += rows.length + secrets.length;
+    written += outcome.signatures + outcome.webhookSecrets;
+    if (!passEnds) {
+      after = rows[rows.length - 1]!.id;
+      return outcome;
+    }
+    // The end of a pass.
+    if (unopened.size > 0) {
+      deps.logger.warn('personal data that the configured keys cannot open was left as it is: keep the keys it was sealed under', {
+        byKey: Object.fromEntries([...unopened].sort()),
+      });
+      saidDone = false;
+    } else if (found === 0 && !saidDone) {
+      deps.logger.info('nothing is sealed under earlier personal-data keys any more: they may be removed from PII_KEYS_PREVIOUS', {
+        keys: Object.keys(keys.pii.previous ?? {}).sort(),
+      });
+      saidDone = true;
+    }
+    // Straight on with another pass after one that wrote something (to see it is all done); otherwise rest.
+    if (written === 0) restAt = now.getTime() + RECHECK_MS;
+    after = undefined;
+    found = 0;
+    written = 0;
+    unopened = new Map();
     return outcome;
   };
 }
 
-/** Webhook secrets are few (25 per account at most): all of them in one go. */
-async function resealWebhookSecrets(db: Database, keys: EngineKeys, headers: string[]): Promise<number> {
-  const rows = await db
-    .select({ id: webhookSubscriptions.id, secret: webhookSubscriptions.secret })
-    .from(webhookSubscriptions)
-    .where(inArray(sql`split_part(${webhookSubscriptions.secret}, '.', 1)`, headers));
-  let count = 0;
-  for (const row of rows) {
-    const sealed = await sealWebhookSecret(keys, await openWebhookSecret(keys, row.secret));
-    const updated = await db
-      .update(webhookSubscriptions)
-      .set({ secret: sealed })
-      .where(and(eq(webhookSubscriptions.id, row.id), eq(webhookSubscriptions.secret, row.secret)))
-      .returning({ id: webhookSubscriptions.id });
-    count += updated.length;
+/** One transaction per tick: the values still as read are replaced, and the audit trail says how many, from which keys. */
+async function writeBack(
+  tx: Executor,
+  resealed: { id: string; old: string; sealed: string; from: string }[],
+  secrets: { id: string; old: string; sealed: string; from: string }[],
+  toKey: string,
+  now: Date,
+): Promise<ResealOutcome> {
+  let signatureCount = 0;
+  if (resealed.length > 0) {
+    const updated = await tx.execute(sql`
+      update signatures s set personal_data = v.sealed
+      from jsonb_to_recordset(${JSON.stringify(resealed.map(({ id, old, sealed }) => ({ id, old, sealed })))}::jsonb) as v(id uuid, old text, sealed text)
+      where s.id = v.id and s.personal_data = v.old
+      returning s.id`);
+    signatureCount = rowsOf<{ id: string }>(updated).length;
   }
-  return count;
+  let secretCount = 0;
+  for (const s of secrets) {
+    const updated = await tx
+      .update(webhookSubscriptions)
+      .set({ secret: s.sealed })
+      .where(and(eq(webhookSubscriptions.id, s.id), eq(webhookSubscriptions.secret, s.old)))
+      .returning({ id: webhookSubscriptions.id });
+    secretCount += updated.length;
+  }
+  if (signatureCount + secretCount > 0) {
+    await appendAudit(tx, {
+      actor: 'system:scheduler',
+      action: 'personal-data.resealed',
+      at: now,
+      details: { signatures: signatureCount, webhookSecrets: secretCount, fromKeys: [...new Set([...resealed, ...secrets].map((r) => r.from))].sort(), toKey },
+    });
+  }
+  return { signatures: signatureCount, webhookSecrets: secretCount };
 }

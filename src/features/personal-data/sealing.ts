@@ -6,6 +6,7 @@ import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
 import { z } from 'zod';
 import { isCalendarDate } from '../../core/identity';
 import { piiKeyFor, type EngineKeys } from '../../platform/keys';
+import { Problem } from '../../platform/problems';
 import type { Identity } from '../auth/verifier';
 
 const SealedIdentity = z.strictObject({
@@ -35,10 +36,15 @@ export async function sealPersonalData(keys: Pick<EngineKeys, 'pii' | 'offload'>
     .encrypt(await aesKey(keys.pii.key));
 }
 
-export class PersonalDataKeyError extends Error {
+/** Sealed under a key this engine does not hold: an operator's matter (PII_KEY, PII_KEYS_PREVIOUS), answered as a 500 naming the key id. */
+export class PersonalDataKeyError extends Problem {
   constructor(readonly kid: string | undefined) {
-    super(`personal data sealed under key "${kid ?? '(none)'}", which is not configured`);
-    this.name = 'PersonalDataKeyError';
+    super({
+      status: 500,
+      code: 'personal-data-key-missing',
+      title: 'Personal data key missing',
+      detail: `Personal data sealed under key "${kid ?? '(none)'}" cannot be opened: that key is not configured (PII_KEY, PII_KEYS_PREVIOUS).`,
+    });
   }
 }
 

@@ -22,7 +22,7 @@ import { appendAudit } from '../audit/service';
 import { requireClerk } from '../auth/access';
 import { getInitiativeWithJurisdiction, transition, type InitiativeRow } from '../initiatives/service';
 import type { JurisdictionRow } from '../jurisdictions/service';
-import { openPersonalData, readPersonalData, type Identity } from '../personal-data/service';
+import { openPersonalData, PersonalDataKeyError, readPersonalData, type Identity } from '../personal-data/service';
 import { bumpCount, rulesOf, type SignatureTally } from '../progress/service';
 import { currentRoll, rollHashFor, rollLookup } from '../roll/service';
 import { appendLogEntry } from '../transparency/entries';
@@ -148,7 +148,13 @@ async function checkAgainstRoll(deps: AppDeps, tx: Transaction, initiativeId: st
   for (const part of chunks(rows)) {
     const hashes = new Map<string, Uint8Array>();
     for (const row of part) {
-      const identity = row.personalData ? await openPersonalData(deps.keys, row.personalData).catch(() => undefined) : undefined;
+      // Damaged data is "no personal data"; data under a key that is not configured stops the check (500, naming it).
+      const identity = row.personalData
+        ? await openPersonalData(deps.keys, row.personalData).catch((error: unknown) => {
+            if (error instanceof PersonalDataKeyError) throw error;
+            return undefined;
+          })
+        : undefined;
       const hash = identity ? rollHashOrNull(deps, jurisdictionId, identity, roll.keyVersion) : null;
       if (hash) hashes.set(row.id, hash);
     }

@@ -48,7 +48,7 @@ export const webhookRoutes = createRouter()
       tags: ['Webhooks'],
       summary: 'Turn one of your disabled subscriptions back on',
       description:
-        'After 24 hours of failed deliveries a subscription is disabled. Once the receiver is fixed, this turns it back on (the address is checked again): events from now on are delivered (those that happened while it was off are not); its failed deliveries stay in its log. An active subscription is returned as it is.',
+        'After 24 hours of failed deliveries a subscription is disabled. Once the receiver is fixed, this turns it back on (the address is checked again): events from now on are delivered (of those that happened while it was off, only any the dispatcher had not yet handed out, from the last scheduler tick at most); its failed deliveries stay in its log. An active subscription is returned as it is.',
       security: bearer,
       request: { params: WebhookIdParam },
       responses: { 200: json(WebhookSchema, 'The subscription, active.'), ...errors(400, 401, 404) },

@@ -10,11 +10,12 @@ export function generateWebhookSecret(): string {
 
 // A key of its own, derived from the personal-data key, so a leaked table row reveals no secret.
 const secretKey = (piiKey: Uint8Array) => hkdf(sha256, piiKey, undefined, new TextEncoder().encode('webhook-secrets'), 32);
-const SUFFIX = '/webhooks';
+/** A webhook secret's key id: the personal-data key's, with this after it. */
+export const WEBHOOK_KID_SUFFIX = '/webhooks';
 
 export async function sealWebhookSecret(keys: Pick<EngineKeys, 'pii'>, secret: string): Promise<string> {
   return new CompactEncrypt(new TextEncoder().encode(secret))
-    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: `${keys.pii.kid}${SUFFIX}` })
+    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: `${keys.pii.kid}${WEBHOOK_KID_SUFFIX}` })
     .encrypt(secretKey(keys.pii.key));
 }
 
@@ -28,7 +29,7 @@ export class WebhookSecretKeyError extends Error {
 /** Opens a secret sealed under the current personal-data key or an earlier one still configured. */
 export async function openWebhookSecret(keys: Pick<EngineKeys, 'pii'>, sealed: string): Promise<string> {
   const kid = decodeProtectedHeader(sealed).kid;
-  const key = kid?.endsWith(SUFFIX) ? piiKeyFor(keys.pii, kid.slice(0, -SUFFIX.length)) : undefined;
+  const key = kid?.endsWith(WEBHOOK_KID_SUFFIX) ? piiKeyFor(keys.pii, kid.slice(0, -WEBHOOK_KID_SUFFIX.length)) : undefined;
   if (!key) throw new WebhookSecretKeyError(kid);
   const { plaintext } = await compactDecrypt(sealed, secretKey(key), { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
   return new TextDecoder().decode(plaintext);

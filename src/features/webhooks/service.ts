@@ -45,7 +45,7 @@ export function deliveryView(row: DeliveryRow) {
 }
 
 /** Refuses a URL whose host is, or resolves to, a loopback, link-local or private address. */
-export async function assertDeliverableUrl(deps: Pick<AppDeps, 'config' | 'webhooks'>, url: string): Promise<void> {
+export async function assertDeliverableUrl(deps: Pick<AppDeps, 'config' | 'webhooks'>, url: string, field = 'body.url'): Promise<void> {
   if (deps.config.webhookAllowPrivate) return;
   const { hostname } = new URL(url);
   try {
@@ -53,11 +53,11 @@ export async function assertDeliverableUrl(deps: Pick<AppDeps, 'config' | 'webho
   } catch (error) {
     if (error instanceof AddressRefusedError) {
       throw problems.validation(
-        [{ field: 'body.url', message: `The host resolves to ${error.address}: loopback, link-local and private addresses are refused.` }],
+        [{ field, message: `The host resolves to ${error.address}: loopback, link-local and private addresses are refused.` }],
         'Webhooks are only delivered to public addresses.',
       );
     }
-    throw problems.validation([{ field: 'body.url', message: `The host "${hostname}" does not resolve.` }]);
+    throw problems.validation([{ field, message: `The host "${hostname}" does not resolve.` }]);
   }
 }
 
@@ -127,7 +127,8 @@ export async function enableWebhook(deps: AppDeps, principal: Principal, id: str
   const db = deps.db.db;
   const row = await ownWebhook(db, principal, id);
   if (row.status === 'active') return row;
-  await assertDeliverableUrl(deps, row.url);
+  // The subscription's own address, not a field of this request.
+  await assertDeliverableUrl(deps, row.url, 'url');
   const [updated] = await db
     .update(webhookSubscriptions)
     .set({ status: 'active', disabledAt: null, disabledReason: null })
