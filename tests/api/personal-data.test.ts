@@ -224,3 +224,25 @@ describe('pepper rotation', () => {
     expect(loadConfig({ IDENTITY_PEPPERS_PREVIOUS: JSON.stringify({ v0: pepper }) }).previousPeppers.v0).toHaveLength(32);
   });
 });
+
+describe('withdrawal', () => {
+  let engine: TestEngine;
+  afterAll(() => engine.close());
+
+  it('a citizen who withdraws takes their personal data with them; signing again seals it anew', async () => {
+    engine = await createTestEngine();
+    const { initiativeId } = await openParisInitiative(engine);
+    const token = await engine.tokenFor(people.elodie);
+    const signed = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token, body: { district: '75111', consent: true } });
+    expect(signed.status).toBe(201);
+    const held = async (id: string) => (await engine.db.db.select({ p: signatures.personalData }).from(signatures).where(eq(signatures.id, id)))[0]!.p;
+    expect(await held(signed.body.signature.id)).not.toBeNull();
+
+    expect((await engine.request('DELETE', `/v1/initiatives/${initiativeId}/signatures/me`, { token })).status).toBe(200);
+    expect(await held(signed.body.signature.id)).toBeNull();
+
+    const again = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token, body: { district: '75111', consent: true } });
+    expect(again.status).toBe(201);
+    expect(await openPersonalData(engine.deps.keys, (await held(again.body.signature.id))!)).toEqual(people.elodie);
+  });
+});

@@ -132,6 +132,8 @@ export function describeApiStory(title: string, createTarget: () => Promise<Stor
       expect(submitted.status).toBe(200);
       expect(submitted.body.status).toBe('submitted');
       expect(submitted.body.committeeSize).toBe(2);
+      const listed = await engine.request('GET', '/v1/initiatives?status=submitted');
+      expect(listed.body.items.find((i: { id: string }) => i.id === initiativeId)).toMatchObject({ status: 'submitted', committeeSize: 2 });
     });
 
     it('only a clerk of Paris rules on admissibility; opening freezes the rules', async () => {

@@ -68,7 +68,7 @@ export const initiativeRoutes = createRouter()
     }),
     async (c) => {
       const page = await listInitiatives(c.var.deps.db.db, c.req.valid('query'), c.get('principal'));
-      return c.json({ items: page.items.map((row) => ({ ...summaryView(row), committeeSize: 0 })), nextCursor: page.nextCursor }, 200);
+      return c.json({ items: page.items.map((row) => ({ ...summaryView(row), committeeSize: row.committeeSize })), nextCursor: page.nextCursor }, 200);
     },
   )
   .openapi(

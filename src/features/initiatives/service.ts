@@ -1,4 +1,4 @@
-import { and, count, desc, eq, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { constantTimeEqual } from '../../core/constant-time';
 import { canTransition, nextStatus, type InitiativeStatus, type LifecycleAction } from '../../core/lifecycle';
 import { RulesSchema } from '../../core/rules';
@@ -384,7 +384,15 @@ export async function listInitiatives(db: Database, q: ListQuery, principal: Pri
     .limit(q.limit + 1);
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
-  return { items: page, nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null };
+  const sizes = page.length
+    ? await db
+        .select({ initiativeId: committeeMembers.initiativeId, n: count() })
+        .from(committeeMembers)
+        .where(inArray(committeeMembers.initiativeId, page.map((r) => r.id)))
+        .groupBy(committeeMembers.initiativeId)
+    : [];
+  const sizeOf = new Map(sizes.map((s) => [s.initiativeId, Number(s.n)]));
+  return { items: page.map((row) => ({ ...row, committeeSize: sizeOf.get(row.id) ?? 0 })), nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null };
 }
 
 function encodeCursor(row: InitiativeRow): string {

@@ -218,7 +218,8 @@ export async function withdrawMySignature(deps: AppDeps, initiativeId: string, s
     assertCollecting(current, now);
     const [withdrawn] = await tx
       .update(signatures)
-      .set({ status: 'withdrawn', withdrawnAt: now })
+      // Nothing left to verify: the personal data goes with the signature (the signer hash stays, for the count's history).
+      .set({ status: 'withdrawn', withdrawnAt: now, personalData: null })
       .where(and(eq(signatures.initiativeId, initiative.id), eq(signatures.signerHash, hash), eq(signatures.status, 'counted'), eq(signatures.channel, 'online')))
       .returning();
     if (!withdrawn) return undefined;
