@@ -313,9 +313,14 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
   const status = initiative.status;
   const done = c.req.query('done');
   const progress = await progressOf(c, initiative, jurisdiction);
-  const report = ['verifying', 'certified', 'insufficient'].includes(status)
-    ? await verificationReport(deps, initiative.id, w.principal!, { filter: 'all', limit: 500, personalData: status === 'verifying' })
+  const verifying = status === 'verifying';
+  let report = ['verifying', 'certified', 'insufficient'].includes(status)
+    ? await verificationReport(deps, initiative.id, w.principal!, { filter: 'all', limit: 500, personalData: verifying })
     : undefined;
+  // A full count lists what still awaits a decision first: every signature is decided before certification.
+  if (report && verifying && report.method === 'full' && report.tallies.pending > 0) {
+    report = await verificationReport(deps, initiative.id, w.principal!, { filter: 'pending', limit: 500, personalData: true });
+  }
   const reviewValues = view.review?.values ?? {};
   const reviewErrors = view.review?.errors ?? {};
   const verificationErrors = view.verification?.errors ?? {};
@@ -471,7 +476,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
             ) : null}
             {status === 'verifying' ? (
               <>
-                <h3 id="sample">{m.clerk.sampleList}</h3>
+                <h3 id="sample">{report.method === 'sample' ? m.clerk.sampleList : m.clerk.pendingList(t.number(report.tallies.pending))}</h3>
                 <p class="help">{m.clerk.decideHelp}</p>
                 <table>
                   <thead>

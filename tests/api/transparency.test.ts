@@ -15,6 +15,7 @@ import { appendLogEntries } from '../../src/features/transparency/entries';
 import { signWithEngineKey } from '../../src/platform/keys';
 import { runVerifier } from '../../src/verify';
 import { createTestEngine, PUBLIC_URL, type TestEngine } from '../support/engine';
+import { decideRemainingValid } from '../support/verification';
 import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
 
 const HOUR = 3_600_000;
@@ -311,6 +312,8 @@ describe('transparency log and receipts', () => {
     expect(log.code, log.output).toBe(0);
     expect(log.output).toContain('10 sign − 1 withdraw − 1 invalidate = 8');
 
+    // The other eight are checked and found valid: a valid decision writes nothing to the log.
+    expect(await decideRemainingValid(engine.request, initiativeId, clerk)).toBe(8);
     const done = await engine.request('POST', `/v1/initiatives/${initiativeId}/verification/complete`, { token: clerk });
     expect(done.status).toBe(200);
     expect(done.body.outcome).toBe('certified');

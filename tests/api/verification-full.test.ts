@@ -1,6 +1,7 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../support/engine';
+import { decideRemainingValid } from '../support/verification';
 import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
 
 /** A full count without a roll: the clerk strikes out what is wrong, everything else counts. */
@@ -42,11 +43,13 @@ describe('full count by clerk decisions', () => {
     expect(res.body.type).toBe('/problems/invalid-state/closed');
   });
 
-  it('a full count lists every signature, pages by cursor, and nothing is pending without a roll', async () => {
+  it('a full count lists every signature, pages by cursor, and without a roll every one waits for a clerk', async () => {
     const started = await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'full' } });
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({ method: 'full', seed: null, sampleSize: null, population: 9, roll: null, projection: null });
-    expect(started.body.tallies.pending).toBe(0);
+    expect(started.body.tallies.pending).toBe(9);
+    const pending = await engine.request('GET', `/v1/initiatives/${id}/verification?filter=pending&personalData=false`, { token: clerk });
+    expect(pending.body.signatures.items).toHaveLength(9);
 
     const first = await engine.request('GET', `/v1/initiatives/${id}/verification?limit=5`, { token: clerk });
     const second = await engine.request('GET', `/v1/initiatives/${id}/verification?limit=5&cursor=${first.body.signatures.nextCursor}`, { token: clerk });
@@ -101,7 +104,11 @@ describe('full count by clerk decisions', () => {
     expect((await engine.request('GET', `/v1/initiatives/${id}/progress`)).body.signatures).toBe(7);
   });
 
-  it('certifies on the verified count; the certificate says so', async () => {
+  it('certifies once every signature is decided, on the verified count; the certificate says so', async () => {
+    const early = await engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: clerk });
+    expect(early.status).toBe(409);
+    expect(early.body).toMatchObject({ type: '/problems/verification-pending', pending: 7 });
+    expect(await decideRemainingValid(engine.request, id, clerk)).toBe(7);
     const done = await engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: clerk });
     expect(done.status).toBe(200);
     expect(done.body).toMatchObject({ outcome: 'certified', counts: { raw: 9, valid: 7 } });

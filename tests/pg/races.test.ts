@@ -5,6 +5,7 @@ import { openPostgres, type DatabaseHandle } from '../../src/db/client';
 import { signatures } from '../../src/db/schema';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { brokenInvariants, ledgerOf } from '../support/ledger';
+import { decideRemainingValid } from '../support/verification';
 import { engineProcessSuite } from '../support/engine-processes';
 import { citizen, mapLimit, openInitiativeOver, type EngineProcess } from '../support/process';
 
@@ -27,6 +28,7 @@ const over = (engine: TestEngine) => ({ request: engine.request, token: (p: Para
 async function certify(engine: TestEngine, initiativeId: string, clerk: string) {
   const started = await engine.request('POST', `/v1/initiatives/${initiativeId}/verification`, { token: clerk, body: { method: 'full' } });
   expect(started.status, JSON.stringify(started.body)).toBe(201);
+  await decideRemainingValid(engine.request, initiativeId, clerk);
   const done = await engine.request('POST', `/v1/initiatives/${initiativeId}/verification/complete`, { token: clerk });
   expect(done.status, JSON.stringify(done.body)).toBe(200);
   if (!done.body.referendumItemId) return { valid: done.body.counts.valid as number, certified: false };

@@ -6,6 +6,7 @@ import type { DevPerson } from '../../src/features/auth/dev-provider';
 import { verifyAuditChain } from '../../src/features/audit/service';
 import type { TestEngine, TestResponse } from './engine';
 import { PARISIANS, parisJurisdiction, REFERENDUM_DRAFT } from './paris';
+import { decideRemainingValid } from './verification';
 
 /** What the API story needs of an engine: the same story runs in-process on Node and over HTTP against a Worker. */
 export interface StoryTarget {
@@ -270,6 +271,11 @@ export function describeApiStory(title: string, createTarget: () => Promise<Stor
       const start = await engine.request('POST', `/v1/initiatives/${initiativeId}/verification`, { token: clerk, body: { method: 'full' } });
       expect(start.status).toBe(201);
       expect(start.body).toMatchObject({ status: 'verifying', method: 'full', counts: { valid: 5 } });
+      // Every signature is checked before a full count can be certified.
+      const early = await engine.request('POST', `/v1/initiatives/${initiativeId}/verification/complete`, { token: clerk });
+      expect(early.status).toBe(409);
+      expect(early.body).toMatchObject({ type: '/problems/verification-pending', pending: 5 });
+      expect(await decideRemainingValid(engine.request, initiativeId, clerk)).toBe(5);
 
       const done = await engine.request('POST', `/v1/initiatives/${initiativeId}/verification/complete`, { token: clerk });
       expect(done.status).toBe(200);

@@ -3,6 +3,7 @@ import { seedDemo } from '../../src/features/demo/seed';
 import { issueSession } from '../../src/features/auth/session';
 import { listInitiatives } from '../../src/features/initiatives/service';
 import { createTestEngine, type TestEngine } from '../support/engine';
+import { decideRemainingValid } from '../support/verification';
 
 const CSRF = 'c'.repeat(43);
 
@@ -172,5 +173,26 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     expect(clerk.html).toContain('Des arbres dans chaque cour');
     const audit = await page('/clerk/audit?jurisdiction=paris', { cookie: await sessionFor('dev-clerk') });
     expect(audit.html).toContain('initiative.open');
+  });
+
+  it('a full count lists the signatures awaiting a decision, and certification waits until none is left', async () => {
+    const sizes = await Promise.all(openIds.map(async (id) => [id, (await engine.request('GET', `/v1/initiatives/${id}/progress`)).body.signatures as number] as const));
+    const [id, signed] = sizes.sort((a, b) => a[1] - b[1])[0]!;
+    engine.clock.advance(400 * 86_400_000);
+    await engine.scheduler.tick();
+    expect((await engine.request('GET', `/v1/initiatives/${id}`)).body.status).toBe('closed');
+    const cookie = await sessionFor('dev-clerk');
+    expect((await page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { _csrf: CSRF, method: 'full' } })).status).toBe(303);
+    const listed = await page(`/clerk/initiatives/${id}`, { cookie });
+    expect(listed.html).toContain(`Signatures en attente de décision : ${signed}`);
+    expect(listed.html.match(/data-pending=""/g)).toHaveLength(signed);
+
+    const early = await page(`/clerk/initiatives/${id}/verification/complete`, { cookie, form: { _csrf: CSRF } });
+    expect(early.status).toBe(409);
+    expect(early.html).toContain(`${signed} signatures still await a clerk`);
+    await decideRemainingValid(engine.request, id, await engine.subjectToken('dev-clerk'));
+    const done = await page(`/clerk/initiatives/${id}/verification/complete`, { cookie, form: { _csrf: CSRF } });
+    expect(done.status).toBe(303);
+    expect(done.headers.get('location')).toMatch(/done=(certified|insufficient)/);
   });
 });

@@ -345,12 +345,6 @@ async function decisionTallies(db: Executor, initiativeId: string, sampleOnly: b
   return rows.map((row) => ({ ...row, n: Number(row.n) }));
 }
 
-/** Whether the full count was checked against a roll: only then must every unmatched signature be decided. */
-async function rollChecked(db: Executor, initiativeId: string): Promise<boolean> {
-  const [row] = await db.select({ id: verificationRollChecks.signatureId }).from(verificationRollChecks).where(eq(verificationRollChecks.initiativeId, initiativeId)).limit(1);
-  return row !== undefined;
-}
-
 /** Signatures that still need a clerk's decision before completion. */
 async function pendingCount(db: Executor, verification: VerificationRow): Promise<number> {
   const id = verification.initiativeId;
@@ -362,7 +356,7 @@ async function pendingCount(db: Executor, verification: VerificationRow): Promis
       .where(and(eq(verificationSamples.initiativeId, id), isNull(verificationDecisions.signatureId)));
     return Number(row?.n ?? 0);
   }
-  if (!(await rollChecked(db, id))) return 0;
+  // A full count checks every counted signature (SPEC §5): those the roll did not settle wait for a clerk.
   const [row] = await db
     .select({ n: sql<string>`count(*)` })
     .from(signatures)
@@ -434,14 +428,11 @@ export type VerifiedSignature = {
  * A page of the signatures under verification: the sample in draw order, or every signature of a
  * full count by id. Keyset pagination (the cursor is a position or an id), so pages stay cheap.
  */
-async function signaturePage(db: Executor, verification: VerificationRow, query: Pick<VerificationQuery, 'filter' | 'cursor' | 'limit'>, needsDecision: boolean) {
+async function signaturePage(db: Executor, verification: VerificationRow, query: Pick<VerificationQuery, 'filter' | 'cursor' | 'limit'>) {
   const id = verification.initiativeId;
   const sampled = verification.method === 'sample';
   const where: SQL[] = [eq(signatures.initiativeId, id), sql`${signatures.status} <> 'withdrawn'`];
-  if (query.filter === 'pending') {
-    where.push(isNull(verificationDecisions.signatureId));
-    if (!needsDecision) where.push(sql`false`);
-  }
+  if (query.filter === 'pending') where.push(isNull(verificationDecisions.signatureId));
   if (query.filter === 'decided') where.push(sql`${verificationDecisions.signatureId} is not null`);
   if (query.cursor) {
     if (sampled) {
@@ -501,8 +492,7 @@ export async function verificationReport(
   if (!verification) throw problems.notFound('Verification', id);
   const result = await currentResult(db, initiative, jurisdiction, verification);
   const pending = verification.completedAt ? 0 : await pendingCount(db, verification);
-  const needsDecision = verification.method === 'sample' || (await rollChecked(db, id));
-  const page = await signaturePage(db, verification, query, needsDecision);
+  const page = await signaturePage(db, verification, query);
   const identities = query.personalData ? await readPersonalData(deps, principal, page.rows.map((r) => r.id)) : new Map();
   const [item] = await db.select({ id: referendumItems.id }).from(referendumItems).where(eq(referendumItems.initiativeId, id));
 
@@ -738,7 +728,7 @@ export const EXPORT_COLUMNS = ['signature_id', 'channel', 'district', 'sheet', '
 export async function* verificationExportRows(db: Executor, verification: VerificationRow): AsyncGenerator<(string | null)[]> {
   let cursor: string | undefined;
   do {
-    const page = await signaturePage(db, verification, { filter: 'all', cursor, limit: CHUNK }, true);
+    const page = await signaturePage(db, verification, { filter: 'all', cursor, limit: CHUNK });
     for (const row of page.rows) {
       yield [row.id, row.channel, row.district, row.sheet, row.collector, row.decision, row.reason, row.clerk, row.decidedAt?.toISOString() ?? null];
     }

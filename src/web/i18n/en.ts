@@ -236,6 +236,7 @@ export const en: Messages = {
     start: 'Start verification',
     started: 'Verification started.',
     sampleList: 'Sampled signatures',
+    pendingList: (n) => `Signatures awaiting a decision: ${n} (up to 500 listed at a time)`,
     decideHelp: 'Keyboard shortcuts: V valid, I invalid, D duplicate, J/K next or previous signature.',
     valid: 'Valid',
     invalid: 'Invalid',

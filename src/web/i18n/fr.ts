@@ -234,6 +234,7 @@ export const fr = {
     start: 'Commencer la vérification',
     started: 'Vérification commencée.',
     sampleList: 'Signatures tirées au sort',
+    pendingList: (n: string) => `Signatures en attente de décision : ${n} (500 au plus affichées à la fois)`,
     decideHelp: 'Raccourcis clavier : V valide, I invalide, D doublon, J/K signature suivante ou précédente.',
     valid: 'Valide',
     invalid: 'Invalide',
