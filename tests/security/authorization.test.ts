@@ -34,6 +34,7 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/jurisdictions': { expect: '200 200 200 200 200 200 200' },
   'GET /v1/jurisdictions/:id': { path: () => '/v1/jurisdictions/paris', expect: '200 200 200 200 200 200 200' },
   'POST /v1/jurisdictions': { body: (_, role) => parisJurisdiction({ id: `j-${role.toLowerCase()}` }), expect: '401 403 403 403 403 403 201' },
+  'PATCH /v1/jurisdictions/:id': { path: () => '/v1/jurisdictions/paris', body: () => ({ name: 'Ville de Paris' }), expect: '401 403 403 403 403 200 200' },
   'POST /v1/jurisdictions/:id/clerks': { path: () => '/v1/jurisdictions/paris/clerks', body: () => ({ subject: 'new-clerk' }), expect: '401 403 403 403 403 403 201' },
   'GET /v1/initiatives': { expect: '200 200 200 200 200 200 200' },
   'POST /v1/initiatives': { body: () => REFERENDUM_DRAFT, expect: '401 201 201 201 201 201 201' },

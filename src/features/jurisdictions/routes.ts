@@ -2,8 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../../platform/http';
 import { bearer, errors, json, jsonBody } from '../../platform/openapi';
 import { requireAdmin, requirePrincipal } from '../auth/access';
-import { CreateJurisdictionSchema, GrantClerkSchema, JurisdictionSchema } from './schema';
-import { createJurisdiction, getJurisdiction, grantClerk, jurisdictionView, listJurisdictions } from './service';
+import { CreateJurisdictionSchema, GrantClerkSchema, JurisdictionSchema, UpdateJurisdictionSchema } from './schema';
+import { createJurisdiction, getJurisdiction, grantClerk, jurisdictionView, listJurisdictions, updateJurisdiction } from './service';
 
 const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, example: 'paris' }) });
 
@@ -48,6 +48,25 @@ export const jurisdictionRoutes = createRouter()
       const { deps } = c.var;
       const row = await createJurisdiction(deps.db.db, c.req.valid('json'), principal.subject, deps.clock());
       return c.json(jurisdictionView(row), 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/v1/jurisdictions/{id}',
+      tags: ['Jurisdictions'],
+      summary: "Change a jurisdiction's configuration (its clerks, or an administrator)",
+      description:
+        'Any of the settings given at creation but the id; districts and default rules are replaced whole, and the result must be valid as at creation. Initiatives keep the rules they were opened with; age, assurance, districts and the roll requirement apply to signatures from now on. 409 `district-in-use` for removing a district that signatures or the current roll use; 409 `electorate-in-use` for changing electorate figures while an initiative counts against them (open, closed or being verified). Recorded in the audit trail.',
+      security: bearer,
+      request: { params: IdParam, body: jsonBody(UpdateJurisdictionSchema) },
+      responses: { 200: json(JurisdictionSchema, 'The jurisdiction as changed.'), ...errors(400, 401, 403, 404, 409, 413) },
+    }),
+    async (c) => {
+      const principal = requirePrincipal(c);
+      const { deps } = c.var;
+      const row = await updateJurisdiction(deps.db.db, principal, c.req.valid('param').id, c.req.valid('json'), deps.clock());
+      return c.json(jurisdictionView(row), 200);
     },
   )
   .openapi(

@@ -14,48 +14,61 @@ export const JurisdictionRulesSchema = z
   .strictObject({ agenda: RulesSchema.optional(), referendum: RulesSchema.optional() })
   .openapi('JurisdictionRules');
 
+/** Everything a jurisdiction is configured with, its id aside. */
+const settingsShape = {
+  name: z.string().trim().min(1).max(200),
+  electorate: z.number().int().min(1).max(2_000_000_000),
+  minimumAge: z.number().int().min(0).max(120),
+  requireRoll: z.boolean().default(false),
+  minimumAssurance: z.enum(ASSURANCE_LEVELS),
+  committeeMinimum: z.number().int().min(0).max(1000).default(0),
+  timeZone: z
+    .string()
+    .default('Europe/Paris')
+    .refine((tz) => isTimeZone(tz), 'an IANA time zone such as Europe/Paris'),
+  districts: z.array(DistrictSchema).max(10_000).default([]),
+  rules: JurisdictionRulesSchema,
+};
+
+type Settings = {
+  districts: { code: string }[];
+  rules: z.infer<typeof JurisdictionRulesSchema>;
+};
+
+/** What must hold of a whole configuration, at creation and after a change (paths as in the body). */
+export function checkSettings(j: Settings, ctx: { addIssue: (issue: { code: 'custom'; path: (string | number)[]; message: string }) => void }) {
+  const codes = new Set<string>();
+  j.districts.forEach((d, i) => {
+    if (codes.has(d.code)) ctx.addIssue({ code: 'custom', path: ['districts', i, 'code'], message: `Duplicate district code "${d.code}".` });
+    codes.add(d.code);
+  });
+  for (const kind of ['agenda', 'referendum'] as const) {
+    const rules = j.rules[kind];
+    if (!rules?.districts) continue;
+    if (j.districts.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['rules', kind, 'districts'], message: 'A district rule needs districts.' });
+    }
+    const each = rules.districts.each;
+    if ('table' in each) {
+      for (const code of Object.keys(each.table)) {
+        if (!codes.has(code)) ctx.addIssue({ code: 'custom', path: ['rules', kind, 'districts', 'each', 'table', code], message: `Unknown district "${code}".` });
+      }
+    }
+    if (rules.districts.minCount !== undefined && rules.districts.minCount > j.districts.length) {
+      ctx.addIssue({ code: 'custom', path: ['rules', kind, 'districts', 'minCount'], message: 'More districts than the jurisdiction has.' });
+    }
+  }
+  if (!j.rules.agenda && !j.rules.referendum) {
+    ctx.addIssue({ code: 'custom', path: ['rules'], message: 'Rules for at least one kind (agenda or referendum) are required.' });
+  }
+}
+
 export const CreateJurisdictionSchema = z
   .strictObject({
     id: z.string().min(2).max(64).regex(/^[a-z0-9][a-z0-9-]*$/, 'a lowercase slug (letters, digits, dashes)'),
-    name: z.string().trim().min(1).max(200),
-    electorate: z.number().int().min(1).max(2_000_000_000),
-    minimumAge: z.number().int().min(0).max(120),
-    requireRoll: z.boolean().default(false),
-    minimumAssurance: z.enum(ASSURANCE_LEVELS),
-    committeeMinimum: z.number().int().min(0).max(1000).default(0),
-    timeZone: z
-      .string()
-      .default('Europe/Paris')
-      .refine((tz) => isTimeZone(tz), 'an IANA time zone such as Europe/Paris'),
-    districts: z.array(DistrictSchema).max(10_000).default([]),
-    rules: JurisdictionRulesSchema,
+    ...settingsShape,
   })
-  .superRefine((j, ctx) => {
-    const codes = new Set<string>();
-    j.districts.forEach((d, i) => {
-      if (codes.has(d.code)) ctx.addIssue({ code: 'custom', path: ['districts', i, 'code'], message: `Duplicate district code "${d.code}".` });
-      codes.add(d.code);
-    });
-    for (const kind of ['agenda', 'referendum'] as const) {
-      const rules = j.rules[kind];
-      if (!rules?.districts) continue;
-      if (j.districts.length === 0) {
-        ctx.addIssue({ code: 'custom', path: ['rules', kind, 'districts'], message: 'A district rule needs districts.' });
-      }
-      const each = rules.districts.each;
-      if ('table' in each) {
-        for (const code of Object.keys(each.table)) {
-          if (!codes.has(code)) ctx.addIssue({ code: 'custom', path: ['rules', kind, 'districts', 'each', 'table', code], message: `Unknown district "${code}".` });
-        }
-      }
-      if (rules.districts.minCount !== undefined && rules.districts.minCount > j.districts.length) {
-        ctx.addIssue({ code: 'custom', path: ['rules', kind, 'districts', 'minCount'], message: 'More districts than the jurisdiction has.' });
-      }
-    }
-    if (!j.rules.agenda && !j.rules.referendum) {
-      ctx.addIssue({ code: 'custom', path: ['rules'], message: 'Rules for at least one kind (agenda or referendum) are required.' });
-    }
-  })
+  .superRefine(checkSettings)
   .openapi('CreateJurisdiction', {
     example: {
       id: 'lyon',
@@ -91,6 +104,27 @@ export const JurisdictionSchema = z
     createdAt: z.string(),
   })
   .openapi('Jurisdiction');
+
+/** A change of configuration: any of the settings, at least one; districts and rules are replaced whole. */
+export const UpdateJurisdictionSchema = z
+  .strictObject({
+    name: settingsShape.name.optional(),
+    electorate: settingsShape.electorate.optional(),
+    minimumAge: settingsShape.minimumAge.optional(),
+    requireRoll: z.boolean().optional(),
+    minimumAssurance: settingsShape.minimumAssurance.optional(),
+    committeeMinimum: z.number().int().min(0).max(1000).optional(),
+    timeZone: z
+      .string()
+      .refine((tz) => isTimeZone(tz), 'an IANA time zone such as Europe/Paris')
+      .optional(),
+    districts: z.array(DistrictSchema).max(10_000).optional(),
+    rules: JurisdictionRulesSchema.optional(),
+  })
+  .refine((u) => Object.keys(u).length > 0, 'Give at least one setting to change.')
+  .openapi('UpdateJurisdiction', { example: { electorate: 2110000, minimumAge: 16 } });
+
+export type UpdateJurisdiction = z.infer<typeof UpdateJurisdictionSchema>;
 
 export const GrantClerkSchema = z.strictObject({ subject: z.string().trim().min(1).max(255) }).openapi('GrantClerk', { example: { subject: 'clerk-of-paris' } });
 

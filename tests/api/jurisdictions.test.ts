@@ -1,0 +1,91 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog } from '../../src/db/schema';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { CLERK_SUBJECT, openParisInitiative } from '../support/identity';
+import { PARIS_DISTRICTS, parisJurisdiction } from '../support/paris';
+
+/** SPEC: the clerk configures the jurisdiction. */
+describe('a clerk changes the jurisdiction’s configuration', () => {
+  let engine: TestEngine;
+  let clerk: string;
+  let initiativeId: string;
+  const patch = (body: unknown, token = clerk, id = 'paris') => engine.request('PATCH', `/v1/jurisdictions/${id}`, { token, body });
+  const sign = async (person: { givenNames: string; familyName: string; birthdate: string }, district = '75111') =>
+    engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(person), body: { district, consent: true } });
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    ({ clerk, initiativeId } = await openParisInitiative(engine));
+  });
+  afterAll(() => engine.close());
+
+  it('raises the minimum age and adds a district: the next signatures follow the new settings, and the audit trail says what changed', async () => {
+    expect((await sign({ givenNames: 'Zoé', familyName: 'Cadet', birthdate: '2009-06-01' })).status).toBe(201); // 17 on 2027-01-15
+    const rules = parisJurisdiction().rules;
+    const changed = await patch({
+      minimumAge: 18,
+      districts: [...PARIS_DISTRICTS, { code: '75121', name: 'Paris Centre (essai)', electorate: 0 }],
+      rules: { ...rules, referendum: { ...rules.referendum, goal: { signatures: 50 } } },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ id: 'paris', minimumAge: 18 });
+    expect(changed.body.districts).toHaveLength(21);
+    expect((await engine.request('GET', '/v1/jurisdictions/paris')).body.minimumAge).toBe(18);
+
+    const young = await sign({ givenNames: 'Hugo', familyName: 'Cadet', birthdate: '2009-06-01' });
+    expect(young.status).toBe(403);
+    expect(young.body.type).toBe('/problems/ineligible/age');
+    expect((await sign({ givenNames: 'Paul', familyName: 'Neuf', birthdate: '1980-01-01' }, '75121')).status).toBe(201);
+    // The open initiative keeps the rules it was opened with; new default rules are for the next ones.
+    expect((await engine.request('GET', `/v1/initiatives/${initiativeId}`)).body.rules.goal).toEqual({ signatures: 5 });
+    expect((await engine.request('GET', '/v1/jurisdictions/paris')).body.rules.referendum.goal).toEqual({ signatures: 50 });
+
+    const [entry] = await engine.db.db.select().from(auditLog).where(eq(auditLog.action, 'jurisdiction.updated'));
+    expect(entry).toMatchObject({ actor: CLERK_SUBJECT, jurisdictionId: 'paris', details: { changed: ['districts', 'minimumAge', 'rules'] } });
+  });
+
+  it('refuses to remove a district signatures use, or to change electorate figures while an initiative counts against them', async () => {
+    const withoutUsed = await patch({ districts: PARIS_DISTRICTS });
+    expect(withoutUsed.status).toBe(409);
+    expect(withoutUsed.body).toMatchObject({ type: '/problems/district-in-use' });
+    expect(withoutUsed.body.detail).toContain('"75121"');
+
+    const electorate = await patch({ electorate: 2_200_000 });
+    expect(electorate.status).toBe(409);
+    expect(electorate.body.type).toBe('/problems/electorate-in-use');
+    const districtFigure = await patch({ districts: PARIS_DISTRICTS.map((d, i) => (i === 0 ? { ...d, electorate: d.electorate + 1 } : d)).concat([{ code: '75121', name: 'Paris Centre (essai)', electorate: 0 }]) });
+    expect(districtFigure.status).toBe(409);
+    // A new district's figure and a name are not figures anything counts against yet.
+    expect((await patch({ name: 'Ville de Paris (Conseil de Paris)' })).status).toBe(200);
+  });
+
+  it('checks the result as at creation, naming each field, and writes nothing', async () => {
+    expect((await patch({})).status).toBe(400);
+    const unknown = await patch({ id: 'lutece' });
+    expect(unknown.status).toBe(400);
+    const bad = await patch({
+      timeZone: 'Mars/Olympus',
+      rules: { referendum: { goal: { signatures: 5 }, districts: { minCount: 1, each: { table: { '99999': 3 } } }, collectionDays: 30 } },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field)).toEqual(['body.timeZone']);
+    const table = await patch({ rules: { referendum: { goal: { signatures: 5 }, districts: { minCount: 1, each: { table: { '99999': 3 } } }, collectionDays: 30 } } });
+    expect(table.status).toBe(400);
+    expect(table.body.errors.map((e: { field: string }) => e.field)).toEqual(['body.rules.referendum.districts.each.table.99999']);
+    expect((await engine.request('GET', '/v1/jurisdictions/paris')).body.name).toBe('Ville de Paris (Conseil de Paris)');
+  });
+
+  it('is for the clerks of this jurisdiction and administrators only', async () => {
+    const lyon = await engine.request('POST', '/v1/jurisdictions', { token: await engine.adminToken(), body: parisJurisdiction({ id: 'lyon', name: 'Ville de Lyon' }) });
+    expect(lyon.status).toBe(201);
+    expect((await patch({ name: 'Lyon' }, clerk, 'lyon')).status).toBe(403);
+    expect((await patch({ name: 'Paris' }, await engine.tokenFor({ givenNames: 'Eve', familyName: 'Curieuse', birthdate: '1990-01-01' }))).status).toBe(403);
+    expect((await engine.request('PATCH', '/v1/jurisdictions/paris', { body: { name: 'Paris' } })).status).toBe(401);
+    expect((await patch({ name: 'Atlantide' }, clerk, 'atlantis')).status).toBe(404);
+    // Nothing counts against Lyon's figures yet: an administrator may change them.
+    const admin = await patch({ electorate: 330_000 }, await engine.adminToken(), 'lyon');
+    expect(admin.status).toBe(200);
+    expect(admin.body.electorate).toBe(330_000);
+  });
+});
