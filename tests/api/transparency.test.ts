@@ -118,6 +118,9 @@ describe('transparency log and receipts', () => {
     expect(pending.status).toBe(404);
     expect(pending.body.type).toBe('/problems/log-entry-pending');
     expect(pending.headers.get('retry-after')).toBe('3600');
+    // The signature has no log index yet, neither in the answer to signing nor when its signer asks.
+    const mineBefore = await engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/me`, { token: signed[0]!.token });
+    expect(mineBefore.body.signature.logIndex).toBeNull();
   });
 
   it('the scheduler integrates pending entries and signs a new tree head', async () => {
@@ -156,16 +159,25 @@ describe('transparency log and receipts', () => {
   });
 
   it('every receipt has an inclusion proof, by signature id or by index, against any later size', async () => {
-    for (const { signatureId, receipt } of signed) {
+    let indexed = 0;
+    for (const { signatureId, receipt, token } of signed) {
       const leaf = b64(decodeJwt(receipt).leaf as string);
       const byRef = await engine.request('GET', `/v1/initiatives/${initiativeId}/log/inclusion?ref=${signatureId}`);
       expect(byRef.status).toBe(200);
+      // Its signer reads the same index on their signature.
+      const mine = await engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/me`, { token });
+      // (one of them withdrew: their signature is no longer theirs to read)
+      if (mine.status === 200) {
+        expect(mine.body.signature.logIndex).toBe(byRef.body.index);
+        indexed++;
+      }
       expect(byRef.body.size).toBe(9);
       expect(byRef.body.leaf).toBe(toBase64(leaf));
       expect(verifyInclusion(byRef.body.index, 9, leaf, byRef.body.proof.map(b64), b64(heads[1].root))).toBe(true);
       const atEight = await engine.request('GET', `/v1/initiatives/${initiativeId}/log/inclusion?index=${byRef.body.index}&size=8`);
       expect(verifyInclusion(byRef.body.index, 8, leaf, atEight.body.proof.map(b64), b64(heads[0].root))).toBe(true);
     }
+    expect(indexed).toBe(signed.length - 1);
   });
 
   it('bad ranges are 400 problems naming the parameter', async () => {

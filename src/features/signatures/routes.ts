@@ -4,7 +4,7 @@ import { bearer, errors, json, jsonBody } from '../../platform/openapi';
 import { requireIdentity, requirePrincipal } from '../auth/access';
 import { IdParam } from '../initiatives/schema';
 import { SignatureSchema, SignResultSchema, SignSchema } from './schema';
-import { mySignature, sign, signatureView, withdrawMySignature } from './service';
+import { logIndexOf, mySignature, sign, signatureView, withdrawMySignature } from './service';
 
 export const signatureRoutes = createRouter()
   .openapi(
@@ -41,7 +41,7 @@ export const signatureRoutes = createRouter()
     async (c) => {
       const signer = requireIdentity(requirePrincipal(c));
       const result = await mySignature(c.var.deps, c.req.valid('param').id, signer);
-      return c.json({ signature: signatureView(result.signature), receipt: result.receipt }, 200);
+      return c.json({ signature: signatureView(result.signature, result.logIndex), receipt: result.receipt }, 200);
     },
   )
   .openapi(
@@ -56,6 +56,8 @@ export const signatureRoutes = createRouter()
     }),
     async (c) => {
       const signer = requireIdentity(requirePrincipal(c));
-      return c.json(signatureView(await withdrawMySignature(c.var.deps, c.req.valid('param').id, signer)), 200);
+      const { deps } = c.var;
+      const withdrawn = await withdrawMySignature(deps, c.req.valid('param').id, signer);
+      return c.json(signatureView(withdrawn, await logIndexOf(deps.db.db, withdrawn.initiativeId, withdrawn.id)), 200);
     },
   );

@@ -17,6 +17,10 @@ export const SignatureSchema = z
     district: z.string(),
     createdAt: z.string(),
     withdrawnAt: z.string().nullable(),
+    logIndex: z.number().int().nullable().openapi({
+      description:
+        "Index of the signature's `sign` entry in the initiative's transparency log. Null until the sequencer has integrated it (within the maximum merge delay), and always in the answer to signing: `GET …/signatures/me` gives it once integrated.",
+    }),
   })
   .openapi('Signature');
 

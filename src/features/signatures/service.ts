@@ -3,8 +3,8 @@ import { checkEligibility, dayInstant, localDay } from '../../core/eligibility';
 import { canonicalIdentity, initiativeKeyInfo, signerHash, type Assurance } from '../../core/identity';
 import { isCollecting, type InitiativeStatus } from '../../core/lifecycle';
 import { leafHash, logEntryData } from '../../core/merkle';
-import type { Database } from '../../db/client';
-import { signatures } from '../../db/schema';
+import type { Database, Executor } from '../../db/client';
+import { logEntries, signatures } from '../../db/schema';
 import type { AppDeps } from '../../platform/http';
 import { signWithEngineKey } from '../../platform/keys';
 import { Problem, problems } from '../../platform/problems';
@@ -20,7 +20,7 @@ import { mergeDelayMs } from '../transparency/service';
 
 export type SignatureRow = typeof signatures.$inferSelect;
 
-export function signatureView(row: ActiveSignature) {
+export function signatureView(row: ActiveSignature, logIndex: number | null = null) {
   return {
     id: row.id,
     initiativeId: row.initiativeId,
@@ -29,7 +29,18 @@ export function signatureView(row: ActiveSignature) {
     district: row.district,
     createdAt: row.createdAt.toISOString(),
     withdrawnAt: row.withdrawnAt?.toISOString() ?? null,
+    logIndex,
   };
+}
+
+/** Where the signature's `sign` entry sits in the log, once the sequencer has integrated it. */
+export async function logIndexOf(db: Executor, initiativeId: string, signatureId: string): Promise<number | null> {
+  const [row] = await db
+    .select({ leafIndex: logEntries.leafIndex })
+    .from(logEntries)
+    .where(and(eq(logEntries.initiativeId, initiativeId), eq(logEntries.ref, signatureId), eq(logEntries.type, 'sign')))
+    .limit(1);
+  return row?.leafIndex ?? null;
 }
 
 /** The signer hash of a person for one initiative, under the pepper version the initiative uses. */
@@ -198,7 +209,8 @@ export async function mySignature(deps: AppDeps, initiativeId: string, signer: I
   const { initiative } = await getInitiativeWithJurisdiction(deps.db.db, initiativeId);
   const row = await findActive(deps.db.db, initiative.id, signerHashFor(deps, initiative, signer));
   if (!row) throw problems.notFound('Signature', 'me');
-  return { signature: row, receipt: await receiptFor(deps, row) };
+  const [receipt, logIndex] = await Promise.all([receiptFor(deps, row), logIndexOf(deps.db.db, initiative.id, row.id)]);
+  return { signature: row, receipt, logIndex };
 }
 
 /**
