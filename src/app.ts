@@ -187,7 +187,7 @@ export const SEQUENCE_LOGS_TASK = 'sequence-logs';
 export function engineTasks(deps: AppDeps): ScheduledTask[] {
   return [
     { name: 'close-overdue', run: async (now) => changed(deps, await closeOverdueInitiatives(deps.db.db, now)) },
-    { name: 'record-crossings', run: async (now) => changed(deps, (await recordCrossings(deps.db.db, now)).map((c) => c.initiativeId)) },
+    { name: 'record-crossings', run: crossingsTask(deps) },
     { name: 'personal-data-retention', run: (now) => purgePersonalData(deps.db.db, now, deps.config.retention) },
     { name: 'personal-data-reseal', run: personalDataResealer(deps) },
     { name: SEQUENCE_LOGS_TASK, run: (now) => sequenceLogs(deps, now) },
@@ -195,6 +195,21 @@ export function engineTasks(deps: AppDeps): ScheduledTask[] {
     { name: 'deliver-webhooks', run: (now) => dispatchWebhooks(deps, now) },
     { name: 'sweep-rate-limits', run: (now) => (deps.config.rateLimits ? sweepRateLimits(deps.db.db, deps.config.rateLimits.windowSeconds, now) : Promise.resolve()) },
   ];
+}
+
+/**
+ * Open initiatives at every tick; closed ones (still counting paper until verification starts, and
+ * piling up where results are never verified) once a minute at most.
+ */
+function crossingsTask(deps: AppDeps): ScheduledTask['run'] {
+  let closedLookedAt = Number.NEGATIVE_INFINITY;
+  return async (now) => {
+    const since = now.getTime() - closedLookedAt;
+    // (a clock set back, as tests do, counts as time passed)
+    const includeClosed = since >= 60_000 || since < 0;
+    if (includeClosed) closedLookedAt = now.getTime();
+    return changed(deps, (await recordCrossings(deps.db.db, now, { includeClosed })).map((c) => c.initiativeId));
+  };
 }
 
 /** What a periodic task changed leaves the anonymous reads kept in memory. */

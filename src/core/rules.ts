@@ -52,6 +52,15 @@ export type JurisdictionElectorate = {
   districts: { code: string; electorate: number }[];
 };
 
+/**
+ * The figures an initiative is evaluated on: those of its jurisdiction when the clerk opened it
+ * (frozen with its rules, so a later change of the electorate moves no goal), or the
+ * jurisdiction's current ones for an initiative not opened yet (or opened before figures were kept).
+ */
+export function electorateOf(initiative: { electorateFigures?: JurisdictionElectorate | null }, jurisdiction: JurisdictionElectorate): JurisdictionElectorate {
+  return initiative.electorateFigures ?? jurisdiction;
+}
+
 export type SignatureCounts = { total: number; byDistrict: Record<string, number> };
 
 export type Criterion = { kind: 'goal' | 'districts'; required: number; current: number; met: boolean };

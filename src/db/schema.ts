@@ -66,6 +66,8 @@ export const initiatives = pgTable(
     status: text('status').notNull(),
     /** Frozen when the clerk opens the initiative. */
     rules: jsonb('rules').$type<Record<string, unknown>>(),
+    /** The jurisdiction's electorate figures when the clerk opened it: its ratios and district rules are evaluated on these. */
+    electorateFigures: jsonb('electorate_figures').$type<{ electorate: number; districts: { code: string; electorate: number }[] }>(),
     /** Version of the identity pepper the signer hashes of this initiative use. */
     pepperVersion: text('pepper_version').notNull(),
     opensAt: at('opens_at'),

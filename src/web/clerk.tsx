@@ -1,4 +1,7 @@
 import { parse } from 'csv-parse/sync';
+import { eq } from 'drizzle-orm';
+import { verifications } from '../db/schema';
+import { electorateOf } from '../core/rules';
 import { listAudit } from '../features/audit/service';
 import { requirePrincipal } from '../features/auth/access';
 import { ReviewSchema } from '../features/initiatives/schema';
@@ -282,7 +285,7 @@ export const clerkPages = createRouter()
       progress.districts.map((d) => [
         d.code,
         d.name,
-        String(jurisdiction.districts.find((x) => x.code === d.code)?.electorate ?? ''),
+        String(electorateOf(initiative, jurisdiction).districts.find((x) => x.code === d.code)?.electorate ?? ''),
         String(d.signatures),
         d.required === null ? '' : String(d.required),
         d.met === null ? '' : String(d.met),
@@ -314,13 +317,11 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
   const done = c.req.query('done');
   const progress = await progressOf(c, initiative, jurisdiction);
   const verifying = status === 'verifying';
-  let report = ['verifying', 'certified', 'insufficient'].includes(status)
-    ? await verificationReport(deps, initiative.id, w.principal!, { filter: 'all', limit: 500, personalData: verifying })
+  // A full count under way lists what still awaits a decision (every signature is decided before certification); a sample, all of it.
+  const [started] = verifying ? await deps.db.db.select({ method: verifications.method }).from(verifications).where(eq(verifications.initiativeId, initiative.id)) : [];
+  const report = ['verifying', 'certified', 'insufficient'].includes(status)
+    ? await verificationReport(deps, initiative.id, w.principal!, { filter: started?.method === 'full' ? 'pending' : 'all', limit: 500, personalData: verifying })
     : undefined;
-  // A full count lists what still awaits a decision first: every signature is decided before certification.
-  if (report && verifying && report.method === 'full' && report.tallies.pending > 0) {
-    report = await verificationReport(deps, initiative.id, w.principal!, { filter: 'pending', limit: 500, personalData: true });
-  }
   const reviewValues = view.review?.values ?? {};
   const reviewErrors = view.review?.errors ?? {};
   const verificationErrors = view.verification?.errors ?? {};

@@ -42,21 +42,37 @@ describe('a clerk changes the jurisdiction’s configuration', () => {
     expect((await engine.request('GET', '/v1/jurisdictions/paris')).body.rules.referendum.goal).toEqual({ signatures: 50 });
 
     const [entry] = await engine.db.db.select().from(auditLog).where(eq(auditLog.action, 'jurisdiction.updated'));
-    expect(entry).toMatchObject({ actor: CLERK_SUBJECT, jurisdictionId: 'paris', details: { changed: ['districts', 'minimumAge', 'rules'] } });
+    expect(entry).toMatchObject({
+      actor: CLERK_SUBJECT,
+      jurisdictionId: 'paris',
+      details: { changed: ['districts', 'minimumAge', 'rules'], before: { minimumAge: 16 }, after: { minimumAge: 18 } },
+    });
   });
 
-  it('refuses to remove a district signatures use, or to change electorate figures while an initiative counts against them', async () => {
-    const withoutUsed = await patch({ districts: PARIS_DISTRICTS });
-    expect(withoutUsed.status).toBe(409);
-    expect(withoutUsed.body).toMatchObject({ type: '/problems/district-in-use' });
-    expect(withoutUsed.body.detail).toContain('"75121"');
+  it('a new electorate figure is for initiatives opened from now on: one opened before keeps the goal it opened with', async () => {
+    const rules = parisJurisdiction().rules;
+    // 1 in 200,000 of Paris's 2,103,778 voters: 11 signatures.
+    expect((await patch({ rules: { ...rules, referendum: { ...rules.referendum, goal: { ratio: 0.000005 } } } })).status).toBe(200);
+    const { initiativeId: opened } = await openParisInitiative(engine, { createJurisdiction: false });
+    const goal = async () => (await engine.request('GET', `/v1/initiatives/${opened}/progress`)).body.criteria.find((c: { kind: string }) => c.kind === 'goal').required;
+    expect(await goal()).toBe(11);
 
-    const electorate = await patch({ electorate: 2_200_000 });
-    expect(electorate.status).toBe(409);
-    expect(electorate.body.type).toBe('/problems/electorate-in-use');
-    const districtFigure = await patch({ districts: PARIS_DISTRICTS.map((d, i) => (i === 0 ? { ...d, electorate: d.electorate + 1 } : d)).concat([{ code: '75121', name: 'Paris Centre (essai)', electorate: 0 }]) });
-    expect(districtFigure.status).toBe(409);
-    // A new district's figure and a name are not figures anything counts against yet.
+    const grown = await patch({ electorate: 4_000_000 });
+    expect(grown.status).toBe(200);
+    expect(grown.body.electorate).toBe(4_000_000);
+    expect(await goal()).toBe(11);
+    const { initiativeId: later } = await openParisInitiative(engine, { createJurisdiction: false });
+    expect((await engine.request('GET', `/v1/initiatives/${later}/progress`)).body.criteria.find((c: { kind: string }) => c.kind === 'goal').required).toBe(20);
+  });
+
+  it('refuses to remove a district once initiatives have been opened, and to require a roll that is not imported', async () => {
+    const withoutOne = await patch({ districts: PARIS_DISTRICTS });
+    expect(withoutOne.status).toBe(409);
+    expect(withoutOne.body).toMatchObject({ type: '/problems/district-in-use' });
+    expect(withoutOne.body.detail).toContain('"75121"');
+    const roll = await patch({ requireRoll: true });
+    expect(roll.status).toBe(409);
+    expect(roll.body.type).toBe('/problems/no-roll');
     expect((await patch({ name: 'Ville de Paris (Conseil de Paris)' })).status).toBe(200);
   });
 

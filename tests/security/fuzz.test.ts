@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
 import { createWorld, type World } from '../support/world';
 import { routeTable } from './route-table';
 
@@ -136,11 +137,21 @@ describe('hostile input on every route', () => {
 
     process.stdout.write(`fuzz: ${tried} requests over ${routes.length} routes (seed ${SEED}); statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}\n`);
     expect(tried).toBeGreaterThan(RUNS * 0.9);
-    // Still up and still right: a real signature goes through after all that.
+    // Still up and still right: a whole new collection goes through after all that, in a jurisdiction
+    // the fuzzer never saw (it may legitimately have closed the target or reconfigured Paris).
     expect((await world.engine.request('GET', '/healthz')).status).toBe(200);
-    const fresh = await world.engine.tokenFor({ givenNames: 'Après', familyName: 'Fuzz', birthdate: '1985-05-05' });
-    const signed = await world.engine.request('POST', `/v1/initiatives/${world.targetId}/signatures`, { token: fresh, body: { district: '75111', consent: true } });
-    expect(signed.status).toBe(201);
+    const { engine, sponsor } = world;
+    const { admin, clerk } = world.tokens;
+    const after = parisJurisdiction({ id: 'after-fuzz', name: 'Après', committeeMinimum: 0 });
+    expect((await engine.request('POST', '/v1/jurisdictions', { token: admin, body: after })).status).toBe(201);
+    expect((await engine.request('POST', '/v1/jurisdictions/after-fuzz/clerks', { token: admin, body: { subject: world.people.clerk.subject } })).status).toBe(201);
+    const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: { ...REFERENDUM_DRAFT, jurisdictionId: 'after-fuzz' } });
+    expect(draft.status).toBe(201);
+    expect((await engine.request('POST', `/v1/initiatives/${draft.body.id}/submit`, { token: sponsor })).status).toBe(200);
+    expect((await engine.request('POST', `/v1/initiatives/${draft.body.id}/review`, { token: clerk, body: { decision: 'open' } })).status).toBe(200);
+    const fresh = await engine.tokenFor({ givenNames: 'Après', familyName: 'Fuzz', birthdate: '1985-05-05' });
+    const signed = await engine.request('POST', `/v1/initiatives/${draft.body.id}/signatures`, { token: fresh, body: { district: '75111', consent: true } });
+    expect(signed.status, JSON.stringify(signed.body)).toBe(201);
     expect(world.engine.logLines.filter((line) => line.includes('"level":"error"'))).toEqual([]);
   });
 

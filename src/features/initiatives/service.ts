@@ -233,10 +233,17 @@ export async function review(db: Database, id: string, decision: Review, princip
       throw problems.validation([{ field: 'body.closesAt', message: 'closesAt must be in the future.' }]);
     }
     if (closesAt.getTime() <= opensAt.getTime()) throw problems.validation([{ field: 'body.closesAt', message: 'closesAt must be after opensAt.' }]);
+    // The jurisdiction is held while it opens, so that a change of its figures (PATCH) is either seen here or waits.
+    const [figures] = await tx
+      .select({ electorate: jurisdictions.electorate, districts: jurisdictions.districts })
+      .from(jurisdictions)
+      .where(eq(jurisdictions.id, jurisdiction.id))
+      .for('share');
     return transition(tx, initiative, 'open', {
       actor: principal.subject,
       now,
-      patch: { rules, opensAt, closesAt },
+      // Frozen with the rules: its ratios and district minimums stay those of the day it opened.
+      patch: { rules, opensAt, closesAt, electorateFigures: { electorate: figures!.electorate, districts: figures!.districts.map(({ code, electorate }) => ({ code, electorate })) } },
       details: { opensAt: opensAt.toISOString(), closesAt: closesAt.toISOString() },
     });
   });

@@ -57,7 +57,7 @@ export const jurisdictionRoutes = createRouter()
       tags: ['Jurisdictions'],
       summary: "Change a jurisdiction's configuration (its clerks, or an administrator)",
       description:
-        'Any of the settings given at creation but the id; districts and default rules are replaced whole, and the result must be valid as at creation. Initiatives keep the rules they were opened with; age, assurance, districts and the roll requirement apply to signatures from now on. 409 `district-in-use` for removing a district that signatures or the current roll use; 409 `electorate-in-use` for changing electorate figures while an initiative counts against them (open, closed or being verified). Recorded in the audit trail.',
+        'Any of the settings given at creation but the id; districts and default rules are replaced whole, and the result must be valid as at creation. Initiatives already opened keep the rules and electorate figures they were opened with; age, assurance, districts and the roll requirement apply to signatures from now on. 409 `district-in-use` for removing a district once an initiative has been opened in the jurisdiction, or while the roll in force uses it; 409 `no-roll` for requiring a roll before one is imported. Recorded in the audit trail with the values before and after.',
       security: bearer,
       request: { params: IdParam, body: jsonBody(UpdateJurisdictionSchema) },
       responses: { 200: json(JurisdictionSchema, 'The jurisdiction as changed.'), ...errors(400, 401, 403, 404, 409, 413) },

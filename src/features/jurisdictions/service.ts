@@ -1,11 +1,12 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { initiatives, jurisdictionClerks, jurisdictions, signatures } from '../../db/schema';
+import { initiatives, jurisdictionClerks, jurisdictions } from '../../db/schema';
 import { rollEntries, rollImports } from '../../db/schema-roll';
 import type { Principal } from '../../platform/http';
 import { problems, type FieldError } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
 import { isClerkOf } from '../auth/access';
+import { currentRoll } from '../roll/service';
 import { checkSettings, type CreateJurisdiction, type UpdateJurisdiction } from './schema';
 
 export type JurisdictionRow = typeof jurisdictions.$inferSelect;
@@ -39,63 +40,53 @@ export async function createJurisdiction(db: Database, input: CreateJurisdiction
   });
 }
 
-/** Initiatives whose count still depends on the jurisdiction's electorate figures (ratio goals and district minimums). */
-const COUNTING = ['open', 'closed', 'verifying'] as const;
+/** Settings shown before and after in the audit trail (districts and rules: named only, they can be long). */
+const SCALARS = ['name', 'electorate', 'minimumAge', 'requireRoll', 'minimumAssurance', 'committeeMinimum', 'timeZone'] as const;
 
 /**
- * A clerk of the jurisdiction (or an administrator) changes its configuration. The whole result
- * must hold as at creation. Initiatives keep the rules they were opened with; the eligibility
- * settings (age, assurance, districts, roll) apply to signatures from now on. Refused with a 409:
- * removing a district that signatures or the current roll use, and changing electorate figures
- * while an initiative still counts against them (open, closed or being verified).
+ * A clerk of the jurisdiction (or an administrator) changes its configuration; the whole result
+ * must hold as at creation. Initiatives already opened keep the rules and the electorate figures
+ * they were opened with (frozen then); the eligibility settings (age, assurance, districts, the
+ * roll requirement) apply to signatures from now on. Refused with a 409: removing a district once
+ * an initiative has been opened in the jurisdiction or while the current roll uses it, and
+ * requiring the roll before one is imported. The row is held for the change: an opening (which
+ * holds it too) sees the figures before or after, never half.
  */
 export async function updateJurisdiction(db: Database, principal: Principal, id: string, change: UpdateJurisdiction, now: Date): Promise<JurisdictionRow> {
-  const current = await getJurisdiction(db, id);
+  await getJurisdiction(db, id);
   if (!principal.isAdmin && !(await isClerkOf(db, principal.subject, id))) {
     throw problems.forbidden(`Only a clerk of jurisdiction "${id}" or an administrator may change it.`);
   }
-  const next = { ...current, ...change };
-  const issues: FieldError[] = [];
-  checkSettings(next, { addIssue: ({ path, message }) => issues.push({ field: ['body', ...path].join('.'), message }) });
-  if (issues.length > 0) throw problems.validation(issues, 'The jurisdiction would not be valid with this change.');
-
   return db.transaction(async (tx) => {
-    // Held while the change is checked and written: no initiative opens and no signature lands in a district being removed meanwhile.
-    await tx.select({ id: jurisdictions.id }).from(jurisdictions).where(eq(jurisdictions.id, id)).for('update');
+    const [current] = await tx.select().from(jurisdictions).where(eq(jurisdictions.id, id)).for('update');
+    if (!current) throw problems.notFound('Jurisdiction', id);
+    const next = { ...current, ...change };
+    const issues: FieldError[] = [];
+    checkSettings(next, { addIssue: ({ path, message }) => issues.push({ field: ['body', ...path].join('.'), message }) });
+    if (issues.length > 0) throw problems.validation(issues, 'The jurisdiction would not be valid with this change.');
+
     const removed = current.districts.filter((d) => !next.districts.some((n) => n.code === d.code)).map((d) => d.code);
     if (removed.length > 0) {
-      const [signed] = await tx
-        .select({ district: signatures.district })
-        .from(signatures)
-        .innerJoin(initiatives, eq(initiatives.id, signatures.initiativeId))
-        .where(and(eq(initiatives.jurisdictionId, id), inArray(signatures.district, removed)))
-        .limit(1);
+      const [opened] = await tx.select({ id: initiatives.id }).from(initiatives).where(and(eq(initiatives.jurisdictionId, id), isNotNull(initiatives.opensAt))).limit(1);
       const [onRoll] = await tx
         .select({ district: rollEntries.district })
         .from(rollEntries)
         .innerJoin(rollImports, eq(rollImports.id, rollEntries.importId))
         .where(and(eq(rollImports.jurisdictionId, id), inArray(rollEntries.district, removed)))
         .limit(1);
-      const used = signed?.district ?? onRoll?.district;
-      if (used !== undefined) {
-        throw problems.conflict('district-in-use', 'District in use', `District "${used}" cannot be removed: ${signed ? 'signatures' : 'the electoral roll'} of this jurisdiction use it.`);
-      }
-    }
-    const figures = (j: Pick<JurisdictionRow, 'electorate' | 'districts'>) => JSON.stringify([j.electorate, j.districts.map((d) => [d.code, d.electorate])]);
-    const changedFigures = figures(current) !== figures({ electorate: next.electorate, districts: next.districts.filter((d) => current.districts.some((c) => c.code === d.code)) });
-    if (changedFigures) {
-      const [counting] = await tx
-        .select({ n: sql<number>`count(*)::int` })
-        .from(initiatives)
-        .where(and(eq(initiatives.jurisdictionId, id), inArray(initiatives.status, [...COUNTING])));
-      if ((counting?.n ?? 0) > 0) {
+      if (opened || onRoll) {
         throw problems.conflict(
-          'electorate-in-use',
-          'Electorate figures in use',
-          `${counting!.n} initiative${counting!.n === 1 ? ' counts' : 's count'} against the current electorate figures (open, closed or being verified): change them once they are certified or declared insufficient.`,
+          'district-in-use',
+          'District in use',
+          `District "${onRoll?.district ?? removed[0]}" cannot be removed: ${onRoll ? 'the electoral roll in force places voters in it' : 'initiatives have been opened in this jurisdiction, and their signatures, rules and counts refer to its districts'}.`,
         );
       }
     }
+    if (next.requireRoll && !current.requireRoll && !(await currentRoll(tx, id))) {
+      throw problems.conflict('no-roll', 'No electoral roll', 'Import the electoral roll before requiring it: every signature would be refused until then.');
+    }
+
+    const changed = (Object.keys(change) as (keyof UpdateJurisdiction)[]).filter((k) => JSON.stringify(current[k]) !== JSON.stringify(next[k])).sort();
     const [row] = await tx
       .update(jurisdictions)
       .set({
@@ -111,7 +102,18 @@ export async function updateJurisdiction(db: Database, principal: Principal, id:
       })
       .where(eq(jurisdictions.id, id))
       .returning();
-    await appendAudit(tx, { actor: principal.subject, action: 'jurisdiction.updated', at: now, jurisdictionId: id, details: { changed: Object.keys(change).sort() } });
+    const scalars = SCALARS.filter((k) => changed.includes(k));
+    await appendAudit(tx, {
+      actor: principal.subject,
+      action: 'jurisdiction.updated',
+      at: now,
+      jurisdictionId: id,
+      details: {
+        changed,
+        before: Object.fromEntries(scalars.map((k) => [k, current[k]])),
+        after: Object.fromEntries(scalars.map((k) => [k, next[k]])),
+      },
+    });
     return row!;
   });
 }

@@ -3,6 +3,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import type { Executor } from '../../db/client';
 import { jsonValue, rowsOf } from '../../db/query';
 import { buildProgress, type Progress, type ProgressJurisdiction, type SignatureTally } from '../progress/service';
+import type { JurisdictionElectorate } from '../../core/rules';
 import { getInitiativeWithJurisdiction } from '../initiatives/service';
 import { problems } from '../../platform/problems';
 
@@ -123,8 +124,9 @@ export class ProgressHub {
 }
 
 /**
- * The reader a feed polls: the jurisdiction is read once when the feed opens (its districts and
- * electorate do not change while watched), then each read is a single query.
+ * The reader a feed polls: the jurisdiction is read once when the feed opens (for district names,
+ * and the figures of an initiative not opened yet; an open one is evaluated on the figures frozen
+ * when it opened, read with it), then each read is a single query.
  */
 export function progressFeedReader(db: Executor, clock: () => Date) {
   return async (initiativeId: string) => {
@@ -133,9 +135,9 @@ export function progressFeedReader(db: Executor, clock: () => Date) {
     return async (): Promise<ProgressSnapshot> => {
       // Stamped before the read: a page rendered after this time has data at least as fresh.
       const readAt = clock();
-      const [row] = rowsOf<{ status: string; kind: string; rules: unknown; closes_at: unknown; tally: unknown; crossings: unknown }>(
+      const [row] = rowsOf<{ status: string; kind: string; rules: unknown; electorate_figures: unknown; closes_at: unknown; tally: unknown; crossings: unknown }>(
         await db.execute(sql`
-          select i.status, i.kind, i.rules,
+          select i.status, i.kind, i.rules, i.electorate_figures,
                  extract(epoch from i.closes_at) * 1000 as closes_at,
                  (select coalesce(json_agg(json_build_array(d.district, d.n)), '[]'::json)
                     from (select district, sum(count)::bigint as n from signature_counts where initiative_id = i.id group by district) as d) as tally,
@@ -156,6 +158,7 @@ export function progressFeedReader(db: Executor, clock: () => Date) {
         status: row.status,
         kind: row.kind,
         rules: jsonValue<Record<string, unknown> | null>(row.rules),
+        electorateFigures: jsonValue<JurisdictionElectorate | null>(row.electorate_figures),
         closesAt: row.closes_at === null ? null : new Date(Number(row.closes_at)),
       };
       const progress = buildProgress(subject, scope, tally, crossings, readAt);

@@ -1,5 +1,5 @@
 import { eq, inArray } from 'drizzle-orm';
-import { evaluateRules, reachedKeys } from '../../core/rules';
+import { electorateOf, evaluateRules, reachedKeys } from '../../core/rules';
 import type { Database } from '../../db/client';
 import { initiativeCrossings, initiatives, jurisdictions } from '../../db/schema';
 import { emitEvent } from '../../platform/outbox';
@@ -12,12 +12,12 @@ import { rulesOf, tallyMany } from './service';
  * closes it, and paper sheets signed during collection are keyed in until then). The primary key
  * on (initiative, key) makes each crossing happen once, whichever process sees it first.
  */
-export async function recordCrossings(db: Database, now: Date): Promise<{ initiativeId: string; key: string }[]> {
+export async function recordCrossings(db: Database, now: Date, options: { includeClosed?: boolean } = {}): Promise<{ initiativeId: string; key: string }[]> {
   const open = await db
     .select({ initiative: initiatives, jurisdiction: jurisdictions })
     .from(initiatives)
     .innerJoin(jurisdictions, eq(jurisdictions.id, initiatives.jurisdictionId))
-    .where(inArray(initiatives.status, ['open', 'closed']));
+    .where(inArray(initiatives.status, options.includeClosed === false ? ['open'] : ['open', 'closed']));
   if (open.length === 0) return [];
   const tallies = await tallyMany(db, open.map((o) => o.initiative.id));
   const known = await db
@@ -30,7 +30,7 @@ export async function recordCrossings(db: Database, now: Date): Promise<{ initia
   for (const { initiative, jurisdiction } of open) {
     const tally = tallies.get(initiative.id)!;
     const rules = rulesOf(initiative, jurisdiction);
-    const fresh = reachedKeys(evaluateRules(rules, jurisdiction, tally)).filter((key) => !seen.has(`${initiative.id} ${key}`));
+    const fresh = reachedKeys(evaluateRules(rules, electorateOf(initiative, jurisdiction), tally)).filter((key) => !seen.has(`${initiative.id} ${key}`));
     if (fresh.length === 0) continue;
     await db.transaction(async (tx) => {
       for (const key of fresh) {

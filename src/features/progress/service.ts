@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { evaluateRules, type Evaluation, type Rules, RulesSchema } from '../../core/rules';
+import { electorateOf, evaluateRules, type Evaluation, type JurisdictionElectorate, type Rules, RulesSchema } from '../../core/rules';
 import type { Executor } from '../../db/client';
 import { initiativeCrossings, signatureCounts, type District } from '../../db/schema';
 
@@ -71,6 +71,8 @@ export interface ProgressSubject {
   kind: string;
   rules: Record<string, unknown> | null;
   closesAt: Date | null;
+  /** Frozen at opening (see electorateOf). */
+  electorateFigures?: JurisdictionElectorate | null;
 }
 
 export interface ProgressJurisdiction {
@@ -103,7 +105,7 @@ export function buildProgress(
   crossings: { key: string; reachedAt: Date }[],
   now: Date,
 ): Progress {
-  const evaluation = evaluateRules(rulesOf(initiative, jurisdiction), jurisdiction, tally);
+  const evaluation = evaluateRules(rulesOf(initiative, jurisdiction), electorateOf(initiative, jurisdiction), tally);
   const reachedAt = new Map(crossings.map((c) => [c.key, c.reachedAt.toISOString()]));
   const names = new Map(jurisdiction.districts.map((d) => [d.code, d.name]));
   return {

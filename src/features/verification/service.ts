@@ -1,6 +1,6 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { and, asc, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
-import { evaluateRules, type Evaluation } from '../../core/rules';
+import { electorateOf, evaluateRules, type Evaluation, type JurisdictionElectorate } from '../../core/rules';
 import {
   assessSample,
   defaultSampleSize,
@@ -373,7 +373,7 @@ interface SampleResult {
   byDistrict: Record<string, number>;
 }
 
-function sampleResult(verification: VerificationRow, tallies: DecisionTallyRow[], rules: ReturnType<typeof rulesOf>, jurisdiction: JurisdictionRow): SampleResult {
+function sampleResult(verification: VerificationRow, tallies: DecisionTallyRow[], rules: ReturnType<typeof rulesOf>, jurisdiction: JurisdictionElectorate): SampleResult {
   const perDistrict: Record<string, { valid: number; duplicates: number }> = {};
   let valid = 0;
   let duplicates = 0;
@@ -400,12 +400,13 @@ async function currentResult(db: Executor, initiative: InitiativeRow, jurisdicti
   const rules = rulesOf(initiative, jurisdiction);
   const tally = await verifiedTally(db, initiative.id);
   const tallies = await decisionTallies(db, initiative.id, verification.method === 'sample');
-  const sample = verification.method === 'sample' ? sampleResult(verification, tallies, rules, jurisdiction) : null;
+  const figures = electorateOf(initiative, jurisdiction);
+  const sample = verification.method === 'sample' ? sampleResult(verification, tallies, rules, figures) : null;
   // Projections are rounded down: a certificate never claims a signature the sample does not support.
   const counts: SignatureTally = sample
     ? { total: Math.floor(sample.projection.projectedValid), byDistrict: Object.fromEntries(Object.entries(sample.byDistrict).map(([k, v]) => [k, Math.floor(v)])) }
     : { total: tally.total, byDistrict: tally.byDistrict };
-  const evaluation = evaluateRules(rules, jurisdiction, counts);
+  const evaluation = evaluateRules(rules, figures, counts);
   const districts = evaluation.districts.map((d) => ({ code: d.code, raw: tally.rawByDistrict[d.code] ?? 0, valid: d.signatures, required: d.required, met: d.met }));
   return { rules, tally, tallies, sample, counts, evaluation, districts };
 }
@@ -647,7 +648,8 @@ export async function completeVerification(deps: AppDeps, id: string, principal:
       {
         referendumItem: itemId,
         initiative: { id: initiative.id, kind: initiative.kind, title: initiative.title, question: initiative.question },
-        jurisdiction: { id: jurisdiction.id, name: jurisdiction.name, electorate: jurisdiction.electorate },
+        // The electorate the rules were evaluated on: the jurisdiction's when the initiative opened.
+        jurisdiction: { id: jurisdiction.id, name: jurisdiction.name, electorate: electorateOf(initiative, jurisdiction).electorate },
         rules,
         counts: { raw: tally.raw, valid: counts.total, verified: tally.total, districts },
         criteria: evaluation.criteria,
