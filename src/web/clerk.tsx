@@ -10,7 +10,7 @@ import type { JurisdictionRow } from '../features/jurisdictions/service';
 import { PAPER_BATCH_MAX, PaperEntrySchema, type PaperEntry } from '../features/paper/schema';
 import { keyInPaperBatch, type PaperResult } from '../features/paper/service';
 import { DecisionSchema, StartVerificationSchema } from '../features/verification/schema';
-import { completeVerification, recordDecisions, startVerification, verificationReport } from '../features/verification/service';
+import { completeVerification, firstPendingPosition, recordDecisions, startVerification, verificationReport } from '../features/verification/service';
 import { createRouter } from '../platform/http';
 import { Problem } from '../platform/problems';
 import { visibleInitiative, progressOf } from './citizen';
@@ -26,6 +26,10 @@ const SECTIONS = [
   ['verifying', ['verifying']],
   ['done', ['certified', 'insufficient']],
 ] as const;
+
+/** Signatures listed at a time on the verification page, and decided ones kept above the first undecided one. */
+const LIST_SIZE = 500;
+const LIST_CONTEXT = 50;
 
 const notAllowed = () => new Problem({ status: 403, code: 'forbidden', title: 'Not allowed' });
 
@@ -319,8 +323,11 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
   const verifying = status === 'verifying';
   // A full count under way lists what still awaits a decision (every signature is decided before certification); a sample, all of it.
   const [started] = verifying ? await deps.db.db.select({ method: verifications.method }).from(verifications).where(eq(verifications.initiativeId, initiative.id)) : [];
+  // A sample is listed in draw order, 500 rows from a little before its first undecided signature, so that a large one can be worked through.
+  const firstPending = started?.method === 'sample' ? await firstPendingPosition(deps.db.db, initiative.id) : null;
+  const cursor = firstPending !== null && firstPending >= LIST_SIZE - LIST_CONTEXT ? String(firstPending - LIST_CONTEXT - 1) : undefined;
   const report = ['verifying', 'certified', 'insufficient'].includes(status)
-    ? await verificationReport(deps, initiative.id, w.principal!, { filter: started?.method === 'full' ? 'pending' : 'all', limit: 500, personalData: verifying })
+    ? await verificationReport(deps, initiative.id, w.principal!, { filter: started?.method === 'full' ? 'pending' : 'all', limit: LIST_SIZE, cursor, personalData: verifying })
     : undefined;
   const reviewValues = view.review?.values ?? {};
   const reviewErrors = view.review?.errors ?? {};

@@ -195,4 +195,36 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     expect(done.status).toBe(303);
     expect(done.headers.get('location')).toMatch(/done=(certified|insufficient)/);
   });
+
+  it('a sample larger than one page is worked through: the list starts a little before the first undecided signature', async () => {
+    // The other demo initiative, closed by the test above; 600 paper signatures keyed in from its collection.
+    const [id] = (await Promise.all(openIds.map(async (i) => [i, (await engine.request('GET', `/v1/initiatives/${i}`)).body.status] as const))).find(([, status]) => status === 'closed')!;
+    const clerk = await engine.subjectToken('dev-clerk');
+    const opensAt = (await engine.request('GET', `/v1/initiatives/${id}`)).body.opensAt as string;
+    const entries = Array.from({ length: 600 }, (_, n) => ({
+      familyName: 'Echantillon',
+      givenNames: `Paul${n.toString(26).split('').map((d) => String.fromCharCode(97 + parseInt(d, 26))).join('')}`,
+      birthdate: '1970-01-01',
+      district: '75111',
+      sheet: `F-${Math.floor(n / 20)}`,
+      collector: 'C-1',
+      signedOn: opensAt.slice(0, 10),
+    }));
+    const keyed = await engine.request('POST', `/v1/initiatives/${id}/paper-signatures`, { token: clerk, body: { entries } });
+    expect(keyed.body.results.filter((r: { status: string }) => r.status === 'accepted')).toHaveLength(600);
+    expect((await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'sample', sampleSize: 600, seed: 'grand tirage' } })).status).toBe(201);
+
+    // The first 520 drawn are decided.
+    const drawn = await engine.request('GET', `/v1/initiatives/${id}/verification?limit=520&personalData=false`, { token: clerk });
+    const decisions = drawn.body.signatures.items.map((s: { id: string }) => ({ signatureId: s.id, decision: 'valid' }));
+    expect((await engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, { token: clerk, body: { decisions } })).status).toBe(200);
+
+    const listed = await page(`/clerk/initiatives/${id}`, { cookie: await sessionFor('dev-clerk') });
+    expect(listed.status).toBe(200);
+    // Draw positions 471 to 600: 50 decided ones for context, then the 80 left.
+    expect(listed.html.match(/data-sample-row=""/g)).toHaveLength(130);
+    expect(listed.html.match(/data-pending=""/g)).toHaveLength(80);
+    expect(listed.html).toContain('<td>471</td>');
+    expect(listed.html).not.toContain('<td>470</td>');
+  });
 });

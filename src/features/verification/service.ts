@@ -345,6 +345,16 @@ async function decisionTallies(db: Executor, initiativeId: string, sampleOnly: b
   return rows.map((row) => ({ ...row, n: Number(row.n) }));
 }
 
+/** Where a sample's first undecided signature lies in draw order; null when every one is decided. */
+export async function firstPendingPosition(db: Executor, initiativeId: string): Promise<number | null> {
+  const [row] = await db
+    .select({ position: sql<number | null>`min(${verificationSamples.position})` })
+    .from(verificationSamples)
+    .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, initiativeId), eq(verificationDecisions.signatureId, verificationSamples.signatureId)))
+    .where(and(eq(verificationSamples.initiativeId, initiativeId), isNull(verificationDecisions.signatureId)));
+  return row?.position === null || row?.position === undefined ? null : Number(row.position);
+}
+
 /** Signatures that still need a clerk's decision before completion. */
 async function pendingCount(db: Executor, verification: VerificationRow): Promise<number> {
   const id = verification.initiativeId;
