@@ -109,3 +109,61 @@ describe('electoral roll on PostgreSQL: COPY and atomic replacement', () => {
     expect((await done.json()).imported).toBe(1);
   });
 });
+
+describe('electoral roll against a district removed during its import', () => {
+  let engine: TestEngine;
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+  });
+  afterAll(() => engine.close());
+
+  it('a district is never both gone from the jurisdiction and in the roll in force: the import that raced its removal is refused', async () => {
+    const admin = await engine.adminToken();
+    const districts = [
+      { code: 'nord', name: 'Nord', electorate: 1000 },
+      { code: 'sud', name: 'Sud', electorate: 1000 },
+    ];
+    const created = await engine.request('POST', '/v1/jurisdictions', {
+      token: admin,
+      body: { id: 'bourg', name: 'Bourg', electorate: 2000, minimumAge: 16, minimumAssurance: 'eidas2', districts, rules: { agenda: { goal: { signatures: 3 }, collectionDays: 30 } } },
+    });
+    expect(created.status).toBe(201);
+    await engine.request('POST', '/v1/jurisdictions/bourg/clerks', { token: admin, body: { subject: 'clerk-of-bourg' } });
+    const clerk = await engine.subjectToken('clerk-of-bourg');
+
+    // The upload sends its lines, then waits: the COPY into the import's own table is done, nothing is in force yet.
+    const lines = rollCsv(people('bourg', 2_000).map((p, i) => [p.familyName, p.givenNames, p.birthdate, i % 2 ? 'sud' : 'nord']));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(new TextEncoder().encode(lines));
+        await held;
+        controller.close();
+      },
+    });
+    const upload = engine.app.request('/v1/jurisdictions/bourg/roll', {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${clerk}`, 'content-type': 'text/csv; charset=utf-8' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const removed = await engine.request('PATCH', '/v1/jurisdictions/bourg', { token: clerk, body: { districts: [districts[0]] } });
+    release();
+    const imported = await upload;
+    const answer = JSON.parse(await imported.text());
+
+    const current = await engine.db.db.select({ id: rollImports.id }).from(rollImports).where(eq(rollImports.status, 'current'));
+    if (removed.status === 200) {
+      expect(imported.status, JSON.stringify(answer)).toBe(409);
+      expect(answer.type).toBe('/problems/roll-district-removed');
+      expect(current.filter((c) => c.id === answer.importId)).toEqual([]);
+      expect((await engine.request('GET', '/v1/jurisdictions/bourg/roll', { token: clerk })).status).toBe(404);
+    } else {
+      expect(removed.body.type).toBe('/problems/district-in-use');
+      expect(imported.status).toBe(200);
+    }
+  });
+});

@@ -6,7 +6,6 @@ import type { Principal } from '../../platform/http';
 import { problems, type FieldError } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
 import { isClerkOf } from '../auth/access';
-import { currentRoll } from '../roll/service';
 import { checkSettings, type CreateJurisdiction, type UpdateJurisdiction } from './schema';
 
 export type JurisdictionRow = typeof jurisdictions.$inferSelect;
@@ -82,7 +81,9 @@ export async function updateJurisdiction(db: Database, principal: Principal, id:
         );
       }
     }
-    if (next.requireRoll && !current.requireRoll && !(await currentRoll(tx, id))) {
+    const rollInForce = async () =>
+      (await tx.select({ id: rollImports.id }).from(rollImports).where(and(eq(rollImports.jurisdictionId, id), eq(rollImports.status, 'current'))).limit(1)).length > 0;
+    if (next.requireRoll && !current.requireRoll && !(await rollInForce())) {
       throw problems.conflict('no-roll', 'No electoral roll', 'Import the electoral roll before requiring it: every signature would be refused until then.');
     }
 

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { canonicalIdentity, jurisdictionKeyInfo, rollHash } from '../../core/identity';
 import type { Database, DatabaseHandle, Executor } from '../../db/client';
+import { jurisdictions } from '../../db/schema';
 import { rollEntries, rollImports } from '../../db/schema-roll';
 import type { AppDeps } from '../../platform/http';
 import type { EngineKeys } from '../../platform/keys';
@@ -278,6 +279,20 @@ export async function importRoll(
     }
     const now = deps.clock();
     await db.transaction(async (tx) => {
+      // The jurisdiction is held until this roll is in force: a district removed during the import
+      // (PATCH, which checks the rolls under FOR UPDATE) is seen here, or waits for this commit.
+      const [held] = await tx.select({ districts: jurisdictions.districts }).from(jurisdictions).where(eq(jurisdictions.id, jurisdictionId)).for('share');
+      const gone = [...districts].filter((code) => !held!.districts.some((d) => d.code === code));
+      if (gone.length > 0) {
+        const [stray] = await tx.select({ district: rollEntries.district }).from(rollEntries).where(and(eq(rollEntries.importId, importId), inArray(rollEntries.district, gone))).limit(1);
+        if (stray) {
+          throw problems.conflict(
+            'roll-district-removed',
+            'District removed during the import',
+            `District "${stray.district}" was removed from the jurisdiction while this roll was imported; the current roll is kept. Import it again.`,
+          );
+        }
+      }
       await tx
         .update(rollImports)
         .set({ status: 'replaced' })
