@@ -129,9 +129,9 @@ describe('signing through the API with JOSE threads', () => {
   const used = { verify: 0, seal: 0, sign: 0 };
 
   beforeAll(async () => {
-    const material = await generateKeyMaterial('t1');
-    const keys = await loadEngineKeys(material);
-    engine = await createTestEngine({ deps: { keys } });
+    engine = await createTestEngine();
+    const { keyMaterial: material, deps } = engine;
+    const keys = deps.keys;
     // As the server wires them: the engine's keys and its identity provider's verifier, in a thread.
     const verifier = engine.devProvider.verifier;
     threads = await startJoseThreads(1, { signingJwk: material.signingJwk, piiKey: material.piiKey, piiKeyId: keys.pii.kid, verifier: verifier.options }, silentLog);

@@ -31,8 +31,7 @@ describe('rotating the personal-data key (PII_KEY, PII_KEYS_PREVIOUS)', () => {
 
   beforeAll(async () => {
     engine = await createTestEngine({ config: { webhookAllowPrivate: true } });
-    before = await generateKeyMaterial('t1');
-    engine.deps.keys = await loadEngineKeys({ ...before, piiKeyId: 'pii-1' });
+    before = engine.keyMaterial;
     receiver = await new Receiver().start();
   });
   afterAll(async () => {
@@ -152,8 +151,7 @@ describe('rotating the engine signing key (SIGNING_KEY, SIGNING_KEYS_PREVIOUS)',
 
   beforeAll(async () => {
     engine = await createTestEngine();
-    before = await generateKeyMaterial('t1');
-    engine.deps.keys = await loadEngineKeys(before);
+    before = engine.keyMaterial;
   });
   afterAll(() => engine.close());
 

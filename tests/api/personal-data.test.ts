@@ -173,9 +173,8 @@ describe('pepper rotation', () => {
   let material: KeyMaterial;
 
   beforeAll(async () => {
-    engine = await createTestEngine();
-    material = await generateKeyMaterial('v1');
-    engine.deps.keys = await loadEngineKeys(material);
+    engine = await createTestEngine({ pepperVersion: 'v1' });
+    material = engine.keyMaterial;
   });
   afterAll(() => engine.close());
 

@@ -39,11 +39,15 @@ export async function createTestEngine(
     config?: Partial<AppDeps['config']>;
     /** Runtime parts to replace (progress stream, webhook sender...). */
     deps?: Partial<Omit<AppDeps, 'config' | 'db' | 'clock'>>;
+    /** The version name of the generated pepper. */
+    pepperVersion?: string;
   } = {},
 ) {
   const db = await openTestDatabase({ poolSize: options.poolSize });
   const clock = testClock(options.start);
-  const keys = await loadEngineKeys(await generateKeyMaterial('t1'));
+  // Kept for tests that load the same keys again, rotated (key-rotation, pepper rotation).
+  const keyMaterial = await generateKeyMaterial(options.pepperVersion ?? 't1');
+  const keys = await loadEngineKeys(keyMaterial);
   const devProvider = await createDevIdentityProvider({ issuer: `${PUBLIC_URL}/dev/oidc` });
   const logLines: string[] = [];
   const deps: AppDeps = {
@@ -93,6 +97,8 @@ export async function createTestEngine(
     app,
     deps,
     db,
+    /** What `deps.keys` was loaded from (unless options.deps replaced them). */
+    keyMaterial,
     clock,
     devProvider,
     logLines,

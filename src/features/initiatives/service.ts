@@ -1,4 +1,4 @@
-import { and, count, desc, eq, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, getTableColumns, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
 import { constantTimeEqual } from '../../core/constant-time';
 import { canTransition, nextStatus, type InitiativeStatus, type LifecycleAction } from '../../core/lifecycle';
 import { RulesSchema } from '../../core/rules';
@@ -283,6 +283,9 @@ export interface InitiativePage {
   clerk: boolean;
 }
 
+/** Committee members of the initiative in the row, as a column of the same query. */
+const committeeSizeColumn = sql<number>`(select count(*)::int from committee_members m where m.initiative_id = ${initiatives.id})`;
+
 function pageQuery(db: Executor) {
   return db
     .select({
@@ -292,7 +295,7 @@ function pageQuery(db: Executor) {
         from (select district, sum(count)::bigint as n from signature_counts where initiative_id = ${initiatives.id} group by district) as d)`,
       crossings: sql<unknown>`(select coalesce(json_agg(json_build_array(c.key, extract(epoch from c.reached_at) * 1000)), '[]'::json)
         from initiative_crossings c where c.initiative_id = ${initiatives.id})`,
-      committeeSize: sql<number>`(select count(*)::int from committee_members m where m.initiative_id = ${initiatives.id})`,
+      committeeSize: committeeSizeColumn,
       // Subjects are never empty: an anonymous viewer (subject '') is nobody's member or clerk.
       member: sql<boolean>`exists (select 1 from committee_members m where m.initiative_id = ${initiatives.id} and m.subject = ${sql.placeholder('subject')})`,
       clerk: sql<boolean>`exists (select 1 from jurisdiction_clerks k where k.jurisdiction_id = ${initiatives.jurisdictionId} and k.subject = ${sql.placeholder('subject')})`,
@@ -384,22 +387,14 @@ export async function listInitiatives(db: Database, q: ListQuery, principal: Pri
     where.push(or(lt(initiatives.createdAt, cursor.createdAt), and(eq(initiatives.createdAt, cursor.createdAt), lt(initiatives.id, cursor.id)))!);
   }
   const rows = await db
-    .select()
+    .select({ ...getTableColumns(initiatives), committeeSize: committeeSizeColumn })
     .from(initiatives)
     .where(and(...where))
     .orderBy(desc(initiatives.createdAt), desc(initiatives.id))
     .limit(q.limit + 1);
-  const page = rows.slice(0, q.limit);
+  const page = rows.slice(0, q.limit).map((row) => ({ ...row, committeeSize: Number(row.committeeSize) }));
   const last = page[page.length - 1];
-  const sizes = page.length
-    ? await db
-        .select({ initiativeId: committeeMembers.initiativeId, n: count() })
-        .from(committeeMembers)
-        .where(inArray(committeeMembers.initiativeId, page.map((r) => r.id)))
-        .groupBy(committeeMembers.initiativeId)
-    : [];
-  const sizeOf = new Map(sizes.map((s) => [s.initiativeId, Number(s.n)]));
-  return { items: page.map((row) => ({ ...row, committeeSize: sizeOf.get(row.id) ?? 0 })), nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null };
+  return { items: page, nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null };
 }
 
 function encodeCursor(row: InitiativeRow): string {

@@ -14,19 +14,16 @@ export const JurisdictionRulesSchema = z
   .strictObject({ agenda: RulesSchema.optional(), referendum: RulesSchema.optional() })
   .openapi('JurisdictionRules');
 
-/** Everything a jurisdiction is configured with, its id aside. */
+/** Everything a jurisdiction is configured with, its id aside (defaults are the creation's). */
 const settingsShape = {
   name: z.string().trim().min(1).max(200),
   electorate: z.number().int().min(1).max(2_000_000_000),
   minimumAge: z.number().int().min(0).max(120),
-  requireRoll: z.boolean().default(false),
+  requireRoll: z.boolean(),
   minimumAssurance: z.enum(ASSURANCE_LEVELS),
-  committeeMinimum: z.number().int().min(0).max(1000).default(0),
-  timeZone: z
-    .string()
-    .default('Europe/Paris')
-    .refine((tz) => isTimeZone(tz), 'an IANA time zone such as Europe/Paris'),
-  districts: z.array(DistrictSchema).max(10_000).default([]),
+  committeeMinimum: z.number().int().min(0).max(1000),
+  timeZone: z.string().refine((tz) => isTimeZone(tz), 'an IANA time zone such as Europe/Paris'),
+  districts: z.array(DistrictSchema).max(10_000),
   rules: JurisdictionRulesSchema,
 };
 
@@ -67,6 +64,10 @@ export const CreateJurisdictionSchema = z
   .strictObject({
     id: z.string().min(2).max(64).regex(/^[a-z0-9][a-z0-9-]*$/, 'a lowercase slug (letters, digits, dashes)'),
     ...settingsShape,
+    requireRoll: settingsShape.requireRoll.default(false),
+    committeeMinimum: settingsShape.committeeMinimum.default(0),
+    timeZone: settingsShape.timeZone.default('Europe/Paris'),
+    districts: settingsShape.districts.default([]),
   })
   .superRefine(checkSettings)
   .openapi('CreateJurisdiction', {
@@ -107,20 +108,8 @@ export const JurisdictionSchema = z
 
 /** A change of configuration: any of the settings, at least one; districts and rules are replaced whole. */
 export const UpdateJurisdictionSchema = z
-  .strictObject({
-    name: settingsShape.name.optional(),
-    electorate: settingsShape.electorate.optional(),
-    minimumAge: settingsShape.minimumAge.optional(),
-    requireRoll: z.boolean().optional(),
-    minimumAssurance: settingsShape.minimumAssurance.optional(),
-    committeeMinimum: z.number().int().min(0).max(1000).optional(),
-    timeZone: z
-      .string()
-      .refine((tz) => isTimeZone(tz), 'an IANA time zone such as Europe/Paris')
-      .optional(),
-    districts: z.array(DistrictSchema).max(10_000).optional(),
-    rules: JurisdictionRulesSchema.optional(),
-  })
+  .strictObject(settingsShape)
+  .partial()
   .refine((u) => Object.keys(u).length > 0, 'Give at least one setting to change.')
   .openapi('UpdateJurisdiction', { example: { electorate: 2110000, minimumAge: 16 } });
 

@@ -6,6 +6,7 @@ import type { Principal } from '../../platform/http';
 import { problems, type FieldError } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
 import { isClerkOf } from '../auth/access';
+import { currentRoll } from '../roll/service';
 import { checkSettings, type CreateJurisdiction, type UpdateJurisdiction } from './schema';
 
 export type JurisdictionRow = typeof jurisdictions.$inferSelect;
@@ -52,13 +53,12 @@ const SCALARS = ['name', 'electorate', 'minimumAge', 'requireRoll', 'minimumAssu
  * holds it too) sees the figures before or after, never half.
  */
 export async function updateJurisdiction(db: Database, principal: Principal, id: string, change: UpdateJurisdiction, now: Date): Promise<JurisdictionRow> {
-  await getJurisdiction(db, id);
-  if (!principal.isAdmin && !(await isClerkOf(db, principal.subject, id))) {
-    throw problems.forbidden(`Only a clerk of jurisdiction "${id}" or an administrator may change it.`);
-  }
   return db.transaction(async (tx) => {
     const [current] = await tx.select().from(jurisdictions).where(eq(jurisdictions.id, id)).for('update');
     if (!current) throw problems.notFound('Jurisdiction', id);
+    if (!principal.isAdmin && !(await isClerkOf(tx, principal.subject, id))) {
+      throw problems.forbidden(`Only a clerk of jurisdiction "${id}" or an administrator may change it.`);
+    }
     const next = { ...current, ...change };
     const issues: FieldError[] = [];
     checkSettings(next, { addIssue: ({ path, message }) => issues.push({ field: ['body', ...path].join('.'), message }) });
@@ -81,9 +81,7 @@ export async function updateJurisdiction(db: Database, principal: Principal, id:
         );
       }
     }
-    const rollInForce = async () =>
-      (await tx.select({ id: rollImports.id }).from(rollImports).where(and(eq(rollImports.jurisdictionId, id), eq(rollImports.status, 'current'))).limit(1)).length > 0;
-    if (next.requireRoll && !current.requireRoll && !(await rollInForce())) {
+    if (next.requireRoll && !current.requireRoll && !(await currentRoll(tx, id))) {
       throw problems.conflict('no-roll', 'No electoral roll', 'Import the electoral roll before requiring it: every signature would be refused until then.');
     }
 

@@ -40,8 +40,9 @@ export const signatureRoutes = createRouter()
     }),
     async (c) => {
       const signer = requireIdentity(requirePrincipal(c));
-      const result = await mySignature(c.var.deps, c.req.valid('param').id, signer);
-      return c.json({ signature: signatureView(result.signature, result.logIndex), receipt: result.receipt }, 200);
+      const { deps } = c.var;
+      const { signature, receipt } = await mySignature(deps, c.req.valid('param').id, signer);
+      return c.json({ signature: signatureView(signature, await logIndexOf(deps.db.db, signature.initiativeId, signature.id)), receipt }, 200);
     },
   )
   .openapi(

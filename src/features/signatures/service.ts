@@ -209,8 +209,7 @@ export async function mySignature(deps: AppDeps, initiativeId: string, signer: I
   const { initiative } = await getInitiativeWithJurisdiction(deps.db.db, initiativeId);
   const row = await findActive(deps.db.db, initiative.id, signerHashFor(deps, initiative, signer));
   if (!row) throw problems.notFound('Signature', 'me');
-  const [receipt, logIndex] = await Promise.all([receiptFor(deps, row), logIndexOf(deps.db.db, initiative.id, row.id)]);
-  return { signature: row, receipt, logIndex };
+  return { signature: row, receipt: await receiptFor(deps, row) };
 }
 
 /**
