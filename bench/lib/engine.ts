@@ -4,6 +4,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
+import { buildEngine } from '../../src/build';
 import { freePort } from '../../tests/support/process';
 import { processCpuSeconds, processTree } from './cpu';
 
@@ -22,7 +23,14 @@ export interface EngineProcess {
 /** BENCH_CPU_PROFILE=<dir>: the engine writes a V8 CPU profile there when it stops (open it in Chrome's DevTools). */
 const cpuProfile = () => (process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : []);
 
-/** Starts the engine as an operator would: a separate process, production mode, keys from the environment. */
+/** Built once per run, as an operator builds it before starting it (`npm run build`). */
+let built: Promise<string> | undefined;
+
+/**
+ * Starts the engine as an operator would: `npm run build`, then a separate process running the
+ * bundle with Node alone (`npm run start:production`), production mode, keys from the environment.
+ * BENCH_FROM_SOURCE=1 runs `src/server.ts` through tsx instead, as `npm start` does.
+ */
 export async function startEngine(options: {
   databaseUrl?: string;
   issuer: string;
@@ -37,7 +45,8 @@ export async function startEngine(options: {
   const random = (n: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(n))).toString('base64');
   const logFile = join(dataDir, 'engine.log');
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, [...cpuProfile(), '--import', 'tsx', 'src/server.ts'], {
+  const entry = process.env.BENCH_FROM_SOURCE === '1' ? ['--import', 'tsx', 'src/server.ts'] : [await (built ??= buildEngine())];
+  const child = spawn(process.execPath, [...cpuProfile(), ...entry], {
     cwd: new URL('../..', import.meta.url).pathname,
     env: {
       PATH: process.env.PATH,

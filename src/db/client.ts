@@ -22,6 +22,7 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+/** Two folders up from this module, and from the production bundle in dist/node/ (src/build.ts). */
 const MIGRATIONS = new URL('../../drizzle', import.meta.url).pathname;
 
 /** PostgreSQL through postgres.js, migrations applied from drizzle/. */

@@ -100,12 +100,15 @@ export interface EngineProcess {
 
 /**
  * The engine as a real child process (`node --import tsx src/server.ts`), the way `npm start`
- * runs it, with the development identity provider. Resolves once /healthz answers.
+ * runs it, with the development identity provider; or, given `built`, the production bundle that
+ * `npm run build` wrote (`node dist/node/server.js`, as `npm run start:production`). Resolves once
+ * /healthz answers.
  */
-export async function startEngineProcess(options: { env: Record<string, string>; dataDir: string; port?: number; startTimeoutMs?: number }): Promise<EngineProcess> {
+export async function startEngineProcess(options: { env: Record<string, string>; dataDir: string; port?: number; startTimeoutMs?: number; built?: string }): Promise<EngineProcess> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/server.ts')], {
+  const entry = options.built ? [options.built] : ['--import', 'tsx', join(ROOT, 'src/server.ts')];
+  const child = spawn(process.execPath, entry, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

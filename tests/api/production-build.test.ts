@@ -1,0 +1,57 @@
+import { compactVerify, createLocalJWKSet } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildEngine } from '../../src/build';
+import { createPostgresDatabase, usePostgres } from '../support/database';
+import { childProcesses, citizen, openInitiativeOver, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
+
+/**
+ * What `npm run build` writes is what operators run (`npm run start:production`): Node alone, no
+ * TypeScript loader. It must find its migrations and start its JOSE thread from the bundle, and sign
+ * as the engine does from source.
+ */
+describe('the production build', () => {
+  let engine: EngineProcess | undefined;
+  let data: Awaited<ReturnType<typeof tempDir>>;
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
+
+  beforeAll(async () => {
+    const server = await buildEngine();
+    data = await tempDir('civic-built-');
+    database = usePostgres ? await createPostgresDatabase() : undefined;
+    engine = await startEngineProcess({
+      built: server,
+      dataDir: data.path,
+      // One JOSE thread whatever the machine's CPUs: the thread's own bundle must load.
+      env: { CRYPTO_THREADS: '1', ...(database ? { DATABASE_URL: database.url } : {}) },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await stopEngine(engine);
+    await database?.drop();
+    await data?.remove();
+  });
+
+  it('migrates a new database, takes a signature and gives a receipt its published key verifies', async () => {
+    const { initiativeId } = await openInitiativeOver(engine!);
+    const token = await engine!.token(citizen(1));
+    const signed = await engine!.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token, body: { district: '75111', consent: true } });
+    expect(signed.status).toBe(201);
+    expect(signed.body.signature.status).toBe('counted');
+
+    const jwks = await engine!.request('GET', '/.well-known/jwks.json');
+    const { payload } = await compactVerify(signed.body.receipt, createLocalJWKSet(jwks.body));
+    expect(JSON.parse(new TextDecoder().decode(payload))).toMatchObject({ initiative: initiativeId, signature: signed.body.signature.id });
+
+    const again = await engine!.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token, body: { district: '75111', consent: true } });
+    expect(again.status).toBe(200);
+    expect(again.body.signature.id).toBe(signed.body.signature.id);
+  });
+
+  it('runs without a compiler process beside it, and stops cleanly on SIGTERM', async () => {
+    // From source, tsx keeps esbuild's service running as a child of the engine.
+    expect(await childProcesses(engine!.child.pid!)).toEqual([]);
+    engine!.kill('SIGTERM');
+    expect(await engine!.exited).toEqual({ code: 0, signal: null });
+  });
+});
