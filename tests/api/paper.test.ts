@@ -2,6 +2,8 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logEntries, signatures } from '../../src/db/schema';
 import { paperEntryTallies } from '../../src/db/schema-paper';
+import { sealPersonalData } from '../../src/features/personal-data/service';
+import { signWithEngineKey } from '../../src/platform/keys';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { openParisInitiative } from '../support/identity';
 import { PARISIANS } from '../support/paris';
@@ -181,5 +183,48 @@ describe('paper signatures keyed in by a clerk', () => {
     const tooLate = await keyIn([entry('Garnier', 'Paul', '1972-05-05', '75107', 'F-300', 'C-30', '2027-06-30')]);
     expect(tooLate.status).toBe(409);
     expect(tooLate.body.type).toBe('/problems/invalid-state/verifying');
+  });
+});
+
+describe('a paper batch and the start of verification at the same time', () => {
+  let engine: TestEngine;
+  afterAll(() => engine.close());
+
+  it('a batch checked before the verification started but written after it is refused whole: the count stays the sampled one', async () => {
+    engine = await createTestEngine();
+    const { initiativeId, clerk } = await openParisInitiative(engine);
+    const signer = await engine.tokenFor(elodie);
+    expect((await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: signer, body: { district: '75111', consent: true } })).status).toBe(201);
+    engine.clock.set('2027-07-01T08:00:00Z');
+    await engine.scheduler.tick();
+
+    // The batch's personal data is sealed after its first check and before it writes: hold it there.
+    const keys = engine.deps.keys;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let sealing!: () => void;
+    const sealingStarted = new Promise<void>((resolve) => (sealing = resolve));
+    keys.offload = {
+      seal: async (identity) => (sealing(), await held, sealPersonalData({ pii: keys.pii }, identity)),
+      sign: (typ, payload, options) => signWithEngineKey({ signing: keys.signing }, typ, payload, options),
+      close: async () => {},
+    };
+    const batch = engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, {
+      token: clerk,
+      body: { entries: [entry('Papier', 'Paul', '1970-01-01', '75111', 'F-1', 'C-1', '2027-06-20'), entry('Papier', 'Pauline', '1971-01-01', '75112', 'F-1', 'C-1', '2027-06-20')] },
+    });
+    await sealingStarted;
+    const started = await engine.request('POST', `/v1/initiatives/${initiativeId}/verification`, { token: clerk, body: { method: 'sample', seed: 'public draw' } });
+    expect(started.status).toBe(201);
+    expect(started.body.population).toBe(1);
+    release();
+    const refused = await batch;
+    delete keys.offload;
+
+    expect(refused.status).toBe(409);
+    expect(refused.body.type).toBe('/problems/invalid-state/verifying');
+    const progress = await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`);
+    expect(progress.body).toMatchObject({ status: 'verifying', signatures: 1 });
+    expect(await engine.db.db.select().from(signatures).where(eq(signatures.initiativeId, initiativeId))).toHaveLength(1);
   });
 });

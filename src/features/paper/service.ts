@@ -4,7 +4,7 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { checkEligibility, dayInstant, localDay } from '../../core/eligibility';
 import { ageOn, initiativeKeyInfo, type Assurance } from '../../core/identity';
-import { signatures } from '../../db/schema';
+import { initiatives, signatures } from '../../db/schema';
 import { paperBatches, paperEntryTallies } from '../../db/schema-paper';
 import type { AppDeps, Principal } from '../../platform/http';
 import { problems } from '../../platform/problems';
@@ -117,6 +117,10 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
   const digest = hmac(sha256, deps.keys.keyring.keyFor(initiative.pepperVersion, initiativeKeyInfo(initiative.id)), utf8ToBytes(`paper-batch:${JSON.stringify(entries)}`));
 
   const replay = await db.transaction(async (tx) => {
+    // Checked again on the row, held FOR SHARE until the batch commits: a verification started (or a
+    // withdrawal) since the check above waits for the batch, or the batch sees it and is refused.
+    const [held] = await tx.select({ status: initiatives.status }).from(initiatives).where(eq(initiatives.id, initiative.id)).for('share');
+    if (!held || (held.status !== 'open' && held.status !== 'closed')) throw problems.illegalTransition(held?.status ?? initiative.status, 'key in paper signatures');
     const inserted = new Map<string, string>();
     for (let start = 0; start < unique.length; start += INSERT_CHUNK) {
       const chunk = unique.slice(start, start + INSERT_CHUNK);
