@@ -6,10 +6,11 @@ import { openParisInitiative } from '../support/identity';
 describe('age on the signing date, in the jurisdiction’s calendar', () => {
   let engine: TestEngine;
   let initiativeId: string;
+  let clerk: string;
 
   beforeAll(async () => {
     engine = await createTestEngine({ start: new Date('2027-01-10T10:00:00Z') });
-    ({ initiativeId } = await openParisInitiative(engine));
+    ({ initiativeId, clerk } = await openParisInitiative(engine));
   });
   afterAll(() => engine.close());
 
@@ -25,5 +26,21 @@ describe('age on the signing date, in the jurisdiction’s calendar', () => {
     // 00:30 in Paris on 15 January (23:30 on the 14th in UTC): 16 today.
     engine.clock.set('2027-01-14T23:30:00Z');
     expect((await sign({ givenNames: 'Inès', familyName: 'Veille', birthdate: '2011-01-15' })).status).toBe(201);
+  });
+
+  it('someone who signed before the clerks raised the minimum age gets their signature back when signing again, not a refusal', async () => {
+    const teen = { givenNames: 'Jeune', familyName: 'Signataire', birthdate: '2009-06-01' }; // 17
+    const first = await sign(teen);
+    expect(first.status).toBe(201);
+    expect((await engine.request('PATCH', '/v1/jurisdictions/paris', { token: clerk, body: { minimumAge: 18 } })).status).toBe(200);
+
+    const again = await sign(teen);
+    expect(again.status).toBe(200);
+    expect(again.body.signature.id).toBe(first.body.signature.id);
+    expect(again.body.receipt).toBe(first.body.receipt);
+    // Someone of the same age who had not signed is refused.
+    const other = await sign({ givenNames: 'Autre', familyName: 'Signataire', birthdate: '2009-06-01' });
+    expect(other.status).toBe(403);
+    expect(other.body.type).toBe('/problems/ineligible/age');
   });
 });

@@ -134,12 +134,12 @@ async function signAgainst(
     // The signing date is the jurisdiction's calendar day (a birthday starts at local midnight).
     dayInstant(localDay(now, jurisdiction.timeZone)),
   );
-  if (!eligibility.eligible) throw problems.ineligible(eligibility.rule, eligibility.detail);
+  if (!eligibility.eligible) return signedBefore(deps, initiative.id, hash, problems.ineligible(eligibility.rule, eligibility.detail));
   // With a required roll, the roll's district wins over the declared one.
   let district = request.district;
   if (jurisdiction.requireRoll) {
     const onRoll = await rollCheck(deps, db, jurisdiction.id, signer);
-    if ('missing' in onRoll) throw rollIneligible(onRoll.missing);
+    if ('missing' in onRoll) return signedBefore(deps, initiative.id, hash, rollIneligible(onRoll.missing));
     district = onRoll.district;
   }
   const personalData = await sealPersonalData(deps.keys, signer);
@@ -167,6 +167,18 @@ async function signAgainst(
   const winner = outcome.duplicate ?? (await findActive(db, initiative.id, hash));
   if (!winner) throw problems.unavailable('The signature could not be recorded; try again.', 1);
   return { created: false, signature: winner, receipt: await receiptFor(deps, winner) };
+}
+
+/**
+ * Someone the rules refuse now may have signed while they allowed it (the clerks raised the minimum
+ * age, required the roll): signing again is idempotent, so that signature comes back, not the refusal.
+ * Looked up on refusals only, which are rare.
+ */
+async function signedBefore(deps: AppDeps, initiativeId: string, hash: Uint8Array, refusal: Problem): Promise<SignOutcome> {
+  const earlier = await findActive(deps.db.db, initiativeId, hash);
+  if (!earlier) throw refusal;
+  deps.metrics.signatures.inc({ outcome: 'duplicate', reason: '' });
+  return { created: false, signature: earlier, receipt: await receiptFor(deps, earlier) };
 }
 
 function activeSignatureQuery(db: Database) {
