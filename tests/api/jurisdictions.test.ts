@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../../src/db/schema';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { CLERK_SUBJECT, openParisInitiative } from '../support/identity';
-import { PARIS_DISTRICTS, parisJurisdiction } from '../support/paris';
+import { PARIS_DISTRICTS, parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
 
 /** SPEC: the clerk configures the jurisdiction. */
 describe('a clerk changes the jurisdiction’s configuration', () => {
@@ -103,5 +103,32 @@ describe('a clerk changes the jurisdiction’s configuration', () => {
     const admin = await patch({ electorate: 330_000 }, await engine.adminToken(), 'lyon');
     expect(admin.status).toBe(200);
     expect(admin.body.electorate).toBe(330_000);
+  });
+
+  it('stops taking a kind of initiative only once none of that kind is drafted or awaits review; one rejected before keeps its page', async () => {
+    const admin = await engine.adminToken();
+    expect((await engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ id: 'nantes', name: 'Ville de Nantes', committeeMinimum: 0 }) })).status).toBe(201);
+    await engine.request('POST', '/v1/jurisdictions/nantes/clerks', { token: admin, body: { subject: CLERK_SUBJECT } });
+    const sponsor = await engine.tokenFor({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' });
+    const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: { ...REFERENDUM_DRAFT, jurisdictionId: 'nantes' } });
+    expect(draft.status).toBe(201);
+    expect((await engine.request('POST', `/v1/initiatives/${draft.body.id}/submit`, { token: sponsor })).status).toBe(200);
+    const agendaOnly = { rules: { agenda: parisJurisdiction().rules.agenda } };
+
+    const refused = await patch(agendaOnly, clerk, 'nantes');
+    expect(refused.status).toBe(409);
+    expect(refused.body.type).toBe('/problems/kind-in-use');
+    expect(Object.keys((await engine.request('GET', '/v1/jurisdictions/nantes')).body.rules).sort()).toEqual(['agenda', 'referendum']);
+
+    const rejected = await engine.request('POST', `/v1/initiatives/${draft.body.id}/review`, { token: clerk, body: { decision: 'reject', reason: 'Hors compétence' } });
+    expect(rejected.status).toBe(200);
+    expect((await patch(agendaOnly, clerk, 'nantes')).status).toBe(200);
+    // Its public page and progress still answer, with the goal it was judged against.
+    const page = await engine.request('GET', `/v1/initiatives/${draft.body.id}`);
+    expect(page.status).toBe(200);
+    const progress = await engine.request('GET', `/v1/initiatives/${draft.body.id}/progress`);
+    expect(progress.status).toBe(200);
+    expect(progress.body.criteria[0]).toMatchObject({ required: parisJurisdiction().rules.referendum.goal.signatures });
+    expect((await engine.request('POST', '/v1/initiatives', { token: sponsor, body: { ...REFERENDUM_DRAFT, jurisdictionId: 'nantes' } })).status).toBe(400);
   });
 });

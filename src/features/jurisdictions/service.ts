@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { initiatives, jurisdictionClerks, jurisdictions } from '../../db/schema';
 import { rollEntries, rollImports } from '../../db/schema-roll';
@@ -48,8 +48,9 @@ const SCALARS = ['name', 'electorate', 'minimumAge', 'requireRoll', 'minimumAssu
  * must hold as at creation. Initiatives already opened keep the rules and the electorate figures
  * they were opened with (frozen then); the eligibility settings (age, assurance, districts, the
  * roll requirement) apply to signatures from now on. Refused with a 409: removing a district once
- * an initiative has been opened in the jurisdiction or while the current roll uses it, and
- * requiring the roll before one is imported. The row is held for the change: an opening (which
+ * an initiative has been opened in the jurisdiction or while the current roll uses it, removing a
+ * kind's rules while initiatives of that kind are drafted or submitted (they take them at opening),
+ * and requiring the roll before one is imported. The row is held for the change: an opening (which
  * holds it too) sees the figures before or after, never half.
  */
 export async function updateJurisdiction(db: Database, principal: Principal, id: string, change: UpdateJurisdiction, now: Date): Promise<JurisdictionRow> {
@@ -79,6 +80,27 @@ export async function updateJurisdiction(db: Database, principal: Principal, id:
           'District in use',
           `District "${onRoll?.district ?? removed[0]}" cannot be removed: ${onRoll ? 'the electoral roll in force places voters in it' : 'initiatives have been opened in this jurisdiction, and their signatures, rules and counts refer to its districts'}.`,
         );
+      }
+    }
+    // An initiative takes its kind's rules from the jurisdiction until it opens.
+    const kindsRemoved = Object.keys(current.rules).filter((kind) => !(kind in next.rules)) as (typeof initiatives.$inferSelect)['kind'][];
+    if (kindsRemoved.length > 0) {
+      const unopened = and(eq(initiatives.jurisdictionId, id), inArray(initiatives.kind, kindsRemoved), isNull(initiatives.rules));
+      const [waiting] = await tx
+        .select({ kind: initiatives.kind })
+        .from(initiatives)
+        .where(and(unopened, inArray(initiatives.status, ['draft', 'submitted'])))
+        .limit(1);
+      if (waiting) {
+        throw problems.conflict(
+          'kind-in-use',
+          'Kind of initiative in use',
+          `The ${waiting.kind} rules cannot be removed: ${waiting.kind} initiatives are being drafted or await review in this jurisdiction. They must be opened, rejected or withdrawn first.`,
+        );
+      }
+      // Those rejected or withdrawn before opening keep the rules they were drafted under, for their pages.
+      for (const kind of kindsRemoved) {
+        await tx.update(initiatives).set({ rules: current.rules[kind] as Record<string, unknown> }).where(and(unopened, eq(initiatives.kind, kind)));
       }
     }
     if (next.requireRoll && !current.requireRoll && !(await currentRoll(tx, id))) {
