@@ -185,6 +185,17 @@ describe('webhooks', () => {
     expect(removed.status).toBe(204);
     expect((await engine.request('DELETE', `/v1/webhooks/${jurisdictionHook.id}`, { token: admin })).status).toBe(404);
     expect((await deliveries(jurisdictionHook.id)).status).toBe(404);
+
+    // Who sent which events where, and when that stopped, is in the jurisdiction's audit trail.
+    const audit = await engine.request('GET', `/v1/audit?jurisdiction=paris&limit=500`, { token: admin });
+    const trail = audit.body.items.filter((e: { details: { webhook?: string } }) => e.details.webhook === jurisdictionHook.id);
+    expect(trail.map((e: { action: string }) => e.action)).toEqual(['webhook.deleted', 'webhook.created']);
+    expect(trail[1]).toMatchObject({ actor: 'admin-subject', jurisdictionId: 'paris', details: { url: receiver.url } });
+    expect(JSON.stringify(trail)).not.toContain(jurisdictionHook.secret.slice(6));
+    // A sponsor's subscription to their initiative, turned back on, is in its jurisdiction's trail too.
+    const enabled = audit.body.items.filter((e: { action: string }) => e.action === 'webhook.enabled');
+    expect(enabled.length).toBeGreaterThanOrEqual(1);
+    expect(enabled[0].jurisdictionId).toBe('paris');
   });
 
   it('refuses bad input with problems', async () => {

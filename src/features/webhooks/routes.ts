@@ -55,7 +55,7 @@ export const webhookRoutes = createRouter()
     }),
     async (c) => {
       const principal = requirePrincipal(c);
-      return c.json(webhookView(await enableWebhook(c.var.deps, principal, c.req.valid('param').id)), 200);
+      return c.json(webhookView(await enableWebhook(c.var.deps, principal, c.req.valid('param').id, c.var.deps.clock())), 200);
     },
   )
   .openapi(
@@ -70,7 +70,7 @@ export const webhookRoutes = createRouter()
     }),
     async (c) => {
       const principal = requirePrincipal(c);
-      await deleteWebhook(c.var.deps.db.db, principal, c.req.valid('param').id);
+      await deleteWebhook(c.var.deps.db.db, principal, c.req.valid('param').id, c.var.deps.clock());
       return c.body(null, 204);
     },
   )

@@ -1,9 +1,10 @@
 import { and, count, desc, eq, lt, or, type SQL } from 'drizzle-orm';
-import type { Database } from '../../db/client';
+import type { Database, Executor } from '../../db/client';
 import { initiatives, jurisdictions } from '../../db/schema';
 import { webhookDeliveries, webhookSubscriptions } from '../../db/schema-webhooks';
 import type { AppDeps, Principal } from '../../platform/http';
 import { problems } from '../../platform/problems';
+import { appendAudit } from '../audit/service';
 import type { CreateWebhook, DeliveriesQuery } from './schema';
 import { generateWebhookSecret, sealWebhookSecret } from './secret';
 import { AddressRefusedError, checkedAddresses, resolveWithNodeDns } from './sender';
@@ -13,6 +14,19 @@ export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 
 /** Enough for any integration; bounds what one account can make the dispatcher do. */
 const MAX_SUBSCRIPTIONS_PER_OWNER = 25;
+
+/**
+ * Subscribing an address to events, and turning it on or off, goes into the audit trail of the
+ * jurisdiction concerned (an initiative's: its jurisdiction's), where its clerks see who sends what where.
+ */
+async function auditWebhook(tx: Executor, action: 'webhook.created' | 'webhook.enabled' | 'webhook.deleted', row: SubscriptionRow, actor: string, at: Date) {
+  let jurisdictionId = row.jurisdictionId;
+  if (!jurisdictionId && row.initiativeId) {
+    const [initiative] = await tx.select({ jurisdictionId: initiatives.jurisdictionId }).from(initiatives).where(eq(initiatives.id, row.initiativeId));
+    jurisdictionId = initiative?.jurisdictionId ?? null;
+  }
+  await appendAudit(tx, { actor, action, at, jurisdictionId, initiativeId: row.initiativeId, details: { webhook: row.id, url: row.url, events: row.events } });
+}
 
 export function webhookView(row: SubscriptionRow) {
   return {
@@ -84,21 +98,26 @@ export async function createWebhook(deps: AppDeps, principal: Principal, input: 
     throw problems.conflict('too-many-webhooks', 'Too many webhooks', `At most ${MAX_SUBSCRIPTIONS_PER_OWNER} webhooks per account; delete one first.`);
   }
   const secret = generateWebhookSecret();
-  const [row] = await db
-    .insert(webhookSubscriptions)
-    .values({
-      id: crypto.randomUUID(),
-      ownerSubject: principal.subject,
-      jurisdictionId: input.jurisdictionId ?? null,
-      initiativeId: input.initiativeId ?? null,
-      url: input.url,
-      events: input.events,
-      secret: await sealWebhookSecret(deps.keys, secret),
-      status: 'active',
-      createdAt: now,
-    })
-    .returning();
-  return { ...webhookView(row!), secret };
+  const sealed = await sealWebhookSecret(deps.keys, secret);
+  const row = await db.transaction(async (tx) => {
+    const [inserted] = await tx
+      .insert(webhookSubscriptions)
+      .values({
+        id: crypto.randomUUID(),
+        ownerSubject: principal.subject,
+        jurisdictionId: input.jurisdictionId ?? null,
+        initiativeId: input.initiativeId ?? null,
+        url: input.url,
+        events: input.events,
+        secret: sealed,
+        status: 'active',
+        createdAt: now,
+      })
+      .returning();
+    await auditWebhook(tx, 'webhook.created', inserted!, principal.subject, now);
+    return inserted!;
+  });
+  return { ...webhookView(row), secret };
 }
 
 export async function listWebhooks(db: Database, principal: Principal) {
@@ -123,27 +142,33 @@ export async function ownWebhook(db: Database, principal: Principal, id: string)
  * Turns one of the caller's disabled subscriptions back on (its address is checked again): events
  * from now on are delivered, not those that happened while it was off; its failed deliveries stay in its log.
  */
-export async function enableWebhook(deps: AppDeps, principal: Principal, id: string): Promise<SubscriptionRow> {
+export async function enableWebhook(deps: AppDeps, principal: Principal, id: string, now: Date): Promise<SubscriptionRow> {
   const db = deps.db.db;
   const row = await ownWebhook(db, principal, id);
   if (row.status === 'active') return row;
   // The subscription's own address, not a field of this request.
   await assertDeliverableUrl(deps, row.url, 'url');
-  const [updated] = await db
-    .update(webhookSubscriptions)
-    .set({ status: 'active', disabledAt: null, disabledReason: null })
-    .where(and(eq(webhookSubscriptions.id, id), eq(webhookSubscriptions.ownerSubject, principal.subject)))
-    .returning();
-  if (!updated) throw problems.notFound('Webhook', id);
-  return updated;
+  return db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(webhookSubscriptions)
+      .set({ status: 'active', disabledAt: null, disabledReason: null })
+      .where(and(eq(webhookSubscriptions.id, id), eq(webhookSubscriptions.ownerSubject, principal.subject)))
+      .returning();
+    if (!updated) throw problems.notFound('Webhook', id);
+    await auditWebhook(tx, 'webhook.enabled', updated, principal.subject, now);
+    return updated;
+  });
 }
 
-export async function deleteWebhook(db: Database, principal: Principal, id: string): Promise<void> {
-  const deleted = await db
-    .delete(webhookSubscriptions)
-    .where(and(eq(webhookSubscriptions.id, id), eq(webhookSubscriptions.ownerSubject, principal.subject)))
-    .returning({ id: webhookSubscriptions.id });
-  if (deleted.length === 0) throw problems.notFound('Webhook', id);
+export async function deleteWebhook(db: Database, principal: Principal, id: string, now: Date): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [deleted] = await tx
+      .delete(webhookSubscriptions)
+      .where(and(eq(webhookSubscriptions.id, id), eq(webhookSubscriptions.ownerSubject, principal.subject)))
+      .returning();
+    if (!deleted) throw problems.notFound('Webhook', id);
+    await auditWebhook(tx, 'webhook.deleted', deleted, principal.subject, now);
+  });
 }
 
 export async function listDeliveries(db: Database, principal: Principal, id: string, query: DeliveriesQuery) {
