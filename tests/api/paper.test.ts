@@ -228,3 +228,37 @@ describe('a paper batch and the start of verification at the same time', () => {
     expect(await engine.db.db.select().from(signatures).where(eq(signatures.initiativeId, initiativeId))).toHaveLength(1);
   });
 });
+
+describe('withdrawing a signature made on paper', () => {
+  let engine: TestEngine;
+  afterAll(() => engine.close());
+
+  it('the person, signed in, withdraws it as they would an online one, while collection is open; after, the refusal names the withdrawal', async () => {
+    engine = await createTestEngine();
+    const { initiativeId, clerk } = await openParisInitiative(engine);
+    const karim = { givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03' };
+    const keyed = await engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, {
+      token: clerk,
+      body: { entries: [entry(karim.familyName, karim.givenNames, karim.birthdate, '75118'), entry('Papier', 'Paul', '1970-01-01', '75111')] },
+    });
+    expect(keyed.body.accepted).toBe(2);
+    const token = await engine.tokenFor(karim);
+    const mine = await engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/me`, { token });
+    expect(mine.body.signature.channel).toBe('paper');
+
+    const withdrawn = await engine.request('DELETE', `/v1/initiatives/${initiativeId}/signatures/me`, { token });
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.body.status).toBe('withdrawn');
+    expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures).toBe(1);
+    expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/me`, { token })).status).toBe(404);
+
+    engine.clock.set('2027-07-01T08:00:00Z');
+    await engine.scheduler.tick();
+    const paul = await engine.tokenFor({ givenNames: 'Paul', familyName: 'Papier', birthdate: '1970-01-01' });
+    expect((await engine.request('POST', `/v1/initiatives/${initiativeId}/verification`, { token: clerk, body: { method: 'full' } })).status).toBe(201);
+    const late = await engine.request('DELETE', `/v1/initiatives/${initiativeId}/signatures/me`, { token: paul });
+    expect(late.status).toBe(409);
+    expect(late.body).toMatchObject({ type: '/problems/invalid-state/verifying', action: 'withdraw' });
+    expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures).toBe(1);
+  });
+});

@@ -54,7 +54,7 @@ export function signerHashFor(deps: Pick<AppDeps, 'keys'>, initiative: Pick<Init
   return signerHash(deps.keys.keyring.keyFor(initiative.pepperVersion, initiativeKeyInfo(initiative.id)), canonical);
 }
 
-function assertCollecting(initiative: InitiativeRow, now: Date) {
+function assertCollecting(initiative: InitiativeRow, now: Date, action: 'sign' | 'withdraw' = 'sign') {
   if (isCollecting({ ...initiative, status: initiative.status as InitiativeStatus }, now)) return;
   if (initiative.status === 'open' && initiative.closesAt && now >= initiative.closesAt) {
     throw problems.conflict('collection-closed', 'Collection closed', `Signatures were accepted until ${initiative.closesAt.toISOString()}.`, {
@@ -68,7 +68,7 @@ function assertCollecting(initiative: InitiativeRow, now: Date) {
       opensAt: initiative.opensAt.toISOString(),
     });
   }
-  throw problems.illegalTransition(initiative.status, 'sign');
+  throw problems.illegalTransition(initiative.status, action);
 }
 
 export interface SignOutcome {
@@ -233,17 +233,18 @@ export async function mySignature(deps: AppDeps, initiativeId: string, signer: I
 export async function withdrawMySignature(deps: AppDeps, initiativeId: string, signer: Identity) {
   const db = deps.db.db;
   const { initiative } = await getInitiativeWithJurisdiction(db, initiativeId);
-  assertCollecting(initiative, deps.clock());
+  assertCollecting(initiative, deps.clock(), 'withdraw');
   const hash = signerHashFor(deps, initiative, signer);
   const row = await db.transaction(async (tx) => {
     const current = await getInitiative(tx, initiative.id, 'share');
     const now = deps.clock();
-    assertCollecting(current, now);
+    assertCollecting(current, now, 'withdraw');
     const [withdrawn] = await tx
       .update(signatures)
       // Nothing left to verify: the personal data goes with the signature (the signer hash stays, for the count's history).
       .set({ status: 'withdrawn', withdrawnAt: now, personalData: null })
-      .where(and(eq(signatures.initiativeId, initiative.id), eq(signatures.signerHash, hash), eq(signatures.status, 'counted'), eq(signatures.channel, 'online')))
+      // Online or on paper: the person, verified, withdraws their own signature (GET …/me shows either).
+      .where(and(eq(signatures.initiativeId, initiative.id), eq(signatures.signerHash, hash), eq(signatures.status, 'counted')))
       .returning();
     if (!withdrawn) return undefined;
     await bumpCount(tx, initiative.id, withdrawn.district, -1);
