@@ -160,8 +160,13 @@ export const CERTIFY_PERCENT = 110;
 /** Below 95 % the petition fails; in between, every signature must be counted. */
 export const FULL_COUNT_PERCENT = 95;
 
-/** Where a projection stands against one requirement (compared in percent, so 110 % of 2000 is exactly 2200). */
-export function bandOf(projected: number, required: number): SampleBand {
+/**
+ * Where a projection stands against one requirement (compared in percent, so 110 % of 2000 is
+ * exactly 2200). An exact figure (a sample of every signature: nothing projected) has no band of
+ * doubt: it meets the requirement or not.
+ */
+export function bandOf(projected: number, required: number, exact = false): SampleBand {
+  if (exact) return projected >= required ? 'certifiable' : 'insufficient';
   if (projected * 100 >= CERTIFY_PERCENT * required) return 'certifiable';
   if (projected * 100 >= FULL_COUNT_PERCENT * required) return 'full-count';
   return 'insufficient';
@@ -191,11 +196,14 @@ export interface SampleAssessment {
  * The bands applied to every criterion of the rules: the goal on the projected total; a district
  * rule counts districts surely met (≥ 110 % of their minimum) and possibly met (≥ 95 %). The
  * initiative's band is its worst criterion's: one criterion in doubt asks for a full count.
+ * `exact`: the sample holds every signature (fewer than the minimum sample size were counted), so
+ * the "projection" is the count itself, decided signature by signature, and there is no doubt to settle.
  */
 export function assessSample(
   rules: Rules,
   jurisdiction: JurisdictionElectorate,
   projection: { total: number; byDistrict: Record<string, number> },
+  exact = false,
 ): SampleAssessment {
   const evaluation = evaluateRules(rules, jurisdiction, projection);
   const goal = evaluation.criteria.find((c) => c.kind === 'goal')!;
@@ -205,7 +213,7 @@ export function assessSample(
       required: goal.required,
       projected: projection.total,
       percent: (100 * projection.total) / goal.required,
-      band: bandOf(projection.total, goal.required),
+      band: bandOf(projection.total, goal.required, exact),
     },
   ];
 
@@ -213,7 +221,7 @@ export function assessSample(
   if (districtRule) {
     const bands = evaluation.districts
       .filter((d) => d.required !== null)
-      .map((d) => bandOf(Object.hasOwn(projection.byDistrict, d.code) ? projection.byDistrict[d.code]! : 0, d.required!));
+      .map((d) => bandOf(Object.hasOwn(projection.byDistrict, d.code) ? projection.byDistrict[d.code]! : 0, d.required!, exact));
     const surelyMet = bands.filter((b) => b === 'certifiable').length;
     const possiblyMet = bands.filter((b) => b !== 'insufficient').length;
     const band: SampleBand = surelyMet >= districtRule.required ? 'certifiable' : possiblyMet >= districtRule.required ? 'full-count' : 'insufficient';

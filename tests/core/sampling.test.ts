@@ -124,6 +124,12 @@ describe('bands (110 % and 95 % of the requirement)', () => {
     expect(short.criteria[0]).toMatchObject({ kind: 'goal', required: 2000, projected: 2000, percent: 100, band: 'full-count' });
     expect(short.band).toBe('full-count');
   });
+
+  it('a sample of every signature is a count: it meets each requirement or not, with no band of doubt', () => {
+    expect(assessSample(rules, jurisdiction, { total: 2000, byDistrict: { A: 1000, B: 500, C: 500 } }, true).band).toBe('certifiable');
+    expect(assessSample(rules, jurisdiction, { total: 1999, byDistrict: { A: 1000, B: 500, C: 499 } }, true).band).toBe('insufficient');
+    expect(assessSample(rules, jurisdiction, { total: 2000, byDistrict: { A: 1500, B: 499, C: 1 } }, true).band).toBe('insufficient');
+  });
 });
 
 describe('seeded sample', () => {

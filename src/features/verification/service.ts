@@ -401,7 +401,8 @@ function sampleResult(verification: VerificationRow, tallies: DecisionTallyRow[]
   const sampleSize = verification.sampleSize ?? 0;
   const projection = projectSample({ population, sampleSize, valid, duplicates });
   const byDistrict = projectDistricts(population, sampleSize, perDistrict);
-  const assessment = assessSample(rules, jurisdiction, { total: projection.projectedValid, byDistrict });
+  // A sample of every signature (N under the minimum sample size) is a count, not a projection.
+  const assessment = assessSample(rules, jurisdiction, { total: projection.projectedValid, byDistrict }, population > 0 && sampleSize >= population);
   return { projection, assessment, valid, duplicates, byDistrict };
 }
 

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { CLERK_SUBJECT } from '../support/identity';
+import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
+
+/**
+ * A small commune: fewer signatures than the minimum sample size (500), so the sample is every
+ * signature and its "projection" is the count itself. It settles the result exactly, even at 100 %
+ * of the goal, where a real sample could only ask for a full count.
+ */
+describe('a sample verification of fewer signatures than the minimum sample size', () => {
+  let engine: TestEngine;
+  let clerk: string;
+  let sponsor: string;
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    const admin = await engine.adminToken();
+    const body = parisJurisdiction({ committeeMinimum: 0, rules: { referendum: { goal: { signatures: 20 }, collectionDays: 30 } } });
+    expect((await engine.request('POST', '/v1/jurisdictions', { token: admin, body })).status).toBe(201);
+    await engine.request('POST', '/v1/jurisdictions/paris/clerks', { token: admin, body: { subject: CLERK_SUBJECT } });
+    clerk = await engine.subjectToken(CLERK_SUBJECT);
+    sponsor = await engine.tokenFor({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' });
+  });
+  afterAll(() => engine.close());
+
+  /** An initiative with `n` signatures, closed, its sample of everything decided with `invalid` of them invalid. */
+  async function decided(n: number, invalid: number, family: string) {
+    const id = (await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT })).body.id as string;
+    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
+    expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open' } })).status).toBe(200);
+    for (let i = 0; i < n; i++) {
+      const token = await engine.tokenFor({ givenNames: `Prenom${String.fromCharCode(65 + i)}`, familyName: family, birthdate: '1980-01-01' });
+      expect((await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token, body: { district: '75111', consent: true } })).status).toBe(201);
+    }
+    expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+    const started = await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'sample', seed: 'tirage public' } });
+    expect(started.body).toMatchObject({ population: n, sampleSize: n });
+    const page = await engine.request('GET', `/v1/initiatives/${id}/verification?personalData=false`, { token: clerk });
+    const decisions = page.body.signatures.items.map((s: { id: string }, i: number) =>
+      i < invalid ? { signatureId: s.id, decision: 'invalid', reason: 'Signature illisible' } : { signatureId: s.id, decision: 'valid' },
+    );
+    expect((await engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, { token: clerk, body: { decisions } })).status).toBe(200);
+    return id;
+  }
+
+  it('20 valid signatures for a goal of 20: certified on the sample, no full count asked', async () => {
+    const id = await decided(20, 0, 'Habitant');
+    const complete = await engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: clerk });
+    expect(complete.status).toBe(200);
+    expect(complete.body.outcome).toBe('certified');
+  });
+
+  it('19 valid of 20 for a goal of 20 (95 %): insufficient, no full count asked', async () => {
+    const id = await decided(20, 1, 'Voisin');
+    const complete = await engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: clerk });
+    expect(complete.status).toBe(200);
+    expect(complete.body.outcome).toBe('insufficient');
+  });
+});
