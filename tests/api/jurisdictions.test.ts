@@ -131,4 +131,27 @@ describe('a clerk changes the jurisdiction’s configuration', () => {
     expect(progress.body.criteria[0]).toMatchObject({ required: parisJurisdiction().rules.referendum.goal.signatures });
     expect((await engine.request('POST', '/v1/initiatives', { token: sponsor, body: { ...REFERENDUM_DRAFT, jurisdictionId: 'nantes' } })).status).toBe(400);
   });
+
+  it('an administrator lists the clerks and revokes one: the role goes at once, for a session already open too, and the audit trail says so', async () => {
+    const admin = await engine.adminToken();
+    await engine.request('POST', '/v1/jurisdictions/paris/clerks', { token: admin, body: { subject: 'leaving-clerk' } });
+    const leaving = await engine.subjectToken('leaving-clerk');
+    const session = await engine.request('POST', '/v1/session', { token: leaving });
+    expect(session.status).toBe(201);
+    const listed = await engine.request('GET', '/v1/jurisdictions/paris/clerks', { token: clerk });
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((c: { subject: string }) => c.subject)).toEqual([CLERK_SUBJECT, 'leaving-clerk']);
+    expect(listed.body.items[1]).toMatchObject({ grantedBy: 'admin-subject' });
+    expect((await engine.request('GET', '/v1/audit?jurisdiction=paris&limit=1', { token: session.body.token })).status).toBe(200);
+
+    expect((await engine.request('DELETE', '/v1/jurisdictions/paris/clerks/leaving-clerk', { token: clerk })).status).toBe(403);
+    expect((await engine.request('DELETE', '/v1/jurisdictions/paris/clerks/leaving-clerk', { token: admin })).status).toBe(204);
+    expect((await engine.request('DELETE', '/v1/jurisdictions/paris/clerks/leaving-clerk', { token: admin })).status).toBe(404);
+
+    expect((await engine.request('GET', '/v1/audit?jurisdiction=paris&limit=1', { token: session.body.token })).status).toBe(403);
+    expect((await engine.request('PATCH', '/v1/jurisdictions/paris', { token: leaving, body: { name: 'Paris' } })).status).toBe(403);
+    expect((await engine.request('GET', '/v1/jurisdictions/paris/clerks', { token: admin })).body.items.map((c: { subject: string }) => c.subject)).toEqual([CLERK_SUBJECT]);
+    const [entry] = await engine.db.db.select().from(auditLog).where(eq(auditLog.action, 'clerk.revoked'));
+    expect(entry).toMatchObject({ actor: 'admin-subject', jurisdictionId: 'paris', details: { subject: 'leaving-clerk', grantedBy: 'admin-subject' } });
+  });
 });

@@ -36,6 +36,9 @@ const MATRIX: Record<string, Row> = {
   'POST /v1/jurisdictions': { body: (_, role) => parisJurisdiction({ id: `j-${role.toLowerCase()}` }), expect: '401 403 403 403 403 403 201' },
   'PATCH /v1/jurisdictions/:id': { path: () => '/v1/jurisdictions/paris', body: () => ({ name: 'Ville de Paris' }), expect: '401 403 403 403 403 200 200' },
   'POST /v1/jurisdictions/:id/clerks': { path: () => '/v1/jurisdictions/paris/clerks', body: () => ({ subject: 'new-clerk' }), expect: '401 403 403 403 403 403 201' },
+  'GET /v1/jurisdictions/:id/clerks': { path: () => '/v1/jurisdictions/paris/clerks', expect: '401 403 403 403 403 200 200' },
+  // A subject that is no clerk: the administrator passes and finds nothing to revoke (the API tests revoke a real one).
+  'DELETE /v1/jurisdictions/:id/clerks/:subject': { path: () => '/v1/jurisdictions/paris/clerks/nobody-here', expect: '401 403 403 403 403 403 404' },
   'GET /v1/initiatives': { expect: '200 200 200 200 200 200 200' },
   'POST /v1/initiatives': { body: () => REFERENDUM_DRAFT, expect: '401 201 201 201 201 201 201' },
   'GET /v1/initiatives/:id': { path: target(), expect: '200 200 200 200 200 200 200' },

@@ -2,8 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../../platform/http';
 import { bearer, errors, json, jsonBody } from '../../platform/openapi';
 import { requireAdmin, requirePrincipal } from '../auth/access';
-import { CreateJurisdictionSchema, GrantClerkSchema, JurisdictionSchema, UpdateJurisdictionSchema } from './schema';
-import { createJurisdiction, getJurisdiction, grantClerk, jurisdictionView, listJurisdictions, updateJurisdiction } from './service';
+import { ClerkSchema, CreateJurisdictionSchema, GrantClerkSchema, JurisdictionSchema, UpdateJurisdictionSchema } from './schema';
+import { createJurisdiction, getJurisdiction, grantClerk, jurisdictionView, listClerks, listJurisdictions, revokeClerk, updateJurisdiction } from './service';
 
 const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, example: 'paris' }) });
 
@@ -89,5 +89,43 @@ export const jurisdictionRoutes = createRouter()
       const { deps } = c.var;
       const result = await grantClerk(deps.db.db, c.req.valid('param').id, c.req.valid('json').subject, principal.subject, deps.clock());
       return c.json({ jurisdictionId: result.jurisdictionId, subject: result.subject }, result.created ? 201 : 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/jurisdictions/{id}/clerks',
+      tags: ['Jurisdictions'],
+      summary: 'List the clerks of a jurisdiction (admin, or one of its clerks)',
+      security: bearer,
+      request: { params: IdParam },
+      responses: {
+        200: json(z.object({ items: z.array(ClerkSchema) }), 'Its clerks, in the order they were granted the role.'),
+        ...errors(401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const principal = requirePrincipal(c);
+      const rows = await listClerks(c.var.deps.db.db, principal, c.req.valid('param').id);
+      return c.json({ items: rows.map((r) => ({ subject: r.subject, grantedBy: r.grantedBy, grantedAt: r.grantedAt.toISOString() })) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/jurisdictions/{id}/clerks/{subject}',
+      tags: ['Jurisdictions'],
+      summary: 'Revoke the clerk role (admin)',
+      description: 'Takes effect at once, for sessions already open too. Recorded in the audit trail.',
+      security: bearer,
+      request: { params: IdParam.extend({ subject: z.string().min(1).max(255).openapi({ param: { name: 'subject', in: 'path' }, example: 'clerk-of-paris' }) }) },
+      responses: { 204: { description: 'Revoked.' }, ...errors(401, 403, 404) },
+    }),
+    async (c) => {
+      const principal = requirePrincipal(c);
+      requireAdmin(principal);
+      const { id, subject } = c.req.valid('param');
+      await revokeClerk(c.var.deps.db.db, id, subject, principal.subject, c.var.deps.clock());
+      return c.body(null, 204);
     },
   );

@@ -115,6 +115,10 @@ export const UpdateJurisdictionSchema = z
 
 export type UpdateJurisdiction = z.infer<typeof UpdateJurisdictionSchema>;
 
+export const ClerkSchema = z
+  .object({ subject: z.string(), grantedBy: z.string(), grantedAt: z.iso.datetime() })
+  .openapi('Clerk', { example: { subject: 'clerk-of-paris', grantedBy: 'admin-subject', grantedAt: '2027-01-15T09:00:00.000Z' } });
+
 export const GrantClerkSchema = z.strictObject({ subject: z.string().trim().min(1).max(255) }).openapi('GrantClerk', { example: { subject: 'clerk-of-paris' } });
 
 function isTimeZone(tz: string): boolean {

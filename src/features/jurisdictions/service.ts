@@ -163,3 +163,32 @@ export async function grantClerk(db: Database, jurisdictionId: string, subject: 
     return { jurisdictionId, subject, created: inserted.length > 0 };
   });
 }
+
+/** The clerks of a jurisdiction, for an administrator or one of them. */
+export async function listClerks(db: Database, principal: Principal, jurisdictionId: string) {
+  await getJurisdiction(db, jurisdictionId);
+  if (!principal.isAdmin && !(await isClerkOf(db, principal.subject, jurisdictionId))) {
+    throw problems.forbidden(`Only a clerk of jurisdiction "${jurisdictionId}" or an administrator may list its clerks.`);
+  }
+  return db
+    .select({ subject: jurisdictionClerks.subject, grantedBy: jurisdictionClerks.grantedBy, grantedAt: jurisdictionClerks.grantedAt })
+    .from(jurisdictionClerks)
+    .where(eq(jurisdictionClerks.jurisdictionId, jurisdictionId))
+    .orderBy(asc(jurisdictionClerks.grantedAt), asc(jurisdictionClerks.subject));
+}
+
+/**
+ * Someone leaves the elections office: the role goes at once (every clerk action checks it in the
+ * database, sessions included), and the audit trail says who revoked it.
+ */
+export async function revokeClerk(db: Database, jurisdictionId: string, subject: string, actor: string, now: Date) {
+  await getJurisdiction(db, jurisdictionId);
+  await db.transaction(async (tx) => {
+    const [revoked] = await tx
+      .delete(jurisdictionClerks)
+      .where(and(eq(jurisdictionClerks.jurisdictionId, jurisdictionId), eq(jurisdictionClerks.subject, subject)))
+      .returning();
+    if (!revoked) throw problems.notFound('Clerk', subject);
+    await appendAudit(tx, { actor, action: 'clerk.revoked', at: now, jurisdictionId, details: { subject, grantedBy: revoked.grantedBy, grantedAt: revoked.grantedAt.toISOString() } });
+  });
+}
