@@ -105,6 +105,12 @@ export function evaluateRules(
     const required = districtRule ? districtRequired(districtRule.each, district) : null;
     return { code: district.code, signatures, required, met: required === null ? null : signatures >= required };
   });
+  // A district the jurisdiction added after these figures were taken (an initiative keeps those of
+  // its opening day): its signatures are in the total, so it is listed too, with no minimum of its own.
+  const listed = new Set(districts.map((district) => district.code));
+  for (const code of Object.keys(counts.byDistrict).filter((code) => !listed.has(code) && (counts.byDistrict[code] ?? 0) > 0).sort()) {
+    districts.push({ code, signatures: counts.byDistrict[code]!, required: null, met: null });
+  }
 
   if (districtRule) {
     const withRequirement = districts.filter((district) => district.required !== null).length;

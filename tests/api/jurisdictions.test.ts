@@ -37,6 +37,10 @@ describe('a clerk changes the jurisdiction’s configuration', () => {
     expect(young.status).toBe(403);
     expect(young.body.type).toBe('/problems/ineligible/age');
     expect((await sign({ givenNames: 'Paul', familyName: 'Neuf', birthdate: '1980-01-01' }, '75121')).status).toBe(201);
+    // The new district is not in the figures the initiative opened with, but its signature is listed with the rest.
+    const progress = (await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`, { headers: { 'cache-control': 'no-cache' } })).body;
+    expect(progress.districts.at(-1)).toEqual({ code: '75121', name: 'Paris Centre (essai)', signatures: 1, required: null, met: null });
+    expect(progress.districts.reduce((sum: number, d: { signatures: number }) => sum + d.signatures, 0)).toBe(progress.signatures);
     // The open initiative keeps the rules it was opened with; new default rules are for the next ones.
     expect((await engine.request('GET', `/v1/initiatives/${initiativeId}`)).body.rules.goal).toEqual({ signatures: 5 });
     expect((await engine.request('GET', '/v1/jurisdictions/paris')).body.rules.referendum.goal).toEqual({ signatures: 50 });

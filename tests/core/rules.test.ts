@@ -309,7 +309,15 @@ describe('evaluateRules properties', () => {
           evaluation.criteria.every((c) => c.met === c.current >= c.required) &&
           evaluation.goalMet === evaluation.criteria.every((c) => c.met) &&
           evaluation.districts.every((d) => (d.required === null ? d.met === null : d.met === d.signatures >= d.required)) &&
-          evaluation.districts.map((d) => d.code).join() === jurisdiction.districts.map((d) => d.code).join()
+          // The jurisdiction's districts in order, then any other district holding signatures, by code, with no minimum.
+          evaluation.districts.map((d) => d.code).join() ===
+            [
+              ...jurisdiction.districts.map((d) => d.code),
+              ...Object.keys(counts.byDistrict)
+                .filter((code) => !jurisdiction.districts.some((d) => d.code === code) && counts.byDistrict[code]! > 0)
+                .sort(),
+            ].join() &&
+          evaluation.districts.slice(jurisdiction.districts.length).every((d) => d.required === null && d.signatures === counts.byDistrict[d.code])
         );
       }),
     );
