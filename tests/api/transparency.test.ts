@@ -138,6 +138,11 @@ describe('transparency log and receipts', () => {
     // Nothing pending: another run changes nothing and signs nothing new.
     await engine.scheduler.tick();
     expect(await head()).toEqual(sth);
+    // A reader polling from where it stopped gets an empty page, not an error; past the end is one.
+    const caughtUp = await engine.request('GET', `/v1/initiatives/${initiativeId}/log/entries?start=8`);
+    expect(caughtUp.status).toBe(200);
+    expect(caughtUp.body).toEqual({ start: 8, end: 8, size: 8, entries: [] });
+    expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/log/entries?start=9`)).status).toBe(400);
   });
 
   it('a withdrawal is an entry too; the new head is consistent with the old one', async () => {
@@ -183,7 +188,7 @@ describe('transparency log and receipts', () => {
   it('bad ranges are 400 problems naming the parameter', async () => {
     const base = `/v1/initiatives/${initiativeId}/log`;
     const cases: [string, string][] = [
-      [`${base}/entries?start=9`, 'query.start'],
+      [`${base}/entries?start=10`, 'query.start'],
       [`${base}/entries?start=3&end=3`, 'query.end'],
       [`${base}/entries?start=0&end=10`, 'query.end'],
       [`${base}/entries?start=-1`, 'query.start'],

@@ -228,7 +228,9 @@ export async function logEntriesPage(deps: LogDeps, initiativeId: string, start:
   const db = deps.db.db;
   await requirePublicInitiative(db, initiativeId);
   const size = await currentSize(db, initiativeId);
-  if (start >= size) throw outOfRange('start', `start must be below the log's size (${size}).`);
+  // start = size: nothing new yet (a reader polling from where it stopped, or an empty log), an empty page.
+  if (start > size) throw outOfRange('start', `start must not exceed the log's size (${size}).`);
+  if (start === size && (end === undefined || end === size)) return { start, end: size, size, entries: [] };
   if (end !== undefined && end <= start) throw outOfRange('end', 'end must be greater than start.');
   if (end !== undefined && end > size) throw outOfRange('end', `end must not exceed the log's size (${size}).`);
   const last = Math.min(end ?? size, start + MAX_ENTRIES_PAGE);
