@@ -56,4 +56,21 @@ describe('a sample verification of fewer signatures than the minimum sample size
     expect(complete.status).toBe(200);
     expect(complete.body.outcome).toBe('insufficient');
   });
+
+  it('certified items are listed newest first, page by page', async () => {
+    const id = await decided(20, 0, 'Troisieme');
+    engine.clock.advance(60_000);
+    expect((await engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: clerk })).body.outcome).toBe('certified');
+    const first = await engine.request('GET', '/v1/referendum-items?jurisdiction=paris&limit=1');
+    expect(first.status).toBe(200);
+    expect(first.body.items.map((i: { initiativeId: string }) => i.initiativeId)).toEqual([id]);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const second = await engine.request('GET', `/v1/referendum-items?jurisdiction=paris&limit=1&cursor=${first.body.nextCursor}`);
+    expect(second.body.items).toHaveLength(1);
+    expect(second.body.items[0].initiativeId).not.toBe(id);
+    expect(second.body.nextCursor).toBeNull();
+    const bad = await engine.request('GET', '/v1/referendum-items?cursor=nonsense');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'query.cursor' })]);
+  });
 });

@@ -1,10 +1,11 @@
-import { and, count, desc, eq, getTableColumns, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, getTableColumns, ilike, or, sql, type SQL } from 'drizzle-orm';
 import { constantTimeEqual } from '../../core/constant-time';
 import { canTransition, nextStatus, type InitiativeStatus, type LifecycleAction } from '../../core/lifecycle';
 import { RulesSchema } from '../../core/rules';
 import type { Database, Executor } from '../../db/client';
 import { jsonValue } from '../../db/query';
 import { committeeMembers, initiatives, jurisdictions } from '../../db/schema';
+import { afterCursor, pageOf } from '../../platform/cursor';
 import type { Principal } from '../../platform/http';
 import { emitEvent, type EventType } from '../../platform/outbox';
 import { problems } from '../../platform/problems';
@@ -382,32 +383,13 @@ export async function listInitiatives(db: Database, q: ListQuery, principal: Pri
     ? or(sql`${initiatives.status} <> 'draft'`, eq(initiatives.sponsorSubject, principal.subject))!
     : sql`${initiatives.status} <> 'draft'`;
   where.push(visibility);
-  if (q.cursor) {
-    const cursor = decodeCursor(q.cursor);
-    where.push(or(lt(initiatives.createdAt, cursor.createdAt), and(eq(initiatives.createdAt, cursor.createdAt), lt(initiatives.id, cursor.id)))!);
-  }
+  if (q.cursor) where.push(afterCursor(q.cursor, initiatives.createdAt, initiatives.id));
   const rows = await db
     .select({ ...getTableColumns(initiatives), committeeSize: committeeSizeColumn })
     .from(initiatives)
     .where(and(...where))
     .orderBy(desc(initiatives.createdAt), desc(initiatives.id))
     .limit(q.limit + 1);
-  const page = rows.slice(0, q.limit).map((row) => ({ ...row, committeeSize: Number(row.committeeSize) }));
-  const last = page[page.length - 1];
-  return { items: page, nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null };
-}
-
-function encodeCursor(row: InitiativeRow): string {
-  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const createdAt = new Date(at);
-    if (Number.isNaN(createdAt.getTime()) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
-    return { createdAt, id };
-  } catch {
-    throw problems.validation([{ field: 'query.cursor', message: 'Unknown cursor; use the nextCursor of a previous page.' }]);
-  }
+  const page = pageOf(rows, q.limit, (row) => ({ at: row.createdAt, id: row.id }));
+  return { items: page.items.map((row) => ({ ...row, committeeSize: Number(row.committeeSize) })), nextCursor: page.nextCursor };
 }

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { referendumItems } from '../../db/schema';
+import { afterCursor, pageOf } from '../../platform/cursor';
 import { createRouter } from '../../platform/http';
 import { bearer, errors, json, jsonBody } from '../../platform/openapi';
 import { problems } from '../../platform/problems';
@@ -135,18 +136,30 @@ export const verificationRoutes = createRouter()
       path: '/v1/referendum-items',
       tags: ['Referendum items'],
       summary: 'Certified items with their certificates',
-      request: { query: z.object({ jurisdiction: z.string().min(1).max(64).optional() }) },
-      responses: { 200: json(z.object({ items: z.array(ReferendumItemSchema) }), 'Newest first.'), ...errors(400) },
+      request: {
+        query: z.object({
+          jurisdiction: z.string().min(1).max(64).optional(),
+          limit: z.coerce.number().int().min(1).max(500).default(100),
+          cursor: z.string().max(200).optional(),
+        }),
+      },
+      responses: { 200: json(z.object({ items: z.array(ReferendumItemSchema), nextCursor: z.string().nullable() }), 'A page, newest first.'), ...errors(400) },
     }),
     async (c) => {
-      const { jurisdiction } = c.req.valid('query');
+      const { jurisdiction, limit, cursor } = c.req.valid('query');
       const rows = await c.var.deps.db.db
         .select()
         .from(referendumItems)
-        .where(jurisdiction ? eq(referendumItems.jurisdictionId, jurisdiction) : undefined)
-        .orderBy(desc(referendumItems.certifiedAt))
-        .limit(500);
-      return c.json({ items: rows.map(itemView) }, 200);
+        .where(
+          and(
+            jurisdiction ? eq(referendumItems.jurisdictionId, jurisdiction) : undefined,
+            cursor ? afterCursor(cursor, referendumItems.certifiedAt, referendumItems.id) : undefined,
+          ),
+        )
+        .orderBy(desc(referendumItems.certifiedAt), desc(referendumItems.id))
+        .limit(limit + 1);
+      const page = pageOf(rows, limit, (row) => ({ at: row.certifiedAt, id: row.id }));
+      return c.json({ items: page.items.map(itemView), nextCursor: page.nextCursor }, 200);
     },
   )
   .openapi(

@@ -1,7 +1,8 @@
-import { and, count, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, type SQL } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client';
 import { initiatives, jurisdictions } from '../../db/schema';
 import { webhookDeliveries, webhookSubscriptions } from '../../db/schema-webhooks';
+import { afterCursor, pageOf } from '../../platform/cursor';
 import type { AppDeps, Principal } from '../../platform/http';
 import { problems } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
@@ -176,10 +177,7 @@ export async function listDeliveries(db: Database, principal: Principal, id: str
   const conditions: (SQL | undefined)[] = [eq(webhookDeliveries.subscriptionId, id)];
   if (query.status) conditions.push(eq(webhookDeliveries.status, query.status));
   if (query.cursor) {
-    const after = decodeCursor(query.cursor);
-    conditions.push(
-      or(lt(webhookDeliveries.createdAt, after.at), and(eq(webhookDeliveries.createdAt, after.at), lt(webhookDeliveries.id, after.id))),
-    );
+    conditions.push(afterCursor(query.cursor, webhookDeliveries.createdAt, webhookDeliveries.id));
   }
   const rows = await db
     .select()
@@ -187,21 +185,6 @@ export async function listDeliveries(db: Database, principal: Principal, id: str
     .where(and(...conditions))
     .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
     .limit(query.limit + 1);
-  const page = rows.slice(0, query.limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map(deliveryView),
-    nextCursor: rows.length > query.limit && last ? Buffer.from(JSON.stringify([last.createdAt.toISOString(), last.id])).toString('base64url') : null,
-  };
-}
-
-function decodeCursor(cursor: string): { at: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(at);
-    if (Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
-    return { at: date, id };
-  } catch {
-    throw problems.validation([{ field: 'query.cursor', message: 'Not a cursor this API returned.' }]);
-  }
+  const page = pageOf(rows, query.limit, (row) => ({ at: row.createdAt, id: row.id }));
+  return { items: page.items.map(deliveryView), nextCursor: page.nextCursor };
 }
