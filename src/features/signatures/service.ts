@@ -134,7 +134,12 @@ async function signAgainst(
     // The signing date is the jurisdiction's calendar day (a birthday starts at local midnight).
     dayInstant(localDay(now, jurisdiction.timeZone)),
   );
-  if (!eligibility.eligible) return signedBefore(deps, initiative.id, hash, problems.ineligible(eligibility.rule, eligibility.detail));
+  if (!eligibility.eligible) {
+    const refusal = problems.ineligible(eligibility.rule, eligibility.detail);
+    // A district that is not the jurisdiction's is this request's mistake, not a change of rules about the person.
+    if (eligibility.rule === 'district') throw refusal;
+    return signedBefore(deps, initiative.id, hash, refusal);
+  }
   // With a required roll, the roll's district wins over the declared one.
   let district = request.district;
   if (jurisdiction.requireRoll) {
