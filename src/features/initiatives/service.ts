@@ -1,5 +1,6 @@
 import { and, count, desc, eq, getTableColumns, ilike, or, sql, type SQL } from 'drizzle-orm';
 import { constantTimeEqual } from '../../core/constant-time';
+import { localDay } from '../../core/eligibility';
 import { canTransition, nextStatus, type InitiativeStatus, type LifecycleAction } from '../../core/lifecycle';
 import { RulesSchema } from '../../core/rules';
 import type { Database, Executor } from '../../db/client';
@@ -234,6 +235,10 @@ export async function review(db: Database, id: string, decision: Review, princip
       throw problems.validation([{ field: 'body.closesAt', message: 'closesAt must be in the future.' }]);
     }
     if (closesAt.getTime() <= opensAt.getTime()) throw problems.validation([{ field: 'body.closesAt', message: 'closesAt must be after opensAt.' }]);
+    // Earlier today is fine (a time picked on the day); an earlier day would admit paper sheets signed before admissibility.
+    if (localDay(opensAt, jurisdiction.timeZone) < localDay(now, jurisdiction.timeZone)) {
+      throw problems.validation([{ field: 'body.opensAt', message: 'opensAt must not be before today.' }]);
+    }
     // The jurisdiction is held while it opens, so that a change of its figures (PATCH) is either seen here or waits.
     const [figures] = await tx
       .select({ electorate: jurisdictions.electorate, districts: jurisdictions.districts })

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { CLERK_SUBJECT } from '../support/identity';
+import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
+
+/**
+ * The clerk declares a submitted initiative admissible and sets its collection window. The clock
+ * stands at 2027-01-15 11:00 in Paris (10:00 UTC).
+ */
+describe('the collection window set at admissibility', () => {
+  let engine: TestEngine;
+  let clerk: string;
+  let sponsor: string;
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    const admin = await engine.adminToken();
+    expect((await engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ committeeMinimum: 0 }) })).status).toBe(201);
+    await engine.request('POST', '/v1/jurisdictions/paris/clerks', { token: admin, body: { subject: CLERK_SUBJECT } });
+    clerk = await engine.subjectToken(CLERK_SUBJECT);
+    sponsor = await engine.tokenFor({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' });
+  });
+  afterAll(() => engine.close());
+
+  async function submitted() {
+    const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT });
+    expect((await engine.request('POST', `/v1/initiatives/${draft.body.id}/submit`, { token: sponsor })).status).toBe(200);
+    return draft.body.id as string;
+  }
+  const review = (id: string, body: Record<string, unknown>) => engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open', ...body } });
+
+  it('refuses a window in the past, ending before it starts, or starting on an earlier day, naming the field and opening nothing', async () => {
+    const id = await submitted();
+    for (const [body, field] of [
+      [{ closesAt: '2027-01-15T09:00:00Z' }, 'body.closesAt'],
+      [{ opensAt: '2027-03-01T08:00:00Z', closesAt: '2027-02-01T08:00:00Z' }, 'body.closesAt'],
+      // 14 January in Paris: paper sheets signed before admissibility would count.
+      [{ opensAt: '2027-01-14T22:59:00Z', closesAt: '2027-06-30T22:00:00Z' }, 'body.opensAt'],
+    ] as const) {
+      const refused = await review(id, body);
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors).toEqual([expect.objectContaining({ field })]);
+    }
+    expect((await engine.request('GET', `/v1/initiatives/${id}`)).body.status).toBe('submitted');
+  });
+
+  it('takes an opening earlier today (a time picked on the day), and one in the future, before which signatures wait', async () => {
+    const today = await review(await submitted(), { opensAt: '2027-01-14T23:00:00Z', closesAt: '2027-06-30T22:00:00Z' });
+    expect(today.status).toBe(200);
+    expect(today.body.opensAt).toBe('2027-01-14T23:00:00.000Z');
+
+    const later = await submitted();
+    expect((await review(later, { opensAt: '2027-02-01T08:00:00Z', closesAt: '2027-06-30T22:00:00Z' })).status).toBe(200);
+    const early = await engine.request('POST', `/v1/initiatives/${later}/signatures`, {
+      token: await engine.tokenFor({ givenNames: 'Élodie', familyName: 'Martin', birthdate: '1990-02-01' }),
+      body: { district: '75111', consent: true },
+    });
+    expect(early.status).toBe(409);
+    expect(early.body.type).toBe('/problems/collection-not-started');
+  });
+});
