@@ -1,10 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, desc, eq } from 'drizzle-orm';
 import { referendumItems } from '../../db/schema';
-import { afterCursor, pageOf } from '../../platform/cursor';
 import { createRouter } from '../../platform/http';
 import { bearer, errors, json, jsonBody } from '../../platform/openapi';
-import { problems } from '../../platform/problems';
 import { requirePrincipal } from '../auth/access';
 import { IdParam } from '../initiatives/schema';
 import { csvLine } from './csv';
@@ -20,6 +17,8 @@ import {
 import {
   completeVerification,
   EXPORT_COLUMNS,
+  getReferendumItem,
+  listReferendumItems,
   openVerificationExport,
   recordDecisions,
   startVerification,
@@ -146,19 +145,7 @@ export const verificationRoutes = createRouter()
       responses: { 200: json(z.object({ items: z.array(ReferendumItemSchema), nextCursor: z.string().nullable() }), 'A page, newest first.'), ...errors(400) },
     }),
     async (c) => {
-      const { jurisdiction, limit, cursor } = c.req.valid('query');
-      const rows = await c.var.deps.db.db
-        .select()
-        .from(referendumItems)
-        .where(
-          and(
-            jurisdiction ? eq(referendumItems.jurisdictionId, jurisdiction) : undefined,
-            cursor ? afterCursor(cursor, referendumItems.certifiedAt, referendumItems.id) : undefined,
-          ),
-        )
-        .orderBy(desc(referendumItems.certifiedAt), desc(referendumItems.id))
-        .limit(limit + 1);
-      const page = pageOf(rows, limit, (row) => ({ at: row.certifiedAt, id: row.id }));
+      const page = await listReferendumItems(c.var.deps.db.db, c.req.valid('query'));
       return c.json({ items: page.items.map(itemView), nextCursor: page.nextCursor }, 200);
     },
   )
@@ -172,9 +159,6 @@ export const verificationRoutes = createRouter()
       responses: { 200: json(ReferendumItemSchema, 'The item.'), ...errors(400, 404) },
     }),
     async (c) => {
-      const id = c.req.valid('param').id;
-      const [row] = await c.var.deps.db.db.select().from(referendumItems).where(eq(referendumItems.id, id));
-      if (!row) throw problems.notFound('Referendum item', id);
-      return c.json(itemView(row), 200);
+      return c.json(itemView(await getReferendumItem(c.var.deps.db.db, c.req.valid('param').id)), 200);
     },
   );

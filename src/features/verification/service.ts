@@ -1,5 +1,5 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { and, asc, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { electorateOf, evaluateRules, type Evaluation, type JurisdictionElectorate } from '../../core/rules';
 import {
   assessSample,
@@ -14,6 +14,7 @@ import {
 import type { Executor, Transaction } from '../../db/client';
 import { referendumItems, signatures, verifications } from '../../db/schema';
 import { verificationDecisions, verificationRollChecks, verificationSamples } from '../../db/schema-verification';
+import { afterCursor, pageOf } from '../../platform/cursor';
 import type { AppDeps, Principal } from '../../platform/http';
 import { signWithEngineKey } from '../../platform/keys';
 import { emitEvent } from '../../platform/outbox';
@@ -747,4 +748,26 @@ export async function* verificationExportRows(db: Executor, verification: Verifi
     }
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
+}
+
+/** Certified items, newest first, page by page; optionally one jurisdiction's. */
+export async function listReferendumItems(db: Executor, query: { jurisdiction?: string; limit: number; cursor?: string }) {
+  const rows = await db
+    .select()
+    .from(referendumItems)
+    .where(
+      and(
+        query.jurisdiction ? eq(referendumItems.jurisdictionId, query.jurisdiction) : undefined,
+        query.cursor ? afterCursor(query.cursor, referendumItems.certifiedAt, referendumItems.id) : undefined,
+      ),
+    )
+    .orderBy(desc(referendumItems.certifiedAt), desc(referendumItems.id))
+    .limit(query.limit + 1);
+  return pageOf(rows, query.limit, (row) => ({ at: row.certifiedAt, id: row.id }));
+}
+
+export async function getReferendumItem(db: Executor, id: string) {
+  const [row] = await db.select().from(referendumItems).where(eq(referendumItems.id, id));
+  if (!row) throw problems.notFound('Referendum item', id);
+  return row;
 }
