@@ -142,7 +142,7 @@ export const citizenPages = createRouter()
           <h1>{initiative.title}</h1>
           {initiative.status === 'draft' ? <Notice>{m.initiative.sponsorOnly}</Notice> : null}
           <p>{initiative.summary}</p>
-          {initiative.reason ? <p><strong>{m.initiative.reason} :</strong> {initiative.reason}</p> : null}
+          {initiative.reason ? <p><strong>{m.initiative.reason}{m.colon}</strong> {initiative.reason}</p> : null}
           {initiative.question ? (
             <>
               <h2>{m.initiative.question}</h2>
@@ -311,7 +311,7 @@ export const citizenPages = createRouter()
           <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
           <h1>{m.transparency.title}</h1>
           <p>{m.transparency.intro}</p>
-          <p>{m.transparency.publicCount} : <strong>{t.number(progress.signatures)}</strong></p>
+          <p>{m.transparency.publicCount}{m.colon} <strong>{t.number(progress.signatures)}</strong></p>
           <h2>{m.transparency.head}</h2>
           {head ? (
             <dl class="facts">

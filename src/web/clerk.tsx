@@ -478,7 +478,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                 <h3>{m.clerk.projection}</h3>
                 <p data-projected="">{m.clerk.projected(t.number(Math.floor(report.projection.projectedValid)))}</p>
                 <p>
-                  <strong>{m.clerk.band} :</strong> <span data-band={report.projection.band}>{m.clerk.bands[report.projection.band]}</span>
+                  <strong>{m.clerk.band}{m.colon}</strong> <span data-band={report.projection.band}>{m.clerk.bands[report.projection.band]}</span>
                 </p>
               </>
             ) : null}
@@ -543,7 +543,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
             ) : null}
             {report.referendumItemId ? (
               <p>
-                <strong>{m.clerk.referendumItem} :</strong>{' '}
+                <strong>{m.clerk.referendumItem}{m.colon}</strong>{' '}
                 <a href={`/v1/referendum-items/${report.referendumItemId}`}>{m.clerk.certificate}</a>
               </p>
             ) : null}

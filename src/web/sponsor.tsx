@@ -293,7 +293,7 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
         {done === 'close' ? <Notice>{m.manage.closed}</Notice> : null}
         {done === 'withdraw' ? <Notice>{m.manage.withdrawn}</Notice> : null}
         {error ? <Notice kind="error">{error}</Notice> : null}
-        {initiative.reason ? <p><strong>{m.initiative.reason} :</strong> {initiative.reason}</p> : null}
+        {initiative.reason ? <p><strong>{m.initiative.reason}{m.colon}</strong> {initiative.reason}</p> : null}
 
         {initiative.status === 'draft' || initiative.status === 'submitted' ? (
           <section aria-labelledby="committee-title">
@@ -335,7 +335,7 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
         <ProgressBlock t={t} progress={dashboard.progress} live={collecting ? `/v1/initiatives/${initiative.id}/progress/stream` : undefined} />
         {dashboard.timeLeft ? (
           <p>
-            <strong>{m.manage.timeLeft} :</strong> {m.initiative.daysLeft(dashboard.timeLeft.days)} ({m.initiative.closesAt(t.date(dashboard.timeLeft.closesAt, tz))})
+            <strong>{m.manage.timeLeft}{m.colon}</strong> {m.initiative.daysLeft(dashboard.timeLeft.days)} ({m.initiative.closesAt(t.date(dashboard.timeLeft.closesAt, tz))})
           </p>
         ) : null}
         <section aria-labelledby="velocity-title">
@@ -370,7 +370,7 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
             <h2 id="behind-title">{m.manage.furthest}</h2>
             <ul>
               {dashboard.districtsBehind.map((d) => (
-                <li>{d.name} : {t.number(d.signatures)} / {t.number(d.required)}</li>
+                <li>{d.name}{m.colon} {t.number(d.signatures)} / {t.number(d.required)}</li>
               ))}
             </ul>
           </section>

@@ -37,7 +37,7 @@ export function ProgressBlock(props: { t: Translator; progress: Progress; live?:
         <ul>
           {progress.criteria.map((c) => (
             <li>
-              {c.kind === 'goal' ? m.initiative.criterionGoal : m.initiative.criterionDistricts}: {t.number(c.current)} / {t.number(c.required)}{' '}
+              {c.kind === 'goal' ? m.initiative.criterionGoal : m.initiative.criterionDistricts}{m.colon} {t.number(c.current)} / {t.number(c.required)}{' '}
               ({c.met ? m.initiative.yes : m.initiative.no})
             </li>
           ))}
@@ -89,7 +89,7 @@ export function Milestones(props: { t: Translator; progress: Progress; timeZone:
       <ul>
         {progress.milestones.map((ms) => (
           <li>
-            <strong>{t.number(ms.signatures)}</strong> — {ms.label} :{' '}
+            <strong>{t.number(ms.signatures)}</strong> — {ms.label}{t.m.colon}{' '}
             {ms.reached && ms.reachedAt ? t.m.initiative.reached(t.date(ms.reachedAt, props.timeZone)) : ms.reached ? '✓' : t.m.initiative.notReached}
           </li>
         ))}

@@ -184,7 +184,7 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     const cookie = await sessionFor('dev-clerk');
     expect((await page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { _csrf: CSRF, method: 'full' } })).status).toBe(303);
     const listed = await page(`/clerk/initiatives/${id}`, { cookie });
-    expect(listed.html).toContain(`Signatures en attente de décision : ${signed}`);
+    expect(listed.html).toContain(`Signatures en attente de décision\u00a0: ${signed}`);
     expect(listed.html.match(/data-pending=""/g)).toHaveLength(signed);
 
     const early = await page(`/clerk/initiatives/${id}/verification/complete`, { cookie, form: { _csrf: CSRF } });

@@ -3,6 +3,7 @@ import type { Messages } from './fr';
 /** Every English word of the web front (GLOSSARY.md wording). */
 export const en: Messages = {
   lang: 'en',
+  colon: ':',
   otherLanguage: { code: 'fr', label: 'Français' },
   site: {
     name: 'Citizen initiatives',
