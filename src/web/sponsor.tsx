@@ -21,7 +21,7 @@ import { visibleInitiative } from './citizen';
 import { errorPage } from './errors';
 import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
 import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
-import { DistrictTable, Milestones, ProgressBlock, StatusTag } from './views';
+import { daysLeft, DistrictTable, Milestones, ProgressBlock, StatusTag } from './views';
 
 type DraftValues = { jurisdictionId?: string; kind?: string; title?: string; summary?: string; text?: string; question?: string };
 
@@ -335,7 +335,7 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
         <ProgressBlock t={t} progress={dashboard.progress} live={collecting ? `/v1/initiatives/${initiative.id}/progress/stream` : undefined} />
         {dashboard.timeLeft ? (
           <p>
-            <strong>{m.manage.timeLeft}{m.colon}</strong> {m.initiative.daysLeft(dashboard.timeLeft.days)} ({m.initiative.closesAt(t.date(dashboard.timeLeft.closesAt, tz))})
+            <strong>{m.manage.timeLeft}{m.colon}</strong> {m.initiative.daysLeft(daysLeft(dashboard.timeLeft.closesAt, now) ?? 0)} ({m.initiative.closesAt(t.date(dashboard.timeLeft.closesAt, tz))})
           </p>
         ) : null}
         <section aria-labelledby="velocity-title">

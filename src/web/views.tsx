@@ -4,9 +4,10 @@ import type { Translator } from './i18n';
 
 const DAY_MS = 86_400_000;
 
+/** Days left to sign, counted as the sponsor's dashboard counts them: any part of a day is a day (the last one is 1). */
 export function daysLeft(closesAt: Date | string | null, now: Date): number | null {
   if (!closesAt) return null;
-  return Math.ceil((new Date(closesAt).getTime() - now.getTime()) / DAY_MS) - 1;
+  return Math.max(0, Math.ceil((new Date(closesAt).getTime() - now.getTime()) / DAY_MS));
 }
 
 export function goalOf(progress: Progress): number {

@@ -48,4 +48,13 @@ describe('web wording', () => {
     expect((await web.page('/')).html).toContain('<title>Initiatives citoyennes</title>');
     expect((await web.page(`/initiatives/${world.targetId}`)).html).toContain('<title>Des rues aux écoles · Initiatives citoyennes</title>');
   });
+
+  it('counts the days left to sign the same way on the public page, the list and the sponsor’s dashboard', async () => {
+    // Opened just now for 270 days (the referendum rules of Paris).
+    const sponsor = await web.sessionFor(world.people.sponsor.subject);
+    const expected = 'Encore 270 jours pour signer.';
+    expect((await web.page(`/initiatives/${world.targetId}`)).text).toContain(expected);
+    expect((await web.page('/')).text).toContain(expected);
+    expect((await web.page(`/initiatives/${world.targetId}/manage`, { cookie: sponsor })).text).toContain(expected);
+  });
 });

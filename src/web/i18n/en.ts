@@ -51,7 +51,7 @@ export const en: Messages = {
     progress: 'Progress',
     of: (goal) => `signatures of ${goal} (signature threshold)`,
     goalMet: 'Threshold reached.',
-    daysLeft: (n) => (n <= 0 ? 'Last day to sign.' : n === 1 ? '1 day left to sign.' : `${n} days left to sign.`),
+    daysLeft: (n) => (n <= 1 ? 'Last day to sign.' : `${n} days left to sign.`),
     closesAt: (d) => `Collection until ${d}`,
     openedAt: (d) => `Opened on ${d}`,
     districts: 'Signatures per district',

@@ -50,7 +50,7 @@ export const fr = {
     progress: 'Avancement',
     of: (goal: string) => `signatures sur ${goal} (seuil de signatures)`,
     goalMet: 'Seuil atteint.',
-    daysLeft: (n: number) => (n <= 0 ? 'Dernier jour de collecte.' : n === 1 ? 'Encore 1 jour pour signer.' : `Encore ${n} jours pour signer.`),
+    daysLeft: (n: number) => (n <= 1 ? 'Dernier jour de collecte.' : `Encore ${n} jours pour signer.`),
     closesAt: (d: string) => `Collecte jusqu’au ${d}`,
     openedAt: (d: string) => `Ouverte le ${d}`,
     districts: 'Signatures par arrondissement',
