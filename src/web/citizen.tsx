@@ -11,6 +11,7 @@ import { createRouter } from '../platform/http';
 import { engineKeySet } from '../platform/keys';
 import { Problem } from '../platform/problems';
 import { errorPage } from './errors';
+import { problemMessage } from './problems';
 import { LANG_COOKIE } from './i18n';
 import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
 import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
@@ -194,9 +195,9 @@ export const citizenPages = createRouter()
       const outcome = await sign(c.var.deps, initiative.id, requireIdentity(w.principal), { district: form.district! });
       return c.redirect(`/initiatives/${initiative.id}/signature?${outcome.created ? 'signed' : 'already'}=1`, 303);
     } catch (error) {
-      if (error instanceof Problem && error.status === 403 && error.code.startsWith('ineligible/')) {
-        const rule = String(error.extra.rule);
-        return signForm(c, w, initiative, jurisdiction, form, { form: w.t.m.ineligible[rule] ?? error.detail ?? error.title }, 403);
+      // Ineligible, or the form was stale: the collection closed (or has not opened) since it was shown.
+      if (error instanceof Problem && ((error.status === 403 && error.code.startsWith('ineligible/')) || error.status === 409)) {
+        return signForm(c, w, initiative, jurisdiction, form, { form: problemMessage(w.t, error, { action: 'sign', timeZone: jurisdiction.timeZone }) }, error.status);
       }
       throw error;
     }
@@ -204,42 +205,23 @@ export const citizenPages = createRouter()
   .get('/initiatives/:id/signature', async (c) => {
     const w = await webRequest(c);
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
-    const { t } = w;
-    const { m } = t;
     const { initiative, jurisdiction } = await visibleInitiative(c, w);
-    const mine = await mySignature(c.var.deps, initiative.id, requireIdentity(w.principal)).catch((error) => {
-      if (error instanceof Problem && error.status === 404) return undefined;
-      throw error;
-    });
-    const q = c.req.query();
-    const collecting = isCollecting(initiative, c.var.deps.clock());
-    return renderPage(c, w, {
-      title: m.mine.title,
-      body: (
-        <>
-          <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
-          <h1>{m.mine.title}</h1>
-          {q.signed ? <Notice>{m.sign.done}</Notice> : null}
-          {q.already ? <Notice>{m.sign.already}</Notice> : null}
-          {q.withdrawn ? <Notice>{m.mine.withdrawn}</Notice> : null}
-          {mine ? (
-            <SignatureDetails w={w} initiative={initiative} jurisdiction={jurisdiction} signature={mine.signature} receipt={mine.receipt} collecting={collecting} />
-          ) : (
-            <>
-              <p>{m.mine.none}</p>
-              {collecting ? <p><a class="button" href={`/initiatives/${initiative.id}/sign`}>{m.initiative.sign}</a></p> : null}
-            </>
-          )}
-        </>
-      ),
-    });
+    return signaturePage(c, w, initiative, jurisdiction, {});
   })
   .post('/initiatives/:id/signature/withdraw', formLimit, async (c) => {
     const w = await webRequest(c);
     verifyCsrf(c, await formFields(c));
     if (!w.principal) return c.redirect(loginUrl(`/initiatives/${c.req.param('id')}/signature`), 303);
-    const { initiative } = await visibleInitiative(c, w);
-    await withdrawMySignature(c.var.deps, initiative.id, requireIdentity(w.principal));
+    const { initiative, jurisdiction } = await visibleInitiative(c, w);
+    try {
+      await withdrawMySignature(c.var.deps, initiative.id, requireIdentity(w.principal));
+    } catch (error) {
+      // The page was stale: the collection closed since it was shown.
+      if (error instanceof Problem && error.status === 409) {
+        return signaturePage(c, w, initiative, jurisdiction, { error: problemMessage(w.t, error, { action: 'withdrawSignature', timeZone: jurisdiction.timeZone }), status: 409 });
+      }
+      throw error;
+    }
     return c.redirect(`/initiatives/${initiative.id}/signature?withdrawn=1`, 303);
   })
   .get('/receipt', async (c) => {
@@ -346,6 +328,39 @@ export const citizenPages = createRouter()
   })
   .onError(errorPage);
 
+/** "My signature": the caller's signature on the initiative with its receipt, or none. */
+async function signaturePage(c: WebContext, w: WebRequest, initiative: InitiativeRow, jurisdiction: JurisdictionRow, view: { error?: string; status?: number }) {
+  const { m } = w.t;
+  const mine = await mySignature(c.var.deps, initiative.id, requireIdentity(w.principal!)).catch((error) => {
+    if (error instanceof Problem && error.status === 404) return undefined;
+    throw error;
+  });
+  const q = c.req.query();
+  const collecting = isCollecting(initiative, c.var.deps.clock());
+  return renderPage(c, w, {
+    title: m.mine.title,
+    status: view.status,
+    body: (
+      <>
+        <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
+        <h1>{m.mine.title}</h1>
+        {view.error ? <Notice kind="error">{view.error}</Notice> : null}
+        {q.signed ? <Notice>{m.sign.done}</Notice> : null}
+        {q.already ? <Notice>{m.sign.already}</Notice> : null}
+        {q.withdrawn ? <Notice>{m.mine.withdrawn}</Notice> : null}
+        {mine ? (
+          <SignatureDetails w={w} initiative={initiative} jurisdiction={jurisdiction} signature={mine.signature} receipt={mine.receipt} collecting={collecting} />
+        ) : (
+          <>
+            <p>{m.mine.none}</p>
+            {collecting ? <p><a class="button" href={`/initiatives/${initiative.id}/sign`}>{m.initiative.sign}</a></p> : null}
+          </>
+        )}
+      </>
+    ),
+  });
+}
+
 function signForm(
   c: WebContext,
   w: WebRequest,
@@ -365,7 +380,7 @@ function signForm(
         <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
         <h1>{m.sign.title(initiative.title)}</h1>
         {!collecting ? (
-          <Notice kind="error">{m.sign.notOpen}</Notice>
+          <Notice kind="error">{errors.form ?? m.sign.notOpen}</Notice>
         ) : (
           <>
             <p>{m.sign.intro}</p>

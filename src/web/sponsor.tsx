@@ -17,6 +17,7 @@ import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictio
 import { createRouter } from '../platform/http';
 import { Problem } from '../platform/problems';
 import { HistoryChart } from './charts';
+import { fieldErrors, problemFieldErrors, problemMessage, type FieldIssue } from './problems';
 import { visibleInitiative } from './citizen';
 import { errorPage } from './errors';
 import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
@@ -25,18 +26,15 @@ import { daysLeft, DistrictTable, Milestones, ProgressBlock, StatusTag } from '.
 
 type DraftValues = { jurisdictionId?: string; kind?: string; title?: string; summary?: string; text?: string; question?: string };
 
-/** Field errors of a validation problem or a zod result, keyed by form field. */
-function errorsByField(issues: { path: PropertyKey[]; message: string }[]): Record<string, string> {
-  const errors: Record<string, string> = {};
-  for (const issue of issues) {
-    const field = String(issue.path[0] ?? 'form');
-    errors[field] ??= issue.message;
-  }
-  return errors;
+/** Field errors of a draft, from the schema's issues: the one custom rule of the schema is the referendum's question. */
+function draftErrors(w: WebRequest, issues: readonly FieldIssue[], values: DraftValues): Record<string, string> {
+  return fieldErrors(w.t, issues, values, { question: w.t.m.fields.questionRequired });
 }
 
-function problemFieldErrors(error: Problem): Record<string, string> {
-  return errorsByField((error.errors ?? []).map((e) => ({ path: [e.field.replace(/^body\./, '')], message: e.message })));
+/** Field errors of the engine's own checks of a draft (jurisdiction, kind, question). */
+function draftProblemErrors(w: WebRequest, problem: Problem): Record<string, string> {
+  const f = w.t.m.fields;
+  return problemFieldErrors(problem, { jurisdictionId: f.unknownJurisdiction, kind: f.kindNotTaken, question: f.questionRequired });
 }
 
 function draftInput(form: Record<string, string>) {
@@ -78,14 +76,14 @@ export const sponsorPages = createRouter()
     const jurisdictions = await listJurisdictions(c.var.deps.db.db);
     const values = draftInput(form);
     const parsed = CreateInitiativeSchema.safeParse(values);
-    if (!parsed.success) return draftForm(c, w, { jurisdictions, values, errors: errorsByField(parsed.error.issues) }, 400);
+    if (!parsed.success) return draftForm(c, w, { jurisdictions, values, errors: draftErrors(w, parsed.error.issues, values) }, 400);
     if (form.action === 'preview') return draftForm(c, w, { jurisdictions, values, errors: {}, preview: true });
     try {
       const deps = c.var.deps;
       const row = await createInitiative(deps.db.db, parsed.data, principal, deps.keys.keyring.currentVersion, deps.clock());
       return c.redirect(`/initiatives/${row.id}/manage?saved=1`, 303);
     } catch (error) {
-      if (error instanceof Problem && error.code === 'validation') return draftForm(c, w, { jurisdictions, values, errors: problemFieldErrors(error) }, 400);
+      if (error instanceof Problem && error.code === 'validation') return draftForm(c, w, { jurisdictions, values, errors: draftProblemErrors(w, error) }, 400);
       throw error;
     }
   })
@@ -106,13 +104,22 @@ export const sponsorPages = createRouter()
     const values = { ...draftInput(form), jurisdictionId: initiative.jurisdictionId, kind: initiative.kind };
     const patch = { title: values.title, summary: values.summary, text: values.text, question: values.question ?? null };
     const parsed = UpdateInitiativeSchema.safeParse(patch);
-    const kindErrors: Record<string, string> = initiative.kind === 'referendum' && !values.question ? { question: w.t.m.draft.questionHelp } : {};
+    const kindErrors: Record<string, string> = initiative.kind === 'referendum' && !values.question ? { question: w.t.m.fields.questionRequired } : {};
     if (!parsed.success || Object.keys(kindErrors).length) {
-      const errors = { ...(parsed.success ? {} : errorsByField(parsed.error.issues)), ...kindErrors };
+      const errors = { ...(parsed.success ? {} : draftErrors(w, parsed.error.issues, values)), ...kindErrors };
       return draftForm(c, w, { jurisdictions, values, errors, editing: initiative }, 400);
     }
     if (form.action === 'preview') return draftForm(c, w, { jurisdictions, values, errors: {}, editing: initiative, preview: true });
-    await updateDraft(c.var.deps.db.db, initiative.id, parsed.data, principal, c.var.deps.clock());
+    try {
+      await updateDraft(c.var.deps.db.db, initiative.id, parsed.data, principal, c.var.deps.clock());
+    } catch (error) {
+      // Submitted from another tab meanwhile: the draft can no longer change.
+      if (error instanceof Problem && error.status === 409) {
+        return draftForm(c, w, { jurisdictions, values, errors: { form: problemMessage(w.t, error, { action: 'edit' }) }, editing: initiative }, 409);
+      }
+      if (error instanceof Problem && error.code === 'validation') return draftForm(c, w, { jurisdictions, values, errors: draftProblemErrors(w, error), editing: initiative }, 400);
+      throw error;
+    }
     return c.redirect(`/initiatives/${initiative.id}/manage?saved=1`, 303);
   })
   .get('/initiatives/:id/manage', async (c) => {
@@ -141,7 +148,7 @@ export const sponsorPages = createRouter()
     try {
       await joinCommittee(c.var.deps.db.db, initiative.id, code, principal, c.var.deps.clock());
     } catch (error) {
-      if (error instanceof Problem && error.status < 500) return joinForm(c, w, initiative, code, error.detail ?? error.title, error.status);
+      if (error instanceof Problem && error.status < 500) return joinForm(c, w, initiative, code, problemMessage(w.t, error, { action: 'join' }), error.status);
       throw error;
     }
     return joinForm(c, w, initiative, '', undefined, 200, true);
@@ -191,7 +198,7 @@ async function lifecycleAction(c: WebContext, action: 'submit' | 'close' | 'with
     if (action === 'close') await closeBySponsor(deps.db.db, initiative.id, principal, deps.clock);
     if (action === 'withdraw') await withdraw(deps.db.db, initiative.id, principal, undefined, deps.clock());
   } catch (error) {
-    if (error instanceof Problem && error.status === 409) return managePage(c, w, initiative, jurisdiction, error.detail ?? error.title, 409);
+    if (error instanceof Problem && error.status === 409) return managePage(c, w, initiative, jurisdiction, problemMessage(w.t, error, { action, timeZone: jurisdiction.timeZone }), 409);
     throw error;
   }
   return c.redirect(`/initiatives/${initiative.id}/manage?done=${action}`, 303);

@@ -189,7 +189,7 @@ describe('web pages (server-rendered, no JavaScript)', () => {
 
     const early = await page(`/clerk/initiatives/${id}/verification/complete`, { cookie, form: { _csrf: CSRF } });
     expect(early.status).toBe(409);
-    expect(early.html).toContain(`${signed} signatures still await a clerk`);
+    expect(early.html).toContain(`${signed} signatures attendent encore la décision d’un agent.`);
     await decideRemainingValid(engine.request, id, await engine.subjectToken('dev-clerk'));
     const done = await page(`/clerk/initiatives/${id}/verification/complete`, { cookie, form: { _csrf: CSRF } });
     expect(done.status).toBe(303);
