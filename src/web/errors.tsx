@@ -34,3 +34,14 @@ export async function errorPage(error: Error, c: WebContext) {
     ),
   });
 }
+
+/** Browsers asking for a page (not the API's paths) get the page "not found"; API clients their problem document. */
+export function wantsPage(c: WebContext): boolean {
+  const path = c.req.path;
+  if (path.startsWith('/v1/') || path.startsWith('/.well-known/')) return false;
+  return /\btext\/html\b/.test(c.req.header('accept') ?? '');
+}
+
+export function notFoundPage(c: WebContext) {
+  return errorPage(new Problem({ status: 404, code: 'not-found', title: 'Page not found' }), c);
+}
