@@ -9,14 +9,15 @@ import { buildProgress, crossingsOf, tallyMany, tallySignatures } from '../featu
 import { mySignature, sign, withdrawMySignature, type SignatureRow } from '../features/signatures/service';
 import { createRouter } from '../platform/http';
 import { engineKeySet } from '../platform/keys';
+import { mergeDelayMs } from '../features/transparency/service';
 import { Problem } from '../platform/problems';
 import { errorPage } from './errors';
 import { problemMessage } from './problems';
-import { LANG_COOKIE } from './i18n';
+import { LANG_COOKIE, type Translator } from './i18n';
 import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
 import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { daysLeft, DistrictTable, goalOf, Milestones, ProgressBlock, StatusTag } from './views';
-import { receiptInclusion, transparencyHead } from './transparency';
+import { laterLogEntry, receiptInclusion, transparencyHead, type ReceiptInclusion } from './transparency';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -230,13 +231,15 @@ export const citizenPages = createRouter()
     const { m } = t;
     const receipt = (c.req.query('r') ?? '').trim();
     const deps = c.var.deps;
-    let claims: { initiative: string; signature: string; leaf: string; signedAt: string } | undefined;
+    let claims: { initiative: string; signature: string; leaf: string; signedAt: string; mmd?: number } | undefined;
     if (receipt) {
       claims = await jwtVerify(receipt, engineKeySet(deps.keys), { issuer: deps.config.publicUrl, typ: 'receipt+jwt', algorithms: ['EdDSA'] })
         .then(({ payload }) => payload as unknown as typeof claims)
         .catch(() => undefined);
     }
-    const inclusion = claims ? await receiptInclusion(deps, claims.initiative, claims.signature, claims.leaf) : undefined;
+    const [inclusion, later] = claims
+      ? await Promise.all([receiptInclusion(deps, claims.initiative, claims.signature, claims.leaf), laterLogEntry(deps, claims.initiative, claims.signature)])
+      : [undefined, null];
     return renderPage(c, w, {
       title: m.receipt.title,
       status: receipt && !claims ? 400 : 200,
@@ -257,16 +260,7 @@ export const citizenPages = createRouter()
                 <dt>{m.receipt.leaf}</dt>
                 <dd class="mono">{claims.leaf}</dd>
               </dl>
-              {!inclusion?.included ? (
-                <p>{m.receipt.pending}</p>
-              ) : (
-                <>
-                  <p data-inclusion="">
-                    <strong>{m.receipt.included(t.number(inclusion.index), t.number(inclusion.size))}</strong>
-                  </p>
-                  {inclusion.proofChecked ? <p>{m.receipt.proofChecked}</p> : null}
-                </>
-              )}
+              <ReceiptFindings t={t} inclusion={inclusion!} later={later} mergeDelaySeconds={claims.mmd ?? mergeDelayMs(deps) / 1000} />
             </>
           ) : null}
           <form method="get" action="/receipt">
@@ -407,6 +401,33 @@ function signForm(
       </>
     ),
   });
+}
+
+/**
+ * What checking a receipt found: whether its signature is in the public log (said plainly when the
+ * inclusion could not be checked), and whether it was withdrawn or invalidated since. Entries are
+ * numbered from 1 for people (the log's index + 1).
+ */
+export function ReceiptFindings(props: { t: Translator; inclusion: ReceiptInclusion; later: 'withdraw' | 'invalidate' | null; mergeDelaySeconds: number }) {
+  const { t, inclusion, later } = props;
+  const { m } = t;
+  const entry = t.number(inclusion.index + 1);
+  const size = t.number(inclusion.size);
+  return (
+    <>
+      <p data-inclusion={inclusion.included && inclusion.proofChecked ? 'checked' : inclusion.included ? 'unchecked' : 'pending'}>
+        <strong>
+          {!inclusion.included ? m.receipt.pending(t.number(props.mergeDelaySeconds)) : inclusion.proofChecked ? m.receipt.included(entry, size) : m.receipt.unchecked(entry, size)}
+        </strong>
+      </p>
+      {inclusion.included && inclusion.proofChecked ? <p>{m.receipt.proofChecked}</p> : null}
+      {later ? (
+        <p data-signature-later={later}>
+          <strong>{later === 'withdraw' ? m.receipt.withdrawn : m.receipt.invalidated}</strong>
+        </p>
+      ) : null}
+    </>
+  );
 }
 
 function SignatureDetails(props: {

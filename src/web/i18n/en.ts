@@ -118,9 +118,14 @@ export const en: Messages = {
     signature: 'Signature id',
     signedAt: 'Date',
     leaf: 'Entry hash',
-    included: (index, size) => `Your signature is in the public verifiable log (entry #${index} of a log of ${size} entries).`,
-    pending: 'Your signature will be integrated into the public verifiable log within seconds.',
+    included: (entry, size) => `Your signature is in the public verifiable log (entry #${entry} of a log of ${size} entries).`,
+    pending: (seconds) =>
+      `Your signature is not integrated into the public verifiable log yet, so its inclusion cannot be checked yet. It is integrated at most ${seconds} s after signing; check again in a moment.`,
     proofChecked: 'The inclusion proof was checked against the signed log head.',
+    unchecked: (entry, size) =>
+      `The public verifiable log lists your signature as entry #${entry} (of ${size}), but the inclusion proof could not be checked against the signed log head: its inclusion is not established.`,
+    withdrawn: 'This signature was later withdrawn by its signer: it no longer counts. The withdrawal is recorded in the public verifiable log too.',
+    invalidated: 'This signature was later found invalid by the elections office during verification: it no longer counts. The invalidation is recorded in the public verifiable log.',
   },
   transparency: {
     title: 'Public verifiable log',

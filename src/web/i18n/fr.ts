@@ -117,9 +117,14 @@ export const fr = {
     signature: 'Identifiant de signature',
     signedAt: 'Date',
     leaf: 'Empreinte de l’entrée',
-    included: (index: string, size: string) => `Votre signature figure dans le registre public vérifiable (entrée n° ${index} d’un registre de ${size} entrées).`,
-    pending: 'Votre signature sera intégrée au registre public vérifiable dans quelques secondes.',
+    included: (entry: string, size: string) => `Votre signature figure dans le registre public vérifiable (entrée n°\u00a0${entry} d’un registre de ${size} entrées).`,
+    pending: (seconds: string) =>
+      `Votre signature n’est pas encore intégrée au registre public vérifiable\u00a0: son inclusion ne peut pas encore être vérifiée. Elle y est intégrée au plus tard ${seconds} s après la signature ; vérifiez de nouveau dans un instant.`,
     proofChecked: 'La preuve d’inclusion a été vérifiée par rapport à l’empreinte signée du registre.',
+    unchecked: (entry: string, size: string) =>
+      `Le registre public vérifiable annonce votre signature à l’entrée n°\u00a0${entry} (sur ${size}), mais la preuve d’inclusion n’a pas pu être vérifiée par rapport à l’empreinte signée du registre\u00a0: son inclusion n’est donc pas établie.`,
+    withdrawn: 'Cette signature a ensuite été retirée par son signataire\u00a0: elle n’est plus comptée. Le retrait est lui aussi inscrit au registre public vérifiable.',
+    invalidated: 'Cette signature a ensuite été invalidée par le service des élections lors de la vérification\u00a0: elle n’est plus comptée. L’invalidation est inscrite au registre public vérifiable.',
   },
   transparency: {
     title: 'Registre public vérifiable',
