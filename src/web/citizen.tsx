@@ -341,12 +341,13 @@ async function signaturePage(c: WebContext, w: WebRequest, initiative: Initiativ
         {view.error ? <Notice kind="error">{view.error}</Notice> : null}
         {q.signed ? <Notice>{m.sign.done}</Notice> : null}
         {q.already ? <Notice>{m.sign.already}</Notice> : null}
-        {q.withdrawn ? <Notice>{m.mine.withdrawn}</Notice> : null}
         {mine ? (
           <SignatureDetails w={w} initiative={initiative} jurisdiction={jurisdiction} signature={mine.signature} receipt={mine.receipt} collecting={collecting} />
         ) : (
           <>
-            <p>{m.mine.none}</p>
+            {/* Just withdrawn: that, rather than "you have not signed". */}
+            {q.withdrawn ? <Notice>{m.mine.withdrawn}</Notice> : <p>{m.mine.none}</p>}
+            {q.withdrawn && collecting ? <p>{m.mine.signAgain}</p> : null}
             {collecting ? <p><a class="button" href={`/initiatives/${initiative.id}/sign`}>{m.initiative.sign}</a></p> : null}
           </>
         )}

@@ -50,6 +50,22 @@ describe('signature and receipt pages', () => {
     expect((await check(receipt, 'en')).text).toContain('This signature was later withdrawn by its signer: it no longer counts.');
   });
 
+  it('after withdrawing, "my signature" says one thing: the signature is withdrawn, and one may sign again', async () => {
+    const cookie = await web.sessionFor('receipt-karim', { givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03' });
+    const id = world.targetId;
+    expect((await web.page(`/initiatives/${id}/sign`, { cookie, form: { district: '75112', consent: 'yes' } })).status).toBe(303);
+    const withdrawn = await web.page(`/initiatives/${id}/signature/withdraw`, { cookie, form: {} });
+    const after = await web.page(withdrawn.headers.get('location')!, { cookie });
+    expect(after.text).toContain('Votre signature est retirée.');
+    expect(after.text).not.toContain('Vous n’avez pas signé cette initiative.');
+    expect(after.text).toContain('Vous pouvez signer de nouveau tant que la collecte est ouverte.');
+    expect(after.html).toContain(`href="/initiatives/${id}/sign"`);
+    // Someone who never signed is told so.
+    const never = await web.page(`/initiatives/${id}/signature`, { cookie: await web.sessionFor('receipt-never', { givenNames: 'Léa', familyName: 'Martin', birthdate: '2001-02-28' }) });
+    expect(never.text).toContain('Vous n’avez pas signé cette initiative.');
+    expect(never.text).not.toContain('retirée');
+  });
+
   it('a receipt of a signature a clerk found invalid says so', async () => {
     const { engine, tokens } = world;
     const draft = await engine.request('POST', '/v1/initiatives', { token: tokens.citizen, body: { jurisdictionId: 'paris', kind: 'agenda', title: 'À invalider', summary: 'R.', text: 'T.' } });

@@ -107,6 +107,7 @@ export const en: Messages = {
     withdraw: 'Withdraw your signature',
     withdrawHelp: 'You may withdraw your signature while collection is open, and sign again later.',
     withdrawn: 'Your signature is withdrawn.',
+    signAgain: 'You may sign again while the collection is open.',
   },
   receipt: {
     title: 'Check a signature receipt',

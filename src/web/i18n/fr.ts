@@ -106,6 +106,7 @@ export const fr = {
     withdraw: 'Retirer ma signature',
     withdrawHelp: 'Vous pouvez retirer votre signature tant que la collecte est ouverte, et signer de nouveau plus tard.',
     withdrawn: 'Votre signature est retirée.',
+    signAgain: 'Vous pouvez signer de nouveau tant que la collecte est ouverte.',
   },
   receipt: {
     title: 'Vérifier un reçu de signature',
