@@ -528,10 +528,17 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
             {report.projection ? (
               <>
                 <h3>{m.clerk.projection}</h3>
-                <p data-projected="">{m.clerk.projected(t.number(Math.floor(report.projection.projectedValid)))}</p>
-                <p>
-                  <strong>{m.clerk.band}{m.colon}</strong> <span data-band={report.projection.band}>{m.clerk.bands[report.projection.band]}</span>
-                </p>
+                {/* Undecided signatures count as not valid in the projection: no conclusion before the sample is decided. */}
+                {report.tallies.pending > 0 ? (
+                  <p data-conclusion-pending="">{m.clerk.conclusionPending(report.tallies.pending, t.number(report.tallies.pending))}</p>
+                ) : (
+                  <>
+                    <p data-projected="">{m.clerk.projected(t.number(Math.floor(report.projection.projectedValid)))}</p>
+                    <p>
+                      <strong>{m.clerk.band}{m.colon}</strong> <span data-band={report.projection.band}>{m.clerk.bands[report.projection.band]}</span>
+                    </p>
+                  </>
+                )}
               </>
             ) : null}
             {status === 'verifying' ? (

@@ -242,6 +242,11 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     const keyed = await engine.request('POST', `/v1/initiatives/${id}/paper-signatures`, { token: clerk, body: { entries } });
     expect(keyed.body.results.filter((r: { status: string }) => r.status === 'accepted')).toHaveLength(600);
     expect((await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'sample', sampleSize: 600, seed: 'grand tirage' } })).status).toBe(201);
+    // Before any sampled signature is decided, no conclusion: it comes once the sample is decided.
+    const undecided = await page(`/clerk/initiatives/${id}`, { cookie: await sessionFor('dev-clerk') });
+    expect(undecided.html).toContain('La conclusion sera donnée une fois l’échantillon décidé\u00a0: 600 signatures tirées au sort restent à décider.');
+    expect(undecided.html).not.toContain('data-band=');
+    expect(undecided.html).not.toContain('nombre de signatures valides insuffisant (moins de 95');
 
     // The first 520 drawn are decided.
     const drawn = await engine.request('GET', `/v1/initiatives/${id}/verification?limit=520&personalData=false`, { token: clerk });
@@ -255,5 +260,6 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     expect(listed.html.match(/data-pending=""/g)).toHaveLength(80);
     expect(listed.html).toContain('<td>471</td>');
     expect(listed.html).not.toContain('<td>470</td>');
+    expect(listed.html).toContain('80 signatures tirées au sort restent à décider.');
   });
 });

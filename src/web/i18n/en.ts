@@ -254,6 +254,8 @@ export const en: Messages = {
     projection: 'Projection',
     projected: (n) => `Projected valid signatures: ${n}`,
     band: 'Conclusion',
+    conclusionPending: (n, shown) =>
+      n === 1 ? 'The conclusion will come once the sample is decided: 1 sampled signature is still to decide.' : `The conclusion will come once the sample is decided: ${shown} sampled signatures are still to decide.`,
     bands: {
       certifiable: 'certifiable (at least 110 % of the threshold)',
       'full-count': 'full count required (95 to 110 % of the threshold)',

@@ -253,6 +253,10 @@ export const fr = {
     projection: 'Projection',
     projected: (n: string) => `Signatures valides projetées : ${n}`,
     band: 'Conclusion',
+    conclusionPending: (n: number, shown: string) =>
+      n === 1
+        ? 'La conclusion sera donnée une fois l’échantillon décidé\u00a0: 1 signature tirée au sort reste à décider.'
+        : `La conclusion sera donnée une fois l’échantillon décidé\u00a0: ${shown} signatures tirées au sort restent à décider.`,
     bands: {
       certifiable: 'certifiable (au moins 110 % du seuil)',
       'full-count': 'vérification intégrale requise (entre 95 et 110 % du seuil)',
