@@ -3,7 +3,7 @@ import { setCookie } from 'hono/cookie';
 import { requireIdentity } from '../features/auth/access';
 import { ListQuerySchema } from '../features/initiatives/schema';
 import { isCollecting as isCollectingAt, type InitiativeStatus } from '../core/lifecycle';
-import { getVisibleInitiative, listInitiatives, type InitiativeRow } from '../features/initiatives/service';
+import { getVisibleInitiative, isCommitteeMember, listInitiatives, type InitiativeRow } from '../features/initiatives/service';
 import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
 import { buildProgress, crossingsOf, tallyMany, tallySignatures } from '../features/progress/service';
 import { mySignature, sign, withdrawMySignature, type SignatureRow } from '../features/signatures/service';
@@ -134,6 +134,8 @@ export const citizenPages = createRouter()
     const collecting = isCollecting(initiative, now);
     const isSponsor = w.principal?.subject === initiative.sponsorSubject;
     const isClerk = w.clerkOf.includes(jurisdiction.id);
+    // Who may read the dashboard: the sponsor, the committee, the jurisdiction's clerks.
+    const readsDashboard = isSponsor || isClerk || (w.principal ? await isCommitteeMember(c.var.deps.db.db, initiative.id, w.principal.subject) : false);
     return renderPage(c, w, {
       title: initiative.title,
       body: (
@@ -154,7 +156,7 @@ export const citizenPages = createRouter()
           <div class="actions">
             {collecting ? <a class="button" href={`/initiatives/${initiative.id}/sign`}>{m.initiative.sign}</a> : null}
             {w.principal ? <a class="button secondary" href={`/initiatives/${initiative.id}/signature`}>{m.initiative.mySignature}</a> : null}
-            {isSponsor ? <a class="button secondary" href={`/initiatives/${initiative.id}/manage`}>{m.initiative.manage}</a> : null}
+            {readsDashboard ? <a class="button secondary" href={`/initiatives/${initiative.id}/manage`}>{m.initiative.manage}</a> : null}
             {isClerk ? <a class="button secondary" href={`/clerk/initiatives/${initiative.id}`}>{m.initiative.clerkTools}</a> : null}
           </div>
           {initiative.opensAt ? <p>{m.initiative.openedAt(t.date(initiative.opensAt, tz))}</p> : null}

@@ -55,8 +55,12 @@ async function requireSponsorOf(c: WebContext, w: WebRequest) {
   return found;
 }
 
-/** Drafts are hidden from the public, but whoever holds the link and the code may join their committee. */
-async function initiativeToJoin(c: WebContext) {
+/**
+ * The initiative of the path, found whether or not the caller may see it: drafts are hidden from the
+ * public, but whoever holds the link and the code may join their committee, and the dashboard
+ * service decides itself who reads a dashboard (the sponsor, the committee, the jurisdiction's clerks).
+ */
+async function initiativeOfPath(c: WebContext) {
   const id = c.req.param('id') ?? '';
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new Problem({ status: 404, code: 'not-found', title: 'Initiative not found' });
   return getInitiativeWithJurisdiction(c.var.deps.db.db, id);
@@ -125,7 +129,8 @@ export const sponsorPages = createRouter()
   .get('/initiatives/:id/manage', async (c) => {
     const w = await webRequest(c);
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
-    const { initiative, jurisdiction } = await requireSponsorOf(c, w);
+    // Read by the sponsor, the committee and the jurisdiction's clerks (dashboardFor refuses anyone else); the actions stay the sponsor's.
+    const { initiative, jurisdiction } = await initiativeOfPath(c);
     return managePage(c, w, initiative, jurisdiction);
   })
   .post('/initiatives/:id/submit', formLimit, (c) => lifecycleAction(c, 'submit'))
@@ -134,7 +139,7 @@ export const sponsorPages = createRouter()
   .get('/initiatives/:id/join', async (c) => {
     const w = await webRequest(c);
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
-    const { initiative } = await initiativeToJoin(c);
+    const { initiative } = await initiativeOfPath(c);
     return joinForm(c, w, initiative, c.req.query('code') ?? '', undefined);
   })
   .post('/initiatives/:id/join', formLimit, async (c) => {
@@ -142,7 +147,7 @@ export const sponsorPages = createRouter()
     const form = await formFields(c);
     verifyCsrf(c, form);
     const principal = requirePrincipal(c);
-    const { initiative } = await initiativeToJoin(c);
+    const { initiative } = await initiativeOfPath(c);
     const code = (form.code ?? '').trim();
     if (!code) return joinForm(c, w, initiative, code, w.t.m.errors.fix, 400);
     try {
@@ -287,6 +292,7 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
   const joinUrl = `${deps.config.publicUrl}/initiatives/${initiative.id}/join`;
   const goal = dashboard.progress.criteria.find((x) => x.kind === 'goal')?.required ?? 0;
   const collecting = initiative.status === 'open';
+  const isSponsor = initiative.sponsorSubject === w.principal!.subject;
   return renderPage(c, w, {
     title: m.manage.title(initiative.title),
     status,
@@ -306,38 +312,22 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
           <section aria-labelledby="committee-title">
             <h2 id="committee-title">{m.manage.committee}</h2>
             <p>{m.manage.committeeSize(size, jurisdiction.committeeMinimum)}</p>
-            <dl class="facts">
-              <dt>{m.manage.code}</dt>
-              <dd><code data-committee-code="">{initiative.committeeCode}</code></dd>
-              <dt>{m.manage.joinLink}</dt>
-              <dd><code>{joinUrl}</code></dd>
-            </dl>
+            {isSponsor ? (
+              <dl class="facts">
+                <dt>{m.manage.code}</dt>
+                <dd><code data-committee-code="">{initiative.committeeCode}</code></dd>
+                <dt>{m.manage.joinLink}</dt>
+                <dd><code>{joinUrl}</code></dd>
+              </dl>
+            ) : null}
           </section>
         ) : null}
 
-        <div class="actions">
-          {initiative.status === 'draft' ? <a class="button secondary" href={`/initiatives/${initiative.id}/edit`}>{m.manage.edit}</a> : null}
-          {initiative.status === 'draft' ? (
-            <form method="post" action={`/initiatives/${initiative.id}/submit`} class="inline">
-              <CsrfField w={w} />
-              <button type="submit">{m.manage.submit}</button>
-            </form>
-          ) : null}
-          {collecting ? (
-            <form method="post" action={`/initiatives/${initiative.id}/close`} class="inline">
-              <CsrfField w={w} />
-              <button type="submit" class="danger" aria-describedby="close-help">{m.manage.close}</button>
-            </form>
-          ) : null}
-          {['draft', 'submitted', 'open'].includes(initiative.status) ? (
-            <form method="post" action={`/initiatives/${initiative.id}/withdraw`} class="inline">
-              <CsrfField w={w} />
-              <button type="submit" class="secondary">{m.manage.withdraw}</button>
-            </form>
-          ) : null}
-        </div>
-        {initiative.status === 'draft' ? <p class="help">{m.manage.submitHelp}</p> : null}
-        {collecting ? <p class="help" id="close-help">{m.manage.closeHelp}</p> : null}
+        {isSponsor ? (
+          <SponsorActions w={w} initiative={initiative} collecting={collecting} />
+        ) : (
+          <p class="help">{m.manage.readOnly}</p>
+        )}
 
         <ProgressBlock t={t} progress={dashboard.progress} live={collecting ? `/v1/initiatives/${initiative.id}/progress/stream` : undefined} />
         {dashboard.timeLeft ? (
@@ -387,6 +377,39 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
       </>
     ),
   });
+}
+
+/** What only the sponsor may do: edit, submit, close, withdraw. */
+function SponsorActions(props: { w: WebRequest; initiative: InitiativeRow; collecting: boolean }) {
+  const { w, initiative, collecting } = props;
+  const { m } = w.t;
+  return (
+    <>
+      <div class="actions">
+        {initiative.status === 'draft' ? <a class="button secondary" href={`/initiatives/${initiative.id}/edit`}>{m.manage.edit}</a> : null}
+        {initiative.status === 'draft' ? (
+          <form method="post" action={`/initiatives/${initiative.id}/submit`} class="inline">
+            <CsrfField w={w} />
+            <button type="submit">{m.manage.submit}</button>
+          </form>
+        ) : null}
+        {collecting ? (
+          <form method="post" action={`/initiatives/${initiative.id}/close`} class="inline">
+            <CsrfField w={w} />
+            <button type="submit" class="danger" aria-describedby="close-help">{m.manage.close}</button>
+          </form>
+        ) : null}
+        {['draft', 'submitted', 'open'].includes(initiative.status) ? (
+          <form method="post" action={`/initiatives/${initiative.id}/withdraw`} class="inline">
+            <CsrfField w={w} />
+            <button type="submit" class="secondary">{m.manage.withdraw}</button>
+          </form>
+        ) : null}
+      </div>
+      {initiative.status === 'draft' ? <p class="help">{m.manage.submitHelp}</p> : null}
+      {collecting ? <p class="help" id="close-help">{m.manage.closeHelp}</p> : null}
+    </>
+  );
 }
 
 function joinForm(c: WebContext, w: WebRequest, initiative: InitiativeRow, code: string, error: string | undefined, status = 200, joined = false) {

@@ -188,6 +188,7 @@ export const en: Messages = {
     projectionMet: 'The threshold is reached.',
     furthest: 'Districts furthest from their minimum',
     timeLeft: 'Time left',
+    readOnly: 'You are reading this dashboard: only the sponsor of the initiative may submit it, close the collection or withdraw it.',
     notSponsor: 'Only the sponsor of the initiative sees this dashboard.',
   },
   join: {

@@ -187,6 +187,7 @@ export const fr = {
     projectionMet: 'Le seuil est atteint.',
     furthest: 'Arrondissements les plus éloignés de leur minimum',
     timeLeft: 'Temps restant',
+    readOnly: 'Vous consultez ce tableau de bord en lecture\u00a0: seul le porteur ou la porteuse de l’initiative peut la déposer, clore la collecte ou la retirer.',
     notSponsor: 'Seul le porteur ou la porteuse de l’initiative voit ce tableau de bord.',
   },
   join: {
