@@ -31,6 +31,7 @@ import { sequenceLogs } from './features/transparency/service';
 import { transparencyRoutes } from './features/transparency/routes';
 import { createRouter, type AppDeps } from './platform/http';
 import { publicReadsFor } from './features/initiatives/public-reads';
+import { notFoundPage, wantsPage } from './web/errors';
 import { webRoutes } from './web/routes';
 import { Problem, problems } from './platform/problems';
 import type { ScheduledTask } from './platform/scheduler';
@@ -116,7 +117,7 @@ export function createApp(deps: AppDeps) {
   });
   mountApiDocs(app);
 
-  app.notFound((c) => problemResponse(c, problems.notFound('Resource', c.req.path)));
+  app.notFound((c) => (wantsPage(c) ? notFoundPage(c) : problemResponse(c, problems.notFound('Resource', c.req.path))));
   app.onError((error, c) => {
     const problem = toProblem(error);
     // Server faults are logged (a missing personal-data key too); 503s say retry and are not.

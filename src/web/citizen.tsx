@@ -3,19 +3,21 @@ import { setCookie } from 'hono/cookie';
 import { requireIdentity } from '../features/auth/access';
 import { ListQuerySchema } from '../features/initiatives/schema';
 import { isCollecting as isCollectingAt, type InitiativeStatus } from '../core/lifecycle';
-import { getVisibleInitiative, listInitiatives, type InitiativeRow } from '../features/initiatives/service';
+import { getVisibleInitiative, isCommitteeMember, listInitiatives, type InitiativeRow } from '../features/initiatives/service';
 import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
 import { buildProgress, crossingsOf, tallyMany, tallySignatures } from '../features/progress/service';
 import { mySignature, sign, withdrawMySignature, type SignatureRow } from '../features/signatures/service';
 import { createRouter } from '../platform/http';
 import { engineKeySet } from '../platform/keys';
+import { mergeDelayMs } from '../features/transparency/service';
 import { Problem } from '../platform/problems';
 import { errorPage } from './errors';
-import { LANG_COOKIE } from './i18n';
+import { problemMessage } from './problems';
+import { LANG_COOKIE, type Translator } from './i18n';
 import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
 import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { daysLeft, DistrictTable, goalOf, Milestones, ProgressBlock, StatusTag } from './views';
-import { receiptInclusion, transparencyHead } from './transparency';
+import { laterLogEntry, receiptInclusion, transparencyHead, type ReceiptInclusion } from './transparency';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -132,6 +134,8 @@ export const citizenPages = createRouter()
     const collecting = isCollecting(initiative, now);
     const isSponsor = w.principal?.subject === initiative.sponsorSubject;
     const isClerk = w.clerkOf.includes(jurisdiction.id);
+    // Who may read the dashboard: the sponsor, the committee, the jurisdiction's clerks.
+    const readsDashboard = isSponsor || isClerk || (w.principal ? await isCommitteeMember(c.var.deps.db.db, initiative.id, w.principal.subject) : false);
     return renderPage(c, w, {
       title: initiative.title,
       body: (
@@ -142,7 +146,7 @@ export const citizenPages = createRouter()
           <h1>{initiative.title}</h1>
           {initiative.status === 'draft' ? <Notice>{m.initiative.sponsorOnly}</Notice> : null}
           <p>{initiative.summary}</p>
-          {initiative.reason ? <p><strong>{m.initiative.reason} :</strong> {initiative.reason}</p> : null}
+          {initiative.reason ? <p><strong>{m.initiative.reason}{m.colon}</strong> {initiative.reason}</p> : null}
           {initiative.question ? (
             <>
               <h2>{m.initiative.question}</h2>
@@ -152,7 +156,7 @@ export const citizenPages = createRouter()
           <div class="actions">
             {collecting ? <a class="button" href={`/initiatives/${initiative.id}/sign`}>{m.initiative.sign}</a> : null}
             {w.principal ? <a class="button secondary" href={`/initiatives/${initiative.id}/signature`}>{m.initiative.mySignature}</a> : null}
-            {isSponsor ? <a class="button secondary" href={`/initiatives/${initiative.id}/manage`}>{m.initiative.manage}</a> : null}
+            {readsDashboard ? <a class="button secondary" href={`/initiatives/${initiative.id}/manage`}>{m.initiative.manage}</a> : null}
             {isClerk ? <a class="button secondary" href={`/clerk/initiatives/${initiative.id}`}>{m.initiative.clerkTools}</a> : null}
           </div>
           {initiative.opensAt ? <p>{m.initiative.openedAt(t.date(initiative.opensAt, tz))}</p> : null}
@@ -194,9 +198,9 @@ export const citizenPages = createRouter()
       const outcome = await sign(c.var.deps, initiative.id, requireIdentity(w.principal), { district: form.district! });
       return c.redirect(`/initiatives/${initiative.id}/signature?${outcome.created ? 'signed' : 'already'}=1`, 303);
     } catch (error) {
-      if (error instanceof Problem && error.status === 403 && error.code.startsWith('ineligible/')) {
-        const rule = String(error.extra.rule);
-        return signForm(c, w, initiative, jurisdiction, form, { form: w.t.m.ineligible[rule] ?? error.detail ?? error.title }, 403);
+      // Ineligible, or the form was stale: the collection closed (or has not opened) since it was shown.
+      if (error instanceof Problem && ((error.status === 403 && error.code.startsWith('ineligible/')) || error.status === 409)) {
+        return signForm(c, w, initiative, jurisdiction, form, { form: problemMessage(w.t, error, { action: 'sign', timeZone: jurisdiction.timeZone }) }, error.status);
       }
       throw error;
     }
@@ -204,42 +208,23 @@ export const citizenPages = createRouter()
   .get('/initiatives/:id/signature', async (c) => {
     const w = await webRequest(c);
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
-    const { t } = w;
-    const { m } = t;
     const { initiative, jurisdiction } = await visibleInitiative(c, w);
-    const mine = await mySignature(c.var.deps, initiative.id, requireIdentity(w.principal)).catch((error) => {
-      if (error instanceof Problem && error.status === 404) return undefined;
-      throw error;
-    });
-    const q = c.req.query();
-    const collecting = isCollecting(initiative, c.var.deps.clock());
-    return renderPage(c, w, {
-      title: m.mine.title,
-      body: (
-        <>
-          <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
-          <h1>{m.mine.title}</h1>
-          {q.signed ? <Notice>{m.sign.done}</Notice> : null}
-          {q.already ? <Notice>{m.sign.already}</Notice> : null}
-          {q.withdrawn ? <Notice>{m.mine.withdrawn}</Notice> : null}
-          {mine ? (
-            <SignatureDetails w={w} initiative={initiative} jurisdiction={jurisdiction} signature={mine.signature} receipt={mine.receipt} collecting={collecting} />
-          ) : (
-            <>
-              <p>{m.mine.none}</p>
-              {collecting ? <p><a class="button" href={`/initiatives/${initiative.id}/sign`}>{m.initiative.sign}</a></p> : null}
-            </>
-          )}
-        </>
-      ),
-    });
+    return signaturePage(c, w, initiative, jurisdiction, {});
   })
   .post('/initiatives/:id/signature/withdraw', formLimit, async (c) => {
     const w = await webRequest(c);
     verifyCsrf(c, await formFields(c));
     if (!w.principal) return c.redirect(loginUrl(`/initiatives/${c.req.param('id')}/signature`), 303);
-    const { initiative } = await visibleInitiative(c, w);
-    await withdrawMySignature(c.var.deps, initiative.id, requireIdentity(w.principal));
+    const { initiative, jurisdiction } = await visibleInitiative(c, w);
+    try {
+      await withdrawMySignature(c.var.deps, initiative.id, requireIdentity(w.principal));
+    } catch (error) {
+      // The page was stale: the collection closed since it was shown.
+      if (error instanceof Problem && error.status === 409) {
+        return signaturePage(c, w, initiative, jurisdiction, { error: problemMessage(w.t, error, { action: 'withdrawSignature', timeZone: jurisdiction.timeZone }), status: 409 });
+      }
+      throw error;
+    }
     return c.redirect(`/initiatives/${initiative.id}/signature?withdrawn=1`, 303);
   })
   .get('/receipt', async (c) => {
@@ -248,13 +233,15 @@ export const citizenPages = createRouter()
     const { m } = t;
     const receipt = (c.req.query('r') ?? '').trim();
     const deps = c.var.deps;
-    let claims: { initiative: string; signature: string; leaf: string; signedAt: string } | undefined;
+    let claims: { initiative: string; signature: string; leaf: string; signedAt: string; mmd?: number } | undefined;
     if (receipt) {
       claims = await jwtVerify(receipt, engineKeySet(deps.keys), { issuer: deps.config.publicUrl, typ: 'receipt+jwt', algorithms: ['EdDSA'] })
         .then(({ payload }) => payload as unknown as typeof claims)
         .catch(() => undefined);
     }
-    const inclusion = claims ? await receiptInclusion(deps, claims.initiative, claims.signature, claims.leaf) : undefined;
+    const [inclusion, later] = claims
+      ? await Promise.all([receiptInclusion(deps, claims.initiative, claims.signature, claims.leaf), laterLogEntry(deps, claims.initiative, claims.signature)])
+      : [undefined, null];
     return renderPage(c, w, {
       title: m.receipt.title,
       status: receipt && !claims ? 400 : 200,
@@ -275,16 +262,7 @@ export const citizenPages = createRouter()
                 <dt>{m.receipt.leaf}</dt>
                 <dd class="mono">{claims.leaf}</dd>
               </dl>
-              {!inclusion?.included ? (
-                <p>{m.receipt.pending}</p>
-              ) : (
-                <>
-                  <p data-inclusion="">
-                    <strong>{m.receipt.included(t.number(inclusion.index), t.number(inclusion.size))}</strong>
-                  </p>
-                  {inclusion.proofChecked ? <p>{m.receipt.proofChecked}</p> : null}
-                </>
-              )}
+              <ReceiptFindings t={t} inclusion={inclusion!} later={later} mergeDelaySeconds={claims.mmd ?? mergeDelayMs(deps) / 1000} />
             </>
           ) : null}
           <form method="get" action="/receipt">
@@ -311,7 +289,7 @@ export const citizenPages = createRouter()
           <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
           <h1>{m.transparency.title}</h1>
           <p>{m.transparency.intro}</p>
-          <p>{m.transparency.publicCount} : <strong>{t.number(progress.signatures)}</strong></p>
+          <p>{m.transparency.publicCount}{m.colon} <strong>{t.number(progress.signatures)}</strong></p>
           <h2>{m.transparency.head}</h2>
           {head ? (
             <dl class="facts">
@@ -346,6 +324,40 @@ export const citizenPages = createRouter()
   })
   .onError(errorPage);
 
+/** "My signature": the caller's signature on the initiative with its receipt, or none. */
+async function signaturePage(c: WebContext, w: WebRequest, initiative: InitiativeRow, jurisdiction: JurisdictionRow, view: { error?: string; status?: number }) {
+  const { m } = w.t;
+  const mine = await mySignature(c.var.deps, initiative.id, requireIdentity(w.principal!)).catch((error) => {
+    if (error instanceof Problem && error.status === 404) return undefined;
+    throw error;
+  });
+  const q = c.req.query();
+  const collecting = isCollecting(initiative, c.var.deps.clock());
+  return renderPage(c, w, {
+    title: m.mine.title,
+    status: view.status,
+    body: (
+      <>
+        <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
+        <h1>{m.mine.title}</h1>
+        {view.error ? <Notice kind="error">{view.error}</Notice> : null}
+        {q.signed ? <Notice>{m.sign.done}</Notice> : null}
+        {q.already ? <Notice>{m.sign.already}</Notice> : null}
+        {mine ? (
+          <SignatureDetails w={w} initiative={initiative} jurisdiction={jurisdiction} signature={mine.signature} receipt={mine.receipt} collecting={collecting} />
+        ) : (
+          <>
+            {/* Just withdrawn: that, rather than "you have not signed". */}
+            {q.withdrawn ? <Notice>{m.mine.withdrawn}</Notice> : <p>{m.mine.none}</p>}
+            {q.withdrawn && collecting ? <p>{m.mine.signAgain}</p> : null}
+            {collecting ? <p><a class="button" href={`/initiatives/${initiative.id}/sign`}>{m.initiative.sign}</a></p> : null}
+          </>
+        )}
+      </>
+    ),
+  });
+}
+
 function signForm(
   c: WebContext,
   w: WebRequest,
@@ -365,7 +377,7 @@ function signForm(
         <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
         <h1>{m.sign.title(initiative.title)}</h1>
         {!collecting ? (
-          <Notice kind="error">{m.sign.notOpen}</Notice>
+          <Notice kind="error">{errors.form ?? m.sign.notOpen}</Notice>
         ) : (
           <>
             <p>{m.sign.intro}</p>
@@ -392,6 +404,33 @@ function signForm(
       </>
     ),
   });
+}
+
+/**
+ * What checking a receipt found: whether its signature is in the public log (said plainly when the
+ * inclusion could not be checked), and whether it was withdrawn or invalidated since. Entries are
+ * numbered from 1 for people (the log's index + 1).
+ */
+export function ReceiptFindings(props: { t: Translator; inclusion: ReceiptInclusion; later: 'withdraw' | 'invalidate' | null; mergeDelaySeconds: number }) {
+  const { t, inclusion, later } = props;
+  const { m } = t;
+  const entry = t.number(inclusion.index + 1);
+  const size = t.number(inclusion.size);
+  return (
+    <>
+      <p data-inclusion={inclusion.included && inclusion.proofChecked ? 'checked' : inclusion.included ? 'unchecked' : 'pending'}>
+        <strong>
+          {!inclusion.included ? m.receipt.pending(t.number(props.mergeDelaySeconds)) : inclusion.proofChecked ? m.receipt.included(entry, size) : m.receipt.unchecked(entry, size)}
+        </strong>
+      </p>
+      {inclusion.included && inclusion.proofChecked ? <p>{m.receipt.proofChecked}</p> : null}
+      {later ? (
+        <p data-signature-later={later}>
+          <strong>{later === 'withdraw' ? m.receipt.withdrawn : m.receipt.invalidated}</strong>
+        </p>
+      ) : null}
+    </>
+  );
 }
 
 function SignatureDetails(props: {

@@ -15,6 +15,8 @@ import { createRouter } from '../platform/http';
 import { Problem } from '../platform/problems';
 import { visibleInitiative, progressOf } from './citizen';
 import { errorPage } from './errors';
+import type { Translator } from './i18n';
+import { fieldErrors, problemFieldErrors, problemMessage } from './problems';
 import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
 import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { DistrictTable, StatusTag } from './views';
@@ -71,25 +73,39 @@ export function zonedInstant(local: string, timeZone: string): string | undefine
   return Number.isNaN(instant.getTime()) ? undefined : instant.toISOString();
 }
 
-/** Pasted CSV lines (family name, given names, birth date, district, sheet, collector[, signed on]) as paper entries. */
-export function parsePaperCsv(text: string): { entries: PaperEntry[]; errors: string[] } {
+/** Pasted CSV lines (family name, given names, birth date, district, sheet, collector[, signed on]) as paper entries; errors in the reader's words. */
+export function parsePaperCsv(text: string, t: Translator): { entries: PaperEntry[]; errors: string[] } {
+  const f = t.m.fields;
   let rows: string[][];
   try {
     rows = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: true, bom: true }) as string[][];
   } catch (error) {
-    return { entries: [], errors: [error instanceof Error ? error.message : 'CSV'] };
+    const line = (error as { lines?: unknown }).lines;
+    return { entries: [], errors: [f.unreadableCsv(typeof line === 'number' ? t.number(line) : '?')] };
   }
   if (rows[0] && /family|nom/i.test(rows[0][0] ?? '')) rows = rows.slice(1);
   const entries: PaperEntry[] = [];
   const errors: string[] = [];
+  // The schema's own checks: names with letters, calendar dates.
+  const rules = { familyName: f.noLetters, givenNames: f.noLetters, birthdate: f.calendarDate, signedOn: f.calendarDate };
   rows.slice(0, PAPER_BATCH_MAX + 1).forEach((cells, i) => {
     const [familyName, givenNames, birthdate, district, sheet, collector, signedOn] = cells;
+    const values = { familyName, givenNames, birthdate, district, sheet, collector, signedOn };
     const parsed = PaperEntrySchema.safeParse({ familyName, givenNames, birthdate, district, sheet, collector, ...(signedOn ? { signedOn } : {}) });
     if (parsed.success) entries.push(parsed.data);
-    else errors.push(`${i + 1}: ${parsed.error.issues.map((issue) => `${String(issue.path[0] ?? '')} — ${issue.message}`).join('; ')}`);
+    else {
+      for (const [field, message] of Object.entries(fieldErrors(t, parsed.error.issues, values, rules))) {
+        errors.push(f.paperLine(t.number(i + 1), f.paperFields[field] ?? field, message));
+      }
+    }
   });
-  if (rows.length > PAPER_BATCH_MAX) errors.push(`> ${PAPER_BATCH_MAX}`);
+  if (rows.length > PAPER_BATCH_MAX) errors.push(f.tooManyLines(t.number(PAPER_BATCH_MAX)));
   return { entries, errors };
+}
+
+/** A refusal that leaves the clerk on the initiative's page: a stale form (the initiative moved on) or the engine's own checks. */
+function isRefusal(error: unknown): error is Problem {
+  return error instanceof Problem && (error.status === 409 || error.code === 'validation');
 }
 
 interface ClerkView {
@@ -152,24 +168,35 @@ export const clerkPages = createRouter()
   .post('/clerk/initiatives/:id/review', formLimit, async (c) => {
     const { w, form, principal, initiative, jurisdiction } = await clerkFormPost(c);
     const tz = jurisdiction.timeZone;
+    const f = w.t.m.fields;
     const errors: Record<string, string> = {};
     const opensAt = form.opensAt ? zonedInstant(form.opensAt, tz) : undefined;
     const closesAt = form.closesAt ? zonedInstant(form.closesAt, tz) : undefined;
-    if (form.opensAt && !opensAt) errors.opensAt = w.t.m.errors.fix;
-    if (form.closesAt && !closesAt) errors.closesAt = w.t.m.errors.fix;
+    if (form.opensAt && !opensAt) errors.opensAt = f.invalidDate;
+    if (form.closesAt && !closesAt) errors.closesAt = f.invalidDate;
     const input =
       form.decision === 'reject'
         ? { decision: 'reject', reason: form.reason?.trim() || undefined }
         : { decision: form.decision, ...(opensAt ? { opensAt } : {}), ...(closesAt ? { closesAt } : {}) };
     const parsed = ReviewSchema.safeParse(input);
-    if (!parsed.success) for (const issue of parsed.error.issues) errors[String(issue.path[0] ?? 'decision')] ??= issue.message;
+    // The schema's own checks: a rejection's reason, dates only when opening, closing after opening.
+    const rules = { reason: f.rejectionReason, decision: f.datesOnlyWhenOpening, closesAt: f.closesAfterOpens };
+    if (!parsed.success) for (const [field, message] of Object.entries(fieldErrors(w.t, parsed.error.issues, form, rules))) errors[field] ??= message;
+    if (closesAt && Date.parse(closesAt) <= c.var.deps.clock().getTime()) errors.closesAt ??= f.closesInFuture;
     if (!parsed.success || Object.keys(errors).length) return clerkInitiativePage(c, w, initiative, jurisdiction, { review: { values: form, errors }, status: 400 });
     try {
       await review(c.var.deps.db.db, initiative.id, parsed.data, principal, c.var.deps.clock());
     } catch (error) {
       if (error instanceof Problem && error.code === 'validation') {
-        for (const e of error.errors ?? []) errors[e.field.replace(/^body\./, '')] = e.message;
+        // The engine's date checks; without a closing date, the one it derived from the opening is in the past.
+        const fromEngine = problemFieldErrors(error, { closesAt: closesAt ? f.closesInFuture : f.opensTooEarly });
+        const fieldOf = (field: string) => (field === 'closesAt' && !closesAt && opensAt ? 'opensAt' : field);
+        for (const [field, message] of Object.entries(fromEngine)) errors[fieldOf(field)] = message;
         return clerkInitiativePage(c, w, initiative, jurisdiction, { review: { values: form, errors }, status: 400 });
+      }
+      // Reviewed already, from another tab or by another clerk.
+      if (error instanceof Problem && error.status === 409) {
+        return clerkInitiativePage(c, w, initiative, jurisdiction, { error: problemMessage(w.t, error, { action: 'review' }), status: 409 });
       }
       throw error;
     }
@@ -178,11 +205,20 @@ export const clerkPages = createRouter()
   .post('/clerk/initiatives/:id/paper', formLimit, async (c) => {
     const { w, form, principal, initiative, jurisdiction } = await clerkFormPost(c);
     const csv = form.csv ?? '';
-    const { entries, errors } = parsePaperCsv(csv);
+    const { entries, errors } = parsePaperCsv(csv, w.t);
     if (errors.length || entries.length === 0) {
-      return clerkInitiativePage(c, w, initiative, jurisdiction, { paper: { csv, errors: errors.length ? errors : [w.t.m.errors.fix] }, status: 400 });
+      return clerkInitiativePage(c, w, initiative, jurisdiction, { paper: { csv, errors: errors.length ? errors : [w.t.m.fields.required] }, status: 400 });
     }
-    const outcome = await keyInPaperBatch(c.var.deps, initiative.id, principal, entries);
+    let outcome: Awaited<ReturnType<typeof keyInPaperBatch>>;
+    try {
+      outcome = await keyInPaperBatch(c.var.deps, initiative.id, principal, entries);
+    } catch (error) {
+      if (isRefusal(error)) {
+        const message = error.code === 'validation' ? w.t.m.problems.validation : problemMessage(w.t, error, { action: 'paper' });
+        return clerkInitiativePage(c, w, initiative, jurisdiction, { paper: { csv, errors: [message] }, status: error.status });
+      }
+      throw error;
+    }
     return clerkInitiativePage(c, w, initiative, jurisdiction, { paper: { csv: '', errors: [], results: outcome.results as PaperResult[] } });
   })
   .post('/clerk/initiatives/:id/verification/start', formLimit, async (c) => {
@@ -193,20 +229,36 @@ export const clerkPages = createRouter()
       ...(form.method === 'sample' && form.seed?.trim() ? { seed: form.seed.trim() } : {}),
     });
     if (!parsed.success) {
-      const errors: Record<string, string> = {};
-      for (const issue of parsed.error.issues) errors[String(issue.path[0] ?? 'method')] ??= issue.message;
+      const f = w.t.m.fields;
+      const errors = fieldErrors(w.t, parsed.error.issues, form, { sampleSize: f.onlySample, seed: f.onlySample });
       return clerkInitiativePage(c, w, initiative, jurisdiction, { verification: { errors }, status: 400 });
     }
-    await startVerification(c.var.deps, initiative.id, principal, parsed.data);
+    try {
+      await startVerification(c.var.deps, initiative.id, principal, parsed.data);
+    } catch (error) {
+      if (isRefusal(error)) return clerkInitiativePage(c, w, initiative, jurisdiction, { error: problemMessage(w.t, error, { action: 'startVerification' }), status: error.status });
+      throw error;
+    }
     return c.redirect(`/clerk/initiatives/${initiative.id}?done=started#verification`, 303);
   })
   .post('/clerk/initiatives/:id/verification/decide', formLimit, async (c) => {
     const { w, form, principal, initiative, jurisdiction } = await clerkFormPost(c);
     const parsed = DecisionSchema.safeParse({ signatureId: form.signatureId, decision: form.decision, ...(form.reason?.trim() ? { reason: form.reason.trim() } : {}) });
     if (!parsed.success) {
-      return clerkInitiativePage(c, w, initiative, jurisdiction, { error: parsed.error.issues.map((i) => i.message).join(' '), status: 400 });
+      const errors = fieldErrors(w.t, parsed.error.issues, form, { reason: w.t.m.fields.invalidReason });
+      return clerkInitiativePage(c, w, initiative, jurisdiction, { error: [...new Set(Object.values(errors))].join(' '), status: 400 });
     }
-    await recordDecisions(c.var.deps, initiative.id, principal, [parsed.data]);
+    try {
+      await recordDecisions(c.var.deps, initiative.id, principal, [parsed.data]);
+    } catch (error) {
+      if (error instanceof Problem && error.code === 'validation') {
+        // The signature left the list meanwhile (withdrawn), or is not one of this sample.
+        const withdrawn = (error.errors ?? []).some((e) => /withdrawn/i.test(e.message));
+        return clerkInitiativePage(c, w, initiative, jurisdiction, { error: withdrawn ? w.t.m.fields.withdrawnSignature : w.t.m.fields.notASampleSignature, status: 400 });
+      }
+      if (isRefusal(error)) return clerkInitiativePage(c, w, initiative, jurisdiction, { error: problemMessage(w.t, error, { action: 'decide' }), status: error.status });
+      throw error;
+    }
     return c.redirect(`/clerk/initiatives/${initiative.id}?done=decided#sample`, 303);
   })
   .post('/clerk/initiatives/:id/verification/complete', formLimit, async (c) => {
@@ -215,7 +267,7 @@ export const clerkPages = createRouter()
       const outcome = await completeVerification(c.var.deps, initiative.id, principal, undefined);
       return c.redirect(`/clerk/initiatives/${initiative.id}?done=${outcome.outcome}`, 303);
     } catch (error) {
-      if (error instanceof Problem && error.status === 409) return clerkInitiativePage(c, w, initiative, jurisdiction, { error: error.detail ?? error.title, status: 409 });
+      if (error instanceof Problem && error.status === 409) return clerkInitiativePage(c, w, initiative, jurisdiction, { error: problemMessage(w.t, error, { action: 'certify' }), status: 409 });
       throw error;
     }
   })
@@ -476,10 +528,17 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
             {report.projection ? (
               <>
                 <h3>{m.clerk.projection}</h3>
-                <p data-projected="">{m.clerk.projected(t.number(Math.floor(report.projection.projectedValid)))}</p>
-                <p>
-                  <strong>{m.clerk.band} :</strong> <span data-band={report.projection.band}>{m.clerk.bands[report.projection.band]}</span>
-                </p>
+                {/* Undecided signatures count as not valid in the projection: no conclusion before the sample is decided. */}
+                {report.tallies.pending > 0 ? (
+                  <p data-conclusion-pending="">{m.clerk.conclusionPending(report.tallies.pending, t.number(report.tallies.pending))}</p>
+                ) : (
+                  <>
+                    <p data-projected="">{m.clerk.projected(t.number(Math.floor(report.projection.projectedValid)))}</p>
+                    <p>
+                      <strong>{m.clerk.band}{m.colon}</strong> <span data-band={report.projection.band}>{m.clerk.bands[report.projection.band]}</span>
+                    </p>
+                  </>
+                )}
               </>
             ) : null}
             {status === 'verifying' ? (
@@ -543,7 +602,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
             ) : null}
             {report.referendumItemId ? (
               <p>
-                <strong>{m.clerk.referendumItem} :</strong>{' '}
+                <strong>{m.clerk.referendumItem}{m.colon}</strong>{' '}
                 <a href={`/v1/referendum-items/${report.referendumItemId}`}>{m.clerk.certificate}</a>
               </p>
             ) : null}

@@ -31,7 +31,7 @@ function Layout(props: { w: WebRequest; title: string; children: Child }) {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${props.title} · ${m.site.name}`}</title>
+        <title>{props.title === m.site.name ? m.site.name : `${props.title} · ${m.site.name}`}</title>
         <link rel="stylesheet" href="/assets/site.css" />
         <script src="/assets/app.js" defer></script>
       </head>

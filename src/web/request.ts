@@ -17,6 +17,7 @@ export interface WebRequest {
   /** Jurisdictions where the caller is a clerk. */
   clerkOf: string[];
   csrf: string;
+  /** This page's path and query; for a form post, the page the form is on. */
   path: string;
   devProvider: boolean;
 }
@@ -34,7 +35,24 @@ export async function webRequest(c: WebContext): Promise<WebRequest> {
   const principal = c.get('principal');
   const clerkOf = principal ? await clerkJurisdictions(c.var.deps.db.db, principal.subject) : [];
   const url = new URL(c.req.url);
-  return { t, principal, clerkOf, csrf, path: url.pathname + url.search, devProvider: Boolean(c.var.deps.devProvider) };
+  const path = c.req.method === 'GET' ? url.pathname + url.search : formPage(url.pathname);
+  return { t, principal, clerkOf, csrf, path, devProvider: Boolean(c.var.deps.devProvider) };
+}
+
+/** Form posts whose path is no page, and the page their form is on. */
+const FORM_PAGES: [RegExp, string][] = [
+  [/^(\/initiatives\/[^/]+)\/(submit|close|withdraw)$/, '$1/manage'],
+  [/^(\/initiatives\/[^/]+\/signature)\/withdraw$/, '$1'],
+  [/^(\/clerk\/initiatives\/[^/]+)\/(review|paper|verification\/(start|decide|complete))$/, '$1'],
+];
+
+/**
+ * The page a form was posted from, for the links of the page answering the post (language switch,
+ * login's return address): they must lead to a page that answers GET. The other forms post to their page's own path.
+ */
+export function formPage(pathname: string): string {
+  const found = FORM_PAGES.find(([pattern]) => pattern.test(pathname));
+  return found ? pathname.replace(found[0], found[1]) : pathname;
 }
 
 function isHttps(c: WebContext): boolean {

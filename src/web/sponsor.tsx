@@ -17,26 +17,24 @@ import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictio
 import { createRouter } from '../platform/http';
 import { Problem } from '../platform/problems';
 import { HistoryChart } from './charts';
+import { fieldErrors, problemFieldErrors, problemMessage, type FieldIssue } from './problems';
 import { visibleInitiative } from './citizen';
 import { errorPage } from './errors';
 import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
 import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
-import { DistrictTable, Milestones, ProgressBlock, StatusTag } from './views';
+import { daysLeft, DistrictTable, Milestones, ProgressBlock, StatusTag } from './views';
 
 type DraftValues = { jurisdictionId?: string; kind?: string; title?: string; summary?: string; text?: string; question?: string };
 
-/** Field errors of a validation problem or a zod result, keyed by form field. */
-function errorsByField(issues: { path: PropertyKey[]; message: string }[]): Record<string, string> {
-  const errors: Record<string, string> = {};
-  for (const issue of issues) {
-    const field = String(issue.path[0] ?? 'form');
-    errors[field] ??= issue.message;
-  }
-  return errors;
+/** Field errors of a draft, from the schema's issues: the one custom rule of the schema is the referendum's question. */
+function draftErrors(w: WebRequest, issues: readonly FieldIssue[], values: DraftValues): Record<string, string> {
+  return fieldErrors(w.t, issues, values, { question: w.t.m.fields.questionRequired });
 }
 
-function problemFieldErrors(error: Problem): Record<string, string> {
-  return errorsByField((error.errors ?? []).map((e) => ({ path: [e.field.replace(/^body\./, '')], message: e.message })));
+/** Field errors of the engine's own checks of a draft (jurisdiction, kind, question). */
+function draftProblemErrors(w: WebRequest, problem: Problem): Record<string, string> {
+  const f = w.t.m.fields;
+  return problemFieldErrors(problem, { jurisdictionId: f.unknownJurisdiction, kind: f.kindNotTaken, question: f.questionRequired });
 }
 
 function draftInput(form: Record<string, string>) {
@@ -57,8 +55,12 @@ async function requireSponsorOf(c: WebContext, w: WebRequest) {
   return found;
 }
 
-/** Drafts are hidden from the public, but whoever holds the link and the code may join their committee. */
-async function initiativeToJoin(c: WebContext) {
+/**
+ * The initiative of the path, found whether or not the caller may see it: drafts are hidden from the
+ * public, but whoever holds the link and the code may join their committee, and the dashboard
+ * service decides itself who reads a dashboard (the sponsor, the committee, the jurisdiction's clerks).
+ */
+async function initiativeOfPath(c: WebContext) {
   const id = c.req.param('id') ?? '';
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new Problem({ status: 404, code: 'not-found', title: 'Initiative not found' });
   return getInitiativeWithJurisdiction(c.var.deps.db.db, id);
@@ -78,14 +80,14 @@ export const sponsorPages = createRouter()
     const jurisdictions = await listJurisdictions(c.var.deps.db.db);
     const values = draftInput(form);
     const parsed = CreateInitiativeSchema.safeParse(values);
-    if (!parsed.success) return draftForm(c, w, { jurisdictions, values, errors: errorsByField(parsed.error.issues) }, 400);
+    if (!parsed.success) return draftForm(c, w, { jurisdictions, values, errors: draftErrors(w, parsed.error.issues, values) }, 400);
     if (form.action === 'preview') return draftForm(c, w, { jurisdictions, values, errors: {}, preview: true });
     try {
       const deps = c.var.deps;
       const row = await createInitiative(deps.db.db, parsed.data, principal, deps.keys.keyring.currentVersion, deps.clock());
       return c.redirect(`/initiatives/${row.id}/manage?saved=1`, 303);
     } catch (error) {
-      if (error instanceof Problem && error.code === 'validation') return draftForm(c, w, { jurisdictions, values, errors: problemFieldErrors(error) }, 400);
+      if (error instanceof Problem && error.code === 'validation') return draftForm(c, w, { jurisdictions, values, errors: draftProblemErrors(w, error) }, 400);
       throw error;
     }
   })
@@ -106,19 +108,29 @@ export const sponsorPages = createRouter()
     const values = { ...draftInput(form), jurisdictionId: initiative.jurisdictionId, kind: initiative.kind };
     const patch = { title: values.title, summary: values.summary, text: values.text, question: values.question ?? null };
     const parsed = UpdateInitiativeSchema.safeParse(patch);
-    const kindErrors: Record<string, string> = initiative.kind === 'referendum' && !values.question ? { question: w.t.m.draft.questionHelp } : {};
+    const kindErrors: Record<string, string> = initiative.kind === 'referendum' && !values.question ? { question: w.t.m.fields.questionRequired } : {};
     if (!parsed.success || Object.keys(kindErrors).length) {
-      const errors = { ...(parsed.success ? {} : errorsByField(parsed.error.issues)), ...kindErrors };
+      const errors = { ...(parsed.success ? {} : draftErrors(w, parsed.error.issues, values)), ...kindErrors };
       return draftForm(c, w, { jurisdictions, values, errors, editing: initiative }, 400);
     }
     if (form.action === 'preview') return draftForm(c, w, { jurisdictions, values, errors: {}, editing: initiative, preview: true });
-    await updateDraft(c.var.deps.db.db, initiative.id, parsed.data, principal, c.var.deps.clock());
+    try {
+      await updateDraft(c.var.deps.db.db, initiative.id, parsed.data, principal, c.var.deps.clock());
+    } catch (error) {
+      // Submitted from another tab meanwhile: the draft can no longer change.
+      if (error instanceof Problem && error.status === 409) {
+        return draftForm(c, w, { jurisdictions, values, errors: { form: problemMessage(w.t, error, { action: 'edit' }) }, editing: initiative }, 409);
+      }
+      if (error instanceof Problem && error.code === 'validation') return draftForm(c, w, { jurisdictions, values, errors: draftProblemErrors(w, error), editing: initiative }, 400);
+      throw error;
+    }
     return c.redirect(`/initiatives/${initiative.id}/manage?saved=1`, 303);
   })
   .get('/initiatives/:id/manage', async (c) => {
     const w = await webRequest(c);
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
-    const { initiative, jurisdiction } = await requireSponsorOf(c, w);
+    // Read by the sponsor, the committee and the jurisdiction's clerks (dashboardFor refuses anyone else); the actions stay the sponsor's.
+    const { initiative, jurisdiction } = await initiativeOfPath(c);
     return managePage(c, w, initiative, jurisdiction);
   })
   .post('/initiatives/:id/submit', formLimit, (c) => lifecycleAction(c, 'submit'))
@@ -127,7 +139,7 @@ export const sponsorPages = createRouter()
   .get('/initiatives/:id/join', async (c) => {
     const w = await webRequest(c);
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
-    const { initiative } = await initiativeToJoin(c);
+    const { initiative } = await initiativeOfPath(c);
     return joinForm(c, w, initiative, c.req.query('code') ?? '', undefined);
   })
   .post('/initiatives/:id/join', formLimit, async (c) => {
@@ -135,13 +147,13 @@ export const sponsorPages = createRouter()
     const form = await formFields(c);
     verifyCsrf(c, form);
     const principal = requirePrincipal(c);
-    const { initiative } = await initiativeToJoin(c);
+    const { initiative } = await initiativeOfPath(c);
     const code = (form.code ?? '').trim();
     if (!code) return joinForm(c, w, initiative, code, w.t.m.errors.fix, 400);
     try {
       await joinCommittee(c.var.deps.db.db, initiative.id, code, principal, c.var.deps.clock());
     } catch (error) {
-      if (error instanceof Problem && error.status < 500) return joinForm(c, w, initiative, code, error.detail ?? error.title, error.status);
+      if (error instanceof Problem && error.status < 500) return joinForm(c, w, initiative, code, problemMessage(w.t, error, { action: 'join' }), error.status);
       throw error;
     }
     return joinForm(c, w, initiative, '', undefined, 200, true);
@@ -191,7 +203,7 @@ async function lifecycleAction(c: WebContext, action: 'submit' | 'close' | 'with
     if (action === 'close') await closeBySponsor(deps.db.db, initiative.id, principal, deps.clock);
     if (action === 'withdraw') await withdraw(deps.db.db, initiative.id, principal, undefined, deps.clock());
   } catch (error) {
-    if (error instanceof Problem && error.status === 409) return managePage(c, w, initiative, jurisdiction, error.detail ?? error.title, 409);
+    if (error instanceof Problem && error.status === 409) return managePage(c, w, initiative, jurisdiction, problemMessage(w.t, error, { action, timeZone: jurisdiction.timeZone }), 409);
     throw error;
   }
   return c.redirect(`/initiatives/${initiative.id}/manage?done=${action}`, 303);
@@ -280,6 +292,7 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
   const joinUrl = `${deps.config.publicUrl}/initiatives/${initiative.id}/join`;
   const goal = dashboard.progress.criteria.find((x) => x.kind === 'goal')?.required ?? 0;
   const collecting = initiative.status === 'open';
+  const isSponsor = initiative.sponsorSubject === w.principal!.subject;
   return renderPage(c, w, {
     title: m.manage.title(initiative.title),
     status,
@@ -293,49 +306,33 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
         {done === 'close' ? <Notice>{m.manage.closed}</Notice> : null}
         {done === 'withdraw' ? <Notice>{m.manage.withdrawn}</Notice> : null}
         {error ? <Notice kind="error">{error}</Notice> : null}
-        {initiative.reason ? <p><strong>{m.initiative.reason} :</strong> {initiative.reason}</p> : null}
+        {initiative.reason ? <p><strong>{m.initiative.reason}{m.colon}</strong> {initiative.reason}</p> : null}
 
         {initiative.status === 'draft' || initiative.status === 'submitted' ? (
           <section aria-labelledby="committee-title">
             <h2 id="committee-title">{m.manage.committee}</h2>
             <p>{m.manage.committeeSize(size, jurisdiction.committeeMinimum)}</p>
-            <dl class="facts">
-              <dt>{m.manage.code}</dt>
-              <dd><code data-committee-code="">{initiative.committeeCode}</code></dd>
-              <dt>{m.manage.joinLink}</dt>
-              <dd><code>{joinUrl}</code></dd>
-            </dl>
+            {isSponsor ? (
+              <dl class="facts">
+                <dt>{m.manage.code}</dt>
+                <dd><code data-committee-code="">{initiative.committeeCode}</code></dd>
+                <dt>{m.manage.joinLink}</dt>
+                <dd><code>{joinUrl}</code></dd>
+              </dl>
+            ) : null}
           </section>
         ) : null}
 
-        <div class="actions">
-          {initiative.status === 'draft' ? <a class="button secondary" href={`/initiatives/${initiative.id}/edit`}>{m.manage.edit}</a> : null}
-          {initiative.status === 'draft' ? (
-            <form method="post" action={`/initiatives/${initiative.id}/submit`} class="inline">
-              <CsrfField w={w} />
-              <button type="submit">{m.manage.submit}</button>
-            </form>
-          ) : null}
-          {collecting ? (
-            <form method="post" action={`/initiatives/${initiative.id}/close`} class="inline">
-              <CsrfField w={w} />
-              <button type="submit" class="danger" aria-describedby="close-help">{m.manage.close}</button>
-            </form>
-          ) : null}
-          {['draft', 'submitted', 'open'].includes(initiative.status) ? (
-            <form method="post" action={`/initiatives/${initiative.id}/withdraw`} class="inline">
-              <CsrfField w={w} />
-              <button type="submit" class="secondary">{m.manage.withdraw}</button>
-            </form>
-          ) : null}
-        </div>
-        {initiative.status === 'draft' ? <p class="help">{m.manage.submitHelp}</p> : null}
-        {collecting ? <p class="help" id="close-help">{m.manage.closeHelp}</p> : null}
+        {isSponsor ? (
+          <SponsorActions w={w} initiative={initiative} collecting={collecting} />
+        ) : (
+          <p class="help">{m.manage.readOnly}</p>
+        )}
 
         <ProgressBlock t={t} progress={dashboard.progress} live={collecting ? `/v1/initiatives/${initiative.id}/progress/stream` : undefined} />
         {dashboard.timeLeft ? (
           <p>
-            <strong>{m.manage.timeLeft} :</strong> {m.initiative.daysLeft(dashboard.timeLeft.days)} ({m.initiative.closesAt(t.date(dashboard.timeLeft.closesAt, tz))})
+            <strong>{m.manage.timeLeft}{m.colon}</strong> {m.initiative.daysLeft(daysLeft(dashboard.timeLeft.closesAt, now) ?? 0)} ({m.initiative.closesAt(t.date(dashboard.timeLeft.closesAt, tz))})
           </p>
         ) : null}
         <section aria-labelledby="velocity-title">
@@ -370,7 +367,7 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
             <h2 id="behind-title">{m.manage.furthest}</h2>
             <ul>
               {dashboard.districtsBehind.map((d) => (
-                <li>{d.name} : {t.number(d.signatures)} / {t.number(d.required)}</li>
+                <li>{d.name}{m.colon} {t.number(d.signatures)} / {t.number(d.required)}</li>
               ))}
             </ul>
           </section>
@@ -380,6 +377,39 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
       </>
     ),
   });
+}
+
+/** What only the sponsor may do: edit, submit, close, withdraw. */
+function SponsorActions(props: { w: WebRequest; initiative: InitiativeRow; collecting: boolean }) {
+  const { w, initiative, collecting } = props;
+  const { m } = w.t;
+  return (
+    <>
+      <div class="actions">
+        {initiative.status === 'draft' ? <a class="button secondary" href={`/initiatives/${initiative.id}/edit`}>{m.manage.edit}</a> : null}
+        {initiative.status === 'draft' ? (
+          <form method="post" action={`/initiatives/${initiative.id}/submit`} class="inline">
+            <CsrfField w={w} />
+            <button type="submit">{m.manage.submit}</button>
+          </form>
+        ) : null}
+        {collecting ? (
+          <form method="post" action={`/initiatives/${initiative.id}/close`} class="inline">
+            <CsrfField w={w} />
+            <button type="submit" class="danger" aria-describedby="close-help">{m.manage.close}</button>
+          </form>
+        ) : null}
+        {['draft', 'submitted', 'open'].includes(initiative.status) ? (
+          <form method="post" action={`/initiatives/${initiative.id}/withdraw`} class="inline">
+            <CsrfField w={w} />
+            <button type="submit" class="secondary">{m.manage.withdraw}</button>
+          </form>
+        ) : null}
+      </div>
+      {initiative.status === 'draft' ? <p class="help">{m.manage.submitHelp}</p> : null}
+      {collecting ? <p class="help" id="close-help">{m.manage.closeHelp}</p> : null}
+    </>
+  );
 }
 
 function joinForm(c: WebContext, w: WebRequest, initiative: InitiativeRow, code: string, error: string | undefined, status = 200, joined = false) {

@@ -4,9 +4,10 @@ import type { Translator } from './i18n';
 
 const DAY_MS = 86_400_000;
 
+/** Days left to sign, counted as the sponsor's dashboard counts them: any part of a day is a day (the last one is 1). */
 export function daysLeft(closesAt: Date | string | null, now: Date): number | null {
   if (!closesAt) return null;
-  return Math.ceil((new Date(closesAt).getTime() - now.getTime()) / DAY_MS) - 1;
+  return Math.max(0, Math.ceil((new Date(closesAt).getTime() - now.getTime()) / DAY_MS));
 }
 
 export function goalOf(progress: Progress): number {
@@ -37,7 +38,7 @@ export function ProgressBlock(props: { t: Translator; progress: Progress; live?:
         <ul>
           {progress.criteria.map((c) => (
             <li>
-              {c.kind === 'goal' ? m.initiative.criterionGoal : m.initiative.criterionDistricts}: {t.number(c.current)} / {t.number(c.required)}{' '}
+              {c.kind === 'goal' ? m.initiative.criterionGoal : m.initiative.criterionDistricts}{m.colon} {t.number(c.current)} / {t.number(c.required)}{' '}
               ({c.met ? m.initiative.yes : m.initiative.no})
             </li>
           ))}
@@ -89,7 +90,7 @@ export function Milestones(props: { t: Translator; progress: Progress; timeZone:
       <ul>
         {progress.milestones.map((ms) => (
           <li>
-            <strong>{t.number(ms.signatures)}</strong> — {ms.label} :{' '}
+            <strong>{t.number(ms.signatures)}</strong> — {ms.label}{t.m.colon}{' '}
             {ms.reached && ms.reachedAt ? t.m.initiative.reached(t.date(ms.reachedAt, props.timeZone)) : ms.reached ? '✓' : t.m.initiative.notReached}
           </li>
         ))}

@@ -98,7 +98,7 @@ describe('web front in Chromium', () => {
     await page.goto(initiativeUrl.replace(/$/, '/signature'));
     await page.click('text=Vérifier ma signature');
     await expect(page.textContent('[role="status"]')).resolves.toContain('Ce reçu est authentique');
-    for (let attempt = 0; attempt < 30 && (await page.locator('[data-inclusion]').count()) === 0; attempt++) {
+    for (let attempt = 0; attempt < 30 && (await page.locator('[data-inclusion="checked"]').count()) === 0; attempt++) {
       await page.waitForTimeout(500);
       await page.reload();
     }

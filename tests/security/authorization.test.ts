@@ -102,7 +102,7 @@ const MATRIX: Record<string, Row> = {
   'POST /initiatives/new': { raw: form, expect: '403 403 403 403 403 403 403' },
   'GET /initiatives/:id/edit': { path: (w) => `/initiatives/${w.targetId}/edit`, expect: '303 403 403 403 403 403 403' },
   'POST /initiatives/:id/edit': { path: (w) => `/initiatives/${w.targetId}/edit`, raw: form, expect: '403 403 403 403 403 403 403' },
-  'GET /initiatives/:id/manage': { path: (w) => `/initiatives/${w.targetId}/manage`, expect: '303 403 403 403 403 403 403' },
+  'GET /initiatives/:id/manage': { path: (w) => `/initiatives/${w.targetId}/manage`, expect: '303 403 403 200 403 200 403' },
   'POST /initiatives/:id/submit': { path: (w) => `/initiatives/${w.targetId}/submit`, raw: form, expect: '403 403 403 403 403 403 403' },
   'POST /initiatives/:id/close': { path: (w) => `/initiatives/${w.targetId}/close`, raw: form, expect: '403 403 403 403 403 403 403' },
   'POST /initiatives/:id/withdraw': { path: (w) => `/initiatives/${w.targetId}/withdraw`, raw: form, expect: '403 403 403 403 403 403 403' },

@@ -23,8 +23,9 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     return `session=${token}; csrf=${CSRF}`;
   }
 
-  async function page(path: string, init: { cookie?: string; lang?: string; form?: Record<string, string>; origin?: string } = {}) {
+  async function page(path: string, init: { cookie?: string; lang?: string; form?: Record<string, string>; origin?: string; accept?: string } = {}) {
     const headers: Record<string, string> = {};
+    if (init.accept) headers.accept = init.accept;
     if (init.cookie) headers.cookie = init.cookie;
     if (init.lang) headers['accept-language'] = init.lang;
     if (init.form) {
@@ -96,6 +97,24 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     expect((await page('/initiatives/00000000-0000-4000-8000-000000000000')).status).toBe(404);
   });
 
+  it('answers a browser at an unknown address with the page "not found", and API clients with a problem document', async () => {
+    const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    const missing = await page('/initiativs', { accept: browser });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(missing.html).toContain('<html lang="fr">');
+    expect(missing.html).toContain('Page introuvable.');
+    expect(missing.html).toContain('href="/lang?to=en&amp;back=%2Finitiativs"');
+    const english = await page('/nothing/here', { accept: browser, lang: 'en' });
+    expect(english.html).toContain('Page not found.');
+    for (const [path, accept] of [['/v1/nothing', browser], ['/initiativs', 'application/json'], ['/initiativs', '*/*']] as const) {
+      const api = await page(path, { accept });
+      expect(api.status).toBe(404);
+      expect(api.headers.get('content-type')).toBe('application/problem+json');
+      expect(JSON.parse(api.html).type).toBe('/problems/not-found');
+    }
+  });
+
   it('signs through the form: CSRF checked, field errors next to the field, then the receipt', async () => {
     const id = openIds[0]!;
     const cookie = await sessionFor('web-citizen', { givenNames: 'Élodie Marie', familyName: 'Dupont', birthdate: '1990-04-12' });
@@ -156,6 +175,16 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     const code = /data-committee-code="">([A-Z0-9]+)</.exec(manage.html)![1]!;
     const tooSmall = await page(`/initiatives/${id}/submit`, { cookie, form: { _csrf: CSRF } });
     expect(tooSmall.status).toBe(409);
+    // The page answering the post switches language back to the page the form was on, which answers GET.
+    const back = `/initiatives/${id}/manage`;
+    expect(tooSmall.html).toContain(`href="/lang?to=en&amp;back=${encodeURIComponent(back)}"`);
+    const switched = await page(`/lang?to=en&back=${encodeURIComponent(back)}`);
+    expect(switched.headers.get('location')).toBe(back);
+    expect((await page(back, { cookie: `${cookie}; lang=en` })).status).toBe(200);
+    // Someone logged out posting a form is sent to log in, and back to the form's page.
+    const anonymous = await page(`/clerk/initiatives/${id}/review`, { cookie: `csrf=${CSRF}`, form: { _csrf: CSRF, decision: 'open' } });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.html).toContain(`href="/auth/login?returnTo=${encodeURIComponent(`/clerk/initiatives/${id}`)}"`);
     for (const member of ['web-member-1', 'web-member-2']) {
       const joined = await page(`/initiatives/${id}/join`, { cookie: await sessionFor(member), form: { _csrf: CSRF, code } });
       expect(joined.html).toContain('Vous faites partie du comité de soutien.');
@@ -184,12 +213,12 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     const cookie = await sessionFor('dev-clerk');
     expect((await page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { _csrf: CSRF, method: 'full' } })).status).toBe(303);
     const listed = await page(`/clerk/initiatives/${id}`, { cookie });
-    expect(listed.html).toContain(`Signatures en attente de décision : ${signed}`);
+    expect(listed.html).toContain(`Signatures en attente de décision\u00a0: ${signed}`);
     expect(listed.html.match(/data-pending=""/g)).toHaveLength(signed);
 
     const early = await page(`/clerk/initiatives/${id}/verification/complete`, { cookie, form: { _csrf: CSRF } });
     expect(early.status).toBe(409);
-    expect(early.html).toContain(`${signed} signatures still await a clerk`);
+    expect(early.html).toContain(`${signed} signatures attendent encore la décision d’un agent.`);
     await decideRemainingValid(engine.request, id, await engine.subjectToken('dev-clerk'));
     const done = await page(`/clerk/initiatives/${id}/verification/complete`, { cookie, form: { _csrf: CSRF } });
     expect(done.status).toBe(303);
@@ -213,6 +242,11 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     const keyed = await engine.request('POST', `/v1/initiatives/${id}/paper-signatures`, { token: clerk, body: { entries } });
     expect(keyed.body.results.filter((r: { status: string }) => r.status === 'accepted')).toHaveLength(600);
     expect((await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'sample', sampleSize: 600, seed: 'grand tirage' } })).status).toBe(201);
+    // Before any sampled signature is decided, no conclusion: it comes once the sample is decided.
+    const undecided = await page(`/clerk/initiatives/${id}`, { cookie: await sessionFor('dev-clerk') });
+    expect(undecided.html).toContain('La conclusion sera donnée une fois l’échantillon décidé\u00a0: 600 signatures tirées au sort restent à décider.');
+    expect(undecided.html).not.toContain('data-band=');
+    expect(undecided.html).not.toContain('nombre de signatures valides insuffisant (moins de 95');
 
     // The first 520 drawn are decided.
     const drawn = await engine.request('GET', `/v1/initiatives/${id}/verification?limit=520&personalData=false`, { token: clerk });
@@ -226,5 +260,6 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     expect(listed.html.match(/data-pending=""/g)).toHaveLength(80);
     expect(listed.html).toContain('<td>471</td>');
     expect(listed.html).not.toContain('<td>470</td>');
+    expect(listed.html).toContain('80 signatures tirées au sort restent à décider.');
   });
 });

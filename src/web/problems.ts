@@ -1,0 +1,172 @@
+import { Problem, type FieldError } from '../platform/problems';
+import type { Translator } from './i18n';
+
+/** What a reader tried with a form; it words a refusal ("you can no longer withdraw your signature"). */
+export type WebAction =
+  | 'sign'
+  | 'withdrawSignature'
+  | 'edit'
+  | 'submit'
+  | 'close'
+  | 'withdraw'
+  | 'join'
+  | 'review'
+  | 'paper'
+  | 'startVerification'
+  | 'decide'
+  | 'certify';
+
+/** The form posts of the web front and the action each one is. */
+const FORM_ACTIONS: [RegExp, WebAction][] = [
+  [/^\/initiatives\/[^/]+\/sign$/, 'sign'],
+  [/^\/initiatives\/[^/]+\/signature\/withdraw$/, 'withdrawSignature'],
+  [/^\/initiatives\/[^/]+\/edit$/, 'edit'],
+  [/^\/initiatives\/[^/]+\/submit$/, 'submit'],
+  [/^\/initiatives\/[^/]+\/close$/, 'close'],
+  [/^\/initiatives\/[^/]+\/withdraw$/, 'withdraw'],
+  [/^\/initiatives\/[^/]+\/join$/, 'join'],
+  [/^\/clerk\/initiatives\/[^/]+\/review$/, 'review'],
+  [/^\/clerk\/initiatives\/[^/]+\/paper$/, 'paper'],
+  [/^\/clerk\/initiatives\/[^/]+\/verification\/start$/, 'startVerification'],
+  [/^\/clerk\/initiatives\/[^/]+\/verification\/decide$/, 'decide'],
+  [/^\/clerk\/initiatives\/[^/]+\/verification\/complete$/, 'certify'],
+];
+
+export function actionOfPath(method: string, pathname: string): WebAction | undefined {
+  if (method !== 'POST') return undefined;
+  return FORM_ACTIONS.find(([pattern]) => pattern.test(pathname))?.[1];
+}
+
+/**
+ * A refusal of the engine in the reader's words, chosen by the problem's type; the API's English
+ * detail only for a type the web front has no words for.
+ */
+export function problemMessage(t: Translator, problem: Problem, options: { action?: WebAction; timeZone?: string } = {}): string {
+  const p = t.m.problems;
+  const { action } = options;
+  const extra = problem.extra;
+  const code = problem.code;
+  if (code.startsWith('invalid-state/')) {
+    const status = String(extra.currentStatus ?? code.slice('invalid-state/'.length));
+    const tried = action ? p.actions[action] : undefined;
+    return tried ? p.invalidState(tried, t.m.statuses[status] ?? status) : p.notPossible;
+  }
+  if (code.startsWith('ineligible/')) return t.m.ineligible[String(extra.rule)] ?? fallback(problem);
+  switch (code) {
+    case 'collection-closed':
+      return action === 'withdrawSignature' ? p.collectionClosedWithdraw : p.collectionClosed;
+    case 'collection-not-started':
+      return typeof extra.opensAt === 'string' ? p.collectionNotStarted(t.dateTime(extra.opensAt, options.timeZone)) : p.notPossible;
+    case 'committee-too-small':
+      return p.committeeTooSmall(Number(extra.committeeSize), Number(extra.committeeMinimum));
+    case 'wrong-committee-code':
+      return p.wrongCommitteeCode;
+    case 'already-sponsor':
+      return p.alreadySponsor;
+    case 'verification-pending':
+      return p.verificationPending(Number(extra.pending), t.number(Number(extra.pending)));
+    case 'full-count-required':
+      return p.fullCountRequired(t.number(Math.floor(Number(extra.projectedValid))));
+    case 'verification-started':
+      return p.verificationStarted;
+    case 'decision-final':
+      return p.decisionFinal;
+    case 'csrf':
+      return t.m.errors.csrf;
+    case 'not-found':
+      return t.m.errors.notFound;
+    case 'forbidden':
+      return t.m.errors.forbidden;
+    case 'unauthenticated':
+    case 'invalid-token':
+      return p.unauthenticated;
+    case 'missing-identity-claims':
+      return p.missingClaims;
+    case 'insufficient-assurance':
+      return p.insufficientAssurance;
+    case 'login-failed':
+      return p.loginFailed;
+    case 'rate-limited':
+      return p.rateLimited;
+    case 'unavailable':
+      return p.unavailable;
+    case 'payload-too-large':
+      return p.tooLarge;
+    case 'malformed-form':
+    case 'unreadable-form':
+      return p.unreadableForm;
+    case 'validation':
+      return p.validation;
+    case 'personal-data-destroyed':
+      return p.personalDataDestroyed;
+  }
+  // An HTTP refusal of the framework has no words of its own; neither has a server fault.
+  if (problem.status >= 500 || code.startsWith('http-')) return t.m.errors.title;
+  return fallback(problem);
+}
+
+/** Last resort: what the API says, in English. */
+function fallback(problem: Problem): string {
+  return problem.detail ?? problem.title;
+}
+
+/** A zod issue, as much of it as the wording needs. */
+export interface FieldIssue {
+  path: PropertyKey[];
+  code: string;
+  message: string;
+  minimum?: unknown;
+  maximum?: unknown;
+  origin?: string;
+  expected?: string;
+}
+
+/**
+ * Field errors of a form from a zod result, keyed by form field: by the field's own rule (`rules`,
+ * for the schema's custom checks), by whether it was left empty, then by the kind of issue.
+ */
+export function fieldErrors(t: Translator, issues: readonly FieldIssue[], values: Record<string, string | undefined>, rules: Record<string, string> = {}): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const issue of issues) {
+    const field = String(issue.path[0] ?? 'form');
+    errors[field] ??= issueMessage(t, issue, values[field], rules[field]);
+  }
+  return errors;
+}
+
+export function issueMessage(t: Translator, issue: FieldIssue, value: string | undefined, rule?: string): string {
+  const f = t.m.fields;
+  if (issue.code === 'custom') return rule ?? issue.message;
+  const empty = value === undefined || value.trim() === '';
+  const limit = (n: unknown) => Number(n);
+  switch (issue.code) {
+    case 'invalid_value':
+      return f.choose;
+    case 'invalid_type':
+      if (empty) return f.required;
+      return issue.expected === 'number' || issue.expected === 'int' ? f.wholeNumber : f.invalid;
+    case 'too_small':
+      if (empty) return f.required;
+      return issue.origin === 'string' ? f.tooShort(limit(issue.minimum)) : f.tooSmall(t.number(limit(issue.minimum)));
+    case 'too_big':
+      return issue.origin === 'string' ? f.tooLong(limit(issue.maximum)) : f.tooBig(t.number(limit(issue.maximum)));
+    case 'invalid_format':
+      return empty ? f.required : f.invalidDate;
+    case 'unrecognized_keys':
+      return f.unknownField;
+  }
+  return empty ? f.required : f.invalid;
+}
+
+/**
+ * Field errors of a validation problem from the engine (no zod code there): by field, from `byField`;
+ * the API's English message for a field the page has no words for.
+ */
+export function problemFieldErrors(problem: Problem, byField: Record<string, string>): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const e of problem.errors ?? ([] as FieldError[])) {
+    const field = e.field.replace(/^body\./, '').split('.')[0]!;
+    errors[field] ??= byField[field] ?? e.message;
+  }
+  return errors;
+}

@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorld, type World } from '../support/world';
+import { browserRequests } from './browser-requests';
+
+/** The sponsor's dashboard, as the dashboard service allows it: the sponsor, the committee and the jurisdiction's clerks read it. */
+describe('sponsor’s dashboard page', () => {
+  let world: World;
+  let web: ReturnType<typeof browserRequests>;
+
+  beforeAll(async () => {
+    world = await createWorld();
+    web = browserRequests(world.engine);
+  });
+  afterAll(() => world?.engine.close());
+
+  it('committee members and the jurisdiction’s clerks read it, without the sponsor’s actions; others are refused', async () => {
+    const id = world.targetId;
+    const manage = `/initiatives/${id}/manage`;
+    const sponsor = await web.page(manage, { cookie: await web.sessionFor(world.people.sponsor.subject) });
+    expect(sponsor.status).toBe(200);
+    expect(sponsor.html).toContain(`action="/initiatives/${id}/close"`);
+
+    for (const who of [world.people.committee.subject, world.people.clerk.subject]) {
+      const cookie = await web.sessionFor(who);
+      const read = await web.page(manage, { cookie });
+      expect(read.status, who).toBe(200);
+      expect(read.text, who).toContain('Tableau de bord\u00a0: Des rues aux écoles');
+      expect(read.html, who).toContain('data-velocity-day=""');
+      expect(read.text, who).toContain('seul le porteur ou la porteuse de l’initiative peut la déposer, clore la collecte ou la retirer.');
+      expect(read.html, who).not.toContain(`action="/initiatives/${id}/close"`);
+      expect(read.html, who).not.toContain(`action="/initiatives/${id}/withdraw"`);
+      // The public page leads them there.
+      expect((await web.page(`/initiatives/${id}`, { cookie })).html, who).toContain(`href="${manage}"`);
+      // Closing stays the sponsor's.
+      expect((await web.page(`/initiatives/${id}/close`, { cookie, form: {} })).status, who).toBe(403);
+    }
+    expect((await world.engine.request('GET', `/v1/initiatives/${id}`)).body.status).toBe('open');
+
+    for (const who of [world.people.otherClerk.subject, world.people.citizen.subject]) {
+      const cookie = await web.sessionFor(who);
+      const refused = await web.page(manage, { cookie });
+      expect(refused.status, who).toBe(403);
+      expect(refused.text, who).toContain('Vous n’avez pas accès à cette page.');
+      expect((await web.page(`/initiatives/${id}`, { cookie })).html, who).not.toContain(`href="${manage}"`);
+    }
+    // A draft stays hidden from whoever may not read its dashboard.
+    expect((await web.page(`/initiatives/${world.otherDraftId}/manage`, { cookie: await web.sessionFor(world.people.citizen.subject) })).status).toBe(404);
+  });
+});

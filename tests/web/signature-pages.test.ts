@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { translator } from '../../src/web/i18n';
+import { ReceiptFindings } from '../../src/web/citizen';
+import { createWorld, type World } from '../support/world';
+import { browserRequests, visibleText } from './browser-requests';
+
+/** A signer's pages: "my signature" and checking a receipt, through signing, withdrawing and verification. */
+describe('signature and receipt pages', () => {
+  let world: World;
+  let web: ReturnType<typeof browserRequests>;
+  const elodie = { givenNames: 'Élodie Marie', familyName: 'Dupont', birthdate: '1990-04-12' };
+
+  beforeAll(async () => {
+    world = await createWorld();
+    web = browserRequests(world.engine);
+  });
+  afterAll(() => world?.engine.close());
+
+  const receiptOf = (html: string) => /<textarea[^>]*id="receipt"[^>]*>([^<]+)<\/textarea>/.exec(html)![1]!;
+  const check = (receipt: string, lang?: string) => web.page(`/receipt?r=${encodeURIComponent(receipt)}`, { lang });
+
+  it('a receipt says plainly when its signature is not in the log yet, numbers entries from 1, and says when the signature was withdrawn', async () => {
+    const cookie = await web.sessionFor('receipt-elodie', elodie);
+    const id = world.targetId; // one signature already in its log (entry 1)
+    expect((await web.page(`/initiatives/${id}/sign`, { cookie, form: { district: '75111', consent: 'yes' } })).status).toBe(303);
+    const receipt = receiptOf((await web.page(`/initiatives/${id}/signature`, { cookie })).html);
+
+    const pending = await check(receipt);
+    expect(pending.text).toContain('Ce reçu est authentique');
+    expect(pending.html).toContain('data-inclusion="pending"');
+    expect(pending.text).toContain('Votre signature n’est pas encore intégrée au registre public vérifiable\u00a0: son inclusion ne peut pas encore être vérifiée.');
+    expect(pending.text).not.toContain('figure dans le registre');
+
+    await world.engine.scheduler.tick(); // the sequencer integrates it
+    const included = await check(receipt);
+    expect(included.html).toContain('data-inclusion="checked"');
+    expect(included.text).toContain('Votre signature figure dans le registre public vérifiable (entrée n°\u00a02 d’un registre de 2 entrées).');
+    expect(included.text).toContain('La preuve d’inclusion a été vérifiée');
+    expect((await check(receipt, 'en')).text).toContain('(entry #2 of a log of 2 entries)');
+    expect(included.text).not.toContain('retirée');
+
+    expect((await web.page(`/initiatives/${id}/signature/withdraw`, { cookie, form: {} })).status).toBe(303);
+    for (const when of ['before the withdrawal is sequenced', 'after']) {
+      const withdrawn = await check(receipt);
+      expect(withdrawn.text, when).toContain('Ce reçu est authentique');
+      expect(withdrawn.html, when).toContain('data-signature-later="withdraw"');
+      expect(withdrawn.text, when).toContain('Cette signature a ensuite été retirée par son signataire\u00a0: elle n’est plus comptée.');
+      await world.engine.scheduler.tick();
+    }
+    expect((await check(receipt, 'en')).text).toContain('This signature was later withdrawn by its signer: it no longer counts.');
+  });
+
+  it('after withdrawing, "my signature" says one thing: the signature is withdrawn, and one may sign again', async () => {
+    const cookie = await web.sessionFor('receipt-karim', { givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03' });
+    const id = world.targetId;
+    expect((await web.page(`/initiatives/${id}/sign`, { cookie, form: { district: '75112', consent: 'yes' } })).status).toBe(303);
+    const withdrawn = await web.page(`/initiatives/${id}/signature/withdraw`, { cookie, form: {} });
+    const after = await web.page(withdrawn.headers.get('location')!, { cookie });
+    expect(after.text).toContain('Votre signature est retirée.');
+    expect(after.text).not.toContain('Vous n’avez pas signé cette initiative.');
+    expect(after.text).toContain('Vous pouvez signer de nouveau tant que la collecte est ouverte.');
+    expect(after.html).toContain(`href="/initiatives/${id}/sign"`);
+    // Someone who never signed is told so.
+    const never = await web.page(`/initiatives/${id}/signature`, { cookie: await web.sessionFor('receipt-never', { givenNames: 'Léa', familyName: 'Martin', birthdate: '2001-02-28' }) });
+    expect(never.text).toContain('Vous n’avez pas signé cette initiative.');
+    expect(never.text).not.toContain('retirée');
+  });
+
+  it('a receipt of a signature a clerk found invalid says so', async () => {
+    const { engine, tokens } = world;
+    const draft = await engine.request('POST', '/v1/initiatives', { token: tokens.citizen, body: { jurisdictionId: 'paris', kind: 'agenda', title: 'À invalider', summary: 'R.', text: 'T.' } });
+    const id = draft.body.id as string;
+    await engine.request('POST', `/v1/initiatives/${id}/committee`, { token: tokens.otherSponsor, body: { code: draft.body.committeeCode } });
+    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: tokens.citizen });
+    const closesAt = new Date(engine.clock.now().getTime() + 3_600_000).toISOString();
+    expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: tokens.clerk, body: { decision: 'open', closesAt } })).status).toBe(200);
+    const cookie = await web.sessionFor('receipt-sofia', { givenNames: 'Sofia', familyName: 'Rossi', birthdate: '1978-09-30' });
+    expect((await web.page(`/initiatives/${id}/sign`, { cookie, form: { district: '75111', consent: 'yes' } })).status).toBe(303);
+    const receipt = receiptOf((await web.page(`/initiatives/${id}/signature`, { cookie })).html);
+    engine.clock.advance(2 * 3_600_000);
+    await engine.scheduler.tick();
+    const clerk = await web.sessionFor(world.people.clerk.subject);
+    expect((await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie: clerk, form: { method: 'full' } })).status).toBe(303);
+    const signatureId = /name="signatureId" value="([^"]+)"/.exec((await web.page(`/clerk/initiatives/${id}`, { cookie: clerk })).html)![1]!;
+    expect((await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie: clerk, form: { signatureId, decision: 'invalid', reason: 'hors liste' } })).status).toBe(303);
+
+    const invalid = await check(receipt);
+    expect(invalid.text).toContain('Ce reçu est authentique');
+    expect(invalid.html).toContain('data-signature-later="invalidate"');
+    expect(invalid.text).toContain('Cette signature a ensuite été invalidée par le service des élections lors de la vérification\u00a0: elle n’est plus comptée.');
+  });
+
+  it('a receipt whose inclusion proof did not check out does not say the signature is in the log', () => {
+    const t = translator('fr');
+    const unchecked = visibleText(ReceiptFindings({ t, inclusion: { included: true, index: 47, size: 49, proofChecked: false }, later: null, mergeDelaySeconds: 1 })!.toString());
+    expect(unchecked).toContain('annonce votre signature à l’entrée n°\u00a048 (sur 49), mais la preuve d’inclusion n’a pas pu être vérifiée');
+    expect(unchecked).not.toContain('figure dans le registre');
+    expect(unchecked).not.toContain('La preuve d’inclusion a été vérifiée');
+    const checked = visibleText(ReceiptFindings({ t, inclusion: { included: true, index: 48, size: 49, proofChecked: true }, later: null, mergeDelaySeconds: 1 })!.toString());
+    expect(checked).toContain('(entrée n°\u00a049 d’un registre de 49 entrées)');
+  });
+});

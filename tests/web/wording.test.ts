@@ -1,0 +1,204 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorld, type World } from '../support/world';
+import { browserRequests } from './browser-requests';
+
+/** What the pages say, in both languages: typography, and messages in the reader's language rather than the API's. */
+describe('web wording', () => {
+  let world: World;
+  let web: ReturnType<typeof browserRequests>;
+  let rejectedId: string;
+
+  beforeAll(async () => {
+    world = await createWorld();
+    web = browserRequests(world.engine);
+    // An agenda initiative of the citizen, declared inadmissible with a reason.
+    const { engine, tokens } = world;
+    const draft = await engine.request('POST', '/v1/initiatives', {
+      token: tokens.citizen,
+      body: { jurisdictionId: 'paris', kind: 'agenda', title: 'Un banc par rue', summary: 'Des bancs.', text: 'Installer un banc dans chaque rue.' },
+    });
+    rejectedId = draft.body.id;
+    expect((await engine.request('POST', `/v1/initiatives/${rejectedId}/committee`, { token: tokens.otherSponsor, body: { code: draft.body.committeeCode } })).status).toBe(201);
+    expect((await engine.request('POST', `/v1/initiatives/${rejectedId}/submit`, { token: tokens.citizen })).status).toBe(200);
+    const rejected = await engine.request('POST', `/v1/initiatives/${rejectedId}/review`, { token: tokens.clerk, body: { decision: 'reject', reason: 'Hors compétence.' } });
+    expect(rejected.status).toBe(200);
+  });
+  afterAll(() => world?.engine.close());
+
+  const HOUR = 3_600_000;
+  /** A new agenda initiative of the citizen with one committee member, submitted, and opened with `dates` when given. */
+  async function initiative(title: string, dates?: { opensAt?: string; closesAt?: string }) {
+    const { engine, tokens } = world;
+    const draft = await engine.request('POST', '/v1/initiatives', {
+      token: tokens.citizen,
+      body: { jurisdictionId: 'paris', kind: 'agenda', title, summary: 'Résumé.', text: 'Texte.' },
+    });
+    expect(draft.status).toBe(201);
+    await engine.request('POST', `/v1/initiatives/${draft.body.id}/committee`, { token: tokens.otherSponsor, body: { code: draft.body.committeeCode } });
+    expect((await engine.request('POST', `/v1/initiatives/${draft.body.id}/submit`, { token: tokens.citizen })).status).toBe(200);
+    if (dates) expect((await engine.request('POST', `/v1/initiatives/${draft.body.id}/review`, { token: tokens.clerk, body: { decision: 'open', ...dates } })).status).toBe(200);
+    return draft.body.id as string;
+  }
+  const inHours = (hours: number) => new Date(world.engine.clock.now().getTime() + hours * HOUR).toISOString();
+
+  it('puts a no-break space before a colon in French and none in English; the home page title says the site name once', async () => {
+    const sponsor = await web.sessionFor(world.people.sponsor.subject);
+    const fr = await web.page(`/initiatives/${world.targetId}`);
+    expect(fr.text).toContain('Seuil de signatures\u00a0: 1 / 5');
+    expect(fr.text).toContain('premier palier\u00a0: pas encore atteint');
+    expect(fr.text).not.toMatch(/\p{L}:/u);
+
+    const en = await web.page(`/initiatives/${world.targetId}`, { lang: 'en' });
+    expect(en.text).toContain('Signature threshold: 1 / 5');
+    expect(en.text).toContain('premier palier: not reached yet');
+    const rejected = await web.page(`/initiatives/${rejectedId}`, { lang: 'en' });
+    expect(rejected.text).toContain('Reason: Hors compétence.');
+    expect((await web.page(`/initiatives/${rejectedId}`)).text).toContain('Motif\u00a0: Hors compétence.');
+    const manage = await web.page(`/initiatives/${world.targetId}/manage`, { lang: 'en', cookie: sponsor });
+    expect(manage.status).toBe(200);
+    expect(manage.text).toMatch(/Time left: \d+ days left to sign/);
+    const transparency = await web.page(`/initiatives/${world.targetId}/transparency`, { lang: 'en' });
+    expect(transparency.text).toContain('Public count (signatures minus withdrawals): 1');
+    for (const { text } of [en, rejected, manage, transparency]) expect(text).not.toMatch(/\s:/);
+
+    expect((await web.page('/')).html).toContain('<title>Initiatives citoyennes</title>');
+    expect((await web.page(`/initiatives/${world.targetId}`)).html).toContain('<title>Des rues aux écoles · Initiatives citoyennes</title>');
+  });
+
+  it('counts the days left to sign the same way on the public page, the list and the sponsor’s dashboard', async () => {
+    // Opened just now for 270 days (the referendum rules of Paris).
+    const sponsor = await web.sessionFor(world.people.sponsor.subject);
+    const expected = 'Encore 270 jours pour signer.';
+    expect((await web.page(`/initiatives/${world.targetId}`)).text).toContain(expected);
+    expect((await web.page('/')).text).toContain(expected);
+    expect((await web.page(`/initiatives/${world.targetId}/manage`, { cookie: sponsor })).text).toContain(expected);
+  });
+
+  it('says what is wrong with a draft field in the reader’s words, not zod’s', async () => {
+    const cookie = await web.sessionFor('wording-sponsor');
+    const empty = await web.page('/initiatives/new', { cookie, form: { jurisdictionId: 'paris', kind: 'agenda', title: '', summary: '', text: '', action: 'save' } });
+    expect(empty.status).toBe(400);
+    expect(empty.html).toContain('<p class="field-error" id="title-error">Ce champ est obligatoire.</p>');
+    expect(empty.html).toContain('<p class="field-error" id="summary-error">Ce champ est obligatoire.</p>');
+    expect(empty.text).not.toMatch(/Too small|expected|characters/);
+    const short = await web.page('/initiatives/new', { cookie, form: { jurisdictionId: 'paris', kind: 'agenda', title: 'x', summary: 'S', text: 'T', action: 'save' } });
+    expect(short.html).toContain('id="title-error">Au moins 3 caractères.</p>');
+    const shortEn = await web.page('/initiatives/new', { cookie, lang: 'en', form: { jurisdictionId: 'paris', kind: 'agenda', title: 'x', summary: 'S', text: 'T', action: 'save' } });
+    expect(shortEn.html).toContain('id="title-error">At least 3 characters.</p>');
+    const noQuestion = await web.page('/initiatives/new', { cookie, form: { jurisdictionId: 'paris', kind: 'referendum', title: 'Une question', summary: 'S', text: 'T', action: 'save' } });
+    expect(noQuestion.html).toContain('id="question-error">Une initiative référendaire doit avoir sa question soumise au vote.</p>');
+    const noKind = await web.page('/initiatives/new', { cookie, form: { jurisdictionId: 'paris', title: 'Sans type', summary: 'S', text: 'T', action: 'save' } });
+    expect(noKind.html).toContain('id="kind-error">Choisissez une des valeurs proposées.</p>');
+  });
+
+  it('words the sponsor’s refusals: committee too small, wrong committee code, a form from an old tab', async () => {
+    const cookie = await web.sessionFor('wording-sponsor');
+    const saved = await web.page('/initiatives/new', { cookie, form: { jurisdictionId: 'paris', kind: 'agenda', title: 'Seul', summary: 'S', text: 'T', action: 'save' } });
+    const id = saved.headers.get('location')!.split('/')[2]!;
+    const tooSmall = await web.page(`/initiatives/${id}/submit`, { cookie, form: {} });
+    expect(tooSmall.status).toBe(409);
+    expect(tooSmall.text).toContain('Le comité de soutien compte 0 membre(s) en plus du porteur ou de la porteuse ; il en faut 1 pour déposer l’initiative.');
+    const tooSmallEn = await web.page(`/initiatives/${id}/submit`, { cookie, lang: 'en', form: {} });
+    expect(tooSmallEn.text).toContain('The sponsoring committee has 0 member(s) besides the sponsor; 1 are needed to submit the initiative.');
+
+    const wrongCode = await web.page(`/initiatives/${id}/join`, { cookie: await web.sessionFor('wording-member'), form: { code: 'NOPE' } });
+    expect(wrongCode.status).toBe(403);
+    expect(wrongCode.html).toContain('id="code-error">Ce code ne correspond pas à ce comité de soutien ; demandez-le au porteur ou à la porteuse de l’initiative.</p>');
+
+    // The target is open: its "submit" button is from a tab left open since it was a draft.
+    const sponsor = await web.sessionFor(world.people.sponsor.subject);
+    const stale = await web.page(`/initiatives/${world.targetId}/submit`, { cookie: sponsor, form: {} });
+    expect(stale.status).toBe(409);
+    expect(stale.text).toContain('Cette initiative ne peut pas être déposée (état actuel de l’initiative\u00a0: «\u00a0ouverte aux signatures\u00a0»).');
+    const staleEn = await web.page(`/initiatives/${world.targetId}/submit`, { cookie: sponsor, lang: 'en', form: {} });
+    expect(staleEn.text).toContain('This initiative cannot be submitted (the initiative is now “open for signatures”).');
+    for (const page of [tooSmall, tooSmallEn, wrongCode, stale]) expect(page.text).not.toMatch(/is not possible now|are required|does not match/);
+  });
+
+  it('words the clerk’s review errors, and a second review from an old tab', async () => {
+    const id = await initiative('À examiner');
+    const cookie = await web.sessionFor(world.people.clerk.subject);
+    const review = (form: Record<string, string>, lang?: string) => web.page(`/clerk/initiatives/${id}/review`, { cookie, lang, form });
+    const noReason = await review({ decision: 'reject', reason: ' ' });
+    expect(noReason.status).toBe(400);
+    expect(noReason.html).toContain('id="reason-error">Indiquez le motif de l’irrecevabilité.</p>');
+    expect((await review({ decision: 'reject', reason: '' }, 'en')).html).toContain('id="reason-error">Give the reason the initiative is rejected.</p>');
+    const backwards = await review({ decision: 'open', opensAt: '2027-03-10T09:00', closesAt: '2027-03-01T09:00' });
+    expect(backwards.html).toContain('id="closesAt-error">La clôture doit être postérieure à l’ouverture.</p>');
+    const past = await review({ decision: 'open', closesAt: '2026-12-01T09:00' });
+    expect(past.html).toContain('id="closesAt-error">La clôture doit être dans le futur.</p>');
+    const garbled = await review({ decision: 'open', opensAt: '10/03/2027' });
+    expect(garbled.html).toContain('id="opensAt-error">Date invalide\u00a0: indiquez le jour, le mois, l’année et l’heure.</p>');
+
+    expect((await review({ decision: 'open' })).status).toBe(303);
+    const again = await review({ decision: 'reject', reason: 'Trop tard.' });
+    expect(again.status).toBe(409);
+    expect(again.text).toContain('La recevabilité de cette initiative ne peut plus être examinée (état actuel de l’initiative\u00a0: «\u00a0ouverte aux signatures\u00a0»).');
+    for (const page of [noReason, backwards, past, again]) expect(page.text).not.toMatch(/needs a reason|closesAt|opensAt|not possible now|Une erreur est survenue/);
+
+    const paper = await web.page(`/clerk/initiatives/${world.targetId}/paper`, { cookie, form: { csv: 'Dupont,,1990-13-45,75111,F-1,C-1' } });
+    expect(paper.status).toBe(400);
+    expect(paper.text).toContain('Ligne 1, prénoms\u00a0: Ce champ est obligatoire.');
+    expect(paper.text).toContain('Ligne 1, date de naissance\u00a0: Une date au format AAAA-MM-JJ.');
+    expect(paper.text).not.toMatch(/Too small|calendar date/);
+  });
+
+  it('tells a signer the collection has not opened yet, with its date', async () => {
+    const id = await initiative('Bientôt', { opensAt: '2027-01-16T09:00:00Z', closesAt: '2027-03-01T09:00:00Z' });
+    const cookie = await web.sessionFor('wording-early', { givenNames: 'Léa', familyName: 'Martin', birthdate: '2001-02-28' });
+    const early = await web.page(`/initiatives/${id}/sign`, { cookie, form: { district: '75111', consent: 'yes' } });
+    expect(early.status).toBe(409);
+    expect(early.text).toContain('La collecte n’a pas encore commencé\u00a0: elle ouvre le 16 janvier 2027 à 10:00.');
+  });
+
+  it('a form shown before the collection closed: signing or withdrawing then says the collection is closed, in the reader’s words', async () => {
+    const id = await initiative('Bientôt clos', { closesAt: inHours(1) });
+    const elodieIdentity = { givenNames: 'Élodie Marie', familyName: 'Dupont', birthdate: '1990-04-12' };
+    expect((await web.page(`/initiatives/${id}/sign`, { cookie: await web.sessionFor('wording-elodie', elodieIdentity), form: { district: '75111', consent: 'yes' } })).status).toBe(303);
+    world.engine.clock.advance(2 * HOUR); // past the closing; the scheduler has not closed it yet
+    // Sessions are opened after the clock moved (they last an hour).
+    const elodie = await web.sessionFor('wording-elodie', elodieIdentity);
+    const karim = await web.sessionFor('wording-karim', { givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03' });
+
+    const late = await web.page(`/initiatives/${id}/sign`, { cookie: karim, form: { district: '75111', consent: 'yes' } });
+    expect(late.status).toBe(409);
+    expect(late.text).toContain('La collecte est close\u00a0: cette initiative ne reçoit plus de signatures.');
+
+    const withdraw = await web.page(`/initiatives/${id}/signature/withdraw`, { cookie: elodie, form: {} });
+    expect(withdraw.status).toBe(409);
+    expect(withdraw.html).toContain('<h1>Ma signature</h1>');
+    expect(withdraw.text).toContain('La collecte est close ; vous ne pouvez plus retirer votre signature.');
+    const withdrawEn = await web.page(`/initiatives/${id}/signature/withdraw`, { cookie: elodie, lang: 'en', form: {} });
+    expect(withdrawEn.text).toContain('The collection is closed; you can no longer withdraw your signature.');
+    for (const page of [late, withdraw, withdrawEn]) expect(page.text).not.toMatch(/"sign"|not possible now|Une erreur est survenue|Signatures were accepted/);
+  });
+
+  it('words the clerk’s verification refusals: an invalid decision without its reason, certifying with decisions pending', async () => {
+    const id = await initiative('À vérifier', { closesAt: inHours(1) });
+    for (const [subject, person] of [
+      ['wording-lea', { givenNames: 'Léa', familyName: 'Martin', birthdate: '2001-02-28' }],
+      ['wording-sofia', { givenNames: 'Sofia', familyName: 'Rossi', birthdate: '1978-09-30' }],
+    ] as const) {
+      expect((await web.page(`/initiatives/${id}/sign`, { cookie: await web.sessionFor(subject, person), form: { district: '75111', consent: 'yes' } })).status).toBe(303);
+    }
+    world.engine.clock.advance(2 * HOUR);
+    await world.engine.scheduler.tick();
+    const cookie = await web.sessionFor(world.people.clerk.subject);
+    expect((await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { method: 'full' } })).status).toBe(303);
+    const listed = await web.page(`/clerk/initiatives/${id}`, { cookie });
+    const signatureId = /name="signatureId" value="([^"]+)"/.exec(listed.html)![1]!;
+
+    const noReason = await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie, form: { signatureId, decision: 'invalid', reason: '' } });
+    expect(noReason.status).toBe(400);
+    expect(noReason.text).toContain('Indiquez le motif d’invalidité.');
+    const early = await web.page(`/clerk/initiatives/${id}/verification/complete`, { cookie, form: {} });
+    expect(early.status).toBe(409);
+    expect(early.text).toContain('2 signatures attendent encore la décision d’un agent.');
+    const earlyEn = await web.page(`/clerk/initiatives/${id}/verification/complete`, { cookie, lang: 'en', form: {} });
+    expect(earlyEn.text).toContain("2 signatures still await a clerk's decision.");
+    const sampleOfFull = await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { method: 'full' } });
+    expect(sampleOfFull.status).toBe(409);
+    expect(sampleOfFull.text).toContain('Une vérification intégrale est déjà en cours.');
+    for (const page of [noReason, early]) expect(page.text).not.toMatch(/needs its reason|still await/);
+  });
+});
