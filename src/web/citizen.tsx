@@ -7,6 +7,7 @@ import { getVisibleInitiative, isCommitteeMember, listInitiatives, type Initiati
 import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
 import { buildProgress, crossingsOf, tallyMany, tallySignatures } from '../features/progress/service';
 import { mySignature, sign, withdrawMySignature, type SignatureRow } from '../features/signatures/service';
+import { referendumItemOf } from '../features/verification/service';
 import { createRouter } from '../platform/http';
 import { engineKeySet } from '../platform/keys';
 import { mergeDelayMs } from '../features/transparency/service';
@@ -128,7 +129,10 @@ export const citizenPages = createRouter()
     const { m } = t;
     const { initiative, jurisdiction } = await visibleInitiative(c, w);
     const now = c.var.deps.clock();
-    const progress = await progressOf(c, initiative, jurisdiction);
+    const [progress, certifiedAs] = await Promise.all([
+      progressOf(c, initiative, jurisdiction),
+      initiative.status === 'certified' ? referendumItemOf(c.var.deps.db.db, initiative.id) : null,
+    ]);
     const tz = jurisdiction.timeZone;
     const left = daysLeft(initiative.closesAt, now);
     const collecting = isCollecting(initiative, now);
@@ -147,6 +151,11 @@ export const citizenPages = createRouter()
           {initiative.status === 'draft' ? <Notice>{m.initiative.sponsorOnly}</Notice> : null}
           <p>{initiative.summary}</p>
           {initiative.reason ? <p><strong>{m.initiative.reason}{m.colon}</strong> {initiative.reason}</p> : null}
+          {certifiedAs ? (
+            <p>
+              <a class="button" href={`/results/${certifiedAs}`}>{m.results.link}</a>
+            </p>
+          ) : null}
           {initiative.question ? (
             <>
               <h2>{m.initiative.question}</h2>

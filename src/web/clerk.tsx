@@ -603,7 +603,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
             {report.referendumItemId ? (
               <p>
                 <strong>{m.clerk.referendumItem}{m.colon}</strong>{' '}
-                <a href={`/v1/referendum-items/${report.referendumItemId}`}>{m.clerk.certificate}</a>
+                <a href={`/results/${report.referendumItemId}`}>{m.clerk.certificate}</a>
               </p>
             ) : null}
           </section>

@@ -43,6 +43,7 @@ function Layout(props: { w: WebRequest; title: string; children: Child }) {
           <nav aria-label={m.site.nav}>
             <ul>
               <li><a href="/">{m.site.home}</a></li>
+              <li><a href="/results">{m.results.nav}</a></li>
               <li><a href="/initiatives/new">{m.site.newInitiative}</a></li>
               {w.principal ? <li><a href="/me">{m.site.mySpace}</a></li> : null}
               {w.clerkOf.length > 0 ? <li><a href="/clerk">{m.site.clerk}</a></li> : null}

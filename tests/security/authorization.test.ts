@@ -120,6 +120,9 @@ const MATRIX: Record<string, Row> = {
   'GET /clerk/audit.csv': { expect: '303 403 403 403 200 200 403' },
   'GET /clerk/initiatives/:id/districts.csv': { path: (w) => `/clerk/initiatives/${w.targetId}/districts.csv`, expect: '303 403 403 403 403 200 403' },
   'GET /': { expect: '200 200 200 200 200 200 200' },
+  'GET /results': { expect: '200 200 200 200 200 200 200' },
+  // The world certifies nothing: an item that does not exist is the page "not found" for everyone (tests/web/results.test.ts shows a real one).
+  'GET /results/:id': { path: () => '/results/00000000-0000-4000-8000-000000000000', expect: '404 404 404 404 404 404 404' },
   'GET /initiatives/:id': { path: (w) => `/initiatives/${w.targetId}`, expect: '200 200 200 200 200 200 200' },
   'GET /initiatives/:id/sign': { path: (w) => `/initiatives/${w.targetId}/sign`, expect: '303 200 200 200 200 200 200' },
   'POST /initiatives/:id/sign': { path: (w) => `/initiatives/${w.targetId}/sign`, raw: form, expect: '403 403 403 403 403 403 403' },

@@ -766,6 +766,12 @@ export async function listReferendumItems(db: Executor, query: { jurisdiction?: 
   return pageOf(rows, query.limit, (row) => ({ at: row.certifiedAt, id: row.id }));
 }
 
+/** The item an initiative was certified into, if it was. */
+export async function referendumItemOf(db: Executor, initiativeId: string) {
+  const [row] = await db.select({ id: referendumItems.id }).from(referendumItems).where(eq(referendumItems.initiativeId, initiativeId));
+  return row?.id ?? null;
+}
+
 export async function getReferendumItem(db: Executor, id: string) {
   const [row] = await db.select().from(referendumItems).where(eq(referendumItems.id, id));
   if (!row) throw problems.notFound('Referendum item', id);

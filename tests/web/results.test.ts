@@ -1,0 +1,75 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { referendumItems } from '../../src/db/schema';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { openParisInitiative } from '../support/identity';
+import { decideRemainingValid } from '../support/verification';
+import { browserRequests } from './browser-requests';
+
+/** The public sees certified results in the web front, each with its certificate checked. */
+describe('certified results in the web front', () => {
+  let engine: TestEngine;
+  let web: ReturnType<typeof browserRequests>;
+  let initiativeId: string;
+  let itemId: string;
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    web = browserRequests(engine);
+    const opened = await openParisInitiative(engine);
+    initiativeId = opened.initiativeId;
+    for (let i = 0; i < 6; i++) {
+      const token = await engine.tokenFor({ givenNames: `Prenom${String.fromCharCode(65 + i)}`, familyName: 'Habitant', birthdate: '1980-01-01' });
+      expect((await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token, body: { district: i < 4 ? '75111' : '75112', consent: true } })).status).toBe(201);
+    }
+    engine.clock.set('2027-07-01T08:00:00Z');
+    await engine.scheduler.tick();
+    expect((await engine.request('POST', `/v1/initiatives/${initiativeId}/verification`, { token: opened.clerk, body: { method: 'full' } })).status).toBe(201);
+    await decideRemainingValid(engine.request, initiativeId, opened.clerk);
+    const done = await engine.request('POST', `/v1/initiatives/${initiativeId}/verification/complete`, { token: opened.clerk });
+    expect(done.body.outcome).toBe('certified');
+    itemId = done.body.referendumItemId;
+  });
+  afterAll(() => engine.close());
+
+  it('lists it, with its kind in the glossary’s words, and links it from the initiative’s page', async () => {
+    const list = await web.page('/results');
+    expect(list.status).toBe(200);
+    expect(list.text).toContain('Résultats certifiés');
+    expect(list.text).toContain('Ville de Paris · question soumise à référendum local');
+    expect(list.text).toContain('Certifiée le 1 juillet 2027 avec 6 signatures valides.');
+    expect(list.html).toContain(`href="/results/${itemId}"`);
+    expect((await web.page('/results', { lang: 'en' })).text).toContain('Ville de Paris · referendum question');
+    expect((await web.page(`/initiatives/${initiativeId}`)).html).toContain(`href="/results/${itemId}"`);
+  });
+
+  it('shows the result and says the certificate is authentic, with the command to check it independently', async () => {
+    const item = await web.page(`/results/${itemId}`);
+    expect(item.status).toBe(200);
+    expect(item.text).toContain('Vérification\u00a0: vérification intégrale · 6 signatures recueillies');
+    expect(item.text).toContain('Paris 11e Arrondissement 4 2 (atteint) Paris 12e Arrondissement 2 2 (atteint)');
+    expect(item.text).toContain('Il fige le registre public vérifiable de l’initiative à 6 entrées.');
+    expect(item.text).toContain('Ce certificat est authentique');
+    expect(item.text).toContain(`npm run verify-certificate http://engine.test/v1/referendum-items/${itemId}`);
+    expect(item.html).toContain('role="status"');
+  });
+
+  it('says so when a certificate does not verify with the published keys', async () => {
+    const [row] = await engine.db.db.select({ certificate: referendumItems.certificate }).from(referendumItems).where(eq(referendumItems.id, itemId));
+    const [header, payload, signature] = row!.certificate.split('.');
+    const forged = `${header}.${payload}.${signature!.startsWith('A') ? 'B' : 'A'}${signature!.slice(1)}`;
+    await engine.db.db.update(referendumItems).set({ certificate: forged }).where(eq(referendumItems.id, itemId));
+    const item = await web.page(`/results/${itemId}`);
+    expect(item.text).toContain('La signature de ce certificat ne se vérifie pas');
+    expect(item.text).not.toContain('Ce certificat est authentique');
+    await engine.db.db.update(referendumItems).set({ certificate: row!.certificate }).where(eq(referendumItems.id, itemId));
+  });
+
+  it('an unknown result is the “page not found” page', async () => {
+    for (const path of ['/results/not-an-id', '/results/00000000-0000-4000-8000-000000000000']) {
+      const missing = await web.page(path);
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('content-type')).toContain('text/html');
+    }
+  });
+});
