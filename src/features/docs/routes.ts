@@ -18,6 +18,7 @@ export const UNDOCUMENTED_ROUTES: { path: RegExp; why: string }[] = [
   { path: /^\/initiatives\//, why: 'web front: initiative pages and their forms' },
   { path: /^\/(me|receipt|lang)$/, why: 'web front: my signatures, receipt check, language choice' },
   { path: /^\/clerk(\/|$)/, why: "web front: the clerks' pages, forms and CSV downloads" },
+  { path: /^\/results(\/|$)/, why: 'web front: certified results and their certificates' },
 ];
 
 export function isUndocumented(method: string, path: string): boolean {
