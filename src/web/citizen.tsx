@@ -7,10 +7,10 @@ import { getVisibleInitiative, isCommitteeMember, listInitiatives, type Initiati
 import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
 import { buildProgress, crossingsOf, tallyMany, tallySignatures } from '../features/progress/service';
 import { mySignature, sign, withdrawMySignature, type SignatureRow } from '../features/signatures/service';
+import { laterLogEntry, mergeDelayMs } from '../features/transparency/service';
 import { referendumItemOf } from '../features/verification/service';
 import { createRouter } from '../platform/http';
 import { engineKeySet } from '../platform/keys';
-import { mergeDelayMs } from '../features/transparency/service';
 import { Problem } from '../platform/problems';
 import { errorPage } from './errors';
 import { problemMessage } from './problems';
@@ -18,7 +18,7 @@ import { LANG_COOKIE, type Translator } from './i18n';
 import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
 import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { daysLeft, DistrictTable, goalOf, Milestones, ProgressBlock, StatusTag } from './views';
-import { laterLogEntry, receiptInclusion, transparencyHead, type ReceiptInclusion } from './transparency';
+import { receiptInclusion, transparencyHead, type ReceiptInclusion } from './transparency';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -249,7 +249,7 @@ export const citizenPages = createRouter()
         .catch(() => undefined);
     }
     const [inclusion, later] = claims
-      ? await Promise.all([receiptInclusion(deps, claims.initiative, claims.signature, claims.leaf), laterLogEntry(deps, claims.initiative, claims.signature)])
+      ? await Promise.all([receiptInclusion(deps, claims.initiative, claims.signature, claims.leaf), laterLogEntry(deps.db.db, claims.initiative, claims.signature)])
       : [undefined, null];
     return renderPage(c, w, {
       title: m.receipt.title,

@@ -1,6 +1,4 @@
-import { and, desc, eq, inArray } from 'drizzle-orm';
 import { jwtVerify } from 'jose';
-import { logEntries } from '../db/schema';
 import { fromBase64, verifyInclusion } from '../core/merkle';
 import { inclusionProofFor, logHead, type SignedTreeHead } from '../features/transparency/service';
 import type { AppDeps } from '../platform/http';
@@ -18,20 +16,6 @@ export interface ReceiptInclusion {
   size: number;
   /** The proof leads from the receipt's leaf to the root of a tree head whose signature checked out. */
   proofChecked: boolean;
-}
-
-/**
- * What the public log says happened to a signature after it was recorded: withdrawn by its signer,
- * or invalidated by a clerk (the log's `withdraw` and `invalidate` entries that reference it).
- */
-export async function laterLogEntry(deps: AppDeps, initiativeId: string, signatureId: string): Promise<'withdraw' | 'invalidate' | null> {
-  const [entry] = await deps.db.db
-    .select({ type: logEntries.type })
-    .from(logEntries)
-    .where(and(eq(logEntries.initiativeId, initiativeId), eq(logEntries.ref, signatureId), inArray(logEntries.type, ['withdraw', 'invalidate'])))
-    .orderBy(desc(logEntries.id))
-    .limit(1);
-  return entry?.type === 'withdraw' || entry?.type === 'invalidate' ? entry.type : null;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { bytesToHex as toHex } from '@noble/hashes/utils.js';
-import { and, asc, desc, eq, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import {
   appendLeaves,
   consistencyProofRanges,
@@ -370,4 +370,18 @@ export async function consistencyProofFor(deps: Pick<AppDeps, 'db'>, initiativeI
   const ranges = consistencyProofRanges(from, second);
   const { lookup } = known ? log : await readLog(deps.db, initiativeId, { ids: subtreesForRanges(ranges), size: second });
   return { from, to: second, proof: proofOf(ranges, lookup) };
+}
+
+/**
+ * What the public log says happened to a signature after it was recorded: withdrawn by its signer,
+ * or invalidated by a clerk (the log's `withdraw` and `invalidate` entries that reference it).
+ */
+export async function laterLogEntry(db: Executor, initiativeId: string, signatureId: string): Promise<'withdraw' | 'invalidate' | null> {
+  const [entry] = await db
+    .select({ type: logEntries.type })
+    .from(logEntries)
+    .where(and(eq(logEntries.initiativeId, initiativeId), eq(logEntries.ref, signatureId), inArray(logEntries.type, ['withdraw', 'invalidate'])))
+    .orderBy(desc(logEntries.id))
+    .limit(1);
+  return entry?.type === 'withdraw' || entry?.type === 'invalidate' ? entry.type : null;
 }
