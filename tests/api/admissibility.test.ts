@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../support/engine';
-import { CLERK_SUBJECT } from '../support/identity';
-import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
+import { parisWithClerk } from '../support/identity';
+import { REFERENDUM_DRAFT } from '../support/paris';
 
 /**
  * The clerk declares a submitted initiative admissible and sets its collection window. The clock
@@ -13,11 +13,7 @@ describe('the collection window set at admissibility', () => {
   let sponsor: string;
   beforeAll(async () => {
     engine = await createTestEngine();
-    const admin = await engine.adminToken();
-    expect((await engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ committeeMinimum: 0 }) })).status).toBe(201);
-    await engine.request('POST', '/v1/jurisdictions/paris/clerks', { token: admin, body: { subject: CLERK_SUBJECT } });
-    clerk = await engine.subjectToken(CLERK_SUBJECT);
-    sponsor = await engine.tokenFor({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' });
+    ({ clerk, sponsor } = await parisWithClerk(engine));
   });
   afterAll(() => engine.close());
 

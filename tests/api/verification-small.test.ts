@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../support/engine';
-import { CLERK_SUBJECT } from '../support/identity';
-import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
+import { parisWithClerk } from '../support/identity';
+import { REFERENDUM_DRAFT } from '../support/paris';
 
 /**
  * A small commune: fewer signatures than the minimum sample size (500), so the sample is every
@@ -14,12 +14,7 @@ describe('a sample verification of fewer signatures than the minimum sample size
   let sponsor: string;
   beforeAll(async () => {
     engine = await createTestEngine();
-    const admin = await engine.adminToken();
-    const body = parisJurisdiction({ committeeMinimum: 0, rules: { referendum: { goal: { signatures: 20 }, collectionDays: 30 } } });
-    expect((await engine.request('POST', '/v1/jurisdictions', { token: admin, body })).status).toBe(201);
-    await engine.request('POST', '/v1/jurisdictions/paris/clerks', { token: admin, body: { subject: CLERK_SUBJECT } });
-    clerk = await engine.subjectToken(CLERK_SUBJECT);
-    sponsor = await engine.tokenFor({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' });
+    ({ clerk, sponsor } = await parisWithClerk(engine, { rules: { referendum: { goal: { signatures: 20 }, collectionDays: 30 } } }));
   });
   afterAll(() => engine.close());
 

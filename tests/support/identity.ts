@@ -4,6 +4,17 @@ import { parisJurisdiction, REFERENDUM_DRAFT } from './paris';
 
 export const CLERK_SUBJECT = 'clerk-of-paris';
 
+/** Paris with the given settings (no committee needed by default), its clerk, and a sponsor's token. */
+export async function parisWithClerk(engine: TestEngine, settings: Parameters<typeof parisJurisdiction>[0] = {}) {
+  const admin = await engine.adminToken();
+  expect((await engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ committeeMinimum: 0, ...settings }) })).status).toBe(201);
+  await engine.request('POST', '/v1/jurisdictions/paris/clerks', { token: admin, body: { subject: CLERK_SUBJECT } });
+  return {
+    clerk: await engine.subjectToken(CLERK_SUBJECT),
+    sponsor: await engine.tokenFor({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' }),
+  };
+}
+
 /** Paris (optionally with a required roll), its clerk, and a referendum initiative open for signatures. */
 export async function openParisInitiative(engine: TestEngine, options: { requireRoll?: boolean; createJurisdiction?: boolean } = {}) {
   const admin = await engine.adminToken();

@@ -1,27 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../../src/features/demo/seed';
-import { issueSession } from '../../src/features/auth/session';
 import { listInitiatives } from '../../src/features/initiatives/service';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { decideRemainingValid } from '../support/verification';
+import { browserRequests, CSRF } from './browser-requests';
 
-const CSRF = 'c'.repeat(43);
 
 describe('web pages (server-rendered, no JavaScript)', () => {
   let engine: TestEngine;
   let openIds: string[];
 
-  async function sessionFor(subject: string, identity?: { givenNames: string; familyName: string; birthdate: string }) {
-    const { token } = await issueSession(engine.deps, {
-      subject,
-      issuer: engine.devProvider.issuer,
-      assurance: 'eidas2',
-      identity,
-      missingClaims: identity ? [] : ['given_name', 'family_name', 'birthdate'],
-      expiresAt: undefined,
-    });
-    return `session=${token}; csrf=${CSRF}`;
-  }
+  const sessionFor: ReturnType<typeof browserRequests>['sessionFor'] = (subject, identity) => browserRequests(engine).sessionFor(subject, identity);
 
   async function page(path: string, init: { cookie?: string; lang?: string; form?: Record<string, string>; origin?: string; accept?: string } = {}) {
     const headers: Record<string, string> = {};
