@@ -67,7 +67,9 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[], target: string)
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((k) => ({ field: `${path}.${k}`, message: 'Unknown field.' }));
     }
-    return [{ field: path, message: issue.message }];
+    // A schema's own check may name its case (`params: { code }`), as the services' field errors do.
+    const code = issue.code === 'custom' && typeof issue.params?.code === 'string' ? issue.params.code : undefined;
+    return [{ field: path, message: issue.message, ...(code ? { code } : {}) }];
   });
 }
 

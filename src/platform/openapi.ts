@@ -7,7 +7,7 @@ export const ProblemSchema = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string().optional(),
-    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string(), code: z.string().optional() })).optional(),
     requestId: z.string().optional(),
   })
   .passthrough()

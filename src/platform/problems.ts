@@ -5,6 +5,8 @@
 export interface FieldError {
   field: string;
   message: string;
+  /** A stable name for what is wrong with the field, where clients need to tell cases apart (the message is English prose). */
+  code?: string;
 }
 
 export interface ProblemInit {

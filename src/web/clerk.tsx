@@ -253,7 +253,7 @@ export const clerkPages = createRouter()
     } catch (error) {
       if (error instanceof Problem && error.code === 'validation') {
         // The signature left the list meanwhile (withdrawn), or is not one of this sample.
-        const withdrawn = (error.errors ?? []).some((e) => /withdrawn/i.test(e.message));
+        const withdrawn = (error.errors ?? []).some((e) => e.code === 'signature-withdrawn');
         return clerkInitiativePage(c, w, initiative, jurisdiction, { error: withdrawn ? w.t.m.fields.withdrawnSignature : w.t.m.fields.notASampleSignature, status: 400 });
       }
       if (isRefusal(error)) return clerkInitiativePage(c, w, initiative, jurisdiction, { error: problemMessage(w.t, error, { action: 'decide' }), status: error.status });

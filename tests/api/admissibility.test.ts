@@ -26,15 +26,15 @@ describe('the collection window set at admissibility', () => {
 
   it('refuses a window in the past, ending before it starts, or starting on an earlier day, naming the field and opening nothing', async () => {
     const id = await submitted();
-    for (const [body, field] of [
-      [{ closesAt: '2027-01-15T09:00:00Z' }, 'body.closesAt'],
-      [{ opensAt: '2027-03-01T08:00:00Z', closesAt: '2027-02-01T08:00:00Z' }, 'body.closesAt'],
+    for (const [body, field, code] of [
+      [{ closesAt: '2027-01-15T09:00:00Z' }, 'body.closesAt', 'closes-in-past'],
+      [{ opensAt: '2027-03-01T08:00:00Z', closesAt: '2027-02-01T08:00:00Z' }, 'body.closesAt', 'closes-before-opens'],
       // 14 January in Paris: paper sheets signed before admissibility would count.
-      [{ opensAt: '2027-01-14T22:59:00Z', closesAt: '2027-06-30T22:00:00Z' }, 'body.opensAt'],
+      [{ opensAt: '2027-01-14T22:59:00Z', closesAt: '2027-06-30T22:00:00Z' }, 'body.opensAt', 'opens-before-today'],
     ] as const) {
       const refused = await review(id, body);
       expect(refused.status).toBe(400);
-      expect(refused.body.errors).toEqual([expect.objectContaining({ field })]);
+      expect(refused.body.errors).toEqual([expect.objectContaining({ field, code })]);
     }
     expect((await engine.request('GET', `/v1/initiatives/${id}`)).body.status).toBe('submitted');
   });

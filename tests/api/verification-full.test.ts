@@ -76,8 +76,8 @@ describe('full count by clerk decisions', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([
-      { field: 'body.decisions.1.signatureId', message: 'No signature with this id in this initiative.' },
-      { field: 'body.decisions.2.signatureId', message: 'This signature was withdrawn by its signer.' },
+      { field: 'body.decisions.1.signatureId', code: 'unknown-signature', message: 'No signature with this id in this initiative.' },
+      { field: 'body.decisions.2.signatureId', code: 'signature-withdrawn', message: 'This signature was withdrawn by its signer.' },
     ]);
     const contradictory = await engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, {
       token: clerk,

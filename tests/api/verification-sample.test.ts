@@ -292,7 +292,7 @@ describe('random-sample verification of 3,000 signatures', () => {
       body: { decisions: [decisionsA[0], { signatureId: notSampled, decision: 'valid' }] },
     });
     expect(outside.status).toBe(400);
-    expect(outside.body.errors).toEqual([{ field: 'body.decisions.1.signatureId', message: 'This signature is not in the sample.' }]);
+    expect(outside.body.errors).toEqual([{ field: 'body.decisions.1.signatureId', code: 'not-in-sample', message: 'This signature is not in the sample.' }]);
     const noReason = await engine.request('POST', `/v1/initiatives/${ids.A}/verification/decisions`, {
       token: clerk,
       body: { decisions: [{ signatureId: sampleA[0]!.id, decision: 'invalid' }] },

@@ -51,7 +51,7 @@ export const ReviewSchema = z
     if (v.decision === 'reject' && !v.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'A rejection needs a reason.' });
     if (v.decision === 'reject' && (v.opensAt || v.closesAt)) ctx.addIssue({ code: 'custom', path: ['decision'], message: 'Dates only apply when opening.' });
     if (v.opensAt && v.closesAt && Date.parse(v.closesAt) <= Date.parse(v.opensAt)) {
-      ctx.addIssue({ code: 'custom', path: ['closesAt'], message: 'closesAt must be after opensAt.' });
+      ctx.addIssue({ code: 'custom', path: ['closesAt'], message: 'closesAt must be after opensAt.', params: { code: 'closes-before-opens' } });
     }
   })
   .openapi('Review', { example: { decision: 'open', closesAt: '2027-06-30T22:00:00Z' } });

@@ -232,12 +232,12 @@ export async function review(db: Database, id: string, decision: Review, princip
     const opensAt = decision.opensAt ? new Date(decision.opensAt) : now;
     const closesAt = decision.closesAt ? new Date(decision.closesAt) : new Date(opensAt.getTime() + rules.collectionDays * DAY_MS);
     if (closesAt.getTime() <= now.getTime()) {
-      throw problems.validation([{ field: 'body.closesAt', message: 'closesAt must be in the future.' }]);
+      throw problems.validation([{ field: 'body.closesAt', code: 'closes-in-past', message: 'closesAt must be in the future.' }]);
     }
-    if (closesAt.getTime() <= opensAt.getTime()) throw problems.validation([{ field: 'body.closesAt', message: 'closesAt must be after opensAt.' }]);
+    if (closesAt.getTime() <= opensAt.getTime()) throw problems.validation([{ field: 'body.closesAt', code: 'closes-before-opens', message: 'closesAt must be after opensAt.' }]);
     // Earlier today is fine (a time picked on the day); an earlier day would admit paper sheets signed before admissibility.
     if (localDay(opensAt, jurisdiction.timeZone) < localDay(now, jurisdiction.timeZone)) {
-      throw problems.validation([{ field: 'body.opensAt', message: 'opensAt must not be before today.' }]);
+      throw problems.validation([{ field: 'body.opensAt', code: 'opens-before-today', message: 'opensAt must not be before today.' }]);
     }
     // The jurisdiction is held while it opens, so that a change of its figures (PATCH) is either seen here or waits.
     const [figures] = await tx

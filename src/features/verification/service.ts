@@ -236,9 +236,9 @@ export async function recordDecisions(deps: AppDeps, id: string, principal: Prin
     for (const [signatureId, { index }] of byId) {
       const row = found.get(signatureId);
       const field = `body.decisions.${index}.signatureId`;
-      if (!row) errors.push({ field, message: 'No signature with this id in this initiative.' });
-      else if (row.status === 'withdrawn') errors.push({ field, message: 'This signature was withdrawn by its signer.' });
-      else if (verification.method === 'sample' && row.sampled === null) errors.push({ field, message: 'This signature is not in the sample.' });
+      if (!row) errors.push({ field, code: 'unknown-signature', message: 'No signature with this id in this initiative.' });
+      else if (row.status === 'withdrawn') errors.push({ field, code: 'signature-withdrawn', message: 'This signature was withdrawn by its signer.' });
+      else if (verification.method === 'sample' && row.sampled === null) errors.push({ field, code: 'not-in-sample', message: 'This signature is not in the sample.' });
     }
     if (errors.length) throw problems.validation(errors);
 
