@@ -1,5 +1,6 @@
 import { Problem, type FieldError } from '../platform/problems';
 import type { Translator } from './i18n';
+import type { Messages } from './i18n/fr';
 
 /** What a reader tried with a form; it words a refusal ("you can no longer withdraw your signature"). */
 export type WebAction =
@@ -37,6 +38,29 @@ export function actionOfPath(method: string, pathname: string): WebAction | unde
   return FORM_ACTIONS.find(([pattern]) => pattern.test(pathname))?.[1];
 }
 
+/** Problem types worded by one sentence of their own. */
+const WORDED: Record<string, (m: Messages) => string> = {
+  'wrong-committee-code': (m) => m.problems.wrongCommitteeCode,
+  'already-sponsor': (m) => m.problems.alreadySponsor,
+  'verification-started': (m) => m.problems.verificationStarted,
+  'decision-final': (m) => m.problems.decisionFinal,
+  csrf: (m) => m.errors.csrf,
+  'not-found': (m) => m.errors.notFound,
+  forbidden: (m) => m.errors.forbidden,
+  unauthenticated: (m) => m.problems.unauthenticated,
+  'invalid-token': (m) => m.problems.unauthenticated,
+  'missing-identity-claims': (m) => m.problems.missingClaims,
+  'insufficient-assurance': (m) => m.problems.insufficientAssurance,
+  'login-failed': (m) => m.problems.loginFailed,
+  'rate-limited': (m) => m.problems.rateLimited,
+  unavailable: (m) => m.problems.unavailable,
+  'payload-too-large': (m) => m.problems.tooLarge,
+  'malformed-form': (m) => m.problems.unreadableForm,
+  'unreadable-form': (m) => m.problems.unreadableForm,
+  validation: (m) => m.problems.validation,
+  'personal-data-destroyed': (m) => m.problems.personalDataDestroyed,
+};
+
 /**
  * A refusal of the engine in the reader's words, chosen by the problem's type; the API's English
  * detail only for a type the web front has no words for.
@@ -52,6 +76,8 @@ export function problemMessage(t: Translator, problem: Problem, options: { actio
     return tried ? p.invalidState(tried, t.m.statuses[status] ?? status) : p.notPossible;
   }
   if (code.startsWith('ineligible/')) return t.m.ineligible[String(extra.rule)] ?? fallback(problem);
+  const worded = WORDED[code];
+  if (worded) return worded(t.m);
   switch (code) {
     case 'collection-closed':
       return action === 'withdrawSignature' ? p.collectionClosedWithdraw : p.collectionClosed;
@@ -59,46 +85,10 @@ export function problemMessage(t: Translator, problem: Problem, options: { actio
       return typeof extra.opensAt === 'string' ? p.collectionNotStarted(t.dateTime(extra.opensAt, options.timeZone)) : p.notPossible;
     case 'committee-too-small':
       return p.committeeTooSmall(Number(extra.committeeSize), Number(extra.committeeMinimum));
-    case 'wrong-committee-code':
-      return p.wrongCommitteeCode;
-    case 'already-sponsor':
-      return p.alreadySponsor;
     case 'verification-pending':
       return p.verificationPending(Number(extra.pending), t.number(Number(extra.pending)));
     case 'full-count-required':
       return p.fullCountRequired(t.number(Math.floor(Number(extra.projectedValid))));
-    case 'verification-started':
-      return p.verificationStarted;
-    case 'decision-final':
-      return p.decisionFinal;
-    case 'csrf':
-      return t.m.errors.csrf;
-    case 'not-found':
-      return t.m.errors.notFound;
-    case 'forbidden':
-      return t.m.errors.forbidden;
-    case 'unauthenticated':
-    case 'invalid-token':
-      return p.unauthenticated;
-    case 'missing-identity-claims':
-      return p.missingClaims;
-    case 'insufficient-assurance':
-      return p.insufficientAssurance;
-    case 'login-failed':
-      return p.loginFailed;
-    case 'rate-limited':
-      return p.rateLimited;
-    case 'unavailable':
-      return p.unavailable;
-    case 'payload-too-large':
-      return p.tooLarge;
-    case 'malformed-form':
-    case 'unreadable-form':
-      return p.unreadableForm;
-    case 'validation':
-      return p.validation;
-    case 'personal-data-destroyed':
-      return p.personalDataDestroyed;
   }
   // An HTTP refusal of the framework has no words of its own; neither has a server fault.
   if (problem.status >= 500 || code.startsWith('http-')) return t.m.errors.title;
