@@ -1,5 +1,5 @@
-import { jwtVerify, decodeProtectedHeader } from 'jose';
-import { listJurisdictions } from '../features/jurisdictions/service';
+import { decodeProtectedHeader, jwtVerify } from 'jose';
+import { getJurisdiction, listJurisdictions } from '../features/jurisdictions/service';
 import { getReferendumItem, listReferendumItems } from '../features/verification/service';
 import { createRouter } from '../platform/http';
 import { engineKeySet } from '../platform/keys';
@@ -87,9 +87,9 @@ export const resultPages = createRouter()
     const id = c.req.param('id');
     if (!UUID.test(id)) throw new Problem({ status: 404, code: 'not-found', title: 'Referendum item not found' });
     const item = await getReferendumItem(deps.db.db, id);
-    const jurisdiction = (await listJurisdictions(deps.db.db)).find((j) => j.id === item.jurisdictionId);
-    const tz = jurisdiction?.timeZone;
-    const names = new Map((jurisdiction?.districts ?? []).map((d) => [d.code, d.name]));
+    const jurisdiction = await getJurisdiction(deps.db.db, item.jurisdictionId);
+    const tz = jurisdiction.timeZone;
+    const names = new Map(jurisdiction.districts.map((d) => [d.code, d.name]));
     let claims: CertificateClaims | undefined;
     let kid: string | undefined;
     try {
@@ -106,7 +106,7 @@ export const resultPages = createRouter()
       body: (
         <article>
           <p class="muted">
-            {jurisdiction?.name ?? item.jurisdictionId} · {m.results.kinds[item.kind]}
+            {jurisdiction.name} · {m.results.kinds[item.kind]}
           </p>
           <h1>{item.title}</h1>
           {item.question ? <blockquote class="question">{item.question}</blockquote> : null}

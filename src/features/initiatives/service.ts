@@ -228,7 +228,9 @@ export async function review(db: Database, id: string, decision: Review, princip
     if (decision.decision === 'reject') {
       return transition(tx, initiative, 'reject', { actor: principal.subject, now, patch: { reason: decision.reason }, details: { reason: decision.reason } });
     }
-    const rules = RulesSchema.parse(jurisdiction.rules[initiative.kind]);
+    // The jurisdiction is held while it opens, so that a change of its rules or figures (PATCH) is either seen here or waits.
+    const [held] = await tx.select().from(jurisdictions).where(eq(jurisdictions.id, jurisdiction.id)).for('share');
+    const rules = RulesSchema.parse(held!.rules[initiative.kind]);
     const opensAt = decision.opensAt ? new Date(decision.opensAt) : now;
     const closesAt = decision.closesAt ? new Date(decision.closesAt) : new Date(opensAt.getTime() + rules.collectionDays * DAY_MS);
     if (closesAt.getTime() <= now.getTime()) {
@@ -236,20 +238,14 @@ export async function review(db: Database, id: string, decision: Review, princip
     }
     if (closesAt.getTime() <= opensAt.getTime()) throw problems.validation([{ field: 'body.closesAt', code: 'closes-before-opens', message: 'closesAt must be after opensAt.' }]);
     // Earlier today is fine (a time picked on the day); an earlier day would admit paper sheets signed before admissibility.
-    if (localDay(opensAt, jurisdiction.timeZone) < localDay(now, jurisdiction.timeZone)) {
+    if (localDay(opensAt, held!.timeZone) < localDay(now, held!.timeZone)) {
       throw problems.validation([{ field: 'body.opensAt', code: 'opens-before-today', message: 'opensAt must not be before today.' }]);
     }
-    // The jurisdiction is held while it opens, so that a change of its figures (PATCH) is either seen here or waits.
-    const [figures] = await tx
-      .select({ electorate: jurisdictions.electorate, districts: jurisdictions.districts })
-      .from(jurisdictions)
-      .where(eq(jurisdictions.id, jurisdiction.id))
-      .for('share');
     return transition(tx, initiative, 'open', {
       actor: principal.subject,
       now,
       // Frozen with the rules: its ratios and district minimums stay those of the day it opened.
-      patch: { rules, opensAt, closesAt, electorateFigures: { electorate: figures!.electorate, districts: figures!.districts.map(({ code, electorate }) => ({ code, electorate })) } },
+      patch: { rules, opensAt, closesAt, electorateFigures: { electorate: held!.electorate, districts: held!.districts.map(({ code, electorate }) => ({ code, electorate })) } },
       details: { opensAt: opensAt.toISOString(), closesAt: closesAt.toISOString() },
     });
   });

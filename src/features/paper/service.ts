@@ -4,13 +4,13 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { checkEligibility, dayInstant, localDay } from '../../core/eligibility';
 import { ageOn, initiativeKeyInfo, type Assurance } from '../../core/identity';
-import { initiatives, signatures } from '../../db/schema';
+import { signatures } from '../../db/schema';
 import { paperBatches, paperEntryTallies } from '../../db/schema-paper';
 import type { AppDeps, Principal } from '../../platform/http';
 import { problems } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
 import { requireClerk } from '../auth/access';
-import { getInitiativeWithJurisdiction } from '../initiatives/service';
+import { getInitiative, getInitiativeWithJurisdiction, type InitiativeRow } from '../initiatives/service';
 import { sealPersonalData } from '../personal-data/service';
 import { bumpCount } from '../progress/service';
 import { currentRoll, rollHashFor, rollLookup } from '../roll/service';
@@ -41,6 +41,13 @@ interface Candidate {
   district: string;
 }
 
+const PAPER_ACTION = 'key in paper signatures';
+
+/** Sheets signed during collection may reach the clerk after the deadline, until verification starts. */
+function assertTakingPaper(initiative: Pick<InitiativeRow, 'status'>) {
+  if (initiative.status !== 'open' && initiative.status !== 'closed') throw problems.illegalTransition(initiative.status, PAPER_ACTION);
+}
+
 /**
  * Keys in a batch of paper entries in one transaction. Each entry is accepted, a duplicate of an
  * earlier signature (online or paper: same signer hash) or ineligible; re-sending a batch changes nothing.
@@ -50,10 +57,8 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
   const db = deps.db.db;
   const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(db, initiativeId);
   await requireClerk(db, principal, jurisdiction.id);
-  // Sheets signed during collection may reach the clerk after the deadline, until verification starts.
-  if ((initiative.status !== 'open' && initiative.status !== 'closed') || !initiative.opensAt || !initiative.closesAt) {
-    throw problems.illegalTransition(initiative.status, 'key in paper signatures');
-  }
+  assertTakingPaper(initiative);
+  if (!initiative.opensAt || !initiative.closesAt) throw problems.illegalTransition(initiative.status, PAPER_ACTION);
   const zone = jurisdiction.timeZone;
   const today = localDay(now, zone);
   const firstDay = localDay(initiative.opensAt, zone);
@@ -119,8 +124,7 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
   const replay = await db.transaction(async (tx) => {
     // Checked again on the row, held FOR SHARE until the batch commits: a verification started (or a
     // withdrawal) since the check above waits for the batch, or the batch sees it and is refused.
-    const [held] = await tx.select({ status: initiatives.status }).from(initiatives).where(eq(initiatives.id, initiative.id)).for('share');
-    if (!held || (held.status !== 'open' && held.status !== 'closed')) throw problems.illegalTransition(held?.status ?? initiative.status, 'key in paper signatures');
+    assertTakingPaper(await getInitiative(tx, initiative.id, 'share'));
     const inserted = new Map<string, string>();
     for (let start = 0; start < unique.length; start += INSERT_CHUNK) {
       const chunk = unique.slice(start, start + INSERT_CHUNK);

@@ -507,7 +507,7 @@ export async function verificationReport(
   const pending = verification.completedAt ? 0 : await pendingCount(db, verification);
   const page = await signaturePage(db, verification, query);
   const identities = query.personalData ? await readPersonalData(deps, principal, page.rows.map((r) => r.id)) : new Map();
-  const [item] = await db.select({ id: referendumItems.id }).from(referendumItems).where(eq(referendumItems.initiativeId, id));
+  const referendumItemId = await referendumItemOf(db, id);
 
   const byReason = new Map<string, number>();
   let valid = 0;
@@ -579,7 +579,7 @@ export async function verificationReport(
       ),
       nextCursor: page.nextCursor,
     },
-    referendumItemId: item?.id ?? null,
+    referendumItemId,
   };
 }
 
