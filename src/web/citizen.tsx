@@ -16,17 +16,13 @@ import { errorPage } from './errors';
 import { problemMessage } from './problems';
 import { LANG_COOKIE, type Translator } from './i18n';
 import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
-import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
+import { formFields, formLimit, loginUrl, uuidParam, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { daysLeft, DistrictTable, goalOf, Milestones, ProgressBlock, StatusTag } from './views';
 import { receiptInclusion, transparencyHead, type ReceiptInclusion } from './transparency';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The initiative of the path, visible to the caller (a draft only to its sponsor), or a 404. */
 export async function visibleInitiative(c: WebContext, w: WebRequest) {
-  const id = c.req.param('id') ?? '';
-  if (!UUID.test(id)) throw new Problem({ status: 404, code: 'not-found', title: 'Initiative not found' });
-  return getVisibleInitiative(c.var.deps.db.db, id, w.principal);
+  return getVisibleInitiative(c.var.deps.db.db, uuidParam(c, 'Initiative'), w.principal);
 }
 
 export async function progressOf(c: WebContext, initiative: InitiativeRow, jurisdiction: JurisdictionRow) {

@@ -95,3 +95,12 @@ export const formLimit = bodyLimit({
     throw new Problem({ status: 413, code: 'payload-too-large', title: 'Form too large', detail: 'The form exceeds 2 MiB.' });
   },
 });
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The path's `:id` when it is a UUID; anything else is the page "not found" (`what` names it). */
+export function uuidParam(c: WebContext, what: string): string {
+  const id = c.req.param('id') ?? '';
+  if (!UUID.test(id)) throw new Problem({ status: 404, code: 'not-found', title: `${what} not found` });
+  return id;
+}

@@ -6,9 +6,8 @@ import { engineKeySet } from '../platform/keys';
 import { Problem } from '../platform/problems';
 import { errorPage } from './errors';
 import { renderPage } from './layout';
-import { webRequest } from './request';
+import { uuidParam, webRequest } from './request';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PAGE = 50;
 
 interface CertifiedDistrict {
@@ -84,9 +83,7 @@ export const resultPages = createRouter()
     const { t } = w;
     const { m } = t;
     const deps = c.var.deps;
-    const id = c.req.param('id');
-    if (!UUID.test(id)) throw new Problem({ status: 404, code: 'not-found', title: 'Referendum item not found' });
-    const item = await getReferendumItem(deps.db.db, id);
+    const item = await getReferendumItem(deps.db.db, uuidParam(c, 'Referendum item'));
     const jurisdiction = await getJurisdiction(deps.db.db, item.jurisdictionId);
     const tz = jurisdiction.timeZone;
     const names = new Map(jurisdiction.districts.map((d) => [d.code, d.name]));

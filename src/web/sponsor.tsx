@@ -21,7 +21,7 @@ import { fieldErrors, problemFieldErrors, problemMessage, type FieldIssue } from
 import { visibleInitiative } from './citizen';
 import { errorPage } from './errors';
 import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
-import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
+import { formFields, formLimit, loginUrl, uuidParam, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { daysLeft, DistrictTable, Milestones, ProgressBlock, StatusTag } from './views';
 
 type DraftValues = { jurisdictionId?: string; kind?: string; title?: string; summary?: string; text?: string; question?: string };
@@ -61,9 +61,7 @@ async function requireSponsorOf(c: WebContext, w: WebRequest) {
  * service decides itself who reads a dashboard (the sponsor, the committee, the jurisdiction's clerks).
  */
 async function initiativeOfPath(c: WebContext) {
-  const id = c.req.param('id') ?? '';
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new Problem({ status: 404, code: 'not-found', title: 'Initiative not found' });
-  return getInitiativeWithJurisdiction(c.var.deps.db.db, id);
+  return getInitiativeWithJurisdiction(c.var.deps.db.db, uuidParam(c, 'Initiative'));
 }
 
 export const sponsorPages = createRouter()
