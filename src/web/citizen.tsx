@@ -125,9 +125,10 @@ export const citizenPages = createRouter()
     const { m } = t;
     const { initiative, jurisdiction } = await visibleInitiative(c, w);
     const now = c.var.deps.clock();
-    const [progress, certifiedAs] = await Promise.all([
+    const [progress, certifiedAs, member] = await Promise.all([
       progressOf(c, initiative, jurisdiction),
       initiative.status === 'certified' ? referendumItemOf(c.var.deps.db.db, initiative.id) : null,
+      w.principal ? isCommitteeMember(c.var.deps.db.db, initiative.id, w.principal.subject) : false,
     ]);
     const tz = jurisdiction.timeZone;
     const left = daysLeft(initiative.closesAt, now);
@@ -135,7 +136,7 @@ export const citizenPages = createRouter()
     const isSponsor = w.principal?.subject === initiative.sponsorSubject;
     const isClerk = w.clerkOf.includes(jurisdiction.id);
     // Who may read the dashboard: the sponsor, the committee, the jurisdiction's clerks.
-    const readsDashboard = isSponsor || isClerk || (w.principal ? await isCommitteeMember(c.var.deps.db.db, initiative.id, w.principal.subject) : false);
+    const readsDashboard = isSponsor || isClerk || member;
     return renderPage(c, w, {
       title: initiative.title,
       body: (
