@@ -16,7 +16,7 @@ import { Problem } from '../platform/problems';
 import { visibleInitiative, progressOf } from './citizen';
 import { errorPage } from './errors';
 import type { Translator } from './i18n';
-import { fieldErrors, problemFieldErrors, problemMessage } from './problems';
+import { fieldErrors, problemMessage } from './problems';
 import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
 import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { DistrictTable, StatusTag } from './views';
@@ -188,10 +188,16 @@ export const clerkPages = createRouter()
       await review(c.var.deps.db.db, initiative.id, parsed.data, principal, c.var.deps.clock());
     } catch (error) {
       if (error instanceof Problem && error.code === 'validation') {
-        // The engine's date checks; without a closing date, the one it derived from the opening is in the past.
-        const fromEngine = problemFieldErrors(error, { closesAt: closesAt ? f.closesInFuture : f.opensTooEarly });
-        const fieldOf = (field: string) => (field === 'closesAt' && !closesAt && opensAt ? 'opensAt' : field);
-        for (const [field, message] of Object.entries(fromEngine)) errors[fieldOf(field)] = message;
+        // The engine's date checks, by their code; without a closing date, the one it derived from the opening is in the past.
+        const byCode: Record<string, [field: string, message: string]> = {
+          'closes-in-past': closesAt || !opensAt ? ['closesAt', f.closesInFuture] : ['opensAt', f.opensTooEarly],
+          'closes-before-opens': ['closesAt', f.closesAfterOpens],
+          'opens-before-today': ['opensAt', f.opensBeforeToday],
+        };
+        for (const e of error.errors ?? []) {
+          const [field, message] = byCode[e.code ?? ''] ?? [e.field.replace(/^body\./, ''), e.message];
+          errors[field] ??= message;
+        }
         return clerkInitiativePage(c, w, initiative, jurisdiction, { review: { values: form, errors }, status: 400 });
       }
       // Reviewed already, from another tab or by another clerk.

@@ -127,6 +127,8 @@ describe('web wording', () => {
     expect(backwards.html).toContain('id="closesAt-error">La clôture doit être postérieure à l’ouverture.</p>');
     const past = await review({ decision: 'open', closesAt: '2026-12-01T09:00' });
     expect(past.html).toContain('id="closesAt-error">La clôture doit être dans le futur.</p>');
+    const earlier = await review({ decision: 'open', opensAt: '2027-01-10T09:00', closesAt: '2027-06-01T09:00' });
+    expect(earlier.html).toContain('id="opensAt-error">L’ouverture ne peut pas précéder aujourd’hui\u00a0: les signatures comptent à partir de la recevabilité.</p>');
     const garbled = await review({ decision: 'open', opensAt: '10/03/2027' });
     expect(garbled.html).toContain('id="opensAt-error">Date invalide\u00a0: indiquez le jour, le mois, l’année et l’heure.</p>');
 
@@ -134,7 +136,7 @@ describe('web wording', () => {
     const again = await review({ decision: 'reject', reason: 'Trop tard.' });
     expect(again.status).toBe(409);
     expect(again.text).toContain('La recevabilité de cette initiative ne peut plus être examinée (état actuel de l’initiative\u00a0: «\u00a0ouverte aux signatures\u00a0»).');
-    for (const page of [noReason, backwards, past, again]) expect(page.text).not.toMatch(/needs a reason|closesAt|opensAt|not possible now|Une erreur est survenue/);
+    for (const page of [noReason, backwards, past, earlier, again]) expect(page.text).not.toMatch(/needs a reason|closesAt|opensAt|not possible now|Une erreur est survenue/);
 
     const paper = await web.page(`/clerk/initiatives/${world.targetId}/paper`, { cookie, form: { csv: 'Dupont,,1990-13-45,75111,F-1,C-1' } });
     expect(paper.status).toBe(400);

@@ -352,6 +352,7 @@ export const en: Messages = {
     datesOnlyWhenOpening: 'Dates only apply when the collection is opened.',
     closesAfterOpens: 'The closing must come after the opening.',
     closesInFuture: 'The closing must be in the future.',
+    opensBeforeToday: 'The opening cannot be before today: signatures count from admission on.',
     opensTooEarly: 'With this opening the collection would already be over: choose a later date or a closing date.',
     invalidReason: 'Give the reason the signature is invalid.',
     notASampleSignature: 'This signature is not in the sample or not of this initiative.',

@@ -356,6 +356,7 @@ export const fr = {
     datesOnlyWhenOpening: 'Les dates ne s’appliquent qu’à l’ouverture de la collecte.',
     closesAfterOpens: 'La clôture doit être postérieure à l’ouverture.',
     closesInFuture: 'La clôture doit être dans le futur.',
+    opensBeforeToday: 'L’ouverture ne peut pas précéder aujourd’hui\u00a0: les signatures comptent à partir de la recevabilité.',
     opensTooEarly: 'Avec cette ouverture, la collecte serait déjà close : choisissez une date plus récente ou une date de clôture.',
     invalidReason: 'Indiquez le motif d’invalidité.',
     notASampleSignature: 'Cette signature n’appartient pas à l’échantillon ou à cette initiative.',
