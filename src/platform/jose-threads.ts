@@ -1,6 +1,6 @@
 /**
  * JOSE work off the main thread (Node only): the ID token's verification, the sealing of personal
- * data and the engine's signatures (receipts, sessions, tree heads, certificates) run in worker
+ * data and the engine's signatures (receipts, tree heads, certificates) run in worker
  * threads with the same jose code and the same keys, so the thread that answers HTTP spends its time
  * on requests. jose runs on WebCrypto, which hands every operation to libuv's thread pool and back:
  * on the main thread that dispatch alone was a tenth of a signature's cost under load.

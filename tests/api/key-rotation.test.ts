@@ -57,10 +57,17 @@ describe('rotating the personal-data key (PII_KEY, PII_KEYS_PREVIOUS)', () => {
     expect(await storedSecret()).toBe('pii-1/webhooks');
     const read = (i: number) => engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/${signatureIds[i]}/personal-data`, { token: clerk });
 
+    const session = await engine.request('POST', '/v1/session', { body: { idToken: await engine.tokenFor(people[4]!) } });
+    expect(session.status).toBe(201);
+    const mine = () => engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/me`, { token: session.body.token });
+    expect((await mine()).status).toBe(404);
+
     // The operator rotates: PII_KEY=<new>, PII_KEY_ID=pii-2, PII_KEYS_PREVIOUS={"pii-1": <old>}.
     const newKey = crypto.getRandomValues(new Uint8Array(32));
     const rotated = await rotatedKeys(before, { PII_KEY: b64(newKey), PII_KEY_ID: 'pii-2', PII_KEYS_PREVIOUS: JSON.stringify({ 'pii-1': b64(before.piiKey) }) });
     engine.deps.keys = rotated.keys;
+    // Sessions are encrypted under a key derived from PII_KEY: one made before is refused, and its holder signs in again.
+    expect((await mine()).status).toBe(401);
     const first = await read(0);
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject(people[0]!);
@@ -192,8 +199,8 @@ describe('rotating the engine signing key (SIGNING_KEY, SIGNING_KEYS_PREVIOUS)',
     expect(page.body).toContain('This receipt is genuine');
     expect(page.body).toContain('The inclusion proof was checked against the signed log head.');
 
-    // Sessions are not carried over: one the retired key signed is refused, and its holder signs in again.
-    expect((await mine()).status).toBe(401);
+    // Sessions do not depend on the signing key (they are encrypted under a key derived from PII_KEY): the holder is still signed in.
+    expect((await mine()).status).toBe(404);
   });
 
   it('refuses a malformed SIGNING_KEYS_PREVIOUS, or one repeating the current key', async () => {

@@ -3,6 +3,7 @@ import { base64url, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoK
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { createDevIdentityProvider, DEV_CLIENT_ID, generateDevProviderKey, type DevIdentityProvider } from '../../src/features/auth/dev-provider';
+import { issueSession, verifyBearer } from '../../src/features/auth/session';
 import { createOidcVerifier } from '../../src/features/auth/verifier';
 import { startJoseThreads, type JoseThreads } from '../../src/platform/jose-threads';
 import { generateKeyMaterial, loadEngineKeys, signWithEngineKey } from '../../src/platform/keys';
@@ -106,10 +107,15 @@ describe.each([
     }
   });
 
-  it("refuses a session token signed by another engine's key, and an engine receipt used as a session", async () => {
+  it("refuses a session of another engine, a signed session, an engine receipt used as a session and a tampered session", async () => {
     const otherKeys = await loadEngineKeys(await generateKeyMaterial('other'));
-    const forged = await signWithEngineKey(otherKeys, 'session+jwt', { sub: 'admin-subject', aud: 'session', idp: provider.issuer, ...PERSON }, { issuer: PUBLIC_URL, now: engine.clock.now(), expiresInSeconds: 600 });
-    expectRefused(await call(forged), 'session of another engine');
+    const target = { subject: 'admin-subject', issuer: provider.issuer, assurance: 'eidas2' as const, identity: { givenNames: 'Irène', familyName: 'Lambert', birthdate: '1991-09-09' }, missingClaims: [], expiresAt: 0 };
+    const forged = await issueSession({ ...engine.deps, keys: otherKeys }, target);
+    expectRefused(await call(forged.token), 'session of another engine');
+
+    // Sessions were once signed JWS carrying the claims in clear; one signed with the engine's own key is no session now.
+    const signed = await signWithEngineKey(engine.deps.keys, 'session+jwt', { sub: 'admin-subject', aud: 'session', idp: provider.issuer, ...PERSON }, { issuer: PUBLIC_URL, now: engine.clock.now(), expiresInSeconds: 600 });
+    expectRefused(await call(signed), 'signed session');
 
     const receiptLike = await signWithEngineKey(engine.deps.keys, 'receipt+jwt', { sub: 'admin-subject', aud: 'session' }, { issuer: PUBLIC_URL, now: engine.clock.now(), expiresInSeconds: 600 });
     expectRefused(await call(receiptLike), 'engine JWS of another type');
@@ -117,8 +123,30 @@ describe.each([
     const session = await engine.request('POST', '/v1/session', { token: await sign(claims()) });
     expect(session.status).toBe(201);
     expect((await call(session.body.token)).status).toBe(200);
+    const parts = session.body.token.split('.');
+    for (const at of [3, 4]) {
+      const flipped = [...parts];
+      flipped[at] = (flipped[at][0] === 'A' ? 'B' : 'A') + flipped[at].slice(1);
+      expectRefused(await call(flipped.join('.')), `session with part ${at} changed`);
+    }
     engine.clock.advance(3601 * 1000);
     expectRefused(await call(session.body.token), 'expired session');
+  });
+
+  it('a session token does not show who it is for: names, birth date and subject are encrypted', async () => {
+    const session = await engine.request('POST', '/v1/session', { token: await sign(claims()) });
+    expect(session.status).toBe(201);
+    const token: string = session.body.token;
+    expect(token.split('.')).toHaveLength(5);
+    const readable = token
+      .split('.')
+      .map((part) => Buffer.from(part, 'base64url').toString('latin1'))
+      .join(' ');
+    for (const secret of ['Lambert', 'Irène', 'Ir\u00e8ne', '1991-09-09', 'attacker-target']) expect(readable).not.toContain(secret);
+    expect(readable).toContain('session+jwt');
+    // The engine, and only it, reads the person back from it.
+    const principal = await verifyBearer(engine.deps, token);
+    expect(principal).toMatchObject({ subject: 'attacker-target', via: 'session', assurance: 'eidas2', identity: { givenNames: 'Irène', familyName: 'Lambert', birthdate: '1991-09-09' } });
   });
 
   it('refuses malformed bearer values', async () => {

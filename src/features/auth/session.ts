@@ -1,8 +1,10 @@
-import { decodeJwt, jwtVerify } from 'jose';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { decodeJwt, decodeProtectedHeader, EncryptJWT, jwtDecrypt } from 'jose';
 import type { MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie } from 'hono/cookie';
 import type { AppDeps, AppEnv, Principal } from '../../platform/http';
-import { signWithEngineKey } from '../../platform/keys';
+import type { EngineKeys } from '../../platform/keys';
 import { Problem, problems } from '../../platform/problems';
 import { isEncryptedToken } from './id-token-decryption';
 import { identityFromClaims, tokenProblem, type VerifiedToken } from './verifier';
@@ -10,44 +12,66 @@ import { identityFromClaims, tokenProblem, type VerifiedToken } from './verifier
 export const SESSION_COOKIE = 'session';
 const SESSION_AUDIENCE = 'session';
 
-/** A short-lived engine session carrying what the ID token asserted; signed with the engine's key. */
+const SESSION_TYP = 'session+jwt';
+const sessionKeys = new WeakMap<EngineKeys, Uint8Array>();
+
+/** The sessions' own key, derived from the engine's secret key (HKDF with its own label), as the login flow's is. */
+function sessionKey(keys: EngineKeys): Uint8Array {
+  let key = sessionKeys.get(keys);
+  if (!key) {
+    key = hkdf(sha256, keys.pii.key, undefined, new TextEncoder().encode('civic-engine session v1'), 32);
+    sessionKeys.set(keys, key);
+  }
+  return key;
+}
+
+/**
+ * A short-lived engine session carrying what the ID token asserted. It is encrypted (JWE dir +
+ * A256GCM, authenticated by the engine's key alone): it holds the person's names and birth date,
+ * which a proxy logging cookies or headers must not be able to read.
+ */
 export async function issueSession(deps: AppDeps, verified: VerifiedToken): Promise<{ token: string; expiresAt: string }> {
   const now = deps.clock();
   const ttl = deps.config.sessionTtlSeconds;
-  const token = await signWithEngineKey(
-    deps.keys,
-    'session+jwt',
-    {
-      sub: verified.subject,
-      aud: SESSION_AUDIENCE,
-      idp: verified.issuer,
-      ...(verified.assurance ? { acr: verified.assurance } : {}),
-      ...(verified.identity
-        ? { given_name: verified.identity.givenNames, family_name: verified.identity.familyName, birthdate: verified.identity.birthdate }
-        : {}),
-    },
-    { issuer: deps.config.publicUrl, now, expiresInSeconds: ttl },
-  );
+  const iat = Math.floor(now.getTime() / 1000);
+  const token = await new EncryptJWT({
+    idp: verified.issuer,
+    ...(verified.assurance ? { acr: verified.assurance } : {}),
+    ...(verified.identity
+      ? { given_name: verified.identity.givenNames, family_name: verified.identity.familyName, birthdate: verified.identity.birthdate }
+      : {}),
+  })
+    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', typ: SESSION_TYP })
+    .setSubject(verified.subject)
+    .setAudience(SESSION_AUDIENCE)
+    .setIssuer(deps.config.publicUrl)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttl)
+    .encrypt(sessionKey(deps.keys));
   return { token, expiresAt: new Date(now.getTime() + ttl * 1000).toISOString() };
+}
+
+/** An engine session is a JWE of type `session+jwt` with a direct key; any other token is the provider's ID token. */
+function isSession(token: string): boolean {
+  if (token.split('.').length !== 5) return false;
+  try {
+    const header = decodeProtectedHeader(token);
+    return header.typ === SESSION_TYP && header.alg === 'dir';
+  } catch {
+    return false;
+  }
 }
 
 /** Verifies a bearer token: an engine session if the engine issued it, otherwise an ID token of the configured provider. */
 export async function verifyBearer(deps: AppDeps, token: string): Promise<Principal> {
-  // Engine sessions are signed, never encrypted: a JWE can only be the provider's ID token.
-  if (isEncryptedToken(token)) return principalOf(deps, await deps.identity.verify(token), 'id-token');
-  let issuer: unknown;
-  try {
-    issuer = decodeJwt(token).iss;
-  } catch {
-    throw problems.invalidToken('The token is not a valid JWT.');
-  }
-  if (issuer === deps.config.publicUrl) {
+  if (isSession(token)) {
     try {
-      const { payload } = await jwtVerify(token, deps.keys.signing.publicKey, {
+      const { payload } = await jwtDecrypt(token, sessionKey(deps.keys), {
+        keyManagementAlgorithms: ['dir'],
+        contentEncryptionAlgorithms: ['A256GCM'],
         issuer: deps.config.publicUrl,
         audience: SESSION_AUDIENCE,
-        algorithms: ['EdDSA'],
-        typ: 'session+jwt',
+        typ: SESSION_TYP,
         currentDate: deps.clock(),
         requiredClaims: ['sub', 'exp'],
       });
@@ -55,6 +79,16 @@ export async function verifyBearer(deps: AppDeps, token: string): Promise<Princi
     } catch (error) {
       throw tokenProblem(error);
     }
+  }
+  if (!isEncryptedToken(token)) {
+    let issuer: unknown;
+    try {
+      issuer = decodeJwt(token).iss;
+    } catch {
+      throw problems.invalidToken('The token is not a valid JWT.');
+    }
+    // Sessions used to be signed JWS; one still presented (or any JWS of the engine's) is not a session.
+    if (issuer === deps.config.publicUrl) throw problems.invalidToken('The token is not a session this engine issued; sign in again.');
   }
   return principalOf(deps, await deps.identity.verify(token), 'id-token');
 }
