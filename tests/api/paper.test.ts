@@ -229,6 +229,52 @@ describe('a paper batch and the start of verification at the same time', () => {
   });
 });
 
+describe('a paper batch and a change of the rules it was judged on', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await createTestEngine();
+  });
+  afterAll(() => engine.close());
+
+  it('a minimum age raised while the batch is keyed in refuses the batch, nothing written; sent again, the new rule applies', async () => {
+    const { initiativeId, clerk } = await openParisInitiative(engine);
+    const young = entry('Jeune', 'Jules', '2005-03-01', '75111', 'F-9', 'C-9');
+    const older = entry('Ancien', 'Albert', '1960-03-01', '75111', 'F-9', 'C-9');
+
+    // Hold the batch after its first check, while its personal data is sealed.
+    const keys = engine.deps.keys;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let sealing!: () => void;
+    const sealingStarted = new Promise<void>((resolve) => (sealing = resolve));
+    keys.offload = {
+      seal: async (identity) => (sealing(), await held, sealPersonalData({ pii: keys.pii }, identity)),
+      sign: (typ, payload, options) => signWithEngineKey({ signing: keys.signing }, typ, payload, options),
+      close: async () => {},
+    };
+    const batch = engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, { token: clerk, body: { entries: [young, older] } });
+    await sealingStarted;
+    const raised = await engine.request('PATCH', '/v1/jurisdictions/paris', { token: clerk, body: { minimumAge: 25 } });
+    expect(raised.status).toBe(200);
+    release();
+    const refused = await batch;
+    delete keys.offload;
+
+    expect(refused.status).toBe(503);
+    expect(refused.contentType).toContain('application/problem+json');
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.body.detail).toMatch(/rules changed/);
+    expect(await engine.db.db.select().from(signatures).where(eq(signatures.initiativeId, initiativeId))).toHaveLength(0);
+    expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures).toBe(0);
+
+    // The clerk sends it again: judged on the rule in force, the 21-year-old is refused, the other counted.
+    const again = await engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, { token: clerk, body: { entries: [young, older] } });
+    expect(again.status).toBe(200);
+    expect(again.body.results.map((r: { status: string; rule?: string }) => r.rule ?? r.status)).toEqual(['age', 'accepted']);
+    expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures).toBe(1);
+  });
+});
+
 describe('withdrawing a signature made on paper', () => {
   let engine: TestEngine;
   afterAll(() => engine.close());

@@ -4,7 +4,7 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { checkEligibility, dayInstant, localDay } from '../../core/eligibility';
 import { ageOn, initiativeKeyInfo, type Assurance } from '../../core/identity';
-import { signatures } from '../../db/schema';
+import { jurisdictions, signatures } from '../../db/schema';
 import { paperBatches, paperEntryTallies } from '../../db/schema-paper';
 import type { AppDeps, Principal } from '../../platform/http';
 import { problems } from '../../platform/problems';
@@ -55,7 +55,7 @@ function assertTakingPaper(initiative: Pick<InitiativeRow, 'status'>) {
 export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, principal: Principal, entries: PaperEntry[]) {
   const now = deps.clock();
   const db = deps.db.db;
-  const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(db, initiativeId);
+  const { initiative, jurisdiction, jurisdictionVersion } = await getInitiativeWithJurisdiction(db, initiativeId);
   await requireClerk(db, principal, jurisdiction.id);
   assertTakingPaper(initiative);
   if (!initiative.opensAt || !initiative.closesAt) throw problems.illegalTransition(initiative.status, PAPER_ACTION);
@@ -125,6 +125,16 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
     // Checked again on the row, held FOR SHARE until the batch commits: a verification started (or a
     // withdrawal) since the check above waits for the batch, or the batch sees it and is refused.
     assertTakingPaper(await getInitiative(tx, initiative.id, 'share'));
+    // The entries were judged on the jurisdiction's rules as read above (age, districts, roll): held
+    // FOR SHARE too, a change of rules waits for the batch, and one committed since is caught here.
+    const [held] = await tx
+      .select({ version: sql<string>`${jurisdictions}.xmin::text` })
+      .from(jurisdictions)
+      .where(eq(jurisdictions.id, jurisdiction.id))
+      .for('share');
+    if (held?.version !== jurisdictionVersion) {
+      throw problems.unavailable("The jurisdiction's rules changed while the batch was keyed in; send the batch again.", 1);
+    }
     const inserted = new Map<string, string>();
     for (let start = 0; start < unique.length; start += INSERT_CHUNK) {
       const chunk = unique.slice(start, start + INSERT_CHUNK);
