@@ -92,7 +92,8 @@ export const committeeMembers = pgTable(
     subject: text('subject').notNull(),
     joinedAt: at('joined_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.initiativeId, t.subject] })],
+  // A person's own committees are listed on their page: looked up by subject.
+  (t) => [primaryKey({ columns: [t.initiativeId, t.subject] }), index('committee_members_subject_idx').on(t.subject)],
 );
 
 export const signatures = pgTable(

@@ -12,7 +12,7 @@ import {
   withdraw,
   type InitiativeRow,
 } from '../features/initiatives/service';
-import { sponsoredBy } from '../features/initiatives/sponsored';
+import { sponsoredBy, supportedBy } from '../features/initiatives/sponsored';
 import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
 import { createRouter } from '../platform/http';
 import { Problem } from '../platform/problems';
@@ -161,7 +161,7 @@ export const sponsorPages = createRouter()
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
     const { t } = w;
     const { m } = t;
-    const mine = await sponsoredBy(c.var.deps.db.db, w.principal.subject);
+    const [mine, committees] = await Promise.all([sponsoredBy(c.var.deps.db.db, w.principal.subject), supportedBy(c.var.deps.db.db, w.principal.subject)]);
     return renderPage(c, w, {
       title: m.my.title,
       body: (
@@ -177,6 +177,18 @@ export const sponsorPages = createRouter()
             ))}
           </ul>
           <p><a class="button" href="/initiatives/new">{m.site.newInitiative}</a></p>
+          {committees.length ? (
+            <>
+              <h2>{m.my.committees}</h2>
+              <ul>
+                {committees.map((i) => (
+                  <li>
+                    <a href={`/initiatives/${i.id}/manage`}>{i.title}</a> — <StatusTag t={t} status={i.status} />
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : null}
           {w.clerkOf.length ? (
             <>
               <h2>{m.my.clerkOf}</h2>

@@ -178,6 +178,14 @@ describe('web pages (server-rendered, no JavaScript)', () => {
       const joined = await page(`/initiatives/${id}/join`, { cookie: await sessionFor(member), form: { _csrf: CSRF, code } });
       expect(joined.html).toContain('Vous faites partie du comité de soutien.');
     }
+    // A member finds the initiative on their own page, linked to its dashboard; the sponsor finds it among theirs only.
+    const memberPage = await page('/me', { cookie: await sessionFor('web-member-1') });
+    expect(memberPage.html).toContain('Initiatives dont je suis membre du comité de soutien');
+    expect(memberPage.html).toContain(`<a href="/initiatives/${id}/manage">Un banc par rue</a>`);
+    const sponsorPage = await page('/me', { cookie });
+    expect(sponsorPage.html).toContain(`<a href="/initiatives/${id}/manage">Un banc par rue</a>`);
+    expect(sponsorPage.html).not.toContain('membre du comité de soutien');
+    expect((await page('/me', { cookie: await sessionFor('someone-else') })).html).not.toContain('Un banc par rue');
     const submitted = await page(`/initiatives/${id}/submit`, { cookie, form: { _csrf: CSRF } });
     expect(submitted.status).toBe(303);
     expect((await engine.request('GET', `/v1/initiatives/${id}`)).body.status).toBe('submitted');

@@ -1,8 +1,19 @@
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, ne } from 'drizzle-orm';
 import type { Executor } from '../../db/client';
-import { initiatives } from '../../db/schema';
+import { committeeMembers, initiatives } from '../../db/schema';
 
 /** The initiatives a person sponsors, newest first (drafts included: they are theirs). */
 export async function sponsoredBy(db: Executor, subject: string, limit = 100) {
   return db.select().from(initiatives).where(eq(initiatives.sponsorSubject, subject)).orderBy(desc(initiatives.createdAt)).limit(limit);
+}
+
+/** The initiatives whose support committee a person joined (not those they sponsor), newest first. */
+export async function supportedBy(db: Executor, subject: string, limit = 100) {
+  return db
+    .select({ id: initiatives.id, title: initiatives.title, status: initiatives.status })
+    .from(committeeMembers)
+    .innerJoin(initiatives, eq(initiatives.id, committeeMembers.initiativeId))
+    .where(and(eq(committeeMembers.subject, subject), ne(initiatives.sponsorSubject, subject)))
+    .orderBy(desc(committeeMembers.joinedAt))
+    .limit(limit);
 }

@@ -200,6 +200,7 @@ export const fr = {
     title: 'Mon espace',
     sponsored: 'Initiatives que je porte',
     none: 'Vous ne portez aucune initiative.',
+    committees: 'Initiatives dont je suis membre du comité de soutien',
     clerkOf: 'Collectivités où je suis agent du service des élections',
   },
   clerk: {

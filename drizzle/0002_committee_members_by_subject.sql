@@ -1,0 +1,1 @@
+CREATE INDEX "committee_members_subject_idx" ON "committee_members" USING btree ("subject");
