@@ -64,11 +64,8 @@ export async function startEngine(options: {
       PII_KEY: random(32),
       ADMIN_SUBJECTS: 'bench-admin',
       LOG_LEVEL: 'info',
-      // The load comes from one address and each identity signs once or twice: no limit may throttle it.
-      RATE_LIMIT_SIGN_PER_ADDRESS: '0',
-      RATE_LIMIT_SIGN_PER_IDENTITY: '0',
-      RATE_LIMIT_LOGIN_PER_ADDRESS: '0',
-      RATE_LIMIT_LOGIN_PER_IDENTITY: '0',
+      // Rate limits as an operator runs them, the defaults: signing is limited per identity (each bench
+      // identity signs once or twice, under the limit) and not per address (the load comes from one).
       ...(process.env.BENCH_POOL_SIZE ? { DATABASE_POOL_SIZE: process.env.BENCH_POOL_SIZE } : {}),
       ...(process.env.BENCH_ENGINE_PROCESSES && options.databaseUrl ? { ENGINE_PROCESSES: process.env.BENCH_ENGINE_PROCESSES } : {}),
       ...options.env,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rateLimitCounters } from '../../src/db/schema-ratelimit';
 import { signatures } from '../../src/db/schema';
+import { countRequest } from '../../src/features/rate-limit/service';
 import type { RateLimits } from '../../src/features/rate-limit/limits';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { citizen, openInitiativeOver } from '../support/process';
@@ -52,6 +53,28 @@ describe('rate limits', () => {
     expect((await sign(await engine.tokenFor(citizen(2, 'Presse')), '198.51.100.5')).status).toBe(201);
   });
 
+  it('one identity sending many signatures at once gets exactly its share through, from any number of addresses', async () => {
+    const token = await engine.tokenFor(citizen(3, 'Rafale'));
+    const before = (await engine.db.db.select({ id: signatures.id }).from(signatures)).length;
+    const statuses = (await Promise.all(Array.from({ length: 8 }, (_, i) => sign(token, `198.51.100.${20 + i}`)))).map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 200, 201, 429, 429, 429, 429, 429]);
+    expect((await engine.db.db.select({ id: signatures.id }).from(signatures)).length).toBe(before + 1);
+  });
+
+  it('requests counted together in one statement each get their own place in the count, and the window ends when it says', async () => {
+    const key = crypto.getRandomValues(new Uint8Array(32));
+    const now = engine.clock.now();
+    const counted = await Promise.all(Array.from({ length: 5 }, () => countRequest(engine.db, key, 60, now)));
+    expect(counted.map((c) => c.count)).toEqual([1, 2, 3, 4, 5]);
+    const windowEnd = Math.floor(now.getTime() / 60_000) * 60_000 + 60_000;
+    expect(counted.every((c) => c.resetAt.getTime() === windowEnd)).toBe(true);
+    expect((await countRequest(engine.db, key, 60, now)).count).toBe(6);
+    // The next window starts again at 1; a request stamped with the window before (another process's clock) counts in the newer one.
+    const next = new Date(windowEnd + 1000);
+    expect((await countRequest(engine.db, key, 60, next)).count).toBe(1);
+    expect(await countRequest(engine.db, key, 60, now)).toEqual({ count: 2, resetAt: new Date(windowEnd + 60_000) });
+  });
+
   it('one address may send only so many signatures, whoever signs; other addresses go on', async () => {
     const tokens = await Promise.all(Array.from({ length: 7 }, (_, i) => engine.tokenFor(citizen(100 + i, 'Adresse'))));
     for (const token of tokens.slice(0, 6)) expect((await sign(token, '203.0.113.7')).status).toBe(201);
@@ -62,7 +85,7 @@ describe('rate limits', () => {
     expect((await sign(tokens[6]!, '203.0.113.8')).status).toBe(201);
 
     const rows = await engine.db.db.select({ id: signatures.id }).from(signatures);
-    expect(rows.length).toBe(2 + 6 + 1);
+    expect(rows.length).toBe(3 + 6 + 1);
 
     // Retry-After is when the window ends: after it, the address may sign again.
     engine.clock.advance(retryAfter * 1000);

@@ -47,7 +47,7 @@ export function rateLimit(action: LimitedAction, methods: string[] = ['POST']): 
     if (address) checks.push({ scope: 'address', value: address, limit: rule.perAddress });
     if (identity) checks.push({ scope: 'identity', value: identity, limit: rule.perIdentity });
     for (const check of checks) {
-      const { count, resetAt } = await countRequest(deps.db.db, counterKey(deps.keys, action, check.scope, check.value), limits.windowSeconds, now);
+      const { count, resetAt } = await countRequest(deps.db, counterKey(deps.keys, action, check.scope, check.value), limits.windowSeconds, now);
       if (count > check.limit) {
         const retryAfter = Math.max(1, Math.ceil((resetAt.getTime() - now.getTime()) / 1000));
         throw problems.tooManyRequests(retryAfter, `Too many ${action} requests from this ${check.scope === 'address' ? 'address' : 'identity'}; retry in ${retryAfter} s.`);
