@@ -1,3 +1,5 @@
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { HashKeyring } from '../core/identity';
 import type { Identity } from '../features/auth/verifier';
@@ -37,6 +39,17 @@ export interface PiiKeys {
   key: Uint8Array;
   kid: string;
   previous?: Readonly<Record<string, Uint8Array>>;
+}
+
+const derivedKeys = new WeakMap<Uint8Array, Map<string, Uint8Array>>();
+
+/** A key for one use only (the login flow, sessions, webhook secrets), derived from a personal-data key by HKDF-SHA256 with the use as its label; memoised. */
+export function keyDerivedFrom(piiKey: Uint8Array, label: string): Uint8Array {
+  let byLabel = derivedKeys.get(piiKey);
+  if (!byLabel) derivedKeys.set(piiKey, (byLabel = new Map()));
+  let key = byLabel.get(label);
+  if (!key) byLabel.set(label, (key = hkdf(sha256, piiKey, undefined, new TextEncoder().encode(label), 32)));
+  return key;
 }
 
 /** The personal-data key with this id: the current one or an earlier one still configured. */

@@ -23,6 +23,24 @@ const entry = (familyName: string, givenNames: string, birthdate: string, distri
 /** Distinct made-up people: canonical names keep letters only, so the number is spelled in letters. */
 const person = (n: number) => n.toString(26).split('').map((d) => String.fromCharCode(97 + parseInt(d, 26))).join('');
 
+/**
+ * Holds paper batches after their first checks, while their personal data is sealed, until
+ * `release`: a test can change something between a batch's checks and its write.
+ */
+function holdSealing(engine: TestEngine) {
+  const keys = engine.deps.keys;
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let sealing!: () => void;
+  const sealingStarted = new Promise<void>((resolve) => (sealing = resolve));
+  keys.offload = {
+    seal: async (identity) => (sealing(), await held, sealPersonalData({ pii: keys.pii }, identity)),
+    sign: (typ, payload, options) => signWithEngineKey({ signing: keys.signing }, typ, payload, options),
+    close: async () => {},
+  };
+  return { sealingStarted, release, restore: () => delete keys.offload };
+}
+
 describe('paper signatures keyed in by a clerk', () => {
   let engine: TestEngine;
   let clerk: string;
@@ -199,16 +217,7 @@ describe('a paper batch and the start of verification at the same time', () => {
     await engine.scheduler.tick();
 
     // The batch's personal data is sealed after its first check and before it writes: hold it there.
-    const keys = engine.deps.keys;
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let sealing!: () => void;
-    const sealingStarted = new Promise<void>((resolve) => (sealing = resolve));
-    keys.offload = {
-      seal: async (identity) => (sealing(), await held, sealPersonalData({ pii: keys.pii }, identity)),
-      sign: (typ, payload, options) => signWithEngineKey({ signing: keys.signing }, typ, payload, options),
-      close: async () => {},
-    };
+    const { sealingStarted, release, restore } = holdSealing(engine);
     const batch = engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, {
       token: clerk,
       body: { entries: [entry('Papier', 'Paul', '1970-01-01', '75111', 'F-1', 'C-1', '2027-06-20'), entry('Papier', 'Pauline', '1971-01-01', '75112', 'F-1', 'C-1', '2027-06-20')] },
@@ -219,7 +228,7 @@ describe('a paper batch and the start of verification at the same time', () => {
     expect(started.body.population).toBe(1);
     release();
     const refused = await batch;
-    delete keys.offload;
+    restore();
 
     expect(refused.status).toBe(409);
     expect(refused.body.type).toBe('/problems/invalid-state/verifying');
@@ -242,23 +251,14 @@ describe('a paper batch and a change of the rules it was judged on', () => {
     const older = entry('Ancien', 'Albert', '1960-03-01', '75111', 'F-9', 'C-9');
 
     // Hold the batch after its first check, while its personal data is sealed.
-    const keys = engine.deps.keys;
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let sealing!: () => void;
-    const sealingStarted = new Promise<void>((resolve) => (sealing = resolve));
-    keys.offload = {
-      seal: async (identity) => (sealing(), await held, sealPersonalData({ pii: keys.pii }, identity)),
-      sign: (typ, payload, options) => signWithEngineKey({ signing: keys.signing }, typ, payload, options),
-      close: async () => {},
-    };
+    const { sealingStarted, release, restore } = holdSealing(engine);
     const batch = engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, { token: clerk, body: { entries: [young, older] } });
     await sealingStarted;
     const raised = await engine.request('PATCH', '/v1/jurisdictions/paris', { token: clerk, body: { minimumAge: 25 } });
     expect(raised.status).toBe(200);
     release();
     const refused = await batch;
-    delete keys.offload;
+    restore();
 
     expect(refused.status).toBe(503);
     expect(refused.contentType).toContain('application/problem+json');

@@ -1,5 +1,3 @@
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { eq } from 'drizzle-orm';
 import { EncryptJWT, jwtDecrypt } from 'jose';
 import { z } from 'zod';
@@ -7,7 +5,7 @@ import { ASSURANCE_LEVELS, meetsAssurance, type Assurance } from '../../core/ide
 import type { Executor } from '../../db/client';
 import { initiatives, jurisdictions } from '../../db/schema';
 import type { AppDeps } from '../../platform/http';
-import type { EngineKeys } from '../../platform/keys';
+import { keyDerivedFrom, type EngineKeys } from '../../platform/keys';
 import { problems } from '../../platform/problems';
 import { devProviderDispatch } from './dev-routes';
 import { createLoginClient, type LoginClient, type LoginFlow } from './login-client';
@@ -120,17 +118,8 @@ const FlowSchema = z.object({
   minimumAssurance: z.enum(ASSURANCE_LEVELS),
 });
 
-const flowKeys = new WeakMap<EngineKeys, Uint8Array>();
-
-/** A key for the flow cookie only, derived from the engine's secret key (HKDF with its own label). */
-function flowKey(keys: EngineKeys): Uint8Array {
-  let key = flowKeys.get(keys);
-  if (!key) {
-    key = hkdf(sha256, keys.pii.key, undefined, new TextEncoder().encode('civic-engine login flow cookie v1'), 32);
-    flowKeys.set(keys, key);
-  }
-  return key;
-}
+/** A key for the flow cookie only, derived from the personal-data key. */
+const flowKey = (keys: EngineKeys) => keyDerivedFrom(keys.pii.key, 'civic-engine login flow cookie v1');
 
 /** The flow is encrypted (JWE dir + A256GCM): the browser carries the PKCE verifier and nonce without reading them. */
 async function sealFlow(deps: AppDeps, flow: LoginFlow): Promise<string> {

@@ -1,10 +1,8 @@
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { decodeJwt, decodeProtectedHeader, EncryptJWT, jwtDecrypt } from 'jose';
 import type { MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie } from 'hono/cookie';
 import type { AppDeps, AppEnv, Principal } from '../../platform/http';
-import type { EngineKeys } from '../../platform/keys';
+import { keyDerivedFrom, type EngineKeys } from '../../platform/keys';
 import { Problem, problems } from '../../platform/problems';
 import { isEncryptedToken } from './id-token-decryption';
 import { identityFromClaims, tokenProblem, type VerifiedToken } from './verifier';
@@ -13,17 +11,8 @@ export const SESSION_COOKIE = 'session';
 const SESSION_AUDIENCE = 'session';
 
 const SESSION_TYP = 'session+jwt';
-const sessionKeys = new WeakMap<EngineKeys, Uint8Array>();
-
-/** The sessions' own key, derived from the engine's secret key (HKDF with its own label), as the login flow's is. */
-function sessionKey(keys: EngineKeys): Uint8Array {
-  let key = sessionKeys.get(keys);
-  if (!key) {
-    key = hkdf(sha256, keys.pii.key, undefined, new TextEncoder().encode('civic-engine session v1'), 32);
-    sessionKeys.set(keys, key);
-  }
-  return key;
-}
+/** The sessions' own key, derived from the personal-data key, as the login flow's is. */
+const sessionKey = (keys: EngineKeys) => keyDerivedFrom(keys.pii.key, 'civic-engine session v1');
 
 /**
  * A short-lived engine session carrying what the ID token asserted. It is encrypted (JWE dir +

@@ -3,6 +3,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { lt, sql } from 'drizzle-orm';
 import type { DatabaseHandle, Executor } from '../../db/client';
+import { GroupCommit, groupCommitsInFlight } from '../../db/group-commit';
 import { runPrepared } from '../../db/query';
 import { rateLimitCounters } from '../../db/schema-ratelimit';
 import type { EngineKeys } from '../../platform/keys';
@@ -17,38 +18,32 @@ export function counterKey(keys: EngineKeys, action: LimitedAction, scope: 'addr
 /**
  * Counts one request in the current fixed window and returns the count so far (this request
  * included) and when the window ends. Atomic across processes: requests that arrive together are
- * counted by one upsert (see CounterBatcher), so a limit costs a signature no round trip of its own.
+ * counted by one upsert (see countBatch), so a limit costs a signature no round trip of its own.
  */
 export function countRequest(handle: DatabaseHandle, key: Uint8Array, windowSeconds: number, now: Date): Promise<{ count: number; resetAt: Date }> {
   let batcher = batchers.get(handle);
   if (!batcher) {
-    batcher = new CounterBatcher(handle, handle.kind === 'pglite' ? 1 : Math.max(1, Math.floor(handle.poolUse().max / 3)));
+    batcher = new GroupCommit((batch) => countBatch(handle, batch), groupCommitsInFlight(handle), MAX_BATCH);
     batchers.set(handle, batcher);
   }
   const windowMs = windowSeconds * 1000;
-  return batcher.count(bytesToHex(key), Math.floor(now.getTime() / windowMs) * windowMs, windowMs);
+  return batcher.submit({ key: bytesToHex(key), windowStart: Math.floor(now.getTime() / windowMs) * windowMs, windowMs });
 }
 
-interface PendingCount {
+interface CountedRequest {
   key: string;
   windowStart: number;
   windowMs: number;
-  resolve: (counted: { count: number; resetAt: Date }) => void;
-  reject: (error: unknown) => void;
 }
 
 /** Keys per statement at most. */
 const MAX_BATCH = 1000;
 
-const later: (fn: () => void) => void =
-  typeof globalThis.setImmediate === 'function' ? (fn) => void globalThis.setImmediate(fn) : (fn) => void setTimeout(fn, 0);
-
 /**
- * Group commit for counters, as for signatures: the requests counted while earlier statements run
- * go together in the next one. A key met several times in one statement is counted once by the
- * number of its requests, and each request gets its own place in that count, in arrival order.
- * A window that has ended starts again at this statement's count; a request stamped with an
- * earlier window than the stored one (another process's clock) counts in the stored window.
+ * One upsert for a batch of requests: a key met several times is counted once by the number of its
+ * requests, and each request gets its own place in that count, in arrival order. A window that has
+ * ended starts again at this statement's count; a request stamped with an earlier window than the
+ * stored one (another process's clock) counts in the stored window.
  */
 const countStatement = (batchJson: string) => sql`
   insert into rate_limit_counters (key, window_start, count)
@@ -61,63 +56,25 @@ const countStatement = (batchJson: string) => sql`
     window_start = greatest(rate_limit_counters.window_start, excluded.window_start)
   returning encode(key, 'hex') as key, count, (extract(epoch from window_start) * 1000)::float8 as window_ms`;
 
-class CounterBatcher {
-  private readonly queue: PendingCount[] = [];
-  private inFlight = 0;
-  private scheduled = false;
-
-  constructor(
-    private readonly handle: DatabaseHandle,
-    private readonly maxInFlight: number,
-  ) {}
-
-  count(key: string, windowStart: number, windowMs: number): Promise<{ count: number; resetAt: Date }> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ key, windowStart, windowMs, resolve, reject });
-      this.schedule();
-    });
+async function countBatch(handle: DatabaseHandle, batch: CountedRequest[]): Promise<{ count: number; resetAt: Date }[]> {
+  const byKey = new Map<string, number[]>();
+  batch.forEach((request, i) => {
+    const same = byKey.get(request.key);
+    if (same) same.push(i);
+    else byKey.set(request.key, [i]);
+  });
+  const rows = [...byKey].map(([key, places]) => ({ key, window_ms: Math.max(...places.map((i) => batch[i]!.windowStart)), n: places.length }));
+  const result = await runPrepared<{ key: string; count: number; window_ms: number }>(handle, countStatement(JSON.stringify(rows)));
+  const counted = new Array<{ count: number; resetAt: Date }>(batch.length);
+  for (const row of result) {
+    const places = byKey.get(row.key)!;
+    const before = Number(row.count) - places.length;
+    places.forEach((i, n) => (counted[i] = { count: before + n + 1, resetAt: new Date(Number(row.window_ms) + batch[i]!.windowMs) }));
   }
-
-  private schedule() {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    later(() => {
-      this.scheduled = false;
-      while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        this.inFlight++;
-        void this.run(batch).finally(() => {
-          this.inFlight--;
-          if (this.queue.length > 0) this.schedule();
-        });
-      }
-    });
-  }
-
-  private async run(batch: PendingCount[]): Promise<void> {
-    const byKey = new Map<string, PendingCount[]>();
-    for (const pending of batch) {
-      const same = byKey.get(pending.key);
-      if (same) same.push(pending);
-      else byKey.set(pending.key, [pending]);
-    }
-    const rows = [...byKey].map(([key, requests]) => ({ key, window_ms: Math.max(...requests.map((r) => r.windowStart)), n: requests.length }));
-    let result: { key: string; count: number; window_ms: number }[];
-    try {
-      result = await runPrepared(this.handle, countStatement(JSON.stringify(rows)));
-    } catch (error) {
-      for (const pending of batch) pending.reject(error);
-      return;
-    }
-    for (const row of result) {
-      const requests = byKey.get(row.key)!;
-      const first = Number(row.count) - requests.length;
-      requests.forEach((pending, i) => pending.resolve({ count: first + i + 1, resetAt: new Date(Number(row.window_ms) + pending.windowMs) }));
-    }
-  }
+  return counted;
 }
 
-const batchers = new WeakMap<DatabaseHandle, CounterBatcher>();
+const batchers = new WeakMap<DatabaseHandle, GroupCommit<CountedRequest, { count: number; resetAt: Date }>>();
 
 /** Forgets counters of windows that have ended (a scheduled task). */
 export async function sweepRateLimits(db: Executor, windowSeconds: number, now: Date): Promise<void> {

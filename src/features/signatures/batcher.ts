@@ -1,6 +1,7 @@
 import { leafHash, logEntryData } from '../../core/merkle';
 import { sql } from 'drizzle-orm';
 import type { DatabaseHandle } from '../../db/client';
+import { GroupCommit, groupCommitsInFlight } from '../../db/group-commit';
 import { runPrepared } from '../../db/query';
 import type { signatures } from '../../db/schema';
 import { randomSlot } from '../progress/service';
@@ -34,78 +35,16 @@ export type ActiveSignature = Pick<SignatureRow, 'id' | 'initiativeId' | 'status
  */
 export type BatchOutcome = { inserted: SignatureRow } | { duplicate: ActiveSignature | undefined } | { stale: true };
 
-interface Pending {
+/** A signature to write, with the row versions it was checked against. */
+export interface BatchedSignature {
   values: NewSignature;
   expected: Expected;
-  resolve: (outcome: BatchOutcome) => void;
-  reject: (error: unknown) => void;
 }
 
 /** Signatures per statement at most (one JSON parameter of about 1 kB each). */
 const MAX_BATCH = 512;
 
-const later: (fn: () => void) => void =
-  typeof globalThis.setImmediate === 'function' ? (fn) => void globalThis.setImmediate(fn) : (fn) => void setTimeout(fn, 0);
-
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
-
-/**
- * Group commit for signatures: requests that arrive while earlier batches are being written go
- * together in one statement. Idle, a signature goes alone at once; under load the waiting queue
- * becomes the next batch.
- */
-export class SignatureBatcher {
-  private readonly queue: Pending[] = [];
-  private inFlight = 0;
-  private scheduled = false;
-
-  constructor(
-    private readonly handle: DatabaseHandle,
-    private readonly maxInFlight: number,
-  ) {}
-
-  /** Resolves after commit. */
-  submit(values: NewSignature, expected: Expected): Promise<BatchOutcome> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ values, expected, resolve, reject });
-      this.schedule();
-    });
-  }
-
-  private schedule() {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    // After the current I/O callbacks, so requests parsed in the same turn join one batch.
-    later(() => {
-      this.scheduled = false;
-      this.drain();
-    });
-  }
-
-  private drain() {
-    while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      this.inFlight++;
-      void this.run(batch).finally(() => {
-        this.inFlight--;
-        if (this.queue.length > 0) this.schedule();
-      });
-    }
-  }
-
-  private async run(batch: Pending[]): Promise<void> {
-    let outcomes: BatchOutcome[];
-    try {
-      outcomes = await writeBatch(this.handle, batch);
-    } catch (error) {
-      if (batch.length === 1) return batch[0]!.reject(error);
-      // The batch failed as a whole (a deadlock, a value the database refused): each alone, so a failure stays its own.
-      for (const pending of batch) await this.run([pending]);
-      return;
-    }
-    batch.forEach((pending, i) => pending.resolve(outcomes[i]!));
-  }
-}
 
 /**
  * One statement, so one round trip and one commit for the whole batch:
@@ -174,7 +113,7 @@ const writeBatchStatement = (batchJson: string, slot: number) => sql`
     limit 1
   ) e on true`;
 
-async function writeBatch(handle: DatabaseHandle, batch: Pending[]): Promise<BatchOutcome[]> {
+async function writeBatch(handle: DatabaseHandle, batch: BatchedSignature[]): Promise<BatchOutcome[]> {
   const rows = batch.map(({ values: v, expected: e }) => {
     const data = logEntryData({ type: 'sign', ref: v.id, at: v.createdAt });
     return {
@@ -239,16 +178,16 @@ async function writeBatch(handle: DatabaseHandle, batch: Pending[]): Promise<Bat
   });
 }
 
+/** Group commit for signatures: one statement for the signatures that arrive together (see GroupCommit). */
+export type SignatureBatcher = GroupCommit<BatchedSignature, BatchOutcome>;
+
 const batchers = new WeakMap<DatabaseHandle, SignatureBatcher>();
 
-/**
- * One batcher per database handle. Statements in flight at once: a few on PostgreSQL (the rest
- * of the pool serves reads), one on PGlite (a single connection).
- */
+/** One batcher per database handle. */
 export function signatureBatcher(handle: DatabaseHandle): SignatureBatcher {
   let batcher = batchers.get(handle);
   if (!batcher) {
-    batcher = new SignatureBatcher(handle, handle.kind === 'pglite' ? 1 : Math.max(1, Math.floor(handle.poolUse().max / 3)));
+    batcher = new GroupCommit((batch) => writeBatch(handle, batch), groupCommitsInFlight(handle), MAX_BATCH);
     batchers.set(handle, batcher);
   }
   return batcher;

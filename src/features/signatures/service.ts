@@ -149,8 +149,8 @@ async function signAgainst(
   }
   const personalData = await sealPersonalData(deps.keys, signer);
 
-  const outcome = await signatureBatcher(deps.db).submit(
-    {
+  const outcome = await signatureBatcher(deps.db).submit({
+    values: {
       id: crypto.randomUUID(),
       initiativeId: initiative.id,
       signerHash: hash,
@@ -160,8 +160,8 @@ async function signAgainst(
       createdAt: now,
       personalData,
     },
-    { initiativeVersion, jurisdictionVersion },
-  );
+    expected: { initiativeVersion, jurisdictionVersion },
+  });
   if ('stale' in outcome) return STALE;
   if ('inserted' in outcome) {
     deps.metrics.signatures.inc({ outcome: 'accepted', reason: '' });

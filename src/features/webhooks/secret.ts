@@ -1,7 +1,5 @@
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
-import { piiKeyFor, type EngineKeys } from '../../platform/keys';
+import { keyDerivedFrom, piiKeyFor, type EngineKeys } from '../../platform/keys';
 
 /** A fresh signing secret in the Standard Webhooks form: `whsec_` and base64 of 32 random bytes. */
 export function generateWebhookSecret(): string {
@@ -9,7 +7,7 @@ export function generateWebhookSecret(): string {
 }
 
 // A key of its own, derived from the personal-data key, so a leaked table row reveals no secret.
-const secretKey = (piiKey: Uint8Array) => hkdf(sha256, piiKey, undefined, new TextEncoder().encode('webhook-secrets'), 32);
+const secretKey = (piiKey: Uint8Array) => keyDerivedFrom(piiKey, 'webhook-secrets');
 /** A webhook secret's key id: the personal-data key's, with this after it. */
 export const WEBHOOK_KID_SUFFIX = '/webhooks';
 
