@@ -5,7 +5,7 @@ import { paperEntryTallies } from '../../src/db/schema-paper';
 import { sealPersonalData } from '../../src/features/personal-data/service';
 import { signWithEngineKey } from '../../src/platform/keys';
 import { createTestEngine, type TestEngine } from '../support/engine';
-import { openParisInitiative } from '../support/identity';
+import { openParisInitiative, putRoll, rollCsv } from '../support/identity';
 import { PARISIANS } from '../support/paris';
 
 const { elodie } = PARISIANS;
@@ -272,6 +272,37 @@ describe('a paper batch and a change of the rules it was judged on', () => {
     expect(again.status).toBe(200);
     expect(again.body.results.map((r: { status: string; rule?: string }) => r.rule ?? r.status)).toEqual(['age', 'accepted']);
     expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures).toBe(1);
+  });
+});
+
+describe('a paper batch and a new electoral roll', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await createTestEngine();
+  });
+  afterAll(() => engine.close());
+
+  it('a roll replaced while the batch is keyed in refuses the batch, nothing written; sent again, it is matched against the new roll', async () => {
+    const { initiativeId, clerk } = await openParisInitiative(engine, { requireRoll: true });
+    expect((await putRoll(engine, clerk, rollCsv([['Dupont', 'Élodie', '1990-04-12', '75111'], ['Benali', 'Karim', '1985-11-03', '75118']]))).status).toBe(200);
+    const entries = [entry('Dupont', 'Élodie', '1990-04-12', '75111', 'R-1', 'C-1'), entry('Benali', 'Karim', '1985-11-03', '75118', 'R-1', 'C-1')];
+
+    const { sealingStarted, release, restore } = holdSealing(engine);
+    const batch = engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, { token: clerk, body: { entries } });
+    await sealingStarted;
+    // The new roll no longer lists her.
+    expect((await putRoll(engine, clerk, rollCsv([['Benali', 'Karim', '1985-11-03', '75118']]))).status).toBe(200);
+    release();
+    const refused = await batch;
+    restore();
+
+    expect(refused.status).toBe(503);
+    expect(refused.body.detail).toMatch(/roll was replaced/);
+    expect(await engine.db.db.select().from(signatures).where(eq(signatures.initiativeId, initiativeId))).toHaveLength(0);
+
+    const again = await engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, { token: clerk, body: { entries } });
+    expect(again.status).toBe(200);
+    expect(again.body.results.map((r: { status: string; rule?: string }) => r.rule ?? r.status)).toEqual(['roll', 'accepted']);
   });
 });
 

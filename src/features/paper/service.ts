@@ -95,8 +95,10 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
   });
 
   let candidates = eligible;
+  // The roll the entries are matched against, when the jurisdiction requires one (undefined: none imported).
+  let rollUsed: Awaited<ReturnType<typeof currentRoll>>;
   if (jurisdiction.requireRoll) {
-    const roll = await currentRoll(db, jurisdiction.id);
+    const roll = (rollUsed = await currentRoll(db, jurisdiction.id));
     const rollHashes = candidates.map((c) => rollHashFor(deps.keys, jurisdiction.id, c.entry, roll?.keyVersion));
     const onRoll = roll ? await rollLookup(db, jurisdiction.id, rollHashes) : new Map<string, string>();
     candidates = candidates.filter((c, i) => {
@@ -134,6 +136,10 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
       .for('share');
     if (held?.version !== jurisdictionVersion) {
       throw problems.unavailable("The jurisdiction's rules changed while the batch was keyed in; send the batch again.", 1);
+    }
+    // A roll imported since the entries were matched against the one before: match them again.
+    if (jurisdiction.requireRoll && (await currentRoll(tx, jurisdiction.id))?.id !== rollUsed?.id) {
+      throw problems.unavailable('The electoral roll was replaced while the batch was keyed in; send the batch again.', 1);
     }
     const inserted = new Map<string, string>();
     for (let start = 0; start < unique.length; start += INSERT_CHUNK) {
