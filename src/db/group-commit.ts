@@ -1,3 +1,5 @@
+import type { DatabaseHandle } from './client';
+
 const later: (fn: () => void) => void =
   typeof globalThis.setImmediate === 'function' ? (fn) => void globalThis.setImmediate(fn) : (fn) => void setTimeout(fn, 0);
 
@@ -62,7 +64,19 @@ export class GroupCommit<I, O> {
   }
 }
 
-/** Statements of one kind in flight at once: a third of the pool on PostgreSQL (the rest serves reads and the other kinds), one on PGlite (a single connection). */
-export function groupCommitsInFlight(handle: { kind: 'pglite' | 'postgres'; poolUse(): { max: number } }): number {
-  return handle.kind === 'pglite' ? 1 : Math.max(1, Math.floor(handle.poolUse().max / 3));
+/**
+ * One group commit per database handle, made on first use. Statements in flight at once: a third of
+ * the pool on PostgreSQL (the rest serves reads and the other kinds), one on PGlite (a single
+ * connection). On Workers a handle is one request's, so nothing is batched across requests.
+ */
+export function groupCommitPerHandle<I, O>(write: (handle: DatabaseHandle, items: I[]) => Promise<O[]>, maxBatch: number): (handle: DatabaseHandle) => GroupCommit<I, O> {
+  const byHandle = new WeakMap<DatabaseHandle, GroupCommit<I, O>>();
+  return (handle) => {
+    let group = byHandle.get(handle);
+    if (!group) {
+      const inFlight = handle.kind === 'pglite' ? 1 : Math.max(1, Math.floor(handle.poolUse().max / 3));
+      byHandle.set(handle, (group = new GroupCommit((items) => write(handle, items), inFlight, maxBatch)));
+    }
+    return group;
+  };
 }

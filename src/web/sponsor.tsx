@@ -169,24 +169,12 @@ export const sponsorPages = createRouter()
           <h1>{m.my.title}</h1>
           <h2>{m.my.sponsored}</h2>
           {mine.length === 0 ? <p>{m.my.none}</p> : null}
-          <ul>
-            {mine.map((i) => (
-              <li>
-                <a href={`/initiatives/${i.id}/manage`}>{i.title}</a> — <StatusTag t={t} status={i.status} />
-              </li>
-            ))}
-          </ul>
+          <DashboardLinks t={t} initiatives={mine} />
           <p><a class="button" href="/initiatives/new">{m.site.newInitiative}</a></p>
           {committees.length ? (
             <>
               <h2>{m.my.committees}</h2>
-              <ul>
-                {committees.map((i) => (
-                  <li>
-                    <a href={`/initiatives/${i.id}/manage`}>{i.title}</a> — <StatusTag t={t} status={i.status} />
-                  </li>
-                ))}
-              </ul>
+              <DashboardLinks t={t} initiatives={committees} />
             </>
           ) : null}
           {w.clerkOf.length ? (
@@ -390,6 +378,19 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
 }
 
 /** What only the sponsor may do: edit, submit, close, withdraw. */
+/** Initiatives, each linked to its dashboard, with its status. */
+function DashboardLinks(props: { t: WebRequest['t']; initiatives: Pick<InitiativeRow, 'id' | 'title' | 'status'>[] }) {
+  return (
+    <ul>
+      {props.initiatives.map((i) => (
+        <li>
+          <a href={`/initiatives/${i.id}/manage`}>{i.title}</a> — <StatusTag t={props.t} status={i.status} />
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function SponsorActions(props: { w: WebRequest; initiative: InitiativeRow; collecting: boolean }) {
   const { w, initiative, collecting } = props;
   const { m } = w.t;

@@ -40,11 +40,10 @@ export async function issueSession(deps: AppDeps, verified: VerifiedToken): Prom
   return { token, expiresAt: new Date(now.getTime() + ttl * 1000).toISOString() };
 }
 
-/** An engine session is a JWE of type `session+jwt` with a direct key; any other token is the provider's ID token. */
-function isSession(token: string): boolean {
-  if (token.split('.').length !== 5) return false;
+/** An engine session is a JWE of type `session+jwt` with a direct key; any other JWE is the provider's ID token. */
+function isSession(jwe: string): boolean {
   try {
-    const header = decodeProtectedHeader(token);
+    const header = decodeProtectedHeader(jwe);
     return header.typ === SESSION_TYP && header.alg === 'dir';
   } catch {
     return false;
@@ -53,7 +52,8 @@ function isSession(token: string): boolean {
 
 /** Verifies a bearer token: an engine session if the engine issued it, otherwise an ID token of the configured provider. */
 export async function verifyBearer(deps: AppDeps, token: string): Promise<Principal> {
-  if (isSession(token)) {
+  const encrypted = isEncryptedToken(token);
+  if (encrypted && isSession(token)) {
     try {
       const { payload } = await jwtDecrypt(token, sessionKey(deps.keys), {
         keyManagementAlgorithms: ['dir'],
@@ -69,7 +69,7 @@ export async function verifyBearer(deps: AppDeps, token: string): Promise<Princi
       throw tokenProblem(error);
     }
   }
-  if (!isEncryptedToken(token)) {
+  if (!encrypted) {
     let issuer: unknown;
     try {
       issuer = decodeJwt(token).iss;

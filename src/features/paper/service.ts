@@ -96,9 +96,8 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
 
   let candidates = eligible;
   // The roll the entries are matched against, when the jurisdiction requires one (undefined: none imported).
-  let rollUsed: Awaited<ReturnType<typeof currentRoll>>;
+  const roll = jurisdiction.requireRoll ? await currentRoll(db, jurisdiction.id) : undefined;
   if (jurisdiction.requireRoll) {
-    const roll = (rollUsed = await currentRoll(db, jurisdiction.id));
     const rollHashes = candidates.map((c) => rollHashFor(deps.keys, jurisdiction.id, c.entry, roll?.keyVersion));
     const onRoll = roll ? await rollLookup(db, jurisdiction.id, rollHashes) : new Map<string, string>();
     candidates = candidates.filter((c, i) => {
@@ -138,7 +137,7 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
       throw problems.unavailable("The jurisdiction's rules changed while the batch was keyed in; send the batch again.", 1);
     }
     // A roll imported since the entries were matched against the one before: match them again.
-    if (jurisdiction.requireRoll && (await currentRoll(tx, jurisdiction.id))?.id !== rollUsed?.id) {
+    if (jurisdiction.requireRoll && (await currentRoll(tx, jurisdiction.id))?.id !== roll?.id) {
       throw problems.unavailable('The electoral roll was replaced while the batch was keyed in; send the batch again.', 1);
     }
     const inserted = new Map<string, string>();

@@ -3,7 +3,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { lt, sql } from 'drizzle-orm';
 import type { DatabaseHandle, Executor } from '../../db/client';
-import { GroupCommit, groupCommitsInFlight } from '../../db/group-commit';
+import { groupCommitPerHandle } from '../../db/group-commit';
 import { runPrepared } from '../../db/query';
 import { rateLimitCounters } from '../../db/schema-ratelimit';
 import type { EngineKeys } from '../../platform/keys';
@@ -21,13 +21,8 @@ export function counterKey(keys: EngineKeys, action: LimitedAction, scope: 'addr
  * counted by one upsert (see countBatch), so a limit costs a signature no round trip of its own.
  */
 export function countRequest(handle: DatabaseHandle, key: Uint8Array, windowSeconds: number, now: Date): Promise<{ count: number; resetAt: Date }> {
-  let batcher = batchers.get(handle);
-  if (!batcher) {
-    batcher = new GroupCommit((batch) => countBatch(handle, batch), groupCommitsInFlight(handle), MAX_BATCH);
-    batchers.set(handle, batcher);
-  }
   const windowMs = windowSeconds * 1000;
-  return batcher.submit({ key: bytesToHex(key), windowStart: Math.floor(now.getTime() / windowMs) * windowMs, windowMs });
+  return counters(handle).submit({ key: bytesToHex(key), windowStart: Math.floor(now.getTime() / windowMs) * windowMs, windowMs });
 }
 
 interface CountedRequest {
@@ -74,7 +69,7 @@ async function countBatch(handle: DatabaseHandle, batch: CountedRequest[]): Prom
   return counted;
 }
 
-const batchers = new WeakMap<DatabaseHandle, GroupCommit<CountedRequest, { count: number; resetAt: Date }>>();
+const counters = groupCommitPerHandle(countBatch, MAX_BATCH);
 
 /** Forgets counters of windows that have ended (a scheduled task). */
 export async function sweepRateLimits(db: Executor, windowSeconds: number, now: Date): Promise<void> {

@@ -1,7 +1,7 @@
 import { leafHash, logEntryData } from '../../core/merkle';
 import { sql } from 'drizzle-orm';
 import type { DatabaseHandle } from '../../db/client';
-import { GroupCommit, groupCommitsInFlight } from '../../db/group-commit';
+import { groupCommitPerHandle, type GroupCommit } from '../../db/group-commit';
 import { runPrepared } from '../../db/query';
 import type { signatures } from '../../db/schema';
 import { randomSlot } from '../progress/service';
@@ -181,14 +181,5 @@ async function writeBatch(handle: DatabaseHandle, batch: BatchedSignature[]): Pr
 /** Group commit for signatures: one statement for the signatures that arrive together (see GroupCommit). */
 export type SignatureBatcher = GroupCommit<BatchedSignature, BatchOutcome>;
 
-const batchers = new WeakMap<DatabaseHandle, SignatureBatcher>();
-
 /** One batcher per database handle. */
-export function signatureBatcher(handle: DatabaseHandle): SignatureBatcher {
-  let batcher = batchers.get(handle);
-  if (!batcher) {
-    batcher = new GroupCommit((batch) => writeBatch(handle, batch), groupCommitsInFlight(handle), MAX_BATCH);
-    batchers.set(handle, batcher);
-  }
-  return batcher;
-}
+export const signatureBatcher: (handle: DatabaseHandle) => SignatureBatcher = groupCommitPerHandle(writeBatch, MAX_BATCH);
