@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, initiatives, signatures } from '../../src/db/schema';
-import { openPersonalData, sealPersonalData } from '../../src/features/personal-data/service';
+import { openPersonalData, purgePersonalData, sealPersonalData } from '../../src/features/personal-data/service';
 import { ConfigError, loadConfig } from '../../src/platform/config';
 import { generateKeyMaterial, loadEngineKeys, type KeyMaterial } from '../../src/platform/keys';
 import { createTestEngine, type TestEngine } from '../support/engine';
@@ -165,6 +165,91 @@ describe('personal data: sealed at signing, read by clerks only (audited), destr
     engine.deps.config.retention = undefined;
     await engine.scheduler.tick();
     expect(await personalData()).toBeNull();
+  });
+});
+
+describe('a closed initiative that nobody verifies', () => {
+  let engine: TestEngine;
+  let clerk: string;
+  // One online and one paper signature: below its goal (5 signatures, 2 in each of 2 districts).
+  let below: string;
+  // Five signatures in three districts: its goal is reached, the clerks have to verify it.
+  let met: string;
+  let elodieBelow: string;
+
+  const personalData = async (initiativeId: string) =>
+    (await engine.db.db.select({ p: signatures.personalData }).from(signatures).where(eq(signatures.initiativeId, initiativeId))).map((s) => s.p);
+  const destructions = (initiativeId: string) =>
+    engine.db.db.select().from(auditLog).where(and(eq(auditLog.initiativeId, initiativeId), eq(auditLog.action, 'personal-data.destroyed')));
+  const sign = async (initiativeId: string, who: keyof typeof PARISIANS, district: string) => {
+    const res = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(people[who]), body: { district, consent: true } });
+    expect(res.status, who).toBe(201);
+    return res.body.signature.id as string;
+  };
+  const keyIn = (initiativeId: string, entries: Record<string, string>[]) =>
+    engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, { token: clerk, body: { entries } });
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    let sponsor: string;
+    ({ clerk, sponsor, initiativeId: below } = await openParisInitiative(engine));
+    ({ initiativeId: met } = await openParisInitiative(engine, { createJurisdiction: false }));
+    elodieBelow = await sign(below, 'elodie', '75111');
+    expect((await keyIn(below, [{ ...people.marguerite, district: '75101', sheet: 'F-1', collector: 'C-1' }])).body.accepted).toBe(1);
+    for (const [who, district] of [['elodie', '75111'], ['jean', '75111'], ['karim', '75118'], ['lea', '75118'], ['sofia', '75120']] as const) await sign(met, who, district);
+    for (const id of [below, met]) expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+    await engine.scheduler.tick();
+  });
+  afterAll(() => engine.close());
+
+  it('below its goal, loses its signers’ personal data 3 months after its close (audited, still closed); one that met its goal keeps it for verification', async () => {
+    engine.clock.advance(85 * DAY);
+    await engine.scheduler.tick();
+    expect(await personalData(below)).toHaveLength(2);
+    expect((await personalData(below)).every((p) => p !== null)).toBe(true);
+    expect((await engine.request('GET', `/v1/initiatives/${below}/signatures/${elodieBelow}/personal-data`, { token: clerk })).status).toBe(200);
+
+    engine.clock.advance(10 * DAY);
+    await engine.scheduler.tick();
+    expect(await personalData(below)).toEqual([null, null]);
+    const destroyed = await destructions(below);
+    expect(destroyed).toHaveLength(1);
+    expect(destroyed[0]).toMatchObject({ actor: 'system:scheduler', jurisdictionId: 'paris', details: { signatures: 2, status: 'closed' } });
+    const read = await engine.request('GET', `/v1/initiatives/${below}/signatures/${elodieBelow}/personal-data`, { token: clerk });
+    expect(read.status).toBe(409);
+    expect(read.body.type).toBe('/problems/personal-data-destroyed');
+    // No result is declared on the clerks' behalf.
+    expect((await engine.request('GET', `/v1/initiatives/${below}`)).body.status).toBe('closed');
+
+    expect(await personalData(met)).toHaveLength(5);
+    expect((await personalData(met)).every((p) => p !== null)).toBe(true);
+    expect(await destructions(met)).toEqual([]);
+  });
+
+  it('a goal reached by paper keyed in after the close counts before the scheduler records it', async () => {
+    const { initiativeId: reached, sponsor } = await openParisInitiative(engine, { createJurisdiction: false });
+    const { initiativeId: short } = await openParisInitiative(engine, { createJurisdiction: false });
+    for (const [who, district] of [['elodie', '75111'], ['karim', '75118'], ['sofia', '75120']] as const) await sign(reached, who, district);
+    await sign(short, 'jean', '75111');
+    for (const id of [reached, short]) expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+    // The day the collection closed: forms signed on it may still be keyed in.
+    const closedOn = engine.clock.now().toISOString().slice(0, 10);
+    await engine.scheduler.tick();
+
+    engine.clock.advance(80 * DAY);
+    const late = await keyIn(reached, [
+      { ...people.jean, district: '75111', sheet: 'F-4', collector: 'C-4', signedOn: closedOn },
+      { ...people.lea, district: '75118', sheet: 'F-4', collector: 'C-4', signedOn: closedOn },
+    ]);
+    expect(late.body.accepted).toBe(2);
+
+    // The purge alone, before the scheduler has looked at the closed initiatives' crossings again.
+    engine.clock.advance(15 * DAY);
+    expect(await purgePersonalData(engine.db.db, engine.clock.now())).toBe(1);
+    expect(await personalData(short)).toEqual([null]);
+    expect(await personalData(reached)).toHaveLength(5);
+    expect((await personalData(reached)).every((p) => p !== null)).toBe(true);
+    expect(await destructions(reached)).toEqual([]);
   });
 });
 

@@ -1,11 +1,14 @@
 import { and, count, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
-import type { Database } from '../../db/client';
-import { auditLog, initiatives, signatures, verifications } from '../../db/schema';
+import { electorateOf, evaluateRules } from '../../core/rules';
+import type { Database, Executor } from '../../db/client';
+import { auditLog, initiativeCrossings, initiatives, jurisdictions, signatures, verifications } from '../../db/schema';
 import type { AppDeps, Principal } from '../../platform/http';
 import { problems } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
 import { isClerkOf, requireClerk } from '../auth/access';
 import type { Identity } from '../auth/verifier';
+import { getInitiative, type InitiativeRow } from '../initiatives/service';
+import { rulesOf, tallySignatures } from '../progress/service';
 import { openPersonalData } from './sealing';
 
 export type { Identity };
@@ -74,7 +77,7 @@ export async function personalDataOfSignature(deps: AppDeps, principal: Principa
 }
 
 export interface RetentionPeriods {
-  /** After certification or a declaration of insufficiency. */
+  /** After certification or a declaration of insufficiency; also after the close of an initiative that did not reach its goal. */
   afterResultMonths: number;
   /** After the sponsor withdrew the initiative. */
   afterWithdrawalMonths: number;
@@ -92,6 +95,8 @@ function monthsBefore(now: Date, months: number): Date {
 /**
  * Destroys (sets to NULL) the personal data of initiatives whose retention period is over;
  * sheet and collector stay, as they describe the paper form and its collector, not the signer.
+ * A closed initiative below its goal has nothing for the clerks to verify: its data goes
+ * `afterResultMonths` after its close, as if its result were out (its status stays `closed`).
  */
 export async function purgePersonalData(db: Database, now: Date, periods: RetentionPeriods = DEFAULT_RETENTION): Promise<number> {
   const resultBefore = monthsBefore(now, periods.afterResultMonths);
@@ -105,6 +110,11 @@ export async function purgePersonalData(db: Database, now: Date, periods: Retent
         or(
           and(inArray(initiatives.status, ['certified', 'insufficient']), sql`coalesce(${verifications.completedAt}, ${initiatives.updatedAt}) <= ${resultBefore.toISOString()}::timestamptz`),
           and(eq(initiatives.status, 'withdrawn'), lte(initiatives.updatedAt, withdrawalBefore)),
+          and(
+            eq(initiatives.status, 'closed'),
+            sql`coalesce(${initiatives.closedAt}, ${initiatives.closesAt}) <= ${resultBefore.toISOString()}::timestamptz`,
+            sql`not exists (select 1 from ${initiativeCrossings} where ${initiativeCrossings.initiativeId} = ${initiatives.id} and ${initiativeCrossings.key} = 'goal')`,
+          ),
         ),
         // Each initiative is purged once: the audit entry of its purge says it is done.
         sql`not exists (select 1 from ${auditLog} where ${auditLog.initiativeId} = ${initiatives.id} and ${auditLog.action} = 'personal-data.destroyed')`,
@@ -113,6 +123,11 @@ export async function purgePersonalData(db: Database, now: Date, periods: Retent
   let destroyed = 0;
   for (const initiative of due) {
     destroyed += await db.transaction(async (tx) => {
+      // Locked against a paper batch (it holds the row FOR SHARE): one committed before is purged
+      // with the rest. A verification started meanwhile wins.
+      const current = await getInitiative(tx, initiative.id, 'update');
+      if (current.status !== initiative.status) return 0;
+      if (current.status === 'closed' && (await goalMet(tx, current))) return 0;
       const held = and(eq(signatures.initiativeId, initiative.id), isNotNull(signatures.personalData));
       const [{ n } = { n: 0 }] = await tx.select({ n: count() }).from(signatures).where(held);
       await tx.update(signatures).set({ personalData: null }).where(held);
@@ -128,4 +143,10 @@ export async function purgePersonalData(db: Database, now: Date, periods: Retent
     });
   }
   return destroyed;
+}
+
+/** On the count itself: paper keyed in since the scheduler last recorded crossings may have reached the goal. */
+async function goalMet(tx: Executor, initiative: InitiativeRow): Promise<boolean> {
+  const [jurisdiction] = await tx.select().from(jurisdictions).where(eq(jurisdictions.id, initiative.jurisdictionId));
+  return evaluateRules(rulesOf(initiative, jurisdiction!), electorateOf(initiative, jurisdiction!), await tallySignatures(tx, initiative.id)).goalMet;
 }
