@@ -58,7 +58,6 @@ const WORDED: Record<string, (m: Messages) => string> = {
   'malformed-form': (m) => m.problems.unreadableForm,
   'unreadable-form': (m) => m.problems.unreadableForm,
   validation: (m) => m.problems.validation,
-  'personal-data-destroyed': (m) => m.problems.personalDataDestroyed,
 };
 
 /**
@@ -81,6 +80,8 @@ export function problemMessage(t: Translator, problem: Problem, options: { actio
   switch (code) {
     case 'collection-closed':
       return action === 'withdrawSignature' ? p.collectionClosedWithdraw : p.collectionClosed;
+    case 'personal-data-destroyed':
+      return action === 'paper' ? p.personalDataDestroyedPaper : p.personalDataDestroyed;
     case 'collection-not-started':
       return typeof extra.opensAt === 'string' ? p.collectionNotStarted(t.dateTime(extra.opensAt, options.timeZone)) : p.notPossible;
     case 'committee-too-small':

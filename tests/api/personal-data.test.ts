@@ -5,8 +5,9 @@ import { openPersonalData, purgePersonalData, sealPersonalData } from '../../src
 import { ConfigError, loadConfig } from '../../src/platform/config';
 import { generateKeyMaterial, loadEngineKeys, type KeyMaterial } from '../../src/platform/keys';
 import { createTestEngine, type TestEngine } from '../support/engine';
-import { openParisInitiative, putRoll, rollCsv } from '../support/identity';
+import { CLERK_SUBJECT, openParisInitiative, putRoll, rollCsv } from '../support/identity';
 import { PARISIANS } from '../support/paris';
+import { browserRequests } from '../web/browser-requests';
 
 const people = {
   ...PARISIANS,
@@ -224,6 +225,29 @@ describe('a closed initiative that nobody verifies', () => {
     expect(await personalData(met)).toHaveLength(5);
     expect((await personalData(met)).every((p) => p !== null)).toBe(true);
     expect(await destructions(met)).toEqual([]);
+  });
+
+  it('takes no more paper signatures once they are destroyed (409, in the clerk’s words, nothing written); one that met its goal still does', async () => {
+    const lea = { ...people.lea, district: '75118', sheet: 'F-2', collector: 'C-2', signedOn: '2027-01-15' };
+    const refused = await keyIn(below, [lea]);
+    expect(refused.status).toBe(409);
+    expect(refused.body.type).toBe('/problems/personal-data-destroyed');
+    expect(await personalData(below)).toEqual([null, null]);
+    expect((await engine.request('GET', `/v1/initiatives/${below}/progress`)).body.signatures).toBe(2);
+
+    const web = browserRequests(engine);
+    const cookie = await web.sessionFor(CLERK_SUBJECT);
+    const form = { csv: 'Martin,Léa,2001-02-28,75118,F-2,C-2,2027-01-15' };
+    const fr = await web.page(`/clerk/initiatives/${below}/paper`, { cookie, form });
+    expect(fr.status).toBe(409);
+    expect(fr.text).toContain('Les données personnelles des signataires de cette initiative ont été effacées selon les règles de conservation\u00a0: aucune signature sur formulaire papier ne peut plus être saisie.');
+    const en = await web.page(`/clerk/initiatives/${below}/paper`, { cookie, form, lang: 'en' });
+    expect(en.text).toContain("The personal data of this initiative's signers was erased under the retention rules: paper signatures can no longer be entered.");
+    expect(await personalData(below)).toEqual([null, null]);
+
+    const taken = await keyIn(met, [{ ...people.marguerite, district: '75101', sheet: 'F-3', collector: 'C-3', signedOn: '2027-01-15' }]);
+    expect(taken.status).toBe(200);
+    expect(taken.body.accepted).toBe(1);
   });
 
   it('a goal reached by paper keyed in after the close counts before the scheduler records it', async () => {

@@ -29,7 +29,9 @@ export const paperRoutes = createRouter()
       description:
         `Up to ${PAPER_BATCH_MAX} entries, in one transaction. Each entry is accepted, a duplicate of an earlier ` +
         'signature (online or paper: one person counts once) or ineligible with the rule that failed. ' +
-        'Sending the same batch again changes nothing: its entries come back as duplicates.',
+        'Sending the same batch again changes nothing: its entries come back as duplicates. ' +
+        'Taken while the initiative is open or closed, until verification starts and, on a closed initiative, ' +
+        "until its signers' personal data is destroyed under the retention schedule (409 personal-data-destroyed).",
       security: bearer,
       middleware: [paperBodyLimit] as const,
       request: { params: IdParam, body: jsonBody(PaperBatchSchema) },

@@ -4,6 +4,7 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { checkEligibility, dayInstant, localDay } from '../../core/eligibility';
 import { ageOn, initiativeKeyInfo, type Assurance } from '../../core/identity';
+import type { Executor } from '../../db/client';
 import { jurisdictions, signatures } from '../../db/schema';
 import { paperBatches, paperEntryTallies } from '../../db/schema-paper';
 import type { AppDeps, Principal } from '../../platform/http';
@@ -11,7 +12,7 @@ import { problems } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
 import { requireClerk } from '../auth/access';
 import { getInitiative, getInitiativeWithJurisdiction, type InitiativeRow } from '../initiatives/service';
-import { sealPersonalData } from '../personal-data/service';
+import { personalDataDestroyed, sealPersonalData } from '../personal-data/service';
 import { bumpCount } from '../progress/service';
 import { currentRoll, rollHashFor, rollLookup } from '../roll/service';
 import { signerHashFor } from '../signatures/service';
@@ -43,9 +44,20 @@ interface Candidate {
 
 const PAPER_ACTION = 'key in paper signatures';
 
-/** Sheets signed during collection may reach the clerk after the deadline, until verification starts. */
-function assertTakingPaper(initiative: Pick<InitiativeRow, 'status'>) {
+/**
+ * Sheets signed during collection may reach the clerk after the deadline, until verification starts,
+ * or until the retention schedule destroys the signers' personal data (a closed initiative below its
+ * goal): signatures keyed in after that would keep theirs with nothing left to destroy it.
+ */
+async function assertTakingPaper(db: Executor, initiative: Pick<InitiativeRow, 'id' | 'status'>) {
   if (initiative.status !== 'open' && initiative.status !== 'closed') throw problems.illegalTransition(initiative.status, PAPER_ACTION);
+  if (initiative.status === 'closed' && (await personalDataDestroyed(db, initiative.id))) {
+    throw problems.conflict(
+      'personal-data-destroyed',
+      'Personal data destroyed',
+      "The personal data of this initiative's signers was destroyed under the retention schedule: paper signatures can no longer be keyed in.",
+    );
+  }
 }
 
 /**
@@ -57,7 +69,7 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
   const db = deps.db.db;
   const { initiative, jurisdiction, jurisdictionVersion } = await getInitiativeWithJurisdiction(db, initiativeId);
   await requireClerk(db, principal, jurisdiction.id);
-  assertTakingPaper(initiative);
+  await assertTakingPaper(db, initiative);
   if (!initiative.opensAt || !initiative.closesAt) throw problems.illegalTransition(initiative.status, PAPER_ACTION);
   const zone = jurisdiction.timeZone;
   const today = localDay(now, zone);
@@ -124,8 +136,8 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
 
   const replay = await db.transaction(async (tx) => {
     // Checked again on the row, held FOR SHARE until the batch commits: a verification started (or a
-    // withdrawal) since the check above waits for the batch, or the batch sees it and is refused.
-    assertTakingPaper(await getInitiative(tx, initiative.id, 'share'));
+    // withdrawal, or a retention purge) since the check above waits for the batch, or the batch sees it and is refused.
+    await assertTakingPaper(tx, await getInitiative(tx, initiative.id, 'share'));
     // The entries were judged on the jurisdiction's rules as read above (age, districts, roll): held
     // FOR SHARE too, a change of rules waits for the batch, and one committed since is caught here.
     const [held] = await tx

@@ -124,7 +124,7 @@ export async function purgePersonalData(db: Database, now: Date, periods: Retent
   for (const initiative of due) {
     destroyed += await db.transaction(async (tx) => {
       // Locked against a paper batch (it holds the row FOR SHARE): one committed before is purged
-      // with the rest. A verification started meanwhile wins.
+      // with the rest, one after sees the purge and is refused. A verification started meanwhile wins.
       const current = await getInitiative(tx, initiative.id, 'update');
       if (current.status !== initiative.status) return 0;
       if (current.status === 'closed' && (await goalMet(tx, current))) return 0;
@@ -149,4 +149,14 @@ export async function purgePersonalData(db: Database, now: Date, periods: Retent
 async function goalMet(tx: Executor, initiative: InitiativeRow): Promise<boolean> {
   const [jurisdiction] = await tx.select().from(jurisdictions).where(eq(jurisdictions.id, initiative.jurisdictionId));
   return evaluateRules(rulesOf(initiative, jurisdiction!), electorateOf(initiative, jurisdiction!), await tallySignatures(tx, initiative.id)).goalMet;
+}
+
+/** Whether the retention schedule has destroyed the personal data of this initiative's signers. */
+export async function personalDataDestroyed(db: Executor, initiativeId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ seq: auditLog.seq })
+    .from(auditLog)
+    .where(and(eq(auditLog.initiativeId, initiativeId), eq(auditLog.action, 'personal-data.destroyed')))
+    .limit(1);
+  return row !== undefined;
 }

@@ -334,6 +334,7 @@ export const en: Messages = {
     unreadableForm: 'The form could not be read; reload the page and try again.',
     validation: 'Some of the values sent are not valid.',
     personalDataDestroyed: "This signature's personal data was erased under the retention rules.",
+    personalDataDestroyedPaper: "The personal data of this initiative's signers was erased under the retention rules: paper signatures can no longer be entered.",
   },
   fields: {
     required: 'This field is required.',

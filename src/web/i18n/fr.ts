@@ -337,6 +337,8 @@ export const fr = {
     unreadableForm: 'Le formulaire n’a pas pu être lu ; rechargez la page et recommencez.',
     validation: 'Certaines valeurs envoyées ne sont pas valides.',
     personalDataDestroyed: 'Les données personnelles de cette signature ont été effacées selon les règles de conservation.',
+    personalDataDestroyedPaper:
+      'Les données personnelles des signataires de cette initiative ont été effacées selon les règles de conservation\u00a0: aucune signature sur formulaire papier ne peut plus être saisie.',
   },
   /** Field errors next to a form field, by kind of error (zod issue code) or by the rule the field broke. */
   fields: {
