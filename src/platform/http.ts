@@ -4,7 +4,7 @@ import type { DatabaseHandle } from '../db/client';
 import type { DevIdentityProvider } from '../features/auth/dev-provider';
 import type { LoginClient } from '../features/auth/login-client';
 import type { DocsAssetFile } from '../features/docs/routes';
-import type { IdentityVerifier, Identity } from '../features/auth/verifier';
+import type { IdentityVerifier, Identity, VerifiedToken } from '../features/auth/verifier';
 import type { ProgressStreamOptions } from '../features/monitoring/live';
 import type { WebhookOptions } from '../features/webhooks/sender';
 import type { Config } from './config';
@@ -57,6 +57,8 @@ export interface AppEnv {
     deps: AppDeps;
     requestId: string;
     principal: Principal | undefined;
+    /** The body's ID token and its verification, made once for the request (rate limit, then route). */
+    bodyIdToken: { token: string; verified: Promise<VerifiedToken> } | undefined;
   };
 }
 

@@ -108,6 +108,25 @@ describe('rate limits', () => {
     expectRateLimited(await engine.request('POST', '/v1/session', { body: { idToken: 'not-a-token' }, headers: { 'x-forwarded-for': '192.0.2.99' } }));
   });
 
+  it('a session exchange verifies its ID token once, though the login limit needs the identity before the route', async () => {
+    const real = engine.deps.identity;
+    const verified: string[] = [];
+    engine.deps.identity = { issuer: real.issuer, options: real.options, verify: (token) => (verified.push(token), real.verify(token)) };
+    try {
+      const idToken = await engine.tokenFor(citizen(301, 'Unique'));
+      const res = await engine.request('POST', '/v1/session', { body: { idToken }, headers: { 'x-forwarded-for': '192.0.2.11' } });
+      expect(res.status).toBe(201);
+      expect(verified).toEqual([idToken]);
+      // A bad token is refused by the route with the verification's own problem, still checked once.
+      verified.length = 0;
+      const bad = await engine.request('POST', '/v1/session', { body: { idToken: 'not-a-token' }, headers: { 'x-forwarded-for': '192.0.2.12' } });
+      expect(bad.status).toBe(401);
+      expect(verified).toEqual(['not-a-token']);
+    } finally {
+      engine.deps.identity = real;
+    }
+  });
+
   it('the web login start is limited per address', async () => {
     const start = () => engine.request('GET', '/auth/login?returnTo=/', { headers: { 'x-forwarded-for': '192.0.2.77' } });
     const first = await start();

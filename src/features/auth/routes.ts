@@ -2,12 +2,12 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../../platform/http';
 import { bearer, errors, json } from '../../platform/openapi';
 import { problems } from '../../platform/problems';
-import { issueSession } from './session';
+import { issueSession, verifyBodyIdToken } from './session';
 
 const SessionRequestSchema = z.strictObject({ idToken: z.string().min(1).max(20_000) }).openapi('SessionRequest', { example: { idToken: 'eyJhbGciOiJFUzI1NiIsImtpZCI6ImlkcC0xIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhYmMifQ.c2lnbmF0dXJl' } });
 const SessionSchema = z
   .object({
-    token: z.string().openapi({ description: 'Engine session token (JWS, EdDSA); send it as a bearer token.' }),
+    token: z.string().openapi({ description: 'Engine session token (an encrypted JWT: JWE, dir + A256GCM, opaque to clients); send it as a bearer token.' }),
     expiresAt: z.string(),
     subject: z.string(),
     admin: z.boolean(),
@@ -30,7 +30,7 @@ export const authRoutes = createRouter().openapi(
     const body = c.req.valid('json') as z.infer<typeof SessionRequestSchema> | undefined;
     let verified;
     if (body?.idToken) {
-      verified = await deps.identity.verify(body.idToken);
+      verified = await verifyBodyIdToken(c, body.idToken);
     } else {
       const principal = c.get('principal');
       if (!principal) throw problems.unauthenticated('Send an ID token as the bearer token or as idToken.');

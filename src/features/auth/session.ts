@@ -1,5 +1,5 @@
 import { decodeJwt, decodeProtectedHeader, EncryptJWT, jwtDecrypt } from 'jose';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie } from 'hono/cookie';
 import type { AppDeps, AppEnv, Principal } from '../../platform/http';
 import { keyDerivedFrom, type EngineKeys } from '../../platform/keys';
@@ -80,6 +80,18 @@ export async function verifyBearer(deps: AppDeps, token: string): Promise<Princi
     if (issuer === deps.config.publicUrl) throw problems.invalidToken('The token is not a session this engine issued; sign in again.');
   }
   return principalOf(deps, await deps.identity.verify(token), 'id-token');
+}
+
+/**
+ * Verifies an ID token sent in the request's body, once per request: the login rate limit needs the
+ * identity before the route does, and the route reuses that verification (and its failure).
+ */
+export function verifyBodyIdToken(c: Context<AppEnv>, token: string): Promise<VerifiedToken> {
+  const memo = c.get('bodyIdToken');
+  if (memo?.token === token) return memo.verified;
+  const verified = c.var.deps.identity.verify(token);
+  c.set('bodyIdToken', { token, verified });
+  return verified;
 }
 
 function principalOf(deps: AppDeps, v: VerifiedToken, via: Principal['via']): Principal {

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../../platform/http';
 import { problems } from '../../platform/problems';
+import { verifyBodyIdToken } from '../auth/session';
 import { DEFAULT_RATE_LIMITS, type LimitedAction, type RateLimits } from './limits';
 import { countRequest, counterKey } from './service';
 
@@ -25,7 +26,7 @@ async function identityOf(c: Context<AppEnv>): Promise<string | undefined> {
   if (!c.req.header('content-type')?.includes('json')) return undefined;
   const body = (await c.req.json().catch(() => undefined)) as { idToken?: unknown } | undefined;
   if (typeof body?.idToken !== 'string' || body.idToken.length > 20_000) return undefined;
-  const verified = await c.var.deps.identity.verify(body.idToken).catch(() => undefined);
+  const verified = await verifyBodyIdToken(c, body.idToken).catch(() => undefined);
   return verified ? `${verified.issuer}\u0000${verified.subject}` : undefined;
 }
 
