@@ -2,9 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logEntries, signatures } from '../../src/db/schema';
 import { paperEntryTallies } from '../../src/db/schema-paper';
-import { sealPersonalData } from '../../src/features/personal-data/service';
-import { signWithEngineKey } from '../../src/platform/keys';
-import { createTestEngine, type TestEngine } from '../support/engine';
+import { createTestEngine, holdSealing, type TestEngine } from '../support/engine';
 import { openParisInitiative, putRoll, rollCsv } from '../support/identity';
 import { PARISIANS } from '../support/paris';
 
@@ -22,24 +20,6 @@ const entry = (familyName: string, givenNames: string, birthdate: string, distri
 
 /** Distinct made-up people: canonical names keep letters only, so the number is spelled in letters. */
 const person = (n: number) => n.toString(26).split('').map((d) => String.fromCharCode(97 + parseInt(d, 26))).join('');
-
-/**
- * Holds paper batches after their first checks, while their personal data is sealed, until
- * `release`: a test can change something between a batch's checks and its write.
- */
-function holdSealing(engine: TestEngine) {
-  const keys = engine.deps.keys;
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  let sealing!: () => void;
-  const sealingStarted = new Promise<void>((resolve) => (sealing = resolve));
-  keys.offload = {
-    seal: async (identity) => (sealing(), await held, sealPersonalData({ pii: keys.pii }, identity)),
-    sign: (typ, payload, options) => signWithEngineKey({ signing: keys.signing }, typ, payload, options),
-    close: async () => {},
-  };
-  return { sealingStarted, release, restore: () => delete keys.offload };
-}
 
 describe('paper signatures keyed in by a clerk', () => {
   let engine: TestEngine;

@@ -4,7 +4,7 @@ import { auditLog, initiatives, signatures } from '../../src/db/schema';
 import { openPersonalData, purgePersonalData, sealPersonalData } from '../../src/features/personal-data/service';
 import { ConfigError, loadConfig } from '../../src/platform/config';
 import { generateKeyMaterial, loadEngineKeys, type KeyMaterial } from '../../src/platform/keys';
-import { createTestEngine, type TestEngine } from '../support/engine';
+import { createTestEngine, holdSealing, type TestEngine } from '../support/engine';
 import { CLERK_SUBJECT, openParisInitiative, putRoll, rollCsv } from '../support/identity';
 import { PARISIANS } from '../support/paris';
 import { browserRequests } from '../web/browser-requests';
@@ -274,6 +274,43 @@ describe('a closed initiative that nobody verifies', () => {
     expect(await personalData(reached)).toHaveLength(5);
     expect((await personalData(reached)).every((p) => p !== null)).toBe(true);
     expect(await destructions(reached)).toEqual([]);
+  });
+
+});
+
+describe('a paper batch racing the retention purge', () => {
+  let engine: TestEngine;
+  afterAll(() => engine.close());
+
+  it('a batch already past its first checks when the purge comes is refused at its write, leaving nothing', async () => {
+    engine = await createTestEngine();
+    const { initiativeId: raced, clerk, sponsor } = await openParisInitiative(engine);
+    const jean = await engine.request('POST', `/v1/initiatives/${raced}/signatures`, { token: await engine.tokenFor(people.jean), body: { district: '75111', consent: true } });
+    expect(jean.status).toBe(201);
+    expect((await engine.request('POST', `/v1/initiatives/${raced}/close`, { token: sponsor })).status).toBe(200);
+    const closedOn = engine.clock.now().toISOString().slice(0, 10);
+    await engine.scheduler.tick();
+    engine.clock.advance(95 * DAY);
+    const personalData = async () => (await engine.db.db.select({ p: signatures.personalData }).from(signatures).where(eq(signatures.initiativeId, raced))).map((s) => s.p);
+
+    const { sealingStarted, release, restore } = holdSealing(engine);
+    try {
+      const batch = engine.request('POST', `/v1/initiatives/${raced}/paper-signatures`, {
+        token: clerk,
+        body: { entries: [{ ...people.marguerite, district: '75101', sheet: 'F-5', collector: 'C-5', signedOn: closedOn }] },
+      });
+      await sealingStarted;
+      expect(await purgePersonalData(engine.db.db, engine.clock.now())).toBe(1);
+      expect(await personalData()).toEqual([null]);
+      release();
+      const refused = await batch;
+      expect(refused.status).toBe(409);
+      expect(refused.body.type).toBe('/problems/personal-data-destroyed');
+    } finally {
+      restore();
+    }
+    expect(await personalData()).toEqual([null]);
+    expect((await engine.request('GET', `/v1/initiatives/${raced}/progress`)).body.signatures).toBe(1);
   });
 });
 

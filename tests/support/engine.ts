@@ -1,7 +1,8 @@
 import { createApp, engineTasks } from '../../src/app';
 import { createDevIdentityProvider, type DevPerson } from '../../src/features/auth/dev-provider';
 import type { AppDeps } from '../../src/platform/http';
-import { generateKeyMaterial, loadEngineKeys } from '../../src/platform/keys';
+import { sealPersonalData } from '../../src/features/personal-data/service';
+import { generateKeyMaterial, loadEngineKeys, signWithEngineKey } from '../../src/platform/keys';
 import { createLogger } from '../../src/platform/logger';
 import { createMetrics } from '../../src/platform/metrics';
 import { createScheduler } from '../../src/platform/scheduler';
@@ -112,3 +113,21 @@ export async function createTestEngine(
 }
 
 export type TestEngine = Awaited<ReturnType<typeof createTestEngine>>;
+
+/**
+ * Holds paper batches after their first checks, while their personal data is sealed, until
+ * `release`: a test can change something between a batch's checks and its write.
+ */
+export function holdSealing(engine: TestEngine) {
+  const keys = engine.deps.keys;
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let sealing!: () => void;
+  const sealingStarted = new Promise<void>((resolve) => (sealing = resolve));
+  keys.offload = {
+    seal: async (identity) => (sealing(), await held, sealPersonalData({ pii: keys.pii }, identity)),
+    sign: (typ, payload, options) => signWithEngineKey({ signing: keys.signing }, typ, payload, options),
+    close: async () => {},
+  };
+  return { sealingStarted, release, restore: () => delete keys.offload };
+}
