@@ -55,8 +55,8 @@ export const transparencyRoutes = createRouter()
       path: '/v1/initiatives/{id}/log/entries',
       tags,
       summary: 'Log entries in order, as stored',
-      description: `Entries with start ≤ index < end (end defaults to the log's size); at most ${MAX_ENTRIES_PAGE} per page.`,
-      request: { params: IdParam, query: z.object({ start: Position, end: Position.optional() }) },
+      description: `Entries with start ≤ index < end (start defaults to 0, end to the log's size); at most ${MAX_ENTRIES_PAGE} per page.`,
+      request: { params: IdParam, query: z.object({ start: Position.default(0), end: Position.optional() }) },
       responses: { 200: json(EntriesSchema, 'A page of entries.'), ...errors(400, 404) },
     }),
     async (c) => {
