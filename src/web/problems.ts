@@ -1,3 +1,4 @@
+import { FULL_COUNT_ACTION } from '../features/verification/service';
 import { Problem, type FieldError } from '../platform/problems';
 import type { Translator } from './i18n';
 import type { Messages } from './i18n/fr';
@@ -42,7 +43,6 @@ export function actionOfPath(method: string, pathname: string): WebAction | unde
 const WORDED: Record<string, (m: Messages) => string> = {
   'wrong-committee-code': (m) => m.problems.wrongCommitteeCode,
   'already-sponsor': (m) => m.problems.alreadySponsor,
-  'verification-started': (m) => m.problems.verificationStarted,
   'decision-final': (m) => m.problems.decisionFinal,
   csrf: (m) => m.errors.csrf,
   'not-found': (m) => m.errors.notFound,
@@ -70,6 +70,7 @@ export function problemMessage(t: Translator, problem: Problem, options: { actio
   const extra = problem.extra;
   const code = problem.code;
   if (code.startsWith('invalid-state/')) {
+    if (extra.action === FULL_COUNT_ACTION) return p.verificationStarted;
     const status = String(extra.currentStatus ?? code.slice('invalid-state/'.length));
     const tried = action ? p.actions[action] : undefined;
     return tried ? p.invalidState(tried, t.m.statuses[status] ?? status) : p.notPossible;

@@ -48,6 +48,10 @@ describe('full count by clerk decisions', () => {
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({ method: 'full', seed: null, sampleSize: null, population: 9, roll: null, projection: null });
     expect(started.body.tallies.pending).toBe(9);
+    // Started again: an illegal transition, named by the current state (SPEC §2).
+    const again = await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'full' } });
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ type: '/problems/invalid-state/verifying', currentStatus: 'verifying' });
     const pending = await engine.request('GET', `/v1/initiatives/${id}/verification?filter=pending&personalData=false`, { token: clerk });
     expect(pending.body.signatures.items).toHaveLength(9);
 

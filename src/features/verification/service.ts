@@ -107,10 +107,14 @@ export async function startVerification(deps: AppDeps, id: string, principal: Pr
   });
 }
 
+/** The action a refused second full count names (the web front words it on its own). */
+export const FULL_COUNT_ACTION = 'start a full count';
+
 async function escalateToFullCount(deps: AppDeps, tx: Transaction, initiative: InitiativeRow, jurisdiction: JurisdictionRow, principal: Principal, now: Date) {
-  const verification = await lockVerification(tx, initiative.id, 'start a full count', initiative.status);
+  const verification = await lockVerification(tx, initiative.id, FULL_COUNT_ACTION, initiative.status);
   if (verification.method === 'full') {
-    throw problems.conflict('verification-started', 'Verification already started', 'A full count of this initiative is already under way.');
+    // Already a full count: starting one again is not a transition the initiative can make.
+    throw problems.illegalTransition(initiative.status, FULL_COUNT_ACTION);
   }
   await tx.update(verifications).set({ method: 'full' }).where(eq(verifications.initiativeId, initiative.id));
   // A sampled signature was found valid against the sample alone (its signer's other signature may lie outside it):

@@ -322,7 +322,6 @@ export const en: Messages = {
     verificationPending: (n, shown) => (n === 1 ? "1 signature still awaits a clerk's decision." : `${shown} signatures still await a clerk's decision.`),
     fullCountRequired: (projected) =>
       `The sample projects ${projected} valid signatures, between 95 % and 110 % of the threshold: only a full count can decide.`,
-    verificationStarted: 'A full count is already under way.',
     decisionFinal: 'A signature found invalid or a duplicate has left the count: the decision can no longer change.',
     unauthenticated: 'Log in to continue.',
     missingClaims: 'Your verified identity does not pass on your names and birth date, which are needed here.',
@@ -333,6 +332,7 @@ export const en: Messages = {
     tooLarge: 'The form is too large.',
     unreadableForm: 'The form could not be read; reload the page and try again.',
     validation: 'Some of the values sent are not valid.',
+    verificationStarted: 'A full count is already under way.',
     personalDataDestroyed: "This signature's personal data was erased under the retention rules.",
     personalDataDestroyedPaper: "The personal data of this initiative's signers was erased under the retention rules: paper signatures can no longer be entered.",
   },

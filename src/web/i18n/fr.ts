@@ -325,7 +325,6 @@ export const fr = {
       n === 1 ? 'Une signature attend encore la décision d’un agent.' : `${shown} signatures attendent encore la décision d’un agent.`,
     fullCountRequired: (projected: string) =>
       `L’échantillon projette ${projected} signatures valides, entre 95 et 110 % du seuil : seule une vérification intégrale peut conclure.`,
-    verificationStarted: 'Une vérification intégrale est déjà en cours.',
     decisionFinal: 'Une signature déclarée invalide ou en doublon a quitté le compte : la décision ne peut plus changer.',
     unauthenticated: 'Connectez-vous pour continuer.',
     missingClaims: 'Votre identité vérifiée ne transmet pas vos nom, prénoms et date de naissance, nécessaires ici.',
@@ -336,6 +335,7 @@ export const fr = {
     tooLarge: 'Le formulaire est trop volumineux.',
     unreadableForm: 'Le formulaire n’a pas pu être lu ; rechargez la page et recommencez.',
     validation: 'Certaines valeurs envoyées ne sont pas valides.',
+    verificationStarted: 'Une vérification intégrale est déjà en cours.',
     personalDataDestroyed: 'Les données personnelles de cette signature ont été effacées selon les règles de conservation.',
     personalDataDestroyedPaper:
       'Les données personnelles des signataires de cette initiative ont été effacées selon les règles de conservation\u00a0: aucune signature sur formulaire papier ne peut plus être saisie.',
