@@ -314,6 +314,44 @@ describe('a paper batch racing the retention purge', () => {
   });
 });
 
+describe('a purge that fails for one initiative', () => {
+  let engine: TestEngine;
+  afterAll(() => engine.close());
+
+  it('destroys the others’ personal data, reports the failure and tries the failed one again on the next run', async () => {
+    engine = await createTestEngine();
+    const first = await openParisInitiative(engine);
+    const second = await openParisInitiative(engine, { createJurisdiction: false });
+    for (const [{ initiativeId, sponsor }, who] of [[first, people.jean], [second, people.karim]] as const) {
+      const signed = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(who), body: { district: '75111', consent: true } });
+      expect(signed.status).toBe(201);
+      expect((await engine.request('POST', `/v1/initiatives/${initiativeId}/withdraw`, { token: sponsor, body: { reason: 'fusion' } })).status).toBe(200);
+      // The first one withdrawn is the longest overdue: the purge comes to it first.
+      engine.clock.advance(60_000);
+    }
+    const personalData = async (initiativeId: string) => (await engine.db.db.select().from(signatures).where(eq(signatures.initiativeId, initiativeId)))[0]!.personalData;
+    // The database refuses to erase the first initiative's data (a fault of its own, injected by a trigger).
+    await engine.db.db.execute(
+      sql.raw(`create function refuse_erasure() returns trigger language plpgsql as $$
+        begin
+          if new.initiative_id = '${first.initiativeId}' and new.personal_data is null then raise exception 'erasure refused'; end if;
+          return new;
+        end $$`),
+    );
+    await engine.db.db.execute(sql.raw('create trigger refuse_erasure before update on signatures for each row execute function refuse_erasure()'));
+
+    engine.clock.advance(32 * DAY);
+    await engine.scheduler.tick();
+    expect(await personalData(second.initiativeId)).toBeNull();
+    expect(await personalData(first.initiativeId)).not.toBeNull();
+    expect(engine.logLines.some((line) => line.includes('scheduled task failed') && line.includes('erasure refused'))).toBe(true);
+
+    await engine.db.db.execute(sql.raw('drop trigger refuse_erasure on signatures'));
+    await engine.scheduler.tick();
+    expect(await personalData(first.initiativeId)).toBeNull();
+  });
+});
+
 describe('pepper rotation', () => {
   let engine: TestEngine;
   let material: KeyMaterial;

@@ -119,9 +119,13 @@ export async function purgePersonalData(db: Database, now: Date, periods: Retent
         // Each initiative is purged once: the audit entry of its purge says it is done.
         sql`not exists (select 1 from ${auditLog} where ${auditLog.initiativeId} = ${initiatives.id} and ${auditLog.action} = 'personal-data.destroyed')`,
       ),
-    );
+    )
+    // The longest overdue first.
+    .orderBy(initiatives.updatedAt, initiatives.id);
   let destroyed = 0;
+  const failures: unknown[] = [];
   for (const initiative of due) {
+    // One initiative that cannot be purged now must not keep the others' data: each goes on its own.
     destroyed += await db.transaction(async (tx) => {
       // Locked against a paper batch (it holds the row FOR SHARE): one committed before is purged
       // with the rest, one after sees the purge and is refused. A verification started meanwhile wins.
@@ -140,6 +144,13 @@ export async function purgePersonalData(db: Database, now: Date, periods: Retent
         details: { signatures: n, status: initiative.status },
       });
       return n;
+    }).catch((error: unknown) => (failures.push(error), 0));
+  }
+  if (failures.length > 0) {
+    // The database's own message of the first failure is what the scheduler logs (not the query's parameters).
+    const first = failures[0];
+    throw new AggregateError(failures, `The personal data of ${failures.length} of ${due.length} initiatives due could not be destroyed; it is tried again on the next run.`, {
+      cause: first instanceof Error && first.cause instanceof Error ? first.cause : first,
     });
   }
   return destroyed;
