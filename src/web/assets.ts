@@ -111,6 +111,12 @@ export const SITE_JS = `'use strict';
   document.addEventListener('keydown', function (event) {
     var target = event.target;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    // Enter in a reason for invalidity records the signature as invalid, for that reason.
+    if (event.key === 'Enter' && target && target.name === 'reason' && target.form && target.form.classList.contains('decide')) {
+      var invalid = target.form.querySelector('button[value="invalid"]:not([hidden])');
+      if (invalid) { event.preventDefault(); invalid.click(); }
+      return;
+    }
     if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
     var key = event.key.toLowerCase();
     if (key === 'j') { focus(current + 1); event.preventDefault(); return; }

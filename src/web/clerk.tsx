@@ -251,7 +251,8 @@ export const clerkPages = createRouter()
     const { w, form, principal, initiative, jurisdiction } = await clerkFormPost(c);
     const parsed = DecisionSchema.safeParse({ signatureId: form.signatureId, decision: form.decision, ...(form.reason?.trim() ? { reason: form.reason.trim() } : {}) });
     if (!parsed.success) {
-      const errors = fieldErrors(w.t, parsed.error.issues, form, { reason: w.t.m.fields.invalidReason });
+      const onValid = parsed.error.issues.some((issue) => issue.code === 'custom' && issue.params?.code === 'reason-on-valid');
+      const errors = fieldErrors(w.t, parsed.error.issues, form, { reason: onValid ? w.t.m.fields.reasonOnValid : w.t.m.fields.invalidReason });
       return clerkInitiativePage(c, w, initiative, jurisdiction, { error: [...new Set(Object.values(errors))].join(' '), status: 400 });
     }
     try {
@@ -587,6 +588,8 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                             <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/decide`} class="decide">
                               <CsrfField w={w} />
                               <input type="hidden" name="signatureId" value={s.id} />
+                              {/* Enter in the reason submits the form with its first button: "invalid", as the reason says (unseen, out of the tab order). */}
+                              <button type="submit" name="decision" value="invalid" hidden tabindex={-1} aria-hidden="true" />
                               <label for={`reason-${s.id}`} class="muted">{m.clerk.invalidReason}</label>{' '}
                               <input type="text" id={`reason-${s.id}`} name="reason" size={14} />{' '}
                               <button type="submit" name="decision" value="valid">{m.clerk.valid}</button>{' '}

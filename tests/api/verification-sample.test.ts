@@ -299,6 +299,13 @@ describe('random-sample verification of 3,000 signatures', () => {
     });
     expect(noReason.status).toBe(400);
     expect(noReason.body.errors[0].field).toBe('body.decisions.0.reason');
+    // A reason for invalidity beside "valid" would put two verdicts in the record.
+    const validWithReason = await engine.request('POST', `/v1/initiatives/${ids.A}/verification/decisions`, {
+      token: clerk,
+      body: { decisions: [{ signatureId: sampleA[0]!.id, decision: 'valid', reason: 'illisible' }] },
+    });
+    expect(validWithReason.status).toBe(400);
+    expect(validWithReason.body.errors).toEqual([{ field: 'body.decisions.0.reason', code: 'reason-on-valid', message: 'A valid signature has no reason for invalidity.' }]);
     const bySponsor = await engine.request('POST', `/v1/initiatives/${ids.A}/verification/decisions`, { token: sponsor, body: { decisions: decisionsA.slice(0, 1) } });
     expect(bySponsor.status).toBe(403);
 

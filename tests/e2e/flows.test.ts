@@ -204,11 +204,18 @@ describe('web front in Chromium', () => {
     await page.waitForURL(/done=started/);
     await expect(page.locator('[data-sample-row][data-pending]').count()).resolves.toBe(6);
     await screenshot(page, '22-verification-sample');
-    for (let decided = 1; decided <= 6; decided++) {
+    // I, then the reason, then Enter: invalid, for that reason (Enter must not take the form's first button, Valid).
+    await page.keyboard.press('i');
+    await page.keyboard.type('Signature illisible');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/done=decided/);
+    await expect(page.textContent('[data-decision="invalid"]')).resolves.toContain('Signature illisible');
+    for (let decided = 1; decided <= 5; decided++) {
       await page.keyboard.press('v');
       await page.waitForURL(/done=decided/);
       await page.waitForFunction((n) => document.querySelectorAll('[data-decision="valid"]').length === n, decided);
     }
+    await expect(page.locator('[data-decision="invalid"]').count()).resolves.toBe(1);
     await expect(page.getAttribute('[data-band]', 'data-band')).resolves.toBe('certifiable');
     await screenshot(page, '23-verification-decided');
     await page.click('text=Certifier le résultat');

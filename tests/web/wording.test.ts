@@ -193,6 +193,11 @@ describe('web wording', () => {
     const noReason = await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie, form: { signatureId, decision: 'invalid', reason: '' } });
     expect(noReason.status).toBe(400);
     expect(noReason.text).toContain('Indiquez le motif d’invalidité.');
+    // A reason beside "valid" is refused in the clerk's words, and nothing is recorded.
+    const validWithReason = await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie, form: { signatureId, decision: 'valid', reason: 'illisible' } });
+    expect(validWithReason.status).toBe(400);
+    expect(validWithReason.text).toContain('Une signature valide n’a pas de motif d’invalidité\u00a0: videz le motif ou choisissez «\u00a0Invalide\u00a0».');
+    expect(validWithReason.html).toContain(`name="signatureId" value="${signatureId}"`);
     const early = await web.page(`/clerk/initiatives/${id}/verification/complete`, { cookie, form: {} });
     expect(early.status).toBe(409);
     expect(early.text).toContain('2 signatures attendent encore la décision d’un agent.');

@@ -26,6 +26,9 @@ export const DecisionSchema = z
   })
   .superRefine((v, ctx) => {
     if (v.decision === 'invalid' && !v.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'An invalid signature needs its reason.' });
+    // A reason for invalidity beside `valid` says two things at once: the record must say one.
+    if (v.decision === 'valid' && v.reason)
+      ctx.addIssue({ code: 'custom', path: ['reason'], message: 'A valid signature has no reason for invalidity.', params: { code: 'reason-on-valid' } });
   });
 export type DecisionInput = z.infer<typeof DecisionSchema>;
 

@@ -357,6 +357,7 @@ export const en: Messages = {
     opensBeforeToday: 'The opening cannot be before today: signatures count from admission on.',
     opensTooEarly: 'With this opening the collection would already be over: choose a later date or a closing date.',
     invalidReason: 'Give the reason the signature is invalid.',
+    reasonOnValid: 'A valid signature has no reason for invalidity: clear the reason or choose “Invalid”.',
     notASampleSignature: 'This signature is not in the sample or not of this initiative.',
     withdrawnSignature: 'This signature was withdrawn by its signer.',
     onlySample: 'Only a random-sample verification has a size and a seed.',

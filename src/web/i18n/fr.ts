@@ -362,6 +362,7 @@ export const fr = {
     opensBeforeToday: 'L’ouverture ne peut pas précéder aujourd’hui\u00a0: les signatures comptent à partir de la recevabilité.',
     opensTooEarly: 'Avec cette ouverture, la collecte serait déjà close : choisissez une date plus récente ou une date de clôture.',
     invalidReason: 'Indiquez le motif d’invalidité.',
+    reasonOnValid: 'Une signature valide n’a pas de motif d’invalidité\u00a0: videz le motif ou choisissez «\u00a0Invalide\u00a0».',
     notASampleSignature: 'Cette signature n’appartient pas à l’échantillon ou à cette initiative.',
     withdrawnSignature: 'Cette signature a été retirée par son signataire.',
     onlySample: 'Seule une vérification par échantillonnage a une taille et une graine.',
