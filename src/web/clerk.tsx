@@ -62,6 +62,9 @@ export function zonedInstant(local: string, timeZone: string): string | undefine
   if (!match) return undefined;
   const [, y, mo, d, h = '00', mi = '00'] = match;
   const asUtc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi));
+  // A day, month, hour or minute out of range (30 February, 25:00) is refused, not carried into the next.
+  const read = new Date(asUtc);
+  if (read.getUTCMonth() !== Number(mo) - 1 || read.getUTCDate() !== Number(d) || read.getUTCHours() !== Number(h) || read.getUTCMinutes() !== Number(mi)) return undefined;
   // The zone's offset at that moment, found by formatting the UTC guess in the zone.
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })

@@ -131,6 +131,12 @@ describe('web wording', () => {
     expect(earlier.html).toContain('id="opensAt-error">L’ouverture ne peut pas précéder aujourd’hui\u00a0: les signatures comptent à partir de la recevabilité.</p>');
     const garbled = await review({ decision: 'open', opensAt: '10/03/2027' });
     expect(garbled.html).toContain('id="opensAt-error">Date invalide\u00a0: indiquez le jour, le mois, l’année et l’heure.</p>');
+    // A date that does not exist is refused, not moved to another day.
+    for (const closesAt of ['2027-02-30T09:00', '2027-13-45T99:00', '2027-06-01T24:30']) {
+      const impossible = await review({ decision: 'open', closesAt });
+      expect(impossible.status, closesAt).toBe(400);
+      expect(impossible.html).toContain('id="closesAt-error">Date invalide\u00a0: indiquez le jour, le mois, l’année et l’heure.</p>');
+    }
 
     expect((await review({ decision: 'open' })).status).toBe(303);
     const again = await review({ decision: 'reject', reason: 'Trop tard.' });
