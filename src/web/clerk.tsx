@@ -76,34 +76,41 @@ export function zonedInstant(local: string, timeZone: string): string | undefine
   return Number.isNaN(instant.getTime()) ? undefined : instant.toISOString();
 }
 
-/** Pasted CSV lines (family name, given names, birth date, district, sheet, collector[, signed on]) as paper entries; errors in the reader's words. */
-export function parsePaperCsv(text: string, t: Translator): { entries: PaperEntry[]; errors: string[] } {
+/**
+ * Pasted CSV lines (family name, given names, birth date, district, sheet, collector[, signed on]) as
+ * paper entries; errors in the reader's words. Lines are numbered as pasted (an optional header line
+ * and empty lines included), and `lines` gives each entry's, for the results.
+ */
+export function parsePaperCsv(text: string, t: Translator): { entries: PaperEntry[]; errors: string[]; lines: number[] } {
   const f = t.m.fields;
-  let rows: string[][];
+  let rows: { record: string[]; info: { lines: number } }[];
   try {
-    rows = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: true, bom: true }) as string[][];
+    rows = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: true, bom: true, info: true }) as unknown as typeof rows;
   } catch (error) {
     const line = (error as { lines?: unknown }).lines;
-    return { entries: [], errors: [f.unreadableCsv(typeof line === 'number' ? t.number(line) : '?')] };
+    return { entries: [], errors: [f.unreadableCsv(typeof line === 'number' ? t.number(line) : '?')], lines: [] };
   }
-  if (rows[0] && /family|nom/i.test(rows[0][0] ?? '')) rows = rows.slice(1);
+  if (rows[0] && /family|nom/i.test(rows[0].record[0] ?? '')) rows = rows.slice(1);
   const entries: PaperEntry[] = [];
   const errors: string[] = [];
+  const lines: number[] = [];
   // The schema's own checks: names with letters, calendar dates.
   const rules = { familyName: f.noLetters, givenNames: f.noLetters, birthdate: f.calendarDate, signedOn: f.calendarDate };
-  rows.slice(0, PAPER_BATCH_MAX + 1).forEach((cells, i) => {
+  rows.slice(0, PAPER_BATCH_MAX + 1).forEach(({ record: cells, info }) => {
     const [familyName, givenNames, birthdate, district, sheet, collector, signedOn] = cells;
     const values = { familyName, givenNames, birthdate, district, sheet, collector, signedOn };
     const parsed = PaperEntrySchema.safeParse({ familyName, givenNames, birthdate, district, sheet, collector, ...(signedOn ? { signedOn } : {}) });
-    if (parsed.success) entries.push(parsed.data);
-    else {
+    if (parsed.success) {
+      entries.push(parsed.data);
+      lines.push(info.lines);
+    } else {
       for (const [field, message] of Object.entries(fieldErrors(t, parsed.error.issues, values, rules))) {
-        errors.push(f.paperLine(t.number(i + 1), f.paperFields[field] ?? field, message));
+        errors.push(f.paperLine(t.number(info.lines), f.paperFields[field] ?? field, message));
       }
     }
   });
   if (rows.length > PAPER_BATCH_MAX) errors.push(f.tooManyLines(t.number(PAPER_BATCH_MAX)));
-  return { entries, errors };
+  return { entries, errors, lines };
 }
 
 /** A refusal that leaves the clerk on the initiative's page: a stale form (the initiative moved on) or the engine's own checks. */
@@ -113,7 +120,7 @@ function isRefusal(error: unknown): error is Problem {
 
 interface ClerkView {
   review?: { values: Record<string, string>; errors: Record<string, string> };
-  paper?: { csv: string; errors: string[]; results?: PaperResult[] };
+  paper?: { csv: string; errors: string[]; results?: PaperResult[]; lines?: number[] };
   verification?: { errors: Record<string, string> };
   error?: string;
   status?: number;
@@ -214,7 +221,7 @@ export const clerkPages = createRouter()
   .post('/clerk/initiatives/:id/paper', formLimit, async (c) => {
     const { w, form, principal, initiative, jurisdiction } = await clerkFormPost(c);
     const csv = form.csv ?? '';
-    const { entries, errors } = parsePaperCsv(csv, w.t);
+    const { entries, errors, lines } = parsePaperCsv(csv, w.t);
     if (errors.length || entries.length === 0) {
       return clerkInitiativePage(c, w, initiative, jurisdiction, { paper: { csv, errors: errors.length ? errors : [w.t.m.fields.required] }, status: 400 });
     }
@@ -228,7 +235,7 @@ export const clerkPages = createRouter()
       }
       throw error;
     }
-    return clerkInitiativePage(c, w, initiative, jurisdiction, { paper: { csv: '', errors: [], results: outcome.results as PaperResult[] } });
+    return clerkInitiativePage(c, w, initiative, jurisdiction, { paper: { csv: '', errors: [], results: outcome.results as PaperResult[], lines } });
   })
   .post('/clerk/initiatives/:id/verification/start', formLimit, async (c) => {
     const { w, form, principal, initiative, jurisdiction } = await clerkFormPost(c);
@@ -471,7 +478,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                   <tbody>
                     {view.paper.results.map((r) => (
                       <tr data-paper-outcome={r.status}>
-                        <td class="num">{r.index + 1}</td>
+                        <td class="num">{view.paper?.lines?.[r.index] ?? r.index + 1}</td>
                         <td>{m.clerk.outcomes[r.status]}</td>
                         <td>{r.status === 'ineligible' ? (m.ineligible[r.rule] ?? r.detail) : ''}</td>
                       </tr>

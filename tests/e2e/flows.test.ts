@@ -185,6 +185,8 @@ describe('web front in Chromium', () => {
     await expect(page.locator('[data-paper-outcome="accepted"]').count()).resolves.toBe(6);
     await expect(page.locator('[data-paper-outcome="duplicate"]').count()).resolves.toBe(1);
     await expect(page.locator('[data-paper-outcome="ineligible"]').count()).resolves.toBe(1);
+    // Numbered by the lines as pasted, under the header line: the duplicate is line 8.
+    await expect(page.textContent('[data-paper-outcome="duplicate"] td')).resolves.toBe('8');
     await screenshot(page, '21-paper-entry');
 
     // The sponsor closes the collection.

@@ -149,6 +149,13 @@ describe('web wording', () => {
     expect(paper.text).toContain('Ligne 1, prénoms\u00a0: Ce champ est obligatoire.');
     expect(paper.text).toContain('Ligne 1, date de naissance\u00a0: Une date au format AAAA-MM-JJ.');
     expect(paper.text).not.toMatch(/Too small|calendar date/);
+    // Lines are numbered as pasted: the header line and an empty line count.
+    const withHeader = await web.page(`/clerk/initiatives/${world.targetId}/paper`, {
+      cookie,
+      form: { csv: 'nom,prénoms,naissance,arrondissement,feuille,collecteur\nMartin,Léa,2001-02-28,75111,F-1,C-1\n\nDupont,Jean,1990-13-45,75111,F-1,C-1' },
+    });
+    expect(withHeader.status).toBe(400);
+    expect(withHeader.text).toContain('Ligne 4, date de naissance\u00a0: Une date au format AAAA-MM-JJ.');
   });
 
   it('tells a signer the collection has not opened yet, with its date', async () => {
