@@ -333,33 +333,39 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
             <strong>{m.manage.timeLeft}{m.colon}</strong> {m.initiative.daysLeft(daysLeft(dashboard.timeLeft.closesAt, now) ?? 0)} ({m.initiative.closesAt(t.date(dashboard.timeLeft.closesAt, tz))})
           </p>
         ) : null}
-        <section aria-labelledby="velocity-title">
-          <h2 id="velocity-title">{m.manage.velocity}</h2>
-          <dl class="facts">
-            <dt>{m.manage.lastHour}</dt>
-            <dd data-velocity-hour="">{t.number(dashboard.velocity.lastHour.net)}</dd>
-            <dt>{m.manage.lastDay}</dt>
-            <dd data-velocity-day="">{t.number(dashboard.velocity.lastDay.net)}</dd>
-          </dl>
-          <h2>{m.manage.projection}</h2>
-          <p data-projection="">
-            {dashboard.progress.goalMet
-              ? m.manage.projectionMet
-              : dashboard.projection && dashboard.projection.beforeClose !== false
-                ? m.manage.projectionAt(t.date(dashboard.projection.goalAt, tz))
-                : m.manage.projectionNever}
-          </p>
-        </section>
-        <section aria-labelledby="history-title">
-          <h2 id="history-title">{m.manage.history}</h2>
-          <HistoryChart
-            t={t}
-            title={m.manage.historyChart}
-            goal={goal}
-            timeZone={tz}
-            points={dashboard.history.points.map((p) => ({ at: p.start, cumulative: p.cumulative }))}
-          />
-        </section>
+        {/* The pace and where it leads: only while signatures come in. */}
+        {collecting ? (
+          <section aria-labelledby="velocity-title">
+            <h2 id="velocity-title">{m.manage.velocity}</h2>
+            <dl class="facts">
+              <dt>{m.manage.lastHour}</dt>
+              <dd data-velocity-hour="">{t.number(dashboard.velocity.lastHour.net)}</dd>
+              <dt>{m.manage.lastDay}</dt>
+              <dd data-velocity-day="">{t.number(dashboard.velocity.lastDay.net)}</dd>
+            </dl>
+            <h2>{m.manage.projection}</h2>
+            <p data-projection="">
+              {dashboard.progress.goalMet
+                ? m.manage.projectionMet
+                : dashboard.projection && dashboard.projection.beforeClose !== false
+                  ? m.manage.projectionAt(t.date(dashboard.projection.goalAt, tz))
+                  : m.manage.projectionNever}
+            </p>
+          </section>
+        ) : null}
+        {/* How signatures came in: once the collection has opened. */}
+        {initiative.opensAt ? (
+          <section aria-labelledby="history-title">
+            <h2 id="history-title">{m.manage.history}</h2>
+            <HistoryChart
+              t={t}
+              title={m.manage.historyChart}
+              goal={goal}
+              timeZone={tz}
+              points={dashboard.history.points.map((p) => ({ at: p.start, cumulative: p.cumulative }))}
+            />
+          </section>
+        ) : null}
         {dashboard.districtsBehind.length ? (
           <section aria-labelledby="behind-title">
             <h2 id="behind-title">{m.manage.furthest}</h2>
@@ -405,10 +411,10 @@ function SponsorActions(props: { w: WebRequest; initiative: InitiativeRow; colle
           </form>
         ) : null}
         {collecting ? (
-          <form method="post" action={`/initiatives/${initiative.id}/close`} class="inline">
-            <CsrfField w={w} />
-            <button type="submit" class="danger" aria-describedby="close-help">{m.manage.close}</button>
-          </form>
+            <form method="post" action={`/initiatives/${initiative.id}/close`} class="inline">
+              <CsrfField w={w} />
+              <button type="submit" class="danger" aria-describedby="close-help">{m.manage.close}</button>
+            </form>
         ) : null}
         {['draft', 'submitted', 'open'].includes(initiative.status) ? (
           <form method="post" action={`/initiatives/${initiative.id}/withdraw`} class="inline">

@@ -46,4 +46,22 @@ describe('sponsor’s dashboard page', () => {
     // A draft stays hidden from whoever may not read its dashboard.
     expect((await web.page(`/initiatives/${world.otherDraftId}/manage`, { cookie: await web.sessionFor(world.people.citizen.subject) })).status).toBe(404);
   });
+
+  it('shows the pace and the projection only while signatures come in, and the history once the collection has opened', async () => {
+    const draft = await web.page(`/initiatives/${world.otherDraftId}/manage`, { cookie: await web.sessionFor(world.people.otherSponsor.subject) });
+    expect(draft.status).toBe(200);
+    for (const part of ['data-velocity-day=""', 'data-projection=""', 'id="history-title"']) expect(draft.html).not.toContain(part);
+
+    const cookie = await web.sessionFor(world.people.sponsor.subject);
+    const manage = `/initiatives/${world.targetId}/manage`;
+    const open = await web.page(manage, { cookie });
+    for (const part of ['data-velocity-day=""', 'data-projection=""', 'id="history-title"']) expect(open.html).toContain(part);
+
+    expect((await web.page(`/initiatives/${world.targetId}/close`, { cookie, form: {} })).status).toBe(303);
+    const closed = await web.page(manage, { cookie });
+    expect(closed.html).not.toContain('data-projection=""');
+    expect(closed.html).not.toContain('data-velocity-day=""');
+    expect(closed.text).not.toContain('le seuil ne sera pas atteint avant la fin de la collecte');
+    expect(closed.html).toContain('id="history-title"');
+  });
 });
