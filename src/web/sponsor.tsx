@@ -192,10 +192,13 @@ export const sponsorPages = createRouter()
 /** The sponsor's lifecycle buttons; a refusal (committee too small, wrong state) shows on the dashboard. */
 async function lifecycleAction(c: WebContext, action: 'submit' | 'close' | 'withdraw') {
   const w = await webRequest(c);
-  verifyCsrf(c, await formFields(c));
+  const form = await formFields(c);
+  verifyCsrf(c, form);
   const principal = requirePrincipal(c);
   const { initiative, jurisdiction } = await requireSponsorOf(c, w);
   const deps = c.var.deps;
+  // Closing and withdrawing cannot be undone: the first post asks, the confirmed one acts.
+  if (action !== 'submit' && form.confirm !== 'yes') return confirmPage(c, w, initiative, action);
   try {
     if (action === 'submit') await submit(deps.db.db, initiative.id, principal, deps.clock());
     if (action === 'close') await closeBySponsor(deps.db.db, initiative.id, principal, deps.clock);
@@ -205,6 +208,27 @@ async function lifecycleAction(c: WebContext, action: 'submit' | 'close' | 'with
     throw error;
   }
   return c.redirect(`/initiatives/${initiative.id}/manage?done=${action}`, 303);
+}
+
+function confirmPage(c: WebContext, w: WebRequest, initiative: InitiativeRow, action: 'close' | 'withdraw') {
+  const { m } = w.t;
+  const words = action === 'close' ? m.manage.confirmClose : m.manage.confirmWithdraw;
+  return renderPage(c, w, {
+    title: words.title,
+    body: (
+      <>
+        <p><a href={`/initiatives/${initiative.id}/manage`}>{initiative.title}</a></p>
+        <h1>{words.title}</h1>
+        <p>{words.text}</p>
+        <form method="post" action={`/initiatives/${initiative.id}/${action}`} class="actions">
+          <CsrfField w={w} />
+          <input type="hidden" name="confirm" value="yes" />
+          <button type="submit" class="danger" data-confirm={action}>{words.confirm}</button>{' '}
+          <a class="button secondary" href={`/initiatives/${initiative.id}/manage`}>{m.manage.cancel}</a>
+        </form>
+      </>
+    ),
+  });
 }
 
 function draftForm(

@@ -195,6 +195,7 @@ describe('web front in Chromium', () => {
     expect(await countOf(sponsor.page)).toBe(6);
     await screenshot(sponsor.page, '12-sponsor-dashboard-open');
     await sponsor.page.click('text=Clore la collecte');
+    await sponsor.page.click('[data-confirm="close"]');
     await sponsor.page.waitForURL(/done=close/);
     await sponsor.context.close();
 

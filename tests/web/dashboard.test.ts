@@ -57,11 +57,26 @@ describe('sponsor’s dashboard page', () => {
     const open = await web.page(manage, { cookie });
     for (const part of ['data-velocity-day=""', 'data-projection=""', 'id="history-title"']) expect(open.html).toContain(part);
 
-    expect((await web.page(`/initiatives/${world.targetId}/close`, { cookie, form: {} })).status).toBe(303);
+    // Closing cannot be undone: asked first, done once confirmed.
+    const asked = await web.page(`/initiatives/${world.targetId}/close`, { cookie, form: {} });
+    expect(asked.status).toBe(200);
+    expect(asked.text).toContain('La collecte s’arrête immédiatement et ne pourra pas reprendre\u00a0: plus aucune signature en ligne ne sera acceptée.');
+    expect(asked.html).toContain('name="confirm" value="yes"');
+    expect((await world.engine.request('GET', `/v1/initiatives/${world.targetId}`)).body.status).toBe('open');
+    expect((await web.page(`/initiatives/${world.targetId}/close`, { cookie, form: { confirm: 'yes' } })).status).toBe(303);
+    expect((await world.engine.request('GET', `/v1/initiatives/${world.targetId}`)).body.status).toBe('closed');
     const closed = await web.page(manage, { cookie });
     expect(closed.html).not.toContain('data-projection=""');
     expect(closed.html).not.toContain('data-velocity-day=""');
     expect(closed.text).not.toContain('le seuil ne sera pas atteint avant la fin de la collecte');
     expect(closed.html).toContain('id="history-title"');
+
+    // Withdrawing is asked first too, in the reader's language.
+    const otherSponsor = await web.sessionFor(world.people.otherSponsor.subject);
+    const withdraw = await web.page(`/initiatives/${world.otherDraftId}/withdraw`, { cookie: otherSponsor, lang: 'en', form: {} });
+    expect(withdraw.status).toBe(200);
+    expect(withdraw.text).toContain('The initiative is withdrawn for good');
+    expect(withdraw.html).toContain('data-confirm="withdraw"');
+    expect((await world.engine.request('GET', `/v1/initiatives/${world.otherDraftId}`, { token: world.tokens.otherSponsor })).body.status).toBe('draft');
   });
 });

@@ -176,6 +176,17 @@ export const en: Messages = {
     closeHelp: 'Collection stops at once; this cannot be undone.',
     closed: 'Collection closed.',
     withdraw: 'Withdraw the initiative',
+    confirmClose: {
+      title: 'Close the collection?',
+      text: 'Collection stops at once and cannot start again: no more online signatures will be accepted.',
+      confirm: 'Yes, close the collection',
+    },
+    confirmWithdraw: {
+      title: 'Withdraw the initiative?',
+      text: 'The initiative is withdrawn for good: it can no longer be submitted or signed, and its signers’ personal data will be erased under the retention rules.',
+      confirm: 'Yes, withdraw the initiative',
+    },
+    cancel: 'Cancel',
     withdrawn: 'Initiative withdrawn.',
     history: 'Signatures over time',
     historyChart: 'Cumulative signatures per day (chart)',

@@ -176,6 +176,18 @@ export const fr = {
     closed: 'Collecte close.',
     withdraw: 'Retirer l’initiative',
     withdrawn: 'Initiative retirée.',
+    /** Asked before an action that cannot be undone. */
+    confirmClose: {
+      title: 'Clore la collecte\u00a0?',
+      text: 'La collecte s’arrête immédiatement et ne pourra pas reprendre\u00a0: plus aucune signature en ligne ne sera acceptée.',
+      confirm: 'Oui, clore la collecte',
+    },
+    confirmWithdraw: {
+      title: 'Retirer l’initiative\u00a0?',
+      text: 'L’initiative est retirée définitivement\u00a0: elle ne pourra plus être déposée ni signée, et les données personnelles de ses signataires seront effacées selon les règles de conservation.',
+      confirm: 'Oui, retirer l’initiative',
+    },
+    cancel: 'Annuler',
     history: 'Signatures dans le temps',
     historyChart: 'Signatures cumulées par jour (graphique)',
     velocity: 'Rythme',
