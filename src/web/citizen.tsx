@@ -6,7 +6,7 @@ import { isCollecting as isCollectingAt, type InitiativeStatus } from '../core/l
 import { getVisibleInitiative, isCommitteeMember, listInitiatives, type InitiativeRow } from '../features/initiatives/service';
 import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
 import { buildProgress, crossingsOf, tallyMany, tallySignatures } from '../features/progress/service';
-import { mySignature, sign, withdrawMySignature, type SignatureRow } from '../features/signatures/service';
+import { hasSigned, mySignature, sign, withdrawMySignature, type SignatureRow } from '../features/signatures/service';
 import { laterLogEntry, mergeDelayMs } from '../features/transparency/service';
 import { referendumItemOf } from '../features/verification/service';
 import { createRouter } from '../platform/http';
@@ -125,10 +125,12 @@ export const citizenPages = createRouter()
     const { m } = t;
     const { initiative, jurisdiction } = await visibleInitiative(c, w);
     const now = c.var.deps.clock();
-    const [progress, certifiedAs, member] = await Promise.all([
+    const identity = w.principal?.identity;
+    const [progress, certifiedAs, member, signed] = await Promise.all([
       progressOf(c, initiative, jurisdiction),
       initiative.status === 'certified' ? referendumItemOf(c.var.deps.db.db, initiative.id) : null,
       w.principal ? isCommitteeMember(c.var.deps.db.db, initiative.id, w.principal.subject) : false,
+      identity && initiative.status !== 'draft' ? hasSigned(c.var.deps, initiative, identity).catch(() => false) : false,
     ]);
     const tz = jurisdiction.timeZone;
     const left = daysLeft(initiative.closesAt, now);
@@ -159,9 +161,10 @@ export const citizenPages = createRouter()
               <blockquote class="question">{initiative.question}</blockquote>
             </>
           ) : null}
+          {signed ? <p data-signed="">{m.initiative.youSigned}</p> : null}
           <div class="actions">
-            {collecting ? <a class="button" href={`/initiatives/${initiative.id}/sign`}>{m.initiative.sign}</a> : null}
-            {w.principal ? <a class="button secondary" href={`/initiatives/${initiative.id}/signature`}>{m.initiative.mySignature}</a> : null}
+            {collecting && !signed ? <a class="button" href={`/initiatives/${initiative.id}/sign`}>{m.initiative.sign}</a> : null}
+            {w.principal ? <a class={signed ? 'button' : 'button secondary'} href={`/initiatives/${initiative.id}/signature`}>{m.initiative.mySignature}</a> : null}
             {readsDashboard ? <a class="button secondary" href={`/initiatives/${initiative.id}/manage`}>{m.initiative.manage}</a> : null}
             {isClerk ? <a class="button secondary" href={`/clerk/initiatives/${initiative.id}`}>{m.initiative.clerkTools}</a> : null}
           </div>

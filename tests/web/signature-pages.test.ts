@@ -53,13 +53,22 @@ describe('signature and receipt pages', () => {
   it('after withdrawing, "my signature" says one thing: the signature is withdrawn, and one may sign again', async () => {
     const cookie = await web.sessionFor('receipt-karim', { givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03' });
     const id = world.targetId;
+    const before = await web.page(`/initiatives/${id}`, { cookie });
+    expect(before.html).toContain(`href="/initiatives/${id}/sign"`);
+    expect(before.text).not.toContain('Vous avez signé cette initiative.');
     expect((await web.page(`/initiatives/${id}/sign`, { cookie, form: { district: '75112', consent: 'yes' } })).status).toBe(303);
+    // The initiative's page says so, and offers the signature rather than signing again.
+    const signedPage = await web.page(`/initiatives/${id}`, { cookie });
+    expect(signedPage.text).toContain('Vous avez signé cette initiative.');
+    expect(signedPage.html).not.toContain(`href="/initiatives/${id}/sign"`);
+    expect(signedPage.html).toContain(`href="/initiatives/${id}/signature"`);
     const withdrawn = await web.page(`/initiatives/${id}/signature/withdraw`, { cookie, form: {} });
     const after = await web.page(withdrawn.headers.get('location')!, { cookie });
     expect(after.text).toContain('Votre signature est retirée.');
     expect(after.text).not.toContain('Vous n’avez pas signé cette initiative.');
     expect(after.text).toContain('Vous pouvez signer de nouveau tant que la collecte est ouverte.');
     expect(after.html).toContain(`href="/initiatives/${id}/sign"`);
+    expect((await web.page(`/initiatives/${id}`, { cookie })).html).toContain(`href="/initiatives/${id}/sign"`);
     // Someone who never signed is told so.
     const never = await web.page(`/initiatives/${id}/signature`, { cookie: await web.sessionFor('receipt-never', { givenNames: 'Léa', familyName: 'Martin', birthdate: '2001-02-28' }) });
     expect(never.text).toContain('Vous n’avez pas signé cette initiative.');

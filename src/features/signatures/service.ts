@@ -222,6 +222,11 @@ export function receiptFor(deps: Pick<AppDeps, 'keys' | 'config'>, row: Pick<Act
   );
 }
 
+/** Whether this person has an active signature on the initiative (no receipt signed: for pages that only say so). */
+export async function hasSigned(deps: Pick<AppDeps, 'keys' | 'db'>, initiative: Pick<InitiativeRow, 'id' | 'pepperVersion'>, identity: Identity): Promise<boolean> {
+  return (await findActive(deps.db.db, initiative.id, signerHashFor(deps, initiative, identity))) !== undefined;
+}
+
 export async function mySignature(deps: AppDeps, initiativeId: string, signer: Identity) {
   const { initiative } = await getInitiativeWithJurisdiction(deps.db.db, initiativeId);
   const row = await findActive(deps.db.db, initiative.id, signerHashFor(deps, initiative, signer));

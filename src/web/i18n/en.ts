@@ -70,6 +70,7 @@ export const en: Messages = {
     criterionDistricts: 'Districts that met their minimum',
     sign: 'Sign this initiative',
     mySignature: 'My signature',
+    youSigned: 'You have signed this initiative.',
     transparency: 'Public verifiable log',
     manage: "Sponsor's dashboard",
     clerkTools: 'Elections office tools',

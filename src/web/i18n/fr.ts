@@ -69,6 +69,7 @@ export const fr = {
     criterionDistricts: 'Arrondissements ayant atteint leur minimum',
     sign: 'Signer cette initiative',
     mySignature: 'Ma signature',
+    youSigned: 'Vous avez signé cette initiative.',
     transparency: 'Registre public vérifiable',
     manage: 'Tableau de bord du porteur',
     clerkTools: 'Outils du service des élections',
