@@ -480,7 +480,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                       <tr data-paper-outcome={r.status}>
                         <td class="num">{view.paper?.lines?.[r.index] ?? r.index + 1}</td>
                         <td>{m.clerk.outcomes[r.status]}</td>
-                        <td>{r.status === 'ineligible' ? (m.ineligible[r.rule] ?? r.detail) : ''}</td>
+                        <td>{r.status === 'ineligible' ? (m.clerk.paperIneligible[r.rule] ?? r.detail) : ''}</td>
                       </tr>
                     ))}
                   </tbody>

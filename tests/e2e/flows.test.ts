@@ -187,6 +187,8 @@ describe('web front in Chromium', () => {
     await expect(page.locator('[data-paper-outcome="ineligible"]').count()).resolves.toBe(1);
     // Numbered by the lines as pasted, under the header line: the duplicate is line 8.
     await expect(page.textContent('[data-paper-outcome="duplicate"] td')).resolves.toBe('8');
+    // Said to the clerk, not to the signer.
+    await expect(page.textContent('[data-paper-outcome="ineligible"]')).resolves.toContain('Âge minimum non atteint à la date de signature.');
     await screenshot(page, '21-paper-entry');
 
     // The sponsor closes the collection.

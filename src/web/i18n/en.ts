@@ -239,7 +239,14 @@ export const en: Messages = {
     rejected: 'Initiative rejected.',
     paper: 'Enter paper signatures',
     paperTitle: (t) => `Paper signatures: ${t}`,
-    paperHelp: 'Paste one line per signature: family name, given names, birth date (YYYY-MM-DD), district, sheet, collector. A header line is optional.',
+    paperHelp:
+      'Paste one line per signature: family name, given names, birth date (YYYY-MM-DD), district code, sheet, collector and, when known, the date signed (YYYY-MM-DD). A header line is optional.',
+    paperIneligible: {
+      age: 'Under the minimum age on the day signed.',
+      district: 'District code unknown to the jurisdiction.',
+      assurance: 'Identity assurance level too low.',
+      roll: 'Not on the electoral roll.',
+    },
     paperCsv: 'CSV lines',
     paperSubmit: 'Record the signatures',
     paperResults: 'Result of the entry',

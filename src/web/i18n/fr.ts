@@ -239,7 +239,15 @@ export const fr = {
     rejected: 'Initiative déclarée irrecevable.',
     paper: 'Saisir des signatures sur formulaire papier',
     paperTitle: (t: string) => `Signatures sur formulaire papier : ${t}`,
-    paperHelp: 'Collez une ligne par signature : nom de famille, prénoms, date de naissance (AAAA-MM-JJ), arrondissement, feuille, collecteur. Une ligne d’en-tête est facultative.',
+    paperHelp:
+      'Collez une ligne par signature\u00a0: nom de famille, prénoms, date de naissance (AAAA-MM-JJ), code de l’arrondissement, feuille, collecteur et, si elle est connue, date de signature (AAAA-MM-JJ). Une ligne d’en-tête est facultative.',
+    /** Why a paper entry was not counted, said to the clerk (the signer is not the reader). */
+    paperIneligible: {
+      age: 'Âge minimum non atteint à la date de signature.',
+      district: 'Code d’arrondissement inconnu de la collectivité.',
+      assurance: 'Niveau de garantie de l’identité insuffisant.',
+      roll: 'Absent de la liste électorale.',
+    } as Record<string, string>,
     paperCsv: 'Lignes CSV',
     paperSubmit: 'Enregistrer les signatures',
     paperResults: 'Résultat de la saisie',
