@@ -69,7 +69,7 @@ describe('web login with the built-in development provider', () => {
   it('a free-form identity below the minimum is refused; the strong one passes and can sign up to the jurisdiction', async () => {
     const weak = await devLogin(engine, { givenNames: 'Marcel', familyName: 'Faible', birthdate: '1960-01-01', acr: 'eidas1' });
     expect(weak.status).toBe(403);
-    expect(weak.body).toContain('eidas2');
+    expect(weak.body).toContain('«\u00a0substantiel\u00a0»');
     expect(weak.cookie).toBeUndefined();
 
     const strongEnough = await devLogin(engine, { identity: 'karim' }, { returnTo: '/jurisdictions/strict' });
@@ -95,6 +95,16 @@ describe('web login with the built-in development provider', () => {
     const noCookie = await finishBrowserLogin(engine, callback, undefined, 'application/json');
     expect(noCookie.status).toBe(401);
     expect(JSON.parse(noCookie.body).type).toBe('/problems/login-failed');
+    // For a browser, a page in the reader's language (the language switch's cookie first), styled, in its words only.
+    const page = await finishBrowserLogin(engine, callback, undefined);
+    expect(page.status).toBe(401);
+    expect(page.body).toContain('<html lang="fr">');
+    expect(page.body).toContain('La connexion a pris trop de temps, ou le navigateur n’a pas gardé son cookie. Recommencez la connexion.');
+    expect(page.body).not.toContain('took too long');
+    expect(page.body).toContain('href="/assets/site.css"');
+    const english = await finishBrowserLogin(engine, callback, 'lang=en');
+    expect(english.body).toContain('<html lang="en">');
+    expect(english.body).toContain('The login took too long, or the browser did not keep its cookie. Start the login again.');
 
     // Another browser's flow (its own state) cannot finish this login.
     const other = await startBrowserLogin(engine, '/');

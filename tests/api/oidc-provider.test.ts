@@ -171,8 +171,10 @@ describe('login at a real OpenID provider, then signing', () => {
     const page = await browserLogin(engine, provider, 'marcel', { returnTo: `/initiatives/${initiativeId}` });
     expect(page.status).toBe(403);
     expect(page.contentType).toMatch(/text\/html/);
-    expect(page.body).toContain('eidas2');
-    expect(page.body).toContain('eidas1');
+    // The levels in words (eIDAS: low, substantial, high), not the provider's codes.
+    expect(page.body).toContain('de niveau de garantie «\u00a0substantiel\u00a0» au moins');
+    expect(page.body).toContain('a attesté le niveau «\u00a0faible\u00a0»');
+    expect(page.body).not.toMatch(/niveau eidas/);
     expect(page.body).toContain('/problems/insufficient-assurance');
     expect(page.cookie).toBeUndefined();
 

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import { createRouter, type AppEnv } from '../../platform/http';
+import { LANG_COOKIE, negotiateLocale, type Locale } from '../../platform/locale';
 import { errors } from '../../platform/openapi';
 import { Problem, problems } from '../../platform/problems';
 import { completeLogin, isSafeReturnTo, LOGIN_FLOW_TTL_SECONDS, openFlow, startLogin } from './login';
@@ -135,9 +136,9 @@ export const loginRoutes = createRouter()
 /** Problems of the login: thrown for JSON clients (rendered as problem+json), a page for browsers. */
 function refusal(c: Context<AppEnv>, error: unknown, returnTo: string) {
   if (!(error instanceof Problem) || wantsJson(c)) throw error;
-  c.header('Content-Security-Policy', "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  c.header('Content-Security-Policy', "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
   for (const [name, value] of Object.entries(error.headers)) if (name !== 'WWW-Authenticate') c.header(name, value);
-  return c.html(refusalPage(error, returnTo, c.req.header('accept-language')), error.status as 400);
+  return c.html(refusalPage(error, returnTo, negotiateLocale(getCookie(c, LANG_COOKIE), c.req.header('accept-language'))), error.status as 400);
 }
 
 const WORDS = {
@@ -146,7 +147,10 @@ const WORDS = {
     heading: 'Connexion refusée',
     unavailable: 'Le fournisseur d’identité ne répond pas. Réessayez dans un instant.',
     assurance: (required: string, actual: string) =>
-      `Cette démarche demande une identité vérifiée de niveau ${required} au moins ; votre fournisseur d’identité a attesté le niveau ${actual}. Connectez-vous avec un moyen d’identification plus sûr (par exemple l’Identité Numérique La Poste ou France Identité).`,
+      `Cette démarche demande une identité vérifiée de niveau de garantie «\u00a0${required}\u00a0» au moins\u00a0; votre fournisseur d’identité a attesté le niveau «\u00a0${actual}\u00a0». Connectez-vous avec un moyen d’identification plus sûr (par exemple l’Identité Numérique La Poste ou France Identité).`,
+    /** eIDAS levels of assurance, as the regulation names them. */
+    levels: { eidas1: 'faible', eidas2: 'substantiel', eidas3: 'élevé' } as Record<string, string>,
+    expired: 'La connexion a pris trop de temps, ou le navigateur n’a pas gardé son cookie. Recommencez la connexion.',
     failed: 'La connexion n’a pas abouti.',
     retry: 'Recommencer la connexion',
     home: 'Retour à l’accueil',
@@ -156,33 +160,42 @@ const WORDS = {
     heading: 'Login refused',
     unavailable: 'The identity provider is not answering. Try again in a moment.',
     assurance: (required: string, actual: string) =>
-      `This requires a verified identity of level ${required} or higher; your identity provider asserted level ${actual}. Log in with a stronger means of identification.`,
+      `This requires a verified identity of assurance level “${required}” or higher; your identity provider asserted level “${actual}”. Log in with a stronger means of identification.`,
+    levels: { eidas1: 'low', eidas2: 'substantial', eidas3: 'high' } as Record<string, string>,
+    expired: 'The login took too long, or the browser did not keep its cookie. Start the login again.',
     failed: 'The login did not succeed.',
     retry: 'Log in again',
     home: 'Back to the home page',
   },
 };
 
-function refusalPage(problem: Problem, returnTo: string, acceptLanguage: string | undefined) {
-  const w = /^\s*en\b/i.test(acceptLanguage ?? '') ? WORDS.en : WORDS.fr;
+function refusalPage(problem: Problem, returnTo: string, locale: Locale) {
+  const w = WORDS[locale];
+  const level = (value: unknown) => (typeof value === 'string' ? (w.levels[value] ?? value) : '—');
   const explanation =
     problem.code === 'insufficient-assurance'
-      ? w.assurance(String(problem.extra.required), String(problem.extra.actual ?? '—'))
+      ? w.assurance(level(problem.extra.required), level(problem.extra.actual))
       : problem.status === 503
         ? w.unavailable
-        : w.failed;
+        : problem.extra.reason === 'flow-expired'
+          ? w.expired
+          : w.failed;
   return html`<!doctype html>
     <html lang="${w.lang}">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${w.heading}</title>
+        <link rel="stylesheet" href="/assets/site.css" />
       </head>
       <body>
         <main>
           <h1>${w.heading}</h1>
           <p role="alert" data-problem="${problem.type}">${explanation}</p>
-          ${problem.detail && problem.code !== 'insufficient-assurance' ? html`<p>${problem.detail}</p>` : ''}
+          ${
+            // The engine's own English detail, for English readers only, when the words above are the general ones.
+            locale === 'en' && explanation === w.failed && problem.detail ? html`<p>${problem.detail}</p>` : ''
+          }
           <p><a href="/auth/login?returnTo=${encodeURIComponent(returnTo)}">${w.retry}</a> · <a href="/">${w.home}</a></p>
         </main>
       </body>

@@ -1,27 +1,11 @@
 import { en } from './en';
 import { fr, type Messages } from './fr';
+import { LANG_COOKIE, negotiateLocale, type Locale } from '../../platform/locale';
 
-export type Locale = 'fr' | 'en';
-export const LANG_COOKIE = 'lang';
+export { LANG_COOKIE, negotiateLocale, type Locale };
 
 const MESSAGES: Record<Locale, Messages> = { fr, en };
 const INTL_LOCALE: Record<Locale, string> = { fr: 'fr-FR', en: 'en-GB' };
-
-/** The `lang` cookie wins, then the first of fr/en in Accept-Language by weight; French otherwise. */
-export function negotiateLocale(cookie: string | undefined, acceptLanguage: string | undefined): Locale {
-  if (cookie === 'fr' || cookie === 'en') return cookie;
-  const ranked = (acceptLanguage ?? '')
-    .split(',')
-    .map((part, index) => {
-      const [tag = '', ...params] = part.trim().split(';');
-      const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find(Boolean);
-      return { lang: tag.toLowerCase().split('-')[0], q: q === undefined ? 1 : Number(q), index };
-    })
-    .filter((l) => l.q > 0)
-    .sort((a, b) => b.q - a.q || a.index - b.index);
-  for (const { lang } of ranked) if (lang === 'fr' || lang === 'en') return lang;
-  return 'fr';
-}
 
 /** Words and formats of one locale; dates in the jurisdiction's time zone. */
 export interface Translator {
