@@ -6,7 +6,7 @@ import { listAudit } from '../features/audit/service';
 import { requirePrincipal } from '../features/auth/access';
 import { ReviewSchema } from '../features/initiatives/schema';
 import { listInitiatives, review, type InitiativeRow } from '../features/initiatives/service';
-import type { JurisdictionRow } from '../features/jurisdictions/service';
+import { getJurisdiction, type JurisdictionRow } from '../features/jurisdictions/service';
 import { PAPER_BATCH_MAX, PaperEntrySchema, type PaperEntry } from '../features/paper/schema';
 import { keyInPaperBatch, type PaperResult } from '../features/paper/service';
 import { DecisionSchema, StartVerificationSchema } from '../features/verification/schema';
@@ -144,14 +144,19 @@ export const clerkPages = createRouter()
       }
       sections.push({ key, items });
     }
+    const names = await Promise.all(jurisdictionIds.map(async (id) => ({ id, name: (await getJurisdiction(db, id)).name })));
     return renderPage(c, w, {
       title: m.clerk.title,
       body: (
         <>
           <h1>{m.clerk.title}</h1>
-          <p>
-            {jurisdictionIds.join(', ')} · <a href={`/clerk/audit?jurisdiction=${encodeURIComponent(jurisdictionIds[0]!)}`}>{m.clerk.audit}</a>
-          </p>
+          <ul class="plain">
+            {names.map((j) => (
+              <li data-jurisdiction={j.id}>
+                {j.name} · <a href={`/clerk/audit?jurisdiction=${encodeURIComponent(j.id)}`}>{m.clerk.audit}</a>
+              </li>
+            ))}
+          </ul>
           {sections.map((s) => (
             <section aria-labelledby={`section-${s.key}`}>
               <h2 id={`section-${s.key}`}>{m.clerk[s.key]}</h2>

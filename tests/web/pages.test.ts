@@ -197,6 +197,8 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     const clerk = await page('/clerk', { cookie: await sessionFor('dev-clerk') });
     expect(clerk.status).toBe(200);
     expect(clerk.html).toContain('Des arbres dans chaque cour');
+    // Its jurisdiction by name, with its audit trail.
+    expect(clerk.html).toMatch(/<li data-jurisdiction="paris">Ville de Paris · <a href="\/clerk\/audit\?jurisdiction=paris">/);
     const audit = await page('/clerk/audit?jurisdiction=paris', { cookie: await sessionFor('dev-clerk') });
     expect(audit.html).toContain('initiative.open');
   });
