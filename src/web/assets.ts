@@ -13,6 +13,7 @@ a:focus, button:focus, input:focus, select:focus, textarea:focus, [tabindex]:foc
 .dev-banner { margin: 0; padding: .4rem 1rem; background: #fff3c4; color: #4d3b00; border-bottom: 1px solid #e0c766; font-size: .9rem; }
 header.site { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: .5rem 2rem; padding: .75rem 1.5rem; border-bottom: 1px solid var(--line); }
 header.site .brand { font-weight: 700; font-size: 1.15rem; color: var(--ink); text-decoration: none; }
+ul.plain { list-style: none; padding: 0; }
 header.site ul { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; margin: 0; padding: 0; align-items: center; }
 main { max-width: 62rem; margin: 0 auto; padding: 1.5rem; }
 footer.site { max-width: 62rem; margin: 2rem auto; padding: 1rem 1.5rem; border-top: 1px solid var(--line); color: var(--muted); }
@@ -28,6 +29,7 @@ button.link { background: none; border: 0; padding: 0; color: var(--accent); tex
 .field { margin: 0 0 1rem; }
 .field label { display: block; font-weight: 600; margin-bottom: .2rem; }
 .field.check label { display: inline; font-weight: 400; }
+.field input[type=radio] + label, .field input[type=checkbox] + label { display: inline; font-weight: 400; margin-bottom: 0; }
 input[type=text], input[type=search], input[type=date], input[type=datetime-local], input[type=number], select, textarea { font: inherit; padding: .45rem .55rem; border: 1px solid #6b7480; border-radius: 4px; max-width: 100%; }
 input[type=text], textarea { width: 100%; }
 .field.invalid input, .field.invalid select, .field.invalid textarea { border: 2px solid var(--bad); }

@@ -141,7 +141,7 @@ export function issueMessage(t: Translator, issue: FieldIssue, value: string | u
       if (empty) return f.required;
       return issue.origin === 'string' ? f.tooShort(limit(issue.minimum)) : f.tooSmall(t.number(limit(issue.minimum)));
     case 'too_big':
-      return issue.origin === 'string' ? f.tooLong(limit(issue.maximum)) : f.tooBig(t.number(limit(issue.maximum)));
+      return issue.origin === 'string' ? f.tooLong(t.number(limit(issue.maximum))) : f.tooBig(t.number(limit(issue.maximum)));
     case 'invalid_format':
       return empty ? f.required : f.invalidDate;
     case 'unrecognized_keys':

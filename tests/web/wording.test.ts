@@ -85,6 +85,9 @@ describe('web wording', () => {
     expect(short.html).toContain('id="title-error">Au moins 3 caractères.</p>');
     const shortEn = await web.page('/initiatives/new', { cookie, lang: 'en', form: { jurisdictionId: 'paris', kind: 'agenda', title: 'x', summary: 'S', text: 'T', action: 'save' } });
     expect(shortEn.html).toContain('id="title-error">At least 3 characters.</p>');
+    // Limits are numbers as the reader writes them.
+    const long = await web.page('/initiatives/new', { cookie, form: { jurisdictionId: 'paris', kind: 'agenda', title: 'Trop long', summary: 'S'.repeat(2001), text: 'T', action: 'save' } });
+    expect(long.html).toContain('id="summary-error">Au plus 2\u202f000 caractères.</p>');
     const noQuestion = await web.page('/initiatives/new', { cookie, form: { jurisdictionId: 'paris', kind: 'referendum', title: 'Une question', summary: 'S', text: 'T', action: 'save' } });
     expect(noQuestion.html).toContain('id="question-error">Une initiative référendaire doit avoir sa question soumise au vote.</p>');
     const noKind = await web.page('/initiatives/new', { cookie, form: { jurisdictionId: 'paris', title: 'Sans type', summary: 'S', text: 'T', action: 'save' } });

@@ -366,7 +366,7 @@ export const fr = {
     required: 'Ce champ est obligatoire.',
     choose: 'Choisissez une des valeurs proposées.',
     tooShort: (n: number) => (n === 1 ? 'Ce champ est obligatoire.' : `Au moins ${n} caractères.`),
-    tooLong: (n: number) => `Au plus ${n} caractères.`,
+    tooLong: (n: string) => `Au plus ${n} caractères.`,
     tooSmall: (n: string) => `Au moins ${n}.`,
     tooBig: (n: string) => `Au plus ${n}.`,
     wholeNumber: 'Saisissez un nombre entier.',
