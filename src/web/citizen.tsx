@@ -3,7 +3,7 @@ import { setCookie } from 'hono/cookie';
 import { requireIdentity } from '../features/auth/access';
 import { ListQuerySchema } from '../features/initiatives/schema';
 import { isCollecting as isCollectingAt, type InitiativeStatus } from '../core/lifecycle';
-import { getVisibleInitiative, isCommitteeMember, listInitiatives, type InitiativeRow } from '../features/initiatives/service';
+import { getInitiative, getVisibleInitiative, isCommitteeMember, listInitiatives, type InitiativeRow } from '../features/initiatives/service';
 import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
 import { buildProgress, crossingsOf, tallyMany, tallySignatures } from '../features/progress/service';
 import { hasSigned, mySignature, sign, withdrawMySignature, type SignatureRow } from '../features/signatures/service';
@@ -248,9 +248,14 @@ export const citizenPages = createRouter()
         .then(({ payload }) => payload as unknown as typeof claims)
         .catch(() => undefined);
     }
-    const [inclusion, later] = claims
-      ? await Promise.all([receiptInclusion(deps, claims.initiative, claims.signature, claims.leaf), laterLogEntry(deps.db.db, claims.initiative, claims.signature)])
-      : [undefined, null];
+    const [inclusion, later, initiativeTitle] = claims
+      ? await Promise.all([
+          receiptInclusion(deps, claims.initiative, claims.signature, claims.leaf),
+          laterLogEntry(deps.db.db, claims.initiative, claims.signature),
+          // Named by its title; by its id should the initiative be gone.
+          getInitiative(deps.db.db, claims.initiative).then((i) => i.title, () => undefined),
+        ])
+      : [undefined, null, undefined];
     return renderPage(c, w, {
       title: m.receipt.title,
       status: receipt && !claims ? 400 : 200,
@@ -263,7 +268,7 @@ export const citizenPages = createRouter()
               <Notice>{m.receipt.valid}</Notice>
               <dl class="facts">
                 <dt>{m.receipt.initiative}</dt>
-                <dd><a href={`/initiatives/${claims.initiative}`}>{claims.initiative}</a></dd>
+                <dd><a href={`/initiatives/${claims.initiative}`}>{initiativeTitle ?? claims.initiative}</a></dd>
                 <dt>{m.receipt.signature}</dt>
                 <dd class="mono">{claims.signature}</dd>
                 <dt>{m.receipt.signedAt}</dt>
