@@ -75,6 +75,7 @@ export function problemMessage(t: Translator, problem: Problem, options: { actio
     const tried = action ? p.actions[action] : undefined;
     return tried ? p.invalidState(tried, t.m.statuses[status] ?? status) : p.notPossible;
   }
+  if (code === 'ineligible/age' && typeof extra.minimumAge === 'number') return t.m.ineligibleAge(t.number(extra.minimumAge));
   if (code.startsWith('ineligible/')) return t.m.ineligible[String(extra.rule)] ?? fallback(problem);
   const worded = WORDED[code];
   if (worded) return worded(t.m);

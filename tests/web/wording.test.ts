@@ -161,6 +161,14 @@ describe('web wording', () => {
     expect(withHeader.text).toContain('Ligne 4, date de naissance\u00a0: Une date au format AAAA-MM-JJ.');
   });
 
+  it('tells a signer under age the age required', async () => {
+    const id = world.targetId;
+    const cookie = await web.sessionFor('wording-young', { givenNames: 'Lucie', familyName: 'Jeune', birthdate: '2015-04-01' });
+    const young = await web.page(`/initiatives/${id}/sign`, { cookie, form: { district: '75111', consent: 'yes' } });
+    expect(young.status).toBe(403);
+    expect(young.text).toContain('Vous n’avez pas l’âge minimum requis pour signer\u00a0: 16\u00a0ans à la date de signature.');
+  });
+
   it('tells a signer the collection has not opened yet, with its date', async () => {
     const id = await initiative('Bientôt', { opensAt: '2027-01-16T09:00:00Z', closesAt: '2027-03-01T09:00:00Z' });
     const cookie = await web.sessionFor('wording-early', { givenNames: 'Léa', familyName: 'Martin', birthdate: '2001-02-28' });

@@ -136,6 +136,8 @@ async function signAgainst(
   );
   if (!eligibility.eligible) {
     const refusal = problems.ineligible(eligibility.rule, eligibility.detail);
+    // The age the signer must reach, for clients to say it in their words.
+    if (eligibility.rule === 'age') refusal.extra.minimumAge = jurisdiction.minimumAge;
     // A district that is not the jurisdiction's is this request's mistake, not a change of rules about the person.
     if (eligibility.rule === 'district') throw refusal;
     return signedBefore(deps, initiative.id, hash, refusal);

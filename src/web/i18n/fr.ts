@@ -430,6 +430,7 @@ export const fr = {
     log: 'Registre public vérifiable',
     link: 'Voir le résultat certifié et son certificat',
   },
+  ineligibleAge: (age: string) => `Vous n’avez pas l’âge minimum requis pour signer\u00a0: ${age}\u00a0ans à la date de signature.`,
   ineligible: {
     age: 'Vous n’avez pas l’âge minimum requis pour signer.',
     district: 'Cet arrondissement n’appartient pas à la collectivité.',
