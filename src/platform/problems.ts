@@ -92,7 +92,7 @@ export const problems = {
       detail: `The identity token lacks the claims needed here: ${claims.join(', ')}.`,
       extra: { claims },
     }),
-  loginFailed: (detail: string) => new Problem({ status: 401, code: 'login-failed', title: 'Login failed', detail }),
+  loginFailed: (detail: string, extra: Record<string, unknown> = {}) => new Problem({ status: 401, code: 'login-failed', title: 'Login failed', detail, extra }),
   insufficientAssurance: (required: string, actual: string | undefined) =>
     new Problem({
       status: 403,

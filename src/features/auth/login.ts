@@ -132,11 +132,8 @@ async function sealFlow(deps: AppDeps, flow: LoginFlow): Promise<string> {
 }
 
 export async function openFlow(deps: AppDeps, sealed: string | undefined): Promise<LoginFlow> {
-  const expired = () => {
-    const problem = problems.loginFailed('The login took too long or the browser did not keep its cookie; start again from the login link.');
-    problem.extra.reason = 'flow-expired';
-    return problem;
-  };
+  const expired = () =>
+    problems.loginFailed('The login took too long or the browser did not keep its cookie; start again from the login link.', { reason: 'flow-expired' });
   if (!sealed) throw expired();
   try {
     const { payload } = await jwtDecrypt(sealed, flowKey(deps.keys), {
