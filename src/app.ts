@@ -85,7 +85,7 @@ export function createApp(deps: AppDeps) {
     return jsonBodyLimit(c, next);
   });
   app.use('*', authenticate);
-  // After authentication (limits per identity), before the routes; counters are shared in the database.
+  // After authentication (limits per identity), before the routes; counters are shared by the engine's processes in the database.
   app.use('/v1/initiatives/:id/signatures', rateLimit('sign'));
   app.use('/v1/initiatives/:id/paper-signatures', rateLimit('paper'));
   app.use('/v1/session', rateLimit('login'));
@@ -194,7 +194,7 @@ export function engineTasks(deps: AppDeps): ScheduledTask[] {
     { name: SEQUENCE_LOGS_TASK, run: (now) => sequenceLogs(deps, now) },
     { name: 'roll-up-signature-hours', run: (now) => rollUpSignatureHours(deps.db.db, now) },
     { name: 'deliver-webhooks', run: (now) => dispatchWebhooks(deps, now) },
-    { name: 'sweep-rate-limits', run: (now) => (deps.config.rateLimits ? sweepRateLimits(deps.db.db, deps.config.rateLimits.windowSeconds, now) : Promise.resolve()) },
+    { name: 'sweep-rate-limits', run: (now) => (deps.config.rateLimits ? sweepRateLimits(deps.db, deps.config.rateLimits.windowSeconds, now) : Promise.resolve()) },
   ];
 }
 

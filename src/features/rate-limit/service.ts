@@ -2,7 +2,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { lt, sql } from 'drizzle-orm';
-import type { DatabaseHandle, Executor } from '../../db/client';
+import type { DatabaseHandle } from '../../db/client';
 import { groupCommitPerHandle } from '../../db/group-commit';
 import { runPrepared } from '../../db/query';
 import { rateLimitCounters } from '../../db/schema-ratelimit';
@@ -17,12 +17,17 @@ export function counterKey(keys: EngineKeys, action: LimitedAction, scope: 'addr
 
 /**
  * Counts one request in the current fixed window and returns the count so far (this request
- * included) and when the window ends. Atomic across processes: requests that arrive together are
- * counted by one upsert (see countBatch), so a limit costs a signature no round trip of its own.
+ * included) and when the window ends. Atomic across processes: on PostgreSQL, requests that arrive
+ * together are counted by one upsert (see countBatch), so a limit costs a signature no round trip
+ * of its own. The embedded database lives inside one process (ENGINE_PROCESSES needs PostgreSQL), so
+ * its counters are kept in that process's memory, with the same rules: a statement of its own on
+ * the single connection cost every batch of signatures about a sixth of the embedded rate.
  */
 export function countRequest(handle: DatabaseHandle, key: Uint8Array, windowSeconds: number, now: Date): Promise<{ count: number; resetAt: Date }> {
   const windowMs = windowSeconds * 1000;
-  return counters(handle).submit({ key: bytesToHex(key), windowStart: Math.floor(now.getTime() / windowMs) * windowMs, windowMs });
+  const request = { key: bytesToHex(key), windowStart: Math.floor(now.getTime() / windowMs) * windowMs, windowMs };
+  if (handle.kind === 'pglite') return Promise.resolve(countInMemory(handle, request));
+  return counters(handle).submit(request);
 }
 
 interface CountedRequest {
@@ -71,7 +76,24 @@ async function countBatch(handle: DatabaseHandle, batch: CountedRequest[]): Prom
 
 const counters = groupCommitPerHandle(countBatch, MAX_BATCH);
 
+/** The embedded database's counters, by key: the window they count in and the count so far. */
+const inMemory = new WeakMap<DatabaseHandle, Map<string, { windowStart: number; count: number }>>();
+
+/** The upsert's rules, for one request: a window that has ended starts again; an earlier stamp counts in the stored window. */
+function countInMemory(handle: DatabaseHandle, request: CountedRequest): { count: number; resetAt: Date } {
+  let counters = inMemory.get(handle);
+  if (!counters) inMemory.set(handle, (counters = new Map()));
+  const stored = counters.get(request.key);
+  const counter = stored && stored.windowStart >= request.windowStart ? stored : { windowStart: request.windowStart, count: 0 };
+  counter.count++;
+  counters.set(request.key, counter);
+  return { count: counter.count, resetAt: new Date(counter.windowStart + request.windowMs) };
+}
+
 /** Forgets counters of windows that have ended (a scheduled task). */
-export async function sweepRateLimits(db: Executor, windowSeconds: number, now: Date): Promise<void> {
-  await db.delete(rateLimitCounters).where(lt(rateLimitCounters.windowStart, new Date(now.getTime() - windowSeconds * 1000)));
+export async function sweepRateLimits(handle: DatabaseHandle, windowSeconds: number, now: Date): Promise<void> {
+  const before = now.getTime() - windowSeconds * 1000;
+  const counters = inMemory.get(handle);
+  for (const [key, counter] of counters ?? []) if (counter.windowStart < before) counters!.delete(key);
+  await handle.db.delete(rateLimitCounters).where(lt(rateLimitCounters.windowStart, new Date(before)));
 }
