@@ -9,6 +9,7 @@ import { listInitiatives, review, type InitiativeRow } from '../features/initiat
 import { getJurisdiction, type JurisdictionRow } from '../features/jurisdictions/service';
 import { PAPER_BATCH_MAX, PaperEntrySchema, type PaperEntry } from '../features/paper/schema';
 import { keyInPaperBatch, type PaperResult } from '../features/paper/service';
+import { personalDataDestroyed } from '../features/personal-data/service';
 import { DecisionSchema, StartVerificationSchema } from '../features/verification/schema';
 import { completeVerification, firstPendingPosition, recordDecisions, startVerification, verificationReport } from '../features/verification/service';
 import { createRouter } from '../platform/http';
@@ -395,6 +396,8 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
   const done = c.req.query('done');
   const progress = await progressOf(c, initiative, jurisdiction);
   const verifying = status === 'verifying';
+  // Closed below its goal long enough ago: the retention schedule has left nothing to key in paper against, nor to verify.
+  const destroyed = status === 'closed' && (await personalDataDestroyed(deps.db.db, initiative.id));
   // A full count under way lists what still awaits a decision (every signature is decided before certification); a sample, all of it.
   const [started] = verifying ? await deps.db.db.select({ method: verifications.method }).from(verifications).where(eq(verifications.initiativeId, initiative.id)) : [];
   // A sample is listed in draw order, 500 rows from a little before its first undecided signature, so that a large one can be worked through.
@@ -492,41 +495,49 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                 </table>
               </>
             ) : null}
-            <form method="post" action={`/clerk/initiatives/${initiative.id}/paper`} novalidate>
-              <CsrfField w={w} />
-              <Field id="csv" label={m.clerk.paperCsv} help={m.clerk.paperHelp} error={view.paper?.errors.join(' · ') || undefined}>
-                <textarea class="mono" rows={8} {...describedBy('csv', view.paper?.errors.length ? 'x' : undefined, m.clerk.paperHelp)} placeholder="Dupont,Élodie Marie,1990-04-12,75111,F-0042,C-07">
-                  {view.paper?.csv ?? ''}
-                </textarea>
-              </Field>
-              <button type="submit">{m.clerk.paperSubmit}</button>
-            </form>
+            {destroyed ? (
+              <p>{m.problems.personalDataDestroyedPaper}</p>
+            ) : (
+              <form method="post" action={`/clerk/initiatives/${initiative.id}/paper`} novalidate>
+                <CsrfField w={w} />
+                <Field id="csv" label={m.clerk.paperCsv} help={m.clerk.paperHelp} error={view.paper?.errors.join(' · ') || undefined}>
+                  <textarea class="mono" rows={8} {...describedBy('csv', view.paper?.errors.length ? 'x' : undefined, m.clerk.paperHelp)} placeholder="Dupont,Élodie Marie,1990-04-12,75111,F-0042,C-07">
+                    {view.paper?.csv ?? ''}
+                  </textarea>
+                </Field>
+                <button type="submit">{m.clerk.paperSubmit}</button>
+              </form>
+            )}
           </section>
         ) : null}
 
         {status === 'closed' ? (
           <section aria-labelledby="verification-title" id="verification">
             <h2 id="verification-title">{m.clerk.verification}</h2>
-            <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/start`} novalidate>
-              <CsrfField w={w} />
-              <fieldset class={verificationErrors.method ? 'field invalid' : 'field'}>
-                <legend>{m.clerk.method}</legend>
-                <div>
-                  <input type="radio" id="method-sample" name="method" value="sample" checked />{' '}
-                  <label for="method-sample">{m.clerk.sample}</label>
-                </div>
-                <div>
-                  <input type="radio" id="method-full" name="method" value="full" /> <label for="method-full">{m.clerk.full}</label>
-                </div>
-              </fieldset>
-              <Field id="sampleSize" label={m.clerk.sampleSize} error={verificationErrors.sampleSize}>
-                <input type="number" min="1" {...describedBy('sampleSize', verificationErrors.sampleSize)} />
-              </Field>
-              <Field id="seed" label={m.clerk.seed} error={verificationErrors.seed}>
-                <input type="text" {...describedBy('seed', verificationErrors.seed)} />
-              </Field>
-              <button type="submit">{m.clerk.start}</button>
-            </form>
+            {destroyed ? (
+              <p>{m.problems.personalDataDestroyedVerification}</p>
+            ) : (
+              <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/start`} novalidate>
+                <CsrfField w={w} />
+                <fieldset class={verificationErrors.method ? 'field invalid' : 'field'}>
+                  <legend>{m.clerk.method}</legend>
+                  <div>
+                    <input type="radio" id="method-sample" name="method" value="sample" checked />{' '}
+                    <label for="method-sample">{m.clerk.sample}</label>
+                  </div>
+                  <div>
+                    <input type="radio" id="method-full" name="method" value="full" /> <label for="method-full">{m.clerk.full}</label>
+                  </div>
+                </fieldset>
+                <Field id="sampleSize" label={m.clerk.sampleSize} error={verificationErrors.sampleSize}>
+                  <input type="number" min="1" {...describedBy('sampleSize', verificationErrors.sampleSize)} />
+                </Field>
+                <Field id="seed" label={m.clerk.seed} error={verificationErrors.seed}>
+                  <input type="text" {...describedBy('seed', verificationErrors.seed)} />
+                </Field>
+                <button type="submit">{m.clerk.start}</button>
+              </form>
+            )}
           </section>
         ) : null}
 

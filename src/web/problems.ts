@@ -83,7 +83,8 @@ export function problemMessage(t: Translator, problem: Problem, options: { actio
     case 'collection-closed':
       return action === 'withdrawSignature' ? p.collectionClosedWithdraw : p.collectionClosed;
     case 'personal-data-destroyed':
-      return action === 'paper' ? p.personalDataDestroyedPaper : p.personalDataDestroyed;
+      if (action === 'paper') return p.personalDataDestroyedPaper;
+      return action === 'startVerification' ? p.personalDataDestroyedVerification : p.personalDataDestroyed;
     case 'collection-not-started':
       return typeof extra.opensAt === 'string' ? p.collectionNotStarted(t.dateTime(extra.opensAt, options.timeZone)) : p.notPossible;
     case 'committee-too-small':

@@ -250,6 +250,35 @@ describe('a closed initiative that nobody verifies', () => {
     expect(taken.body.accepted).toBe(1);
   });
 
+  it('cannot be verified once they are destroyed (409, nothing written); the clerk’s page says so in place of the forms; one that met its goal still can be', async () => {
+    for (const method of ['sample', 'full']) {
+      const refused = await engine.request('POST', `/v1/initiatives/${below}/verification`, { token: clerk, body: { method } });
+      expect(refused.status).toBe(409);
+      expect(refused.body.type).toBe('/problems/personal-data-destroyed');
+    }
+    expect((await engine.request('GET', `/v1/initiatives/${below}`)).body.status).toBe('closed');
+    const started = await engine.db.db.select().from(auditLog).where(and(eq(auditLog.initiativeId, below), eq(auditLog.action, 'initiative.startVerification')));
+    expect(started).toEqual([]);
+
+    const web = browserRequests(engine);
+    const cookie = await web.sessionFor(CLERK_SUBJECT);
+    const page = await web.page(`/clerk/initiatives/${below}`, { cookie });
+    expect(page.text).toContain('Les données personnelles des signataires de cette initiative ont été effacées selon les règles de conservation\u00a0: il ne reste rien à vérifier.');
+    expect(page.text).toContain('aucune signature sur formulaire papier ne peut plus être saisie.');
+    expect(page.html).not.toContain('/verification/start');
+    expect(page.html).not.toContain(`/clerk/initiatives/${below}/paper`);
+    const en = await web.page(`/clerk/initiatives/${below}`, { cookie, lang: 'en' });
+    expect(en.text).toContain("The personal data of this initiative's signers was erased under the retention rules: there is nothing left to verify.");
+    // A form sent from a page loaded before the destruction is answered in the same words.
+    const late = await web.page(`/clerk/initiatives/${below}/verification/start`, { cookie, form: { method: 'sample' } });
+    expect(late.status).toBe(409);
+    expect(late.text).toContain('il ne reste rien à vérifier.');
+
+    const kept = await web.page(`/clerk/initiatives/${met}`, { cookie });
+    expect(kept.html).toContain(`/clerk/initiatives/${met}/verification/start`);
+    expect(kept.html).toContain(`/clerk/initiatives/${met}/paper`);
+  });
+
   it('a goal reached by paper keyed in after the close counts before the scheduler records it', async () => {
     const { initiativeId: reached, sponsor } = await openParisInitiative(engine, { createJurisdiction: false });
     const { initiativeId: short } = await openParisInitiative(engine, { createJurisdiction: false });

@@ -12,7 +12,7 @@ import { problems } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
 import { requireClerk } from '../auth/access';
 import { getInitiative, getInitiativeWithJurisdiction, type InitiativeRow } from '../initiatives/service';
-import { personalDataDestroyed, sealPersonalData } from '../personal-data/service';
+import { personalDataDestroyed, personalDataDestroyedProblem, sealPersonalData } from '../personal-data/service';
 import { bumpCount } from '../progress/service';
 import { currentRoll, rollHashFor, rollLookup } from '../roll/service';
 import { signerHashFor } from '../signatures/service';
@@ -52,11 +52,7 @@ const PAPER_ACTION = 'key in paper signatures';
 async function assertTakingPaper(db: Executor, initiative: Pick<InitiativeRow, 'id' | 'status'>) {
   if (initiative.status !== 'open' && initiative.status !== 'closed') throw problems.illegalTransition(initiative.status, PAPER_ACTION);
   if (initiative.status === 'closed' && (await personalDataDestroyed(db, initiative.id))) {
-    throw problems.conflict(
-      'personal-data-destroyed',
-      'Personal data destroyed',
-      "The personal data of this initiative's signers was destroyed under the retention schedule: paper signatures can no longer be keyed in.",
-    );
+    throw personalDataDestroyedProblem('paper signatures can no longer be keyed in.');
   }
 }
 

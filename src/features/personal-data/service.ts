@@ -3,7 +3,7 @@ import { electorateOf, evaluateRules } from '../../core/rules';
 import type { Database, Executor } from '../../db/client';
 import { auditLog, initiativeCrossings, initiatives, jurisdictions, signatures, verifications } from '../../db/schema';
 import type { AppDeps, Principal } from '../../platform/http';
-import { problems } from '../../platform/problems';
+import { problems, type Problem } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
 import { isClerkOf, requireClerk } from '../auth/access';
 import type { Identity } from '../auth/verifier';
@@ -160,6 +160,11 @@ export async function purgePersonalData(db: Database, now: Date, periods: Retent
 async function goalMet(tx: Executor, initiative: InitiativeRow): Promise<boolean> {
   const [jurisdiction] = await tx.select().from(jurisdictions).where(eq(jurisdictions.id, initiative.jurisdictionId));
   return evaluateRules(rulesOf(initiative, jurisdiction!), electorateOf(initiative, jurisdiction!), await tallySignatures(tx, initiative.id)).goalMet;
+}
+
+/** The refusal of work that needs the signers' personal data once the retention schedule has destroyed it. */
+export function personalDataDestroyedProblem(consequence: string): Problem {
+  return problems.conflict('personal-data-destroyed', 'Personal data destroyed', `The personal data of this initiative's signers was destroyed under the retention schedule: ${consequence}`);
 }
 
 /** Whether the retention schedule has destroyed the personal data of this initiative's signers. */

@@ -36,6 +36,7 @@ export const verificationRoutes = createRouter()
       path: '/v1/initiatives/{id}/verification',
       tags: ['Verification'],
       summary: 'Start verification of a closed initiative (clerk)',
+      description: "Refused once its signers' personal data is destroyed under the retention schedule (a closed initiative below its goal): 409 personal-data-destroyed.",
       security: bearer,
       request: { params: IdParam, body: jsonBody(StartVerificationSchema) },
       responses: { 201: json(VerificationSchema, 'Verification started.'), ...errors(400, 401, 403, 404, 409) },

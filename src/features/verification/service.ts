@@ -23,7 +23,7 @@ import { appendAudit } from '../audit/service';
 import { requireClerk } from '../auth/access';
 import { getInitiativeWithJurisdiction, transition, type InitiativeRow } from '../initiatives/service';
 import type { JurisdictionRow } from '../jurisdictions/service';
-import { openPersonalData, PersonalDataKeyError, readPersonalData, type Identity } from '../personal-data/service';
+import { openPersonalData, PersonalDataKeyError, personalDataDestroyed, personalDataDestroyedProblem, readPersonalData, type Identity } from '../personal-data/service';
 import { bumpCount, rulesOf, type SignatureTally } from '../progress/service';
 import { currentRoll, rollHashFor, rollLookup } from '../roll/service';
 import { appendLogEntry } from '../transparency/entries';
@@ -92,6 +92,8 @@ export async function startVerification(deps: AppDeps, id: string, principal: Pr
       now,
       details: { method: input.method, seed, sampleSize, population, seedGiven: input.seed !== undefined },
     });
+    // Checked once the initiative's row is held: the retention purge holds it too, and skips an initiative whose verification started.
+    if (await personalDataDestroyed(tx, id)) throw personalDataDestroyedProblem('there is nothing left to verify.');
     await tx.insert(verifications).values({ initiativeId: id, method: input.method, seed, sampleSize, population, startedBy: principal.subject, startedAt: now });
     if (input.method === 'full') await checkAgainstRoll(deps, tx, id, jurisdiction.id, principal, now);
     if (seed !== null && sampleSize !== null) {

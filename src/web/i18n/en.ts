@@ -354,6 +354,7 @@ export const en: Messages = {
     verificationStarted: 'A full count is already under way.',
     personalDataDestroyed: "This signature's personal data was erased under the retention rules.",
     personalDataDestroyedPaper: "The personal data of this initiative's signers was erased under the retention rules: paper signatures can no longer be entered.",
+    personalDataDestroyedVerification: "The personal data of this initiative's signers was erased under the retention rules: there is nothing left to verify.",
   },
   fields: {
     required: 'This field is required.',

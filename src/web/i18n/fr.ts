@@ -360,6 +360,8 @@ export const fr = {
     personalDataDestroyed: 'Les données personnelles de cette signature ont été effacées selon les règles de conservation.',
     personalDataDestroyedPaper:
       'Les données personnelles des signataires de cette initiative ont été effacées selon les règles de conservation\u00a0: aucune signature sur formulaire papier ne peut plus être saisie.',
+    personalDataDestroyedVerification:
+      'Les données personnelles des signataires de cette initiative ont été effacées selon les règles de conservation\u00a0: il ne reste rien à vérifier.',
   },
   /** Field errors next to a form field, by kind of error (zod issue code) or by the rule the field broke. */
   fields: {
