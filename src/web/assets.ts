@@ -1,5 +1,5 @@
 /**
- * The stylesheet and the one script of the web front, served from /assets/* (the CSP allows
+ * The stylesheet, the one script and the icon of the web front, served from /assets/* (the CSP allows
  * scripts and styles from the site itself only). Kept as modules so every runtime can serve them.
  */
 export const SITE_CSS = `
@@ -136,3 +136,6 @@ export const SITE_JS = `'use strict';
   });
 })();
 `;
+
+/** The site's icon: a check mark on the accent colour (browsers ask for one on every first visit). */
+export const SITE_ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#0a4fa6"/><path d="M8 16.5l5.5 5.5L24 10.5" fill="none" stroke="#fff" stroke-width="4" stroke-linecap="round" stroke-linejoin="round"/></svg>`;

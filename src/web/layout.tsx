@@ -33,6 +33,7 @@ function Layout(props: { w: WebRequest; title: string; children: Child }) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.title === m.site.name ? m.site.name : `${props.title} · ${m.site.name}`}</title>
         <link rel="stylesheet" href="/assets/site.css" />
+        <link rel="icon" href="/assets/icon.svg" type="image/svg+xml" />
         <script src="/assets/app.js" defer></script>
       </head>
       <body>

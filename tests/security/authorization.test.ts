@@ -98,6 +98,8 @@ const MATRIX: Record<string, Row> = {
   'POST /dev/oidc': { raw: form, expect: '400 400 400 400 400 400 400' },
   'GET /assets/site.css': { expect: '200 200 200 200 200 200 200' },
   'GET /assets/app.js': { expect: '200 200 200 200 200 200 200' },
+  'GET /assets/icon.svg': { expect: '200 200 200 200 200 200 200' },
+  'GET /favicon.ico': { expect: '301 301 301 301 301 301 301' },
   'GET /initiatives/new': { expect: '303 200 200 200 200 200 200' },
   'POST /initiatives/new': { raw: form, expect: '403 403 403 403 403 403 403' },
   'GET /initiatives/:id/edit': { path: (w) => `/initiatives/${w.targetId}/edit`, expect: '303 403 403 403 403 403 403' },

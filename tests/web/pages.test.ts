@@ -68,6 +68,17 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     expect(switched.html).toContain('<html lang="fr">');
   });
 
+  it('names its icon on every page, and leads a browser asking for /favicon.ico to it', async () => {
+    expect((await page('/')).html).toMatch(/<link rel="icon" href="\/assets\/icon.svg" type="image\/svg\+xml"\s*\/?>/);
+    const icon = await engine.app.request('/assets/icon.svg');
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toBe('image/svg+xml');
+    expect(await icon.text()).toMatch(/^<svg [^>]*viewBox="0 0 32 32"/);
+    const legacy = await engine.app.request('/favicon.ico');
+    expect(legacy.status).toBe(301);
+    expect(legacy.headers.get('location')).toBe('/assets/icon.svg');
+  });
+
   it('searches and filters the list', async () => {
     const found = await page('/?q=arbres&status=open');
     expect(found.html).toContain('Des arbres dans chaque cour');

@@ -136,7 +136,7 @@ export const loginRoutes = createRouter()
 /** Problems of the login: thrown for JSON clients (rendered as problem+json), a page for browsers. */
 function refusal(c: Context<AppEnv>, error: unknown, returnTo: string) {
   if (!(error instanceof Problem) || wantsJson(c)) throw error;
-  c.header('Content-Security-Policy', "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  c.header('Content-Security-Policy', "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
   for (const [name, value] of Object.entries(error.headers)) if (name !== 'WWW-Authenticate') c.header(name, value);
   return c.html(refusalPage(error, returnTo, negotiateLocale(getCookie(c, LANG_COOKIE), c.req.header('accept-language'))), error.status as 400);
 }
@@ -187,6 +187,7 @@ function refusalPage(problem: Problem, returnTo: string, locale: Locale) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${w.heading}</title>
         <link rel="stylesheet" href="/assets/site.css" />
+        <link rel="icon" href="/assets/icon.svg" type="image/svg+xml" />
       </head>
       <body>
         <main>
