@@ -278,10 +278,10 @@ export const en: Messages = {
     conclusionPending: (n, shown) =>
       n === 1 ? 'The conclusion will come once the sample is decided: 1 sampled signature is still to decide.' : `The conclusion will come once the sample is decided: ${shown} sampled signatures are still to decide.`,
     bands: {
-      certifiable: 'certifiable (at least 110 % of the threshold)',
-      'full-count': 'full count required (95 to 110 % of the threshold)',
-      fullCount: 'full count required (95 to 110 % of the threshold)',
-      insufficient: 'insufficient valid signatures (under 95 % of the threshold)',
+      certifiable: 'certifiable (at least 110% of the threshold)',
+      'full-count': 'full count required (95% to 110% of the threshold)',
+      fullCount: 'full count required (95% to 110% of the threshold)',
+      insufficient: 'insufficient valid signatures (under 95% of the threshold)',
     },
     counts: 'Counts',
     raw: 'Signatures collected',
@@ -340,7 +340,7 @@ export const en: Messages = {
     alreadySponsor: 'You are the sponsor of this initiative: the sponsor is not counted as a committee member.',
     verificationPending: (n, shown) => (n === 1 ? "1 signature still awaits a clerk's decision." : `${shown} signatures still await a clerk's decision.`),
     fullCountRequired: (projected) =>
-      `The sample projects ${projected} valid signatures, between 95 % and 110 % of the threshold: only a full count can decide.`,
+      `The sample projects ${projected} valid signatures, between 95% and 110% of the threshold: only a full count can decide.`,
     decisionFinal: 'A signature found invalid or a duplicate has left the count: the decision can no longer change.',
     unauthenticated: 'Log in to continue.',
     missingClaims: 'Your verified identity does not pass on your names and birth date, which are needed here.',

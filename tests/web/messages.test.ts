@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { en } from '../../src/web/i18n/en';
+import { fr } from '../../src/web/i18n/fr';
+
+/** Every message as a reader could see it: functions called with sample arguments, by key path. */
+function strings(messages: unknown, path = ''): Map<string, string> {
+  const found = new Map<string, string>();
+  if (typeof messages === 'string') found.set(path, messages);
+  else if (typeof messages === 'function') {
+    for (const arg of ['7', 7, 1, '1']) found.set(`${path}(${JSON.stringify(arg)})`, String((messages as (...a: unknown[]) => unknown)(arg, arg, arg)));
+  } else if (messages && typeof messages === 'object') {
+    for (const [key, value] of Object.entries(messages)) for (const [p, s] of strings(value, path ? `${path}.${key}` : key)) found.set(p, s);
+  }
+  return found;
+}
+
+/** Key paths of a message tree (the type checks only some of them: a Record<string, string> takes any keys). */
+function keys(messages: object, path = ''): string[] {
+  return Object.entries(messages).flatMap(([key, value]) => {
+    const p = path ? `${path}.${key}` : key;
+    return value && typeof value === 'object' && !Array.isArray(value) ? keys(value, p) : [p];
+  });
+}
+
+describe('the English messages', () => {
+  it('have every key of the French ones, and no other', () => {
+    expect(keys(en).sort()).toEqual(keys(fr).sort());
+  });
+
+  it('follow English typography: no space before a colon, semicolon or percent sign, no French quotation marks or no-break spaces', () => {
+    const wrong = [...strings(en)].filter(([, s]) => /\u00a0|\u202f|«|»|\s[:;!?%]|\d %/.test(s)).map(([path, s]) => `${path}: ${s}`);
+    expect(wrong).toEqual([]);
+  });
+});
