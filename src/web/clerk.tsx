@@ -553,7 +553,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
               <dd data-valid-count="">{t.number(report.counts.valid)}</dd>
               {report.seed ? (
                 <>
-                  <dt>{m.clerk.seed}</dt>
+                  <dt>{m.clerk.seedUsed}</dt>
                   <dd class="mono">{report.seed}</dd>
                 </>
               ) : null}

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decideRemainingValid } from '../support/verification';
 import { createWorld, type World } from '../support/world';
 import { browserRequests } from './browser-requests';
 
@@ -231,5 +232,24 @@ describe('web wording', () => {
     expect(sampleOfFull.status).toBe(409);
     expect(sampleOfFull.text).toContain('Une vérification intégrale est déjà en cours.');
     for (const page of [noReason, early]) expect(page.text).not.toMatch(/needs its reason|still await/);
+  });
+  it('shows an English clerk a sample’s conclusion with percentages written the English way, and the seed it was drawn with', async () => {
+    const id = await initiative('Échantillon', { closesAt: inHours(1) });
+    for (const [subject, person] of [
+      ['wording-sample-jean', { givenNames: 'Jean-Pierre', familyName: 'de La Fontaine', birthdate: '1956-07-14' }],
+      ['wording-sample-sofia', { givenNames: 'Sofia', familyName: 'Rossi', birthdate: '1978-09-30' }],
+    ] as const) {
+      expect((await web.page(`/initiatives/${id}/sign`, { cookie: await web.sessionFor(subject, person), form: { district: '75111', consent: 'yes' } })).status).toBe(303);
+    }
+    world.engine.clock.advance(2 * HOUR);
+    await world.engine.scheduler.tick();
+    const cookie = await web.sessionFor(world.people.clerk.subject);
+    expect((await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { method: 'sample', sampleSize: '2', seed: 'tirage-en' } })).status).toBe(303);
+    await decideRemainingValid(world.engine.request, id, world.tokens.clerk!);
+    const en = await web.page(`/clerk/initiatives/${id}`, { cookie, lang: 'en' });
+    expect(en.text).toContain('Conclusion: insufficient valid signatures (under 95% of the threshold)');
+    expect(en.text).toContain('Sampling seed tirage-en');
+    expect(en.text).not.toMatch(/\d %|optional, to reproduce/);
+    expect((await web.page(`/clerk/initiatives/${id}`, { cookie })).text).toContain('Graine du tirage tirage-en');
   });
 });

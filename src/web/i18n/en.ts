@@ -261,6 +261,7 @@ export const en: Messages = {
     sample: 'Random-sample verification',
     sampleSize: 'Sample size (optional)',
     seed: 'Sampling seed (optional, to reproduce the sample)',
+    seedUsed: 'Sampling seed',
     start: 'Start verification',
     started: 'Verification started.',
     sampleList: 'Sampled signatures',

@@ -262,6 +262,8 @@ export const fr = {
     sample: 'Vérification par échantillonnage',
     sampleSize: 'Taille de l’échantillon (facultatif)',
     seed: 'Graine du tirage (facultatif, pour reproduire l’échantillon)',
+    /** The seed a sample was drawn with, in the verification's report. */
+    seedUsed: 'Graine du tirage',
     start: 'Commencer la vérification',
     started: 'Vérification commencée.',
     sampleList: 'Signatures tirées au sort',
