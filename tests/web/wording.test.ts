@@ -51,6 +51,9 @@ describe('web wording', () => {
 
     const en = await web.page(`/initiatives/${world.targetId}`, { lang: 'en' });
     expect(en.text).toContain('Signature threshold: 1 / 5');
+    // The count, then what it is out of: '1 of 5 signatures', never '1 signatures'.
+    expect(en.text).toContain('1 of 5 signatures (signature threshold)');
+    expect((await web.page('/', { lang: 'en' })).text).toMatch(/Des rues aux écoles .* \d+ of 5 signatures \(signature threshold\)/);
     expect(en.text).toContain('premier palier: not reached yet');
     const rejected = await web.page(`/initiatives/${rejectedId}`, { lang: 'en' });
     expect(rejected.text).toContain('Reason: Hors compétence.');

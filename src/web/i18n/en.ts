@@ -49,7 +49,8 @@ export const en: Messages = {
     question: 'Referendum question',
     text: 'Text of the initiative',
     progress: 'Progress',
-    of: (goal) => `signatures of ${goal} (signature threshold)`,
+    /** After the count: '1 of 5 signatures', right whatever the count (updated live, alone). */
+    of: (goal) => `of ${goal} signatures (signature threshold)`,
     goalMet: 'Threshold reached.',
     daysLeft: (n) => (n <= 1 ? 'Last day to sign.' : `${n} days left to sign.`),
     closesAt: (d) => `Collection until ${d}`,
