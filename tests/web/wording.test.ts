@@ -106,7 +106,10 @@ describe('web wording', () => {
     expect(tooSmall.status).toBe(409);
     expect(tooSmall.text).toContain('Le comité de soutien compte 0 membre(s) en plus du porteur ou de la porteuse ; il en faut 1 pour déposer l’initiative.');
     const tooSmallEn = await web.page(`/initiatives/${id}/submit`, { cookie, lang: 'en', form: {} });
-    expect(tooSmallEn.text).toContain('The sponsoring committee has 0 member(s) besides the sponsor; 1 are needed to submit the initiative.');
+    expect(tooSmallEn.text).toContain('The sponsoring committee has 0 members besides the sponsor; 1 is needed to submit the initiative.');
+    const dashboardEn = await web.page(`/initiatives/${id}/manage`, { cookie, lang: 'en' });
+    expect(dashboardEn.text).toContain('0 members besides the sponsor; 1 required.');
+    expect(dashboardEn.text).not.toContain('member(s)');
 
     const wrongCode = await web.page(`/initiatives/${id}/join`, { cookie: await web.sessionFor('wording-member'), form: { code: 'NOPE' } });
     expect(wrongCode.status).toBe(403);

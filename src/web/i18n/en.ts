@@ -1,5 +1,8 @@
 import type { Messages } from './fr';
 
+/** '1 member', '2 members': English says the plural the French leaves open with 'membre(s)'. */
+const members = (n: number) => (n === 1 ? '1 member' : `${n} members`);
+
 /** Every English word of the web front (GLOSSARY.md wording). */
 export const en: Messages = {
   lang: 'en',
@@ -167,7 +170,7 @@ export const en: Messages = {
   manage: {
     title: (t) => `Dashboard: ${t}`,
     committee: 'Sponsoring committee',
-    committeeSize: (n, min) => `${n} member(s) besides the sponsor, ${min} required.`,
+    committeeSize: (n, min) => `${members(n)} besides the sponsor; ${min} required.`,
     code: 'Committee code to share',
     joinLink: 'Link to join the committee',
     edit: 'Edit the draft',
@@ -337,7 +340,7 @@ export const en: Messages = {
     collectionClosedWithdraw: 'The collection is closed; you can no longer withdraw your signature.',
     collectionNotStarted: (d) => `The collection has not started yet: it opens on ${d}.`,
     committeeTooSmall: (size, minimum) =>
-      `The sponsoring committee has ${size} member(s) besides the sponsor; ${minimum} are needed to submit the initiative.`,
+      `The sponsoring committee has ${members(size)} besides the sponsor; ${minimum} ${minimum === 1 ? 'is' : 'are'} needed to submit the initiative.`,
     wrongCommitteeCode: 'This code does not match the sponsoring committee; ask the sponsor of the initiative for it.',
     alreadySponsor: 'You are the sponsor of this initiative: the sponsor is not counted as a committee member.',
     verificationPending: (n, shown) => (n === 1 ? "1 signature still awaits a clerk's decision." : `${shown} signatures still await a clerk's decision.`),
