@@ -38,7 +38,7 @@ describe('signature and receipt pages', () => {
     expect(included.html).toContain('data-inclusion="checked"');
     expect(included.text).toContain('Votre signature figure dans le registre public vérifiable (entrée n°\u00a02 d’un registre de 2 entrées).');
     expect(included.text).toContain('La preuve d’inclusion a été vérifiée');
-    expect((await check(receipt, 'en')).text).toContain('(entry #2 of a log of 2 entries)');
+    expect((await check(receipt, 'en')).text).toContain('Your signature is in the public verifiable log (entry #2 of 2).');
     expect(included.text).not.toContain('retirée');
 
     expect((await web.page(`/initiatives/${id}/signature/withdraw`, { cookie, form: {} })).status).toBe(303);
@@ -109,5 +109,16 @@ describe('signature and receipt pages', () => {
     expect(unchecked).not.toContain('La preuve d’inclusion a été vérifiée');
     const checked = visibleText(ReceiptFindings({ t, inclusion: { included: true, index: 48, size: 49, proofChecked: true }, later: null, mergeDelaySeconds: 1 })!.toString());
     expect(checked).toContain('(entrée n°\u00a049 d’un registre de 49 entrées)');
+  });
+
+  it('an English receipt says where its signature is in the log, or that it has not been added yet, in plain English', () => {
+    const t = translator('en');
+    const findings = (inclusion: Parameters<typeof ReceiptFindings>[0]['inclusion']) =>
+      visibleText(ReceiptFindings({ t, inclusion, later: null, mergeDelaySeconds: 1 })!.toString());
+    // The first entry of a log of one: no '1 entries'.
+    expect(findings({ included: true, index: 0, size: 1, proofChecked: true })).toContain('Your signature is in the public verifiable log (entry #1 of 1).');
+    const pending = findings({ included: false, index: 0, size: 0, proofChecked: false });
+    expect(pending).toContain('Your signature has not been added to the public verifiable log yet, so its inclusion cannot be checked. It is added at most 1 s after signing');
+    expect(pending).not.toContain('integrated');
   });
 });

@@ -124,9 +124,9 @@ export const en: Messages = {
     signature: 'Signature id',
     signedAt: 'Date',
     leaf: 'Entry hash',
-    included: (entry, size) => `Your signature is in the public verifiable log (entry #${entry} of a log of ${size} entries).`,
+    included: (entry, size) => `Your signature is in the public verifiable log (entry #${entry} of ${size}).`,
     pending: (seconds) =>
-      `Your signature is not integrated into the public verifiable log yet, so its inclusion cannot be checked yet. It is integrated at most ${seconds} s after signing; check again in a moment.`,
+      `Your signature has not been added to the public verifiable log yet, so its inclusion cannot be checked. It is added at most ${seconds} s after signing; check again in a moment.`,
     proofChecked: 'The inclusion proof was checked against the signed log head.',
     unchecked: (entry, size) =>
       `The public verifiable log lists your signature as entry #${entry} (of ${size}), but the inclusion proof could not be checked against the signed log head: its inclusion is not established.`,
