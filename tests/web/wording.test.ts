@@ -63,6 +63,10 @@ describe('web wording', () => {
     expect(manage.text).toMatch(/Time left: \d+ days left to sign/);
     const transparency = await web.page(`/initiatives/${world.targetId}/transparency`, { lang: 'en' });
     expect(transparency.text).toContain('Public count (signatures minus withdrawals): 1');
+    // The glossary's 'sponsoring committee', on the committee member's own space too.
+    const mySpace = await web.page('/me', { lang: 'en', cookie: await web.sessionFor(world.people.committee.subject) });
+    expect(mySpace.text).toContain('Initiatives whose sponsoring committee I am on');
+    expect(mySpace.text).not.toContain('support committee');
     for (const { text } of [en, rejected, manage, transparency]) expect(text).not.toMatch(/\s:/);
 
     expect((await web.page('/')).html).toContain('<title>Initiatives citoyennes</title>');

@@ -217,7 +217,7 @@ export const en: Messages = {
     title: 'My space',
     sponsored: 'Initiatives I sponsor',
     none: 'You sponsor no initiative.',
-    committees: 'Initiatives whose support committee I am on',
+    committees: 'Initiatives whose sponsoring committee I am on',
     clerkOf: 'Jurisdictions where I am an elections officer',
   },
   clerk: {
