@@ -178,6 +178,8 @@ describe('web wording', () => {
     const young = await web.page(`/initiatives/${id}/sign`, { cookie, form: { district: '75111', consent: 'yes' } });
     expect(young.status).toBe(403);
     expect(young.text).toContain('Vous n’avez pas l’âge minimum requis pour signer\u00a0: 16\u00a0ans à la date de signature.');
+    const youngEn = await web.page(`/initiatives/${id}/sign`, { cookie, lang: 'en', form: { district: '75111', consent: 'yes' } });
+    expect(youngEn.text).toContain('You are under the minimum age to sign: you must be 16 or older on the day you sign.');
   });
 
   it('tells a signer the collection has not opened yet, with its date', async () => {

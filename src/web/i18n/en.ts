@@ -429,7 +429,7 @@ export const en: Messages = {
     log: 'Public verifiable log',
     link: 'See the certified result and its certificate',
   },
-  ineligibleAge: (age) => `You are under the minimum age to sign: ${age} on the day you sign.`,
+  ineligibleAge: (age) => `You are under the minimum age to sign: you must be ${age} or older on the day you sign.`,
   ineligible: {
     age: 'You are under the minimum age to sign.',
     district: 'This district is not part of the jurisdiction.',
