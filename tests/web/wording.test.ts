@@ -136,7 +136,9 @@ describe('web wording', () => {
     const noReason = await review({ decision: 'reject', reason: ' ' });
     expect(noReason.status).toBe(400);
     expect(noReason.html).toContain('id="reason-error">Indiquez le motif de l’irrecevabilité.</p>');
-    expect((await review({ decision: 'reject', reason: '' }, 'en')).html).toContain('id="reason-error">Give the reason the initiative is rejected.</p>');
+    const noReasonEn = await review({ decision: 'reject', reason: '' }, 'en');
+    expect(noReasonEn.html).toContain('id="reason-error">Give the reason the initiative is rejected.</p>');
+    expect(noReasonEn.html).toContain('<label for="decision-open">Admitted (open the collection)</label>');
     const backwards = await review({ decision: 'open', opensAt: '2027-03-10T09:00', closesAt: '2027-03-01T09:00' });
     expect(backwards.html).toContain('id="closesAt-error">La clôture doit être postérieure à l’ouverture.</p>');
     const past = await review({ decision: 'open', closesAt: '2026-12-01T09:00' });

@@ -232,7 +232,7 @@ export const en: Messages = {
     review: 'Rule on admissibility',
     reviewTitle: (t) => `Admissibility: ${t}`,
     decision: 'Decision',
-    admit: 'Admitted (open collection)',
+    admit: 'Admitted (open the collection)',
     reject: 'Rejected',
     reason: 'Reason (required to reject)',
     opensAt: 'Collection opens',
