@@ -161,7 +161,12 @@ export const sponsorPages = createRouter()
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
     const { t } = w;
     const { m } = t;
-    const [mine, committees] = await Promise.all([sponsoredBy(c.var.deps.db.db, w.principal.subject), supportedBy(c.var.deps.db.db, w.principal.subject)]);
+    const [mine, committees, jurisdictions] = await Promise.all([
+      sponsoredBy(c.var.deps.db.db, w.principal.subject),
+      supportedBy(c.var.deps.db.db, w.principal.subject),
+      w.clerkOf.length ? listJurisdictions(c.var.deps.db.db) : [],
+    ]);
+    const nameOf = new Map(jurisdictions.map((j) => [j.id, j.name]));
     return renderPage(c, w, {
       title: m.my.title,
       body: (
@@ -180,7 +185,7 @@ export const sponsorPages = createRouter()
           {w.clerkOf.length ? (
             <>
               <h2>{m.my.clerkOf}</h2>
-              <ul>{w.clerkOf.map((j) => <li><a href={`/clerk?jurisdiction=${encodeURIComponent(j)}`}>{j}</a></li>)}</ul>
+              <ul>{w.clerkOf.map((j) => <li><a href={`/clerk?jurisdiction=${encodeURIComponent(j)}`}>{nameOf.get(j) ?? j}</a></li>)}</ul>
             </>
           ) : null}
         </>
@@ -354,7 +359,8 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
         <ProgressBlock t={t} progress={dashboard.progress} live={collecting ? `/v1/initiatives/${initiative.id}/progress/stream` : undefined} />
         {dashboard.timeLeft ? (
           <p>
-            <strong>{m.manage.timeLeft}{m.colon}</strong> {m.initiative.daysLeft(daysLeft(dashboard.timeLeft.closesAt, now) ?? 0)} ({m.initiative.closesAt(t.date(dashboard.timeLeft.closesAt, tz))})
+            {/* As the initiative's public page says it. */}
+            {m.initiative.closesAt(t.date(dashboard.timeLeft.closesAt, tz))} — <strong>{m.initiative.daysLeft(daysLeft(dashboard.timeLeft.closesAt, now) ?? 0)}</strong>
           </p>
         ) : null}
         {/* The pace and where it leads: only while signatures come in. */}

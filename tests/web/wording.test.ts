@@ -60,13 +60,18 @@ describe('web wording', () => {
     expect((await web.page(`/initiatives/${rejectedId}`)).text).toContain('Motif\u00a0: Hors compétence.');
     const manage = await web.page(`/initiatives/${world.targetId}/manage`, { lang: 'en', cookie: sponsor });
     expect(manage.status).toBe(200);
-    expect(manage.text).toMatch(/Time left: \d+ days left to sign/);
+    // The closing date, then the days left, as on the public page (it said 'Time left: 90 days left to sign. (Collection until …)').
+    expect(manage.text).toMatch(/Collection until \d+ \w+ \d{4} — \d+ days left to sign\./);
+    expect(manage.text).not.toContain('Time left');
     const transparency = await web.page(`/initiatives/${world.targetId}/transparency`, { lang: 'en' });
     expect(transparency.text).toContain('Public count (signatures minus withdrawals): 1');
     // The glossary's 'sponsoring committee', on the committee member's own space too.
     const mySpace = await web.page('/me', { lang: 'en', cookie: await web.sessionFor(world.people.committee.subject) });
     expect(mySpace.text).toContain('Initiatives whose sponsoring committee I am on');
     expect(mySpace.text).not.toContain('support committee');
+    // A clerk's jurisdictions by name, each leading to its own list.
+    const clerkSpace = await web.page('/me', { lang: 'en', cookie: await web.sessionFor(world.people.clerk.subject) });
+    expect(clerkSpace.html).toContain('<li><a href="/clerk?jurisdiction=paris">Ville de Paris</a></li>');
     for (const { text } of [en, rejected, manage, transparency]) expect(text).not.toMatch(/\s:/);
 
     expect((await web.page('/')).html).toContain('<title>Initiatives citoyennes</title>');

@@ -203,7 +203,6 @@ export const en: Messages = {
     projectionNever: 'At the current pace, the threshold will not be reached before collection ends.',
     projectionMet: 'The threshold is reached.',
     furthest: 'Districts furthest from their minimum',
-    timeLeft: 'Time left',
     readOnly: 'You are reading this dashboard: only the sponsor of the initiative may submit it, close the collection or withdraw it.',
     notSponsor: 'Only the sponsor of the initiative sees this dashboard.',
   },

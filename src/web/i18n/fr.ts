@@ -199,7 +199,6 @@ export const fr = {
     projectionNever: 'Au rythme actuel, le seuil ne sera pas atteint avant la fin de la collecte.',
     projectionMet: 'Le seuil est atteint.',
     furthest: 'Arrondissements les plus éloignés de leur minimum',
-    timeLeft: 'Temps restant',
     readOnly: 'Vous consultez ce tableau de bord en lecture\u00a0: seul le porteur ou la porteuse de l’initiative peut la déposer, clore la collecte ou la retirer.',
     notSponsor: 'Seul le porteur ou la porteuse de l’initiative voit ce tableau de bord.',
   },
