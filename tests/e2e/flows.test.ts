@@ -1,55 +1,30 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
 import { countOf, launchChromium, logIn, personContext, screenshot } from './browser';
+import { startDemoEngine, type DemoEngine } from './demo';
 
 /**
  * The three stories of the web front in a real browser against the real engine (a child process
  * with its demo): a citizen signs, a sponsor creates and submits, a clerk takes an initiative
- * from admissibility to a certified result.
+ * from admissibility to a certified result. Commune de Bourg (see ./demo) is the sponsor's and the clerk's.
  */
 describe('web front in Chromium', () => {
-  let engine: EngineProcess;
-  let dataDir: Awaited<ReturnType<typeof tempDir>>;
+  let demo: DemoEngine;
   let chromium: Awaited<ReturnType<typeof launchChromium>>;
   let browser: Browser;
   let base: string;
   let sponsored: { id: string; title: string };
 
   beforeAll(async () => {
-    dataDir = await tempDir('civic-e2e-');
-    // The demo on, and dev-admin an administrator as in a plain `npm start`.
-    engine = await startEngineProcess({ dataDir: dataDir.path, env: { DEMO: 'on', ADMIN_SUBJECTS: '' }, startTimeoutMs: 170_000 });
-    base = engine.url;
+    demo = await startDemoEngine('civic-e2e-');
+    base = demo.base;
     chromium = await launchChromium();
     browser = chromium.browser;
-
-    // A small town whose threshold a handful of paper signatures meets, so the clerk can certify.
-    const admin = await engine.token({ givenNames: 'Aline', familyName: 'Administratrice', birthdate: '1975-03-08', subject: 'dev-admin' });
-    const created = await engine.request('POST', '/v1/jurisdictions', {
-      token: admin,
-      body: {
-        id: 'bourg',
-        name: 'Commune de Bourg',
-        electorate: 1200,
-        minimumAge: 16,
-        minimumAssurance: 'eidas2',
-        committeeMinimum: 1,
-        districts: [
-          { code: 'nord', name: 'Bourg Nord', electorate: 600 },
-          { code: 'sud', name: 'Bourg Sud', electorate: 600 },
-        ],
-        rules: { agenda: { goal: { signatures: 5 }, collectionDays: 60 } },
-      },
-    });
-    expect(created.status).toBe(201);
-    expect((await engine.request('POST', '/v1/jurisdictions/bourg/clerks', { token: admin, body: { subject: 'dev-clerk' } })).status).toBe(201);
   });
 
   afterAll(async () => {
     await chromium?.close();
-    await stopEngine(engine);
-    await dataDir?.remove();
+    await demo?.stop();
   });
 
   it('a citizen signs through the development identity provider and sees the count move, live on another page', async () => {
