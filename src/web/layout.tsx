@@ -38,33 +38,36 @@ function Layout(props: { w: WebRequest; title: string; children: Child }) {
       </head>
       <body>
         <a class="skip" href="#main">{m.site.skip}</a>
-        {w.devProvider ? <p class="dev-banner" role="note">{m.site.devProvider}</p> : null}
         <header class="site">
-          <a class="brand" href="/">{m.site.name}</a>
-          <nav aria-label={m.site.nav}>
-            <ul>
-              <li><a href="/">{m.site.home}</a></li>
-              <li><a href="/results">{m.results.nav}</a></li>
-              <li><a href="/initiatives/new">{m.site.newInitiative}</a></li>
-              {w.principal ? <li><a href="/me">{m.site.mySpace}</a></li> : null}
-              {w.clerkOf.length > 0 ? <li><a href="/clerk">{m.site.clerk}</a></li> : null}
-              <li>
-                <a href={`/lang?to=${other.code}&back=${encodeURIComponent(w.path)}`} hreflang={other.code} lang={other.code}>
-                  {other.label}
-                </a>
-              </li>
-              <li>
-                {w.principal ? (
-                  <form method="post" action="/auth/logout" class="inline">
-                    <CsrfField w={w} />
-                    <button type="submit" class="link">{m.site.logout}</button>
-                  </form>
-                ) : (
-                  <a href={`/auth/login?returnTo=${encodeURIComponent(w.path)}`}>{m.site.login}</a>
-                )}
-              </li>
-            </ul>
-          </nav>
+          {/* Inside the banner landmark, so that screen-reader users moving by landmarks meet it too. */}
+          {w.devProvider ? <p class="dev-banner" role="note">{m.site.devProvider}</p> : null}
+          <div class="bar">
+            <a class="brand" href="/">{m.site.name}</a>
+            <nav aria-label={m.site.nav}>
+              <ul>
+                <li><a href="/">{m.site.home}</a></li>
+                <li><a href="/results">{m.results.nav}</a></li>
+                <li><a href="/initiatives/new">{m.site.newInitiative}</a></li>
+                {w.principal ? <li><a href="/me">{m.site.mySpace}</a></li> : null}
+                {w.clerkOf.length > 0 ? <li><a href="/clerk">{m.site.clerk}</a></li> : null}
+                <li>
+                  <a href={`/lang?to=${other.code}&back=${encodeURIComponent(w.path)}`} hreflang={other.code} lang={other.code}>
+                    {other.label}
+                  </a>
+                </li>
+                <li>
+                  {w.principal ? (
+                    <form method="post" action="/auth/logout" class="inline">
+                      <CsrfField w={w} />
+                      <button type="submit" class="link">{m.site.logout}</button>
+                    </form>
+                  ) : (
+                    <a href={`/auth/login?returnTo=${encodeURIComponent(w.path)}`}>{m.site.login}</a>
+                  )}
+                </li>
+              </ul>
+            </nav>
+          </div>
         </header>
         <main id="main" tabindex={-1}>
           {props.children}

@@ -1,0 +1,25 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorld, type World } from '../support/world';
+import { browserRequests } from './browser-requests';
+
+/**
+ * What the browser check (tests/e2e/accessibility.test.ts, axe-core) found, kept true without a
+ * browser: the markup that screen-reader and keyboard users rely on.
+ */
+describe('accessibility of the pages’ markup', () => {
+  let world: World;
+  let web: ReturnType<typeof browserRequests>;
+
+  beforeAll(async () => {
+    world = await createWorld();
+    web = browserRequests(world.engine);
+  });
+  afterAll(() => world?.engine.close());
+
+  it('says that the development identity provider is on inside the page’s banner landmark, not outside every landmark', async () => {
+    const home = await web.page('/');
+    const header = /<header class="site">([\s\S]*?)<\/header>/.exec(home.html)?.[1] ?? '';
+    expect(header).toContain('class="dev-banner"');
+    expect(home.html.indexOf('class="dev-banner"')).toBeGreaterThan(home.html.indexOf('<header'));
+  });
+});
