@@ -64,6 +64,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-
 textarea.mono { min-height: 10rem; }
 .actions { display: flex; flex-wrap: wrap; gap: .75rem; align-items: center; margin: 1rem 0; }
 .preview { border: 2px dashed var(--line); padding: 1rem 1.25rem; border-radius: 6px; margin-top: 2rem; }
+.preview h3.title { font-size: 1.8rem; line-height: 1.25; margin: .5rem 0 1rem; }
 tr.current { background: #fff8d6; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
 dl.facts dt { font-weight: 600; }

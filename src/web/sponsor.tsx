@@ -296,7 +296,8 @@ function draftForm(
           <section class="preview" aria-labelledby="preview-title">
             <h2 id="preview-title">{m.draft.previewTitle}</h2>
             <p class="muted">{jurisdiction?.name} · {m.kinds[values.kind ?? 'agenda']}</p>
-            <h1>{values.title}</h1>
+            {/* Under the preview's heading: a level below it, drawn as large as the public page's title. */}
+            <h3 class="title">{values.title}</h3>
             <p>{values.summary}</p>
             {values.question ? <blockquote class="question">{values.question}</blockquote> : null}
             <div class="text">{values.text}</div>

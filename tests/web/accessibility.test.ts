@@ -22,4 +22,13 @@ describe('accessibility of the pages’ markup', () => {
     expect(header).toContain('class="dev-banner"');
     expect(home.html.indexOf('class="dev-banner"')).toBeGreaterThan(home.html.indexOf('<header'));
   });
+
+  it('gives a draft’s preview its title one level under the preview’s heading, leaving the page one level-1 heading', async () => {
+    const cookie = await web.sessionFor('a11y-sponsor', { givenNames: 'Inès', familyName: 'Porteuse', birthdate: '1982-02-02' });
+    const draft = { jurisdictionId: 'paris', kind: 'agenda', title: 'Un banc par rue', summary: 'Des bancs.', text: 'Installer un banc dans chaque rue.', action: 'preview' };
+    const preview = await web.page('/initiatives/new', { cookie, form: draft });
+    expect(preview.status).toBe(200);
+    expect(preview.html.match(/<h1[ >]/g)).toHaveLength(1);
+    expect(preview.html).toMatch(/<h2 id="preview-title">[^<]*<\/h2>[\s\S]*<h3 class="title">Un banc par rue<\/h3>/);
+  });
 });
