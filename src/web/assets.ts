@@ -43,10 +43,12 @@ input[type=text], textarea { width: 100%; }
 .card h2, .card h3 { margin: 0 0 .4rem; font-size: 1.2rem; }
 .tag { display: inline-block; font-size: .85rem; padding: .1rem .5rem; border-radius: 999px; background: var(--soft); color: var(--ink); border: 1px solid var(--line); }
 .filters { display: flex; flex-wrap: wrap; gap: .75rem 1rem; align-items: flex-end; background: var(--soft); padding: 1rem; border-radius: 6px; }
-.filters .field { margin: 0; }
+.filters .field { margin: 0; min-width: 0; max-width: 100%; }
 progress { width: 100%; height: 1.2rem; accent-color: var(--accent); }
 .count { font-size: 1.4rem; font-weight: 700; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
+.table-scroll { overflow-x: auto; margin: .5rem 0 1rem; }
+.table-scroll > table { margin: 0; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 blockquote.question { margin: 1rem 0; padding: .75rem 1rem; border-left: 4px solid var(--accent); background: var(--soft); font-weight: 600; }
@@ -60,15 +62,21 @@ blockquote.question { margin: 1rem 0; padding: .75rem 1rem; border-left: 4px sol
 .chart .goal { stroke: var(--bad); stroke-dasharray: 6 4; }
 .chart .line { fill: none; stroke: var(--accent); stroke-width: 2.5; }
 .chart .point { fill: var(--accent); }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .9rem; word-break: break-all; }
 textarea.mono { min-height: 10rem; }
 .actions { display: flex; flex-wrap: wrap; gap: .75rem; align-items: center; margin: 1rem 0; }
 .preview { border: 2px dashed var(--line); padding: 1rem 1.25rem; border-radius: 6px; margin-top: 2rem; }
 .preview h3.title { font-size: 1.8rem; line-height: 1.25; margin: .5rem 0 1rem; }
 tr.current { background: #fff8d6; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
+dl.facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .25rem 1rem; }
 dl.facts dt { font-weight: 600; }
-dl.facts dd { margin: 0; }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+/* Narrow screens and pages zoomed to 400 %: each term above its value, nothing wider than the screen. */
+@media (max-width: 36rem) {
+  dl.facts { grid-template-columns: minmax(0, 1fr); gap: 0; }
+  dl.facts dd { margin-bottom: .5rem; }
+}
 `;
 
 export const SITE_JS = `'use strict';

@@ -18,7 +18,7 @@ import { visibleInitiative, progressOf } from './citizen';
 import { errorPage } from './errors';
 import type { Translator } from './i18n';
 import { fieldErrors, problemMessage } from './problems';
-import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
+import { CsrfField, describedBy, Field, Notice, renderPage, TableScroll } from './layout';
 import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { DistrictTable, StatusTag } from './views';
 
@@ -311,30 +311,32 @@ export const clerkPages = createRouter()
       title: m.clerk.auditTitle,
       body: (
         <>
-          <h1>{m.clerk.auditTitle}</h1>
+          <h1 id="audit-title">{m.clerk.auditTitle}</h1>
           <p><a href={`/clerk/audit.csv?${new URLSearchParams(c.req.query()).toString()}`}>{m.clerk.exportAudit}</a></p>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col" class="num">{m.clerk.auditSeq}</th>
-                <th scope="col">{m.clerk.auditAt}</th>
-                <th scope="col">{m.clerk.auditActor}</th>
-                <th scope="col">{m.clerk.auditAction}</th>
-                <th scope="col">{m.clerk.auditDetails}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map((e) => (
+          <TableScroll labelledBy="audit-title">
+            <table>
+              <thead>
                 <tr>
-                  <td class="num">{e.seq}</td>
-                  <td>{t.dateTime(e.at)}</td>
-                  <td class="mono">{e.actor}</td>
-                  <td>{e.initiativeId ? <a href={`/clerk/initiatives/${e.initiativeId}`}>{e.action}</a> : e.action}</td>
-                  <td class="mono">{JSON.stringify(e.details)}</td>
+                  <th scope="col" class="num">{m.clerk.auditSeq}</th>
+                  <th scope="col">{m.clerk.auditAt}</th>
+                  <th scope="col">{m.clerk.auditActor}</th>
+                  <th scope="col">{m.clerk.auditAction}</th>
+                  <th scope="col">{m.clerk.auditDetails}</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {entries.map((e) => (
+                  <tr>
+                    <td class="num">{e.seq}</td>
+                    <td>{t.dateTime(e.at)}</td>
+                    <td class="mono">{e.actor}</td>
+                    <td>{e.initiativeId ? <a href={`/clerk/initiatives/${e.initiativeId}`}>{e.action}</a> : e.action}</td>
+                    <td class="mono">{JSON.stringify(e.details)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
         </>
       ),
     });
@@ -474,25 +476,27 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
             <h2 id="paper-title">{m.clerk.paper}</h2>
             {view.paper?.results ? (
               <>
-                <h3>{m.clerk.paperResults}</h3>
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col" class="num">{m.clerk.paperLine}</th>
-                      <th scope="col">{m.clerk.paperOutcome}</th>
-                      <th scope="col">{m.initiative.reason}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {view.paper.results.map((r) => (
-                      <tr data-paper-outcome={r.status}>
-                        <td class="num">{view.paper?.lines?.[r.index] ?? r.index + 1}</td>
-                        <td>{m.clerk.outcomes[r.status]}</td>
-                        <td>{r.status === 'ineligible' ? (m.clerk.paperIneligible[r.rule] ?? r.detail) : ''}</td>
+                <h3 id="paper-results-title">{m.clerk.paperResults}</h3>
+                <TableScroll labelledBy="paper-results-title">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col" class="num">{m.clerk.paperLine}</th>
+                        <th scope="col">{m.clerk.paperOutcome}</th>
+                        <th scope="col">{m.initiative.reason}</th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
+                    </thead>
+                    <tbody>
+                      {view.paper.results.map((r) => (
+                        <tr data-paper-outcome={r.status}>
+                          <td class="num">{view.paper?.lines?.[r.index] ?? r.index + 1}</td>
+                          <td>{m.clerk.outcomes[r.status]}</td>
+                          <td>{r.status === 'ineligible' ? (m.clerk.paperIneligible[r.rule] ?? r.detail) : ''}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </TableScroll>
               </>
             ) : null}
             {destroyed ? (
@@ -578,56 +582,58 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
               <>
                 <h3 id="sample">{report.method === 'sample' ? m.clerk.sampleList : m.clerk.pendingList(t.number(report.tallies.pending))}</h3>
                 <p class="help">{m.clerk.decideHelp}</p>
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">#</th>
-                      <th scope="col">{m.receipt.signature}</th>
-                      <th scope="col">{m.initiative.district}</th>
-                      <th scope="col">{m.mine.channel}</th>
-                      <th scope="col">{m.clerk.decision}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {report.signatures.items.map((s, i) => (
-                      <tr data-sample-row="" data-pending={s.decision ? undefined : ''} tabindex={-1} id={`s-${s.id}`}>
-                        <td>{(s.position ?? i) + 1}</td>
-                        <td>
-                          {s.personalData ? (
-                            <>
-                              {s.personalData.familyName} {s.personalData.givenNames} ({s.personalData.birthdate})
-                              <br />
-                            </>
-                          ) : null}
-                          <span class="mono muted">{s.id.slice(0, 8)}</span>
-                          {s.sheet ? <> · {s.sheet}</> : null}
-                        </td>
-                        <td>{jurisdiction.districts.find((d) => d.code === s.district)?.name ?? s.district}</td>
-                        <td>{m.mine.channels[s.channel]}</td>
-                        <td>
-                          {s.decision ? (
-                            <strong data-decision={s.decision.decision}>
-                              {s.decision.decision === 'valid' ? m.clerk.valid : s.decision.decision === 'invalid' ? m.clerk.invalid : m.clerk.duplicate}
-                              {s.decision.reason ? ` — ${s.decision.reason}` : ''}
-                            </strong>
-                          ) : (
-                            <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/decide`} class="decide">
-                              <CsrfField w={w} />
-                              <input type="hidden" name="signatureId" value={s.id} />
-                              {/* Enter in the reason submits the form with its first button: "invalid", as the reason says (unseen, out of the tab order). */}
-                              <button type="submit" name="decision" value="invalid" hidden tabindex={-1} aria-hidden="true" />
-                              <label for={`reason-${s.id}`} class="muted">{m.clerk.invalidReason}</label>{' '}
-                              <input type="text" id={`reason-${s.id}`} name="reason" size={14} />{' '}
-                              <button type="submit" name="decision" value="valid">{m.clerk.valid}</button>{' '}
-                              <button type="submit" name="decision" value="invalid" class="secondary">{m.clerk.invalid}</button>{' '}
-                              <button type="submit" name="decision" value="duplicate" class="secondary">{m.clerk.duplicate}</button>
-                            </form>
-                          )}
-                        </td>
+                <TableScroll labelledBy="sample">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">#</th>
+                        <th scope="col">{m.receipt.signature}</th>
+                        <th scope="col">{m.initiative.district}</th>
+                        <th scope="col">{m.mine.channel}</th>
+                        <th scope="col">{m.clerk.decision}</th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
+                    </thead>
+                    <tbody>
+                      {report.signatures.items.map((s, i) => (
+                        <tr data-sample-row="" data-pending={s.decision ? undefined : ''} tabindex={-1} id={`s-${s.id}`}>
+                          <td>{(s.position ?? i) + 1}</td>
+                          <td>
+                            {s.personalData ? (
+                              <>
+                                {s.personalData.familyName} {s.personalData.givenNames} ({s.personalData.birthdate})
+                                <br />
+                              </>
+                            ) : null}
+                            <span class="mono muted">{s.id.slice(0, 8)}</span>
+                            {s.sheet ? <> · {s.sheet}</> : null}
+                          </td>
+                          <td>{jurisdiction.districts.find((d) => d.code === s.district)?.name ?? s.district}</td>
+                          <td>{m.mine.channels[s.channel]}</td>
+                          <td>
+                            {s.decision ? (
+                              <strong data-decision={s.decision.decision}>
+                                {s.decision.decision === 'valid' ? m.clerk.valid : s.decision.decision === 'invalid' ? m.clerk.invalid : m.clerk.duplicate}
+                                {s.decision.reason ? ` — ${s.decision.reason}` : ''}
+                              </strong>
+                            ) : (
+                              <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/decide`} class="decide">
+                                <CsrfField w={w} />
+                                <input type="hidden" name="signatureId" value={s.id} />
+                                {/* Enter in the reason submits the form with its first button: "invalid", as the reason says (unseen, out of the tab order). */}
+                                <button type="submit" name="decision" value="invalid" hidden tabindex={-1} aria-hidden="true" />
+                                <label for={`reason-${s.id}`} class="muted">{m.clerk.invalidReason}</label>{' '}
+                                <input type="text" id={`reason-${s.id}`} name="reason" size={14} />{' '}
+                                <button type="submit" name="decision" value="valid">{m.clerk.valid}</button>{' '}
+                                <button type="submit" name="decision" value="invalid" class="secondary">{m.clerk.invalid}</button>{' '}
+                                <button type="submit" name="decision" value="duplicate" class="secondary">{m.clerk.duplicate}</button>
+                              </form>
+                            )}
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </TableScroll>
                 <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/complete`}>
                   <CsrfField w={w} />
                   <p class="help">{m.clerk.certifyHelp}</p>

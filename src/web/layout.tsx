@@ -105,6 +105,18 @@ export function Field(props: { id: string; label: string; error?: string; help?:
   );
 }
 
+/**
+ * A data table that scrolls sideways in its own box on a narrow screen or a page zoomed to 400 %,
+ * while the page around it reflows (WCAG 1.4.10): focusable, so that a keyboard can scroll it, and named.
+ */
+export function TableScroll(props: { labelledBy: string; children: Child }) {
+  return (
+    <div class="table-scroll" role="group" tabindex={0} aria-labelledby={props.labelledBy}>
+      {props.children}
+    </div>
+  );
+}
+
 /** aria attributes for an input inside <Field>. */
 export function describedBy(id: string, error?: string, help?: string) {
   const ids = [help ? `${id}-help` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');

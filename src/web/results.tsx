@@ -5,7 +5,7 @@ import { createRouter } from '../platform/http';
 import { engineKeySet } from '../platform/keys';
 import { Problem } from '../platform/problems';
 import { errorPage } from './errors';
-import { renderPage } from './layout';
+import { renderPage, TableScroll } from './layout';
 import { uuidParam, webRequest } from './request';
 
 const PAGE = 50;
@@ -115,25 +115,27 @@ export const resultPages = createRouter()
             {claims?.seed ? <> · {m.results.seed}{m.colon} <code>{claims.seed}</code></> : null}
           </p>
           {districts.length > 0 ? (
-            <table>
-              <caption>{m.results.districts}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{m.results.district}</th>
-                  <th scope="col">{m.results.valid}</th>
-                  <th scope="col">{m.results.required}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {districts.map((d) => (
+            <TableScroll labelledBy="districts-caption">
+              <table>
+                <caption id="districts-caption">{m.results.districts}</caption>
+                <thead>
                   <tr>
-                    <th scope="row">{names.get(d.code) ?? d.code}</th>
-                    <td>{t.number(d.valid)}</td>
-                    <td>{d.required === null ? '—' : `${t.number(d.required)} ${d.met ? m.results.met : m.results.notMet}`}</td>
+                    <th scope="col">{m.results.district}</th>
+                    <th scope="col">{m.results.valid}</th>
+                    <th scope="col">{m.results.required}</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {districts.map((d) => (
+                    <tr>
+                      <th scope="row">{names.get(d.code) ?? d.code}</th>
+                      <td>{t.number(d.valid)}</td>
+                      <td>{d.required === null ? '—' : `${t.number(d.required)} ${d.met ? m.results.met : m.results.notMet}`}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
           ) : null}
           <h2>{m.results.certificate}</h2>
           {claims ? (

@@ -1,6 +1,7 @@
 import type { Progress } from '../features/progress/service';
 import { DistrictBarChart } from './charts';
 import type { Translator } from './i18n';
+import { TableScroll } from './layout';
 
 const DAY_MS = 86_400_000;
 
@@ -56,27 +57,29 @@ export function DistrictTable(props: { t: Translator; progress: Progress }) {
     <section aria-labelledby="districts-title">
       <h2 id="districts-title">{m.initiative.districts}</h2>
       <DistrictBarChart t={t} title={m.initiative.chartTitle} districts={progress.districts} />
-      <table>
-        <caption class="muted">{m.initiative.districts}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{m.initiative.district}</th>
-            <th scope="col" class="num">{m.initiative.districtSignatures}</th>
-            {hasRequired ? <th scope="col" class="num">{m.initiative.districtRequired}</th> : null}
-            {hasRequired ? <th scope="col">{m.initiative.districtMet}</th> : null}
-          </tr>
-        </thead>
-        <tbody>
-          {progress.districts.map((d) => (
+      <TableScroll labelledBy="districts-title">
+        <table>
+          <caption class="muted">{m.initiative.districts}</caption>
+          <thead>
             <tr>
-              <th scope="row">{d.name}</th>
-              <td class="num" data-district-count={d.code}>{t.number(d.signatures)}</td>
-              {hasRequired ? <td class="num">{d.required === null ? '—' : t.number(d.required)}</td> : null}
-              {hasRequired ? <td>{d.met === null ? '—' : d.met ? m.initiative.yes : m.initiative.no}</td> : null}
+              <th scope="col">{m.initiative.district}</th>
+              <th scope="col" class="num">{m.initiative.districtSignatures}</th>
+              {hasRequired ? <th scope="col" class="num">{m.initiative.districtRequired}</th> : null}
+              {hasRequired ? <th scope="col">{m.initiative.districtMet}</th> : null}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {progress.districts.map((d) => (
+              <tr>
+                <th scope="row">{d.name}</th>
+                <td class="num" data-district-count={d.code}>{t.number(d.signatures)}</td>
+                {hasRequired ? <td class="num">{d.required === null ? '—' : t.number(d.required)}</td> : null}
+                {hasRequired ? <td>{d.met === null ? '—' : d.met ? m.initiative.yes : m.initiative.no}</td> : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
     </section>
   );
 }

@@ -31,4 +31,12 @@ describe('accessibility of the pages’ markup', () => {
     expect(preview.html.match(/<h1[ >]/g)).toHaveLength(1);
     expect(preview.html).toMatch(/<h2 id="preview-title">[^<]*<\/h2>[\s\S]*<h3 class="title">Un banc par rue<\/h3>/);
   });
+
+  it('puts data tables in a box of their own that a keyboard can scroll sideways, named after the table, so the page reflows on a narrow screen', async () => {
+    const initiative = await web.page(`/initiatives/${world.targetId}`);
+    expect(initiative.html).toMatch(/<div class="table-scroll" role="group" tabindex="0" aria-labelledby="districts-title"><table>/);
+    expect(initiative.html).toContain('<h2 id="districts-title">');
+    const audit = await web.page('/clerk/audit', { cookie: await web.sessionFor(world.people.clerk.subject) });
+    expect(audit.html).toMatch(/<h1 id="audit-title">[\s\S]*<div class="table-scroll" role="group" tabindex="0" aria-labelledby="audit-title"><table>/);
+  });
 });
