@@ -39,4 +39,11 @@ describe('accessibility of the pages’ markup', () => {
     const audit = await web.page('/clerk/audit', { cookie: await web.sessionFor(world.people.clerk.subject) });
     expect(audit.html).toMatch(/<h1 id="audit-title">[\s\S]*<div class="table-scroll" role="group" tabindex="0" aria-labelledby="audit-title"><table>/);
   });
+
+  it('draws the keyboard focus with a dark ring (16:1 on white), not the yellow one alone (1.8:1)', async () => {
+    const css = await (await world.engine.app.request('/assets/site.css')).text();
+    const focus = /a:focus[^{]*\{([^}]*)\}/.exec(css)?.[1] ?? '';
+    expect(focus).toContain('outline: 3px solid var(--ink)');
+    expect(css).toContain('--ink: #1b1f24');
+  });
 });
