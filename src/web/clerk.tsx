@@ -444,7 +444,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
             {Object.keys(reviewErrors).length ? <Notice kind="error">{m.errors.fix}</Notice> : null}
             <form method="post" action={`/clerk/initiatives/${initiative.id}/review`} novalidate>
               <CsrfField w={w} />
-              <fieldset class={reviewErrors.decision ? 'field invalid' : 'field'}>
+              <fieldset class={reviewErrors.decision ? 'field invalid' : 'field'} aria-describedby={reviewErrors.decision ? 'decision-error' : undefined}>
                 <legend>{m.clerk.decision}</legend>
                 <div>
                   <input type="radio" id="decision-open" name="decision" value="open" checked={reviewValues.decision !== 'reject'} />{' '}
@@ -454,7 +454,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                   <input type="radio" id="decision-reject" name="decision" value="reject" checked={reviewValues.decision === 'reject'} />{' '}
                   <label for="decision-reject">{m.clerk.reject}</label>
                 </div>
-                {reviewErrors.decision ? <p class="field-error">{reviewErrors.decision}</p> : null}
+                {reviewErrors.decision ? <p class="field-error" id="decision-error">{reviewErrors.decision}</p> : null}
               </fieldset>
               <Field id="reason" label={m.clerk.reason} error={reviewErrors.reason}>
                 <textarea {...describedBy('reason', reviewErrors.reason)} rows={3}>{reviewValues.reason ?? ''}</textarea>

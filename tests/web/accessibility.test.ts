@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REFERENDUM_DRAFT } from '../support/paris';
 import { createWorld, type World } from '../support/world';
 import { browserRequests } from './browser-requests';
 
@@ -45,5 +46,17 @@ describe('accessibility of the pages’ markup', () => {
     const focus = /a:focus[^{]*\{([^}]*)\}/.exec(css)?.[1] ?? '';
     expect(focus).toContain('outline: 3px solid var(--ink)');
     expect(css).toContain('--ink: #1b1f24');
+  });
+
+  it('ties an admissibility decision’s error to the decision’s radio buttons, as other field errors are tied to their field', async () => {
+    const draft = await world.engine.request('POST', '/v1/initiatives', { token: world.sponsor, body: REFERENDUM_DRAFT });
+    const id = draft.body.id as string;
+    await world.engine.request('POST', `/v1/initiatives/${id}/committee`, { token: world.tokens.committee, body: { code: draft.body.committeeCode } });
+    expect((await world.engine.request('POST', `/v1/initiatives/${id}/submit`, { token: world.sponsor })).status).toBe(200);
+    const cookie = await web.sessionFor(world.people.clerk.subject);
+    const refused = await web.page(`/clerk/initiatives/${id}/review`, { cookie, form: { decision: 'later' } });
+    expect(refused.status).toBe(400);
+    expect(refused.html).toMatch(/<fieldset class="field invalid" aria-describedby="decision-error"><legend>/);
+    expect(refused.html).toMatch(/<p class="field-error" id="decision-error">[^<]+<\/p>/);
   });
 });
