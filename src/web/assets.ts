@@ -5,7 +5,7 @@
 export const SITE_CSS = `
 :root { --ink: #1b1f24; --muted: #4a5360; --accent: #0a4fa6; --accent-ink: #fff; --ok: #17643a; --bad: #a3141a; --line: #c9ced6; --bg: #fff; --soft: #f2f4f7; }
 * { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
+body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); overflow-wrap: break-word; }
 a { color: var(--accent); }
 /* Focus: a dark ring (over 3:1 on every background of the site) around a yellow one, so it shows on light and dark alike. */
 a:focus, button:focus, input:focus, select:focus, textarea:focus, [tabindex]:focus { outline: 3px solid var(--ink); outline-offset: 2px; box-shadow: 0 0 0 2px #f5b400; }

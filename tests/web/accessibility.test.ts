@@ -48,6 +48,11 @@ describe('accessibility of the pages’ markup', () => {
     expect(css).toContain('--ink: #1b1f24');
   });
 
+  it('wraps a long unbroken word (a key id, an address) rather than let it push the page wider than the screen', async () => {
+    const css = await (await world.engine.app.request('/assets/site.css')).text();
+    expect(/\nbody \{([^}]*)\}/.exec(css)?.[1]).toContain('overflow-wrap: break-word');
+  });
+
   it('ties an admissibility decision’s error to the decision’s radio buttons, as other field errors are tied to their field', async () => {
     const draft = await world.engine.request('POST', '/v1/initiatives', { token: world.sponsor, body: REFERENDUM_DRAFT });
     const id = draft.body.id as string;
