@@ -33,7 +33,8 @@ async function identityOf(c: Context<AppEnv>): Promise<string | undefined> {
 /**
  * Refuses with 429 and Retry-After once a client address or an identity has made more than its
  * share of `action` requests in the window. Counters live in the database, so every engine
- * process sees the same ones (the embedded database's, in its one process). Runs after authentication, before the route.
+ * process sees the same ones (the embedded database's, in its one process's memory). Runs after
+ * authentication, before the route.
  */
 export function rateLimit(action: LimitedAction, methods: string[] = ['POST']): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
