@@ -597,7 +597,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                       {report.signatures.items.map((s, i) => (
                         <tr data-sample-row="" data-pending={s.decision ? undefined : ''} tabindex={-1} id={`s-${s.id}`}>
                           <td>{(s.position ?? i) + 1}</td>
-                          <td>
+                          <td id={`who-${s.id}`}>
                             {s.personalData ? (
                               <>
                                 {s.personalData.familyName} {s.personalData.givenNames} ({s.personalData.birthdate})
@@ -622,10 +622,11 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                                 {/* Enter in the reason submits the form with its first button: "invalid", as the reason says (unseen, out of the tab order). */}
                                 <button type="submit" name="decision" value="invalid" hidden tabindex={-1} aria-hidden="true" />
                                 <label for={`reason-${s.id}`} class="muted">{m.clerk.invalidReason}</label>{' '}
-                                <input type="text" id={`reason-${s.id}`} name="reason" size={14} />{' '}
-                                <button type="submit" name="decision" value="valid">{m.clerk.valid}</button>{' '}
-                                <button type="submit" name="decision" value="invalid" class="secondary">{m.clerk.invalid}</button>{' '}
-                                <button type="submit" name="decision" value="duplicate" class="secondary">{m.clerk.duplicate}</button>
+                                {/* Each row's field and buttons are described by whose signature they decide: a screen reader listing the buttons tells them apart. */}
+                                <input type="text" id={`reason-${s.id}`} name="reason" size={14} aria-describedby={`who-${s.id}`} />{' '}
+                                <button type="submit" name="decision" value="valid" aria-describedby={`who-${s.id}`}>{m.clerk.valid}</button>{' '}
+                                <button type="submit" name="decision" value="invalid" class="secondary" aria-describedby={`who-${s.id}`}>{m.clerk.invalid}</button>{' '}
+                                <button type="submit" name="decision" value="duplicate" class="secondary" aria-describedby={`who-${s.id}`}>{m.clerk.duplicate}</button>
                               </form>
                             )}
                           </td>

@@ -256,6 +256,10 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     const undecided = await page(`/clerk/initiatives/${id}`, { cookie: await sessionFor('dev-clerk') });
     expect(undecided.html).toContain('La conclusion sera donnée une fois l’échantillon décidé\u00a0: 600 signatures tirées au sort restent à décider.');
     expect(undecided.html).not.toContain('data-band=');
+    // Each row's buttons are told apart by whose signature they decide (the signer's cell describes them).
+    const row = /<td id="who-([0-9a-f-]{36})">([\s\S]*?)<\/td>/.exec(undecided.html)!;
+    expect(row[2]).toContain('Echantillon Paul');
+    expect(undecided.html).toContain(`<button type="submit" name="decision" value="valid" aria-describedby="who-${row[1]}">Valide</button>`);
     expect(undecided.html).not.toContain('nombre de signatures valides insuffisant (moins de 95');
 
     // The first 520 drawn are decided.
