@@ -14,6 +14,7 @@ a:focus, button:focus, input:focus, select:focus, textarea:focus, [tabindex]:foc
 .dev-banner { margin: 0; padding: .4rem 1rem; background: #fff3c4; color: #4d3b00; border-bottom: 1px solid #e0c766; font-size: .9rem; }
 header.site { border-bottom: 1px solid var(--line); }
 header.site .bar { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: .5rem 2rem; padding: .75rem 1.5rem; }
+header.site nav a[aria-current=page] { font-weight: 700; color: var(--ink); }
 header.site .brand { font-weight: 700; font-size: 1.15rem; color: var(--ink); text-decoration: none; }
 ul.plain { list-style: none; padding: 0; }
 header.site ul { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; margin: 0; padding: 0; align-items: center; }

@@ -17,21 +17,26 @@ export function renderPage(c: WebContext, w: WebRequest, page: { title: string; 
   c.header('Content-Security-Policy', PAGE_CSP);
   c.header('Cache-Control', 'no-store');
   return c.html(
-    '<!doctype html>' + (<Layout w={w} title={page.title}>{page.body}</Layout>).toString(),
+    '<!doctype html>' + (<Layout w={w} title={page.title} refused={(page.status ?? 200) >= 400}>{page.body}</Layout>).toString(),
     (page.status ?? 200) as 200,
   );
 }
 
-function Layout(props: { w: WebRequest; title: string; children: Child }) {
+function Layout(props: { w: WebRequest; title: string; refused: boolean; children: Child }) {
   const { w } = props;
   const { m } = w.t;
   const other = m.otherLanguage;
+  const titled = props.title === m.site.name ? m.site.name : `${props.title} · ${m.site.name}`;
+  // A form answered with what is wrong says so first in the title (the error page's own title already does).
+  const title = props.refused && props.title !== m.errors.title ? `${m.site.refused}${m.colon} ${titled}` : titled;
+  /** The navigation marks the page the reader is on. */
+  const here = (href: string) => (w.path.split('?')[0] === href ? 'page' : undefined);
   return (
     <html lang={m.lang}>
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{props.title === m.site.name ? m.site.name : `${props.title} · ${m.site.name}`}</title>
+        <title>{title}</title>
         <link rel="stylesheet" href="/assets/site.css" />
         <link rel="icon" href="/assets/icon.svg" type="image/svg+xml" />
         <script src="/assets/app.js" defer></script>
@@ -45,11 +50,11 @@ function Layout(props: { w: WebRequest; title: string; children: Child }) {
             <a class="brand" href="/">{m.site.name}</a>
             <nav aria-label={m.site.nav}>
               <ul>
-                <li><a href="/">{m.site.home}</a></li>
-                <li><a href="/results">{m.results.nav}</a></li>
-                <li><a href="/initiatives/new">{m.site.newInitiative}</a></li>
-                {w.principal ? <li><a href="/me">{m.site.mySpace}</a></li> : null}
-                {w.clerkOf.length > 0 ? <li><a href="/clerk">{m.site.clerk}</a></li> : null}
+                <li><a href="/" aria-current={here('/')}>{m.site.home}</a></li>
+                <li><a href="/results" aria-current={here('/results')}>{m.results.nav}</a></li>
+                <li><a href="/initiatives/new" aria-current={here('/initiatives/new')}>{m.site.newInitiative}</a></li>
+                {w.principal ? <li><a href="/me" aria-current={here('/me')}>{m.site.mySpace}</a></li> : null}
+                {w.clerkOf.length > 0 ? <li><a href="/clerk" aria-current={here('/clerk')}>{m.site.clerk}</a></li> : null}
                 <li>
                   <a href={`/lang?to=${other.code}&back=${encodeURIComponent(w.path)}`} hreflang={other.code} lang={other.code}>
                     {other.label}

@@ -24,6 +24,27 @@ describe('accessibility of the pages’ markup', () => {
     expect(home.html.indexOf('class="dev-banner"')).toBeGreaterThan(home.html.indexOf('<header'));
   });
 
+  it('marks the page the reader is on in the navigation, for screen readers and by sight', async () => {
+    const home = await web.page('/');
+    expect(home.html).toContain('<a href="/" aria-current="page">');
+    expect(home.html).toContain('<a href="/results">');
+    const results = await web.page('/results');
+    expect(results.html).toContain('<a href="/results" aria-current="page">');
+    expect(results.html).toContain('<a href="/">');
+  });
+
+  it('begins the title of a page answering a form with what is wrong with "Erreur", heard before anything else', async () => {
+    const cookie = await web.sessionFor('a11y-title', { givenNames: 'Titre', familyName: 'Erreur', birthdate: '1980-01-01' });
+    const empty = { jurisdictionId: 'paris', kind: 'agenda', title: '', summary: '', text: '', action: 'save' };
+    const refused = await web.page('/initiatives/new', { cookie, form: empty });
+    expect(refused.status).toBe(400);
+    expect(refused.html).toMatch(/<title>Erreur\u00a0: [^<]+ · Initiatives citoyennes<\/title>/);
+    expect((await web.page('/initiatives/new', { cookie, form: empty, lang: 'en' })).html).toMatch(/<title>Error: [^<]+ · Citizen initiatives<\/title>/);
+    expect((await web.page('/initiatives/new', { cookie })).html).not.toContain('<title>Erreur');
+    // The error page's own title already says so.
+    expect((await web.page('/nulle-part')).html).toContain('<title>Une erreur est survenue · Initiatives citoyennes</title>');
+  });
+
   it('gives a draft’s preview its title one level under the preview’s heading, leaving the page one level-1 heading', async () => {
     const cookie = await web.sessionFor('a11y-sponsor', { givenNames: 'Inès', familyName: 'Porteuse', birthdate: '1982-02-02' });
     const draft = { jurisdictionId: 'paris', kind: 'agenda', title: 'Un banc par rue', summary: 'Des bancs.', text: 'Installer un banc dans chaque rue.', action: 'preview' };

@@ -11,6 +11,8 @@ export const en: Messages = {
   site: {
     name: 'Citizen initiatives',
     skip: 'Skip to content',
+    /** Before the title of a page that answers a form with what is wrong, so that it is heard first. */
+    refused: 'Error',
     nav: 'Main navigation',
     home: 'Initiatives',
     newInitiative: 'Propose an initiative',

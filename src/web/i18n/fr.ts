@@ -7,6 +7,8 @@ export const fr = {
   site: {
     name: 'Initiatives citoyennes',
     skip: 'Aller au contenu',
+    /** Avant le titre d’une page qui répond à un formulaire par ce qui ne va pas, pour qu’on l’entende d’abord. */
+    refused: 'Erreur',
     nav: 'Navigation principale',
     home: 'Initiatives',
     newInitiative: 'Proposer une initiative',
