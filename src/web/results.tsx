@@ -63,7 +63,7 @@ export const resultPages = createRouter()
                     <h2>
                       <a href={`/results/${item.id}`}>{item.title}</a>
                     </h2>
-                    <p>{m.results.certifiedOn(t.date(item.certifiedAt, jurisdiction?.timeZone), t.number(item.validSignatures))}</p>
+                    <p>{m.results.certifiedOn(t.date(item.certifiedAt, jurisdiction?.timeZone), item.validSignatures, t.number(item.validSignatures))}</p>
                   </li>
                 );
               })}
@@ -107,11 +107,11 @@ export const resultPages = createRouter()
           </p>
           <h1>{item.title}</h1>
           {item.question ? <blockquote class="question">{item.question}</blockquote> : null}
-          <p>{m.results.certifiedOn(t.dateTime(item.certifiedAt, tz), t.number(item.validSignatures))}</p>
+          <p>{m.results.certifiedOn(t.dateTime(item.certifiedAt, tz), item.validSignatures, t.number(item.validSignatures))}</p>
           <p>
             {m.results.method}
             {m.colon} {m.results.methods[item.method]}
-            {claims?.counts?.raw !== undefined ? <> · {m.results.raw(t.number(claims.counts.raw))}</> : null}
+            {claims?.counts?.raw !== undefined ? <> · {m.results.raw(claims.counts.raw, t.number(claims.counts.raw))}</> : null}
             {claims?.seed ? <> · {m.results.seed}{m.colon} <code>{claims.seed}</code></> : null}
           </p>
           {districts.length > 0 ? (

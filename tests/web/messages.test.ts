@@ -31,4 +31,13 @@ describe('the English messages', () => {
     const wrong = [...strings(en)].filter(([, s]) => /\u00a0|\u202f|«|»|\s[:;!?%]|\d %/.test(s)).map(([path, s]) => `${path}: ${s}`);
     expect(wrong).toEqual([]);
   });
+
+  it('count one signature in the singular and several in the plural, in both languages', () => {
+    expect(en.results.certifiedOn('1 May 2027', 1, '1')).toBe('Certified on 1 May 2027 with 1 valid signature.');
+    expect(en.results.certifiedOn('1 May 2027', 5000, '5,000')).toBe('Certified on 1 May 2027 with 5,000 valid signatures.');
+    expect(en.results.raw(1, '1')).toBe('1 signature collected');
+    expect(fr.results.certifiedOn('1 mai 2027', 1, '1')).toBe('Certifiée le 1 mai 2027 avec 1 signature valide.');
+    expect(fr.results.certifiedOn('1 mai 2027', 5000, '5\u202f000')).toBe('Certifiée le 1 mai 2027 avec 5\u202f000 signatures valides.');
+    expect(fr.results.raw(0, '0')).toBe('0 signature recueillie');
+  });
 });

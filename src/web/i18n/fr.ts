@@ -414,10 +414,11 @@ export const fr = {
     none: 'Aucune initiative n’a encore été certifiée.',
     more: 'Résultats plus anciens',
     kinds: { agenda: 'inscription à l’ordre du jour du conseil', referendum: 'question soumise à référendum local' } as Record<string, string>,
-    certifiedOn: (date: string, valid: string) => `Certifiée le ${date} avec ${valid} signatures valides.`,
+    /** 0 and 1 take the singular in French. */
+    certifiedOn: (date: string, count: number, shown: string) => `Certifiée le ${date} avec ${shown} ${count > 1 ? 'signatures valides' : 'signature valide'}.`,
     method: 'Vérification',
     methods: { full: 'vérification intégrale', sample: 'vérification par échantillonnage' } as Record<string, string>,
-    raw: (n: string) => `${n} signatures recueillies`,
+    raw: (count: number, shown: string) => `${shown} ${count > 1 ? 'signatures recueillies' : 'signature recueillie'}`,
     seed: 'graine du tirage',
     districts: 'Signatures valides par arrondissement',
     district: 'Arrondissement',
