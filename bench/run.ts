@@ -3,7 +3,7 @@
  * PostgreSQL (a database created and dropped per scenario), load from wrk over loopback,
  * figures printed beside their targets and written to bench/results/latest.json.
  */
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEngine, type EngineProcess } from './lib/engine';
@@ -73,11 +73,15 @@ async function main() {
 
   const withEngine = async <T>(fn: (ctx: { engine: EngineProcess; db: Awaited<ReturnType<typeof createBenchDatabase>> }) => Promise<T>, embedded = false): Promise<T> => {
     const db = await createBenchDatabase();
-    const engine = await startEngine({ databaseUrl: embedded ? undefined : db.url, issuer: provider.issuer, clientId: provider.clientId });
     try {
-      return await fn({ engine, db });
+      // An engine that cannot start (a bad BENCH_ENGINE_ENV) still leaves no database behind.
+      const engine = await startEngine({ databaseUrl: embedded ? undefined : db.url, issuer: provider.issuer, clientId: provider.clientId });
+      try {
+        return await fn({ engine, db });
+      } finally {
+        await engine.stop();
+      }
     } finally {
-      await engine.stop();
       await db.drop();
     }
   };
@@ -398,13 +402,18 @@ async function main() {
   };
 
   const names = wanted.length ? wanted : Object.keys(scenarios);
-  for (const name of names) {
-    const scenario = scenarios[name];
-    if (!scenario) throw new Error(`unknown scenario "${name}"; known: ${Object.keys(scenarios).join(', ')}`);
-    process.stdout.write(`\n▶ ${name}\n`);
-    await scenario();
+  try {
+    for (const name of names) {
+      const scenario = scenarios[name];
+      if (!scenario) throw new Error(`unknown scenario "${name}"; known: ${Object.keys(scenarios).join(', ')}`);
+      process.stdout.write(`\n▶ ${name}\n`);
+      await scenario();
+    }
+  } finally {
+    await provider.close();
+    // wrk's scripts and the loads' lines (ID tokens by the hundred thousand).
+    await rm(dir, { recursive: true, force: true });
   }
-  await provider.close();
 
   process.stdout.write('\n');
   for (const o of outcomes) {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -102,12 +102,17 @@ export async function startEngine(options: {
       for (const pid of await processTree(child.pid!)) seconds += await processCpuSeconds(pid);
       return seconds;
     },
-    stop: () =>
-      new Promise((resolve) => {
+    /** Stops the engine and removes its folder (its log, and the embedded database's files), unless BENCH_KEEP_ENGINE_DIR=1. */
+    async stop() {
+      const code = await new Promise<number | null>((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);
-        child.once('exit', (code) => resolve(code));
+        child.once('exit', (exitCode) => resolve(exitCode));
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-      }),
+      });
+      if (process.env.BENCH_KEEP_ENGINE_DIR === '1') process.stdout.write(`  the engine's log and data: ${dataDir}\n`);
+      else await rm(dataDir, { recursive: true, force: true });
+      return code;
+    },
   };
 }
