@@ -6,7 +6,7 @@ import { listAudit } from '../features/audit/service';
 import { requirePrincipal } from '../features/auth/access';
 import { ReviewSchema } from '../features/initiatives/schema';
 import { listInitiatives, review, type InitiativeRow } from '../features/initiatives/service';
-import { getJurisdiction, type JurisdictionRow } from '../features/jurisdictions/service';
+import { jurisdictionNames, type JurisdictionRow } from '../features/jurisdictions/service';
 import { PAPER_BATCH_MAX, PaperEntrySchema, type PaperEntry } from '../features/paper/schema';
 import { keyInPaperBatch, type PaperResult } from '../features/paper/service';
 import { personalDataDestroyed } from '../features/personal-data/service';
@@ -145,16 +145,16 @@ export const clerkPages = createRouter()
       }
       sections.push({ key, items });
     }
-    const names = await Promise.all(jurisdictionIds.map(async (id) => ({ id, name: (await getJurisdiction(db, id)).name })));
+    const nameOf = await jurisdictionNames(db, jurisdictionIds);
     return renderPage(c, w, {
       title: m.clerk.title,
       body: (
         <>
           <h1>{m.clerk.title}</h1>
           <ul class="plain">
-            {names.map((j) => (
-              <li data-jurisdiction={j.id}>
-                {j.name} · <a href={`/clerk/audit?jurisdiction=${encodeURIComponent(j.id)}`}>{m.clerk.audit}</a>
+            {jurisdictionIds.map((id) => (
+              <li data-jurisdiction={id}>
+                {nameOf.get(id) ?? id} · <a href={`/clerk/audit?jurisdiction=${encodeURIComponent(id)}`}>{m.clerk.audit}</a>
               </li>
             ))}
           </ul>

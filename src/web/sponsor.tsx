@@ -13,7 +13,7 @@ import {
   type InitiativeRow,
 } from '../features/initiatives/service';
 import { sponsoredBy, supportedBy } from '../features/initiatives/sponsored';
-import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
+import { jurisdictionNames, listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
 import { createRouter } from '../platform/http';
 import { Problem } from '../platform/problems';
 import { HistoryChart } from './charts';
@@ -161,12 +161,11 @@ export const sponsorPages = createRouter()
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
     const { t } = w;
     const { m } = t;
-    const [mine, committees, jurisdictions] = await Promise.all([
+    const [mine, committees, nameOf] = await Promise.all([
       sponsoredBy(c.var.deps.db.db, w.principal.subject),
       supportedBy(c.var.deps.db.db, w.principal.subject),
-      w.clerkOf.length ? listJurisdictions(c.var.deps.db.db) : [],
+      jurisdictionNames(c.var.deps.db.db, w.clerkOf),
     ]);
-    const nameOf = new Map(jurisdictions.map((j) => [j.id, j.name]));
     return renderPage(c, w, {
       title: m.my.title,
       body: (

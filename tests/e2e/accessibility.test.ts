@@ -1,8 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { axeViolations, describeViolations, layoutProblems, weakFocusIndicators } from './axe';
-import { launchChromium, logIn, personContext } from './browser';
-import { startDemoEngine, type DemoEngine } from './demo';
+import { logIn, personContext } from './browser';
+import { demoInChromium } from './demo';
 
 /**
  * The web front against WCAG 2.0/2.1 A and AA (and axe's RGAA 4 rules) as axe-core checks it, page
@@ -13,10 +13,7 @@ import { startDemoEngine, type DemoEngine } from './demo';
  * for its contrast. A failure lists each rule broken, its impact, its explanation and the elements.
  */
 describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
-  let demo: DemoEngine;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  let browser: Browser;
-  let base: string;
+  const demo = demoInChromium('civic-a11y-');
   let initiativeUrl: string;
   let sponsored: { id: string; title: string };
 
@@ -26,21 +23,9 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
     expect.soft((await layoutProblems(page)).map((p) => `${where}: ${p}`)).toEqual([]);
   }
 
-  beforeAll(async () => {
-    demo = await startDemoEngine('civic-a11y-');
-    base = demo.base;
-    chromium = await launchChromium();
-    browser = chromium.browser;
-  });
-
-  afterAll(async () => {
-    await chromium?.close();
-    await demo?.stop();
-  });
-
   it('a citizen: home, initiative, signing form with an error, receipt, my space, log, results, page not found', async () => {
-    const { page, context } = await personContext(browser);
-    await page.goto(base);
+    const { page, context } = await personContext(demo.browser);
+    await page.goto(demo.base);
     await expectAccessible(page, 'home');
 
     await page.click('text=Des arbres dans chaque cour d’école');
@@ -82,14 +67,14 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
     await page.waitForURL(/\/results$/);
     await expectAccessible(page, 'results (none yet)');
 
-    await page.goto(`${base}/nowhere`);
+    await page.goto(`${demo.base}/nowhere`);
     await expectAccessible(page, 'page not found');
     await context.close();
   });
 
   it('a sponsor: new-initiative form with errors and preview, committee join, dashboard', async () => {
-    const { page, context } = await personContext(browser);
-    await logIn(page, base, { givenNames: 'Sophie', familyName: 'Porteuse', birthdate: '1980-05-17' }, '/');
+    const { page, context } = await personContext(demo.browser);
+    await logIn(page, demo.base, { givenNames: 'Sophie', familyName: 'Porteuse', birthdate: '1980-05-17' }, '/');
     await page.click('a[href="/initiatives/new"]');
     await page.waitForURL(/\/initiatives\/new$/);
     await expectAccessible(page, 'new initiative');
@@ -116,8 +101,8 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
     const code = (await page.textContent('[data-committee-code]'))!.trim();
     sponsored = { id, title: 'Un marché le dimanche' };
 
-    const member = await personContext(browser);
-    await logIn(member.page, base, { givenNames: 'Marc', familyName: 'Soutien', birthdate: '1970-01-02' }, `/initiatives/${id}/join`);
+    const member = await personContext(demo.browser);
+    await logIn(member.page, demo.base, { givenNames: 'Marc', familyName: 'Soutien', birthdate: '1970-01-02' }, `/initiatives/${id}/join`);
     await member.page.click('button:has-text("Rejoindre")');
     await member.page.waitForSelector('.field-error');
     await expectAccessible(member.page, 'committee join form with an error');
@@ -134,9 +119,9 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
   });
 
   it('a clerk: home, admissibility, paper entry, verification, certified result, audit trail', async () => {
-    const clerk = await personContext(browser);
+    const clerk = await personContext(demo.browser);
     const page = clerk.page;
-    await logIn(page, base, { button: 'dev-clerk' }, '/clerk');
+    await logIn(page, demo.base, { button: 'dev-clerk' }, '/clerk');
     await expectAccessible(page, 'clerk home');
     await page.click(`text=${sponsored.title}`);
     await page.waitForURL(/\/clerk\/initiatives\//);
@@ -172,8 +157,8 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
     await expectAccessible(page, 'clerk page, paper entry results');
 
     // The sponsor closes the collection, through the confirmation page.
-    const sponsor = await personContext(browser);
-    await logIn(sponsor.page, base, { givenNames: 'Sophie', familyName: 'Porteuse', birthdate: '1980-05-17' }, `/initiatives/${sponsored.id}/manage`);
+    const sponsor = await personContext(demo.browser);
+    await logIn(sponsor.page, demo.base, { givenNames: 'Sophie', familyName: 'Porteuse', birthdate: '1980-05-17' }, `/initiatives/${sponsored.id}/manage`);
     await expectAccessible(sponsor.page, 'sponsor dashboard, collecting');
     await sponsor.page.click('text=Clore la collecte');
     await sponsor.page.waitForSelector('[data-confirm="close"]');
@@ -182,7 +167,7 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
     await sponsor.page.waitForURL(/done=close/);
     await sponsor.context.close();
 
-    await page.goto(`${base}/clerk/initiatives/${sponsored.id}`);
+    await page.goto(`${demo.base}/clerk/initiatives/${sponsored.id}`);
     await expectAccessible(page, 'clerk page, verification form');
     await page.check('#method-sample');
     await page.fill('#sampleSize', '6');
@@ -206,7 +191,7 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
     await page.click('a[href="/results"]');
     await expectAccessible(page, 'results');
 
-    await page.goto(`${base}/clerk/initiatives/${sponsored.id}`);
+    await page.goto(`${demo.base}/clerk/initiatives/${sponsored.id}`);
     await page.click('a[href^="/clerk/audit?initiative="]');
     await page.waitForURL(/\/clerk\/audit\?/);
     await expectAccessible(page, 'audit trail');
@@ -214,36 +199,36 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
   });
 
   it('a keyboard user sees where the focus is: the home page’s links, fields and buttons', async () => {
-    const { page, context } = await personContext(browser);
-    await page.goto(base);
+    const { page, context } = await personContext(demo.browser);
+    await page.goto(demo.base);
     expect(await weakFocusIndicators(page, 12)).toEqual([]);
     await context.close();
   });
 
   it('in English: home, initiative, signing form with an error, clerk home, page not found', async () => {
     // A browser set to English, then a clerk who switches with the language link.
-    const citizen = await personContext(browser, 'en-GB');
+    const citizen = await personContext(demo.browser, 'en-GB');
     const page = citizen.page;
-    await page.goto(base);
+    await page.goto(demo.base);
     expect(await page.getAttribute('html', 'lang')).toBe('en');
     await expectAccessible(page, 'home (en)');
     await page.goto(initiativeUrl);
     await expectAccessible(page, 'initiative (en)');
-    await logIn(page, base, { givenNames: 'Jane', familyName: 'Signer', birthdate: '1985-09-09' }, new URL(initiativeUrl).pathname + '/sign');
+    await logIn(page, demo.base, { givenNames: 'Jane', familyName: 'Signer', birthdate: '1985-09-09' }, new URL(initiativeUrl).pathname + '/sign');
     await page.click('button[type="submit"]:has-text("Confirm")');
     await page.waitForSelector('#consent-error');
     await expectAccessible(page, 'signing form with errors (en)');
-    await page.goto(`${base}/nowhere`);
+    await page.goto(`${demo.base}/nowhere`);
     await expectAccessible(page, 'page not found (en)');
     await citizen.context.close();
 
-    const clerk = await personContext(browser);
-    await clerk.page.goto(base);
+    const clerk = await personContext(demo.browser);
+    await clerk.page.goto(demo.base);
     await clerk.page.click('a[hreflang="en"]');
     await clerk.page.waitForFunction(() => document.documentElement.lang === 'en');
-    await logIn(clerk.page, base, { button: 'dev-clerk' }, `/clerk/initiatives/${sponsored.id}`);
+    await logIn(clerk.page, demo.base, { button: 'dev-clerk' }, `/clerk/initiatives/${sponsored.id}`);
     await expectAccessible(clerk.page, 'clerk page, certified (en)');
-    await clerk.page.goto(`${base}/clerk`);
+    await clerk.page.goto(`${demo.base}/clerk`);
     await expectAccessible(clerk.page, 'clerk home (en)');
     await clerk.context.close();
   });

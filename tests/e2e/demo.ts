@@ -1,5 +1,7 @@
-import { expect } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
+import { launchChromium } from './browser';
 
 export interface DemoEngine {
   engine: EngineProcess;
@@ -48,6 +50,28 @@ export async function startDemoEngine(prefix: string): Promise<DemoEngine> {
     async stop() {
       await stopEngine(running);
       await dataDir.remove();
+    },
+  };
+}
+
+/** The demo engine and Chromium for the tests of one file: started before them, stopped after them. */
+export function demoInChromium(prefix: string): { readonly base: string; readonly browser: Browser } {
+  let demo: DemoEngine | undefined;
+  let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
+  beforeAll(async () => {
+    demo = await startDemoEngine(prefix);
+    chromium = await launchChromium();
+  });
+  afterAll(async () => {
+    await chromium?.close();
+    await demo?.stop();
+  });
+  return {
+    get base() {
+      return demo!.base;
+    },
+    get browser() {
+      return chromium!.browser;
     },
   };
 }

@@ -1,7 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countOf, launchChromium, logIn, personContext, screenshot } from './browser';
-import { startDemoEngine, type DemoEngine } from './demo';
+import { describe, expect, it } from 'vitest';
+import { countOf, logIn, personContext, screenshot } from './browser';
+import { demoInChromium } from './demo';
 
 /**
  * The three stories of the web front in a real browser against the real engine (a child process
@@ -9,30 +8,15 @@ import { startDemoEngine, type DemoEngine } from './demo';
  * from admissibility to a certified result. Commune de Bourg (see ./demo) is the sponsor's and the clerk's.
  */
 describe('web front in Chromium', () => {
-  let demo: DemoEngine;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  let browser: Browser;
-  let base: string;
+  const demo = demoInChromium('civic-e2e-');
   let sponsored: { id: string; title: string };
 
-  beforeAll(async () => {
-    demo = await startDemoEngine('civic-e2e-');
-    base = demo.base;
-    chromium = await launchChromium();
-    browser = chromium.browser;
-  });
-
-  afterAll(async () => {
-    await chromium?.close();
-    await demo?.stop();
-  });
-
   it('a citizen signs through the development identity provider and sees the count move, live on another page', async () => {
-    const watcher = await personContext(browser);
-    const citizen = await personContext(browser);
+    const watcher = await personContext(demo.browser);
+    const citizen = await personContext(demo.browser);
     const page = citizen.page;
 
-    await page.goto(base);
+    await page.goto(demo.base);
     expect(await page.getAttribute('html', 'lang')).toBe('fr');
     await expect(page.locator('.card').count()).resolves.toBeGreaterThanOrEqual(2);
     await screenshot(page, '01-home');
@@ -100,8 +84,8 @@ describe('web front in Chromium', () => {
   });
 
   it('a sponsor drafts with a preview, gathers the committee and submits', async () => {
-    const { page, context } = await personContext(browser);
-    await logIn(page, base, { givenNames: 'Sophie', familyName: 'Porteuse', birthdate: '1980-05-17' }, '/initiatives/new');
+    const { page, context } = await personContext(demo.browser);
+    await logIn(page, demo.base, { givenNames: 'Sophie', familyName: 'Porteuse', birthdate: '1980-05-17' }, '/initiatives/new');
     await page.selectOption('#jurisdictionId', 'bourg');
     await page.check('#kind-agenda');
     await page.fill('#title', 'Un marché le dimanche');
@@ -116,8 +100,8 @@ describe('web front in Chromium', () => {
     const code = (await page.textContent('[data-committee-code]'))!.trim();
     sponsored = { id, title: 'Un marché le dimanche' };
 
-    const member = await personContext(browser);
-    await logIn(member.page, base, { givenNames: 'Marc', familyName: 'Soutien', birthdate: '1970-01-02' }, `/initiatives/${id}/join`);
+    const member = await personContext(demo.browser);
+    await logIn(member.page, demo.base, { givenNames: 'Marc', familyName: 'Soutien', birthdate: '1970-01-02' }, `/initiatives/${id}/join`);
     await member.page.fill('#code', code);
     await member.page.click('button:has-text("Rejoindre")');
     await expect(member.page.textContent('[role="status"]')).resolves.toContain('comité de soutien');
@@ -132,9 +116,9 @@ describe('web front in Chromium', () => {
   });
 
   it('a clerk admits it, keys in paper signatures, verifies by sample with the keyboard and certifies', async () => {
-    const clerk = await personContext(browser);
+    const clerk = await personContext(demo.browser);
     const page = clerk.page;
-    await logIn(page, base, { button: 'dev-clerk' }, '/clerk');
+    await logIn(page, demo.base, { button: 'dev-clerk' }, '/clerk');
     await expect(page.textContent('section:has(#section-queue)')).resolves.toContain(sponsored.title);
     await screenshot(page, '20-clerk-queue');
     await page.click(`text=${sponsored.title}`);
@@ -167,8 +151,8 @@ describe('web front in Chromium', () => {
     await screenshot(page, '21-paper-entry');
 
     // The sponsor closes the collection.
-    const sponsor = await personContext(browser);
-    await logIn(sponsor.page, base, { givenNames: 'Sophie', familyName: 'Porteuse', birthdate: '1980-05-17' }, `/initiatives/${sponsored.id}/manage`);
+    const sponsor = await personContext(demo.browser);
+    await logIn(sponsor.page, demo.base, { givenNames: 'Sophie', familyName: 'Porteuse', birthdate: '1980-05-17' }, `/initiatives/${sponsored.id}/manage`);
     expect(await countOf(sponsor.page)).toBe(6);
     await screenshot(sponsor.page, '12-sponsor-dashboard-open');
     await sponsor.page.click('text=Clore la collecte');
@@ -176,7 +160,7 @@ describe('web front in Chromium', () => {
     await sponsor.page.waitForURL(/done=close/);
     await sponsor.context.close();
 
-    await page.goto(`${base}/clerk/initiatives/${sponsored.id}`);
+    await page.goto(`${demo.base}/clerk/initiatives/${sponsored.id}`);
     await page.check('#method-sample');
     await page.fill('#sampleSize', '6');
     await page.fill('#seed', 'tirage e2e');
