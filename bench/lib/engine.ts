@@ -46,7 +46,7 @@ export async function startEngine(options: {
   const logFile = join(dataDir, 'engine.log');
   const log = createWriteStream(logFile);
   const entry = process.env.BENCH_FROM_SOURCE === '1' ? ['--import', 'tsx', 'src/server.ts'] : [await (built ??= buildEngine())];
-  const child = spawn(process.execPath, [...cpuProfile(), ...entry], {
+  const child = spawn(process.execPath, [...cpuProfile(), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...entry], {
     cwd: new URL('../..', import.meta.url).pathname,
     env: {
       PATH: process.env.PATH,
