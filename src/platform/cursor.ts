@@ -9,12 +9,15 @@ export function encodeCursor(at: Date, id: string): string {
   return Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** The pair a cursor holds; anything this API did not return is a 400 naming `query.cursor`. */
 export function decodeCursor(cursor: string): { at: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    const date = new Date(String(at));
-    if (Number.isNaN(date.getTime()) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
+    // Exactly as encodeCursor wrote it, in years 1–9999: PostgreSQL refuses other years and ids that are not UUIDs.
+    const date = typeof at === 'string' && /^(?!0000)\d{4}-/.test(at) ? new Date(at) : undefined;
+    if (!date || Number.isNaN(date.getTime()) || date.toISOString() !== at || typeof id !== 'string' || !UUID.test(id)) throw new Error('bad cursor');
     return { at: date, id };
   } catch {
     throw problems.validation([{ field: 'query.cursor', message: 'Not a cursor this API returned; use the nextCursor of a previous page.' }]);
