@@ -170,10 +170,10 @@ function describeError(error: unknown): string {
   return cause ? `${error.name}: ${cause.name}: ${cause.message}` : `${error.name}: ${error.message.split('\nparams:')[0]}`;
 }
 
-/** PostgreSQL data exceptions caused by input values: invalid byte sequence, text representation, out of range. */
+/** PostgreSQL data exceptions caused by input values: invalid byte sequence, text representation, out of range (a year past 9999 reads as a time zone displacement). */
 function isInvalidValue(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code ?? (error as { cause?: { code?: unknown } })?.cause?.code;
-  return typeof code === 'string' && ['22021', '22P02', '22P05', '22003', '22007', '22008', '22001', '2200N', '22025'].includes(code);
+  return typeof code === 'string' && ['22021', '22P02', '22P05', '22003', '22007', '22008', '22009', '22001', '2200N', '22025'].includes(code);
 }
 
 function isDatabaseUnavailable(error: unknown): boolean {

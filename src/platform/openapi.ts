@@ -45,3 +45,11 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
 });
 
 export const bearer = [{ Bearer: [] }];
+
+/**
+ * A point in time with its offset (RFC 3339), in the years 1900–2100 that calendar dates take too:
+ * PostgreSQL cannot read every instant JavaScript can write (year 10000 and later, year 0).
+ */
+export const Instant = z.iso
+  .datetime({ offset: true })
+  .refine((s) => Math.abs(new Date(s).getUTCFullYear() - 2000) <= 100, 'A time in the years 1900 to 2100.');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toProblem } from '../../src/app';
 import { createWorld, type World } from '../support/world';
 
 /**
@@ -38,5 +39,25 @@ describe('odd input is refused by name', () => {
     const next = await world.engine.request('GET', `/v1/initiatives?limit=1&cursor=${first.body.nextCursor}`, { token });
     expect(next.status).toBe(200);
     expect(next.body.items[0].id).not.toBe(first.body.items[0].id);
+  });
+
+  it('refuses times PostgreSQL cannot take, by field, and leaves the initiative as it was', async () => {
+    const { engine } = world;
+    const sponsor = world.tokens.otherSponsor;
+    const draft = await engine.request('GET', `/v1/initiatives/${world.otherDraftId}`, { token: sponsor });
+    expect((await engine.request('POST', `/v1/initiatives/${world.otherDraftId}/committee`, { token: world.tokens.citizen, body: { code: draft.body.committeeCode } })).status).toBe(201);
+    expect((await engine.request('POST', `/v1/initiatives/${world.otherDraftId}/submit`, { token: sponsor })).status).toBe(200);
+    const review = (body: object) => engine.request('POST', `/v1/initiatives/${world.otherDraftId}/review`, { token: world.tokens.clerk, body: { decision: 'open', ...body } });
+    // 23:59:59 at UTC−14 is in year 10000 (it was a 500).
+    refusedNaming(await review({ closesAt: '9999-12-31T23:59:59-14:00' }), 'body.closesAt');
+    refusedNaming(await review({ opensAt: '0000-06-01T00:00:00Z', closesAt: '2027-06-30T22:00:00Z' }), 'body.opensAt');
+    expect((await engine.request('GET', `/v1/initiatives/${world.otherDraftId}`)).body.status).toBe('submitted');
+    expect((await review({ closesAt: '2027-06-30T22:00:00Z' })).status).toBe(200);
+
+    const history = (query: string) => engine.request('GET', `/v1/initiatives/${world.targetId}/progress/history?${query}`);
+    refusedNaming(await history('from=9999-12-30T00:00:00Z&to=9999-12-31T23:00:00Z'), 'query.from'); // was a 500
+    refusedNaming(await history('from=0000-01-01T00:00:00Z&to=0000-01-02T00:00:00Z'), 'query.to');
+    // Whatever time still reaches the database out of its range is the request's fault, not the server's.
+    expect(toProblem(Object.assign(new Error('time zone displacement out of range'), { code: '22009' })).status).toBe(400);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { Instant } from '../../platform/openapi';
 
 const Title = z.string().trim().min(3).max(200);
 const Summary = z.string().trim().min(1).max(2000);
@@ -44,8 +45,8 @@ export const ReviewSchema = z
   .strictObject({
     decision: z.enum(['open', 'reject']),
     reason: z.string().trim().min(1).max(2000).optional(),
-    opensAt: z.iso.datetime({ offset: true }).optional(),
-    closesAt: z.iso.datetime({ offset: true }).optional(),
+    opensAt: Instant.optional(),
+    closesAt: Instant.optional(),
   })
   .superRefine((v, ctx) => {
     if (v.decision === 'reject' && !v.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'A rejection needs a reason.' });

@@ -1,11 +1,12 @@
 import { z } from '@hono/zod-openapi';
+import { Instant } from '../../platform/openapi';
 import { ProgressSchema } from '../initiatives/schema';
 
 export const HistoryQuerySchema = z.strictObject({
   bucket: z.enum(['hour', 'day']).default('day').openapi({ description: 'Hours in UTC, or days in the jurisdiction\'s time zone.' }),
   district: z.string().min(1).max(32).optional().openapi({ description: 'Only this district.' }),
-  from: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Default: the opening (day), or a week before `to` (hour).' }),
-  to: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Default: now, or the closing if earlier.' }),
+  from: Instant.optional().openapi({ description: 'Default: the opening (day), or a week before `to` (hour).' }),
+  to: Instant.optional().openapi({ description: 'Default: now, or the closing if earlier.' }),
 });
 
 export const DashboardQuerySchema = z.strictObject({
