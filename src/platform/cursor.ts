@@ -11,13 +11,16 @@ export function encodeCursor(at: Date, id: string): string {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** A row id as the database writes it (lowercase UUID): the only ids a cursor can hold. */
+export const isUuid = (s: string) => UUID.test(s);
+
 /** The pair a cursor holds; anything this API did not return is a 400 naming `query.cursor`. */
 export function decodeCursor(cursor: string): { at: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
     // Exactly as encodeCursor wrote it, in years 1–9999: PostgreSQL refuses other years and ids that are not UUIDs.
     const date = typeof at === 'string' && /^(?!0000)\d{4}-/.test(at) ? new Date(at) : undefined;
-    if (!date || Number.isNaN(date.getTime()) || date.toISOString() !== at || typeof id !== 'string' || !UUID.test(id)) throw new Error('bad cursor');
+    if (!date || Number.isNaN(date.getTime()) || date.toISOString() !== at || typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
     return { at: date, id };
   } catch {
     throw problems.validation([{ field: 'query.cursor', message: 'Not a cursor this API returned; use the nextCursor of a previous page.' }]);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toProblem } from '../../src/app';
+import { PARISIANS, REFERENDUM_DRAFT } from '../support/paris';
 import { createWorld, type World } from '../support/world';
 
 /**
@@ -59,5 +60,33 @@ describe('odd input is refused by name', () => {
     refusedNaming(await history('from=0000-01-01T00:00:00Z&to=0000-01-02T00:00:00Z'), 'query.to');
     // Whatever time still reaches the database out of its range is the request's fault, not the server's.
     expect(toProblem(Object.assign(new Error('time zone displacement out of range'), { code: '22009' })).status).toBe(400);
+  });
+
+  it('refuses a cursor of the signatures under verification that the list did not give, sample or full count', async () => {
+    const { engine } = world;
+    const { clerk, citizen } = world.tokens;
+    const sponsor = await engine.tokenFor(PARISIANS.sofia);
+    const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT });
+    const id = draft.body.id as string;
+    await engine.request('POST', `/v1/initiatives/${id}/committee`, { token: citizen, body: { code: draft.body.committeeCode } });
+    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
+    await engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open' } });
+    for (const person of [PARISIANS.elodie, PARISIANS.karim, PARISIANS.lea]) {
+      expect((await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token: await engine.tokenFor(person), body: { district: '75111', consent: true } })).status).toBe(201);
+    }
+    await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor });
+    const page = (cursor: string) => engine.request('GET', `/v1/initiatives/${id}/verification?limit=1&personalData=false&cursor=${cursor}`, { token: clerk });
+
+    expect((await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'sample', sampleSize: 3 } })).status).toBe(201);
+    // A position past the integer column (was a 400 naming no field), a negative one, one written otherwise.
+    for (const cursor of ['1e10', '3000000000', '-1', '0x1']) refusedNaming(await page(cursor), 'query.cursor');
+    const sampled = await engine.request('GET', `/v1/initiatives/${id}/verification?limit=1&personalData=false`, { token: clerk });
+    expect((await page(sampled.body.signatures.nextCursor)).body.signatures.items).toHaveLength(1);
+
+    expect((await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'full' } })).status).toBe(201);
+    // The sample's position is no cursor of the full count, nor is an id that is no UUID (were 400s naming no field).
+    for (const cursor of ['1', 'zz', '-'.repeat(36)]) refusedNaming(await page(cursor), 'query.cursor');
+    const full = await engine.request('GET', `/v1/initiatives/${id}/verification?limit=1&personalData=false`, { token: clerk });
+    expect((await page(full.body.signatures.nextCursor)).body.signatures.items).toHaveLength(1);
   });
 });

@@ -14,7 +14,7 @@ import {
 import type { Executor, Transaction } from '../../db/client';
 import { referendumItems, signatures, verifications } from '../../db/schema';
 import { verificationDecisions, verificationRollChecks, verificationSamples } from '../../db/schema-verification';
-import { afterCursor, pageOf } from '../../platform/cursor';
+import { afterCursor, isUuid, pageOf } from '../../platform/cursor';
 import type { AppDeps, Principal } from '../../platform/http';
 import { signWithEngineKey } from '../../platform/keys';
 import { emitEvent } from '../../platform/outbox';
@@ -454,13 +454,10 @@ async function signaturePage(db: Executor, verification: VerificationRow, query:
   if (query.filter === 'pending') where.push(isNull(verificationDecisions.signatureId));
   if (query.filter === 'decided') where.push(sql`${verificationDecisions.signatureId} is not null`);
   if (query.cursor) {
-    if (sampled) {
-      const after = Number(query.cursor);
-      if (!Number.isInteger(after)) throw problems.validation([{ field: 'query.cursor', message: 'Not a cursor of this list.' }]);
-      where.push(gt(verificationSamples.position, after));
-    } else {
-      where.push(gt(signatures.id, query.cursor));
-    }
+    // What this list's nextCursor gives: a position in the draw (an integer column), or a signature id.
+    const valid = sampled ? /^\d{1,9}$/.test(query.cursor) : isUuid(query.cursor);
+    if (!valid) throw problems.validation([{ field: 'query.cursor', message: 'Not a cursor of this list.' }]);
+    where.push(sampled ? gt(verificationSamples.position, Number(query.cursor)) : gt(signatures.id, query.cursor));
   }
   const select = db
     .select({
