@@ -75,12 +75,30 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[], target: string)
   });
 }
 
+/** What PostgreSQL cannot store in text: NUL, and half of a surrogate pair (UTF-8 has no form for it; the driver would write U+FFFD). */
+const UNSTORABLE_TEXT = /[\u0000\p{Cs}]/u;
+
+/** Every string of a valid request (object keys too) that holds a character PostgreSQL cannot store, by its field. */
+function unstorableText(value: unknown, path: string): FieldError[] {
+  const refused = (field: string) => [
+    { field, message: 'Contains a NUL character or an unpaired surrogate (\\ud800–\\udfff), which cannot be stored.', code: 'invalid-character' },
+  ];
+  if (typeof value === 'string') return UNSTORABLE_TEXT.test(value) ? refused(path) : [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => unstorableText(item, `${path}.${i}`));
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => (UNSTORABLE_TEXT.test(key) ? refused(`${path}.${key}`) : unstorableText(item, `${path}.${key}`)));
+  }
+  return [];
+}
+
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
-      if (!result.success) {
-        throw problems.validation(fieldErrors(result.error.issues, result.target === 'json' ? 'body' : result.target));
-      }
+      const target = result.target === 'json' ? 'body' : result.target;
+      if (!result.success) throw problems.validation(fieldErrors(result.error.issues, target));
+      // Checked here, once for every route, rather than on each text field of each schema.
+      const unstorable = unstorableText(result.data, target);
+      if (unstorable.length > 0) throw problems.validation(unstorable);
     },
   });
 }

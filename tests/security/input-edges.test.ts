@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toProblem } from '../../src/app';
-import { PARISIANS, REFERENDUM_DRAFT } from '../support/paris';
+import { PARISIANS, parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
 import { createWorld, type World } from '../support/world';
 
 /**
@@ -88,5 +88,42 @@ describe('odd input is refused by name', () => {
     for (const cursor of ['1', 'zz', '-'.repeat(36)]) refusedNaming(await page(cursor), 'query.cursor');
     const full = await engine.request('GET', `/v1/initiatives/${id}/verification?limit=1&personalData=false`, { token: clerk });
     expect((await page(full.body.signatures.nextCursor)).body.signatures.items).toHaveLength(1);
+  });
+
+  it('names the field holding a NUL or an unpaired surrogate, which PostgreSQL cannot store, and writes nothing', async () => {
+    const { engine, targetId } = world;
+    const { admin, clerk, citizen } = world.tokens;
+    const json = { 'content-type': 'application/json' };
+    const cases: [string, Promise<{ status: number; contentType: string | null; body: any }>][] = [
+      ['body.title', engine.request('POST', '/v1/initiatives', { token: citizen, body: { ...REFERENDUM_DRAFT, title: 'Des rues\u0000 aux écoles' } })],
+      // JSON may escape half a surrogate pair; it was stored as U+FFFD without a word.
+      ['body.title', engine.request('POST', '/v1/initiatives', { token: citizen, rawBody: JSON.stringify(REFERENDUM_DRAFT).replace('Des rues', 'Des \\ud83d rues'), headers: json })],
+      ['body.summary', engine.request('PATCH', `/v1/initiatives/${world.otherDraftId}`, { token: world.tokens.otherSponsor, body: { summary: '\u0000' } })],
+      ['body.districts.1.name', engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ id: 'nul', districts: [{ code: 'a', name: 'A', electorate: 1 }, { code: 'b', name: 'B\u0000', electorate: 1 }] }) })],
+      ['body.rules.agenda.milestones.0.label', engine.request('PATCH', '/v1/jurisdictions/paris', { token: admin, body: { rules: { agenda: { goal: { signatures: 9 }, collectionDays: 30, milestones: [{ signatures: 3, label: 'palier\u0000' }] } } } })],
+      ['body.subject', engine.request('POST', '/v1/jurisdictions/paris/clerks', { token: admin, body: { subject: 'clerk\u0000' } })],
+      ['param.subject', engine.request('DELETE', '/v1/jurisdictions/paris/clerks/clerk%00', { token: admin })],
+      ['param.id', engine.request('GET', '/v1/jurisdictions/par%00is')],
+      ['query.q', engine.request('GET', '/v1/initiatives?q=rues%00')],
+      ['query.action', engine.request('GET', '/v1/audit?action=x%00', { token: admin })],
+      ['body.reason', engine.request('POST', `/v1/initiatives/${world.otherDraftId}/withdraw`, { token: world.tokens.otherSponsor, body: { reason: 'non\u0000' } })],
+    ];
+    for (const [field, res] of cases) {
+      const r = await res;
+      refusedNaming(r, field);
+      expect(r.body.errors.find((e: { field: string }) => e.field === field).code).toBe('invalid-character');
+    }
+
+    // A paper batch with one such entry is refused whole, naming it: the good entry before it is not counted.
+    const before = (await engine.request('GET', `/v1/initiatives/${targetId}/progress`)).body.signatures;
+    const entry = { familyName: 'Papier', givenNames: 'Paul', birthdate: '1960-01-01', district: '75111', sheet: 'F-1', collector: 'C-1', signedOn: '2027-01-15' };
+    const batch = await engine.request('POST', `/v1/initiatives/${targetId}/paper-signatures`, { token: clerk, body: { entries: [entry, { ...entry, givenNames: 'Pia', sheet: 'F\u00001' }] } });
+    refusedNaming(batch, 'body.entries.1.sheet');
+    expect(batch.body.errors).toHaveLength(1);
+    expect((await engine.request('GET', `/v1/initiatives/${targetId}/progress`)).body.signatures).toBe(before);
+    // Characters outside the Basic Multilingual Plane, written as a surrogate pair, are text like any other.
+    const emoji = await engine.request('POST', '/v1/initiatives', { token: citizen, rawBody: JSON.stringify(REFERENDUM_DRAFT).replace('Des rues', 'Des \\ud83d\\udeb8 rues'), headers: json });
+    expect(emoji.status).toBe(201);
+    expect(emoji.body.title).toBe('Des \u{1F6B8} rues aux écoles');
   });
 });
