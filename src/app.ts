@@ -117,7 +117,12 @@ export function createApp(deps: AppDeps) {
   });
   mountApiDocs(app);
 
-  app.notFound((c) => (wantsPage(c) ? notFoundPage(c) : problemResponse(c, problems.notFound('Resource', c.req.path))));
+  app.notFound((c) => {
+    // A path of the API with another method is there: 405 and the methods it takes (RFC 9110 §15.5.6), not "not found".
+    const allowed = c.req.path.startsWith('/v1/') ? allowedMethods(app, c.req.path) : [];
+    if (allowed.length > 0) return problemResponse(c, problems.methodNotAllowed(c.req.method, allowed));
+    return wantsPage(c) ? notFoundPage(c) : problemResponse(c, problems.notFound('Resource', c.req.path));
+  });
   app.onError((error, c) => {
     const problem = toProblem(error);
     // Server faults are logged (a missing personal-data key too); 503s say retry and are not.
@@ -142,6 +147,17 @@ function problemResponse(c: { var: { requestId?: string }; req: { path: string }
       ...problem.headers,
     },
   });
+}
+
+/** The methods the API's routes take on a path, as an Allow header lists them (HEAD wherever GET). */
+function allowedMethods(app: { routes: { method: string; path: string }[] }, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === 'ALL' || !route.path.startsWith('/v1/')) continue;
+    if (new RegExp(`^${route.path.replace(/:[A-Za-z]+/g, '[^/]+')}$`).test(path)) methods.add(route.method);
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods];
 }
 
 /** Maps anything thrown to a problem: typed errors keep their status; the rest is a 500 without details. */

@@ -105,6 +105,15 @@ export const problems = {
   forbidden: (detail: string) => new Problem({ status: 403, code: 'forbidden', title: 'Not allowed', detail }),
   notFound: (what: string, id: string) =>
     new Problem({ status: 404, code: 'not-found', title: `${what} not found`, detail: `No ${what.toLowerCase()} with id "${id}".` }),
+  methodNotAllowed: (method: string, allowed: string[]) =>
+    new Problem({
+      status: 405,
+      code: 'method-not-allowed',
+      title: 'Method not allowed',
+      detail: `${method} is not one of the methods this resource takes: ${allowed.join(', ')}.`,
+      extra: { allowed },
+      headers: { Allow: allowed.join(', ') },
+    }),
   conflict: (code: string, title: string, detail: string, extra?: Record<string, unknown>) =>
     new Problem({ status: 409, code, title, detail, extra }),
   illegalTransition: (current: string, action: string) =>

@@ -5,7 +5,7 @@ import { createWorld, type World } from '../support/world';
 
 /**
  * Odd input a client may send by mistake, where the fuzz suite only asks for "no 5xx": each is a
- * 400 problem that names the field at fault, and changes nothing.
+ * 4xx problem that says what is wrong (a 400 names the field at fault), and changes nothing.
  */
 describe('odd input is refused by name', () => {
   let world: World;
@@ -125,5 +125,27 @@ describe('odd input is refused by name', () => {
     const emoji = await engine.request('POST', '/v1/initiatives', { token: citizen, rawBody: JSON.stringify(REFERENDUM_DRAFT).replace('Des rues', 'Des \\ud83d\\udeb8 rues'), headers: json });
     expect(emoji.status).toBe(201);
     expect(emoji.body.title).toBe('Des \u{1F6B8} rues aux écoles');
+  });
+
+  it('answers a method a path of the API does not take with 405 and the methods it does, not 404', async () => {
+    const { engine, targetId } = world;
+    const cases: [string, string, string[]][] = [
+      ['DELETE', `/v1/initiatives/${targetId}`, ['GET', 'PATCH', 'HEAD']],
+      ['PUT', `/v1/initiatives/${targetId}`, ['GET', 'PATCH', 'HEAD']],
+      ['GET', `/v1/initiatives/${targetId}/signatures`, ['POST']],
+      ['POST', '/v1/jurisdictions/paris/roll', ['PUT', 'GET', 'HEAD']],
+      ['PATCH', '/v1/referendum-items', ['GET', 'HEAD']],
+    ];
+    for (const [method, path, allowed] of cases) {
+      const res = await engine.request(method, path, { token: world.tokens.admin, ...(method === 'GET' ? {} : { body: {} }) });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.contentType).toContain('application/problem+json');
+      expect(res.body.type).toBe('/problems/method-not-allowed');
+      expect(res.headers.get('allow')?.split(', ').sort()).toEqual([...allowed].sort());
+      expect(res.body.allowed.sort()).toEqual([...allowed].sort());
+    }
+    // A path that is not there at all, or only with a trailing slash, is still not found.
+    expect((await engine.request('PUT', '/v1/nowhere', { body: {} })).status).toBe(404);
+    expect((await engine.request('DELETE', `/v1/initiatives/${targetId}/`)).status).toBe(404);
   });
 });
