@@ -148,4 +148,20 @@ describe('odd input is refused by name', () => {
     expect((await engine.request('PUT', '/v1/nowhere', { body: {} })).status).toBe(404);
     expect((await engine.request('DELETE', `/v1/initiatives/${targetId}/`)).status).toBe(404);
   });
+
+  it('reads positions in the log only from digits: an empty or otherwise written number is refused by name', async () => {
+    const log = (what: string) => world.engine.request('GET', `/v1/initiatives/${world.targetId}/log/${what}`);
+    // `index=` was the proof of entry 0, `end=` an empty page: what the client left empty was read as 0.
+    for (const [what, field] of [
+      ['inclusion?index=', 'query.index'],
+      ['inclusion?index=%20', 'query.index'],
+      ['inclusion?index=0x0', 'query.index'],
+      ['inclusion?index=0&size=1e0', 'query.size'],
+      ['entries?start=0&end=', 'query.end'],
+      ['entries?start=-0', 'query.start'],
+      ['consistency?from=0.0&to=1', 'query.from'],
+    ]) refusedNaming(await log(what!), field!);
+    expect((await log('inclusion?index=0&size=1')).status).toBe(200);
+    expect((await log('entries?start=0&end=1')).body.entries).toHaveLength(1);
+  });
 });

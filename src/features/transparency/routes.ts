@@ -4,7 +4,13 @@ import { errors, json } from '../../platform/openapi';
 import { IdParam } from '../initiatives/schema';
 import { consistencyProofFor, inclusionProofFor, logEntriesPage, logHead, MAX_ENTRIES_PAGE } from './service';
 
-const Position = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** A position or size in the log, in digits: `?index=` is not index 0, nor `?size=0x10` size 16. */
+const position = (min: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
+    z.number({ error: 'A whole number, written in digits.' }).int().min(min).max(Number.MAX_SAFE_INTEGER),
+  );
+const Position = position(0);
 const Hash = z.string().openapi({ description: 'Base64 of a SHA-256 hash.', example: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' });
 
 const TreeHeadSchema = z
@@ -71,7 +77,7 @@ export const transparencyRoutes = createRouter()
       tags,
       summary: 'Inclusion proof of an entry, by leaf index or by signature id',
       description: 'Give `index`, or `ref` (a signature id: its `sign` entry). `size` defaults to the log’s size. RFC 9162 §2.1.3.',
-      request: { params: IdParam, query: z.object({ index: Position.optional(), ref: z.uuid().optional(), size: Position.min(1).optional() }) },
+      request: { params: IdParam, query: z.object({ index: Position.optional(), ref: z.uuid().optional(), size: position(1).optional() }) },
       responses: { 200: json(InclusionSchema, 'The audit path, bottom up.'), ...errors(400, 404) },
     }),
     async (c) => c.json(await inclusionProofFor(c.var.deps, c.req.valid('param').id, c.req.valid('query')), 200),
