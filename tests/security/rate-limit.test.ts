@@ -189,4 +189,22 @@ describe('rate limits', () => {
       await direct.close();
     }
   });
+
+  it('reads a body for an identity only on the session exchange: an anonymous paper batch sent in chunks is a 401, not a 500', async () => {
+    // Without a declared length, the paper route's own body limit reads the stream: the limiter had read it first.
+    const entries = [{ familyName: 'Papier', givenNames: 'Paul', birthdate: '1960-01-01', district: '75111', sheet: 'F-1', collector: 'C-1' }];
+    const chunked = (body: string) => new ReadableStream({ start: (controller) => (controller.enqueue(new TextEncoder().encode(body)), controller.close()) });
+    const post = (token?: string) =>
+      engine.app.request(`/v1/initiatives/${initiativeId}/paper-signatures`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.90', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: chunked(JSON.stringify({ entries })),
+        duplex: 'half',
+      } as RequestInit);
+    const anonymous = await post();
+    expect(anonymous.status).toBe(401);
+    expect((await anonymous.json()).type).toBe('/problems/unauthenticated');
+    engine.clock.advance(LIMITS.windowSeconds * 1000); // the clerk's batches of the test above are forgotten
+    expect((await post(clerk)).status).toBe(200);
+  });
 });

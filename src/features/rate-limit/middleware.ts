@@ -18,12 +18,13 @@ export function clientAddress(c: Context<AppEnv>, limits: RateLimits): string | 
 
 /**
  * Who is asking: the authenticated caller, or for a session exchange the verified ID token of the
- * body (never unverified claims: those would let anyone lock someone else out).
+ * body (never unverified claims: those would let anyone lock someone else out). Other routes' bodies
+ * are left to them: a paper batch is read under its own size limit, after this.
  */
-async function identityOf(c: Context<AppEnv>): Promise<string | undefined> {
+async function identityOf(c: Context<AppEnv>, action: LimitedAction): Promise<string | undefined> {
   const principal = c.get('principal');
   if (principal) return `${principal.issuer}\u0000${principal.subject}`;
-  if (!c.req.header('content-type')?.includes('json')) return undefined;
+  if (action !== 'login' || !c.req.header('content-type')?.includes('json')) return undefined;
   const body = (await c.req.json().catch(() => undefined)) as { idToken?: unknown } | undefined;
   if (typeof body?.idToken !== 'string' || body.idToken.length > 20_000) return undefined;
   const verified = await verifyBodyIdToken(c, body.idToken).catch(() => undefined);
@@ -44,7 +45,7 @@ export function rateLimit(action: LimitedAction, methods: string[] = ['POST']): 
     const rule = limits[action] ?? DEFAULT_RATE_LIMITS[action];
     const now = deps.clock();
     const address = rule.perAddress > 0 ? clientAddress(c, limits) : undefined;
-    const identity = rule.perIdentity > 0 ? await identityOf(c) : undefined;
+    const identity = rule.perIdentity > 0 ? await identityOf(c, action) : undefined;
     const checks: { scope: 'address' | 'identity'; value: string; limit: number }[] = [];
     if (address) checks.push({ scope: 'address', value: address, limit: rule.perAddress });
     if (identity) checks.push({ scope: 'identity', value: identity, limit: rule.perIdentity });
