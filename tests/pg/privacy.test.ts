@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/db/client';
 import { engineProcessSuite } from '../support/engine-processes';
 import { everyStoredText, findNeedles, needlesFor } from '../support/privacy';
+import { parisDay } from '../support/paris';
 import { openInitiativeOver, type EngineProcess } from '../support/process';
 import { decideRemainingValid } from '../support/verification';
 
@@ -48,12 +49,13 @@ describe('no personal data in clear, at rest or in the logs', () => {
     tokens.push(session.body.token);
     expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/me`, { token: session.body.token })).status).toBe(200);
 
-    const today = new Date().toISOString().slice(0, 10);
+    const today = parisDay(new Date());
     const paper = await engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, {
       token: clerk,
       body: { entries: [{ ...PEOPLE.paper, district: '75120', sheet: 'F-0001', collector: 'C-01', signedOn: today }] },
     });
     expect(paper.status, JSON.stringify(paper.body)).toBeLessThan(300);
+    expect(paper.body.results[0].status, JSON.stringify(paper.body)).toBe('accepted');
     const mine = await engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/me`, { token: tokens[2] });
     const read = await engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/${mine.body.signature.id}/personal-data`, { token: clerk });
     expect(read.status).toBe(200);

@@ -63,3 +63,6 @@ export const REFERENDUM_DRAFT = {
   text: 'Article unique. Les rues qui desservent une école sont fermées à la circulation de 8 h à 9 h et de 16 h à 17 h.',
   question: 'Approuvez-vous la fermeture des rues devant les écoles aux heures d’entrée et de sortie ?',
 };
+
+/** The calendar day in Paris (YYYY-MM-DD) at an instant: the day a paper form signed then bears, not the UTC date. */
+export const parisDay = (at: Date | string): string => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date(at));

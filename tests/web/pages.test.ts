@@ -3,6 +3,7 @@ import { seedDemo } from '../../src/features/demo/seed';
 import { listInitiatives } from '../../src/features/initiatives/service';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { decideRemainingValid } from '../support/verification';
+import { parisDay } from '../support/paris';
 import { browserRequests, CSRF } from './browser-requests';
 
 
@@ -247,7 +248,7 @@ describe('web pages (server-rendered, no JavaScript)', () => {
       district: '75111',
       sheet: `F-${Math.floor(n / 20)}`,
       collector: 'C-1',
-      signedOn: opensAt.slice(0, 10),
+      signedOn: parisDay(opensAt),
     }));
     const keyed = await engine.request('POST', `/v1/initiatives/${id}/paper-signatures`, { token: clerk, body: { entries } });
     expect(keyed.body.results.filter((r: { status: string }) => r.status === 'accepted')).toHaveLength(600);
