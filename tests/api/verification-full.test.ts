@@ -61,6 +61,8 @@ describe('full count by clerk decisions', () => {
     expect(second.body.signatures.nextCursor).toBeNull();
     expect(new Set(listed)).toEqual(new Set(ids.slice(0, 9)));
     expect(first.body.signatures.items[0].personalData).toMatchObject({ familyName: 'Lambert', birthdate: '1970-03-04' });
+    // Names and birth dates in clear: no browser or proxy may keep a copy, as for a single signer's personal data.
+    expect(first.headers.get('cache-control')).toBe('no-store');
 
     const bad = await engine.request('GET', `/v1/initiatives/${id}/verification?limit=0&filter=some`, { token: clerk });
     expect(bad.status).toBe(400);

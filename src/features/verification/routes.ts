@@ -59,7 +59,12 @@ export const verificationRoutes = createRouter()
       request: { params: IdParam, query: VerificationQuerySchema },
       responses: { 200: json(VerificationSchema, 'The verification.'), ...errors(400, 401, 403, 404) },
     }),
-    async (c) => c.json(await verificationReport(c.var.deps, c.req.valid('param').id, requirePrincipal(c), c.req.valid('query')), 200),
+    async (c) => {
+      const report = await verificationReport(c.var.deps, c.req.valid('param').id, requirePrincipal(c), c.req.valid('query'));
+      // Signers' names and birth dates: no copy in a browser's or proxy's cache, out of reach of the retention schedule.
+      c.header('Cache-Control', 'no-store');
+      return c.json(report, 200);
+    },
   )
   .openapi(
     createRoute({
