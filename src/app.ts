@@ -25,7 +25,7 @@ import { sweepRateLimits } from './features/rate-limit/service';
 import { recordCrossings } from './features/progress/crossings';
 import { signatureRoutes } from './features/signatures/routes';
 import { verificationRoutes } from './features/verification/routes';
-import { dispatchWebhooks } from './features/webhooks/dispatcher';
+import { dispatchWebhooks, webhookHistoryPurger } from './features/webhooks/dispatcher';
 import { webhookRoutes } from './features/webhooks/routes';
 import { sequenceLogs } from './features/transparency/service';
 import { transparencyRoutes } from './features/transparency/routes';
@@ -210,6 +210,7 @@ export function engineTasks(deps: AppDeps): ScheduledTask[] {
     { name: SEQUENCE_LOGS_TASK, run: (now) => sequenceLogs(deps, now) },
     { name: 'roll-up-signature-hours', run: (now) => rollUpSignatureHours(deps.db.db, now) },
     { name: 'deliver-webhooks', run: (now) => dispatchWebhooks(deps, now) },
+    { name: 'purge-webhook-history', run: webhookHistoryPurger(deps.db.db) },
     { name: 'sweep-rate-limits', run: (now) => (deps.config.rateLimits ? sweepRateLimits(deps.db, deps.config.rateLimits.windowSeconds, now) : Promise.resolve()) },
   ];
 }

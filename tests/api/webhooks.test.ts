@@ -1,8 +1,10 @@
+import { eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outbox } from '../../src/db/schema';
 import { webhookSubscriptions } from '../../src/db/schema-webhooks';
 import { isPublicAddress } from '../../src/features/webhooks/address';
-import { retryDelayMs } from '../../src/features/webhooks/dispatcher';
+import { purgeWebhookHistory, retryDelayMs } from '../../src/features/webhooks/dispatcher';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { openReferendum, signAs } from '../support/monitoring';
 import { parisJurisdiction } from '../support/paris';
@@ -234,6 +236,66 @@ describe('webhooks', () => {
     expect(badCursor.status).toBe(400);
     expect(badCursor.body.errors[0].field).toBe('query.cursor');
     expect((await engine.request('GET', `/v1/webhooks/${own.body.id}/deliveries?limit=0`, { token: admin })).status).toBe(400);
+  });
+});
+
+describe('webhook history', () => {
+  let engine: TestEngine;
+  let receiver: Receiver;
+  let admin: string;
+  const DAY = 86_400_000;
+  const subscribe = async (url: string) => {
+    const res = await engine.request('POST', '/v1/webhooks', { token: admin, body: { url, jurisdictionId: 'paris', events: ['initiative.opened'] } });
+    expect(res.status).toBe(201);
+    return res.body.id as string;
+  };
+  const log = async (hookId: string) => (await engine.request('GET', `/v1/webhooks/${hookId}/deliveries`, { token: admin })).body.items as { eventId: string; status: string }[];
+  const events = async (initiativeId: string) => (await engine.db.db.select({ id: outbox.id, type: outbox.type }).from(outbox).where(eq(outbox.initiativeId, initiativeId))).map((e) => e.type).sort();
+
+  beforeAll(async () => {
+    engine = await createTestEngine({ config: { webhookAllowPrivate: true } });
+    receiver = await new Receiver().start();
+    admin = await engine.adminToken();
+    expect((await engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ committeeMinimum: 1 }) })).status).toBe(201);
+  });
+  afterAll(async () => {
+    await receiver.kill().catch(() => {});
+    await engine.close();
+  });
+
+  it('keeps a delivery in its log, and its event in the outbox, for 30 days, then forgets them; an event still to be sent stays', async () => {
+    const live = await subscribe(receiver.url);
+    const { initiativeId: first } = await openReferendum(engine);
+    await engine.scheduler.tick();
+    expect((await log(live)).map((d) => d.status)).toEqual(['delivered']);
+
+    engine.clock.advance(29 * DAY);
+    await engine.scheduler.tick();
+    expect(await log(live)).toHaveLength(1);
+    expect(await events(first)).toEqual(['initiative.opened', 'initiative.submitted']);
+
+    engine.clock.advance(2 * DAY);
+    await engine.scheduler.tick();
+    expect(await log(live)).toEqual([]);
+    expect(await events(first)).toEqual([]);
+
+    // A receiver that is down: its delivery is still pending when the purge comes (a scheduler that did not run for a month).
+    const dead = await new Receiver().start();
+    const down = await subscribe(dead.url);
+    await dead.kill();
+    const { initiativeId: second } = await openReferendum(engine, { sponsorName: 'Paul' });
+    await engine.scheduler.tick();
+    expect((await log(down)).map((d) => d.status)).toEqual(['pending']);
+    engine.clock.advance(31 * DAY);
+    expect(await purgeWebhookHistory(engine.db.db, engine.clock.now())).toEqual({ deliveries: 1, events: 1 });
+    expect(await log(live)).toEqual([]);
+    expect((await log(down)).map((d) => d.status)).toEqual(['pending']);
+    expect(await events(second)).toEqual(['initiative.opened']);
+
+    // Its last attempt fails it; then it goes the same way.
+    await engine.scheduler.tick();
+    expect(await log(down)).toEqual([]);
+    expect(await engine.db.db.select().from(outbox)).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, ne, notExists, or, sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import type { Database } from '../../db/client';
 import { outbox } from '../../db/schema';
@@ -16,6 +16,12 @@ export const RETRY_FOR_MS = 24 * 3_600_000;
 const FIRST_RETRY_MS = 5_000;
 const LONGEST_RETRY_MS = 3_600_000;
 const DEFAULT_TIMEOUT_MS = 5_000;
+/** How long a finished delivery stays in its subscription's log, and a dispatched event in the outbox. */
+export const WEBHOOK_HISTORY_DAYS = 30;
+/** Rows deleted per statement: a backlog is worked off without one long transaction. */
+const PURGE_BATCH = 5_000;
+/** The purge reads the deliveries by age (no index): once an hour is enough. */
+const PURGE_EVERY_MS = 3_600_000;
 
 /** Delay before retry number `attempt` (1-based): doubling from 5 s up to an hour, with jitter so failures spread out. */
 export function retryDelayMs(attempt: number, random: () => number = Math.random): number {
@@ -221,4 +227,56 @@ async function giveUp(
       .set({ status: 'failed', lastError: 'The subscription was disabled.' })
       .where(and(eq(webhookDeliveries.subscriptionId, delivery.subscriptionId), eq(webhookDeliveries.status, 'pending')));
   });
+}
+
+/**
+ * Scheduler task: forgets what the webhooks no longer need once WEBHOOK_HISTORY_DAYS have passed —
+ * finished (delivered or failed) deliveries, then dispatched events that no pending delivery still
+ * has to send — so that neither table grows without end. Runs once an hour at most.
+ */
+export function webhookHistoryPurger(db: Database) {
+  let lastRunAt = Number.NEGATIVE_INFINITY;
+  return async (now: Date): Promise<{ deliveries: number; events: number }> => {
+    const since = now.getTime() - lastRunAt;
+    // (a clock set back, as tests do, counts as time passed)
+    if (since < PURGE_EVERY_MS && since >= 0) return { deliveries: 0, events: 0 };
+    lastRunAt = now.getTime();
+    return purgeWebhookHistory(db, now);
+  };
+}
+
+export async function purgeWebhookHistory(db: Database, now: Date): Promise<{ deliveries: number; events: number }> {
+  const before = new Date(now.getTime() - WEBHOOK_HISTORY_DAYS * 86_400_000);
+  const finished = and(ne(webhookDeliveries.status, 'pending'), lt(webhookDeliveries.createdAt, before));
+  const deliveries = await inBatches(async () =>
+    (
+      await db
+        .delete(webhookDeliveries)
+        .where(inArray(webhookDeliveries.id, db.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(finished).limit(PURGE_BATCH)))
+        .returning({ id: webhookDeliveries.id })
+    ).length,
+  );
+  const stillToSend = db
+    .select({ one: sql`1` })
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.eventId, outbox.id), eq(webhookDeliveries.status, 'pending')));
+  const done = and(isNotNull(outbox.dispatchedAt), lt(outbox.createdAt, before), notExists(stillToSend));
+  const events = await inBatches(async () =>
+    (
+      await db
+        .delete(outbox)
+        .where(inArray(outbox.id, db.select({ id: outbox.id }).from(outbox).where(done).limit(PURGE_BATCH)))
+        .returning({ id: outbox.id })
+    ).length,
+  );
+  return { deliveries, events };
+}
+
+async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await deleteBatch();
+    total += n;
+    if (n < PURGE_BATCH) return total;
+  }
 }
