@@ -307,6 +307,39 @@ describe('a closed initiative that nobody verifies', () => {
 
 });
 
+describe('an initiative that reached its goal and fell below it again before its close', () => {
+  let engine: TestEngine;
+  afterAll(() => engine.close());
+
+  it('loses its signers’ personal data 3 months after its close, as any closed below its goal', async () => {
+    engine = await createTestEngine();
+    const { initiativeId, sponsor } = await openParisInitiative(engine);
+    const tokens: Record<string, string> = {};
+    for (const [who, district] of [['elodie', '75111'], ['jean', '75111'], ['karim', '75118'], ['lea', '75118'], ['sofia', '75120']] as const) {
+      tokens[who] = await engine.tokenFor(people[who]);
+      expect((await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: tokens[who], body: { district, consent: true } })).status).toBe(201);
+    }
+    await engine.scheduler.tick();
+    expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.goalMet).toBe(true);
+    // One signer withdraws while collection is open: the goal is no longer met, and the initiative closes so.
+    expect((await engine.request('DELETE', `/v1/initiatives/${initiativeId}/signatures/me`, { token: tokens.lea })).status).toBe(200);
+    expect((await engine.request('POST', `/v1/initiatives/${initiativeId}/close`, { token: sponsor })).status).toBe(200);
+    await engine.scheduler.tick();
+    expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body).toMatchObject({ status: 'closed', signatures: 4, goalMet: false });
+
+    const held = async () => (await engine.db.db.select({ p: signatures.personalData }).from(signatures).where(eq(signatures.initiativeId, initiativeId))).filter((s) => s.p !== null);
+    engine.clock.advance(85 * DAY);
+    await engine.scheduler.tick();
+    expect(await held()).toHaveLength(4);
+
+    engine.clock.advance(10 * DAY);
+    await engine.scheduler.tick();
+    expect(await held()).toEqual([]);
+    const destroyed = await engine.db.db.select().from(auditLog).where(and(eq(auditLog.initiativeId, initiativeId), eq(auditLog.action, 'personal-data.destroyed')));
+    expect(destroyed.map((e) => e.details)).toEqual([{ signatures: 4, status: 'closed' }]);
+  });
+});
+
 describe('a paper batch racing the retention purge', () => {
   let engine: TestEngine;
   afterAll(() => engine.close());

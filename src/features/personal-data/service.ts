@@ -95,14 +95,20 @@ function monthsBefore(now: Date, months: number): Date {
 /**
  * Destroys (sets to NULL) the personal data of initiatives whose retention period is over;
  * sheet and collector stay, as they describe the paper form and its collector, not the signer.
- * A closed initiative below its goal has nothing for the clerks to verify: its data goes
- * `afterResultMonths` after its close, as if its result were out (its status stays `closed`).
+ * A closed initiative below its goal (on its count, whatever it reached before) has nothing for the
+ * clerks to verify: its data goes `afterResultMonths` after its close, as if its result were out
+ * (its status stays `closed`).
  */
 export async function purgePersonalData(db: Database, now: Date, periods: RetentionPeriods = DEFAULT_RETENTION): Promise<number> {
   const resultBefore = monthsBefore(now, periods.afterResultMonths);
   const withdrawalBefore = monthsBefore(now, periods.afterWithdrawalMonths);
   const due = await db
-    .select({ id: initiatives.id, jurisdictionId: initiatives.jurisdictionId, status: initiatives.status })
+    .select({
+      id: initiatives.id,
+      jurisdictionId: initiatives.jurisdictionId,
+      status: initiatives.status,
+      reachedGoal: sql<boolean>`exists (select 1 from ${initiativeCrossings} where ${initiativeCrossings.initiativeId} = ${initiatives.id} and ${initiativeCrossings.key} = 'goal')`,
+    })
     .from(initiatives)
     .leftJoin(verifications, eq(verifications.initiativeId, initiatives.id))
     .where(
@@ -110,11 +116,7 @@ export async function purgePersonalData(db: Database, now: Date, periods: Retent
         or(
           and(inArray(initiatives.status, ['certified', 'insufficient']), sql`coalesce(${verifications.completedAt}, ${initiatives.updatedAt}) <= ${resultBefore.toISOString()}::timestamptz`),
           and(eq(initiatives.status, 'withdrawn'), lte(initiatives.updatedAt, withdrawalBefore)),
-          and(
-            eq(initiatives.status, 'closed'),
-            sql`coalesce(${initiatives.closedAt}, ${initiatives.closesAt}) <= ${resultBefore.toISOString()}::timestamptz`,
-            sql`not exists (select 1 from ${initiativeCrossings} where ${initiativeCrossings.initiativeId} = ${initiatives.id} and ${initiativeCrossings.key} = 'goal')`,
-          ),
+          and(eq(initiatives.status, 'closed'), sql`coalesce(${initiatives.closedAt}, ${initiatives.closesAt}) <= ${resultBefore.toISOString()}::timestamptz`),
         ),
         // Each initiative is purged once: the audit entry of its purge says it is done.
         sql`not exists (select 1 from ${auditLog} where ${auditLog.initiativeId} = ${initiatives.id} and ${auditLog.action} = 'personal-data.destroyed')`,
@@ -127,6 +129,9 @@ export async function purgePersonalData(db: Database, now: Date, periods: Retent
   for (const initiative of due) {
     // One initiative that cannot be purged now must not keep the others' data: each goes on its own.
     destroyed += await db.transaction(async (tx) => {
+      // A goal once reached may be lost again by withdrawals before the close: the count decides. Read
+      // without a lock first, so one that meets its goal and awaits verification holds nothing up.
+      if (initiative.status === 'closed' && initiative.reachedGoal && (await goalMet(tx, await getInitiative(tx, initiative.id)))) return 0;
       // Locked against a paper batch (it holds the row FOR SHARE): one committed before is purged
       // with the rest, one after sees the purge and is refused. A verification started meanwhile wins.
       const current = await getInitiative(tx, initiative.id, 'update');
