@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -192,7 +193,11 @@ describe('webhooks', () => {
     const audit = await engine.request('GET', `/v1/audit?jurisdiction=paris&limit=500`, { token: admin });
     const trail = audit.body.items.filter((e: { details: { webhook?: string } }) => e.details.webhook === jurisdictionHook.id);
     expect(trail.map((e: { action: string }) => e.action)).toEqual(['webhook.deleted', 'webhook.created']);
-    expect(trail[1]).toMatchObject({ actor: 'admin-subject', jurisdictionId: 'paris', details: { url: receiver.url } });
+    // Where, by origin and a digest of the address: receivers that take their address as a secret
+    // (chat webhooks, /services/T…/B…/token) must not be postable by whoever reads the trail.
+    const digest = createHash('sha256').update(receiver.url).digest('hex');
+    expect(trail[1]).toMatchObject({ actor: 'admin-subject', jurisdictionId: 'paris', details: { destination: new URL(receiver.url).origin, urlSha256: digest } });
+    expect(JSON.stringify(trail)).not.toContain('/hooks/civic');
     expect(JSON.stringify(trail)).not.toContain(jurisdictionHook.secret.slice(6));
     // A sponsor's subscription to their initiative, turned back on, is in its jurisdiction's trail too.
     const enabled = audit.body.items.filter((e: { action: string }) => e.action === 'webhook.enabled');

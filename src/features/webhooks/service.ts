@@ -1,4 +1,6 @@
 import { and, count, desc, eq, type SQL } from 'drizzle-orm';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Database, Executor } from '../../db/client';
 import { initiatives, jurisdictions } from '../../db/schema';
 import { webhookDeliveries, webhookSubscriptions } from '../../db/schema-webhooks';
@@ -26,7 +28,17 @@ async function auditWebhook(tx: Executor, action: 'webhook.created' | 'webhook.e
     const [initiative] = await tx.select({ jurisdictionId: initiatives.jurisdictionId }).from(initiatives).where(eq(initiatives.id, row.initiativeId));
     jurisdictionId = initiative?.jurisdictionId ?? null;
   }
-  await appendAudit(tx, { actor, action, at, jurisdictionId, initiativeId: row.initiativeId, details: { webhook: row.id, url: row.url, events: row.events } });
+  await appendAudit(tx, { actor, action, at, jurisdictionId, initiativeId: row.initiativeId, details: { webhook: row.id, ...auditedAddress(row.url), events: row.events } });
+}
+
+/**
+ * Where a subscription sends, as the permanent audit trail keeps it: the origin, and a SHA-256 of the
+ * whole address that its owner's copy can be matched against. Many receivers (chat webhooks) take
+ * the address itself as their secret, in its path or query; the clerks who read the trail must not
+ * be able to post to it.
+ */
+function auditedAddress(url: string): { destination: string; urlSha256: string } {
+  return { destination: new URL(url).origin, urlSha256: bytesToHex(sha256(new TextEncoder().encode(url))) };
 }
 
 export function webhookView(row: SubscriptionRow) {
