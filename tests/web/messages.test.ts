@@ -41,3 +41,12 @@ describe('the English messages', () => {
     expect(fr.results.raw(0, '0')).toBe('0 signature recueillie');
   });
 });
+
+describe('the French messages', () => {
+  it('follow French typography: a no-break space before a colon, semicolon, question or exclamation mark, percent sign and closing guillemet, and after an opening one', () => {
+    // An ordinary space there lets the sign start a line of its own: « Le comité compte 0 membre
+    // … porteuse / ; il en faut 1 ».
+    const wrong = [...strings(fr)].filter(([, s]) => / [:;!?%»]|« /.test(s)).map(([path, s]) => `${path}: ${s}`);
+    expect(wrong).toEqual([]);
+  });
+});

@@ -113,7 +113,7 @@ describe('web wording', () => {
     const id = saved.headers.get('location')!.split('/')[2]!;
     const tooSmall = await web.page(`/initiatives/${id}/submit`, { cookie, form: {} });
     expect(tooSmall.status).toBe(409);
-    expect(tooSmall.text).toContain('Le comité de soutien compte 0 membre(s) en plus du porteur ou de la porteuse ; il en faut 1 pour déposer l’initiative.');
+    expect(tooSmall.text).toContain('Le comité de soutien compte 0 membre(s) en plus du porteur ou de la porteuse\u00a0; il en faut 1 pour déposer l’initiative.');
     const tooSmallEn = await web.page(`/initiatives/${id}/submit`, { cookie, lang: 'en', form: {} });
     expect(tooSmallEn.text).toContain('The sponsoring committee has 0 members besides the sponsor; 1 is needed to submit the initiative.');
     const dashboardEn = await web.page(`/initiatives/${id}/manage`, { cookie, lang: 'en' });
@@ -122,7 +122,7 @@ describe('web wording', () => {
 
     const wrongCode = await web.page(`/initiatives/${id}/join`, { cookie: await web.sessionFor('wording-member'), form: { code: 'NOPE' } });
     expect(wrongCode.status).toBe(403);
-    expect(wrongCode.html).toContain('id="code-error">Ce code ne correspond pas à ce comité de soutien ; demandez-le au porteur ou à la porteuse de l’initiative.</p>');
+    expect(wrongCode.html).toContain('id="code-error">Ce code ne correspond pas à ce comité de soutien\u00a0; demandez-le au porteur ou à la porteuse de l’initiative.</p>');
 
     // The target is open: its "submit" button is from a tab left open since it was a draft.
     const sponsor = await web.sessionFor(world.people.sponsor.subject);
@@ -213,7 +213,7 @@ describe('web wording', () => {
     const withdraw = await web.page(`/initiatives/${id}/signature/withdraw`, { cookie: elodie, form: {} });
     expect(withdraw.status).toBe(409);
     expect(withdraw.html).toContain('<h1>Ma signature</h1>');
-    expect(withdraw.text).toContain('La collecte est close ; vous ne pouvez plus retirer votre signature.');
+    expect(withdraw.text).toContain('La collecte est close\u00a0; vous ne pouvez plus retirer votre signature.');
     const withdrawEn = await web.page(`/initiatives/${id}/signature/withdraw`, { cookie: elodie, lang: 'en', form: {} });
     expect(withdrawEn.text).toContain('The collection is closed; you can no longer withdraw your signature.');
     for (const page of [late, withdraw, withdrawEn]) expect(page.text).not.toMatch(/"sign"|not possible now|Une erreur est survenue|Signatures were accepted/);
