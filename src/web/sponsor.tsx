@@ -325,7 +325,7 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
     status,
     body: (
       <>
-        <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
+        <p><PublicPageLink w={w} initiative={initiative} /></p>
         <h1>{m.manage.title(initiative.title)}</h1>
         <p><StatusTag t={t} status={initiative.status} /></p>
         {c.req.query('saved') ? <Notice>{m.draft.saved}</Notice> : null}
@@ -459,6 +459,13 @@ function SponsorActions(props: { w: WebRequest; initiative: InitiativeRow; colle
   );
 }
 
+/** The initiative's title, linked to its public page when the reader may see it: a draft's is its sponsor's alone. */
+function PublicPageLink(props: { w: WebRequest; initiative: InitiativeRow }) {
+  const { initiative } = props;
+  if (initiative.status === 'draft' && initiative.sponsorSubject !== props.w.principal?.subject) return <>{initiative.title}</>;
+  return <a href={`/initiatives/${initiative.id}`}>{initiative.title}</a>;
+}
+
 function joinForm(c: WebContext, w: WebRequest, initiative: InitiativeRow, code: string, error: string | undefined, status = 200, joined = false) {
   const { m } = w.t;
   return renderPage(c, w, {
@@ -466,9 +473,11 @@ function joinForm(c: WebContext, w: WebRequest, initiative: InitiativeRow, code:
     status,
     body: (
       <>
-        <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
+        <p><PublicPageLink w={w} initiative={initiative} /></p>
         <h1>{m.join.title}</h1>
         {joined ? <Notice>{m.join.joined}</Notice> : null}
+        {/* The committee reads the dashboard; a draft has no public page yet. */}
+        {joined ? <p><a class="button" href={`/initiatives/${initiative.id}/manage`}>{m.initiative.manage}</a></p> : null}
         {joined ? null : (
           <form method="post" action={`/initiatives/${initiative.id}/join`} novalidate>
             <CsrfField w={w} />

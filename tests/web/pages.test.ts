@@ -189,7 +189,17 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     for (const member of ['web-member-1', 'web-member-2']) {
       const joined = await page(`/initiatives/${id}/join`, { cookie: await sessionFor(member), form: { _csrf: CSRF, code } });
       expect(joined.html).toContain('Vous faites partie du comité de soutien.');
+      // From there to the dashboard; no link leads a member to the draft's public page, which is its sponsor's alone ("Page introuvable").
+      expect(joined.html).toContain(`<a class="button" href="/initiatives/${id}/manage">`);
+      const dashboard = await page(`/initiatives/${id}/manage`, { cookie: await sessionFor(member) });
+      expect(dashboard.status).toBe(200);
+      for (const html of [joined.html, dashboard.html]) {
+        const links = [...html.matchAll(/href="(\/[^"]*)"/g)].map((l) => l[1]!.replace(/&amp;/g, '&')).filter((href) => !/^\/(lang|auth|assets)\b/.test(href));
+        for (const href of links) expect((await page(href, { cookie: await sessionFor(member) })).status, href).toBeLessThan(400);
+      }
     }
+    // The sponsor's own dashboard does link to the draft's page, which they may read.
+    expect((await page(manageUrl, { cookie })).html).toContain(`<p><a href="/initiatives/${id}">Un banc par rue</a></p>`);
     // A member finds the initiative on their own page, linked to its dashboard; the sponsor finds it among theirs only.
     const memberPage = await page('/me', { cookie: await sessionFor('web-member-1') });
     expect(memberPage.html).toContain('Initiatives dont je suis membre du comité de soutien');
