@@ -168,10 +168,13 @@ export const citizenPages = createRouter()
             {readsDashboard ? <a class="button secondary" href={`/initiatives/${initiative.id}/manage`}>{m.initiative.manage}</a> : null}
             {isClerk ? <a class="button secondary" href={`/clerk/initiatives/${initiative.id}`}>{m.initiative.clerkTools}</a> : null}
           </div>
-          {initiative.opensAt ? <p>{m.initiative.openedAt(t.date(initiative.opensAt, tz))}</p> : null}
+          {initiative.opensAt ? (
+            <p>{initiative.opensAt > now ? m.initiative.opensAt(t.dateTime(initiative.opensAt, tz)) : m.initiative.openedAt(t.date(initiative.opensAt, tz))}</p>
+          ) : null}
+          {/* Signing stops at an hour of that day (the opening's, by default), not at its end: the hour is said. */}
           {initiative.closesAt ? (
             <p>
-              {m.initiative.closesAt(t.date(initiative.closesAt, tz))}
+              {m.initiative.closesAt(t.dateTime(initiative.closesAt, tz))}
               {collecting && left !== null ? <> — <strong>{m.initiative.daysLeft(left)}</strong></> : null}
             </p>
           ) : null}

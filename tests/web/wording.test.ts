@@ -61,7 +61,7 @@ describe('web wording', () => {
     const manage = await web.page(`/initiatives/${world.targetId}/manage`, { lang: 'en', cookie: sponsor });
     expect(manage.status).toBe(200);
     // The closing date, then the days left, as on the public page (it said 'Time left: 90 days left to sign. (Collection until …)').
-    expect(manage.text).toMatch(/Collection until \d+ \w+ \d{4} — \d+ days left to sign\./);
+    expect(manage.text).toMatch(/Collection until \d+ \w+ \d{4} at \d\d:\d\d — \d+ days left to sign\./);
     expect(manage.text).not.toContain('Time left');
     const transparency = await web.page(`/initiatives/${world.targetId}/transparency`, { lang: 'en' });
     expect(transparency.text).toContain('Public count (signatures minus withdrawals): 1');
@@ -195,6 +195,15 @@ describe('web wording', () => {
     const early = await web.page(`/initiatives/${id}/sign`, { cookie, form: { district: '75111', consent: 'yes' } });
     expect(early.status).toBe(409);
     expect(early.text).toContain('La collecte n’a pas encore commencé\u00a0: elle ouvre le 16 janvier 2027 à 10:00.');
+    // The public page says when signing starts and stops, to the hour: not 'Ouverte le' of a day still to come, nor a closing
+    // day that reads as if the whole of it were left.
+    const page = await web.page(`/initiatives/${id}`);
+    expect(page.text).toContain('Ouverture de la collecte le 16 janvier 2027 à 10:00');
+    expect(page.text).toContain('Collecte jusqu’au 1 mars 2027 à 10:00');
+    expect(page.text).not.toContain('Ouverte le');
+    const pageEn = await web.page(`/initiatives/${id}`, { lang: 'en' });
+    expect(pageEn.text).toContain('Collection opens on 16 January 2027 at 10:00');
+    expect(pageEn.text).toContain('Collection until 1 March 2027 at 10:00');
   });
 
   it('a form shown before the collection closed: signing or withdrawing then says the collection is closed, in the reader’s words', async () => {

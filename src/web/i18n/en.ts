@@ -60,6 +60,7 @@ export const en: Messages = {
     daysLeft: (n) => (n <= 1 ? 'Last day to sign.' : `${n} days left to sign.`),
     closesAt: (d) => `Collection until ${d}`,
     openedAt: (d) => `Opened on ${d}`,
+    opensAt: (d) => `Collection opens on ${d}`,
     districts: 'Signatures per district',
     district: 'District',
     districtSignatures: 'Signatures',

@@ -55,6 +55,8 @@ export const fr = {
     daysLeft: (n: number) => (n <= 1 ? 'Dernier jour de collecte.' : `Encore ${n} jours pour signer.`),
     closesAt: (d: string) => `Collecte jusqu’au ${d}`,
     openedAt: (d: string) => `Ouverte le ${d}`,
+    /** An opening still to come (the clerk admitted it with a later date). */
+    opensAt: (d: string) => `Ouverture de la collecte le ${d}`,
     districts: 'Signatures par arrondissement',
     district: 'Arrondissement',
     districtSignatures: 'Signatures',
