@@ -122,7 +122,7 @@ function isRefusal(error: unknown): error is Problem {
 interface ClerkView {
   review?: { values: Record<string, string>; errors: Record<string, string> };
   paper?: { csv: string; errors: string[]; results?: PaperResult[]; lines?: number[] };
-  verification?: { errors: Record<string, string> };
+  verification?: { values: Record<string, string>; errors: Record<string, string> };
   error?: string;
   status?: number;
 }
@@ -253,7 +253,7 @@ export const clerkPages = createRouter()
     if (!parsed.success) {
       const f = w.t.m.fields;
       const errors = fieldErrors(w.t, parsed.error.issues, form, { sampleSize: f.onlySample, seed: f.onlySample });
-      return clerkInitiativePage(c, w, initiative, jurisdiction, { verification: { errors }, status: 400 });
+      return clerkInitiativePage(c, w, initiative, jurisdiction, { verification: { values: form, errors }, status: 400 });
     }
     try {
       await startVerification(c.var.deps, initiative.id, principal, parsed.data);
@@ -410,6 +410,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
     : undefined;
   const reviewValues = view.review?.values ?? {};
   const reviewErrors = view.review?.errors ?? {};
+  const verificationValues = view.verification?.values ?? {};
   const verificationErrors = view.verification?.errors ?? {};
   const doneMessages: Record<string, string> = {
     open: m.clerk.opened,
@@ -526,18 +527,18 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                 <fieldset class={verificationErrors.method ? 'field invalid' : 'field'}>
                   <legend>{m.clerk.method}</legend>
                   <div>
-                    <input type="radio" id="method-sample" name="method" value="sample" checked />{' '}
+                    <input type="radio" id="method-sample" name="method" value="sample" checked={verificationValues.method !== 'full'} />{' '}
                     <label for="method-sample">{m.clerk.sample}</label>
                   </div>
                   <div>
-                    <input type="radio" id="method-full" name="method" value="full" /> <label for="method-full">{m.clerk.full}</label>
+                    <input type="radio" id="method-full" name="method" value="full" checked={verificationValues.method === 'full'} /> <label for="method-full">{m.clerk.full}</label>
                   </div>
                 </fieldset>
                 <Field id="sampleSize" label={m.clerk.sampleSize} error={verificationErrors.sampleSize}>
-                  <input type="number" min="1" {...describedBy('sampleSize', verificationErrors.sampleSize)} />
+                  <input type="number" min="1" {...describedBy('sampleSize', verificationErrors.sampleSize)} value={verificationValues.sampleSize ?? ''} />
                 </Field>
                 <Field id="seed" label={m.clerk.seed} error={verificationErrors.seed}>
-                  <input type="text" {...describedBy('seed', verificationErrors.seed)} />
+                  <input type="text" {...describedBy('seed', verificationErrors.seed)} value={verificationValues.seed ?? ''} />
                 </Field>
                 <button type="submit">{m.clerk.start}</button>
               </form>

@@ -272,6 +272,13 @@ describe('web wording', () => {
     world.engine.clock.advance(2 * HOUR);
     await world.engine.scheduler.tick();
     const cookie = await web.sessionFor(world.people.clerk.subject);
+    // A size the engine refuses is said beside the field, and what the clerk typed is still there to correct.
+    const refused = await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { method: 'sample', sampleSize: '0', seed: 'tirage-en' } });
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain('id="sampleSize-error">Au moins 1.</p>');
+    expect(refused.html).toMatch(/<input type="number"[^>]*id="sampleSize"[^>]*value="0"/);
+    expect(refused.html).toMatch(/<input type="text"[^>]*id="seed"[^>]*value="tirage-en"/);
+    expect(refused.html).toMatch(/<input type="radio" id="method-sample"[^>]*checked/);
     expect((await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { method: 'sample', sampleSize: '2', seed: 'tirage-en' } })).status).toBe(303);
     await decideRemainingValid(world.engine.request, id, world.tokens.clerk!);
     const en = await web.page(`/clerk/initiatives/${id}`, { cookie, lang: 'en' });
