@@ -123,6 +123,8 @@ interface ClerkView {
   review?: { values: Record<string, string>; errors: Record<string, string> };
   paper?: { csv: string; errors: string[]; results?: PaperResult[]; lines?: number[] };
   verification?: { values: Record<string, string>; errors: Record<string, string> };
+  /** A decision refused as written: its row keeps the reason typed and says what is wrong. */
+  decide?: { signatureId: string; reason: string; error: string };
   error?: string;
   status?: number;
 }
@@ -269,7 +271,8 @@ export const clerkPages = createRouter()
     if (!parsed.success) {
       const onValid = parsed.error.issues.some((issue) => issue.code === 'custom' && issue.params?.code === 'reason-on-valid');
       const errors = fieldErrors(w.t, parsed.error.issues, form, { reason: onValid ? w.t.m.fields.reasonOnValid : w.t.m.fields.invalidReason });
-      return clerkInitiativePage(c, w, initiative, jurisdiction, { error: [...new Set(Object.values(errors))].join(' '), status: 400 });
+      const error = [...new Set(Object.values(errors))].join(' ');
+      return clerkInitiativePage(c, w, initiative, jurisdiction, { error, decide: { signatureId: form.signatureId ?? '', reason: form.reason ?? '', error }, status: 400 });
     }
     try {
       await recordDecisions(c.var.deps, initiative.id, principal, [parsed.data]);
@@ -595,44 +598,56 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                       </tr>
                     </thead>
                     <tbody>
-                      {report.signatures.items.map((s, i) => (
-                        <tr data-sample-row="" data-pending={s.decision ? undefined : ''} tabindex={-1} id={`s-${s.id}`}>
-                          <td>{(s.position ?? i) + 1}</td>
-                          <td id={`who-${s.id}`}>
-                            {s.personalData ? (
-                              <>
-                                {s.personalData.familyName} {s.personalData.givenNames} ({s.personalData.birthdate})
-                                <br />
-                              </>
-                            ) : null}
-                            <span class="mono muted">{s.id.slice(0, 8)}</span>
-                            {s.sheet ? <> · {s.sheet}</> : null}
-                          </td>
-                          <td>{jurisdiction.districts.find((d) => d.code === s.district)?.name ?? s.district}</td>
-                          <td>{m.mine.channels[s.channel]}</td>
-                          <td>
-                            {s.decision ? (
-                              <strong data-decision={s.decision.decision}>
-                                {s.decision.decision === 'valid' ? m.clerk.valid : s.decision.decision === 'invalid' ? m.clerk.invalid : m.clerk.duplicate}
-                                {s.decision.reason ? ` — ${s.decision.reason}` : ''}
-                              </strong>
-                            ) : (
-                              <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/decide`} class="decide">
-                                <CsrfField w={w} />
-                                <input type="hidden" name="signatureId" value={s.id} />
-                                {/* Enter in the reason submits the form with its first button: "invalid", as the reason says (unseen, out of the tab order). */}
-                                <button type="submit" name="decision" value="invalid" hidden tabindex={-1} aria-hidden="true" />
-                                <label for={`reason-${s.id}`} class="muted">{m.clerk.invalidReason}</label>{' '}
-                                {/* Each row's field and buttons are described by whose signature they decide: a screen reader listing the buttons tells them apart. */}
-                                <input type="text" id={`reason-${s.id}`} name="reason" size={14} aria-describedby={`who-${s.id}`} />{' '}
-                                <button type="submit" name="decision" value="valid" aria-describedby={`who-${s.id}`}>{m.clerk.valid}</button>{' '}
-                                <button type="submit" name="decision" value="invalid" class="secondary" aria-describedby={`who-${s.id}`}>{m.clerk.invalid}</button>{' '}
-                                <button type="submit" name="decision" value="duplicate" class="secondary" aria-describedby={`who-${s.id}`}>{m.clerk.duplicate}</button>
-                              </form>
-                            )}
-                          </td>
-                        </tr>
-                      ))}
+                      {report.signatures.items.map((s, i) => {
+                        const refusedHere = view.decide?.signatureId === s.id;
+                        return (
+                          <tr data-sample-row="" data-pending={s.decision ? undefined : ''} tabindex={-1} id={`s-${s.id}`}>
+                            <td>{(s.position ?? i) + 1}</td>
+                            <td id={`who-${s.id}`}>
+                              {s.personalData ? (
+                                <>
+                                  {s.personalData.familyName} {s.personalData.givenNames} ({s.personalData.birthdate})
+                                  <br />
+                                </>
+                              ) : null}
+                              <span class="mono muted">{s.id.slice(0, 8)}</span>
+                              {s.sheet ? <> · {s.sheet}</> : null}
+                            </td>
+                            <td>{jurisdiction.districts.find((d) => d.code === s.district)?.name ?? s.district}</td>
+                            <td>{m.mine.channels[s.channel]}</td>
+                            <td>
+                              {s.decision ? (
+                                <strong data-decision={s.decision.decision}>
+                                  {s.decision.decision === 'valid' ? m.clerk.valid : s.decision.decision === 'invalid' ? m.clerk.invalid : m.clerk.duplicate}
+                                  {s.decision.reason ? ` — ${s.decision.reason}` : ''}
+                                </strong>
+                              ) : (
+                                <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/decide`} class="decide">
+                                  <CsrfField w={w} />
+                                  <input type="hidden" name="signatureId" value={s.id} />
+                                  {/* Enter in the reason submits the form with its first button: "invalid", as the reason says (unseen, out of the tab order). */}
+                                  <button type="submit" name="decision" value="invalid" hidden tabindex={-1} aria-hidden="true" />
+                                  <label for={`reason-${s.id}`} class="muted">{m.clerk.invalidReason}</label>{' '}
+                                  {/* Each row's field and buttons are described by whose signature they decide: a screen reader listing the buttons tells them apart. */}
+                                  <input
+                                    type="text"
+                                    id={`reason-${s.id}`}
+                                    name="reason"
+                                    size={14}
+                                    value={refusedHere ? view.decide!.reason : undefined}
+                                    aria-invalid={refusedHere ? 'true' : undefined}
+                                    aria-describedby={refusedHere ? `who-${s.id} reason-${s.id}-error` : `who-${s.id}`}
+                                  />{' '}
+                                  <button type="submit" name="decision" value="valid" aria-describedby={`who-${s.id}`}>{m.clerk.valid}</button>{' '}
+                                  <button type="submit" name="decision" value="invalid" class="secondary" aria-describedby={`who-${s.id}`}>{m.clerk.invalid}</button>{' '}
+                                  <button type="submit" name="decision" value="duplicate" class="secondary" aria-describedby={`who-${s.id}`}>{m.clerk.duplicate}</button>
+                                  {refusedHere ? <p class="field-error" id={`reason-${s.id}-error`}>{view.decide!.error}</p> : null}
+                                </form>
+                              )}
+                            </td>
+                          </tr>
+                        );
+                      })}
                     </tbody>
                   </table>
                 </TableScroll>

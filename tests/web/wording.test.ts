@@ -251,6 +251,9 @@ describe('web wording', () => {
     expect(validWithReason.status).toBe(400);
     expect(validWithReason.text).toContain('Une signature valide n’a pas de motif d’invalidité\u00a0: videz le motif ou choisissez «\u00a0Invalide\u00a0».');
     expect(validWithReason.html).toContain(`name="signatureId" value="${signatureId}"`);
+    // The reason typed is still in its row, with what is wrong beside it, to change the decision or clear the reason.
+    expect(validWithReason.html).toMatch(new RegExp(`<input type="text" id="reason-${signatureId}" name="reason" size="14" value="illisible" aria-invalid="true" aria-describedby="who-${signatureId} reason-${signatureId}-error"/>`));
+    expect(validWithReason.html).toContain(`<p class="field-error" id="reason-${signatureId}-error">Une signature valide n’a pas de motif d’invalidité\u00a0: videz le motif ou choisissez «\u00a0Invalide\u00a0».</p>`);
     const early = await web.page(`/clerk/initiatives/${id}/verification/complete`, { cookie, form: {} });
     expect(early.status).toBe(409);
     expect(early.text).toContain('2 signatures attendent encore la décision d’un agent.');
