@@ -559,6 +559,9 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
               <dd>{t.number(report.counts.raw)}</dd>
               <dt>{m.clerk.validCount}</dt>
               <dd data-valid-count="">{t.number(report.counts.valid)}</dd>
+              {/* What the count is measured against, on the page where the clerk certifies. */}
+              <dt>{m.initiative.criterionGoal}</dt>
+              <dd data-goal="">{t.number(report.criteria.find((x) => x.kind === 'goal')?.required ?? 0)}</dd>
               {report.seed ? (
                 <>
                   <dt>{m.clerk.seedUsed}</dt>
@@ -566,6 +569,17 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                 </>
               ) : null}
             </dl>
+            {/* A full count, once decided: each rule on the valid signatures, so that pressing "certify" holds no surprise. */}
+            {report.method === 'full' && report.tallies.pending === 0 ? (
+              <ul data-criteria="">
+                {report.criteria.map((x) => (
+                  <li>
+                    {x.kind === 'goal' ? m.initiative.criterionGoal : m.initiative.criterionDistricts}{m.colon} {t.number(x.current)} / {t.number(x.required)} (
+                    {x.met ? m.initiative.yes : m.initiative.no})
+                  </li>
+                ))}
+              </ul>
+            ) : null}
             {report.projection ? (
               <>
                 <h3>{m.clerk.projection}</h3>
