@@ -6,7 +6,7 @@ import { listAudit } from '../features/audit/service';
 import { requirePrincipal } from '../features/auth/access';
 import { ReviewSchema } from '../features/initiatives/schema';
 import { listInitiatives, review, type InitiativeRow } from '../features/initiatives/service';
-import { jurisdictionNames, type JurisdictionRow } from '../features/jurisdictions/service';
+import { jurisdictionNames, listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
 import { PAPER_BATCH_MAX, PaperEntrySchema, type PaperEntry } from '../features/paper/schema';
 import { keyInPaperBatch, type PaperResult } from '../features/paper/service';
 import { personalDataDestroyed } from '../features/personal-data/service';
@@ -304,12 +304,16 @@ export const clerkPages = createRouter()
     const { m } = t;
     requireClerk(w);
     const initiativeId = c.req.query('initiative');
-    const entries = await listAudit(c.var.deps.db.db, {
-      jurisdictionIds: w.clerkOf,
-      jurisdictionId: c.req.query('jurisdiction') || undefined,
-      initiativeId: initiativeId && /^[0-9a-f-]{36}$/i.test(initiativeId) ? initiativeId : undefined,
-      limit: 200,
-    });
+    const [entries, jurisdictions] = await Promise.all([
+      listAudit(c.var.deps.db.db, {
+        jurisdictionIds: w.clerkOf,
+        jurisdictionId: c.req.query('jurisdiction') || undefined,
+        initiativeId: initiativeId && /^[0-9a-f-]{36}$/i.test(initiativeId) ? initiativeId : undefined,
+        limit: 200,
+      }),
+      listJurisdictions(c.var.deps.db.db),
+    ]);
+    const timeZoneOf = new Map(jurisdictions.map((j) => [j.id, j.timeZone]));
     return renderPage(c, w, {
       title: m.clerk.auditTitle,
       body: (
@@ -331,7 +335,8 @@ export const clerkPages = createRouter()
                 {entries.map((e) => (
                   <tr>
                     <td class="num">{e.seq}</td>
-                    <td>{t.dateTime(e.at)}</td>
+                    {/* To the second, in the jurisdiction's time: a clerk's actions often fall several to a minute. */}
+                    <td>{t.instant(e.at, (e.jurisdictionId && timeZoneOf.get(e.jurisdictionId)) || undefined)}</td>
                     <td class="mono">{e.actor}</td>
                     <td>{e.initiativeId ? <a href={`/clerk/initiatives/${e.initiativeId}`}>{e.action}</a> : e.action}</td>
                     <td class="mono">{JSON.stringify(e.details)}</td>

@@ -223,6 +223,9 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     expect(clerk.html).toMatch(/<li data-jurisdiction="paris">Ville de Paris · <a href="\/clerk\/audit\?jurisdiction=paris">/);
     const audit = await page('/clerk/audit?jurisdiction=paris', { cookie: await sessionFor('dev-clerk') });
     expect(audit.html).toContain('initiative.open');
+    // Each action to the second: the demo's were all made within one minute, and a minute alone would date them all alike.
+    const times = [...audit.html.matchAll(/<td>(\d{1,2} \S+ \d{4} à \d\d:\d\d:\d\d)<\/td>/g)];
+    expect(times.length).toBeGreaterThan(1);
   });
 
   it('a full count lists the signatures awaiting a decision, and certification waits until none is left', async () => {

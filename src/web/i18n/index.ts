@@ -15,6 +15,8 @@ export interface Translator {
   percent(ratio: number): string;
   date(d: Date | string, timeZone?: string): string;
   dateTime(d: Date | string, timeZone?: string): string;
+  /** To the second: for records where several entries fall in one minute (the audit trail). */
+  instant(d: Date | string, timeZone?: string): string;
 }
 
 export function translator(locale: Locale): Translator {
@@ -30,5 +32,7 @@ export function translator(locale: Locale): Translator {
     date: (d, timeZone = 'Europe/Paris') => new Intl.DateTimeFormat(tag, { dateStyle: 'long', timeZone }).format(asDate(d)),
     dateTime: (d, timeZone = 'Europe/Paris') =>
       new Intl.DateTimeFormat(tag, { dateStyle: 'long', timeStyle: 'short', timeZone }).format(asDate(d)),
+    instant: (d, timeZone = 'Europe/Paris') =>
+      new Intl.DateTimeFormat(tag, { dateStyle: 'long', timeStyle: 'medium', timeZone }).format(asDate(d)),
   };
 }
