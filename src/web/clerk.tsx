@@ -679,7 +679,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
             ) : null}
             {report.referendumItemId ? (
               <p>
-                <strong>{m.clerk.referendumItem}{m.colon}</strong>{' '}
+                <strong>{m.clerk.referendumItem[initiative.kind]}{m.colon}</strong>{' '}
                 <a href={`/results/${report.referendumItemId}`}>{m.clerk.certificate}</a>
               </p>
             ) : null}

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referendumItems } from '../../src/db/schema';
 import { createTestEngine, type TestEngine } from '../support/engine';
-import { openParisInitiative } from '../support/identity';
+import { CLERK_SUBJECT, openParisInitiative } from '../support/identity';
 import { decideRemainingValid } from '../support/verification';
 import { browserRequests } from './browser-requests';
 
@@ -41,6 +41,12 @@ describe('certified results in the web front', () => {
     expect(list.html).toContain(`href="/results/${itemId}"`);
     expect((await web.page('/results', { lang: 'en' })).text).toContain('Ville de Paris · referendum question');
     expect((await web.page(`/initiatives/${initiativeId}`)).html).toContain(`href="/results/${itemId}"`);
+    // The clerk's page says what the certification made of this initiative, not both kinds the glossary has.
+    const clerk = await web.page(`/clerk/initiatives/${initiativeId}`, { cookie: await web.sessionFor(CLERK_SUBJECT) });
+    expect(clerk.html).toContain(`<strong>Question soumise à référendum local\u00a0:</strong> <a href="/results/${itemId}">Certificat de résultat</a>`);
+    expect(clerk.text).not.toContain('ordre du jour');
+    const clerkEn = await web.page(`/clerk/initiatives/${initiativeId}`, { lang: 'en', cookie: await web.sessionFor(CLERK_SUBJECT) });
+    expect(clerkEn.html).toContain(`<strong>Referendum question:</strong> <a href="/results/${itemId}">`);
   });
 
   it('shows the result and says the certificate is authentic, with the command to check it independently', async () => {

@@ -298,7 +298,7 @@ export const en: Messages = {
     certified: 'Result certified.',
     insufficient: 'Insufficient valid signatures.',
     certificate: 'Certificate of result',
-    referendumItem: 'Referendum question / council agenda item',
+    referendumItem: { agenda: 'Council agenda item', referendum: 'Referendum question' },
     audit: 'Audit trail',
     auditTitle: 'Audit trail',
     auditSeq: '#',

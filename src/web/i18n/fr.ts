@@ -299,7 +299,8 @@ export const fr = {
     certified: 'Résultat certifié.',
     insufficient: 'Nombre de signatures valides insuffisant.',
     certificate: 'Certificat de résultat',
-    referendumItem: 'Question soumise à référendum local / inscription à l’ordre du jour du conseil',
+    /** What certification made of the initiative, by its kind. */
+    referendumItem: { agenda: 'Inscription à l’ordre du jour du conseil', referendum: 'Question soumise à référendum local' } as Record<string, string>,
     audit: 'Journal d’audit',
     auditTitle: 'Journal d’audit',
     auditSeq: 'N°',
