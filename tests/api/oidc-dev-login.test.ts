@@ -41,8 +41,19 @@ describe('web login with the built-in development provider', () => {
     const html = await (await engine.app.request(url.pathname + url.search)).text();
     for (const key of ['dev-admin', 'dev-clerk', 'elodie', 'karim', 'marcel', 'lucie']) expect(html).toContain(`name="identity" value="${key}"`);
     expect(html).toContain('name="givenNames"');
-    expect(html).toContain('too young');
     expect(html).toContain('eidas1');
+    // In the reader's language, as the engine's pages: French by default, as the site a newcomer comes from.
+    expect(html).toContain('<html lang="fr">');
+    expect(html).toContain('Qui êtes-vous\u00a0?');
+    expect(html).toContain('citoyenne de 15\u00a0ans\u00a0: trop jeune pour signer');
+    expect(html).toContain('<button type="submit" name="identity" value="custom">Se connecter sous cette identité</button>');
+    const english = await (await engine.app.request(url.pathname + url.search, { headers: { 'accept-language': 'en-GB,en;q=0.9' } })).text();
+    expect(english).toContain('<html lang="en">');
+    expect(english).toContain('Who are you?');
+    expect(english).toContain('citizen aged 15: too young to sign');
+    // The language switch's choice wins over the browser's.
+    const chosen = await (await engine.app.request(url.pathname + url.search, { headers: { 'accept-language': 'fr-FR', cookie: 'lang=en' } })).text();
+    expect(chosen).toContain('Who are you?');
   });
 
   it('dev-admin logs in with a button and may create a jurisdiction with the session cookie', async () => {

@@ -23,7 +23,7 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
     expect.soft((await layoutProblems(page)).map((p) => `${where}: ${p}`)).toEqual([]);
   }
 
-  it('a citizen: home, initiative, signing form with an error, receipt, my space, log, results, page not found', async () => {
+  it('a citizen: home, initiative, the development provider, signing form with an error, receipt, my space, log, results, page not found', async () => {
     const { page, context } = await personContext(demo.browser);
     await page.goto(demo.base);
     await expectAccessible(page, 'home');
@@ -35,6 +35,8 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
 
     await page.click('text=Signer cette initiative');
     await page.waitForURL(/\/dev\/oidc\/authorize/);
+    // The development provider's page stands for a real provider's: a newcomer's first stop after "Signer".
+    await expectAccessible(page, 'development identity provider');
     await page.click('button[name="identity"][value="elodie"]');
     await page.waitForURL(/\/sign$/);
     await expectAccessible(page, 'signing form');

@@ -55,7 +55,7 @@ export async function logIn(
     await page.fill('input[name="givenNames"]', who.givenNames);
     await page.fill('input[name="familyName"]', who.familyName);
     await page.fill('input[name="birthdate"]', who.birthdate);
-    await page.click('text=Log in as this person');
+    await page.click('button[name="identity"][value="custom"]');
   }
   await page.waitForURL((url) => !url.pathname.startsWith('/dev/oidc') && !url.pathname.startsWith('/auth/'));
 }

@@ -2,6 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { canonicalIdentity } from '../../core/identity';
 import { createOidcVerifier, type IdentityVerifier } from './verifier';
+import type { Locale } from '../../platform/locale';
 
 export const DEV_CLIENT_ID = 'civic-engine-dev';
 
@@ -148,8 +149,8 @@ function devSubject(person: DevPerson): string {
 export interface DevIdentity extends DevPerson {
   /** Stable key of the button on the login page. */
   key: string;
-  /** Why this person is there (shown next to the button). */
-  role: string;
+  /** Why this person is there (shown next to the button), in the login page's languages. */
+  role: Record<Locale, string>;
   /** An arrondissement of Paris where this person lives, to declare when signing (not an identity claim). */
   district: string;
 }
@@ -162,11 +163,11 @@ export interface DevIdentity extends DevPerson {
 export function devIdentities(now: Date): DevIdentity[] {
   const fifteenYearsAgo = new Date(Date.UTC(now.getUTCFullYear() - 15, now.getUTCMonth(), 1) - 40 * 86_400_000);
   return [
-    { key: 'dev-admin', subject: 'dev-admin', role: 'administrator', givenNames: 'Aline', familyName: 'Administratrice', birthdate: '1975-03-08', acr: 'eidas2', district: '75104' },
-    { key: 'dev-clerk', subject: 'dev-clerk', role: 'clerk of Paris', givenNames: 'Gaspard', familyName: 'Greffier', birthdate: '1968-10-21', acr: 'eidas2', district: '75104' },
-    { key: 'elodie', role: 'citizen', givenNames: 'Élodie Marie', familyName: 'Dupont', birthdate: '1990-04-12', acr: 'eidas2', district: '75111' },
-    { key: 'karim', role: 'citizen, strong identity (eidas3)', givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03', acr: 'eidas3', district: '75118' },
-    { key: 'marcel', role: 'citizen, weak identity (eidas1)', givenNames: 'Marcel Louis', familyName: 'Lefèvre', birthdate: '1962-09-23', acr: 'eidas1', district: '75120' },
-    { key: 'lucie', role: 'citizen aged 15: too young to sign', givenNames: 'Lucie', familyName: 'Moreau', birthdate: fifteenYearsAgo.toISOString().slice(0, 10), acr: 'eidas2', district: '75105' },
+    { key: 'dev-admin', subject: 'dev-admin', role: { fr: 'administratrice', en: 'administrator' }, givenNames: 'Aline', familyName: 'Administratrice', birthdate: '1975-03-08', acr: 'eidas2', district: '75104' },
+    { key: 'dev-clerk', subject: 'dev-clerk', role: { fr: 'agent du service des élections de Paris', en: 'clerk of Paris' }, givenNames: 'Gaspard', familyName: 'Greffier', birthdate: '1968-10-21', acr: 'eidas2', district: '75104' },
+    { key: 'elodie', role: { fr: 'citoyenne', en: 'citizen' }, givenNames: 'Élodie Marie', familyName: 'Dupont', birthdate: '1990-04-12', acr: 'eidas2', district: '75111' },
+    { key: 'karim', role: { fr: 'citoyen, identité de garantie élevée (eidas3)', en: 'citizen, strong identity (eidas3)' }, givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03', acr: 'eidas3', district: '75118' },
+    { key: 'marcel', role: { fr: 'citoyen, identité de garantie faible (eidas1)', en: 'citizen, weak identity (eidas1)' }, givenNames: 'Marcel Louis', familyName: 'Lefèvre', birthdate: '1962-09-23', acr: 'eidas1', district: '75120' },
+    { key: 'lucie', role: { fr: 'citoyenne de 15\u00a0ans\u00a0: trop jeune pour signer', en: 'citizen aged 15: too young to sign' }, givenNames: 'Lucie', familyName: 'Moreau', birthdate: fifteenYearsAgo.toISOString().slice(0, 10), acr: 'eidas2', district: '75105' },
   ];
 }

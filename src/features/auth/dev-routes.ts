@@ -1,9 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { getCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import { decodeJwt } from 'jose';
 import { isCalendarDate } from '../../core/identity';
 import type { CustomFetch } from 'openid-client';
 import { createRouter, type AppDeps } from '../../platform/http';
+import { LANG_COOKIE, negotiateLocale, type Locale } from '../../platform/locale';
 import { errors, json, jsonBody } from '../../platform/openapi';
 import { Problem, problems } from '../../platform/problems';
 import { devIdentities, DevOAuthError, type DevIdentity, type DevIdentityProvider, type DevPerson } from './dev-provider';
@@ -71,7 +74,7 @@ export const devProviderRoutes = createRouter()
     const request = checkAuthorizationRequest(provider, new URL(c.req.url).searchParams);
     if (request.kind === 'page') return c.html(request.page, 400);
     if (request.kind === 'redirect') return c.redirect(request.location, 303);
-    return c.html(authorizePage(request.params, devIdentities(c.var.deps.clock())));
+    return c.html(authorizePage(request.params, devIdentities(c.var.deps.clock()), localeOf(c)));
   })
   .post('/dev/oidc/authorize', async (c) => {
     const { deps } = c.var;
@@ -94,7 +97,8 @@ export const devProviderRoutes = createRouter()
         acr: form.get('acr') || undefined,
       });
       if (!typed.success) {
-        return c.html(authorizePage(request.params, devIdentities(now), 'Check the fields: every one is required and the birth date is YYYY-MM-DD.'), 400);
+        const locale = localeOf(c);
+        return c.html(authorizePage(request.params, devIdentities(now), locale, LOGIN_WORDS[locale].checkFields), 400);
       }
       person = typed.data;
     }
@@ -149,13 +153,13 @@ export const devProviderRoutes = createRouter()
   });
 
 /** The made-up identity both pages ask for: names, birth date and assurance level. */
-function identityFields() {
-  return html`<p><label>Given names <input name="givenNames" required autocomplete="off" /></label></p>
-    <p><label>Family name <input name="familyName" required autocomplete="off" /></label></p>
-    <p><label>Birth date <input name="birthdate" type="date" required /></label></p>
+function identityFields(w: Pick<LoginWords, 'givenNames' | 'familyName' | 'birthdate' | 'assurance'> = LOGIN_WORDS.en) {
+  return html`<p><label>${w.givenNames} <input name="givenNames" required autocomplete="off" /></label></p>
+    <p><label>${w.familyName} <input name="familyName" required autocomplete="off" /></label></p>
+    <p><label>${w.birthdate} <input name="birthdate" type="date" required /></label></p>
     <p>
       <label
-        >Assurance
+        >${w.assurance}
         <select name="acr">
           <option>eidas1</option>
           <option selected>eidas2</option>
@@ -244,19 +248,56 @@ function hiddenFields(params: AuthorizationParams) {
     .map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`);
 }
 
-function authorizePage(params: AuthorizationParams, identities: DevIdentity[], error?: string) {
+/** The login page's words: it stands for a real provider's, in the reader's language as the engine's pages are. */
+const LOGIN_WORDS = {
+  fr: {
+    title: 'Connexion · Fournisseur d’identité de développement',
+    note: html`<strong>Fournisseur d’identité de développement.</strong> Il atteste l’identité que vous choisissez, quelle qu’elle soit. Il est désactivé en production.`,
+    heading: 'Qui êtes-vous\u00a0?',
+    asks: (acr: string) => html`Le service demande un niveau de garantie <strong>${acr}</strong> au moins.`,
+    person: (p: DevIdentity) => `${p.role.fr}\u00a0; date de naissance\u00a0: ${p.birthdate}\u00a0; garantie ${p.acr}\u00a0; arrondissement ${p.district}`,
+    someoneElse: 'Quelqu’un d’autre',
+    logIn: 'Se connecter sous cette identité',
+    checkFields: 'Vérifiez les champs\u00a0: tous sont obligatoires, et la date de naissance est une date réelle.',
+    givenNames: 'Prénoms',
+    familyName: 'Nom de famille',
+    birthdate: 'Date de naissance',
+    assurance: 'Niveau de garantie',
+  },
+  en: {
+    title: 'Log in · Development identity provider',
+    note: html`<strong>Development identity provider.</strong> It asserts whatever identity you choose. It is off in production.`,
+    heading: 'Who are you?',
+    asks: (acr: string) => html`The engine asks for identity assurance <strong>${acr}</strong> or higher.`,
+    person: (p: DevIdentity) => `${p.role.en}; born ${p.birthdate}; assurance ${p.acr}; lives in ${p.district}`,
+    someoneElse: 'Someone else',
+    logIn: 'Log in as this person',
+    checkFields: 'Check the fields: every one is required and the birth date is YYYY-MM-DD.',
+    givenNames: 'Given names',
+    familyName: 'Family name',
+    birthdate: 'Birth date',
+    assurance: 'Assurance',
+  },
+};
+type LoginWords = (typeof LOGIN_WORDS)[Locale];
+
+/** The reader's language, chosen as the engine's own pages choose it (the language switch's cookie, then the browser's). */
+const localeOf = (c: Context): Locale => negotiateLocale(getCookie(c, LANG_COOKIE), c.req.header('accept-language'));
+
+function authorizePage(params: AuthorizationParams, identities: DevIdentity[], locale: Locale, error?: string) {
+  const w = LOGIN_WORDS[locale];
   return html`<!doctype html>
-    <html lang="en">
+    <html lang="${locale}">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>Log in · Development identity provider</title>
+        <title>${w.title}</title>
       </head>
       <body>
         <main>
-          <p role="note"><strong>Development identity provider.</strong> It asserts whatever identity you choose. It is off in production.</p>
-          <h1>Who are you?</h1>
-          ${params.acr_values ? html`<p>The engine asks for identity assurance <strong>${params.acr_values}</strong> or higher.</p>` : ''}
+          <p role="note">${w.note}</p>
+          <h1>${w.heading}</h1>
+          ${params.acr_values ? html`<p>${w.asks(params.acr_values)}</p>` : ''}
           ${error ? html`<p role="alert">${error}</p>` : ''}
           <form method="post" action="/dev/oidc/authorize">
             ${hiddenFields(params)}
@@ -264,17 +305,16 @@ function authorizePage(params: AuthorizationParams, identities: DevIdentity[], e
               ${identities.map(
                 (p) => html`<li>
                   <button type="submit" name="identity" value="${p.key}">${p.givenNames} ${p.familyName}</button>
-                  ${p.role}; born ${p.birthdate}; assurance ${p.acr}; lives in ${p.district}
+                  ${w.person(p)}
                 </li>`,
               )}
             </ul>
           </form>
-          <h2>Someone else</h2>
+          <h2>${w.someoneElse}</h2>
           <form method="post" action="/dev/oidc/authorize">
             ${hiddenFields(params)}
-            <input type="hidden" name="identity" value="custom" />
-            ${identityFields()}
-            <p><button type="submit">Log in as this person</button></p>
+            ${identityFields(w)}
+            <p><button type="submit" name="identity" value="custom">${w.logIn}</button></p>
           </form>
         </main>
       </body>
