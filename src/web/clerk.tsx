@@ -121,7 +121,8 @@ function isRefusal(error: unknown): error is Problem {
 
 interface ClerkView {
   review?: { values: Record<string, string>; errors: Record<string, string> };
-  paper?: { csv: string; errors: string[]; results?: PaperResult[]; lines?: number[] };
+  /** A batch keyed in: each result beside the line, the signer and the sheet it came from (the clerk matches them to the forms). */
+  paper?: { csv: string; errors: string[]; results?: PaperResult[]; lines?: number[]; entries?: PaperEntry[] };
   verification?: { values: Record<string, string>; errors: Record<string, string> };
   /** A decision refused as written: its row keeps the reason typed and says what is wrong. */
   decide?: { signatureId: string; reason: string; error: string };
@@ -243,7 +244,7 @@ export const clerkPages = createRouter()
       }
       throw error;
     }
-    return clerkInitiativePage(c, w, initiative, jurisdiction, { paper: { csv: '', errors: [], results: outcome.results as PaperResult[], lines } });
+    return clerkInitiativePage(c, w, initiative, jurisdiction, { paper: { csv: '', errors: [], results: outcome.results as PaperResult[], lines, entries } });
   })
   .post('/clerk/initiatives/:id/verification/start', formLimit, async (c) => {
     const { w, form, principal, initiative, jurisdiction } = await clerkFormPost(c);
@@ -419,6 +420,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
   const reviewValues = view.review?.values ?? {};
   const reviewErrors = view.review?.errors ?? {};
   const verificationValues = view.verification?.values ?? {};
+  const entryOf = (index: number) => view.paper?.entries?.[index];
   const verificationErrors = view.verification?.errors ?? {};
   const doneMessages: Record<string, string> = {
     open: m.clerk.opened,
@@ -491,6 +493,8 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                     <thead>
                       <tr>
                         <th scope="col" class="num">{m.clerk.paperLine}</th>
+                        <th scope="col">{m.clerk.paperSigner}</th>
+                        <th scope="col">{m.clerk.paperSheet}</th>
                         <th scope="col">{m.clerk.paperOutcome}</th>
                         <th scope="col">{m.initiative.reason}</th>
                       </tr>
@@ -499,6 +503,8 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                       {view.paper.results.map((r) => (
                         <tr data-paper-outcome={r.status}>
                           <td class="num">{view.paper?.lines?.[r.index] ?? r.index + 1}</td>
+                          <td>{entryOf(r.index) ? `${entryOf(r.index)!.familyName} ${entryOf(r.index)!.givenNames}` : ''}</td>
+                          <td>{entryOf(r.index)?.sheet ?? ''}</td>
                           <td>{m.clerk.outcomes[r.status]}</td>
                           <td>{r.status === 'ineligible' ? (m.clerk.paperIneligible[r.rule] ?? r.detail) : ''}</td>
                         </tr>

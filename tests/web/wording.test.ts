@@ -177,6 +177,17 @@ describe('web wording', () => {
     });
     expect(withHeader.status).toBe(400);
     expect(withHeader.text).toContain('Ligne 4, date de naissance\u00a0: Une date au format AAAA-MM-JJ.');
+    // A batch keyed in: each result names the line, the signer and the sheet, so the clerk finds the form it speaks of.
+    const keyed = await web.page(`/clerk/initiatives/${world.targetId}/paper`, {
+      cookie,
+      form: { csv: 'Lefort,Anne,1980-03-03,75111,F-7,C-1\nLefort,Anne Marie,1980-03-03,75111,F-9,C-2' },
+    });
+    expect(keyed.status).toBe(200);
+    const rows = [...keyed.html.matchAll(/<tr data-paper-outcome="(\w+)">([\s\S]*?)<\/tr>/g)].map(([, outcome, cells]) => [outcome, [...cells!.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1])]);
+    expect(rows).toEqual([
+      ['accepted', ['1', 'Lefort Anne', 'F-7', 'acceptée', '']],
+      ['duplicate', ['2', 'Lefort Anne Marie', 'F-9', 'doublon', '']],
+    ]);
   });
 
   it('tells a signer under age the age required', async () => {

@@ -257,6 +257,8 @@ export const en: Messages = {
     paperSubmit: 'Record the signatures',
     paperResults: 'Result of the entry',
     paperLine: 'Line',
+    paperSigner: 'Signer',
+    paperSheet: 'Sheet',
     paperOutcome: 'Result',
     outcomes: { accepted: 'accepted', duplicate: 'duplicate', ineligible: 'ineligible' },
     paperUnavailable: 'Paper entry is not available on this installation.',

@@ -255,6 +255,8 @@ export const fr = {
     paperSubmit: 'Enregistrer les signatures',
     paperResults: 'Résultat de la saisie',
     paperLine: 'Ligne',
+    paperSigner: 'Signataire',
+    paperSheet: 'Feuille',
     paperOutcome: 'Résultat',
     outcomes: { accepted: 'acceptée', duplicate: 'doublon', ineligible: 'non recevable' } as Record<string, string>,
     paperUnavailable: 'La saisie papier n’est pas disponible sur cette installation.',
