@@ -147,6 +147,21 @@ export const SITE_JS = `'use strict';
     button.click();
   });
 })();
+
+// A data table wider than its box scrolls sideways and is a tab stop, so that the keyboard can scroll
+// it (without this script every table box stays one); a table that fits is not, and stops no one.
+(function () {
+  var boxes = Array.prototype.slice.call(document.querySelectorAll('.table-scroll[tabindex]'));
+  if (!boxes.length) return;
+  function fit() {
+    boxes.forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) box.setAttribute('tabindex', '0');
+      else box.removeAttribute('tabindex');
+    });
+  }
+  fit();
+  window.addEventListener('resize', fit);
+})();
 `;
 
 /** The site's icon: a check mark on the accent colour (browsers ask for one on every first visit). */

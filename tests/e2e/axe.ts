@@ -44,7 +44,8 @@ export function describeViolations(where: string, violations: Result[]): string 
  * What axe does not check, on the page as it stands: that it reflows at 320 CSS pixels (WCAG 1.4.10,
  * a 1280-pixel screen zoomed to 400 %) without scrolling sideways, tables apart; that it has one
  * level-1 heading and no skipped level (RGAA 9.1); that each field error is tied to its field by
- * aria-describedby (WCAG 3.3.1, 1.3.1). One line per problem.
+ * aria-describedby (WCAG 3.3.1, 1.3.1); that a data table's box is a tab stop when it scrolls, and only then.
+ * One line per problem.
  */
 export async function layoutProblems(page: Page): Promise<string[]> {
   const viewport = page.viewportSize();
@@ -60,7 +61,25 @@ export async function layoutProblems(page: Page): Promise<string[]> {
     const spilling = wide.length ? wide : [...document.querySelectorAll('body *')].filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible' && !e.closest('table'));
     return [`scrolls sideways at 320 px (${document.documentElement.scrollWidth} px wide): ${spilling.slice(0, 5).map((e) => `<${e.tagName.toLowerCase()}${e.className ? ` class="${e.className}"` : ''}> "${(e.textContent ?? '').trim().slice(0, 60)}"`).join(', ')}`];
   });
+  // A table box that scrolls is a tab stop, so that the keyboard can scroll it (WCAG 2.1.1); one that fits is not.
+  const tableStops = async (where: string) => {
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    return page.evaluate(
+      (where) =>
+        [...document.querySelectorAll<HTMLElement>('.table-scroll')].flatMap((box) => {
+          const scrolls = box.scrollWidth > box.clientWidth + 1;
+          const stop = box.getAttribute('tabindex') === '0';
+          const name = document.getElementById(box.getAttribute('aria-labelledby') ?? '')?.textContent?.trim();
+          if (scrolls && !stop) return [`table "${name}" scrolls sideways ${where} but the keyboard cannot reach it`];
+          if (!scrolls && stop) return [`table "${name}" fits ${where} but is a tab stop`];
+          return [];
+        }),
+      where,
+    );
+  };
+  const narrowTables = await tableStops('at 320 px');
   if (viewport) await page.setViewportSize(viewport);
+  const wideTables = await tableStops(`at ${viewport?.width ?? 'the usual'} px`);
   const structure = await page.evaluate(() => {
     const problems: string[] = [];
     const headings = [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map((h) => ({ level: Number(h.tagName[1]), text: h.textContent!.trim() }));
@@ -76,7 +95,7 @@ export async function layoutProblems(page: Page): Promise<string[]> {
     }
     return problems;
   });
-  return [...reflow, ...structure];
+  return [...reflow, ...narrowTables, ...wideTables, ...structure];
 }
 
 /**
