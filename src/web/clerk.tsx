@@ -339,7 +339,11 @@ export const clerkPages = createRouter()
                     {/* To the second, in the jurisdiction's time: a clerk's actions often fall several to a minute. */}
                     <td>{t.instant(e.at, (e.jurisdictionId && timeZoneOf.get(e.jurisdictionId)) || undefined)}</td>
                     <td class="mono">{e.actor}</td>
-                    <td>{e.initiativeId ? <a href={`/clerk/initiatives/${e.initiativeId}`}>{e.action}</a> : e.action}</td>
+                    <td>
+                      {/* In words, and the code the CSV and the API give, to match one record against the other. */}
+                      {e.initiativeId ? <a href={`/clerk/initiatives/${e.initiativeId}`}>{m.clerk.auditActions[e.action] ?? e.action}</a> : (m.clerk.auditActions[e.action] ?? e.action)}
+                      {m.clerk.auditActions[e.action] ? <><br /><code class="muted">{e.action}</code></> : null}
+                    </td>
                     <td class="mono">{JSON.stringify(e.details)}</td>
                   </tr>
                 ))}

@@ -222,7 +222,9 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     // Its jurisdiction by name, with its audit trail.
     expect(clerk.html).toMatch(/<li data-jurisdiction="paris">Ville de Paris · <a href="\/clerk\/audit\?jurisdiction=paris">/);
     const audit = await page('/clerk/audit?jurisdiction=paris', { cookie: await sessionFor('dev-clerk') });
-    expect(audit.html).toContain('initiative.open');
+    // Each action in words, with the code the CSV export and the API give beside it.
+    expect(audit.html).toMatch(/>Déclarée recevable\u00a0: collecte ouverte<\/a><br\/?><code class="muted">initiative\.open<\/code>/);
+    expect(audit.html).toContain('Collectivité créée<br/><code class="muted">jurisdiction.created</code>');
     // Each action to the second: the demo's were all made within one minute, and a minute alone would date them all alike.
     const times = [...audit.html.matchAll(/<td>(\d{1,2} \S+ \d{4} à \d\d:\d\d:\d\d)<\/td>/g)];
     expect(times.length).toBeGreaterThan(1);
