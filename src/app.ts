@@ -34,7 +34,7 @@ import { publicReadsFor } from './features/initiatives/public-reads';
 import { notFoundPage, wantsPage } from './web/errors';
 import { webRoutes } from './web/routes';
 import { Problem, problems } from './platform/problems';
-import type { ScheduledTask } from './platform/scheduler';
+import { atMostEvery, type ScheduledTask } from './platform/scheduler';
 
 export const JSON_BODY_LIMIT = 1024 * 1024;
 const SIGNATURES_ROUTE = '/v1/initiatives/:id/signatures';
@@ -220,14 +220,8 @@ export function engineTasks(deps: AppDeps): ScheduledTask[] {
  * piling up where results are never verified) once a minute at most.
  */
 function crossingsTask(deps: AppDeps): ScheduledTask['run'] {
-  let closedLookedAt = Number.NEGATIVE_INFINITY;
-  return async (now) => {
-    const since = now.getTime() - closedLookedAt;
-    // (a clock set back, as tests do, counts as time passed)
-    const includeClosed = since >= 60_000 || since < 0;
-    if (includeClosed) closedLookedAt = now.getTime();
-    return changed(deps, (await recordCrossings(deps.db.db, now, { includeClosed })).map((c) => c.initiativeId));
-  };
+  const closedDue = atMostEvery(60_000);
+  return async (now) => changed(deps, (await recordCrossings(deps.db.db, now, { includeClosed: closedDue(now) })).map((c) => c.initiativeId));
 }
 
 /** What a periodic task changed leaves the anonymous reads kept in memory. */

@@ -6,6 +6,20 @@ export interface ScheduledTask {
 }
 
 /**
+ * For a task that runs less often than the scheduler ticks: true when `intervalMs` has passed since
+ * it last said true (a clock set back, as tests do, counts as time passed).
+ */
+export function atMostEvery(intervalMs: number): (now: Date) => boolean {
+  let last = Number.NEGATIVE_INFINITY;
+  return (now) => {
+    const since = now.getTime() - last;
+    if (since >= 0 && since < intervalMs) return false;
+    last = now.getTime();
+    return true;
+  };
+}
+
+/**
  * Runs the engine's periodic tasks (deadlines, crossings, ...) one after the other, never
  * overlapping itself. On Node it ticks on a timer; on Workers the cron trigger calls `tick`.
  */

@@ -6,7 +6,7 @@ import { listAudit } from '../features/audit/service';
 import { requirePrincipal } from '../features/auth/access';
 import { ReviewSchema } from '../features/initiatives/schema';
 import { listInitiatives, review, type InitiativeRow } from '../features/initiatives/service';
-import { jurisdictionNames, listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
+import { jurisdictionLabels, type JurisdictionRow } from '../features/jurisdictions/service';
 import { PAPER_BATCH_MAX, PaperEntrySchema, type PaperEntry } from '../features/paper/schema';
 import { keyInPaperBatch, type PaperResult } from '../features/paper/service';
 import { personalDataDestroyed } from '../features/personal-data/service';
@@ -148,7 +148,7 @@ export const clerkPages = createRouter()
       }
       sections.push({ key, items });
     }
-    const nameOf = await jurisdictionNames(db, jurisdictionIds);
+    const nameOf = await jurisdictionLabels(db, jurisdictionIds);
     return renderPage(c, w, {
       title: m.clerk.title,
       body: (
@@ -157,7 +157,7 @@ export const clerkPages = createRouter()
           <ul class="plain">
             {jurisdictionIds.map((id) => (
               <li data-jurisdiction={id}>
-                {nameOf.get(id) ?? id} · <a href={`/clerk/audit?jurisdiction=${encodeURIComponent(id)}`}>{m.clerk.audit}</a>
+                {nameOf.get(id)?.name ?? id} · <a href={`/clerk/audit?jurisdiction=${encodeURIComponent(id)}`}>{m.clerk.audit}</a>
               </li>
             ))}
           </ul>
@@ -305,16 +305,15 @@ export const clerkPages = createRouter()
     const { m } = t;
     requireClerk(w);
     const initiativeId = c.req.query('initiative');
-    const [entries, jurisdictions] = await Promise.all([
+    const [entries, labels] = await Promise.all([
       listAudit(c.var.deps.db.db, {
         jurisdictionIds: w.clerkOf,
         jurisdictionId: c.req.query('jurisdiction') || undefined,
         initiativeId: initiativeId && /^[0-9a-f-]{36}$/i.test(initiativeId) ? initiativeId : undefined,
         limit: 200,
       }),
-      listJurisdictions(c.var.deps.db.db),
+      jurisdictionLabels(c.var.deps.db.db, w.clerkOf),
     ]);
-    const timeZoneOf = new Map(jurisdictions.map((j) => [j.id, j.timeZone]));
     return renderPage(c, w, {
       title: m.clerk.auditTitle,
       body: (
@@ -333,20 +332,24 @@ export const clerkPages = createRouter()
                 </tr>
               </thead>
               <tbody>
-                {entries.map((e) => (
-                  <tr>
-                    <td class="num">{e.seq}</td>
-                    {/* To the second, in the jurisdiction's time: a clerk's actions often fall several to a minute. */}
-                    <td>{t.instant(e.at, (e.jurisdictionId && timeZoneOf.get(e.jurisdictionId)) || undefined)}</td>
-                    <td class="mono">{e.actor}</td>
-                    <td>
-                      {/* In words, and the code the CSV and the API give, to match one record against the other. */}
-                      {e.initiativeId ? <a href={`/clerk/initiatives/${e.initiativeId}`}>{m.clerk.auditActions[e.action] ?? e.action}</a> : (m.clerk.auditActions[e.action] ?? e.action)}
-                      {m.clerk.auditActions[e.action] ? <><br /><code class="muted">{e.action}</code></> : null}
-                    </td>
-                    <td class="mono">{JSON.stringify(e.details)}</td>
-                  </tr>
-                ))}
+                {entries.map((e) => {
+                  const words = m.clerk.auditActions[e.action];
+                  const action = words ?? e.action;
+                  return (
+                    <tr>
+                      <td class="num">{e.seq}</td>
+                      {/* To the second, in the jurisdiction's time: a clerk's actions often fall several to a minute. */}
+                      <td>{t.instant(e.at, (e.jurisdictionId && labels.get(e.jurisdictionId)?.timeZone) || undefined)}</td>
+                      <td class="mono">{e.actor}</td>
+                      <td>
+                        {/* In words, and the code the CSV and the API give, to match one record against the other. */}
+                        {e.initiativeId ? <a href={`/clerk/initiatives/${e.initiativeId}`}>{action}</a> : action}
+                        {words ? <><br /><code class="muted">{e.action}</code></> : null}
+                      </td>
+                      <td class="mono">{JSON.stringify(e.details)}</td>
+                    </tr>
+                  );
+                })}
               </tbody>
             </table>
           </TableScroll>
@@ -424,7 +427,6 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
   const reviewValues = view.review?.values ?? {};
   const reviewErrors = view.review?.errors ?? {};
   const verificationValues = view.verification?.values ?? {};
-  const entryOf = (index: number) => view.paper?.entries?.[index];
   const verificationErrors = view.verification?.errors ?? {};
   const doneMessages: Record<string, string> = {
     open: m.clerk.opened,
@@ -504,15 +506,18 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                       </tr>
                     </thead>
                     <tbody>
-                      {view.paper.results.map((r) => (
-                        <tr data-paper-outcome={r.status}>
-                          <td class="num">{view.paper?.lines?.[r.index] ?? r.index + 1}</td>
-                          <td>{entryOf(r.index) ? `${entryOf(r.index)!.familyName} ${entryOf(r.index)!.givenNames}` : ''}</td>
-                          <td>{entryOf(r.index)?.sheet ?? ''}</td>
-                          <td>{m.clerk.outcomes[r.status]}</td>
-                          <td>{r.status === 'ineligible' ? (m.clerk.paperIneligible[r.rule] ?? r.detail) : ''}</td>
-                        </tr>
-                      ))}
+                      {view.paper.results.map((r) => {
+                        const entry = view.paper?.entries?.[r.index];
+                        return (
+                          <tr data-paper-outcome={r.status}>
+                            <td class="num">{view.paper?.lines?.[r.index] ?? r.index + 1}</td>
+                            <td>{entry ? `${entry.familyName} ${entry.givenNames}` : ''}</td>
+                            <td>{entry?.sheet ?? ''}</td>
+                            <td>{m.clerk.outcomes[r.status]}</td>
+                            <td>{r.status === 'ineligible' ? (m.clerk.paperIneligible[r.rule] ?? r.detail) : ''}</td>
+                          </tr>
+                        );
+                      })}
                     </tbody>
                   </table>
                 </TableScroll>

@@ -13,7 +13,7 @@ import {
   type InitiativeRow,
 } from '../features/initiatives/service';
 import { sponsoredBy, supportedBy } from '../features/initiatives/sponsored';
-import { jurisdictionNames, listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
+import { jurisdictionLabels, listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
 import { createRouter } from '../platform/http';
 import { Problem } from '../platform/problems';
 import { HistoryChart } from './charts';
@@ -164,7 +164,7 @@ export const sponsorPages = createRouter()
     const [mine, committees, nameOf] = await Promise.all([
       sponsoredBy(c.var.deps.db.db, w.principal.subject),
       supportedBy(c.var.deps.db.db, w.principal.subject),
-      jurisdictionNames(c.var.deps.db.db, w.clerkOf),
+      jurisdictionLabels(c.var.deps.db.db, w.clerkOf),
     ]);
     return renderPage(c, w, {
       title: m.my.title,
@@ -184,7 +184,7 @@ export const sponsorPages = createRouter()
           {w.clerkOf.length ? (
             <>
               <h2>{m.my.clerkOf}</h2>
-              <ul>{w.clerkOf.map((j) => <li><a href={`/clerk?jurisdiction=${encodeURIComponent(j)}`}>{nameOf.get(j) ?? j}</a></li>)}</ul>
+              <ul>{w.clerkOf.map((j) => <li><a href={`/clerk?jurisdiction=${encodeURIComponent(j)}`}>{nameOf.get(j)?.name ?? j}</a></li>)}</ul>
             </>
           ) : null}
         </>

@@ -149,11 +149,11 @@ export async function listJurisdictions(db: Database) {
   return db.select().from(jurisdictions).orderBy(asc(jurisdictions.name));
 }
 
-/** The names of these jurisdictions, by id (one query: a clerk's pages name the jurisdictions they serve). */
-export async function jurisdictionNames(db: Database, ids: string[]): Promise<Map<string, string>> {
+/** The names and time zones of these jurisdictions, by id (one query: a clerk's pages name the jurisdictions they serve, and date their records). */
+export async function jurisdictionLabels(db: Database, ids: string[]): Promise<Map<string, { name: string; timeZone: string }>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.select({ id: jurisdictions.id, name: jurisdictions.name }).from(jurisdictions).where(inArray(jurisdictions.id, ids));
-  return new Map(rows.map((row) => [row.id, row.name]));
+  const rows = await db.select({ id: jurisdictions.id, name: jurisdictions.name, timeZone: jurisdictions.timeZone }).from(jurisdictions).where(inArray(jurisdictions.id, ids));
+  return new Map(rows.map(({ id, ...label }) => [id, label]));
 }
 
 export async function grantClerk(db: Database, jurisdictionId: string, subject: string, actor: string, now: Date) {

@@ -4,6 +4,7 @@ import type { Database } from '../../db/client';
 import { outbox } from '../../db/schema';
 import { webhookDeliveries, webhookSubscriptions } from '../../db/schema-webhooks';
 import type { AppDeps } from '../../platform/http';
+import { atMostEvery } from '../../platform/scheduler';
 import { openWebhookSecret, WebhookSecretKeyError } from './secret';
 import { DeliveryError, nodeWebhookSender, resolveWithNodeDns, type WebhookSender } from './sender';
 
@@ -235,14 +236,8 @@ async function giveUp(
  * has to send — so that neither table grows without end. Runs once an hour at most.
  */
 export function webhookHistoryPurger(db: Database) {
-  let lastRunAt = Number.NEGATIVE_INFINITY;
-  return async (now: Date): Promise<{ deliveries: number; events: number }> => {
-    const since = now.getTime() - lastRunAt;
-    // (a clock set back, as tests do, counts as time passed)
-    if (since < PURGE_EVERY_MS && since >= 0) return { deliveries: 0, events: 0 };
-    lastRunAt = now.getTime();
-    return purgeWebhookHistory(db, now);
-  };
+  const due = atMostEvery(PURGE_EVERY_MS);
+  return async (now: Date): Promise<{ deliveries: number; events: number }> => (due(now) ? purgeWebhookHistory(db, now) : { deliveries: 0, events: 0 });
 }
 
 export async function purgeWebhookHistory(db: Database, now: Date): Promise<{ deliveries: number; events: number }> {
