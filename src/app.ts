@@ -210,7 +210,7 @@ export function engineTasks(deps: AppDeps): ScheduledTask[] {
     { name: SEQUENCE_LOGS_TASK, run: (now) => sequenceLogs(deps, now) },
     { name: 'roll-up-signature-hours', run: (now) => rollUpSignatureHours(deps.db.db, now) },
     { name: 'deliver-webhooks', run: (now) => dispatchWebhooks(deps, now) },
-    { name: 'purge-webhook-history', run: webhookHistoryPurger(deps.db.db) },
+    { name: 'purge-webhook-history', run: webhookHistoryPurger(deps) },
     { name: 'sweep-rate-limits', run: (now) => (deps.config.rateLimits ? sweepRateLimits(deps.db, deps.config.rateLimits.windowSeconds, now) : Promise.resolve()) },
   ];
 }

@@ -235,9 +235,10 @@ async function giveUp(
  * finished (delivered or failed) deliveries, then dispatched events that no pending delivery still
  * has to send — so that neither table grows without end. Runs once an hour at most.
  */
-export function webhookHistoryPurger(db: Database) {
+export function webhookHistoryPurger(deps: Pick<AppDeps, 'db'>) {
   const due = atMostEvery(PURGE_EVERY_MS);
-  return async (now: Date): Promise<{ deliveries: number; events: number }> => (due(now) ? purgeWebhookHistory(db, now) : { deliveries: 0, events: 0 });
+  // The database is read at each run: on Workers it is bound to the request (the cron trigger's) running the task.
+  return async (now: Date): Promise<{ deliveries: number; events: number }> => (due(now) ? purgeWebhookHistory(deps.db.db, now) : { deliveries: 0, events: 0 });
 }
 
 export async function purgeWebhookHistory(db: Database, now: Date): Promise<{ deliveries: number; events: number }> {
