@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, ne, notExists, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, ne, notExists, or, sql, type SQL } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import type { Database } from '../../db/client';
 import { outbox } from '../../db/schema';
@@ -243,35 +243,21 @@ export function webhookHistoryPurger(deps: Pick<AppDeps, 'db'>) {
 
 export async function purgeWebhookHistory(db: Database, now: Date): Promise<{ deliveries: number; events: number }> {
   const before = new Date(now.getTime() - WEBHOOK_HISTORY_DAYS * 86_400_000);
-  const finished = and(ne(webhookDeliveries.status, 'pending'), lt(webhookDeliveries.createdAt, before));
-  const deliveries = await inBatches(async () =>
-    (
-      await db
-        .delete(webhookDeliveries)
-        .where(inArray(webhookDeliveries.id, db.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(finished).limit(PURGE_BATCH)))
-        .returning({ id: webhookDeliveries.id })
-    ).length,
-  );
+  const deliveries = await deleteInBatches(db, webhookDeliveries, and(ne(webhookDeliveries.status, 'pending'), lt(webhookDeliveries.createdAt, before)));
   const stillToSend = db
     .select({ one: sql`1` })
     .from(webhookDeliveries)
     .where(and(eq(webhookDeliveries.eventId, outbox.id), eq(webhookDeliveries.status, 'pending')));
-  const done = and(isNotNull(outbox.dispatchedAt), lt(outbox.createdAt, before), notExists(stillToSend));
-  const events = await inBatches(async () =>
-    (
-      await db
-        .delete(outbox)
-        .where(inArray(outbox.id, db.select({ id: outbox.id }).from(outbox).where(done).limit(PURGE_BATCH)))
-        .returning({ id: outbox.id })
-    ).length,
-  );
+  const events = await deleteInBatches(db, outbox, and(isNotNull(outbox.dispatchedAt), lt(outbox.createdAt, before), notExists(stillToSend)));
   return { deliveries, events };
 }
 
-async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
+/** Deletes the rows `where` picks, PURGE_BATCH at a time: a backlog is worked off without one long transaction. */
+async function deleteInBatches(db: Database, table: typeof webhookDeliveries | typeof outbox, where: SQL | undefined): Promise<number> {
   let total = 0;
   for (;;) {
-    const n = await deleteBatch();
+    const batch = db.select({ id: table.id }).from(table).where(where).limit(PURGE_BATCH);
+    const n = (await db.delete(table).where(inArray(table.id, batch)).returning({ id: table.id })).length;
     total += n;
     if (n < PURGE_BATCH) return total;
   }
