@@ -91,7 +91,8 @@ export function parsePaperCsv(text: string, t: Translator): { entries: PaperEntr
     const line = (error as { lines?: unknown }).lines;
     return { entries: [], errors: [f.unreadableCsv(typeof line === 'number' ? t.number(line) : '?')], lines: [] };
   }
-  if (rows[0] && /family|nom/i.test(rows[0].record[0] ?? '')) rows = rows.slice(1);
+  // A header names its columns: its birth date cell has no digit, where a signer's (Nomura, Renom...) always has.
+  if (rows[0] && /family|nom/i.test(rows[0].record[0] ?? '') && !/\d/.test(rows[0].record[2] ?? '')) rows = rows.slice(1);
   const entries: PaperEntry[] = [];
   const errors: string[] = [];
   const lines: number[] = [];

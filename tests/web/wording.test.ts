@@ -190,6 +190,26 @@ describe('web wording', () => {
     ]);
   });
 
+  it('keys in a first pasted line whose family name holds “nom” (Nomura) as a signer, not as a header', async () => {
+    const cookie = await web.sessionFor(world.people.clerk.subject);
+    const keyed = await web.page(`/clerk/initiatives/${world.targetId}/paper`, {
+      cookie,
+      form: { csv: 'Nomura,Kenji,1975-05-05,75111,F-31,C-3\nRenom,Claire,1982-08-08,75112,F-31,C-3' },
+    });
+    expect(keyed.status).toBe(200);
+    const rows = [...keyed.html.matchAll(/<tr data-paper-outcome="(\w+)">([\s\S]*?)<\/tr>/g)].map(([, outcome, cells]) => [outcome, [...cells!.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1])]);
+    expect(rows).toEqual([
+      ['accepted', ['1', 'Nomura Kenji', 'F-31', 'acceptée', '']],
+      ['accepted', ['2', 'Renom Claire', 'F-31', 'acceptée', '']],
+    ]);
+    // A header line is still one, in either language.
+    const withHeader = await web.page(`/clerk/initiatives/${world.targetId}/paper`, {
+      cookie,
+      form: { csv: 'family_name,given_names,birthdate,district,sheet,collector\nNomdedeu,Pau,1979-09-09,75111,F-32,C-3' },
+    });
+    expect([...withHeader.html.matchAll(/<tr data-paper-outcome="(\w+)">/g)].map((m) => m[1])).toEqual(['accepted']);
+  });
+
   it('tells a signer under age the age required', async () => {
     const id = world.targetId;
     const cookie = await web.sessionFor('wording-young', { givenNames: 'Lucie', familyName: 'Jeune', birthdate: '2015-04-01' });
