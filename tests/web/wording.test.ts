@@ -210,6 +210,17 @@ describe('web wording', () => {
     expect([...withHeader.html.matchAll(/<tr data-paper-outcome="(\w+)">/g)].map((m) => m[1])).toEqual(['accepted']);
   });
 
+  it('says in the reader’s language why a paper entry dated outside the collection period is not counted', async () => {
+    const cookie = await web.sessionFor(world.people.clerk.subject);
+    const csv = 'Datée,Avant,1970-01-01,75111,F-40,C-4,2020-01-01';
+    const reason = (html: string) => [...html.matchAll(/<tr data-paper-outcome="ineligible">([\s\S]*?)<\/tr>/g)].map(([, cells]) => [...cells!.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]).at(-1));
+    const fr = await web.page(`/clerk/initiatives/${world.targetId}/paper`, { cookie, form: { csv } });
+    expect(reason(fr.html)).toEqual(['Date de signature hors de la période de collecte (avant l’ouverture, après la clôture ou à venir).']);
+    expect(fr.text).not.toContain('Signed on');
+    const en = await web.page(`/clerk/initiatives/${world.targetId}/paper`, { cookie, lang: 'en', form: { csv } });
+    expect(reason(en.html)).toEqual(['Date signed outside the collection period (before it opened, after it closed, or in the future).']);
+  });
+
   it('tells a signer under age the age required', async () => {
     const id = world.targetId;
     const cookie = await web.sessionFor('wording-young', { givenNames: 'Lucie', familyName: 'Jeune', birthdate: '2015-04-01' });

@@ -252,6 +252,7 @@ export const en: Messages = {
       district: 'District code unknown to the jurisdiction.',
       assurance: 'Identity assurance level too low.',
       roll: 'Not on the electoral roll.',
+      'signing-date': 'Date signed outside the collection period (before it opened, after it closed, or in the future).',
     },
     paperCsv: 'CSV lines',
     paperSubmit: 'Record the signatures',

@@ -250,6 +250,7 @@ export const fr = {
       district: 'Code d’arrondissement inconnu de la collectivité.',
       assurance: 'Niveau de garantie de l’identité insuffisant.',
       roll: 'Absent de la liste électorale.',
+      'signing-date': 'Date de signature hors de la période de collecte (avant l’ouverture, après la clôture ou à venir).',
     } as Record<string, string>,
     paperCsv: 'Lignes CSV',
     paperSubmit: 'Enregistrer les signatures',
