@@ -1,7 +1,7 @@
-import { eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, max } from 'drizzle-orm';
 import { electorateOf, evaluateRules, reachedKeys } from '../../core/rules';
-import type { Database } from '../../db/client';
-import { initiativeCrossings, initiatives, jurisdictions } from '../../db/schema';
+import type { Database, Executor } from '../../db/client';
+import { initiativeCrossings, initiatives, jurisdictions, signatures } from '../../db/schema';
 import { emitEvent } from '../../platform/outbox';
 import { getInitiative, transition } from '../initiatives/service';
 import { rulesOf, tallyMany } from './service';
@@ -50,9 +50,11 @@ export async function recordCrossings(db: Database, now: Date, options: { includ
           data: { initiativeId: initiative.id, signatures: tally.total, ...(milestone ? { milestone } : {}) },
         });
         if (key === 'goal' && rules.closeWhenMet && initiative.status === 'open') {
-          const current = await getInitiative(tx, initiative.id);
+          // Locked first: a batch of signatures being committed holds the row FOR SHARE, so the close comes after them.
+          const current = await getInitiative(tx, initiative.id, 'update');
           if (current.status === 'open') {
-            await transition(tx, current, 'close', { actor: 'system:scheduler', now, patch: { closesAt: now, closedAt: now }, details: { by: 'goal-met' } });
+            const closesAt = goalCloseTime(now, current.closesAt, await latestOnlineSignature(tx, initiative.id));
+            await transition(tx, current, 'close', { actor: 'system:scheduler', now, patch: { closesAt, closedAt: now }, details: { by: 'goal-met' } });
           }
         }
       }
@@ -61,3 +63,21 @@ export async function recordCrossings(db: Database, now: Date, options: { includ
   return recorded;
 }
 
+
+/** When online signing took its last signature of the initiative. */
+async function latestOnlineSignature(tx: Executor, initiativeId: string): Promise<Date | undefined> {
+  const [row] = await tx
+    .select({ at: max(signatures.createdAt) })
+    .from(signatures)
+    .where(and(eq(signatures.initiativeId, initiativeId), eq(signatures.channel, 'online')));
+  return row?.at ?? undefined;
+}
+
+/**
+ * The close of a goal met: the task's time, or just after the last online signature when one came in
+ * since the task read its clock (signing accepts until closesAt, excluded); never after the deadline.
+ */
+function goalCloseTime(now: Date, deadline: Date | null, lastSigned: Date | undefined): Date {
+  const after = lastSigned && lastSigned >= now ? new Date(lastSigned.getTime() + 1) : now;
+  return deadline && deadline < after ? deadline : after;
+}
