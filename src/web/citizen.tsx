@@ -135,6 +135,8 @@ export const citizenPages = createRouter()
     const tz = jurisdiction.timeZone;
     const left = daysLeft(initiative.closesAt, now);
     const collecting = isCollecting(initiative, now);
+    // Closed or withdrawn before its opening, the collection never took place.
+    const opened = !!initiative.opensAt && initiative.opensAt <= now && (!initiative.closesAt || initiative.opensAt < initiative.closesAt);
     const isSponsor = w.principal?.subject === initiative.sponsorSubject;
     const isClerk = w.clerkOf.includes(jurisdiction.id);
     // Who may read the dashboard: the sponsor, the committee, the jurisdiction's clerks.
@@ -168,11 +170,13 @@ export const citizenPages = createRouter()
             {readsDashboard ? <a class="button secondary" href={`/initiatives/${initiative.id}/manage`}>{m.initiative.manage}</a> : null}
             {isClerk ? <a class="button secondary" href={`/clerk/initiatives/${initiative.id}`}>{m.initiative.clerkTools}</a> : null}
           </div>
-          {initiative.opensAt ? (
-            <p>{initiative.opensAt > now ? m.initiative.opensAt(t.dateTime(initiative.opensAt, tz)) : m.initiative.openedAt(t.date(initiative.opensAt, tz))}</p>
+          {initiative.status === 'open' && initiative.opensAt && initiative.opensAt > now ? (
+            <p>{m.initiative.opensAt(t.dateTime(initiative.opensAt, tz))}</p>
+          ) : opened ? (
+            <p>{m.initiative.openedAt(t.date(initiative.opensAt!, tz))}</p>
           ) : null}
-          {/* Signing stops at an hour of that day (the opening's, by default), not at its end: the hour is said. */}
-          {initiative.closesAt ? (
+          {/* Signing stops at an hour of that day (the opening's, by default), not at its end: the hour is said. A withdrawn initiative's no longer holds. */}
+          {initiative.closesAt && (initiative.status === 'open' || (opened && initiative.status !== 'withdrawn')) ? (
             <p>
               {m.initiative.closesAt(t.dateTime(initiative.closesAt, tz))}
               {collecting && left !== null ? <> — <strong>{m.initiative.daysLeft(left)}</strong></> : null}

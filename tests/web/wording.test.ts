@@ -248,6 +248,20 @@ describe('web wording', () => {
     expect(pageEn.text).toContain('Collection until 1 March 2027 at 10:00');
   });
 
+  it('does not announce an opening still to come once the initiative was closed or withdrawn before it', async () => {
+    const dates = { opensAt: '2027-01-20T09:00:00Z', closesAt: '2027-03-01T09:00:00Z' };
+    const closed = await initiative('Close avant l’ouverture', dates);
+    expect((await world.engine.request('POST', `/v1/initiatives/${closed}/close`, { token: world.tokens.citizen })).status).toBe(200);
+    const withdrawn = await initiative('Retirée avant l’ouverture', dates);
+    expect((await world.engine.request('POST', `/v1/initiatives/${withdrawn}/withdraw`, { token: world.tokens.citizen })).status).toBe(200);
+    for (const id of [closed, withdrawn]) {
+      const fr = await web.page(`/initiatives/${id}`);
+      expect(fr.text).not.toMatch(/Ouverture de la collecte le|Ouverte le|Collecte jusqu’au 1 mars/);
+      const en = await web.page(`/initiatives/${id}`, { lang: 'en' });
+      expect(en.text).not.toMatch(/Collection opens on|Opened on|Collection until 1 March/);
+    }
+  });
+
   it('a form shown before the collection closed: signing or withdrawing then says the collection is closed, in the reader’s words', async () => {
     const id = await initiative('Bientôt clos', { closesAt: inHours(1) });
     const elodieIdentity = { givenNames: 'Élodie Marie', familyName: 'Dupont', birthdate: '1990-04-12' };
