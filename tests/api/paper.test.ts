@@ -286,6 +286,33 @@ describe('a paper batch and a new electoral roll', () => {
   });
 });
 
+describe('paper entries matched against a required roll', () => {
+  let engine: TestEngine;
+  afterAll(() => engine.close());
+
+  it('the roll’s district wins over the one written on the form, even one the jurisdiction does not know (a postcode)', async () => {
+    engine = await createTestEngine();
+    const { initiativeId, clerk } = await openParisInitiative(engine, { requireRoll: true });
+    expect((await putRoll(engine, clerk, rollCsv([['Dupont', 'Élodie', '1990-04-12', '75111'], ['Benali', 'Karim', '1985-11-03', '75118']]))).status).toBe(200);
+    const keyed = await engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, {
+      token: clerk,
+      body: {
+        entries: [
+          entry('DUPONT', 'Elodie', '1990-04-12', '75011', 'R-2', 'C-2'), // the postcode of the 11th, not its code
+          entry('Benali', 'Karim', '1985-11-03', '75101', 'R-2', 'C-2'),
+          entry('Rossi', 'Sofia', '1978-09-30', '75011', 'R-2', 'C-2'), // not on the roll
+        ],
+      },
+    });
+    expect(keyed.status).toBe(200);
+    expect(keyed.body.results).toEqual([
+      expect.objectContaining({ status: 'accepted', district: '75111' }),
+      expect.objectContaining({ status: 'accepted', district: '75118' }),
+      expect.objectContaining({ status: 'ineligible', rule: 'roll' }),
+    ]);
+  });
+});
+
 describe('withdrawing a signature made on paper', () => {
   let engine: TestEngine;
   afterAll(() => engine.close());
