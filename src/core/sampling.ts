@@ -103,6 +103,21 @@ export interface SampleFindings {
   duplicates: number;
 }
 
+/** A non-negative rational, kept as whole numbers so a band or a floor never turns on a float's rounding. */
+export interface Fraction {
+  numerator: bigint;
+  denominator: bigint;
+}
+
+function asNumber(p: number | Fraction): number {
+  return typeof p === 'number' ? p : Number(p.numerator) / Number(p.denominator);
+}
+
+/** The whole part of a fraction: the signatures a projection supports, never one more. */
+export function floorOf(f: Fraction): number {
+  return Number(f.numerator / f.denominator);
+}
+
 export interface Projection {
   /** N/n: how many signatures of the raw count each sampled one stands for. */
   scale: number;
@@ -114,6 +129,8 @@ export interface Projection {
   duplicatePenalty: number;
   /** N × V / n − D × (N/n)·(N/n − 1), never below zero. */
   projectedValid: number;
+  /** The same, exactly: (N·V·n − D·N·(N − n)) / n². Bands and counts are decided on it. */
+  exact: Fraction;
 }
 
 /**
@@ -128,12 +145,18 @@ export interface Projection {
  */
 export function projectSample(findings: SampleFindings): Projection {
   const { population, sampleSize, valid, duplicates } = findings;
-  if (sampleSize <= 0 || population <= 0) return { scale: 0, duplicateWeight: 0, scaledValid: 0, duplicatePenalty: 0, projectedValid: 0 };
+  if (sampleSize <= 0 || population <= 0) {
+    return { scale: 0, duplicateWeight: 0, scaledValid: 0, duplicatePenalty: 0, projectedValid: 0, exact: { numerator: 0n, denominator: 1n } };
+  }
   const scale = population / sampleSize;
   const duplicateWeight = scale * (scale - 1);
   const scaledValid = scale * valid;
   const duplicatePenalty = duplicates * duplicateWeight;
-  return { scale, duplicateWeight, scaledValid, duplicatePenalty, projectedValid: Math.max(0, scaledValid - duplicatePenalty) };
+  const [N, n, V, D] = [population, sampleSize, valid, duplicates].map(BigInt) as [bigint, bigint, bigint, bigint];
+  const numerator = N * V * n - D * N * (N - n);
+  const exact = { numerator: numerator > 0n ? numerator : 0n, denominator: n * n };
+  // One rounding (of the exact fraction), so a whole projection shows whole: 565 × 100 / 500 is 113, not 112.99999999999999.
+  return { scale, duplicateWeight, scaledValid, duplicatePenalty, projectedValid: asNumber(exact), exact };
 }
 
 /**
@@ -145,10 +168,10 @@ export function projectDistricts(
   population: number,
   sampleSize: number,
   byDistrict: Record<string, { valid: number; duplicates: number }>,
-): Record<string, number> {
-  const result: Record<string, number> = {};
+): Record<string, Projection> {
+  const result: Record<string, Projection> = {};
   for (const [code, findings] of Object.entries(byDistrict)) {
-    result[code] = projectSample({ population, sampleSize, valid: findings.valid, duplicates: findings.duplicates }).projectedValid;
+    result[code] = projectSample({ population, sampleSize, valid: findings.valid, duplicates: findings.duplicates });
   }
   return result;
 }
@@ -160,15 +183,30 @@ export const CERTIFY_PERCENT = 110;
 /** Below 95 % the petition fails; in between, every signature must be counted. */
 export const FULL_COUNT_PERCENT = 95;
 
+/** A projection as a number, or exactly as a fraction (what the service passes). */
+export type Projected = number | Fraction;
+
+/** projected ≥ percent % of required; on a fraction in whole numbers, so 508 × 275 / 500 = 279.4 is exactly 110 % of 254. */
+function reaches(projected: Projected, percent: number, required: number): boolean {
+  if (typeof projected === 'number') return projected * 100 >= percent * required;
+  return projected.numerator * 100n >= BigInt(percent) * BigInt(required) * projected.denominator;
+}
+
+/** The projection in percent of a requirement, rounded once (exactly 110 shows as 110). */
+function percentOf(projected: Projected, required: number): number {
+  if (typeof projected === 'number') return (100 * projected) / required;
+  return asNumber({ numerator: projected.numerator * 100n, denominator: projected.denominator * BigInt(required) });
+}
+
 /**
  * Where a projection stands against one requirement (compared in percent, so 110 % of 2000 is
  * exactly 2200). An exact figure (a sample of every signature: nothing projected) has no band of
  * doubt: it meets the requirement or not.
  */
-export function bandOf(projected: number, required: number, exact = false): SampleBand {
-  if (exact) return projected >= required ? 'certifiable' : 'insufficient';
-  if (projected * 100 >= CERTIFY_PERCENT * required) return 'certifiable';
-  if (projected * 100 >= FULL_COUNT_PERCENT * required) return 'full-count';
+export function bandOf(projected: Projected, required: number, exact = false): SampleBand {
+  if (exact) return reaches(projected, 100, required) ? 'certifiable' : 'insufficient';
+  if (reaches(projected, CERTIFY_PERCENT, required)) return 'certifiable';
+  if (reaches(projected, FULL_COUNT_PERCENT, required)) return 'full-count';
   return 'insufficient';
 }
 
@@ -202,17 +240,19 @@ export interface SampleAssessment {
 export function assessSample(
   rules: Rules,
   jurisdiction: JurisdictionElectorate,
-  projection: { total: number; byDistrict: Record<string, number> },
+  projection: { total: Projected; byDistrict: Record<string, Projected> },
   exact = false,
 ): SampleAssessment {
-  const evaluation = evaluateRules(rules, jurisdiction, projection);
+  const total = asNumber(projection.total);
+  const byDistrict = Object.fromEntries(Object.entries(projection.byDistrict).map(([code, p]) => [code, asNumber(p)]));
+  const evaluation = evaluateRules(rules, jurisdiction, { total, byDistrict });
   const goal = evaluation.criteria.find((c) => c.kind === 'goal')!;
   const criteria: CriterionAssessment[] = [
     {
       kind: 'goal',
       required: goal.required,
-      projected: projection.total,
-      percent: (100 * projection.total) / goal.required,
+      projected: total,
+      percent: percentOf(projection.total, goal.required),
       band: bandOf(projection.total, goal.required, exact),
     },
   ];

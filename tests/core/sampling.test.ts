@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   assessSample,
   bandOf,
+  floorOf,
   defaultSampleSize,
   drawSample,
   projectDistricts,
@@ -55,8 +56,9 @@ describe('projection (Cal. Code Regs. tit. 2 §20540)', () => {
   it('districts use the sample’s scale, so their projections add up to the total', () => {
     const byDistrict = { A: { valid: 200, duplicates: 1 }, B: { valid: 230, duplicates: 1 } };
     const districts = projectDistricts(3000, 500, byDistrict);
-    expect(districts).toEqual({ A: 1170, B: 1350 });
-    expect(districts.A! + districts.B!).toBe(projectSample({ population: 3000, sampleSize: 500, valid: 430, duplicates: 2 }).projectedValid);
+    expect(districts.A!.projectedValid).toBe(1170);
+    expect(districts.B!.projectedValid).toBe(1350);
+    expect(districts.A!.projectedValid + districts.B!.projectedValid).toBe(projectSample({ population: 3000, sampleSize: 500, valid: 430, duplicates: 2 }).projectedValid);
   });
 
   it('is unbiased on a petition with known invalid entries and duplicate pairs (fixed seeds)', () => {
@@ -101,6 +103,27 @@ describe('bands (110 % and 95 % of the requirement)', () => {
     expect(bandOf(2199.9, 2000)).toBe('full-count');
     expect(bandOf(1900, 2000)).toBe('full-count');
     expect(bandOf(1899.9, 2000)).toBe('insufficient');
+  });
+
+  it('decides a projection lying exactly on 110 % or 95 % on the exact figure, not on its float', () => {
+    // 508 × 275 / 500 = 279.4 = 110 % of 254, though 279.4 × 100 is 27939.999999999996 in floating point.
+    const at110 = projectSample({ population: 508, sampleSize: 500, valid: 275, duplicates: 0 });
+    expect(bandOf(at110.exact, 254)).toBe('certifiable');
+    expect(bandOf(at110.exact, 255)).toBe('full-count');
+    // 564 × 475 / 500 = 535.8 = 95 % of 564.
+    const at95 = projectSample({ population: 564, sampleSize: 500, valid: 475, duplicates: 0 });
+    expect(bandOf(at95.exact, 564)).toBe('full-count');
+    expect(bandOf(at95.exact, 565)).toBe('insufficient');
+    // The duplicate penalty is exact too: 3000 × 430 / 500 − 2 × 6 × 5 = 2520.
+    expect(floorOf(projectSample({ population: 3000, sampleSize: 500, valid: 430, duplicates: 2 }).exact)).toBe(2520);
+    // A whole projection floors to itself: 565 × 100 / 500 = 113, though (565 / 500) × 100 is 112.99999999999999.
+    const whole = projectSample({ population: 565, sampleSize: 500, valid: 100, duplicates: 0 });
+    expect(floorOf(whole.exact)).toBe(113);
+    expect(whole.projectedValid).toBe(113);
+    expect(assessSample({ goal: { signatures: 254 }, collectionDays: 30, closeWhenMet: false, milestones: [] }, { electorate: 1000, districts: [] }, { total: at110.exact, byDistrict: {} }).criteria[0]).toMatchObject({
+      band: 'certifiable',
+      percent: 110,
+    });
   });
 
   const jurisdiction = {

@@ -5,6 +5,7 @@ import {
   assessSample,
   defaultSampleSize,
   drawSample,
+  floorOf,
   projectDistricts,
   projectSample,
   randomSeed,
@@ -387,7 +388,7 @@ interface SampleResult {
   assessment: SampleAssessment;
   valid: number;
   duplicates: number;
-  byDistrict: Record<string, number>;
+  byDistrict: Record<string, Projection>;
 }
 
 function sampleResult(verification: VerificationRow, tallies: DecisionTallyRow[], rules: ReturnType<typeof rulesOf>, jurisdiction: JurisdictionElectorate): SampleResult {
@@ -409,7 +410,8 @@ function sampleResult(verification: VerificationRow, tallies: DecisionTallyRow[]
   const projection = projectSample({ population, sampleSize, valid, duplicates });
   const byDistrict = projectDistricts(population, sampleSize, perDistrict);
   // A sample of every signature (N under the minimum sample size) is a count, not a projection.
-  const assessment = assessSample(rules, jurisdiction, { total: projection.projectedValid, byDistrict }, population > 0 && sampleSize >= population);
+  const exactByDistrict = Object.fromEntries(Object.entries(byDistrict).map(([code, p]) => [code, p.exact]));
+  const assessment = assessSample(rules, jurisdiction, { total: projection.exact, byDistrict: exactByDistrict }, population > 0 && sampleSize >= population);
   return { projection, assessment, valid, duplicates, byDistrict };
 }
 
@@ -422,7 +424,7 @@ async function currentResult(db: Executor, initiative: InitiativeRow, jurisdicti
   const sample = verification.method === 'sample' ? sampleResult(verification, tallies, rules, figures) : null;
   // Projections are rounded down: a certificate never claims a signature the sample does not support.
   const counts: SignatureTally = sample
-    ? { total: Math.floor(sample.projection.projectedValid), byDistrict: Object.fromEntries(Object.entries(sample.byDistrict).map(([k, v]) => [k, Math.floor(v)])) }
+    ? { total: floorOf(sample.projection.exact), byDistrict: Object.fromEntries(Object.entries(sample.byDistrict).map(([k, v]) => [k, floorOf(v.exact)])) }
     : { total: tally.total, byDistrict: tally.byDistrict };
   const evaluation = evaluateRules(rules, figures, counts);
   const districts = evaluation.districts.map((d) => ({ code: d.code, raw: tally.rawByDistrict[d.code] ?? 0, valid: d.signatures, required: d.required, met: d.met }));
@@ -558,7 +560,7 @@ export async function verificationReport(
           projectedValid: sample.projection.projectedValid,
           band: sample.assessment.band,
           criteria: sample.assessment.criteria,
-          districts: Object.entries(sample.byDistrict).map(([code, projected]) => ({ code, projected })),
+          districts: Object.entries(sample.byDistrict).map(([code, projected]) => ({ code, projected: projected.projectedValid })),
         }
       : null,
     counts: { raw: result.tally.raw, valid: result.counts.total, districts: result.districts },
@@ -624,7 +626,7 @@ export async function completeVerification(deps: AppDeps, id: string, principal:
       throw problems.conflict(
         'full-count-required',
         'A full count is required',
-        `The sample projects ${Math.floor(sample.projection.projectedValid)} valid signatures: ${describeAssessment(sample.assessment)}. ` +
+        `The sample projects ${floorOf(sample.projection.exact)} valid signatures: ${describeAssessment(sample.assessment)}. ` +
           'Between 95 % and 110 % of a requirement the sample cannot decide; start a full count (method "full").',
         { band: sample.assessment.band, projectedValid: sample.projection.projectedValid, criteria: sample.assessment.criteria },
       );
@@ -645,7 +647,7 @@ export async function completeVerification(deps: AppDeps, id: string, principal:
 
     const fails = sample ? sample.assessment.band === 'insufficient' : !evaluation.goalMet;
     if (fails) {
-      const why = reason ?? (sample ? `The sample projects ${Math.floor(sample.projection.projectedValid)} valid signatures: ${describeAssessment(sample.assessment)}` : unmetCriteria(evaluation.criteria));
+      const why = reason ?? (sample ? `The sample projects ${floorOf(sample.projection.exact)} valid signatures: ${describeAssessment(sample.assessment)}` : unmetCriteria(evaluation.criteria));
       await transition(tx, initiative, 'declareInsufficient', {
         actor: principal.subject,
         now,

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { parisWithClerk } from '../support/identity';
+import { REFERENDUM_DRAFT } from '../support/paris';
+
+/**
+ * A projection that lands exactly on 110 % or 95 % of the goal. The figures are exact fractions
+ * (508 × 275 / 500 = 279.4 = 110 % of 254), though in floating point 279.4 × 100 falls just short
+ * of 27,940: the band must follow the arithmetic a clerk does by hand.
+ */
+describe('a sample projection exactly on a band boundary', () => {
+  let engine: TestEngine;
+  let clerk: string;
+  let sponsor: string;
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    ({ clerk, sponsor } = await parisWithClerk(engine, {
+      rules: { agenda: { goal: { signatures: 254 }, collectionDays: 30 }, referendum: { goal: { signatures: 564 }, collectionDays: 30 } },
+    }));
+  });
+  afterAll(() => engine.close());
+
+  /** An initiative with `n` paper signatures, closed, sampled (500 by default), `valid` of the sample found valid and the rest invalid. */
+  async function sampled(kind: 'agenda' | 'referendum', n: number, valid: number, tag: string) {
+    const draft = kind === 'agenda' ? { ...REFERENDUM_DRAFT, kind, question: undefined } : REFERENDUM_DRAFT;
+    const id = (await engine.request('POST', '/v1/initiatives', { token: sponsor, body: draft })).body.id as string;
+    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
+    expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open' } })).status).toBe(200);
+    const entries = Array.from({ length: n }, (_, i) => ({
+      familyName: `${tag}${String.fromCharCode(65 + (i % 26))}${String.fromCharCode(65 + Math.floor(i / 26))}`,
+      givenNames: 'Camille',
+      birthdate: '1980-01-01',
+      district: '75111',
+      sheet: `F-${Math.floor(i / 10)}`,
+      collector: 'C-1',
+    }));
+    const paper = await engine.request('POST', `/v1/initiatives/${id}/paper-signatures`, { token: clerk, body: { entries } });
+    expect(paper.body.accepted).toBe(n);
+    expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+    const started = await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'sample', seed: 'tirage public' } });
+    expect(started.body).toMatchObject({ population: n, sampleSize: 500 });
+    const page = await engine.request('GET', `/v1/initiatives/${id}/verification?personalData=false&limit=500`, { token: clerk });
+    const decisions = page.body.signatures.items.map((s: { id: string }, i: number) =>
+      i < valid ? { signatureId: s.id, decision: 'valid' } : { signatureId: s.id, decision: 'invalid', reason: 'Signature illisible' },
+    );
+    expect((await engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, { token: clerk, body: { decisions } })).status).toBe(200);
+    return id;
+  }
+
+  it('508 signed, 275 of 500 valid, a goal of 254: 110 % exactly, certified on the sample', async () => {
+    const id = await sampled('agenda', 508, 275, 'Cent');
+    const report = await engine.request('GET', `/v1/initiatives/${id}/verification?personalData=false`, { token: clerk });
+    expect(report.body.projection.band).toBe('certifiable');
+    expect(report.body.projection.criteria[0]).toMatchObject({ band: 'certifiable', percent: 110 });
+    const complete = await engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: clerk });
+    expect(complete.status).toBe(200);
+    expect(complete.body.outcome).toBe('certified');
+    expect(complete.body.counts.valid).toBe(279);
+  });
+
+  it('564 signed, 475 of 500 valid, a goal of 564: 95 % exactly, a full count is required, not insufficiency', async () => {
+    const id = await sampled('referendum', 564, 475, 'Quatre');
+    const report = await engine.request('GET', `/v1/initiatives/${id}/verification?personalData=false`, { token: clerk });
+    expect(report.body.projection.band).toBe('full-count');
+    const complete = await engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: clerk });
+    expect(complete.status).toBe(409);
+    expect(complete.body.type).toBe('/problems/full-count-required');
+    const initiative = await engine.request('GET', `/v1/initiatives/${id}`);
+    expect(initiative.body.status).toBe('verifying');
+  });
+});
