@@ -686,11 +686,21 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                     </tbody>
                   </table>
                 </TableScroll>
-                <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/complete`}>
-                  <CsrfField w={w} />
-                  <p class="help">{m.clerk.certifyHelp}</p>
-                  <button type="submit">{m.clerk.certify}</button>
-                </form>
+                {/* A sample between 95 % and 110 %: certifying is refused, the one way on is a full count in its place. */}
+                {report.projection?.band === 'full-count' && report.tallies.pending === 0 ? (
+                  <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/start`} data-full-count="">
+                    <CsrfField w={w} />
+                    <input type="hidden" name="method" value="full" />
+                    <p class="help">{m.clerk.fullCountHelp}</p>
+                    <button type="submit">{m.clerk.fullCountInstead}</button>
+                  </form>
+                ) : (
+                  <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/complete`}>
+                    <CsrfField w={w} />
+                    <p class="help">{m.clerk.certifyHelp}</p>
+                    <button type="submit">{m.clerk.certify}</button>
+                  </form>
+                )}
               </>
             ) : null}
             {report.referendumItemId ? (

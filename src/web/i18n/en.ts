@@ -296,6 +296,9 @@ export const en: Messages = {
     counts: 'Counts',
     raw: 'Signatures collected',
     validCount: 'Valid signatures',
+    fullCountInstead: 'Switch to a full count',
+    fullCountHelp:
+      'Between 95% and 110% of the threshold, only a full count can settle the result. Signatures the sample found invalid or duplicates stay so; those it found valid are looked at again with all the others.',
     certify: 'Certify the result',
     certifyHelp: 'The rules are re-evaluated on verified signatures: the platform certifies, or declares insufficient valid signatures.',
     certified: 'Result certified.',

@@ -297,6 +297,9 @@ export const fr = {
     counts: 'Décomptes',
     raw: 'Signatures recueillies',
     validCount: 'Signatures valides',
+    fullCountInstead: 'Passer à la vérification intégrale',
+    fullCountHelp:
+      'Entre 95 et 110\u202f% du seuil, seule une vérification intégrale peut conclure. Les signatures déclarées invalides ou en doublon dans l’échantillon le restent\u00a0; celles déclarées valides sont examinées à nouveau avec toutes les autres.',
     certify: 'Certifier le résultat',
     certifyHelp: 'Les règles sont réévaluées sur les signatures vérifiées : la plateforme certifie ou déclare le nombre de signatures valides insuffisant.',
     certified: 'Résultat certifié.',

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { CLERK_SUBJECT, parisWithClerk } from '../support/identity';
+import { browserRequests } from './browser-requests';
+
+/** The clerk's page through a sample whose projection lands between 95 % and 110 %: the page leads on to the full count. */
+describe('clerk pages: a sample that asks for a full count', () => {
+  let engine: TestEngine;
+  let web: ReturnType<typeof browserRequests>;
+  let clerk: string;
+  let sponsor: string;
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    web = browserRequests(engine);
+    ({ clerk, sponsor } = await parisWithClerk(engine, { rules: { agenda: { goal: { signatures: 2 }, collectionDays: 30 } } }));
+  });
+  afterAll(() => engine.close());
+
+  it('offers the full count where certifying is refused, and the full count then certifies', async () => {
+    const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: { jurisdictionId: 'paris', kind: 'agenda', title: 'Un banc par rue', summary: 'Des bancs.', text: 'Installer un banc dans chaque rue.' } });
+    const id = draft.body.id as string;
+    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
+    expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open' } })).status).toBe(200);
+    for (const givenNames of ['Camille', 'Louis']) {
+      const token = await engine.tokenFor({ givenNames, familyName: 'Voisin', birthdate: '1980-01-01' });
+      expect((await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token, body: { district: '75111', consent: true } })).status).toBe(201);
+    }
+    expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+
+    const cookie = await web.sessionFor(CLERK_SUBJECT);
+    // One of two drawn and found valid: 2 projected for a threshold of 2, 100 %.
+    expect((await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { method: 'sample', sampleSize: '1', seed: 'tirage public' } })).status).toBe(303);
+    const sampled = await web.page(`/clerk/initiatives/${id}`, { cookie });
+    const signatureId = /name="signatureId" value="([^"]+)"/.exec(sampled.html)![1]!;
+    expect((await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie, form: { signatureId, decision: 'valid' } })).status).toBe(303);
+
+    const doubt = await web.page(`/clerk/initiatives/${id}`, { cookie });
+    expect(doubt.html).toContain('data-band="full-count"');
+    expect(doubt.text).toContain('Passer à la vérification intégrale');
+    expect(doubt.text).toContain('Entre 95 et 110\u202f% du seuil, seule une vérification intégrale peut conclure.');
+    expect((await web.page(`/clerk/initiatives/${id}`, { cookie, lang: 'en' })).text).toContain('Switch to a full count');
+
+    const full = await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { method: 'full' } });
+    expect(full.status).toBe(303);
+    const counting = await web.page(`/clerk/initiatives/${id}`, { cookie });
+    expect(counting.text).toContain('Méthode Vérification intégrale');
+    // The sample's valid ruling is looked at again: both signatures wait for a decision.
+    expect(counting.html.match(/name="signatureId"/g)).toHaveLength(2);
+    for (const pending of [...counting.html.matchAll(/name="signatureId" value="([^"]+)"/g)].map((match) => match[1]!)) {
+      expect((await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie, form: { signatureId: pending, decision: 'valid' } })).status).toBe(303);
+    }
+    const certified = await web.page(`/clerk/initiatives/${id}/verification/complete`, { cookie, form: {} });
+    expect(certified.status).toBe(303);
+    expect((await engine.request('GET', `/v1/initiatives/${id}`)).body.status).toBe('certified');
+  });
+});
