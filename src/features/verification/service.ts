@@ -66,7 +66,9 @@ function chunks<T>(items: T[], size = CHUNK): T[][] {
 
 async function lockVerification(tx: Transaction, initiativeId: string, action: string, status: string): Promise<VerificationRow> {
   const [verification] = await tx.select().from(verifications).where(eq(verifications.initiativeId, initiativeId)).for('update');
-  if (!verification || verification.completedAt) throw problems.illegalTransition(status, action);
+  // Completed while this request waited for the lock: the initiative is now what the completion made it, not the status read before.
+  if (verification?.completedAt) throw problems.illegalTransition(verification.outcome ?? status, action);
+  if (!verification) throw problems.illegalTransition(status, action);
   return verification;
 }
 

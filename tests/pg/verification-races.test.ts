@@ -1,0 +1,63 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { referendumItems } from '../../src/db/schema';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { parisWithClerk } from '../support/identity';
+import { REFERENDUM_DRAFT } from '../support/paris';
+
+/** Two clerks (or one double click) acting on one verification at the same moment, on one PostgreSQL database. */
+describe('concurrent clerks on one verification', () => {
+  let engine: TestEngine;
+  let clerk: string;
+  let sponsor: string;
+  beforeAll(async () => {
+    engine = await createTestEngine({ poolSize: 10 });
+    ({ clerk, sponsor } = await parisWithClerk(engine, { rules: { referendum: { goal: { signatures: 3 }, collectionDays: 30 } } }));
+  });
+  afterAll(() => engine.close());
+
+  /** A closed initiative with `n` signatures, its full count started. Returns its id and the signature ids. */
+  async function counting(n: number, family: string) {
+    const id = (await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT })).body.id as string;
+    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
+    expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open' } })).status).toBe(200);
+    for (let i = 0; i < n; i++) {
+      const token = await engine.tokenFor({ givenNames: `Prenom${String.fromCharCode(65 + i)}`, familyName: family, birthdate: '1980-01-01' });
+      expect((await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token, body: { district: '75111', consent: true } })).status).toBe(201);
+    }
+    expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+    const started = await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'full' } });
+    expect(started.status).toBe(201);
+    return { id, signatureIds: started.body.signatures.items.map((s: { id: string }) => s.id) as string[] };
+  }
+
+  it('certifying twice at once makes one item; the other request is told the initiative is certified', async () => {
+    const { id, signatureIds } = await counting(4, 'Double');
+    const decided = await engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, {
+      token: clerk,
+      body: { decisions: signatureIds.map((signatureId) => ({ signatureId, decision: 'valid' })) },
+    });
+    expect(decided.status).toBe(200);
+    const results = await Promise.all([1, 2, 3].map(() => engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: clerk })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+    for (const refused of results.filter((r) => r.status === 409)) {
+      expect(refused.body).toMatchObject({ type: '/problems/invalid-state/certified', currentStatus: 'certified' });
+    }
+    const items = await engine.db.db.select().from(referendumItems).where(eq(referendumItems.initiativeId, id));
+    expect(items).toHaveLength(1);
+  });
+
+  it('two clerks ruling one signature differently at once: one ruling stands, the other is refused as final, the count drops once', async () => {
+    const { id, signatureIds } = await counting(4, 'Rival');
+    const target = signatureIds[0]!;
+    const results = await Promise.all([
+      engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, { token: clerk, body: { decisions: [{ signatureId: target, decision: 'invalid', reason: 'Signature illisible' }] } }),
+      engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, { token: clerk, body: { decisions: [{ signatureId: target, decision: 'duplicate' }] } }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(results.find((r) => r.status === 409)!.body.type).toBe('/problems/decision-final');
+    expect((await engine.request('GET', `/v1/initiatives/${id}/progress`)).body.signatures).toBe(3);
+    const log = await engine.request('GET', `/v1/initiatives/${id}/verification?personalData=false`, { token: clerk });
+    expect(log.body.tallies.invalid + log.body.tallies.duplicates).toBe(1);
+  });
+});
