@@ -611,7 +611,10 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                   <>
                     <p data-projected="">{m.clerk.projected(t.number(Math.floor(report.projection.projectedValid)))}</p>
                     <p>
-                      <strong>{m.clerk.band}{m.colon}</strong> <span data-band={report.projection.band}>{m.clerk.bands[report.projection.band]}</span>
+                      <strong>{m.clerk.band}{m.colon}</strong> <span data-band={report.projection.band}>
+                        {/* A sample of every signature is a count: its conclusion is the threshold met or not, with no band of 110 % or 95 %. */}
+                        {(report.projection.sampleSize >= report.projection.population ? m.clerk.exactBands : m.clerk.bands)[report.projection.band]}
+                      </span>
                     </p>
                   </>
                 )}

@@ -53,4 +53,30 @@ describe('clerk pages: a sample that asks for a full count', () => {
     expect(certified.status).toBe(303);
     expect((await engine.request('GET', `/v1/initiatives/${id}`)).body.status).toBe('certified');
   });
+
+  it('a sample of every signature is a count: its conclusion says the threshold is met, not "at least 110 %"', async () => {
+    const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: { jurisdictionId: 'paris', kind: 'agenda', title: 'Une fontaine', summary: 'De l’eau.', text: 'Installer une fontaine.' } });
+    const id = draft.body.id as string;
+    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
+    expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open' } })).status).toBe(200);
+    for (const givenNames of ['Emma', 'Hugo']) {
+      const token = await engine.tokenFor({ givenNames, familyName: 'Fontaine', birthdate: '1980-01-01' });
+      expect((await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token, body: { district: '75111', consent: true } })).status).toBe(201);
+    }
+    expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+    const cookie = await web.sessionFor(CLERK_SUBJECT);
+    expect((await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { method: 'sample', seed: 'tirage public' } })).status).toBe(303);
+    const listed = await web.page(`/clerk/initiatives/${id}`, { cookie });
+    for (const signatureId of [...listed.html.matchAll(/name="signatureId" value="([^"]+)"/g)].map((match) => match[1]!)) {
+      expect((await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie, form: { signatureId, decision: 'valid' } })).status).toBe(303);
+    }
+    // 2 valid of 2 signed, for a threshold of 2: 100 %, certifiable because nothing was projected.
+    const fr = await web.page(`/clerk/initiatives/${id}`, { cookie });
+    expect(fr.html).toContain('data-band="certifiable"');
+    expect(fr.text).toContain('Conclusion\u00a0: certifiable (seuil atteint\u00a0: chaque signature a été vérifiée)');
+    expect(fr.text).not.toContain('110');
+    const en = await web.page(`/clerk/initiatives/${id}`, { cookie, lang: 'en' });
+    expect(en.text).toContain('Conclusion: certifiable (threshold met: every signature was verified)');
+    expect((await web.page(`/clerk/initiatives/${id}/verification/complete`, { cookie, form: {} })).status).toBe(303);
+  });
 });

@@ -293,6 +293,10 @@ export const en: Messages = {
       fullCount: 'full count required (95% to 110% of the threshold)',
       insufficient: 'insufficient valid signatures (under 95% of the threshold)',
     },
+    exactBands: {
+      certifiable: 'certifiable (threshold met: every signature was verified)',
+      insufficient: 'insufficient valid signatures (threshold not met: every signature was verified)',
+    },
     counts: 'Counts',
     raw: 'Signatures collected',
     validCount: 'Valid signatures',

@@ -294,6 +294,11 @@ export const fr = {
       fullCount: 'vérification intégrale requise (entre 95 et 110\u202f% du seuil)',
       insufficient: 'nombre de signatures valides insuffisant (moins de 95\u202f% du seuil)',
     } as Record<string, string>,
+    /** A sample of every signature (fewer than the minimum sample size): counted, not projected. */
+    exactBands: {
+      certifiable: 'certifiable (seuil atteint\u00a0: chaque signature a été vérifiée)',
+      insufficient: 'nombre de signatures valides insuffisant (seuil non atteint\u00a0: chaque signature a été vérifiée)',
+    } as Record<string, string>,
     counts: 'Décomptes',
     raw: 'Signatures recueillies',
     validCount: 'Signatures valides',
