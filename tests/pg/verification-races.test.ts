@@ -1,6 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { referendumItems } from '../../src/db/schema';
+import { initiatives, referendumItems, signatures } from '../../src/db/schema';
+import { sealPersonalData } from '../../src/features/personal-data/service';
+import { signerHashFor } from '../../src/features/signatures/service';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { parisWithClerk } from '../support/identity';
 import { REFERENDUM_DRAFT } from '../support/paris';
@@ -45,6 +47,45 @@ describe('concurrent clerks on one verification', () => {
     }
     const items = await engine.db.db.select().from(referendumItems).where(eq(referendumItems.initiativeId, id));
     expect(items).toHaveLength(1);
+  });
+
+  it('a sample started while a paper batch is being committed draws from a population that includes the batch', async () => {
+    const id = (await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT })).body.id as string;
+    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
+    expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open' } })).status).toBe(200);
+    for (const givenNames of ['Camille', 'Louis']) {
+      const token = await engine.tokenFor({ givenNames, familyName: 'Tardif', birthdate: '1980-01-01' });
+      expect((await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token, body: { district: '75111', consent: true } })).status).toBe(201);
+    }
+    expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+
+    // A late paper form keyed in after the close, as the paper service does it: the initiative held FOR SHARE, the row inserted, then commit.
+    const person = { givenNames: 'Emma', familyName: 'Tardif', birthdate: '1980-01-01' };
+    const paperId = crypto.randomUUID();
+    let started: Promise<{ status: number; body: any }> | undefined;
+    await engine.db.db.transaction(async (tx) => {
+      const [initiative] = await tx.select().from(initiatives).where(eq(initiatives.id, id)).for('share');
+      await tx.insert(signatures).values({
+        id: paperId,
+        initiativeId: id,
+        signerHash: signerHashFor(engine.deps, initiative!, person),
+        keyVersion: initiative!.pepperVersion,
+        channel: 'paper',
+        assurance: 'paper',
+        district: '75111',
+        status: 'counted',
+        createdAt: engine.clock.now(),
+        personalData: await sealPersonalData(engine.deps.keys, person),
+        sheet: 'F-1',
+        collector: 'C-1',
+      });
+      started = engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'sample', seed: 'tirage public' } });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    });
+    const res = await started!;
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ population: 3, sampleSize: 3 });
+    expect(res.body.signatures.items.map((s: { id: string }) => s.id)).toContain(paperId);
   });
 
   it('two clerks ruling one signature differently at once: one ruling stands, the other is refused as final, the count drops once', async () => {

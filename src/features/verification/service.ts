@@ -22,7 +22,7 @@ import { emitEvent } from '../../platform/outbox';
 import { problems, type FieldError } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
 import { requireClerk } from '../auth/access';
-import { getInitiativeWithJurisdiction, transition, type InitiativeRow } from '../initiatives/service';
+import { getInitiative, getInitiativeWithJurisdiction, transition, type InitiativeRow } from '../initiatives/service';
 import type { JurisdictionRow } from '../jurisdictions/service';
 import { openPersonalData, PersonalDataKeyError, personalDataDestroyed, personalDataDestroyedProblem, readPersonalData, type Identity } from '../personal-data/service';
 import { bumpCount, rulesOf, type SignatureTally } from '../progress/service';
@@ -83,6 +83,8 @@ export async function startVerification(deps: AppDeps, id: string, principal: Pr
     await requireClerk(tx, principal, jurisdiction.id);
     if (initiative.status === 'verifying' && input.method === 'full') return escalateToFullCount(deps, tx, initiative, jurisdiction, principal, now);
 
+    // The row held before the population is read: a paper batch being committed (it holds the row FOR SHARE) is in it, or is refused after.
+    await getInitiative(tx, id, 'update');
     const counted = await tx
       .select({ id: signatures.id })
       .from(signatures)
