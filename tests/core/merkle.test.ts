@@ -280,3 +280,77 @@ describe('properties of the tree', () => {
     }
   });
 });
+
+/*
+ * RFC 9162 §2.1.1, §2.1.3.1 and §2.1.4.1 written out again here, straight from the RFC's recursive
+ * definitions and node's own SHA-256: the log's code is compared with this, not with itself.
+ */
+const sha = (...parts: Uint8Array[]) => Uint8Array.from(createHash('sha256').update(Buffer.concat(parts)).digest());
+const largestPowerBelow = (n: number) => 2 ** Math.ceil(Math.log2(n) - 1);
+function referenceMth(d: readonly Uint8Array[]): Uint8Array {
+  if (d.length === 0) return sha();
+  if (d.length === 1) return sha(Uint8Array.of(0), d[0]!);
+  const k = largestPowerBelow(d.length);
+  return sha(Uint8Array.of(1), referenceMth(d.slice(0, k)), referenceMth(d.slice(k)));
+}
+function referencePath(m: number, d: readonly Uint8Array[]): Uint8Array[] {
+  if (d.length === 1) return [];
+  const k = largestPowerBelow(d.length);
+  return m < k ? [...referencePath(m, d.slice(0, k)), referenceMth(d.slice(k))] : [...referencePath(m - k, d.slice(k)), referenceMth(d.slice(0, k))];
+}
+function referenceSubproof(m: number, d: readonly Uint8Array[], b: boolean): Uint8Array[] {
+  if (m === d.length) return b ? [] : [referenceMth(d)];
+  const k = largestPowerBelow(d.length);
+  return m <= k ? [...referenceSubproof(m, d.slice(0, k), b), referenceMth(d.slice(k))] : [...referenceSubproof(m - k, d.slice(k), false), referenceMth(d.slice(0, k))];
+}
+
+describe('the tree against an independent implementation of RFC 9162', () => {
+  /** Entries' data: the reference hashes each leaf itself (its 0x00 prefix), the log's code through leafHash. */
+  const dataOf = (n: number) => Array.from({ length: n }, (_, i) => new TextEncoder().encode(`{"type":"sign","ref":"${i}"}`));
+  const edgeSizes = [...new Set([0, 1, 2, 3, ...[2, 4, 8, 16, 32, 64, 128].flatMap((p) => [p - 1, p, p + 1])])].sort((a, b) => a - b);
+
+  it('hashes leaves and nodes as the RFC says: leaf 0x00 ‖ data, node 0x01 ‖ left ‖ right', () => {
+    for (const data of [new Uint8Array(0), ...dataOf(3)]) expect(toHex(leafHash(data))).toBe(toHex(sha(Uint8Array.of(0), data)));
+    const [a, b] = dataOf(2).map(leafHash) as [Uint8Array, Uint8Array];
+    expect(toHex(nodeHash(a, b))).toBe(toHex(sha(Uint8Array.of(1), a, b)));
+  });
+
+  it('at edge sizes (0, 1, 2, powers of two and their neighbours): roots, every inclusion proof and every consistency proof, first and last', () => {
+    for (const n of edgeSizes) {
+      const data = dataOf(n);
+      const leaves = data.map(leafHash);
+      expect(toHex(treeRoot(leaves)), `root of ${n}`).toBe(toHex(referenceMth(data)));
+      for (let m = 0; m < n; m++) {
+        const expected = referencePath(m, data).map(toHex);
+        expect(inclusionProof(leaves, m, n).map(toHex), `PATH(${m}, D[${n}])`).toEqual(expected);
+        expect(verifyInclusion(m, n, leaves[m]!, referencePath(m, data), referenceMth(data)), `verify PATH(${m}, D[${n}])`).toBe(true);
+      }
+      for (let m = 0; m <= n; m++) {
+        const expected = m === 0 ? [] : referenceSubproof(m, data, true);
+        expect(consistencyProof(leaves, m, n).map(toHex), `PROOF(${m}, D[${n}])`).toEqual(expected.map(toHex));
+        expect(verifyConsistency(m, n, referenceMth(data.slice(0, m)), referenceMth(data), expected), `verify PROOF(${m}, D[${n}])`).toBe(true);
+      }
+    }
+  });
+
+  it('for random sizes and positions, proofs equal the reference and the reference proofs verify', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1100 }).chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 0, max: n }))),
+        ([n, index, m]) => {
+          const data = dataOf(n);
+          const leaves = data.map(leafHash);
+          const root = referenceMth(data);
+          expect(toHex(treeRoot(leaves))).toBe(toHex(root));
+          const path = referencePath(index, data);
+          expect(inclusionProof(leaves, index, n).map(toHex)).toEqual(path.map(toHex));
+          expect(verifyInclusion(index, n, leaves[index]!, path, root)).toBe(true);
+          const proof = m === 0 ? [] : referenceSubproof(m, data, true);
+          expect(consistencyProof(leaves, m, n).map(toHex)).toEqual(proof.map(toHex));
+          expect(verifyConsistency(m, n, referenceMth(data.slice(0, m)), root, proof)).toBe(true);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
