@@ -187,6 +187,29 @@ describe('transparency log and receipts', () => {
     expect(indexed).toBe(signed.length - 1);
   });
 
+  it('a proof for a given size may be cached for good; the latest tree head and anything "up to now" only for a moment', async () => {
+    const base = `/v1/initiatives/${initiativeId}/log`;
+    const cacheOf = async (path: string) => {
+      const res = await engine.request('GET', path);
+      expect(res.status, path).toBe(200);
+      return res.headers.get('cache-control');
+    };
+    // The answer to these never changes: the log never rewrites what a tree of that size holds.
+    for (const path of [`${base}/inclusion?index=2&size=8`, `${base}/inclusion?ref=${signed[2]!.signatureId}&size=9`, `${base}/consistency?from=8&to=9`, `${base}/consistency?from=0&to=9`]) {
+      expect(await cacheOf(path), path).toBe('public, max-age=31536000, immutable');
+    }
+    // These follow the log as it grows.
+    for (const path of [base, `${base}/inclusion?index=2`, `${base}/inclusion?ref=${signed[2]!.signatureId}`, `${base}/consistency?from=8`, `${base}/entries?start=0&end=9`, `${base}/entries`]) {
+      expect(await cacheOf(path), path).toBe('public, max-age=1');
+    }
+    // A refusal (a size the log has not reached yet, an entry still pending) is never kept.
+    for (const path of [`${base}/inclusion?index=0&size=10`, `${base}/consistency?from=1&to=10`]) {
+      const res = await engine.request('GET', path);
+      expect(res.status, path).toBe(400);
+      expect(res.headers.get('cache-control') ?? '', path).not.toContain('max-age');
+    }
+  });
+
   it('bad ranges are 400 problems naming the parameter', async () => {
     const base = `/v1/initiatives/${initiativeId}/log`;
     const cases: [string, string][] = [

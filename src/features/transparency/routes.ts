@@ -40,6 +40,15 @@ const ConsistencySchema = z.object({ from: z.number().int(), to: z.number().int(
 
 const tags = ['Transparency log'];
 
+/**
+ * What a tree of a given size holds never changes (the log never rewrites an entry): such a proof
+ * may be kept for good. The latest tree head, and anything computed against it, changes with every
+ * batch the sequencer integrates: kept no longer than a public progress read. Set on success only,
+ * so a refusal (a size not reached yet) is never kept.
+ */
+const FOR_GOOD = 'public, max-age=31536000, immutable';
+const FOR_A_MOMENT = 'public, max-age=1';
+
 export const transparencyRoutes = createRouter()
   .openapi(
     createRoute({
@@ -52,7 +61,9 @@ export const transparencyRoutes = createRouter()
     }),
     async (c) => {
       const id = c.req.valid('param').id;
-      return c.json({ initiativeId: id, ...(await logHead(c.var.deps, id)) }, 200);
+      const head = await logHead(c.var.deps, id);
+      c.header('Cache-Control', FOR_A_MOMENT);
+      return c.json({ initiativeId: id, ...head }, 200);
     },
   )
   .openapi(
@@ -67,7 +78,10 @@ export const transparencyRoutes = createRouter()
     }),
     async (c) => {
       const { start, end } = c.req.valid('query');
-      return c.json(await logEntriesPage(c.var.deps, c.req.valid('param').id, start, end), 200);
+      const page = await logEntriesPage(c.var.deps, c.req.valid('param').id, start, end);
+      // The page says the log's current size too.
+      c.header('Cache-Control', FOR_A_MOMENT);
+      return c.json(page, 200);
     },
   )
   .openapi(
@@ -80,7 +94,12 @@ export const transparencyRoutes = createRouter()
       request: { params: IdParam, query: z.object({ index: Position.optional(), ref: z.uuid().optional(), size: position(1).optional() }) },
       responses: { 200: json(InclusionSchema, 'The audit path, bottom up.'), ...errors(400, 404) },
     }),
-    async (c) => c.json(await inclusionProofFor(c.var.deps, c.req.valid('param').id, c.req.valid('query')), 200),
+    async (c) => {
+      const query = c.req.valid('query');
+      const proof = await inclusionProofFor(c.var.deps, c.req.valid('param').id, query);
+      c.header('Cache-Control', query.size === undefined ? FOR_A_MOMENT : FOR_GOOD);
+      return c.json(proof, 200);
+    },
   )
   .openapi(
     createRoute({
@@ -94,6 +113,8 @@ export const transparencyRoutes = createRouter()
     }),
     async (c) => {
       const { from, to } = c.req.valid('query');
-      return c.json(await consistencyProofFor(c.var.deps, c.req.valid('param').id, from, to), 200);
+      const proof = await consistencyProofFor(c.var.deps, c.req.valid('param').id, from, to);
+      c.header('Cache-Control', to === undefined ? FOR_A_MOMENT : FOR_GOOD);
+      return c.json(proof, 200);
     },
   );
