@@ -329,7 +329,7 @@ export const citizenPages = createRouter()
           <h2>{m.transparency.howTo}</h2>
           <ol>{m.transparency.howToSteps.map((s) => <li>{s}</li>)}</ol>
           <p>{m.transparency.command}</p>
-          <pre><code>{`npm run verify -- ${c.var.deps.config.publicUrl} ${initiative.id}`}</code></pre>
+          <pre><code>{`npm run verify -- log ${initiative.id} --server ${c.var.deps.config.publicUrl}`}</code></pre>
           <p>
             <a href={`/v1/initiatives/${initiative.id}/log`}>/v1/initiatives/{initiative.id}/log</a> ·{' '}
             <a href="/.well-known/jwks.json">/.well-known/jwks.json</a>

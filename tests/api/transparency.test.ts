@@ -368,6 +368,23 @@ describe('transparency log and receipts', () => {
     const consistent = await verify('consistency', join(dir, 'head-8.json'), join(dir, 'head-final.json'));
     expect(consistent.code, consistent.output).toBe(0);
   });
+
+  it("the log's web page gives a command that verifies the log, and names what its public count takes away", async () => {
+    const page = await engine.app.request(`/initiatives/${initiativeId}/transparency`, { headers: { 'accept-language': 'en' } });
+    const html = await page.text();
+    const command = /<pre><code>([^<]*)<\/code><\/pre>/.exec(html)![1]!;
+    expect(command.startsWith('npm run verify -- ')).toBe(true);
+    // Run as printed, against this engine (the page names its public address, here a loopback port).
+    const args = command.slice('npm run verify -- '.length).replaceAll(PUBLIC_URL, url).split(/\s+/);
+    const lines: string[] = [];
+    const code = await runVerifier(args, (line) => lines.push(line));
+    expect(code, lines.join('\n')).toBe(0);
+    expect(lines.join('\n')).toContain('10 sign − 1 withdraw − 1 invalidate = 8');
+    // The count shown is sign − withdraw − invalidate, and the page says so.
+    expect(html).toContain('Public count (signatures minus withdrawals and invalidations): <strong>8</strong>');
+    const fr = await (await engine.app.request(`/initiatives/${initiativeId}/transparency`)).text();
+    expect(fr).toContain('Compte public (signatures moins retraits et invalidations)\u00a0: <strong>8</strong>');
+  });
 });
 
 /**

@@ -64,7 +64,7 @@ describe('web wording', () => {
     expect(manage.text).toMatch(/Collection until \d+ \w+ \d{4} at \d\d:\d\d — \d+ days left to sign\./);
     expect(manage.text).not.toContain('Time left');
     const transparency = await web.page(`/initiatives/${world.targetId}/transparency`, { lang: 'en' });
-    expect(transparency.text).toContain('Public count (signatures minus withdrawals): 1');
+    expect(transparency.text).toContain('Public count (signatures minus withdrawals and invalidations): 1');
     // The glossary's 'sponsoring committee', on the committee member's own space too.
     const mySpace = await web.page('/me', { lang: 'en', cookie: await web.sessionFor(world.people.committee.subject) });
     expect(mySpace.text).toContain('Initiatives whose sponsoring committee I am on');

@@ -138,7 +138,7 @@ export const en: Messages = {
   },
   transparency: {
     title: 'Public verifiable log',
-    intro: 'Every signature and withdrawal is written to a Merkle tree log (RFC 9162) with no personal data. Anyone can check that the log never rewrites its past.',
+    intro: 'Every signature, withdrawal and invalidation is written to a Merkle tree log (RFC 9162) with no personal data. Anyone can check that the log never rewrites its past.',
     head: 'Signed log head',
     size: 'Entries',
     root: 'Root',
@@ -152,7 +152,7 @@ export const en: Messages = {
       "Recompute the root from the entries, or check your receipt's inclusion proof.",
     ],
     command: "With the platform's source code, one command does all of that:",
-    publicCount: 'Public count (signatures minus withdrawals)',
+    publicCount: 'Public count (signatures minus withdrawals and invalidations)',
   },
   draft: {
     newTitle: 'Propose an initiative',

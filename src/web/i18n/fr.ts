@@ -134,7 +134,7 @@ export const fr = {
   },
   transparency: {
     title: 'Registre public vérifiable',
-    intro: 'Chaque signature et chaque retrait est inscrit dans un registre en arbre de Merkle (RFC 9162), sans aucune donnée personnelle. Toute personne peut vérifier que le registre ne réécrit jamais son passé.',
+    intro: 'Chaque signature, chaque retrait et chaque invalidation sont inscrits dans un registre en arbre de Merkle (RFC 9162), sans aucune donnée personnelle. Toute personne peut vérifier que le registre ne réécrit jamais son passé.',
     head: 'Empreinte signée du registre',
     size: 'Nombre d’entrées',
     root: 'Racine',
@@ -148,7 +148,7 @@ export const fr = {
       'Recalculez la racine à partir des entrées, ou vérifiez la preuve d’inclusion de votre reçu.',
     ],
     command: 'Avec le code source de la plateforme, une commande fait tout cela :',
-    publicCount: 'Compte public (signatures moins retraits)',
+    publicCount: 'Compte public (signatures moins retraits et invalidations)',
   },
   draft: {
     newTitle: 'Proposer une initiative',
