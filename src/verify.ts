@@ -12,7 +12,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
-import { fromBase64, leafHash, toBase64, treeRoot, verifyConsistency, verifyInclusion } from './core/merkle';
+import { EMPTY_ROOT, fromBase64, leafHash, toBase64, treeRoot, verifyConsistency, verifyInclusion } from './core/merkle';
 
 export const EXIT = { verified: 0, failed: 1, usage: 2, retry: 3 } as const;
 
@@ -127,7 +127,8 @@ async function verifyTreeHead(keys: KeySet, head: TreeHead, initiativeId?: strin
   }
   if (initiativeId !== undefined && head.initiativeId !== initiativeId) throw new VerificationFailure(`the tree head is for initiative ${head.initiativeId}, not ${initiativeId}`);
   if (!Number.isSafeInteger(head.size) || head.size < 0) throw new VerificationFailure('the tree head has no valid size');
-  decodeHash(head.root, "the tree head's root");
+  const root = decodeHash(head.root, "the tree head's root");
+  if (head.size === 0 && toBase64(root) !== toBase64(EMPTY_ROOT)) throw new VerificationFailure(`the tree head of size 0 has a root that is not the empty tree's (${head.root}, not ${toBase64(EMPTY_ROOT)})`);
   return { issuer: payload.iss };
 }
 

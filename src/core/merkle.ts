@@ -266,6 +266,8 @@ export function verifyInclusion(index: number, size: number, leaf: Uint8Array, p
 export function verifyConsistency(first: number, second: number, firstRoot: Uint8Array, secondRoot: Uint8Array, proof: readonly Uint8Array[]): boolean {
   if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second) || first < 0 || first > second) return false;
   if (!wellFormed(proof)) return false;
+  // The empty tree has one root (SHA-256 of nothing): a "tree of 0 entries" with another is none.
+  if (first === 0 && !equalBytes(firstRoot, EMPTY_ROOT)) return false;
   if (first === second) return proof.length === 0 && equalBytes(firstRoot, secondRoot);
   if (first === 0) return proof.length === 0;
   if (proof.length === 0) return false;

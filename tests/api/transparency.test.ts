@@ -322,6 +322,13 @@ describe('transparency log and receipts', () => {
     expect(fork.output).toContain('rewritten or forked');
     expect((await verify('consistency', join(dir, 'head-8.json'), join(dir, 'head-11.json'))).code).toBe(0);
 
+    // The engine's own key over an "empty" tree with a root that is not the empty tree's: no tree of 0 entries has it.
+    const bogusEmpty = { ...heads[0], size: 0, root: forkRoot, signature: await signWithEngineKey(engine.deps.keys, 'tree-head+jwt', { initiative: initiativeId, size: 0, root: forkRoot, timestamp: heads[0].timestamp }, { issuer: PUBLIC_URL, now: engine.clock.now() }) };
+    await writeFile(join(dir, 'bogus-empty.json'), JSON.stringify(bogusEmpty));
+    const empty = await verify('consistency', join(dir, 'bogus-empty.json'), join(dir, 'head-11.json'));
+    expect(empty.code, empty.output).toBe(1);
+    expect(empty.output).toContain("the tree head of size 0 has a root that is not the empty tree's");
+
     // A published count the log does not support.
     await db.transaction((tx) => bumpCount(tx, initiativeId, '75111', 1));
     const wrongCount = await verify('log', initiativeId, '--attempts', '1');

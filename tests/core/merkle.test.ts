@@ -168,6 +168,10 @@ describe('RFC 6962/9162 test vectors', () => {
 
   it('treats the trivial cases as the RFC does', () => {
     expect(verifyConsistency(0, 5, EMPTY_ROOT, hex(ROOTS[5]!), [])).toBe(true);
+    // The empty tree has one root, SHA-256 of nothing: a tree of size 0 claiming another is not the empty tree.
+    expect(verifyConsistency(0, 5, hex(ROOTS[3]!), hex(ROOTS[5]!), [])).toBe(false);
+    expect(verifyConsistency(0, 0, hex(ROOTS[3]!), hex(ROOTS[3]!), [])).toBe(false);
+    expect(verifyConsistency(0, 0, EMPTY_ROOT, EMPTY_ROOT, [])).toBe(true);
     expect(verifyConsistency(3, 3, hex(ROOTS[3]!), hex(ROOTS[3]!), [])).toBe(true);
     expect(verifyConsistency(3, 3, hex(ROOTS[3]!), hex(ROOTS[4]!), [])).toBe(false);
     expect(verifyConsistency(4, 3, hex(ROOTS[4]!), hex(ROOTS[3]!), [])).toBe(false);
