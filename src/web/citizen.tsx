@@ -263,6 +263,9 @@ export const citizenPages = createRouter()
           getInitiative(deps.db.db, claims.initiative).then((i) => i.title, () => undefined),
         ])
       : [undefined, null, undefined];
+    const mergeDelaySeconds = claims?.mmd ?? mergeDelayMs(deps) / 1000;
+    // Past the receipt's promise (with the verifier's second of leeway) and still not in the log: said so, not "in a moment".
+    const overdue = !!claims && !inclusion?.included && deps.clock().getTime() > Date.parse(claims.signedAt) + mergeDelaySeconds * 1000 + 1000;
     return renderPage(c, w, {
       title: m.receipt.title,
       status: receipt && !claims ? 400 : 200,
@@ -283,7 +286,7 @@ export const citizenPages = createRouter()
                 <dt>{m.receipt.leaf}</dt>
                 <dd class="mono">{claims.leaf}</dd>
               </dl>
-              <ReceiptFindings t={t} inclusion={inclusion!} later={later} mergeDelaySeconds={claims.mmd ?? mergeDelayMs(deps) / 1000} />
+              <ReceiptFindings t={t} inclusion={inclusion!} later={later} mergeDelaySeconds={mergeDelaySeconds} overdue={overdue} />
             </>
           ) : null}
           <form method="get" action="/receipt">
@@ -429,19 +432,26 @@ function signForm(
 
 /**
  * What checking a receipt found: whether its signature is in the public log (said plainly when the
- * inclusion could not be checked), and whether it was withdrawn or invalidated since. Entries are
+ * inclusion could not be checked, and when the merge delay the receipt promised has passed), and whether it was withdrawn or invalidated since. Entries are
  * numbered from 1 for people (the log's index + 1).
  */
-export function ReceiptFindings(props: { t: Translator; inclusion: ReceiptInclusion; later: 'withdraw' | 'invalidate' | null; mergeDelaySeconds: number }) {
+export function ReceiptFindings(props: { t: Translator; inclusion: ReceiptInclusion; later: 'withdraw' | 'invalidate' | null; mergeDelaySeconds: number; overdue?: boolean }) {
   const { t, inclusion, later } = props;
   const { m } = t;
   const entry = t.number(inclusion.index + 1);
   const size = t.number(inclusion.size);
+  const delay = t.number(props.mergeDelaySeconds);
   return (
     <>
-      <p data-inclusion={inclusion.included && inclusion.proofChecked ? 'checked' : inclusion.included ? 'unchecked' : 'pending'}>
+      <p data-inclusion={inclusion.included && inclusion.proofChecked ? 'checked' : inclusion.included ? 'unchecked' : props.overdue ? 'overdue' : 'pending'}>
         <strong>
-          {!inclusion.included ? m.receipt.pending(t.number(props.mergeDelaySeconds)) : inclusion.proofChecked ? m.receipt.included(entry, size) : m.receipt.unchecked(entry, size)}
+          {!inclusion.included
+            ? props.overdue
+              ? m.receipt.overdue(delay)
+              : m.receipt.pending(delay)
+            : inclusion.proofChecked
+              ? m.receipt.included(entry, size)
+              : m.receipt.unchecked(entry, size)}
         </strong>
       </p>
       {inclusion.included && inclusion.proofChecked ? <p>{m.receipt.proofChecked}</p> : null}

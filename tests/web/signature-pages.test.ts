@@ -101,6 +101,28 @@ describe('signature and receipt pages', () => {
     expect(invalid.text).toContain('Cette signature a ensuite été invalidée par le service des élections lors de la vérification\u00a0: elle n’est plus comptée.');
   });
 
+  it('a receipt whose signature is still not in the log after the merge delay says the promise is broken, not "check again in a moment"', async () => {
+    const { engine } = world;
+    const cookie = await web.sessionFor('receipt-ines', { givenNames: 'Inès', familyName: 'Garnier', birthdate: '1992-03-08' });
+    const id = world.targetId;
+    expect((await web.page(`/initiatives/${id}/sign`, { cookie, form: { district: '75111', consent: 'yes' } })).status).toBe(303);
+    const receipt = receiptOf((await web.page(`/initiatives/${id}/signature`, { cookie })).html);
+    expect((await check(receipt)).html).toContain('data-inclusion="pending"');
+
+    // The sequencer has not run: one minute later, the 1 s promise is long past.
+    engine.clock.advance(60_000);
+    const late = await check(receipt);
+    expect(late.html).toContain('data-inclusion="overdue"');
+    expect(late.text).not.toContain('vérifiez de nouveau dans un instant');
+    expect(late.text).toContain('Votre signature aurait dû être intégrée au registre public vérifiable au plus tard 1\u00a0s après la signature, mais elle ne l’est toujours pas\u00a0: la plateforme n’a pas tenu son engagement.');
+    const lateEn = await check(receipt, 'en');
+    expect(lateEn.text).toContain('Your signature should have been added to the public verifiable log at most 1 s after signing, but it still has not been: the platform has not kept its promise.');
+    expect(lateEn.text).not.toContain('check again in a moment');
+
+    await engine.scheduler.tick();
+    expect((await check(receipt)).html).toContain('data-inclusion="checked"');
+  });
+
   it('a receipt whose inclusion proof did not check out does not say the signature is in the log', () => {
     const t = translator('fr');
     const unchecked = visibleText(ReceiptFindings({ t, inclusion: { included: true, index: 47, size: 49, proofChecked: false }, later: null, mergeDelaySeconds: 1 })!.toString());

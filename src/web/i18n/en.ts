@@ -130,6 +130,8 @@ export const en: Messages = {
     included: (entry, size) => `Your signature is in the public verifiable log (entry #${entry} of ${size}).`,
     pending: (seconds) =>
       `Your signature has not been added to the public verifiable log yet, so its inclusion cannot be checked. It is added at most ${seconds} s after signing; check again in a moment.`,
+    overdue: (seconds) =>
+      `Your signature should have been added to the public verifiable log at most ${seconds} s after signing, but it still has not been: the platform has not kept its promise. Keep this receipt: it proves your signature was recorded.`,
     proofChecked: 'The inclusion proof was checked against the signed log head.',
     unchecked: (entry, size) =>
       `The public verifiable log lists your signature as entry #${entry} (of ${size}), but the inclusion proof could not be checked against the signed log head: its inclusion is not established.`,

@@ -126,6 +126,8 @@ export const fr = {
     included: (entry: string, size: string) => `Votre signature figure dans le registre public vérifiable (entrée n°\u00a0${entry} d’un registre de ${size} entrées).`,
     pending: (seconds: string) =>
       `Votre signature n’est pas encore intégrée au registre public vérifiable\u00a0: son inclusion ne peut pas encore être vérifiée. Elle y est intégrée au plus tard ${seconds}\u00a0s après la signature\u00a0; vérifiez de nouveau dans un instant.`,
+    overdue: (seconds: string) =>
+      `Votre signature aurait dû être intégrée au registre public vérifiable au plus tard ${seconds}\u00a0s après la signature, mais elle ne l’est toujours pas\u00a0: la plateforme n’a pas tenu son engagement. Conservez ce reçu\u00a0: il prouve que votre signature a été enregistrée.`,
     proofChecked: 'La preuve d’inclusion a été vérifiée par rapport à l’empreinte signée du registre.',
     unchecked: (entry: string, size: string) =>
       `Le registre public vérifiable annonce votre signature à l’entrée n°\u00a0${entry} (sur ${size}), mais la preuve d’inclusion n’a pas pu être vérifiée par rapport à l’empreinte signée du registre\u00a0: son inclusion n’est donc pas établie.`,
