@@ -12,6 +12,7 @@ import { logEntries } from '../../src/db/schema';
 import { logTreeHeads } from '../../src/db/schema-transparency';
 import { bumpCount } from '../../src/features/progress/service';
 import { appendLogEntries } from '../../src/features/transparency/entries';
+import { sequenceLogs } from '../../src/features/transparency/service';
 import { signWithEngineKey } from '../../src/platform/keys';
 import { runVerifier } from '../../src/verify';
 import { createTestEngine, PUBLIC_URL, type TestEngine } from '../support/engine';
@@ -458,5 +459,23 @@ describe('proofs on a log of thousands of entries', () => {
     const res = await engine.request('GET', `/v1/initiatives/${initiativeId}/log/consistency?from=1500`);
     expect(res.body.to).toBe(5137);
     expect(verifyConsistency(1500, 5137, b64(a), b64(b), res.body.proof.map(b64))).toBe(true);
+  });
+
+  it('a tree head is never dated before an entry it holds, even one written after the sequencer run began', async () => {
+    // The sequencer reads the clock when its run begins; a signature may be written a moment after, before the pending entries are read.
+    const runBegan = engine.clock.now();
+    const written = new Date(runBegan.getTime() + 5_000);
+    const entry = { initiativeId, type: 'sign' as const, ref: crypto.randomUUID(), at: written };
+    await engine.db.db.transaction((tx) => appendLogEntries(tx, [entry]));
+    await sequenceLogs(engine.deps, runBegan);
+    const head = (await engine.request('GET', `/v1/initiatives/${initiativeId}/log`)).body;
+    expect(head.size).toBe(5138);
+    expect(Date.parse(head.timestamp), `head at ${head.timestamp}, its last entry at ${written.toISOString()}`).toBeGreaterThanOrEqual(written.getTime());
+    // The next run, on time again, does not go back either.
+    await engine.db.db.transaction((tx) => appendLogEntries(tx, [{ initiativeId, type: 'sign', ref: crypto.randomUUID(), at: runBegan }]));
+    await sequenceLogs(engine.deps, runBegan);
+    const next = (await engine.request('GET', `/v1/initiatives/${initiativeId}/log`)).body;
+    expect(next.size).toBe(5139);
+    expect(Date.parse(next.timestamp)).toBeGreaterThanOrEqual(Date.parse(head.timestamp));
   });
 });

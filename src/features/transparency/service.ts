@@ -104,14 +104,14 @@ async function integrateBatch(deps: LogDeps, tx: Executor, initiativeId: string,
   const size = sequencer!.size;
   // Read after the lock (a statement of its own, so with a snapshot taken after it): nothing integrates meanwhile.
   const frontierIds = frontierOf(size);
-  const rows = rowsOf<{ id: string; data: Uint8Array; level: number | null }>(
+  const rows = rowsOf<{ id: string; data: Uint8Array; level: number | null; at_ms: number | string | null }>(
     await tx.execute(sql`
-      (select e.id::text as id, e.data, null::smallint as level
+      (select e.id::text as id, e.data, null::smallint as level, (extract(epoch from e.created_at) * 1000)::float8 as at_ms
        from log_entries e where e.initiative_id = ${initiativeId} and e.leaf_index is null order by e.id limit ${BATCH_SIZE})
       union all
-      (select f.idx, f.hash, f.level from (${subtreesJoin(initiativeId, frontierIds)}) f)`),
+      (select f.idx, f.hash, f.level, null::float8 from (${subtreesJoin(initiativeId, frontierIds)}) f)`),
   );
-  const pending = rows.filter((r) => r.level === null).map((r) => ({ id: Number(r.id), data: r.data }));
+  const pending = rows.filter((r) => r.level === null).map((r) => ({ id: Number(r.id), data: r.data, at: Number(r.at_ms) }));
   if (pending.length === 0) return { added: 0, size };
   pending.sort((x, y) => x.id - y.id);
   const lookup = lookupOf(initiativeId, rows.filter((r) => r.level !== null).map((r) => ({ level: r.level, idx: r.id, hash: r.data })));
@@ -121,8 +121,9 @@ async function integrateBatch(deps: LogDeps, tx: Executor, initiativeId: string,
 
   const newSize = size + pending.length;
   const root = foldSubtrees(next.map((n) => n.hash));
-  // Tree heads never go back in time, whatever the clocks of several engine processes say.
-  const timestamp = now > sequencer!.sequencedAt ? now : sequencer!.sequencedAt;
+  // Tree heads never go back in time, whatever the clocks of several engine processes say, and are
+  // never dated before an entry they hold (one written after this run read its clock, or by a process whose clock is ahead).
+  const timestamp = new Date(Math.max(now.getTime(), sequencer!.sequencedAt.getTime(), ...pending.map((p) => p.at)));
   const signature = await signTreeHead(deps, initiativeId, newSize, root, timestamp);
   // Arrays bound as single parameters: no per-row SQL. The i-th pending entry (from 1) gets leaf size + i - 1.
   const [written] = rowsOf<{ placed: number }>(
