@@ -79,6 +79,8 @@ async function getJson(options: Options, path: string): Promise<{ status: number
     throw new UsageError(`cannot reach ${options.server}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const text = await response.text();
+  // A server down, overloaded or behind a failing proxy has said nothing about its log yet: retry later.
+  if (response.status >= 500 || response.status === 429) throw new UsageError(`${path} answered HTTP ${response.status}: the server is unavailable; try again later`);
   let body: any;
   try {
     body = JSON.parse(text);
@@ -121,6 +123,8 @@ function decodeHash(value: unknown, what: string): Uint8Array {
 async function verifyTreeHead(keys: KeySet, head: TreeHead, initiativeId?: string): Promise<{ issuer: string | undefined }> {
   if (typeof head?.signature !== 'string') throw new VerificationFailure('the tree head has no signature');
   const payload = await verifyJws(keys, head.signature, 'tree-head+jwt', 'tree head');
+  // A head as a certificate carries it has no initiativeId beside its signature, which names it.
+  if (head.initiativeId === undefined && typeof payload.initiative === 'string') head.initiativeId = payload.initiative;
   const signed = { initiativeId: payload.initiative, size: payload.size, root: payload.root, timestamp: payload.timestamp };
   for (const field of ['initiativeId', 'size', 'root', 'timestamp'] as const) {
     if (signed[field] !== head[field]) throw new VerificationFailure(`the tree head's ${field} (${String(head[field])}) is not what was signed (${String(signed[field])})`);

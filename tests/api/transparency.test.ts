@@ -1,5 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -375,6 +376,28 @@ describe('transparency log and receipts', () => {
     await writeFile(join(dir, 'head-final.json'), JSON.stringify(final));
     const consistent = await verify('consistency', join(dir, 'head-8.json'), join(dir, 'head-final.json'));
     expect(consistent.code, consistent.output).toBe(0);
+    // The head as the certificate carries it (its signature names the initiative) is checked the same way.
+    await writeFile(join(dir, 'certificate-head.json'), JSON.stringify(certificate.log));
+    const fromCertificate = await verify('consistency', join(dir, 'head-8.json'), join(dir, 'certificate-head.json'));
+    expect(fromCertificate.code, fromCertificate.output).toBe(0);
+    expect(fromCertificate.output).toContain('extends the tree of 8');
+  });
+
+  it('a server that is down or overloaded is a network error for the verifier (exit 2), not a failed check', async () => {
+    for (const [status, type, body] of [
+      [502, 'text/html', '<html><body>Bad Gateway</body></html>'],
+      [503, 'application/problem+json', JSON.stringify({ type: '/problems/unavailable', title: 'Service unavailable', status: 503, detail: 'The database does not answer.' })],
+    ] as const) {
+      const down = createServer((_, res) => res.writeHead(status, { 'content-type': type }).end(body));
+      await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', () => resolve()));
+      const address = down.address();
+      const lines: string[] = [];
+      const code = await runVerifier(['log', initiativeId, '--server', `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`], (line) => lines.push(line));
+      await new Promise<void>((resolve) => down.close(() => resolve()));
+      expect(code, lines.join('\n')).toBe(2);
+      expect(lines.join('\n')).toContain(`HTTP ${status}`);
+      expect(lines.join('\n')).not.toContain('FAILED');
+    }
   });
 
   it("the log's web page gives a command that verifies the log, and names what its public count takes away", async () => {
