@@ -578,8 +578,15 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
               <dd>{report.method === 'sample' ? m.clerk.sample : m.clerk.full}</dd>
               <dt>{m.clerk.raw}</dt>
               <dd>{t.number(report.counts.raw)}</dd>
-              <dt>{m.clerk.validCount}</dt>
+              {/* Until every signature of a full count is decided, those still counted are not yet valid: they are only not struck out. */}
+              <dt>{report.method === 'full' && report.tallies.pending === 0 ? m.clerk.validCount : m.clerk.keptCount}</dt>
               <dd data-valid-count="">{t.number(report.counts.valid)}</dd>
+              {report.tallies.pending > 0 ? (
+                <>
+                  <dt>{m.clerk.ofWhichPending}</dt>
+                  <dd data-pending-count="">{t.number(report.tallies.pending)}</dd>
+                </>
+              ) : null}
               {/* What the count is measured against, on the page where the clerk certifies. */}
               <dt>{m.initiative.criterionGoal}</dt>
               <dd data-goal="">{t.number(report.criteria.find((x) => x.kind === 'goal')?.required ?? 0)}</dd>

@@ -46,9 +46,16 @@ describe('clerk pages: a sample that asks for a full count', () => {
     expect(counting.text).toContain('Méthode Vérification intégrale');
     // The sample's valid ruling is looked at again: both signatures wait for a decision.
     expect(counting.html.match(/name="signatureId"/g)).toHaveLength(2);
+    // Nothing decided yet: the two are not called valid, and the page says they await a decision.
+    expect(counting.text).not.toContain('Signatures valides');
+    expect(counting.text).toContain('Signatures non écartées 2 dont en attente de décision 2');
+    expect((await web.page(`/clerk/initiatives/${id}`, { cookie, lang: 'en' })).text).toContain('Signatures not struck out 2 of which awaiting a decision 2');
     for (const pending of [...counting.html.matchAll(/name="signatureId" value="([^"]+)"/g)].map((match) => match[1]!)) {
       expect((await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie, form: { signatureId: pending, decision: 'valid' } })).status).toBe(303);
     }
+    const decided = await web.page(`/clerk/initiatives/${id}`, { cookie });
+    expect(decided.text).toContain('Signatures valides 2');
+    expect(decided.text).not.toContain('dont en attente de décision');
     const certified = await web.page(`/clerk/initiatives/${id}/verification/complete`, { cookie, form: {} });
     expect(certified.status).toBe(303);
     expect((await engine.request('GET', `/v1/initiatives/${id}`)).body.status).toBe('certified');

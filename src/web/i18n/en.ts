@@ -302,6 +302,8 @@ export const en: Messages = {
     counts: 'Counts',
     raw: 'Signatures collected',
     validCount: 'Valid signatures',
+    keptCount: 'Signatures not struck out',
+    ofWhichPending: 'of which awaiting a decision',
     fullCountInstead: 'Switch to a full count',
     fullCountHelp:
       'Between 95% and 110% of the threshold, only a full count can settle the result. Signatures the sample found invalid or duplicates stay so; those it found valid are looked at again with all the others.',

@@ -304,6 +304,8 @@ export const fr = {
     counts: 'Décomptes',
     raw: 'Signatures recueillies',
     validCount: 'Signatures valides',
+    keptCount: 'Signatures non écartées',
+    ofWhichPending: 'dont en attente de décision',
     fullCountInstead: 'Passer à la vérification intégrale',
     fullCountHelp:
       'Entre 95 et 110\u202f% du seuil, seule une vérification intégrale peut conclure. Les signatures déclarées invalides ou en doublon dans l’échantillon le restent\u00a0; celles déclarées valides sont examinées à nouveau avec toutes les autres.',
