@@ -236,6 +236,10 @@ describe('transparency log and receipts', () => {
       expect(res.contentType, path).toContain('application/problem+json');
       expect(res.body.errors.map((e: { field: string }) => e.field), path).toContain(field);
     }
+    // Without `to`, the proof is to the log's size, and the refusal says so rather than naming a `to` never given.
+    const beyond = await engine.request('GET', `${base}/consistency?from=10`);
+    expect(beyond.status).toBe(400);
+    expect(beyond.body.errors[0].message).toBe("from must not exceed the log's size (9).");
     const unknownRef = await engine.request('GET', `${base}/inclusion?ref=7b0c1f1e-3a6e-4a57-9d39-6f0a3b2c1d00`);
     expect(unknownRef.status).toBe(404);
     const big = await engine.request('GET', `${base}/entries?start=0&end=9`);

@@ -367,7 +367,7 @@ export async function consistencyProofFor(deps: Pick<AppDeps, 'db'>, initiativeI
   const current = log.size;
   const second = to ?? current;
   if (second > current) throw outOfRange('to', `to must not exceed the log's size (${current}).`);
-  if (from > second) throw outOfRange('from', `from must not exceed to (${second}).`);
+  if (from > second) throw outOfRange('from', to === undefined ? `from must not exceed the log's size (${current}).` : `from must not exceed to (${second}).`);
   const ranges = consistencyProofRanges(from, second);
   const { lookup } = known ? log : await readLog(deps.db, initiativeId, { ids: subtreesForRanges(ranges), size: second });
   return { from, to: second, proof: proofOf(ranges, lookup) };
