@@ -53,4 +53,15 @@ describe('the collection window set at admissibility', () => {
     expect(early.status).toBe(409);
     expect(early.body.type).toBe('/problems/collection-not-started');
   });
+
+  it('closed by its sponsor before its opening day, a collection has an empty period, not one that ends before it begins', async () => {
+    const id = await submitted();
+    expect((await review(id, { opensAt: '2027-02-01T08:00:00Z', closesAt: '2027-06-30T22:00:00Z' })).status).toBe(200);
+    const closed = await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor });
+    expect(closed.status).toBe(200);
+    const initiative = (await engine.request('GET', `/v1/initiatives/${id}`)).body;
+    expect(initiative.status).toBe('closed');
+    expect(initiative.opensAt).toBe('2027-02-01T08:00:00.000Z');
+    expect(initiative.closesAt).toBe('2027-02-01T08:00:00.000Z');
+  });
 });

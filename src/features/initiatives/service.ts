@@ -269,7 +269,9 @@ export async function closeBySponsor(db: Database, id: string, principal: Princi
     const initiative = await getInitiative(tx, id, 'update');
     requireSponsor(initiative, principal);
     const now = clock();
-    const closesAt = initiative.closesAt && initiative.closesAt < now ? initiative.closesAt : now;
+    const ends = initiative.closesAt && initiative.closesAt < now ? initiative.closesAt : now;
+    // Closed before its opening day: the collection period becomes empty, never one that ends before it begins.
+    const closesAt = initiative.opensAt && initiative.opensAt > ends ? initiative.opensAt : ends;
     return transition(tx, initiative, 'close', { actor: principal.subject, now, patch: { closesAt, closedAt: now }, details: { by: 'sponsor' } });
   });
 }
