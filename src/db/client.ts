@@ -84,21 +84,70 @@ export async function openPglite(dataDir?: string, options: { loadDataDir?: Blob
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
-  // Starting from a dump of an already initialised database skips initdb, the slow part of a start.
-  const client = new PGlite(dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
-  await client.waitReady;
-  const db = drizzle(client, { schema }) as unknown as Database;
-  await migrate(db as never, { migrationsFolder: MIGRATIONS });
-  return {
-    db,
-    kind: 'pglite',
-    pglite: client,
-    ping: async () => {
-      await db.execute(sql`select 1`);
-    },
-    poolUse: () => ({ active: 0, max: 1 }),
-    close: () => client.close(),
-  };
+  const lock = dataDir === undefined ? undefined : await lockDataDir(dataDir);
+  let client: import('@electric-sql/pglite').PGlite | undefined;
+  try {
+    // Starting from a dump of an already initialised database skips initdb, the slow part of a start.
+    client = new PGlite(dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+    await client.waitReady;
+    const db = drizzle(client, { schema }) as unknown as Database;
+    await migrate(db as never, { migrationsFolder: MIGRATIONS });
+    const opened = client;
+    return {
+      db,
+      kind: 'pglite',
+      pglite: opened,
+      ping: async () => {
+        await db.execute(sql`select 1`);
+      },
+      poolUse: () => ({ active: 0, max: 1 }),
+      close: async () => {
+        await opened.close();
+        await lock?.release();
+      },
+    };
+  } catch (error) {
+    await client?.close().catch(() => {});
+    await lock?.release();
+    throw error;
+  }
+}
+
+/**
+ * PGlite has no server to share a folder: two engines on one folder each keep their own copy in
+ * memory and overwrite each other's writes, so signatures that got a receipt would vanish.
+ * A lock file beside the folder holds the pid of the engine using it; a dead process's is taken over.
+ */
+async function lockDataDir(dataDir: string): Promise<{ release(): Promise<void> }> {
+  const { mkdir, open, readFile, rm } = await import('node:fs/promises');
+  const { dirname } = await import('node:path');
+  const file = `${dataDir.replace(/[\\/]+$/, '')}.lock`;
+  await mkdir(dirname(file), { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await open(file, 'wx', 0o600);
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      return { release: () => rm(file, { force: true }) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+    }
+    const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && holder !== process.ppid && processIsRunning(holder)) {
+      throw new Error(`the embedded database in ${dataDir} is in use by another engine (process ${holder}): stop it first, or give this one another DATA_DIR`);
+    }
+    await rm(file, { force: true });
+  }
+}
+
+function processIsRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export async function openDatabase(options: { url?: string; dataDir: string; poolSize?: number; migrate?: boolean }): Promise<DatabaseHandle> {

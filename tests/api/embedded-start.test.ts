@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { citizen, freePort, openInitiativeOver, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+/** `npm start` that is expected to stop on its own: its exit and everything it wrote. */
+function startExpectingExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/server.ts')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'development', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DEMO: 'off', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    }),
+  );
+}
+
+/**
+ * `npm start` with nothing configured keeps everything in its data folder (PGlite, generated keys):
+ * what it promises across a restart, and what it refuses rather than lose data.
+ */
+describe('the embedded engine and its data folder', () => {
+  let data: Awaited<ReturnType<typeof tempDir>>;
+  let engine: EngineProcess | undefined;
+  let initiativeId: string;
+
+  beforeAll(async () => {
+    data = await tempDir('civic-embedded-');
+    engine = await startEngineProcess({ dataDir: data.path, env: {} });
+    ({ initiativeId } = await openInitiativeOver(engine));
+  }, 120_000);
+
+  afterAll(async () => {
+    await stopEngine(engine);
+    await data?.remove();
+  });
+
+  it('refuses a second engine on the same data folder, which would overwrite the first one’s signatures', async () => {
+    const token = await engine!.token(citizen(1));
+    const signed = await engine!.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token, body: { district: '75111', consent: true } });
+    expect(signed.status).toBe(201);
+
+    const second = await startExpectingExit({ DATA_DIR: data.path, PORT: String(await freePort()) });
+    expect(second.code).toBe(1);
+    expect(second.output).toContain(`the embedded database in ${join(data.path, 'pglite')} is in use by another engine (process ${engine!.child.pid})`);
+    expect(second.output).not.toMatch(/\n\s+at /);
+
+    const progress = await engine!.request('GET', `/v1/initiatives/${initiativeId}/progress`);
+    expect(progress.body.signatures).toBe(1);
+  }, 120_000);
+
+  it('stops cleanly on Ctrl-C and keeps signatures, keys and sessions across the restart', async () => {
+    const idToken = await engine!.token(citizen(2));
+    const session = await engine!.request('POST', '/v1/session', { token: idToken });
+    expect(session.status).toBe(201);
+    const signed = await engine!.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: session.body.token, body: { district: '75112', consent: true } });
+    expect(signed.status).toBe(201);
+    const jwks = await engine!.request('GET', '/.well-known/jwks.json');
+
+    engine!.kill('SIGINT');
+    expect(await engine!.exited).toEqual({ code: 0, signal: null });
+    engine = await startEngineProcess({ dataDir: data.path, env: {}, port: engine!.port });
+
+    expect((await engine.request('GET', '/.well-known/jwks.json')).body).toEqual(jwks.body);
+    expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures).toBe(2);
+    const mine = await engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/me`, { token: session.body.token });
+    expect(mine.status).toBe(200);
+    expect(mine.body.signature.id).toBe(signed.body.signature.id);
+    // The development provider keeps its key too: an ID token it signed before still logs in.
+    expect((await engine.request('POST', '/v1/session', { token: idToken })).status).toBe(201);
+  }, 120_000);
+});
