@@ -98,7 +98,20 @@ export async function startServer(env: Record<string, string | undefined> = proc
     inFlight.add(res);
     res.once('close', () => inFlight.delete(res));
   });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', () => resolve());
+      server.once('error', reject);
+    });
+  } catch (error) {
+    await closeEngine(deps, tasks);
+    // Another engine, or anything else, on the port is the usual case: name the setting, not a stack.
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = `${config.host}:${config.port}`;
+    if (code === 'EADDRINUSE') throw new ConfigError('PORT', `${where} is already in use: stop what listens there, or choose another PORT`);
+    if (code === 'EACCES') throw new ConfigError('PORT', `${where} may not be used by this user: choose a PORT above 1023`);
+    throw new ConfigError('HOST', `cannot listen on ${where} (${(error as Error).message})`);
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   if (!inCluster) logger.info('listening', { url: config.publicUrl, port, database: db.kind, identityProvider: devProvider ? 'development' : config.oidc!.issuer });

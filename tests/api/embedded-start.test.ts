@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { citizen, freePort, openInitiativeOver, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
@@ -56,6 +57,22 @@ describe('the embedded engine and its data folder', () => {
 
     const progress = await engine!.request('GET', `/v1/initiatives/${initiativeId}/progress`);
     expect(progress.body.signatures).toBe(1);
+  }, 120_000);
+
+  it('says the port is taken, without a stack trace, when something already listens on it', async () => {
+    const other = await tempDir('civic-embedded-port-');
+    const busy: Server = createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => busy.listen(port, '127.0.0.1', resolve));
+    try {
+      const refused = await startExpectingExit({ DATA_DIR: other.path, PORT: String(port) });
+      expect(refused.code).toBe(1);
+      expect(refused.output).toContain(`Configuration error: PORT: 127.0.0.1:${port} is already in use`);
+      expect(refused.output).not.toMatch(/\n\s+at /);
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+      await other.remove();
+    }
   }, 120_000);
 
   it('stops cleanly on Ctrl-C and keeps signatures, keys and sessions across the restart', async () => {
