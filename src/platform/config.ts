@@ -142,7 +142,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const previousPiiKeys = parseKeyMap('PII_KEYS_PREVIOUS', e.PII_KEYS_PREVIOUS, PII_KEY_MAP);
   if (Object.hasOwn(previousPiiKeys, e.PII_KEY_ID)) throw new ConfigError('PII_KEYS_PREVIOUS', `must not contain the current key id "${e.PII_KEY_ID}"`);
   const piiKey = e.PII_KEY === undefined ? undefined : decodeBase64(e.PII_KEY);
-  if (piiKey !== undefined && piiKey.length !== 32) throw new ConfigError('PII_KEY', 'must be base64 of 32 bytes');
+  if (e.PII_KEY !== undefined && piiKey?.length !== 32) throw new ConfigError('PII_KEY', 'must be base64 of 32 bytes');
+  if (e.SIGNING_KEY !== undefined) checkSigningKey(e.SIGNING_KEY);
   const oidc = e.OIDC_ISSUER
     ? {
         issuer: e.OIDC_ISSUER.replace(/\/$/, ''),
@@ -258,6 +259,19 @@ function parseKeyMap(variable: string, text: string | undefined, shape: KeyMapSh
       return [id, bytes];
     }),
   );
+}
+
+/** A key pasted with a placeholder or cut short would otherwise fail deep inside jose, naming nothing. */
+function checkSigningKey(text: string) {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const base64url32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+  const shape = z.looseObject({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: base64url32, d: base64url32 }).safeParse(parsed);
+  if (!shape.success) throw new ConfigError('SIGNING_KEY', 'must be a private Ed25519 JWK: {"kty":"OKP","crv":"Ed25519","x":"…","d":"…"} with x and d of 32 bytes in base64url');
 }
 
 const PublicEd25519Jwk = z.looseObject({

@@ -1,29 +1,7 @@
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { citizen, freePort, openInitiativeOver, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
-
-const ROOT = new URL('../..', import.meta.url).pathname;
-
-/** `npm start` that is expected to stop on its own: its exit and everything it wrote. */
-function startExpectingExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/server.ts')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'development', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DEMO: 'off', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    }),
-  );
-}
+import { citizen, freePort, openInitiativeOver, startEngineExpectingExit, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
 
 /**
  * `npm start` with nothing configured keeps everything in its data folder (PGlite, generated keys):
@@ -50,7 +28,7 @@ describe('the embedded engine and its data folder', () => {
     const signed = await engine!.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token, body: { district: '75111', consent: true } });
     expect(signed.status).toBe(201);
 
-    const second = await startExpectingExit({ DATA_DIR: data.path, PORT: String(await freePort()) });
+    const second = await startEngineExpectingExit({ DATA_DIR: data.path, PORT: String(await freePort()) });
     expect(second.code).toBe(1);
     expect(second.output).toContain(`the embedded database in ${join(data.path, 'pglite')} is in use by another engine (process ${engine!.child.pid})`);
     expect(second.output).not.toMatch(/\n\s+at /);
@@ -65,7 +43,7 @@ describe('the embedded engine and its data folder', () => {
     const port = await freePort();
     await new Promise<void>((resolve) => busy.listen(port, '127.0.0.1', resolve));
     try {
-      const refused = await startExpectingExit({ DATA_DIR: other.path, PORT: String(port) });
+      const refused = await startEngineExpectingExit({ DATA_DIR: other.path, PORT: String(port) });
       expect(refused.code).toBe(1);
       expect(refused.output).toContain(`Configuration error: PORT: 127.0.0.1:${port} is already in use`);
       expect(refused.output).not.toMatch(/\n\s+at /);

@@ -237,6 +237,6 @@ describe('key material from configuration alone (Workers: no generated keys)', (
     const required = (variable: string) => `is required on Workers (wrangler secret put ${variable})`;
     const { SIGNING_KEY: _signing, ...withoutSigningKey } = env;
     expect(() => configuredKeyMaterial(loadConfig(withoutSigningKey), undefined, required)).toThrow('SIGNING_KEY: is required on Workers (wrangler secret put SIGNING_KEY)');
-    expect(() => configuredKeyMaterial(loadConfig({ ...env, SIGNING_KEY: '{' }))).toThrow(/^SIGNING_KEY: must be a JSON Web Key/);
+    expect(() => configuredKeyMaterial(loadConfig({ ...env, SIGNING_KEY: '{' }))).toThrow(/^SIGNING_KEY: must be a private Ed25519 JWK/);
   });
 });

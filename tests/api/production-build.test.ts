@@ -1,8 +1,8 @@
-import { compactVerify, createLocalJWKSet } from 'jose';
+import { compactVerify, createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEngine } from '../../src/build';
 import { createPostgresDatabase, usePostgres } from '../support/database';
-import { childProcesses, citizen, openInitiativeOver, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
+import { childProcesses, citizen, openInitiativeOver, startEngineExpectingExit, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
 
 /**
  * What `npm run build` writes is what operators run (`npm run start:production`): Node alone, no
@@ -11,11 +11,12 @@ import { childProcesses, citizen, openInitiativeOver, startEngineProcess, stopEn
  */
 describe('the production build', () => {
   let engine: EngineProcess | undefined;
+  let server: string;
   let data: Awaited<ReturnType<typeof tempDir>>;
   let database: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
 
   beforeAll(async () => {
-    const server = await buildEngine();
+    server = await buildEngine();
     data = await tempDir('civic-built-');
     database = usePostgres ? await createPostgresDatabase() : undefined;
     engine = await startEngineProcess({
@@ -46,6 +47,38 @@ describe('the production build', () => {
     const again = await engine!.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token, body: { district: '75111', consent: true } });
     expect(again.status).toBe(200);
     expect(again.body.signature.id).toBe(signed.body.signature.id);
+  });
+
+  it('refuses a malformed secret in production with a message naming it and exit 1, not a stack trace', async () => {
+    const { privateKey } = await generateKeyPair('EdDSA', { extractable: true });
+    const { d, x } = await exportJWK(privateKey);
+    const secret = Buffer.alloc(32, 7).toString('base64');
+    const elsewhere = await tempDir('civic-refused-');
+    const production = {
+      NODE_ENV: 'production',
+      DATA_DIR: elsewhere.path,
+      OIDC_ISSUER: 'https://idp.example.org',
+      OIDC_CLIENT_ID: 'civic',
+      IDENTITY_PEPPER: secret,
+      PII_KEY: secret,
+      SIGNING_KEY: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x, d }),
+    };
+    const refusals: [Record<string, string>, string][] = [
+      // The README's example as written, placeholders and all.
+      [{ SIGNING_KEY: '{"kty":"OKP","crv":"Ed25519","x":"…","d":"…"}' }, 'Configuration error: SIGNING_KEY: must be a private Ed25519 JWK'],
+      [{ SIGNING_KEY: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x }) }, 'Configuration error: SIGNING_KEY: must be a private Ed25519 JWK'],
+      [{ PII_KEY: 'not base64!' }, 'Configuration error: PII_KEY: must be base64 of 32 bytes'],
+    ];
+    try {
+      for (const [change, message] of refusals) {
+        const refused = await startEngineExpectingExit({ ...production, ...change }, { built: server });
+        expect(refused.code).toBe(1);
+        expect(refused.output).toContain(message);
+        expect(refused.output).not.toMatch(/\n\s+at /);
+      }
+    } finally {
+      await elsewhere.remove();
+    }
   });
 
   it('runs without a compiler process beside it, and stops cleanly on SIGTERM', async () => {

@@ -163,6 +163,29 @@ export async function startEngineProcess(options: { env: Record<string, string>;
   };
 }
 
+/**
+ * An engine expected to stop on its own (a refused configuration): its exit code and everything it
+ * wrote. From source as `npm start` runs it, or, given `built`, the production bundle.
+ */
+export function startEngineExpectingExit(env: Record<string, string>, options: { built?: string } = {}): Promise<{ code: number | null; output: string }> {
+  const entry = options.built ? [options.built] : ['--import', 'tsx', join(ROOT, 'src/server.ts')];
+  const child = spawn(process.execPath, entry, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'development', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DEMO: 'off', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    }),
+  );
+}
+
 /** A temporary data folder for one engine, removed by `remove`. */
 export async function tempDir(prefix: string): Promise<{ path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
