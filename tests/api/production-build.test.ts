@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { compactVerify, createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEngine } from '../../src/build';
 import { createPostgresDatabase, usePostgres } from '../support/database';
-import { childProcesses, citizen, openInitiativeOver, startEngineExpectingExit, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
+import { childProcesses, citizen, freePort, http, openInitiativeOver, sleep, startEngineExpectingExit, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
 
 /**
  * What `npm run build` writes is what operators run (`npm run start:production`): Node alone, no
@@ -81,6 +82,35 @@ describe('the production build', () => {
     }
   });
 
+  it('npm run start:production passes SIGTERM on to the engine, which stops cleanly instead of running on without npm', async () => {
+    // What a process manager does: the signal to the process it started, npm, and to it alone.
+    const port = await freePort();
+    const elsewhere = await tempDir('civic-npm-');
+    const npm = spawn('npm', ['run', '--silent', 'start:production'], {
+      cwd: new URL('../..', import.meta.url).pathname,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'development', PORT: String(port), DATA_DIR: elsewhere.path, LOG_LEVEL: 'info', DEMO: 'off' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    npm.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    npm.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+    try {
+      for (let attempt = 0; attempt < 600 && (await http(`http://127.0.0.1:${port}`, 'GET', '/healthz', { timeoutMs: 1000 })).status !== 200; attempt++) await sleep(100);
+      npm.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(output).toContain('"msg":"shutting down","signal":"SIGTERM"');
+      expect((await http(`http://127.0.0.1:${port}`, 'GET', '/healthz', { timeoutMs: 1000 })).status).toBe(0);
+    } finally {
+      // Without the signal passed on, the engine outlives npm: find it by its port's owner, and stop it.
+      for (let attempt = 0; attempt < 50 && (await http(`http://127.0.0.1:${port}`, 'GET', '/healthz', { timeoutMs: 500 })).status === 200; attempt++) {
+        await stopOrphanOnPort(port);
+        await sleep(100);
+      }
+      await elsewhere.remove();
+    }
+  }, 120_000);
+
   it('runs without a compiler process beside it, and stops cleanly on SIGTERM', async () => {
     // From source, tsx keeps esbuild's service running as a child of the engine.
     expect(await childProcesses(engine!.child.pid!)).toEqual([]);
@@ -88,3 +118,14 @@ describe('the production build', () => {
     expect(await engine!.exited).toEqual({ code: 0, signal: null });
   });
 });
+
+/** The engine left behind by npm (its parent gone), found in /proc by its command line and data folder. */
+async function stopOrphanOnPort(port: number) {
+  const { readdir, readFile } = await import('node:fs/promises');
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '');
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes('dist/node/server.js') && environ.split('\0').includes(`PORT=${port}`)) process.kill(Number(entry), 'SIGTERM');
+  }
+}
