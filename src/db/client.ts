@@ -35,7 +35,15 @@ export async function openPostgres(url: string, options: { max?: number; migrate
   const db = drizzle(client, { schema }) as unknown as Database;
   if (options.migrate !== false) {
     const { migrate } = await import('drizzle-orm/postgres-js/migrator');
-    await migrate(db as never, { migrationsFolder: MIGRATIONS });
+    try {
+      await migrate(db as never, { migrationsFolder: MIGRATIONS });
+    } catch (error) {
+      await client.end({ timeout: 1 }).catch(() => {});
+      // drizzle's message is only the failed statement; the reason (no such database, refused) is its cause.
+      const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+      const { host, pathname } = new URL(url);
+      throw new Error(`the database ${host}${pathname} could not be migrated: ${reason}`, { cause: error });
+    }
   }
   return {
     db,

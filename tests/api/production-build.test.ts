@@ -82,6 +82,25 @@ describe('the production build', () => {
     }
   });
 
+  it('names the database and the reason when it cannot migrate it, not only the statement that failed', async () => {
+    const elsewhere = await tempDir('civic-nodb-');
+    try {
+      const port = await freePort();
+      const refused = await startEngineExpectingExit({ DATA_DIR: elsewhere.path, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/civic` }, { built: server });
+      expect(refused.code).toBe(1);
+      expect(refused.output).toContain(`Could not start: the database 127.0.0.1:${port}/civic could not be migrated: connect ECONNREFUSED 127.0.0.1:${port}`);
+      if (database) {
+        const missing = new URL(database.url);
+        missing.pathname = '/civic_no_such_database';
+        const absent = await startEngineExpectingExit({ DATA_DIR: elsewhere.path, DATABASE_URL: missing.toString() }, { built: server });
+        expect(absent.code).toBe(1);
+        expect(absent.output).toContain('could not be migrated: database "civic_no_such_database" does not exist');
+      }
+    } finally {
+      await elsewhere.remove();
+    }
+  });
+
   it('npm run start:production passes SIGTERM on to the engine, which stops cleanly instead of running on without npm', async () => {
     // What a process manager does: the signal to the process it started, npm, and to it alone.
     const port = await freePort();
