@@ -2,9 +2,11 @@ import { serve } from '@hono/node-server';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import { realpathSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server as HttpServer, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { JWK } from 'jose';
 import { createApp, engineTasks, SEQUENCE_LOGS_TASK } from './app';
 import { openDatabase } from './db/client';
@@ -177,7 +179,8 @@ async function startPrimary(config: Config, logger: Logger, processes: number) {
   return { deps, shutdown };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// As a URL, with the real path: a checkout in a folder whose name has a space or an accent, or reached by a link.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   startServer().catch((error) => {
     if (error instanceof ConfigError) {
       process.stderr.write(`Configuration error: ${error.message}\n`);

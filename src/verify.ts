@@ -10,7 +10,9 @@
  * Add --jwks <file> to check signatures against saved keys instead of the server's.
  * Exit status: 0 verified, 1 verification failed, 2 usage or network error, 3 not yet due (retry).
  */
+import { realpathSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { EMPTY_ROOT, fromBase64, leafHash, toBase64, treeRoot, verifyConsistency, verifyInclusion } from './core/merkle';
 
@@ -324,6 +326,7 @@ export async function runVerifier(args: string[], out: Out = (line) => process.s
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// As a URL, with the real path: a checkout in a folder whose name has a space or an accent, or reached by a link.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   runVerifier(process.argv.slice(2)).then((code) => process.exit(code));
 }

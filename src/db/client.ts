@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import * as schema from './schema';
@@ -23,7 +24,7 @@ export interface DatabaseHandle {
 }
 
 /** Two folders up from this module, and from the production bundle in dist/node/ (src/build.ts). */
-const MIGRATIONS = new URL('../../drizzle', import.meta.url).pathname;
+const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
 /** PostgreSQL through postgres.js, migrations applied from drizzle/. */
 export async function openPostgres(url: string, options: { max?: number; migrate?: boolean } = {}): Promise<DatabaseHandle> {
