@@ -143,7 +143,7 @@ async function lockDataDir(dataDir: string): Promise<{ release(): Promise<void> 
     }
     const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
     if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && holder !== process.ppid && processIsRunning(holder)) {
-      throw new Error(`the embedded database in ${dataDir} is in use by another engine (process ${holder}): stop it first, or give this one another DATA_DIR`);
+      throw new Error(`the embedded database in ${dataDir} is in use by another engine (process ${holder}): stop it first, or give this one another DATA_DIR (if no engine uses it, remove ${file})`);
     }
     await rm(file, { force: true });
   }
