@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signatureHours, signatureRollupSeals } from '../../src/db/schema-monitoring';
 import { createTestEngine, type TestEngine } from '../support/engine';
-import { openReferendum, signAs, withdrawAs } from '../support/monitoring';
+import { citizenNo, openReferendum, signAs, withdrawAs } from '../support/monitoring';
 import { REFERENDUM_DRAFT } from '../support/paris';
 
 /**
@@ -13,6 +13,7 @@ describe('progress history', () => {
   let engine: TestEngine;
   let initiativeId: string;
   let sponsor: string;
+  let clerk: string;
 
   const at = (iso: string) => engine.clock.set(iso);
   const history = (query: string) => engine.request('GET', `/v1/initiatives/${initiativeId}/progress/history${query}`);
@@ -20,7 +21,7 @@ describe('progress history', () => {
 
   beforeAll(async () => {
     engine = await createTestEngine({ start: new Date('2027-01-15T10:00:00Z') });
-    ({ initiativeId, sponsor } = await openReferendum(engine, { closesAt: '2027-06-30T22:00:00Z' }));
+    ({ initiativeId, sponsor, clerk } = await openReferendum(engine, { closesAt: '2027-06-30T22:00:00Z' }));
     at('2027-01-15T10:05:00Z');
     await signAs(engine, initiativeId, 1, '75111');
     at('2027-01-15T10:20:00Z');
@@ -164,5 +165,30 @@ describe('progress history', () => {
     expect(res.body.points.map((p: { signed: number }) => p.signed)).toEqual([0, 0, 1]);
     expect(res.body.points[0].cumulative).toBe(6);
     expect(res.body.signatures).toBe(7);
+  });
+  it('after the closing, paper sheets keyed in until verification are in the series, which still ends at the count of progress', async () => {
+    at('2027-07-01T08:00:00Z');
+    await engine.scheduler.tick();
+    at('2027-07-03T09:00:00Z'); // 3 July, 11:00 in Paris
+    const keyed = await engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, {
+      token: clerk,
+      body: { entries: [30, 31].map((n) => ({ ...citizenNo(n), district: '75118', sheet: 'F-7', collector: 'C-7', signedOn: '2027-06-28' })) },
+    });
+    expect(keyed.body.results.map((r: { status: string }) => r.status)).toEqual(['accepted', 'accepted']);
+    const progress = await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`);
+    expect(progress.body).toMatchObject({ status: 'closed', signatures: 9 });
+
+    const daily = await history('');
+    expect(daily.body.signatures).toBe(9);
+    expect(daily.body.points.at(-1)).toEqual({ start: '2027-07-02T22:00:00.000Z', signed: 2, withdrawn: 0, net: 2, cumulative: 9 });
+    const hourly = await history('?bucket=hour');
+    expect(hourly.body.signatures).toBe(9);
+    expect(nonZero(hourly.body.points)).toEqual([{ start: '2027-07-03T09:00:00.000Z', signed: 2, withdrawn: 0, net: 2, cumulative: 9 }]);
+    const dashboard = await engine.request('GET', `/v1/initiatives/${initiativeId}/dashboard`, { token: sponsor });
+    expect(dashboard.body.history.signatures).toBe(dashboard.body.progress.signatures);
+
+    // Nothing keyed in since: the series stops at the day of the last sheet, however late it is read.
+    at('2028-01-01T00:00:00Z');
+    expect((await history('')).body.to).toBe('2027-07-03T22:00:00.000Z');
   });
 });

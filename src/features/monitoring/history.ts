@@ -63,7 +63,7 @@ export async function progressHistory(
   query: { bucket: Bucket; district?: string; from?: Date; to?: Date },
   now: Date,
 ): Promise<ProgressHistory> {
-  const end = query.to ?? new Date(Math.min(now.getTime(), initiative.closesAt?.getTime() ?? Infinity));
+  const end = query.to ?? (await defaultEnd(db, initiative, now));
   const opened = initiative.opensAt ?? initiative.createdAt;
   let start =
     query.from ?? (query.bucket === 'hour' ? new Date(Math.max(opened.getTime(), end.getTime() - HOURLY_DEFAULT_MS)) : opened);
@@ -142,6 +142,24 @@ export async function progressHistory(
     signatures: cumulative,
     points,
   };
+}
+
+/**
+ * Now, or the closing if earlier, unless signatures came in or were withdrawn after it (paper sheets
+ * keyed in until verification starts): then the last of those, so the series ends at the count of progress.
+ */
+async function defaultEnd(db: Executor, initiative: HistorySubject, now: Date): Promise<Date> {
+  const closesAt = initiative.closesAt;
+  if (!closesAt || closesAt >= now) return now;
+  const after = closesAt.toISOString();
+  const [row] = rowsOf<{ last: unknown }>(
+    await db.execute(sql`
+      select extract(epoch from greatest(
+        (select max(created_at) from signatures where initiative_id = ${initiative.id} and created_at >= ${after}::timestamptz),
+        (select max(withdrawn_at) from signatures where initiative_id = ${initiative.id} and withdrawn_at >= ${after}::timestamptz))) * 1000 as "last"`),
+  );
+  if (row?.last === null || row?.last === undefined) return closesAt;
+  return new Date(Math.min(now.getTime(), ms(row.last)));
 }
 
 async function sealOf(db: Executor, initiativeId: string): Promise<Date> {

@@ -6,7 +6,7 @@ export const HistoryQuerySchema = z.strictObject({
   bucket: z.enum(['hour', 'day']).default('day').openapi({ description: 'Hours in UTC, or days in the jurisdiction\'s time zone.' }),
   district: z.string().min(1).max(32).optional().openapi({ description: 'Only this district.' }),
   from: Instant.optional().openapi({ description: 'Default: the opening (day), or a week before `to` (hour).' }),
-  to: Instant.optional().openapi({ description: 'Default: now, or the closing if earlier.' }),
+  to: Instant.optional().openapi({ description: 'Default: now, or the closing if earlier (the last signature keyed in after the closing, if any).' }),
 });
 
 export const DashboardQuerySchema = z.strictObject({
