@@ -213,6 +213,32 @@ describe('live progress over Server-Sent Events (real HTTP)', () => {
     stale.close();
   });
 
+  it('ends when collection is over, with the progress in its new status; a reconnecting client is told there is nothing more', async () => {
+    const closing = await openReferendum(engine, { sponsorName: 'Clotilde' });
+    const hub = progressHubFor(engine.deps);
+    const stream = await watch(base, closing.initiativeId);
+    expect(JSON.parse((await stream.nextEvent()).data).status).toBe('open');
+    expect(hub.watched().get(closing.initiativeId)).toBe(1);
+
+    const closed = await engine.request('POST', `/v1/initiatives/${closing.initiativeId}/close`, { token: closing.sponsor });
+    expect(closed.status).toBe(200);
+    const last = await stream.nextEvent();
+    expect(JSON.parse(last.data)).toMatchObject({ status: 'closed', signatures: 0 });
+    let item: Awaited<ReturnType<typeof stream.next>>;
+    do item = await stream.next();
+    while (item && item.kind === 'comment');
+    expect(item).toBeUndefined();
+    await eventually(() => !hub.watched().has(closing.initiativeId), 'the closed stream unsubscribed');
+
+    // An EventSource reconnects with the id it last saw: 204 stops it for good.
+    const again = await fetch(`${base}/v1/initiatives/${closing.initiativeId}/progress/stream`, { headers: { 'Last-Event-ID': last.id! } });
+    expect(again.status).toBe(204);
+    // A newcomer gets the final progress once, and the end, with no watcher left behind.
+    const late = await fetch(`${base}/v1/initiatives/${closing.initiativeId}/progress/stream`);
+    expect(await late.text()).toMatch(/^retry: 3000\n\nevent: progress\ndata: \{.*"status":"closed".*\}\nid: [\w-]+\n\n$/);
+    expect(hub.watched().has(closing.initiativeId)).toBe(false);
+  });
+
   it('refuses an unknown initiative with a problem, not a stream', async () => {
     const res = await fetch(`${base}/v1/initiatives/${crypto.randomUUID()}/progress/stream`);
     expect(res.status).toBe(404);

@@ -71,13 +71,14 @@ export const monitoringRoutes = createRouter()
       tags: ['Progress'],
       summary: 'Live progress (Server-Sent Events)',
       description:
-        'Each `progress` event carries the progress (same shape as GET …/progress) and an `id` naming its version. Events come at most once a second, only when the progress changed; comment lines keep the connection alive. Reconnecting with `Last-Event-ID` skips the first event when the client already has the current version.',
+        'Each `progress` event carries the progress (same shape as GET …/progress) and an `id` naming its version. Events come at most once a second, only when the progress changed; comment lines keep the connection alive. Reconnecting with `Last-Event-ID` skips the first event when the client already has the current version. Once collection is over (any status after `open`), the stream sends the progress in its new status and ends; a request for such an initiative gets that progress and the end at once, or `204` (which tells an EventSource to stop reconnecting) when its `Last-Event-ID` is already the current version.',
       request: {
         params: IdParam,
         headers: z.object({ 'last-event-id': z.string().max(200).optional() }),
       },
       responses: {
         200: { description: 'An event stream.', content: { 'text/event-stream': { schema: z.string() } } },
+        204: { description: 'Collection is over and the client already has the last progress: nothing more will come.' },
         ...errors(400, 404),
       },
     }),
@@ -89,8 +90,9 @@ export const monitoringRoutes = createRouter()
       const options = deps.progressStream ?? {};
       c.header('X-Accel-Buffering', 'no');
 
-      if (options.mode === 'snapshot') {
+      if (options.mode === 'snapshot' || !collecting(initiative.status)) {
         const snapshot = await (await progressFeedReader(deps.db.db, deps.clock)(id))();
+        if (!collecting(snapshot.progress.status) && snapshot.version === lastEventId) return c.body(null, 204);
         return streamSSE(c, async (stream) => {
           await stream.write(`retry: ${RECONNECT_MS}\n\n`);
           if (snapshot.version !== lastEventId) await sendProgress(stream, snapshot);
@@ -141,6 +143,7 @@ export const monitoringRoutes = createRouter()
               sentAt = performance.now();
               sentVersion = snapshot.version;
               await sendProgress(stream, snapshot);
+              if (!collecting(snapshot.progress.status)) break;
             } else if (!(await wait(heartbeatMs)) && !stream.aborted && !ending) {
               await stream.write(': heartbeat\n\n');
             }
@@ -151,6 +154,9 @@ export const monitoringRoutes = createRouter()
       });
     },
   );
+
+/** Statuses whose progress may still move with online signing; after them the stream has nothing live to follow. */
+const collecting = (status: string) => status === 'draft' || status === 'submitted' || status === 'open';
 
 function sendProgress(stream: SSEStreamingApi, snapshot: ProgressSnapshot) {
   return stream.writeSSE({ event: 'progress', id: snapshot.version, data: JSON.stringify(snapshot.progress) });
