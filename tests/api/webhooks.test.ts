@@ -231,6 +231,13 @@ describe('webhooks', () => {
     expect((await post(valid, citizen)).status).toBe(403);
     expect((await post({ url: valid.url, initiativeId, events: valid.events }, citizen)).status).toBe(403);
     expect((await post({ url: valid.url, initiativeId: crypto.randomUUID(), events: valid.events }, citizen)).status).toBe(400);
+    // Someone else's draft is hidden: answered as an unknown initiative, as its own page answers 404, not as one that exists.
+    const draftSponsor = await engine.tokenFor({ givenNames: 'Nadia', familyName: 'Brouillon', birthdate: '1985-05-05' });
+    const draft = await engine.request('POST', '/v1/initiatives', { token: draftSponsor, body: { jurisdictionId: 'paris', kind: 'agenda', title: 'Un brouillon', summary: 'Pas encore soumis.', text: 'Texte.' } });
+    expect(draft.status).toBe(201);
+    const onDraft = await post({ url: valid.url, initiativeId: draft.body.id, events: valid.events }, citizen);
+    expect(onDraft.status).toBe(400);
+    expect(onDraft.body.errors[0].message).toBe(`Unknown initiative "${draft.body.id}".`);
     expect((await engine.request('POST', '/v1/webhooks', { body: valid })).status).toBe(401);
     const malformed = await engine.request('POST', '/v1/webhooks', { token: admin, rawBody: '{"url":', headers: { 'content-type': 'application/json' } });
     expect(malformed.status).toBe(400);

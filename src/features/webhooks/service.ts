@@ -96,10 +96,12 @@ export async function createWebhook(deps: AppDeps, principal: Principal, input: 
     if (!found) throw problems.validation([{ field: 'body.jurisdictionId', message: `Unknown jurisdiction "${input.jurisdictionId}".` }]);
   } else {
     const [initiative] = await db
-      .select({ sponsorSubject: initiatives.sponsorSubject })
+      .select({ sponsorSubject: initiatives.sponsorSubject, status: initiatives.status })
       .from(initiatives)
       .where(eq(initiatives.id, input.initiativeId!));
-    if (!initiative) throw problems.validation([{ field: 'body.initiativeId', message: `Unknown initiative "${input.initiativeId}".` }]);
+    // A draft is seen by its sponsor alone: to anyone else it is as unknown here as on its own page.
+    const hidden = initiative?.status === 'draft' && initiative.sponsorSubject !== principal.subject && !principal.isAdmin;
+    if (!initiative || hidden) throw problems.validation([{ field: 'body.initiativeId', message: `Unknown initiative "${input.initiativeId}".` }]);
     if (initiative.sponsorSubject !== principal.subject && !principal.isAdmin) {
       throw problems.forbidden("Only the initiative's sponsor may subscribe to its events.");
     }
