@@ -70,4 +70,22 @@ describe('goal and milestone events at the end of collection', () => {
     await engine.scheduler.tick();
     expect(await events(initiativeId)).toEqual(['initiative.goal_reached 5', 'initiative.milestone_reached 3']);
   });
+
+  it('a milestone announced stays reached when a withdrawal takes the count back under it, and is not announced again', async () => {
+    engine.clock.set('2027-03-01T10:00:00Z');
+    const { initiativeId } = await openParisInitiative(engine, { createJurisdiction: false });
+    for (const [n, district] of [[10, '75111'], [11, '75111'], [12, '75118']] as const) await signOnline(initiativeId, n, district);
+    await engine.scheduler.tick();
+    expect(await events(initiativeId)).toEqual(['initiative.milestone_reached 3']);
+    const withdrawn = await engine.request('DELETE', `/v1/initiatives/${initiativeId}/signatures/me`, { token: await engine.tokenFor(citizen(12)) });
+    expect(withdrawn.status).toBe(200);
+    const progress = (await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`, { headers: { 'cache-control': 'no-cache' } })).body;
+    expect(progress.signatures).toBe(2);
+    expect(progress.milestones).toEqual([{ signatures: 3, label: expect.any(String), reached: true, reachedAt: '2027-03-01T10:00:00.000Z' }]);
+    const page = await engine.request('GET', `/initiatives/${initiativeId}`);
+    expect(page.body).toContain('atteint le 1 mars 2027');
+    await signOnline(initiativeId, 13, '75118');
+    await engine.scheduler.tick();
+    expect(await events(initiativeId)).toEqual(['initiative.milestone_reached 3']);
+  });
 });

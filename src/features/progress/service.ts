@@ -115,7 +115,11 @@ export function buildProgress(
     goalMet: evaluation.goalMet,
     criteria: evaluation.criteria,
     districts: evaluation.districts.map((d) => ({ ...d, name: names.get(d.code) ?? d.code })),
-    milestones: evaluation.milestones.map((m) => ({ ...m, reachedAt: reachedAt.get(`milestone:${m.signatures}`) ?? null })),
+    // A milestone once announced stays reached (its announcement, and what it obliged, stand) even if withdrawals take the count back under it.
+    milestones: evaluation.milestones.map((m) => {
+      const at = reachedAt.get(`milestone:${m.signatures}`) ?? null;
+      return { ...m, reached: m.reached || at !== null, reachedAt: at };
+    }),
     closesAt: initiative.closesAt?.toISOString() ?? null,
     updatedAt: now.toISOString(),
   };
