@@ -1,18 +1,21 @@
 /**
- * The standalone verifier of the transparency logs (SPEC §6): anyone can run it against an
- * engine without trusting it. It uses the shared pure tree code, jose and fetch, nothing else
- * of the server.
+ * The standalone verifier of the transparency logs (SPEC §6) and of exports of the audit trail:
+ * anyone can run it against an engine without trusting it. It uses the shared pure tree code,
+ * jose, fetch and a CSV reader, nothing else of the server.
  *
  *   npm run verify -- receipt <jws | file> --server <url>
  *   npm run verify -- log <initiative id> --server <url> [--save <file>] [--attempts <n>]
  *   npm run verify -- consistency <tree-head-1.json> <tree-head-2.json> --server <url>
+ *   npm run verify -- audit <audit.json | audit.csv>
  *
  * Add --jwks <file> to check signatures against saved keys instead of the server's.
  * Exit status: 0 verified, 1 verification failed, 2 usage or network error, 3 not yet due (retry).
  */
+import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { EMPTY_ROOT, fromBase64, leafHash, toBase64, treeRoot, verifyConsistency, verifyInclusion } from './core/merkle';
 
@@ -60,9 +63,10 @@ function parseArgs(args: string[]): { command: string; positional: string[]; opt
     }
   }
   const [command, ...rest] = positional;
-  const server = flags.get('server');
+  const server = flags.get('server') ?? '';
   if (!command) throw new UsageError('missing command');
-  if (!server || !/^https?:\/\//.test(server)) throw new UsageError('--server <url> is required (http:// or https://)');
+  // The audit trail is checked from a file alone: nothing is asked of the server.
+  if (command !== 'audit' && !/^https?:\/\//.test(server)) throw new UsageError('--server <url> is required (http:// or https://)');
   const attempts = Number(flags.get('attempts') ?? 3);
   const waitMs = Number(flags.get('wait-ms') ?? 1000);
   if (!Number.isInteger(attempts) || attempts < 1) throw new UsageError('--attempts must be a positive integer');
@@ -295,10 +299,109 @@ async function verifyTwoHeads(options: Options, files: string[], out: Out): Prom
   out(`consistent: the tree of ${b.size} entries extends the tree of ${a.size}`);
 }
 
+/** An audit trail entry as `GET /v1/audit` and `/clerk/audit.csv` give it. */
+interface AuditRow {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  jurisdictionId: string | null;
+  initiativeId: string | null;
+  details: unknown;
+  prevHash: string;
+  hash: string;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+/** The hash of an audit entry (docs/transparency.md, "The audit trail"): SHA-256, hex, of this JSON array in UTF-8. */
+export function auditHash(row: Omit<AuditRow, 'hash'>): string {
+  const canonical = JSON.stringify([row.prevHash, row.seq, row.at, row.actor, row.action, row.jurisdictionId, row.initiativeId, sortKeys(row.details)]);
+  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+}
+
+/** The audit entries of a saved `GET /v1/audit` answer (one page, or an array of pages or of entries) or of the clerks' CSV export. */
+function readAuditExport(text: string): AuditRow[] {
+  const trimmed = text.replace(/^\uFEFF/, '').trimStart();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    let body: unknown;
+    try {
+      body = JSON.parse(trimmed);
+    } catch {
+      throw new UsageError('the file is neither JSON nor the CSV export of the audit trail');
+    }
+    const pages = Array.isArray(body) ? body : [body];
+    return pages.flatMap((page: any) => (Array.isArray(page?.items) ? page.items : [page])) as AuditRow[];
+  }
+  let records: Record<string, string>[];
+  try {
+    records = parseCsv(trimmed, { columns: true, skip_empty_lines: true });
+  } catch (error) {
+    throw new UsageError(`the CSV cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  // The export puts a quote before a cell that a spreadsheet would run as a formula: it is not part of the entry.
+  const cell = (value: string | undefined) => (value !== undefined && /^'[=+\-@\t\r]/.test(value) ? value.slice(1) : (value ?? ''));
+  return records.map((r) => {
+    if (r.prev_hash === undefined || r.hash === undefined) throw new UsageError('the CSV has no prev_hash and hash columns: export it again');
+    let details: unknown;
+    try {
+      details = JSON.parse(cell(r.details));
+    } catch {
+      throw new VerificationFailure(`entry ${r.seq}: its details are not JSON`);
+    }
+    return {
+      seq: Number(r.seq),
+      at: cell(r.at),
+      actor: cell(r.actor),
+      action: cell(r.action),
+      jurisdictionId: cell(r.jurisdiction) || null,
+      initiativeId: cell(r.initiative) || null,
+      details,
+      prevHash: cell(r.prev_hash),
+      hash: cell(r.hash),
+    };
+  });
+}
+
+/** Recomputes every entry's hash from its content and the hash before it, and checks each link between consecutive entries. */
+async function verifyAudit(file: string, out: Out): Promise<void> {
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new UsageError(`cannot read ${file}`);
+  });
+  const rows = readAuditExport(text).sort((a, b) => a.seq - b.seq);
+  if (rows.length === 0) throw new VerificationFailure('the export holds no audit entries');
+  let gaps = 0;
+  rows.forEach((row, i) => {
+    if (!Number.isSafeInteger(row.seq) || row.seq < 1) throw new VerificationFailure(`an entry has no valid sequence number (${String(row.seq)})`);
+    const before = rows[i - 1];
+    if (before?.seq === row.seq) throw new VerificationFailure(`entry ${row.seq} appears twice`);
+    if (row.seq === 1 && row.prevHash !== '') throw new VerificationFailure('entry 1 does not start the chain (its previous hash is not empty)');
+    if (before && before.seq === row.seq - 1) {
+      if (row.prevHash !== before.hash) throw new VerificationFailure(`entry ${row.seq} does not follow entry ${before.seq}: its previous hash ${row.prevHash} is not ${before.hash}`);
+    } else if (before) {
+      gaps++;
+    }
+    const recomputed = auditHash(row);
+    if (recomputed !== row.hash) throw new VerificationFailure(`entry ${row.seq} (${row.action}, ${row.at}) was altered: its content hashes to ${recomputed}, not ${row.hash}`);
+  });
+  const first = rows[0]!;
+  const last = rows[rows.length - 1]!;
+  out(`audit: ${rows.length} entries, ${first.seq} to ${last.seq}; every hash recomputed from the entry and the hash before it`);
+  if (gaps === 0) out(first.seq === 1 ? 'chain: unbroken from the first entry of the trail' : `chain: unbroken from entry ${first.seq} (its previous hash: ${first.prevHash})`);
+  else out(`chain: ${gaps} gap${gaps === 1 ? '' : 's'} in the sequence (a filtered export): each entry is checked, the links across a gap are not`);
+}
+
 const USAGE = `usage:
   verify receipt <jws | file> --server <url>
   verify log <initiative id> --server <url> [--save <tree-head.json>] [--attempts <n>] [--wait-ms <ms>]
   verify consistency <tree-head-1.json> <tree-head-2.json> --server <url>
+  verify audit <audit.json | audit.csv>      (a saved GET /v1/audit answer, or the clerks' CSV export)
 options: --jwks <file> checks signatures with saved keys instead of the server's`;
 
 /** Runs one command; returns the exit status. */
@@ -308,6 +411,7 @@ export async function runVerifier(args: string[], out: Out = (line) => process.s
     if (command === 'receipt' && positional.length === 1) await verifyReceipt(options, positional[0]!, out);
     else if (command === 'log' && positional.length === 1) await verifyLog(options, positional[0]!, out);
     else if (command === 'consistency' && positional.length === 2) await verifyTwoHeads(options, positional, out);
+    else if (command === 'audit' && positional.length === 1) await verifyAudit(positional[0]!, out);
     else throw new UsageError(`unknown command or wrong arguments: ${command}`);
     out('VERIFIED');
     return EXIT.verified;

@@ -369,8 +369,9 @@ export const clerkPages = createRouter()
       initiativeId: initiativeId && /^[0-9a-f-]{36}$/i.test(initiativeId) ? initiativeId : undefined,
       limit: 10_000,
     });
-    const lines = [['seq', 'at', 'actor', 'action', 'jurisdiction', 'initiative', 'details', 'hash']].concat(
-      entries.map((e) => [String(e.seq), e.at.toISOString(), e.actor, e.action, e.jurisdictionId ?? '', e.initiativeId ?? '', JSON.stringify(e.details), e.hash]),
+    // Each line carries what its hash covers and the hash before it: anyone can recompute it (npm run verify -- audit).
+    const lines = [['seq', 'at', 'actor', 'action', 'jurisdiction', 'initiative', 'details', 'prev_hash', 'hash']].concat(
+      entries.map((e) => [String(e.seq), e.at.toISOString(), e.actor, e.action, e.jurisdictionId ?? '', e.initiativeId ?? '', JSON.stringify(e.details), e.prevHash, e.hash]),
     );
     return csvResponse(c, 'audit.csv', lines);
   })
