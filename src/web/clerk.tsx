@@ -10,6 +10,7 @@ import { jurisdictionLabels, type JurisdictionRow } from '../features/jurisdicti
 import { PAPER_BATCH_MAX, PaperEntrySchema, type PaperEntry } from '../features/paper/schema';
 import { keyInPaperBatch, type PaperResult } from '../features/paper/service';
 import { personalDataDestroyed } from '../features/personal-data/service';
+import { csvLine } from '../features/verification/csv';
 import { DecisionSchema, StartVerificationSchema } from '../features/verification/schema';
 import { completeVerification, firstPendingPosition, recordDecisions, startVerification, verificationReport } from '../features/verification/service';
 import { createRouter } from '../platform/http';
@@ -305,22 +306,21 @@ export const clerkPages = createRouter()
     const { t } = w;
     const { m } = t;
     requireClerk(w);
-    const initiativeId = c.req.query('initiative');
+    const filters = auditFilters(c);
+    const before = /^[1-9][0-9]{0,15}$/.test(c.req.query('before') ?? '') ? Number(c.req.query('before')) : undefined;
     const [entries, labels] = await Promise.all([
-      listAudit(c.var.deps.db.db, {
-        jurisdictionIds: w.clerkOf,
-        jurisdictionId: c.req.query('jurisdiction') || undefined,
-        initiativeId: initiativeId && /^[0-9a-f-]{36}$/i.test(initiativeId) ? initiativeId : undefined,
-        limit: 200,
-      }),
+      listAudit(c.var.deps.db.db, { jurisdictionIds: w.clerkOf, ...filters, before, limit: AUDIT_PAGE }),
       jurisdictionLabels(c.var.deps.db.db, w.clerkOf),
     ]);
+    const last = entries[entries.length - 1];
+    const query = Object.fromEntries(Object.entries(filters).filter((e): e is [string, string] => e[1] !== undefined).map(([k, v]) => [k === 'jurisdictionId' ? 'jurisdiction' : 'initiative', v]));
+    const older = entries.length === AUDIT_PAGE && last ? `/clerk/audit?${new URLSearchParams({ ...query, before: String(last.seq) }).toString()}` : null;
     return renderPage(c, w, {
       title: m.clerk.auditTitle,
       body: (
         <>
           <h1 id="audit-title">{m.clerk.auditTitle}</h1>
-          <p><a href={`/clerk/audit.csv?${new URLSearchParams(c.req.query()).toString()}`}>{m.clerk.exportAudit}</a></p>
+          <p><a href={`/clerk/audit.csv?${new URLSearchParams(query).toString()}`}>{m.clerk.exportAudit}</a></p>
           <TableScroll labelledBy="audit-title">
             <table>
               <thead>
@@ -354,6 +354,11 @@ export const clerkPages = createRouter()
               </tbody>
             </table>
           </TableScroll>
+          {older ? (
+            <p>
+              <a href={older}>{m.clerk.auditOlder}</a>
+            </p>
+          ) : null}
         </>
       ),
     });
@@ -362,18 +367,21 @@ export const clerkPages = createRouter()
     const w = await webRequest(c);
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
     requireClerk(w);
-    const initiativeId = c.req.query('initiative');
-    const entries = await listAudit(c.var.deps.db.db, {
-      jurisdictionIds: w.clerkOf,
-      jurisdictionId: c.req.query('jurisdiction') || undefined,
-      initiativeId: initiativeId && /^[0-9a-f-]{36}$/i.test(initiativeId) ? initiativeId : undefined,
-      limit: 10_000,
-    });
-    // Each line carries what its hash covers and the hash before it: anyone can recompute it (npm run verify -- audit).
-    const lines = [['seq', 'at', 'actor', 'action', 'jurisdiction', 'initiative', 'details', 'prev_hash', 'hash']].concat(
-      entries.map((e) => [String(e.seq), e.at.toISOString(), e.actor, e.action, e.jurisdictionId ?? '', e.initiativeId ?? '', JSON.stringify(e.details), e.prevHash, e.hash]),
-    );
-    return csvResponse(c, 'audit.csv', lines);
+    const db = c.var.deps.db.db;
+    const filters = auditFilters(c);
+    const clerkOf = w.clerkOf;
+    // Every entry, newest first, a page at a time: the entries added meanwhile have higher numbers and are left out whole.
+    async function* lines() {
+      yield ['seq', 'at', 'actor', 'action', 'jurisdiction', 'initiative', 'details', 'prev_hash', 'hash'];
+      for (let before: number | undefined; ; ) {
+        const entries = await listAudit(db, { jurisdictionIds: clerkOf, ...filters, before, limit: 1000 });
+        // Each line carries what its hash covers and the hash before it: anyone can recompute it (npm run verify -- audit).
+        for (const e of entries) yield [String(e.seq), e.at.toISOString(), e.actor, e.action, e.jurisdictionId ?? '', e.initiativeId ?? '', JSON.stringify(e.details), e.prevHash, e.hash];
+        if (entries.length < 1000) return;
+        before = entries[entries.length - 1]!.seq;
+      }
+    }
+    return csvResponse(c, 'audit.csv', lines());
   })
   .get('/clerk/initiatives/:id/districts.csv', async (c) => {
     const w = await webRequest(c);
@@ -394,13 +402,32 @@ export const clerkPages = createRouter()
   })
   .onError(errorPage);
 
-function csvResponse(c: WebContext, filename: string, lines: string[][]) {
-  // A leading = + - @ would be a formula in a spreadsheet: quote it away.
-  const cell = (v: string) => {
-    const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-    return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+const AUDIT_PAGE = 200;
+
+/** The audit filters of a clerk's page or export, as the API takes them; a malformed initiative id filters nothing out. */
+function auditFilters(c: WebContext) {
+  const initiativeId = c.req.query('initiative');
+  return {
+    jurisdictionId: c.req.query('jurisdiction') || undefined,
+    initiativeId: initiativeId && /^[0-9a-f-]{36}$/i.test(initiativeId) ? initiativeId : undefined,
   };
-  return c.body(lines.map((l) => l.map(cell).join(',')).join('\r\n') + '\r\n', 200, {
+}
+
+/** A CSV download, streamed line by line; cells a spreadsheet would run as a formula are defused (see csvCell). */
+function csvResponse(c: WebContext, filename: string, lines: Iterable<string[]> | AsyncIterable<string[]>) {
+  const iterator = Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : (lines as Iterable<string[]>)[Symbol.iterator]();
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await iterator.next();
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(csvLine(next.value)));
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+  return c.body(body, 200, {
     'Content-Type': 'text/csv; charset=utf-8',
     'Content-Disposition': `attachment; filename="${filename}"`,
     'Cache-Control': 'no-store',

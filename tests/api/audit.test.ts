@@ -1,9 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'drizzle-orm';
+import { parse } from 'csv-parse/sync';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog } from '../../src/db/schema';
+import { auditHead, auditLog } from '../../src/db/schema';
 import { runVerifier } from '../../src/verify';
 import { REFERENDUM_DRAFT } from '../support/paris';
 import { createWorld, type World } from '../support/world';
@@ -72,5 +73,51 @@ describe('audit trail: recomputed from its exports by someone outside the engine
     expect(altered.output).toContain(`entry ${seq} `);
     const alteredCsv = await engine.app.request('/clerk/audit.csv', { headers: { authorization: `Bearer ${tokens.clerk}` } });
     expect((await verify('altered.csv', await alteredCsv.text())).code).toBe(1);
+  });
+});
+
+describe('audit trail: the clerk sees every entry, on the page and in the CSV', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await createWorld();
+  });
+  afterAll(() => world.engine.close());
+
+  it('pages through more than a page and exports more than 10,000 entries, each once, while entries are added', async () => {
+    const { engine, tokens, targetId } = world;
+    // A long full count: one entry per decision, as the clerk's page records them one by one.
+    const [head] = await engine.db.db.select().from(auditHead);
+    const first = head!.seq + 1;
+    const count = 10_050;
+    await engine.db.db.execute(sql`
+      insert into audit_log (seq, at, actor, action, jurisdiction_id, initiative_id, details, prev_hash, hash)
+      select s, now(), 'clerk-of-paris', 'verification.decisions', 'paris', ${targetId}::uuid, '{"count":1}'::jsonb, '', 'h' || s
+      from generate_series(${first}::bigint, ${first + count - 1}::bigint) s`);
+    await engine.db.db.update(auditHead).set({ seq: first + count - 1, hash: `h${first + count - 1}` });
+    const paris = (await engine.db.db.select({ seq: auditLog.seq }).from(auditLog).where(eq(auditLog.jurisdictionId, 'paris'))).map((r) => r.seq);
+    expect(paris.length).toBeGreaterThan(count);
+
+    const csv = await engine.app.request('/clerk/audit.csv', { headers: { authorization: `Bearer ${tokens.clerk}` } });
+    expect(csv.status).toBe(200);
+    const rows = (parse(await csv.text(), { columns: true, bom: true }) as { seq: string }[]).map((r) => Number(r.seq));
+    expect(rows.length).toBe(paris.length);
+    expect(new Set(rows).size).toBe(rows.length);
+
+    // The page, older link after older link, while the clerk's work goes on.
+    const seen: number[] = [];
+    let path: string | null = `/clerk/audit?initiative=${targetId}`;
+    for (let pages = 0; path && pages < 100; pages++) {
+      const res = await engine.app.request(path, { headers: { authorization: `Bearer ${tokens.clerk}`, accept: 'text/html' } });
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      seen.push(...[...html.matchAll(/<tr><td class="num">(\d+)<\/td>/g)].map((m) => Number(m[1])));
+      const older = /<a href="([^"]+)">(?:Entrées plus anciennes|Older entries)<\/a>/.exec(html);
+      path = older ? older[1]!.replaceAll('&amp;', '&') : null;
+      if (pages === 0) expect((await engine.request('POST', `/v1/initiatives/${targetId}/paper-signatures`, { token: tokens.clerk, body: { entries: [{ familyName: 'Papier', givenNames: 'Paule', birthdate: '1960-01-01', district: '75111', sheet: 'F-1', collector: 'C-1' }] } })).status).toBeLessThan(300);
+    }
+    const expected = (await engine.db.db.select({ seq: auditLog.seq }).from(auditLog).where(eq(auditLog.initiativeId, targetId))).map((r) => r.seq);
+    expect(new Set(seen).size).toBe(seen.length);
+    // Everything there when the clerk began reading, nothing twice; the entry added meanwhile is on a fresh first page.
+    expect(seen.length).toBe(expected.length - 1);
   });
 });

@@ -315,6 +315,7 @@ export const en: Messages = {
     referendumItem: { agenda: 'Council agenda item', referendum: 'Referendum question' },
     audit: 'Audit trail',
     auditTitle: 'Audit trail',
+    auditOlder: 'Older entries',
     auditSeq: '#',
     auditAt: 'Date',
     auditActor: 'Actor',

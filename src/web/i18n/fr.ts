@@ -318,6 +318,7 @@ export const fr = {
     referendumItem: { agenda: 'Inscription à l’ordre du jour du conseil', referendum: 'Question soumise à référendum local' } as Record<string, string>,
     audit: 'Journal d’audit',
     auditTitle: 'Journal d’audit',
+    auditOlder: 'Entrées plus anciennes',
     auditSeq: 'N°',
     auditAt: 'Date',
     auditActor: 'Auteur',
