@@ -10,7 +10,7 @@ import { jurisdictionLabels, type JurisdictionRow } from '../features/jurisdicti
 import { PAPER_BATCH_MAX, PaperEntrySchema, type PaperEntry } from '../features/paper/schema';
 import { keyInPaperBatch, type PaperResult } from '../features/paper/service';
 import { personalDataDestroyed } from '../features/personal-data/service';
-import { csvLine } from '../features/verification/csv';
+import { CSV_BOM, csvLine } from '../features/verification/csv';
 import { DecisionSchema, StartVerificationSchema } from '../features/verification/schema';
 import { completeVerification, firstPendingPosition, recordDecisions, startVerification, verificationReport } from '../features/verification/service';
 import { createRouter } from '../platform/http';
@@ -418,6 +418,9 @@ function csvResponse(c: WebContext, filename: string, lines: Iterable<string[]> 
   const iterator = Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : (lines as Iterable<string[]>)[Symbol.iterator]();
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(CSV_BOM));
+    },
     async pull(controller) {
       const next = await iterator.next();
       if (next.done) controller.close();

@@ -50,6 +50,21 @@ describe('CSV: imports and exports', () => {
     for (const injection of INJECTIONS) expect(cells, injection).toContain(`'${injection}`);
   });
 
+  it('starts every export with a UTF-8 byte order mark, so that Excel shows accented names as typed', async () => {
+    const { engine, targetId, tokens } = world;
+    const paths = [`/clerk/initiatives/${targetId}/districts.csv`, '/clerk/audit.csv', `/v1/initiatives/${targetId}/verification/export`];
+    const started = await engine.request('POST', `/v1/initiatives/${targetId}/verification`, { token: tokens.clerk, body: { method: 'full' } });
+    expect([201, 409]).toContain(started.status);
+    for (const path of paths) {
+      const res = await engine.app.request(path, { headers: { authorization: `Bearer ${tokens.clerk}` } });
+      expect(res.status, path).toBe(200);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      expect([...bytes.slice(0, 3)], path).toEqual([0xef, 0xbb, 0xbf]);
+      // One mark, at the start only: the header follows at once.
+      expect(new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.slice(3, 4)), path).toMatch(/^[a-z]$/);
+    }
+  });
+
   it('reads a roll with a BOM, reports malformed lines, and refuses bytes that are not UTF-8', async () => {
     const upload = (body: BodyInit) =>
       world.engine.app.request('/v1/jurisdictions/paris/roll', {

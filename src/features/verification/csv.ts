@@ -11,3 +11,6 @@ export function csvCell(value: string | null): string {
 export function csvLine(cells: readonly (string | null)[]): string {
   return `${cells.map(csvCell).join(',')}\r\n`;
 }
+
+/** Starts every CSV export: without it Excel reads UTF-8 as Windows-1252 and shows « Ã‰vry » for « Évry ». */
+export const CSV_BOM = '\uFEFF';

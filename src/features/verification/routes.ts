@@ -4,7 +4,7 @@ import { createRouter } from '../../platform/http';
 import { bearer, errors, json, jsonBody } from '../../platform/openapi';
 import { requirePrincipal } from '../auth/access';
 import { IdParam } from '../initiatives/schema';
-import { csvLine } from './csv';
+import { CSV_BOM, csvLine } from './csv';
 import {
   CompleteVerificationSchema,
   DecisionBatchSchema,
@@ -99,7 +99,7 @@ export const verificationRoutes = createRouter()
       const encoder = new TextEncoder();
       const body = new ReadableStream<Uint8Array>({
         start(controller) {
-          controller.enqueue(encoder.encode(csvLine(EXPORT_COLUMNS)));
+          controller.enqueue(encoder.encode(CSV_BOM + csvLine(EXPORT_COLUMNS)));
         },
         async pull(controller) {
           const next = await rows.next();
