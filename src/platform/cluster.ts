@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from './logger';
-import type { MetricsSnapshot } from './metrics';
+import { sumSnapshots, type MetricsSnapshot } from './metrics';
 import { problems } from './problems';
 
 /**
@@ -34,6 +34,10 @@ export async function superviseWorkers(count: number, logger: Logger): Promise<W
   let stopping = false;
   let nextSnapshot = 0;
   const collections = new Map<number, { snapshots: MetricsSnapshot[]; expected: number; done: () => void }>();
+  // What each process last reported, and the sum of what the processes that died had reported:
+  // their counts stay in the totals, which would otherwise go backwards when one is replaced.
+  const latest = new Map<Worker, MetricsSnapshot>();
+  let departed: MetricsSnapshot | undefined;
 
   const collect = (): Promise<MetricsSnapshot[]> => {
     const targets = [...listening];
@@ -57,10 +61,12 @@ export async function superviseWorkers(count: number, logger: Logger): Promise<W
       void collect().then((snapshots) => {
         // All or nothing: a sum that misses a process would make its counters go backwards.
         const complete = snapshots.length === listening.size;
-        if (worker.isConnected()) worker.send({ type: 'civic:metrics', ask: message.ask, snapshots: complete ? snapshots : null } satisfies Message);
+        const all = departed ? [...snapshots, departed] : snapshots;
+        if (worker.isConnected()) worker.send({ type: 'civic:metrics', ask: message.ask, snapshots: complete ? all : null } satisfies Message);
       });
     } else if (message.type === 'civic:snapshot') {
       const collection = collections.get(message.id);
+      latest.set(worker, message.snapshot);
       if (!collection) return;
       collection.snapshots.push(message.snapshot);
       if (collection.snapshots.length === collection.expected) collection.done();
@@ -77,6 +83,9 @@ export async function superviseWorkers(count: number, logger: Logger): Promise<W
       });
       worker.once('exit', (code, signal) => {
         const answered = listening.delete(worker);
+        const last = latest.get(worker);
+        latest.delete(worker);
+        if (last) departed = sumSnapshots(departed ? [departed, last] : [last]);
         if (stopping) return;
         if (!answered) {
           const error = new Error(`engine process ${index + 1} exited before listening (${signal ?? `code ${code}`})`);

@@ -62,6 +62,30 @@ export interface MetricsSnapshot {
 
 type Series = { buckets: number[]; sum: number; count: number };
 
+/** The counters and histograms of several snapshots added up (gauges, which are of the moment, are left out). */
+export function sumSnapshots(snapshots: MetricsSnapshot[]): MetricsSnapshot {
+  const counters: Record<string, Map<string, number>> = {};
+  const histograms: Record<string, Map<string, Series>> = {};
+  for (const s of snapshots) {
+    for (const [name, values] of Object.entries(s.counters)) {
+      const into = (counters[name] ??= new Map());
+      for (const [k, v] of values) into.set(k, (into.get(k) ?? 0) + v);
+    }
+    for (const [name, series] of Object.entries(s.histograms)) {
+      const into = (histograms[name] ??= new Map());
+      for (const [k, v] of series) {
+        const total = into.get(k) ?? { buckets: v.buckets.map(() => 0), sum: 0, count: 0 };
+        into.set(k, { buckets: total.buckets.map((b, i) => b + (v.buckets[i] ?? 0)), sum: total.sum + v.sum, count: total.count + v.count });
+      }
+    }
+  }
+  return {
+    counters: Object.fromEntries(Object.entries(counters).map(([name, values]) => [name, [...values]])),
+    histograms: Object.fromEntries(Object.entries(histograms).map(([name, series]) => [name, [...series]])),
+    gauges: {},
+  };
+}
+
 /** Gauges every engine process reports, with their help text. */
 export const GAUGES = {
   db_pool_connections_active: 'Database connections in use.',

@@ -153,8 +153,19 @@ describe('a cluster of engine processes on one port', () => {
     expect(now).toHaveLength(2);
     expect(now).not.toContain(first[0]);
     expect(engine.output.some((line) => line.includes('engine process exited; starting another'))).toBe(true);
+    // What the dead process had counted stays counted: a Prometheus counter never goes backwards.
+    const afterRestart = (await once(engine.url, 'GET', '/metrics', { accept: 'text/plain' })).body as string;
+    expect(metric(afterRestart, 'signatures_total{outcome="accepted",reason=""}')).toBe(PEOPLE);
+    expect(metric(afterRestart, 'signatures_total{outcome="duplicate",reason=""}')).toBe(10);
     const later = await Promise.all(tokens.slice(PEOPLE).map(sign));
     expect(later.map((r) => r.status)).toEqual(Array(5).fill(201));
+    // Once the new process answers too (two pools again), nothing counted is lost or counted twice.
+    let atLast = '';
+    for (const deadline = Date.now() + 20_000; metric(atLast, 'db_pool_connections_max') !== 20 && Date.now() < deadline; await sleep(200)) {
+      atLast = (await once(engine.url, 'GET', '/metrics', { accept: 'text/plain' })).body as string;
+      expect(metric(atLast, 'signatures_total{outcome="accepted",reason=""}')).toBe(PEOPLE + 5);
+    }
+    expect(metric(atLast, 'db_pool_connections_max')).toBe(20);
 
     // The primary's sequencer logs every signature, whichever process took it.
     let size = 0;
