@@ -49,6 +49,31 @@ describe('audit trail: recomputed from its exports by someone outside the engine
     }
   };
 
+  it('filters by actor and by time range, the filters together with the pages, each entry once', async () => {
+    const { engine, tokens, targetId } = world;
+    const all = (await engine.request('GET', '/v1/audit?limit=500', { token: tokens.admin })).body.items as { seq: number; at: string; actor: string }[];
+    const later = new Date(engine.clock.now().getTime() + 3_600_000);
+    engine.clock.set(later);
+    const paper = { familyName: 'Papier', givenNames: 'Paul', birthdate: '1960-01-01', district: '75111', sheet: 'F-2', collector: 'C-2' };
+    for (let i = 0; i < 3; i++) {
+      const batch = await engine.request('POST', `/v1/initiatives/${targetId}/paper-signatures`, { token: tokens.clerk, body: { entries: [{ ...paper, givenNames: `Paul${'abc'[i]}` }] } });
+      expect(batch.status, JSON.stringify(batch.body)).toBeLessThan(300);
+    }
+    const since = (await engine.request('GET', `/v1/audit?from=${encodeURIComponent(later.toISOString())}&limit=2`, { token: tokens.admin })).body;
+    const older = (await engine.request('GET', `/v1/audit?from=${encodeURIComponent(later.toISOString())}&limit=2&before=${since.nextBefore}`, { token: tokens.admin })).body;
+    const recent = [...since.items, ...older.items] as { seq: number; actor: string; action: string }[];
+    expect(recent.map((e) => e.action)).toEqual(['paper.keyed', 'paper.keyed', 'paper.keyed']);
+    expect(older.nextBefore).toBeNull();
+    const before = (await engine.request('GET', `/v1/audit?to=${encodeURIComponent(later.toISOString())}&limit=500`, { token: tokens.admin })).body.items as { seq: number }[];
+    expect(before.map((e) => e.seq)).toEqual(all.map((e) => e.seq));
+
+    const clerkSubject = recent[0]!.actor;
+    const byClerk = (await engine.request('GET', `/v1/audit?actor=${encodeURIComponent(clerkSubject)}&limit=500`, { token: tokens.admin })).body.items as { actor: string }[];
+    expect(byClerk.length).toBeGreaterThanOrEqual(recent.length + 1);
+    expect(new Set(byClerk.map((e) => e.actor))).toEqual(new Set([clerkSubject]));
+    expect((await engine.request('GET', '/v1/audit?from=yesterday', { token: tokens.admin })).status).toBe(400);
+  });
+
   it("verifies the administrator's JSON pages and the clerk's CSV, and names the entry altered in the database", async () => {
     const { engine, tokens } = world;
     const all = await everyPage(tokens.admin!);

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../../platform/http';
-import { bearer, errors, json } from '../../platform/openapi';
+import { bearer, errors, Instant, json } from '../../platform/openapi';
 import { problems } from '../../platform/problems';
 import { clerkJurisdictions, requirePrincipal } from '../auth/access';
 import { listAudit } from './service';
@@ -31,6 +31,9 @@ export const auditRoutes = createRouter().openapi(
         initiative: z.uuid().optional(),
         jurisdiction: z.string().min(1).max(64).optional(),
         action: z.string().min(1).max(100).optional(),
+        actor: z.string().min(1).max(255).optional().openapi({ description: 'The subject who acted.' }),
+        from: Instant.optional().openapi({ description: 'Entries at or after this time.' }),
+        to: Instant.optional().openapi({ description: 'Entries before this time.' }),
         before: z.coerce.number().int().min(1).optional(),
         limit: z.coerce.number().int().min(1).max(500).default(100),
       }),
@@ -46,7 +49,7 @@ export const auditRoutes = createRouter().openapi(
     const scope = principal.isAdmin ? 'all' : await clerkJurisdictions(db, principal.subject);
     if (scope !== 'all' && scope.length === 0) throw problems.forbidden('Only clerks and administrators may read the audit trail.');
     const q = c.req.valid('query');
-    const rows = await listAudit(db, { jurisdictionIds: scope, initiativeId: q.initiative, jurisdictionId: q.jurisdiction, action: q.action, before: q.before, limit: q.limit });
+    const rows = await listAudit(db, { jurisdictionIds: scope, initiativeId: q.initiative, jurisdictionId: q.jurisdiction, action: q.action, actor: q.actor, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, before: q.before, limit: q.limit });
     const last = rows[rows.length - 1];
     return c.json(
       { items: rows.map((r) => ({ ...r, at: r.at.toISOString() })), nextBefore: rows.length === q.limit && last ? last.seq : null },

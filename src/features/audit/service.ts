@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client';
 import { auditHead, auditLog } from '../../db/schema';
 
@@ -51,6 +51,11 @@ export interface AuditQuery {
   initiativeId?: string;
   jurisdictionId?: string;
   action?: string;
+  actor?: string;
+  /** Entries at or after this instant. */
+  from?: Date;
+  /** Entries before this instant. */
+  to?: Date;
   before?: number;
   limit: number;
 }
@@ -64,6 +69,9 @@ export async function listAudit(db: Database, q: AuditQuery) {
   if (q.initiativeId) where.push(eq(auditLog.initiativeId, q.initiativeId));
   if (q.jurisdictionId) where.push(eq(auditLog.jurisdictionId, q.jurisdictionId));
   if (q.action) where.push(eq(auditLog.action, q.action));
+  if (q.actor) where.push(eq(auditLog.actor, q.actor));
+  if (q.from) where.push(gte(auditLog.at, q.from));
+  if (q.to) where.push(lt(auditLog.at, q.to));
   if (q.before) where.push(lt(auditLog.seq, q.before));
   return db
     .select()
