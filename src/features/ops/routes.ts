@@ -37,13 +37,17 @@ export const opsRoutes = router
       responses: { 200: json(Health, 'Ready.'), ...errors(503) },
     }),
     async (c) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         await Promise.race([
           c.var.deps.db.ping(),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000)),
+          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 2000))),
         ]);
       } catch {
         throw problems.unavailable('The database does not answer.');
+      } finally {
+        // A probe every few seconds would otherwise leave a pending timer behind each answer.
+        clearTimeout(timer);
       }
       return c.json({ status: 'ready' }, 200);
     },
