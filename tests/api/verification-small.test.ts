@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../support/engine';
-import { parisWithClerk } from '../support/identity';
-import { REFERENDUM_DRAFT } from '../support/paris';
+import { closedWithSignatures, parisWithClerk } from '../support/identity';
 
 /**
  * A small commune: fewer signatures than the minimum sample size (500), so the sample is every
@@ -20,14 +19,7 @@ describe('a sample verification of fewer signatures than the minimum sample size
 
   /** An initiative with `n` signatures, closed, its sample of everything decided with `invalid` of them invalid. */
   async function decided(n: number, invalid: number, family: string) {
-    const id = (await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT })).body.id as string;
-    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
-    expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open' } })).status).toBe(200);
-    for (let i = 0; i < n; i++) {
-      const token = await engine.tokenFor({ givenNames: `Prenom${String.fromCharCode(65 + i)}`, familyName: family, birthdate: '1980-01-01' });
-      expect((await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token, body: { district: '75111', consent: true } })).status).toBe(201);
-    }
-    expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+    const id = await closedWithSignatures(engine, { sponsor, clerk }, n, family);
     const started = await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'sample', seed: 'tirage public' } });
     expect(started.body).toMatchObject({ population: n, sampleSize: n });
     const page = await engine.request('GET', `/v1/initiatives/${id}/verification?personalData=false`, { token: clerk });

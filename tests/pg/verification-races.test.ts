@@ -4,7 +4,7 @@ import { initiatives, referendumItems, signatures } from '../../src/db/schema';
 import { sealPersonalData } from '../../src/features/personal-data/service';
 import { signerHashFor } from '../../src/features/signatures/service';
 import { createTestEngine, type TestEngine } from '../support/engine';
-import { parisWithClerk } from '../support/identity';
+import { closedWithSignatures, parisWithClerk } from '../support/identity';
 import { REFERENDUM_DRAFT } from '../support/paris';
 
 /** Two clerks (or one double click) acting on one verification at the same moment, on one PostgreSQL database. */
@@ -20,14 +20,7 @@ describe('concurrent clerks on one verification', () => {
 
   /** A closed initiative with `n` signatures, its full count started. Returns its id and the signature ids. */
   async function counting(n: number, family: string) {
-    const id = (await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT })).body.id as string;
-    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
-    expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open' } })).status).toBe(200);
-    for (let i = 0; i < n; i++) {
-      const token = await engine.tokenFor({ givenNames: `Prenom${String.fromCharCode(65 + i)}`, familyName: family, birthdate: '1980-01-01' });
-      expect((await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token, body: { district: '75111', consent: true } })).status).toBe(201);
-    }
-    expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+    const id = await closedWithSignatures(engine, { sponsor, clerk }, n, family);
     const started = await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'full' } });
     expect(started.status).toBe(201);
     return { id, signatureIds: started.body.signatures.items.map((s: { id: string }) => s.id) as string[] };

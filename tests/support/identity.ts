@@ -60,3 +60,16 @@ export async function putRoll(engine: TestEngine, token: string, csv: string | U
 }
 
 export const rollCsv = (rows: string[][]) => ['family_name,given_names,birthdate,district', ...rows.map((r) => r.join(','))].join('\n') + '\n';
+
+/** A referendum initiative of Paris, opened, signed online by `n` people of the family `family` (district 75111), then closed by its sponsor. */
+export async function closedWithSignatures(engine: TestEngine, roles: { sponsor: string; clerk: string }, n: number, family: string): Promise<string> {
+  const id = (await engine.request('POST', '/v1/initiatives', { token: roles.sponsor, body: REFERENDUM_DRAFT })).body.id as string;
+  await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: roles.sponsor });
+  expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: roles.clerk, body: { decision: 'open' } })).status).toBe(200);
+  for (let i = 0; i < n; i++) {
+    const token = await engine.tokenFor({ givenNames: `Prenom${String.fromCharCode(65 + i)}`, familyName: family, birthdate: '1980-01-01' });
+    expect((await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token, body: { district: '75111', consent: true } })).status).toBe(201);
+  }
+  expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: roles.sponsor })).status).toBe(200);
+  return id;
+}
