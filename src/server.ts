@@ -12,6 +12,7 @@ import { createApp, engineTasks, SEQUENCE_LOGS_TASK } from './app';
 import { openDatabase } from './db/client';
 import { createDevIdentityProvider, DEV_CLIENT_ID, generateDevProviderKey } from './features/auth/dev-provider';
 import { seedDemo } from './features/demo/seed';
+import { checkIdTokenDecryptionKey } from './features/auth/id-token-decryption';
 import { configuredIdentityProvider } from './features/auth/provider';
 import { progressHubFor } from './features/monitoring/live';
 import { ConfigError, loadConfig, type Config } from './platform/config';
@@ -38,6 +39,7 @@ async function devProviderKey(config: Config): Promise<JWK> {
 
 /** Database, keys and identity provider: what every engine process (and a cluster's primary) opens first. */
 async function openEngine(config: Config, logger: Logger, options: { migrate: boolean }): Promise<AppDeps> {
+  if (config.oidc?.idTokenDecryptionKey) await checkIdTokenDecryptionKey(config.oidc.idTokenDecryptionKey);
   await mkdir(config.dataDir, { recursive: true });
   const db = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: config.databasePoolSize, migrate: options.migrate });
   const material = await loadOrGenerateKeyMaterial(config);

@@ -3,6 +3,7 @@ import { createApp, engineTasks, type App } from './app';
 import type { DatabaseHandle } from './db/client';
 import { connectPostgres } from './db/postgres-connection';
 import { createDevIdentityProvider } from './features/auth/dev-provider';
+import { checkIdTokenDecryptionKey } from './features/auth/id-token-decryption';
 import { configuredIdentityProvider } from './features/auth/provider';
 import { ConfigError, loadConfig, type Config } from './platform/config';
 import type { AppDeps } from './platform/http';
@@ -65,6 +66,7 @@ async function buildEngine(env: WorkerEnv): Promise<Engine> {
   const logger = createLogger(config.logLevel, (line) => console.log(line));
   const keys = await loadEngineKeys(keyMaterialOf(config));
   const devProvider = config.oidc ? undefined : await createDevIdentityProvider({ issuer: `${config.publicUrl}/dev/oidc` });
+  if (config.oidc?.idTokenDecryptionKey) await checkIdTokenDecryptionKey(config.oidc.idTokenDecryptionKey);
   const provider = config.oidc ? configuredIdentityProvider({ ...config, oidc: config.oidc }) : undefined;
   const identity = provider ? provider.identity : devProvider!.verifier;
   const resolve = dnsOverHttpsResolver();

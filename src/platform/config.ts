@@ -219,16 +219,50 @@ function required(e: Env, name: 'OIDC_CLIENT_ID'): string {
   return value;
 }
 
+/** JWE key management algorithms an ID token decryption key may name, by key type (as src/features/auth/id-token-decryption.ts accepts them). */
+const DECRYPTION_ALGORITHMS: Record<string, string[]> = {
+  RSA: ['RSA-OAEP', 'RSA-OAEP-256'],
+  EC: ['ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A192KW', 'ECDH-ES+A256KW'],
+  OKP: ['ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A192KW', 'ECDH-ES+A256KW'],
+};
+/** Bytes of a coordinate (and of d) per curve. */
+const CURVE_BYTES: Record<string, Record<string, number>> = { EC: { 'P-256': 32, 'P-384': 48, 'P-521': 66 }, OKP: { X25519: 32, X448: 56 } };
+
+/** A key missing a member would otherwise be refused only at the first encrypted login, naming nothing. */
 function decryptionJwk(s: string): JWK {
+  const fail = (why: string): never => {
+    throw new ConfigError('OIDC_ID_TOKEN_DECRYPTION_KEY', `must be a private JWK (JSON with kty RSA, EC or OKP and d)${why ? `: ${why}` : ''}`);
+  };
   let json: unknown;
   try {
     json = JSON.parse(s);
   } catch {
     json = undefined;
   }
-  const parsed = z.looseObject({ kty: z.enum(['RSA', 'EC', 'OKP']), d: z.string().min(1) }).safeParse(json);
-  if (!parsed.success) throw new ConfigError('OIDC_ID_TOKEN_DECRYPTION_KEY', 'must be a private JWK (JSON with kty RSA, EC or OKP and d)');
-  return parsed.data as JWK;
+  const parsed = z.looseObject({ kty: z.enum(['RSA', 'EC', 'OKP']), d: z.string().min(1), alg: z.string().optional() }).safeParse(json);
+  if (!parsed.success) return fail('');
+  const jwk = parsed.data as JWK & Record<string, unknown>;
+  const kty = parsed.data.kty;
+  const base64url = (name: string, bytes?: number) => {
+    const value = jwk[name];
+    return typeof value === 'string' && /^[A-Za-z0-9_-]+$/.test(value) && (bytes === undefined || Buffer.from(value, 'base64url').length === bytes);
+  };
+  if (kty === 'RSA') {
+    const members = ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'];
+    const missing = members.filter((name) => !base64url(name));
+    if (missing.length) fail(`an RSA key needs ${members.join(', ')} in base64url; ${missing.join(', ')} missing or malformed`);
+  } else {
+    const curves = CURVE_BYTES[kty]!;
+    const members = kty === 'EC' ? ['x', 'y', 'd'] : ['x', 'd'];
+    const bytes = curves[String(jwk.crv)];
+    if (bytes === undefined || members.some((name) => !base64url(name, bytes))) {
+      fail(`an ${kty} key needs crv (${Object.keys(curves).join(', ')}) and ${members.join(', ')} in base64url of the curve's size`);
+    }
+  }
+  if (jwk.alg !== undefined && !DECRYPTION_ALGORITHMS[kty]!.includes(jwk.alg)) {
+    fail(`alg "${jwk.alg}" is not a key management algorithm for ${kty} keys (${DECRYPTION_ALGORITHMS[kty]!.join(', ')})`);
+  }
+  return jwk;
 }
 
 /** A JSON map of earlier secrets by id: what each is, and what a valid one is. */

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOidcVerifier } from '../../src/features/auth/verifier';
 import { ConfigError, loadConfig } from '../../src/platform/config';
 import type { TestEngine } from '../support/engine';
+import { startEngineExpectingExit, tempDir } from '../support/process';
 import { browserLogin, createEngineForProvider, ENGINE_CALLBACK, idTokenOf } from '../support/oidc-engine';
 import { startTestProvider, type TestProvider } from '../support/oidc-provider';
 import { parisJurisdiction } from '../support/paris';
@@ -92,6 +93,31 @@ describe('encrypted ID tokens (JWE) from a real OpenID provider', () => {
     for (const bad of ['not json', JSON.stringify(publicOnly)]) {
       expect(() => loadConfig({ ...base, OIDC_ID_TOKEN_DECRYPTION_KEY: bad })).toThrow(ConfigError);
       expect(() => loadConfig({ ...base, OIDC_ID_TOKEN_DECRYPTION_KEY: bad })).toThrow(/OIDC_ID_TOKEN_DECRYPTION_KEY/);
+    }
+  });
+
+  it('a decryption key that cannot be used stops the start with a message naming the variable, not the first encrypted login', { timeout: 120_000 }, async () => {
+    const ec = await exportJWK((await generateKeyPair('ECDH-ES', { extractable: true, crv: 'P-256' })).privateKey);
+    const { crv: _crv, x: _x, y: _y, ...ecWithoutPoint } = ec;
+    const { qi: _qi, ...rsaWithoutQi } = decryptionJwk;
+    const refusals: [JWK, RegExp][] = [
+      [ecWithoutPoint, /OIDC_ID_TOKEN_DECRYPTION_KEY: .*EC.*crv.*x.*y/],
+      [rsaWithoutQi, /OIDC_ID_TOKEN_DECRYPTION_KEY: .*RSA.*qi/],
+      [{ ...ec, alg: 'RSA-OAEP' }, /OIDC_ID_TOKEN_DECRYPTION_KEY: .*alg/],
+      // Well formed, but its public point is not the private key's: only importing it tells.
+      [{ ...ec, x: ec.y, y: ec.x }, /OIDC_ID_TOKEN_DECRYPTION_KEY: /],
+    ];
+    const data = await tempDir('civic-decryption-key-');
+    try {
+      for (const [key, message] of refusals) {
+        const refused = await startEngineExpectingExit({ DATA_DIR: data.path, OIDC_ISSUER: 'https://idp.example.org', OIDC_CLIENT_ID: 'civic', OIDC_ID_TOKEN_DECRYPTION_KEY: JSON.stringify(key) });
+        expect(refused.code, JSON.stringify(key)).toBe(1);
+        expect(refused.output).toMatch(/^Configuration error: /m);
+        expect(refused.output).toMatch(message);
+        expect(refused.output).not.toMatch(/\n\s+at /);
+      }
+    } finally {
+      await data.remove();
     }
   });
 });

@@ -1,4 +1,5 @@
 import { compactDecrypt, importJWK, type CryptoKey, type JWK } from 'jose';
+import { ConfigError } from '../../platform/config';
 import { problems } from '../../platform/problems';
 
 /** JWE key management algorithms accepted for encrypted ID tokens, by key type (FranceConnect uses RSA-OAEP or ECDH-ES). */
@@ -53,6 +54,19 @@ export function idTokenDecryption(privateJwk: JWK): IdTokenDecryption {
       return inner;
     },
   };
+}
+
+/**
+ * Imports OIDC_ID_TOKEN_DECRYPTION_KEY for each of its algorithms at start: members that do not fit
+ * together (a public point that is not the private key's) stop the start, not the first encrypted login.
+ */
+export async function checkIdTokenDecryptionKey(privateJwk: JWK): Promise<void> {
+  try {
+    const decryption = idTokenDecryption(privateJwk);
+    await Promise.all(decryption.keyManagementAlgorithms.map((alg) => decryption.keyFor(alg)));
+  } catch (error) {
+    throw new ConfigError('OIDC_ID_TOKEN_DECRYPTION_KEY', `cannot be used as a private decryption key (${error instanceof Error ? error.message : String(error)})`);
+  }
 }
 
 export const isEncryptedToken = (token: string) => token.split('.').length === 5;
