@@ -92,6 +92,15 @@ describe.each([
     expectRefused(await call(await sign(noExpiry)), 'no exp');
   });
 
+  it('refuses a token issued to another client that also names this one (OpenID Connect Core 3.1.3.7: azp)', async () => {
+    expectRefused(await call(await sign({ ...claims(), aud: [DEV_CLIENT_ID, 'another-client'], azp: 'another-client' })), 'azp of another client');
+    expectRefused(await call(await sign({ ...claims(), aud: ['another-client', DEV_CLIENT_ID] })), 'several audiences, no azp');
+    expectRefused(await call(await sign({ ...claims(), azp: 'another-client' })), 'azp of another client, one audience');
+    // Issued to this engine: azp names it, whatever other audiences the token has.
+    expect((await call(await sign({ ...claims(), aud: [DEV_CLIENT_ID, 'an-api'], azp: DEV_CLIENT_ID }))).status).toBe(200);
+    expect((await call(await sign({ ...claims(), aud: [DEV_CLIENT_ID] }))).status).toBe(200);
+  });
+
   it('refuses an unknown kid and a key the provider never published', async () => {
     expectRefused(await call(await sign(claims(), { kid: 'unknown-kid' })), 'unknown kid');
     const stranger = await generateKeyPair('ES256');

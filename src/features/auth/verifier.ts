@@ -122,6 +122,7 @@ export function createOidcVerifier(options: OidcVerifierOptions): IdentityVerifi
           clockTolerance: options.clockToleranceSeconds ?? 30,
           requiredClaims: ['sub', 'exp', 'iat'],
         });
+        checkIssuedToUs(payload, options.audience);
         return {
           subject: payload.sub!,
           issuer: options.issuer,
@@ -133,6 +134,21 @@ export function createOidcVerifier(options: OidcVerifierOptions): IdentityVerifi
       }
     },
   };
+}
+
+/**
+ * What jose leaves to the relying party (OpenID Connect Core 3.1.3.7): a token naming several
+ * audiences, or an authorized party, was issued to the party `azp` names, which must be this
+ * engine.
+ */
+function checkIssuedToUs(payload: JWTPayload, clientId: string) {
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (payload.azp !== undefined && payload.azp !== clientId) {
+    throw new joseErrors.JWTClaimValidationFailed('the token was issued to another client (azp)', payload, 'azp', 'check_failed');
+  }
+  if (audiences.length > 1 && payload.azp === undefined) {
+    throw new joseErrors.JWTClaimValidationFailed('a token for several audiences must name the client it was issued to (azp)', payload, 'azp', 'missing');
+  }
 }
 
 /** Maps jose's verification failures to a 401 (or a 503 when the provider's keys cannot be fetched). */
