@@ -2,7 +2,7 @@ import { HTTPException } from 'hono/http-exception';
 import { Problem } from '../platform/problems';
 import { renderPage } from './layout';
 import { actionOfPath, problemMessage } from './problems';
-import { loginUrl, webRequest, type WebContext } from './request';
+import { CSRF_FIELD, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 
 /** Errors on pages become pages: a login redirect for 401, a readable message otherwise. */
 export async function errorPage(error: Error, c: WebContext) {
@@ -19,6 +19,10 @@ export async function errorPage(error: Error, c: WebContext) {
   const status = problem?.status ?? 500;
   const w = await webRequest(c);
   if (status === 401 && c.req.method === 'GET') return c.redirect(loginUrl(w.path), 303);
+  if (status === 401 && c.req.method === 'POST') {
+    const kept = await keptForm(c);
+    if (kept) return sessionEndedPage(c, w, kept);
+  }
   const { m } = w.t;
   const action = actionOfPath(c.req.method, new URL(c.req.url).pathname);
   const message = !problem || status >= 500 ? m.errors.title : status === 404 ? m.errors.notFound : problemMessage(w.t, problem, { action });
@@ -30,6 +34,49 @@ export async function errorPage(error: Error, c: WebContext) {
         <h1>{m.errors.title}</h1>
         <p role="alert">{message}</p>
         <p><a href="/">{m.errors.back}</a></p>
+      </>
+    ),
+  });
+}
+
+/**
+ * The fields of a form post of this site refused only because the session ended meanwhile (a long
+ * draft, a paper batch): they are kept so that nothing typed is lost. Undefined for anything else.
+ */
+async function keptForm(c: WebContext): Promise<Record<string, string> | undefined> {
+  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/.test(c.req.header('content-type') ?? '')) return undefined;
+  try {
+    const body = await c.req.parseBody();
+    verifyCsrf(c, body);
+    const fields: Record<string, string> = {};
+    for (const [name, value] of Object.entries(body)) if (typeof value === 'string' && name !== CSRF_FIELD) fields[name] = value;
+    return fields;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The form as it was sent, to send again once logged in (in another tab, so this page stays). */
+function sessionEndedPage(c: WebContext, w: WebRequest, fields: Record<string, string>) {
+  const { m } = w.t;
+  const action = new URL(c.req.url).pathname;
+  return renderPage(c, w, {
+    title: m.errors.sessionEnded.title,
+    status: 401,
+    body: (
+      <>
+        <h1>{m.errors.sessionEnded.title}</h1>
+        <p role="alert">{m.errors.sessionEnded.text}</p>
+        <p>
+          <a href={loginUrl(w.path)} target="_blank" rel="noopener">{m.errors.sessionEnded.login}</a>, {m.errors.sessionEnded.then}
+        </p>
+        <form method="post" action={action}>
+          <input type="hidden" name={CSRF_FIELD} value={w.csrf} />
+          {Object.entries(fields).map(([name, value]) => (
+            <input type="hidden" name={name} value={value} />
+          ))}
+          <p><button type="submit">{m.errors.sessionEnded.resend}</button></p>
+        </form>
       </>
     ),
   });

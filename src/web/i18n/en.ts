@@ -364,6 +364,13 @@ export const en: Messages = {
     csrf: 'The form has expired. Reload the page and try again.',
     back: 'Back to the home page',
     fix: 'Correct the fields marked below.',
+    sessionEnded: {
+      title: 'Session ended',
+      text: 'Your session has ended before the form was sent: it was not taken into account. What you entered is kept on this page.',
+      login: 'Log in again in a new tab',
+      then: 'then come back here and send the form again.',
+      resend: 'Send again',
+    },
   },
   /** Refusals of the engine, by problem type; the API's English detail is shown only for a type missing here. */
   problems: {

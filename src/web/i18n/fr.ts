@@ -367,6 +367,13 @@ export const fr = {
     csrf: 'Le formulaire a expiré. Rechargez la page et recommencez.',
     back: 'Retour à l’accueil',
     fix: 'Corrigez les champs signalés.',
+    sessionEnded: {
+      title: 'Session terminée',
+      text: 'Votre session a pris fin avant l’envoi du formulaire\u00a0: il n’a pas été pris en compte. Ce que vous avez saisi est conservé sur cette page.',
+      login: 'Reconnectez-vous dans un nouvel onglet',
+      then: 'puis revenez ici et envoyez de nouveau le formulaire.',
+      resend: 'Envoyer de nouveau',
+    },
   },
   /** Refusals of the engine, by problem type; the API's English detail is shown only for a type missing here. */
   problems: {
