@@ -1,6 +1,7 @@
 import { jwtVerify } from 'jose';
 import { setCookie } from 'hono/cookie';
 import { requireIdentity } from '../features/auth/access';
+import { isSafeReturnTo } from '../features/auth/login';
 import { ListQuerySchema } from '../features/initiatives/schema';
 import { isCollecting as isCollectingAt, type InitiativeStatus } from '../core/lifecycle';
 import { getInitiative, getVisibleInitiative, isCommitteeMember, listInitiatives, type InitiativeRow } from '../features/initiatives/service';
@@ -33,9 +34,9 @@ export async function progressOf(c: WebContext, initiative: InitiativeRow, juris
 
 const isCollecting = (initiative: InitiativeRow, now: Date) => isCollectingAt({ ...initiative, status: initiative.status as InitiativeStatus }, now);
 
-/** Only same-site paths are followed after a language switch or a login. */
+/** Only same-site paths are followed after a language switch, as after a login ('/\t/evil' is '//evil' to a browser). */
 export function safeReturnPath(path: string | undefined): string {
-  return path && path.startsWith('/') && !path.startsWith('//') && !path.startsWith('/\\') ? path : '/';
+  return path !== undefined && isSafeReturnTo(path) ? path : '/';
 }
 
 export const citizenPages = createRouter()
