@@ -1,7 +1,7 @@
 /**
  * The standalone verifier of the transparency logs (SPEC §6) and of exports of the audit trail:
- * anyone can run it against an engine without trusting it. It uses the shared pure tree code,
- * jose, fetch and a CSV reader, nothing else of the server.
+ * anyone can run it against an engine without trusting it. It uses the shared pure code of the
+ * tree and of the audit chain's hashing, jose, fetch and a CSV reader, nothing else of the server.
  *
  *   npm run verify -- receipt <jws | file> --server <url>
  *   npm run verify -- log <initiative id> --server <url> [--save <file>] [--attempts <n>]
@@ -11,12 +11,12 @@
  * Add --jwks <file> to check signatures against saved keys instead of the server's.
  * Exit status: 0 verified, 1 verification failed, 2 usage or network error, 3 not yet due (retry).
  */
-import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { auditEntryHash } from './core/audit-chain';
 import { EMPTY_ROOT, fromBase64, leafHash, toBase64, treeRoot, verifyConsistency, verifyInclusion } from './core/merkle';
 
 export const EXIT = { verified: 0, failed: 1, usage: 2, retry: 3 } as const;
@@ -312,19 +312,6 @@ interface AuditRow {
   hash: string;
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
-  }
-  return value;
-}
-
-/** The hash of an audit entry (docs/transparency.md, "The audit trail"): SHA-256, hex, of this JSON array in UTF-8. */
-export function auditHash(row: Omit<AuditRow, 'hash'>): string {
-  const canonical = JSON.stringify([row.prevHash, row.seq, row.at, row.actor, row.action, row.jurisdictionId, row.initiativeId, sortKeys(row.details)]);
-  return createHash('sha256').update(canonical, 'utf8').digest('hex');
-}
 
 /** The audit entries of a saved `GET /v1/audit` answer (one page, or an array of pages or of entries) or of the clerks' CSV export. */
 function readAuditExport(text: string): AuditRow[] {
@@ -387,7 +374,7 @@ async function verifyAudit(file: string, out: Out): Promise<void> {
     } else if (before) {
       gaps++;
     }
-    const recomputed = auditHash(row);
+    const recomputed = auditEntryHash(row.prevHash, row);
     if (recomputed !== row.hash) throw new VerificationFailure(`entry ${row.seq} (${row.action}, ${row.at}) was altered: its content hashes to ${recomputed}, not ${row.hash}`);
   });
   const first = rows[0]!;

@@ -1,6 +1,5 @@
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import { auditEntryHash } from '../../core/audit-chain';
 import type { Database, Executor } from '../../db/client';
 import { auditHead, auditLog } from '../../db/schema';
 
@@ -13,18 +12,9 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-/** The bytes an audit entry's hash covers: the previous hash and the entry, in a fixed order. */
+/** The hash of an entry after `prevHash` (the recipe is in core, shared with the standalone verifier). */
 export function auditEntryDigest(prevHash: string, e: { seq: number; at: Date; actor: string; action: string; jurisdictionId: string | null; initiativeId: string | null; details: Record<string, unknown> }): string {
-  const canonical = JSON.stringify([prevHash, e.seq, e.at.toISOString(), e.actor, e.action, e.jurisdictionId, e.initiativeId, sortKeys(e.details)]);
-  return bytesToHex(sha256(utf8ToBytes(canonical)));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
-  }
-  return value;
+  return auditEntryHash(prevHash, { ...e, at: e.at.toISOString() });
 }
 
 /** Appends to the hash chain inside the caller's transaction; the head row serialises appenders. */
