@@ -104,3 +104,15 @@ export function createRouter() {
 }
 
 export type Router = ReturnType<typeof createRouter>;
+
+/**
+ * Whether the browser says the request comes from a page of this engine's own origin (Sec-Fetch-Site,
+ * Origin); clients that are no browser send neither. Under Referrer-Policy: no-referrer a same-origin
+ * request says `Origin: null`.
+ */
+export function fromOwnOrigin(c: Context<AppEnv>): boolean {
+  const site = c.req.header('sec-fetch-site');
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  const origin = c.req.header('origin');
+  return origin === undefined || origin === 'null' || origin === new URL(c.req.url).origin || origin === new URL(c.var.deps.config.publicUrl).origin;
+}

@@ -1,7 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, EncryptJWT, jwtDecrypt } from 'jose';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie } from 'hono/cookie';
-import type { AppDeps, AppEnv, Principal } from '../../platform/http';
+import { fromOwnOrigin, type AppDeps, type AppEnv, type Principal } from '../../platform/http';
 import { keyDerivedFrom, type EngineKeys } from '../../platform/keys';
 import { Problem, problems } from '../../platform/problems';
 import { isEncryptedToken } from './id-token-decryption';
@@ -127,7 +127,9 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
       throw error;
     });
   }
-  if (principal && isApiChange(c) && !isFromThisOrigin(c)) {
+  // SameSite=Lax keeps the cookie off other sites' requests, not off another origin of the same site (a
+  // sibling subdomain), whose bodiless POST needs no CORS preflight.
+  if (principal && isApiChange(c) && !fromOwnOrigin(c)) {
     throw problems.forbidden('The session cookie is not accepted on a change asked by a page of another origin; send the token as Authorization: Bearer.');
   }
   c.set('principal', principal);
@@ -136,15 +138,3 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 /** A change through the API (the web front's own forms check their form token). */
 const isApiChange = (c: Context<AppEnv>) => !['GET', 'HEAD', 'OPTIONS'].includes(c.req.method) && c.req.path.startsWith('/v1/');
-
-/**
- * SameSite=Lax keeps the cookie off requests of other sites, not of another origin of the same site
- * (a sibling subdomain), whose bodiless POST needs no CORS preflight. Clients that are no browser send neither header.
- */
-function isFromThisOrigin(c: Context<AppEnv>): boolean {
-  const site = c.req.header('sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
-  const origin = c.req.header('origin');
-  // Under Referrer-Policy: no-referrer a same-origin request says `Origin: null`.
-  return origin === undefined || origin === 'null' || origin === new URL(c.req.url).origin || origin === new URL(c.var.deps.config.publicUrl).origin;
-}
