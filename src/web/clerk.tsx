@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { isUuid } from '../platform/cursor';
 import { eq } from 'drizzle-orm';
 import { verifications } from '../db/schema';
 import { electorateOf } from '../core/rules';
@@ -409,7 +410,7 @@ function auditFilters(c: WebContext) {
   const initiativeId = c.req.query('initiative');
   return {
     jurisdictionId: c.req.query('jurisdiction') || undefined,
-    initiativeId: initiativeId && /^[0-9a-f-]{36}$/i.test(initiativeId) ? initiativeId : undefined,
+    initiativeId: initiativeId && isUuid(initiativeId) ? initiativeId : undefined,
   };
 }
 
