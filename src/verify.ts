@@ -16,7 +16,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
-import { auditEntryHash } from './core/audit-chain';
+import { auditEntryHash, type AuditChainEntry } from './core/audit-chain';
 import { EMPTY_ROOT, fromBase64, leafHash, toBase64, treeRoot, verifyConsistency, verifyInclusion } from './core/merkle';
 
 export const EXIT = { verified: 0, failed: 1, usage: 2, retry: 3 } as const;
@@ -299,19 +299,11 @@ async function verifyTwoHeads(options: Options, files: string[], out: Out): Prom
   out(`consistent: the tree of ${b.size} entries extends the tree of ${a.size}`);
 }
 
-/** An audit trail entry as `GET /v1/audit` and `/clerk/audit.csv` give it. */
-interface AuditRow {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  jurisdictionId: string | null;
-  initiativeId: string | null;
-  details: unknown;
+/** An audit trail entry as `GET /v1/audit` and `/clerk/audit.csv` give it: what its hash covers, the hash before it and its own. */
+interface AuditRow extends AuditChainEntry {
   prevHash: string;
   hash: string;
 }
-
 
 /** The audit entries of a saved `GET /v1/audit` answer (one page, or an array of pages or of entries) or of the clerks' CSV export. */
 function readAuditExport(text: string): AuditRow[] {

@@ -5,7 +5,6 @@ import { sealPersonalData } from '../../src/features/personal-data/service';
 import { signerHashFor } from '../../src/features/signatures/service';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { closedWithSignatures, parisWithClerk } from '../support/identity';
-import { REFERENDUM_DRAFT } from '../support/paris';
 
 /** Two clerks (or one double click) acting on one verification at the same moment, on one PostgreSQL database. */
 describe('concurrent clerks on one verification', () => {
@@ -43,14 +42,7 @@ describe('concurrent clerks on one verification', () => {
   });
 
   it('a sample started while a paper batch is being committed draws from a population that includes the batch', async () => {
-    const id = (await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT })).body.id as string;
-    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
-    expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open' } })).status).toBe(200);
-    for (const givenNames of ['Camille', 'Louis']) {
-      const token = await engine.tokenFor({ givenNames, familyName: 'Tardif', birthdate: '1980-01-01' });
-      expect((await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token, body: { district: '75111', consent: true } })).status).toBe(201);
-    }
-    expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+    const id = await closedWithSignatures(engine, { sponsor, clerk }, 2, 'Tardif');
 
     // A late paper form keyed in after the close, as the paper service does it: the initiative held FOR SHARE, the row inserted, then commit.
     const person = { givenNames: 'Emma', familyName: 'Tardif', birthdate: '1980-01-01' };

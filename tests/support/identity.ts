@@ -61,9 +61,15 @@ export async function putRoll(engine: TestEngine, token: string, csv: string | U
 
 export const rollCsv = (rows: string[][]) => ['family_name,given_names,birthdate,district', ...rows.map((r) => r.join(','))].join('\n') + '\n';
 
-/** A referendum initiative of Paris, opened, signed online by `n` people of the family `family` (district 75111), then closed by its sponsor. */
-export async function closedWithSignatures(engine: TestEngine, roles: { sponsor: string; clerk: string }, n: number, family: string): Promise<string> {
-  const id = (await engine.request('POST', '/v1/initiatives', { token: roles.sponsor, body: REFERENDUM_DRAFT })).body.id as string;
+/** An initiative of Paris (a referendum unless `draft` says otherwise), opened, signed online by `n` people of the family `family` (district 75111), then closed by its sponsor. */
+export async function closedWithSignatures(
+  engine: TestEngine,
+  roles: { sponsor: string; clerk: string },
+  n: number,
+  family: string,
+  draft: Record<string, unknown> = REFERENDUM_DRAFT,
+): Promise<string> {
+  const id = (await engine.request('POST', '/v1/initiatives', { token: roles.sponsor, body: draft })).body.id as string;
   await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: roles.sponsor });
   expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: roles.clerk, body: { decision: 'open' } })).status).toBe(200);
   for (let i = 0; i < n; i++) {

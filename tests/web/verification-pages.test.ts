@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../support/engine';
-import { CLERK_SUBJECT, parisWithClerk } from '../support/identity';
+import { CLERK_SUBJECT, closedWithSignatures, parisWithClerk } from '../support/identity';
 import { browserRequests } from './browser-requests';
 
 /** The clerk's page through a sample whose projection lands between 95 % and 110 %: the page leads on to the full count. */
@@ -17,15 +17,7 @@ describe('clerk pages: a sample that asks for a full count', () => {
   afterAll(() => engine.close());
 
   it('offers the full count where certifying is refused, and the full count then certifies', async () => {
-    const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: { jurisdictionId: 'paris', kind: 'agenda', title: 'Un banc par rue', summary: 'Des bancs.', text: 'Installer un banc dans chaque rue.' } });
-    const id = draft.body.id as string;
-    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
-    expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open' } })).status).toBe(200);
-    for (const givenNames of ['Camille', 'Louis']) {
-      const token = await engine.tokenFor({ givenNames, familyName: 'Voisin', birthdate: '1980-01-01' });
-      expect((await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token, body: { district: '75111', consent: true } })).status).toBe(201);
-    }
-    expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+    const id = await closedWithSignatures(engine, { sponsor, clerk }, 2, 'Voisin', { jurisdictionId: 'paris', kind: 'agenda', title: 'Un banc par rue', summary: 'Des bancs.', text: 'Installer un banc dans chaque rue.' });
 
     const cookie = await web.sessionFor(CLERK_SUBJECT);
     // One of two drawn and found valid: 2 projected for a threshold of 2, 100 %.
@@ -62,15 +54,7 @@ describe('clerk pages: a sample that asks for a full count', () => {
   });
 
   it('a sample of every signature is a count: its conclusion says the threshold is met, not "at least 110 %"', async () => {
-    const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: { jurisdictionId: 'paris', kind: 'agenda', title: 'Une fontaine', summary: 'De l’eau.', text: 'Installer une fontaine.' } });
-    const id = draft.body.id as string;
-    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
-    expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open' } })).status).toBe(200);
-    for (const givenNames of ['Emma', 'Hugo']) {
-      const token = await engine.tokenFor({ givenNames, familyName: 'Fontaine', birthdate: '1980-01-01' });
-      expect((await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token, body: { district: '75111', consent: true } })).status).toBe(201);
-    }
-    expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+    const id = await closedWithSignatures(engine, { sponsor, clerk }, 2, 'Fontaine', { jurisdictionId: 'paris', kind: 'agenda', title: 'Une fontaine', summary: 'De l’eau.', text: 'Installer une fontaine.' });
     const cookie = await web.sessionFor(CLERK_SUBJECT);
     expect((await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { method: 'sample', seed: 'tirage public' } })).status).toBe(303);
     const listed = await web.page(`/clerk/initiatives/${id}`, { cookie });

@@ -32,8 +32,8 @@ export async function getInitiative(db: Executor, id: string, lock?: 'update' | 
  * The initiative and its jurisdiction, with the row versions PostgreSQL gave them (`xmin`, which
  * every update changes): signing compares them with the rows it locks (signatures/initiative-cache).
  */
-export async function getInitiativeWithJurisdiction(db: Executor, id: string) {
-  const [row] = await db
+export async function getInitiativeWithJurisdiction(db: Executor, id: string, lock?: 'update') {
+  const query = db
     .select({
       initiative: initiatives,
       jurisdiction: jurisdictions,
@@ -43,6 +43,7 @@ export async function getInitiativeWithJurisdiction(db: Executor, id: string) {
     .from(initiatives)
     .innerJoin(jurisdictions, eq(jurisdictions.id, initiatives.jurisdictionId))
     .where(eq(initiatives.id, id));
+  const [row] = await (lock ? query.for(lock, { of: initiatives }) : query);
   if (!row) throw problems.notFound('Initiative', id);
   return row;
 }

@@ -22,7 +22,7 @@ import { emitEvent } from '../../platform/outbox';
 import { problems, type FieldError } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
 import { requireClerk } from '../auth/access';
-import { getInitiative, getInitiativeWithJurisdiction, transition, type InitiativeRow } from '../initiatives/service';
+import { getInitiativeWithJurisdiction, transition, type InitiativeRow } from '../initiatives/service';
 import type { JurisdictionRow } from '../jurisdictions/service';
 import { openPersonalData, PersonalDataKeyError, personalDataDestroyed, personalDataDestroyedProblem, readPersonalData, type Identity } from '../personal-data/service';
 import { bumpCount, rulesOf, type SignatureTally } from '../progress/service';
@@ -79,12 +79,11 @@ async function lockVerification(tx: Transaction, initiativeId: string, action: s
 export async function startVerification(deps: AppDeps, id: string, principal: Principal, input: StartVerification) {
   const now = deps.clock();
   return deps.db.db.transaction(async (tx) => {
-    const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(tx, id);
+    // The row held before the population is read: a paper batch being committed (it holds the row FOR SHARE) is in it, or is refused after.
+    const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(tx, id, 'update');
     await requireClerk(tx, principal, jurisdiction.id);
     if (initiative.status === 'verifying' && input.method === 'full') return escalateToFullCount(deps, tx, initiative, jurisdiction, principal, now);
 
-    // The row held before the population is read: a paper batch being committed (it holds the row FOR SHARE) is in it, or is refused after.
-    await getInitiative(tx, id, 'update');
     const counted = await tx
       .select({ id: signatures.id })
       .from(signatures)
