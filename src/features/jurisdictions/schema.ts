@@ -46,12 +46,23 @@ export function checkSettings(j: Settings, ctx: { addIssue: (issue: { code: 'cus
       ctx.addIssue({ code: 'custom', path: ['rules', kind, 'districts'], message: 'A district rule needs districts.' });
     }
     const each = rules.districts.each;
+    const minCount = rules.districts.minCount;
     if ('table' in each) {
-      for (const code of Object.keys(each.table)) {
+      const tabled = Object.keys(each.table);
+      if (tabled.length === 0) ctx.addIssue({ code: 'custom', path: ['rules', kind, 'districts', 'each', 'table'], message: 'The table gives no district a minimum.' });
+      for (const code of tabled) {
         if (!codes.has(code)) ctx.addIssue({ code: 'custom', path: ['rules', kind, 'districts', 'each', 'table', code], message: `Unknown district "${code}".` });
       }
+      // A district left out of the table has no minimum, so it can never be one of those that meet theirs.
+      if (minCount !== undefined && minCount <= j.districts.length && minCount > tabled.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', kind, 'districts', 'minCount'],
+          message: `More districts than the table gives a minimum to (${tabled.length}): the rule could never be met.`,
+        });
+      }
     }
-    if (rules.districts.minCount !== undefined && rules.districts.minCount > j.districts.length) {
+    if (minCount !== undefined && minCount > j.districts.length) {
       ctx.addIssue({ code: 'custom', path: ['rules', kind, 'districts', 'minCount'], message: 'More districts than the jurisdiction has.' });
     }
   }

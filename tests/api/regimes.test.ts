@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEngine, type TestEngine } from '../support/engine';
+
+/** The member states' minimums of the European Citizens' Initiative (Regulation (EU) 2019/788, Annex I, 2020 figures). */
+const ECI_MINIMUMS: Record<string, number> = {
+  AT: 13395, BE: 15840, BG: 12015, CY: 4320, CZ: 15840, DE: 69120, DK: 10035, EE: 5040, ES: 42120,
+  FI: 10035, FR: 58320, GR: 15840, HR: 8640, HU: 15840, IE: 9360, IT: 54720, LT: 7920, LU: 4320,
+  LV: 6480, MT: 4320, NL: 20880, PL: 37440, PT: 15840, RO: 23040, SE: 15120, SI: 5760, SK: 10080,
+};
+
+/** 88 counties, as Ohio has: a county's figure is the vote cast there for governor (its reference for ratios). */
+const COUNTIES = Array.from({ length: 88 }, (_, i) => ({ code: `C${String(i + 1).padStart(2, '0')}`, name: `County ${i + 1}`, electorate: 20_000 + i * 1_001 }));
+
+/**
+ * The real regimes SPEC names, each configured through the API (configuration, not code), and the
+ * criteria an initiative opened under them shows: required figures as the law computes them.
+ */
+const REGIMES = {
+  paris: {
+    name: 'Ville de Paris',
+    electorate: 1_360_000,
+    minimumAge: 16,
+    kind: 'agenda',
+    rules: { agenda: { goal: { signatures: 5000 }, collectionDays: 365 } },
+  },
+  'france-rip': {
+    name: 'République française',
+    electorate: 48_700_001,
+    minimumAge: 18,
+    kind: 'referendum',
+    rules: { referendum: { goal: { ratio: 0.1 }, collectionDays: 273 } },
+  },
+  eci: {
+    name: 'Union européenne',
+    electorate: 365_000_000,
+    minimumAge: 16,
+    kind: 'agenda',
+    districts: Object.keys(ECI_MINIMUMS).map((code) => ({ code, name: code, electorate: 1_000_000 })),
+    rules: { agenda: { goal: { signatures: 1_000_000 }, districts: { minCount: 7, each: { table: ECI_MINIMUMS } }, collectionDays: 365 } },
+  },
+  suisse: {
+    name: 'Confédération suisse',
+    electorate: 5_560_000,
+    minimumAge: 18,
+    kind: 'referendum',
+    rules: { referendum: { goal: { signatures: 100_000 }, collectionDays: 548 } },
+  },
+  ohio: {
+    name: 'State of Ohio',
+    electorate: 4_429_582,
+    minimumAge: 18,
+    kind: 'referendum',
+    districts: COUNTIES,
+    // A constitutional amendment: 10 % of the last vote for governor, and 5 % of it in each of 44 of the 88 counties.
+    rules: { referendum: { goal: { ratio: 0.1 }, districts: { minCount: 44, each: { ratio: 0.05 } }, collectionDays: 365 } },
+  },
+  uk: {
+    name: 'UK Parliament petitions',
+    electorate: 48_000_000,
+    minimumAge: 0,
+    kind: 'agenda',
+    rules: {
+      agenda: {
+        goal: { signatures: 100_000 },
+        collectionDays: 182,
+        milestones: [
+          { signatures: 10_000, label: 'government response' },
+          { signatures: 100_000, label: 'considered for debate' },
+        ],
+      },
+    },
+  },
+} as const;
+
+describe('the real regimes of SPEC, as configuration', () => {
+  let engine: TestEngine;
+  let admin: string;
+  let sponsor: string;
+  const clerk = () => engine.subjectToken('clerk-of-regimes');
+  const progressOf = async (id: string) => (await engine.request('GET', `/v1/initiatives/${id}/progress`)).body;
+
+  /** A jurisdiction from the admin, its clerk, and an initiative of the given kind opened there. */
+  async function openUnder(id: string, regime: (typeof REGIMES)[keyof typeof REGIMES]): Promise<string> {
+    const { kind, ...settings } = regime;
+    const created = await engine.request('POST', '/v1/jurisdictions', { token: admin, body: { id, minimumAssurance: 'eidas1', districts: [], ...settings } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await engine.request('POST', `/v1/jurisdictions/${id}/clerks`, { token: admin, body: { subject: 'clerk-of-regimes' } });
+    const draft = await engine.request('POST', '/v1/initiatives', {
+      token: sponsor,
+      body: { jurisdictionId: id, kind, title: `Une initiative (${id})`, summary: 'Résumé.', text: 'Texte.', ...(kind === 'referendum' ? { question: 'Approuvez-vous ?' } : {}) },
+    });
+    expect(draft.status, JSON.stringify(draft.body)).toBe(201);
+    expect((await engine.request('POST', `/v1/initiatives/${draft.body.id}/submit`, { token: sponsor })).status).toBe(200);
+    const opened = await engine.request('POST', `/v1/initiatives/${draft.body.id}/review`, { token: await clerk(), body: { decision: 'open' } });
+    expect(opened.status, JSON.stringify(opened.body)).toBe(200);
+    return draft.body.id;
+  }
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    admin = await engine.adminToken();
+    sponsor = await engine.tokenFor({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' });
+  });
+  afterAll(() => engine.close());
+
+  it('Paris: 5,000 signatures put the petition on the Council’s agenda; a year to collect them', async () => {
+    const id = await openUnder('paris', REGIMES.paris);
+    const progress = await progressOf(id);
+    expect(progress).toMatchObject({ signatures: 0, goalMet: false, criteria: [{ kind: 'goal', required: 5000, current: 0, met: false }], districts: [], milestones: [] });
+    expect(Date.parse(progress.closesAt) - engine.clock.now().getTime()).toBe(365 * 86_400_000);
+  });
+
+  it('the French shared-initiative referendum: a tenth of the registered voters, rounded up', async () => {
+    const progress = await progressOf(await openUnder('france-rip', REGIMES['france-rip']));
+    expect(progress.criteria).toEqual([{ kind: 'goal', required: 4_870_001, current: 0, met: false }]);
+  });
+
+  it('the European Citizens’ Initiative: a million, and 7 member states each at its own minimum from the table', async () => {
+    const progress = await progressOf(await openUnder('eci', REGIMES.eci));
+    expect(progress.criteria).toEqual([
+      { kind: 'goal', required: 1_000_000, current: 0, met: false },
+      { kind: 'districts', required: 7, current: 0, met: false },
+    ]);
+    expect(progress.districts).toHaveLength(27);
+    expect(progress.districts.find((d: { code: string }) => d.code === 'DE')).toEqual({ code: 'DE', name: 'DE', signatures: 0, required: 69120, met: false });
+    expect(progress.districts.find((d: { code: string }) => d.code === 'MT')).toEqual({ code: 'MT', name: 'MT', signatures: 0, required: 4320, met: false });
+  });
+
+  it('a Swiss popular initiative: 100,000 signatures in 18 months', async () => {
+    const progress = await progressOf(await openUnder('suisse', REGIMES.suisse));
+    expect(progress.criteria).toEqual([{ kind: 'goal', required: 100_000, current: 0, met: false }]);
+    expect(Date.parse(progress.closesAt) - engine.clock.now().getTime()).toBe(548 * 86_400_000);
+  });
+
+  it('a US state initiative with a distribution rule: 5 % of the vote in each of 44 of 88 counties, rounded up county by county', async () => {
+    const progress = await progressOf(await openUnder('ohio', REGIMES.ohio));
+    expect(progress.criteria).toEqual([
+      { kind: 'goal', required: 442_959, current: 0, met: false },
+      { kind: 'districts', required: 44, current: 0, met: false },
+    ]);
+    // County 2: 21,001 voters, 5 % is 1,050.05: 1,051 signatures.
+    expect(progress.districts[1]).toMatchObject({ code: 'C02', required: 1051, met: false });
+    expect(progress.districts.every((d: { required: number | null }) => d.required !== null)).toBe(true);
+  });
+
+  it('the UK petitions ladder: a response at 10,000 and a debate at 100,000, as milestones', async () => {
+    const progress = await progressOf(await openUnder('uk', REGIMES.uk));
+    expect(progress.criteria).toEqual([{ kind: 'goal', required: 100_000, current: 0, met: false }]);
+    expect(progress.milestones).toEqual([
+      { signatures: 10_000, label: 'government response', reached: false, reachedAt: null },
+      { signatures: 100_000, label: 'considered for debate', reached: false, reachedAt: null },
+    ]);
+  });
+});
+
+describe('a district rule that can never be met, or met by nobody, is refused when the jurisdiction is configured', () => {
+  let engine: TestEngine;
+  let admin: string;
+  const districts = [
+    { code: 'A', name: 'Nord', electorate: 1000 },
+    { code: 'B', name: 'Sud', electorate: 2000 },
+    { code: 'C', name: 'Est', electorate: 3000 },
+  ];
+  const create = (id: string, body: Record<string, unknown>) =>
+    engine.request('POST', '/v1/jurisdictions', {
+      token: admin,
+      body: { id, name: 'Région', electorate: 6000, minimumAge: 18, minimumAssurance: 'eidas1', districts, ...body },
+    });
+  const fields = (res: { body: { errors?: { field: string }[] } }) => res.body.errors?.map((e) => e.field);
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    admin = await engine.adminToken();
+  });
+  afterAll(() => engine.close());
+
+  it('a table naming a district the jurisdiction does not have, or minCount above its number of districts', async () => {
+    const unknown = await create('r-unknown', { rules: { agenda: { goal: { signatures: 10 }, districts: { each: { table: { A: 1, Z: 1 } } }, collectionDays: 30 } } });
+    expect(unknown.status).toBe(400);
+    expect(fields(unknown)).toEqual(['body.rules.agenda.districts.each.table.Z']);
+    const tooMany = await create('r-too-many', { rules: { agenda: { goal: { signatures: 10 }, districts: { minCount: 4, each: { signatures: 1 } }, collectionDays: 30 } } });
+    expect(tooMany.status).toBe(400);
+    expect(fields(tooMany)).toEqual(['body.rules.agenda.districts.minCount']);
+  });
+
+  it('minCount above the number of districts the table gives a minimum: the districts left out of it can never count', async () => {
+    const res = await create('r-table', { rules: { agenda: { goal: { signatures: 10 }, districts: { minCount: 3, each: { table: { A: 1, B: 1 } } }, collectionDays: 30 } } });
+    expect(res.status).toBe(400);
+    expect(fields(res)).toEqual(['body.rules.agenda.districts.minCount']);
+    expect(res.body.errors[0].message).toContain('2');
+    // Within the table's districts it is accepted, and a district left out of the table has no minimum of its own.
+    expect((await create('r-table-ok', { rules: { agenda: { goal: { signatures: 10 }, districts: { minCount: 2, each: { table: { A: 1, B: 1 } } }, collectionDays: 30 } } })).status).toBe(201);
+  });
+
+  it('an empty table: a district rule with no minimum anywhere', async () => {
+    const res = await create('r-empty', { rules: { referendum: { goal: { signatures: 10 }, districts: { each: { table: {} } }, collectionDays: 30 } } });
+    expect(res.status).toBe(400);
+    expect(fields(res)).toEqual(['body.rules.referendum.districts.each.table']);
+  });
+
+  it('no electorate for a ratio goal: a jurisdiction needs its registered voters', async () => {
+    const zero = await create('r-zero', { electorate: 0, rules: { agenda: { goal: { ratio: 0.1 }, collectionDays: 30 } } });
+    expect(zero.status).toBe(400);
+    expect(fields(zero)).toEqual(['body.electorate']);
+    const none = await engine.request('POST', '/v1/jurisdictions', {
+      token: admin,
+      body: { id: 'r-none', name: 'Région', minimumAge: 18, minimumAssurance: 'eidas1', rules: { agenda: { goal: { ratio: 0.1 }, collectionDays: 30 } } },
+    });
+    expect(none.status).toBe(400);
+    expect(fields(none)).toEqual(['body.electorate']);
+  });
+});
