@@ -198,6 +198,24 @@ describe('a district rule that can never be met, or met by nobody, is refused wh
     expect(fields(res)).toEqual(['body.rules.referendum.districts.each.table']);
   });
 
+  it('a ratio minimum in a district with no registered voters: ceil(5 % × 0) is no signature, a district met by nobody', async () => {
+    const ratio = { referendum: { goal: { signatures: 10 }, districts: { minCount: 2, each: { ratio: 0.05 } }, collectionDays: 30 } };
+    const empty = [...districts, { code: 'D', name: 'Nouveau quartier', electorate: 0 }];
+    const res = await create('r-ratio', { districts: empty, rules: ratio });
+    expect(res.status).toBe(400);
+    expect(fields(res)).toEqual(['body.districts.3.electorate']);
+    expect(res.body.errors[0].message).toContain('"D"');
+    // A count (or a table) is a minimum of its own, whatever the district's figure.
+    expect((await create('r-count', { districts: empty, rules: { referendum: { ...ratio.referendum, districts: { minCount: 2, each: { signatures: 3 } } } } })).status).toBe(201);
+
+    // Adding such a district later is refused as well, and the jurisdiction stays as it was.
+    expect((await create('r-later', { rules: ratio })).status).toBe(201);
+    const later = await engine.request('PATCH', '/v1/jurisdictions/r-later', { token: admin, body: { districts: empty } });
+    expect(later.status).toBe(400);
+    expect(fields(later)).toEqual(['body.districts.3.electorate']);
+    expect((await engine.request('GET', '/v1/jurisdictions/r-later')).body.districts).toHaveLength(3);
+  });
+
   it('no electorate for a ratio goal: a jurisdiction needs its registered voters', async () => {
     const zero = await create('r-zero', { electorate: 0, rules: { agenda: { goal: { ratio: 0.1 }, collectionDays: 30 } } });
     expect(zero.status).toBe(400);

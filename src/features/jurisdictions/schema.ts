@@ -28,7 +28,7 @@ const settingsShape = {
 };
 
 type Settings = {
-  districts: { code: string }[];
+  districts: { code: string; electorate: number }[];
   rules: z.infer<typeof JurisdictionRulesSchema>;
 };
 
@@ -65,6 +65,21 @@ export function checkSettings(j: Settings, ctx: { addIssue: (issue: { code: 'cus
     if (minCount !== undefined && minCount > j.districts.length) {
       ctx.addIssue({ code: 'custom', path: ['rules', kind, 'districts', 'minCount'], message: 'More districts than the jurisdiction has.' });
     }
+  }
+  // ceil(ratio × 0) is 0: a district with no registered voters would meet a ratio minimum with no signature at all.
+  const ratioRule = (['agenda', 'referendum'] as const).find((kind) => {
+    const each = j.rules[kind]?.districts?.each;
+    return each !== undefined && 'ratio' in each;
+  });
+  if (ratioRule) {
+    j.districts.forEach((d, i) => {
+      if (d.electorate > 0) return;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['districts', i, 'electorate'],
+        message: `District "${d.code}" has no registered voters, so the ${ratioRule} rules' share of them would be no signature at all: give its electorate, or the district minimum as a count or a table.`,
+      });
+    });
   }
   if (!j.rules.agenda && !j.rules.referendum) {
     ctx.addIssue({ code: 'custom', path: ['rules'], message: 'Rules for at least one kind (agenda or referendum) are required.' });
