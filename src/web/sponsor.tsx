@@ -45,7 +45,8 @@ function draftInput(form: Record<string, string>) {
     title: text('title'),
     summary: text('summary'),
     text: text('text'),
-    question: text('question') || undefined,
+    // The field is on the form for either kind (no script switches it): an agenda petition puts no question to the vote.
+    question: text('kind') === 'agenda' ? undefined : text('question') || undefined,
   };
 }
 
@@ -103,7 +104,7 @@ export const sponsorPages = createRouter()
     const principal = requirePrincipal(c);
     const { initiative } = await requireSponsorOf(c, w);
     const jurisdictions = await listJurisdictions(c.var.deps.db.db);
-    const values = { ...draftInput(form), jurisdictionId: initiative.jurisdictionId, kind: initiative.kind };
+    const values = { ...draftInput({ ...form, kind: initiative.kind }), jurisdictionId: initiative.jurisdictionId, kind: initiative.kind };
     const patch = { title: values.title, summary: values.summary, text: values.text, question: values.question ?? null };
     const parsed = UpdateInitiativeSchema.safeParse(patch);
     const kindErrors: Record<string, string> = initiative.kind === 'referendum' && !values.question ? { question: w.t.m.fields.questionRequired } : {};
@@ -283,9 +284,11 @@ function draftForm(
           <Field id="text" label={m.draft.text} error={errors.text}>
             <textarea {...describedBy('text', errors.text)} rows={10} required>{values.text ?? ''}</textarea>
           </Field>
-          <Field id="question" label={m.draft.question} error={errors.question} help={m.draft.questionHelp}>
-            <input type="text" {...describedBy('question', errors.question, m.draft.questionHelp)} value={values.question ?? ''} />
-          </Field>
+          {editing?.kind === 'agenda' ? null : (
+            <Field id="question" label={m.draft.question} error={errors.question} help={m.draft.questionHelp}>
+              <input type="text" {...describedBy('question', errors.question, m.draft.questionHelp)} value={values.question ?? ''} />
+            </Field>
+          )}
           <div class="actions">
             <button type="submit" name="action" value="preview" class="secondary">{m.draft.preview}</button>
             <button type="submit" name="action" value="save">{m.draft.save}</button>

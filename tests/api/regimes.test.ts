@@ -1,5 +1,9 @@
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../support/engine';
+import { parisWithClerk } from '../support/identity';
+import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
+import { decideRemainingValid } from '../support/verification';
 
 /** The member states' minimums of the European Citizens' Initiative (Regulation (EU) 2019/788, Annex I, 2020 figures). */
 const ECI_MINIMUMS: Record<string, number> = {
@@ -226,5 +230,85 @@ describe('a district rule that can never be met, or met by nobody, is refused wh
     });
     expect(none.status).toBe(400);
     expect(fields(none)).toEqual(['body.electorate']);
+  });
+});
+
+/**
+ * Certification turns an initiative into its official item (SPEC §1, §5): a council agenda item for
+ * an `agenda` petition, a referendum question for a `referendum` initiative, each with a certificate.
+ */
+describe('from certified initiative to official item', () => {
+  let engine: TestEngine;
+  let clerk: string;
+  let sponsor: string;
+  let people = 0;
+  const rules = {
+    agenda: { goal: { signatures: 2 }, collectionDays: 60 },
+    referendum: parisJurisdiction().rules.referendum,
+  };
+  const jwks = async () => createLocalJWKSet((await engine.request('GET', '/.well-known/jwks.json')).body);
+
+  /** Opens a draft, signs it in these districts, closes it; returns the initiative and its signatures by district. */
+  async function collected(body: Record<string, unknown>, districts: string[]) {
+    const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body });
+    expect(draft.status, JSON.stringify(draft.body)).toBe(201);
+    const id: string = draft.body.id;
+    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
+    expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open' } })).status).toBe(200);
+    const signatures: { id: string; district: string }[] = [];
+    for (const district of districts) {
+      const token = await engine.tokenFor({ givenNames: `Signataire${String.fromCharCode(65 + (people % 26))}${String.fromCharCode(65 + Math.floor(people / 26))}`, familyName: 'Officiel', birthdate: '1975-05-05' });
+      people++;
+      const signed = await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token, body: { district, consent: true } });
+      expect(signed.status).toBe(201);
+      signatures.push({ id: signed.body.signature.id, district });
+    }
+    engine.clock.advance(3_600_000);
+    expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+    return { id, signatures };
+  }
+
+  /** A full count: these signatures struck out, every other one valid; then completion. */
+  async function fullCount(id: string, invalid: string[] = []) {
+    expect((await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'full' } })).status).toBe(201);
+    if (invalid.length) {
+      const struck = await engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, {
+        token: clerk,
+        body: { decisions: invalid.map((signatureId) => ({ signatureId, decision: 'invalid', reason: 'not a resident' })) },
+      });
+      expect(struck.status).toBe(200);
+    }
+    await decideRemainingValid(engine.request, id, clerk);
+    const done = await engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: clerk });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    return done.body;
+  }
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    ({ clerk, sponsor } = await parisWithClerk(engine, { rules }));
+  });
+  afterAll(() => engine.close());
+
+  it('an agenda petition has no ballot question, and is certified into a council agenda item under its title', async () => {
+    const agenda = { ...REFERENDUM_DRAFT, kind: 'agenda', title: 'Un banc par rue', question: undefined };
+    const withQuestion = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: { ...agenda, question: 'Approuvez-vous les bancs ?' } });
+    expect(withQuestion.status).toBe(400);
+    expect(withQuestion.body.errors.map((e: { field: string }) => e.field)).toEqual(['body.question']);
+    const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: agenda });
+    const edited = await engine.request('PATCH', `/v1/initiatives/${draft.body.id}`, { token: sponsor, body: { question: 'Approuvez-vous les bancs ?' } });
+    expect(edited.status).toBe(400);
+    expect(edited.body.errors.map((e: { field: string }) => e.field)).toEqual(['body.question']);
+
+    const { id } = await collected(agenda, ['75111', '75118']);
+    const done = await fullCount(id);
+    expect(done).toMatchObject({ outcome: 'certified', status: 'certified' });
+    const item = (await engine.request('GET', `/v1/referendum-items/${done.referendumItemId}`)).body;
+    expect(item).toMatchObject({ initiativeId: id, jurisdictionId: 'paris', kind: 'agenda', title: 'Un banc par rue', question: null, validSignatures: 2, method: 'full' });
+    const { payload } = await jwtVerify(item.certificate, await jwks(), { algorithms: ['EdDSA'], typ: 'certificate+jwt' });
+    expect(payload.initiative).toEqual({ id, kind: 'agenda', title: 'Un banc par rue', question: null });
+    const page = await engine.request('GET', `/results/${item.id}`);
+    expect(page.body).toContain('inscription à l’ordre du jour du conseil');
+    expect(page.body).not.toContain('class="question"');
   });
 });

@@ -6,6 +6,8 @@ const Summary = z.string().trim().min(1).max(2000);
 const Text = z.string().trim().min(1).max(100_000);
 const Question = z.string().trim().min(3).max(1000);
 
+export const AGENDA_HAS_NO_QUESTION = 'An agenda initiative has no ballot question: it is put on the council’s agenda as it stands. Only a referendum initiative has one.';
+
 export const CreateInitiativeSchema = z
   .strictObject({
     jurisdictionId: z.string().min(1).max(64),
@@ -17,6 +19,7 @@ export const CreateInitiativeSchema = z
   })
   .superRefine((v, ctx) => {
     if (v.kind === 'referendum' && !v.question) ctx.addIssue({ code: 'custom', path: ['question'], message: 'A referendum initiative needs its ballot question.' });
+    if (v.kind === 'agenda' && v.question) ctx.addIssue({ code: 'custom', path: ['question'], message: AGENDA_HAS_NO_QUESTION });
   })
   .openapi('CreateInitiative', {
     example: {

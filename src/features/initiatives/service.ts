@@ -14,7 +14,7 @@ import { appendAudit } from '../audit/service';
 import { requireClerk } from '../auth/access';
 import { getJurisdiction, type JurisdictionRow } from '../jurisdictions/service';
 import { buildProgress, toTally, type SignatureTally } from '../progress/service';
-import type { CreateInitiative, ListQuery, Review, UpdateInitiative } from './schema';
+import { AGENDA_HAS_NO_QUESTION, type CreateInitiative, type ListQuery, type Review, type UpdateInitiative } from './schema';
 
 export type InitiativeRow = typeof initiatives.$inferSelect;
 
@@ -107,6 +107,7 @@ export async function updateDraft(db: Database, id: string, patch: UpdateInitiat
     if (initiative.kind === 'referendum' && !question) {
       throw problems.validation([{ field: 'body.question', message: 'A referendum initiative needs its ballot question.' }]);
     }
+    if (initiative.kind === 'agenda' && question) throw problems.validation([{ field: 'body.question', message: AGENDA_HAS_NO_QUESTION }]);
     const [row] = await tx
       .update(initiatives)
       .set({ ...patch, question, updatedAt: now })

@@ -662,12 +662,14 @@ export async function completeVerification(deps: AppDeps, id: string, principal:
     }
 
     const itemId = crypto.randomUUID();
+    // A council agenda item puts no question to the vote (an agenda draft of older versions may hold one).
+    const question = initiative.kind === 'referendum' ? initiative.question : null;
     const certificate = await signWithEngineKey(
       deps.keys,
       'certificate+jwt',
       {
         referendumItem: itemId,
-        initiative: { id: initiative.id, kind: initiative.kind, title: initiative.title, question: initiative.question },
+        initiative: { id: initiative.id, kind: initiative.kind, title: initiative.title, question },
         // The electorate the rules were evaluated on: the jurisdiction's when the initiative opened.
         jurisdiction: { id: jurisdiction.id, name: jurisdiction.name, electorate: electorateOf(initiative, jurisdiction).electorate },
         rules,
@@ -689,7 +691,7 @@ export async function completeVerification(deps: AppDeps, id: string, principal:
         jurisdictionId: jurisdiction.id,
         kind: initiative.kind,
         title: initiative.title,
-        question: initiative.question,
+        question,
         validSignatures: counts.total,
         districts,
         method: verification.method,
