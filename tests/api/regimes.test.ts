@@ -1,6 +1,8 @@
+import { eq } from 'drizzle-orm';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEngine, type TestEngine } from '../support/engine';
+import { outbox } from '../../src/db/schema';
+import { createTestEngine, PUBLIC_URL, type TestEngine } from '../support/engine';
 import { parisWithClerk } from '../support/identity';
 import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
 import { decideRemainingValid } from '../support/verification';
@@ -310,5 +312,105 @@ describe('from certified initiative to official item', () => {
     const page = await engine.request('GET', `/results/${item.id}`);
     expect(page.body).toContain('inscription à l’ordre du jour du conseil');
     expect(page.body).not.toContain('class="question"');
+  });
+  it('a referendum initiative becomes a referendum question; its certificate holds what SPEC §5 lists', async () => {
+    const { id } = await collected(REFERENDUM_DRAFT, ['75111', '75111', '75118', '75118', '75120']);
+    const frozen = (await engine.request('GET', `/v1/initiatives/${id}`)).body.rules;
+    const done = await fullCount(id);
+    expect(done).toMatchObject({ outcome: 'certified', goalMet: true });
+    const item = (await engine.request('GET', `/v1/referendum-items/${done.referendumItemId}`)).body;
+    expect(item).toMatchObject({ kind: 'referendum', title: REFERENDUM_DRAFT.title, question: REFERENDUM_DRAFT.question, validSignatures: 5, method: 'full' });
+    expect((await engine.request('GET', '/v1/referendum-items?jurisdiction=paris')).body.items.map((i: { id: string }) => i.id)).toContain(item.id);
+
+    const { payload } = await jwtVerify(item.certificate, await jwks(), { algorithms: ['EdDSA'], typ: 'certificate+jwt', issuer: PUBLIC_URL });
+    const log = (await engine.request('GET', `/v1/initiatives/${id}/log`)).body;
+    expect(payload).toMatchObject({
+      referendumItem: item.id,
+      initiative: { id, kind: 'referendum', title: REFERENDUM_DRAFT.title, question: REFERENDUM_DRAFT.question },
+      jurisdiction: { id: 'paris', name: 'Ville de Paris', electorate: parisJurisdiction().electorate },
+      rules: frozen,
+      counts: { raw: 5, valid: 5, verified: 5 },
+      criteria: [
+        { kind: 'goal', required: 5, current: 5, met: true },
+        { kind: 'districts', required: 2, current: 2, met: true },
+      ],
+      method: 'full',
+      seed: null,
+      sample: null,
+      log: { size: 5, root: log.root },
+      certifiedAt: item.certifiedAt,
+    });
+    const districts = (payload.counts as { districts: { code: string }[] }).districts;
+    expect(districts).toHaveLength(20);
+    expect(districts.filter((d) => ['75111', '75118', '75120'].includes(d.code))).toEqual([
+      { code: '75111', raw: 2, valid: 2, required: 2, met: true },
+      { code: '75118', raw: 2, valid: 2, required: 2, met: true },
+      { code: '75120', raw: 1, valid: 1, required: 2, met: false },
+    ]);
+    expect(item.districts).toEqual(districts);
+  });
+
+  it('district rules are judged again on the verified count: a district whose signatures were struck out falls short, and the initiative is insufficient', async () => {
+    const { id, signatures } = await collected(REFERENDUM_DRAFT, ['75111', '75111', '75111', '75118', '75118', '75120']);
+    // During collection: 6 of 5, and two arrondissements at their minimum of 2.
+    expect((await engine.request('GET', `/v1/initiatives/${id}/progress`)).body).toMatchObject({
+      goalMet: true,
+      criteria: [
+        { kind: 'goal', required: 5, current: 6, met: true },
+        { kind: 'districts', required: 2, current: 2, met: true },
+      ],
+    });
+    const struck = signatures.find((s) => s.district === '75118')!.id;
+    const done = await fullCount(id, [struck]);
+    expect(done).toMatchObject({
+      outcome: 'insufficient',
+      status: 'insufficient',
+      goalMet: false,
+      referendumItemId: null,
+      reason: '1 districts of 2 required met their minimum',
+      criteria: [
+        { kind: 'goal', required: 5, current: 5, met: true },
+        { kind: 'districts', required: 2, current: 1, met: false },
+      ],
+    });
+    expect(done.counts.districts.find((d: { code: string }) => d.code === '75118')).toEqual({ code: '75118', raw: 2, valid: 1, required: 2, met: false });
+    expect((await engine.request('GET', `/v1/initiatives/${id}/progress`)).body.districts.find((d: { code: string }) => d.code === '75118')).toMatchObject({ signatures: 1, required: 2, met: false });
+  });
+
+  it('the jurisdiction’s later change of default rules stays away from an initiative already open: goal, districts, milestones and closeWhenMet were frozen at opening', async () => {
+    const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT });
+    const id: string = draft.body.id;
+    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
+    await engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open' } });
+    const changed = await engine.request('PATCH', '/v1/jurisdictions/paris', {
+      token: clerk,
+      body: { rules: { ...rules, referendum: { goal: { signatures: 3 }, collectionDays: 10, closeWhenMet: true, milestones: [{ signatures: 1, label: 'premier soutien' }] } } },
+    });
+    expect(changed.status).toBe(200);
+    const before = await engine.request('GET', `/v1/initiatives/${id}`);
+    expect(before.body.rules).toEqual({ ...parisJurisdiction().rules.referendum, closeWhenMet: false });
+
+    for (let i = 0; i < 4; i++) {
+      const token = await engine.tokenFor({ givenNames: `Fige${String.fromCharCode(65 + i)}`, familyName: 'Regle', birthdate: '1966-06-06' });
+      expect((await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token, body: { district: '75111', consent: true } })).status).toBe(201);
+    }
+    await engine.scheduler.tick();
+    const progress = (await engine.request('GET', `/v1/initiatives/${id}/progress`)).body;
+    expect(progress).toMatchObject({
+      status: 'open',
+      goalMet: false,
+      criteria: [
+        { kind: 'goal', required: 5, current: 4, met: false },
+        { kind: 'districts', required: 2, current: 1, met: false },
+      ],
+      milestones: [{ signatures: 3, label: 'premier palier', reached: true }],
+    });
+    const events = (await engine.db.db.select().from(outbox).where(eq(outbox.initiativeId, id))).map((e) => e.type).filter((t) => t.endsWith('_reached'));
+    expect(events).toEqual(['initiative.milestone_reached']);
+
+    engine.clock.advance(3_600_000);
+    expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+    const done = await fullCount(id);
+    expect(done).toMatchObject({ outcome: 'insufficient', reason: '4 valid signatures of 5 required; 1 districts of 2 required met their minimum' });
   });
 });
