@@ -119,20 +119,24 @@ export function evaluateRules(
     criteria.push({ kind: 'districts', required, current, met: current >= required });
   }
 
-  const milestones = rules.milestones.map((milestone) => ({
-    signatures: milestone.signatures,
-    label: milestone.label,
-    reached: counts.total >= milestone.signatures,
-  }));
+  // Lowest first, as signatures reach them, whatever order the configuration lists them in.
+  const milestones = rules.milestones
+    .map((milestone) => ({ signatures: milestone.signatures, label: milestone.label, reached: counts.total >= milestone.signatures }))
+    .sort((a, b) => a.signatures - b.signatures);
 
   return { goalMet: criteria.every((criterion) => criterion.met), criteria, districts, milestones };
 }
 
-/** Stable names of what has been reached, so each crossing is recorded exactly once. */
+/**
+ * Stable names of what has been reached, so each crossing is recorded exactly once; in the order
+ * signatures reach them (the goal at its required count, before a milestone at the same count), so
+ * crossings seen together are announced as they happened.
+ */
 export function reachedKeys(e: Evaluation): string[] {
-  const keys = e.goalMet ? ['goal'] : [];
-  for (const milestone of e.milestones) {
-    if (milestone.reached) keys.push(`milestone:${milestone.signatures}`);
+  const reached = e.milestones.filter((milestone) => milestone.reached).map((milestone) => ({ key: `milestone:${milestone.signatures}`, at: milestone.signatures }));
+  if (e.goalMet) {
+    const goal = e.criteria.find((criterion) => criterion.kind === 'goal')!.required;
+    reached.splice(reached.filter((milestone) => milestone.at < goal).length, 0, { key: 'goal', at: goal });
   }
-  return keys;
+  return reached.map((crossing) => crossing.key);
 }

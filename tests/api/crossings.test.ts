@@ -1,8 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outbox } from '../../src/db/schema';
+import { recordCrossings } from '../../src/features/progress/crossings';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { openParisInitiative } from '../support/identity';
+import { parisJurisdiction } from '../support/paris';
 
 /** Distinct adults of Paris, letters only in their names. */
 const citizen = (n: number) => ({ givenNames: `Camille${String.fromCharCode(97 + n)}`, familyName: 'Seuil', birthdate: '1980-03-03' });
@@ -87,5 +89,38 @@ describe('goal and milestone events at the end of collection', () => {
     await signOnline(initiativeId, 13, '75118');
     await engine.scheduler.tick();
     expect(await events(initiativeId)).toEqual(['initiative.milestone_reached 3']);
+  });
+  it('a goal and milestones reached together are each announced once, lowest first, and listed lowest first whatever the configured order', async () => {
+    engine.clock.set('2027-03-01T10:00:00Z');
+    const rules = parisJurisdiction().rules;
+    const ladder = {
+      ...rules.referendum,
+      districts: undefined,
+      goal: { signatures: 3 },
+      milestones: [
+        { signatures: 5, label: 'cinq' },
+        { signatures: 2, label: 'deux' },
+      ],
+    };
+    expect((await engine.request('PATCH', '/v1/jurisdictions/paris', { token: clerk, body: { rules: { ...rules, referendum: ladder } } })).status).toBe(200);
+    const { initiativeId } = await openParisInitiative(engine, { createJurisdiction: false });
+    // A paper batch brings six signatures at once: everything is crossed before the next tick.
+    const keyed = await engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, {
+      token: clerk,
+      body: { entries: [20, 21, 22, 23, 24, 25].map((n) => ({ ...citizen(n), district: '75111', sheet: 'F-20', collector: 'C-20', signedOn: '2027-03-01' })) },
+    });
+    expect(keyed.body.results.map((r: { status: string }) => r.status)).toEqual(Array(6).fill('accepted'));
+    const announced = (await recordCrossings(engine.db.db, engine.clock.now())).filter((c) => c.initiativeId === initiativeId).map((c) => c.key);
+    expect(announced).toEqual(['milestone:2', 'goal', 'milestone:5']);
+    expect(await recordCrossings(engine.db.db, engine.clock.now())).toEqual([]);
+    await engine.scheduler.tick();
+    expect(await events(initiativeId)).toEqual(['initiative.goal_reached 6', 'initiative.milestone_reached 6', 'initiative.milestone_reached 6']);
+    const progress = (await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body;
+    expect(progress.milestones.map((m: { signatures: number; reached: boolean }) => [m.signatures, m.reached])).toEqual([
+      [2, true],
+      [5, true],
+    ]);
+    const page = await engine.request('GET', `/initiatives/${initiativeId}`);
+    expect(page.body.indexOf('— deux')).toBeLessThan(page.body.indexOf('— cinq'));
   });
 });

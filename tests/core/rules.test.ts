@@ -243,6 +243,32 @@ describe('evaluateRules', () => {
   });
 });
 
+describe('crossings in the order signatures reach them', () => {
+  // Milestones configured out of order, the goal between them.
+  const ladder = rules({
+    goal: { signatures: 3 },
+    collectionDays: 30,
+    milestones: [
+      { signatures: 5, label: 'cinq' },
+      { signatures: 2, label: 'deux' },
+      { signatures: 3, label: 'trois' },
+    ],
+  });
+
+  it('lists milestones lowest first', () => {
+    expect(evaluateRules(ladder, paris, { total: 2, byDistrict: {} }).milestones).toEqual([
+      { signatures: 2, label: 'deux', reached: true },
+      { signatures: 3, label: 'trois', reached: false },
+      { signatures: 5, label: 'cinq', reached: false },
+    ]);
+  });
+
+  it('names what was reached together lowest first, the goal before a milestone at its own count', () => {
+    expect(reachedKeys(evaluateRules(ladder, paris, { total: 6, byDistrict: {} }))).toEqual(['milestone:2', 'goal', 'milestone:3', 'milestone:5']);
+    expect(reachedKeys(evaluateRules(ladder, paris, { total: 3, byDistrict: {} }))).toEqual(['milestone:2', 'goal', 'milestone:3']);
+  });
+});
+
 describe('evaluateRules properties', () => {
   const codes = ['A', 'B', 'C', 'D', 'E', 'F'];
   const countOrRatio = fc.oneof(
