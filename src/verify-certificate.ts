@@ -5,8 +5,9 @@
  *
  * The input is the compact JWS itself, or a referendum item (JSON with a `certificate` field), read
  * from a file or fetched from a URL. The keys come from `<issuer>/.well-known/jwks.json`, the issuer
- * named in the certificate, unless --jwks names them. Exit code 0 when the signature holds, 1 when
- * it does not, 2 for a usage error.
+ * named in the certificate, unless --jwks names them. A referendum item's own fields (count, title,
+ * question...) must say what its certificate says. Exit code 0 when the signature holds (and the
+ * item matches it), 1 when not, 2 for a usage error.
  */
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
@@ -41,6 +42,44 @@ export function extractCertificate(text: string): string {
   }
   if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(trimmed)) throw new Error('not a compact JWS nor a referendum item');
   return trimmed;
+}
+
+/** The referendum item's own fields and the claims of its certificate that state them. */
+const ITEM_CLAIMS: [field: string, claim: (p: Record<string, any>) => unknown][] = [
+  ['id', (p) => p.referendumItem],
+  ['initiativeId', (p) => p.initiative?.id],
+  ['jurisdictionId', (p) => p.jurisdiction?.id],
+  ['kind', (p) => p.initiative?.kind],
+  ['title', (p) => p.initiative?.title],
+  ['question', (p) => p.initiative?.question],
+  ['validSignatures', (p) => p.counts?.valid],
+  ['districts', (p) => p.counts?.districts],
+  ['method', (p) => p.method],
+  ['certifiedAt', (p) => p.certifiedAt],
+];
+
+/**
+ * Where a referendum item says something other than its (verified) certificate: the item's fields
+ * are the engine's database, the certificate is what was signed. Fields the item does not give are not compared.
+ */
+export function itemMismatches(item: Record<string, unknown>, payload: JWTPayload): string[] {
+  const mismatches: string[] = [];
+  for (const [field, claim] of ITEM_CLAIMS) {
+    if (!(field in item)) continue;
+    const [given, signed] = [item[field], claim(payload as Record<string, any>)];
+    if (canonical(given) === canonical(signed)) continue;
+    mismatches.push(typeof given === 'object' && given !== null ? `${field} differ from the certificate's` : `${field} is ${JSON.stringify(given)} in the item but ${JSON.stringify(signed)} in the certificate`);
+  }
+  return mismatches;
+}
+
+/** JSON with object keys sorted: the database may give back a stored object's keys in another order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
 }
 
 /** Verifies the certificate's EdDSA signature and type against the JWKS; throws when anything is off. */
@@ -80,8 +119,11 @@ export async function main(argv: string[], out: (line: string) => void = console
     return 2;
   }
   let token: string;
+  let item: Record<string, unknown> | undefined;
   try {
-    token = extractCertificate(await readSource(args[0]!));
+    const text = await readSource(args[0]!);
+    token = extractCertificate(text);
+    if (text.trim().startsWith('{')) item = JSON.parse(text) as Record<string, unknown>;
     decodeProtectedHeader(token);
   } catch (error) {
     err(`cannot read a certificate from ${args[0]}: ${(error as Error).message}`);
@@ -89,7 +131,12 @@ export async function main(argv: string[], out: (line: string) => void = console
   }
   try {
     const { header, payload, jwks: used } = await verifyCertificate(token, { jwks });
-    out(`Certificate valid: signed by key "${String(header.kid)}" of ${used}`);
+    const mismatches = item ? itemMismatches(item, payload) : [];
+    if (mismatches.length > 0) {
+      err(`Certificate valid (key "${String(header.kid)}" of ${used}), but the referendum item does NOT match it: ${mismatches.join('; ')}`);
+      return 1;
+    }
+    out(`Certificate valid: signed by key "${String(header.kid)}" of ${used}${item ? '; the referendum item matches it' : ''}`);
     out(JSON.stringify(payload, null, 2));
     return 0;
   } catch (error) {

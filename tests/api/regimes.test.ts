@@ -1,7 +1,11 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outbox } from '../../src/db/schema';
+import { main as verifyCertificateCli } from '../../src/verify-certificate';
 import { createTestEngine, PUBLIC_URL, type TestEngine } from '../support/engine';
 import { parisWithClerk } from '../support/identity';
 import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
@@ -348,6 +352,39 @@ describe('from certified initiative to official item', () => {
       { code: '75120', raw: 1, valid: 1, required: 2, met: false },
     ]);
     expect(item.districts).toEqual(districts);
+  });
+
+  it('`npm run verify-certificate` checks a referendum item against its certificate: a count changed in the item is caught', async () => {
+    const item = (await engine.request('GET', '/v1/referendum-items?jurisdiction=paris')).body.items.find((i: { kind: string }) => i.kind === 'referendum');
+    const dir = await mkdtemp(join(tmpdir(), 'certificate-'));
+    const keys = join(dir, 'jwks.json');
+    await writeFile(keys, JSON.stringify((await engine.request('GET', '/.well-known/jwks.json')).body));
+    const run = async (published: unknown) => {
+      const file = join(dir, 'item.json');
+      await writeFile(file, JSON.stringify(published));
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await verifyCertificateCli([file, '--jwks', keys], (l) => out.push(l), (l) => err.push(l));
+      return { code, out, err };
+    };
+    const genuine = await run(item);
+    expect(genuine.err).toEqual([]);
+    expect(genuine.code).toBe(0);
+    expect(JSON.parse(genuine.out.slice(1).join('\n'))).toMatchObject({ referendumItem: item.id, counts: { valid: 5 } });
+
+    const inflated = await run({ ...item, validSignatures: 50_000, question: 'Approuvez-vous autre chose ?' });
+    expect(inflated.code).toBe(1);
+    expect(inflated.out).toEqual([]);
+    expect(inflated.err.join('\n')).toMatch(/does NOT match/);
+    expect(inflated.err.join('\n')).toContain('validSignatures is 50000 in the item but 5 in the certificate');
+    expect(inflated.err.join('\n')).toContain('question is');
+    const moved = structuredClone(item);
+    moved.districts[10].valid = 40;
+    expect((await run(moved)).err.at(-1)).toContain("districts differ from the certificate's");
+    // The bare certificate has nothing else to agree with.
+    await writeFile(join(dir, 'certificate.jws'), item.certificate);
+    expect(await verifyCertificateCli([join(dir, 'certificate.jws'), '--jwks', keys], () => {}, () => {})).toBe(0);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('district rules are judged again on the verified count: a district whose signatures were struck out falls short, and the initiative is insufficient', async () => {
