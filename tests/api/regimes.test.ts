@@ -404,7 +404,7 @@ describe('from certified initiative to official item', () => {
       status: 'insufficient',
       goalMet: false,
       referendumItemId: null,
-      reason: '1 districts of 2 required met their minimum',
+      reason: 'districts meeting their minimum: 1 of 2 required',
       criteria: [
         { kind: 'goal', required: 5, current: 5, met: true },
         { kind: 'districts', required: 2, current: 1, met: false },
@@ -448,6 +448,6 @@ describe('from certified initiative to official item', () => {
     engine.clock.advance(3_600_000);
     expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
     const done = await fullCount(id);
-    expect(done).toMatchObject({ outcome: 'insufficient', reason: '4 valid signatures of 5 required; 1 districts of 2 required met their minimum' });
+    expect(done).toMatchObject({ outcome: 'insufficient', reason: 'valid signatures: 4 of 5 required; districts meeting their minimum: 1 of 2 required' });
   });
 });

@@ -729,7 +729,7 @@ function describeAssessment(assessment: SampleAssessment): string {
 function unmetCriteria(criteria: Evaluation['criteria']): string {
   return criteria
     .filter((c) => !c.met)
-    .map((c) => (c.kind === 'goal' ? `${c.current} valid signatures of ${c.required} required` : `${c.current} districts of ${c.required} required met their minimum`))
+    .map((c) => (c.kind === 'goal' ? `valid signatures: ${c.current} of ${c.required} required` : `districts meeting their minimum: ${c.current} of ${c.required} required`))
     .join('; ');
 }
 
