@@ -13,10 +13,13 @@ export const ProblemSchema = z
   .passthrough()
   .openapi('Problem');
 
-const problem = (description: string) => ({
+const problem = (description: string, headers?: Record<string, { description: string; schema: { type: 'integer' | 'string' } }>) => ({
   description,
+  ...(headers ? { headers } : {}),
   content: { 'application/problem+json': { schema: ProblemSchema } },
 });
+
+const retryAfter = { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' as const } } };
 
 export const problemResponses = {
   400: problem('Invalid request: the `errors` array names each field at fault.'),
@@ -26,7 +29,8 @@ export const problemResponses = {
   409: problem('Not possible in the current state; the problem names it.'),
   413: problem('Request body too large.'),
   415: problem('The body is not of the media type the route takes.'),
-  503: problem('A dependency is unavailable; retry after the given delay.'),
+  429: problem('Too many requests of this kind from this client address or identity; retry after the given delay.', retryAfter),
+  503: problem('A dependency is unavailable; retry after the given delay.', retryAfter),
 } as const;
 
 export function errors<const C extends keyof typeof problemResponses>(...codes: C[]) {

@@ -42,18 +42,7 @@ describe('the engine answers as its OpenAPI document says', () => {
   const expectStatus = (res: TestResponse, status: number) => expect(res.status, JSON.stringify(res.body)).toBe(status);
 
   beforeAll(async () => {
-    engine = await createTestEngine({
-      config: {
-        rateLimits: {
-          windowSeconds: 60,
-          sign: { perAddress: 0, perIdentity: 5 },
-          login: { perAddress: 0, perIdentity: 60 },
-          paper: { perAddress: 0, perIdentity: 100 },
-          addressHeader: undefined,
-        },
-      },
-      deps: { webhooks: { resolve: async () => ['93.184.215.14'] } },
-    });
+    engine = await createTestEngine({ deps: { webhooks: { resolve: async () => ['93.184.215.14'] } } });
     const doc = await engine.request('GET', '/openapi.json');
     checker = contractChecker(doc.body as OpenApiDocument);
     checker.check('GET', '/openapi.json', doc);
@@ -405,6 +394,30 @@ describe('the engine answers as its OpenAPI document says', () => {
       const drafts = await call('GET', '/v1/initiatives?status=draft');
       expect(drafts.body.items).toEqual([]);
     });
+  });
+
+  it('each rate-limited operation answers 429 with Retry-After once over its limit', async () => {
+    const limited = await createTestEngine({
+      config: { rateLimits: { windowSeconds: 60, sign: { perAddress: 1, perIdentity: 0 }, login: { perAddress: 1, perIdentity: 0 }, paper: { perAddress: 1, perIdentity: 0 }, addressHeader: 'x-client' } },
+    });
+    try {
+      const requests: [string, string, Init][] = [
+        ['POST', `/v1/initiatives/${initiativeId}/signatures`, { body: { district: '75111', consent: true } }],
+        ['POST', `/v1/initiatives/${initiativeId}/paper-signatures`, { body: { entries: [] } }],
+        ['POST', '/v1/session', { body: { idToken: sponsor } }],
+        ['GET', '/auth/login?returnTo=/', {}],
+      ];
+      for (const [method, url, init] of requests) {
+        const from = { ...init, headers: { 'x-client': `client of ${url}` } };
+        await limited.request(method, url, from);
+        const refused = await limited.request(method, url, from);
+        checker.check(method, url, refused);
+        expect(refused.status, url).toBe(429);
+        expect(refused.headers.get('retry-after'), url).toMatch(/^\d+$/);
+      }
+    } finally {
+      await limited.close();
+    }
   });
 
   describe('protocol: methods, HEAD, media types, sizes', () => {

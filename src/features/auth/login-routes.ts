@@ -56,7 +56,7 @@ export const loginRoutes = createRouter()
       description:
         "Redirects to the provider with acr_values set to the minimum assurance of the jurisdiction that `returnTo` points at (an initiative's or a jurisdiction's page), else the lowest any jurisdiction accepts.",
       request: { query: ReturnToQuery },
-      responses: { 302: redirect("The provider's authorization endpoint."), ...errors(400, 503) },
+      responses: { 302: redirect("The provider's authorization endpoint."), ...errors(400, 429, 503) },
     }),
     async (c) => {
       const { returnTo } = c.req.valid('query');
