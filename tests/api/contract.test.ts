@@ -12,7 +12,7 @@ type Init = Parameters<TestEngine['request']>[2];
  * checked against the OpenAPI document the engine serves — the status declared for the
  * operation, the body valid against the schema declared for that status and media type, every
  * refusal a problem document. Then sweeps over every operation of the document for the refusals
- * any of them can give (no token, a bad id).
+ * any of them can give (no token, a bad id, malformed, mistyped or oversized bodies).
  */
 describe('the engine answers as its OpenAPI document says', () => {
   let engine: TestEngine;
@@ -480,6 +480,20 @@ describe('the engine answers as its OpenAPI document says', () => {
         expect(malformed.status, `${method} ${template}`).toBe(400);
         const unknown = await call(method, concrete(template, { id: UNKNOWN }) + query, { token, body: body && validBodyFor(template) });
         expect(unknown.status, `${method} ${template}`).toBe(404);
+      }
+    });
+
+    it('operations taking a JSON body: 400 for malformed JSON, 415 for another media type, 413 beyond the API’s limit', async () => {
+      for (const { method, template, op } of ops.filter((o) => o.op.requestBody?.content['application/json'])) {
+        const name = `${method} ${template}`;
+        const url = concrete(template);
+        const malformed = await call(method, url, { token: admin, rawBody: '{"oops', headers: { 'content-type': 'application/json' } });
+        expect(malformed.status, name).toBe(400);
+        const typed = await call(method, url, { token: admin, rawBody: 'decision=open', headers: { 'content-type': 'text/plain' } });
+        expect(typed.status, name).toBe(415);
+        if (!template.startsWith('/v1/')) continue;
+        const huge = await call(method, url, { token: admin, rawBody: JSON.stringify({ padding: 'x'.repeat(5 * 1024 * 1024) }), headers: { 'content-type': 'application/json' } });
+        expect(huge.status, name).toBe(413);
       }
     });
 

@@ -80,6 +80,9 @@ describe('the OpenAPI document and the interactive documentation', () => {
       if (op.security) check(JSON.stringify(op.security) === '[{"Bearer":[]}]', `${name}: unknown security`);
       if (op.security) check(statuses.includes('401'), `${name}: needs a token but documents no 401`);
       if (op.requestBody && path.startsWith('/v1/')) check(statuses.includes('400'), `${name}: validates a body but documents no 400`);
+      // Any body of another media type is refused (415); under /v1 any body over the limit (413).
+      if (op.requestBody) check(statuses.includes('415'), `${name}: takes a body but documents no 415`);
+      if (op.requestBody && path.startsWith('/v1/')) check(statuses.includes('413'), `${name}: takes a body but documents no 413`);
       if (path.includes('{')) check(statuses.includes('404'), `${name}: names a resource but documents no 404`);
     }
     expect(faults).toEqual([]);

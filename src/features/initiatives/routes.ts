@@ -50,7 +50,7 @@ const lifecycleRouteWith = <const P extends string, T extends z.ZodType>(path: P
     summary,
     security: bearer,
     request: { params: IdParam, body: { ...jsonBody(schema), required } },
-    responses: { 200: json(InitiativeSchema, 'The initiative in its new state.'), ...errors(400, 401, 403, 404, 409) },
+    responses: { 200: json(InitiativeSchema, 'The initiative in its new state.'), ...errors(400, 401, 403, 404, 409, 413, 415) },
   });
 
 export const initiativeRoutes = createRouter()
@@ -79,7 +79,7 @@ export const initiativeRoutes = createRouter()
       summary: 'Create a draft (any verified citizen becomes its sponsor)',
       security: bearer,
       request: { body: jsonBody(CreateInitiativeSchema) },
-      responses: { 201: json(InitiativeSchema, 'The draft, with the committee code to share.'), ...errors(400, 401, 403, 413) },
+      responses: { 201: json(InitiativeSchema, 'The draft, with the committee code to share.'), ...errors(400, 401, 403, 413, 415) },
     }),
     async (c) => {
       const principal = requirePrincipal(c);
@@ -117,7 +117,7 @@ export const initiativeRoutes = createRouter()
       summary: 'Edit a draft (sponsor)',
       security: bearer,
       request: { params: IdParam, body: jsonBody(UpdateInitiativeSchema) },
-      responses: { 200: json(InitiativeSchema, 'The edited draft.'), ...errors(400, 401, 403, 404, 409) },
+      responses: { 200: json(InitiativeSchema, 'The edited draft.'), ...errors(400, 401, 403, 404, 409, 413, 415) },
     }),
     async (c) => {
       const principal = requirePrincipal(c);
@@ -138,7 +138,7 @@ export const initiativeRoutes = createRouter()
       responses: {
         201: json(z.object({ joined: z.boolean(), committeeSize: z.number().int() }), 'Joined.'),
         200: json(z.object({ joined: z.boolean(), committeeSize: z.number().int() }), 'Already a member.'),
-        ...errors(400, 401, 403, 404, 409),
+        ...errors(400, 401, 403, 404, 409, 413, 415),
       },
     }),
     async (c) => {

@@ -40,7 +40,7 @@ export const jurisdictionRoutes = createRouter()
       summary: 'Create a jurisdiction (admin)',
       security: bearer,
       request: { body: jsonBody(CreateJurisdictionSchema) },
-      responses: { 201: json(JurisdictionSchema, 'Created.'), ...errors(400, 401, 403, 409, 413) },
+      responses: { 201: json(JurisdictionSchema, 'Created.'), ...errors(400, 401, 403, 409, 413, 415) },
     }),
     async (c) => {
       const principal = requirePrincipal(c);
@@ -60,7 +60,7 @@ export const jurisdictionRoutes = createRouter()
         'Any of the settings given at creation but the id; districts and default rules are replaced whole, and the result must be valid as at creation. Initiatives already opened keep the rules and electorate figures they were opened with; age, assurance, districts and the roll requirement apply to signatures from now on. 409 `district-in-use` for removing a district once an initiative has been opened in the jurisdiction, or while the roll in force uses it; 409 `kind-in-use` for removing the rules of a kind while initiatives of that kind are drafted or await review (those rejected or withdrawn before opening keep the rules they were drafted under); 409 `no-roll` for requiring a roll before one is imported. Recorded in the audit trail with the values before and after.',
       security: bearer,
       request: { params: IdParam, body: jsonBody(UpdateJurisdictionSchema) },
-      responses: { 200: json(JurisdictionSchema, 'The jurisdiction as changed.'), ...errors(400, 401, 403, 404, 409, 413) },
+      responses: { 200: json(JurisdictionSchema, 'The jurisdiction as changed.'), ...errors(400, 401, 403, 404, 409, 413, 415) },
     }),
     async (c) => {
       const principal = requirePrincipal(c);
@@ -80,7 +80,7 @@ export const jurisdictionRoutes = createRouter()
       responses: {
         201: json(z.object({ jurisdictionId: z.string(), subject: z.string() }), 'Granted.'),
         200: json(z.object({ jurisdictionId: z.string(), subject: z.string() }), 'Already a clerk.'),
-        ...errors(400, 401, 403, 404),
+        ...errors(400, 401, 403, 404, 413, 415),
       },
     }),
     async (c) => {

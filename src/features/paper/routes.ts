@@ -35,7 +35,7 @@ export const paperRoutes = createRouter()
       security: bearer,
       middleware: [paperBodyLimit] as const,
       request: { params: IdParam, body: jsonBody(PaperBatchSchema) },
-      responses: { 200: json(PaperBatchResultSchema, 'A result per entry, in order.'), ...errors(400, 401, 403, 404, 409, 413, 429, 503) },
+      responses: { 200: json(PaperBatchResultSchema, 'A result per entry, in order.'), ...errors(400, 401, 403, 404, 409, 413, 415, 429, 503) },
     }),
     async (c) => {
       const principal = requirePrincipal(c);

@@ -19,7 +19,7 @@ export const signatureRoutes = createRouter()
       responses: {
         201: json(SignResultSchema, 'Signed; keep the receipt.'),
         200: json(SignResultSchema, 'Already signed: the original signature.'),
-        ...errors(400, 401, 403, 404, 409, 413, 429, 503),
+        ...errors(400, 401, 403, 404, 409, 413, 415, 429, 503),
       },
     }),
     async (c) => {

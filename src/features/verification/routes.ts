@@ -39,7 +39,7 @@ export const verificationRoutes = createRouter()
       description: "Refused once its signers' personal data is destroyed under the retention schedule (a closed initiative below its goal): 409 personal-data-destroyed.",
       security: bearer,
       request: { params: IdParam, body: jsonBody(StartVerificationSchema) },
-      responses: { 201: json(VerificationSchema, 'Verification started.'), ...errors(400, 401, 403, 404, 409) },
+      responses: { 201: json(VerificationSchema, 'Verification started.'), ...errors(400, 401, 403, 404, 409, 413, 415) },
     }),
     async (c) => {
       const principal = requirePrincipal(c);
@@ -74,7 +74,7 @@ export const verificationRoutes = createRouter()
       summary: 'Record clerks’ decisions on signatures, in batches (clerk)',
       security: bearer,
       request: { params: IdParam, body: jsonBody(DecisionBatchSchema) },
-      responses: { 200: json(DecisionResultSchema, 'What each decision did.'), ...errors(400, 401, 403, 404, 409) },
+      responses: { 200: json(DecisionResultSchema, 'What each decision did.'), ...errors(400, 401, 403, 404, 409, 413, 415) },
     }),
     async (c) => c.json(await recordDecisions(c.var.deps, c.req.valid('param').id, requirePrincipal(c), c.req.valid('json').decisions), 200),
   )
@@ -125,7 +125,7 @@ export const verificationRoutes = createRouter()
       summary: 'Certify (creates the referendum item) or declare insufficient (clerk)',
       security: bearer,
       request: { params: IdParam, body: { ...jsonBody(CompleteVerificationSchema), required: false } },
-      responses: { 200: json(VerificationSchema, 'Verification complete.'), ...errors(400, 401, 403, 404, 409) },
+      responses: { 200: json(VerificationSchema, 'Verification complete.'), ...errors(400, 401, 403, 404, 409, 413, 415) },
     }),
     async (c) => {
       const principal = requirePrincipal(c);

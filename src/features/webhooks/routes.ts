@@ -16,7 +16,7 @@ export const webhookRoutes = createRouter()
         'Deliveries follow the Standard Webhooks specification: a JSON body `{type, timestamp, data}` with the headers `webhook-id`, `webhook-timestamp` and `webhook-signature` (HMAC-SHA256 with the secret returned here, once). Retried with exponential backoff for 24 hours; then the subscription is disabled with a reason.',
       security: bearer,
       request: { body: jsonBody(CreateWebhookSchema) },
-      responses: { 201: json(CreatedWebhookSchema, 'The subscription and its signing secret (shown only now).'), ...errors(400, 401, 403, 409, 413) },
+      responses: { 201: json(CreatedWebhookSchema, 'The subscription and its signing secret (shown only now).'), ...errors(400, 401, 403, 409, 413, 415) },
     }),
     async (c) => {
       const principal = requirePrincipal(c);
