@@ -84,7 +84,7 @@ export function createApp(deps: AppDeps) {
     }
     return jsonBodyLimit(c, next);
   });
-  app.use('*', authenticate);
+  app.use('*', (c, next) => (isForEveryone(c.req.path) ? next() : authenticate(c, next)));
   // After authentication (limits per identity), before the routes; counters are shared by the engine's processes in the database.
   app.use('/v1/initiatives/:id/signatures', rateLimit('sign'));
   app.use('/v1/initiatives/:id/paper-signatures', rateLimit('paper'));
@@ -137,6 +137,13 @@ export function createApp(deps: AppDeps) {
   });
   return api;
 }
+
+/**
+ * Probes, metrics, keys and the API's description answer everyone alike: a bearer token sent along
+ * (a scraper's, or one a proxy in front has already checked) is not theirs to verify or refuse.
+ */
+const FOR_EVERYONE = new Set(['/healthz', '/readyz', '/metrics', '/.well-known/jwks.json', '/openapi.json']);
+const isForEveryone = (path: string) => FOR_EVERYONE.has(path) || path === '/docs' || path.startsWith('/docs/');
 
 function problemResponse(c: { var: { requestId?: string }; req: { path: string } }, problem: Problem) {
   return new Response(JSON.stringify(problem.toJSON(c.req.path, c.var.requestId)), {

@@ -62,6 +62,15 @@ describe('the engine answers as its OpenAPI document says', () => {
     for (const path of ['/healthz', '/readyz', '/.well-known/jwks.json', '/metrics', '/openapi.json']) expectStatus(await call('GET', path), 200);
   });
 
+  it('probes, metrics, keys and the API description answer alike with a bearer token that is none of theirs', async () => {
+    // A scraper or a proxy in front of the engine may send its own credentials along.
+    for (const path of ['/healthz', '/readyz', '/.well-known/jwks.json', '/metrics', '/openapi.json']) {
+      expect((await call('GET', path, { token: 'a-proxy-credential' })).status, path).toBe(200);
+    }
+    // The interactive documentation, left out of the document on purpose.
+    expect((await engine.request('GET', '/docs', { token: 'a-proxy-credential' })).status).toBe(200);
+  });
+
   it('an admin creates Paris, changes it and grants a clerk', async () => {
     expectStatus(await call('POST', '/v1/jurisdictions', { body: parisJurisdiction() }), 401);
     expectStatus(await call('POST', '/v1/jurisdictions', { token: sponsor, body: parisJurisdiction() }), 403);
