@@ -143,7 +143,7 @@ export function createApp(deps: AppDeps) {
  * (a scraper's, or one a proxy in front has already checked) is not theirs to verify or refuse.
  */
 const FOR_EVERYONE = new Set(['/healthz', '/readyz', '/metrics', '/.well-known/jwks.json', '/openapi.json']);
-const isForEveryone = (path: string) => FOR_EVERYONE.has(path) || path === '/docs' || path.startsWith('/docs/');
+export const isForEveryone = (path: string) => FOR_EVERYONE.has(path) || path === '/docs' || path.startsWith('/docs/');
 
 function problemResponse(c: { var: { requestId?: string }; req: { path: string } }, problem: Problem) {
   return new Response(JSON.stringify(problem.toJSON(c.req.path, c.var.requestId)), {

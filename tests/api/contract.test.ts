@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isForEveryone } from '../../src/app';
 import { contractChecker, type OpenApiDocument } from '../support/contract';
 import { createTestEngine, type TestEngine, type TestResponse } from '../support/engine';
 import { PARISIANS, parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
@@ -12,7 +13,7 @@ type Init = Parameters<TestEngine['request']>[2];
  * checked against the OpenAPI document the engine serves — the status declared for the
  * operation, the body valid against the schema declared for that status and media type, every
  * refusal a problem document. Then sweeps over every operation of the document for the refusals
- * any of them can give (no token, a bad id, malformed, mistyped or oversized bodies).
+ * any of them can give (no token, a bad token, a bad id, malformed, mistyped or oversized bodies).
  */
 describe('the engine answers as its OpenAPI document says', () => {
   let engine: TestEngine;
@@ -477,6 +478,13 @@ describe('the engine answers as its OpenAPI document says', () => {
         // The session exchange may take its ID token from the body instead.
         const res = await call(method, concrete(template), op.requestBody ? { body: validBodyFor(template) } : {});
         if (template !== '/v1/session') expect(res.status, `${method} ${template}`).toBe(401);
+      }
+    });
+
+    it('every other operation: 401 for a bearer token that is not valid, public reads too', async () => {
+      for (const { method, template } of ops.filter((o) => !isForEveryone(o.template))) {
+        const res = await call(method, concrete(template), { token: 'not.a.token' });
+        expect(res.status, `${method} ${template}`).toBe(401);
       }
     });
 

@@ -40,7 +40,7 @@ export const devProviderRoutes = createRouter()
       tags: ['Development identity provider'],
       summary: 'Mint an ID token for a made-up person (development only)',
       request: { body: jsonBody(DevPersonSchema) },
-      responses: { 201: json(DevTokenSchema, 'An ID token signed by the development provider.'), ...errors(400, 404, 415) },
+      responses: { 201: json(DevTokenSchema, 'An ID token signed by the development provider.'), ...errors(400, 401, 404, 415) },
     }),
     async (c) => {
       const provider = requireProvider(c.var.deps.devProvider);

@@ -56,7 +56,7 @@ export const loginRoutes = createRouter()
       description:
         "Redirects to the provider with acr_values set to the minimum assurance of the jurisdiction that `returnTo` points at (an initiative's or a jurisdiction's page), else the lowest any jurisdiction accepts.",
       request: { query: ReturnToQuery },
-      responses: { 302: redirect("The provider's authorization endpoint."), ...errors(400, 429, 503) },
+      responses: { 302: redirect("The provider's authorization endpoint."), ...errors(400, 401, 429, 503) },
     }),
     async (c) => {
       const { returnTo } = c.req.valid('query');
@@ -118,7 +118,7 @@ export const loginRoutes = createRouter()
       path: '/auth/logout',
       tags: ['Auth'],
       summary: 'Log out of the engine (clears the session cookie)',
-      responses: { 204: { description: 'Logged out (JSON clients).' }, 303: redirect('Logged out; back to the home page (browsers).'), ...errors(403) },
+      responses: { 204: { description: 'Logged out (JSON clients).' }, 303: redirect('Logged out; back to the home page (browsers).'), ...errors(401, 403) },
     }),
     (c) => {
       // SameSite=Lax already keeps the cookie off cross-site posts; this also refuses the attempt itself.

@@ -63,7 +63,7 @@ export const initiativeRoutes = createRouter()
       request: { query: ListQuerySchema },
       responses: {
         200: json(z.object({ items: z.array(InitiativeSchema), nextCursor: z.string().nullable() }), 'A page, newest first.'),
-        ...errors(400),
+        ...errors(400, 401),
       },
     }),
     async (c) => {
@@ -97,7 +97,7 @@ export const initiativeRoutes = createRouter()
       tags: ['Initiatives'],
       summary: 'Initiative detail with progress',
       request: { params: IdParam },
-      responses: { 200: json(InitiativeSchema, 'The initiative.'), ...errors(400, 404) },
+      responses: { 200: json(InitiativeSchema, 'The initiative.'), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const { deps } = c.var;
@@ -185,7 +185,7 @@ export const initiativeRoutes = createRouter()
       tags: ['Progress'],
       summary: 'Progress: total, each criterion, each district, milestones',
       request: { params: IdParam },
-      responses: { 200: json(ProgressSchema, 'Progress now.'), ...errors(400, 404) },
+      responses: { 200: json(ProgressSchema, 'Progress now.'), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const { deps } = c.var;

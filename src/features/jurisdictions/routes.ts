@@ -14,7 +14,7 @@ export const jurisdictionRoutes = createRouter()
       path: '/v1/jurisdictions',
       tags: ['Jurisdictions'],
       summary: 'List jurisdictions',
-      responses: { 200: json(z.object({ items: z.array(JurisdictionSchema) }), 'Every jurisdiction, by name.') },
+      responses: { 200: json(z.object({ items: z.array(JurisdictionSchema) }), 'Every jurisdiction, by name.'), ...errors(401) },
     }),
     async (c) => {
       const rows = await listJurisdictions(c.var.deps.db.db);
@@ -28,7 +28,7 @@ export const jurisdictionRoutes = createRouter()
       tags: ['Jurisdictions'],
       summary: 'Jurisdiction detail',
       request: { params: IdParam },
-      responses: { 200: json(JurisdictionSchema, 'The jurisdiction, with districts and default rules.'), ...errors(404) },
+      responses: { 200: json(JurisdictionSchema, 'The jurisdiction, with districts and default rules.'), ...errors(401, 404) },
     }),
     async (c) => c.json(jurisdictionView(await getJurisdiction(c.var.deps.db.db, c.req.valid('param').id)), 200),
   )

@@ -26,7 +26,7 @@ export const monitoringRoutes = createRouter()
       description:
         'A signature counts from the time it was made; a withdrawn one stops counting when it was withdrawn (it appears in `withdrawn` of that bucket). Buckets without signatures are included with zeros.',
       request: { params: IdParam, query: HistoryQuerySchema },
-      responses: { 200: json(HistorySchema, 'The time series.'), ...errors(400, 404) },
+      responses: { 200: json(HistorySchema, 'The time series.'), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const { deps } = c.var;
@@ -79,7 +79,7 @@ export const monitoringRoutes = createRouter()
       responses: {
         200: { description: 'An event stream.', content: { 'text/event-stream': { schema: z.string() } } },
         204: { description: 'Collection is over and the client already has the last progress: nothing more will come.' },
-        ...errors(400, 404),
+        ...errors(400, 401, 404),
       },
     }),
     async (c) => {

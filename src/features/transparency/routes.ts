@@ -57,7 +57,7 @@ export const transparencyRoutes = createRouter()
       tags,
       summary: 'The latest signed tree head of the initiative’s log',
       request: { params: IdParam },
-      responses: { 200: json(TreeHeadSchema, 'Size, root, timestamp and their signature.'), ...errors(400, 404) },
+      responses: { 200: json(TreeHeadSchema, 'Size, root, timestamp and their signature.'), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const id = c.req.valid('param').id;
@@ -74,7 +74,7 @@ export const transparencyRoutes = createRouter()
       summary: 'Log entries in order, as stored',
       description: `Entries with start ≤ index < end (start defaults to 0, end to the log's size); at most ${MAX_ENTRIES_PAGE} per page.`,
       request: { params: IdParam, query: z.object({ start: Position.default(0), end: Position.optional() }) },
-      responses: { 200: json(EntriesSchema, 'A page of entries.'), ...errors(400, 404) },
+      responses: { 200: json(EntriesSchema, 'A page of entries.'), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const { start, end } = c.req.valid('query');
@@ -92,7 +92,7 @@ export const transparencyRoutes = createRouter()
       summary: 'Inclusion proof of an entry, by leaf index or by signature id',
       description: 'Give `index`, or `ref` (a signature id: its `sign` entry). `size` defaults to the log’s size. RFC 9162 §2.1.3.',
       request: { params: IdParam, query: z.object({ index: Position.optional(), ref: z.uuid().optional(), size: position(1).optional() }) },
-      responses: { 200: json(InclusionSchema, 'The audit path, bottom up.'), ...errors(400, 404) },
+      responses: { 200: json(InclusionSchema, 'The audit path, bottom up.'), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const query = c.req.valid('query');
@@ -109,7 +109,7 @@ export const transparencyRoutes = createRouter()
       summary: 'Consistency proof between two tree sizes',
       description: '`to` defaults to the log’s size. RFC 9162 §2.1.4.',
       request: { params: IdParam, query: z.object({ from: Position, to: Position.optional() }) },
-      responses: { 200: json(ConsistencySchema, 'The proof that the larger tree extends the smaller.'), ...errors(400, 404) },
+      responses: { 200: json(ConsistencySchema, 'The proof that the larger tree extends the smaller.'), ...errors(400, 401, 404) },
     }),
     async (c) => {
       const { from, to } = c.req.valid('query');

@@ -148,7 +148,7 @@ export const verificationRoutes = createRouter()
           cursor: z.string().max(200).optional(),
         }),
       },
-      responses: { 200: json(z.object({ items: z.array(ReferendumItemSchema), nextCursor: z.string().nullable() }), 'A page, newest first.'), ...errors(400) },
+      responses: { 200: json(z.object({ items: z.array(ReferendumItemSchema), nextCursor: z.string().nullable() }), 'A page, newest first.'), ...errors(400, 401) },
     }),
     async (c) => {
       const page = await listReferendumItems(c.var.deps.db.db, c.req.valid('query'));
@@ -162,7 +162,7 @@ export const verificationRoutes = createRouter()
       tags: ['Referendum items'],
       summary: 'One certified item',
       request: { params: IdParam },
-      responses: { 200: json(ReferendumItemSchema, 'The item.'), ...errors(400, 404) },
+      responses: { 200: json(ReferendumItemSchema, 'The item.'), ...errors(400, 401, 404) },
     }),
     async (c) => {
       return c.json(itemView(await getReferendumItem(c.var.deps.db.db, c.req.valid('param').id)), 200);
