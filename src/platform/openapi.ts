@@ -24,7 +24,7 @@ const retryAfter = { 'Retry-After': { description: 'Seconds to wait before tryin
 export const problemResponses = {
   400: problem('Invalid request: the `errors` array names each field at fault.'),
   401: problem('A bearer token is needed and missing, or the one sent is expired or invalid (on public operations too: send none rather than a bad one).'),
-  403: problem('The caller may not do this, or is not eligible.'),
+  403: problem('The caller may not do this, or is not eligible; or the session cookie came with a change asked by a page of another origin.'),
   404: problem('No such resource.'),
   409: problem('Not possible in the current state; the problem names it.'),
   413: problem('Request body too large.'),

@@ -3,6 +3,7 @@ import { isForEveryone } from '../../src/app';
 import { contractChecker, type OpenApiDocument } from '../support/contract';
 import { createTestEngine, type TestEngine, type TestResponse } from '../support/engine';
 import { PARISIANS, parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
+import { browserRequests } from '../web/browser-requests';
 
 type Init = Parameters<TestEngine['request']>[2];
 
@@ -485,6 +486,14 @@ describe('the engine answers as its OpenAPI document says', () => {
       for (const { method, template } of ops.filter((o) => !isForEveryone(o.template))) {
         const res = await call(method, concrete(template), { token: 'not.a.token' });
         expect(res.status, `${method} ${template}`).toBe(401);
+      }
+    });
+
+    it('every change under /v1: 403 for the session cookie sent by a page of another origin', async () => {
+      const cookie = await browserRequests(engine).sessionFor('sponsor', { givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' });
+      for (const { method, template, op } of ops.filter((o) => o.template.startsWith('/v1/') && o.method !== 'GET')) {
+        const res = await call(method, concrete(template), { headers: { cookie, origin: 'https://blog.engine.test' }, ...(op.requestBody ? { body: validBodyFor(template) } : {}) });
+        expect(res.status, `${method} ${template}`).toBe(403);
       }
     });
 

@@ -81,6 +81,8 @@ describe('the OpenAPI document and the interactive documentation', () => {
       if (op.security) check(JSON.stringify(op.security) === '[{"Bearer":[]}]', `${name}: unknown security`);
       // A bearer token that is not valid is refused wherever one is read, public operations included.
       if (!isForEveryone(path)) check(statuses.includes('401'), `${name}: reads a bearer token but documents no 401`);
+      // The session cookie is refused on a change asked by a page of another origin.
+      if (path.startsWith('/v1/') && method !== 'get') check(statuses.includes('403'), `${name}: changes something but documents no 403`);
       if (op.requestBody && path.startsWith('/v1/')) check(statuses.includes('400'), `${name}: validates a body but documents no 400`);
       // Any body of another media type is refused (415); under /v1 any body over the limit (413).
       if (op.requestBody) check(statuses.includes('415'), `${name}: takes a body but documents no 415`);

@@ -23,7 +23,7 @@ export const authRoutes = createRouter().openapi(
     description: 'Send the ID token either as the bearer token or as `idToken` in the body.',
     security: bearer,
     request: { body: { required: false, content: { 'application/json': { schema: SessionRequestSchema } } } },
-    responses: { 201: json(SessionSchema, 'A session token.'), ...errors(400, 401, 413, 415, 429, 503) },
+    responses: { 201: json(SessionSchema, 'A session token.'), ...errors(400, 401, 403, 413, 415, 429, 503) },
   }),
   async (c) => {
     const { deps } = c.var;

@@ -51,7 +51,7 @@ export const webhookRoutes = createRouter()
         'After 24 hours of failed deliveries a subscription is disabled. Once the receiver is fixed, this turns it back on (the address is checked again): events from now on are delivered (of those that happened while it was off, only any the dispatcher had not yet handed out, from the last scheduler tick at most); its failed deliveries stay in its log. An active subscription is returned as it is.',
       security: bearer,
       request: { params: WebhookIdParam },
-      responses: { 200: json(WebhookSchema, 'The subscription, active.'), ...errors(400, 401, 404) },
+      responses: { 200: json(WebhookSchema, 'The subscription, active.'), ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       const principal = requirePrincipal(c);
@@ -66,7 +66,7 @@ export const webhookRoutes = createRouter()
       summary: 'Delete one of your webhook subscriptions (and its delivery log)',
       security: bearer,
       request: { params: WebhookIdParam },
-      responses: { 204: { description: 'Deleted.' }, ...errors(400, 401, 404) },
+      responses: { 204: { description: 'Deleted.' }, ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       const principal = requirePrincipal(c);
