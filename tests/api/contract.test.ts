@@ -134,6 +134,13 @@ describe('the engine answers as its OpenAPI document says', () => {
     expectStatus(noQuestion, 400);
     expect(noQuestion.body.errors).toContainEqual(expect.objectContaining({ field: 'body.question' }));
     expectStatus(await edit({ title: 'Volé' }, await engine.tokenFor(citizens.tom)), 403);
+    // Nothing to change (an undefined field dropped by the client's serializer): said so, nothing recorded as an edit.
+    const before = await call('GET', `/v1/audit?initiative=${initiativeId}&action=initiative.edited`, { token: admin });
+    const empty = await edit({});
+    expectStatus(empty, 400);
+    expect(empty.body.errors).toEqual([expect.objectContaining({ field: 'body' })]);
+    const after = await call('GET', `/v1/audit?initiative=${initiativeId}&action=initiative.edited`, { token: admin });
+    expect(after.body.items).toHaveLength(before.body.items.length);
 
     expectStatus(await call('POST', `/v1/initiatives/${initiativeId}/submit`, { token: sponsor }), 409);
     expectStatus(await call('POST', `/v1/initiatives/${initiativeId}/committee`, { token: await engine.tokenFor(citizens.karim), body: { code: 'WRONGCODE1' } }), 403);

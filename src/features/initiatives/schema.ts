@@ -35,6 +35,7 @@ export type CreateInitiative = z.infer<typeof CreateInitiativeSchema>;
 
 export const UpdateInitiativeSchema = z
   .strictObject({ title: Title.optional(), summary: Summary.optional(), text: Text.optional(), question: Question.nullable().optional() })
+  .refine((u) => Object.keys(u).length > 0, 'Give at least one field to change.')
   .openapi('UpdateInitiative', { example: { title: 'Des rues aux écoles, partout' } });
 export type UpdateInitiative = z.infer<typeof UpdateInitiativeSchema>;
 
