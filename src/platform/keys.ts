@@ -108,9 +108,20 @@ export function configuredKeyMaterial(
 export async function loadSigningKeys(jwk: JWK): Promise<Pick<EngineKeys, 'signing' | 'jwks'>> {
   if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || !jwk.d) throw new Error('SIGNING_KEY must be a private Ed25519 JWK');
   const kid = jwk.kid ?? (await thumbprintOf(jwk));
-  const privateKey = (await importJWK({ ...jwk, alg: 'EdDSA' }, 'EdDSA')) as CryptoKey;
   const { d: _private, ...publicJwk } = jwk;
-  const publicKey = (await importJWK({ ...publicJwk, alg: 'EdDSA' }, 'EdDSA')) as CryptoKey;
+  // x and d of two different keys: Node refuses the import, workerd takes it and would sign what the JWKS cannot verify.
+  const mismatched = () => new ConfigError('SIGNING_KEY', 'x is not the public key of d (a key pair pasted from two keys?)');
+  let privateKey: CryptoKey;
+  let publicKey: CryptoKey;
+  try {
+    privateKey = (await importJWK({ ...jwk, alg: 'EdDSA' }, 'EdDSA')) as CryptoKey;
+    publicKey = (await importJWK({ ...publicJwk, alg: 'EdDSA' }, 'EdDSA')) as CryptoKey;
+  } catch {
+    throw mismatched();
+  }
+  const probe = new TextEncoder().encode('civic-initiative-engine signing key check');
+  const signature = await crypto.subtle.sign('Ed25519', privateKey, probe);
+  if (!(await crypto.subtle.verify('Ed25519', publicKey, signature, probe))) throw mismatched();
   return { signing: { privateKey, publicKey, kid }, jwks: { keys: [{ ...publicJwk, kid, alg: 'EdDSA', use: 'sig' }] } };
 }
 

@@ -239,4 +239,13 @@ describe('key material from configuration alone (Workers: no generated keys)', (
     expect(() => configuredKeyMaterial(loadConfig(withoutSigningKey), undefined, required)).toThrow('SIGNING_KEY: is required on Workers (wrangler secret put SIGNING_KEY)');
     expect(() => configuredKeyMaterial(loadConfig({ ...env, SIGNING_KEY: '{' }))).toThrow(/^SIGNING_KEY: must be a private Ed25519 JWK/);
   });
+
+  it('names SIGNING_KEY when its x is not the public half of its d (Node refused it only as "Invalid keyData")', async () => {
+    const one = await generateKeyMaterial('v1');
+    const other = await generateKeyMaterial('v1');
+    const env = { SIGNING_KEY: JSON.stringify({ ...one.signingJwk, x: other.signingJwk.x }), IDENTITY_PEPPER: b64(one.pepper.secret), PII_KEY: b64(one.piiKey) };
+    const refused = loadEngineKeys(configuredKeyMaterial(loadConfig(env)));
+    await expect(refused).rejects.toBeInstanceOf(ConfigError);
+    await expect(refused).rejects.toThrow('SIGNING_KEY: x is not the public key of d (a key pair pasted from two keys?)');
+  });
 });

@@ -52,6 +52,8 @@ export interface WorkerEngine {
   request<T = any>(method: string, path: string, init?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<HttpResult<T>>;
   /** Runs the cron trigger once (wrangler dev --test-scheduled), resolving when the run ends. */
   tick(): Promise<void>;
+  /** Stops workerd and starts it again on the same port, database and secrets: the next request meets a new isolate, as another of Cloudflare's would. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,7 +63,19 @@ export interface WorkerEngine {
  * connection string; keys and pepper are passed the way secrets are, from an env file.
  */
 export async function startWorkerEngine(
-  options: { adminSubjects?: string[]; logLevel?: string; /** Another entry point and wrangler flags, for measurements (such an entry gets DATABASE_URL, not Hyperdrive). */ script?: string; wranglerArgs?: string[] } = {},
+  options: {
+    adminSubjects?: string[];
+    logLevel?: string;
+    /** Another entry point and wrangler flags, for measurements (such an entry gets DATABASE_URL, not Hyperdrive). */
+    script?: string;
+    wranglerArgs?: string[];
+    /** Variables and secrets over the defaults below and wrangler.toml's [vars]; an empty value unsets one, as in .dev.vars. */
+    settings?: Record<string, string>;
+    /** The port to listen on (e.g. a redirect URI registered at a provider beforehand). */
+    port?: number;
+    /** False: return as soon as the Worker answers at all (a misconfigured one answers 503), not once /readyz says ready. */
+    ready?: boolean;
+  } = {},
 ): Promise<WorkerEngine> {
   const database = await createPostgresDatabase();
   const migrated = await openPostgres(database.url, { max: 1 });
@@ -69,7 +83,7 @@ export async function startWorkerEngine(
   const db = await openPostgres(database.url, { max: 2, migrate: false });
   const identity = await startLoopbackProvider();
   const dir = await mkdtemp(join(tmpdir(), 'civic-worker-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
 
   const keys = await generateKeyMaterial('w1');
@@ -87,42 +101,50 @@ export async function startWorkerEngine(
     IDENTITY_PEPPER_VERSION: keys.pepper.version,
     PII_KEY: b64(keys.piiKey),
     ...(options.script ? { DATABASE_URL: database.url } : {}),
+    ...options.settings,
   };
   const envFile = join(dir, 'worker.env');
   await writeFile(envFile, Object.entries(settings).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', { mode: 0o600 });
 
   // Hyperdrive's local mode wants a password in the URL; the local server trusts loopback and ignores it.
   const hyperdriveUrl = database.url.replace('postgres://postgres@', 'postgres://postgres:local@');
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [WRANGLER, 'dev', ...(options.script ? [options.script] : []), '--local', '--ip', '127.0.0.1', '--port', String(port), '--env-file', envFile, '--persist-to', join(dir, 'state'),
-      '--test-scheduled', '--show-interactive-dev-session=false', '--log-level', 'warn', '--inspector-port', String(await freePort()), ...(options.wranglerArgs ?? [])],
-    {
-      cwd: ROOT,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: dir,
-        // Miniflare skips fetching the Request.cf object from the network in test mode.
-        NODE_ENV: 'test',
-        WRANGLER_SEND_METRICS: 'false',
-        WRANGLER_SEND_ERROR_REPORTS: 'false',
-        WRANGLER_LOG_PATH: join(dir, 'logs'),
-        CI: 'true',
-        CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: hyperdriveUrl,
-      },
-    },
-  );
   const output: string[] = [];
-  const collect = (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const inspectorPort = await freePort();
+  let child: ChildProcess;
+  let exited: Promise<void>;
   let gone = false;
-  void exited.then(() => (gone = true));
 
-  const stop = async () => {
+  const launch = () => {
+    gone = false;
+    child = spawn(
+      process.execPath,
+      [WRANGLER, 'dev', ...(options.script ? [options.script] : []), '--local', '--ip', '127.0.0.1', '--port', String(port), '--env-file', envFile, '--persist-to', join(dir, 'state'),
+        '--test-scheduled', '--show-interactive-dev-session=false', '--log-level', 'warn', '--inspector-port', String(inspectorPort), ...(options.wranglerArgs ?? [])],
+      {
+        cwd: ROOT,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: dir,
+          // Miniflare skips fetching the Request.cf object from the network in test mode.
+          NODE_ENV: 'test',
+          WRANGLER_SEND_METRICS: 'false',
+          WRANGLER_SEND_ERROR_REPORTS: 'false',
+          WRANGLER_LOG_PATH: join(dir, 'logs'),
+          CI: 'true',
+          CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: hyperdriveUrl,
+        },
+      },
+    );
+    const collect = (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    void exited.then(() => (gone = true));
+  };
+
+  const stopWrangler = async () => {
     if (!gone && child.pid) {
       try {
         process.kill(-child.pid, 'SIGTERM');
@@ -138,22 +160,31 @@ export async function startWorkerEngine(
         }
       }
     }
+  };
+
+  const stop = async () => {
+    await stopWrangler();
     await identity.close();
     await db.close();
     await database.drop();
     await rm(dir, { recursive: true, force: true });
   };
 
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const res = gone ? undefined : await http(url, 'GET', '/readyz', { timeoutMs: 5000 });
-    if (res?.status === 200) break;
-    if (gone || Date.now() > deadline) {
-      await stop();
-      throw new Error(`wrangler dev did not become ready on ${url}:\n${output.slice(-40).join('\n')}`);
+  const waitReady = async () => {
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const res = gone ? undefined : await http(url, 'GET', '/readyz', { timeoutMs: 5000 });
+      if (res?.status === 200 || (options.ready === false && res && res.status !== 0)) return;
+      if (gone || Date.now() > deadline) {
+        await stop();
+        throw new Error(`wrangler dev did not become ready on ${url}:\n${output.slice(-40).join('\n')}`);
+      }
+      await sleep(250);
     }
-    await sleep(250);
-  }
+  };
+
+  launch();
+  await waitReady();
 
   const request: WorkerEngine['request'] = (method, path, init = {}) =>
     init.rawBody !== undefined
@@ -170,6 +201,11 @@ export async function startWorkerEngine(
       const res = await fetch(`${url}/__scheduled?cron=${encodeURIComponent('* * * * *')}`);
       await res.text();
       if (res.status !== 200) throw new Error(`scheduled run answered ${res.status}`);
+    },
+    async restart() {
+      await stopWrangler();
+      launch();
+      await waitReady();
     },
     stop,
   };
