@@ -43,6 +43,14 @@ interface Engine {
   connectionString: string;
 }
 
+/**
+ * The shortest maximum merge delay a Worker may promise in receipts: its logs are sequenced by the
+ * cron trigger, once a minute at best, so an entry written just after a run waits for the next one
+ * and for that run to reach it. wrangler.toml sets this value. Not exported: a Worker's module
+ * exports its handlers only.
+ */
+const WORKERS_MIN_MERGE_DELAY_MS = 90_000;
+
 // Built once per isolate: parsing the keys and compiling the routes would otherwise cost every request.
 let engine: Promise<Engine> | undefined;
 
@@ -63,6 +71,12 @@ async function buildEngine(env: WorkerEnv): Promise<Engine> {
   // Links, token issuers and the OpenAPI server are absolute: a cron run has no request to take them from.
   if (!settings.PUBLIC_URL) throw new ConfigError('PUBLIC_URL', 'is required on Workers');
   if (!config.databaseUrl) throw new ConfigError('HYPERDRIVE', 'a Hyperdrive binding (or DATABASE_URL) is required on Workers');
+  if (config.logMergeDelayMs < WORKERS_MIN_MERGE_DELAY_MS) {
+    throw new ConfigError(
+      'LOG_MERGE_DELAY_MS',
+      `must be at least ${WORKERS_MIN_MERGE_DELAY_MS} on Workers: the cron trigger sequences the logs once a minute, and receipts promise inclusion within this delay`,
+    );
+  }
   const logger = createLogger(config.logLevel, (line) => console.log(line));
   const keys = await loadEngineKeys(keyMaterialOf(config));
   const devProvider = config.oidc ? undefined : await createDevIdentityProvider({ issuer: `${config.publicUrl}/dev/oidc` });

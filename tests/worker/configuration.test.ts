@@ -73,6 +73,10 @@ describe('on Workers: a misconfigured engine refuses every request, naming the s
       settings: () => ({ OIDC_ID_TOKEN_DECRYPTION_KEY: '{"kty":"RSA","d":"x"}' }),
       message: 'OIDC_ID_TOKEN_DECRYPTION_KEY: must be a private JWK (JSON with kty RSA, EC or OKP and d): an RSA key needs n, e, d, p, q, dp, dq, qi in base64url; n, e, p, q, dp, dq, qi missing or malformed',
     },
+    'a maximum merge delay that the once-a-minute cron trigger cannot keep': {
+      settings: () => ({ LOG_MERGE_DELAY_MS: '1000' }),
+      message: 'LOG_MERGE_DELAY_MS: must be at least 90000 on Workers: the cron trigger sequences the logs once a minute, and receipts promise inclusion within this delay',
+    },
     'no PUBLIC_URL (a cron run has no request to take links and token issuers from)': { settings: () => ({ PUBLIC_URL: '' }), message: 'PUBLIC_URL: is required on Workers' },
   };
   const results = new Map<string, { settings: Record<string, string>; refusal: Refusal }>();
