@@ -59,6 +59,9 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
+/** The name of every setting: a name outside it (a typo in wrangler.toml, say) is read by nothing. */
+export const SETTING_NAMES = Object.keys(EnvSchema.shape) as (keyof Env)[];
+
 export interface Config {
   production: boolean;
   port: number;
