@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consistencyProof, fromBase64, inclusionProof, leafHash, logEntryData, toBase64, treeRoot, verifyConsistency, verifyInclusion } from '../../src/core/merkle';
 import { logEntries } from '../../src/db/schema';
 import { logTreeHeads } from '../../src/db/schema-transparency';
-import { bumpCount } from '../../src/features/progress/service';
+import { bumpCounts } from '../../src/features/progress/service';
 import { appendLogEntries } from '../../src/features/transparency/entries';
 import { sequenceLogs } from '../../src/features/transparency/service';
 import { signWithEngineKey } from '../../src/platform/keys';
@@ -336,11 +336,11 @@ describe('transparency log and receipts', () => {
     expect(empty.output).toContain("the tree head of size 0 has a root that is not the empty tree's");
 
     // A published count the log does not support.
-    await db.transaction((tx) => bumpCount(tx, initiativeId, '75111', 1));
+    await db.transaction((tx) => bumpCounts(tx, initiativeId, [['75111', 1]]));
     const wrongCount = await verify('log', initiativeId, '--attempts', '1');
     expect(wrongCount.code, wrongCount.output).toBe(1);
     expect(wrongCount.output).toContain('the log counts 9 signatures but the initiative publishes 10');
-    await db.transaction((tx) => bumpCount(tx, initiativeId, '75111', -1));
+    await db.transaction((tx) => bumpCounts(tx, initiativeId, [['75111', -1]]));
     expect((await verify('log', initiativeId)).code).toBe(0);
   });
 

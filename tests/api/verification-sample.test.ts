@@ -11,7 +11,7 @@ import { drawSample } from '../../src/core/sampling';
 import { logEntries, signatures } from '../../src/db/schema';
 import { verifyAuditChain } from '../../src/features/audit/service';
 import { sealPersonalData } from '../../src/features/personal-data/service';
-import { bumpCount } from '../../src/features/progress/service';
+import { bumpCounts } from '../../src/features/progress/service';
 import { signerHashFor } from '../../src/features/signatures/service';
 import { main as verifyCertificateCli } from '../../src/verify-certificate';
 import { createTestEngine, type TestEngine } from '../support/engine';
@@ -222,7 +222,7 @@ describe('random-sample verification of 3,000 signatures', () => {
         for (let start = 0; start < rows.length; start += 500) await tx.insert(signatures).values(rows.slice(start, start + 500));
         const perDistrict = new Map<string, number>();
         for (const row of rows) perDistrict.set(row.district, (perDistrict.get(row.district) ?? 0) + 1);
-        for (const [district, n] of perDistrict) await bumpCount(tx, ids[key], district, n);
+        await bumpCounts(tx, ids[key], perDistrict);
         const entries = rows.map((row) => {
           const data = logEntryData({ type: 'sign', ref: row.id, at: row.createdAt });
           return { initiativeId: ids[key], type: 'sign' as const, ref: row.id, data, leafHash: leafHash(data), createdAt: row.createdAt };

@@ -13,7 +13,7 @@ import { appendAudit } from '../audit/service';
 import { requireClerk } from '../auth/access';
 import { getInitiative, getInitiativeWithJurisdiction, type InitiativeRow } from '../initiatives/service';
 import { personalDataDestroyed, personalDataDestroyedProblem, sealPersonalData } from '../personal-data/service';
-import { bumpCount } from '../progress/service';
+import { bumpCounts } from '../progress/service';
 import { currentRoll, rollHashFor, rollLookup } from '../roll/service';
 import { signerHashFor } from '../signatures/service';
 import { appendLogEntries, type NewLogEntry } from '../transparency/entries';
@@ -151,12 +151,15 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
       throw problems.unavailable('The electoral roll was replaced while the batch was keyed in; send the batch again.', 1);
     }
     const inserted = new Map<string, string>();
-    for (let start = 0; start < unique.length; start += INSERT_CHUNK) {
-      const chunk = unique.slice(start, start + INSERT_CHUNK);
+    // In signer-hash order, as the signing statement inserts: two writers of the same people (another
+    // batch, online signatures) meet the unique index in one order, never each waiting for the other.
+    const byHash = unique.map((c, i) => ({ c, personalData: sealed[i]! })).sort((x, y) => (x.c.hex < y.c.hex ? -1 : x.c.hex > y.c.hex ? 1 : 0));
+    for (let start = 0; start < byHash.length; start += INSERT_CHUNK) {
+      const chunk = byHash.slice(start, start + INSERT_CHUNK);
       const rows = await tx
         .insert(signatures)
         .values(
-          chunk.map((c, i) => ({
+          chunk.map(({ c, personalData }) => ({
             id: crypto.randomUUID(),
             initiativeId: initiative.id,
             signerHash: c.hash,
@@ -166,7 +169,7 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
             district: c.district,
             status: 'counted' as const,
             createdAt: now,
-            personalData: sealed[start + i]!,
+            personalData,
             sheet: c.entry.sheet,
             collector: c.entry.collector,
           })),
@@ -210,7 +213,7 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
       tally(c.entry, 'duplicate');
     }
     await appendLogEntries(tx, signed);
-    for (const [district, delta] of perDistrict) await bumpCount(tx, initiative.id, district, delta);
+    await bumpCounts(tx, initiative.id, perDistrict);
 
     const firstTime = await tx
       .insert(paperBatches)

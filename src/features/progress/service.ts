@@ -53,16 +53,20 @@ const SLOTS = 16;
 
 export const randomSlot = () => Math.floor(Math.random() * SLOTS);
 
-/** Adds `delta` to one random slot of the (initiative, district) counter, in the caller's transaction. */
-export async function bumpCount(tx: Executor, initiativeId: string, district: string, delta: number): Promise<void> {
-  const slot = randomSlot();
-  await tx
-    .insert(signatureCounts)
-    .values({ initiativeId, district, slot, count: delta })
-    .onConflictDoUpdate({
-      target: [signatureCounts.initiativeId, signatureCounts.district, signatureCounts.slot],
-      set: { count: sql`${signatureCounts.count} + ${delta}` },
-    });
+/**
+ * Adds to the counters of an initiative's districts (one entry per district), in the caller's
+ * transaction and one statement: one random slot each, taken in district order as the signing
+ * statement takes them, so two writers never each hold a counter the other waits for.
+ */
+export async function bumpCounts(tx: Executor, initiativeId: string, deltas: Iterable<readonly [district: string, delta: number]>): Promise<void> {
+  const rows = [...deltas].map(([district, delta]) => ({ district, delta }));
+  if (rows.length === 0) return;
+  await tx.execute(sql`
+    insert into signature_counts (initiative_id, district, slot, count)
+    select ${initiativeId}::uuid, d.district, ${randomSlot()}::smallint, d.delta
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as d(district text, delta bigint)
+    order by d.district
+    on conflict (initiative_id, district, slot) do update set count = signature_counts.count + excluded.count`);
 }
 
 export interface ProgressSubject {

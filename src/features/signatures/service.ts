@@ -12,7 +12,7 @@ import type { Identity } from '../auth/verifier';
 import { getInitiative, getInitiativeWithJurisdiction, type InitiativeRow } from '../initiatives/service';
 import { sealPersonalData } from '../personal-data/service';
 import { rollCheck, rollIneligible } from '../roll/service';
-import { bumpCount } from '../progress/service';
+import { bumpCounts } from '../progress/service';
 import { appendLogEntry } from '../transparency/entries';
 import { signatureBatcher, type ActiveSignature } from './batcher';
 import { signingContextCache, type SigningContext } from './initiative-cache';
@@ -259,7 +259,7 @@ export async function withdrawMySignature(deps: AppDeps, initiativeId: string, s
       .where(and(eq(signatures.initiativeId, initiative.id), eq(signatures.signerHash, hash), eq(signatures.status, 'counted')))
       .returning();
     if (!withdrawn) return undefined;
-    await bumpCount(tx, initiative.id, withdrawn.district, -1);
+    await bumpCounts(tx, initiative.id, [[withdrawn.district, -1]]);
     await appendLogEntry(tx, { initiativeId: initiative.id, type: 'withdraw', ref: withdrawn.id, at: now });
     return withdrawn;
   });

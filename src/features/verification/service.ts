@@ -25,7 +25,7 @@ import { requireClerk } from '../auth/access';
 import { getInitiativeWithJurisdiction, transition, type InitiativeRow } from '../initiatives/service';
 import type { JurisdictionRow } from '../jurisdictions/service';
 import { openPersonalData, PersonalDataKeyError, personalDataDestroyed, personalDataDestroyedProblem, readPersonalData, type Identity } from '../personal-data/service';
-import { bumpCount, rulesOf, type SignatureTally } from '../progress/service';
+import { bumpCounts, rulesOf, type SignatureTally } from '../progress/service';
 import { currentRoll, rollHashFor, rollLookup } from '../roll/service';
 import { appendLogEntry } from '../transparency/entries';
 import { treeHeadAtClose } from '../transparency/service';
@@ -327,7 +327,7 @@ async function invalidate(tx: Transaction, initiativeId: string, rows: { id: str
   }
   const perDistrict = new Map<string, number>();
   for (const row of rows) perDistrict.set(row.district, (perDistrict.get(row.district) ?? 0) + 1);
-  for (const [district, n] of perDistrict) await bumpCount(tx, initiativeId, district, -n);
+  await bumpCounts(tx, initiativeId, [...perDistrict].map(([district, n]) => [district, -n] as const));
   for (const row of rows) await appendLogEntry(tx, { initiativeId, type: 'invalidate', ref: row.id, at: now });
 }
 
