@@ -33,13 +33,26 @@ describe('paper signatures keyed in at the same instant as other signatures of t
     for (let attempt = 0; attempt < 5; attempt++) {
       const id = await openInitiative();
       const stack = Array.from({ length: 300 }, (_, i) => form(citizen(i, `Pile${String.fromCharCode(65 + attempt)}`), `F-${Math.floor(i / 10)}`));
-      const [top, bottom] = await Promise.all(await releasedTogether(engine.db.postgres!, id, 2, () => [keyIn(id, stack), keyIn(id, [...stack].reverse())]));
+      const [top, bottom] = await Promise.all(await releasedTogether(engine.db.postgres!, id, [() => keyIn(id, stack), () => keyIn(id, [...stack].reverse())]));
       expect([top.status, bottom.status], JSON.stringify([top.body, bottom.body]).slice(0, 300)).toEqual([200, 200]);
       expect(top.body.accepted + bottom.body.accepted).toBe(stack.length);
       expect(top.body.duplicates + bottom.body.duplicates).toBe(stack.length);
       const ledger = await ledgerOf(engine.db.db, id);
       expect(ledger.counted).toBe(stack.length);
       expect(brokenInvariants(ledger)).toEqual([]);
+    }
+  });
+
+  it('two clerks keying in the same stack of forms that cannot count (signed before the opening): both clerks are told so', async () => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const id = await openInitiative();
+      const stack = Array.from({ length: 300 }, (_, i) => ({ ...form(citizen(i, 'Avant'), `F-${Math.floor(i / 10)}`), signedOn: '2027-01-01' }));
+      const [top, bottom] = await Promise.all(await releasedTogether(engine.db.postgres!, id, [() => keyIn(id, stack), () => keyIn(id, [...stack].reverse())]));
+      expect([top.status, bottom.status], JSON.stringify([top.body, bottom.body]).slice(0, 300)).toEqual([200, 200]);
+      expect([top.body.ineligible, bottom.body.ineligible]).toEqual([stack.length, stack.length]);
+      // The anomaly report counts the entries of both batches.
+      const report = await engine.request('GET', `/v1/initiatives/${id}/paper-signatures/anomalies`, { token: clerk });
+      expect(report.body.entries).toBe(2 * stack.length);
     }
   });
 
@@ -50,7 +63,7 @@ describe('paper signatures keyed in at the same instant as other signatures of t
       const districts = PARIS_DISTRICTS.map((d) => d.code);
       const batch = (family: string, order: string[]) => order.map((district, i) => ({ ...form(citizen(i, family), `F-${family}`), district }));
       const [first, second] = await Promise.all(
-        await releasedTogether(engine.db.postgres!, id, 2, () => [keyIn(id, batch('Arrondi', districts)), keyIn(id, batch('Inverse', [...districts].reverse()))]),
+        await releasedTogether(engine.db.postgres!, id, [() => keyIn(id, batch('Arrondi', districts)), () => keyIn(id, batch('Inverse', [...districts].reverse()))]),
       );
       expect([first.status, second.status], JSON.stringify([first.body, second.body]).slice(0, 300)).toEqual([200, 200]);
       expect(first.body.accepted + second.body.accepted).toBe(2 * districts.length);
@@ -65,11 +78,11 @@ describe('paper signatures keyed in at the same instant as other signatures of t
       const id = await openInitiative();
       const people = Array.from({ length: 60 }, (_, i) => citizen(i, `Double${String.fromCharCode(65 + attempt)}`));
       const tokens = await Promise.all(people.map((p) => engine.tokenFor(p)));
-      const [paper, ...online] = await Promise.all(
-        // Every online signature is one request; the signing statement of those that arrive together and the paper batch wait at the line.
-        await releasedTogether(engine.db.postgres!, id, 2, () => [
-          keyIn(id, people.map((p, i) => form(p, `F-${i}`))),
-          ...tokens.map((token) => engine.request('POST', `/v1/initiatives/${id}/signatures`, { token, body: { district: '75111', consent: true } })),
+      // The paper batch waits at the line, then the online signatures (those that arrive together are written by one statement).
+      const [paper, online] = await Promise.all(
+        await releasedTogether(engine.db.postgres!, id, [
+          () => keyIn(id, people.map((p, i) => form(p, `F-${i}`))),
+          () => Promise.all(tokens.map((token) => engine.request('POST', `/v1/initiatives/${id}/signatures`, { token, body: { district: '75111', consent: true } }))),
         ]),
       );
       expect(paper.status, JSON.stringify(paper.body).slice(0, 300)).toBe(200);

@@ -221,7 +221,8 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
       .onConflictDoNothing()
       .returning({ entries: paperBatches.entries });
     if (firstTime.length > 0) {
-      for (const [key, count] of tallies) {
+      // In one order whatever the order of the forms, so two batches of the same sheets never each wait for the other.
+      for (const [key, count] of [...tallies].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
         const [sheet, collector, outcome] = JSON.parse(key) as [string, string, string];
         await tx
           .insert(paperEntryTallies)
