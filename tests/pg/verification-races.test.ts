@@ -1,8 +1,9 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initiatives, referendumItems, signatures } from '../../src/db/schema';
+import { initiatives, outbox, referendumItems, signatures } from '../../src/db/schema';
 import { sealPersonalData } from '../../src/features/personal-data/service';
 import { signerHashFor } from '../../src/features/signatures/service';
+import { releasedTogether } from '../support/barrier';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { closedWithSignatures, parisWithClerk } from '../support/identity';
 
@@ -16,6 +17,13 @@ describe('concurrent clerks on one verification', () => {
     ({ clerk, sponsor } = await parisWithClerk(engine, { rules: { referendum: { goal: { signatures: 3 }, collectionDays: 30 } } }));
   });
   afterAll(() => engine.close());
+
+  /** The events of the initiative's verification, as the outbox holds them (the opening, closing and start are left out). */
+  const eventsOf = async (id: string) =>
+    (await engine.db.db.select({ type: outbox.type }).from(outbox).where(eq(outbox.initiativeId, id)))
+      .map((e) => e.type)
+      .filter((t) => !['initiative.submitted', 'initiative.opened', 'initiative.closed', 'initiative.milestone_reached', 'initiative.goal_reached'].includes(t))
+      .sort();
 
   /** A closed initiative with `n` signatures, its full count started. Returns its id and the signature ids. */
   async function counting(n: number, family: string) {
@@ -39,6 +47,41 @@ describe('concurrent clerks on one verification', () => {
     }
     const items = await engine.db.db.select().from(referendumItems).where(eq(referendumItems.initiativeId, id));
     expect(items).toHaveLength(1);
+    expect(await eventsOf(id)).toEqual(['initiative.certified', 'referendum_item.created']);
+  });
+
+  it('a sample completed while another clerk starts a full count: whichever asked first is done, the other is told why not', async () => {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const id = await closedWithSignatures(engine, { sponsor, clerk }, 4, `Bascule${String.fromCharCode(65 + attempt)}`);
+      const started = await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'sample', seed: 'tirage public' } });
+      expect(started.status).toBe(201);
+      const sampled = started.body.signatures.items.map((s: { id: string }) => ({ signatureId: s.id, decision: 'valid' }));
+      expect((await engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, { token: clerk, body: { decisions: sampled } })).status).toBe(200);
+
+      // One clerk asks, then the other, and both go on at the same instant.
+      const complete = () => engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: clerk });
+      const fullCount = () => engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'full' } });
+      const completeFirst = attempt % 2 === 0;
+      const order = completeFirst ? [complete, fullCount] : [fullCount, complete];
+      const answers = await Promise.all(await releasedTogether(engine.db.postgres!, id, order));
+      const [completed, counted] = [answers[order.indexOf(complete)]!, answers[order.indexOf(fullCount)]!];
+      const items = await engine.db.db.select().from(referendumItems).where(eq(referendumItems.initiativeId, id));
+      const report = await engine.request('GET', `/v1/initiatives/${id}/verification?personalData=false`, { token: clerk });
+      const answered = JSON.stringify([completed.body, counted.body]);
+      if (completeFirst) {
+        expect([completed.status, counted.status], answered).toEqual([200, 409]);
+        expect(counted.body.currentStatus).toBe('certified');
+        expect(items).toHaveLength(1);
+        expect(await eventsOf(id)).toEqual(['initiative.certified', 'referendum_item.created']);
+      } else {
+        expect([completed.status, counted.status], answered).toEqual([409, 201]);
+        // The full count put the sample's valid rulings back to the clerks.
+        expect(completed.body).toMatchObject({ type: '/problems/verification-pending', pending: 4 });
+        expect(report.body).toMatchObject({ status: 'verifying', method: 'full', completedAt: null });
+        expect(items).toHaveLength(0);
+        expect(await eventsOf(id)).toEqual([]);
+      }
+    }
   });
 
   it('a sample started while a paper batch is being committed draws from a population that includes the batch', async () => {

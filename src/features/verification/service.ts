@@ -610,7 +610,8 @@ async function rollSummary(db: Executor, initiativeId: string) {
 export async function completeVerification(deps: AppDeps, id: string, principal: Principal, reason: string | undefined) {
   const now = deps.clock();
   return deps.db.db.transaction(async (tx) => {
-    const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(tx, id);
+    // The initiative's row first, then the verification's, in the order a start of a full count takes them (else each could hold one and wait for the other).
+    const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(tx, id, 'update');
     await requireClerk(tx, principal, jurisdiction.id);
     if (initiative.status !== 'verifying') throw problems.illegalTransition(initiative.status, 'complete verification');
     const verification = await lockVerification(tx, id, 'complete verification', initiative.status);
