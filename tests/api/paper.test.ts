@@ -345,4 +345,35 @@ describe('withdrawing a signature made on paper', () => {
     expect(late.body).toMatchObject({ type: '/problems/invalid-state/verifying', action: 'withdraw' });
     expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures).toBe(1);
   });
+
+  it('a form whose signature was withdrawn does not count again when it is keyed in again; a new form of the same person does', async () => {
+    const fresh = await createTestEngine();
+    try {
+      const { initiativeId, clerk } = await openParisInitiative(fresh);
+      const karim = { givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03' };
+      const batch = { entries: [entry(karim.familyName, karim.givenNames, karim.birthdate, '75118', 'F-010', 'C-02'), entry('Papier', 'Paul', '1970-01-01', '75111', 'F-010', 'C-02')] };
+      const keyIn = (body: unknown) => fresh.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, { token: clerk, body });
+      const count = async () => (await fresh.request('GET', `/v1/initiatives/${initiativeId}/progress`, { headers: { 'cache-control': 'no-cache' } })).body.signatures;
+      expect((await keyIn(batch)).body.accepted).toBe(2);
+      const token = await fresh.tokenFor(karim);
+      expect((await fresh.request('DELETE', `/v1/initiatives/${initiativeId}/signatures/me`, { token })).status).toBe(200);
+      expect(await count()).toBe(1);
+
+      // The clerk sends the same batch again (an answer lost on the way): the withdrawn form stays withdrawn.
+      const again = await keyIn(batch);
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({ accepted: 0, duplicates: 1, ineligible: 1 });
+      expect(again.body.results[0]).toMatchObject({ index: 0, status: 'ineligible', rule: 'withdrawn' });
+      expect(again.body.results[0].detail).toMatch(/withdrawn/);
+      expect(await count()).toBe(1);
+      expect((await fresh.request('GET', `/v1/initiatives/${initiativeId}/signatures/me`, { token })).status).toBe(404);
+
+      // Karim signs a new form: that one counts.
+      const newForm = await keyIn({ entries: [entry(karim.familyName, karim.givenNames, karim.birthdate, '75118', 'F-011', 'C-02')] });
+      expect(newForm.body.results[0]).toMatchObject({ status: 'accepted', channel: 'paper' });
+      expect(await count()).toBe(2);
+    } finally {
+      await fresh.close();
+    }
+  });
 });

@@ -41,7 +41,7 @@ export const PaperResultSchema = z
     signatureId: z.string().optional().openapi({ description: 'The new signature, or the earlier one this entry duplicates.' }),
     channel: z.enum(['online', 'paper']).optional().openapi({ description: 'Channel of the signature (the earlier one for a duplicate).' }),
     district: z.string().optional().openapi({ description: 'District counted (the roll’s, where the jurisdiction requires one).' }),
-    rule: z.string().optional().openapi({ description: 'For ineligible entries: age, district, roll or signing-date.' }),
+    rule: z.string().optional().openapi({ description: 'For ineligible entries: age, district, roll, signing-date or withdrawn (this form\u2019s signature was withdrawn by its signer).' }),
     detail: z.string().optional(),
   })
   .openapi('PaperResult');

@@ -58,7 +58,8 @@ async function assertTakingPaper(db: Executor, initiative: Pick<InitiativeRow, '
 
 /**
  * Keys in a batch of paper entries in one transaction. Each entry is accepted, a duplicate of an
- * earlier signature (online or paper: same signer hash) or ineligible; re-sending a batch changes nothing.
+ * earlier signature (online or paper: same signer hash) or ineligible (a form whose signature was
+ * withdrawn among them); re-sending a batch changes nothing.
  */
 export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, principal: Principal, entries: PaperEntry[]) {
   const now = deps.clock();
@@ -150,10 +151,44 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
     if (jurisdiction.requireRoll && (await currentRoll(tx, jurisdiction.id))?.id !== roll?.id) {
       throw problems.unavailable('The electoral roll was replaced while the batch was keyed in; send the batch again.', 1);
     }
+    // A form whose signature its signer withdrew is not a new signature when keyed in again (a batch
+    // sent twice, a sheet keyed by two clerks): only a new form of that person counts.
+    const withdrawnForms = new Map<string, Date | null>();
+    for (let start = 0; start < unique.length; start += INSERT_CHUNK) {
+      const rows = await tx
+        .select({ signerHash: signatures.signerHash, sheet: signatures.sheet, collector: signatures.collector, withdrawnAt: signatures.withdrawnAt })
+        .from(signatures)
+        .where(
+          and(
+            eq(signatures.initiativeId, initiative.id),
+            inArray(signatures.signerHash, unique.slice(start, start + INSERT_CHUNK).map((c) => c.hash)),
+            eq(signatures.status, 'withdrawn'),
+            eq(signatures.channel, 'paper'),
+          ),
+        );
+      for (const row of rows) withdrawnForms.set(JSON.stringify([bytesToHex(row.signerHash), row.sheet, row.collector]), row.withdrawnAt);
+    }
+    const toInsert: Candidate[] = [];
+    for (const c of unique) {
+      const key = JSON.stringify([c.hex, c.entry.sheet, c.entry.collector]);
+      if (!withdrawnForms.has(key)) {
+        toInsert.push(c);
+        continue;
+      }
+      const on = withdrawnForms.get(key);
+      // The clerk's repeat, not a signer's: not tallied against the sheet or its collector.
+      results[c.index] = {
+        index: c.index,
+        status: 'ineligible',
+        rule: 'withdrawn',
+        detail: `The signature of this form (sheet ${c.entry.sheet}, collector ${c.entry.collector}) was withdrawn by its signer${on ? ` on ${on.toISOString().slice(0, 10)}` : ''}; only a new form counts.`,
+      };
+    }
     const inserted = new Map<string, string>();
     // In signer-hash order, as the signing statement inserts: two writers of the same people (another
     // batch, online signatures) meet the unique index in one order, never each waiting for the other.
-    const byHash = unique.map((c, i) => ({ c, personalData: sealed[i]! })).sort((x, y) => (x.c.hex < y.c.hex ? -1 : x.c.hex > y.c.hex ? 1 : 0));
+    const sealedOf = new Map(unique.map((c, i) => [c, sealed[i]!]));
+    const byHash = toInsert.map((c) => ({ c, personalData: sealedOf.get(c)! })).sort((x, y) => (x.c.hex < y.c.hex ? -1 : x.c.hex > y.c.hex ? 1 : 0));
     for (let start = 0; start < byHash.length; start += INSERT_CHUNK) {
       const chunk = byHash.slice(start, start + INSERT_CHUNK);
       const rows = await tx
@@ -178,7 +213,7 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
         .returning({ id: signatures.id, signerHash: signatures.signerHash });
       for (const row of rows) inserted.set(bytesToHex(row.signerHash), row.id);
     }
-    const earlierHashes = unique.filter((c) => !inserted.has(c.hex)).map((c) => c.hash);
+    const earlierHashes = toInsert.filter((c) => !inserted.has(c.hex)).map((c) => c.hash);
     const earlier = new Map<string, { id: string; channel: 'online' | 'paper'; sheet: string | null; collector: string | null }>();
     for (let start = 0; start < earlierHashes.length; start += INSERT_CHUNK) {
       const rows = await tx
@@ -190,7 +225,7 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
 
     const perDistrict = new Map<string, number>();
     const signed: NewLogEntry[] = [];
-    for (const c of unique) {
+    for (const c of toInsert) {
       const id = inserted.get(c.hex);
       if (id) {
         results[c.index] = { index: c.index, status: 'accepted', signatureId: id, channel: 'paper', district: c.district };
@@ -208,7 +243,11 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
       if (!rekeyed) tally(c.entry, 'duplicate');
     }
     for (const c of repeated) {
-      const first = results[firstOf.get(c.hex)!.index] as Extract<PaperResult, { signatureId: string }>;
+      const first = results[firstOf.get(c.hex)!.index]!;
+      if (first.status === 'ineligible') {
+        results[c.index] = { ...first, index: c.index };
+        continue;
+      }
       results[c.index] = { index: c.index, status: 'duplicate', signatureId: first.signatureId, channel: first.channel };
       tally(c.entry, 'duplicate');
     }

@@ -255,6 +255,7 @@ export const en: Messages = {
       assurance: 'Identity assurance level too low.',
       roll: 'Not on the electoral roll.',
       'signing-date': 'Date signed outside the collection period (before it opened, after it closed, or in the future).',
+      withdrawn: 'This form’s signature was withdrawn by its signer; only a new form counts.',
     },
     paperCsv: 'CSV lines',
     paperSubmit: 'Record the signatures',

@@ -253,6 +253,7 @@ export const fr = {
       assurance: 'Niveau de garantie de l’identité insuffisant.',
       roll: 'Absent de la liste électorale.',
       'signing-date': 'Date de signature hors de la période de collecte (avant l’ouverture, après la clôture ou à venir).',
+      withdrawn: 'La signature de ce formulaire a été retirée par son signataire ; seul un nouveau formulaire compte.',
     } as Record<string, string>,
     paperCsv: 'Lignes CSV',
     paperSubmit: 'Enregistrer les signatures',
