@@ -41,11 +41,37 @@ export function canonicalName(s: string): string {
     .replace(/[^\p{L}]/gu, '');
 }
 
-/** First of the space- or comma-separated given names; "Jean-Pierre" is one name. */
+/** Commas that part given names. */
+const COMMAS = ',';
+const GIVEN_NAME_SEPARATORS = new RegExp(`[\\s${COMMAS}]+`, 'u');
+/** A hyphen or dash of any script (-, ‐, ‑, –, －…) with the white space around it. */
+const SPACED_HYPHEN = /\s*(\p{Pd})\s*/gu;
+
+/** First of the space- or comma-separated given names; "Jean-Pierre" is one name, and so is "Jean - Pierre". */
 export function firstGivenName(givenNames: string): string {
+  // White space next to a hyphen is a form copied as written, not a break between names.
   // A token without any letter (a stray "-" or ".") is not a name.
-  const names = givenNames.split(/[\s,]+/u).filter((name) => canonicalName(name) !== '');
+  const names = givenNames
+    .replace(SPACED_HYPHEN, '$1')
+    .split(GIVEN_NAME_SEPARATORS)
+    .filter((name) => canonicalName(name) !== '');
   return names[0] ?? '';
+}
+
+const SPACE = /^\s$/u;
+const COMMA = new RegExp(`^[${COMMAS}]$`, 'u');
+const HYPHEN = /^\p{Pd}$/u;
+
+/**
+ * What one character does in `firstGivenName`, for code that reads names a character at a time:
+ * a comma parts names; white space too, unless the nearest character on either side that is not
+ * white space is a hyphen.
+ */
+export function givenNameBreak(c: string): 'space' | 'comma' | 'hyphen' | undefined {
+  if (SPACE.test(c)) return 'space';
+  if (COMMA.test(c)) return 'comma';
+  if (HYPHEN.test(c)) return 'hyphen';
+  return undefined;
 }
 
 /** `FAMILY|FIRSTGIVEN|YYYY-MM-DD`, the only form of a person that is ever hashed. */

@@ -184,6 +184,39 @@ describe('paper signatures keyed in by a clerk', () => {
   });
 });
 
+describe('spellings a clerk may key in for someone who signed online', () => {
+  let engine: TestEngine;
+  let clerk: string;
+  let initiativeId: string;
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    ({ clerk, initiativeId } = await openParisInitiative(engine));
+  });
+  afterAll(() => engine.close());
+
+  const total = async () => (await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures as number;
+  /** Signs online, then keys in the entries: each comes back as that online signature, and the count stays. */
+  const sameAsOnline = async (person: { givenNames: string; familyName: string; birthdate: string }, entries: unknown[]) => {
+    const online = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(person), body: { district: '75111', consent: true } });
+    expect(online.status).toBe(201);
+    const before = await total();
+    const res = await engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, { token: clerk, body: { entries } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ accepted: 0, duplicates: entries.length, ineligible: 0 });
+    for (const result of res.body.results) expect(result).toMatchObject({ status: 'duplicate', signatureId: online.body.signature.id, channel: 'online' });
+    expect(await total()).toBe(before);
+  };
+
+  it('a compound given name copied with spaces around its hyphen', async () => {
+    await sameAsOnline({ givenNames: 'Jean-Pierre', familyName: 'Lefèvre', birthdate: '1975-05-05' }, [
+      entry('LEFEVRE', 'Jean - Pierre', '1975-05-05', '75111'),
+      entry('Lefèvre', 'Jean- Pierre Louis', '1975-05-05', '75111'),
+      entry('Lefevre', 'Jean \u2013 Pierre', '1975-05-05', '75111'),
+    ]);
+  });
+});
+
 describe('a paper batch and the start of verification at the same time', () => {
   let engine: TestEngine;
   afterAll(() => engine.close());

@@ -119,8 +119,30 @@ describe('firstGivenName', () => {
     expect(firstGivenName('  Jean-Pierre  ')).toBe('Jean-Pierre');
     expect(firstGivenName('Marie, Louise, Anne')).toBe('Marie');
     expect(firstGivenName('Marie,Louise')).toBe('Marie');
-    expect(firstGivenName(', - Anne Claire')).toBe('Anne');
+    expect(canonicalName(firstGivenName(', - Anne Claire'))).toBe('ANNE');
     expect(firstGivenName('   ')).toBe('');
+  });
+
+  it('keeps a compound name whole when spaces surround its hyphen, whatever the dash', () => {
+    // A clerk copying a handwritten form types what they see: "Jean - Pierre" is Jean-Pierre.
+    for (const spelling of ['Jean - Pierre', 'Jean- Pierre', 'Jean -Pierre', 'Jean  -  Pierre Marie', 'Jean\u00a0-\u00a0Pierre', 'Jean\u2010Pierre', 'Jean \u2011 Pierre', 'Jean \u2013 Pierre', 'Jean\uff0d Pierre']) {
+      expect(canonicalName(firstGivenName(spelling)), JSON.stringify(spelling)).toBe('JEANPIERRE');
+    }
+    // A comma still separates, hyphen or not.
+    expect(canonicalName(firstGivenName('Jean -, Pierre'))).toBe('JEAN');
+    expect(canonicalName(firstGivenName('Jean ,- Pierre'))).toBe('JEAN');
+  });
+
+  it('gives the same first name whatever white space is put around the hyphens of a compound', () => {
+    const space = fc.constantFrom('', ' ', '  ', '\u00a0', '\t');
+    const dash = fc.constantFrom('-', '\u2010', '\u2011', '\u2013');
+    fc.assert(
+      fc.property(fc.array(name, { minLength: 2, maxLength: 4 }), space, dash, space, (parts, before, hyphen, after) => {
+        const compound = parts.join('-');
+        const spaced = parts.join(`${before}${hyphen}${after}`);
+        return canonicalName(firstGivenName(`${spaced} Marie`)) === canonicalName(compound);
+      }),
+    );
   });
 });
 

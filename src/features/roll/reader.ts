@@ -2,7 +2,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { parse, type CsvError, type Parser } from 'csv-parse';
 import { finished } from 'node:stream/promises';
-import { canonicalIdentity, canonicalName, InvalidIdentityError, isCalendarDate } from '../../core/identity';
+import { canonicalIdentity, canonicalName, givenNameBreak, InvalidIdentityError, isCalendarDate } from '../../core/identity';
 import { problems } from '../../platform/problems';
 
 /**
@@ -142,9 +142,13 @@ function tooLong(line: number) {
 
 /** Canonical form of each UTF-16 unit, as `canonicalName` gives it (which maps a name one character at a time). */
 const CANONICAL_UNIT: (string | undefined)[] = Array.from({ length: 0x10000 }, () => undefined);
-/** Units that separate given names (`firstGivenName` splits on white space and commas). */
-const SEPARATOR_UNIT: (boolean | undefined)[] = Array.from({ length: 0x10000 }, () => undefined);
-const SEPARATOR = /^[\s,]$/u;
+/** What each unit does between given names (`givenNameBreak`): OTHER, SPACE, COMMA or HYPHEN; -1 until looked up. */
+const BREAK_UNIT = new Int8Array(0x10000).fill(-1);
+const OTHER = 0;
+const SPACE = 1;
+const COMMA = 2;
+const HYPHEN = 3;
+const BREAKS = { space: SPACE, comma: COMMA, hyphen: HYPHEN } as const;
 
 function canonicalUnit(code: number): string {
   let canonical = CANONICAL_UNIT[code];
@@ -152,10 +156,13 @@ function canonicalUnit(code: number): string {
   return canonical;
 }
 
-function isSeparator(code: number): boolean {
-  let separator = SEPARATOR_UNIT[code];
-  if (separator === undefined) SEPARATOR_UNIT[code] = separator = SEPARATOR.test(String.fromCharCode(code));
-  return separator;
+function breakOf(code: number): number {
+  let kind = BREAK_UNIT[code]!;
+  if (kind === -1) {
+    const found = givenNameBreak(String.fromCharCode(code));
+    BREAK_UNIT[code] = kind = found === undefined ? OTHER : BREAKS[found];
+  }
+  return kind;
 }
 
 const isSurrogate = (code: number) => code >= 0xd800 && code <= 0xdfff;
@@ -174,12 +181,22 @@ function tableName(s: string): string | undefined {
 /** `canonicalName(firstGivenName(s))` from the same tables. */
 function tableFirstGivenName(s: string): string | undefined {
   let out = '';
+  // White space since the last other character: it parts names unless a hyphen comes next.
+  let spaced = false;
+  // The last character other than white space is a hyphen: the white space after it parts nothing.
+  let afterHyphen = false;
   for (let i = 0; i < s.length; i++) {
     const code = s.charCodeAt(i);
     if (isSurrogate(code)) return undefined;
-    if (isSeparator(code)) {
-      if (out !== '') return out;
-    } else out += canonicalUnit(code);
+    const kind = breakOf(code);
+    if (kind === SPACE) {
+      if (!afterHyphen) spaced = true;
+      continue;
+    }
+    if ((kind === COMMA || (spaced && kind !== HYPHEN)) && out !== '') return out;
+    spaced = false;
+    afterHyphen = kind === HYPHEN;
+    out += canonicalUnit(code);
   }
   return out;
 }
