@@ -28,6 +28,11 @@ const UNDECOMPOSED_LETTERS: Record<string, string> = {
   Þ: 'TH',
 };
 const UNDECOMPOSED_PATTERN = new RegExp(`[${Object.keys(UNDECOMPOSED_LETTERS).join('')}]`, 'gu');
+/**
+ * Modifier letters that NFKD leaves (U+02B9–U+02FF: ʼ ʻ ʹ ˈ ː ˆ …) are apostrophes, primes and
+ * accents written alone, not letters of a name: OʼBrien is O'Brien. (ʰ, ˡ … decompose to letters first.)
+ */
+const MODIFIER_LETTERS = /[\u02b9-\u02ff]/gu;
 
 /** The comparable form of a name: accents, case, spaces and punctuation do not matter. */
 export function canonicalName(s: string): string {
@@ -37,6 +42,7 @@ export function canonicalName(s: string): string {
     .toUpperCase()
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
+    .replace(MODIFIER_LETTERS, '')
     .replace(UNDECOMPOSED_PATTERN, (letter) => UNDECOMPOSED_LETTERS[letter] ?? letter)
     .replace(/[^\p{L}]/gu, '');
 }

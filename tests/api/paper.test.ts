@@ -215,6 +215,13 @@ describe('spellings a clerk may key in for someone who signed online', () => {
       entry('Lefevre', 'Jean \u2013 Pierre', '1975-05-05', '75111'),
     ]);
   });
+
+  it('a family name with its apostrophe typed as a modifier letter (ʼ, ʻ)', async () => {
+    await sameAsOnline({ givenNames: 'Siobhan', familyName: "O'Brien", birthdate: '1969-03-17' }, [
+      entry('O\u02bcBrien', 'Siobhan', '1969-03-17', '75111'),
+      entry('O\u02bbBRIEN', 'Siobhan', '1969-03-17', '75111'),
+    ]);
+  });
 });
 
 describe('a paper batch and the start of verification at the same time', () => {

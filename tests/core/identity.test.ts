@@ -63,6 +63,14 @@ describe('canonicalName', () => {
     expect(canonicalName(' 12 - . ')).toBe('');
   });
 
+  it('reads an apostrophe written as a modifier letter as the apostrophe it stands for', () => {
+    // ʼ (U+02BC) is what some keyboards and word processors type for O'Brien; ʻ ʹ ˈ look the same on a form.
+    for (const apostrophe of ["'", '\u2019', '\u02bc', '\u02bb', '\u02b9', '\u02c8', '\u02bd', '\u02ee']) {
+      expect(canonicalName(`O${apostrophe}Brien`), JSON.stringify(apostrophe)).toBe('OBRIEN');
+    }
+    expect(canonicalName('Hawaiʻi')).toBe('HAWAII');
+  });
+
   it('is idempotent', () => {
     fc.assert(fc.property(anyText, (s) => canonicalName(canonicalName(s)) === canonicalName(s)), { numRuns: 2000 });
   });
