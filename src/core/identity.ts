@@ -47,8 +47,11 @@ export function canonicalName(s: string): string {
     .replace(/[^\p{L}]/gu, '');
 }
 
-/** Commas that part given names. */
-const COMMAS = ',';
+/**
+ * Commas that part given names: the Latin one, its fullwidth and small forms, and the commas of other
+ * scripts (ideographic 、, Arabic ،, Armenian, N'Ko, Ethiopic, Mongolian, Vai). Matched before NFKD.
+ */
+const COMMAS = ',\uff0c\ufe50\ufe10\u3001\uff64\ufe51\ufe11\u060c\u2e41\u055d\u07f8\u1363\u1802\u1808\ua60d';
 const GIVEN_NAME_SEPARATORS = new RegExp(`[\\s${COMMAS}]+`, 'u');
 /** A hyphen or dash of any script (-, ‐, ‑, –, －…) with the white space around it. */
 const SPACED_HYPHEN = /\s*(\p{Pd})\s*/gu;

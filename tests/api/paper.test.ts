@@ -222,6 +222,13 @@ describe('spellings a clerk may key in for someone who signed online', () => {
       entry('O\u02bbBRIEN', 'Siobhan', '1969-03-17', '75111'),
     ]);
   });
+
+  it('given names parted by a fullwidth, ideographic or Arabic comma', async () => {
+    await sameAsOnline(
+      { givenNames: 'Marie Louise', familyName: 'Haddad', birthdate: '1988-08-08' },
+      ['\uff0c', '\u3001', '\u060c'].map((comma) => entry('Haddad', `Marie${comma}Louise`, '1988-08-08', '75111')),
+    );
+  });
 });
 
 describe('a paper batch and the start of verification at the same time', () => {

@@ -222,7 +222,7 @@ describe('roll hashes', () => {
       same(c, `x${c}y`);
     }
     // Strings of accents, ligatures, combining marks, odd spaces and characters outside the BMP.
-    const pieces = ['é', 'e\u0301', 'ß', 'ﬁ', 'Æ', 'ø', 'Ⅻ', '\u0345', 'ᾳ', 'İ', 'ı', '\u00a0', '\u3000', ',', '-', ' ', "'", '1', '𝔄', '😀', 'Ǆ', 'Ꭰ', 'ꭰ', 'ŉ', '\u2010', '\u2013', '\t', '\u02bc', '\u02bb'];
+    const pieces = ['é', 'e\u0301', 'ß', 'ﬁ', 'Æ', 'ø', 'Ⅻ', '\u0345', 'ᾳ', 'İ', 'ı', '\u00a0', '\u3000', ',', '-', ' ', "'", '1', '𝔄', '😀', 'Ǆ', 'Ꭰ', 'ꭰ', 'ŉ', '\u2010', '\u2013', '\t', '\u02bc', '\u02bb', '\uff0c', '\u3001', '\u060c'];
     let seed = 7;
     const pick = () => pieces[(seed = (seed * 48271) % 0x7fffffff) % pieces.length]!;
     for (let i = 0; i < 5000; i++) same(Array.from({ length: 1 + (i % 5) }, pick).join(''), Array.from({ length: 1 + (i % 7) }, pick).join(''));

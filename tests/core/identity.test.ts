@@ -141,6 +141,13 @@ describe('firstGivenName', () => {
     expect(canonicalName(firstGivenName('Jean ,- Pierre'))).toBe('JEAN');
   });
 
+  it('parts names at the commas of other scripts too', () => {
+    for (const comma of ['\uff0c', '\u3001', '\u060c', '\ufe50', '\uff64']) {
+      expect(canonicalName(firstGivenName(`Marie${comma}Louise`)), JSON.stringify(comma)).toBe('MARIE');
+      expect(canonicalName(firstGivenName(`Marie${comma} Louise`)), JSON.stringify(comma)).toBe('MARIE');
+    }
+  });
+
   it('gives the same first name whatever white space is put around the hyphens of a compound', () => {
     const space = fc.constantFrom('', ' ', '  ', '\u00a0', '\t');
     const dash = fc.constantFrom('-', '\u2010', '\u2011', '\u2013');
