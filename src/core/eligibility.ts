@@ -8,6 +8,8 @@ export interface EligibilityRules {
   minimumAge: number;
   minimumAssurance: Assurance;
   districts: readonly { code: string }[];
+  /** The jurisdiction requires its roll: the roll's district wins, so a declared one is not judged here. */
+  requireRoll?: boolean;
 }
 
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
@@ -24,7 +26,10 @@ export function dayInstant(day: string): Date {
   return new Date(`${day}T12:00:00Z`);
 }
 
-/** SPEC §4: who may sign, checked on the signing date. The roll check needs the database and is done by the caller. */
+/**
+ * SPEC §4: who may sign, checked on the signing date. The roll check needs the database and is done
+ * by the caller; with a required roll, it decides the district too.
+ */
 export function checkEligibility(
   rules: EligibilityRules,
   signer: { birthdate: string; assurance: string; district: string },
@@ -34,7 +39,7 @@ export function checkEligibility(
   if (age < rules.minimumAge) {
     return { eligible: false, rule: 'age', detail: `Signers must be at least ${rules.minimumAge} years old on the signing date.` };
   }
-  if (!rules.districts.some((d) => d.code === signer.district)) {
+  if (!rules.requireRoll && !rules.districts.some((d) => d.code === signer.district)) {
     return { eligible: false, rule: 'district', detail: `District "${signer.district}" is not one of this jurisdiction's.` };
   }
   if (!meetsAssurance(signer.assurance, rules.minimumAssurance)) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../support/engine';
-import { openParisInitiative } from '../support/identity';
+import { openParisInitiative, putRoll, rollCsv } from '../support/identity';
 
 /** Paris: minimum age 16, time zone Europe/Paris (UTC+1 in January). */
 describe('age on the signing date, in the jurisdiction’s calendar', () => {
@@ -42,5 +42,47 @@ describe('age on the signing date, in the jurisdiction’s calendar', () => {
     const other = await sign({ givenNames: 'Autre', familyName: 'Signataire', birthdate: '2009-06-01' });
     expect(other.status).toBe(403);
     expect(other.body.type).toBe('/problems/ineligible/age');
+  });
+});
+
+describe('the declared district when the jurisdiction requires its roll', () => {
+  let engine: TestEngine;
+  let initiativeId: string;
+  let clerk: string;
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    ({ initiativeId, clerk } = await openParisInitiative(engine, { requireRoll: true }));
+    const imported = await putRoll(engine, clerk, rollCsv([['Benali', 'Karim', '1985-11-03', '75118'], ['Rossi', 'Sofia', '1978-09-30', '75120']]));
+    expect(imported.status).toBe(200);
+  });
+  afterAll(() => engine.close());
+
+  const sign = async (person: { givenNames: string; familyName: string; birthdate: string; acr?: string }, district: string) =>
+    engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(person), body: { district, consent: true } });
+
+  it('a person on the roll who declares a district the jurisdiction does not know signs in the roll’s district, online as on paper', async () => {
+    // 92012 is not one of Paris's districts (a postcode, a former address): the roll says where Karim votes.
+    const online = await sign({ givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03' }, '92012');
+    expect(online.status).toBe(201);
+    expect(online.body.signature.district).toBe('75118');
+    const paper = await engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, {
+      token: clerk,
+      body: { entries: [{ familyName: 'Rossi', givenNames: 'Sofia', birthdate: '1978-09-30', district: '92012', sheet: 'R-1', collector: 'C-1' }] },
+    });
+    expect(paper.body.results).toEqual([expect.objectContaining({ status: 'accepted', district: '75120' })]);
+    expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures).toBe(2);
+  });
+
+  it('a person not on the roll is refused for the roll, whatever the district declared; the other rules still apply', async () => {
+    const stranger = await sign({ givenNames: 'Tom', familyName: 'Nguyen', birthdate: '1999-12-01' }, '92012');
+    expect(stranger.status).toBe(403);
+    expect(stranger.body.type).toBe('/problems/ineligible/roll');
+    const weak = await sign({ givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03', acr: 'eidas1' }, '92012');
+    expect(weak.status).toBe(200); // Karim signed above: his signature comes back.
+    const weakStranger = await sign({ givenNames: 'Tom', familyName: 'Nguyen', birthdate: '1999-12-01', acr: 'eidas1' }, '92012');
+    expect(weakStranger.status).toBe(403);
+    expect(weakStranger.body.type).toBe('/problems/ineligible/assurance');
+    expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures).toBe(2);
   });
 });

@@ -92,14 +92,13 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
     }
     const signingDate = dayInstant(signedOn);
     // The clerk who keys in the form vouches for it: the online assurance rule does not apply to paper.
+    // With a required roll, the roll's district wins over the one written on the form, known to the jurisdiction or not.
     const eligibility = checkEligibility(
-      { minimumAge: jurisdiction.minimumAge, minimumAssurance: jurisdiction.minimumAssurance as Assurance, districts: jurisdiction.districts },
+      { minimumAge: jurisdiction.minimumAge, minimumAssurance: jurisdiction.minimumAssurance as Assurance, districts: jurisdiction.districts, requireRoll: jurisdiction.requireRoll },
       { birthdate: entry.birthdate, assurance: jurisdiction.minimumAssurance, district: entry.district },
       signingDate,
     );
-    // With a required roll, the roll's district wins over the one written on the form, known to the jurisdiction or not.
-    const rollDecidesDistrict = jurisdiction.requireRoll && !eligibility.eligible && eligibility.rule === 'district';
-    if (!eligibility.eligible && !rollDecidesDistrict) return refuse(index, eligibility.rule, eligibility.detail);
+    if (!eligibility.eligible) return refuse(index, eligibility.rule, eligibility.detail);
     if (ageOn(entry.birthdate, signingDate) > OLDEST_PLAUSIBLE_AGE) tally(entry, 'birthdate-out-of-range');
     const hash = signerHashFor(deps, initiative, entry);
     eligible.push({ index, entry, hash, hex: bytesToHex(hash), district: entry.district });

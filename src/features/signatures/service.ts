@@ -129,7 +129,7 @@ async function signAgainst(
   const hash = signerHashFor(deps, initiative, signer);
 
   const eligibility = checkEligibility(
-    { minimumAge: jurisdiction.minimumAge, minimumAssurance: jurisdiction.minimumAssurance as Assurance, districts: jurisdiction.districts },
+    { minimumAge: jurisdiction.minimumAge, minimumAssurance: jurisdiction.minimumAssurance as Assurance, districts: jurisdiction.districts, requireRoll: jurisdiction.requireRoll },
     { birthdate: signer.birthdate, assurance: signer.assurance, district: request.district },
     // The signing date is the jurisdiction's calendar day (a birthday starts at local midnight).
     dayInstant(localDay(now, jurisdiction.timeZone)),
@@ -142,7 +142,7 @@ async function signAgainst(
     if (eligibility.rule === 'district') throw refusal;
     return signedBefore(deps, initiative.id, hash, refusal);
   }
-  // With a required roll, the roll's district wins over the declared one.
+  // With a required roll, the roll's district wins over the declared one, known to the jurisdiction or not.
   let district = request.district;
   if (jurisdiction.requireRoll) {
     const onRoll = await rollCheck(deps, db, jurisdiction.id, signer);
