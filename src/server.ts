@@ -19,6 +19,7 @@ import { ConfigError, loadConfig, type Config } from './platform/config';
 import { loadOrGenerateKeyMaterial } from './platform/dev-keys';
 import { packageDocsAssets } from './platform/docs-assets';
 import type { AppDeps } from './platform/http';
+import { checkIdentityPeppers } from './platform/identity-peppers';
 import { loadEngineKeys } from './platform/keys';
 import { startJoseThreads } from './platform/jose-threads';
 import { superviseWorkers, joinCluster, type WorkerSupervisor } from './platform/cluster';
@@ -44,6 +45,11 @@ async function openEngine(config: Config, logger: Logger, options: { migrate: bo
   const db = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pglite'), poolSize: config.databasePoolSize, migrate: options.migrate });
   const material = await loadOrGenerateKeyMaterial(config);
   const keys = await loadEngineKeys(material);
+  // Before anything is hashed; a refused start closes the database it opened.
+  await checkIdentityPeppers(db.db, keys.keyring, new Date()).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
   const devProvider = config.oidc
     ? undefined
     : await createDevIdentityProvider({ issuer: `${config.publicUrl}/dev/oidc`, privateJwk: await devProviderKey(config) });

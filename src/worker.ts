@@ -7,6 +7,7 @@ import { checkIdTokenDecryptionKey } from './features/auth/id-token-decryption';
 import { configuredIdentityProvider } from './features/auth/provider';
 import { ConfigError, loadConfig, type Config } from './platform/config';
 import type { AppDeps } from './platform/http';
+import { checkIdentityPeppers } from './platform/identity-peppers';
 import { configuredKeyMaterial, loadEngineKeys, type KeyMaterial } from './platform/keys';
 import { createLogger, type Logger } from './platform/logger';
 import { createMetrics } from './platform/metrics';
@@ -54,15 +55,15 @@ const WORKERS_MIN_MERGE_DELAY_MS = 90_000;
 // Built once per isolate: parsing the keys and compiling the routes would otherwise cost every request.
 let engine: Promise<Engine> | undefined;
 
-function engineFor(env: WorkerEnv): Promise<Engine> {
-  engine ??= buildEngine(env).catch((error: unknown) => {
+function engineFor(env: WorkerEnv, connect: (url: string) => DatabaseHandle): Promise<Engine> {
+  engine ??= buildEngine(env, connect).catch((error: unknown) => {
     engine = undefined;
     throw error;
   });
   return engine;
 }
 
-async function buildEngine(env: WorkerEnv): Promise<Engine> {
+async function buildEngine(env: WorkerEnv, connect: (url: string) => DatabaseHandle): Promise<Engine> {
   const settings: Record<string, string | undefined> = {};
   // An empty value unsets a variable of wrangler.toml (e.g. OIDC_ISSUER= in .dev.vars for the development provider).
   for (const [name, value] of Object.entries(env)) if (typeof value === 'string' && value !== '') settings[name] = value;
@@ -79,6 +80,13 @@ async function buildEngine(env: WorkerEnv): Promise<Engine> {
   }
   const logger = createLogger(config.logLevel, (line) => console.log(line));
   const keys = await loadEngineKeys(keyMaterialOf(config));
+  // Once per isolate, before its first request or cron run hashes anything.
+  const checking = connect(config.databaseUrl);
+  try {
+    await checkIdentityPeppers(checking.db, keys.keyring, new Date());
+  } finally {
+    await checking.close();
+  }
   const devProvider = config.oidc ? undefined : await createDevIdentityProvider({ issuer: `${config.publicUrl}/dev/oidc` });
   if (config.oidc?.idTokenDecryptionKey) await checkIdTokenDecryptionKey(config.oidc.idTokenDecryptionKey);
   const provider = config.oidc ? configuredIdentityProvider({ ...config, oidc: config.oidc }) : undefined;
@@ -138,7 +146,7 @@ export function createWorker(connect: (url: string) => DatabaseHandle = connectP
     async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
       let current: Engine;
       try {
-        current = await engineFor(env);
+        current = await engineFor(env, connect);
       } catch (error) {
         return misconfigured(error);
       }
@@ -163,7 +171,7 @@ export function createWorker(connect: (url: string) => DatabaseHandle = connectP
 
     /** The cron trigger: the engine's periodic tasks (deadlines, crossings, ...), once per run. */
     async scheduled(_controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
-      const current = await engineFor(env);
+      const current = await engineFor(env, connect);
       const db = connect(current.connectionString);
       try {
         await current.database.run(db, () => current.scheduler.tick());

@@ -143,6 +143,8 @@ export function rollHash(jurisdictionKey: Uint8Array, canonical: string): Uint8A
   return hmac(sha256, jurisdictionKey, utf8ToBytes(canonical));
 }
 
+const PEPPER_CHECK_LABEL = 'civic-initiative-engine pepper check';
+
 /** Peppers by version; old versions stay so hashes stored under them can still be recomputed. */
 export class HashKeyring {
   readonly currentVersion: string;
@@ -159,6 +161,13 @@ export class HashKeyring {
 
   get versions(): string[] {
     return [...this.peppers.keys()];
+  }
+
+  /** A keyed check value of one version's pepper (HMAC-SHA256 of a fixed label): the same for the same pepper, and telling nothing of it. */
+  checkValue(version: string): Uint8Array {
+    const pepper = this.peppers.get(version);
+    if (!pepper) throw new Error(`unknown key version "${version}"`);
+    return hmac(sha256, pepper, utf8ToBytes(PEPPER_CHECK_LABEL));
   }
 
   keyFor(version: string, info: string): Uint8Array {

@@ -85,6 +85,17 @@ export const initiatives = pgTable(
   ],
 );
 
+/**
+ * A check value of each identity pepper version, recorded the first time an engine starts with it:
+ * HMAC-SHA256 of a fixed label under the pepper, never the pepper. An engine started with another
+ * pepper under a recorded version would make hashes that match none stored: it is refused.
+ */
+export const pepperChecks = pgTable('pepper_checks', {
+  keyVersion: text('key_version').primaryKey(),
+  checkValue: bytea('check_value').notNull(),
+  recordedAt: at('recorded_at').notNull(),
+});
+
 export const committeeMembers = pgTable(
   'committee_members',
   {

@@ -2,14 +2,16 @@ import { eq } from 'drizzle-orm';
 import { createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, type JWK } from 'jose';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog, signatures } from '../../src/db/schema';
+import { auditLog, pepperChecks, signatures } from '../../src/db/schema';
 import { webhookSubscriptions } from '../../src/db/schema-webhooks';
 import { ConfigError, loadConfig } from '../../src/platform/config';
 import { personalDataResealer } from '../../src/features/personal-data/reseal';
 import { sealPersonalData } from '../../src/features/personal-data/service';
+import { checkIdentityPeppers } from '../../src/platform/identity-peppers';
 import { configuredKeyMaterial, generateKeyMaterial, loadEngineKeys, type KeyMaterial } from '../../src/platform/keys';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { openParisInitiative } from '../support/identity';
+import { freePort, startEngineExpectingExit, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
 import { PARISIANS } from '../support/paris';
 import { Receiver } from '../support/webhook-receiver';
 
@@ -248,4 +250,94 @@ describe('key material from configuration alone (Workers: no generated keys)', (
     await expect(refused).rejects.toBeInstanceOf(ConfigError);
     await expect(refused).rejects.toThrow('SIGNING_KEY: x is not the public key of d (a key pair pasted from two keys?)');
   });
+});
+
+describe('the identity pepper a database was keyed with (IDENTITY_PEPPER, IDENTITY_PEPPER_VERSION)', () => {
+  let engine: TestEngine;
+  let before: KeyMaterial;
+
+  beforeAll(async () => {
+    engine = await createTestEngine({ pepperVersion: 'v1' });
+    before = engine.keyMaterial;
+  });
+  afterAll(() => engine.close());
+
+  /** What a restart with these settings checks before it serves anything. */
+  const start = async (env: Record<string, string>) => {
+    const keys = (await rotatedKeys(before, env)).keys;
+    await checkIdentityPeppers(engine.db.db, keys.keyring, engine.clock.now());
+    return keys;
+  };
+
+  it('a new pepper under the version name of the old one is refused at start, naming both settings; the engine keeps counting each person once', async () => {
+    await checkIdentityPeppers(engine.db.db, engine.deps.keys.keyring, engine.clock.now());
+    const { initiativeId } = await openParisInitiative(engine);
+    const signAs = async (person: (typeof people)[number]) =>
+      engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(person), body: { district: '75111', consent: true } });
+    expect((await signAs(people[0]!)).status).toBe(201);
+
+    // The operator changes IDENTITY_PEPPER and leaves IDENTITY_PEPPER_VERSION at v1: the engine does not start.
+    const start1 = start({ IDENTITY_PEPPER: b64(crypto.getRandomValues(new Uint8Array(32))), IDENTITY_PEPPER_VERSION: 'v1' });
+    await expect(start1).rejects.toThrow(ConfigError);
+    await expect(start1).rejects.toThrow(/^IDENTITY_PEPPER: .*IDENTITY_PEPPER_VERSION "v1"/);
+    // Restarted as before, the person who signed gets their signature back: one count.
+    engine.deps.keys = await start({ IDENTITY_PEPPER: b64(before.pepper.secret), IDENTITY_PEPPER_VERSION: 'v1' });
+    expect((await signAs(people[0]!)).status).toBe(200);
+    expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures).toBe(1);
+
+    // Rotated as docs/identity.md says (a new version, the old pepper listed): it starts, and still counts once.
+    const v2 = b64(crypto.getRandomValues(new Uint8Array(32)));
+    engine.deps.keys = await start({ IDENTITY_PEPPER: v2, IDENTITY_PEPPER_VERSION: 'v2', IDENTITY_PEPPERS_PREVIOUS: JSON.stringify({ v1: b64(before.pepper.secret) }) });
+    expect((await signAs(people[0]!)).status).toBe(200);
+    // A wrong earlier pepper is refused too, naming the setting it came from.
+    await expect(start({ IDENTITY_PEPPER: v2, IDENTITY_PEPPER_VERSION: 'v2', IDENTITY_PEPPERS_PREVIOUS: JSON.stringify({ v1: v2 }) })).rejects.toThrow(
+      /^IDENTITY_PEPPERS_PREVIOUS: pepper "v1" is not/,
+    );
+    await expect(start({ IDENTITY_PEPPER: b64(before.pepper.secret), IDENTITY_PEPPER_VERSION: 'v2', IDENTITY_PEPPERS_PREVIOUS: JSON.stringify({ v1: v2 }) })).rejects.toThrow(
+      /^IDENTITY_PEPPER: .*IDENTITY_PEPPER_VERSION "v2"/,
+    );
+
+    // What the database keeps is a keyed check value per version, never a pepper.
+    const stored = await engine.db.db.select().from(pepperChecks);
+    expect(stored.map((r) => r.keyVersion).sort()).toEqual(['v1', 'v2']);
+    for (const row of stored) {
+      expect(row.checkValue).toHaveLength(32);
+      expect(Buffer.from(row.checkValue).toString('base64')).not.toBe(row.keyVersion === 'v1' ? b64(before.pepper.secret) : v2);
+    }
+  });
+
+  it('engines starting at once with a new version record one check value; one with another pepper under that version is refused', async () => {
+    const pepper = b64(crypto.getRandomValues(new Uint8Array(32)));
+    const env = { IDENTITY_PEPPER: pepper, IDENTITY_PEPPER_VERSION: 'v7' };
+    const results = await Promise.allSettled([start(env), start(env), start(env), start(env)]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(await engine.db.db.select().from(pepperChecks).where(eq(pepperChecks.keyVersion, 'v7'))).toHaveLength(1);
+
+    const racing = await Promise.allSettled([
+      start({ IDENTITY_PEPPER: b64(crypto.getRandomValues(new Uint8Array(32))), IDENTITY_PEPPER_VERSION: 'v8' }),
+      start({ IDENTITY_PEPPER: b64(crypto.getRandomValues(new Uint8Array(32))), IDENTITY_PEPPER_VERSION: 'v8' }),
+    ]);
+    expect(racing.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+  });
+});
+
+describe('an engine restarted with another pepper under the same version', () => {
+  it('does not start, and says which settings to change', async () => {
+    const data = await tempDir('civic-pepper-');
+    const pepper = () => b64(crypto.getRandomValues(new Uint8Array(32)));
+    let engine: EngineProcess | undefined;
+    try {
+      engine = await startEngineProcess({ dataDir: data.path, env: { IDENTITY_PEPPER: pepper() } });
+      engine.kill('SIGINT');
+      expect((await engine.exited).code).toBe(0);
+      const refused = await startEngineExpectingExit({ DATA_DIR: data.path, PORT: String(await freePort()), IDENTITY_PEPPER: pepper() });
+      expect(refused.code).toBe(1);
+      expect(refused.output).toContain('Configuration error: IDENTITY_PEPPER: ');
+      expect(refused.output).toContain('IDENTITY_PEPPER_VERSION "v1"');
+      expect(refused.output).not.toMatch(/\n\s+at /);
+    } finally {
+      await stopEngine(engine);
+      await data.remove();
+    }
+  }, 120_000);
 });
