@@ -2,6 +2,7 @@ import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import { UnknownKeyVersionError } from './core/identity';
 import { IllegalTransitionError } from './core/lifecycle';
 import { auditRoutes } from './features/audit/routes';
 import { devProviderRoutes } from './features/auth/dev-routes';
@@ -125,8 +126,8 @@ export function createApp(deps: AppDeps) {
   });
   app.onError((error, c) => {
     const problem = toProblem(error);
-    // Server faults are logged (a missing personal-data key too); 503s say retry and are not.
-    if (problem.status === 500) {
+    // Server faults are logged (a missing personal-data key or pepper too); other 503s say retry and are not.
+    if (problem.status === 500 || error instanceof UnknownKeyVersionError) {
       deps.logger.error('unhandled error', {
         requestId: c.var.requestId,
         route: c.req.routePath,
@@ -171,6 +172,7 @@ function allowedMethods(app: { routes: { method: string; path: string }[] }, pat
 export function toProblem(error: unknown): Problem {
   if (error instanceof Problem) return error;
   if (error instanceof IllegalTransitionError) return problems.illegalTransition(error.current, error.action);
+  if (error instanceof UnknownKeyVersionError) return problems.identityKeyMissing();
   if (error instanceof HTTPException) {
     if (error.status === 413) return problems.payloadTooLarge(JSON_BODY_LIMIT);
     if (error.status === 400) return /json/i.test(error.message) ? problems.malformedJson() : problems.validation([], error.message);

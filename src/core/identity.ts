@@ -143,6 +143,17 @@ export function rollHash(jurisdictionKey: Uint8Array, canonical: string): Uint8A
   return hmac(sha256, jurisdictionKey, utf8ToBytes(canonical));
 }
 
+/** A hash was asked for under a pepper version that is not configured (IDENTITY_PEPPER, IDENTITY_PEPPERS_PREVIOUS). */
+export class UnknownKeyVersionError extends Error {
+  readonly version: string;
+
+  constructor(version: string) {
+    super(`no pepper is configured for key version "${version}" (IDENTITY_PEPPER_VERSION, IDENTITY_PEPPERS_PREVIOUS)`);
+    this.name = 'UnknownKeyVersionError';
+    this.version = version;
+  }
+}
+
 const PEPPER_CHECK_LABEL = 'civic-initiative-engine pepper check';
 
 /** Peppers by version; old versions stay so hashes stored under them can still be recomputed. */
@@ -166,7 +177,7 @@ export class HashKeyring {
   /** A keyed check value of one version's pepper (HMAC-SHA256 of a fixed label): the same for the same pepper, and telling nothing of it. */
   checkValue(version: string): Uint8Array {
     const pepper = this.peppers.get(version);
-    if (!pepper) throw new Error(`unknown key version "${version}"`);
+    if (!pepper) throw new UnknownKeyVersionError(version);
     return hmac(sha256, pepper, utf8ToBytes(PEPPER_CHECK_LABEL));
   }
 
@@ -175,7 +186,7 @@ export class HashKeyring {
     const cached = this.derivedKeys.get(cacheKey);
     if (cached) return cached;
     const pepper = this.peppers.get(version);
-    if (!pepper) throw new Error(`unknown key version "${version}"`);
+    if (!pepper) throw new UnknownKeyVersionError(version);
     const key = deriveKey(pepper, info);
     this.derivedKeys.set(cacheKey, key);
     return key;

@@ -33,6 +33,11 @@ const TRANSITIONS: Record<LifecycleAction, { from: readonly InitiativeStatus[]; 
   declareInsufficient: { from: ['verifying'], to: 'insufficient' },
 };
 
+/** Statuses an initiative may still leave (draft to verifying): it may still take signatures, or have them checked. */
+export const UNFINISHED_STATUSES: readonly InitiativeStatus[] = INITIATIVE_STATUSES.filter((status) =>
+  Object.values(TRANSITIONS).some((transition) => transition.from.includes(status)),
+);
+
 export class IllegalTransitionError extends Error {
   readonly current: InitiativeStatus;
   readonly action: LifecycleAction;

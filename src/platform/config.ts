@@ -24,7 +24,7 @@ const EnvSchema = z.object({
   ADMIN_SUBJECTS: z.string().default(''),
   IDENTITY_PEPPER: z.string().optional(),
   IDENTITY_PEPPER_VERSION: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).default('v1'),
-  /** Older peppers still used by open initiatives: JSON {"<version>": "<base64>"}. */
+  /** Older peppers still used by unfinished initiatives and current rolls: JSON {"<version>": "<base64>"}. */
   IDENTITY_PEPPERS_PREVIOUS: z.string().optional(),
   SIGNING_KEY: z.string().optional(),
   /** Retired signing keys whose public halves stay in the JWKS (old receipts, tree heads, certificates): a JSON array of Ed25519 JWKs. */
@@ -88,7 +88,7 @@ export interface Config {
     | undefined;
   adminSubjects: string[];
   pepper: { version: string; secret: Uint8Array } | undefined;
-  /** Peppers of earlier versions, kept while initiatives started under them are open. */
+  /** Peppers of earlier versions, kept while unfinished initiatives or current rolls use them. */
   previousPeppers: Record<string, Uint8Array>;
   signingKey: string | undefined;
   /** Public JWKs of retired signing keys, still served so that what they signed can be checked. */

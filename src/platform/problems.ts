@@ -146,6 +146,14 @@ export const problems = {
       detail,
       headers: { 'Retry-After': String(retryAfterSeconds) },
     }),
+  /** A pepper version that stored hashes use is not configured: an operator's matter, said without internals. */
+  identityKeyMissing: () =>
+    new Problem({
+      status: 503,
+      code: 'identity-key-missing',
+      title: 'Identity key missing',
+      detail: 'Signatures of this initiative cannot be checked now: a key they need is missing from the engine. Its operators have been told.',
+    }),
   internal: () =>
     new Problem({ status: 500, code: 'internal', title: 'Internal error', detail: 'An unexpected error occurred; it has been logged.' }),
 };

@@ -10,9 +10,9 @@ import { sealPersonalData } from '../../src/features/personal-data/service';
 import { checkIdentityPeppers } from '../../src/platform/identity-peppers';
 import { configuredKeyMaterial, generateKeyMaterial, loadEngineKeys, type KeyMaterial } from '../../src/platform/keys';
 import { createTestEngine, type TestEngine } from '../support/engine';
-import { openParisInitiative } from '../support/identity';
+import { openParisInitiative, putRoll, rollCsv } from '../support/identity';
 import { freePort, startEngineExpectingExit, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
-import { PARISIANS } from '../support/paris';
+import { PARISIANS, REFERENDUM_DRAFT } from '../support/paris';
 import { Receiver } from '../support/webhook-receiver';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
@@ -308,14 +308,15 @@ describe('the identity pepper a database was keyed with (IDENTITY_PEPPER, IDENTI
 
   it('engines starting at once with a new version record one check value; one with another pepper under that version is refused', async () => {
     const pepper = b64(crypto.getRandomValues(new Uint8Array(32)));
-    const env = { IDENTITY_PEPPER: pepper, IDENTITY_PEPPER_VERSION: 'v7' };
+    const v1 = JSON.stringify({ v1: b64(before.pepper.secret) });
+    const env = { IDENTITY_PEPPER: pepper, IDENTITY_PEPPER_VERSION: 'v7', IDENTITY_PEPPERS_PREVIOUS: v1 };
     const results = await Promise.allSettled([start(env), start(env), start(env), start(env)]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
     expect(await engine.db.db.select().from(pepperChecks).where(eq(pepperChecks.keyVersion, 'v7'))).toHaveLength(1);
 
     const racing = await Promise.allSettled([
-      start({ IDENTITY_PEPPER: b64(crypto.getRandomValues(new Uint8Array(32))), IDENTITY_PEPPER_VERSION: 'v8' }),
-      start({ IDENTITY_PEPPER: b64(crypto.getRandomValues(new Uint8Array(32))), IDENTITY_PEPPER_VERSION: 'v8' }),
+      start({ IDENTITY_PEPPER: b64(crypto.getRandomValues(new Uint8Array(32))), IDENTITY_PEPPER_VERSION: 'v8', IDENTITY_PEPPERS_PREVIOUS: v1 }),
+      start({ IDENTITY_PEPPER: b64(crypto.getRandomValues(new Uint8Array(32))), IDENTITY_PEPPER_VERSION: 'v8', IDENTITY_PEPPERS_PREVIOUS: v1 }),
     ]);
     expect(racing.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
   });
@@ -340,4 +341,59 @@ describe('an engine restarted with another pepper under the same version', () =>
       await data.remove();
     }
   }, 120_000);
+});
+
+describe('an earlier pepper removed while something still uses it', () => {
+  let engine: TestEngine;
+  let before: KeyMaterial;
+  let initiativeId: string;
+  let clerk: string;
+  let sponsor: string;
+  const v2 = b64(crypto.getRandomValues(new Uint8Array(32)));
+
+  beforeAll(async () => {
+    engine = await createTestEngine({ pepperVersion: 'v1' });
+    before = engine.keyMaterial;
+    ({ initiativeId, clerk, sponsor } = await openParisInitiative(engine));
+    // A draft written under v1 and left aside: it keeps v1 when it is opened, months later.
+    expect((await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT })).status).toBe(201);
+    expect((await putRoll(engine, clerk, rollCsv([['Dupont', 'Élodie', '1990-04-12', '75111']]))).status).toBe(200);
+    const signed = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(people[0]!), body: { district: '75111', consent: true } });
+    expect(signed.status).toBe(201);
+  });
+  afterAll(() => engine.close());
+
+  const keysFor = async (env: Record<string, string>) => (await rotatedKeys(before, env)).keys;
+
+  it('the engine does not start, naming the versions, how many unfinished initiatives and which rolls use them', async () => {
+    const withoutV1 = await keysFor({ IDENTITY_PEPPER: v2, IDENTITY_PEPPER_VERSION: 'v2' });
+    const refusal = checkIdentityPeppers(engine.db.db, withoutV1.keyring, engine.clock.now());
+    await expect(refusal).rejects.toThrow(ConfigError);
+    await expect(refusal).rejects.toThrow(/^IDENTITY_PEPPERS_PREVIOUS: .*"v1".*2 initiatives.*roll of paris/);
+    // Listed as docs/identity.md says, it starts.
+    const withV1 = await keysFor({ IDENTITY_PEPPER: v2, IDENTITY_PEPPER_VERSION: 'v2', IDENTITY_PEPPERS_PREVIOUS: JSON.stringify({ v1: b64(before.pepper.secret) }) });
+    await expect(checkIdentityPeppers(engine.db.db, withV1.keyring, engine.clock.now())).resolves.toBeUndefined();
+  });
+
+  it('a process that runs without it answers a clear 503 of its own type, not an internal error, and the log names the version', async () => {
+    // As a process of a cluster started with other settings would, or a Worker before its check.
+    engine.deps.keys = await keysFor({ IDENTITY_PEPPER: v2, IDENTITY_PEPPER_VERSION: 'v2' });
+    const lines = engine.logLines.length;
+    const sign = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(people[1]!), body: { district: '75111', consent: true } });
+    const mine = await engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/me`, { token: await engine.tokenFor(people[0]!) });
+    const paper = await engine.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, {
+      token: clerk,
+      body: { entries: [{ familyName: 'Benali', givenNames: 'Karim', birthdate: '1985-11-03', district: '75118', sheet: 'S', collector: 'C' }] },
+    });
+    for (const res of [sign, mine, paper]) {
+      expect(res.status).toBe(503);
+      expect(res.contentType).toContain('application/problem+json');
+      expect(res.body).toMatchObject({ type: '/problems/identity-key-missing', status: 503 });
+      expect(`${res.body.title} ${res.body.detail}`).not.toMatch(/v1|pepper|Error/);
+    }
+    const logged = engine.logLines.slice(lines).filter((l) => l.includes('"level":"error"'));
+    expect(logged).toHaveLength(3);
+    for (const line of logged) expect(JSON.parse(line).error).toContain('no pepper is configured for key version "v1"');
+    expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures).toBe(1);
+  });
 });

@@ -16,6 +16,7 @@ import {
   meetsAssurance,
   rollHash,
   signerHash,
+  UnknownKeyVersionError,
 } from '../../src/core/identity';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -282,7 +283,8 @@ describe('HashKeyring', () => {
 
   it('refuses unknown versions', () => {
     const keyring = new HashKeyring('v1', { v1: pepper });
-    expect(() => keyring.keyFor('v0', 'roll:paris')).toThrow(/unknown key version/);
+    expect(() => keyring.keyFor('v0', 'roll:paris')).toThrow(UnknownKeyVersionError);
+    expect(() => keyring.keyFor('v0', 'roll:paris')).toThrow(/"v0"/);
     expect(() => new HashKeyring('v3', { v1: pepper })).toThrow(/v3/);
   });
 });
