@@ -1,9 +1,6 @@
-import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
-import { UnknownKeyVersionError } from './core/identity';
-import { IllegalTransitionError } from './core/lifecycle';
 import { auditRoutes } from './features/audit/routes';
 import { devProviderRoutes } from './features/auth/dev-routes';
 import { loginRoutes } from './features/auth/login-routes';
@@ -30,14 +27,14 @@ import { dispatchWebhooks, webhookHistoryPurger } from './features/webhooks/disp
 import { webhookRoutes } from './features/webhooks/routes';
 import { sequenceLogs } from './features/transparency/service';
 import { transparencyRoutes } from './features/transparency/routes';
-import { createRouter, type AppDeps } from './platform/http';
+import { createRouter, JSON_BODY_LIMIT, type AppDeps } from './platform/http';
 import { publicReadsFor } from './features/initiatives/public-reads';
 import { notFoundPage, wantsPage } from './web/errors';
 import { webRoutes } from './web/routes';
+import { describeError, logLevelOf, toProblem } from './platform/error-problem';
 import { Problem, problems } from './platform/problems';
 import { atMostEvery, type ScheduledTask } from './platform/scheduler';
 
-export const JSON_BODY_LIMIT = 1024 * 1024;
 const SIGNATURES_ROUTE = '/v1/initiatives/:id/signatures';
 
 /** The one Hono app, the same on Node, Workers and in tests; everything runtime-specific comes in `deps`. */
@@ -126,14 +123,9 @@ export function createApp(deps: AppDeps) {
   });
   app.onError((error, c) => {
     const problem = toProblem(error);
-    // Server faults are logged (a missing personal-data key or pepper too); other 503s say retry and are not.
-    if (problem.status === 500 || error instanceof UnknownKeyVersionError) {
-      deps.logger.error('unhandled error', {
-        requestId: c.var.requestId,
-        route: c.req.routePath,
-        error: describeError(error),
-      });
-    }
+    // Server faults are logged (a missing personal-data key or pepper too), contention as a warning; other 503s say retry and are not.
+    const level = logLevelOf(error, problem);
+    if (level) deps.logger[level](level === 'error' ? 'unhandled error' : 'contention', { requestId: c.var.requestId, route: c.req.routePath, error: describeError(error) });
     return problemResponse(c, problem);
   });
   return api;
@@ -166,44 +158,6 @@ function allowedMethods(app: { routes: { method: string; path: string }[] }, pat
   }
   if (methods.has('GET')) methods.add('HEAD');
   return [...methods];
-}
-
-/** Maps anything thrown to a problem: typed errors keep their status; the rest is a 500 without details. */
-export function toProblem(error: unknown): Problem {
-  if (error instanceof Problem) return error;
-  if (error instanceof IllegalTransitionError) return problems.illegalTransition(error.current, error.action);
-  if (error instanceof UnknownKeyVersionError) return problems.identityKeyMissing();
-  if (error instanceof HTTPException) {
-    if (error.status === 413) return problems.payloadTooLarge(JSON_BODY_LIMIT);
-    if (error.status === 400) return /json/i.test(error.message) ? problems.malformedJson() : problems.validation([], error.message);
-    if (error.status === 401) return problems.unauthenticated();
-    if (error.status === 415) return problems.unsupportedMediaType('application/json');
-    return new Problem({ status: error.status, code: `http-${error.status}`, title: error.message || 'Request refused' });
-  }
-  if (isDatabaseUnavailable(error)) return problems.unavailable('The database is unavailable; retry shortly.');
-  // A value the database cannot take as given (a NUL in text, a number out of range): the request's fault.
-  if (isInvalidValue(error)) return problems.validation([], 'A value of the request cannot be stored or compared as given.');
-  // A body that claims to be a form but is not one (the runtime's FormData parser refuses it).
-  if (error instanceof TypeError && /parse body as FormData/i.test(error.message)) return problems.unreadableForm();
-  return problems.internal();
-}
-
-/** What is logged of an unexpected error: its kind and the driver's message, never query parameters. */
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return typeof error;
-  const cause = error.cause instanceof Error ? error.cause : undefined;
-  return cause ? `${error.name}: ${cause.name}: ${cause.message}` : `${error.name}: ${error.message.split('\nparams:')[0]}`;
-}
-
-/** PostgreSQL data exceptions caused by input values: invalid byte sequence, text representation, out of range (a year past 9999 reads as a time zone displacement). */
-function isInvalidValue(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code ?? (error as { cause?: { code?: unknown } })?.cause?.code;
-  return typeof code === 'string' && ['22021', '22P02', '22P05', '22003', '22007', '22008', '22009', '22001', '2200N', '22025'].includes(code);
-}
-
-function isDatabaseUnavailable(error: unknown): boolean {
-  const code = (error as { code?: string; cause?: { code?: string } })?.code ?? (error as { cause?: { code?: string } })?.cause?.code;
-  return ['ECONNREFUSED', 'ECONNRESET', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', '57P01', '57P03', '08006', '08001'].includes(code ?? '');
 }
 
 /** Node runs this task on its own timer, at half the log's maximum merge delay (see server.ts). */

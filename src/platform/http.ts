@@ -13,6 +13,9 @@ import type { Logger } from './logger';
 import type { Metrics, MetricsSnapshot } from './metrics';
 import { problems, type FieldError } from './problems';
 
+/** The largest JSON body the API reads. */
+export const JSON_BODY_LIMIT = 1024 * 1024;
+
 /** What createApp needs: everything that differs between Node, Workers and tests. */
 export interface AppDeps {
   db: DatabaseHandle;

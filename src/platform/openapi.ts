@@ -30,11 +30,15 @@ export const problemResponses = {
   413: problem('Request body too large.'),
   415: problem('The body is not of the media type the route takes.'),
   429: problem('Too many requests of this kind from this client address or identity; retry after the given delay.', retryAfter),
-  503: problem('A dependency is unavailable; retry after the given delay.', retryAfter),
+  503: problem(
+    'The database is unavailable, or the request met another change of the same records at the same instant and nothing of it was kept; send it again after the given delay.',
+    retryAfter,
+  ),
 } as const;
 
+/** The problems an operation may answer; every operation that reads or writes the database may also answer 503. */
 export function errors<const C extends keyof typeof problemResponses>(...codes: C[]) {
-  return Object.fromEntries(codes.map((code) => [code, problemResponses[code]])) as Pick<typeof problemResponses, C>;
+  return Object.fromEntries([...codes, 503 as const].map((code) => [code, problemResponses[code]])) as Pick<typeof problemResponses, C | 503>;
 }
 
 export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({

@@ -1,4 +1,4 @@
-import { HTTPException } from 'hono/http-exception';
+import { describeError, logLevelOf, toProblem } from '../platform/error-problem';
 import { Problem } from '../platform/problems';
 import { renderPage } from './layout';
 import { actionOfPath, problemMessage } from './problems';
@@ -6,17 +6,10 @@ import { CSRF_FIELD, loginUrl, verifyCsrf, webRequest, type WebContext, type Web
 
 /** Errors on pages become pages: a login redirect for 401, a readable message otherwise. */
 export async function errorPage(error: Error, c: WebContext) {
-  let problem: Problem | undefined;
-  if (error instanceof Problem) {
-    problem = error;
-  } else if (error instanceof HTTPException) {
-    problem = new Problem({ status: error.status, code: `http-${error.status}`, title: error.message || 'Request refused' });
-  } else if (error instanceof TypeError && /parse body as FormData/i.test(error.message)) {
-    problem = new Problem({ status: 400, code: 'unreadable-form', title: 'Malformed form' });
-  } else {
-    c.var.deps.logger.error('unhandled error', { requestId: c.var.requestId, route: c.req.routePath, error: error.name });
-  }
-  const status = problem?.status ?? 500;
+  const problem = toProblem(error);
+  const level = logLevelOf(error, problem);
+  if (level) c.var.deps.logger[level](level === 'error' ? 'unhandled error' : 'contention', { requestId: c.var.requestId, route: c.req.routePath, error: describeError(error) });
+  const status = problem.status;
   const w = await webRequest(c);
   if (status === 401 && c.req.method === 'GET') return c.redirect(loginUrl(w.path), 303);
   if (status === 401 && c.req.method === 'POST') {
@@ -25,7 +18,8 @@ export async function errorPage(error: Error, c: WebContext) {
   }
   const { m } = w.t;
   const action = actionOfPath(c.req.method, new URL(c.req.url).pathname);
-  const message = !problem || status >= 500 ? m.errors.title : status === 404 ? m.errors.notFound : problemMessage(w.t, problem, { action });
+  const message = status === 503 ? m.problems.unavailable : status >= 500 ? m.errors.title : status === 404 ? m.errors.notFound : problemMessage(w.t, problem, { action });
+  if (problem.headers['Retry-After']) c.header('Retry-After', problem.headers['Retry-After']);
   return renderPage(c, w, {
     title: m.errors.title,
     status,

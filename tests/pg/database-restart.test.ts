@@ -59,6 +59,11 @@ describe('a PostgreSQL restart during signing load', () => {
     expect(ready.contentType).toContain('application/problem+json');
     while (outcomes.slice(downSince).filter((o) => o.res.status === 503).length < 20) await sleep(20);
     expect((await engine.request('GET', '/healthz')).status).toBe(200);
+    // A citizen opening the initiative's page meanwhile is told to try again in a moment, not "an error occurred".
+    const page = await engine.request('GET', `/initiatives/${initiativeId}`, { headers: { accept: 'text/html' }, timeoutMs: NO_HANG_MS });
+    expect(page.status).toBe(503);
+    expect(page.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(String(page.body)).toContain('Le service est momentanément indisponible');
 
     await postgres.start();
     phase = 'after';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toProblem } from '../../src/app';
+import { toProblem } from '../../src/platform/error-problem';
 import { PARISIANS, parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
 import { createWorld, type World } from '../support/world';
 
