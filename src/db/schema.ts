@@ -222,6 +222,8 @@ export const outbox = pgTable(
   'outbox',
   {
     id: uuid('id').primaryKey(),
+    /** The order the engine wrote its events in, across processes: a later event has a higher number (gaps are possible). */
+    sequence: bigint('sequence', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
     type: text('type').notNull(),
     initiativeId: uuid('initiative_id'),
     jurisdictionId: text('jurisdiction_id'),
@@ -230,7 +232,7 @@ export const outbox = pgTable(
     /** Set once the webhook dispatcher has fanned the event out to the matching subscriptions. */
     dispatchedAt: at('dispatched_at'),
   },
-  (t) => [index('outbox_created').on(t.createdAt), index('outbox_undispatched').on(t.createdAt).where(sql`dispatched_at is null`)],
+  (t) => [index('outbox_created').on(t.createdAt), index('outbox_undispatched').on(t.sequence).where(sql`dispatched_at is null`)],
 );
 
 /**

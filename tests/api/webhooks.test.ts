@@ -120,6 +120,16 @@ describe('webhooks', () => {
     expect(() => verifier.verify(toSponsor[0]!.body, toSponsor[0]!.headers)).toThrow();
     // Each delivery keeps its webhook-id across retries: receivers can deduplicate on it.
     expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(receiver.received.length);
+
+    // Events written at the same instant (submitted and opened; the milestone and the goal reached by
+    // one scheduler pass) share their timestamp; their sequence numbers give the order they happened in.
+    const events = toAdmin.map((r) => verifier.verify(r.body, r.headers) as { type: string; sequence: number; timestamp: string });
+    const of = (type: string) => events.find((e) => e.type === type)!;
+    expect(of('initiative.submitted').timestamp).toBe(of('initiative.opened').timestamp);
+    expect(of('initiative.milestone_reached').timestamp).toBe(of('initiative.goal_reached').timestamp);
+    const order = [...events].sort((a, b) => a.sequence - b.sequence).map((e) => e.type);
+    expect(order).toEqual(['initiative.submitted', 'initiative.opened', 'initiative.milestone_reached', 'initiative.goal_reached', 'initiative.closed']);
+    expect(events.every((e) => Number.isSafeInteger(e.sequence) && e.sequence > 0)).toBe(true);
   });
 
   it('after 24 hours of failures the subscription is disabled with a reason', async () => {

@@ -52,7 +52,7 @@ async function fanOut(db: Database, now: Date): Promise<number> {
       .select({ id: outbox.id, type: outbox.type, initiativeId: outbox.initiativeId, jurisdictionId: outbox.jurisdictionId, createdAt: outbox.createdAt })
       .from(outbox)
       .where(isNull(outbox.dispatchedAt))
-      .orderBy(asc(outbox.createdAt))
+      .orderBy(asc(outbox.sequence))
       .limit(FAN_OUT_BATCH)
       .for('update', { skipLocked: true });
     if (events.length === 0) return 0;
@@ -103,7 +103,7 @@ async function fanOut(db: Database, now: Date): Promise<number> {
 interface Claimed {
   delivery: typeof webhookDeliveries.$inferSelect;
   subscription: { url: string; secret: string; status: string };
-  event: { type: string; payload: Record<string, unknown>; createdAt: Date } | null;
+  event: { type: string; sequence: number; payload: Record<string, unknown>; createdAt: Date } | null;
 }
 
 /**
@@ -117,7 +117,7 @@ async function deliverDue(deps: AppDeps, now: Date): Promise<{ attempted: number
       .select({
         delivery: webhookDeliveries,
         subscription: { url: webhookSubscriptions.url, secret: webhookSubscriptions.secret, status: webhookSubscriptions.status },
-        event: { type: outbox.type, payload: outbox.payload, createdAt: outbox.createdAt },
+        event: { type: outbox.type, sequence: outbox.sequence, payload: outbox.payload, createdAt: outbox.createdAt },
       })
       .from(webhookDeliveries)
       .innerJoin(webhookSubscriptions, eq(webhookSubscriptions.id, webhookDeliveries.subscriptionId))
@@ -154,7 +154,7 @@ async function attempt(deps: AppDeps, send: WebhookSender, claimed: Claimed, now
   let statusCode: number | null = null;
   let error: string | null = null;
   try {
-    const body = JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data: event.payload });
+    const body = JSON.stringify({ type: event.type, sequence: event.sequence, timestamp: event.createdAt.toISOString(), data: event.payload });
     // The receiver checks the timestamp against its own wall clock to refuse replays: it is the real sending time.
     const sentAt = new Date();
     const signature = new Webhook(await openWebhookSecret(deps.keys, subscription.secret)).sign(delivery.id, sentAt, body);
