@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditHead, auditLog } from '../../src/db/schema';
@@ -98,6 +99,26 @@ describe('audit trail: recomputed from its exports by someone outside the engine
     expect(altered.output).toContain(`entry ${seq} `);
     const alteredCsv = await engine.app.request('/clerk/audit.csv', { headers: { authorization: `Bearer ${tokens.clerk}` } });
     expect((await verify('altered.csv', await alteredCsv.text())).code).toBe(1);
+  });
+
+  it('publishes the newest entry of the trail, signed with a key of the JWKS, to anyone; it moves with each new entry', async () => {
+    const { engine, tokens } = world;
+    const jwks = createLocalJWKSet((await engine.request('GET', '/.well-known/jwks.json')).body);
+    const head = await engine.request('GET', '/v1/audit/head');
+    expect(head.status).toBe(200);
+    const [newest] = (await engine.request('GET', '/v1/audit?limit=1', { token: tokens.admin })).body.items;
+    expect(head.body).toMatchObject({ seq: newest.seq, hash: newest.hash, at: newest.at });
+    const { payload, protectedHeader } = await jwtVerify(head.body.signature, jwks, { typ: 'audit-head+jwt', algorithms: ['EdDSA'] });
+    expect(protectedHeader.typ).toBe('audit-head+jwt');
+    expect(payload).toMatchObject({ seq: newest.seq, hash: newest.hash, at: newest.at, iss: engine.deps.config.publicUrl });
+
+    // A new audited action (a clerk granted): the head is that entry.
+    expect((await engine.request('POST', '/v1/jurisdictions/paris/clerks', { token: tokens.admin, body: { subject: 'clerk-for-the-head' } })).status).toBe(201);
+    const next = await engine.request('GET', '/v1/audit/head');
+    expect(next.body.seq).toBe(newest.seq + 1);
+    const [granted] = (await engine.request('GET', '/v1/audit?limit=1', { token: tokens.admin })).body.items;
+    expect(granted.prevHash).toBe(newest.hash);
+    expect(next.body.hash).toBe(granted.hash);
   });
 });
 

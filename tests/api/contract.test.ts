@@ -358,6 +358,8 @@ describe('the engine answers as its OpenAPI document says', () => {
     expectStatus(await call('GET', '/v1/audit?from=yesterday', { token: admin }), 400);
     expectStatus(await call('GET', '/v1/audit', { token: sponsor }), 403);
     expectStatus(await call('GET', '/v1/audit'), 401);
+    expectStatus(await call('GET', '/v1/audit/head'), 200);
+    expectStatus(await call('GET', '/v1/audit/head', { token: 'not-a-token' }), 401);
   });
 
   it('the web login’s documented routes', async () => {

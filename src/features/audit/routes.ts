@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../../platform/http';
+import { signWithEngineKey } from '../../platform/keys';
 import { bearer, errors, Instant, json } from '../../platform/openapi';
 import { problems } from '../../platform/problems';
 import { clerkJurisdictions, requirePrincipal } from '../auth/access';
-import { listAudit } from './service';
+import { auditTrailHead, listAudit } from './service';
 
 const AuditEntrySchema = z
   .object({
@@ -19,7 +20,36 @@ const AuditEntrySchema = z
   })
   .openapi('AuditEntry');
 
-export const auditRoutes = createRouter().openapi(
+const AuditHeadSchema = z
+  .object({
+    seq: z.number().int().openapi({ description: 'The sequence number of the newest entry of the whole trail (0 before the first).' }),
+    hash: z.string().openapi({ description: 'Its hash (empty before the first entry).' }),
+    at: z.string().nullable().openapi({ description: 'When it was written.' }),
+    signature: z.string().openapi({ description: 'Compact JWS (EdDSA, typ audit-head+jwt, a key of /.well-known/jwks.json) over seq, hash and at; iat is when it was signed.' }),
+  })
+  .openapi('AuditHead');
+
+export const auditRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/audit/head',
+      tags: ['Audit'],
+      summary: 'The newest entry of the audit trail, signed by the engine (anyone may keep it)',
+      description:
+        'Public: it names no person and no action, only how long the trail is and the hash of its newest entry. Kept by a sponsor, a journalist or a court, it commits the engine to every entry up to it: a later export must hold that entry with that hash (`npm run verify -- audit <export> --head <head.json>`).',
+      responses: { 200: json(AuditHeadSchema, 'The signed head of the trail.'), ...errors(401) },
+    }),
+    async (c) => {
+      const { deps } = c.var;
+      const head = await auditTrailHead(deps.db.db);
+      const at = head.at?.toISOString() ?? null;
+      const signature = await signWithEngineKey(deps.keys, 'audit-head+jwt', { seq: head.seq, hash: head.hash, at }, { issuer: deps.config.publicUrl, now: deps.clock() });
+      c.header('Cache-Control', 'no-store');
+      return c.json({ seq: head.seq, hash: head.hash, at, signature }, 200);
+    },
+  )
+  .openapi(
   createRoute({
     method: 'get',
     path: '/v1/audit',

@@ -36,6 +36,16 @@ export async function appendAudit(tx: Executor, entry: AuditEntry): Promise<void
   await tx.update(auditHead).set({ seq, hash }).where(eq(auditHead.id, 1));
 }
 
+/** The newest entry of the whole trail (seq 0 and an empty hash before the first), as the head row holds it. */
+export async function auditTrailHead(db: Executor): Promise<{ seq: number; hash: string; at: Date | null }> {
+  const [row] = await db
+    .select({ seq: auditHead.seq, hash: auditHead.hash, at: auditLog.at })
+    .from(auditHead)
+    .leftJoin(auditLog, eq(auditLog.seq, auditHead.seq))
+    .where(eq(auditHead.id, 1));
+  return row ?? { seq: 0, hash: '', at: null };
+}
+
 export interface AuditQuery {
   jurisdictionIds: string[] | 'all';
   initiativeId?: string;
