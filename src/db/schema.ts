@@ -24,6 +24,9 @@ export const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export type District = { code: string; name: string; electorate: number };
+/** The French words a jurisdiction's districts go by (GLOSSARY: arrondissement, circonscription, canton, État membre). */
+export const DISTRICT_TERMS = ['arrondissement', 'circonscription', 'canton', 'member-state'] as const;
+export type DistrictTerm = (typeof DISTRICT_TERMS)[number];
 
 export const jurisdictions = pgTable('jurisdictions', {
   id: text('id').primaryKey(),
@@ -34,6 +37,8 @@ export const jurisdictions = pgTable('jurisdictions', {
   minimumAssurance: text('minimum_assurance').notNull(),
   committeeMinimum: integer('committee_minimum').notNull().default(0),
   timeZone: text('time_zone').notNull().default('Europe/Paris'),
+  /** What its districts are called on French pages (English pages say "district"). */
+  districtTerm: text('district_term').$type<DistrictTerm>().notNull().default('arrondissement'),
   districts: jsonb('districts').$type<District[]>().notNull(),
   /** Default rules per initiative kind; copied into an initiative when it opens. */
   rules: jsonb('rules').$type<Record<string, unknown>>().notNull(),

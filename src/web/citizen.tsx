@@ -22,8 +22,11 @@ import { daysLeft, DistrictTable, goalOf, Milestones, ProgressBlock, StatusTag }
 import { receiptInclusion, transparencyHead, type ReceiptInclusion } from './transparency';
 
 /** The initiative of the path, visible to the caller (a draft only to its sponsor), or a 404. */
+/** The initiative of the path as the caller may see it; from then on the page names districts as its jurisdiction does. */
 export async function visibleInitiative(c: WebContext, w: WebRequest) {
-  return getVisibleInitiative(c.var.deps.db.db, uuidParam(c, 'Initiative'), w.principal);
+  const found = await getVisibleInitiative(c.var.deps.db.db, uuidParam(c, 'Initiative'), w.principal);
+  w.t = w.t.of(found.jurisdiction);
+  return found;
 }
 
 export async function progressOf(c: WebContext, initiative: InitiativeRow, jurisdiction: JurisdictionRow) {
@@ -122,9 +125,9 @@ export const citizenPages = createRouter()
   })
   .get('/initiatives/:id', async (c) => {
     const w = await webRequest(c);
+    const { initiative, jurisdiction } = await visibleInitiative(c, w);
     const { t } = w;
     const { m } = t;
-    const { initiative, jurisdiction } = await visibleInitiative(c, w);
     const now = c.var.deps.clock();
     const identity = w.principal?.identity;
     const [progress, certifiedAs, member, signed] = await Promise.all([
@@ -302,9 +305,9 @@ export const citizenPages = createRouter()
   })
   .get('/initiatives/:id/transparency', async (c) => {
     const w = await webRequest(c);
+    const { initiative, jurisdiction } = await visibleInitiative(c, w);
     const { t } = w;
     const { m } = t;
-    const { initiative, jurisdiction } = await visibleInitiative(c, w);
     const head = initiative.status === 'draft' ? null : await transparencyHead(c.var.deps, initiative.id);
     const progress = await progressOf(c, initiative, jurisdiction);
     return renderPage(c, w, {

@@ -80,11 +80,11 @@ export const resultPages = createRouter()
   })
   .get('/results/:id', async (c) => {
     const w = await webRequest(c);
-    const { t } = w;
-    const { m } = t;
     const deps = c.var.deps;
     const item = await getReferendumItem(deps.db.db, uuidParam(c, 'Referendum item'));
     const jurisdiction = await getJurisdiction(deps.db.db, item.jurisdictionId);
+    const t = (w.t = w.t.of(jurisdiction));
+    const { m } = t;
     const tz = jurisdiction.timeZone;
     const names = new Map(jurisdiction.districts.map((d) => [d.code, d.name]));
     let claims: CertificateClaims | undefined;

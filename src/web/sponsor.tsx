@@ -130,6 +130,7 @@ export const sponsorPages = createRouter()
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
     // Read by the sponsor, the committee and the jurisdiction's clerks (dashboardFor refuses anyone else); the actions stay the sponsor's.
     const { initiative, jurisdiction } = await initiativeOfPath(c);
+    w.t = w.t.of(jurisdiction);
     return managePage(c, w, initiative, jurisdiction);
   })
   .post('/initiatives/:id/submit', formLimit, (c) => lifecycleAction(c, 'submit'))

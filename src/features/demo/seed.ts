@@ -102,6 +102,7 @@ export async function seedDemo(deps: AppDeps): Promise<DemoOutcome> {
         minimumAssurance: 'eidas2',
         committeeMinimum: 2,
         timeZone: 'Europe/Paris',
+        districtTerm: 'arrondissement',
         districts,
         rules: {
           agenda: {

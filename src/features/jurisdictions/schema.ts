@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { ASSURANCE_LEVELS } from '../../core/identity';
 import { RulesSchema } from '../../core/rules';
+import { DISTRICT_TERMS } from '../../db/schema';
 
 export const DistrictSchema = z
   .strictObject({
@@ -23,6 +24,9 @@ const settingsShape = {
   minimumAssurance: z.enum(ASSURANCE_LEVELS),
   committeeMinimum: z.number().int().min(0).max(1000),
   timeZone: z.string().refine((tz) => isTimeZone(tz), 'an IANA time zone such as Europe/Paris'),
+  districtTerm: z.enum(DISTRICT_TERMS).openapi({
+    description: 'What the districts are called on the French pages: arrondissement, circonscription, canton or member-state (État membre). English pages say district.',
+  }),
   districts: z.array(DistrictSchema).max(10_000),
   rules: JurisdictionRulesSchema,
 };
@@ -93,6 +97,7 @@ export const CreateJurisdictionSchema = z
     requireRoll: settingsShape.requireRoll.default(false),
     committeeMinimum: settingsShape.committeeMinimum.default(0),
     timeZone: settingsShape.timeZone.default('Europe/Paris'),
+    districtTerm: settingsShape.districtTerm.default('arrondissement'),
     districts: settingsShape.districts.default([]),
   })
   .superRefine(checkSettings)
@@ -106,6 +111,7 @@ export const CreateJurisdictionSchema = z
       minimumAssurance: 'eidas2',
       committeeMinimum: 2,
       timeZone: 'Europe/Paris',
+      districtTerm: 'arrondissement',
       districts: [
         { code: '69381', name: 'Lyon 1er Arrondissement', electorate: 18000 },
         { code: '69382', name: 'Lyon 2e Arrondissement', electorate: 20000 },
@@ -126,6 +132,7 @@ export const JurisdictionSchema = z
     minimumAssurance: z.string(),
     committeeMinimum: z.number().int(),
     timeZone: z.string(),
+    districtTerm: z.enum(DISTRICT_TERMS),
     districts: z.array(DistrictSchema),
     rules: z.record(z.string(), z.unknown()),
     createdAt: z.string(),

@@ -21,6 +21,7 @@ export function jurisdictionView(j: JurisdictionRow) {
     minimumAssurance: j.minimumAssurance,
     committeeMinimum: j.committeeMinimum,
     timeZone: j.timeZone,
+    districtTerm: j.districtTerm,
     districts: j.districts,
     rules: j.rules,
     createdAt: j.createdAt.toISOString(),
@@ -41,7 +42,7 @@ export async function createJurisdiction(db: Database, input: CreateJurisdiction
 }
 
 /** Settings shown before and after in the audit trail (districts and rules: named only, they can be long). */
-const SCALARS = ['name', 'electorate', 'minimumAge', 'requireRoll', 'minimumAssurance', 'committeeMinimum', 'timeZone'] as const;
+const SCALARS = ['name', 'electorate', 'minimumAge', 'requireRoll', 'minimumAssurance', 'committeeMinimum', 'timeZone', 'districtTerm'] as const;
 
 /**
  * A clerk of the jurisdiction (or an administrator) changes its configuration; the whole result
@@ -118,6 +119,7 @@ export async function updateJurisdiction(db: Database, principal: Principal, id:
         minimumAssurance: next.minimumAssurance,
         committeeMinimum: next.committeeMinimum,
         timeZone: next.timeZone,
+        districtTerm: next.districtTerm,
         districts: next.districts,
         rules: next.rules,
       })

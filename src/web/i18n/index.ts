@@ -1,3 +1,5 @@
+import type { DistrictTerm } from '../../db/schema';
+import { frenchFor } from './districts';
 import { en } from './en';
 import { fr, type Messages } from './fr';
 import { LANG_COOKIE, negotiateLocale, type Locale } from '../../platform/locale';
@@ -5,12 +7,23 @@ import { LANG_COOKIE, negotiateLocale, type Locale } from '../../platform/locale
 export { LANG_COOKIE, negotiateLocale, type Locale };
 
 const MESSAGES: Record<Locale, Messages> = { fr, en };
+const FRENCH = new Map<DistrictTerm, Messages>([['arrondissement', fr]]);
+
+/** English says "district" everywhere; French says what the jurisdiction calls its districts. */
+function messagesOf(locale: Locale, districtTerm: DistrictTerm): Messages {
+  if (locale !== 'fr') return MESSAGES[locale];
+  let messages = FRENCH.get(districtTerm);
+  if (!messages) FRENCH.set(districtTerm, (messages = frenchFor(districtTerm)));
+  return messages;
+}
 const INTL_LOCALE: Record<Locale, string> = { fr: 'fr-FR', en: 'en-GB' };
 
 /** Words and formats of one locale; dates in the jurisdiction's time zone. */
 export interface Translator {
   locale: Locale;
   m: Messages;
+  /** The same words, its districts named as a jurisdiction calls them (pages about one jurisdiction). */
+  of(jurisdiction: { districtTerm: DistrictTerm }): Translator;
   number(n: number): string;
   percent(ratio: number): string;
   date(d: Date | string, timeZone?: string): string;
@@ -19,14 +32,15 @@ export interface Translator {
   instant(d: Date | string, timeZone?: string): string;
 }
 
-export function translator(locale: Locale): Translator {
+export function translator(locale: Locale, districtTerm: DistrictTerm = 'arrondissement'): Translator {
   const tag = INTL_LOCALE[locale];
   const numbers = new Intl.NumberFormat(tag);
   const percents = new Intl.NumberFormat(tag, { style: 'percent', maximumFractionDigits: 1 });
   const asDate = (d: Date | string) => (typeof d === 'string' ? new Date(d) : d);
-  return {
+  const self: Translator = {
     locale,
-    m: MESSAGES[locale],
+    m: messagesOf(locale, districtTerm),
+    of: (jurisdiction) => (jurisdiction.districtTerm === districtTerm ? self : translator(locale, jurisdiction.districtTerm)),
     number: (n) => numbers.format(n),
     percent: (r) => percents.format(r),
     date: (d, timeZone = 'Europe/Paris') => new Intl.DateTimeFormat(tag, { dateStyle: 'long', timeZone }).format(asDate(d)),
@@ -35,4 +49,5 @@ export function translator(locale: Locale): Translator {
     instant: (d, timeZone = 'Europe/Paris') =>
       new Intl.DateTimeFormat(tag, { dateStyle: 'long', timeStyle: 'medium', timeZone }).format(asDate(d)),
   };
+  return self;
 }

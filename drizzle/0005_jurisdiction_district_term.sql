@@ -1,0 +1,1 @@
+ALTER TABLE "jurisdictions" ADD COLUMN "district_term" text DEFAULT 'arrondissement' NOT NULL;

@@ -1,0 +1,38 @@
+import type { DistrictTerm } from '../../db/schema';
+import { fr, type Messages } from './fr';
+
+/** The French forms of what a jurisdiction calls its districts (GLOSSARY: arrondissement, circonscription, canton, État membre). */
+const NOUNS: Record<DistrictTerm, { one: string; many: string; ofThe: string; codeOf: string; this: string; feminine: boolean }> = {
+  arrondissement: { one: 'arrondissement', many: 'arrondissements', ofThe: 'de l’arrondissement', codeOf: 'd’arrondissement', this: 'Cet arrondissement', feminine: false },
+  circonscription: { one: 'circonscription', many: 'circonscriptions', ofThe: 'de la circonscription', codeOf: 'de circonscription', this: 'Cette circonscription', feminine: true },
+  canton: { one: 'canton', many: 'cantons', ofThe: 'du canton', codeOf: 'de canton', this: 'Ce canton', feminine: false },
+  'member-state': { one: 'État membre', many: 'États membres', ofThe: 'de l’État membre', codeOf: 'd’État membre', this: 'Cet État membre', feminine: false },
+};
+
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** The French messages with every mention of districts in the jurisdiction's own word. */
+export function frenchFor(term: DistrictTerm): Messages {
+  const n = NOUNS[term];
+  return {
+    ...fr,
+    initiative: {
+      ...fr.initiative,
+      districts: `Signatures par ${n.one}`,
+      district: capital(n.one),
+      chartTitle: `Signatures par ${n.one} (diagramme en barres)`,
+      criterionDistricts: `${capital(n.many)} ayant atteint leur minimum`,
+    },
+    sign: { ...fr.sign, district: `Votre ${n.one}`, errors: { ...fr.sign.errors, district: `Choisissez votre ${n.one}.` } },
+    manage: { ...fr.manage, furthest: `${capital(n.many)} les plus ${n.feminine ? 'éloignées' : 'éloignés'} de leur minimum` },
+    clerk: {
+      ...fr.clerk,
+      paperHelp: fr.clerk.paperHelp.replace('code de l’arrondissement', `code ${n.ofThe}`),
+      paperIneligible: { ...fr.clerk.paperIneligible, district: `Code ${n.codeOf} inconnu de la collectivité.` },
+      exportDistricts: `Signatures par ${n.one} (CSV)`,
+    },
+    fields: { ...fr.fields, paperFields: { ...fr.fields.paperFields, district: n.one } },
+    results: { ...fr.results, districts: `Signatures valides par ${n.one}`, district: capital(n.one) },
+    ineligible: { ...fr.ineligible, district: `${n.this} n’appartient pas à la collectivité.` },
+  };
+}
