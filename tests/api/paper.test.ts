@@ -415,9 +415,17 @@ describe('withdrawing a signature made on paper', () => {
       expect(await count()).toBe(1);
       expect((await fresh.request('GET', `/v1/initiatives/${initiativeId}/signatures/me`, { token })).status).toBe(404);
 
-      // Karim signs a new form: that one counts.
-      const newForm = await keyIn({ entries: [entry(karim.familyName, karim.givenNames, karim.birthdate, '75118', 'F-011', 'C-02')] });
-      expect(newForm.body.results[0]).toMatchObject({ status: 'accepted', channel: 'paper' });
+      // Karim signs a new form, keyed in with the same sheets again (the withdrawn form first): the new one counts.
+      const newForm = await keyIn({ entries: [...batch.entries, entry(karim.familyName, karim.givenNames, karim.birthdate, '75118', 'F-011', 'C-02')] });
+      expect(newForm.status).toBe(200);
+      expect(newForm.body.results[0]).toMatchObject({ status: 'ineligible', rule: 'withdrawn' });
+      expect(newForm.body.results[2]).toMatchObject({ status: 'accepted', channel: 'paper' });
+      expect(newForm.body).toMatchObject({ accepted: 1, duplicates: 1, ineligible: 1 });
+      expect(await count()).toBe(2);
+      // And sent again: nothing changes, the new form is Karim's signature.
+      const replayed = await keyIn({ entries: [...batch.entries, entry(karim.familyName, karim.givenNames, karim.birthdate, '75118', 'F-011', 'C-02')] });
+      expect(replayed.body.results[0]).toMatchObject({ status: 'ineligible', rule: 'withdrawn' });
+      expect(replayed.body.results[2]).toMatchObject({ status: 'duplicate', signatureId: newForm.body.results[2].signatureId });
       expect(await count()).toBe(2);
     } finally {
       await fresh.close();

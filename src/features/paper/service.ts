@@ -167,26 +167,38 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
         );
       for (const row of rows) withdrawnForms.set(JSON.stringify([bytesToHex(row.signerHash), row.sheet, row.collector]), row.withdrawnAt);
     }
-    const toInsert: Candidate[] = [];
-    for (const c of unique) {
-      const key = JSON.stringify([c.hex, c.entry.sheet, c.entry.collector]);
-      if (!withdrawnForms.has(key)) {
-        toInsert.push(c);
-        continue;
-      }
-      const on = withdrawnForms.get(key);
+    const formKey = (c: Candidate) => JSON.stringify([c.hex, c.entry.sheet, c.entry.collector]);
+    const withdrawnResult = (c: Candidate): PaperResult => {
+      const on = withdrawnForms.get(formKey(c));
       // The clerk's repeat, not a signer's: not tallied against the sheet or its collector.
-      results[c.index] = {
+      return {
         index: c.index,
         status: 'ineligible',
         rule: 'withdrawn',
         detail: `The signature of this form (sheet ${c.entry.sheet}, collector ${c.entry.collector}) was withdrawn by its signer${on ? ` on ${on.toISOString().slice(0, 10)}` : ''}; only a new form counts.`,
       };
+    };
+    const toInsert: Candidate[] = [];
+    /** The entry that stands for each person in this batch, when their first one is a withdrawn form and a new form of theirs follows. */
+    const standIn = new Map<string, Candidate>();
+    for (const c of unique) {
+      if (!withdrawnForms.has(formKey(c))) {
+        toInsert.push(c);
+        continue;
+      }
+      results[c.index] = withdrawnResult(c);
+      // The same batch may also hold a new form of that person: it counts in the withdrawn one's place.
+      const next = repeated.find((r) => r.hex === c.hex && !withdrawnForms.has(formKey(r)));
+      if (next) standIn.set(c.hex, next);
     }
+    const promoted = [...standIn.values()];
+    toInsert.push(...promoted);
     const inserted = new Map<string, string>();
     // In signer-hash order, as the signing statement inserts: two writers of the same people (another
     // batch, online signatures) meet the unique index in one order, never each waiting for the other.
     const sealedOf = new Map(unique.map((c, i) => [c, sealed[i]!]));
+    const sealedPromoted = await Promise.all(promoted.map((c) => sealPersonalData(deps.keys, c.entry)));
+    promoted.forEach((c, i) => sealedOf.set(c, sealedPromoted[i]!));
     const byHash = toInsert.map((c) => ({ c, personalData: sealedOf.get(c)! })).sort((x, y) => (x.c.hex < y.c.hex ? -1 : x.c.hex > y.c.hex ? 1 : 0));
     for (let start = 0; start < byHash.length; start += INSERT_CHUNK) {
       const chunk = byHash.slice(start, start + INSERT_CHUNK);
@@ -242,7 +254,12 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
       if (!rekeyed) tally(c.entry, 'duplicate');
     }
     for (const c of repeated) {
-      const first = results[firstOf.get(c.hex)!.index]!;
+      if (promoted.includes(c)) continue;
+      if (withdrawnForms.has(formKey(c))) {
+        results[c.index] = withdrawnResult(c);
+        continue;
+      }
+      const first = results[(standIn.get(c.hex) ?? firstOf.get(c.hex)!).index]!;
       if (first.status === 'ineligible') {
         results[c.index] = { ...first, index: c.index };
         continue;
