@@ -136,6 +136,8 @@ export async function purgePersonalData(db: Database, now: Date, periods: Retent
       // with the rest, one after sees the purge and is refused. A verification started meanwhile wins.
       const current = await getInitiative(tx, initiative.id, 'update');
       if (current.status !== initiative.status) return 0;
+      // Another engine's purge held the row first and is committed: one destruction, recorded once.
+      if (await personalDataDestroyed(tx, initiative.id)) return 0;
       if (current.status === 'closed' && (await goalMet(tx, current))) return 0;
       const held = and(eq(signatures.initiativeId, initiative.id), isNotNull(signatures.personalData));
       const [{ n } = { n: 0 }] = await tx.select({ n: count() }).from(signatures).where(held);
