@@ -4,13 +4,14 @@ import { constantTimeEqual } from '../core/constant-time';
 import type { HashKeyring } from '../core/identity';
 import { UNFINISHED_STATUSES } from '../core/lifecycle';
 import type { Database } from '../db/client';
-import { initiatives, pepperChecks } from '../db/schema';
+import { auditLog, initiatives, pepperChecks } from '../db/schema';
 import { rollImports } from '../db/schema-roll';
 import { ConfigError } from './config';
 
 /**
  * Checked once at start, before any request. Every pepper version that an unfinished initiative
- * (draft to verifying: a draft keeps its version when it opens) or a current roll uses must be
+ * (draft to verifying: a draft keeps its version when it opens; not a closed one whose signers'
+ * personal data is destroyed) or a current roll uses must be
  * configured. Each configured pepper must be the one the stored hashes of its version were made
  * with: another pepper under a known version name would give everyone who signed before a new hash,
  * and a second signature. The first start with a version records its check value; engines starting
@@ -43,7 +44,14 @@ async function checkVersionsInUse(db: Database, versions: string[]) {
   const byInitiatives = await db
     .select({ version: initiatives.pepperVersion, count: sql<number>`count(*)::int` })
     .from(initiatives)
-    .where(and(inArray(initiatives.status, [...UNFINISHED_STATUSES]), notInArray(initiatives.pepperVersion, versions)))
+    .where(
+      and(
+        inArray(initiatives.status, [...UNFINISHED_STATUSES]),
+        notInArray(initiatives.pepperVersion, versions),
+        // Closed, its signers' personal data destroyed: it takes no signature, paper or verification any more, as a finished one.
+        sql`not (${initiatives.status} = 'closed' and exists (select 1 from ${auditLog} where ${auditLog.initiativeId} = ${initiatives.id} and ${auditLog.action} = 'personal-data.destroyed'))`,
+      ),
+    )
     .groupBy(initiatives.pepperVersion);
   const byRolls = await db
     .select({ version: rollImports.keyVersion, jurisdictionId: rollImports.jurisdictionId })

@@ -397,3 +397,25 @@ describe('an earlier pepper removed while something still uses it', () => {
     expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`)).body.signatures).toBe(1);
   });
 });
+
+describe('an earlier pepper whose last initiative closed below its goal', () => {
+  let engine: TestEngine;
+  afterAll(() => engine.close());
+
+  it('may be removed once that initiative’s personal data is destroyed: nothing can be signed, keyed in or verified under it any more', async () => {
+    engine = await createTestEngine({ pepperVersion: 'v1' });
+    const before = engine.keyMaterial;
+    const { initiativeId, sponsor } = await openParisInitiative(engine);
+    const signed = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(people[0]!), body: { district: '75111', consent: true } });
+    expect(signed.status).toBe(201);
+    expect((await engine.request('POST', `/v1/initiatives/${initiativeId}/close`, { token: sponsor })).status).toBe(200);
+    const withoutV1 = (await rotatedKeys(before, { IDENTITY_PEPPER: b64(crypto.getRandomValues(new Uint8Array(32))), IDENTITY_PEPPER_VERSION: 'v2' })).keys;
+    // Closed below its goal, its verification may still start: v1 is needed.
+    await expect(checkIdentityPeppers(engine.db.db, withoutV1.keyring, engine.clock.now())).rejects.toThrow(/"v1".*1 initiative not yet finished/);
+
+    engine.clock.advance(95 * 86_400_000);
+    await engine.scheduler.tick();
+    expect((await engine.db.db.select({ p: signatures.personalData }).from(signatures).where(eq(signatures.initiativeId, initiativeId)))[0]!.p).toBeNull();
+    await expect(checkIdentityPeppers(engine.db.db, withoutV1.keyring, engine.clock.now())).resolves.toBeUndefined();
+  });
+});
