@@ -340,6 +340,42 @@ describe('an initiative that reached its goal and fell below it again before its
   });
 });
 
+describe('retention periods in calendar months, at the end of a month', () => {
+  let engine: TestEngine;
+  afterAll(() => engine.close());
+
+  it('are kept until the same day of the month, or the last day of a shorter month, never a few days less', async () => {
+    engine = await createTestEngine({ start: new Date('2027-03-02T10:00:00Z') });
+    const first = await openParisInitiative(engine);
+    const second = await openParisInitiative(engine, { createJurisdiction: false });
+    for (const [id, who] of [[first.initiativeId, people.jean], [second.initiativeId, people.karim]] as const) {
+      const signed = await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token: await engine.tokenFor(who), body: { district: '75111', consent: true } });
+      expect(signed.status).toBe(201);
+    }
+    const personalData = async (id: string) => (await engine.db.db.select({ p: signatures.personalData }).from(signatures).where(eq(signatures.initiativeId, id)))[0]!.p;
+    // Withdrawn on 2 March: kept one month, until 2 April.
+    expect((await engine.request('POST', `/v1/initiatives/${first.initiativeId}/withdraw`, { token: first.sponsor, body: { reason: 'fusion' } })).status).toBe(200);
+    // Closed below its goal on 3 March: kept three months, until 3 June.
+    engine.clock.set('2027-03-03T10:00:00Z');
+    expect((await engine.request('POST', `/v1/initiatives/${second.initiativeId}/close`, { token: second.sponsor })).status).toBe(200);
+
+    engine.clock.set('2027-03-31T10:00:00Z');
+    await engine.scheduler.tick();
+    expect(await personalData(first.initiativeId)).not.toBeNull();
+    engine.clock.set('2027-04-02T10:00:00Z');
+    await engine.scheduler.tick();
+    expect(await personalData(first.initiativeId)).toBeNull();
+
+    engine.clock.set('2027-05-31T10:00:00Z');
+    await engine.scheduler.tick();
+    expect(await personalData(second.initiativeId)).not.toBeNull();
+    expect((await engine.request('GET', `/v1/initiatives/${second.initiativeId}`)).body.status).toBe('closed');
+    engine.clock.set('2027-06-03T10:00:00Z');
+    await engine.scheduler.tick();
+    expect(await personalData(second.initiativeId)).toBeNull();
+  });
+});
+
 describe('a paper batch racing the retention purge', () => {
   let engine: TestEngine;
   afterAll(() => engine.close());

@@ -1,4 +1,4 @@
-import { and, count, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, isNotNull, or, sql, type SQL } from 'drizzle-orm';
 import { electorateOf, evaluateRules } from '../../core/rules';
 import type { Database, Executor } from '../../db/client';
 import { auditLog, initiativeCrossings, initiatives, jurisdictions, signatures, verifications } from '../../db/schema';
@@ -86,10 +86,13 @@ export interface RetentionPeriods {
 /** SPEC §4 defaults: 3 months after the result, 1 month after withdrawal. */
 export const DEFAULT_RETENTION: RetentionPeriods = { afterResultMonths: 3, afterWithdrawalMonths: 1 };
 
-function monthsBefore(now: Date, months: number): Date {
-  const d = new Date(now.getTime());
-  d.setUTCMonth(d.getUTCMonth() - months);
-  return d;
+/**
+ * Whether `months` calendar months have passed since `from` (UTC), added as PostgreSQL adds them: one
+ * month from 31 January is 28 February. (Counting back from today instead, 31 May less three months
+ * is 3 March, and data kept since 3 March would go three days early.)
+ */
+function monthsPassed(from: SQL, months: number, now: Date): SQL {
+  return sql`(${from} at time zone 'UTC') + make_interval(months => ${months}::int) <= (${now.toISOString()}::timestamptz at time zone 'UTC')`;
 }
 
 /**
@@ -100,8 +103,6 @@ function monthsBefore(now: Date, months: number): Date {
  * (its status stays `closed`).
  */
 export async function purgePersonalData(db: Database, now: Date, periods: RetentionPeriods = DEFAULT_RETENTION): Promise<number> {
-  const resultBefore = monthsBefore(now, periods.afterResultMonths);
-  const withdrawalBefore = monthsBefore(now, periods.afterWithdrawalMonths);
   const due = await db
     .select({
       id: initiatives.id,
@@ -114,9 +115,9 @@ export async function purgePersonalData(db: Database, now: Date, periods: Retent
     .where(
       and(
         or(
-          and(inArray(initiatives.status, ['certified', 'insufficient']), sql`coalesce(${verifications.completedAt}, ${initiatives.updatedAt}) <= ${resultBefore.toISOString()}::timestamptz`),
-          and(eq(initiatives.status, 'withdrawn'), lte(initiatives.updatedAt, withdrawalBefore)),
-          and(eq(initiatives.status, 'closed'), sql`coalesce(${initiatives.closedAt}, ${initiatives.closesAt}) <= ${resultBefore.toISOString()}::timestamptz`),
+          and(inArray(initiatives.status, ['certified', 'insufficient']), monthsPassed(sql`coalesce(${verifications.completedAt}, ${initiatives.updatedAt})`, periods.afterResultMonths, now)),
+          and(eq(initiatives.status, 'withdrawn'), monthsPassed(sql`${initiatives.updatedAt}`, periods.afterWithdrawalMonths, now)),
+          and(eq(initiatives.status, 'closed'), monthsPassed(sql`coalesce(${initiatives.closedAt}, ${initiatives.closesAt})`, periods.afterResultMonths, now)),
         ),
         // Each initiative is purged once: the audit entry of its purge says it is done.
         sql`not exists (select 1 from ${auditLog} where ${auditLog.initiativeId} = ${initiatives.id} and ${auditLog.action} = 'personal-data.destroyed')`,
