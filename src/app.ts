@@ -18,6 +18,7 @@ import { personalDataRoutes } from './features/personal-data/routes';
 import { personalDataResealer } from './features/personal-data/reseal';
 import { purgePersonalData } from './features/personal-data/service';
 import { ROLL_IMPORT_PATH, rollRoutes } from './features/roll/routes';
+import { dropOldEntries } from './features/roll/service';
 import { rateLimit } from './features/rate-limit/middleware';
 import { sweepRateLimits } from './features/rate-limit/service';
 import { recordCrossings } from './features/progress/crossings';
@@ -170,6 +171,7 @@ export function engineTasks(deps: AppDeps): ScheduledTask[] {
     { name: 'record-crossings', run: crossingsTask(deps) },
     { name: 'personal-data-retention', run: (now) => purgePersonalData(deps.db.db, now, deps.config.retention) },
     { name: 'personal-data-reseal', run: personalDataResealer(deps) },
+    { name: 'drop-replaced-roll-entries', run: replacedRollSweeper(deps) },
     { name: SEQUENCE_LOGS_TASK, run: (now) => sequenceLogs(deps, now) },
     { name: 'roll-up-signature-hours', run: (now) => rollUpSignatureHours(deps.db.db, now) },
     { name: 'deliver-webhooks', run: (now) => dispatchWebhooks(deps, now) },
@@ -185,6 +187,12 @@ export function engineTasks(deps: AppDeps): ScheduledTask[] {
 function crossingsTask(deps: AppDeps): ScheduledTask['run'] {
   const closedDue = atMostEvery(60_000);
   return async (now) => changed(deps, (await recordCrossings(deps.db.db, now, { includeClosed: closedDue(now) })).map((c) => c.initiativeId));
+}
+
+/** Entries of replaced rolls that their import could not delete (the engine stopped, the database refused), once a minute at most. */
+function replacedRollSweeper(deps: AppDeps): ScheduledTask['run'] {
+  const due = atMostEvery(60_000);
+  return (now) => (due(now) ? dropOldEntries(deps.db.db) : Promise.resolve());
 }
 
 /** What a periodic task changed leaves the anonymous reads kept in memory. */

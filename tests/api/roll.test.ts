@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rollEntries, rollImports } from '../../src/db/schema-roll';
 import { rollCheck } from '../../src/features/roll/service';
@@ -172,6 +173,37 @@ describe('the electoral roll of a jurisdiction that requires one', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ imported: 2, rejected: 2 });
     expect(res.body.rejections.map((r: { line: number }) => r.line)).toEqual([5, 7]);
+  });
+});
+
+describe('a new roll whose predecessor’s entries cannot be deleted at once', () => {
+  let engine: TestEngine;
+  afterAll(() => engine.close());
+
+  it('is in force all the same, and the old entries go on the next run of the scheduler', async () => {
+    engine = await createTestEngine();
+    const { clerk, initiativeId } = await openParisInitiative(engine, { requireRoll: true });
+    const first = await putRoll(engine, clerk, rollCsv([['Dupont', 'Élodie', '1990-04-12', '75111']]));
+    expect(first.status).toBe(200);
+    // The database cannot delete them now (a fault of its own, injected by a trigger; or the engine stops right then).
+    await engine.db.db.execute(
+      sql.raw(`create function refuse_roll_deletion() returns trigger language plpgsql as $$ begin raise exception 'deletion refused'; end $$`),
+    );
+    await engine.db.db.execute(sql.raw('create trigger refuse_roll_deletion before delete on roll_entries for each row execute function refuse_roll_deletion()'));
+
+    const second = await putRoll(engine, clerk, rollCsv([['Benali', 'Karim', '1985-11-03', '75118']]));
+    expect(second.status).toBe(200);
+    expect(second.body.imported).toBe(1);
+    const summary = await engine.request('GET', '/v1/jurisdictions/paris/roll', { token: clerk });
+    expect(summary.body.importId).toBe(second.body.importId);
+    const signed = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(karim), body: { district: '75118', consent: true } });
+    expect(signed.status).toBe(201);
+    expect(engine.logLines.some((line) => line.includes('entries of a replaced electoral roll could not be deleted yet') && line.includes('deletion refused'))).toBe(true);
+
+    await engine.db.db.execute(sql.raw('drop trigger refuse_roll_deletion on roll_entries'));
+    await engine.scheduler.tick();
+    const left = await engine.db.db.select({ importId: rollEntries.importId }).from(rollEntries);
+    expect(left).toEqual([{ importId: second.body.importId }]);
   });
 });
 

@@ -231,15 +231,18 @@ async function beginImport(db: Database, jurisdictionId: string, actor: string, 
   return id;
 }
 
-/** Removes the entries of imports that are no longer current (replaced, failed). */
-async function dropOldEntries(db: Database, jurisdictionId: string) {
+/**
+ * Removes the entries of imports that are no longer current (replaced, failed): of one jurisdiction
+ * after its import, of all of them as a scheduled task (what an engine stopped or refused in between left).
+ */
+export async function dropOldEntries(db: Database, jurisdictionId?: string) {
   await db.delete(rollEntries).where(
     inArray(
       rollEntries.importId,
       db
         .select({ id: rollImports.id })
         .from(rollImports)
-        .where(and(eq(rollImports.jurisdictionId, jurisdictionId), inArray(rollImports.status, ['replaced', 'failed']))),
+        .where(and(jurisdictionId === undefined ? undefined : eq(rollImports.jurisdictionId, jurisdictionId), inArray(rollImports.status, ['replaced', 'failed']))),
     ),
   );
 }
@@ -249,7 +252,7 @@ async function dropOldEntries(db: Database, jurisdictionId: string) {
  * that readers do not see; one transaction then makes it current, so lookups see the old roll or the new one.
  */
 export async function importRoll(
-  deps: Pick<AppDeps, 'db' | 'keys' | 'clock'>,
+  deps: Pick<AppDeps, 'db' | 'keys' | 'clock' | 'logger'>,
   jurisdictionId: string,
   actor: string,
   body: ReadableStream<Uint8Array>,
@@ -264,6 +267,7 @@ export async function importRoll(
   const rows = (sink: RollEntrySink) => new RollRows(key, districts, tally, sink);
   const source = chunksOf(body);
   const importId = await beginImport(db, jurisdictionId, actor, keyVersion, deps.clock());
+  let report: RollImportReport;
   try {
     const loaded = deps.db.postgres
       ? await loadWithCopy(deps.db.postgres, importId, source, maxBytes, rows, tally)
@@ -309,8 +313,7 @@ export async function importRoll(
         details: { importId, keyVersion, imported: loaded.imported, duplicates: loaded.duplicates, rejected: tally.rejected },
       });
     });
-    await dropOldEntries(db, jurisdictionId);
-    return {
+    report = {
       importId,
       jurisdictionId,
       keyVersion,
@@ -328,6 +331,11 @@ export async function importRoll(
     await dropOldEntries(db, jurisdictionId);
     throw error;
   }
+  // The new roll is in force: the old entries that cannot be deleted now are left to the scheduled task.
+  await dropOldEntries(db, jurisdictionId).catch((error: unknown) =>
+    deps.logger.warn('entries of a replaced electoral roll could not be deleted yet', { jurisdictionId, error: error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message.split('\nparams:')[0]) : String(error) }),
+  );
+  return report;
 }
 
 /** The current roll's summary (no entries). */
