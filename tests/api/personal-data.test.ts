@@ -522,6 +522,13 @@ describe('withdrawal', () => {
     expect((await engine.request('DELETE', `/v1/initiatives/${initiativeId}/signatures/me`, { token })).status).toBe(200);
     expect(await held(signed.body.signature.id)).toBeNull();
 
+    // A clerk who asks for it is told why it is gone: not the retention schedule, the signer.
+    const clerk = await engine.subjectToken(CLERK_SUBJECT);
+    const read = await engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/${signed.body.signature.id}/personal-data`, { token: clerk });
+    expect(read.status).toBe(409);
+    expect(read.body.type).toBe('/problems/personal-data-destroyed');
+    expect(read.body.detail).toBe('The signer withdrew this signature, and its personal data was destroyed with it.');
+
     const again = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token, body: { district: '75111', consent: true } });
     expect(again.status).toBe(201);
     expect(await openPersonalData(engine.deps.keys, (await held(again.body.signature.id))!)).toEqual(people.elodie);

@@ -19,7 +19,7 @@ export const personalDataRoutes = createRouter().openapi(
     path: '/v1/initiatives/{id}/signatures/{signatureId}/personal-data',
     tags: ['Signatures'],
     summary: "A signer's names and birth date, for manual verification (clerk; audited)",
-    description: 'Decrypted for a clerk of the jurisdiction; every read is recorded in the audit trail. 409 once destroyed under the retention schedule.',
+    description: 'Decrypted for a clerk of the jurisdiction; every read is recorded in the audit trail. 409 once destroyed, under the retention schedule or by the signer’s withdrawal.',
     security: bearer,
     request: { params: Params },
     responses: { 200: json(PersonalDataSchema, 'The decrypted personal data.'), ...errors(400, 401, 403, 404, 409) },

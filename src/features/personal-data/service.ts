@@ -63,7 +63,7 @@ export async function readPersonalData(
 /** One signature's personal data for a clerk of its initiative's jurisdiction (audited). */
 export async function personalDataOfSignature(deps: AppDeps, principal: Principal, initiativeId: string, signatureId: string) {
   const [row] = await deps.db.db
-    .select({ id: signatures.id, jurisdictionId: initiatives.jurisdictionId })
+    .select({ id: signatures.id, status: signatures.status, jurisdictionId: initiatives.jurisdictionId })
     .from(signatures)
     .innerJoin(initiatives, eq(initiatives.id, signatures.initiativeId))
     .where(and(eq(signatures.id, signatureId), eq(signatures.initiativeId, initiativeId)));
@@ -71,7 +71,11 @@ export async function personalDataOfSignature(deps: AppDeps, principal: Principa
   await requireClerk(deps.db.db, principal, row.jurisdictionId);
   const identity = (await readPersonalData(deps, principal, [signatureId])).get(signatureId);
   if (!identity) {
-    throw problems.conflict('personal-data-destroyed', 'Personal data destroyed', 'The personal data of this signature was destroyed under the retention schedule.');
+    const why =
+      row.status === 'withdrawn'
+        ? 'The signer withdrew this signature, and its personal data was destroyed with it.'
+        : 'The personal data of this signature was destroyed under the retention schedule.';
+    throw problems.conflict('personal-data-destroyed', 'Personal data destroyed', why);
   }
   return identity;
 }
