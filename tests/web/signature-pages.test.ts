@@ -19,6 +19,19 @@ describe('signature and receipt pages', () => {
   const receiptOf = (html: string) => /<textarea[^>]*id="receipt"[^>]*>([^<]+)<\/textarea>/.exec(html)![1]!;
   const check = (receipt: string, lang?: string) => web.page(`/receipt?r=${encodeURIComponent(receipt)}`, { lang });
 
+  it('the consent a signer gives says what is erased: their name and birth date, not the signature their receipt keeps proving', async () => {
+    const cookie = await web.sessionFor('consent-sofia', { givenNames: 'Sofia', familyName: 'Rossi', birthdate: '1978-09-30' });
+    const fr = await web.page(`/initiatives/${world.targetId}/sign`, { cookie });
+    expect(fr.text).toContain(
+      'Je soutiens cette initiative et j’accepte que ma signature soit comptée et vérifiée. Mes nom, prénoms et date de naissance, conservés chiffrés pour sa vérification, seront ensuite effacés selon les règles de conservation.',
+    );
+    expect(fr.text).not.toContain('puis effacée');
+    const en = await web.page(`/initiatives/${world.targetId}/sign`, { cookie, lang: 'en' });
+    expect(en.text).toContain(
+      'I support this initiative and agree that my signature is counted and verified. My names and birth date, kept encrypted for its verification, will then be erased under the retention rules.',
+    );
+  });
+
   it('a receipt says plainly when its signature is not in the log yet, numbers entries from 1, and says when the signature was withdrawn', async () => {
     const cookie = await web.sessionFor('receipt-elodie', elodie);
     const id = world.targetId; // one signature already in its log (entry 1)

@@ -91,7 +91,7 @@ export const en: Messages = {
     loginFirst: 'Log in with your verified identity to sign.',
     district: 'Your district',
     choose: 'Choose…',
-    consent: 'I support this initiative and agree that my signature is counted, verified, then erased under the retention rules.',
+    consent: 'I support this initiative and agree that my signature is counted and verified. My names and birth date, kept encrypted for its verification, will then be erased under the retention rules.',
     confirm: 'Confirm my signature',
     notOpen: 'This initiative does not take signatures at the moment.',
     done: 'Thank you, your signature is recorded.',

@@ -87,7 +87,7 @@ export const fr = {
     loginFirst: 'Connectez-vous avec votre identité vérifiée pour signer.',
     district: 'Votre arrondissement',
     choose: 'Choisissez…',
-    consent: 'Je soutiens cette initiative et j’accepte que ma signature soit comptée, vérifiée puis effacée selon les règles de conservation.',
+    consent: 'Je soutiens cette initiative et j’accepte que ma signature soit comptée et vérifiée. Mes nom, prénoms et date de naissance, conservés chiffrés pour sa vérification, seront ensuite effacés selon les règles de conservation.',
     confirm: 'Confirmer ma signature',
     notOpen: 'Cette initiative ne reçoit pas de signatures en ce moment.',
     done: 'Merci, votre signature est enregistrée.',
