@@ -7,11 +7,12 @@
  * from a file or fetched from a URL. The keys come from `<issuer>/.well-known/jwks.json`, the issuer
  * named in the certificate, unless --jwks names them. A referendum item's own fields (count, title,
  * question...) must say what its certificate says. Exit code 0 when the signature holds (and the
- * item matches it), 1 when not, 2 for a usage error.
+ * item matches it), 1 when not, 2 for a usage error or keys that cannot be read (a server down, a
+ * missing file): nothing was checked then.
  */
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 
 export const CERTIFICATE_TYPE = 'certificate+jwt';
 
@@ -26,10 +27,24 @@ const isUrl = (s: string) => /^https?:\/\//i.test(s);
 async function readSource(source: string): Promise<string> {
   if (isUrl(source)) {
     const res = await fetch(source, { headers: { accept: 'application/json, application/jose, text/plain' } });
-    if (!res.ok) throw new Error(`${source} answered ${res.status}`);
+    if (!res.ok) throw new Error(`answered HTTP ${res.status}`);
     return res.text();
   }
   return readFile(source, 'utf8');
+}
+
+/** The keys could not be read: nothing was checked, the certificate is neither valid nor not. */
+export class KeysUnavailable extends Error {}
+
+async function readKeySet(source: string): Promise<JSONWebKeySet> {
+  let jwks: JSONWebKeySet;
+  try {
+    jwks = JSON.parse(await readSource(source)) as JSONWebKeySet;
+  } catch (error) {
+    throw new KeysUnavailable(`cannot read the keys from ${source}: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(jwks?.keys)) throw new KeysUnavailable(`cannot read the keys from ${source}: it is not a key set ({"keys": [...]})`);
+  return jwks;
 }
 
 /** The compact JWS in a file's or response's text: the token itself, or the `certificate` of a referendum item. */
@@ -87,9 +102,7 @@ export async function verifyCertificate(token: string, options: { jwks?: string 
   const claims = decodeJwt(token);
   const jwksSource = options.jwks ?? (claims.iss ? `${claims.iss.replace(/\/+$/, '')}/.well-known/jwks.json` : undefined);
   if (!jwksSource) throw new Error('the certificate names no issuer: give the keys with --jwks');
-  const keySet = isUrl(jwksSource)
-    ? createRemoteJWKSet(new URL(jwksSource))
-    : createLocalJWKSet(JSON.parse(await readFile(jwksSource, 'utf8')) as JSONWebKeySet);
+  const keySet = createLocalJWKSet(await readKeySet(jwksSource));
   try {
     const { payload, protectedHeader } = await jwtVerify(token, keySet, {
       algorithms: ['EdDSA'],
@@ -140,6 +153,10 @@ export async function main(argv: string[], out: (line: string) => void = console
     out(JSON.stringify(payload, null, 2));
     return 0;
   } catch (error) {
+    if (error instanceof KeysUnavailable) {
+      err(`${error.message}: the certificate was not checked`);
+      return 2;
+    }
     err(`Certificate NOT valid: ${(error as Error).message}`);
     return 1;
   }

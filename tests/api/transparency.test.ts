@@ -16,6 +16,7 @@ import { appendLogEntries } from '../../src/features/transparency/entries';
 import { sequenceLogs } from '../../src/features/transparency/service';
 import { signWithEngineKey } from '../../src/platform/keys';
 import { runVerifier } from '../../src/verify';
+import { main as verifyCertificateCli } from '../../src/verify-certificate';
 import { createTestEngine, PUBLIC_URL, type TestEngine } from '../support/engine';
 import { decideRemainingValid } from '../support/verification';
 import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
@@ -385,6 +386,37 @@ describe('transparency log and receipts', () => {
     const fromCertificate = await verify('consistency', join(dir, 'head-8.json'), join(dir, 'certificate-head.json'));
     expect(fromCertificate.code, fromCertificate.output).toBe(0);
     expect(fromCertificate.output).toContain('extends the tree of 8');
+  });
+
+  it('verify-certificate says it could not read the keys (exit 2), not that the certificate is forged, when the key server is down or the key file missing', async () => {
+    const item = (await engine.request('GET', '/v1/referendum-items')).body.items.find((i: { initiativeId: string }) => i.initiativeId === initiativeId);
+    const itemFile = join(dir, 'item.json');
+    await writeFile(itemFile, JSON.stringify(item));
+    const check = async (...args: string[]) => {
+      const lines: string[] = [];
+      const code = await verifyCertificateCli(args, (line) => lines.push(line), (line) => lines.push(line));
+      return { code, output: lines.join('\n') };
+    };
+    const genuine = await check(itemFile, '--jwks', `${url}/.well-known/jwks.json`);
+    expect(genuine.code, genuine.output).toBe(0);
+
+    const down = createServer((_, res) => res.writeHead(503, { 'content-type': 'text/html' }).end('<html>Service Unavailable</html>'));
+    await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', () => resolve()));
+    const address = down.address();
+    const downUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/.well-known/jwks.json`;
+    const unavailable = await check(itemFile, '--jwks', downUrl);
+    await new Promise<void>((resolve) => down.close(() => resolve()));
+    expect(unavailable.code, unavailable.output).toBe(2);
+    expect(unavailable.output).toBe(`cannot read the keys from ${downUrl}: answered HTTP 503: the certificate was not checked`);
+
+    const unreachable = await check(itemFile, '--jwks', downUrl);
+    expect(unreachable.code, unreachable.output).toBe(2);
+    expect(unreachable.output).toMatch(/^cannot read the keys from http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json: fetch failed: the certificate was not checked$/);
+
+    const missing = await check(itemFile, '--jwks', join(dir, 'no-such-jwks.json'));
+    expect(missing.code, missing.output).toBe(2);
+    expect(missing.output).toContain(`cannot read the keys from ${join(dir, 'no-such-jwks.json')}: ENOENT`);
+    expect(missing.output).not.toContain('NOT valid');
   });
 
   it('a server that is down or overloaded is a network error for the verifier (exit 2), not a failed check', async () => {
