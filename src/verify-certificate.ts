@@ -10,6 +10,7 @@
  * item matches it), 1 when not, 2 for a usage error or keys that cannot be read (a server down, a
  * missing file): nothing was checked then.
  */
+import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
@@ -162,6 +163,7 @@ export async function main(argv: string[], out: (line: string) => void = console
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// As a URL, with the real path: a checkout reached by a link (or in a folder whose name has a space or an accent).
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   main(process.argv.slice(2)).then((code) => process.exit(code));
 }

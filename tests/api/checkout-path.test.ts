@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { cp, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,5 +55,18 @@ describe('a checkout in a folder with a space in its name', () => {
     const verify = run(checkout, 'src/verify.ts', []);
     expect(await verify.exited).toBe(2);
     expect(verify.output()).toContain('usage:');
+  }, 60_000);
+
+  it('npm run verify-certificate, reached through a link to the checkout, checks what it is given instead of exiting 0 without a word', async () => {
+    const link = join(`${checkout}-link`);
+    await symlink(checkout, link);
+    try {
+      await writeFile(join(checkout, 'truncated.jws'), 'eyJhbGciOiJFZERTQSIs');
+      const certificate = run(link, 'src/verify-certificate.ts', [join(link, 'truncated.jws')]);
+      expect(await certificate.exited, certificate.output()).toBe(2);
+      expect(certificate.output()).toContain('cannot read a certificate from');
+    } finally {
+      await rm(link, { force: true });
+    }
   }, 60_000);
 });
