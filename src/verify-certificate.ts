@@ -116,7 +116,14 @@ export async function verifyCertificate(token: string, options: { jwks?: string 
   }
 }
 
+const USAGE = 'usage: npm run verify-certificate -- <file or URL> [--jwks <URL or file>]';
+
 export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    out(USAGE);
+    out('exit status: 0 valid, 1 not valid, 2 usage error or keys that cannot be read');
+    return 0;
+  }
   const args = [...argv];
   let jwks: string | undefined;
   const flag = args.indexOf('--jwks');
@@ -129,7 +136,7 @@ export async function main(argv: string[], out: (line: string) => void = console
     }
   }
   if (args.length !== 1 || args[0]!.startsWith('-')) {
-    err('usage: npm run verify-certificate -- <file or URL> [--jwks <URL or file>]');
+    err(USAGE);
     return 2;
   }
   let token: string;

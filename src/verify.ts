@@ -8,7 +8,7 @@
  *   npm run verify -- consistency <tree-head-1.json> <tree-head-2.json> --server <url>
  *   npm run verify -- audit <audit.json | audit.csv>
  *
- * Add --jwks <file> to check signatures against saved keys instead of the server's.
+ * Add --jwks <file> to check signatures against saved keys instead of the server's; --help prints the usage.
  * Exit status: 0 verified, 1 verification failed, 2 usage or network error, 3 not yet due (retry).
  */
 import { realpathSync } from 'node:fs';
@@ -381,10 +381,15 @@ const USAGE = `usage:
   verify log <initiative id> --server <url> [--save <tree-head.json>] [--attempts <n>] [--wait-ms <ms>]
   verify consistency <tree-head-1.json> <tree-head-2.json> --server <url>
   verify audit <audit.json | audit.csv>      (a saved GET /v1/audit answer, or the clerks' CSV export)
-options: --jwks <file> checks signatures with saved keys instead of the server's`;
+options: --jwks <file> checks signatures with saved keys instead of the server's; --help prints this
+exit status: 0 verified, 1 a check failed, 2 usage or network error, 3 not in the log yet (retry)`;
 
 /** Runs one command; returns the exit status. */
 export async function runVerifier(args: string[], out: Out = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    out(USAGE);
+    return EXIT.verified;
+  }
   try {
     const { command, positional, options } = parseArgs(args);
     if (command === 'receipt' && positional.length === 1) await verifyReceipt(options, positional[0]!, out);

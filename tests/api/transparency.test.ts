@@ -419,6 +419,23 @@ describe('transparency log and receipts', () => {
     expect(missing.output).not.toContain('NOT valid');
   });
 
+  it('--help prints how to use each verifier and exits 0', async () => {
+    for (const args of [['--help'], ['-h'], ['log', '--help']]) {
+      const lines: string[] = [];
+      const code = await runVerifier(args, (line) => lines.push(line));
+      expect(code, lines.join('\n')).toBe(0);
+      expect(lines.join('\n')).toMatch(/^usage:\n  verify receipt <jws \| file> --server <url>/);
+      expect(lines.join('\n')).not.toContain('ERROR');
+    }
+    for (const args of [['--help'], ['-h']]) {
+      const out: string[] = [];
+      const err: string[] = [];
+      expect(await verifyCertificateCli(args, (line) => out.push(line), (line) => err.push(line))).toBe(0);
+      expect(out.join('\n')).toContain('usage: npm run verify-certificate -- <file or URL> [--jwks <URL or file>]');
+      expect(err).toEqual([]);
+    }
+  });
+
   it('a server that is down or overloaded is a network error for the verifier (exit 2), not a failed check', async () => {
     for (const [status, type, body] of [
       [502, 'text/html', '<html><body>Bad Gateway</body></html>'],
