@@ -206,7 +206,9 @@ export function countFromEntries(entries: LogEntry[]): { sign: number; withdraw:
 }
 
 async function verifyReceipt(options: Options, receiptArg: string, out: Out): Promise<void> {
-  const jws = /^[\w-]+\.[\w-]+\.[\w-]+$/.test(receiptArg.trim()) ? receiptArg.trim() : (await readFile(receiptArg, 'utf8').catch(() => '')).trim();
+  // A file first: a name such as receipt.2027-01-15.jws has the dots of a JWS too.
+  const fromFile = await readFile(receiptArg, 'utf8').catch(() => undefined);
+  const jws = fromFile !== undefined ? fromFile.trim() : /^[\w-]+\.[\w-]+\.[\w-]+$/.test(receiptArg.trim()) ? receiptArg.trim() : '';
   if (!jws) throw new UsageError('the receipt is neither a compact JWS nor a readable file');
   const keys = await loadKeys(options);
   const receipt = await verifyJws(keys, jws, 'receipt+jwt', 'receipt');

@@ -253,6 +253,10 @@ describe('transparency log and receipts', () => {
       expect(result.code, result.output).toBe(0);
       expect(result.output).toContain('inclusion proof verified');
     }
+    // A receipt kept in a file whose name has dots, as a JWS has: read from the file, not taken for a JWS.
+    await writeFile(join(dir, 'receipt.2027-01-15.jws'), `${signed[0]!.receipt}\n`);
+    const fromFile = await promisify(execFile)(join(process.cwd(), 'node_modules/.bin/tsx'), [join(process.cwd(), 'src/verify.ts'), 'receipt', 'receipt.2027-01-15.jws', '--server', url], { cwd: dir });
+    expect(fromFile.stdout).toContain('inclusion proof verified');
     const saved = join(dir, 'head-now.json');
     const log = await verify('log', initiativeId, '--save', saved);
     expect(log.code, log.output).toBe(0);
