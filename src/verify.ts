@@ -242,6 +242,30 @@ async function verifyReceipt(options: Options, receiptArg: string, out: Out): Pr
   const entry = parseEntry(data!, index);
   if (entry.type !== 'sign' || entry.ref !== signatureId) throw new VerificationFailure(`entry ${index} is not the signing of ${signatureId}`);
   out(`included: leaf ${index} of ${size}, inclusion proof verified against the signed root`);
+  await reportLaterEntry(options, initiativeId, signatureId, head, index, out);
+}
+
+/**
+ * Whether the entries after the signature's withdraw or invalidate it: the receipt may check and the
+ * signature no longer count. One found is proven in the signed tree by its own inclusion proof.
+ */
+async function reportLaterEntry(options: Options, initiativeId: string, signatureId: string, head: TreeHead, index: number, out: Out): Promise<void> {
+  const later = await downloadEntries(options, initiativeId, index + 1, head.size);
+  const at = later.findIndex((data, i) => parseEntry(data, index + 1 + i).ref === signatureId);
+  if (at < 0) {
+    out('counted: no later entry of the log withdraws or invalidates it');
+    return;
+  }
+  const laterIndex = index + 1 + at;
+  const entry = parseEntry(later[at]!, laterIndex);
+  if (entry.type === 'sign') throw new VerificationFailure(`entry ${laterIndex} signs ${signatureId} a second time`);
+  const proof = await getOk(options, `/v1/initiatives/${encodeURIComponent(initiativeId)}/log/inclusion?index=${laterIndex}&size=${head.size}`);
+  const hashes = Array.isArray(proof?.proof) ? proof.proof.map((p: unknown, i: number) => decodeHash(p, `proof element ${i}`)) : undefined;
+  if (!hashes || !verifyInclusion(laterIndex, head.size, leafHash(later[at]!), hashes, decodeHash(head.root, 'root'))) {
+    throw new VerificationFailure(`the inclusion proof of entry ${laterIndex} (${entry.type} of ${signatureId}) does not lead to the signed root`);
+  }
+  const [state, verb] = entry.type === 'withdraw' ? ['withdrawn', 'withdraws'] : ['invalidated', 'invalidates'];
+  out(`${state}: entry ${laterIndex} of the log ${verb} this signature (its inclusion proof verified): it no longer counts`);
 }
 
 async function verifyLog(options: Options, initiativeId: string, out: Out): Promise<void> {

@@ -392,6 +392,20 @@ describe('transparency log and receipts', () => {
     expect(fromCertificate.output).toContain('extends the tree of 8');
   });
 
+  it('the verifier tells a signer whose receipt checks that the log has since withdrawn or invalidated the signature', async () => {
+    const withdrawn = await verify('receipt', signed[0]!.receipt);
+    expect(withdrawn.code, withdrawn.output).toBe(0);
+    expect(withdrawn.output).toContain('inclusion proof verified');
+    expect(withdrawn.output).toMatch(/withdrawn: entry \d+ of the log withdraws this signature \(its inclusion proof verified\): it no longer counts/);
+    const invalidated = await verify('receipt', signed[5]!.receipt);
+    expect(invalidated.code, invalidated.output).toBe(0);
+    expect(invalidated.output).toMatch(/invalidated: entry 11 of the log invalidates this signature \(its inclusion proof verified\): it no longer counts/);
+    const counted = await verify('receipt', signed[1]!.receipt);
+    expect(counted.code, counted.output).toBe(0);
+    expect(counted.output).toContain('counted: no later entry of the log withdraws or invalidates it');
+    expect(counted.output).not.toContain('no longer counts');
+  });
+
   it('verify-certificate says it could not read the keys (exit 2), not that the certificate is forged, when the key server is down or the key file missing', async () => {
     const item = (await engine.request('GET', '/v1/referendum-items')).body.items.find((i: { initiativeId: string }) => i.initiativeId === initiativeId);
     const itemFile = join(dir, 'item.json');
