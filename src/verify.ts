@@ -15,7 +15,7 @@ import { realpathSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { auditEntryHash, type AuditChainEntry } from './core/audit-chain';
 import { EMPTY_ROOT, fromBase64, leafHash, toBase64, treeRoot, verifyConsistency, verifyInclusion } from './core/merkle';
 
@@ -298,16 +298,27 @@ async function verifyLog(options: Options, initiativeId: string, out: Out): Prom
   }
 }
 
+/**
+ * A signed tree head saved by `log --save` or from `GET /log`, or the one a certificate carries in
+ * `log`: the certificate as a compact JWS, as a referendum item, or its payload. The head is
+ * checked by its own signature afterwards, whatever holds it.
+ */
+async function readTreeHead(file: string): Promise<TreeHead> {
+  let held: any;
+  try {
+    const text = (await readFile(file, 'utf8')).trim();
+    held = /^[\w-]+\.[\w-]+\.[\w-]+$/.test(text) ? decodeJwt(text) : JSON.parse(text);
+    if (typeof held?.certificate === 'string') held = decodeJwt(held.certificate);
+  } catch {
+    throw new UsageError(`cannot read a tree head from ${file}`);
+  }
+  const head = held && typeof held.log === 'object' && typeof held.signature !== 'string' ? held.log : held;
+  if (typeof head?.signature !== 'string') throw new UsageError(`${file} holds no signed tree head (nor a certificate with one)`);
+  return head as TreeHead;
+}
+
 async function verifyTwoHeads(options: Options, files: string[], out: Out): Promise<void> {
-  const heads = await Promise.all(
-    files.map(async (file) => {
-      try {
-        return JSON.parse(await readFile(file, 'utf8')) as TreeHead;
-      } catch {
-        throw new UsageError(`cannot read a tree head from ${file}`);
-      }
-    }),
-  );
+  const heads = await Promise.all(files.map(readTreeHead));
   const keys = await loadKeys(options);
   for (const head of heads) await verifyTreeHead(keys, head);
   const [a, b] = heads[0]!.size <= heads[1]!.size ? [heads[0]!, heads[1]!] : [heads[1]!, heads[0]!];

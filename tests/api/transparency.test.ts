@@ -390,6 +390,18 @@ describe('transparency log and receipts', () => {
     const fromCertificate = await verify('consistency', join(dir, 'head-8.json'), join(dir, 'certificate-head.json'));
     expect(fromCertificate.code, fromCertificate.output).toBe(0);
     expect(fromCertificate.output).toContain('extends the tree of 8');
+    // Or the certificate itself, as the referendum item gives it or as a bare JWS: its log member is taken.
+    await writeFile(join(dir, 'item.json'), JSON.stringify(item));
+    await writeFile(join(dir, 'certificate.jws'), `${item.certificate}\n`);
+    for (const file of ['item.json', 'certificate.jws']) {
+      const result = await verify('consistency', join(dir, 'head-8.json'), join(dir, file));
+      expect(result.code, result.output).toBe(0);
+      expect(result.output).toContain('extends the tree of 8');
+    }
+    await writeFile(join(dir, 'not-a-head.json'), JSON.stringify({ size: 3 }));
+    const notAHead = await verify('consistency', join(dir, 'head-8.json'), join(dir, 'not-a-head.json'));
+    expect(notAHead.code, notAHead.output).toBe(2);
+    expect(notAHead.output).toContain(`${join(dir, 'not-a-head.json')} holds no signed tree head`);
   });
 
   it('the verifier tells a signer whose receipt checks that the log has since withdrawn or invalidated the signature', async () => {
