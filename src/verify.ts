@@ -102,8 +102,19 @@ async function getOk(options: Options, path: string): Promise<any> {
   return body;
 }
 
+async function readKeyFile(file: string): Promise<JSONWebKeySet> {
+  const text = await readFile(file, 'utf8').catch((error: Error) => {
+    throw new UsageError(`cannot read the keys from ${file}: ${error.message}`);
+  });
+  try {
+    return JSON.parse(text) as JSONWebKeySet;
+  } catch {
+    throw new UsageError(`cannot read the keys from ${file}: it is not JSON (a key set saved from /.well-known/jwks.json)`);
+  }
+}
+
 async function loadKeys(options: Options) {
-  const jwks: JSONWebKeySet = options.jwksFile ? JSON.parse(await readFile(options.jwksFile, 'utf8')) : await getOk(options, '/.well-known/jwks.json');
+  const jwks: JSONWebKeySet = options.jwksFile ? await readKeyFile(options.jwksFile) : await getOk(options, '/.well-known/jwks.json');
   if (!Array.isArray(jwks?.keys)) throw new VerificationFailure('the key set has no keys');
   return createLocalJWKSet(jwks);
 }

@@ -449,6 +449,19 @@ describe('transparency log and receipts', () => {
     expect(missing.output).not.toContain('NOT valid');
   });
 
+  it('a --jwks file that is missing or not a key set is named, exit 2', async () => {
+    await writeFile(join(dir, 'truncated-jwks.json'), '{"keys":[');
+    for (const [file, reason] of [
+      ['no-such-keys.json', 'ENOENT'],
+      ['truncated-jwks.json', 'not JSON'],
+    ] as const) {
+      const result = await verify('receipt', signed[1]!.receipt, '--jwks', join(dir, file));
+      expect(result.code, result.output).toBe(2);
+      expect(result.output).toContain(`ERROR: cannot read the keys from ${join(dir, file)}: `);
+      expect(result.output).toContain(reason);
+    }
+  });
+
   it('--help prints how to use each verifier and exits 0', async () => {
     for (const args of [['--help'], ['-h'], ['log', '--help']]) {
       const lines: string[] = [];
