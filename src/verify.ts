@@ -403,7 +403,7 @@ async function verifyAudit(file: string, out: Out): Promise<void> {
   });
   const rows = readAuditExport(text).sort((a, b) => a.seq - b.seq);
   if (rows.length === 0) throw new VerificationFailure('the export holds no audit entries');
-  let gaps = 0;
+  const gaps: string[] = [];
   rows.forEach((row, i) => {
     if (!Number.isSafeInteger(row.seq) || row.seq < 1) throw new VerificationFailure(`an entry has no valid sequence number (${String(row.seq)})`);
     const before = rows[i - 1];
@@ -412,7 +412,7 @@ async function verifyAudit(file: string, out: Out): Promise<void> {
     if (before && before.seq === row.seq - 1) {
       if (row.prevHash !== before.hash) throw new VerificationFailure(`entry ${row.seq} does not follow entry ${before.seq}: its previous hash ${row.prevHash} is not ${before.hash}`);
     } else if (before) {
-      gaps++;
+      gaps.push(row.seq - before.seq === 2 ? `${before.seq + 1}` : `${before.seq + 1}–${row.seq - 1}`);
     }
     const recomputed = auditEntryHash(row.prevHash, row);
     if (recomputed !== row.hash) throw new VerificationFailure(`entry ${row.seq} (${row.action}, ${row.at}) was altered: its content hashes to ${recomputed}, not ${row.hash}`);
@@ -420,8 +420,12 @@ async function verifyAudit(file: string, out: Out): Promise<void> {
   const first = rows[0]!;
   const last = rows[rows.length - 1]!;
   out(`audit: ${rows.length} entries, ${first.seq} to ${last.seq}; every hash recomputed from the entry and the hash before it`);
-  if (gaps === 0) out(first.seq === 1 ? 'chain: unbroken from the first entry of the trail' : `chain: unbroken from entry ${first.seq} (its previous hash: ${first.prevHash})`);
-  else out(`chain: ${gaps} gap${gaps === 1 ? '' : 's'} in the sequence (a filtered export): each entry is checked, the links across a gap are not`);
+  if (gaps.length === 0) out(first.seq === 1 ? 'chain: unbroken from the first entry of the trail' : `chain: unbroken from entry ${first.seq} (its previous hash: ${first.prevHash})`);
+  else {
+    const missing = `${gaps.length === 1 && !gaps[0]!.includes('–') ? 'entry' : 'entries'} ${gaps.slice(0, 5).join(', ')}${gaps.length > 5 ? ` and ${gaps.length - 5} more gaps` : ''}`;
+    out(`chain: ${gaps.length} gap${gaps.length === 1 ? '' : 's'} in the sequence (${missing} ${gaps.length === 1 && !gaps[0]!.includes('–') ? 'is' : 'are'} not in the file): each entry is checked, the links across a gap are not`);
+    out('  as in a filtered export (one initiative, a clerk\'s jurisdictions); in an export of the whole trail, entries were removed');
+  }
 }
 
 const USAGE = `usage:

@@ -82,6 +82,13 @@ describe('audit trail: recomputed from its exports by someone outside the engine
     expect(whole.output).toContain('unbroken from the first entry');
     expect(whole.code, whole.output).toBe(0);
 
+    // An entry taken out of the whole trail: the gap is named, since an export of the whole trail has none.
+    const items = all.flatMap((page) => (page as { items: { seq: number }[] }).items);
+    const removed = items[Math.floor(items.length / 2)]!.seq;
+    const withoutOne = await verify('without-one.json', JSON.stringify(items.filter((e) => e.seq !== removed)));
+    expect(withoutOne.output).toContain(`chain: 1 gap in the sequence (entry ${removed} is not in the file)`);
+    expect(withoutOne.output).toContain('in an export of the whole trail, entries were removed');
+
     // The clerk sees Paris only: gaps where Lyon's entries are, each entry still recomputed.
     const csv = await engine.app.request('/clerk/audit.csv', { headers: { authorization: `Bearer ${tokens.clerk}` } });
     const text = await csv.text();
