@@ -14,6 +14,7 @@ import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { whyNotVerified } from './verify';
 
 export const CERTIFICATE_TYPE = 'certificate+jwt';
 
@@ -112,7 +113,7 @@ export async function verifyCertificate(token: string, options: { jwks?: string 
     });
     return { header: protectedHeader as Record<string, unknown>, payload, jwks: jwksSource };
   } catch (error) {
-    throw new Error(`${(error as Error).message} (keys from ${jwksSource})`);
+    throw new Error(`${whyNotVerified(token, error)} (keys from ${jwksSource})`);
   }
 }
 

@@ -15,7 +15,7 @@ import { realpathSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { auditEntryHash, type AuditChainEntry } from './core/audit-chain';
 import { EMPTY_ROOT, fromBase64, leafHash, toBase64, treeRoot, verifyConsistency, verifyInclusion } from './core/merkle';
 
@@ -121,12 +121,26 @@ async function loadKeys(options: Options) {
 
 type KeySet = Awaited<ReturnType<typeof loadKeys>>;
 
+/** jose's reason, or for a key the set lacks, which key: a retired key taken off the JWKS names itself. */
+export function whyNotVerified(jws: string, error: unknown): string {
+  if ((error as { code?: string })?.code === 'ERR_JWKS_NO_MATCHING_KEY') {
+    let kid: unknown;
+    try {
+      kid = decodeProtectedHeader(jws).kid;
+    } catch {
+      kid = undefined;
+    }
+    if (typeof kid === 'string') return `its key "${kid}" is not in the key set (a retired key taken off /.well-known/jwks.json, or another signer's)`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
 async function verifyJws(keys: KeySet, jws: string, typ: string, what: string): Promise<JWTPayload & Record<string, unknown>> {
   try {
     const { payload } = await jwtVerify(jws, keys, { algorithms: ['EdDSA'], typ });
     return payload as JWTPayload & Record<string, unknown>;
   } catch (error) {
-    throw new VerificationFailure(`the ${what}'s signature does not verify: ${error instanceof Error ? error.message : String(error)}`);
+    throw new VerificationFailure(`the ${what}'s signature does not verify: ${whyNotVerified(jws, error)}`);
   }
 }
 

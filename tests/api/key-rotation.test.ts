@@ -1,3 +1,7 @@
+import { serve } from '@hono/node-server';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, type JWK } from 'jose';
 import { Webhook } from 'standardwebhooks';
@@ -9,6 +13,7 @@ import { personalDataResealer } from '../../src/features/personal-data/reseal';
 import { sealPersonalData } from '../../src/features/personal-data/service';
 import { checkIdentityPeppers } from '../../src/platform/identity-peppers';
 import { configuredKeyMaterial, generateKeyMaterial, loadEngineKeys, type KeyMaterial } from '../../src/platform/keys';
+import { runVerifier } from '../../src/verify';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { openParisInitiative, putRoll, rollCsv } from '../support/identity';
 import { freePort, startEngineExpectingExit, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
@@ -203,6 +208,40 @@ describe('rotating the engine signing key (SIGNING_KEY, SIGNING_KEYS_PREVIOUS)',
 
     // Sessions do not depend on the signing key (they are encrypted under a key derived from PII_KEY): the holder is still signed in.
     expect((await mine()).status).toBe(404);
+
+    // The standalone verifier, against the engine on a port: the old receipt and the old head still check, the log grew consistently.
+    await engine.scheduler.tick();
+    const newHead = (await engine.request('GET', `/v1/initiatives/${initiativeId}/log`)).body;
+    expect(newHead.size).toBe(2);
+    const folder = await mkdtemp(join(tmpdir(), 'civic-rotation-'));
+    const server = serve({ fetch: engine.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const verify = async (...args: string[]) => {
+      const lines: string[] = [];
+      const code = await runVerifier([...args, '--server', url], (line) => lines.push(line));
+      return { code, output: lines.join('\n') };
+    };
+    try {
+      await writeFile(join(folder, 'old-head.json'), JSON.stringify(oldHead));
+      await writeFile(join(folder, 'new-head.json'), JSON.stringify(newHead));
+      for (const receipt of [oldReceipt, newReceipt]) expect((await verify('receipt', receipt)).code).toBe(0);
+      const grown = await verify('consistency', join(folder, 'old-head.json'), join(folder, 'new-head.json'));
+      expect(grown.code, grown.output).toBe(0);
+
+      // Keys saved after the retired key was taken off the JWKS: what it signed fails, naming the key missing.
+      await writeFile(join(folder, 'jwks.json'), JSON.stringify({ keys: jwks.keys.filter((k) => k.kid !== oldKid) }));
+      const withoutOld = await verify('receipt', oldReceipt, '--jwks', join(folder, 'jwks.json'));
+      expect(withoutOld.code, withoutOld.output).toBe(1);
+      expect(withoutOld.output).toContain(`FAILED: the receipt's signature does not verify: its key "${oldKid}" is not in the key set`);
+      const headWithoutOld = await verify('consistency', join(folder, 'old-head.json'), join(folder, 'new-head.json'), '--jwks', join(folder, 'jwks.json'));
+      expect(headWithoutOld.code, headWithoutOld.output).toBe(1);
+      expect(headWithoutOld.output).toContain(`its key "${oldKid}" is not in the key set`);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it('refuses a malformed SIGNING_KEYS_PREVIOUS, or one repeating the current key', async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { and, eq } from 'drizzle-orm';
-import { createLocalJWKSet, decodeJwt, generateKeyPair, jwtVerify, SignJWT } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consistencyProof, fromBase64, inclusionProof, leafHash, logEntryData, toBase64, treeRoot, verifyConsistency, verifyInclusion } from '../../src/core/merkle';
 import { logEntries } from '../../src/db/schema';
@@ -447,6 +447,12 @@ describe('transparency log and receipts', () => {
     expect(missing.code, missing.output).toBe(2);
     expect(missing.output).toContain(`cannot read the keys from ${join(dir, 'no-such-jwks.json')}: ENOENT`);
     expect(missing.output).not.toContain('NOT valid');
+
+    // Keys that lack the certificate's (a retired key taken off the JWKS): not valid, naming the key.
+    await writeFile(join(dir, 'other-keys.json'), JSON.stringify({ keys: [{ ...(await exportJWK((await generateKeyPair('EdDSA', { crv: 'Ed25519' })).publicKey)), kid: 'other' }] }));
+    const otherKeys = await check(itemFile, '--jwks', join(dir, 'other-keys.json'));
+    expect(otherKeys.code, otherKeys.output).toBe(1);
+    expect(otherKeys.output).toContain(`Certificate NOT valid: its key "${decodeProtectedHeader(item.certificate).kid}" is not in the key set`);
   });
 
   it('a --jwks file that is missing or not a key set is named, exit 2', async () => {
