@@ -378,7 +378,12 @@ function readAuditExport(text: string): AuditRow[] {
       throw new UsageError('the file is neither JSON nor the CSV export of the audit trail');
     }
     const pages = Array.isArray(body) ? body : [body];
-    return pages.flatMap((page: any) => (Array.isArray(page?.items) ? page.items : [page])) as AuditRow[];
+    const rows = pages.flatMap((page: any) => (Array.isArray(page?.items) ? page.items : [page]));
+    // Another answer saved by mistake (initiatives, signatures...): not an audit trail whose check failed.
+    if (rows.some((row: any) => typeof row !== 'object' || row === null || typeof row.hash !== 'string' || !('seq' in row))) {
+      throw new UsageError('the file is not a GET /v1/audit answer: it holds items without a seq and a hash');
+    }
+    return rows as AuditRow[];
   }
   let records: Record<string, string>[];
   try {

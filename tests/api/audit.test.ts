@@ -89,6 +89,13 @@ describe('audit trail: recomputed from its exports by someone outside the engine
     expect(withoutOne.output).toContain(`chain: 1 gap in the sequence (entry ${removed} is not in the file)`);
     expect(withoutOne.output).toContain('in an export of the whole trail, entries were removed');
 
+    // Another answer saved by mistake, or a damaged file: said so (exit 2), not a failed check nor a crash.
+    for (const content of ['[null]', JSON.stringify((await engine.request('GET', '/v1/initiatives')).body)]) {
+      const wrong = await verify('wrong.json', content);
+      expect(wrong.code, wrong.output).toBe(2);
+      expect(wrong.output).toContain('ERROR: the file is not a GET /v1/audit answer');
+    }
+
     // The clerk sees Paris only: gaps where Lyon's entries are, each entry still recomputed.
     const csv = await engine.app.request('/clerk/audit.csv', { headers: { authorization: `Bearer ${tokens.clerk}` } });
     const text = await csv.text();
