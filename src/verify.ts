@@ -116,7 +116,11 @@ async function readKeyFile(file: string): Promise<JSONWebKeySet> {
 async function loadKeys(options: Options) {
   const jwks: JSONWebKeySet = options.jwksFile ? await readKeyFile(options.jwksFile) : await getOk(options, '/.well-known/jwks.json');
   if (!Array.isArray(jwks?.keys)) throw new VerificationFailure('the key set has no keys');
-  return createLocalJWKSet(jwks);
+  try {
+    return createLocalJWKSet(jwks);
+  } catch (error) {
+    throw new VerificationFailure(`the key set is malformed: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 type KeySet = Awaited<ReturnType<typeof loadKeys>>;
@@ -255,7 +259,7 @@ async function verifyReceipt(options: Options, receiptArg: string, out: Out): Pr
     throw new VerificationFailure(`the signature is not in the log although its merge delay (${String(receipt.mmd)} s) has passed: the promise is broken`);
   }
   if (inclusion.status !== 200) throw new VerificationFailure(`the log has no inclusion proof for ${signatureId}: HTTP ${inclusion.status} ${inclusion.body?.detail ?? ''}`);
-  const { index, size, proof } = inclusion.body as { index: number; size: number; proof: string[] };
+  const { index, size, proof } = (inclusion.body ?? {}) as { index: number; size: number; proof: string[] };
   if (size !== head.size || !Array.isArray(proof)) throw new VerificationFailure('the inclusion proof is not for the signed tree head');
   const proofHashes = proof.map((p, i) => decodeHash(p, `proof element ${i}`));
   // The receipt's leaf, not the server's word for it, goes into the proof.

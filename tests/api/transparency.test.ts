@@ -468,6 +468,28 @@ describe('transparency log and receipts', () => {
     }
   });
 
+  it('a server answering malformed JSON where a proof or the keys should be fails the check (exit 1), without a crash', async () => {
+    const lying = (path: string, body: string) =>
+      serve({
+        fetch: (request: Request) => (new URL(request.url).pathname.endsWith(path) ? new Response(body, { headers: { 'content-type': 'application/json' } }) : engine.app.fetch(request)),
+        port: 0,
+        hostname: '127.0.0.1',
+      });
+    for (const [path, body, reason] of [
+      ['/log/inclusion', 'null', 'the inclusion proof is not for the signed tree head'],
+      ['/.well-known/jwks.json', '{"keys":[1]}', 'the key set is malformed'],
+    ] as const) {
+      const liar = lying(path, body);
+      await new Promise<void>((resolve) => liar.once('listening', () => resolve()));
+      const address = liar.address();
+      const lines: string[] = [];
+      const code = await runVerifier(['receipt', signed[1]!.receipt, '--server', `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`], (line) => lines.push(line));
+      await new Promise<void>((resolve) => liar.close(() => resolve()));
+      expect(code, lines.join('\n')).toBe(1);
+      expect(lines.join('\n')).toContain(`FAILED: ${reason}`);
+    }
+  });
+
   it('--help prints how to use each verifier and exits 0', async () => {
     for (const args of [['--help'], ['-h'], ['log', '--help']]) {
       const lines: string[] = [];
