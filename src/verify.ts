@@ -39,6 +39,8 @@ interface TreeHead {
 interface Options {
   server: string;
   jwksFile?: string;
+  /** A saved GET /v1/audit/head, checked against the audit export. */
+  head?: string;
   save?: string;
   attempts: number;
   waitMs: number;
@@ -67,12 +69,14 @@ function parseArgs(args: string[]): { command: string; positional: string[]; opt
   if (!command) throw new UsageError('missing command');
   // The audit trail is checked from a file alone: nothing is asked of the server.
   if (command !== 'audit' && !/^https?:\/\//.test(server)) throw new UsageError('--server <url> is required (http:// or https://)');
+  // …but a signed head needs the engine's keys: saved, or from the server.
+  if (command === 'audit' && flags.has('head') && !flags.has('jwks') && !/^https?:\/\//.test(server)) throw new UsageError('--head needs the keys: --jwks <file> or --server <url>');
   const attempts = Number(flags.get('attempts') ?? 3);
   const waitMs = Number(flags.get('wait-ms') ?? 1000);
   if (!Number.isInteger(attempts) || attempts < 1) throw new UsageError('--attempts must be a positive integer');
   if (!Number.isInteger(waitMs) || waitMs < 0) throw new UsageError('--wait-ms must be a non-negative integer');
-  for (const name of flags.keys()) if (!['server', 'jwks', 'save', 'attempts', 'wait-ms'].includes(name)) throw new UsageError(`unknown option --${name}`);
-  return { command, positional: rest, options: { server: server.replace(/\/+$/, ''), jwksFile: flags.get('jwks'), save: flags.get('save'), attempts, waitMs } };
+  for (const name of flags.keys()) if (!['server', 'jwks', 'save', 'attempts', 'wait-ms', 'head'].includes(name)) throw new UsageError(`unknown option --${name}`);
+  return { command, positional: rest, options: { server: server.replace(/\/+$/, ''), jwksFile: flags.get('jwks'), head: flags.get('head'), save: flags.get('save'), attempts, waitMs } };
 }
 
 /** GETs JSON; a problem document becomes an error that quotes it. */
@@ -420,7 +424,7 @@ function readAuditExport(text: string): AuditRow[] {
 }
 
 /** Recomputes every entry's hash from its content and the hash before it, and checks each link between consecutive entries. */
-async function verifyAudit(file: string, out: Out): Promise<void> {
+async function verifyAudit(options: Options, file: string, out: Out): Promise<void> {
   const text = await readFile(file, 'utf8').catch(() => {
     throw new UsageError(`cannot read ${file}`);
   });
@@ -449,13 +453,56 @@ async function verifyAudit(file: string, out: Out): Promise<void> {
     out(`chain: ${gaps.length} gap${gaps.length === 1 ? '' : 's'} in the sequence (${missing} ${gaps.length === 1 && !gaps[0]!.includes('–') ? 'is' : 'are'} not in the file): each entry is checked, the links across a gap are not`);
     out('  as in a filtered export (one initiative, a clerk\'s jurisdictions); in an export of the whole trail, entries were removed');
   }
+  if (options.head) await verifyAuditHead(options, options.head, rows, out);
+}
+
+/**
+ * A head of the trail the engine signed (GET /v1/audit/head, kept by whoever asked for it) against
+ * an export: the export must hold the head's entry with the hash the engine signed, or the trail
+ * was rewritten since, or cut short.
+ */
+async function verifyAuditHead(options: Options, file: string, rows: AuditRow[], out: Out): Promise<void> {
+  let head: { seq?: unknown; hash?: unknown; at?: unknown; signature?: unknown };
+  try {
+    head = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cannot read the audit head ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (typeof head?.signature !== 'string') throw new UsageError(`${file} is not a GET /v1/audit/head answer (no signature)`);
+  const payload = await verifyJws(await loadKeys(options), head.signature, 'audit-head+jwt', 'audit head');
+  for (const field of ['seq', 'hash', 'at'] as const) {
+    if (JSON.stringify(head[field]) !== JSON.stringify(payload[field])) {
+      throw new VerificationFailure(`the audit head's ${field} (${JSON.stringify(head[field])}) is not what its signature says (${JSON.stringify(payload[field])})`);
+    }
+  }
+  const seq = payload.seq;
+  const hash = payload.hash;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || typeof hash !== 'string') throw new VerificationFailure('the audit head signs no valid entry');
+  const signedOn = typeof payload.iat === 'number' ? new Date(payload.iat * 1000).toISOString() : 'an unknown date';
+  if (seq === 0) {
+    out(`head: signed on ${signedOn} when the trail was empty; nothing in the file can contradict it`);
+    return;
+  }
+  const entry = rows.find((row) => row.seq === seq);
+  const last = rows[rows.length - 1]!;
+  if (entry) {
+    if (entry.hash !== hash) throw new VerificationFailure(`entry ${seq} has the hash ${entry.hash} in the file, but the engine signed ${hash} for it on ${signedOn}: the trail was rewritten since`);
+    out(`head: entry ${seq} is in the file with the hash the engine signed on ${signedOn}`);
+    return;
+  }
+  if (seq > last.seq) {
+    throw new VerificationFailure(`the file ends at entry ${last.seq}, before entry ${seq} that the engine signed on ${signedOn}: an export made since must hold it, so entries were removed from the end (or the export is older than the head)`);
+  }
+  throw new UsageError(`entry ${seq} of the head is not in the file (a filtered export): check the head against an export that holds it, such as the whole trail`);
 }
 
 const USAGE = `usage:
   verify receipt <jws | file> --server <url>
   verify log <initiative id> --server <url> [--save <tree-head.json>] [--attempts <n>] [--wait-ms <ms>]
   verify consistency <tree-head-1.json> <tree-head-2.json> --server <url>
-  verify audit <audit.json | audit.csv>      (a saved GET /v1/audit answer, or the clerks' CSV export)
+  verify audit <audit.json | audit.csv> [--head <audit-head.json> (--jwks <file> | --server <url>)]
+                                             (a saved GET /v1/audit answer, or the clerks' CSV export;
+                                              --head: a saved GET /v1/audit/head the export must hold)
 options: --jwks <file> checks signatures with saved keys instead of the server's; --help prints this
 exit status: 0 verified, 1 a check failed, 2 usage or network error, 3 not in the log yet (retry)`;
 
@@ -470,7 +517,7 @@ export async function runVerifier(args: string[], out: Out = (line) => process.s
     if (command === 'receipt' && positional.length === 1) await verifyReceipt(options, positional[0]!, out);
     else if (command === 'log' && positional.length === 1) await verifyLog(options, positional[0]!, out);
     else if (command === 'consistency' && positional.length === 2) await verifyTwoHeads(options, positional, out);
-    else if (command === 'audit' && positional.length === 1) await verifyAudit(positional[0]!, out);
+    else if (command === 'audit' && positional.length === 1) await verifyAudit(options, positional[0]!, out);
     else throw new UsageError(`unknown command or wrong arguments: ${command}`);
     out('VERIFIED');
     return EXIT.verified;

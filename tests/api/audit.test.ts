@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { eq, sql } from 'drizzle-orm';
+import { eq, gte, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditHead, auditLog } from '../../src/db/schema';
+import { auditEntryDigest } from '../../src/features/audit/service';
 import { runVerifier } from '../../src/verify';
 import { REFERENDUM_DRAFT } from '../support/paris';
 import { createWorld, type World } from '../support/world';
@@ -133,6 +134,82 @@ describe('audit trail: recomputed from its exports by someone outside the engine
     const [granted] = (await engine.request('GET', '/v1/audit?limit=1', { token: tokens.admin })).body.items;
     expect(granted.prevHash).toBe(newest.hash);
     expect(next.body.hash).toBe(granted.hash);
+  });
+});
+
+describe('audit trail: a signed head kept by someone outside the engine, checked against a later export', () => {
+  let world: World;
+  let folder: string;
+  beforeAll(async () => {
+    world = await createWorld();
+    folder = await mkdtemp(join(tmpdir(), 'civic-audit-head-'));
+  });
+  afterAll(async () => {
+    await world.engine.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  const save = async (name: string, value: unknown) => {
+    const file = join(folder, name);
+    await writeFile(file, typeof value === 'string' ? value : JSON.stringify(value));
+    return file;
+  };
+  const wholeTrail = async () => {
+    const { engine, tokens } = world;
+    return (await engine.request('GET', '/v1/audit?limit=500', { token: tokens.admin })).body;
+  };
+  const verifyWithHead = async (exported: unknown, head: unknown, extra: string[] = []) => {
+    const lines: string[] = [];
+    const jwks = await save('jwks.json', (await world.engine.request('GET', '/.well-known/jwks.json')).body);
+    const code = await runVerifier(['audit', await save('audit.json', exported), '--head', await save('head.json', head), '--jwks', jwks, ...extra], (line) => lines.push(line));
+    return { code, output: lines.join('\n') };
+  };
+
+  it('passes while the trail only grows, and fails once the head’s entry is rewritten or cut off, naming it', async () => {
+    const { engine, tokens } = world;
+    const head = (await engine.request('GET', '/v1/audit/head')).body;
+    expect(head.seq).toBeGreaterThan(2);
+    const kept = await verifyWithHead(await wholeTrail(), head);
+    expect(kept.output).toContain(`head: entry ${head.seq} is in the file with the hash the engine signed`);
+    expect(kept.code, kept.output).toBe(0);
+
+    // The trail grows: the head is still held.
+    expect((await engine.request('POST', '/v1/jurisdictions/paris/clerks', { token: tokens.admin, body: { subject: 'clerk-after-the-head' } })).status).toBe(201);
+    expect((await verifyWithHead(await wholeTrail(), head)).code).toBe(0);
+
+    // A head whose hash was changed by hand does not match its signature.
+    const forged = await verifyWithHead(await wholeTrail(), { ...head, hash: 'f'.repeat(64) });
+    expect(forged.code).toBe(1);
+    expect(forged.output).toContain("the audit head's hash");
+
+    // Someone with the database rewrites the head's entry and every hash after it: the chain alone still verifies, the head does not.
+    const rows = await engine.db.db.select().from(auditLog).orderBy(auditLog.seq);
+    let prev = rows.find((r) => r.seq === head.seq - 1)!.hash;
+    for (const row of rows.filter((r) => r.seq >= head.seq)) {
+      const details = row.seq === head.seq ? { ...row.details, rewritten: true } : row.details;
+      const hash = auditEntryDigest(prev, { ...row, details });
+      await engine.db.db.update(auditLog).set({ details, prevHash: prev, hash }).where(eq(auditLog.seq, row.seq));
+      prev = hash;
+    }
+    await engine.db.db.update(auditHead).set({ hash: prev }).where(eq(auditHead.id, 1));
+    const rewritten = await wholeTrail();
+    const chainOnly: string[] = [];
+    expect(await runVerifier(['audit', await save('rewritten.json', rewritten)], (line) => chainOnly.push(line))).toBe(0);
+    const caught = await verifyWithHead(rewritten, head);
+    expect(caught.code).toBe(1);
+    expect(caught.output).toContain(`entry ${head.seq} has the hash`);
+    expect(caught.output).toContain('the trail was rewritten');
+
+    // The newest entries removed, the head's among them.
+    await engine.db.db.delete(auditLog).where(gte(auditLog.seq, head.seq));
+    const cut = await verifyWithHead(await wholeTrail(), head);
+    expect(cut.code).toBe(1);
+    expect(cut.output).toContain(`before entry ${head.seq} that the engine signed`);
+
+    // Without keys there is nothing to check the head with.
+    const lines: string[] = [];
+    expect(await runVerifier(['audit', await save('cut.json', await wholeTrail()), '--head', await save('head.json', head)], (line) => lines.push(line))).toBe(2);
+    expect(lines.join('\n')).toContain('--head needs the keys');
   });
 });
 
