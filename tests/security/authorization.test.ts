@@ -76,6 +76,7 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/initiatives/:id/log/inclusion': { path: target('/log/inclusion?index=0'), expect: '200 200 200 200 200 200 200' },
   'GET /v1/initiatives/:id/log/consistency': { path: target('/log/consistency?from=0'), expect: '200 200 200 200 200 200 200' },
   'GET /v1/audit': { expect: '401 403 403 403 200 200 200' },
+  'GET /v1/audit/head': { expect: '200 200 200 200 200 200 200' },
   'GET /v1/initiatives/:id/progress/history': { path: target('/progress/history'), expect: '200 200 200 200 200 200 200' },
   'GET /v1/initiatives/:id/dashboard': { path: target('/dashboard'), expect: '401 403 403 200 403 200 403' },
   'GET /v1/initiatives/:id/progress/stream': { path: target('/progress/stream'), expect: '200 200 200 200 200 200 200' },
