@@ -36,15 +36,25 @@ export async function openPostgres(url: string, options: { max?: number; migrate
   const db = drizzle(client, { schema }) as unknown as Database;
   if (options.migrate !== false) {
     const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+    // Engines started together on a new database would each create the tables, and all but one fail:
+    // one at a time, under a lock held by a transaction on a connection of its own (the pool may have
+    // only one; a transaction, so a pooler in transaction mode keeps it on one server connection and
+    // its end releases it), the later ones find them made.
+    const lock = postgres(connection.url, { ...connection.options, max: 1, onnotice: () => {}, connect_timeout: 5 });
     try {
-      await migrate(db as never, { migrationsFolder: MIGRATIONS });
+      await lock.begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(hashtext('civic-engine migrations'))`;
+        await migrate(db as never, { migrationsFolder: MIGRATIONS });
+      });
     } catch (error) {
+      await lock.end({ timeout: 1 }).catch(() => {});
       await client.end({ timeout: 1 }).catch(() => {});
       // drizzle's message is only the failed statement; the reason (no such database, refused) is its cause.
       const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
       const { host, pathname } = new URL(url);
       throw new Error(`the database ${host}${pathname} could not be migrated: ${reason}`, { cause: error });
     }
+    await lock.end({ timeout: 1 });
   }
   return {
     db,
