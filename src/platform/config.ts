@@ -2,18 +2,37 @@ import type { JWK } from 'jose';
 import { z } from 'zod';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from '../features/rate-limit/limits';
 
+/**
+ * A whole number from the environment, within [min, max]. An empty value is refused: read as a
+ * number it would be 0 (a rate limit off, personal data kept 0 months, a port chosen at random).
+ */
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+/** A whole number within [min, max], or `auto`. */
+const wholeNumberOrAuto = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => v === 'auto' || (/^\d+$/.test(v) && Number(v) >= min && Number(v) <= max), `must be auto or a whole number from ${min} to ${max}`)
+    .transform((v) => (v === 'auto' ? v : Number(v)));
+
 /** Every setting the engine reads, validated in one place (SPEC §8). */
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: wholeNumber(0, 65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   PUBLIC_URL: z.url().optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_POOL_SIZE: wholeNumber(1, 200).default(10),
   /** Node processes answering HTTP (a cluster sharing the port); `auto`: one per CPU. */
-  ENGINE_PROCESSES: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default(1),
+  ENGINE_PROCESSES: wholeNumberOrAuto(1, 64).default(1),
   /** Threads for JOSE work (verifying ID tokens, sealing, signing) beside the one answering HTTP; `auto`: 1 when there are 2 CPUs or more. */
-  CRYPTO_THREADS: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(16)]).default('auto'),
+  CRYPTO_THREADS: wholeNumberOrAuto(0, 16).default('auto'),
   DATA_DIR: z.string().min(1).default('./.data'),
   OIDC_ISSUER: z.url().optional(),
   OIDC_CLIENT_ID: z.string().min(1).optional(),
@@ -33,24 +52,24 @@ const EnvSchema = z.object({
   PII_KEY_ID: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).default('pii-1'),
   /** Older personal-data keys: JSON {"<key id>": "<base64 of 32 bytes>"}; what they sealed is opened with them and sealed again under PII_KEY. */
   PII_KEYS_PREVIOUS: z.string().optional(),
-  PERSONAL_DATA_RETENTION_MONTHS: z.coerce.number().int().min(0).max(120).default(3),
-  PERSONAL_DATA_RETENTION_WITHDRAWN_MONTHS: z.coerce.number().int().min(0).max(120).default(1),
-  ROLL_MAX_BYTES: z.coerce.number().int().min(1024).default(200 * 1024 * 1024),
-  SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
-  SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  PERSONAL_DATA_RETENTION_MONTHS: wholeNumber(0, 120).default(3),
+  PERSONAL_DATA_RETENTION_WITHDRAWN_MONTHS: wholeNumber(0, 120).default(1),
+  ROLL_MAX_BYTES: wholeNumber(1024).default(200 * 1024 * 1024),
+  SESSION_TTL_SECONDS: wholeNumber(60, 86_400).default(3600),
+  SCHEDULER_INTERVAL_MS: wholeNumber(50, 60_000).default(1000),
   /** Maximum merge delay of the transparency logs: receipts promise inclusion within it. */
-  LOG_MERGE_DELAY_MS: z.coerce.number().int().min(100).max(86_400_000).default(1000),
+  LOG_MERGE_DELAY_MS: wholeNumber(100, 86_400_000).default(1000),
   /** `true` lets webhooks reach loopback, link-local and private addresses (tests, closed networks). */
   WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** Rate limits: requests per window; 0 turns one off (defaults in src/features/rate-limit/service.ts). */
-  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
-  RATE_LIMIT_SIGN_PER_ADDRESS: z.coerce.number().int().min(0).optional(),
-  RATE_LIMIT_SIGN_PER_IDENTITY: z.coerce.number().int().min(0).optional(),
-  RATE_LIMIT_LOGIN_PER_ADDRESS: z.coerce.number().int().min(0).optional(),
-  RATE_LIMIT_LOGIN_PER_IDENTITY: z.coerce.number().int().min(0).optional(),
-  RATE_LIMIT_PAPER_PER_ADDRESS: z.coerce.number().int().min(0).optional(),
-  RATE_LIMIT_PAPER_PER_IDENTITY: z.coerce.number().int().min(0).optional(),
+  RATE_LIMIT_WINDOW_SECONDS: wholeNumber(1, 86_400).optional(),
+  RATE_LIMIT_SIGN_PER_ADDRESS: wholeNumber(0).optional(),
+  RATE_LIMIT_SIGN_PER_IDENTITY: wholeNumber(0).optional(),
+  RATE_LIMIT_LOGIN_PER_ADDRESS: wholeNumber(0).optional(),
+  RATE_LIMIT_LOGIN_PER_IDENTITY: wholeNumber(0).optional(),
+  RATE_LIMIT_PAPER_PER_ADDRESS: wholeNumber(0).optional(),
+  RATE_LIMIT_PAPER_PER_IDENTITY: wholeNumber(0).optional(),
   /** A header a trusted reverse proxy sets to the client address (e.g. X-Forwarded-For); unset: the socket's peer. */
   CLIENT_ADDRESS_HEADER: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).optional(),
   /** `off` skips the development demo (Ville de Paris and two initiatives) seeded at first start. */

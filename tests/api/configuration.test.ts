@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/platform/config';
+import { startEngineExpectingExit, tempDir } from '../support/process';
+
+/** What loadConfig says of a setting it refuses: the message the engine prints before exiting 1. */
+const refusal = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return 'accepted';
+};
+
+/**
+ * An operator's environment file, or a compose file passing on a variable the host does not set,
+ * gives a setting an empty value: the engine refuses it, naming the setting, rather than start with
+ * a value nobody chose.
+ */
+describe('number settings', () => {
+  const numbers = [
+    'PORT',
+    'DATABASE_POOL_SIZE',
+    'PERSONAL_DATA_RETENTION_MONTHS',
+    'PERSONAL_DATA_RETENTION_WITHDRAWN_MONTHS',
+    'ROLL_MAX_BYTES',
+    'SESSION_TTL_SECONDS',
+    'SCHEDULER_INTERVAL_MS',
+    'LOG_MERGE_DELAY_MS',
+    'RATE_LIMIT_WINDOW_SECONDS',
+    'RATE_LIMIT_SIGN_PER_ADDRESS',
+    'RATE_LIMIT_SIGN_PER_IDENTITY',
+    'RATE_LIMIT_LOGIN_PER_ADDRESS',
+    'RATE_LIMIT_LOGIN_PER_IDENTITY',
+    'RATE_LIMIT_PAPER_PER_ADDRESS',
+    'RATE_LIMIT_PAPER_PER_IDENTITY',
+  ];
+
+  it('refuses an empty one, which was read as 0: a rate limit off, personal data kept 0 months, a port chosen at random', () => {
+    for (const name of numbers) {
+      expect(refusal({ [name]: '' }), name).toBe(`${name}: must be a whole number`);
+      expect(refusal({ [name]: '  ' }), name).toBe(`${name}: must be a whole number`);
+    }
+    expect(loadConfig({ RATE_LIMIT_LOGIN_PER_IDENTITY: '0' }).rateLimits.login.perIdentity).toBe(0);
+    expect(loadConfig({ PERSONAL_DATA_RETENTION_MONTHS: ' 6 ' }).retention.afterResultMonths).toBe(6);
+    expect(loadConfig({}).port).toBe(3000);
+  });
+
+  it('says what a whole number is, and where the range ends', () => {
+    expect(refusal({ SESSION_TTL_SECONDS: '1h' })).toBe('SESSION_TTL_SECONDS: must be a whole number');
+    expect(refusal({ PORT: '3000.5' })).toBe('PORT: must be a whole number');
+    expect(refusal({ PERSONAL_DATA_RETENTION_MONTHS: '-1' })).toBe('PERSONAL_DATA_RETENTION_MONTHS: must be a whole number');
+    expect(refusal({ PORT: '70000' })).toMatch(/^PORT: .*65535/);
+  });
+
+  it('says what ENGINE_PROCESSES and CRYPTO_THREADS take, and refuses them empty (CRYPTO_THREADS was read as 0)', () => {
+    for (const value of ['', 'two', 'Auto', '0', '65']) expect(refusal({ ENGINE_PROCESSES: value }), value).toBe('ENGINE_PROCESSES: must be auto or a whole number from 1 to 64');
+    for (const value of ['', 'x', '17']) expect(refusal({ CRYPTO_THREADS: value }), value).toBe('CRYPTO_THREADS: must be auto or a whole number from 0 to 16');
+    expect(loadConfig({ CRYPTO_THREADS: '0' }).cryptoThreads).toBe(0);
+    expect(loadConfig({ CRYPTO_THREADS: 'auto' }).cryptoThreads).toBe('auto');
+    expect(loadConfig({ ENGINE_PROCESSES: 'auto', DATABASE_URL: 'postgres://db/civic', OIDC_ISSUER: 'https://idp.example.org', OIDC_CLIENT_ID: 'c' }).processes).toBe('auto');
+  });
+
+  it('an engine given PORT= exits 1 naming it, instead of listening on a port nobody knows', async () => {
+    const data = await tempDir('civic-config-');
+    try {
+      const refused = await startEngineExpectingExit({ DATA_DIR: data.path, PORT: '' });
+      expect(refused.code).toBe(1);
+      expect(refused.output.trim()).toBe('Configuration error: PORT: must be a whole number');
+    } finally {
+      await data.remove();
+    }
+  });
+});
