@@ -171,7 +171,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         issuer: e.OIDC_ISSUER.replace(/\/$/, ''),
         clientId: required(e, 'OIDC_CLIENT_ID'),
         clientSecret: e.OIDC_CLIENT_SECRET,
-        algorithms: e.OIDC_ALGORITHMS.split(',').map((a) => a.trim()).filter(Boolean),
+        algorithms: idTokenAlgorithms(e.OIDC_ALGORITHMS),
         scopes: [...new Set(['openid', ...e.OIDC_SCOPES.split(/[\s,]+/).filter(Boolean)])].join(' '),
         idTokenDecryptionKey: e.OIDC_ID_TOKEN_DECRYPTION_KEY === undefined ? undefined : decryptionJwk(e.OIDC_ID_TOKEN_DECRYPTION_KEY),
       }
@@ -233,6 +233,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 function adminSubjects(list: string, devProvider: boolean): string[] {
   const subjects = list.split(',').map((s) => s.trim()).filter(Boolean);
   return subjects.length === 0 && devProvider ? ['dev-admin'] : subjects;
+}
+
+/** Signature algorithms of the provider's published (public) keys: HS256 and friends need a shared secret, never published. */
+const ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+
+/** A name jose does not know, or none at all, would refuse every login of an engine that started as if all were well. */
+function idTokenAlgorithms(list: string): string[] {
+  const algorithms = list.split(',').map((a) => a.trim()).filter(Boolean);
+  if (algorithms.length === 0 || algorithms.some((a) => !ID_TOKEN_ALGORITHMS.includes(a))) {
+    throw new ConfigError('OIDC_ALGORITHMS', `must list the ID tokens’ signature algorithms, comma-separated, among ${ID_TOKEN_ALGORITHMS.join(', ')}`);
+  }
+  return algorithms;
 }
 
 function required(e: Env, name: 'OIDC_CLIENT_ID'): string {

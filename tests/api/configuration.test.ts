@@ -72,3 +72,15 @@ describe('number settings', () => {
     }
   });
 });
+
+describe('OIDC_ALGORITHMS', () => {
+  const provider = { OIDC_ISSUER: 'https://idp.example.org', OIDC_CLIENT_ID: 'civic' };
+
+  it('refuses an algorithm no ID token could be verified with, which refused every login after a start that looked fine', () => {
+    const expected = 'OIDC_ALGORITHMS: must list the ID tokens’ signature algorithms, comma-separated, among RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519';
+    // A typo, a lower-case name, a shared-secret algorithm (the provider's keys are public ones), no signature, nothing.
+    for (const value of ['ES265', 'es256', 'HS256', 'none', 'RS256,HS256', '', ' , ']) expect(refusal({ ...provider, OIDC_ALGORITHMS: value }), value).toBe(expected);
+    expect(loadConfig({ ...provider, OIDC_ALGORITHMS: ' PS256, EdDSA ' }).oidc!.algorithms).toEqual(['PS256', 'EdDSA']);
+    expect(loadConfig(provider).oidc!.algorithms).toEqual(['ES256', 'RS256']);
+  });
+});
