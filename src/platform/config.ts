@@ -27,7 +27,11 @@ const EnvSchema = z.object({
   PORT: wholeNumber(0, 65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   PUBLIC_URL: z.url().optional(),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  // Parsed as a URL, as the driver will: an unencoded # or / in the password would otherwise stop the start naming nothing.
+  DATABASE_URL: z
+    .string()
+    .refine((v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v), 'must be a postgres:// URL (a password with #, / or ? in it percent-encoded)')
+    .optional(),
   DATABASE_POOL_SIZE: wholeNumber(1, 200).default(10),
   /** Node processes answering HTTP (a cluster sharing the port); `auto`: one per CPU. */
   ENGINE_PROCESSES: wholeNumberOrAuto(1, 64).default(1),

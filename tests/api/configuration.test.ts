@@ -84,3 +84,14 @@ describe('OIDC_ALGORITHMS', () => {
     expect(loadConfig(provider).oidc!.algorithms).toEqual(['ES256', 'RS256']);
   });
 });
+
+describe('DATABASE_URL', () => {
+  it('refuses one that is no URL, naming it, where the start ended with "Could not start: Invalid URL"', () => {
+    const expected = 'DATABASE_URL: must be a postgres:// URL (a password with #, / or ? in it percent-encoded)';
+    for (const value of ['postgres://civic:pa#ss@db/civic', 'postgres://civic:pa/ss@db/civic', 'postgres://db:five432/civic', 'mysql://db/civic', '']) {
+      expect(refusal({ DATABASE_URL: value }), value).toBe(expected);
+    }
+    expect(loadConfig({ DATABASE_URL: 'postgres://civic:pa%23ss@db/civic' }).databaseUrl).toBe('postgres://civic:pa%23ss@db/civic');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://civic@localhost/civic?host=/var/run/postgresql' }).databaseUrl).toBeDefined();
+  });
+});
