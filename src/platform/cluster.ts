@@ -20,6 +20,8 @@ const isMessage = (m: unknown): m is Message => typeof m === 'object' && m !== n
 
 /** How long the primary waits for the workers' snapshots. */
 const SNAPSHOT_TIMEOUT_MS = 2000;
+/** A process that could not start again (the database away) is tried again after this long. */
+const RESTART_DELAY_MS = 1000;
 
 export interface WorkerSupervisor {
   /** Processes answering now. */
@@ -92,10 +94,17 @@ export async function superviseWorkers(count: number, logger: Logger): Promise<W
           reject(error);
           return;
         }
-        // A process that cannot start again is logged, and the others keep answering.
         logger.error('engine process exited; starting another', { process: index + 1, code, signal });
-        fork(index).catch((error: Error) => logger.error('engine process could not be started again', { process: index + 1, error: error.message }));
+        replace(index);
       });
+    });
+
+  // Until one answers: given up on, a process that died while the database was away left the port
+  // unanswered for good, while the primary ran on and no supervisor restarted it.
+  const replace = (index: number) =>
+    void fork(index).catch((error: Error) => {
+      logger.error('engine process could not be started again; trying again shortly', { process: index + 1, error: error.message, retryInMs: RESTART_DELAY_MS });
+      setTimeout(() => stopping || replace(index), RESTART_DELAY_MS);
     });
 
   const stop = async (timeoutMs = 15_000) => {
