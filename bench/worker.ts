@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DEV_CLIENT_ID } from '../src/features/auth/dev-provider';
 import { generateKeyMaterial } from '../src/platform/keys';
 import { createPostgresDatabase } from '../tests/support/database';
-import { citizen, http, mapLimit, openInitiativeOver, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../tests/support/process';
+import { citizen, freePort, http, mapLimit, openInitiativeOver, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../tests/support/process';
 import { startWorkerEngine, type WorkerEngine } from '../tests/support/worker';
 
 const SIGNATURES = Number(process.env.BENCH_SIGNATURES ?? 400);
@@ -67,10 +67,13 @@ async function main() {
     worker = await startWorkerEngine();
     const provider = worker.provider;
     const keys = await generateKeyMaterial('b1');
+    const port = await freePort();
     node = await startEngineProcess({
       dataDir: join(dataDir.path, 'data'),
+      port,
       env: {
         NODE_ENV: 'production',
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
         DATABASE_URL: nodeDatabase.url,
         OIDC_ISSUER: provider.issuer,
         OIDC_CLIENT_ID: DEV_CLIENT_ID,

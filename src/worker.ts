@@ -68,9 +68,9 @@ async function buildEngine(env: WorkerEnv, connect: (url: string) => DatabaseHan
   // An empty value unsets a variable of wrangler.toml (e.g. OIDC_ISSUER= in .dev.vars for the development provider).
   for (const [name, value] of Object.entries(env)) if (typeof value === 'string' && value !== '') settings[name] = value;
   settings.DATABASE_URL = env.HYPERDRIVE?.connectionString ?? settings.DATABASE_URL;
-  const config = loadConfig(settings);
   // Links, token issuers and the OpenAPI server are absolute: a cron run has no request to take them from.
   if (!settings.PUBLIC_URL) throw new ConfigError('PUBLIC_URL', 'is required on Workers');
+  const config = loadConfig(settings);
   if (!config.databaseUrl) throw new ConfigError('HYPERDRIVE', 'a Hyperdrive binding (or DATABASE_URL) is required on Workers');
   if (config.logMergeDelayMs < WORKERS_MIN_MERGE_DELAY_MS) {
     throw new ConfigError(

@@ -26,7 +26,7 @@ const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: wholeNumber(0, 65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
-  PUBLIC_URL: z.url().optional(),
+  PUBLIC_URL: z.string().refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), 'must be an http:// or https:// URL').optional(),
   // Parsed as a URL, as the driver will: an unencoded # or / in the password would otherwise stop the start naming nothing.
   DATABASE_URL: z
     .string()
@@ -183,13 +183,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
   if (production) {
     if (!oidc) throw new ConfigError('OIDC_ISSUER', 'is required in production (the development identity provider is refused)');
-    // Plain http only for a provider on this very host (loopback), as OAuth allows for native apps.
-    if (!oidc.issuer.startsWith('https://') && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(oidc.issuer)) {
-      throw new ConfigError('OIDC_ISSUER', 'must be an https:// URL in production');
-    }
+    if (!httpsOrLoopback(oidc.issuer)) throw new ConfigError('OIDC_ISSUER', 'must be an https:// URL in production');
     if (!pepper) throw new ConfigError('IDENTITY_PEPPER', 'is required in production');
     if (!e.SIGNING_KEY) throw new ConfigError('SIGNING_KEY', 'is required in production (generated keys are refused)');
     if (!e.PII_KEY) throw new ConfigError('PII_KEY', 'is required in production (generated keys are refused)');
+    // http://HOST:PORT would be signed into every receipt and certificate as their issuer, and make a redirect URI no provider knows.
+    if (!e.PUBLIC_URL) {
+      throw new ConfigError('PUBLIC_URL', 'is required in production: the https:// address people reach the engine at (it issues receipts, certificates and the login redirect)');
+    }
+    if (!httpsOrLoopback(e.PUBLIC_URL)) throw new ConfigError('PUBLIC_URL', 'must be an https:// URL in production');
   }
   if (e.ENGINE_PROCESSES !== 1) {
     if (!e.DATABASE_URL) throw new ConfigError('ENGINE_PROCESSES', 'needs DATABASE_URL: the embedded database (PGlite) lives inside one process');
@@ -231,6 +233,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     demo: e.DEMO === 'on' && !production,
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
   };
+}
+
+/** Plain http only for this very host (loopback), as OAuth allows for native apps. */
+function httpsOrLoopback(url: string): boolean {
+  return url.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 }
 
 /** With the development identity provider, its ready-made `dev-admin` is an administrator unless ADMIN_SUBJECTS says otherwise. */

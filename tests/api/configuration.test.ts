@@ -95,3 +95,29 @@ describe('DATABASE_URL', () => {
     expect(loadConfig({ DATABASE_URL: 'postgresql://civic@localhost/civic?host=/var/run/postgresql' }).databaseUrl).toBeDefined();
   });
 });
+
+describe('PUBLIC_URL', () => {
+  const production = {
+    NODE_ENV: 'production',
+    OIDC_ISSUER: 'https://idp.example.org',
+    OIDC_CLIENT_ID: 'civic',
+    IDENTITY_PEPPER: Buffer.alloc(32, 1).toString('base64'),
+    PII_KEY: Buffer.alloc(32, 2).toString('base64'),
+    SIGNING_KEY: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: 'a'.repeat(43), d: 'b'.repeat(43) }),
+  };
+
+  it('is required in production, where http://HOST:PORT would be signed into receipts and certificates as their issuer for good', () => {
+    expect(refusal(production)).toBe('PUBLIC_URL: is required in production: the https:// address people reach the engine at (it issues receipts, certificates and the login redirect)');
+    expect(refusal({ ...production, HOST: '0.0.0.0' })).toMatch(/^PUBLIC_URL: is required in production/);
+    expect(loadConfig({ ...production, PUBLIC_URL: 'https://petitions.example.org/' }).publicUrl).toBe('https://petitions.example.org');
+  });
+
+  it('is https:// in production (session cookies are Secure only then), but for an engine on this very host', () => {
+    expect(refusal({ ...production, PUBLIC_URL: 'http://petitions.example.org' })).toBe('PUBLIC_URL: must be an https:// URL in production');
+    expect(loadConfig({ ...production, PUBLIC_URL: 'http://127.0.0.1:3000' }).publicUrl).toBe('http://127.0.0.1:3000');
+  });
+
+  it('is an http:// or https:// URL anywhere', () => {
+    for (const value of ['ftp://petitions.example.org', 'petitions.example.org', '']) expect(refusal({ PUBLIC_URL: value }), value).toBe('PUBLIC_URL: must be an http:// or https:// URL');
+  });
+});
