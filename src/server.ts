@@ -7,6 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server as HttpServer, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import type { JWK } from 'jose';
 import { createApp, engineTasks, SEQUENCE_LOGS_TASK } from './app';
 import { openDatabase } from './db/client';
@@ -192,6 +193,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.ar
   startServer().catch((error) => {
     if (error instanceof ConfigError) {
       process.stderr.write(`Configuration error: ${error.message}\n`);
+    } else if (error instanceof DrizzleQueryError && error.cause) {
+      // drizzle's message is the statement and its parameters, over several lines; the reason (the database away) is its cause.
+      process.stderr.write(`Could not start: a query to the database failed: ${error.cause.message}\n`);
     } else {
       process.stderr.write(`Could not start: ${error instanceof Error ? error.message : String(error)}\n`);
     }

@@ -45,6 +45,11 @@ describe('a cluster whose processes die during a database outage', () => {
     }
     await sleep(1000);
     await postgres.start();
+    // Each failed start says why, not which statement it was running with which parameters.
+    const failures = engine.output.filter((line) => line.startsWith('Could not start'));
+    expect(failures.length).toBeGreaterThan(0);
+    for (const line of failures) expect(line).toMatch(/^Could not start: a query to the database failed: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+    expect(engine.output.filter((line) => line.startsWith('params:'))).toEqual([]);
 
     let ready = 0;
     let now: number[] = [];
