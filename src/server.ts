@@ -76,12 +76,17 @@ function startTasks(deps: AppDeps, config: Config, logger: Logger) {
   // The log sequencer keeps its own pace, so receipts' merge-delay promise holds whatever else the scheduler does.
   const sequencer = createScheduler(tasks.filter((t) => t.name === SEQUENCE_LOGS_TASK), deps.clock, logger);
   sequencer.start(Math.max(50, Math.floor(config.logMergeDelayMs / 2)));
-  return { stop: () => Promise.all([scheduler.stop(), sequencer.stop()]) };
+  return {
+    stop: () => Promise.all([scheduler.stop(), sequencer.stop()]),
+    // Receipts promise inclusion within the merge delay: what was signed since the last pass enters its log before the engine stops, not when it starts again.
+    sequenceLast: () => sequencer.tick(),
+  };
 }
 
-/** After the last request: the periodic tasks end, then the JOSE threads (tree heads are signed to the end), then the pool. */
+/** After the last request: the periodic tasks end, the logs take the last signatures, then the JOSE threads end (tree heads are signed to the end), then the pool. */
 async function closeEngine(deps: AppDeps, tasks?: ReturnType<typeof startTasks>) {
   await tasks?.stop();
+  await tasks?.sequenceLast();
   await deps.keys.offload?.close();
   await deps.db.close();
 }
@@ -148,7 +153,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
     for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     server.closeIdleConnections();
     await Promise.all([closed, tasks?.stop()]);
-    await closeEngine(deps);
+    await closeEngine(deps, tasks);
     flushLogs();
     process.exit(0);
   };
