@@ -92,10 +92,9 @@ export function reconnectDelaySeconds(attempts: number): number {
   return Math.min(0.05 * 2 ** attempts, 1);
 }
 
+/** postgres.js keeps its connection queues to itself: patches/postgres+3.4.9.patch counts the ones in use. */
 function activeConnections(client: unknown): number {
-  // postgres.js keeps its connection queues on the instance; count the busy ones when exposed.
-  const queues = (client as { connections?: { busy?: unknown[] } }).connections;
-  return Array.isArray(queues?.busy) ? queues.busy.length : 0;
+  return (client as { connectionsInUse?: number }).connectionsInUse ?? 0;
 }
 
 /** Embedded PostgreSQL (PGlite): in `dataDir`, or in memory when none is given. */
