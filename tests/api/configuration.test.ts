@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/platform/config';
 import { startEngineExpectingExit, tempDir } from '../support/process';
@@ -119,5 +120,25 @@ describe('PUBLIC_URL', () => {
 
   it('is an http:// or https:// URL anywhere', () => {
     for (const value of ['ftp://petitions.example.org', 'petitions.example.org', '']) expect(refusal({ PUBLIC_URL: value }), value).toBe('PUBLIC_URL: must be an http:// or https:// URL');
+  });
+});
+
+describe('npm run db:migrate', () => {
+  const migrate = (url: string) =>
+    new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/db/migrate.ts'], {
+        cwd: new URL('../..', import.meta.url).pathname,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: url },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+      child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+      child.once('close', (code) => resolve({ code, output }));
+    });
+
+  it('refuses a DATABASE_URL that is no URL as the engine does, where it said "migration failed: Invalid URL"', async () => {
+    const refused = await migrate('postgres://civic:pa#ss@db.example.org/civic');
+    expect(refused).toEqual({ code: 2, output: 'DATABASE_URL: must be a postgres:// URL (a password with #, / or ? in it percent-encoded)\n' });
   });
 });
