@@ -53,7 +53,8 @@ function isInvalidValue(error: unknown): boolean {
 }
 
 function isDatabaseUnavailable(error: unknown): boolean {
-  return ['ECONNREFUSED', 'ECONNRESET', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', '57P01', '57P03', '08006', '08001'].includes(sqlState(error) ?? '');
+  // 53300: more connections than the server (or the role) allows, a matter of load or of settings; retrying later is right.
+  return ['ECONNREFUSED', 'ECONNRESET', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', '57P01', '57P03', '08006', '08001', '53300'].includes(sqlState(error) ?? '');
 }
 
 /** Deadlock detected, serialization failure, lock not available: the transaction lost a race and was rolled back. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sql } from 'postgres';
+import postgres, { type Sql } from 'postgres';
+import { toProblem } from '../../src/platform/error-problem';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { parisWithClerk } from '../support/identity';
 
@@ -61,5 +62,24 @@ describe('a request that loses a race for the same rows on PostgreSQL', () => {
     const again = await reject();
     expect(again.status, JSON.stringify(again.body)).toBe(200);
     expect(again.body.status).toBe('rejected');
+  });
+
+  it('a server refusing more connections is "unavailable, retry", not a server fault', async () => {
+    const sql = engine.db.postgres!;
+    const role = `civic_limited_${process.pid}`;
+    await sql.unsafe(`create role ${role} login connection limit 0`);
+    const url = new URL(engine.db.url!);
+    url.username = role;
+    const refused = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    try {
+      const error = await refused`select 1`.then(() => undefined, (e: unknown) => e);
+      expect((error as { code?: string }).code).toBe('53300');
+      const problem = toProblem(error);
+      expect(problem.status).toBe(503);
+      expect(problem.headers['Retry-After']).toMatch(/^\d+$/);
+    } finally {
+      await refused.end();
+      await sql.unsafe(`drop role ${role}`);
+    }
   });
 });
