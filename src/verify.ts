@@ -41,6 +41,8 @@ interface Options {
   jwksFile?: string;
   /** A saved GET /v1/audit/head, checked against the audit export. */
   head?: string;
+  /** The audit export is of the whole trail (no filter): a gap is entries removed, not left out. */
+  whole?: boolean;
   save?: string;
   attempts: number;
   waitMs: number;
@@ -55,7 +57,9 @@ function parseArgs(args: string[]): { command: string; positional: string[]; opt
   const flags = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg.startsWith('--')) {
+    if (arg === '--whole') {
+      flags.set('whole', 'yes');
+    } else if (arg.startsWith('--')) {
       const value = args[i + 1];
       if (value === undefined) throw new UsageError(`${arg} needs a value`);
       flags.set(arg.slice(2), value);
@@ -75,8 +79,8 @@ function parseArgs(args: string[]): { command: string; positional: string[]; opt
   const waitMs = Number(flags.get('wait-ms') ?? 1000);
   if (!Number.isInteger(attempts) || attempts < 1) throw new UsageError('--attempts must be a positive integer');
   if (!Number.isInteger(waitMs) || waitMs < 0) throw new UsageError('--wait-ms must be a non-negative integer');
-  for (const name of flags.keys()) if (!['server', 'jwks', 'save', 'attempts', 'wait-ms', 'head'].includes(name)) throw new UsageError(`unknown option --${name}`);
-  return { command, positional: rest, options: { server: server.replace(/\/+$/, ''), jwksFile: flags.get('jwks'), head: flags.get('head'), save: flags.get('save'), attempts, waitMs } };
+  for (const name of flags.keys()) if (!['server', 'jwks', 'save', 'attempts', 'wait-ms', 'head', 'whole'].includes(name)) throw new UsageError(`unknown option --${name}`);
+  return { command, positional: rest, options: { server: server.replace(/\/+$/, ''), jwksFile: flags.get('jwks'), head: flags.get('head'), whole: flags.has('whole'), save: flags.get('save'), attempts, waitMs } };
 }
 
 /** GETs JSON; a problem document becomes an error that quotes it. */
@@ -446,6 +450,10 @@ async function verifyAudit(options: Options, file: string, out: Out): Promise<vo
   });
   const first = rows[0]!;
   const last = rows[rows.length - 1]!;
+  if (options.whole && (first.seq !== 1 || gaps.length > 0)) {
+    const missing = [...(first.seq > 1 ? [first.seq === 2 ? '1' : `1–${first.seq - 1}`] : []), ...gaps];
+    throw new VerificationFailure(`the export of the whole trail lacks ${missing.length === 1 && !missing[0]!.includes('–') ? 'entry' : 'entries'} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more gaps` : ''}: they were removed from the trail`);
+  }
   out(`audit: ${rows.length} entries, ${first.seq} to ${last.seq}; every hash recomputed from the entry and the hash before it`);
   if (gaps.length === 0) out(first.seq === 1 ? 'chain: unbroken from the first entry of the trail' : `chain: unbroken from entry ${first.seq} (its previous hash: ${first.prevHash})`);
   else {
@@ -500,8 +508,9 @@ const USAGE = `usage:
   verify receipt <jws | file> --server <url>
   verify log <initiative id> --server <url> [--save <tree-head.json>] [--attempts <n>] [--wait-ms <ms>]
   verify consistency <tree-head-1.json> <tree-head-2.json> --server <url>
-  verify audit <audit.json | audit.csv> [--head <audit-head.json> (--jwks <file> | --server <url>)]
+  verify audit <audit.json | audit.csv> [--whole] [--head <audit-head.json> (--jwks <file> | --server <url>)]
                                              (a saved GET /v1/audit answer, or the clerks' CSV export;
+                                              --whole: the export has no filter, so a gap is a removal;
                                               --head: a saved GET /v1/audit/head the export must hold)
 options: --jwks <file> checks signatures with saved keys instead of the server's; --help prints this
 exit status: 0 verified, 1 a check failed, 2 usage or network error, 3 not in the log yet (retry)`;

@@ -89,6 +89,15 @@ describe('audit trail: recomputed from its exports by someone outside the engine
     const withoutOne = await verify('without-one.json', JSON.stringify(items.filter((e) => e.seq !== removed)));
     expect(withoutOne.output).toContain(`chain: 1 gap in the sequence (entry ${removed} is not in the file)`);
     expect(withoutOne.output).toContain('in an export of the whole trail, entries were removed');
+    // Said to be the whole trail (--whole), the gap fails the check, as do entries missing from the start.
+    const lines: string[] = [];
+    expect(await runVerifier(['audit', join(folder, 'without-one.json'), '--whole'], (line) => lines.push(line))).toBe(1);
+    expect(lines.join('\n')).toContain(`FAILED: the export of the whole trail lacks entry ${removed}: they were removed from the trail`);
+    const firstCut: string[] = [];
+    await writeFile(join(folder, 'first-cut.json'), JSON.stringify(items.filter((e) => e.seq > 2)));
+    expect(await runVerifier(['audit', join(folder, 'first-cut.json'), '--whole'], (line) => firstCut.push(line))).toBe(1);
+    expect(firstCut.join('\n')).toContain('lacks entries 1–2');
+    expect(await runVerifier(['audit', join(folder, 'audit.json'), '--whole'], () => {})).toBe(0);
 
     // Another answer saved by mistake, or a damaged file: said so (exit 2), not a failed check nor a crash.
     for (const content of ['[null]', JSON.stringify((await engine.request('GET', '/v1/initiatives')).body)]) {
