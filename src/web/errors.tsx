@@ -1,5 +1,6 @@
 import { describeError, logLevelOf, toProblem } from '../platform/error-problem';
 import { Problem } from '../platform/problems';
+import type { Messages } from './i18n/fr';
 import { renderPage } from './layout';
 import { actionOfPath, problemMessage } from './problems';
 import { CSRF_FIELD, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
@@ -19,18 +20,30 @@ export async function errorPage(error: Error, c: WebContext) {
   const { m } = w.t;
   const action = actionOfPath(c.req.method, new URL(c.req.url).pathname);
   const message = status === 503 ? m.problems.unavailable : status >= 500 ? m.errors.title : status === 404 ? m.errors.notFound : problemMessage(w.t, problem, { action });
+  const title = errorTitle(m, status, problem.code);
   if (problem.headers['Retry-After']) c.header('Retry-After', problem.headers['Retry-After']);
   return renderPage(c, w, {
-    title: m.errors.title,
+    title,
     status,
+    titleSaysError: true,
     body: (
       <>
-        <h1>{m.errors.title}</h1>
+        <h1>{title}</h1>
         <p role="alert">{message}</p>
         <p><a href="/">{m.errors.back}</a></p>
       </>
     ),
   });
+}
+
+/** What happened, in a few words: the page's title and heading, so that a 404, a refusal and a fault are told apart at once. */
+function errorTitle(m: Messages, status: number, code: string | undefined): string {
+  if (status === 404) return m.errors.titles.notFound;
+  if (code === 'csrf') return m.errors.titles.csrf;
+  if (status === 403) return m.errors.titles.forbidden;
+  if (status === 429) return m.errors.titles.rateLimited;
+  if (status === 503) return m.errors.titles.unavailable;
+  return status >= 500 ? m.errors.title : m.errors.titles.refused;
 }
 
 /**

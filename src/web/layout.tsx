@@ -13,11 +13,12 @@ export const PAGE_CSP = [
   "base-uri 'none'",
 ].join('; ');
 
-export function renderPage(c: WebContext, w: WebRequest, page: { title: string; body: Child; status?: number }) {
+/** `titleSaysError`: an error page, whose own title says what went wrong, takes no "Error:" before it. */
+export function renderPage(c: WebContext, w: WebRequest, page: { title: string; body: Child; status?: number; titleSaysError?: boolean }) {
   c.header('Content-Security-Policy', PAGE_CSP);
   c.header('Cache-Control', 'no-store');
   return c.html(
-    '<!doctype html>' + (<Layout w={w} title={page.title} refused={(page.status ?? 200) >= 400}>{page.body}</Layout>).toString(),
+    '<!doctype html>' + (<Layout w={w} title={page.title} refused={(page.status ?? 200) >= 400 && !page.titleSaysError}>{page.body}</Layout>).toString(),
     (page.status ?? 200) as 200,
   );
 }
@@ -27,8 +28,8 @@ function Layout(props: { w: WebRequest; title: string; refused: boolean; childre
   const { m } = w.t;
   const other = m.otherLanguage;
   const titled = props.title === m.site.name ? m.site.name : `${props.title} · ${m.site.name}`;
-  // A form answered with what is wrong says so first in the title (the error page's own title already does).
-  const title = props.refused && props.title !== m.errors.title ? `${m.site.refused}${m.colon} ${titled}` : titled;
+  // A form answered with what is wrong says so first in the title.
+  const title = props.refused ? `${m.site.refused}${m.colon} ${titled}` : titled;
   /** The navigation marks the page the reader is on. */
   const here = (href: string) => (w.path.split('?')[0] === href ? 'page' : undefined);
   return (

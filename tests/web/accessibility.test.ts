@@ -41,8 +41,23 @@ describe('accessibility of the pages’ markup', () => {
     expect(refused.html).toMatch(/<title>Erreur\u00a0: [^<]+ · Initiatives citoyennes<\/title>/);
     expect((await web.page('/initiatives/new', { cookie, form: empty, lang: 'en' })).html).toMatch(/<title>Error: [^<]+ · Citizen initiatives<\/title>/);
     expect((await web.page('/initiatives/new', { cookie })).html).not.toContain('<title>Erreur');
-    // The error page's own title already says so.
-    expect((await web.page('/nulle-part')).html).toContain('<title>Une erreur est survenue · Initiatives citoyennes</title>');
+    // The error page's own title already says what went wrong.
+    expect((await web.page('/nulle-part')).html).toContain('<title>Page introuvable · Initiatives citoyennes</title>');
+  });
+
+  it('titles an error page with what happened, not "an error occurred" for a missing page, a refusal and an expired form alike', async () => {
+    const citizen = await web.sessionFor('a11y-error-titles', { givenNames: 'Lucie', familyName: 'Visiteuse', birthdate: '1990-01-01' });
+    const titled = async (path: string, init: Parameters<typeof web.page>[1] = {}) => {
+      const page = await web.page(path, init);
+      return { status: page.status, title: /<title>([^<]*)<\/title>/.exec(page.html)?.[1], h1: /<h1>([^<]*)<\/h1>/.exec(page.html)?.[1] };
+    };
+    expect(await titled('/nulle-part')).toEqual({ status: 404, title: 'Page introuvable · Initiatives citoyennes', h1: 'Page introuvable' });
+    expect(await titled(`/initiatives/${world.targetId}/nope`, { lang: 'en' })).toEqual({ status: 404, title: 'Page not found · Citizen initiatives', h1: 'Page not found' });
+    expect(await titled('/clerk', { cookie: citizen })).toEqual({ status: 403, title: 'Accès refusé · Initiatives citoyennes', h1: 'Accès refusé' });
+    expect(await titled('/clerk', { cookie: citizen, lang: 'en' })).toEqual({ status: 403, title: 'Access denied · Citizen initiatives', h1: 'Access denied' });
+    // A form posted with a token that no longer matches the browser's.
+    const stale = await titled(`/initiatives/${world.targetId}/sign`, { cookie: citizen.replace(/csrf=c+/, `csrf=${'d'.repeat(43)}`), form: { district: '75111', consent: 'yes' } });
+    expect(stale).toEqual({ status: 403, title: 'Formulaire expiré · Initiatives citoyennes', h1: 'Formulaire expiré' });
   });
 
   it('gives a draft’s preview its title one level under the preview’s heading, leaving the page one level-1 heading', async () => {

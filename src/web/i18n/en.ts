@@ -360,6 +360,14 @@ export const en: Messages = {
   },
   errors: {
     title: 'Something went wrong',
+    titles: {
+      notFound: 'Page not found',
+      forbidden: 'Access denied',
+      csrf: 'Form expired',
+      rateLimited: 'Too many requests',
+      unavailable: 'Service temporarily unavailable',
+      refused: 'Request refused',
+    },
     notFound: 'Page not found.',
     forbidden: 'You may not see this page.',
     csrf: 'The form has expired. Reload the page and try again.',

@@ -363,6 +363,15 @@ export const fr = {
   },
   errors: {
     title: 'Une erreur est survenue',
+    /** The error page's title and heading, by what happened: the first thing a screen reader says of the page. */
+    titles: {
+      notFound: 'Page introuvable',
+      forbidden: 'Accès refusé',
+      csrf: 'Formulaire expiré',
+      rateLimited: 'Trop de demandes',
+      unavailable: 'Service momentanément indisponible',
+      refused: 'Demande refusée',
+    },
     notFound: 'Page introuvable.',
     forbidden: 'Vous n’avez pas accès à cette page.',
     csrf: 'Le formulaire a expiré. Rechargez la page et recommencez.',
