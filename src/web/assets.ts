@@ -40,6 +40,9 @@ input[type=text], textarea { width: 100%; }
 .notice { padding: .75rem 1rem; border-radius: 4px; margin: 1rem 0; }
 .notice.ok { background: #e6f4ea; color: #0d4a27; border: 1px solid #9fd0af; }
 .notice.error { background: #fdecec; color: #7a0f13; border: 1px solid #eba3a6; }
+.notice > p:first-child { margin-top: 0; }
+.notice > :last-child { margin-bottom: 0; }
+.notice.error a { color: inherit; font-weight: 600; }
 .cards { list-style: none; padding: 0; display: grid; gap: 1rem; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 1rem 1.25rem; }
 .card h2, .card h3 { margin: 0 0 .4rem; font-size: 1.2rem; }

@@ -16,7 +16,7 @@ import { Problem } from '../platform/problems';
 import { errorPage } from './errors';
 import { problemMessage } from './problems';
 import { LANG_COOKIE, type Translator } from './i18n';
-import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
+import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, Notice, renderPage } from './layout';
 import { formFields, formLimit, loginUrl, uuidParam, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { daysLeft, DistrictTable, goalOf, Milestones, ProgressBlock, StatusTag } from './views';
 import { receiptInclusion, transparencyHead, type ReceiptInclusion } from './transparency';
@@ -410,7 +410,9 @@ function signForm(
           <>
             <p>{m.sign.intro}</p>
             {errors.form ? <Notice kind="error">{errors.form}</Notice> : null}
-            {errors.district || errors.consent ? <Notice kind="error">{m.errors.fix}</Notice> : null}
+            {errors.district || errors.consent ? (
+              <ErrorSummary t={w.t} errors={fieldsInError(errors, [['district', 'district', m.sign.district], ['consent', 'consent']])} />
+            ) : null}
             {initiative.question ? <blockquote class="question">{initiative.question}</blockquote> : null}
             <form method="post" action={`/initiatives/${initiative.id}/sign`} novalidate>
               <CsrfField w={w} />

@@ -20,7 +20,7 @@ import { visibleInitiative, progressOf } from './citizen';
 import { errorPage } from './errors';
 import type { Translator } from './i18n';
 import { fieldErrors, problemMessage } from './problems';
-import { CsrfField, describedBy, Field, Notice, renderPage, TableScroll } from './layout';
+import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, Notice, renderPage, TableScroll } from './layout';
 import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { DistrictTable, StatusTag } from './views';
 
@@ -480,7 +480,11 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
           {jurisdiction.name} · {m.kinds[initiative.kind]} · <StatusTag t={t} status={status} />
         </p>
         {done && doneMessages[done] ? <Notice>{doneMessages[done]}</Notice> : null}
-        {view.error ? <Notice kind="error">{view.error}</Notice> : null}
+        {view.decide ? (
+          <ErrorSummary t={t} errors={[{ id: `reason-${view.decide.signatureId}`, label: m.clerk.invalidReason, message: view.decide.error }]} />
+        ) : view.error ? (
+          <Notice kind="error">{view.error}</Notice>
+        ) : null}
 
         {status === 'submitted' ? (
           <section aria-labelledby="review-title">
@@ -491,7 +495,17 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
               <summary>{m.initiative.text}</summary>
               <div class="text">{initiative.text}</div>
             </details>
-            {Object.keys(reviewErrors).length ? <Notice kind="error">{m.errors.fix}</Notice> : null}
+            {Object.keys(reviewErrors).length ? (
+              <ErrorSummary
+                t={t}
+                errors={fieldsInError(reviewErrors, [
+                  ['decision', reviewValues.decision === 'reject' ? 'decision-reject' : 'decision-open', m.clerk.decision],
+                  ['reason', 'reason', m.clerk.reason],
+                  ['opensAt', 'opensAt', m.clerk.opensAt],
+                  ['closesAt', 'closesAt', m.clerk.closesAt],
+                ])}
+              />
+            ) : null}
             <form method="post" action={`/clerk/initiatives/${initiative.id}/review`} novalidate>
               <CsrfField w={w} />
               <fieldset class={reviewErrors.decision ? 'field invalid' : 'field'} aria-describedby={reviewErrors.decision ? 'decision-error' : undefined}>
@@ -556,6 +570,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                 </TableScroll>
               </>
             ) : null}
+            {view.paper?.errors.length ? <ErrorSummary t={t} errors={view.paper.errors.map((message) => ({ id: 'csv', message }))} /> : null}
             {destroyed ? (
               <p>{m.problems.personalDataDestroyedPaper}</p>
             ) : (
@@ -575,12 +590,22 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
         {status === 'closed' ? (
           <section aria-labelledby="verification-title" id="verification">
             <h2 id="verification-title">{m.clerk.verification}</h2>
+            {Object.keys(verificationErrors).length ? (
+              <ErrorSummary
+                t={t}
+                errors={fieldsInError(verificationErrors, [
+                  ['method', verificationValues.method === 'full' ? 'method-full' : 'method-sample', m.clerk.method],
+                  ['sampleSize', 'sampleSize', m.clerk.sampleSize],
+                  ['seed', 'seed', m.clerk.seed],
+                ])}
+              />
+            ) : null}
             {destroyed ? (
               <p>{m.problems.personalDataDestroyedVerification}</p>
             ) : (
               <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/start`} novalidate>
                 <CsrfField w={w} />
-                <fieldset class={verificationErrors.method ? 'field invalid' : 'field'}>
+                <fieldset class={verificationErrors.method ? 'field invalid' : 'field'} aria-describedby={verificationErrors.method ? 'method-error' : undefined}>
                   <legend>{m.clerk.method}</legend>
                   <div>
                     <input type="radio" id="method-sample" name="method" value="sample" checked={verificationValues.method !== 'full'} />{' '}
@@ -589,6 +614,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                   <div>
                     <input type="radio" id="method-full" name="method" value="full" checked={verificationValues.method === 'full'} /> <label for="method-full">{m.clerk.full}</label>
                   </div>
+                  {verificationErrors.method ? <p class="field-error" id="method-error">{verificationErrors.method}</p> : null}
                 </fieldset>
                 <Field id="sampleSize" label={m.clerk.sampleSize} error={verificationErrors.sampleSize}>
                   <input type="number" min="1" {...describedBy('sampleSize', verificationErrors.sampleSize)} value={verificationValues.sampleSize ?? ''} />

@@ -1,4 +1,5 @@
 import type { Child } from 'hono/jsx';
+import type { Translator } from './i18n';
 import { CSRF_FIELD, type WebContext, type WebRequest } from './request';
 
 /** No inline script or style anywhere: scripts and styles come from /assets only. */
@@ -90,13 +91,48 @@ export function CsrfField(props: { w: WebRequest }) {
   return <input type="hidden" name={CSRF_FIELD} value={props.w.csrf} />;
 }
 
-/** A status message shown after an action (role=status so screen readers announce it). */
+/**
+ * A status message shown after an action (role=status so screen readers announce it). An error takes
+ * the focus as the page loads (autofocus, no script needed): a screen reader reads it first, and the
+ * next Tab goes on from it rather than from the top of the page.
+ */
 export function Notice(props: { children: Child; kind?: 'ok' | 'error' }) {
   return props.kind === 'error' ? (
-    <div class="notice error" role="alert">{props.children}</div>
+    <div class="notice error" role="alert" tabindex={-1} autofocus>{props.children}</div>
   ) : (
     <div class="notice ok" role="status">{props.children}</div>
   );
+}
+
+/** A field in error, for the summary above its form: `id` is the control the link leads to. */
+export interface FieldInError {
+  id: string;
+  label?: string;
+  message: string;
+}
+
+/** What is wrong with a form just sent, above it: each error a link to its field (the Notice takes the focus). */
+export function ErrorSummary(props: { t: Translator; intro?: string; errors: FieldInError[] }) {
+  const { m } = props.t;
+  return (
+    <Notice kind="error">
+      <p>{props.intro ?? m.errors.fix}</p>
+      {props.errors.length ? (
+        <ul>
+          {props.errors.map((e) => (
+            <li>
+              <a href={`#${e.id}`}>{e.label ? `${e.label}${m.colon} ${e.message}` : e.message}</a>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </Notice>
+  );
+}
+
+/** The errors of a form by field, in the order of `fields` (field name → its control's id and label); other keys are left out. */
+export function fieldsInError(errors: Record<string, string>, fields: [name: string, id: string, label?: string][]): FieldInError[] {
+  return fields.flatMap(([name, id, label]) => (errors[name] ? [{ id, label, message: errors[name] }] : []));
 }
 
 /** A labelled field with its error right next to it, tied by aria-describedby. */

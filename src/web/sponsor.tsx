@@ -20,7 +20,7 @@ import { HistoryChart } from './charts';
 import { fieldErrors, problemFieldErrors, problemMessage, type FieldIssue } from './problems';
 import { visibleInitiative } from './citizen';
 import { errorPage } from './errors';
-import { CsrfField, describedBy, Field, Notice, renderPage } from './layout';
+import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, Notice, renderPage } from './layout';
 import { formFields, formLimit, loginUrl, uuidParam, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { daysLeft, DistrictTable, Milestones, ProgressBlock, StatusTag } from './views';
 
@@ -149,7 +149,7 @@ export const sponsorPages = createRouter()
     const principal = requirePrincipal(c);
     const { initiative } = await initiativeOfPath(c);
     const code = (form.code ?? '').trim();
-    if (!code) return joinForm(c, w, initiative, code, w.t.m.errors.fix, 400);
+    if (!code) return joinForm(c, w, initiative, code, w.t.m.fields.required, 400);
     try {
       await joinCommittee(c.var.deps.db.db, initiative.id, code, principal, c.var.deps.clock());
     } catch (error) {
@@ -254,7 +254,20 @@ function draftForm(
     body: (
       <>
         <h1>{title}</h1>
-        {Object.keys(errors).length ? <Notice kind="error">{errors.form ?? m.errors.fix}</Notice> : null}
+        {Object.keys(errors).length ? (
+          <ErrorSummary
+            t={t}
+            intro={errors.form}
+            errors={fieldsInError(errors, [
+              ['jurisdictionId', 'jurisdictionId', m.draft.jurisdiction],
+              ['kind', `kind-${values.kind === 'referendum' ? 'referendum' : 'agenda'}`, m.draft.kind],
+              ['title', 'title', m.draft.title],
+              ['summary', 'summary', m.draft.summary],
+              ['text', 'text', m.draft.text],
+              ['question', 'question', m.draft.question],
+            ])}
+          />
+        ) : null}
         <form method="post" action={editing ? `/initiatives/${editing.id}/edit` : '/initiatives/new'} novalidate>
           <CsrfField w={w} />
           {editing ? null : (
@@ -482,6 +495,7 @@ function joinForm(c: WebContext, w: WebRequest, initiative: InitiativeRow, code:
         {joined ? <Notice>{m.join.joined}</Notice> : null}
         {/* The committee reads the dashboard; a draft has no public page yet. */}
         {joined ? <p><a class="button" href={`/initiatives/${initiative.id}/manage`}>{m.initiative.manage}</a></p> : null}
+        {error ? <ErrorSummary t={w.t} errors={[{ id: 'code', label: m.join.code, message: error }]} /> : null}
         {joined ? null : (
           <form method="post" action={`/initiatives/${initiative.id}/join`} novalidate>
             <CsrfField w={w} />
