@@ -16,7 +16,7 @@ import { Problem } from '../platform/problems';
 import { errorPage } from './errors';
 import { problemMessage } from './problems';
 import { LANG_COOKIE, type Translator } from './i18n';
-import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, Notice, renderPage } from './layout';
+import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, Notice, renderPage, titleAbout } from './layout';
 import { formFields, formLimit, loginUrl, uuidParam, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { daysLeft, DistrictTable, goalOf, Milestones, ProgressBlock, StatusTag } from './views';
 import { receiptInclusion, transparencyHead, type ReceiptInclusion } from './transparency';
@@ -311,7 +311,7 @@ export const citizenPages = createRouter()
     const head = initiative.status === 'draft' ? null : await transparencyHead(c.var.deps, initiative.id);
     const progress = await progressOf(c, initiative, jurisdiction);
     return renderPage(c, w, {
-      title: m.transparency.title,
+      title: titleAbout(t, m.transparency.title, initiative.title),
       body: (
         <>
           <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
@@ -362,7 +362,7 @@ async function signaturePage(c: WebContext, w: WebRequest, initiative: Initiativ
   const q = c.req.query();
   const collecting = isCollecting(initiative, c.var.deps.clock());
   return renderPage(c, w, {
-    title: m.mine.title,
+    title: titleAbout(w.t, m.mine.title, initiative.title),
     status: view.status,
     body: (
       <>

@@ -20,7 +20,7 @@ import { visibleInitiative, progressOf } from './citizen';
 import { errorPage } from './errors';
 import type { Translator } from './i18n';
 import { fieldErrors, problemMessage } from './problems';
-import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, Notice, renderPage, TableScroll } from './layout';
+import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, Notice, renderPage, TableScroll, titleAbout } from './layout';
 import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { DistrictTable, StatusTag } from './views';
 
@@ -470,7 +470,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
     insufficient: m.clerk.insufficient,
   };
   return renderPage(c, w, {
-    title: initiative.title,
+    title: titleAbout(t, m.clerk.title, initiative.title),
     status: view.status ?? 200,
     body: (
       <>

@@ -135,6 +135,11 @@ export function fieldsInError(errors: Record<string, string>, fields: [name: str
   return fields.flatMap(([name, id, label]) => (errors[name] ? [{ id, label, message: errors[name] }] : []));
 }
 
+/** The title of a page about one initiative: what the page is, then which initiative, so that tabs and history tell them apart. */
+export function titleAbout(t: Translator, page: string, initiativeTitle: string): string {
+  return `${page}${t.m.colon} ${initiativeTitle}`;
+}
+
 /** A labelled field with its error right next to it, tied by aria-describedby. */
 export function Field(props: { id: string; label: string; error?: string; help?: string; children: Child }) {
   return (

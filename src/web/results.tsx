@@ -99,7 +99,7 @@ export const resultPages = createRouter()
     const districts = (item.districts as CertifiedDistrict[]).filter((d) => d.valid > 0 || d.required !== null);
     const apiUrl = `${deps.config.publicUrl}/v1/referendum-items/${item.id}`;
     return renderPage(c, w, {
-      title: item.title,
+      title: m.results.itemTitle(item.title),
       body: (
         <article>
           <p class="muted">

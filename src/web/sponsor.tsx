@@ -20,7 +20,7 @@ import { HistoryChart } from './charts';
 import { fieldErrors, problemFieldErrors, problemMessage, type FieldIssue } from './problems';
 import { visibleInitiative } from './citizen';
 import { errorPage } from './errors';
-import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, Notice, renderPage } from './layout';
+import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, Notice, renderPage, titleAbout } from './layout';
 import { formFields, formLimit, loginUrl, uuidParam, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { daysLeft, DistrictTable, Milestones, ProgressBlock, StatusTag } from './views';
 
@@ -220,7 +220,7 @@ function confirmPage(c: WebContext, w: WebRequest, initiative: InitiativeRow, ac
   const { m } = w.t;
   const words = action === 'close' ? m.manage.confirmClose : m.manage.confirmWithdraw;
   return renderPage(c, w, {
-    title: words.title,
+    title: words.titleOf(initiative.title),
     body: (
       <>
         <p><a href={`/initiatives/${initiative.id}/manage`}>{initiative.title}</a></p>
@@ -247,9 +247,11 @@ function draftForm(
   const { m } = t;
   const { values, errors, editing } = view;
   const title = editing ? m.draft.editTitle : m.draft.newTitle;
+  // Which draft is being edited is in the title too: the preview may show other words than the saved ones.
+  const pageTitle = editing ? titleAbout(t, title, editing.title) : title;
   const jurisdiction = view.jurisdictions.find((j) => j.id === values.jurisdictionId);
   return renderPage(c, w, {
-    title,
+    title: pageTitle,
     status,
     body: (
       <>
@@ -486,7 +488,7 @@ function PublicPageLink(props: { w: WebRequest; initiative: InitiativeRow }) {
 function joinForm(c: WebContext, w: WebRequest, initiative: InitiativeRow, code: string, error: string | undefined, status = 200, joined = false) {
   const { m } = w.t;
   return renderPage(c, w, {
-    title: m.join.title,
+    title: titleAbout(w.t, m.join.title, initiative.title),
     status,
     body: (
       <>

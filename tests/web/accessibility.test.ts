@@ -60,6 +60,36 @@ describe('accessibility of the pages’ markup', () => {
     expect(stale).toEqual({ status: 403, title: 'Formulaire expiré · Initiatives citoyennes', h1: 'Formulaire expiré' });
   });
 
+  it('gives each page about an initiative a title of its own, naming the page and the initiative', async () => {
+    const sponsor = await web.sessionFor(world.people.sponsor.subject, world.people.sponsor);
+    const clerk = await web.sessionFor(world.people.clerk.subject);
+    const citizen = await web.sessionFor(world.people.citizen.subject, world.people.citizen);
+    const titleOf = async (path: string, init: Parameters<typeof web.page>[1] = {}) => /<title>([^<]*)<\/title>/.exec((await web.page(path, init)).html)?.[1];
+    const target = `/initiatives/${world.targetId}`;
+    const titles = {
+      public: await titleOf(target),
+      signature: await titleOf(`${target}/signature`, { cookie: sponsor }),
+      transparency: await titleOf(`${target}/transparency`),
+      dashboard: await titleOf(`${target}/manage`, { cookie: sponsor }),
+      join: await titleOf(`${target}/join`, { cookie: citizen }),
+      closing: await titleOf(`${target}/close`, { cookie: sponsor, form: {} }),
+      withdrawing: await titleOf(`${target}/withdraw`, { cookie: sponsor, form: {} }),
+      clerk: await titleOf(`/clerk${target}`, { cookie: clerk }),
+    };
+    expect(titles).toEqual({
+      public: 'Des rues aux écoles · Initiatives citoyennes',
+      signature: 'Ma signature\u00a0: Des rues aux écoles · Initiatives citoyennes',
+      transparency: 'Registre public vérifiable\u00a0: Des rues aux écoles · Initiatives citoyennes',
+      dashboard: 'Tableau de bord\u00a0: Des rues aux écoles · Initiatives citoyennes',
+      join: 'Rejoindre le comité de soutien\u00a0: Des rues aux écoles · Initiatives citoyennes',
+      closing: 'Clore la collecte de «\u00a0Des rues aux écoles\u00a0»\u00a0? · Initiatives citoyennes',
+      withdrawing: 'Retirer l’initiative «\u00a0Des rues aux écoles\u00a0»\u00a0? · Initiatives citoyennes',
+      clerk: 'Service des élections\u00a0: Des rues aux écoles · Initiatives citoyennes',
+    });
+    const otherSponsor = await web.sessionFor(world.people.otherSponsor.subject, world.people.otherSponsor);
+    expect(await titleOf(`/initiatives/${world.otherDraftId}/edit`, { cookie: otherSponsor, lang: 'en' })).toBe('Edit the draft: Des rues aux écoles · Citizen initiatives');
+  });
+
   it('gives a draft’s preview its title one level under the preview’s heading, leaving the page one level-1 heading', async () => {
     const cookie = await web.sessionFor('a11y-sponsor', { givenNames: 'Inès', familyName: 'Porteuse', birthdate: '1982-02-02' });
     const draft = { jurisdictionId: 'paris', kind: 'agenda', title: 'Un banc par rue', summary: 'Des bancs.', text: 'Installer un banc dans chaque rue.', action: 'preview' };

@@ -52,6 +52,11 @@ describe('certified results in the web front', () => {
   it('shows the result and says the certificate is authentic, with the command to check it independently', async () => {
     const item = await web.page(`/results/${itemId}`);
     expect(item.status).toBe(200);
+    // Not the initiative's public page's title: the result page says it is the result.
+    const title = (html: string) => /<title>([^<]*)<\/title>/.exec(html)?.[1];
+    expect(title(item.html)).toMatch(/^Résultat certifié\u00a0: .+ · Initiatives citoyennes$/);
+    expect(title(item.html)).not.toBe(title((await web.page(`/initiatives/${initiativeId}`)).html));
+    expect(title((await web.page(`/results/${itemId}`, { lang: 'en' })).html)).toMatch(/^Certified result: .+ · Citizen initiatives$/);
     expect(item.text).toContain('Vérification\u00a0: vérification intégrale · 6 signatures recueillies');
     expect(item.text).toContain('Paris 11e Arrondissement 4 2 (atteint) Paris 12e Arrondissement 2 2 (atteint)');
     expect(item.text).toContain('Il fige le registre public vérifiable de l’initiative à 6 entrées.');

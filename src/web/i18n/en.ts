@@ -188,11 +188,13 @@ export const en: Messages = {
     withdraw: 'Withdraw the initiative',
     confirmClose: {
       title: 'Close the collection?',
+      titleOf: (t) => `Close the collection of “${t}”?`,
       text: 'Collection stops at once and cannot start again: no more online signatures will be accepted.',
       confirm: 'Yes, close the collection',
     },
     confirmWithdraw: {
       title: 'Withdraw the initiative?',
+      titleOf: (t) => `Withdraw the initiative “${t}”?`,
       text: 'The initiative is withdrawn for good: it can no longer be submitted or signed, and its signers’ personal data will be erased under the retention rules.',
       confirm: 'Yes, withdraw the initiative',
     },
@@ -466,6 +468,7 @@ export const en: Messages = {
   },
   results: {
     title: 'Certified results',
+    itemTitle: (t) => `Certified result: ${t}`,
     nav: 'Results',
     intro: 'Initiatives whose signature threshold was reached and verified by the elections office, with their certificate of result.',
     none: 'No initiative has been certified yet.',

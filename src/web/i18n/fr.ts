@@ -186,11 +186,14 @@ export const fr = {
     /** Asked before an action that cannot be undone. */
     confirmClose: {
       title: 'Clore la collecte\u00a0?',
+      /** The page's title, which names the initiative. */
+      titleOf: (t: string) => `Clore la collecte de «\u00a0${t}\u00a0»\u00a0?`,
       text: 'La collecte s’arrête immédiatement et ne pourra pas reprendre\u00a0: plus aucune signature en ligne ne sera acceptée.',
       confirm: 'Oui, clore la collecte',
     },
     confirmWithdraw: {
       title: 'Retirer l’initiative\u00a0?',
+      titleOf: (t: string) => `Retirer l’initiative «\u00a0${t}\u00a0»\u00a0?`,
       text: 'L’initiative est retirée définitivement\u00a0: elle ne pourra plus être déposée ni signée, et les données personnelles de ses signataires seront effacées selon les règles de conservation.',
       confirm: 'Oui, retirer l’initiative',
     },
@@ -475,6 +478,7 @@ export const fr = {
   },
   results: {
     title: 'Résultats certifiés',
+    itemTitle: (t: string) => `Résultat certifié\u00a0: ${t}`,
     nav: 'Résultats',
     intro: 'Les initiatives dont le seuil de signatures a été atteint et vérifié par le service des élections, avec leur certificat de résultat.',
     none: 'Aucune initiative n’a encore été certifiée.',
