@@ -111,23 +111,37 @@ export const SITE_JS = `'use strict';
   source.addEventListener('error', function () { if (source.readyState === EventSource.CLOSED) source.close(); });
 })();
 
-// Keyboard shortcuts for deciding sampled signatures: J/K move, V/I/D decide the current one.
+// Keyboard shortcuts for deciding sampled signatures: J/K move, V/I/D decide the current one. They work
+// within the list alone (WCAG 2.1.4): elsewhere on the page a V or a D, typed or spoken, does nothing.
 (function () {
   var rows = Array.prototype.slice.call(document.querySelectorAll('[data-sample-row]'));
   if (!rows.length) return;
+  var list = rows[0].closest('.table-scroll') || rows[0].closest('table');
   var current = rows.findIndex(function (r) { return r.hasAttribute('data-pending'); });
   if (current < 0) current = 0;
-  function focus(i) {
-    if (i < 0 || i >= rows.length) return;
+  // The current row is the list's one tab stop (the others are reached with J and K).
+  function mark(i) {
     rows[current].classList.remove('current');
+    rows[current].setAttribute('tabindex', '-1');
     current = i;
     rows[current].classList.add('current');
+    rows[current].setAttribute('tabindex', '0');
+  }
+  function focus(i) {
+    if (i < 0 || i >= rows.length) return;
+    mark(i);
     rows[current].focus();
   }
-  rows[current].classList.add('current');
+  mark(current);
+  // Just started, or a decision just recorded: the focus is on the next signature to decide (once the
+  // page has loaded, as the browser moves the focus to the address's #fragment before then).
+  if (/[?&]done=(started|decided)(&|$)/.test(location.search)) {
+    window.addEventListener('load', function () { rows[current].focus(); });
+  }
   document.addEventListener('keydown', function (event) {
     var target = event.target;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (!target || !list.contains(target)) return;
     // Enter in a reason for invalidity records the signature as invalid, for that reason.
     if (event.key === 'Enter' && target && target.name === 'reason' && target.form && target.form.classList.contains('decide')) {
       var invalid = target.form.querySelector('button[value="invalid"]:not([hidden])');

@@ -4,10 +4,11 @@ import { logIn } from './browser';
 import { demoInChromium } from './demo';
 
 /**
- * A citizen and a sponsor who use the keyboard alone, on a phone-sized screen, with JavaScript off:
- * a form sent with mistakes comes back with the focus on what is wrong, each error a link to its field.
+ * People who use the keyboard alone. A citizen and a sponsor, on a phone-sized screen with JavaScript
+ * off: a form sent with mistakes comes back with the focus on what is wrong, each error a link to its
+ * field. A clerk: the one-key shortcuts of the sample work in its list, and nowhere else.
  */
-describe('forms with the keyboard alone, JavaScript off', () => {
+describe('the web front with the keyboard alone', () => {
   const demo = demoInChromium('civic-keyboard-');
 
   async function noScriptPerson() {
@@ -103,4 +104,55 @@ describe('forms with the keyboard alone, JavaScript off', () => {
     await context.close();
     await sponsor.context.close();
   });
+
+  it('a clerk’s one-key shortcuts decide nothing outside the list of sampled signatures, and work within it', async () => {
+    const id = await sampleToDecide(demo.base);
+    const context = await demo.browser.newContext({ locale: 'fr-FR', viewport: { width: 1100, height: 900 } });
+    const page = await context.newPage();
+    await logIn(page, demo.base, { button: 'dev-clerk' }, `/clerk/initiatives/${id}`);
+    await expect(page.locator('[data-sample-row][data-pending]').count()).resolves.toBe(3);
+
+    // A V and a D with the focus elsewhere on the page (typed by mistake, or heard by speech input): nothing is decided.
+    await page.keyboard.press('v');
+    await page.keyboard.press('d');
+    await page.waitForTimeout(500);
+    expect(page.url()).toBe(`${demo.base}/clerk/initiatives/${id}`);
+    await expect(page.locator('[data-decision]').count()).resolves.toBe(0);
+
+    // The signature to decide is a tab stop, just before its reason field; there V decides it, and the next one has the focus.
+    await page.locator('[data-sample-row][data-pending] input[name="reason"]').first().focus();
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.locator(':focus').getAttribute('data-sample-row')).toBe('');
+    await Promise.all([page.waitForURL(/done=decided/), page.keyboard.press('v')]);
+    await expect(page.locator('[data-decision="valid"]').count()).resolves.toBe(1);
+    await expect(page.locator(':focus').getAttribute('data-pending')).resolves.toBe('');
+    await page.keyboard.press('d');
+    await expect.poll(() => page.locator('[data-decision="duplicate"]').count()).toBe(1);
+    await context.close();
+  });
 });
+
+/** Over the API: a petition of Commune de Bourg, closed with four paper signatures, a sample of three drawn. Its id. */
+async function sampleToDecide(base: string): Promise<string> {
+  const token = async (person: Record<string, string>) => {
+    const res = await fetch(`${base}/dev/oidc/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(person) });
+    return ((await res.json()) as { id_token: string }).id_token;
+  };
+  const call = async (token: string, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    expect(res.status, `${method} ${path}`).toBeLessThan(300);
+    return (await res.json()) as Record<string, any>;
+  };
+  const sponsor = await token({ givenNames: 'Rémi', familyName: 'Porteur', birthdate: '1975-05-05' });
+  const member = await token({ givenNames: 'Sarah', familyName: 'Membre', birthdate: '1988-08-08' });
+  const clerk = await token({ givenNames: 'Claire', familyName: 'Greffe', birthdate: '1970-01-01', subject: 'dev-clerk' });
+  const draft = await call(sponsor, 'POST', '/v1/initiatives', { jurisdictionId: 'bourg', kind: 'agenda', title: 'Un banc devant la poste', summary: 'Un banc.', text: 'Installer un banc devant la poste.' });
+  await call(member, 'POST', `/v1/initiatives/${draft.id}/committee`, { code: draft.committeeCode });
+  await call(sponsor, 'POST', `/v1/initiatives/${draft.id}/submit`);
+  await call(clerk, 'POST', `/v1/initiatives/${draft.id}/review`, { decision: 'open' });
+  const entries = ['Martin', 'Bernard', 'Thomas', 'Petit'].map((familyName, i) => ({ familyName, givenNames: 'Alex', birthdate: `198${i}-01-01`, district: 'nord', sheet: 'F-1', collector: 'C-1' }));
+  await call(clerk, 'POST', `/v1/initiatives/${draft.id}/paper-signatures`, { entries });
+  await call(sponsor, 'POST', `/v1/initiatives/${draft.id}/close`);
+  await call(clerk, 'POST', `/v1/initiatives/${draft.id}/verification`, { method: 'sample', sampleSize: 3, seed: 'clavier' });
+  return draft.id as string;
+}

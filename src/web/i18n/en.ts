@@ -280,7 +280,7 @@ export const en: Messages = {
     started: 'Verification started.',
     sampleList: 'Sampled signatures',
     pendingList: (n) => `Signatures awaiting a decision: ${n} (up to 500 listed at a time)`,
-    decideHelp: 'Keyboard shortcuts: V valid, I invalid, D duplicate, J/K next or previous signature.',
+    decideHelp: 'Keyboard shortcuts, in the list of signatures: V valid, I invalid, D duplicate, J/K next or previous signature.',
     valid: 'Valid',
     invalid: 'Invalid',
     duplicate: 'Duplicate',

@@ -280,7 +280,7 @@ export const fr = {
     started: 'Vérification commencée.',
     sampleList: 'Signatures tirées au sort',
     pendingList: (n: string) => `Signatures en attente de décision : ${n} (500 au plus affichées à la fois)`,
-    decideHelp: 'Raccourcis clavier : V valide, I invalide, D doublon, J/K signature suivante ou précédente.',
+    decideHelp: 'Raccourcis clavier, dans la liste des signatures\u00a0: V valide, I invalide, D doublon, J/K signature suivante ou précédente.',
     valid: 'Valide',
     invalid: 'Invalide',
     duplicate: 'Doublon',
