@@ -279,7 +279,7 @@ export const citizenPages = createRouter()
           {receipt && !claims ? <Notice kind="error">{m.receipt.invalid}</Notice> : null}
           {claims ? (
             <>
-              <Notice>{m.receipt.valid}</Notice>
+              <Notice outcome>{m.receipt.valid}</Notice>
               <dl class="facts">
                 <dt>{m.receipt.initiative}</dt>
                 <dd><a href={`/initiatives/${claims.initiative}`}>{initiativeTitle ?? claims.initiative}</a></dd>
@@ -369,14 +369,14 @@ async function signaturePage(c: WebContext, w: WebRequest, initiative: Initiativ
         <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
         <h1>{m.mine.title}</h1>
         {view.error ? <Notice kind="error">{view.error}</Notice> : null}
-        {q.signed ? <Notice>{m.sign.done}</Notice> : null}
-        {q.already ? <Notice>{m.sign.already}</Notice> : null}
+        {q.signed ? <Notice outcome>{m.sign.done}</Notice> : null}
+        {q.already ? <Notice outcome>{m.sign.already}</Notice> : null}
         {mine ? (
           <SignatureDetails w={w} initiative={initiative} jurisdiction={jurisdiction} signature={mine.signature} receipt={mine.receipt} collecting={collecting} />
         ) : (
           <>
             {/* Just withdrawn: that, rather than "you have not signed". */}
-            {q.withdrawn ? <Notice>{m.mine.withdrawn}</Notice> : <p>{m.mine.none}</p>}
+            {q.withdrawn ? <Notice outcome>{m.mine.withdrawn}</Notice> : <p>{m.mine.none}</p>}
             {q.withdrawn && collecting ? <p>{m.mine.signAgain}</p> : null}
             {collecting ? <p><a class="button" href={`/initiatives/${initiative.id}/sign`}>{m.initiative.sign}</a></p> : null}
           </>

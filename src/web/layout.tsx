@@ -92,15 +92,17 @@ export function CsrfField(props: { w: WebRequest }) {
 }
 
 /**
- * A status message shown after an action (role=status so screen readers announce it). An error takes
- * the focus as the page loads (autofocus, no script needed): a screen reader reads it first, and the
- * next Tab goes on from it rather than from the top of the page.
+ * A status message shown after an action (role=status so screen readers announce it). An error, and
+ * the `outcome` of what the reader just did on a page that answers it (signed, saved, submitted...),
+ * take the focus as the page loads (autofocus, no script needed): a screen reader reads it first,
+ * where a message already on a page as it loads is not announced, and the next Tab goes on from it
+ * rather than from the top of the page.
  */
-export function Notice(props: { children: Child; kind?: 'ok' | 'error' }) {
+export function Notice(props: { children: Child; kind?: 'ok' | 'error'; outcome?: boolean }) {
   return props.kind === 'error' ? (
     <div class="notice error" role="alert" tabindex={-1} autofocus>{props.children}</div>
   ) : (
-    <div class="notice ok" role="status">{props.children}</div>
+    <div class="notice ok" role="status" tabindex={props.outcome ? -1 : undefined} autofocus={props.outcome}>{props.children}</div>
   );
 }
 

@@ -347,10 +347,10 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
         <p><PublicPageLink w={w} initiative={initiative} /></p>
         <h1>{m.manage.title(initiative.title)}</h1>
         <p><StatusTag t={t} status={initiative.status} /></p>
-        {c.req.query('saved') ? <Notice>{m.draft.saved}</Notice> : null}
-        {done === 'submit' ? <Notice>{m.manage.submitted}</Notice> : null}
-        {done === 'close' ? <Notice>{m.manage.closed}</Notice> : null}
-        {done === 'withdraw' ? <Notice>{m.manage.withdrawn}</Notice> : null}
+        {c.req.query('saved') ? <Notice outcome>{m.draft.saved}</Notice> : null}
+        {done === 'submit' ? <Notice outcome>{m.manage.submitted}</Notice> : null}
+        {done === 'close' ? <Notice outcome>{m.manage.closed}</Notice> : null}
+        {done === 'withdraw' ? <Notice outcome>{m.manage.withdrawn}</Notice> : null}
         {error ? <Notice kind="error">{error}</Notice> : null}
         {initiative.reason ? <p><strong>{m.initiative.reason}{m.colon}</strong> {initiative.reason}</p> : null}
 
@@ -494,7 +494,7 @@ function joinForm(c: WebContext, w: WebRequest, initiative: InitiativeRow, code:
       <>
         <p><PublicPageLink w={w} initiative={initiative} /></p>
         <h1>{m.join.title}</h1>
-        {joined ? <Notice>{m.join.joined}</Notice> : null}
+        {joined ? <Notice outcome>{m.join.joined}</Notice> : null}
         {/* The committee reads the dashboard; a draft has no public page yet. */}
         {joined ? <p><a class="button" href={`/initiatives/${initiative.id}/manage`}>{m.initiative.manage}</a></p> : null}
         {error ? <ErrorSummary t={w.t} errors={[{ id: 'code', label: m.join.code, message: error }]} /> : null}

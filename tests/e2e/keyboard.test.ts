@@ -20,9 +20,9 @@ describe('the web front with the keyboard alone', () => {
   const focused = (page: Page) =>
     page.locator(':focus').evaluateAll((found) => found.map((e) => ({ tag: e.tagName.toLowerCase(), id: e.id, role: e.getAttribute('role'), text: (e.textContent ?? '').trim() })));
 
-  /** The error notice the answering page focuses as it loads (autofocus runs at the next rendering, just after the load). */
-  async function focusedNotice(page: Page) {
-    await expect.poll(async () => (await focused(page))[0]?.role).toBe('alert');
+  /** The notice the answering page focuses as it loads (autofocus runs at the next rendering, just after the load). */
+  async function focusedNotice(page: Page, role: 'alert' | 'status' = 'alert') {
+    await expect.poll(async () => (await focused(page))[0]?.role).toBe(role);
     return (await focused(page))[0]!;
   }
 
@@ -31,7 +31,7 @@ describe('the web front with the keyboard alone', () => {
     await Promise.all([page.waitForEvent('load'), page.keyboard.press(key)]);
   }
 
-  it('a citizen who signs without choosing lands on the errors, follows one to its field and signs', async () => {
+  it('a citizen who signs without choosing lands on the errors, follows one to its field, signs, and lands on the outcome', async () => {
     const { page, context } = await noScriptPerson();
     await logIn(page, demo.base, { givenNames: 'Karim', familyName: 'Clavier', birthdate: '1984-04-04' }, '/');
     await page.click('text=Des arbres dans chaque cour d’école');
@@ -55,11 +55,12 @@ describe('the web front with the keyboard alone', () => {
     await page.keyboard.press('Space');
     await page.keyboard.press('Tab');
     await send(page);
-    await expect(page.textContent('[role="status"]')).resolves.toContain('Merci, votre signature est enregistrée.');
+    // The page answering it says what happened first: the focus is on it.
+    expect(await focusedNotice(page, 'status')).toMatchObject({ tag: 'div', text: 'Merci, votre signature est enregistrée.' });
     await context.close();
   });
 
-  it('a sponsor whose draft lacks its words lands on the list of fields to fill, each a link to its field', async () => {
+  it('a sponsor whose draft lacks its words lands on the list of fields to fill, each a link to its field, then on the draft saved', async () => {
     const { page, context } = await noScriptPerson();
     await logIn(page, demo.base, { givenNames: 'Nadia', familyName: 'Clavier', birthdate: '1979-07-07' }, '/initiatives/new');
     await page.fill('#title', 'Un jardin partagé');
@@ -76,6 +77,12 @@ describe('the web front with the keyboard alone', () => {
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     expect((await focused(page))[0]).toMatchObject({ tag: 'textarea', id: 'text' });
+
+    await page.keyboard.type('Le conseil est invité à débattre d’un jardin partagé dans le square.');
+    await page.fill('#summary', 'Un jardin partagé dans le square.');
+    await page.focus('button[value="save"]');
+    await send(page);
+    expect(await focusedNotice(page, 'status')).toMatchObject({ text: 'Brouillon enregistré.' });
     await context.close();
   });
 
