@@ -36,10 +36,12 @@ export function DistrictBarChart(props: {
 
 export interface HistoryPoint {
   at: string;
+  /** Signatures of the day, withdrawals deducted. */
+  net: number;
   cumulative: number;
 }
 
-/** Cumulative signatures over time, with the goal as a dashed line. */
+/** Cumulative signatures over time, with the goal as a dashed line; its figures in a table beside it, for whoever cannot see the line. */
 export function HistoryChart(props: { t: Translator; title: string; points: HistoryPoint[]; goal: number; timeZone: string }) {
   const width = 640;
   const height = 240;
@@ -73,6 +75,29 @@ export function HistoryChart(props: { t: Translator; title: string; points: Hist
           </>
         ) : null}
       </svg>
+      {points.length ? (
+        <details>
+          <summary>{props.t.m.manage.historyData}</summary>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{props.t.m.manage.historyDay}</th>
+                <th scope="col" class="num">{props.t.m.manage.historyNet}</th>
+                <th scope="col" class="num">{props.t.m.manage.historyTotal}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {points.map((p) => (
+                <tr>
+                  <th scope="row">{props.t.date(p.at, props.timeZone)}</th>
+                  <td class="num">{props.t.number(p.net)}</td>
+                  <td class="num">{props.t.number(p.cumulative)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      ) : null}
     </figure>
   );
 }

@@ -411,7 +411,7 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
               title={m.manage.historyChart}
               goal={goal}
               timeZone={tz}
-              points={dashboard.history.points.map((p) => ({ at: p.start, cumulative: p.cumulative }))}
+              points={dashboard.history.points.map((p) => ({ at: p.start, net: p.net, cumulative: p.cumulative }))}
             />
           </section>
         ) : null}

@@ -162,6 +162,8 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
     const sponsor = await personContext(demo.browser);
     await logIn(sponsor.page, demo.base, { givenNames: 'Sophie', familyName: 'Porteuse', birthdate: '1980-05-17' }, `/initiatives/${sponsored.id}/manage`);
     await expectAccessible(sponsor.page, 'sponsor dashboard, collecting');
+    await sponsor.page.click('#history-title ~ figure summary');
+    await expectAccessible(sponsor.page, 'sponsor dashboard, the history chart’s figures');
     await sponsor.page.click('text=Clore la collecte');
     await sponsor.page.waitForSelector('[data-confirm="close"]');
     await expectAccessible(sponsor.page, 'sponsor confirmation of closing');

@@ -47,6 +47,19 @@ describe('sponsor’s dashboard page', () => {
     expect((await web.page(`/initiatives/${world.otherDraftId}/manage`, { cookie: await web.sessionFor(world.people.citizen.subject) })).status).toBe(404);
   });
 
+  it('gives the history chart’s figures in a table as well, for a sponsor who cannot see the line', async () => {
+    const cookie = await web.sessionFor(world.people.sponsor.subject);
+    const manage = await web.page(`/initiatives/${world.targetId}/manage`, { cookie });
+    const history = /<section aria-labelledby="history-title">([\s\S]*?)<\/section>/.exec(manage.html)?.[1] ?? '';
+    expect(history).toContain('<summary>Les chiffres du graphique, jour par jour, retraits déduits</summary>');
+    expect(history).toMatch(/<th scope="col">Jour<\/th><th scope="col" class="num">Signatures du jour<\/th><th scope="col" class="num">Total<\/th>/);
+    // The one signature of the world, on the day it was made.
+    const today = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'Europe/Paris' }).format(world.engine.clock.now());
+    expect(history).toContain(`<tr><th scope="row">${today}</th><td class="num">1</td><td class="num">1</td></tr>`);
+    const english = await web.page(`/initiatives/${world.targetId}/manage`, { cookie, lang: 'en' });
+    expect(english.html).toContain('<summary>The chart’s figures, day by day, withdrawals deducted</summary>');
+  });
+
   it('shows the pace and the projection only while signatures come in, and the history once the collection has opened', async () => {
     const draft = await web.page(`/initiatives/${world.otherDraftId}/manage`, { cookie: await web.sessionFor(world.people.otherSponsor.subject) });
     expect(draft.status).toBe(200);
