@@ -29,6 +29,12 @@ import { processMetrics } from './features/ops/routes';
 import { createMetrics } from './platform/metrics';
 import { createScheduler } from './platform/scheduler';
 
+/**
+ * How long a stopping engine waits for the requests under way before cutting their connections: 15 s,
+ * as a cluster gives its processes, within the 30 s most process managers wait before killing.
+ */
+const SHUTDOWN_GRACE_MS = 15_000;
+
 async function devProviderKey(config: Config): Promise<JWK> {
   const file = join(config.dataDir, 'dev-provider-key.json');
   const stored = await readFile(file, 'utf8').then(JSON.parse, () => undefined);
@@ -152,7 +158,16 @@ export async function startServer(env: Record<string, string | undefined> = proc
     // Keep-alive connections would carry new requests: idle ones close now, busy ones after their response.
     for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     server.closeIdleConnections();
+    // A request that never ends (a client sending its body at a trickle, or gone without closing) would
+    // keep the process up until it is killed, mid-transaction perhaps: after the grace, its connection is cut
+    // (its transaction, if any, rolls back), and the engine stops as usual.
+    const cut = setTimeout(() => {
+      logger.warn('shutdown: requests still running after the grace period are cut', { requests: inFlight.size, graceMs: SHUTDOWN_GRACE_MS });
+      server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    cut.unref();
     await Promise.all([closed, tasks?.stop()]);
+    clearTimeout(cut);
     await closeEngine(deps, tasks);
     flushLogs();
     process.exit(0);

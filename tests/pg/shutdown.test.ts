@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/db/client';
 import { engineProcessSuite } from '../support/engine-processes';
@@ -69,5 +70,26 @@ describe('graceful shutdown under signing load', () => {
     } finally {
       await db.close();
     }
+  });
+
+  it('stops within its grace period when a client never finishes sending its request, cutting that connection', { timeout: 90_000 }, async () => {
+    const slow = await suite.start({ DATABASE_URL: suite.databaseUrl });
+    // A request whose body never comes in full: a client on a dying link, or one holding the connection on purpose.
+    const socket = connect(slow.port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    let cut = false;
+    socket.on('close', () => (cut = true));
+    socket.on('error', () => {});
+    socket.write('POST /v1/initiatives HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"title":');
+    await sleep(500);
+
+    const termAt = performance.now();
+    slow.kill('SIGTERM');
+    const exit = await Promise.race([slow.exited, sleep(45_000).then(() => 'still running' as const)]);
+    // Node would otherwise keep the request for its 5-minute timeout, and the process up with it.
+    expect(exit, slow.output.join('\n')).toEqual({ code: 0, signal: null });
+    expect(performance.now() - termAt).toBeGreaterThan(10_000);
+    expect(cut).toBe(true);
+    expect(slow.output.some((line) => line.includes('requests still running after the grace period are cut'))).toBe(true);
   });
 });
