@@ -6,6 +6,7 @@ import {
   committeeSize,
   createInitiative,
   getInitiativeWithJurisdiction,
+  isCommitteeMember,
   joinCommittee,
   submit,
   updateDraft,
@@ -140,6 +141,10 @@ export const sponsorPages = createRouter()
     const w = await webRequest(c);
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
     const { initiative } = await initiativeOfPath(c);
+    // After joining (the form redirects here, so that reloading sends nothing again): said only to a member.
+    if (c.req.query('joined') === '1' && (await isCommitteeMember(c.var.deps.db.db, initiative.id, w.principal.subject))) {
+      return joinForm(c, w, initiative, '', undefined, 200, true);
+    }
     return joinForm(c, w, initiative, c.req.query('code') ?? '', undefined);
   })
   .post('/initiatives/:id/join', formLimit, async (c) => {
@@ -156,7 +161,7 @@ export const sponsorPages = createRouter()
       if (error instanceof Problem && error.status < 500) return joinForm(c, w, initiative, code, problemMessage(w.t, error, { action: 'join' }), error.status);
       throw error;
     }
-    return joinForm(c, w, initiative, '', undefined, 200, true);
+    return c.redirect(`/initiatives/${initiative.id}/join?joined=1`, 303);
   })
   .get('/me', async (c) => {
     const w = await webRequest(c);

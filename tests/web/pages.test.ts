@@ -187,8 +187,16 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.html).toContain(`href="/auth/login?returnTo=${encodeURIComponent(`/clerk/initiatives/${id}`)}"`);
     for (const member of ['web-member-1', 'web-member-2']) {
-      const joined = await page(`/initiatives/${id}/join`, { cookie: await sessionFor(member), form: { _csrf: CSRF, code } });
+      // Joining answers with a redirect, so that reloading the page it leads to sends nothing again.
+      const posted = await page(`/initiatives/${id}/join`, { cookie: await sessionFor(member), form: { _csrf: CSRF, code } });
+      expect(posted.status).toBe(303);
+      expect(posted.headers.get('location')).toBe(`/initiatives/${id}/join?joined=1`);
+      const joined = await page(posted.headers.get('location')!, { cookie: await sessionFor(member) });
       expect(joined.html).toContain('Vous faites partie du comité de soutien.');
+      // Said to members only: the same address, followed by someone who has not joined, offers the form.
+      const notMember = await page(posted.headers.get('location')!, { cookie: await sessionFor('web-not-a-member') });
+      expect(notMember.html).not.toContain('Vous faites partie du comité de soutien.');
+      expect(notMember.html).toContain('name="code"');
       // From there to the dashboard; no link leads a member to the draft's public page, which is its sponsor's alone ("Page introuvable").
       expect(joined.html).toContain(`<a class="button" href="/initiatives/${id}/manage">`);
       const dashboard = await page(`/initiatives/${id}/manage`, { cookie: await sessionFor(member) });
