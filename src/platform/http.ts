@@ -96,8 +96,13 @@ function unstorableText(value: unknown, path: string): FieldError[] {
 
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
+    defaultHook: (result, c) => {
       const target = result.target === 'json' ? 'body' : result.target;
+      // Every change through the API needs a caller: an anonymous one is told that first, not what its request lacks
+      // (POST /v1/session aside, whose body may carry the ID token that makes the caller).
+      if (!result.success && !c.get('principal') && !['GET', 'HEAD'].includes(c.req.method) && c.req.path.startsWith('/v1/') && c.req.path !== '/v1/session') {
+        throw problems.unauthenticated();
+      }
       if (!result.success) throw problems.validation(fieldErrors(result.error.issues, target));
       // Checked here, once for every route, rather than on each text field of each schema.
       const unstorable = unstorableText(result.data, target);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isForEveryone } from '../../src/app';
 import { contractChecker, type OpenApiDocument } from '../support/contract';
@@ -109,6 +110,9 @@ describe('the engine answers as its OpenAPI document says', () => {
 
   it('a citizen drafts an initiative, edits it and gathers the committee', async () => {
     expectStatus(await call('POST', '/v1/initiatives', { body: REFERENDUM_DRAFT }), 401);
+    // Anonymous with a body that would not do either: told to sign in first, not what the body lacks.
+    expectStatus(await call('POST', '/v1/initiatives', { body: { title: '' } }), 401);
+    expectStatus(await call('POST', `/v1/initiatives/${randomUUID()}/signatures`, { body: { consent: 'maybe' } }), 401);
     expectStatus(await call('POST', '/v1/initiatives', { token: sponsor, body: { ...REFERENDUM_DRAFT, question: undefined } }), 400);
     const nowhere = await call('POST', '/v1/initiatives', { token: sponsor, body: { ...REFERENDUM_DRAFT, jurisdictionId: 'nowhere' } });
     expectStatus(nowhere, 400);
