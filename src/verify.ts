@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { auditEntryHash, type AuditChainEntry } from './core/audit-chain';
-import { EMPTY_ROOT, fromBase64, leafHash, toBase64, treeRoot, verifyConsistency, verifyInclusion } from './core/merkle';
+import { EMPTY_ROOT, fromBase64, inclusionProofRanges, leafHash, toBase64, treeRoot, verifyConsistency, verifyInclusion } from './core/merkle';
 
 export const EXIT = { verified: 0, failed: 1, usage: 2, retry: 3 } as const;
 
@@ -279,15 +279,24 @@ async function verifyReceipt(options: Options, receiptArg: string, out: Out): Pr
   const entry = parseEntry(data!, index);
   if (entry.type !== 'sign' || entry.ref !== signatureId) throw new VerificationFailure(`entry ${index} is not the signing of ${signatureId}`);
   out(`included: leaf ${index} of ${size}, inclusion proof verified against the signed root`);
-  await reportLaterEntry(options, initiativeId, signatureId, head, index, out);
+  await reportLaterEntry(options, initiativeId, signatureId, head, index, proofHashes, out);
 }
 
 /**
  * Whether the entries after the signature's withdraw or invalidate it: the receipt may check and the
- * signature no longer count. One found is proven in the signed tree by its own inclusion proof.
+ * signature no longer count. The later entries are proven against the signed tree head by the
+ * signature's own inclusion proof (its subtrees to the right), one found also by its own.
  */
-async function reportLaterEntry(options: Options, initiativeId: string, signatureId: string, head: TreeHead, index: number, out: Out): Promise<void> {
+async function reportLaterEntry(options: Options, initiativeId: string, signatureId: string, head: TreeHead, index: number, signatureProof: Uint8Array[], out: Out): Promise<void> {
   const later = await downloadEntries(options, initiativeId, index + 1, head.size);
+  // The proof's subtrees right of the leaf hold exactly the later entries: a server leaving out or
+  // rewriting one (a withdrawal, an invalidation) cannot make them hash to what the signed root took.
+  const leaves = later.map(leafHash);
+  inclusionProofRanges(index, head.size).forEach(([start, end], i) => {
+    if (start > index && toBase64(treeRoot(leaves.slice(start - index - 1, end - index - 1))) !== toBase64(signatureProof[i]!)) {
+      throw new VerificationFailure(`the entries after leaf ${index} (${start} to ${end - 1}) are not those of the signed tree head: what became of the signature cannot be told`);
+    }
+  });
   const at = later.findIndex((data, i) => parseEntry(data, index + 1 + i).ref === signatureId);
   if (at < 0) {
     out('counted: no later entry of the log withdraws or invalidates it');

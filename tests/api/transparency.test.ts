@@ -418,6 +418,34 @@ describe('transparency log and receipts', () => {
     expect(counted.output).not.toContain('no longer counts');
   });
 
+  it('the verifier does not tell a signer that their signature counts on the word of a server that hides its invalidation', async () => {
+    const invalidation = await engine.request('GET', `/v1/initiatives/${initiativeId}/log/entries?start=11&end=12`);
+    expect(decode(invalidation.body.entries[0].data)).toMatchObject({ type: 'invalidate', ref: signed[5]!.signatureId });
+    // The entries it serves name another signature where the log invalidates this one; heads and proofs are the log's own.
+    const hiding = serve({
+      fetch: async (request: Request) => {
+        const response = await engine.app.fetch(request);
+        if (!new URL(request.url).pathname.endsWith('/log/entries')) return response;
+        const body = await response.json();
+        for (const item of body.entries ?? []) {
+          const text = new TextDecoder().decode(b64(item.data));
+          if (text.includes(signed[5]!.signatureId) && text.includes('"invalidate"')) item.data = toBase64(new TextEncoder().encode(text.replace(signed[5]!.signatureId, signed[1]!.signatureId)));
+        }
+        return Response.json(body);
+      },
+      port: 0,
+      hostname: '127.0.0.1',
+    });
+    await new Promise<void>((resolve) => hiding.once('listening', () => resolve()));
+    const address = hiding.address();
+    const lines: string[] = [];
+    const code = await runVerifier(['receipt', signed[5]!.receipt, '--server', `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`], (line) => lines.push(line));
+    await new Promise<void>((resolve) => hiding.close(() => resolve()));
+    expect(code, lines.join('\n')).toBe(1);
+    expect(lines.join('\n')).not.toContain('counted');
+    expect(lines.join('\n')).toContain('FAILED: the entries after leaf');
+  });
+
   it('verify-certificate says it could not read the keys (exit 2), not that the certificate is forged, when the key server is down or the key file missing', async () => {
     const item = (await engine.request('GET', '/v1/referendum-items')).body.items.find((i: { initiativeId: string }) => i.initiativeId === initiativeId);
     const itemFile = join(dir, 'item.json');
