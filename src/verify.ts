@@ -507,10 +507,13 @@ async function verifyAuditHead(options: Options, file: string, rows: AuditRow[],
     out(`head: entry ${seq} is in the file with the hash the engine signed on ${signedOn}`);
     return;
   }
-  if (seq > last.seq) {
+  // Only an export of the whole trail must reach the head: a filtered one (a clerk's jurisdictions) may well end before it.
+  if (seq > last.seq && options.whole) {
     throw new VerificationFailure(`the file ends at entry ${last.seq}, before entry ${seq} that the engine signed on ${signedOn}: an export made since must hold it, so entries were removed from the end (or the export is older than the head)`);
   }
-  throw new UsageError(`entry ${seq} of the head is not in the file (a filtered export): check the head against an export that holds it, such as the whole trail`);
+  throw new UsageError(
+    `entry ${seq} of the head is not in the file (${seq > last.seq ? `which ends at entry ${last.seq}` : 'a filtered export'}): check the head against an export that holds it, such as the whole trail (--whole)`,
+  );
 }
 
 const USAGE = `usage:

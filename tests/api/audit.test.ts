@@ -211,7 +211,7 @@ describe('audit trail: a signed head kept by someone outside the engine, checked
 
     // The newest entries removed, the head's among them.
     await engine.db.db.delete(auditLog).where(gte(auditLog.seq, head.seq));
-    const cut = await verifyWithHead(await wholeTrail(), head);
+    const cut = await verifyWithHead(await wholeTrail(), head, ['--whole']);
     expect(cut.code).toBe(1);
     expect(cut.output).toContain(`before entry ${head.seq} that the engine signed`);
 
@@ -219,6 +219,21 @@ describe('audit trail: a signed head kept by someone outside the engine, checked
     const lines: string[] = [];
     expect(await runVerifier(['audit', await save('cut.json', await wholeTrail()), '--head', await save('head.json', head)], (line) => lines.push(line))).toBe(2);
     expect(lines.join('\n')).toContain('--head needs the keys');
+  });
+
+  it('does not accuse the engine of removing entries when a clerk’s export of one jurisdiction ends before a head taken elsewhere', async () => {
+    const { engine, tokens } = world;
+    // The newest entry of the whole trail is Lyon's; the clerk of Paris exports what they may read.
+    expect((await engine.request('POST', '/v1/jurisdictions/lyon/clerks', { token: tokens.admin, body: { subject: 'clerk-of-lyon-for-the-head' } })).status).toBe(201);
+    const head = (await engine.request('GET', '/v1/audit/head')).body;
+    const parisOnly = (await engine.request('GET', '/v1/audit?limit=500', { token: tokens.clerk })).body;
+    expect(parisOnly.items.length).toBeGreaterThan(0);
+    expect(Math.max(...parisOnly.items.map((e: { seq: number }) => e.seq))).toBeLessThan(head.seq);
+
+    const filtered = await verifyWithHead(parisOnly, head);
+    expect(filtered.code, filtered.output).toBe(2);
+    expect(filtered.output).not.toContain('FAILED');
+    expect(filtered.output).toContain(`entry ${head.seq} of the head is not in the file`);
   });
 });
 
