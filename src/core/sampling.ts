@@ -75,21 +75,35 @@ function canonicalOrder(ids: readonly string[]): string[] {
 }
 
 /**
- * A uniform random sample without replacement: a partial Fisher–Yates shuffle of the canonically
- * ordered ids, driven by the seed. Same seed and same ids → same sample, in the same draw order.
+ * The positions, in the canonically ordered population, of a uniform random sample without
+ * replacement: a partial Fisher–Yates shuffle driven by the seed, in draw order. Only the positions
+ * the shuffle moves are kept, so a sample of a population of millions costs the sample, not the population.
+ */
+export function drawSamplePositions(seed: string, population: number, size: number): number[] {
+  const n = Math.min(Math.max(0, Math.floor(size)), population);
+  const draws = new SeededDraws(seed);
+  // What a full shuffle's array would hold at a moved position; any other position holds itself.
+  const moved = new Map<number, number>();
+  const positions: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const j = i + draws.below(population - i);
+    positions.push(moved.get(j) ?? j);
+    moved.set(j, moved.get(i) ?? i);
+    moved.delete(i);
+  }
+  return positions;
+}
+
+/**
+ * A uniform random sample without replacement: the ids at `drawSamplePositions` in the canonically
+ * ordered ids. Same seed and same ids → same sample, in the same draw order.
  */
 export function drawSample(seed: string, populationIds: readonly string[], size: number): string[] {
   const pool = canonicalOrder(populationIds);
   for (let i = 1; i < pool.length; i++) {
     if (pool[i] === pool[i - 1]) throw new RangeError(`the population lists ${pool[i]} twice`);
   }
-  const n = Math.min(Math.max(0, Math.floor(size)), pool.length);
-  const draws = new SeededDraws(seed);
-  for (let i = 0; i < n; i++) {
-    const j = i + draws.below(pool.length - i);
-    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
-  }
-  return pool.slice(0, n);
+  return drawSamplePositions(seed, pool.length, size).map((position) => pool[position]!);
 }
 
 export interface SampleFindings {

@@ -6,6 +6,7 @@ import {
   floorOf,
   defaultSampleSize,
   drawSample,
+  drawSamplePositions,
   projectDistricts,
   projectSample,
   randomSeed,
@@ -180,6 +181,33 @@ describe('seeded sample', () => {
     expect(sample.every((id) => known.has(id))).toBe(true);
     expect(new Set(drawSample('all', population.slice(0, 40), 100))).toEqual(new Set(population.slice(0, 40)));
     expect(drawSample('none', [], 500)).toEqual([]);
+  });
+
+  it('draws a sample of a national initiative by positions, without listing its millions of signatures', () => {
+    // 3 % of the 4.8 million signatures a French shared-initiative referendum needs.
+    const positions = drawSamplePositions('tirage public', 4_800_000, 144_000);
+    expect(positions).toHaveLength(144_000);
+    expect(new Set(positions).size).toBe(144_000);
+    expect(positions.every((p) => Number.isInteger(p) && p >= 0 && p < 4_800_000)).toBe(true);
+    expect(drawSamplePositions('none', 0, 500)).toEqual([]);
+  });
+
+  it('draws by positions exactly what a Fisher–Yates shuffle of the whole sorted population draws', () => {
+    const shuffleReference = (seed: string, sorted: string[], size: number) => {
+      const pool = [...sorted];
+      const draws = new SeededDraws(seed);
+      for (let i = 0; i < size; i++) {
+        const j = i + draws.below(pool.length - i);
+        [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+      }
+      return pool.slice(0, size);
+    };
+    for (const [count, size] of [[1, 1], [40, 40], [700, 500], [3000, 90]] as const) {
+      const sorted = ids(count).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const expected = shuffleReference(`reference-${count}`, sorted, size);
+      expect(drawSamplePositions(`reference-${count}`, count, size).map((p) => sorted[p])).toEqual(expected);
+      expect(drawSample(`reference-${count}`, [...sorted].reverse(), size)).toEqual(expected);
+    }
   });
 
   it('refuses a population that lists a signature twice', () => {

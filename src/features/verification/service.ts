@@ -1,10 +1,10 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { and, asc, desc, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { electorateOf, evaluateRules, type Evaluation, type JurisdictionElectorate } from '../../core/rules';
 import {
   assessSample,
   defaultSampleSize,
-  drawSample,
+  drawSamplePositions,
   floorOf,
   projectDistricts,
   projectSample,
@@ -13,6 +13,7 @@ import {
   type Projection,
 } from '../../core/sampling';
 import type { Executor, Transaction } from '../../db/client';
+import { rowsOf } from '../../db/query';
 import { referendumItems, signatures, verifications } from '../../db/schema';
 import { verificationDecisions, verificationRollChecks, verificationSamples } from '../../db/schema-verification';
 import { afterCursor, isUuid, pageOf } from '../../platform/cursor';
@@ -84,11 +85,10 @@ export async function startVerification(deps: AppDeps, id: string, principal: Pr
     await requireClerk(tx, principal, jurisdiction.id);
     if (initiative.status === 'verifying' && input.method === 'full') return escalateToFullCount(deps, tx, initiative, jurisdiction, principal, now);
 
-    const counted = await tx
-      .select({ id: signatures.id })
+    const [{ population } = { population: 0 }] = await tx
+      .select({ population: count() })
       .from(signatures)
       .where(and(eq(signatures.initiativeId, id), eq(signatures.status, 'counted')));
-    const population = counted.length;
     const seed = input.method === 'sample' ? (input.seed ?? randomSeed()) : null;
     const sampleSize = input.method === 'sample' ? Math.min(population, input.sampleSize ?? defaultSampleSize(population)) : null;
     await transition(tx, initiative, 'startVerification', {
@@ -100,17 +100,29 @@ export async function startVerification(deps: AppDeps, id: string, principal: Pr
     if (await personalDataDestroyed(tx, id)) throw personalDataDestroyedProblem('there is nothing left to verify.');
     await tx.insert(verifications).values({ initiativeId: id, method: input.method, seed, sampleSize, population, startedBy: principal.subject, startedAt: now });
     if (input.method === 'full') await checkAgainstRoll(deps, tx, id, jurisdiction.id, principal, now);
-    if (seed !== null && sampleSize !== null) {
-      const sample = drawSample(
-        seed,
-        counted.map((row) => row.id),
-        sampleSize,
-      );
-      for (const part of chunks(sample.map((signatureId, position) => ({ initiativeId: id, signatureId, position })))) {
-        await tx.insert(verificationSamples).values(part);
-      }
-    }
+    if (seed !== null && sampleSize !== null) await insertSample(tx, id, drawSamplePositions(seed, population, sampleSize), population);
   });
+}
+
+/**
+ * Stores the sampled signatures, found by their positions in the counted signatures ordered by id
+ * (PostgreSQL orders uuids as their lowercase text sorts, the canonical order of `drawSample`):
+ * the database ranks the population, the engine never holds it.
+ */
+async function insertSample(tx: Transaction, initiativeId: string, positions: number[], population: number) {
+  if (positions.length === 0) return;
+  const inserted = rowsOf<{ signature_id: string }>(
+    await tx.execute(sql`
+      insert into verification_samples (initiative_id, signature_id, position)
+      select ${initiativeId}, ranked.id, drawn.ord - 1
+      from (select id, row_number() over (order by id) - 1 as rank, count(*) over () as population
+            from signatures where initiative_id = ${initiativeId} and status = 'counted') ranked
+      join unnest(${`{${positions.join(',')}}`}::bigint[]) with ordinality as drawn(rank, ord) on drawn.rank = ranked.rank
+      where ranked.population = ${population}
+      returning signature_id`),
+  );
+  // The initiative's row is held, so nothing is counted or uncounted between the count and the draw.
+  if (inserted.length !== positions.length) throw new Error(`the counted signatures changed while the sample was drawn (${inserted.length} of ${positions.length} found)`);
 }
 
 /** The action a refused second full count names (the web front words it on its own). */
