@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { auditEntryHash, type AuditChainEntry } from './core/audit-chain';
-import { EMPTY_ROOT, fromBase64, inclusionProofRanges, leafHash, toBase64, treeRoot, verifyConsistency, verifyInclusion } from './core/merkle';
+import { appendLeaves, EMPTY_ROOT, foldSubtrees, fromBase64, inclusionProofRanges, leafHash, toBase64, verifyConsistency, verifyInclusion, type Subtree } from './core/merkle';
 
 export const EXIT = { verified: 0, failed: 1, usage: 2, retry: 3 } as const;
 
@@ -205,41 +205,74 @@ function parseEntry(data: Uint8Array, index: number): LogEntry {
   return entry as LogEntry;
 }
 
-/** Downloads entries [from, to) page by page, checking each page is the range asked for, in order. */
-async function downloadEntries(options: Options, initiativeId: string, from: number, to: number): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = [];
+/**
+ * Reads entries [from, to) page by page, checking each page is the range asked for, in order, and
+ * hands each page to `onPage` without keeping it: a log of millions is never held whole. `onPage`
+ * returns true to stop early.
+ */
+async function readEntries(options: Options, initiativeId: string, from: number, to: number, onPage: (entries: Uint8Array[], first: number) => boolean | void): Promise<void> {
   let next = from;
   while (next < to) {
     const page = await getOk(options, `/v1/initiatives/${encodeURIComponent(initiativeId)}/log/entries?start=${next}&end=${to}`);
     if (!Array.isArray(page?.entries) || page.entries.length === 0) throw new VerificationFailure(`the log gave no entries from ${next}`);
+    const first = next;
+    const entries: Uint8Array[] = [];
     for (const item of page.entries) {
       if (item?.index !== next) throw new VerificationFailure(`expected entry ${next}, got ${String(item?.index)}`);
       const data = typeof item.data === 'string' ? fromBase64(item.data) : undefined;
       if (!data) throw new VerificationFailure(`entry ${next} is not base64`);
-      out.push(data);
+      entries.push(data);
       next++;
     }
+    if (onPage(entries, first) === true) return;
   }
-  return out;
 }
 
-/** Replays the entries: sign counts one, withdraw and invalidate take a counted signature out. */
-export function countFromEntries(entries: LogEntry[]): { sign: number; withdraw: number; invalidate: number; count: number } {
-  const counted = new Set<string>();
-  const signed = new Set<string>();
-  const tally = { sign: 0, withdraw: 0, invalidate: 0 };
-  entries.forEach((entry, index) => {
-    tally[entry.type]++;
+/**
+ * Replays a log entry by entry: sign counts one, withdraw and invalidate take a counted signature
+ * out; the root comes from the frontier of complete subtrees. What it keeps is a flag per signature.
+ */
+export class LogReplay {
+  size = 0;
+  count = 0;
+  readonly tally = { sign: 0, withdraw: 0, invalidate: 0 };
+  /** The first entry that does not replay: reported once the root is known to match (a root that does not is the first thing wrong). */
+  fault: VerificationFailure | undefined;
+  private frontier: Subtree[] = [];
+  /** Every signature signed so far: true while it counts. */
+  private readonly counted = new Map<string, boolean>();
+
+  add(entries: readonly Uint8Array[]): void {
+    entries.forEach((data, i) => {
+      if (this.fault) return;
+      try {
+        this.replay(parseEntry(data, this.size + i), this.size + i);
+      } catch (error) {
+        if (!(error instanceof VerificationFailure)) throw error;
+        this.fault = error;
+      }
+    });
+    this.frontier = appendLeaves(this.frontier, this.size, entries.map(leafHash)).frontier;
+    this.size += entries.length;
+  }
+
+  private replay(entry: LogEntry, index: number): void {
+    this.tally[entry.type]++;
+    const counts = this.counted.get(entry.ref);
     if (entry.type === 'sign') {
-      if (signed.has(entry.ref)) throw new VerificationFailure(`entry ${index} signs ${entry.ref} a second time`);
-      signed.add(entry.ref);
-      counted.add(entry.ref);
+      if (counts !== undefined) throw new VerificationFailure(`entry ${index} signs ${entry.ref} a second time`);
+      this.counted.set(entry.ref, true);
+      this.count++;
     } else {
-      if (!counted.has(entry.ref)) throw new VerificationFailure(`entry ${index} (${entry.type}) refers to ${entry.ref}, which is not a counted signature`);
-      counted.delete(entry.ref);
+      if (counts !== true) throw new VerificationFailure(`entry ${index} (${entry.type}) refers to ${entry.ref}, which is not a counted signature`);
+      this.counted.set(entry.ref, false);
+      this.count--;
     }
-  });
-  return { ...tally, count: counted.size };
+  }
+
+  root(): Uint8Array {
+    return foldSubtrees(this.frontier.map((s) => s.hash));
+  }
 }
 
 async function verifyReceipt(options: Options, receiptArg: string, out: Out): Promise<void> {
@@ -274,7 +307,8 @@ async function verifyReceipt(options: Options, receiptArg: string, out: Out): Pr
   if (!verifyInclusion(index, size, leaf, proofHashes, decodeHash(head.root, 'root'))) {
     throw new VerificationFailure(`the inclusion proof of leaf ${index} does not lead to the signed root`);
   }
-  const [data] = await downloadEntries(options, initiativeId, index, index + 1);
+  let data: Uint8Array | undefined;
+  await readEntries(options, initiativeId, index, index + 1, ([entry]) => void (data = entry));
   if (toBase64(leafHash(data!)) !== toBase64(leaf)) throw new VerificationFailure(`entry ${index} does not hash to the receipt's leaf`);
   const entry = parseEntry(data!, index);
   if (entry.type !== 'sign' || entry.ref !== signatureId) throw new VerificationFailure(`entry ${index} is not the signing of ${signatureId}`);
@@ -288,26 +322,48 @@ async function verifyReceipt(options: Options, receiptArg: string, out: Out): Pr
  * signature's own inclusion proof (its subtrees to the right), one found also by its own.
  */
 async function reportLaterEntry(options: Options, initiativeId: string, signatureId: string, head: TreeHead, index: number, signatureProof: Uint8Array[], out: Out): Promise<void> {
-  const later = await downloadEntries(options, initiativeId, index + 1, head.size);
-  // The proof's subtrees right of the leaf hold exactly the later entries: a server leaving out or
+  // The proof's subtrees right of the leaf hold exactly the later entries, in order: a server leaving out or
   // rewriting one (a withdrawal, an invalidation) cannot make them hash to what the signed root took.
-  const leaves = later.map(leafHash);
-  inclusionProofRanges(index, head.size).forEach(([start, end], i) => {
-    if (start > index && toBase64(treeRoot(leaves.slice(start - index - 1, end - index - 1))) !== toBase64(signatureProof[i]!)) {
-      throw new VerificationFailure(`the entries after leaf ${index} (${start} to ${end - 1}) are not those of the signed tree head: what became of the signature cannot be told`);
-    }
+  // Each is hashed from its frontier as its entries arrive, so none of them is kept.
+  const right = inclusionProofRanges(index, head.size)
+    .map((range, i) => ({ range, hash: signatureProof[i]! }))
+    .filter(({ range }) => range[0] > index)
+    .sort((a, b) => a.range[0] - b.range[0]);
+  let subtree = 0;
+  let frontier: Subtree[] = [];
+  let found: { index: number; data: Uint8Array } | undefined;
+  // An entry that is not a log entry is reported once the subtrees are known to be the signed ones.
+  let fault: VerificationFailure | undefined;
+  await readEntries(options, initiativeId, index + 1, head.size, (entries, first) => {
+    entries.forEach((data, i) => {
+      const at = first + i;
+      try {
+        if (!found && !fault && parseEntry(data, at).ref === signatureId) found = { index: at, data };
+      } catch (error) {
+        if (!(error instanceof VerificationFailure)) throw error;
+        fault = error;
+      }
+      const { range, hash } = right[subtree]!;
+      frontier = appendLeaves(frontier, at - range[0], [leafHash(data)]).frontier;
+      if (at + 1 < range[1]) return;
+      if (toBase64(foldSubtrees(frontier.map((s) => s.hash))) !== toBase64(hash)) {
+        throw new VerificationFailure(`the entries after leaf ${index} (${range[0]} to ${range[1] - 1}) are not those of the signed tree head: what became of the signature cannot be told`);
+      }
+      subtree++;
+      frontier = [];
+    });
   });
-  const at = later.findIndex((data, i) => parseEntry(data, index + 1 + i).ref === signatureId);
-  if (at < 0) {
+  if (fault) throw fault;
+  if (!found) {
     out('counted: no later entry of the log withdraws or invalidates it');
     return;
   }
-  const laterIndex = index + 1 + at;
-  const entry = parseEntry(later[at]!, laterIndex);
+  const laterIndex = found.index;
+  const entry = parseEntry(found.data, laterIndex);
   if (entry.type === 'sign') throw new VerificationFailure(`entry ${laterIndex} signs ${signatureId} a second time`);
   const proof = await getOk(options, `/v1/initiatives/${encodeURIComponent(initiativeId)}/log/inclusion?index=${laterIndex}&size=${head.size}`);
   const hashes = Array.isArray(proof?.proof) ? proof.proof.map((p: unknown, i: number) => decodeHash(p, `proof element ${i}`)) : undefined;
-  if (!hashes || !verifyInclusion(laterIndex, head.size, leafHash(later[at]!), hashes, decodeHash(head.root, 'root'))) {
+  if (!hashes || !verifyInclusion(laterIndex, head.size, leafHash(found.data), hashes, decodeHash(head.root, 'root'))) {
     throw new VerificationFailure(`the inclusion proof of entry ${laterIndex} (${entry.type} of ${signatureId}) does not lead to the signed root`);
   }
   const [state, verb] = entry.type === 'withdraw' ? ['withdrawn', 'withdraws'] : ['invalidated', 'invalidates'];
@@ -318,24 +374,26 @@ async function verifyLog(options: Options, initiativeId: string, out: Out): Prom
   const keys = await loadKeys(options);
   let head = await fetchTreeHead(options, keys, initiativeId);
   out(`tree head: size ${head.size}, root ${head.root}, ${head.timestamp} — signature verified`);
-  let data = await downloadEntries(options, initiativeId, 0, head.size);
+  const replay = new LogReplay();
+  await readEntries(options, initiativeId, 0, head.size, (entries) => replay.add(entries));
   for (let attempt = 1; ; attempt++) {
-    const root = toBase64(treeRoot(data.map(leafHash)));
-    if (root !== head.root) throw new VerificationFailure(`the ${data.length} entries hash to root ${root}, not the signed ${head.root}`);
-    const tally = countFromEntries(data.map(parseEntry));
+    const root = toBase64(replay.root());
+    if (root !== head.root) throw new VerificationFailure(`the ${replay.size} entries hash to root ${root}, not the signed ${head.root}`);
+    if (replay.fault) throw replay.fault;
+    const { tally, count } = replay;
     const progress = await getOk(options, `/v1/initiatives/${encodeURIComponent(initiativeId)}/progress`);
     const published = progress?.signatures;
-    out(`entries: ${data.length} recomputed to the signed root; ${tally.sign} sign − ${tally.withdraw} withdraw − ${tally.invalidate} invalidate = ${tally.count}`);
-    if (published === tally.count) {
-      out(`count: ${tally.count}, the same as the published count`);
+    out(`entries: ${replay.size} recomputed to the signed root; ${tally.sign} sign − ${tally.withdraw} withdraw − ${tally.invalidate} invalidate = ${count}`);
+    if (published === count) {
+      out(`count: ${count}, the same as the published count`);
       break;
     }
-    if (attempt >= options.attempts) throw new VerificationFailure(`the log counts ${tally.count} signatures but the initiative publishes ${String(published)}`);
+    if (attempt >= options.attempts) throw new VerificationFailure(`the log counts ${count} signatures but the initiative publishes ${String(published)}`);
     out(`the published count is ${String(published)}; waiting for the log to catch up…`);
     await sleep(options.waitMs);
     const next = await fetchTreeHead(options, keys, initiativeId);
     if (next.size < head.size) throw new VerificationFailure(`the log shrank from ${head.size} to ${next.size} entries`);
-    data = [...data, ...(await downloadEntries(options, initiativeId, head.size, next.size))];
+    await readEntries(options, initiativeId, head.size, next.size, (entries) => replay.add(entries));
     head = next;
   }
   if (options.save) {
