@@ -162,13 +162,20 @@ type RollResult = (typeof verificationRollChecks.$inferInsert)['result'];
 async function checkAgainstRoll(deps: AppDeps, tx: Transaction, initiativeId: string, jurisdictionId: string, principal: Principal, now: Date) {
   const roll = await currentRoll(tx, jurisdictionId);
   if (!roll) return;
-  const rows = await tx
-    .select({ id: signatures.id, district: signatures.district, personalData: signatures.personalData })
-    .from(signatures)
-    .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, initiativeId), eq(verificationDecisions.signatureId, signatures.id)))
-    .where(and(eq(signatures.initiativeId, initiativeId), eq(signatures.status, 'counted'), isNull(verificationDecisions.signatureId)));
   const tally: Record<RollResult, number> = { 'on-roll': 0, 'not-on-roll': 0, 'other-district': 0, 'no-personal-data': 0 };
-  for (const part of chunks(rows)) {
+  let checked = 0;
+  // A page at a time in id order: millions of signatures with their sealed personal data are never held at once.
+  for (let after: string | null = null; ; ) {
+    const part = await tx
+      .select({ id: signatures.id, district: signatures.district, personalData: signatures.personalData })
+      .from(signatures)
+      .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, initiativeId), eq(verificationDecisions.signatureId, signatures.id)))
+      .where(and(eq(signatures.initiativeId, initiativeId), eq(signatures.status, 'counted'), isNull(verificationDecisions.signatureId), after === null ? undefined : gt(signatures.id, after)))
+      .orderBy(asc(signatures.id))
+      .limit(CHUNK);
+    if (part.length === 0) break;
+    after = part[part.length - 1]!.id;
+    checked += part.length;
     const hashes = new Map<string, Uint8Array>();
     for (const row of part) {
       // Damaged data is "no personal data"; data under a key that is not configured stops the check (500, naming it).
@@ -203,7 +210,7 @@ async function checkAgainstRoll(deps: AppDeps, tx: Transaction, initiativeId: st
     at: now,
     jurisdictionId,
     initiativeId,
-    details: { rollImport: roll.id, checked: rows.length, onRoll: tally['on-roll'], notOnRoll: tally['not-on-roll'], otherDistrict: tally['other-district'], noPersonalData: tally['no-personal-data'] },
+    details: { rollImport: roll.id, checked, onRoll: tally['on-roll'], notOnRoll: tally['not-on-roll'], otherDistrict: tally['other-district'], noPersonalData: tally['no-personal-data'] },
   });
 }
 
