@@ -49,6 +49,9 @@ export function ProgressBlock(props: { t: Translator; progress: Progress; live?:
   );
 }
 
+/** Beyond this many districts a bar chart is too tall to read (22 units a bar): the table alone gives them. */
+const CHART_MAX_DISTRICTS = 60;
+
 export function DistrictTable(props: { t: Translator; progress: Progress }) {
   const { t, progress } = props;
   const { m } = t;
@@ -56,7 +59,7 @@ export function DistrictTable(props: { t: Translator; progress: Progress }) {
   return (
     <section aria-labelledby="districts-title">
       <h2 id="districts-title">{m.initiative.districts}</h2>
-      <DistrictBarChart t={t} title={m.initiative.chartTitle} districts={progress.districts} />
+      {progress.districts.length <= CHART_MAX_DISTRICTS ? <DistrictBarChart t={t} title={m.initiative.chartTitle} districts={progress.districts} /> : null}
       <TableScroll labelledBy="districts-title">
         <table>
           <caption class="muted">{m.initiative.districts}</caption>
