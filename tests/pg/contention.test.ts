@@ -1,19 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import postgres, { type Sql } from 'postgres';
+import postgres from 'postgres';
 import { toProblem } from '../../src/platform/error-problem';
+import { lockWaiters } from '../support/barrier';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { parisWithClerk } from '../support/identity';
-
-/** Until `n` sessions of this database wait for a lock. */
-async function lockWaiters(sql: Sql, n: number) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
-    if (row!.n >= n) return;
-    if (Date.now() > deadline) throw new Error(`${n} lock waiter(s) expected`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /**
  * A change that PostgreSQL stops because it lost a race for the same rows (here a deadlock made on

@@ -8,17 +8,23 @@ import type { Sql } from 'postgres';
  */
 export async function releasedTogether<T extends (() => unknown)[]>(sql: Sql, initiativeId: string, starts: [...T]): Promise<{ [K in keyof T]: ReturnType<T[K]> }> {
   const started: unknown[] = [];
-  const waiting = async () => (await sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)[0]!.n;
   await sql.begin(async (hold) => {
     await hold`select 1 from initiatives where id = ${initiativeId} for update`;
     for (const start of starts) {
       started.push(start());
-      const deadline = Date.now() + 10_000;
-      while ((await waiting()) < started.length) {
-        if (Date.now() > deadline) throw new Error(`request ${started.length} of ${starts.length} did not reach the starting line`);
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      await lockWaiters(sql, started.length, `request ${started.length} of ${starts.length} did not reach the starting line`);
     }
   });
   return started as { [K in keyof T]: ReturnType<T[K]> };
+}
+
+/** Until `n` sessions of this database wait for a lock (or `failure` after 10 s). */
+export async function lockWaiters(sql: Sql, n: number, failure = `${n} session(s) waiting for a lock expected`): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+    if (row!.n >= n) return;
+    if (Date.now() > deadline) throw new Error(failure);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
