@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { en } from '../../src/web/i18n/en';
 import { fr } from '../../src/web/i18n/fr';
+import { translator } from '../../src/web/i18n';
 
 /** Every message as a reader could see it: functions called with sample arguments, by key path. */
 function strings(messages: unknown, path = ''): Map<string, string> {
@@ -48,5 +49,16 @@ describe('the French messages', () => {
     // … porteuse / ; il en faut 1 ».
     const wrong = [...strings(fr)].filter(([, s]) => / [:;!?%»]|« /.test(s)).map(([path, s]) => `${path}: ${s}`);
     expect(wrong).toEqual([]);
+  });
+});
+
+describe('percentages of a goal', () => {
+  it('never show a goal short of its last signature as 100 %, in either language', () => {
+    const almost = 4_799_999 / 4_800_000;
+    expect(translator('fr').percent(almost)).toBe('99,9\u00a0%');
+    expect(translator('en').percent(almost)).toBe('99.9%');
+    expect(translator('fr').percent(1)).toBe('100\u00a0%');
+    expect(translator('en').percent(1.25)).toBe('125%');
+    expect(translator('en').percent(0.4567)).toBe('45.7%');
   });
 });

@@ -42,7 +42,8 @@ export function translator(locale: Locale, districtTerm: DistrictTerm = 'arrondi
     m: messagesOf(locale, districtTerm),
     of: (jurisdiction) => (jurisdiction.districtTerm === districtTerm ? self : translator(locale, jurisdiction.districtTerm)),
     number: (n) => numbers.format(n),
-    percent: (r) => percents.format(r),
+    // Short of the whole is never shown as the whole: 4,799,999 of 4,800,000 is 99.9 %, not 100 %.
+    percent: (r) => percents.format(r < 1 ? Math.min(r, 0.999) : r),
     date: (d, timeZone = 'Europe/Paris') => new Intl.DateTimeFormat(tag, { dateStyle: 'long', timeZone }).format(asDate(d)),
     dateTime: (d, timeZone = 'Europe/Paris') =>
       new Intl.DateTimeFormat(tag, { dateStyle: 'long', timeStyle: 'short', timeZone }).format(asDate(d)),
