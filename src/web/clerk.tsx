@@ -389,11 +389,12 @@ export const clerkPages = createRouter()
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
     const { initiative, jurisdiction } = await requireClerkPage(c, w);
     const progress = await progressOf(c, initiative, jurisdiction);
+    const electorates = new Map(electorateOf(initiative, jurisdiction).districts.map((x) => [x.code, x.electorate]));
     const lines = [['district', 'name', 'electorate', 'signatures', 'required', 'met']].concat(
       progress.districts.map((d) => [
         d.code,
         d.name,
-        String(electorateOf(initiative, jurisdiction).districts.find((x) => x.code === d.code)?.electorate ?? ''),
+        String(electorates.get(d.code) ?? ''),
         String(d.signatures),
         d.required === null ? '' : String(d.required),
         d.met === null ? '' : String(d.met),
