@@ -27,6 +27,7 @@ export const problemResponses = {
   403: problem('The caller may not do this, or is not eligible; or the session cookie came with a change asked by a page of another origin.'),
   404: problem('No such resource.'),
   409: problem('Not possible in the current state; the problem names it.'),
+  410: problem('No longer available: the problem says why.'),
   413: problem('Request body too large.'),
   415: problem('The body is not of the media type the route takes.'),
   429: problem('Too many requests of this kind from this client address or identity; retry after the given delay.', retryAfter),

@@ -154,6 +154,14 @@ export const problems = {
       title: 'Identity key missing',
       detail: 'Signatures of this initiative cannot be checked now: a key they need is missing from the engine. Its operators have been told.',
     }),
+  /** The collection is over and the pepper that recognised its signers was retired on purpose (docs/identity.md). */
+  signerKeyRetired: () =>
+    new Problem({
+      status: 410,
+      code: 'signer-key-retired',
+      title: 'Signers no longer recognised',
+      detail: "This initiative's collection is over and the key that recognised its signers has been retired: whether you signed can no longer be looked up. A signature's receipt still proves it.",
+    }),
   internal: () =>
     new Problem({ status: 500, code: 'internal', title: 'Internal error', detail: 'An unexpected error occurred; it has been logged.' }),
 };

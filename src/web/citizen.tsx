@@ -355,9 +355,11 @@ export const citizenPages = createRouter()
 /** "My signature": the caller's signature on the initiative with its receipt, or none. */
 async function signaturePage(c: WebContext, w: WebRequest, initiative: InitiativeRow, jurisdiction: JurisdictionRow, view: { error?: string; status?: number }) {
   const { m } = w.t;
+  let keyRetired = false;
   const mine = await mySignature(c.var.deps, initiative.id, requireIdentity(w.principal!)).catch((error) => {
-    if (error instanceof Problem && error.status === 404) return undefined;
-    throw error;
+    if (error instanceof Problem && error.status === 410) keyRetired = true;
+    else if (!(error instanceof Problem && error.status === 404)) throw error;
+    return undefined;
   });
   const q = c.req.query();
   const collecting = isCollecting(initiative, c.var.deps.clock());
@@ -376,7 +378,7 @@ async function signaturePage(c: WebContext, w: WebRequest, initiative: Initiativ
         ) : (
           <>
             {/* Just withdrawn: that, rather than "you have not signed". */}
-            {q.withdrawn ? <Notice outcome>{m.mine.withdrawn}</Notice> : <p>{m.mine.none}</p>}
+            {q.withdrawn ? <Notice outcome>{m.mine.withdrawn}</Notice> : <p>{keyRetired ? m.mine.keyRetired : m.mine.none}</p>}
             {q.withdrawn && collecting ? <p>{m.mine.signAgain}</p> : null}
             {collecting ? <p><a class="button" href={`/initiatives/${initiative.id}/sign`}>{m.initiative.sign}</a></p> : null}
           </>

@@ -14,6 +14,7 @@ import { sealPersonalData } from '../../src/features/personal-data/service';
 import { checkIdentityPeppers } from '../../src/platform/identity-peppers';
 import { configuredKeyMaterial, generateKeyMaterial, loadEngineKeys, type KeyMaterial } from '../../src/platform/keys';
 import { runVerifier } from '../../src/verify';
+import { browserRequests } from '../web/browser-requests';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { openParisInitiative, putRoll, rollCsv } from '../support/identity';
 import { freePort, startEngineExpectingExit, startEngineProcess, stopEngine, tempDir, type EngineProcess } from '../support/process';
@@ -456,5 +457,19 @@ describe('an earlier pepper whose last initiative closed below its goal', () => 
     await engine.scheduler.tick();
     expect((await engine.db.db.select({ p: signatures.personalData }).from(signatures).where(eq(signatures.initiativeId, initiativeId)))[0]!.p).toBeNull();
     await expect(checkIdentityPeppers(engine.db.db, withoutV1.keyring, engine.clock.now())).resolves.toBeUndefined();
+
+    // Removed: the signer asking for their signature is told it can no longer be looked up (410), not that the service fails.
+    engine.deps.keys = withoutV1;
+    const lines = engine.logLines.length;
+    const mine = await engine.request('GET', `/v1/initiatives/${initiativeId}/signatures/me`, { token: await engine.tokenFor(people[0]!) });
+    expect(mine.status).toBe(410);
+    expect(mine.body).toMatchObject({ type: '/problems/signer-key-retired', status: 410 });
+    expect(mine.body.detail).toMatch(/receipt still proves it/);
+    const web = browserRequests(engine);
+    const page = await web.page(`/initiatives/${initiativeId}/signature`, { cookie: await web.sessionFor('signer-0', { givenNames: people[0]!.givenNames, familyName: people[0]!.familyName, birthdate: people[0]!.birthdate }) });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('nous ne pouvons plus retrouver votre signature');
+    expect(page.text).not.toContain('Vous n’avez pas signé cette initiative.');
+    expect(engine.logLines.slice(lines).filter((l) => l.includes('"level":"error"'))).toEqual([]);
   });
 });

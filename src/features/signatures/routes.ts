@@ -36,7 +36,7 @@ export const signatureRoutes = createRouter()
       summary: 'My signature and its receipt',
       security: bearer,
       request: { params: IdParam },
-      responses: { 200: json(SignResultSchema, 'Your signature.'), ...errors(400, 401, 403, 404) },
+      responses: { 200: json(SignResultSchema, 'Your signature.'), ...errors(400, 401, 403, 404, 410) },
     }),
     async (c) => {
       const signer = requireIdentity(requirePrincipal(c));

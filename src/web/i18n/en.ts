@@ -107,6 +107,7 @@ export const en: Messages = {
   mine: {
     title: 'My signature',
     none: 'You have not signed this initiative.',
+    keyRetired: 'The collection is over and the key that recognised its signers has been retired: your signature can no longer be looked up. Your signature receipt still proves it.',
     signedOn: (d) => `Signed on ${d}`,
     status: 'Status',
     statuses: { counted: 'counted', withdrawn: 'withdrawn', invalid: 'invalidated' },

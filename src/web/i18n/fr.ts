@@ -103,6 +103,7 @@ export const fr = {
   mine: {
     title: 'Ma signature',
     none: 'Vous n’avez pas signé cette initiative.',
+    keyRetired: 'La collecte est terminée et la clé qui reconnaissait ses signataires a été retirée\u00a0: nous ne pouvons plus retrouver votre signature. Votre reçu de signature, lui, la prouve toujours.',
     signedOn: (d: string) => `Signée le ${d}`,
     status: 'État',
     statuses: { counted: 'comptée', withdrawn: 'retirée', invalid: 'invalidée' } as Record<string, string>,
