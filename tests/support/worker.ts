@@ -73,7 +73,7 @@ export async function startWorkerEngine(
     settings?: Record<string, string>;
     /** The port to listen on (e.g. a redirect URI registered at a provider beforehand). */
     port?: number;
-    /** False: return as soon as the Worker answers at all (a misconfigured one answers 503), not once /readyz says ready. */
+    /** False: return as soon as the engine answers, ready or not (a misconfigured one answers 503), not once /readyz says ready. */
     ready?: boolean;
   } = {},
 ): Promise<WorkerEngine> {
@@ -174,7 +174,8 @@ export async function startWorkerEngine(
     const deadline = Date.now() + 90_000;
     for (;;) {
       const res = gone ? undefined : await http(url, 'GET', '/readyz', { timeoutMs: 5000 });
-      if (res?.status === 200 || (options.ready === false && res && res.status !== 0)) return;
+      // Not ready yet, wrangler's own server may answer before the engine's code is loaded (a 404 of its own): wait for the engine's answer.
+      if (res?.status === 200 || (options.ready === false && res?.status === 503 && res.contentType === 'application/problem+json')) return;
       if (gone || Date.now() > deadline) {
         await stop();
         throw new Error(`wrangler dev did not become ready on ${url}:\n${output.slice(-40).join('\n')}`);
