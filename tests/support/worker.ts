@@ -7,7 +7,7 @@ import { openPostgres, type DatabaseHandle } from '../../src/db/client';
 import { createDevIdentityProvider, DEV_CLIENT_ID, type DevIdentityProvider, type DevPerson } from '../../src/features/auth/dev-provider';
 import { generateKeyMaterial } from '../../src/platform/keys';
 import { createPostgresDatabase } from './database';
-import { freePort, http, sleep, type HttpResult } from './process';
+import { childProcesses, freePort, http, sleep, type HttpResult } from './process';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const WRANGLER = join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
@@ -146,6 +146,8 @@ export async function startWorkerEngine(
 
   const stopWrangler = async () => {
     if (!gone && child.pid) {
+      // workerd may run in a process group of its own: found now, while wrangler is still its parent, and ended last.
+      const family = await descendants(child.pid);
       try {
         process.kill(-child.pid, 'SIGTERM');
       } catch {
@@ -155,6 +157,13 @@ export async function startWorkerEngine(
       if (!gone) {
         try {
           process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      for (const pid of family) {
+        try {
+          process.kill(pid, 'SIGKILL');
         } catch {
           // Already gone.
         }
@@ -229,4 +238,11 @@ export function workerTokens(provider: DevIdentityProvider) {
     subjectToken,
     adminToken: () => subjectToken('admin-subject'),
   };
+}
+
+/** Every process `pid` started, and theirs, still running. */
+async function descendants(pid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const child of await childProcesses(pid)) found.push(child.pid, ...(await descendants(child.pid)));
+  return found;
 }
