@@ -4,7 +4,8 @@ import { constantTimeEqual } from '../core/constant-time';
 import type { HashKeyring } from '../core/identity';
 import { UNFINISHED_STATUSES } from '../core/lifecycle';
 import type { Database } from '../db/client';
-import { auditLog, initiatives, pepperChecks } from '../db/schema';
+import { initiatives, pepperChecks } from '../db/schema';
+import { destroyedSql } from '../features/personal-data/service';
 import { rollImports } from '../db/schema-roll';
 import { ConfigError } from './config';
 
@@ -49,7 +50,7 @@ async function checkVersionsInUse(db: Database, versions: string[]) {
         inArray(initiatives.status, [...UNFINISHED_STATUSES]),
         notInArray(initiatives.pepperVersion, versions),
         // Closed, its signers' personal data destroyed: it takes no signature, paper or verification any more, as a finished one.
-        sql`not (${initiatives.status} = 'closed' and exists (select 1 from ${auditLog} where ${auditLog.initiativeId} = ${initiatives.id} and ${auditLog.action} = 'personal-data.destroyed'))`,
+        sql`not (${initiatives.status} = 'closed' and ${destroyedSql})`,
       ),
     )
     .groupBy(initiatives.pepperVersion);

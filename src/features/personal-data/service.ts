@@ -87,6 +87,9 @@ export interface RetentionPeriods {
   afterWithdrawalMonths: number;
 }
 
+/** The audit action recording that an initiative's signers' personal data was destroyed: the purge's mark that it is done. */
+const DESTROYED = 'personal-data.destroyed';
+
 /** SPEC §4 defaults: 3 months after the result, 1 month after withdrawal. */
 export const DEFAULT_RETENTION: RetentionPeriods = { afterResultMonths: 3, afterWithdrawalMonths: 1 };
 
@@ -124,7 +127,7 @@ export async function purgePersonalData(db: Database, now: Date, periods: Retent
           and(eq(initiatives.status, 'closed'), monthsPassed(sql`coalesce(${initiatives.closedAt}, ${initiatives.closesAt})`, periods.afterResultMonths, now)),
         ),
         // Each initiative is purged once: the audit entry of its purge says it is done.
-        sql`not exists (select 1 from ${auditLog} where ${auditLog.initiativeId} = ${initiatives.id} and ${auditLog.action} = 'personal-data.destroyed')`,
+        sql`not ${destroyedSql}`,
       ),
     )
     // The longest overdue first.
@@ -149,7 +152,7 @@ export async function purgePersonalData(db: Database, now: Date, periods: Retent
       await tx.update(signatures).set({ personalData: null }).where(held);
       await appendAudit(tx, {
         actor: 'system:scheduler',
-        action: 'personal-data.destroyed',
+        action: DESTROYED,
         at: now,
         jurisdictionId: initiative.jurisdictionId,
         initiativeId: initiative.id,
@@ -180,11 +183,14 @@ export function personalDataDestroyedProblem(consequence: string): Problem {
 }
 
 /** Whether the retention schedule has destroyed the personal data of this initiative's signers. */
+/** In SQL, for the initiative of the row at hand (`initiatives.id`): its signers' personal data was destroyed. */
+export const destroyedSql = sql`exists (select 1 from ${auditLog} where ${auditLog.initiativeId} = ${initiatives.id} and ${auditLog.action} = ${DESTROYED})`;
+
 export async function personalDataDestroyed(db: Executor, initiativeId: string): Promise<boolean> {
   const [row] = await db
     .select({ seq: auditLog.seq })
     .from(auditLog)
-    .where(and(eq(auditLog.initiativeId, initiativeId), eq(auditLog.action, 'personal-data.destroyed')))
+    .where(and(eq(auditLog.initiativeId, initiativeId), eq(auditLog.action, DESTROYED)))
     .limit(1);
   return row !== undefined;
 }

@@ -1,7 +1,7 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
 import { checkEligibility, dayInstant, localDay } from '../../core/eligibility';
 import { canonicalIdentity, initiativeKeyInfo, signerHash, type Assurance } from '../../core/identity';
-import { isCollecting, type InitiativeStatus } from '../../core/lifecycle';
+import { isCollecting, UNFINISHED_STATUSES, type InitiativeStatus } from '../../core/lifecycle';
 import { leafHash, logEntryData } from '../../core/merkle';
 import type { Database, Executor } from '../../db/client';
 import { logEntries, signatures } from '../../db/schema';
@@ -225,8 +225,8 @@ export function receiptFor(deps: Pick<AppDeps, 'keys' | 'config'>, row: Pick<Act
 }
 
 /** Whether this person has an active signature on the initiative (no receipt signed: for pages that only say so). */
-/** After the collection: a pepper missing then was retired once nothing needed it (the start refuses to run without one still needed). */
-const COLLECTION_OVER = new Set(['closed', 'certified', 'insufficient', 'rejected', 'withdrawn']);
+/** After the collection (closed, or finished): a pepper missing then was retired once nothing needed it (the start refuses to run without one still needed). */
+const collectionOver = (status: InitiativeStatus) => status === 'closed' || !UNFINISHED_STATUSES.includes(status);
 
 export async function hasSigned(deps: Pick<AppDeps, 'keys' | 'db'>, initiative: Pick<InitiativeRow, 'id' | 'pepperVersion'>, identity: Identity): Promise<boolean> {
   return (await findActive(deps.db.db, initiative.id, signerHashFor(deps, initiative, identity))) !== undefined;
@@ -235,7 +235,7 @@ export async function hasSigned(deps: Pick<AppDeps, 'keys' | 'db'>, initiative: 
 export async function mySignature(deps: AppDeps, initiativeId: string, signer: Identity) {
   const { initiative } = await getInitiativeWithJurisdiction(deps.db.db, initiativeId);
   // Its pepper retired once nothing needed it any more (the start refuses to run without one still needed): gone, not a fault.
-  if (COLLECTION_OVER.has(initiative.status) && !deps.keys.keyring.versions.includes(initiative.pepperVersion)) throw problems.signerKeyRetired();
+  if (collectionOver(initiative.status as InitiativeStatus) && !deps.keys.keyring.versions.includes(initiative.pepperVersion)) throw problems.signerKeyRetired();
   const row = await findActive(deps.db.db, initiative.id, signerHashFor(deps, initiative, signer));
   if (!row) throw problems.notFound('Signature', 'me');
   return { signature: row, receipt: await receiptFor(deps, row) };
