@@ -53,6 +53,8 @@ export interface Principal {
   missingClaims: string[];
   isAdmin: boolean;
   via: 'id-token' | 'session';
+  /** The engine session the caller came with, for a logout to end it (absent for ID tokens and sessions issued without an id). */
+  session?: { id: string; expiresAt: Date };
 }
 
 export interface AppEnv {

@@ -86,6 +86,13 @@ describe('on Workers: the web login at an OpenID provider', () => {
     const me = await fetch(`${worker.url}/me`, { headers: { cookie: session.split(';')[0]!, accept: 'text/html' } });
     expect(me.status).toBe(200);
     expect(await me.text()).toContain('action="/auth/logout"');
+
+    // Logging out ends the session in the database: a copy of the cookie no longer logs anyone in.
+    const logout = await fetch(`${worker.url}/auth/logout`, { method: 'POST', headers: { cookie: session.split(';')[0]!, accept: 'application/json' } });
+    expect(logout.status).toBe(204);
+    const after = await fetch(`${worker.url}/me`, { redirect: 'manual', headers: { cookie: session.split(';')[0]!, accept: 'text/html' } });
+    expect(after.status).toBe(303);
+    expect(after.headers.get('location')).toBe('/auth/login?returnTo=%2Fme');
   });
 
   it('refuses a callback that carries no flow cookie, with a page and no session', async () => {

@@ -7,6 +7,7 @@ import { LANG_COOKIE, negotiateLocale, type Locale } from '../../platform/locale
 import { errors } from '../../platform/openapi';
 import { Problem, problems } from '../../platform/problems';
 import { completeLogin, isSafeReturnTo, LOGIN_FLOW_TTL_SECONDS, openFlow, startLogin } from './login';
+import { endSession } from './revocation';
 import { SESSION_COOKIE } from './session';
 
 export const LOGIN_FLOW_COOKIE = 'login_flow';
@@ -117,15 +118,18 @@ export const loginRoutes = createRouter()
       method: 'post',
       path: '/auth/logout',
       tags: ['Auth'],
-      summary: 'Log out of the engine (clears the session cookie)',
+      summary: 'Log out of the engine (ends the session and clears its cookie)',
+      description:
+        'The session token is refused from then on, by every engine process, even where a copy of it was kept. Without a session, or with one that has expired, it still succeeds.',
       responses: { 204: { description: 'Logged out (JSON clients).' }, 303: redirect('Logged out; back to the home page (browsers).'), ...errors(401, 403) },
     }),
-    (c) => {
+    async (c) => {
       // SameSite=Lax already keeps the cookie off cross-site posts; this also refuses the attempt itself.
       const origin = c.req.header('origin');
       if (c.req.header('sec-fetch-site') === 'cross-site' || (origin && origin !== 'null' && origin !== new URL(c.var.deps.config.publicUrl).origin && origin !== new URL(c.req.url).origin)) {
         throw problems.forbidden('Logging out must be asked from this site.');
       }
+      await endSession(c.var.deps.db, c.get('principal'));
       deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c), httpOnly: true, sameSite: 'Lax' });
       c.header('Cache-Control', 'no-store');
       if (wantsJson(c)) return c.body(null, 204);

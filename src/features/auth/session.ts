@@ -1,10 +1,11 @@
-import { decodeJwt, decodeProtectedHeader, EncryptJWT, jwtDecrypt } from 'jose';
+import { decodeJwt, decodeProtectedHeader, EncryptJWT, jwtDecrypt, type JWTPayload } from 'jose';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie } from 'hono/cookie';
 import { fromOwnOrigin, type AppDeps, type AppEnv, type Principal } from '../../platform/http';
 import { keyDerivedFrom, type EngineKeys } from '../../platform/keys';
 import { Problem, problems } from '../../platform/problems';
 import { isEncryptedToken } from './id-token-decryption';
+import { isSessionRevoked } from './revocation';
 import { identityFromClaims, tokenProblem, type VerifiedToken } from './verifier';
 
 export const SESSION_COOKIE = 'session';
@@ -17,7 +18,8 @@ const sessionKey = (keys: EngineKeys) => keyDerivedFrom(keys.pii.key, 'civic-eng
 /**
  * A short-lived engine session carrying what the ID token asserted. It is encrypted (JWE dir +
  * A256GCM, authenticated by the engine's key alone): it holds the person's names and birth date,
- * which a proxy logging cookies or headers must not be able to read.
+ * which a proxy logging cookies or headers must not be able to read. Its random id (`jti`) is what
+ * a logout records as ended (see revocation.ts).
  */
 export async function issueSession(deps: AppDeps, verified: VerifiedToken): Promise<{ token: string; expiresAt: string }> {
   const now = deps.clock();
@@ -34,6 +36,7 @@ export async function issueSession(deps: AppDeps, verified: VerifiedToken): Prom
     .setSubject(verified.subject)
     .setAudience(SESSION_AUDIENCE)
     .setIssuer(deps.config.publicUrl)
+    .setJti(crypto.randomUUID())
     .setIssuedAt(iat)
     .setExpirationTime(iat + ttl)
     .encrypt(sessionKey(deps.keys));
@@ -54,8 +57,9 @@ function isSession(jwe: string): boolean {
 export async function verifyBearer(deps: AppDeps, token: string): Promise<Principal> {
   const encrypted = isEncryptedToken(token);
   if (encrypted && isSession(token)) {
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtDecrypt(token, sessionKey(deps.keys), {
+      ({ payload } = await jwtDecrypt(token, sessionKey(deps.keys), {
         keyManagementAlgorithms: ['dir'],
         contentEncryptionAlgorithms: ['A256GCM'],
         issuer: deps.config.publicUrl,
@@ -63,11 +67,16 @@ export async function verifyBearer(deps: AppDeps, token: string): Promise<Princi
         typ: SESSION_TYP,
         currentDate: deps.clock(),
         requiredClaims: ['sub', 'exp'],
-      });
-      return principalOf(deps, { subject: payload.sub!, issuer: String(payload.idp), expiresAt: payload.exp, ...identityFromClaims(payload) }, 'session');
+      }));
     } catch (error) {
       throw tokenProblem(error);
     }
+    // Sessions issued before they had an id cannot be ended early: they last until they expire.
+    const id = typeof payload.jti === 'string' ? payload.jti : undefined;
+    // Outside the try above: a database that does not answer is a 503, not a bad token.
+    if (id !== undefined && (await isSessionRevoked(deps.db, id))) throw problems.invalidToken('The session has ended (logged out); sign in again.');
+    const principal = principalOf(deps, { subject: payload.sub!, issuer: String(payload.idp), expiresAt: payload.exp, ...identityFromClaims(payload) }, 'session');
+    return id === undefined ? principal : { ...principal, session: { id, expiresAt: new Date(payload.exp! * 1000) } };
   }
   if (!encrypted) {
     let issuer: unknown;

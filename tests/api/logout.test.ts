@@ -1,0 +1,75 @@
+import { EncryptJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyDerivedFrom } from '../../src/platform/keys';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { finishBrowserLogin, startBrowserLogin } from '../support/oidc-engine';
+
+/** A web login at the development provider as one of its ready-made identities; the session cookie it leaves. */
+async function devLogin(engine: TestEngine, identity: string): Promise<string> {
+  const start = await startBrowserLogin(engine, '/me');
+  const url = new URL(start.location!);
+  const form = new URLSearchParams(url.searchParams);
+  form.set('identity', identity);
+  const chosen = await engine.app.request('/dev/oidc/authorize', { method: 'POST', body: form });
+  expect(chosen.status).toBe(303);
+  const login = await finishBrowserLogin(engine, new URL(chosen.headers.get('location')!), start.flowCookie);
+  expect(login.status).toBe(302);
+  return login.cookie!;
+}
+
+const page = (engine: TestEngine, path: string, cookie: string) =>
+  engine.app.request(path, { headers: { cookie, accept: 'text/html' }, redirect: 'manual' });
+
+/** A session as the engine issued them before sessions had an id (no `jti`). */
+async function sessionWithoutId(engine: TestEngine, subject: string): Promise<string> {
+  const iat = Math.floor(engine.clock.now().getTime() / 1000);
+  return new EncryptJWT({ idp: engine.devProvider.issuer, acr: 'eidas2' })
+    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', typ: 'session+jwt' })
+    .setSubject(subject)
+    .setAudience('session')
+    .setIssuer(engine.deps.config.publicUrl)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + 3600)
+    .encrypt(keyDerivedFrom(engine.deps.keys.pii.key, 'civic-engine session v1'));
+}
+
+describe('logging out ends the session on the server', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await createTestEngine();
+  });
+  afterAll(() => engine.close());
+
+  it('a copy of the session cookie kept from before the logout is a logged-out visitor, and is cleared', async () => {
+    const cookie = await devLogin(engine, 'elodie');
+    const before = await page(engine, '/me', cookie);
+    expect(before.status).toBe(200);
+    expect(await before.text()).toContain('action="/auth/logout"');
+    expect((await engine.request('GET', '/v1/webhooks', { headers: { cookie } })).status).toBe(200);
+
+    const logout = await engine.app.request('/auth/logout', { method: 'POST', headers: { cookie, origin: 'http://engine.test' } });
+    expect(logout.status).toBe(303);
+
+    // The browser forgot the cookie; a copy of it (a proxy's log, a stolen cookie) does not log anyone in.
+    const after = await page(engine, '/me', cookie);
+    expect(after.status).toBe(303);
+    expect(after.headers.get('location')).toBe('/auth/login?returnTo=%2Fme');
+    expect(after.headers.getSetCookie().find((c) => c.startsWith('session='))).toMatch(/Max-Age=0/);
+    const home = await page(engine, '/', cookie);
+    expect(home.status).toBe(200);
+    expect(await home.text()).not.toContain('action="/auth/logout"');
+    expect((await engine.request('GET', '/v1/webhooks', { headers: { cookie } })).status).toBe(401);
+
+    // Logging out again with the copy, or with no session at all, still succeeds.
+    expect((await engine.app.request('/auth/logout', { method: 'POST', headers: { cookie, accept: 'application/json' } })).status).toBe(204);
+    expect((await engine.app.request('/auth/logout', { method: 'POST', headers: { accept: 'application/json' } })).status).toBe(204);
+  });
+
+  it('a session issued before sessions had an id lasts until it expires, and logging out with it still succeeds', async () => {
+    const token = await sessionWithoutId(engine, 'older-session');
+    expect((await engine.request('GET', '/v1/webhooks', { token })).status).toBe(200);
+    const logout = await engine.app.request('/auth/logout', { method: 'POST', headers: { cookie: `session=${token}`, accept: 'application/json' } });
+    expect(logout.status).toBe(204);
+    expect((await engine.request('GET', '/v1/webhooks', { token })).status).toBe(200);
+  });
+});
