@@ -268,6 +268,9 @@ describe('the engine answers as its OpenAPI document says', () => {
     expectStatus(await call('POST', '/v1/session', {}), 401);
     expectStatus(await call('POST', '/v1/session', { body: { idToken: '' } }), 400);
     expectStatus(await call('GET', `/v1/initiatives/${initiativeId}/dashboard`, { token: session.body.token }), 200);
+    expectStatus(await call('DELETE', '/v1/session', { token: sponsor }), 401);
+    expectStatus(await call('DELETE', '/v1/session', { token: session.body.token }), 204);
+    expectStatus(await call('GET', `/v1/initiatives/${initiativeId}/dashboard`, { token: session.body.token }), 401);
     expectStatus(await call('POST', '/dev/oidc/tokens', { body: { givenNames: 'Zoé', familyName: 'Test', birthdate: '1990-01-01' } }), 201);
     expectStatus(await call('POST', '/dev/oidc/tokens', { body: { givenNames: 'Zoé' } }), 400);
   });

@@ -65,11 +65,47 @@ describe('logging out ends the session on the server', () => {
     expect((await engine.app.request('/auth/logout', { method: 'POST', headers: { accept: 'application/json' } })).status).toBe(204);
   });
 
-  it('a session issued before sessions had an id lasts until it expires, and logging out with it still succeeds', async () => {
+  it('an API session token ended by DELETE /v1/session is refused with 401 as an expired one', async () => {
+    const idToken = await engine.tokenFor({ givenNames: 'Léa', familyName: 'Martin', birthdate: '2001-02-28' });
+    const session = await engine.request('POST', '/v1/session', { token: idToken });
+    expect(session.status).toBe(201);
+    const { token } = session.body;
+    expect((await engine.request('GET', '/v1/webhooks', { token })).status).toBe(200);
+
+    const ended = await engine.request('DELETE', '/v1/session', { token });
+    expect(ended.status).toBe(204);
+
+    const refused = await engine.request('GET', '/v1/webhooks', { token });
+    expect(refused.status).toBe(401);
+    expect(refused.contentType).toBe('application/problem+json');
+    expect(refused.body.type).toBe('/problems/invalid-token');
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    // Ending it again is refused the same way: the token no longer stands for anyone.
+    expect((await engine.request('DELETE', '/v1/session', { token })).status).toBe(401);
+
+    // Another session of the same person is another session: it still works.
+    const other = await engine.request('POST', '/v1/session', { token: idToken });
+    expect((await engine.request('GET', '/v1/webhooks', { token: other.body.token })).status).toBe(200);
+  });
+
+  it('DELETE /v1/session without a session says what is wrong', async () => {
+    const none = await engine.request('DELETE', '/v1/session');
+    expect(none.status).toBe(401);
+    expect(none.contentType).toBe('application/problem+json');
+    const idToken = await engine.request('DELETE', '/v1/session', { token: await engine.tokenFor({ givenNames: 'Léa', familyName: 'Martin', birthdate: '2001-02-28' }) });
+    expect(idToken.status).toBe(401);
+    expect(idToken.body.detail).toMatch(/ID token/);
+  });
+
+  it('a session issued before sessions had an id lasts until it expires: the web logout succeeds, the API says it cannot end it', async () => {
     const token = await sessionWithoutId(engine, 'older-session');
     expect((await engine.request('GET', '/v1/webhooks', { token })).status).toBe(200);
     const logout = await engine.app.request('/auth/logout', { method: 'POST', headers: { cookie: `session=${token}`, accept: 'application/json' } });
     expect(logout.status).toBe(204);
+    const ended = await engine.request('DELETE', '/v1/session', { token });
+    expect(ended.status).toBe(409);
+    expect(ended.contentType).toBe('application/problem+json');
+    expect(ended.body.type).toBe('/problems/session-without-id');
     expect((await engine.request('GET', '/v1/webhooks', { token })).status).toBe(200);
   });
 });

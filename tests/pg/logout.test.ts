@@ -6,12 +6,20 @@ import { citizen } from '../support/process';
 describe('logging out with two engine processes', () => {
   const suite = engineProcessSuite('civic-logout-');
 
-  it('a session ended through one process is refused by the other', async () => {
+  it('a session ended through one process is refused by the other, by the API and by the web', async () => {
     // One public URL and one data folder, as behind a load balancer: a session of one is valid on both.
     const env = { DATABASE_URL: suite.databaseUrl, PUBLIC_URL: 'http://engine.test' };
     const [a, b] = [await suite.start(env), await suite.start(env)];
 
     const idToken = await a.token(citizen(1, 'Sortie'));
+    const api = await a.request('POST', '/v1/session', { token: idToken });
+    expect(api.status).toBe(201);
+    expect((await b.request('GET', '/v1/webhooks', { token: api.body.token })).status).toBe(200);
+    expect((await a.request('DELETE', '/v1/session', { token: api.body.token })).status).toBe(204);
+    const refused = await b.request('GET', '/v1/webhooks', { token: api.body.token });
+    expect(refused.status).toBe(401);
+    expect(refused.contentType).toContain('application/problem+json');
+
     const web = await b.request('POST', '/v1/session', { token: idToken });
     const cookie = `session=${web.body.token}`;
     const home = () => a.request<string>('GET', '/', { headers: { cookie, accept: 'text/html' } });

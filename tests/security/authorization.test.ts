@@ -31,6 +31,8 @@ const MATRIX: Record<string, Row> = {
   'GET /.well-known/jwks.json': { expect: '200 200 200 200 200 200 200' },
   'GET /metrics': { expect: '200 200 200 200 200 200 200' },
   'POST /v1/session': { expect: '401 201 201 201 201 201 201' },
+  // Every role here comes with an ID token, which is no session to end (tests/api/logout.test.ts ends real ones).
+  'DELETE /v1/session': { expect: '401 401 401 401 401 401 401' },
   'GET /v1/jurisdictions': { expect: '200 200 200 200 200 200 200' },
   'GET /v1/jurisdictions/:id': { path: () => '/v1/jurisdictions/paris', expect: '200 200 200 200 200 200 200' },
   'POST /v1/jurisdictions': { body: (_, role) => parisJurisdiction({ id: `j-${role.toLowerCase()}` }), expect: '401 403 403 403 403 403 201' },
