@@ -4,6 +4,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { auditRoutes } from './features/audit/routes';
 import { devProviderRoutes } from './features/auth/dev-routes';
 import { loginRoutes } from './features/auth/login-routes';
+import { sweepRevokedSessions } from './features/auth/revocation';
 import { mountApiDocs } from './features/docs/routes';
 import { authRoutes } from './features/auth/routes';
 import { authenticate } from './features/auth/session';
@@ -177,7 +178,14 @@ export function engineTasks(deps: AppDeps): ScheduledTask[] {
     { name: 'deliver-webhooks', run: (now) => dispatchWebhooks(deps, now) },
     { name: 'purge-webhook-history', run: webhookHistoryPurger(deps) },
     { name: 'sweep-rate-limits', run: (now) => (deps.config.rateLimits ? sweepRateLimits(deps.db, deps.config.rateLimits.windowSeconds, now) : Promise.resolve()) },
+    { name: 'sweep-ended-sessions', run: endedSessionSweeper(deps) },
   ];
+}
+
+/** Forgets ended sessions whose tokens have expired since, every ten minutes at most: the rows are few and small. */
+function endedSessionSweeper(deps: AppDeps): ScheduledTask['run'] {
+  const due = atMostEvery(10 * 60_000);
+  return (now) => (due(now) ? sweepRevokedSessions(deps.db, now) : Promise.resolve());
 }
 
 /**

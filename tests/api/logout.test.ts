@@ -1,5 +1,7 @@
+import { sql } from 'drizzle-orm';
 import { EncryptJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../../src/db/query';
 import { keyDerivedFrom } from '../../src/platform/keys';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { finishBrowserLogin, startBrowserLogin } from '../support/oidc-engine';
@@ -32,6 +34,9 @@ async function sessionWithoutId(engine: TestEngine, subject: string): Promise<st
     .setExpirationTime(iat + 3600)
     .encrypt(keyDerivedFrom(engine.deps.keys.pii.key, 'civic-engine session v1'));
 }
+
+const endedSessions = async (engine: TestEngine) =>
+  rowsOf<{ n: number }>(await engine.db.db.execute(sql`select count(*)::int as n from revoked_sessions`))[0]!.n;
 
 describe('logging out ends the session on the server', () => {
   let engine: TestEngine;
@@ -107,5 +112,25 @@ describe('logging out ends the session on the server', () => {
     expect(ended.contentType).toBe('application/problem+json');
     expect(ended.body.type).toBe('/problems/session-without-id');
     expect((await engine.request('GET', '/v1/webhooks', { token })).status).toBe(200);
+  });
+
+  it('ended sessions are forgotten once their tokens have expired', async () => {
+    // Weeks after the sessions ended above: the first sweep forgets them.
+    engine.clock.set('2027-03-01T10:00:00Z');
+    await engine.scheduler.tick();
+    expect(await endedSessions(engine)).toBe(0);
+    const session = await engine.request('POST', '/v1/session', { token: await engine.subjectToken('sweep-subject') });
+    expect((await engine.request('DELETE', '/v1/session', { token: session.body.token })).status).toBe(204);
+    expect(await endedSessions(engine)).toBe(1);
+
+    // Within the token's hour the row stays, and the token stays refused.
+    engine.clock.advance(30 * 60_000);
+    await engine.scheduler.tick();
+    expect((await engine.request('GET', '/v1/webhooks', { token: session.body.token })).status).toBe(401);
+    expect(await endedSessions(engine)).toBe(1);
+
+    engine.clock.advance(2 * 3600_000);
+    await engine.scheduler.tick();
+    expect(await endedSessions(engine)).toBe(0);
   });
 });
