@@ -66,6 +66,8 @@ export const initiatives = pgTable(
     summary: text('summary').notNull(),
     text: text('text').notNull(),
     question: text('question'),
+    /** The language the sponsors wrote the title, summary, text and question in (BCP 47, src/core/language.ts). */
+    language: text('language').notNull().default('fr'),
     sponsorSubject: text('sponsor_subject').notNull(),
     committeeCode: text('committee_code').notNull(),
     status: text('status').notNull(),
@@ -191,6 +193,8 @@ export const referendumItems = pgTable('referendum_items', {
   kind: text('kind', { enum: ['agenda', 'referendum'] }).notNull(),
   title: text('title').notNull(),
   question: text('question'),
+  /** The language of the title and question, the initiative's; not a claim of the certificate. */
+  language: text('language').notNull().default('fr'),
   validSignatures: integer('valid_signatures').notNull(),
   districts: jsonb('districts').$type<unknown[]>().notNull(),
   method: text('method', { enum: ['full', 'sample'] }).notNull(),

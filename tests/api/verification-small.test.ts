@@ -1,6 +1,8 @@
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { closedWithSignatures, parisWithClerk } from '../support/identity';
+import { REFERENDUM_DRAFT } from '../support/paris';
 
 /**
  * A small commune: fewer signatures than the minimum sample size (500), so the sample is every
@@ -18,8 +20,8 @@ describe('a sample verification of fewer signatures than the minimum sample size
   afterAll(() => engine.close());
 
   /** An initiative with `n` signatures, closed, its sample of everything decided with `invalid` of them invalid. */
-  async function decided(n: number, invalid: number, family: string) {
-    const id = await closedWithSignatures(engine, { sponsor, clerk }, n, family);
+  async function decided(n: number, invalid: number, family: string, draft?: Record<string, unknown>) {
+    const id = await closedWithSignatures(engine, { sponsor, clerk }, n, family, draft);
     const started = await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'sample', seed: 'tirage public' } });
     expect(started.body).toMatchObject({ population: n, sampleSize: n });
     const page = await engine.request('GET', `/v1/initiatives/${id}/verification?personalData=false`, { token: clerk });
@@ -59,5 +61,15 @@ describe('a sample verification of fewer signatures than the minimum sample size
     const bad = await engine.request('GET', '/v1/referendum-items?cursor=nonsense');
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'query.cursor' })]);
+  });
+
+  it('the certified item says the language of its title and question, which its certificate does not state', async () => {
+    const id = await decided(20, 0, 'Italiano', { ...REFERENDUM_DRAFT, title: 'Strade scolastiche', question: 'Approvate la chiusura delle strade davanti alle scuole?', language: 'it' });
+    const complete = await engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: clerk });
+    expect(complete.body.outcome).toBe('certified');
+    const item = await engine.request('GET', `/v1/referendum-items/${complete.body.referendumItemId}`);
+    expect(item.body).toMatchObject({ title: 'Strade scolastiche', language: 'it' });
+    // The certificate's signed claims keep the format they had: the language is the item's, not the certificate's.
+    expect(decodeJwt(item.body.certificate).initiative).toEqual({ id, kind: 'referendum', title: 'Strade scolastiche', question: 'Approvate la chiusura delle strade davanti alle scuole?' });
   });
 });

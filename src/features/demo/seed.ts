@@ -133,6 +133,7 @@ export async function seedDemo(deps: AppDeps): Promise<DemoOutcome> {
       input: {
         jurisdictionId: DEMO_JURISDICTION,
         kind: 'agenda' as const,
+        language: 'fr',
         title: 'Des arbres dans chaque cour d’école',
         summary: 'Demander au Conseil de Paris de débattre d’un plan pour planter des arbres et retirer le bitume des cours d’école d’ici 2030.',
         text: 'Les cours d’école bitumées deviennent des îlots de chaleur en été.\n\nNous demandons au Conseil de Paris d’inscrire à son ordre du jour un plan pluriannuel pour végétaliser toutes les cours d’école, en associant les enfants, les parents et les équipes éducatives.',
@@ -144,6 +145,7 @@ export async function seedDemo(deps: AppDeps): Promise<DemoOutcome> {
       input: {
         jurisdictionId: DEMO_JURISDICTION,
         kind: 'referendum' as const,
+        language: 'fr',
         title: 'Des rues aux écoles',
         summary: 'Fermer à la circulation les rues devant les écoles aux heures d’entrée et de sortie.',
         text: 'Article unique. Les rues qui desservent une école sont fermées à la circulation automobile de 8 h à 9 h et de 16 h à 17 h, les jours de classe.',

@@ -1,10 +1,20 @@
 import { z } from '@hono/zod-openapi';
+import { DEFAULT_TEXT_LANGUAGE, isTextLanguage } from '../../core/language';
 import { Instant } from '../../platform/openapi';
 
 const Title = z.string().trim().min(3).max(200);
 const Summary = z.string().trim().min(1).max(2000);
 const Text = z.string().trim().min(1).max(100_000);
 const Question = z.string().trim().min(3).max(1000);
+/** One check (a custom issue), so that a form has one message for any value not offered. */
+const Language = z
+  .string()
+  .refine(isTextLanguage, 'A language tag: an ISO 639-1 language, optionally with a region (fr, de, fr-CH).')
+  .openapi({
+    description: 'The language the title, summary, text and question are written in: a BCP 47 tag, an ISO 639-1 language optionally with a region.',
+    pattern: '^[a-z]{2}(-[A-Z]{2})?$',
+    example: 'fr',
+  });
 
 export const AGENDA_HAS_NO_QUESTION = 'An agenda initiative has no ballot question: it is put on the council’s agenda as it stands. Only a referendum initiative has one.';
 
@@ -16,6 +26,7 @@ export const CreateInitiativeSchema = z
     summary: Summary,
     text: Text,
     question: Question.optional(),
+    language: Language.default(DEFAULT_TEXT_LANGUAGE),
   })
   .superRefine((v, ctx) => {
     if (v.kind === 'referendum' && !v.question) ctx.addIssue({ code: 'custom', path: ['question'], message: 'A referendum initiative needs its ballot question.' });
@@ -29,12 +40,13 @@ export const CreateInitiativeSchema = z
       summary: 'Fermer à la circulation les rues devant les écoles.',
       text: 'Texte complet…',
       question: 'Approuvez-vous la fermeture des rues aux écoles ?',
+      language: 'fr',
     },
   });
 export type CreateInitiative = z.infer<typeof CreateInitiativeSchema>;
 
 export const UpdateInitiativeSchema = z
-  .strictObject({ title: Title.optional(), summary: Summary.optional(), text: Text.optional(), question: Question.nullable().optional() })
+  .strictObject({ title: Title.optional(), summary: Summary.optional(), text: Text.optional(), question: Question.nullable().optional(), language: Language.optional() })
   .refine((u) => Object.keys(u).length > 0, 'Give at least one field to change.')
   .openapi('UpdateInitiative', { example: { title: 'Des rues aux écoles, partout' } });
 export type UpdateInitiative = z.infer<typeof UpdateInitiativeSchema>;
@@ -102,6 +114,7 @@ export const InitiativeSchema = z
     summary: z.string(),
     text: z.string(),
     question: z.string().nullable(),
+    language: z.string().openapi({ description: 'The language of the title, summary, text and question (BCP 47).', example: 'fr' }),
     status: z.string(),
     rules: z.record(z.string(), z.unknown()).nullable(),
     opensAt: z.string().nullable(),

@@ -160,6 +160,7 @@ export const ReferendumItemSchema = z
     kind: z.enum(['agenda', 'referendum']),
     title: z.string(),
     question: z.string().nullable(),
+    language: z.string().openapi({ description: "The language of the title and question (BCP 47), the initiative's; not stated by the certificate.", example: 'fr' }),
     validSignatures: z.number().int(),
     districts: z.array(z.unknown()),
     method: z.enum(['full', 'sample']),

@@ -712,6 +712,7 @@ export async function completeVerification(deps: AppDeps, id: string, principal:
         kind: initiative.kind,
         title: initiative.title,
         question,
+        language: initiative.language,
         validSignatures: counts.total,
         districts,
         method: verification.method,
