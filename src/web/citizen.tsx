@@ -16,7 +16,7 @@ import { Problem } from '../platform/problems';
 import { errorPage } from './errors';
 import { problemMessage } from './problems';
 import { LANG_COOKIE, type Translator } from './i18n';
-import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, Notice, renderPage, titleAbout } from './layout';
+import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, NamingInitiative, Notice, renderPage, titleAbout } from './layout';
 import { formFields, formLimit, loginUrl, uuidParam, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { daysLeft, DistrictTable, goalOf, Milestones, ProgressBlock, StatusTag } from './views';
 import { receiptInclusion, transparencyHead, type ReceiptInclusion } from './transparency';
@@ -102,11 +102,11 @@ export const citizenPages = createRouter()
               const left = daysLeft(i.closesAt, now);
               return (
                 <li class="card">
-                  <h3><a href={`/initiatives/${i.id}`}>{i.title}</a></h3>
+                  <h3><a href={`/initiatives/${i.id}`} lang={i.language}>{i.title}</a></h3>
                   <p class="muted">
                     {j.name} · {m.kinds[i.kind]} · <StatusTag t={t} status={i.status} />
                   </p>
-                  <p>{i.summary}</p>
+                  <p lang={i.language}>{i.summary}</p>
                   <p>
                     <strong>{t.number(progress.signatures)}</strong> {m.initiative.of(t.number(goal))}
                     {i.status === 'open' && left !== null ? <> · {m.initiative.daysLeft(left)}</> : null}
@@ -152,9 +152,9 @@ export const citizenPages = createRouter()
           <p class="muted">
             {jurisdiction.name} · {m.kinds[initiative.kind]} · <StatusTag t={t} status={initiative.status} />
           </p>
-          <h1>{initiative.title}</h1>
+          <h1 lang={initiative.language}>{initiative.title}</h1>
           {initiative.status === 'draft' ? <Notice>{m.initiative.sponsorOnly}</Notice> : null}
-          <p>{initiative.summary}</p>
+          <p lang={initiative.language}>{initiative.summary}</p>
           {initiative.reason ? <p><strong>{m.initiative.reason}{m.colon}</strong> {initiative.reason}</p> : null}
           {certifiedAs ? (
             <p>
@@ -164,7 +164,7 @@ export const citizenPages = createRouter()
           {initiative.question ? (
             <>
               <h2>{m.initiative.question}</h2>
-              <blockquote class="question">{initiative.question}</blockquote>
+              <blockquote class="question" lang={initiative.language}>{initiative.question}</blockquote>
             </>
           ) : null}
           {signed ? <p data-signed="">{m.initiative.youSigned}</p> : null}
@@ -190,7 +190,7 @@ export const citizenPages = createRouter()
           <Milestones t={t} progress={progress} timeZone={tz} />
           <DistrictTable t={t} progress={progress} />
           <h2>{m.initiative.text}</h2>
-          <div class="text">{initiative.text}</div>
+          <div class="text" lang={initiative.language}>{initiative.text}</div>
           <p><a href={`/initiatives/${initiative.id}/transparency`}>{m.initiative.transparency}</a></p>
         </article>
       ),
@@ -259,12 +259,12 @@ export const citizenPages = createRouter()
         .then(({ payload }) => payload as unknown as typeof claims)
         .catch(() => undefined);
     }
-    const [inclusion, later, initiativeTitle] = claims
+    const [inclusion, later, initiative] = claims
       ? await Promise.all([
           receiptInclusion(deps, claims.initiative, claims.signature, claims.leaf),
           laterLogEntry(deps.db.db, claims.initiative, claims.signature),
           // Named by its title; by its id should the initiative be gone.
-          getInitiative(deps.db.db, claims.initiative).then((i) => i.title, () => undefined),
+          getInitiative(deps.db.db, claims.initiative).then((i) => i, () => undefined),
         ])
       : [undefined, null, undefined];
     const mergeDelaySeconds = claims?.mmd ?? mergeDelayMs(deps) / 1000;
@@ -282,7 +282,13 @@ export const citizenPages = createRouter()
               <Notice outcome>{m.receipt.valid}</Notice>
               <dl class="facts">
                 <dt>{m.receipt.initiative}</dt>
-                <dd><a href={`/initiatives/${claims.initiative}`}>{initiativeTitle ?? claims.initiative}</a></dd>
+                <dd>
+                  {initiative ? (
+                    <a href={`/initiatives/${claims.initiative}`} lang={initiative.language}>{initiative.title}</a>
+                  ) : (
+                    <a href={`/initiatives/${claims.initiative}`}>{claims.initiative}</a>
+                  )}
+                </dd>
                 <dt>{m.receipt.signature}</dt>
                 <dd class="mono">{claims.signature}</dd>
                 <dt>{m.receipt.signedAt}</dt>
@@ -314,7 +320,7 @@ export const citizenPages = createRouter()
       title: titleAbout(t, m.transparency.title, initiative.title),
       body: (
         <>
-          <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
+          <p><a href={`/initiatives/${initiative.id}`} lang={initiative.language}>{initiative.title}</a></p>
           <h1>{m.transparency.title}</h1>
           <p>{m.transparency.intro}</p>
           <p>{m.transparency.publicCount}{m.colon} <strong>{t.number(progress.signatures)}</strong></p>
@@ -368,7 +374,7 @@ async function signaturePage(c: WebContext, w: WebRequest, initiative: Initiativ
     status: view.status,
     body: (
       <>
-        <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
+        <p><a href={`/initiatives/${initiative.id}`} lang={initiative.language}>{initiative.title}</a></p>
         <h1>{m.mine.title}</h1>
         {view.error ? <Notice kind="error">{view.error}</Notice> : null}
         {q.signed ? <Notice outcome>{m.sign.done}</Notice> : null}
@@ -404,8 +410,8 @@ function signForm(
     status: collecting ? status : 409,
     body: (
       <>
-        <p><a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
-        <h1>{m.sign.title(initiative.title)}</h1>
+        <p><a href={`/initiatives/${initiative.id}`} lang={initiative.language}>{initiative.title}</a></p>
+        <h1><NamingInitiative message={m.sign.title} initiative={initiative} /></h1>
         {!collecting ? (
           <Notice kind="error">{errors.form ?? m.sign.notOpen}</Notice>
         ) : (
@@ -415,7 +421,7 @@ function signForm(
             {errors.district || errors.consent ? (
               <ErrorSummary t={w.t} errors={fieldsInError(errors, [['district', 'district', m.sign.district], ['consent', 'consent']])} />
             ) : null}
-            {initiative.question ? <blockquote class="question">{initiative.question}</blockquote> : null}
+            {initiative.question ? <blockquote class="question" lang={initiative.language}>{initiative.question}</blockquote> : null}
             <form method="post" action={`/initiatives/${initiative.id}/sign`} novalidate>
               <CsrfField w={w} />
               <Field id="district" label={m.sign.district} error={errors.district}>

@@ -20,7 +20,7 @@ import { visibleInitiative, progressOf } from './citizen';
 import { errorPage } from './errors';
 import type { Translator } from './i18n';
 import { fieldErrors, problemMessage } from './problems';
-import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, Notice, renderPage, TableScroll, titleAbout } from './layout';
+import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, NamingInitiative, Notice, renderPage, TableScroll, titleAbout } from './layout';
 import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { DistrictTable, StatusTag } from './views';
 
@@ -171,7 +171,7 @@ export const clerkPages = createRouter()
               <ul>
                 {s.items.map((i) => (
                   <li>
-                    <a href={`/clerk/initiatives/${i.id}`}>{i.title}</a> — <StatusTag t={t} status={i.status} />
+                    <a href={`/clerk/initiatives/${i.id}`} lang={i.language}>{i.title}</a> — <StatusTag t={t} status={i.status} />
                   </li>
                 ))}
               </ul>
@@ -475,8 +475,8 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
     status: view.status ?? 200,
     body: (
       <>
-        <p><a href="/clerk">{m.clerk.title}</a> · <a href={`/initiatives/${initiative.id}`}>{initiative.title}</a></p>
-        <h1>{initiative.title}</h1>
+        <p><a href="/clerk">{m.clerk.title}</a> · <a href={`/initiatives/${initiative.id}`} lang={initiative.language}>{initiative.title}</a></p>
+        <h1 lang={initiative.language}>{initiative.title}</h1>
         <p>
           {jurisdiction.name} · {m.kinds[initiative.kind]} · <StatusTag t={t} status={status} />
         </p>
@@ -489,12 +489,12 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
 
         {status === 'submitted' ? (
           <section aria-labelledby="review-title">
-            <h2 id="review-title">{m.clerk.reviewTitle(initiative.title)}</h2>
-            <p>{initiative.summary}</p>
-            {initiative.question ? <blockquote class="question">{initiative.question}</blockquote> : null}
+            <h2 id="review-title"><NamingInitiative message={m.clerk.reviewTitle} initiative={initiative} /></h2>
+            <p lang={initiative.language}>{initiative.summary}</p>
+            {initiative.question ? <blockquote class="question" lang={initiative.language}>{initiative.question}</blockquote> : null}
             <details>
               <summary>{m.initiative.text}</summary>
-              <div class="text">{initiative.text}</div>
+              <div class="text" lang={initiative.language}>{initiative.text}</div>
             </details>
             {Object.keys(reviewErrors).length ? (
               <ErrorSummary
@@ -631,7 +631,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
 
         {report ? (
           <section aria-labelledby="verification-title" id="verification">
-            <h2 id="verification-title">{m.clerk.verificationTitle(initiative.title)}</h2>
+            <h2 id="verification-title"><NamingInitiative message={m.clerk.verificationTitle} initiative={initiative} /></h2>
             <dl class="facts">
               <dt>{m.clerk.method}</dt>
               <dd>{report.method === 'sample' ? m.clerk.sample : m.clerk.full}</dd>

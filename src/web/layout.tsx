@@ -142,6 +142,25 @@ export function titleAbout(t: Translator, page: string, initiativeTitle: string)
   return `${page}${t.m.colon} ${initiativeTitle}`;
 }
 
+/** Stands for the title in a message, to find where the title goes. */
+const TITLE_MARK = '\u0000';
+
+/**
+ * A message that names an initiative ("Signer : …"), its title marked with the language of the
+ * initiative's text (WCAG 3.1.2) while the message's own words stay in the page's. Wherever the
+ * sponsors' words sit in an element of their own, that element carries `lang={initiative.language}`.
+ */
+export function NamingInitiative(props: { message: (title: string) => string; initiative: { title: string; language: string } }) {
+  const [before = '', after = ''] = props.message(TITLE_MARK).split(TITLE_MARK);
+  return (
+    <>
+      {before}
+      <span lang={props.initiative.language}>{props.initiative.title}</span>
+      {after}
+    </>
+  );
+}
+
 /** A labelled field with its error right next to it, tied by aria-describedby. */
 export function Field(props: { id: string; label: string; error?: string; help?: string; children: Child }) {
   return (

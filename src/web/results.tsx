@@ -61,7 +61,7 @@ export const resultPages = createRouter()
                       {jurisdiction?.name ?? item.jurisdictionId} · {m.results.kinds[item.kind]}
                     </p>
                     <h2>
-                      <a href={`/results/${item.id}`}>{item.title}</a>
+                      <a href={`/results/${item.id}`} lang={item.language}>{item.title}</a>
                     </h2>
                     <p>{m.results.certifiedOn(t.date(item.certifiedAt, jurisdiction?.timeZone), item.validSignatures, t.number(item.validSignatures))}</p>
                   </li>
@@ -105,8 +105,8 @@ export const resultPages = createRouter()
           <p class="muted">
             {jurisdiction.name} · {m.results.kinds[item.kind]}
           </p>
-          <h1>{item.title}</h1>
-          {item.question ? <blockquote class="question">{item.question}</blockquote> : null}
+          <h1 lang={item.language}>{item.title}</h1>
+          {item.question ? <blockquote class="question" lang={item.language}>{item.question}</blockquote> : null}
           <p>{m.results.certifiedOn(t.dateTime(item.certifiedAt, tz), item.validSignatures, t.number(item.validSignatures))}</p>
           <p>
             {m.results.method}

@@ -21,7 +21,7 @@ import { HistoryChart } from './charts';
 import { fieldErrors, problemFieldErrors, problemMessage, type FieldIssue } from './problems';
 import { visibleInitiative } from './citizen';
 import { errorPage } from './errors';
-import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, Notice, renderPage, titleAbout } from './layout';
+import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, NamingInitiative, Notice, renderPage, titleAbout } from './layout';
 import { formFields, formLimit, loginUrl, uuidParam, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { daysLeft, DistrictTable, Milestones, ProgressBlock, StatusTag } from './views';
 
@@ -228,7 +228,7 @@ function confirmPage(c: WebContext, w: WebRequest, initiative: InitiativeRow, ac
     title: words.titleOf(initiative.title),
     body: (
       <>
-        <p><a href={`/initiatives/${initiative.id}/manage`}>{initiative.title}</a></p>
+        <p><a href={`/initiatives/${initiative.id}/manage`} lang={initiative.language}>{initiative.title}</a></p>
         <h1>{words.title}</h1>
         <p>{words.text}</p>
         <form method="post" action={`/initiatives/${initiative.id}/${action}`} class="actions">
@@ -350,7 +350,7 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
     body: (
       <>
         <p><PublicPageLink w={w} initiative={initiative} /></p>
-        <h1>{m.manage.title(initiative.title)}</h1>
+        <h1><NamingInitiative message={m.manage.title} initiative={initiative} /></h1>
         <p><StatusTag t={t} status={initiative.status} /></p>
         {c.req.query('saved') ? <Notice outcome>{m.draft.saved}</Notice> : null}
         {done === 'submit' ? <Notice outcome>{m.manage.submitted}</Notice> : null}
@@ -439,12 +439,12 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
 
 /** What only the sponsor may do: edit, submit, close, withdraw. */
 /** Initiatives, each linked to its dashboard, with its status. */
-function DashboardLinks(props: { t: WebRequest['t']; initiatives: Pick<InitiativeRow, 'id' | 'title' | 'status'>[] }) {
+function DashboardLinks(props: { t: WebRequest['t']; initiatives: Pick<InitiativeRow, 'id' | 'title' | 'language' | 'status'>[] }) {
   return (
     <ul>
       {props.initiatives.map((i) => (
         <li>
-          <a href={`/initiatives/${i.id}/manage`}>{i.title}</a> — <StatusTag t={props.t} status={i.status} />
+          <a href={`/initiatives/${i.id}/manage`} lang={i.language}>{i.title}</a> — <StatusTag t={props.t} status={i.status} />
         </li>
       ))}
     </ul>
@@ -486,8 +486,8 @@ function SponsorActions(props: { w: WebRequest; initiative: InitiativeRow; colle
 /** The initiative's title, linked to its public page when the reader may see it: a draft's is its sponsor's alone. */
 function PublicPageLink(props: { w: WebRequest; initiative: InitiativeRow }) {
   const { initiative } = props;
-  if (initiative.status === 'draft' && initiative.sponsorSubject !== props.w.principal?.subject) return <>{initiative.title}</>;
-  return <a href={`/initiatives/${initiative.id}`}>{initiative.title}</a>;
+  if (initiative.status === 'draft' && initiative.sponsorSubject !== props.w.principal?.subject) return <span lang={initiative.language}>{initiative.title}</span>;
+  return <a href={`/initiatives/${initiative.id}`} lang={initiative.language}>{initiative.title}</a>;
 }
 
 function joinForm(c: WebContext, w: WebRequest, initiative: InitiativeRow, code: string, error: string | undefined, status = 200, joined = false) {

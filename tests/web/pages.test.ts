@@ -207,13 +207,13 @@ describe('web pages (server-rendered, no JavaScript)', () => {
       }
     }
     // The sponsor's own dashboard does link to the draft's page, which they may read.
-    expect((await page(manageUrl, { cookie })).html).toContain(`<p><a href="/initiatives/${id}">Un banc par rue</a></p>`);
+    expect((await page(manageUrl, { cookie })).html).toContain(`<p><a href="/initiatives/${id}" lang="fr">Un banc par rue</a></p>`);
     // A member finds the initiative on their own page, linked to its dashboard; the sponsor finds it among theirs only.
     const memberPage = await page('/me', { cookie: await sessionFor('web-member-1') });
     expect(memberPage.html).toContain('Initiatives dont je suis membre du comité de soutien');
-    expect(memberPage.html).toContain(`<a href="/initiatives/${id}/manage">Un banc par rue</a>`);
+    expect(memberPage.html).toContain(`<a href="/initiatives/${id}/manage" lang="fr">Un banc par rue</a>`);
     const sponsorPage = await page('/me', { cookie });
-    expect(sponsorPage.html).toContain(`<a href="/initiatives/${id}/manage">Un banc par rue</a>`);
+    expect(sponsorPage.html).toContain(`<a href="/initiatives/${id}/manage" lang="fr">Un banc par rue</a>`);
     expect(sponsorPage.html).not.toContain('membre du comité de soutien');
     expect((await page('/me', { cookie: await sessionFor('someone-else') })).html).not.toContain('Un banc par rue');
     const submitted = await page(`/initiatives/${id}/submit`, { cookie, form: { _csrf: CSRF } });

@@ -49,6 +49,13 @@ describe('certified results in the web front', () => {
     expect(clerkEn.html).toContain(`<strong>Referendum question:</strong> <a href="/results/${itemId}">`);
   });
 
+  it('marks the French title and question as French on English pages', async () => {
+    const item = await web.page(`/results/${itemId}`, { lang: 'en' });
+    expect(item.html).toContain('<h1 lang="fr">Des rues aux écoles</h1>');
+    expect(item.html).toMatch(/<blockquote class="question" lang="fr">Approuvez-vous /);
+    expect((await web.page('/results', { lang: 'en' })).html).toContain(`<a href="/results/${itemId}" lang="fr">Des rues aux écoles</a>`);
+  });
+
   it('shows the result and says the certificate is authentic, with the command to check it independently', async () => {
     const item = await web.page(`/results/${itemId}`);
     expect(item.status).toBe(200);

@@ -41,7 +41,7 @@ describe('signature and receipt pages', () => {
     const pending = await check(receipt);
     expect(pending.text).toContain('Ce reçu est authentique');
     // The initiative by its title, linked.
-    expect(pending.html).toContain(`<a href="/initiatives/${id}">Des rues aux écoles</a>`);
+    expect(pending.html).toContain(`<a href="/initiatives/${id}" lang="fr">Des rues aux écoles</a>`);
     expect(pending.html).toContain('data-inclusion="pending"');
     expect(pending.text).toContain('Votre signature n’est pas encore intégrée au registre public vérifiable\u00a0: son inclusion ne peut pas encore être vérifiée.');
     expect(pending.text).not.toContain('figure dans le registre');
