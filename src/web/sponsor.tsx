@@ -1,3 +1,4 @@
+import { DEFAULT_TEXT_LANGUAGE, isTextLanguage, languageAutonym, OFFERED_TEXT_LANGUAGES } from '../core/language';
 import { requirePrincipal } from '../features/auth/access';
 import { dashboardFor } from '../features/monitoring/dashboard';
 import { CreateInitiativeSchema, UpdateInitiativeSchema } from '../features/initiatives/schema';
@@ -25,11 +26,11 @@ import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, NamingIniti
 import { formFields, formLimit, loginUrl, uuidParam, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { daysLeft, DistrictTable, Milestones, ProgressBlock, StatusTag } from './views';
 
-type DraftValues = { jurisdictionId?: string; kind?: string; title?: string; summary?: string; text?: string; question?: string };
+type DraftValues = { jurisdictionId?: string; kind?: string; language?: string; title?: string; summary?: string; text?: string; question?: string };
 
-/** Field errors of a draft, from the schema's issues: the one custom rule of the schema is the referendum's question. */
+/** Field errors of a draft, from the schema's issues: the schema's custom rules are the referendum's question and the language. */
 function draftErrors(w: WebRequest, issues: readonly FieldIssue[], values: DraftValues): Record<string, string> {
-  return fieldErrors(w.t, issues, values, { question: w.t.m.fields.questionRequired });
+  return fieldErrors(w.t, issues, values, { question: w.t.m.fields.questionRequired, language: w.t.m.fields.choose });
 }
 
 /** Field errors of the engine's own checks of a draft (jurisdiction, kind, question). */
@@ -43,6 +44,8 @@ function draftInput(form: Record<string, string>) {
   return {
     jurisdictionId: text('jurisdictionId'),
     kind: text('kind'),
+    // Left out of the form: French, as through the API.
+    language: text('language') || undefined,
     title: text('title'),
     summary: text('summary'),
     text: text('text'),
@@ -106,7 +109,13 @@ export const sponsorPages = createRouter()
     const { initiative } = await requireSponsorOf(c, w);
     const jurisdictions = await listJurisdictions(c.var.deps.db.db);
     const values = { ...draftInput({ ...form, kind: initiative.kind }), jurisdictionId: initiative.jurisdictionId, kind: initiative.kind };
-    const patch = { title: values.title, summary: values.summary, text: values.text, question: values.question ?? null };
+    const patch = {
+      title: values.title,
+      summary: values.summary,
+      text: values.text,
+      question: values.question ?? null,
+      ...(values.language === undefined ? {} : { language: values.language }),
+    };
     const parsed = UpdateInitiativeSchema.safeParse(patch);
     const kindErrors: Record<string, string> = initiative.kind === 'referendum' && !values.question ? { question: w.t.m.fields.questionRequired } : {};
     if (!parsed.success || Object.keys(kindErrors).length) {
@@ -255,6 +264,9 @@ function draftForm(
   // Which draft is being edited is in the title too: the preview may show other words than the saved ones.
   const pageTitle = editing ? titleAbout(t, title, editing.title) : title;
   const jurisdiction = view.jurisdictions.find((j) => j.id === values.jurisdictionId);
+  const language = values.language ?? DEFAULT_TEXT_LANGUAGE;
+  // The fields hold the sponsors' words: in their language once it is one (a refused value is not).
+  const textLang = isTextLanguage(language) ? language : undefined;
   return renderPage(c, w, {
     title: pageTitle,
     status,
@@ -268,6 +280,7 @@ function draftForm(
             errors={fieldsInError(errors, [
               ['jurisdictionId', 'jurisdictionId', m.draft.jurisdiction],
               ['kind', `kind-${values.kind === 'referendum' ? 'referendum' : 'agenda'}`, m.draft.kind],
+              ['language', 'language', m.draft.language],
               ['title', 'title', m.draft.title],
               ['summary', 'summary', m.draft.summary],
               ['text', 'text', m.draft.text],
@@ -296,18 +309,25 @@ function draftForm(
               </fieldset>
             </>
           )}
+          <Field id="language" label={m.draft.language} error={errors.language} help={m.draft.languageHelp}>
+            <select {...describedBy('language', errors.language, m.draft.languageHelp)} required>
+              {languageOptions(language).map((l) => (
+                <option value={l.tag} lang={l.tag} selected={l.tag === language}>{l.name}</option>
+              ))}
+            </select>
+          </Field>
           <Field id="title" label={m.draft.title} error={errors.title}>
-            <input type="text" {...describedBy('title', errors.title)} value={values.title ?? ''} required maxlength={200} />
+            <input type="text" {...describedBy('title', errors.title)} lang={textLang} value={values.title ?? ''} required maxlength={200} />
           </Field>
           <Field id="summary" label={m.draft.summary} error={errors.summary}>
-            <textarea {...describedBy('summary', errors.summary)} rows={3} required>{values.summary ?? ''}</textarea>
+            <textarea {...describedBy('summary', errors.summary)} lang={textLang} rows={3} required>{values.summary ?? ''}</textarea>
           </Field>
           <Field id="text" label={m.draft.text} error={errors.text}>
-            <textarea {...describedBy('text', errors.text)} rows={10} required>{values.text ?? ''}</textarea>
+            <textarea {...describedBy('text', errors.text)} lang={textLang} rows={10} required>{values.text ?? ''}</textarea>
           </Field>
           {editing?.kind === 'agenda' ? null : (
             <Field id="question" label={m.draft.question} error={errors.question} help={m.draft.questionHelp}>
-              <input type="text" {...describedBy('question', errors.question, m.draft.questionHelp)} value={values.question ?? ''} />
+              <input type="text" {...describedBy('question', errors.question, m.draft.questionHelp)} lang={textLang} value={values.question ?? ''} />
             </Field>
           )}
           <div class="actions">
@@ -320,15 +340,21 @@ function draftForm(
             <h2 id="preview-title">{m.draft.previewTitle}</h2>
             <p class="muted">{jurisdiction?.name} · {m.kinds[values.kind ?? 'agenda']}</p>
             {/* Under the preview's heading: a level below it, drawn as large as the public page's title. */}
-            <h3 class="title">{values.title}</h3>
-            <p>{values.summary}</p>
-            {values.question ? <blockquote class="question">{values.question}</blockquote> : null}
-            <div class="text">{values.text}</div>
+            <h3 class="title" lang={textLang}>{values.title}</h3>
+            <p lang={textLang}>{values.summary}</p>
+            {values.question ? <blockquote class="question" lang={textLang}>{values.question}</blockquote> : null}
+            <div class="text" lang={textLang}>{values.text}</div>
           </section>
         ) : null}
       </>
     ),
   });
+}
+
+/** The languages offered, each named in itself, with the draft's own when it was set to another through the API. */
+function languageOptions(current: string) {
+  if (!isTextLanguage(current) || OFFERED_TEXT_LANGUAGES.some((l) => l.tag === current)) return OFFERED_TEXT_LANGUAGES;
+  return [...OFFERED_TEXT_LANGUAGES, { tag: current, name: languageAutonym(current) }];
 }
 
 async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRow, jurisdiction: JurisdictionRow, error?: string, status = 200) {

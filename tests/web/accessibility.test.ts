@@ -96,7 +96,7 @@ describe('accessibility of the pages’ markup', () => {
     const preview = await web.page('/initiatives/new', { cookie, form: draft });
     expect(preview.status).toBe(200);
     expect(preview.html.match(/<h1[ >]/g)).toHaveLength(1);
-    expect(preview.html).toMatch(/<h2 id="preview-title">[^<]*<\/h2>[\s\S]*<h3 class="title">Un banc par rue<\/h3>/);
+    expect(preview.html).toMatch(/<h2 id="preview-title">[^<]*<\/h2>[\s\S]*<h3 class="title" lang="fr">Un banc par rue<\/h3>/);
   });
 
   it('puts data tables in a box of their own that a keyboard can scroll sideways, named after the table, so the page reflows on a narrow screen', async () => {

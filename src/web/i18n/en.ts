@@ -162,6 +162,8 @@ export const en: Messages = {
     editTitle: 'Edit the draft',
     jurisdiction: 'Jurisdiction',
     kind: 'Kind',
+    language: 'Language of the text',
+    languageHelp: 'The language the title, summary, text and question are written in: screen readers pronounce them in that language.',
     title: 'Title',
     summary: 'Summary',
     text: 'Full text',

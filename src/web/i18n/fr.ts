@@ -158,6 +158,8 @@ export const fr = {
     editTitle: 'Modifier le brouillon',
     jurisdiction: 'Collectivité',
     kind: 'Type',
+    language: 'Langue du texte',
+    languageHelp: 'Celle dans laquelle le titre, le résumé, le texte et la question sont rédigés\u00a0: les lecteurs d’écran les prononcent dans cette langue.',
     title: 'Titre',
     summary: 'Résumé',
     text: 'Texte complet',
