@@ -31,7 +31,8 @@ import { sequenceLogs } from './features/transparency/service';
 import { transparencyRoutes } from './features/transparency/routes';
 import { createRouter, JSON_BODY_LIMIT, type AppDeps } from './platform/http';
 import { publicReadsFor } from './features/initiatives/public-reads';
-import { notFoundPage, wantsPage } from './web/errors';
+import { notFoundPage, verifyLogoutForm, wantsPage } from './web/errors';
+import { formLimit } from './web/request';
 import { webRoutes } from './web/routes';
 import { describeError, logLevelOf, toProblem } from './platform/error-problem';
 import { Problem, problems } from './platform/problems';
@@ -90,6 +91,7 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/initiatives/:id/paper-signatures', rateLimit('paper'));
   app.use('/v1/session', rateLimit('login'));
   app.use('/auth/login', rateLimit('login', ['GET']));
+  app.use('/auth/logout', formLimit, verifyLogoutForm);
 
   // Chained so that the type of the app carries the API's routes: integrators' hc<App> client is typed from it.
   const api = app

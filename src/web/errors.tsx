@@ -1,4 +1,6 @@
+import type { MiddlewareHandler } from 'hono';
 import { describeError, logLevelOf, toProblem } from '../platform/error-problem';
+import type { AppEnv } from '../platform/http';
 import { Problem } from '../platform/problems';
 import type { Messages } from './i18n/fr';
 import { renderPage } from './layout';
@@ -99,3 +101,20 @@ export function wantsPage(c: WebContext): boolean {
 export function notFoundPage(c: WebContext) {
   return errorPage(new Problem({ status: 404, code: 'not-found', title: 'Page not found' }), c);
 }
+
+/**
+ * The logout form of every page carries the form token, and a browser's logout (it says where it
+ * comes from: Origin, Sec-Fetch-Site) is checked as every form post is. SameSite=Lax keeps the session
+ * cookie off another page's post, not the cookie's clearing off the answer; and a sibling subdomain's
+ * post redirected here says `Origin: null` and is same-site. Clients that are no browser send neither header.
+ */
+export const verifyLogoutForm: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.req.method !== 'POST' || (c.req.header('origin') === undefined && c.req.header('sec-fetch-site') === undefined)) return next();
+  try {
+    verifyCsrf(c, await c.req.parseBody().catch(() => ({})));
+  } catch (error) {
+    if (wantsPage(c)) return errorPage(error as Error, c);
+    throw error;
+  }
+  return next();
+};

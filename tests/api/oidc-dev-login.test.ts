@@ -169,7 +169,14 @@ describe('web login with the built-in development provider', () => {
     expect(json.status).toBe(204);
     expect(json.headers.getSetCookie().find((c) => c.startsWith('session='))).toMatch(/Max-Age=0/);
 
-    const form = await engine.app.request('/auth/logout', { method: 'POST', headers: { cookie: login.cookie!, origin: 'http://engine.test' } });
+    // A browser posts the logout form of a page, with that page's form token.
+    const page = await engine.app.request('/', { headers: { cookie: login.cookie! } });
+    const csrf = /csrf=([A-Za-z0-9_-]{43})/.exec(page.headers.get('set-cookie') ?? '')![1]!;
+    const form = await engine.app.request('/auth/logout', {
+      method: 'POST',
+      headers: { cookie: `${login.cookie!}; csrf=${csrf}`, origin: 'http://engine.test', 'content-type': 'application/x-www-form-urlencoded' },
+      body: `_csrf=${csrf}`,
+    });
     expect(form.status).toBe(303);
     expect(form.headers.get('location')).toBe('/');
 

@@ -89,7 +89,7 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/webhooks/:id/deliveries': { path: () => '/v1/webhooks/00000000-0000-4000-8000-000000000000/deliveries', expect: '401 404 404 404 404 404 404' },
   'GET /auth/login': { path: () => '/auth/login?returnTo=/', expect: '302 302 302 302 302 302 302' },
   'GET /auth/callback': { path: () => '/auth/callback?code=x&state=y', expect: '401 401 401 401 401 401 401' },
-  // Without a CSRF token: the session cookie is SameSite=Lax, so another site cannot post it here.
+  // Not a browser (neither Origin nor Sec-Fetch-Site): no form token needed; a browser's logout needs its page's (tests/security/web.test.ts).
   'POST /auth/logout': { raw: form, expect: '303 303 303 303 303 303 303' },
   'POST /dev/oidc/tokens': { body: () => ({ givenNames: 'Hugo', familyName: 'Test', birthdate: '1990-01-01' }), expect: '201 201 201 201 201 201 201' },
   'GET /dev/oidc/.well-known/openid-configuration': { expect: '200 200 200 200 200 200 200' },

@@ -58,6 +58,33 @@ describe('web: CSRF, security headers, redirects', () => {
     expect(await countRows()).toBe(before);
   });
 
+  it('logs out only on the logout form of its own pages, with the form token', async () => {
+    const page = await world.engine.app.request('/me', { headers: { cookie: `session=${session}` } });
+    const csrf = /csrf=([A-Za-z0-9_-]{43})/.exec(page.headers.get('set-cookie') ?? '')?.[1];
+    expect(await page.text()).toContain(`name="_csrf" value="${csrf}"`);
+    const cookie = `session=${session}; csrf=${csrf}`;
+    const logout = (headers: Record<string, string>, body: string) =>
+      world.engine.app.request('/auth/logout', { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', ...headers }, body });
+    const clearsSession = (res: Response) => res.headers.getSetCookie().some((c) => c.startsWith('session=') && /Max-Age=0/.test(c));
+    // SameSite=Lax keeps the session cookie off another page's post, not its clearing off the answer. A sibling
+    // subdomain's post redirected here says `Origin: null` and is same-site; a browser without Sec-Fetch-Site says only `Origin: null`.
+    const attempts: Record<string, string>[] = [{ origin: 'null', 'sec-fetch-site': 'same-site' }, { origin: 'null' }, { origin: 'http://engine.test', 'sec-fetch-site': 'same-origin' }];
+    for (const headers of attempts) {
+      const forged = await logout(headers, '');
+      expect(forged.status, JSON.stringify(headers)).toBe(403);
+      expect(clearsSession(forged), JSON.stringify(headers)).toBe(false);
+      expect(forged.headers.get('content-type')).toMatch(/text\/html/);
+      expect(await forged.text()).toContain('Formulaire expiré');
+    }
+    // The form is read within the forms' size limit.
+    const huge = await logout({ origin: 'http://engine.test', 'sec-fetch-site': 'same-origin' }, `_csrf=${csrf}&x=${'a'.repeat(3 * 1024 * 1024)}`);
+    expect(huge.status).toBe(413);
+    expect(clearsSession(huge)).toBe(false);
+    const genuine = await logout({ origin: 'http://engine.test', 'sec-fetch-site': 'same-origin' }, `_csrf=${csrf}`);
+    expect(genuine.status).toBe(303);
+    expect(clearsSession(genuine)).toBe(true);
+  });
+
   it('sends security headers on pages, API answers and errors', async () => {
     for (const path of ['/', `/initiatives/${world.targetId}`, '/v1/jurisdictions', '/v1/nothing-here', '/healthz']) {
       const res = await world.engine.app.request(path);
