@@ -56,6 +56,28 @@ describe('web login with the built-in development provider', () => {
     expect(chosen).toContain('Who are you?');
   });
 
+  it("the provider's pages run no script, are framed nowhere, and the page showing a minted ID token is not kept", async () => {
+    const start = await startBrowserLogin(engine, '/');
+    const url = new URL(start.location!);
+    const form = new URLSearchParams({ givenNames: 'Léa', familyName: 'Martin', birthdate: '2001-02-28', acr: 'eidas2' });
+    const pages = {
+      login: await engine.app.request(url.pathname + url.search),
+      unknownClient: await engine.app.request('/dev/oidc/authorize?client_id=other'),
+      tokenForm: await engine.app.request('/dev/oidc'),
+      token: await engine.app.request('/dev/oidc', { method: 'POST', body: form }),
+    };
+    for (const [name, res] of Object.entries(pages)) {
+      expect(res.headers.get('content-type'), name).toMatch(/text\/html/);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp, name).toContain("default-src 'none'");
+      expect(csp, name).toContain("frame-ancestors 'none'");
+      expect(csp, name).not.toContain('unsafe-inline');
+      // Names, birth dates, and the ID token itself: neither the back button nor a proxy shows them again.
+      expect(res.headers.get('cache-control'), name).toBe('no-store');
+    }
+    expect(await pages.token.text()).toContain('aria-label="ID token"');
+  });
+
   it('dev-admin logs in with a button and may create a jurisdiction with the session cookie', async () => {
     const login = await devLogin(engine, { identity: 'dev-admin' }, { returnTo: '/clerk' });
     expect(login.status).toBe(302);

@@ -72,9 +72,9 @@ export const devProviderRoutes = createRouter()
   .get('/dev/oidc/authorize', (c) => {
     const provider = requireProvider(c.var.deps.devProvider);
     const request = checkAuthorizationRequest(provider, new URL(c.req.url).searchParams);
-    if (request.kind === 'page') return c.html(request.page, 400);
+    if (request.kind === 'page') return page(c, request.page, 400);
     if (request.kind === 'redirect') return c.redirect(request.location, 303);
-    return c.html(authorizePage(request.params, devIdentities(c.var.deps.clock()), localeOf(c)));
+    return page(c, authorizePage(request.params, devIdentities(c.var.deps.clock()), localeOf(c)));
   })
   .post('/dev/oidc/authorize', async (c) => {
     const { deps } = c.var;
@@ -85,7 +85,7 @@ export const devProviderRoutes = createRouter()
     });
     for (const [name, value] of Object.entries(fields)) if (typeof value === 'string') form.set(name, value);
     const request = checkAuthorizationRequest(provider, form);
-    if (request.kind === 'page') return c.html(request.page, 400);
+    if (request.kind === 'page') return page(c, request.page, 400);
     if (request.kind === 'redirect') return c.redirect(request.location, 303);
     const now = deps.clock();
     let person: DevPerson | undefined = devIdentities(now).find((p) => p.key === form.get('identity'));
@@ -98,7 +98,7 @@ export const devProviderRoutes = createRouter()
       });
       if (!typed.success) {
         const locale = localeOf(c);
-        return c.html(authorizePage(request.params, devIdentities(now), locale, LOGIN_WORDS[locale].checkFields), 400);
+        return page(c, authorizePage(request.params, devIdentities(now), locale, LOGIN_WORDS[locale].checkFields), 400);
       }
       person = typed.data;
     }
@@ -134,7 +134,7 @@ export const devProviderRoutes = createRouter()
   .get('/dev/oidc/jwks', (c) => c.json(requireProvider(c.var.deps.devProvider).jwks))
   .get('/dev/oidc', (c) => {
     requireProvider(c.var.deps.devProvider);
-    return c.html(devPage());
+    return page(c, devPage());
   })
   .post('/dev/oidc', async (c) => {
     const provider = requireProvider(c.var.deps.devProvider);
@@ -147,10 +147,19 @@ export const devProviderRoutes = createRouter()
       birthdate: form.birthdate,
       acr: form.acr || undefined,
     });
-    if (!parsed.success) return c.html(devPage('Check the fields: every one is required and the birth date is YYYY-MM-DD.'), 400);
+    if (!parsed.success) return page(c, devPage('Check the fields: every one is required and the birth date is YYYY-MM-DD.'), 400);
     const idToken = await provider.mintIdToken(parsed.data, c.var.deps.clock());
-    return c.html(devPage(undefined, idToken));
+    return page(c, devPage(undefined, idToken));
   });
+
+/** The provider's pages have no script nor style of their own, and show names, birth dates or an ID token: never kept. */
+const DEV_PAGE_CSP = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+function page(c: Context, body: ReturnType<typeof devPage>, status: 200 | 400 = 200) {
+  c.header('Content-Security-Policy', DEV_PAGE_CSP);
+  c.header('Cache-Control', 'no-store');
+  return c.html(body, status);
+}
 
 /** The made-up identity both pages ask for: names, birth date and assurance level. */
 function identityFields(w: Pick<LoginWords, 'givenNames' | 'familyName' | 'birthdate' | 'assurance'> = LOGIN_WORDS.en) {
