@@ -79,6 +79,13 @@ describe('web front in Chromium', () => {
     await page.click('a[hreflang="en"]');
     await expect(page.textContent('h2#progress-title')).resolves.toBe('Progress');
     await screenshot(page, '08-initiative-en');
+
+    // Logging out, by the form of the page (with its form token): the page offers the login again, and "my space" asks for it.
+    await page.click('button:has-text("Log out")');
+    await page.waitForURL((url) => url.pathname === '/');
+    await expect(page.locator('a:has-text("Log in")').count()).resolves.toBe(1);
+    await page.goto(`${initiativeUrl}/signature`);
+    await page.waitForURL(/\/dev\/oidc\/authorize/);
     await watcher.context.close();
     await citizen.context.close();
   });
