@@ -131,6 +131,10 @@ describe('the OpenAPI document and the interactive documentation', () => {
     const page = await engine.request('GET', '/docs');
     expect(page.status).toBe(200);
     expect(page.contentType).toMatch(/^text\/html/);
+    // The same policy as the web front's pages: the engine's own scripts only, never framed.
+    const csp = page.headers.get('content-security-policy') ?? '';
+    for (const directive of ["default-src 'none'", "script-src 'self'", "frame-ancestors 'none'", "base-uri 'none'"]) expect(csp).toContain(directive);
+    expect(csp).not.toMatch(/unsafe-(inline|eval)/);
     const sources = [...String(page.body).matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     expect(sources).toEqual(expect.arrayContaining(['/docs/assets/swagger-ui-bundle.js', '/docs/assets/swagger-ui.css', '/docs/assets/init.js']));
     // Everything the page loads comes from the engine itself.

@@ -200,4 +200,22 @@ describe('web front in Chromium', () => {
     await screenshot(page, '25-audit');
     await clerk.context.close();
   });
+
+  it('the API documentation works under its Content-Security-Policy: operations shown, one tried out, nothing refused', async () => {
+    const { context, page } = await personContext(demo.browser, 'en-GB');
+    await page.addInitScript(() => {
+      const refused: string[] = [];
+      (window as unknown as { refused: string[] }).refused = refused;
+      document.addEventListener('securitypolicyviolation', (e) => refused.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
+    const res = await page.goto(`${demo.base}/docs`);
+    expect(res!.headers()['content-security-policy']).toContain("script-src 'self'");
+    await page.waitForSelector('.opblock');
+    await page.locator('.opblock-summary:has-text("/v1/jurisdictions")').first().click();
+    await page.locator('button.try-out__btn').first().click();
+    await page.locator('button.execute').first().click();
+    await expect(page.locator('.live-responses-table tr.response .response-col_status').first().textContent()).resolves.toContain('200');
+    expect(await page.evaluate(() => (window as unknown as { refused: string[] }).refused)).toEqual([]);
+    await context.close();
+  });
 });
