@@ -4,6 +4,7 @@ import { requireIdentity } from '../features/auth/access';
 import { isSafeReturnTo } from '../features/auth/login';
 import { ListQuerySchema } from '../features/initiatives/schema';
 import { isCollecting as isCollectingAt, type InitiativeStatus } from '../core/lifecycle';
+import { rateLimit } from '../features/rate-limit/middleware';
 import { getInitiative, getVisibleInitiative, isCommitteeMember, listInitiatives, type InitiativeRow } from '../features/initiatives/service';
 import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
 import { buildProgress, crossingsOf, tallyMany, tallySignatures } from '../features/progress/service';
@@ -204,7 +205,8 @@ export const citizenPages = createRouter()
     if (signed) return c.redirect(`/initiatives/${initiative.id}/signature`, 303);
     return signForm(c, w, initiative, jurisdiction, {}, {});
   })
-  .post('/initiatives/:id/sign', formLimit, async (c) => {
+  // Counted with the API's signatures, per identity (and per address when set): one limit, whichever way one signs.
+  .post('/initiatives/:id/sign', formLimit, rateLimit('sign'), async (c) => {
     const w = await webRequest(c);
     const form = await formFields(c);
     verifyCsrf(c, form);

@@ -11,6 +11,7 @@ import { jurisdictionLabels, type JurisdictionRow } from '../features/jurisdicti
 import { PAPER_BATCH_MAX, PaperEntrySchema, type PaperEntry } from '../features/paper/schema';
 import { keyInPaperBatch, type PaperResult } from '../features/paper/service';
 import { personalDataDestroyed } from '../features/personal-data/service';
+import { rateLimit } from '../features/rate-limit/middleware';
 import { CSV_BOM, csvLine } from '../features/verification/csv';
 import { DecisionSchema, StartVerificationSchema } from '../features/verification/schema';
 import { completeVerification, firstPendingPosition, recordDecisions, startVerification, verificationReport } from '../features/verification/service';
@@ -230,7 +231,8 @@ export const clerkPages = createRouter()
     }
     return c.redirect(`/clerk/initiatives/${initiative.id}?done=${parsed.data.decision}`, 303);
   })
-  .post('/clerk/initiatives/:id/paper', formLimit, async (c) => {
+  // Counted with the API's paper batches, per clerk and per address.
+  .post('/clerk/initiatives/:id/paper', formLimit, rateLimit('paper'), async (c) => {
     const { w, form, principal, initiative, jurisdiction } = await clerkFormPost(c);
     const csv = form.csv ?? '';
     const { entries, errors, lines } = parsePaperCsv(csv, w.t);

@@ -158,6 +158,34 @@ describe('rate limits', () => {
     expectRateLimited(await batch());
   });
 
+  it("the web front's sign and paper forms count against the same limits as the API, and say so on a page", async () => {
+    engine.clock.advance(LIMITS.windowSeconds * 1000); // a window of its own
+    const csrf = 'W'.repeat(43);
+    const form = (path: string, token: string, body: string) =>
+      engine.app.request(path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, cookie: `csrf=${csrf}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', 'x-forwarded-for': '192.0.2.90' },
+        body: `_csrf=${csrf}&${body}`,
+      });
+    const expectRefusalPage = async (res: Response) => {
+      expect(res.status).toBe(429);
+      expect(res.headers.get('content-type')).toMatch(/text\/html/);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(await res.text()).toContain('<h1>Trop de demandes</h1>');
+    };
+
+    const token = await engine.tokenFor(citizen(4, 'Formulaire'));
+    const signForm = () => form(`/initiatives/${initiativeId}/sign`, token, 'district=75111&consent=yes');
+    for (let i = 0; i < LIMITS.sign.perIdentity; i++) expect((await signForm()).status).toBe(303);
+    await expectRefusalPage(await signForm());
+    // One count for both ways of signing.
+    expectRateLimited(await sign(token, '198.51.100.90'));
+
+    const paperForm = () => form(`/clerk/initiatives/${initiativeId}/paper`, clerk, 'csv=not%2Ca%2Cvalid%2Cbatch');
+    for (let i = 0; i < LIMITS.paper.perIdentity; i++) expect((await paperForm()).status).toBe(400);
+    await expectRefusalPage(await paperForm());
+  });
+
   it('keeps counters on PostgreSQL as keyed hashes, no address or subject in clear; the embedded database keeps none at rest', async () => {
     const rows = await engine.db.db.select().from(rateLimitCounters);
     // The embedded database lives in one process, which counts in memory.
