@@ -27,10 +27,10 @@ export type WebContext = Context<AppEnv>;
 /** Reads the locale and the caller, and makes sure the browser holds a form token (double-submit cookie). */
 export async function webRequest(c: WebContext): Promise<WebRequest> {
   const t = translator(negotiateLocale(getCookie(c, LANG_COOKIE), c.req.header('accept-language')));
-  let csrf = getCookie(c, CSRF_COOKIE);
+  let csrf = csrfCookie(c);
   if (!csrf || !/^[A-Za-z0-9_-]{43}$/.test(csrf)) {
     csrf = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
-    setCookie(c, CSRF_COOKIE, csrf, { httpOnly: true, sameSite: 'Lax', path: '/', secure: isHttps(c) });
+    setCookie(c, CSRF_COOKIE, csrf, { httpOnly: true, sameSite: 'Lax', path: '/', secure: isHttps(c), ...(isHttps(c) ? { prefix: 'host' as const } : {}) });
   }
   const principal = c.get('principal');
   const clerkOf = principal ? await clerkJurisdictions(c.var.deps.db.db, principal.subject) : [];
@@ -59,9 +59,18 @@ function isHttps(c: WebContext): boolean {
   return c.var.deps.config.publicUrl.startsWith('https:');
 }
 
+/**
+ * The browser's form token. Over https its cookie is `__Host-csrf`, which only this host can set: another
+ * host of the same site (a sibling subdomain) can set a plain `csrf` cookie for the whole domain, and
+ * with it the token its own forged form sends.
+ */
+function csrfCookie(c: WebContext): string | undefined {
+  return isHttps(c) ? getCookie(c, CSRF_COOKIE, 'host') : getCookie(c, CSRF_COOKIE);
+}
+
 /** Refuses a form post that is cross-site (Origin, Sec-Fetch-Site) or lacks the double-submit token. */
 export function verifyCsrf(c: WebContext, form: Record<string, unknown>): void {
-  const cookie = getCookie(c, CSRF_COOKIE);
+  const cookie = csrfCookie(c);
   const field = form[CSRF_FIELD];
   // A post with `Origin: null` (Referrer-Policy: no-referrer) passes the origin check; the token decides then.
   if (!fromOwnOrigin(c) || !cookie || typeof field !== 'string' || !constantTimeEqual(cookie, field)) {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signatures } from '../../src/db/schema';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { citizen, openInitiativeOver } from '../support/process';
 import { createWorld, type World } from '../support/world';
 
 /** Cookie-authenticated requests (the web pages) against cross-site forgery, headers, redirects. */
@@ -117,5 +119,44 @@ describe('web: CSRF, security headers, redirects', () => {
         }
       }
     }
+  });
+});
+
+/** Served over https, where the form token's cookie can be one that no other host of the site sets. */
+describe('web over https: the form token cannot be planted by a sibling host', () => {
+  let engine: TestEngine;
+  let initiativeId: string;
+  let session: string;
+  beforeAll(async () => {
+    engine = await createTestEngine({ config: { publicUrl: 'https://petitions.city.example' } });
+    ({ initiativeId } = await openInitiativeOver({ request: engine.request, token: (p) => engine.tokenFor(p) }));
+    session = (await engine.request('POST', '/v1/session', { token: await engine.tokenFor(citizen(1, 'Voisin')) })).body.token;
+  });
+  afterAll(() => engine.close());
+
+  const signForm = (cookie: string, token: string, origin: string) =>
+    engine.app.request(`/initiatives/${initiativeId}/sign`, {
+      method: 'POST',
+      headers: { cookie: `session=${session}; ${cookie}`, 'content-type': 'application/x-www-form-urlencoded', origin },
+      body: `_csrf=${token}&district=75111&consent=yes`,
+    });
+
+  it('takes the token only from a __Host- cookie, which a sibling subdomain cannot set', async () => {
+    const page = await engine.app.request(`/initiatives/${initiativeId}/sign`, { headers: { cookie: `session=${session}` } });
+    const setCookie = page.headers.getSetCookie().find((c) => c.startsWith('__Host-csrf=')) ?? '';
+    expect(setCookie).toMatch(/^__Host-csrf=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    const token = /=([A-Za-z0-9_-]{43})/.exec(setCookie)![1]!;
+    expect(await page.text()).toContain(`name="_csrf" value="${token}"`);
+
+    // evil.city.example sets `csrf=…; Domain=city.example` and redirects its own post here: a browser without
+    // Sec-Fetch-Site then says only `Origin: null`, and sends the SameSite=Lax session (the hosts are same-site).
+    const planted = 'P'.repeat(43);
+    const forged = await signForm(`csrf=${planted}`, planted, 'null');
+    expect(forged.status).toBe(403);
+    const before = await engine.app.request(`/initiatives/${initiativeId}/signature`, { headers: { cookie: `session=${session}` } });
+    expect(await before.text()).not.toContain('id="receipt"');
+
+    const genuine = await signForm(`__Host-csrf=${token}`, token, 'https://petitions.city.example');
+    expect(genuine.status).toBe(303);
   });
 });
