@@ -227,11 +227,35 @@ describe('cookies of an engine served over https', () => {
   it('are Secure, HttpOnly and SameSite=Lax', async () => {
     const login = await devLogin(engine, { identity: 'elodie' });
     expect(login.status).toBe(302);
-    const session = login.setCookies.find((c) => c.startsWith('session='))!;
+    const session = login.setCookies.find((c) => c.startsWith('__Host-session='))!;
+    expect(session).toMatch(/; Path=\/;/);
     expect(session).toMatch(/; Secure/);
     expect(session).toMatch(/; HttpOnly/);
     expect(session).toMatch(/; SameSite=Lax/);
     const start = await startBrowserLogin(engine, '/');
     expect(start.res.headers.getSetCookie()[0]).toMatch(/^login_flow=.*; Secure/);
+  });
+
+  it('log in only by a __Host- session cookie: another host of the site cannot plant its own session', async () => {
+    // evil.example.org logs in itself, then sets `session=<its session>; Domain=…; Path=/initiatives` for its neighbours'
+    // browsers: a person would draft or sign there as the attacker without knowing.
+    const attacker = await devLogin(engine, { identity: 'karim' });
+    const token = attacker.setCookies.find((c) => c.startsWith('__Host-session='))!.split(';')[0]!.split('=')[1]!;
+    const planted = await engine.app.request('/initiatives/new', { headers: { cookie: `session=${token}` } });
+    expect(planted.status).toBe(303);
+    expect(planted.headers.get('location')).toMatch(/^\/auth\/login\?/);
+    const own = await engine.app.request('/initiatives/new', { headers: { cookie: `__Host-session=${token}` } });
+    expect(own.status).toBe(200);
+
+    // Logging out clears that same cookie.
+    const page = await engine.app.request('/', { headers: { cookie: `__Host-session=${token}` } });
+    const csrf = /__Host-csrf=([A-Za-z0-9_-]{43})/.exec(page.headers.get('set-cookie') ?? '')![1]!;
+    const out = await engine.app.request('/auth/logout', {
+      method: 'POST',
+      headers: { cookie: `__Host-session=${token}; __Host-csrf=${csrf}`, origin: 'https://engine.example', 'content-type': 'application/x-www-form-urlencoded' },
+      body: `_csrf=${csrf}`,
+    });
+    expect(out.status).toBe(303);
+    expect(out.headers.getSetCookie().find((c) => c.startsWith('__Host-session='))).toMatch(/Max-Age=0; Path=\/;.*Secure/);
   });
 });

@@ -137,12 +137,12 @@ describe('web over https: the form token cannot be planted by a sibling host', (
   const signForm = (cookie: string, token: string, origin: string) =>
     engine.app.request(`/initiatives/${initiativeId}/sign`, {
       method: 'POST',
-      headers: { cookie: `session=${session}; ${cookie}`, 'content-type': 'application/x-www-form-urlencoded', origin },
+      headers: { cookie: `__Host-session=${session}; ${cookie}`, 'content-type': 'application/x-www-form-urlencoded', origin },
       body: `_csrf=${token}&district=75111&consent=yes`,
     });
 
   it('takes the token only from a __Host- cookie, which a sibling subdomain cannot set', async () => {
-    const page = await engine.app.request(`/initiatives/${initiativeId}/sign`, { headers: { cookie: `session=${session}` } });
+    const page = await engine.app.request(`/initiatives/${initiativeId}/sign`, { headers: { cookie: `__Host-session=${session}` } });
     const setCookie = page.headers.getSetCookie().find((c) => c.startsWith('__Host-csrf=')) ?? '';
     expect(setCookie).toMatch(/^__Host-csrf=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
     const token = /=([A-Za-z0-9_-]{43})/.exec(setCookie)![1]!;
@@ -153,10 +153,11 @@ describe('web over https: the form token cannot be planted by a sibling host', (
     const planted = 'P'.repeat(43);
     const forged = await signForm(`csrf=${planted}`, planted, 'null');
     expect(forged.status).toBe(403);
-    const before = await engine.app.request(`/initiatives/${initiativeId}/signature`, { headers: { cookie: `session=${session}` } });
+    const before = await engine.app.request(`/initiatives/${initiativeId}/signature`, { headers: { cookie: `__Host-session=${session}` } });
     expect(await before.text()).not.toContain('id="receipt"');
 
     const genuine = await signForm(`__Host-csrf=${token}`, token, 'https://petitions.city.example');
     expect(genuine.status).toBe(303);
+    expect(genuine.headers.get('location')).toMatch(/\/signature\?signed=1$/);
   });
 });

@@ -79,7 +79,7 @@ export async function finishBrowserLogin(engine: TestEngine, callback: URL, flow
     setCookies,
     body: await res.text(),
     contentType: res.headers.get('content-type'),
-    cookie: setCookies.find((c) => /^session=[^;]/.test(c))?.split(';')[0],
+    cookie: setCookies.find((c) => /^(__Host-)?session=[^;]/.test(c))?.split(';')[0],
   };
 }
 

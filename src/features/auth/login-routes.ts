@@ -8,7 +8,7 @@ import { errors } from '../../platform/openapi';
 import { Problem, problems } from '../../platform/problems';
 import { completeLogin, isSafeReturnTo, LOGIN_FLOW_TTL_SECONDS, openFlow, startLogin } from './login';
 import { endSession } from './revocation';
-import { SESSION_COOKIE } from './session';
+import { SESSION_COOKIE, servedOverHttps, sessionCookiePrefix } from './session';
 
 export const LOGIN_FLOW_COOKIE = 'login_flow';
 
@@ -33,9 +33,7 @@ const CallbackQuery = z
 const redirect = (description: string) => ({ description, headers: { Location: { schema: { type: 'string' as const } } } });
 
 /** Cookies are Secure when the engine is served over https (directly or behind a TLS proxy). */
-function isHttps(c: Context<AppEnv>): boolean {
-  return c.var.deps.config.publicUrl.startsWith('https:') || new URL(c.req.url).protocol === 'https:';
-}
+const isHttps = servedOverHttps;
 
 /** A JSON client (Accept names JSON and not HTML) gets a problem; a browser gets a page. */
 function wantsJson(c: Context<AppEnv>): boolean {
@@ -106,6 +104,7 @@ export const loginRoutes = createRouter()
           sameSite: 'Lax',
           path: '/',
           maxAge: deps.config.sessionTtlSeconds,
+          prefix: sessionCookiePrefix(c),
         });
         return c.redirect(flow.returnTo, 302);
       } catch (error) {
@@ -130,7 +129,7 @@ export const loginRoutes = createRouter()
         throw problems.forbidden('Logging out must be asked from this site.');
       }
       await endSession(c.var.deps.db, c.get('principal'));
-      deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c), httpOnly: true, sameSite: 'Lax' });
+      deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c), httpOnly: true, sameSite: 'Lax', prefix: sessionCookiePrefix(c) });
       c.header('Cache-Control', 'no-store');
       if (wantsJson(c)) return c.body(null, 204);
       return c.redirect('/', 303);

@@ -9,6 +9,18 @@ import { isSessionRevoked } from './revocation';
 import { identityFromClaims, tokenProblem, type VerifiedToken } from './verifier';
 
 export const SESSION_COOKIE = 'session';
+
+/** The engine is served over https (directly or behind a TLS proxy). */
+export function servedOverHttps(c: Context<AppEnv>): boolean {
+  return c.var.deps.config.publicUrl.startsWith('https:') || new URL(c.req.url).protocol === 'https:';
+}
+
+/**
+ * Over https the session cookie is `__Host-session` (Secure, Path=/, no Domain), the only one read:
+ * another host of the same site can set a plain `session` cookie for the whole domain, its own
+ * session, and have a person draft or sign as that other identity without knowing.
+ */
+export const sessionCookiePrefix = (c: Context<AppEnv>) => (servedOverHttps(c) ? ('host' as const) : undefined);
 const SESSION_AUDIENCE = 'session';
 
 const SESSION_TYP = 'session+jwt';
@@ -124,13 +136,13 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.set('principal', await verifyBearer(c.var.deps, match[1]!));
     return next();
   }
-  const cookie = getCookie(c, SESSION_COOKIE);
+  const cookie = getCookie(c, SESSION_COOKIE, sessionCookiePrefix(c));
   let principal: Principal | undefined;
   if (cookie) {
     // An expired or foreign session cookie means "logged out", not an error on every page.
     principal = await verifyBearer(c.var.deps, cookie).catch((error: unknown) => {
       if (error instanceof Problem && error.status === 401) {
-        deleteCookie(c, SESSION_COOKIE, { path: '/' });
+        deleteCookie(c, SESSION_COOKIE, { path: '/', secure: servedOverHttps(c), prefix: sessionCookiePrefix(c) });
         return undefined;
       }
       throw error;
