@@ -233,7 +233,18 @@ describe('cookies of an engine served over https', () => {
     expect(session).toMatch(/; HttpOnly/);
     expect(session).toMatch(/; SameSite=Lax/);
     const start = await startBrowserLogin(engine, '/');
-    expect(start.res.headers.getSetCookie()[0]).toMatch(/^login_flow=.*; Secure/);
+    expect(start.res.headers.getSetCookie()[0]).toMatch(/^__Host-login_flow=.*; Path=\/;.*; Secure/);
+  });
+
+  it('finish a login only with the __Host- flow cookie: another host of the site cannot log a person in as itself', async () => {
+    // evil.example.org starts a login of its own, stops at the callback, and plants its flow cookie and sends a
+    // person to that callback address: state and nonce would match, and the person would be logged in as the attacker.
+    const start = await startBrowserLogin(engine, '/');
+    const callback = await chooseAtDevProvider(engine, start.location!, { identity: 'karim' });
+    const planted = await finishBrowserLogin(engine, callback, start.flowCookie!.replace(/^__Host-/, ''));
+    expect(planted.status).toBe(401);
+    expect(planted.cookie).toBeUndefined();
+    expect(planted.body).toContain('Recommencez la connexion');
   });
 
   it('log in only by a __Host- session cookie: another host of the site cannot plant its own session', async () => {

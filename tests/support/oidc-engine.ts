@@ -63,7 +63,7 @@ function identityProviderFor(options: ProviderSettings) {
 /** Opens /auth/login?returnTo=… like a browser; answers the redirect to the provider and the flow cookie. */
 export async function startBrowserLogin(engine: TestEngine, returnTo: string, headers: Record<string, string> = {}) {
   const res = await engine.app.request(`/auth/login?returnTo=${encodeURIComponent(returnTo)}`, { headers: { accept: 'text/html', ...headers } });
-  const flowCookie = res.headers.getSetCookie().find((c) => c.startsWith('login_flow='))?.split(';')[0];
+  const flowCookie = res.headers.getSetCookie().find((c) => /^(__Host-)?login_flow=/.test(c))?.split(';')[0];
   return { res, location: res.headers.get('location'), flowCookie };
 }
 

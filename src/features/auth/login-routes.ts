@@ -12,6 +12,15 @@ import { SESSION_COOKIE, servedOverHttps, sessionCookiePrefix } from './session'
 
 export const LOGIN_FLOW_COOKIE = 'login_flow';
 
+/**
+ * Over https the flow cookie is `__Host-login_flow`, which only this host can set (hence Path=/): with a
+ * plain `login_flow` another host of the same site could plant the flow of a login of its own, send a
+ * person to that login's callback address, and state and nonce would match: the person logged in as it.
+ */
+function flowCookie(c: Context<AppEnv>) {
+  return servedOverHttps(c) ? { prefix: 'host' as const, path: '/' } : { path: '/auth' };
+}
+
 const ReturnToQuery = z.object({
   returnTo: z
     .string()
@@ -65,8 +74,8 @@ export const loginRoutes = createRouter()
           httpOnly: true,
           secure: isHttps(c),
           sameSite: 'Lax',
-          path: '/auth',
           maxAge: LOGIN_FLOW_TTL_SECONDS,
+          ...flowCookie(c),
         });
         c.header('Cache-Control', 'no-store');
         return c.redirect(url.href, 302);
@@ -88,9 +97,9 @@ export const loginRoutes = createRouter()
     }),
     async (c) => {
       const { deps } = c.var;
-      const sealed = getCookie(c, LOGIN_FLOW_COOKIE);
+      const sealed = getCookie(c, LOGIN_FLOW_COOKIE, flowCookie(c).prefix);
       // Single use: whatever happens next, this flow is over.
-      deleteCookie(c, LOGIN_FLOW_COOKIE, { path: '/auth', secure: isHttps(c), httpOnly: true, sameSite: 'Lax' });
+      deleteCookie(c, LOGIN_FLOW_COOKIE, { secure: isHttps(c), httpOnly: true, sameSite: 'Lax', ...flowCookie(c) });
       c.header('Cache-Control', 'no-store');
       let returnTo = '/';
       try {
