@@ -52,7 +52,14 @@ describe('logging out ends the session on the server', () => {
     expect(await before.text()).toContain('action="/auth/logout"');
     expect((await engine.request('GET', '/v1/webhooks', { headers: { cookie } })).status).toBe(200);
 
-    const logout = await engine.app.request('/auth/logout', { method: 'POST', headers: { cookie, origin: 'http://engine.test' } });
+    // The page's logout form, as a browser posts it: with the page's form token.
+    const csrf = /csrf=([A-Za-z0-9_-]{43})/.exec(before.headers.get('set-cookie') ?? '')?.[1];
+    expect(csrf).toBeDefined();
+    const logout = await engine.app.request('/auth/logout', {
+      method: 'POST',
+      headers: { cookie: `${cookie}; csrf=${csrf}`, origin: 'http://engine.test', 'content-type': 'application/x-www-form-urlencoded' },
+      body: `_csrf=${csrf}`,
+    });
     expect(logout.status).toBe(303);
 
     // The browser forgot the cookie; a copy of it (a proxy's log, a stolen cookie) does not log anyone in.
