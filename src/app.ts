@@ -25,6 +25,7 @@ import { sweepRateLimits } from './features/rate-limit/service';
 import { recordCrossings } from './features/progress/crossings';
 import { signatureRoutes } from './features/signatures/routes';
 import { verificationRoutes } from './features/verification/routes';
+import { runRollChecks } from './features/verification/service';
 import { dispatchWebhooks, webhookHistoryPurger } from './features/webhooks/dispatcher';
 import { webhookRoutes } from './features/webhooks/routes';
 import { sequenceLogs } from './features/transparency/service';
@@ -175,6 +176,7 @@ export function engineTasks(deps: AppDeps): ScheduledTask[] {
     { name: 'personal-data-retention', run: (now) => purgePersonalData(deps.db.db, now, deps.config.retention) },
     { name: 'personal-data-reseal', run: personalDataResealer(deps) },
     { name: 'drop-replaced-roll-entries', run: replacedRollSweeper(deps) },
+    { name: 'check-against-roll', run: rollChecker(deps) },
     { name: SEQUENCE_LOGS_TASK, run: (now) => sequenceLogs(deps, now) },
     { name: 'roll-up-signature-hours', run: (now) => rollUpSignatureHours(deps.db.db, now) },
     { name: 'deliver-webhooks', run: (now) => dispatchWebhooks(deps, now) },
@@ -203,6 +205,12 @@ function crossingsTask(deps: AppDeps): ScheduledTask['run'] {
 function replacedRollSweeper(deps: AppDeps): ScheduledTask['run'] {
   const due = atMostEvery(60_000);
   return (now) => (due(now) ? dropOldEntries(deps.db.db) : Promise.resolve());
+}
+
+/** Full counts' checks against the roll, a few seconds of pages at each pass; a key warning is logged once per process. */
+function rollChecker(deps: AppDeps): ScheduledTask['run'] {
+  const warned = new Map<string, string>();
+  return (now) => runRollChecks(deps, now, { warned });
 }
 
 /** What a periodic task changed leaves the anonymous reads kept in memory. */

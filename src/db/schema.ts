@@ -184,6 +184,15 @@ export const verifications = pgTable('verifications', {
   completedAt: at('completed_at'),
   outcome: text('outcome', { enum: ['certified', 'insufficient'] }),
   reason: text('reason'),
+  /** A full count's check against the roll, done by the scheduler page by page: the import in force when it was asked for, by whom, when. */
+  rollCheckImport: uuid('roll_check_import'),
+  rollCheckRequestedBy: text('roll_check_requested_by'),
+  rollCheckRequestedAt: at('roll_check_requested_at'),
+  /** The last signature id checked: the next page starts after it. */
+  rollCheckAfter: uuid('roll_check_after'),
+  rollCheckDoneAt: at('roll_check_done_at'),
+  /** The key id of personal data the check could not open (not configured): it stopped there and is tried again. */
+  rollCheckMissingKey: text('roll_check_missing_key'),
 });
 
 export const referendumItems = pgTable('referendum_items', {

@@ -658,6 +658,18 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                 </>
               ) : null}
             </dl>
+            {/* The scheduler checks a full count against the roll page by page: the page says how far, and reloading it tells more. */}
+            {report.rollCheck?.status === 'running' ? (
+              <p data-roll-check="running">
+                {m.clerk.rollCheckRunning(t.number(report.rollCheck.checked), t.number(report.rollCheck.toCheck))} {m.clerk.rollCheckReload}
+              </p>
+            ) : report.rollCheck?.status === 'stopped' ? (
+              <p data-roll-check="stopped">{m.clerk.rollCheckStopped(report.rollCheck.missingKey ?? '')}</p>
+            ) : report.roll ? (
+              <p data-roll-check="done">
+                {m.clerk.rollCheckDone(t.number(report.roll.onRoll), t.number(report.roll.notOnRoll), t.number(report.roll.otherDistrict), t.number(report.roll.noPersonalData))}
+              </p>
+            ) : null}
             {/* A full count, once decided: each rule on the valid signatures, so that pressing "certify" holds no surprise. */}
             {report.method === 'full' && report.tallies.pending === 0 ? (
               <ul data-criteria="">
@@ -765,7 +777,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                     <p class="help">{m.clerk.fullCountHelp}</p>
                     <button type="submit">{m.clerk.fullCountInstead}</button>
                   </form>
-                ) : (
+                ) : report.rollCheck && report.rollCheck.status !== 'done' ? null : (
                   <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/complete`}>
                     <CsrfField w={w} />
                     <p class="help">{m.clerk.certifyHelp}</p>

@@ -89,6 +89,8 @@ export function problemMessage(t: Translator, problem: Problem, options: { actio
       return typeof extra.opensAt === 'string' ? p.collectionNotStarted(t.dateTime(extra.opensAt, options.timeZone)) : p.notPossible;
     case 'committee-too-small':
       return p.committeeTooSmall(Number(extra.committeeSize), Number(extra.committeeMinimum));
+    case 'roll-check-running':
+      return p.rollCheckRunning(t.number(Number(extra.checked)), t.number(Number(extra.toCheck)));
     case 'verification-pending':
       return p.verificationPending(Number(extra.pending), t.number(Number(extra.pending)));
     case 'full-count-required':

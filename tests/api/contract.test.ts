@@ -314,6 +314,9 @@ describe('the engine answers as its OpenAPI document says', () => {
 
     // A full count replaces the sample; every pending signature is ruled valid, then certified.
     expectStatus(await call('POST', base, { token: clerk, body: { method: 'full' } }), 201);
+    // Refused while the roll check runs, as while signatures await a decision.
+    expectStatus(await call('POST', `${base}/complete`, { token: clerk }), 409);
+    await engine.scheduler.tick();
     expectStatus(await call('POST', `${base}/complete`, { token: clerk }), 409);
     for (;;) {
       const page = await call('GET', `${base}?filter=pending&personalData=false`, { token: clerk });

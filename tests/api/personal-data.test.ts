@@ -73,6 +73,8 @@ describe('personal data: sealed at signing, read by clerks only (audited), destr
 
     expect((await engine.request('POST', `/v1/initiatives/${initiativeId}/close`, { token: sponsor })).status).toBe(200);
     expect((await engine.request('POST', `/v1/initiatives/${initiativeId}/verification`, { token: clerk, body: { method: 'full' } })).status).toBe(201);
+    // The scheduler checks the signatures against the roll.
+    await engine.scheduler.tick();
     const done = await engine.request('POST', `/v1/initiatives/${initiativeId}/verification/complete`, { token: clerk });
     expect(done.status).toBe(200);
     expect(done.body.outcome ?? done.body.status).toMatch(/certified/);

@@ -468,9 +468,14 @@ describe('random-sample verification of 3,000 signatures', () => {
     const imported = await engine.request('PUT', '/v1/jurisdictions/paris-b/roll', { token: clerk, rawBody: roll, headers: { 'content-type': 'text/csv' } });
     expect(imported.status).toBe(200);
 
-    const full = await engine.request('POST', `/v1/initiatives/${ids.B}/verification`, { token: clerk, body: { method: 'full' } });
-    expect(full.status).toBe(201);
-    expect(full.body.method).toBe('full');
+    const started = await engine.request('POST', `/v1/initiatives/${ids.B}/verification`, { token: clerk, body: { method: 'full' } });
+    expect(started.status).toBe(201);
+    expect(started.body.method).toBe('full');
+    // The check against the roll is the scheduler's: due when the start answers, done at its next pass.
+    expect(started.body.rollCheck).toMatchObject({ status: 'running', checked: 0 });
+    await engine.scheduler.tick();
+    const full = await engine.request('GET', `/v1/initiatives/${ids.B}/verification?limit=1&personalData=false`, { token: clerk });
+    expect(full.body.rollCheck).toMatchObject({ status: 'done', checked: started.body.rollCheck.toCheck, toCheck: started.body.rollCheck.toCheck });
     const struck = new Set(decisionsB.filter((d) => d.decision !== 'valid').map((d) => d.signatureId));
     const entries = petitions.B.entries;
     const stillCounted = (truth: Truth, channel?: string) => entries.filter((e, n) => e.truth === truth && (!channel || e.channel === channel) && !struck.has(signatureIds.B[n]!)).length;

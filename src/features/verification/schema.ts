@@ -113,7 +113,21 @@ export const VerificationSchema = z
     roll: z
       .object({ onRoll: z.number().int(), notOnRoll: z.number().int(), otherDistrict: z.number().int(), noPersonalData: z.number().int() })
       .nullable()
-      .openapi({ description: 'The automatic check of a full count against the imported electoral roll.' }),
+      .openapi({ description: 'The automatic check of a full count against the imported electoral roll: its totals so far.' }),
+    rollCheck: z
+      .object({
+        status: z.enum(['running', 'stopped', 'done']).openapi({
+          description: 'running: the scheduler checks the signatures page by page; stopped: personal data under a key that is not configured (missingKey), tried again at each pass; done.',
+        }),
+        rollImport: z.string().openapi({ description: 'The roll import in force when the check was asked for.' }),
+        requestedAt: z.string(),
+        doneAt: z.string().nullable(),
+        checked: z.number().int().openapi({ description: 'Signatures checked so far.' }),
+        toCheck: z.number().int().openapi({ description: 'Signatures the check covers: those checked, and those still undecided it has not reached.' }),
+        missingKey: z.string().nullable().openapi({ description: 'The id of the personal-data key the check stopped on.' }),
+      })
+      .nullable()
+      .openapi({ description: 'A full count with a roll imported: where its check against the roll stands. Completion is refused (409 roll-check-running) until it is done.' }),
     projection: z
       .object({
         population: z.number().int(),

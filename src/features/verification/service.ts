@@ -1,5 +1,5 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { and, asc, count, desc, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import { electorateOf, evaluateRules, type Evaluation, type JurisdictionElectorate } from '../../core/rules';
 import {
   assessSample,
@@ -14,7 +14,7 @@ import {
 } from '../../core/sampling';
 import type { Executor, Transaction } from '../../db/client';
 import { rowsOf } from '../../db/query';
-import { referendumItems, signatures, verifications } from '../../db/schema';
+import { initiatives, referendumItems, signatures, verifications } from '../../db/schema';
 import { verificationDecisions, verificationRollChecks, verificationSamples } from '../../db/schema-verification';
 import { afterCursor, isUuid, pageOf } from '../../platform/cursor';
 import type { AppDeps, Principal } from '../../platform/http';
@@ -99,7 +99,7 @@ export async function startVerification(deps: AppDeps, id: string, principal: Pr
     // Checked once the initiative's row is held: the retention purge holds it too, and skips an initiative whose verification started.
     if (await personalDataDestroyed(tx, id)) throw personalDataDestroyedProblem('there is nothing left to verify.');
     await tx.insert(verifications).values({ initiativeId: id, method: input.method, seed, sampleSize, population, startedBy: principal.subject, startedAt: now });
-    if (input.method === 'full') await checkAgainstRoll(deps, tx, id, jurisdiction.id, principal, now);
+    if (input.method === 'full') await requestRollCheck(tx, id, jurisdiction.id, principal, now);
     if (seed !== null && sampleSize !== null) await insertSample(tx, id, drawSamplePositions(seed, population, sampleSize), population);
   });
 }
@@ -149,69 +149,218 @@ async function escalateToFullCount(deps: AppDeps, tx: Transaction, initiative: I
     initiativeId: initiative.id,
     details: { replaces: 'sample', seed: verification.seed, sampleSize: verification.sampleSize, reconsidered: reconsidered.length },
   });
-  await checkAgainstRoll(deps, tx, initiative.id, jurisdiction.id, principal, now);
+  await requestRollCheck(tx, initiative.id, jurisdiction.id, principal, now);
 }
 
 type RollResult = (typeof verificationRollChecks.$inferInsert)['result'];
 
+/** Signatures a page of the check against the roll reads and decrypts, in one short transaction. */
+export const ROLL_CHECK_PAGE = 1000;
+/** How long one pass of the scheduler goes on checking pages, so the other periodic tasks (and a Worker's cron run) are not held up. */
+export const ROLL_CHECK_BUDGET_MS = 3000;
+
 /**
- * A full count against the imported roll: each undecided signature's personal data is decrypted,
- * its roll hash looked up; those on the roll in their declared district are valid at once, the
- * others are left to the clerks with the reason. Nothing happens without a roll.
+ * A full count against the imported roll is due: the scheduler checks it page by page
+ * (`runRollChecks`), so that starting a full count of millions of signatures answers at once.
+ * Nothing is due without a roll.
  */
-async function checkAgainstRoll(deps: AppDeps, tx: Transaction, initiativeId: string, jurisdictionId: string, principal: Principal, now: Date) {
+async function requestRollCheck(tx: Transaction, initiativeId: string, jurisdictionId: string, principal: Principal, now: Date) {
   const roll = await currentRoll(tx, jurisdictionId);
   if (!roll) return;
-  const tally: Record<RollResult, number> = { 'on-roll': 0, 'not-on-roll': 0, 'other-district': 0, 'no-personal-data': 0 };
-  let checked = 0;
-  // A page at a time in id order: millions of signatures with their sealed personal data are never held at once.
-  for (let after: string | null = null; ; ) {
-    const part = await tx
-      .select({ id: signatures.id, district: signatures.district, personalData: signatures.personalData })
-      .from(signatures)
-      .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, initiativeId), eq(verificationDecisions.signatureId, signatures.id)))
-      .where(and(eq(signatures.initiativeId, initiativeId), eq(signatures.status, 'counted'), isNull(verificationDecisions.signatureId), after === null ? undefined : gt(signatures.id, after)))
-      .orderBy(asc(signatures.id))
-      .limit(CHUNK);
-    if (part.length === 0) break;
-    after = part[part.length - 1]!.id;
-    checked += part.length;
-    const hashes = new Map<string, Uint8Array>();
-    for (const row of part) {
-      // Damaged data is "no personal data"; data under a key that is not configured stops the check (500, naming it).
-      const identity = row.personalData
-        ? await openPersonalData(deps.keys, row.personalData).catch((error: unknown) => {
-            if (error instanceof PersonalDataKeyError) throw error;
-            return undefined;
-          })
-        : undefined;
-      const hash = identity ? rollHashOrNull(deps, jurisdictionId, identity, roll.keyVersion) : null;
-      if (hash) hashes.set(row.id, hash);
-    }
-    const found = await rollLookup(tx, jurisdictionId, [...hashes.values()]);
-    const checks: (typeof verificationRollChecks.$inferInsert)[] = [];
-    const decisions: (typeof verificationDecisions.$inferInsert)[] = [];
-    for (const row of part) {
-      const hash = hashes.get(row.id);
-      const rollDistrict = hash === undefined ? undefined : found.get(bytesToHex(hash));
-      const result: RollResult = hash === undefined ? 'no-personal-data' : rollDistrict === undefined ? 'not-on-roll' : rollDistrict === row.district ? 'on-roll' : 'other-district';
-      tally[result]++;
-      checks.push({ initiativeId, signatureId: row.id, result, rollDistrict: result === 'other-district' ? rollDistrict! : null });
-      if (result === 'on-roll') {
-        decisions.push({ initiativeId, signatureId: row.id, decision: 'valid', reason: 'on the electoral roll', source: 'roll', clerk: principal.subject, decidedAt: now });
+  await tx
+    .update(verifications)
+    .set({ rollCheckImport: roll.id, rollCheckRequestedBy: principal.subject, rollCheckRequestedAt: now, rollCheckAfter: null, rollCheckDoneAt: null, rollCheckMissingKey: null })
+    .where(eq(verifications.initiativeId, initiativeId));
+}
+
+type PageOutcome = 'page' | 'done' | 'busy' | 'none';
+
+/**
+ * The scheduler's pass over the full counts whose check against the roll is due: a page at a time,
+ * each in its own transaction holding the verification's row (another engine skips it meanwhile,
+ * a clerk's decision waits for the page), until every one is done or `budgetMs` is spent (one page
+ * at least). What a page committed stays: a restart goes on after it. Returns the initiatives
+ * whose check ended in this pass.
+ */
+export async function runRollChecks(
+  deps: Pick<AppDeps, 'db' | 'keys' | 'logger'>,
+  now: Date,
+  options: { pageSize?: number; budgetMs?: number; warned?: Map<string, string> } = {},
+): Promise<string[]> {
+  const pageSize = options.pageSize ?? ROLL_CHECK_PAGE;
+  const budgetMs = options.budgetMs ?? ROLL_CHECK_BUDGET_MS;
+  const warned = options.warned ?? new Map<string, string>();
+  const started = performance.now();
+  const due = await deps.db.db
+    .select({ initiativeId: verifications.initiativeId })
+    .from(verifications)
+    .where(and(isNotNull(verifications.rollCheckRequestedAt), isNull(verifications.rollCheckDoneAt), isNull(verifications.completedAt)))
+    .orderBy(asc(verifications.rollCheckRequestedAt), asc(verifications.initiativeId));
+  const finished: string[] = [];
+  for (const { initiativeId } of due) {
+    for (;;) {
+      let outcome: PageOutcome;
+      try {
+        outcome = await checkRollPage(deps, initiativeId, now, pageSize);
+      } catch (error) {
+        if (!(error instanceof PersonalDataKeyError)) throw error;
+        // Stopped until the key is configured: the clerk's page says so, the log once per process and key; tried again next pass.
+        const kid = error.kid ?? '(none)';
+        await deps.db.db
+          .update(verifications)
+          .set({ rollCheckMissingKey: kid })
+          .where(and(eq(verifications.initiativeId, initiativeId), isNull(verifications.rollCheckDoneAt)));
+        if (warned.get(initiativeId) !== kid) {
+          warned.set(initiativeId, kid);
+          deps.logger.warn('check against the roll stopped: personal data sealed under a key that is not configured (PII_KEY, PII_KEYS_PREVIOUS)', { initiativeId, keyId: kid });
+        }
+        outcome = 'busy';
       }
+      if (outcome === 'page' || outcome === 'done') warned.delete(initiativeId);
+      if (outcome === 'done') finished.push(initiativeId);
+      if (outcome !== 'page') break;
+      if (performance.now() - started >= budgetMs) return finished;
     }
-    await tx.insert(verificationRollChecks).values(checks).onConflictDoNothing();
-    if (decisions.length) await tx.insert(verificationDecisions).values(decisions).onConflictDoNothing();
   }
-  await appendAudit(tx, {
-    actor: principal.subject,
-    action: 'verification.roll-check',
-    at: now,
-    jurisdictionId,
-    initiativeId,
-    details: { rollImport: roll.id, checked, onRoll: tally['on-roll'], notOnRoll: tally['not-on-roll'], otherDistrict: tally['other-district'], noPersonalData: tally['no-personal-data'] },
+  return finished;
+}
+
+/**
+ * One page of a check against the roll: each undecided signature's personal data is decrypted, its
+ * roll hash looked up; those on the roll in their declared district are valid at once, the others
+ * are left to the clerks with the reason. The last page writes the audit entry, with the totals of
+ * every page.
+ */
+async function checkRollPage(deps: Pick<AppDeps, 'db' | 'keys'>, initiativeId: string, now: Date, pageSize: number): Promise<PageOutcome> {
+  return deps.db.db.transaction(async (tx) => {
+    // Another engine's page holds the row: it is skipped, never waited for, never checked twice.
+    const [verification] = await tx.select().from(verifications).where(eq(verifications.initiativeId, initiativeId)).for('update', { skipLocked: true });
+    if (!verification) return 'busy';
+    if (!verification.rollCheckRequestedAt || verification.rollCheckDoneAt || verification.completedAt) return 'none';
+    const [initiative] = await tx.select({ jurisdictionId: initiatives.jurisdictionId }).from(initiatives).where(eq(initiatives.id, initiativeId));
+    const jurisdictionId = initiative!.jurisdictionId;
+    const principal = verification.rollCheckRequestedBy!;
+    // The roll in force for this page (a roll replaced during the check is the one the next pages use).
+    const roll = await currentRoll(tx, jurisdictionId);
+    const after = verification.rollCheckAfter;
+    const part = roll
+      ? await tx
+          .select({ id: signatures.id, district: signatures.district, personalData: signatures.personalData })
+          .from(signatures)
+          .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, initiativeId), eq(verificationDecisions.signatureId, signatures.id)))
+          .leftJoin(verificationRollChecks, and(eq(verificationRollChecks.initiativeId, initiativeId), eq(verificationRollChecks.signatureId, signatures.id)))
+          .where(
+            and(
+              eq(signatures.initiativeId, initiativeId),
+              eq(signatures.status, 'counted'),
+              isNull(verificationDecisions.signatureId),
+              isNull(verificationRollChecks.signatureId),
+              after === null ? undefined : gt(signatures.id, after),
+            ),
+          )
+          .orderBy(asc(signatures.id))
+          .limit(pageSize)
+      : [];
+    if (roll && part.length > 0) {
+      const hashes = new Map<string, Uint8Array>();
+      for (const row of part) {
+        // Damaged data is "no personal data"; data under a key that is not configured stops the check (the page is not written).
+        const identity = row.personalData
+          ? await openPersonalData(deps.keys, row.personalData).catch((error: unknown) => {
+              if (error instanceof PersonalDataKeyError) throw error;
+              return undefined;
+            })
+          : undefined;
+        const hash = identity ? rollHashOrNull(deps, jurisdictionId, identity, roll.keyVersion) : null;
+        if (hash) hashes.set(row.id, hash);
+      }
+      const found = await rollLookup(tx, jurisdictionId, [...hashes.values()]);
+      const checks: (typeof verificationRollChecks.$inferInsert)[] = [];
+      const decisions: (typeof verificationDecisions.$inferInsert)[] = [];
+      for (const row of part) {
+        const hash = hashes.get(row.id);
+        const rollDistrict = hash === undefined ? undefined : found.get(bytesToHex(hash));
+        const result: RollResult = hash === undefined ? 'no-personal-data' : rollDistrict === undefined ? 'not-on-roll' : rollDistrict === row.district ? 'on-roll' : 'other-district';
+        checks.push({ initiativeId, signatureId: row.id, result, rollDistrict: result === 'other-district' ? rollDistrict! : null });
+        if (result === 'on-roll') {
+          decisions.push({ initiativeId, signatureId: row.id, decision: 'valid', reason: 'on the electoral roll', source: 'roll', clerk: principal, decidedAt: now });
+        }
+      }
+      await tx.insert(verificationRollChecks).values(checks).onConflictDoNothing();
+      if (decisions.length) await tx.insert(verificationDecisions).values(decisions).onConflictDoNothing();
+      await tx
+        .update(verifications)
+        .set({ rollCheckAfter: part[part.length - 1]!.id, rollCheckMissingKey: null })
+        .where(eq(verifications.initiativeId, initiativeId));
+      // A full page may have more after it; a short one was the last.
+      if (part.length === pageSize) return 'page';
+    }
+    // Counted from the checks themselves, so the totals hold across pages, restarts and engines.
+    const totals = await rollTotals(tx, initiativeId);
+    await appendAudit(tx, {
+      actor: principal,
+      action: 'verification.roll-check',
+      at: now,
+      jurisdictionId,
+      initiativeId,
+      details: {
+        rollImport: roll?.id ?? verification.rollCheckImport,
+        ...(roll && roll.id !== verification.rollCheckImport ? { rollImportAtStart: verification.rollCheckImport } : {}),
+        checked: totals.onRoll + totals.notOnRoll + totals.otherDistrict + totals.noPersonalData,
+        ...totals,
+      },
+    });
+    await tx.update(verifications).set({ rollCheckDoneAt: now, rollCheckMissingKey: null }).where(eq(verifications.initiativeId, initiativeId));
+    return 'done';
   });
+}
+
+async function rollTotals(db: Executor, initiativeId: string) {
+  const rows = await db
+    .select({ result: verificationRollChecks.result, n: sql<string>`count(*)` })
+    .from(verificationRollChecks)
+    .where(eq(verificationRollChecks.initiativeId, initiativeId))
+    .groupBy(verificationRollChecks.result);
+  const n = (result: RollResult) => Number(rows.find((r) => r.result === result)?.n ?? 0);
+  return { onRoll: n('on-roll'), notOnRoll: n('not-on-roll'), otherDistrict: n('other-district'), noPersonalData: n('no-personal-data') };
+}
+
+/**
+ * Where a check against the roll stands: `checked` of `toCheck` signatures (those decided by a
+ * clerk before the check reached them are not checked), or null when none was due.
+ */
+async function rollCheckProgress(db: Executor, verification: VerificationRow) {
+  if (!verification.rollCheckRequestedAt) return null;
+  const id = verification.initiativeId;
+  const [checked] = await db.select({ n: sql<string>`count(*)` }).from(verificationRollChecks).where(eq(verificationRollChecks.initiativeId, id));
+  const done = verification.rollCheckDoneAt !== null;
+  const after = verification.rollCheckAfter;
+  const [left] = done
+    ? [{ n: '0' }]
+    : await db
+        .select({ n: sql<string>`count(*)` })
+        .from(signatures)
+        .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, id), eq(verificationDecisions.signatureId, signatures.id)))
+        .leftJoin(verificationRollChecks, and(eq(verificationRollChecks.initiativeId, id), eq(verificationRollChecks.signatureId, signatures.id)))
+        .where(
+          and(
+            eq(signatures.initiativeId, id),
+            eq(signatures.status, 'counted'),
+            isNull(verificationDecisions.signatureId),
+            isNull(verificationRollChecks.signatureId),
+            after === null ? undefined : gt(signatures.id, after),
+          ),
+        );
+  const n = Number(checked?.n ?? 0);
+  return {
+    status: done ? ('done' as const) : verification.rollCheckMissingKey !== null ? ('stopped' as const) : ('running' as const),
+    rollImport: verification.rollCheckImport!,
+    requestedAt: verification.rollCheckRequestedAt.toISOString(),
+    doneAt: verification.rollCheckDoneAt?.toISOString() ?? null,
+    checked: n,
+    toCheck: n + Number(left?.n ?? 0),
+    missingKey: done ? null : verification.rollCheckMissingKey,
+  };
 }
 
 /** A name the canonical form cannot read matches no roll entry. */
@@ -549,6 +698,7 @@ export async function verificationReport(
     }
   }
   const roll = await rollSummary(db, id);
+  const rollCheck = await rollCheckProgress(db, verification);
   const sample = result.sample;
   return {
     initiativeId: id,
@@ -570,6 +720,7 @@ export async function verificationReport(
       duplicates,
     },
     roll,
+    rollCheck,
     projection: sample
       ? {
           population: verification.population ?? 0,
@@ -610,15 +761,10 @@ export async function verificationReport(
   };
 }
 
+/** The totals of the check against the roll so far; null when nothing was checked. */
 async function rollSummary(db: Executor, initiativeId: string) {
-  const rows = await db
-    .select({ result: verificationRollChecks.result, n: sql<string>`count(*)` })
-    .from(verificationRollChecks)
-    .where(eq(verificationRollChecks.initiativeId, initiativeId))
-    .groupBy(verificationRollChecks.result);
-  if (rows.length === 0) return null;
-  const n = (result: string) => Number(rows.find((r) => r.result === result)?.n ?? 0);
-  return { onRoll: n('on-roll'), notOnRoll: n('not-on-roll'), otherDistrict: n('other-district'), noPersonalData: n('no-personal-data') };
+  const totals = await rollTotals(db, initiativeId);
+  return totals.onRoll + totals.notOnRoll + totals.otherDistrict + totals.noPersonalData === 0 ? null : totals;
 }
 
 /**
@@ -634,6 +780,18 @@ export async function completeVerification(deps: AppDeps, id: string, principal:
     await requireClerk(tx, principal, jurisdiction.id);
     if (initiative.status !== 'verifying') throw problems.illegalTransition(initiative.status, 'complete verification');
     const verification = await lockVerification(tx, id, 'complete verification', initiative.status);
+    // Certifying before the roll's results are in would certify an incomplete count.
+    const rollCheck = await rollCheckProgress(tx, verification);
+    if (rollCheck && rollCheck.status !== 'done') {
+      throw problems.conflict(
+        'roll-check-running',
+        'Check against the roll still running',
+        `The signatures are still being checked against the electoral roll (${rollCheck.checked} of ${rollCheck.toCheck})` +
+          (rollCheck.missingKey ? `, stopped on personal data sealed under key "${rollCheck.missingKey}", which is not configured` : '') +
+          '; complete the verification once the check is over.',
+        { checked: rollCheck.checked, toCheck: rollCheck.toCheck, missingKey: rollCheck.missingKey },
+      );
+    }
     const pending = await pendingCount(tx, verification);
     if (pending > 0) {
       throw problems.conflict(

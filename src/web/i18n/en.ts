@@ -314,6 +314,12 @@ export const en: Messages = {
     validCount: 'Valid signatures',
     keptCount: 'Signatures not struck out',
     ofWhichPending: 'of which awaiting a decision',
+    rollCheckRunning: (checked, toCheck) => `Checking against the electoral roll: ${checked} of ${toCheck} signatures.`,
+    rollCheckReload: 'It goes on in the background; reload the page to see how far it has got. The result can be certified once it is over.',
+    rollCheckStopped: (key) =>
+      `The check against the electoral roll has stopped: some personal data is encrypted under the key “${key}”, which the platform does not have (PII_KEY, PII_KEYS_PREVIOUS). It resumes by itself once the key is configured.`,
+    rollCheckDone: (onRoll, notOnRoll, otherDistrict, noPersonalData) =>
+      `Checked against the electoral roll: ${onRoll} on the roll in their district (valid), ${notOnRoll} not on the roll, ${otherDistrict} on the roll in another district, ${noPersonalData} without personal data.`,
     fullCountInstead: 'Switch to a full count',
     fullCountHelp:
       'Between 95% and 110% of the threshold, only a full count can settle the result. Signatures the sample found invalid or duplicates stay so; those it found valid are looked at again with all the others.',
@@ -415,6 +421,7 @@ export const en: Messages = {
       `The sponsoring committee has ${members(size)} besides the sponsor; ${minimum} ${minimum === 1 ? 'is' : 'are'} needed to submit the initiative.`,
     wrongCommitteeCode: 'This code does not match the sponsoring committee; ask the sponsor of the initiative for it.',
     alreadySponsor: 'You are the sponsor of this initiative: the sponsor is not counted as a committee member.',
+    rollCheckRunning: (checked, toCheck) => `The signatures are still being checked against the electoral roll (${checked} of ${toCheck}): the result can be certified once the check is over.`,
     verificationPending: (n, shown) => (n === 1 ? "1 signature still awaits a clerk's decision." : `${shown} signatures still await a clerk's decision.`),
     fullCountRequired: (projected) =>
       `The sample projects ${projected} valid signatures, between 95% and 110% of the threshold: only a full count can decide.`,

@@ -317,6 +317,12 @@ export const fr = {
     validCount: 'Signatures valides',
     keptCount: 'Signatures non écartées',
     ofWhichPending: 'dont en attente de décision',
+    rollCheckRunning: (checked: string, toCheck: string) => `Vérification sur la liste électorale\u00a0: ${checked} sur ${toCheck} signatures.`,
+    rollCheckReload: 'Elle se poursuit en arrière-plan\u00a0; rechargez la page pour voir où elle en est. Le résultat pourra être certifié une fois qu’elle sera terminée.',
+    rollCheckStopped: (key: string) =>
+      `La vérification sur la liste électorale est arrêtée\u00a0: des données personnelles sont chiffrées sous la clé «\u00a0${key}\u00a0», qui n’est pas configurée sur la plateforme (PII_KEY, PII_KEYS_PREVIOUS). Elle reprendra d’elle-même une fois la clé configurée.`,
+    rollCheckDone: (onRoll: string, notOnRoll: string, otherDistrict: string, noPersonalData: string) =>
+      `Vérification sur la liste électorale\u00a0: ${onRoll} inscrites dans leur secteur (valides), ${notOnRoll} non inscrites, ${otherDistrict} inscrites dans un autre secteur, ${noPersonalData} sans données personnelles.`,
     fullCountInstead: 'Passer à la vérification intégrale',
     fullCountHelp:
       'Entre 95 et 110\u202f% du seuil, seule une vérification intégrale peut conclure. Les signatures déclarées invalides ou en doublon dans l’échantillon le restent\u00a0; celles déclarées valides sont examinées à nouveau avec toutes les autres.',
@@ -421,6 +427,8 @@ export const fr = {
       `Le comité de soutien compte ${size} membre(s) en plus du porteur ou de la porteuse\u00a0; il en faut ${minimum} pour déposer l’initiative.`,
     wrongCommitteeCode: 'Ce code ne correspond pas à ce comité de soutien\u00a0; demandez-le au porteur ou à la porteuse de l’initiative.',
     alreadySponsor: 'Vous portez cette initiative : le porteur ou la porteuse ne compte pas parmi les membres du comité.',
+    rollCheckRunning: (checked: string, toCheck: string) =>
+      `La vérification sur la liste électorale est en cours (${checked} sur ${toCheck} signatures)\u00a0: le résultat pourra être certifié une fois qu’elle sera terminée.`,
     verificationPending: (n: number, shown: string) =>
       n === 1 ? 'Une signature attend encore la décision d’un agent.' : `${shown} signatures attendent encore la décision d’un agent.`,
     fullCountRequired: (projected: string) =>
