@@ -1,0 +1,89 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgres, type DatabaseHandle } from '../../src/db/client';
+import { auditLog, verifications } from '../../src/db/schema';
+import { verificationDecisions, verificationRollChecks } from '../../src/db/schema-verification';
+import { runRollChecks } from '../../src/features/verification/service';
+import type { AppDeps } from '../../src/platform/http';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { closedWithSignatures, parisWithClerk, putRoll, rollCsv } from '../support/identity';
+
+const SIGNERS = 12;
+/** closedWithSignatures signs PrenomA, PrenomB, ... of a family in 75111: the first eight of each family are on the roll there, the ninth in 75118. */
+const rollOf = (families: string[]) =>
+  rollCsv(
+    families.flatMap((family) => [
+      ...Array.from({ length: 8 }, (_, i) => [family, `Prenom${String.fromCharCode(65 + i)}`, '1980-01-01', '75111']),
+      [family, 'PrenomI', '1980-01-01', '75118'],
+    ]),
+  );
+
+/** The check against the roll run by two engines (two machines, or a cron run that overlaps the last) on one PostgreSQL database. */
+describe('two engines checking full counts against the roll at the same moment', () => {
+  let engine: TestEngine;
+  let other: DatabaseHandle;
+  let otherDeps: AppDeps;
+  let clerk: string;
+  let sponsor: string;
+  beforeAll(async () => {
+    engine = await createTestEngine({ poolSize: 10 });
+    ({ clerk, sponsor } = await parisWithClerk(engine));
+    // The second engine: its own pool on the same database, its own task.
+    other = await openPostgres(engine.db.url!, { max: 4, migrate: false });
+    otherDeps = { ...engine.deps, db: other };
+  });
+  afterAll(async () => {
+    await other?.close();
+    await engine?.close();
+  });
+
+  it('each signature is checked once, each check ends once, with one audit entry of the right totals', async () => {
+    const families = ['Course', 'Relais'];
+    expect((await putRoll(engine, clerk, rollOf(families))).status).toBe(200);
+    const ids: string[] = [];
+    for (const family of families) {
+      const id = await closedWithSignatures(engine, { sponsor, clerk }, SIGNERS, family);
+      expect((await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'full' } })).status).toBe(201);
+      ids.push(id);
+    }
+    const now = engine.clock.now();
+    const pass = (deps: Pick<AppDeps, 'db' | 'keys' | 'logger'>) => runRollChecks(deps, now, { pageSize: 3, budgetMs: 0 });
+
+    // While another engine's page holds a verification's row, a pass skips it at once: it neither waits nor checks it.
+    await engine.db.postgres!.begin(async (hold) => {
+      await hold`select 1 from verifications where initiative_id in ${hold(ids)} for update`;
+      expect(await Promise.all([pass(engine.deps), pass(otherDeps)])).toEqual([[], []]);
+    });
+    const [{ n: checkedWhileHeld } = { n: -1 }] = await engine.db.db.select({ n: sql<number>`count(*)::int` }).from(verificationRollChecks).where(inArray(verificationRollChecks.initiativeId, ids));
+    expect(checkedWhileHeld).toBe(0);
+
+    // Both engines pass after pass, at the same time, until nothing is due.
+    const due = async () =>
+      (await engine.db.db.select({ id: verifications.initiativeId }).from(verifications).where(and(inArray(verifications.initiativeId, ids), sql`${verifications.rollCheckDoneAt} is null`))).length;
+    const finished: string[] = [];
+    const run = async (deps: Pick<AppDeps, 'db' | 'keys' | 'logger'>) => {
+      for (let n = 0; n < 100 && (await due()) > 0; n++) finished.push(...(await pass(deps)));
+    };
+    await Promise.all([run(engine.deps), run(otherDeps), run(engine.deps), run(otherDeps)]);
+    expect(await due()).toBe(0);
+    expect(finished.sort()).toEqual([...ids].sort());
+
+    for (const id of ids) {
+      const checks = await engine.db.db.select().from(verificationRollChecks).where(eq(verificationRollChecks.initiativeId, id));
+      expect(checks).toHaveLength(SIGNERS);
+      const byRoll = await engine.db.db
+        .select()
+        .from(verificationDecisions)
+        .where(and(eq(verificationDecisions.initiativeId, id), eq(verificationDecisions.source, 'roll')));
+      expect(byRoll).toHaveLength(8);
+      const entries = await engine.db.db
+        .select({ details: auditLog.details })
+        .from(auditLog)
+        .where(and(eq(auditLog.initiativeId, id), eq(auditLog.action, 'verification.roll-check')));
+      expect(entries).toHaveLength(1);
+      expect(entries[0]!.details).toMatchObject({ checked: SIGNERS, onRoll: 8, otherDistrict: 1, notOnRoll: 3, noPersonalData: 0 });
+      const report = await engine.request('GET', `/v1/initiatives/${id}/verification?personalData=false`, { token: clerk });
+      expect(report.body.rollCheck).toMatchObject({ status: 'done', checked: SIGNERS, toCheck: SIGNERS });
+    }
+  });
+});
