@@ -36,7 +36,9 @@ export const verificationRoutes = createRouter()
       path: '/v1/initiatives/{id}/verification',
       tags: ['Verification'],
       summary: 'Start verification of a closed initiative (clerk)',
-      description: "Refused once its signers' personal data is destroyed under the retention schedule (a closed initiative below its goal): 409 personal-data-destroyed.",
+      description:
+        "Refused once its signers' personal data is destroyed under the retention schedule (a closed initiative below its goal): 409 personal-data-destroyed. " +
+        'A full count with a roll imported answers at once: the check against the roll is then done in the background (rollCheck says how far).',
       security: bearer,
       request: { params: IdParam, body: jsonBody(StartVerificationSchema) },
       responses: { 201: json(VerificationSchema, 'Verification started.'), ...errors(400, 401, 403, 404, 409, 413, 415) },
@@ -123,6 +125,9 @@ export const verificationRoutes = createRouter()
       path: '/v1/initiatives/{id}/verification/complete',
       tags: ['Verification'],
       summary: 'Certify (creates the referendum item) or declare insufficient (clerk)',
+      description:
+        'Refused while a full count is still being checked against the roll (409 roll-check-running, with checked, toCheck and missingKey), ' +
+        'while signatures await a decision (409 verification-pending), and where a sample cannot decide (409 full-count-required).',
       security: bearer,
       request: { params: IdParam, body: { ...jsonBody(CompleteVerificationSchema), required: false } },
       responses: { 200: json(VerificationSchema, 'Verification complete.'), ...errors(400, 401, 403, 404, 409, 413, 415) },
