@@ -10,7 +10,7 @@ import { listInitiatives, review, type InitiativeRow } from '../features/initiat
 import { jurisdictionLabels, type JurisdictionRow } from '../features/jurisdictions/service';
 import { PAPER_BATCH_MAX, PaperEntrySchema, type PaperEntry } from '../features/paper/schema';
 import { keyInPaperBatch, type PaperResult } from '../features/paper/service';
-import { personalDataDestroyed } from '../features/personal-data/service';
+import { PersonalDataKeyError, personalDataDestroyed } from '../features/personal-data/service';
 import { rateLimit } from '../features/rate-limit/middleware';
 import { CSV_BOM, csvLine } from '../features/verification/csv';
 import { DecisionSchema, StartVerificationSchema } from '../features/verification/schema';
@@ -457,8 +457,15 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
   // A sample is listed in draw order, 500 rows from a little before its first undecided signature, so that a large one can be worked through.
   const firstPending = started?.method === 'sample' ? await firstPendingPosition(deps.db.db, initiative.id) : null;
   const cursor = firstPending !== null && firstPending >= LIST_SIZE - LIST_CONTEXT ? String(firstPending - LIST_CONTEXT - 1) : undefined;
+  const reportQuery = { filter: started?.method === 'full' ? ('pending' as const) : ('all' as const), limit: LIST_SIZE, cursor };
   const report = ['verifying', 'certified', 'insufficient'].includes(status)
-    ? await verificationReport(deps, initiative.id, w.principal!, { filter: started?.method === 'full' ? 'pending' : 'all', limit: LIST_SIZE, cursor, personalData: verifying })
+    ? await verificationReport(deps, initiative.id, w.principal!, { ...reportQuery, personalData: verifying }).catch(async (error: unknown) => {
+        // Personal data under a key the engine does not have has stopped the check against the roll: the page says so, listing the signatures without names.
+        if (!(error instanceof PersonalDataKeyError)) throw error;
+        const withoutNames = await verificationReport(deps, initiative.id, w.principal!, { ...reportQuery, personalData: false });
+        if (withoutNames.rollCheck?.status !== 'stopped') throw error;
+        return withoutNames;
+      })
     : undefined;
   const reviewValues = view.review?.values ?? {};
   const reviewErrors = view.review?.errors ?? {};

@@ -122,7 +122,7 @@ describe('a check against the roll that meets personal data under a key the engi
   });
   afterAll(() => engine.close());
 
-  it('stops and says why, in the report, to completion and once in the log; it goes on once the data can be opened', async () => {
+  it('stops and says why, in the report, on the clerk’s page, to completion and once in the log; it goes on once the data can be opened', async () => {
     const { initiativeId, clerk, ids } = await closedWithRoll(engine, SIGNERS.slice(0, 3));
     const [original] = await engine.db.db.select({ personalData: signatures.personalData }).from(signatures).where(eq(signatures.id, ids[1]!));
     const foreign = await sealPersonalData({ pii: { key: crypto.getRandomValues(new Uint8Array(32)), kid: 'pii-elsewhere' } }, SIGNERS[1]!);
@@ -142,6 +142,18 @@ describe('a check against the roll that meets personal data under a key the engi
     const refused = await engine.request('POST', `/v1/initiatives/${initiativeId}/verification/complete`, { token: clerk });
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ type: '/problems/roll-check-running', missingKey: 'pii-elsewhere' });
+
+    // The clerk's page lists the signatures without names, says why the check stopped, and offers no certification.
+    const web = browserRequests(engine);
+    const cookie = await web.sessionFor('clerk-of-paris');
+    const page = await web.page(`/clerk/initiatives/${initiativeId}`, { cookie });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('La vérification sur la liste électorale est arrêtée\u00a0: des données personnelles sont chiffrées sous la clé «\u00a0pii-elsewhere\u00a0», qui n’est pas configurée');
+    expect(page.html.match(/name="signatureId"/g)).toHaveLength(3);
+    expect(page.html).not.toContain('/verification/complete');
+    expect((await web.page(`/clerk/initiatives/${initiativeId}`, { cookie, lang: 'en' })).text).toContain(
+      'The check against the electoral roll has stopped: some personal data is encrypted under the key “pii-elsewhere”',
+    );
 
     // The operator configures the key (here: the data is sealed again under the engine's): the next pass finishes.
     await engine.db.db.execute(sql`update signatures set personal_data = ${original!.personalData} where id = ${ids[1]!}`);
