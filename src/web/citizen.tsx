@@ -6,6 +6,7 @@ import { ListQuerySchema } from '../features/initiatives/schema';
 import { isCollecting as isCollectingAt, type InitiativeStatus } from '../core/lifecycle';
 import { rateLimit } from '../features/rate-limit/middleware';
 import { getInitiative, getVisibleInitiative, isCommitteeMember, listInitiatives, type InitiativeRow } from '../features/initiatives/service';
+import { DISTRICT_LIST_MAX, lookUpDistrictOf } from '../features/jurisdictions/districts';
 import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
 import { buildProgress, crossingsOf, tallyMany, tallySignatures } from '../features/progress/service';
 import { hasSigned, mySignature, sign, withdrawMySignature, type SignatureRow } from '../features/signatures/service';
@@ -212,12 +213,11 @@ export const citizenPages = createRouter()
     verifyCsrf(c, form);
     if (!w.principal) return c.redirect(loginUrl(`/initiatives/${c.req.param('id')}/sign`), 303);
     const { initiative, jurisdiction } = await visibleInitiative(c, w);
-    const errors: Record<string, string> = {};
-    if (!jurisdiction.districts.some((d) => d.code === form.district)) errors.district = w.t.m.sign.errors.district;
+    const { district, errors } = districtOfForm(w, jurisdiction, form);
     if (form.consent !== 'yes') errors.consent = w.t.m.sign.errors.consent;
-    if (Object.keys(errors).length) return signForm(c, w, initiative, jurisdiction, form, errors, 400);
+    if (!district || Object.keys(errors).length) return signForm(c, w, initiative, jurisdiction, form, errors, 400);
     try {
-      const outcome = await sign(c.var.deps, initiative.id, requireIdentity(w.principal), { district: form.district! });
+      const outcome = await sign(c.var.deps, initiative.id, requireIdentity(w.principal), { district });
       return c.redirect(`/initiatives/${initiative.id}/signature?${outcome.created ? 'signed' : 'already'}=1`, 303);
     } catch (error) {
       // Ineligible, or the form was stale: the collection closed (or has not opened) since it was shown.
@@ -396,6 +396,71 @@ async function signaturePage(c: WebContext, w: WebRequest, initiative: Initiativ
   });
 }
 
+/** Too many districts for a list: the sign form asks for a name or a code, and the district is looked up. */
+const typesDistrict = (jurisdiction: JurisdictionRow) => jurisdiction.districts.length > DISTRICT_LIST_MAX;
+
+/**
+ * The district code of a sign form: chosen in the list, or, in a jurisdiction of many districts,
+ * typed (a code, or a name whatever its accents, case and hyphens) and, when several districts bear
+ * that name or none does, chosen among those the form then offered (`districtCode`).
+ */
+function districtOfForm(w: WebRequest, jurisdiction: JurisdictionRow, form: Record<string, string>): { district?: string; errors: Record<string, string> } {
+  const { errors: say } = w.t.m.sign;
+  if (!typesDistrict(jurisdiction)) {
+    return jurisdiction.districts.some((d) => d.code === form.district) ? { district: form.district, errors: {} } : { errors: { district: say.district } };
+  }
+  const typed = (form.district ?? '').trim();
+  if (!typed) return { errors: { district: say.districtTyped } };
+  const found = lookUpDistrictOf(jurisdiction, typed);
+  if (found.found === 'one') return { district: found.district.code, errors: {} };
+  const offered = found.found === 'several' ? found.candidates : found.suggestions;
+  // Only a choice among those the typed words lead to: a choice left from words typed before is not taken for the new ones.
+  const chosen = offered.find((d) => d.code === form.districtCode);
+  if (chosen) return { district: chosen.code, errors: {} };
+  return { errors: found.found === 'several' ? { districtCode: say.districtSeveral } : { district: say.districtUnknown } };
+}
+
+/**
+ * The district field of the sign form: the list of districts; or, for many districts, a text field,
+ * followed (once sent) by the districts bearing the name typed, or the names close to it, to choose from.
+ */
+function DistrictField(props: { w: WebRequest; jurisdiction: JurisdictionRow; values: Record<string, string>; errors: Record<string, string> }) {
+  const { w, jurisdiction, values, errors } = props;
+  const { m } = w.t;
+  if (!typesDistrict(jurisdiction)) {
+    return (
+      <Field id="district" label={m.sign.district} error={errors.district}>
+        <select {...describedBy('district', errors.district)} required>
+          <option value="">{m.sign.choose}</option>
+          {jurisdiction.districts.map((d) => <option value={d.code} selected={values.district === d.code}>{d.name}</option>)}
+        </select>
+      </Field>
+    );
+  }
+  const typed = (values.district ?? '').trim();
+  const found = typed ? lookUpDistrictOf(jurisdiction, typed) : undefined;
+  const offered = found?.found === 'several' ? found.candidates : found?.found === 'none' ? found.suggestions : [];
+  return (
+    <>
+      <Field id="district" label={m.sign.district} error={errors.district} help={m.sign.districtHelp}>
+        <input type="text" {...describedBy('district', errors.district, m.sign.districtHelp)} value={values.district ?? ''} required spellcheck={false} />
+      </Field>
+      {offered.length ? (
+        <fieldset class={errors.districtCode ? 'field invalid' : 'field'} aria-describedby={errors.districtCode ? 'districtCode-error' : undefined}>
+          <legend>{found?.found === 'several' ? m.sign.whichDistrict : m.sign.didYouMean}</legend>
+          {offered.map((d, i) => (
+            <div>
+              <input type="radio" id={`district-choice-${i}`} name="districtCode" value={d.code} checked={values.districtCode === d.code} />{' '}
+              <label for={`district-choice-${i}`}>{d.name} ({d.code})</label>
+            </div>
+          ))}
+          {errors.districtCode ? <p class="field-error" id="districtCode-error">{errors.districtCode}</p> : null}
+        </fieldset>
+      ) : null}
+    </>
+  );
+}
+
 function signForm(
   c: WebContext,
   w: WebRequest,
@@ -420,18 +485,20 @@ function signForm(
           <>
             <p>{m.sign.intro}</p>
             {errors.form ? <Notice kind="error">{errors.form}</Notice> : null}
-            {errors.district || errors.consent ? (
-              <ErrorSummary t={w.t} errors={fieldsInError(errors, [['district', 'district', m.sign.district], ['consent', 'consent']])} />
+            {errors.district || errors.districtCode || errors.consent ? (
+              <ErrorSummary
+                t={w.t}
+                errors={fieldsInError(errors, [
+                  ['district', 'district', m.sign.district],
+                  ['districtCode', 'district-choice-0', m.sign.district],
+                  ['consent', 'consent'],
+                ])}
+              />
             ) : null}
             {initiative.question ? <blockquote class="question" lang={initiative.language}>{initiative.question}</blockquote> : null}
             <form method="post" action={`/initiatives/${initiative.id}/sign`} novalidate>
               <CsrfField w={w} />
-              <Field id="district" label={m.sign.district} error={errors.district}>
-                <select {...describedBy('district', errors.district)} required>
-                  <option value="">{m.sign.choose}</option>
-                  {jurisdiction.districts.map((d) => <option value={d.code} selected={values.district === d.code}>{d.name}</option>)}
-                </select>
-              </Field>
+              <DistrictField w={w} jurisdiction={jurisdiction} values={values} errors={errors} />
               <div class={errors.consent ? 'field check invalid' : 'field check'}>
                 <input type="checkbox" value="yes" checked={values.consent === 'yes'} required {...describedBy('consent', errors.consent)} />{' '}
                 <label for="consent">{m.sign.consent}</label>

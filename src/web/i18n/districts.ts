@@ -23,7 +23,18 @@ export function frenchFor(term: DistrictTerm): Messages {
       chartTitle: `Signatures par ${n.one} (diagramme en barres)`,
       criterionDistricts: `${capital(n.many)} ayant atteint leur minimum`,
     },
-    sign: { ...fr.sign, district: `Votre ${n.one}`, errors: { ...fr.sign.errors, district: `Choisissez votre ${n.one}.` } },
+    sign: {
+      ...fr.sign,
+      district: `Votre ${n.one}`,
+      whichDistrict: n.feminine ? 'Laquelle est la vôtre\u00a0?' : 'Lequel est le vôtre\u00a0?',
+      errors: {
+        ...fr.sign.errors,
+        district: `Choisissez votre ${n.one}.`,
+        districtTyped: `Tapez le nom ou le code de votre ${n.one}.`,
+        districtUnknown: `${n.feminine ? 'Aucune' : 'Aucun'} ${n.one} ne porte ce nom ou ce code.`,
+        districtSeveral: `Plusieurs ${n.many} portent ce nom\u00a0: choisissez ${n.feminine ? 'la' : 'le'} vôtre.`,
+      },
+    },
     manage: { ...fr.manage, furthest: `${capital(n.many)} les plus ${n.feminine ? 'éloignées' : 'éloignés'} de leur minimum` },
     clerk: {
       ...fr.clerk,

@@ -87,6 +87,12 @@ export const fr = {
     loginFirst: 'Connectez-vous avec votre identité vérifiée pour signer.',
     district: 'Votre arrondissement',
     choose: 'Choisissez…',
+    /** Beyond DISTRICT_LIST_MAX districts, a text field rather than a list. */
+    districtHelp: 'Tapez son nom ou son code.',
+    /** Above the districts of the name typed, when several bear it. */
+    whichDistrict: 'Lequel est le vôtre\u00a0?',
+    /** Above names close to one that matched no district. */
+    didYouMean: 'Vouliez-vous dire\u00a0:',
     consent: 'Je soutiens cette initiative et j’accepte que ma signature soit comptée et vérifiée. Mes nom, prénoms et date de naissance, conservés chiffrés pour sa vérification, seront ensuite effacés selon les règles de conservation.',
     confirm: 'Confirmer ma signature',
     notOpen: 'Cette initiative ne reçoit pas de signatures en ce moment.',
@@ -97,6 +103,9 @@ export const fr = {
     check: 'Vérifier ma signature',
     errors: {
       district: 'Choisissez votre arrondissement.',
+      districtTyped: 'Tapez le nom ou le code de votre arrondissement.',
+      districtUnknown: 'Aucun arrondissement ne porte ce nom ou ce code.',
+      districtSeveral: 'Plusieurs arrondissements portent ce nom\u00a0: choisissez le vôtre.',
       consent: 'Cochez la case pour donner votre accord.',
     },
   },
