@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { axeViolations, describeViolations, layoutProblems, weakFocusIndicators } from './axe';
 import { logIn, personContext } from './browser';
-import { demoInChromium } from './demo';
+import { demoInChromium, initiativeAmongManyDistricts } from './demo';
 
 /**
  * The web front against WCAG 2.0/2.1 A and AA (and axe's RGAA 4 rules) as axe-core checks it, page
@@ -71,6 +71,22 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
 
     await page.goto(`${demo.base}/nowhere`);
     await expectAccessible(page, 'page not found');
+    await context.close();
+  });
+
+  it('a citizen of one of 150 communes: the name typed, the communes of that name, names close to one that matches none', async () => {
+    const id = await initiativeAmongManyDistricts(demo.base);
+    const { page, context } = await personContext(demo.browser);
+    await logIn(page, demo.base, { givenNames: 'Inès', familyName: 'Lisible', birthdate: '1986-06-06' }, `/initiatives/${id}/sign`);
+    await expectAccessible(page, 'signing form, district typed');
+    await page.fill('#district', 'sainte colombe');
+    await page.click('text=Confirmer ma signature');
+    await page.waitForSelector('#districtCode-error');
+    await expectAccessible(page, 'signing form, several communes of that name');
+    await page.fill('#district', 'Comm');
+    await page.click('text=Confirmer ma signature');
+    await page.waitForSelector('#district-error');
+    await expectAccessible(page, 'signing form, no commune of that name, names close to it');
     await context.close();
   });
 

@@ -75,3 +75,43 @@ export function demoInChromium(prefix: string): { readonly base: string; readonl
     },
   };
 }
+
+/**
+ * Over the API: an initiative open in "Communes de la Loire", 150 communes, beyond what the sign form
+ * lists (its signers type the name), three of them named Sainte-Colombe. Its id.
+ */
+export async function initiativeAmongManyDistricts(base: string): Promise<string> {
+  const token = async (person: Record<string, string>) => {
+    const res = await fetch(`${base}/dev/oidc/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(person) });
+    return ((await res.json()) as { id_token: string }).id_token;
+  };
+  const call = async (token: string, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    expect(res.status, `${method} ${path}`).toBeLessThan(300);
+    return (await res.json()) as Record<string, any>;
+  };
+  const admin = await token({ givenNames: 'Aline', familyName: 'Administratrice', birthdate: '1975-03-08', subject: 'dev-admin' });
+  const districts = [
+    ...Array.from({ length: 147 }, (_, i) => ({ code: String(42_300 + i), name: `Commune ${i + 1}`, electorate: 1000 })),
+    { code: '01340', name: 'Sainte-Colombe', electorate: 400 },
+    { code: '05135', name: 'Sainte-Colombe', electorate: 300 },
+    { code: '69189', name: 'Sainte Colombe', electorate: 1500 },
+  ];
+  await call(admin, 'POST', '/v1/jurisdictions', {
+    id: 'loire',
+    name: 'Communes de la Loire',
+    electorate: 150_000,
+    minimumAge: 16,
+    minimumAssurance: 'eidas2',
+    districtTerm: 'circonscription',
+    districts,
+    rules: { agenda: { goal: { signatures: 100 }, collectionDays: 60 } },
+  });
+  await call(admin, 'POST', '/v1/jurisdictions/loire/clerks', { subject: 'dev-clerk' });
+  const sponsor = await token({ givenNames: 'Rose', familyName: 'Porteuse', birthdate: '1972-02-02' });
+  const clerk = await token({ givenNames: 'Claire', familyName: 'Greffe', birthdate: '1970-01-01', subject: 'dev-clerk' });
+  const draft = await call(sponsor, 'POST', '/v1/initiatives', { jurisdictionId: 'loire', kind: 'agenda', title: 'Une voie verte le long de la Loire', summary: 'Une voie verte.', text: 'Le conseil est invité à débattre d’une voie verte le long de la Loire.' });
+  await call(sponsor, 'POST', `/v1/initiatives/${draft.id}/submit`);
+  await call(clerk, 'POST', `/v1/initiatives/${draft.id}/review`, { decision: 'open' });
+  return draft.id as string;
+}

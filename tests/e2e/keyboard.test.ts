@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { logIn } from './browser';
-import { demoInChromium } from './demo';
+import { demoInChromium, initiativeAmongManyDistricts } from './demo';
 
 /**
  * People who use the keyboard alone. A citizen and a sponsor, on a phone-sized screen with JavaScript
@@ -57,6 +57,41 @@ describe('the web front with the keyboard alone', () => {
     await send(page);
     // The page answering it says what happened first: the focus is on it.
     expect(await focusedNotice(page, 'status')).toMatchObject({ tag: 'div', text: 'Merci, votre signature est enregistrée.' });
+    await context.close();
+  });
+
+  it('a citizen of one of many communes types its name, lands on the communes of that name, chooses one with the arrows, and signs', async () => {
+    const id = await initiativeAmongManyDistricts(demo.base);
+    const { page, context } = await noScriptPerson();
+    await logIn(page, demo.base, { givenNames: 'Inès', familyName: 'Clavier', birthdate: '1986-06-06' }, `/initiatives/${id}/sign`);
+    await page.focus('#district');
+    expect(await page.getAttribute('#district', 'aria-describedby')).toBe('district-help');
+    await page.keyboard.type('sainte colombe');
+    await page.keyboard.press('Tab');
+    expect((await focused(page))[0]).toMatchObject({ tag: 'input', id: 'consent' });
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Tab');
+    await send(page);
+
+    expect(await page.title()).toMatch(/^Erreur\u00a0: /);
+    expect((await focusedNotice(page)).text).toContain('Corrigez les champs signalés.');
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toEqual([{ tag: 'a', id: '', role: null, text: 'Votre circonscription\u00a0: Plusieurs circonscriptions portent ce nom\u00a0: choisissez la vôtre.' }]);
+    await page.keyboard.press('Enter');
+    expect((await focused(page))[0]).toMatchObject({ tag: 'input', id: 'district-choice-0' });
+    await expect(page.inputValue('#district')).resolves.toBe('sainte colombe');
+
+    // Within the group, the arrows move to and choose the next commune of that name.
+    await page.keyboard.press('ArrowDown');
+    expect((await focused(page))[0]).toMatchObject({ tag: 'input', id: 'district-choice-1' });
+    await expect(page.isChecked('#district-choice-1')).resolves.toBe(true);
+    await page.keyboard.press('Tab');
+    expect((await focused(page))[0]).toMatchObject({ tag: 'input', id: 'consent' });
+    await expect(page.isChecked('#consent')).resolves.toBe(true);
+    await page.keyboard.press('Tab');
+    await send(page);
+    expect(await focusedNotice(page, 'status')).toMatchObject({ tag: 'div', text: 'Merci, votre signature est enregistrée.' });
+    await expect(page.textContent('dl.facts')).resolves.toContain('Sainte-Colombe');
     await context.close();
   });
 
