@@ -87,6 +87,14 @@ export function createApp(deps: AppDeps) {
     return jsonBodyLimit(c, next);
   });
   app.use('*', (c, next) => (isForEveryone(c.req.path) ? next() : authenticate(c, next)));
+  // A read made with a token answers about its caller (their signature, their roles, a clerk's lists):
+  // no cache keeps it, unless the route said how long its answer, the same for everyone, may be kept.
+  app.use('/v1/*', async (c, next) => {
+    await next();
+    if ((c.req.method === 'GET' || c.req.method === 'HEAD') && c.get('principal') && !c.res.headers.has('Cache-Control')) {
+      c.header('Cache-Control', 'private, no-store');
+    }
+  });
   // After authentication (limits per identity), before the routes; counters are shared by the engine's processes in the database.
   app.use('/v1/initiatives/:id/signatures', rateLimit('sign'));
   app.use('/v1/initiatives/:id/paper-signatures', rateLimit('paper'));
