@@ -32,7 +32,7 @@ import { sequenceLogs } from './features/transparency/service';
 import { transparencyRoutes } from './features/transparency/routes';
 import { createRouter, JSON_BODY_LIMIT, type AppDeps } from './platform/http';
 import { publicReadsFor } from './features/initiatives/public-reads';
-import { notFoundPage, verifyLogoutForm, wantsPage } from './web/errors';
+import { errorPage, notFoundPage, verifyLogoutForm, wantsPage } from './web/errors';
 import { formLimit } from './web/request';
 import { webRoutes } from './web/routes';
 import { describeError, logLevelOf, toProblem } from './platform/error-problem';
@@ -135,6 +135,8 @@ export function createApp(deps: AppDeps) {
     return wantsPage(c) ? notFoundPage(c) : problemResponse(c, problems.notFound('Resource', c.req.path));
   });
   app.onError((error, c) => {
+    // A browser's request outside the pages' routes (the login's start refused, a limit reached) is answered with a page too.
+    if (wantsPage(c)) return errorPage(error, c);
     const problem = toProblem(error);
     // Server faults are logged (a missing personal-data key or pepper too), contention as a warning; other 503s say retry and are not.
     const level = logLevelOf(error, problem);

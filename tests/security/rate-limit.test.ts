@@ -145,6 +145,12 @@ describe('rate limits', () => {
     expect(first.status).not.toBe(429);
     for (let i = 1; i < 5; i++) expect((await start()).status).not.toBe(429);
     expectRateLimited(await start());
+    // A browser is shown a page saying so, in its language, not a JSON document.
+    const page = await engine.app.request('/auth/login?returnTo=/', { headers: { 'x-forwarded-for': '192.0.2.77', accept: 'text/html', 'accept-language': 'fr' } });
+    expect(page.status).toBe(429);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(Number(page.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await page.text()).toContain('<title>Trop de demandes');
   });
 
   it('paper batches are limited per clerk', async () => {

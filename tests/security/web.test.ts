@@ -120,6 +120,22 @@ describe('web: CSRF, security headers, redirects', () => {
       }
     }
   });
+
+  it('a login asked with a return address off the site is refused with a page, in the reader language', async () => {
+    const res = await world.engine.app.request(`/auth/login?returnTo=${encodeURIComponent('//evil.example/x')}`, { headers: { accept: 'text/html', 'accept-language': 'en' } });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await res.text();
+    expect(html).toContain('<html lang="en"');
+    expect(html).toContain('role="alert"');
+    // No link of the page leads off the site.
+    expect([...html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]).filter((href) => !/^(#|\/(?![/\\]))/.test(href!))).toEqual([]);
+    // An API client still gets its problem document.
+    const json = await world.engine.app.request(`/auth/login?returnTo=${encodeURIComponent('//evil.example/x')}`, { headers: { accept: 'application/json' } });
+    expect(json.status).toBe(400);
+    expect(json.headers.get('content-type')).toBe('application/problem+json');
+  });
 });
 
 /** Served over https, where the form token's cookie can be one that no other host of the site sets. */
