@@ -56,6 +56,21 @@ describe('web login with the built-in development provider', () => {
     expect(chosen).toContain('Who are you?');
   });
 
+  it('a person typed with a field wrong finds what they typed again, with the fault said', async () => {
+    const start = await startBrowserLogin(engine, '/');
+    const url = new URL(start.location!);
+    const form = new URLSearchParams(url.searchParams);
+    for (const [name, value] of Object.entries({ identity: 'custom', givenNames: 'Zoé Anaïs', familyName: '   ', birthdate: '1990-02-28', acr: 'eidas3' })) form.set(name, value);
+    const refused = await engine.app.request('/dev/oidc/authorize', { method: 'POST', body: form });
+    expect(refused.status).toBe(400);
+    const html = await refused.text();
+    expect(html).toContain('role="alert"');
+    expect(html).toContain('name="givenNames" value="Zoé Anaïs"');
+    expect(html).toContain('name="birthdate" type="date" value="1990-02-28"');
+    expect(html).toContain('<option selected>eidas3</option>');
+    expect(html).not.toContain('<option selected>eidas2</option>');
+  });
+
   it("the provider's pages run no script, are framed nowhere, and the page showing a minted ID token is not kept", async () => {
     const start = await startBrowserLogin(engine, '/');
     const url = new URL(start.location!);

@@ -98,7 +98,8 @@ export const devProviderRoutes = createRouter()
       });
       if (!typed.success) {
         const locale = localeOf(c);
-        return page(c, authorizePage(request.params, devIdentities(now), locale, LOGIN_WORDS[locale].checkFields), 400);
+        const typedBack = { givenNames: form.get('givenNames') ?? undefined, familyName: form.get('familyName') ?? undefined, birthdate: form.get('birthdate') ?? undefined, acr: form.get('acr') ?? undefined };
+        return page(c, authorizePage(request.params, devIdentities(now), locale, LOGIN_WORDS[locale].checkFields, typedBack), 400);
       }
       person = typed.data;
     }
@@ -147,7 +148,10 @@ export const devProviderRoutes = createRouter()
       birthdate: form.birthdate,
       acr: form.acr || undefined,
     });
-    if (!parsed.success) return page(c, devPage('Check the fields: every one is required and the birth date is YYYY-MM-DD.'), 400);
+    if (!parsed.success) {
+      const typed = Object.fromEntries(['givenNames', 'familyName', 'birthdate', 'acr'].map((name) => [name, typeof form[name] === 'string' ? form[name] : undefined]));
+      return page(c, devPage('Check the fields: every one is required and the birth date is YYYY-MM-DD.', undefined, typed), 400);
+    }
     const idToken = await provider.mintIdToken(parsed.data, c.var.deps.clock());
     return page(c, devPage(undefined, idToken));
   });
@@ -161,24 +165,26 @@ function page(c: Context, body: ReturnType<typeof devPage>, status: 200 | 400 = 
   return c.html(body, status);
 }
 
-/** The made-up identity both pages ask for: names, birth date and assurance level. */
-function identityFields(w: Pick<LoginWords, 'givenNames' | 'familyName' | 'birthdate' | 'assurance'> = LOGIN_WORDS.en) {
-  return html`<p><label>${w.givenNames} <input name="givenNames" required autocomplete="off" /></label></p>
-    <p><label>${w.familyName} <input name="familyName" required autocomplete="off" /></label></p>
-    <p><label>${w.birthdate} <input name="birthdate" type="date" required /></label></p>
+/** What a person typed in the free form, given back to them when it is refused. */
+type TypedPerson = Partial<Record<'givenNames' | 'familyName' | 'birthdate' | 'acr', string>>;
+
+/** The made-up identity both pages ask for: names, birth date and assurance level, with what was typed if the form came back. */
+function identityFields(w: Pick<LoginWords, 'givenNames' | 'familyName' | 'birthdate' | 'assurance'> = LOGIN_WORDS.en, typed: TypedPerson = {}) {
+  const acr = typed.acr && ['eidas1', 'eidas2', 'eidas3'].includes(typed.acr) ? typed.acr : 'eidas2';
+  return html`<p><label>${w.givenNames} <input name="givenNames" value="${typed.givenNames ?? ''}" required autocomplete="off" /></label></p>
+    <p><label>${w.familyName} <input name="familyName" value="${typed.familyName ?? ''}" required autocomplete="off" /></label></p>
+    <p><label>${w.birthdate} <input name="birthdate" type="date" value="${typed.birthdate ?? ''}" required /></label></p>
     <p>
       <label
         >${w.assurance}
         <select name="acr">
-          <option>eidas1</option>
-          <option selected>eidas2</option>
-          <option>eidas3</option>
+          ${['eidas1', 'eidas2', 'eidas3'].map((level) => (level === acr ? html`<option selected>${level}</option>` : html`<option>${level}</option>`))}
         </select></label
       >
     </p>`;
 }
 
-function devPage(error?: string, idToken?: string) {
+function devPage(error?: string, idToken?: string, typed?: TypedPerson) {
   return html`<!doctype html>
     <html lang="en">
       <head>
@@ -192,7 +198,7 @@ function devPage(error?: string, idToken?: string) {
           <h1>Get an ID token</h1>
           ${error ? html`<p role="alert">${error}</p>` : ''}
           <form method="post" action="/dev/oidc">
-            ${identityFields()}
+            ${identityFields(LOGIN_WORDS.en, typed)}
             <p><button type="submit">Get a token</button></p>
           </form>
           ${idToken
@@ -293,7 +299,7 @@ type LoginWords = (typeof LOGIN_WORDS)[Locale];
 /** The reader's language, chosen as the engine's own pages choose it (the language switch's cookie, then the browser's). */
 const localeOf = (c: Context): Locale => negotiateLocale(getCookie(c, LANG_COOKIE), c.req.header('accept-language'));
 
-function authorizePage(params: AuthorizationParams, identities: DevIdentity[], locale: Locale, error?: string) {
+function authorizePage(params: AuthorizationParams, identities: DevIdentity[], locale: Locale, error?: string, typed?: TypedPerson) {
   const w = LOGIN_WORDS[locale];
   return html`<!doctype html>
     <html lang="${locale}">
@@ -322,7 +328,7 @@ function authorizePage(params: AuthorizationParams, identities: DevIdentity[], l
           <h2>${w.someoneElse}</h2>
           <form method="post" action="/dev/oidc/authorize">
             ${hiddenFields(params)}
-            ${identityFields(w)}
+            ${identityFields(w, typed)}
             <p><button type="submit" name="identity" value="custom">${w.logIn}</button></p>
           </form>
         </main>
