@@ -78,6 +78,8 @@ const EnvSchema = z.object({
   CLIENT_ADDRESS_HEADER: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).optional(),
   /** `off` skips the development demo (Ville de Paris and two initiatives) seeded at first start. */
   DEMO: z.enum(['on', 'off']).default('on'),
+  /** `public`: the development identity provider even at an https:// PUBLIC_URL of another host (a public demonstration). */
+  DEV_PROVIDER: z.enum(['public']).optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -193,6 +195,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
     if (!httpsOrLoopback(e.PUBLIC_URL)) throw new ConfigError('PUBLIC_URL', 'must be an https:// URL in production');
   }
+  // An https:// address of another host is a deployment: one that forgot NODE_ENV=production would let anyone in as anyone.
+  if (!oidc && !production && e.PUBLIC_URL && e.DEV_PROVIDER !== 'public' && /^https:/.test(e.PUBLIC_URL) && !isLoopback(e.PUBLIC_URL)) {
+    const at = e.PUBLIC_URL.replace(/\/$/, '');
+    throw new ConfigError(
+      'OIDC_ISSUER',
+      `is not set, so the development identity provider would let anyone log in as anyone at ${at}, as an administrator too: set NODE_ENV=production and OIDC_ISSUER, or DEV_PROVIDER=public for a public demonstration`,
+    );
+  }
   if (e.ENGINE_PROCESSES !== 1) {
     if (!e.DATABASE_URL) throw new ConfigError('ENGINE_PROCESSES', 'needs DATABASE_URL: the embedded database (PGlite) lives inside one process');
     if (!oidc) throw new ConfigError('ENGINE_PROCESSES', 'needs OIDC_ISSUER: the development identity provider keeps its login codes inside one process');
@@ -237,7 +247,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
 /** Plain http only for this very host (loopback), as OAuth allows for native apps. */
 function httpsOrLoopback(url: string): boolean {
-  return url.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
+  return url.startsWith('https://') || isLoopback(url);
+}
+
+/** An address of this very host. */
+function isLoopback(url: string): boolean {
+  return /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 }
 
 /** With the development identity provider, its ready-made `dev-admin` is an administrator unless ADMIN_SUBJECTS says otherwise. */

@@ -118,6 +118,17 @@ describe('PUBLIC_URL', () => {
     expect(loadConfig({ ...production, PUBLIC_URL: 'http://127.0.0.1:3000' }).publicUrl).toBe('http://127.0.0.1:3000');
   });
 
+  it("at an https:// address, the development provider (anyone logs in as anyone, an administrator too) is refused unless asked for by name", () => {
+    expect(refusal({ PUBLIC_URL: 'https://petitions.example.org' })).toBe(
+      'OIDC_ISSUER: is not set, so the development identity provider would let anyone log in as anyone at https://petitions.example.org, as an administrator too: set NODE_ENV=production and OIDC_ISSUER, or DEV_PROVIDER=public for a public demonstration',
+    );
+    expect(loadConfig({ PUBLIC_URL: 'https://petitions.example.org', DEV_PROVIDER: 'public' }).publicUrl).toBe('https://petitions.example.org');
+    expect(refusal({ PUBLIC_URL: 'https://petitions.example.org', DEV_PROVIDER: 'yes' })).toMatch(/^DEV_PROVIDER: /);
+    // On this host, over http, or with a provider configured, nothing changes.
+    for (const url of ['http://localhost:3000', 'https://localhost:8443', 'http://petitions.test']) expect(loadConfig({ PUBLIC_URL: url }).publicUrl).toBe(url);
+    expect(loadConfig({ PUBLIC_URL: 'https://petitions.example.org', OIDC_ISSUER: 'https://idp.example.org', OIDC_CLIENT_ID: 'civic' }).oidc?.issuer).toBe('https://idp.example.org');
+  });
+
   it('is an http:// or https:// URL anywhere', () => {
     for (const value of ['ftp://petitions.example.org', 'petitions.example.org', '']) expect(refusal({ PUBLIC_URL: value }), value).toBe('PUBLIC_URL: must be an http:// or https:// URL');
   });
