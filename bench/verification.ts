@@ -1,0 +1,129 @@
+/**
+ * `npx tsx bench/verification.ts [signatures]`: what a clerk's view of a verification costs at scale.
+ * A closed initiative of Paris with 1,000,000 counted signatures (by default) loaded with SQL, a
+ * full count started through the API with a roll imported, then 30 % of it decided with SQL as a
+ * check against the roll and the clerks would have (25 % valid on the roll, 3 % invalid, 2 %
+ * duplicates), the check 60 % of the way through. Times the verification report (the service the
+ * API route and the clerk's page call) and the query plans of its counts. PostgreSQL only; the
+ * database (BENCH_DATABASE_NAME, or one of its own) is dropped at the end.
+ */
+import postgres from 'postgres';
+import { createApp } from '../src/app';
+import { openPostgres } from '../src/db/client';
+import { createDevIdentityProvider } from '../src/features/auth/dev-provider';
+import { verificationReport } from '../src/features/verification/service';
+import type { AppDeps } from '../src/platform/http';
+import { generateKeyMaterial, loadEngineKeys } from '../src/platform/keys';
+import { createLogger } from '../src/platform/logger';
+import { createMetrics } from '../src/platform/metrics';
+import { DISTRICTS } from './lib/setup';
+
+const SIGNATURES = Number(process.argv[2] ?? 1_000_000);
+const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const NAME = process.env.BENCH_DATABASE_NAME ?? `civic_bench_${Date.now().toString(36)}`;
+const VIEWS = 5;
+
+const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+await admin.unsafe(`drop database if exists "${NAME}" with (force)`);
+await admin.unsafe(`create database "${NAME}"`);
+const url = ADMIN_URL.replace(/\/[^/]*$/, `/${NAME}`);
+const db = await openPostgres(url, { max: 4 });
+const sql = db.postgres!;
+try {
+  const now = new Date();
+  const devProvider = await createDevIdentityProvider({ issuer: 'http://engine.bench/dev/oidc' });
+  const deps: AppDeps = {
+    db,
+    keys: await loadEngineKeys(await generateKeyMaterial('b1')),
+    clock: () => now,
+    identity: devProvider.verifier,
+    devProvider,
+    config: { publicUrl: 'http://engine.bench', adminSubjects: ['bench-admin'], sessionTtlSeconds: 3600, production: false },
+    logger: createLogger('error', () => {}),
+    metrics: createMetrics(),
+  };
+  const app = createApp(deps);
+  const call = async (method: string, path: string, token: string, body?: unknown, contentType = 'application/json') => {
+    const res = await app.request(path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  };
+  const adminToken = await devProvider.mintRaw({ sub: 'bench-admin', acr: 'eidas2' }, now);
+  const clerkToken = await devProvider.mintRaw({ sub: 'bench-clerk', acr: 'eidas2' }, now);
+  const sponsor = await devProvider.mintIdToken({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' }, now);
+  await call('POST', '/v1/jurisdictions', adminToken, {
+    id: 'bench',
+    name: 'Bench city',
+    electorate: 50_000_000,
+    minimumAge: 16,
+    minimumAssurance: 'eidas2',
+    committeeMinimum: 0,
+    districts: DISTRICTS,
+    rules: { referendum: { goal: { signatures: Math.floor(SIGNATURES / 2) }, collectionDays: 270 } },
+  });
+  await call('POST', '/v1/jurisdictions/bench/clerks', adminToken, { subject: 'bench-clerk' });
+  await call('PUT', '/v1/jurisdictions/bench/roll', clerkToken, `family_name,given_names,birthdate,district\nMartin,Camille,1980-01-01,${DISTRICTS[0]!.code}\n`, 'text/csv');
+  const draft = await call('POST', '/v1/initiatives', sponsor, { jurisdictionId: 'bench', kind: 'referendum', title: 'Bench', summary: 'Bench.', text: 'Bench.', question: 'Bench?' });
+  const id = String(draft.id);
+  await call('POST', `/v1/initiatives/${id}/submit`, sponsor);
+  await call('POST', `/v1/initiatives/${id}/review`, clerkToken, { decision: 'open' });
+
+  process.stdout.write(`loading ${SIGNATURES.toLocaleString('en')} signatures with SQL (generate_series)…\n`);
+  await sql.unsafe(`
+    insert into signatures (id, initiative_id, signer_hash, key_version, channel, assurance, district, status, created_at)
+    select gen_random_uuid(), '${id}', sha256(('preloaded ' || g)::bytea), 'b1', 'online', 'eidas2',
+           '751' || lpad(((g % 20) + 1)::text, 2, '0'), 'counted', now() - (g || ' seconds')::interval
+    from generate_series(1, ${SIGNATURES}) g`);
+  await sql.unsafe(`
+    insert into signature_counts (initiative_id, district, slot, count)
+    select '${id}', district, 0, count(*) from signatures where initiative_id = '${id}' group by district`);
+  await call('POST', `/v1/initiatives/${id}/close`, sponsor);
+  await call('POST', `/v1/initiatives/${id}/verification`, clerkToken, { method: 'full' });
+
+  process.stdout.write('deciding 30 % with SQL (check against the roll 60 % through)…\n');
+  // Ranked by id, the order the check against the roll goes in: the first 60 % are checked, a quarter
+  // of all are on the roll (valid), and clerks ruled 3 % invalid and 2 % duplicates among the rest.
+  await sql.unsafe(`create temporary table ranked as select id, row_number() over (order by id) as r from signatures where initiative_id = '${id}'`);
+  const n = SIGNATURES;
+  await sql.unsafe(`
+    insert into verification_roll_checks (initiative_id, signature_id, result)
+    select '${id}', id, case when r % 12 < 5 then 'on-roll' when r % 12 < 10 then 'not-on-roll' else 'no-personal-data' end
+    from ranked where r <= ${Math.floor(n * 0.6)}`);
+  await sql.unsafe(`
+    insert into verification_decisions (initiative_id, signature_id, decision, reason, source, clerk, decided_at)
+    select '${id}', signature_id, 'valid', 'on the electoral roll', 'roll', 'bench-clerk', now()
+    from verification_roll_checks where initiative_id = '${id}' and result = 'on-roll'`);
+  await sql.unsafe(`
+    insert into verification_decisions (initiative_id, signature_id, decision, reason, source, clerk, decided_at)
+    select '${id}', id, case when r % 100 < 60 then 'invalid' else 'duplicate' end, case when r % 100 < 30 then 'not on the roll' when r % 100 < 60 then 'under age' end,
+           'clerk', 'bench-clerk', now()
+    from ranked where r % 12 between 5 and 11 and r % 7 = 0 and r <= ${Math.floor(n * 0.6)}`);
+  await sql.unsafe(`
+    update signatures set status = 'invalid' where initiative_id = '${id}'
+    and id in (select signature_id from verification_decisions where initiative_id = '${id}' and decision <> 'valid')`);
+  const [after] = await sql.unsafe(`select id from ranked where r = ${Math.floor(n * 0.6)}`);
+  await sql.unsafe(`update verifications set roll_check_after = '${after!.id}' where initiative_id = '${id}'`);
+  await sql.unsafe('drop table ranked');
+  await sql.unsafe('vacuum analyze');
+
+  const principal = { subject: 'bench-clerk' } as Parameters<typeof verificationReport>[2];
+  const times: number[] = [];
+  let report!: Awaited<ReturnType<typeof verificationReport>>;
+  for (let i = 0; i < VIEWS; i++) {
+    const started = performance.now();
+    report = await verificationReport(deps, id, principal, { filter: 'all', limit: 100, personalData: false });
+    times.push(performance.now() - started);
+  }
+  process.stdout.write(`tallies ${JSON.stringify(report.tallies)}\nrollCheck ${JSON.stringify(report.rollCheck)}\nroll ${JSON.stringify(report.roll)}\n`);
+  process.stdout.write(`verification report, ${VIEWS} views: ${times.map((t) => Math.round(t)).join(', ')} ms (median ${Math.round([...times].sort((a, b) => a - b)[Math.floor(VIEWS / 2)]!)} ms)\n`);
+  if (process.env.BENCH_KEEP) process.stdout.write(`kept ${url} (initiative ${id})\n`);
+} finally {
+  await db.close();
+  if (!process.env.BENCH_KEEP) await admin.unsafe(`drop database if exists "${NAME}" with (force)`);
+  await admin.end();
+}
