@@ -1,4 +1,4 @@
-import { index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -43,4 +43,24 @@ export const verificationRollChecks = pgTable(
     rollDistrict: text('roll_district'),
   },
   (t) => [primaryKey({ columns: [t.initiativeId, t.signatureId] })],
+);
+
+/**
+ * A verification's signatures counted by district, ruling and result against the roll ('' for
+ * none), so that a clerk's view reads a few rows rather than counting millions. Built from the
+ * rows when a verification starts (and when a full count replaces a sample), then changed in the
+ * transaction of each decision and page of the roll check, which all hold the verification's row:
+ * every change is counted once, whichever engine makes it. Completion counts the rows themselves.
+ */
+export const verificationTallies = pgTable(
+  'verification_tallies',
+  {
+    initiativeId: uuid('initiative_id').notNull(),
+    district: text('district').notNull(),
+    decision: text('decision', { enum: ['', 'valid', 'invalid', 'duplicate'] }).notNull(),
+    reason: text('reason').notNull(),
+    rollResult: text('roll_result', { enum: ['', 'on-roll', 'not-on-roll', 'other-district', 'no-personal-data'] }).notNull(),
+    n: bigint('n', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ name: 'verification_tallies_pk', columns: [t.initiativeId, t.district, t.decision, t.reason, t.rollResult] })],
 );

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, type DatabaseHandle } from '../../src/db/client';
 import { auditLog, verifications } from '../../src/db/schema';
 import { verificationDecisions, verificationRollChecks } from '../../src/db/schema-verification';
-import { runRollChecks } from '../../src/features/verification/service';
+import { buildTallies, runRollChecks } from '../../src/features/verification/service';
 import type { AppDeps } from '../../src/platform/http';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { closedWithSignatures, parisWithClerk, putRoll, rollCsv } from '../support/identity';
@@ -85,5 +85,39 @@ describe('two engines checking full counts against the roll at the same moment',
       const report = await engine.request('GET', `/v1/initiatives/${id}/verification?personalData=false`, { token: clerk });
       expect(report.body.rollCheck).toMatchObject({ status: 'done', checked: SIGNERS, toCheck: SIGNERS });
     }
+  });
+  it('clerks ruling while two engines check pages: the figures shown are those counted again from the rows', async () => {
+    const family = 'Melee';
+    expect((await putRoll(engine, clerk, rollOf([family]))).status).toBe(200);
+    const id = await closedWithSignatures(engine, { sponsor, clerk }, SIGNERS, family);
+    const started = await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'full' } });
+    expect(started.status).toBe(201);
+    const signatureIds: string[] = started.body.signatures.items.map((s: { id: string }) => s.id);
+    const now = engine.clock.now();
+    const done = async () => (await engine.db.db.select({ at: verifications.rollCheckDoneAt }).from(verifications).where(eq(verifications.initiativeId, id)))[0]!.at !== null;
+    const run = async (deps: Pick<AppDeps, 'db' | 'keys' | 'logger'>) => {
+      for (let n = 0; n < 100 && !(await done()); n++) await runRollChecks(deps, now, { pageSize: 2, budgetMs: 0 });
+    };
+    // A clerk rules on every signature, one request each, a third of them duplicates (over the roll's valid ruling when it came first).
+    const rule = async () => {
+      for (const [i, signatureId] of signatureIds.entries()) {
+        const res = await engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, {
+          token: clerk,
+          body: { decisions: [{ signatureId, decision: i % 3 === 0 ? 'duplicate' : 'valid' }] },
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+      }
+    };
+    await Promise.all([run(engine.deps), run(otherDeps), rule()]);
+    expect(await done()).toBe(true);
+
+    const figures = async () => {
+      const { tallies, roll, rollCheck, counts } = (await engine.request('GET', `/v1/initiatives/${id}/verification?personalData=false`, { token: clerk })).body;
+      return { tallies, roll, rollCheck, counts };
+    };
+    const shown = await figures();
+    expect(shown).toMatchObject({ tallies: { decided: SIGNERS, pending: 0, valid: 8, duplicates: 4 }, counts: { raw: SIGNERS, valid: 8 }, rollCheck: { status: 'done' } });
+    await engine.db.db.transaction((tx) => buildTallies(tx, id));
+    expect(await figures()).toEqual(shown);
   });
 });

@@ -15,7 +15,7 @@ import {
 import type { Executor, Transaction } from '../../db/client';
 import { rowsOf } from '../../db/query';
 import { initiatives, referendumItems, signatures, verifications } from '../../db/schema';
-import { verificationDecisions, verificationRollChecks, verificationSamples } from '../../db/schema-verification';
+import { verificationDecisions, verificationRollChecks, verificationSamples, verificationTallies } from '../../db/schema-verification';
 import { afterCursor, isUuid, pageOf } from '../../platform/cursor';
 import type { AppDeps, Principal } from '../../platform/http';
 import { signWithEngineKey } from '../../platform/keys';
@@ -37,8 +37,10 @@ type Decision = DecisionInput['decision'];
 
 const CHUNK = 1000;
 
+type VerifiedTally = SignatureTally & { raw: number; rawByDistrict: Record<string, number> };
+
 /** Valid signatures per district, counted from the rows themselves (not the live counters). */
-export async function verifiedTally(db: Executor, initiativeId: string): Promise<SignatureTally & { raw: number; rawByDistrict: Record<string, number> }> {
+export async function verifiedTally(db: Executor, initiativeId: string): Promise<VerifiedTally> {
   const rows = await db
     .select({ district: signatures.district, status: signatures.status, n: sql<string>`count(*)` })
     .from(signatures)
@@ -99,6 +101,7 @@ export async function startVerification(deps: AppDeps, id: string, principal: Pr
     // Checked once the initiative's row is held: the retention purge holds it too, and skips an initiative whose verification started.
     if (await personalDataDestroyed(tx, id)) throw personalDataDestroyedProblem('there is nothing left to verify.');
     await tx.insert(verifications).values({ initiativeId: id, method: input.method, seed, sampleSize, population, startedBy: principal.subject, startedAt: now });
+    await buildTallies(tx, id);
     if (input.method === 'full') await requestRollCheck(tx, id, jurisdiction.id, principal, now);
     if (seed !== null && sampleSize !== null) await insertSample(tx, id, drawSamplePositions(seed, population, sampleSize), population);
   });
@@ -140,7 +143,8 @@ async function escalateToFullCount(deps: AppDeps, tx: Transaction, initiative: I
   const reconsidered = await tx
     .delete(verificationDecisions)
     .where(and(eq(verificationDecisions.initiativeId, initiative.id), eq(verificationDecisions.decision, 'valid')))
-    .returning({ signatureId: verificationDecisions.signatureId });
+    .returning({ signatureId: verificationDecisions.signatureId, reason: verificationDecisions.reason });
+  await untallyValid(tx, initiative.id, reconsidered);
   await appendAudit(tx, {
     actor: principal.subject,
     action: 'verification.full-count',
@@ -153,6 +157,9 @@ async function escalateToFullCount(deps: AppDeps, tx: Transaction, initiative: I
 }
 
 type RollResult = (typeof verificationRollChecks.$inferInsert)['result'];
+
+/** The reason a signature found on the roll in its declared district is valid. */
+const ROLL_VALID_REASON = 'on the electoral roll';
 
 /** Signatures a page of the check against the roll reads and decrypts, in one short transaction. */
 export const ROLL_CHECK_PAGE = 1000;
@@ -283,11 +290,31 @@ async function checkRollPage(deps: Pick<AppDeps, 'db' | 'keys'>, initiativeId: s
         const result: RollResult = hash === undefined ? 'no-personal-data' : rollDistrict === undefined ? 'not-on-roll' : rollDistrict === row.district ? 'on-roll' : 'other-district';
         checks.push({ initiativeId, signatureId: row.id, result, rollDistrict: result === 'other-district' ? rollDistrict! : null });
         if (result === 'on-roll') {
-          decisions.push({ initiativeId, signatureId: row.id, decision: 'valid', reason: 'on the electoral roll', source: 'roll', clerk: principal, decidedAt: now });
+          decisions.push({ initiativeId, signatureId: row.id, decision: 'valid', reason: ROLL_VALID_REASON, source: 'roll', clerk: principal, decidedAt: now });
         }
       }
-      await tx.insert(verificationRollChecks).values(checks).onConflictDoNothing();
-      if (decisions.length) await tx.insert(verificationDecisions).values(decisions).onConflictDoNothing();
+      const checked = await tx.insert(verificationRollChecks).values(checks).onConflictDoNothing().returning({ signatureId: verificationRollChecks.signatureId });
+      const decided = decisions.length
+        ? await tx.insert(verificationDecisions).values(decisions).onConflictDoNothing().returning({ signatureId: verificationDecisions.signatureId })
+        : [];
+      // The page read undecided, unchecked signatures: each written check and decision moves one out of that bucket.
+      const checkedIds = new Set(checked.map((r) => r.signatureId));
+      const districtOf = new Map(part.map((row) => [row.id, row.district]));
+      const decidedIds = new Set(decided.map((r) => r.signatureId));
+      await moveTallies(
+        tx,
+        initiativeId,
+        checks
+          .filter((c) => checkedIds.has(c.signatureId) || decidedIds.has(c.signatureId))
+          .map((c) => {
+            const district = districtOf.get(c.signatureId)!;
+            const valid = decidedIds.has(c.signatureId);
+            return {
+              from: { district, decision: '', reason: '', rollResult: '' },
+              to: { district, decision: valid ? 'valid' : '', reason: valid ? ROLL_VALID_REASON : '', rollResult: checkedIds.has(c.signatureId) ? c.result : '' },
+            };
+          }),
+      );
       await tx
         .update(verifications)
         .set({ rollCheckAfter: part[part.length - 1]!.id, rollCheckMissingKey: null })
@@ -315,7 +342,9 @@ async function checkRollPage(deps: Pick<AppDeps, 'db' | 'keys'>, initiativeId: s
   });
 }
 
-async function rollTotals(db: Executor, initiativeId: string) {
+type RollTotals = { onRoll: number; notOnRoll: number; otherDistrict: number; noPersonalData: number };
+
+async function rollTotals(db: Executor, initiativeId: string): Promise<RollTotals> {
   const rows = await db
     .select({ result: verificationRollChecks.result, n: sql<string>`count(*)` })
     .from(verificationRollChecks)
@@ -327,17 +356,22 @@ async function rollTotals(db: Executor, initiativeId: string) {
 
 /**
  * Where a check against the roll stands: `checked` of `toCheck` signatures (those decided by a
- * clerk before the check reached them are not checked), or null when none was due.
+ * clerk before the check reached them are not checked), or null when none was due. From the
+ * tallies when given, else counted from the rows.
  */
-async function rollCheckProgress(db: Executor, verification: VerificationRow) {
+async function rollCheckProgress(db: Executor, verification: VerificationRow, tallied?: Pick<TalliedFigures, 'roll' | 'unchecked'>) {
   if (!verification.rollCheckRequestedAt) return null;
   const id = verification.initiativeId;
-  const [checked] = await db.select({ n: sql<string>`count(*)` }).from(verificationRollChecks).where(eq(verificationRollChecks.initiativeId, id));
+  const [checked] = tallied
+    ? [{ n: String(tallied.roll.onRoll + tallied.roll.notOnRoll + tallied.roll.otherDistrict + tallied.roll.noPersonalData) }]
+    : await db.select({ n: sql<string>`count(*)` }).from(verificationRollChecks).where(eq(verificationRollChecks.initiativeId, id));
   const done = verification.rollCheckDoneAt !== null;
   const after = verification.rollCheckAfter;
   const [left] = done
     ? [{ n: '0' }]
-    : await db
+    : tallied
+      ? [{ n: String(tallied.unchecked) }]
+      : await db
         .select({ n: sql<string>`count(*)` })
         .from(signatures)
         .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, id), eq(verificationDecisions.signatureId, signatures.id)))
@@ -404,9 +438,18 @@ export async function recordDecisions(deps: AppDeps, id: string, principal: Prin
 
     const ids = [...byId.keys()];
     const rows = await tx
-      .select({ id: signatures.id, status: signatures.status, district: signatures.district, decision: verificationDecisions.decision, sampled: verificationSamples.position })
+      .select({
+        id: signatures.id,
+        status: signatures.status,
+        district: signatures.district,
+        decision: verificationDecisions.decision,
+        reason: verificationDecisions.reason,
+        rollResult: verificationRollChecks.result,
+        sampled: verificationSamples.position,
+      })
       .from(signatures)
       .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, id), eq(verificationDecisions.signatureId, signatures.id)))
+      .leftJoin(verificationRollChecks, and(eq(verificationRollChecks.initiativeId, id), eq(verificationRollChecks.signatureId, signatures.id)))
       .leftJoin(verificationSamples, and(eq(verificationSamples.initiativeId, id), eq(verificationSamples.signatureId, signatures.id)))
       .where(and(eq(signatures.initiativeId, id), inArray(signatures.id, ids)));
     const found = new Map(rows.map((row) => [row.id, row]));
@@ -437,6 +480,7 @@ export async function recordDecisions(deps: AppDeps, id: string, principal: Prin
     const audited: Record<string, unknown>[] = [];
     const inserts: (typeof verificationDecisions.$inferInsert)[] = [];
     const invalidated: { id: string; district: string }[] = [];
+    const moves: TallyMove[] = [];
     for (const { input } of byId.values()) {
       const row = found.get(input.signatureId)!;
       const reason = input.reason ?? null;
@@ -457,10 +501,16 @@ export async function recordDecisions(deps: AppDeps, id: string, principal: Prin
         outcome.changed++;
         outcome.results.push({ signatureId: input.signatureId, decision: input.decision, outcome: 'changed' });
       }
+      const rollResult = row.rollResult ?? '';
+      moves.push({
+        from: { district: row.district, decision: row.decision ?? '', reason: row.reason ?? '', rollResult },
+        to: { district: row.district, decision: input.decision, reason: reason ?? '', rollResult },
+      });
       audited.push({ signatureId: input.signatureId, decision: input.decision, reason, ...(row.decision ? { previous: row.decision } : {}) });
       if (input.decision !== 'valid' && row.status === 'counted') invalidated.push({ id: row.id, district: row.district });
     }
     for (const part of chunks(inserts)) await tx.insert(verificationDecisions).values(part);
+    await moveTallies(tx, id, moves);
     await invalidate(tx, id, invalidated, now);
     if (audited.length) {
       await appendAudit(tx, {
@@ -498,6 +548,112 @@ async function invalidate(tx: Transaction, initiativeId: string, rows: { id: str
   await bumpCounts(tx, initiativeId, [...perDistrict].map(([district, n]) => [district, -n] as const));
   for (const row of rows) await appendLogEntry(tx, { initiativeId, type: 'invalidate', ref: row.id, at: now });
 }
+
+type TallyBucket = Omit<typeof verificationTallies.$inferInsert, 'initiativeId' | 'n'>;
+type TallyMove = { from: TallyBucket; to: TallyBucket };
+
+/** Counts a verification's signatures into its tallies from the rows, by district, ruling and result against the roll. */
+export async function buildTallies(tx: Transaction, initiativeId: string) {
+  await tx.delete(verificationTallies).where(eq(verificationTallies.initiativeId, initiativeId));
+  await tx.execute(sql`
+    insert into verification_tallies (initiative_id, district, decision, reason, roll_result, n)
+    select ${initiativeId}, s.district, coalesce(d.decision, ''), coalesce(d.reason, ''), coalesce(c.result, ''), count(*)
+    from signatures s
+    left join verification_decisions d on d.initiative_id = s.initiative_id and d.signature_id = s.id
+    left join verification_roll_checks c on c.initiative_id = s.initiative_id and c.signature_id = s.id
+    where s.initiative_id = ${initiativeId} and s.status <> 'withdrawn'
+    group by 2, 3, 4, 5`);
+}
+
+/**
+ * Moves signatures from bucket to bucket of the tallies, in the caller's transaction, which holds
+ * the verification's row: the only writer of its decisions and checks at that moment.
+ */
+async function moveTallies(tx: Transaction, initiativeId: string, moves: TallyMove[]) {
+  const deltas = new Map<string, TallyBucket & { n: number }>();
+  const add = (bucket: TallyBucket, n: number) => {
+    const key = JSON.stringify([bucket.district, bucket.decision, bucket.reason, bucket.rollResult]);
+    const entry = deltas.get(key) ?? { ...bucket, n: 0 };
+    entry.n += n;
+    deltas.set(key, entry);
+  };
+  for (const move of moves) {
+    add(move.from, -1);
+    add(move.to, 1);
+  }
+  const changed = [...deltas.values()].filter((d) => d.n !== 0).map((d) => ({ initiativeId, ...d }));
+  for (const part of chunks(changed)) {
+    await tx
+      .insert(verificationTallies)
+      .values(part)
+      .onConflictDoUpdate({
+        target: [verificationTallies.initiativeId, verificationTallies.district, verificationTallies.decision, verificationTallies.reason, verificationTallies.rollResult],
+        set: { n: sql`${verificationTallies.n} + excluded.n` },
+      });
+  }
+}
+
+/** Valid rulings a full count took back: their signatures are undecided again. */
+async function untallyValid(tx: Transaction, initiativeId: string, reconsidered: { signatureId: string; reason: string | null }[]) {
+  const moves: TallyMove[] = [];
+  for (const part of chunks(reconsidered)) {
+    const rows = await tx
+      .select({ id: signatures.id, district: signatures.district, rollResult: verificationRollChecks.result })
+      .from(signatures)
+      .leftJoin(verificationRollChecks, and(eq(verificationRollChecks.initiativeId, initiativeId), eq(verificationRollChecks.signatureId, signatures.id)))
+      .where(
+        and(
+          eq(signatures.initiativeId, initiativeId),
+          inArray(
+            signatures.id,
+            part.map((r) => r.signatureId),
+          ),
+        ),
+      );
+    const reasonOf = new Map(part.map((r) => [r.signatureId, r.reason ?? '']));
+    for (const row of rows) {
+      const rollResult = row.rollResult ?? '';
+      moves.push({ from: { district: row.district, decision: 'valid', reason: reasonOf.get(row.id)!, rollResult }, to: { district: row.district, decision: '', reason: '', rollResult } });
+    }
+  }
+  await moveTallies(tx, initiativeId, moves);
+}
+
+/**
+ * What a view of the verification shows, from its tallies: the signatures' counts by district, the
+ * rulings, those still undecided, and the check against the roll (`unchecked`: undecided and not
+ * reached yet; a page checks every undecided signature it passes, so none lies behind it).
+ */
+async function talliedFigures(db: Executor, initiativeId: string) {
+  const rows = await db
+    .select({ district: verificationTallies.district, decision: verificationTallies.decision, reason: verificationTallies.reason, rollResult: verificationTallies.rollResult, n: verificationTallies.n })
+    .from(verificationTallies)
+    .where(eq(verificationTallies.initiativeId, initiativeId));
+  const tally: VerifiedTally = { total: 0, byDistrict: {}, raw: 0, rawByDistrict: {} };
+  const decisions: DecisionTallyRow[] = [];
+  const roll: RollTotals = { onRoll: 0, notOnRoll: 0, otherDistrict: 0, noPersonalData: 0 };
+  const rollKey = { 'on-roll': 'onRoll', 'not-on-roll': 'notOnRoll', 'other-district': 'otherDistrict', 'no-personal-data': 'noPersonalData' } as const;
+  let undecided = 0;
+  let unchecked = 0;
+  for (const row of rows) {
+    const n = Number(row.n);
+    if (n === 0) continue;
+    tally.raw += n;
+    tally.rawByDistrict[row.district] = (tally.rawByDistrict[row.district] ?? 0) + n;
+    // Invalid and duplicate signatures have left the count; undecided and valid ones are in it.
+    if (row.decision === '' || row.decision === 'valid') {
+      tally.total += n;
+      tally.byDistrict[row.district] = (tally.byDistrict[row.district] ?? 0) + n;
+    }
+    if (row.decision === '') undecided += n;
+    else decisions.push({ decision: row.decision, reason: row.reason === '' ? null : row.reason, district: row.district, n });
+    if (row.rollResult !== '') roll[rollKey[row.rollResult]] += n;
+    else if (row.decision === '') unchecked += n;
+  }
+  return { tally, decisions, undecided, roll, unchecked };
+}
+
+type TalliedFigures = Awaited<ReturnType<typeof talliedFigures>>;
 
 interface DecisionTallyRow {
   decision: Decision;
@@ -586,11 +742,16 @@ function sampleResult(verification: VerificationRow, tallies: DecisionTallyRow[]
   return { projection, assessment, valid, duplicates, byDistrict };
 }
 
-/** What the verification stands on now: verified counts (full) or projected ones (sample), and the rules evaluated on them. */
-async function currentResult(db: Executor, initiative: InitiativeRow, jurisdiction: JurisdictionRow, verification: VerificationRow) {
+/**
+ * What the verification stands on now: verified counts (full) or projected ones (sample), and the
+ * rules evaluated on them. From the tallies when given (a sample's rulings are still counted from
+ * its rows, a few thousand), else from the rows.
+ */
+async function currentResult(db: Executor, initiative: InitiativeRow, jurisdiction: JurisdictionRow, verification: VerificationRow, tallied?: TalliedFigures) {
   const rules = rulesOf(initiative, jurisdiction);
-  const tally = await verifiedTally(db, initiative.id);
-  const tallies = await decisionTallies(db, initiative.id, verification.method === 'sample');
+  const sampled = verification.method === 'sample';
+  const tally = tallied ? tallied.tally : await verifiedTally(db, initiative.id);
+  const tallies = tallied && !sampled ? tallied.decisions : await decisionTallies(db, initiative.id, sampled);
   const figures = electorateOf(initiative, jurisdiction);
   const sample = verification.method === 'sample' ? sampleResult(verification, tallies, rules, figures) : null;
   // Projections are rounded down: a certificate never claims a signature the sample does not support.
@@ -679,8 +840,10 @@ export async function verificationReport(
   await requireClerk(db, principal, jurisdiction.id);
   const [verification] = await db.select().from(verifications).where(eq(verifications.initiativeId, id));
   if (!verification) throw problems.notFound('Verification', id);
-  const result = await currentResult(db, initiative, jurisdiction, verification);
-  const pending = verification.completedAt ? 0 : await pendingCount(db, verification);
+  // From the tallies: a view reads a few rows, whatever the number of signatures (completion counts the rows).
+  const tallied = await talliedFigures(db, id);
+  const result = await currentResult(db, initiative, jurisdiction, verification, tallied);
+  const pending = verification.completedAt ? 0 : verification.method === 'full' ? tallied.undecided : await pendingCount(db, verification);
   const page = await signaturePage(db, verification, query);
   const identities = query.personalData ? await readPersonalData(deps, principal, page.rows.map((r) => r.id)) : new Map();
   const referendumItemId = await referendumItemOf(db, id);
@@ -697,8 +860,8 @@ export async function verificationReport(
       byReason.set(row.reason ?? '', (byReason.get(row.reason ?? '') ?? 0) + row.n);
     }
   }
-  const roll = await rollSummary(db, id);
-  const rollCheck = await rollCheckProgress(db, verification);
+  const roll = rollSummary(tallied.roll);
+  const rollCheck = await rollCheckProgress(db, verification, tallied);
   const sample = result.sample;
   return {
     initiativeId: id,
@@ -762,8 +925,7 @@ export async function verificationReport(
 }
 
 /** The totals of the check against the roll so far; null when nothing was checked. */
-async function rollSummary(db: Executor, initiativeId: string) {
-  const totals = await rollTotals(db, initiativeId);
+function rollSummary(totals: RollTotals) {
   return totals.onRoll + totals.notOnRoll + totals.otherDistrict + totals.noPersonalData === 0 ? null : totals;
 }
 
