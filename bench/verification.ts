@@ -1,11 +1,11 @@
 /**
  * `npx tsx bench/verification.ts [signatures]`: what a clerk's view of a verification costs at scale.
- * A closed initiative of Paris with 1,000,000 counted signatures (by default) loaded with SQL, a
- * full count started through the API with a roll imported, then 30 % of it decided with SQL as a
- * check against the roll and the clerks would have (25 % valid on the roll, 3 % invalid, 2 %
- * duplicates), the check 60 % of the way through, and its tallies counted from those rows. Times the verification report (the service the
- * API route and the clerk's page call) and the query plans of its counts. PostgreSQL only; the
- * database (BENCH_DATABASE_NAME, or one of its own) is dropped at the end.
+ * A closed initiative with 1,000,000 counted signatures (by default) loaded with SQL, a full count
+ * started through the API with a roll imported, then 30 % of it decided with SQL as a check against
+ * the roll and the clerks would have (25 % valid on the roll, 3 % invalid, 2 % duplicates), the
+ * check 60 % of the way through, and its tallies counted from those rows. Times the verification
+ * report (the service the API route and the clerk's page call) over five views. PostgreSQL only;
+ * the database (BENCH_DATABASE_NAME, or one of its own) is dropped at the end unless BENCH_KEEP is set.
  */
 import postgres from 'postgres';
 import { createApp } from '../src/app';
