@@ -135,7 +135,7 @@ export function createApp(deps: AppDeps) {
     return wantsPage(c) ? notFoundPage(c) : problemResponse(c, problems.notFound('Resource', c.req.path));
   });
   app.onError((error, c) => {
-    // A browser's request outside the pages' routes (the login's start refused, a limit reached) is answered with a page too.
+    // A page's request failing before its route (the session's check, a limit), or outside the pages' routes (the login's start), is answered with a page.
     if (wantsPage(c)) return errorPage(error, c);
     const problem = toProblem(error);
     // Server faults are logged (a missing personal-data key or pepper too), contention as a warning; other 503s say retry and are not.

@@ -141,3 +141,35 @@ describe('logging out ends the session on the server', () => {
     expect(await endedSessions(engine)).toBe(0);
   });
 });
+
+describe('a page whose session cannot be checked', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await createTestEngine();
+  });
+  afterAll(() => engine.close());
+
+  it('is still a page, not a problem document, when the ended sessions cannot be read', async () => {
+    const cookie = await devLogin(engine, 'elodie');
+    expect((await page(engine, '/', cookie)).status).toBe(200);
+    // The ended sessions out of reach: every session cookie is refused until they are back.
+    await engine.db.db.execute(sql`alter table revoked_sessions rename to revoked_sessions_away`);
+    try {
+      const res = await page(engine, '/', cookie);
+      expect(res.status).toBe(500);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      const html = await res.text();
+      expect(html).toContain('<html lang="fr"');
+      expect(html).toContain('<p><a href="/">');
+      // The person is not logged out for it: the cookie stays.
+      expect(res.headers.getSetCookie().some((c) => c.startsWith('session='))).toBe(false);
+      // The API answers its problem document, as before.
+      const api = await engine.request('GET', '/v1/webhooks', { headers: { cookie } });
+      expect(api.status).toBe(500);
+      expect(api.contentType).toBe('application/problem+json');
+    } finally {
+      await engine.db.db.execute(sql`alter table revoked_sessions_away rename to revoked_sessions`);
+    }
+    expect((await page(engine, '/', cookie)).status).toBe(200);
+  });
+});
