@@ -192,5 +192,14 @@ describe('the clerk’s page during a check against the roll', () => {
     expect(done.text).toContain('Checked against the electoral roll: 7 on the roll in their district (valid), 2 not on the roll, 1 on the roll in another district, 0 without personal data.');
     expect(done.html).toContain('/verification/complete');
     expect((await engine.request('GET', `/v1/initiatives/${initiativeId}/verification?personalData=false`, { token: clerk })).body.rollCheck.status).toBe('done');
+
+    // In French, the districts bear the jurisdiction's own word (GLOSSARY), as everywhere else on the page.
+    expect((await web.page(`/clerk/initiatives/${initiativeId}`, { cookie })).text).toContain(
+      'Vérification sur la liste électorale\u00a0: 7 inscrites dans leur arrondissement (valides), 2 non inscrites, 1 inscrites dans un autre arrondissement, 0 sans données personnelles.',
+    );
+    await engine.db.db.execute(sql`update jurisdictions set district_term = 'circonscription' where id = 'paris'`);
+    expect((await web.page(`/clerk/initiatives/${initiativeId}`, { cookie })).text).toContain(
+      '7 inscrites dans leur circonscription (valides), 2 non inscrites, 1 inscrites dans une autre circonscription,',
+    );
   });
 });

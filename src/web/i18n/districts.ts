@@ -41,6 +41,13 @@ export function frenchFor(term: DistrictTerm): Messages {
       paperHelp: fr.clerk.paperHelp.replace('code de l’arrondissement', `code ${n.ofThe}`),
       paperIneligible: { ...fr.clerk.paperIneligible, district: `Code ${n.codeOf} inconnu de la collectivité.` },
       exportDistricts: `Signatures par ${n.one} (CSV)`,
+      // The default messages' own function for arrondissements.
+      rollCheckDone:
+        term === 'arrondissement'
+          ? fr.clerk.rollCheckDone
+          : (onRoll: string, notOnRoll: string, otherDistrict: string, noPersonalData: string) =>
+              `Vérification sur la liste électorale\u00a0: ${onRoll} inscrites dans leur ${n.one} (valides), ${notOnRoll} non inscrites, ` +
+              `${otherDistrict} inscrites dans ${n.feminine ? 'une autre' : 'un autre'} ${n.one}, ${noPersonalData} sans données personnelles.`,
     },
     fields: { ...fr.fields, paperFields: { ...fr.fields.paperFields, district: n.one } },
     results: { ...fr.results, districts: `Signatures valides par ${n.one}`, district: capital(n.one) },
