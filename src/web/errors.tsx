@@ -13,7 +13,11 @@ export async function errorPage(error: Error, c: WebContext) {
   const level = logLevelOf(error, problem);
   if (level) c.var.deps.logger[level](level === 'error' ? 'unhandled error' : 'contention', { requestId: c.var.requestId, route: c.req.routePath, error: describeError(error) });
   const status = problem.status;
-  const w = await webRequest(c);
+  // The error may be the database's: a page for a visitor, then, rather than no page at all.
+  const w = await webRequest(c).catch(() => {
+    c.set('principal', undefined);
+    return webRequest(c);
+  });
   if (status === 401 && c.req.method === 'GET') return c.redirect(loginUrl(w.path), 303);
   if (status === 401 && c.req.method === 'POST') {
     const kept = await keptForm(c);

@@ -172,4 +172,19 @@ describe('a page whose session cannot be checked', () => {
     }
     expect((await page(engine, '/', cookie)).status).toBe(200);
   });
+
+  it('is a page too when the database fails after the session was checked, while the error page is being made', async () => {
+    const cookie = await devLogin(engine, 'elodie');
+    // Who is a clerk is read for every page, the error page included.
+    await engine.db.db.execute(sql`alter table jurisdiction_clerks rename to jurisdiction_clerks_away`);
+    try {
+      const res = await page(engine, '/', cookie);
+      expect(res.status).toBe(500);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await res.text()).toContain('<p><a href="/">');
+    } finally {
+      await engine.db.db.execute(sql`alter table jurisdiction_clerks_away rename to jurisdiction_clerks`);
+    }
+    expect((await page(engine, '/', cookie)).status).toBe(200);
+  });
 });
