@@ -4,7 +4,7 @@ import { auditLog, signatures } from '../../src/db/schema';
 import { sealPersonalData } from '../../src/features/personal-data/service';
 import { runRollChecks } from '../../src/features/verification/service';
 import { createTestEngine, type TestEngine } from '../support/engine';
-import { openParisInitiative, putRoll, rollCsv } from '../support/identity';
+import { closedWithSignatures, openParisInitiative, parisWithClerk, putRoll, rollCsv } from '../support/identity';
 import { decideRemainingValid } from '../support/verification';
 import { browserRequests } from '../web/browser-requests';
 
@@ -201,5 +201,35 @@ describe('the clerk’s page during a check against the roll', () => {
     expect((await web.page(`/clerk/initiatives/${initiativeId}`, { cookie })).text).toContain(
       '7 inscrites dans leur circonscription (valides), 2 non inscrites, 1 inscrites dans une autre circonscription,',
     );
+  });
+});
+
+describe('several full counts checked against the roll at once', () => {
+  let engine: TestEngine;
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+  });
+  afterAll(() => engine.close());
+
+  it('a small count is not kept waiting until a large one asked for before it is over: each pass checks a page of every count due', async () => {
+    const { clerk, sponsor } = await parisWithClerk(engine);
+    const family = (name: string, n: number) => Array.from({ length: n }, (_, i) => [name, `Prenom${String.fromCharCode(65 + i)}`, '1980-01-01', '75111']);
+    expect((await putRoll(engine, clerk, rollCsv([...family('Grande', 10), ...family('Petite', 3)]))).status).toBe(200);
+    const large = await closedWithSignatures(engine, { sponsor, clerk }, 10, 'Grande');
+    const small = await closedWithSignatures(engine, { sponsor, clerk }, 3, 'Petite');
+    expect((await engine.request('POST', `/v1/initiatives/${large}/verification`, { token: clerk, body: { method: 'full' } })).status).toBe(201);
+    engine.clock.advance(60_000);
+    expect((await engine.request('POST', `/v1/initiatives/${small}/verification`, { token: clerk, body: { method: 'full' } })).status).toBe(201);
+    const rollCheckOf = async (id: string) => (await engine.request('GET', `/v1/initiatives/${id}/verification?personalData=false`, { token: clerk })).body.rollCheck;
+
+    // One pass whose time is up after its first page (pages of 4 signatures).
+    expect(await runRollChecks(engine.deps, engine.clock.now(), { pageSize: 4, budgetMs: 0 })).toEqual([small]);
+    expect(await rollCheckOf(small)).toMatchObject({ status: 'done', checked: 3, toCheck: 3 });
+    expect(await rollCheckOf(large)).toMatchObject({ status: 'running', checked: 4, toCheck: 10 });
+
+    expect(await runRollChecks(engine.deps, engine.clock.now(), { pageSize: 4, budgetMs: 0 })).toEqual([]);
+    expect(await runRollChecks(engine.deps, engine.clock.now(), { pageSize: 4, budgetMs: 0 })).toEqual([large]);
+    expect(await rollCheckOf(large)).toMatchObject({ status: 'done', checked: 10, toCheck: 10 });
   });
 });

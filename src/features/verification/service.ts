@@ -185,9 +185,10 @@ type PageOutcome = 'page' | 'done' | 'busy' | 'none';
 /**
  * The scheduler's pass over the full counts whose check against the roll is due: a page at a time,
  * each in its own transaction holding the verification's row (another engine skips it meanwhile,
- * a clerk's decision waits for the page), until every one is done or `budgetMs` is spent (one page
- * at least). What a page committed stays: a restart goes on after it. Returns the initiatives
- * whose check ended in this pass.
+ * a clerk's decision waits for the page), in turns, one page of each count due after the other
+ * (a small count is not kept waiting until a large one asked for before it is over), until every
+ * one is done or `budgetMs` is spent (one page of each at least). What a page committed stays: a
+ * restart goes on after it. Returns the initiatives whose check ended in this pass.
  */
 export async function runRollChecks(
   deps: Pick<AppDeps, 'db' | 'keys' | 'logger'>,
@@ -204,8 +205,12 @@ export async function runRollChecks(
     .where(and(isNotNull(verifications.rollCheckRequestedAt), isNull(verifications.rollCheckDoneAt), isNull(verifications.completedAt)))
     .orderBy(asc(verifications.rollCheckRequestedAt), asc(verifications.initiativeId));
   const finished: string[] = [];
-  for (const { initiativeId } of due) {
-    for (;;) {
+  // The counts with more to check after the page they were just given: each gets its next page in turn.
+  let going = due.map((d) => d.initiativeId);
+  for (let round = 0; going.length > 0; round++) {
+    const next: string[] = [];
+    for (const initiativeId of going) {
+      if (round > 0 && performance.now() - started >= budgetMs) return finished;
       let outcome: PageOutcome;
       try {
         outcome = await checkRollPage(deps, initiativeId, now, pageSize);
@@ -225,9 +230,9 @@ export async function runRollChecks(
       }
       if (outcome === 'page' || outcome === 'done') warned.delete(initiativeId);
       if (outcome === 'done') finished.push(initiativeId);
-      if (outcome !== 'page') break;
-      if (performance.now() - started >= budgetMs) return finished;
+      if (outcome === 'page') next.push(initiativeId);
     }
+    going = next;
   }
   return finished;
 }
