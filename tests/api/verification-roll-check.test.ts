@@ -195,11 +195,11 @@ describe('the clerk’s page during a check against the roll', () => {
 
     // In French, the districts bear the jurisdiction's own word (GLOSSARY), as everywhere else on the page.
     expect((await web.page(`/clerk/initiatives/${initiativeId}`, { cookie })).text).toContain(
-      'Vérification sur la liste électorale\u00a0: 7 inscrites dans leur arrondissement (valides), 2 non inscrites, 1 inscrites dans un autre arrondissement, 0 sans données personnelles.',
+      'Vérification sur la liste électorale\u00a0: signataires inscrits dans leur arrondissement (signatures valides)\u00a07, non inscrits\u00a02, inscrits dans un autre arrondissement\u00a01, sans données personnelles\u00a00.',
     );
     await engine.db.db.execute(sql`update jurisdictions set district_term = 'circonscription' where id = 'paris'`);
     expect((await web.page(`/clerk/initiatives/${initiativeId}`, { cookie })).text).toContain(
-      '7 inscrites dans leur circonscription (valides), 2 non inscrites, 1 inscrites dans une autre circonscription,',
+      'inscrits dans leur circonscription (signatures valides)\u00a07, non inscrits\u00a02, inscrits dans une autre circonscription\u00a01,',
     );
   });
 });

@@ -46,8 +46,8 @@ export function frenchFor(term: DistrictTerm): Messages {
         term === 'arrondissement'
           ? fr.clerk.rollCheckDone
           : (onRoll: string, notOnRoll: string, otherDistrict: string, noPersonalData: string) =>
-              `Vérification sur la liste électorale\u00a0: ${onRoll} inscrites dans leur ${n.one} (valides), ${notOnRoll} non inscrites, ` +
-              `${otherDistrict} inscrites dans ${n.feminine ? 'une autre' : 'un autre'} ${n.one}, ${noPersonalData} sans données personnelles.`,
+              `Vérification sur la liste électorale\u00a0: signataires inscrits dans leur ${n.one} (signatures valides)\u00a0${onRoll}, non inscrits\u00a0${notOnRoll}, ` +
+              `inscrits dans ${n.feminine ? 'une autre' : 'un autre'} ${n.one}\u00a0${otherDistrict}, sans données personnelles\u00a0${noPersonalData}.`,
     },
     fields: { ...fr.fields, paperFields: { ...fr.fields.paperFields, district: n.one } },
     results: { ...fr.results, districts: `Signatures valides par ${n.one}`, district: capital(n.one) },

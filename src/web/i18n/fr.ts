@@ -331,7 +331,8 @@ export const fr = {
     rollCheckStopped: (key: string) =>
       `La vérification sur la liste électorale est arrêtée\u00a0: des données personnelles sont chiffrées sous la clé «\u00a0${key}\u00a0», qui n’est pas configurée sur la plateforme (PII_KEY, PII_KEYS_PREVIOUS). Elle reprendra d’elle-même une fois la clé configurée.`,
     rollCheckDone: (onRoll: string, notOnRoll: string, otherDistrict: string, noPersonalData: string) =>
-      `Vérification sur la liste électorale\u00a0: ${onRoll} inscrites dans leur arrondissement (valides), ${notOnRoll} non inscrites, ${otherDistrict} inscrites dans un autre arrondissement, ${noPersonalData} sans données personnelles.`,
+      // Each figure after its label, so that the words agree whatever the figure (1 as 1,000).
+      `Vérification sur la liste électorale\u00a0: signataires inscrits dans leur arrondissement (signatures valides)\u00a0${onRoll}, non inscrits\u00a0${notOnRoll}, inscrits dans un autre arrondissement\u00a0${otherDistrict}, sans données personnelles\u00a0${noPersonalData}.`,
     fullCountInstead: 'Passer à la vérification intégrale',
     fullCountHelp:
       'Entre 95 et 110\u202f% du seuil, seule une vérification intégrale peut conclure. Les signatures déclarées invalides ou en doublon dans l’échantillon le restent\u00a0; celles déclarées valides sont examinées à nouveau avec toutes les autres.',
