@@ -147,11 +147,11 @@ export function createApp(deps: AppDeps) {
 }
 
 /**
- * Probes, metrics, keys and the API's description answer everyone alike: a bearer token sent along
+ * Probes, metrics, keys, the API's description and the pages' assets answer everyone alike: a bearer token sent along
  * (a scraper's, or one a proxy in front has already checked) is not theirs to verify or refuse.
  */
 const FOR_EVERYONE = new Set(['/healthz', '/readyz', '/metrics', '/.well-known/jwks.json', '/openapi.json']);
-export const isForEveryone = (path: string) => FOR_EVERYONE.has(path) || path === '/docs' || path.startsWith('/docs/');
+export const isForEveryone = (path: string) => FOR_EVERYONE.has(path) || path === '/docs' || path.startsWith('/docs/') || path.startsWith('/assets/');
 
 function problemResponse(c: { var: { requestId?: string }; req: { path: string } }, problem: Problem) {
   return new Response(JSON.stringify(problem.toJSON(c.req.path, c.var.requestId)), {

@@ -163,6 +163,8 @@ describe('a page whose session cannot be checked', () => {
       expect(html).toContain('<p><a href="/">');
       // The person is not logged out for it: the cookie stays.
       expect(res.headers.getSetCookie().some((c) => c.startsWith('session='))).toBe(false);
+      // The error page comes with its stylesheet and script: they are the same for everyone, no session is checked for them.
+      for (const asset of ['/assets/site.css', '/assets/app.js', '/assets/icon.svg']) expect((await engine.app.request(asset, { headers: { cookie } })).status, asset).toBe(200);
       // The API answers its problem document, as before.
       const api = await engine.request('GET', '/v1/webhooks', { headers: { cookie } });
       expect(api.status).toBe(500);
