@@ -5,6 +5,7 @@ import { auditLog, verifications } from '../../src/db/schema';
 import { verificationDecisions, verificationRollChecks } from '../../src/db/schema-verification';
 import { buildTallies, runRollChecks } from '../../src/features/verification/service';
 import type { AppDeps } from '../../src/platform/http';
+import { lockWaiters } from '../support/barrier';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { closedWithSignatures, parisWithClerk, putRoll, rollCsv } from '../support/identity';
 
@@ -119,5 +120,50 @@ describe('two engines checking full counts against the roll at the same moment',
     expect(shown).toMatchObject({ tallies: { decided: SIGNERS, pending: 0, valid: 8, duplicates: 4 }, counts: { raw: SIGNERS, valid: 8 }, rollCheck: { status: 'done' } });
     await engine.db.db.transaction((tx) => buildTallies(tx, id));
     expect(await figures()).toEqual(shown);
+  });
+});
+
+/** A clerk importing a new roll while a page of a full count is being checked against the old one. */
+describe('a roll imported during a page of the check', () => {
+  let engine: TestEngine;
+  let clerk: string;
+  let sponsor: string;
+  beforeAll(async () => {
+    engine = await createTestEngine({ poolSize: 10 });
+    ({ clerk, sponsor } = await parisWithClerk(engine));
+  });
+  afterAll(() => engine?.close());
+
+  it('the page is checked against the roll it began with, whole; the import waits for it, and the next pages use the new roll', async () => {
+    expect((await putRoll(engine, clerk, rollOf(['Bascule']))).status).toBe(200);
+    const id = await closedWithSignatures(engine, { sponsor, clerk }, 9, 'Bascule');
+    expect((await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'full' } })).status).toBe(201);
+    const sql = engine.db.postgres!;
+
+    let page: Promise<string[]> | undefined;
+    let importing: ReturnType<typeof putRoll> | undefined;
+    // The page reads the roll in force, then waits for the signatures, held here; a new roll, where
+    // nobody of the family is, is imported meanwhile.
+    await sql.begin(async (hold) => {
+      await hold`lock table signatures in access exclusive mode`;
+      page = runRollChecks(engine.deps, engine.clock.now(), { pageSize: 5, budgetMs: 0 });
+      await lockWaiters(sql, 1, 'the page did not reach the signatures');
+      importing = putRoll(engine, clerk, rollCsv([['Ailleurs', 'Quelquun', '1970-05-05', '75111']]));
+      // Either the import is done, or it waits for the page.
+      await Promise.race([importing, lockWaiters(sql, 2, 'the import neither finished nor waited')]);
+    });
+    expect(await page).toEqual([]);
+    expect((await importing!).status).toBe(200);
+    expect(await runRollChecks(engine.deps, engine.clock.now(), { pageSize: 5, budgetMs: 0 })).toEqual([id]);
+
+    // The first page's five signatures were looked up in the roll it began with, where the family is
+    // (in their district, PrenomI in another); the last four in the new roll, where nobody of it is.
+    const checks = await engine.db.db.select().from(verificationRollChecks).where(eq(verificationRollChecks.initiativeId, id)).orderBy(verificationRollChecks.signatureId);
+    expect(checks).toHaveLength(9);
+    for (const check of checks.slice(0, 5)) expect(['on-roll', 'other-district']).toContain(check.result);
+    expect(checks.slice(5).map((c) => c.result)).toEqual(Array(4).fill('not-on-roll'));
+    const [entry] = await engine.db.db.select({ details: auditLog.details }).from(auditLog).where(and(eq(auditLog.initiativeId, id), eq(auditLog.action, 'verification.roll-check')));
+    const [first, second] = await sql<{ id: string }[]>`select id from roll_imports where jurisdiction_id = 'paris' order by started_at`;
+    expect(entry!.details).toMatchObject({ rollImport: second!.id, rollImportAtStart: first!.id, checked: 9, notOnRoll: 4 });
   });
 });

@@ -35,6 +35,20 @@ export async function currentRoll(db: Executor, jurisdictionId: string) {
   return row;
 }
 
+/**
+ * The import in force, held FOR SHARE until the transaction ends: an import replacing it waits, so
+ * every lookup of the transaction is in this one roll, hashed under its key version.
+ */
+export async function heldCurrentRoll(db: Executor, jurisdictionId: string) {
+  for (;;) {
+    const roll = await currentRoll(db, jurisdictionId);
+    if (!roll) return undefined;
+    const [held] = await db.select({ id: rollImports.id }).from(rollImports).where(and(eq(rollImports.id, roll.id), eq(rollImports.status, 'current'))).for('share');
+    if (held) return roll;
+    // Replaced between the two reads: the next read finds the roll that replaced it.
+  }
+}
+
 export async function hasRoll(db: Executor, jurisdictionId: string): Promise<boolean> {
   return (await currentRoll(db, jurisdictionId)) !== undefined;
 }

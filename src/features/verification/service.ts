@@ -27,7 +27,7 @@ import { getInitiativeWithJurisdiction, transition, type InitiativeRow } from '.
 import type { JurisdictionRow } from '../jurisdictions/service';
 import { openPersonalData, PersonalDataKeyError, personalDataDestroyed, personalDataDestroyedProblem, readPersonalData, type Identity } from '../personal-data/service';
 import { bumpCounts, rulesOf, type SignatureTally } from '../progress/service';
-import { currentRoll, rollHashFor, rollLookup } from '../roll/service';
+import { currentRoll, heldCurrentRoll, rollHashFor, rollLookup } from '../roll/service';
 import { appendLogEntry } from '../transparency/entries';
 import { treeHeadAtClose } from '../transparency/service';
 import type { DecisionInput, StartVerification, VerificationQuery } from './schema';
@@ -252,8 +252,8 @@ async function checkRollPage(deps: Pick<AppDeps, 'db' | 'keys'>, initiativeId: s
     const [initiative] = await tx.select({ jurisdictionId: initiatives.jurisdictionId }).from(initiatives).where(eq(initiatives.id, initiativeId));
     const jurisdictionId = initiative!.jurisdictionId;
     const principal = verification.rollCheckRequestedBy!;
-    // The roll in force for this page (a roll replaced during the check is the one the next pages use).
-    const roll = await currentRoll(tx, jurisdictionId);
+    // The roll in force for this page, held until it commits (a roll replaced during the check is the one the next pages use).
+    const roll = await heldCurrentRoll(tx, jurisdictionId);
     const after = verification.rollCheckAfter;
     const part = roll
       ? await tx
