@@ -136,6 +136,26 @@ describe('web: CSRF, security headers, redirects', () => {
     expect(json.status).toBe(400);
     expect(json.headers.get('content-type')).toBe('application/problem+json');
   });
+
+  it('a request refused for its own Authorization header is told so, not sent to the login', async () => {
+    const html = 'text/html,application/xhtml+xml,*/*;q=0.8';
+    for (const [path, authorization] of [
+      ['/', 'Bearer not-a-token'],
+      ['/dev/oidc/jwks', 'Bearer not-a-token'],
+      // The login's start itself: sent back to it, the same header would be refused again, and again.
+      ['/auth/login?returnTo=%2F', 'Bearer not-a-token'],
+      ['/auth/login?returnTo=%2F', 'Basic dXNlcjpwYXNz'],
+    ] as const) {
+      const res = await world.engine.app.request(path, { headers: { accept: html, authorization } });
+      expect(res.status, `${path} ${authorization}`).toBe(401);
+      expect(res.headers.get('location'), path).toBeNull();
+      expect(res.headers.get('content-type'), path).toBe('application/problem+json');
+    }
+    // Without one, a browser whose session is needed is still sent to log in.
+    const page = await world.engine.app.request('/clerk', { headers: { accept: html } });
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe('/auth/login?returnTo=%2Fclerk');
+  });
 });
 
 /** Served over https, where the form token's cookie can be one that no other host of the site sets. */
