@@ -29,4 +29,15 @@ describe('answers read with a token are kept by no cache', () => {
     expect(await cacheControl(`/v1/initiatives/${targetId}`)).toBe('public, max-age=1');
     expect(await cacheControl(`/v1/initiatives/${targetId}/progress`)).toBe('public, max-age=1');
   });
+
+  it("a sponsor's own draft, which only they may read, is kept by no cache", async () => {
+    const { otherDraftId, tokens } = world;
+    // Anyone else is told there is no such initiative: a shared cache must not answer them with the sponsor's copy.
+    expect((await world.engine.request('GET', `/v1/initiatives/${otherDraftId}/progress`, { asVisitor: true })).status).toBe(404);
+    expect(await cacheControl(`/v1/initiatives/${otherDraftId}/progress`, tokens.otherSponsor)).toBe('private, no-store');
+    expect(await cacheControl(`/v1/initiatives/${otherDraftId}/progress/history`, tokens.otherSponsor)).toBe('private, no-store');
+    // Once visible to everyone, the same reads keep their freshness, a token or not.
+    expect(await cacheControl(`/v1/initiatives/${world.targetId}/progress`, world.sponsor)).toBe('public, max-age=1');
+    expect(await cacheControl(`/v1/initiatives/${world.targetId}/progress/history`, world.sponsor)).toBe('public, max-age=5');
+  });
 });

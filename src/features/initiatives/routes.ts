@@ -191,13 +191,16 @@ export const initiativeRoutes = createRouter()
       const { deps } = c.var;
       const principal = c.get('principal');
       const { id } = c.req.valid('param');
+      // Progress is the same for everyone once the initiative is visible; a sponsor's draft is read for them alone, and kept by no cache.
+      let draft = false;
       const render = async () => {
         const { initiative, jurisdiction, tally, crossings } = await readInitiativePage(deps.db.db, id, principal);
+        draft = initiative.status === 'draft';
         return buildProgress(initiative, jurisdiction, tally, crossings, deps.clock());
       };
-      c.header('Cache-Control', 'public, max-age=1');
-      // Progress is the same for everyone once the initiative is visible; a sponsor's draft is read for them alone.
-      return c.json(await publicPage(deps.db, { view: 'progress', id, personal: !!principal, cacheControl: c.req.header('cache-control') }, render), 200);
+      const progress = await publicPage(deps.db, { view: 'progress', id, personal: !!principal, cacheControl: c.req.header('cache-control') }, render);
+      c.header('Cache-Control', draft ? 'private, no-store' : 'public, max-age=1');
+      return c.json(progress, 200);
     },
   );
 

@@ -42,7 +42,8 @@ export const monitoringRoutes = createRouter()
         { bucket: query.bucket, district: query.district, from: query.from ? new Date(query.from) : undefined, to: query.to ? new Date(query.to) : undefined },
         deps.clock(),
       );
-      c.header('Cache-Control', 'public, max-age=5');
+      // A sponsor's draft is read for them alone: kept by no cache.
+      c.header('Cache-Control', initiative.status === 'draft' ? 'private, no-store' : 'public, max-age=5');
       return c.json(history, 200);
     },
   )
