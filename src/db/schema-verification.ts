@@ -48,9 +48,10 @@ export const verificationRollChecks = pgTable(
 /**
  * A verification's signatures counted by district, ruling and result against the roll ('' for
  * none), so that a clerk's view reads a few rows rather than counting millions. Built from the
- * rows when a verification starts (and when a full count replaces a sample), then changed in the
- * transaction of each decision and page of the roll check, which all hold the verification's row:
- * every change is counted once, whichever engine makes it. Completion counts the rows themselves.
+ * rows when a verification starts, then moved in the transaction of each decision, each page of the
+ * roll check and a full count replacing a sample (its valid decisions back to undecided), which all
+ * hold the verification's row: every change is counted once, whichever engine makes it. Completion
+ * counts the rows themselves.
  */
 export const verificationTallies = pgTable(
   'verification_tallies',
