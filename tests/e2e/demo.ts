@@ -76,11 +76,8 @@ export function demoInChromium(prefix: string): { readonly base: string; readonl
   };
 }
 
-/**
- * Over the API: an initiative open in "Communes de la Loire", 150 communes, beyond what the sign form
- * lists (its signers type the name), three of them named Sainte-Colombe. Its id.
- */
-export async function initiativeAmongManyDistricts(base: string): Promise<string> {
+/** The engine's API at `base` for a test's setup: ID tokens from the development provider, calls that must succeed. */
+export function apiOf(base: string) {
   const token = async (person: Record<string, string>) => {
     const res = await fetch(`${base}/dev/oidc/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(person) });
     return ((await res.json()) as { id_token: string }).id_token;
@@ -90,6 +87,15 @@ export async function initiativeAmongManyDistricts(base: string): Promise<string
     expect(res.status, `${method} ${path}`).toBeLessThan(300);
     return (await res.json()) as Record<string, any>;
   };
+  return { token, call };
+}
+
+/**
+ * Over the API: an initiative open in "Communes de la Loire", 150 communes, beyond what the sign form
+ * lists (its signers type the name), three of them named Sainte-Colombe. Its id.
+ */
+export async function initiativeAmongManyDistricts(base: string): Promise<string> {
+  const { token, call } = apiOf(base);
   const admin = await token({ givenNames: 'Aline', familyName: 'Administratrice', birthdate: '1975-03-08', subject: 'dev-admin' });
   const districts = [
     ...Array.from({ length: 147 }, (_, i) => ({ code: String(42_300 + i), name: `Commune ${i + 1}`, electorate: 1000 })),

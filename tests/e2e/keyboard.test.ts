@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { logIn } from './browser';
-import { demoInChromium, initiativeAmongManyDistricts } from './demo';
+import { apiOf, demoInChromium, initiativeAmongManyDistricts } from './demo';
 
 /**
  * People who use the keyboard alone. A citizen and a sponsor, on a phone-sized screen with JavaScript
@@ -176,15 +176,7 @@ describe('the web front with the keyboard alone', () => {
 
 /** Over the API: a petition of Commune de Bourg, closed with four paper signatures, a sample of three drawn. Its id. */
 async function sampleToDecide(base: string): Promise<string> {
-  const token = async (person: Record<string, string>) => {
-    const res = await fetch(`${base}/dev/oidc/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(person) });
-    return ((await res.json()) as { id_token: string }).id_token;
-  };
-  const call = async (token: string, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    expect(res.status, `${method} ${path}`).toBeLessThan(300);
-    return (await res.json()) as Record<string, any>;
-  };
+  const { token, call } = apiOf(base);
   const sponsor = await token({ givenNames: 'Rémi', familyName: 'Porteur', birthdate: '1975-05-05' });
   const member = await token({ givenNames: 'Sarah', familyName: 'Membre', birthdate: '1988-08-08' });
   const clerk = await token({ givenNames: 'Claire', familyName: 'Greffe', birthdate: '1970-01-01', subject: 'dev-clerk' });

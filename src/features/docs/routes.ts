@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Router } from '../../platform/http';
+import { PAGE_CSP } from '../../web/layout';
 
 /** Swagger UI's files the /docs page loads; nothing else of the package is served. */
 export const DOCS_ASSET_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css', 'favicon-32x32.png'] as const;
@@ -48,17 +49,6 @@ const INIT_SCRIPT = `window.ui = SwaggerUIBundle({
 });
 `;
 
-/** The web front's policy: the page's scripts and styles are the engine's own files; "Try it out" calls the API. */
-const DOCS_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
 
 const DOCS_PAGE = `<!doctype html>
 <html lang="en">
@@ -111,7 +101,8 @@ export function mountApiDocs(app: Router) {
   });
 
   app.get('/docs', (c) => {
-    c.header('Content-Security-Policy', DOCS_CSP);
+    // The web front's policy: the page's scripts and styles are the engine's own files; "Try it out" calls the API.
+    c.header('Content-Security-Policy', PAGE_CSP);
     return c.html(DOCS_PAGE);
   });
 
