@@ -251,7 +251,7 @@ function httpsOrLoopback(url: string): boolean {
 }
 
 /** An address of this very host. */
-function isLoopback(url: string): boolean {
+export function isLoopback(url: string): boolean {
   return /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 }
 

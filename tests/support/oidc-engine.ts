@@ -40,13 +40,15 @@ interface ProviderSettings {
   decryptionKey?: JWK;
   timeoutMs?: number;
   jwksCooldownMs?: number;
+  /** Built as with NODE_ENV=production (the engine itself stays a test engine). */
+  production?: boolean;
 }
 
 function identityProviderFor(options: ProviderSettings) {
   return configuredIdentityProvider(
     {
       publicUrl: PUBLIC_URL,
-      production: false,
+      production: options.production ?? false,
       oidc: {
         issuer: options.issuer,
         clientId: options.clientId,

@@ -1,4 +1,4 @@
-import type { Config } from '../../platform/config';
+import { isLoopback, type Config } from '../../platform/config';
 import { createLoginClient, type LoginClient } from './login-client';
 import { createOidcVerifier, type IdentityVerifier } from './verifier';
 
@@ -28,7 +28,8 @@ export function configuredIdentityProvider(
       redirectUri: `${config.publicUrl}/auth/callback`,
       scopes: oidc.scopes,
       decryptionKey: oidc.idTokenDecryptionKey,
-      allowHttp: !config.production,
+      // In production, plain http only on this very host, as the configuration accepts it (OIDC_ISSUER).
+      allowHttp: !config.production || isLoopback(oidc.issuer),
       timeoutMs: tuning.timeoutMs,
     }),
   };
