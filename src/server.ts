@@ -3,6 +3,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { realpathSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server as HttpServer, ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -43,6 +44,18 @@ async function devProviderKey(config: Config): Promise<JWK> {
   await mkdir(config.dataDir, { recursive: true });
   await writeFile(file, JSON.stringify(jwk), { mode: 0o600 });
   return jwk;
+}
+
+/** A port nobody listens on right now at `host`, picked by the kernel. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', () => reject(new ConfigError('HOST', `cannot listen on ${host}`)));
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }
 
 /** Database, keys and identity provider: what every engine process (and a cluster's primary) opens first. */
@@ -98,9 +111,16 @@ async function closeEngine(deps: AppDeps, tasks?: ReturnType<typeof startTasks>)
 }
 
 export async function startServer(env: Record<string, string | undefined> = process.env) {
-  const config = loadConfig(env);
-  const logger = createLogger(config.logLevel);
+  let config = loadConfig(env);
   const processes = config.processes === 'auto' ? availableParallelism() : config.processes;
+  // PORT=0 without PUBLIC_URL: the port is chosen now, so that the address the engine prints and signs into receipts,
+  // sessions and its development provider's tokens is the one it listens on (a cluster's processes inherit it).
+  if (config.port === 0 && !env.PUBLIC_URL && cluster.isPrimary) {
+    const port = await freePort(config.host);
+    if (processes > 1) process.env.PORT = String(port);
+    config = loadConfig({ ...env, PORT: String(port) });
+  }
+  const logger = createLogger(config.logLevel);
   if (processes > 1 && cluster.isPrimary) return startPrimary(config, logger, processes);
   const inCluster = cluster.isWorker;
   // A cluster's primary has migrated, seeded and runs the periodic tasks; its processes only answer.

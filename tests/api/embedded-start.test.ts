@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +36,35 @@ describe('the embedded engine and its data folder', () => {
 
     const progress = await engine!.request('GET', `/v1/initiatives/${initiativeId}/progress`);
     expect(progress.body.signatures).toBe(1);
+  }, 120_000);
+
+  it('PORT=0: listens on a port the kernel picks, and names that port in its address and its issuer', async () => {
+    const other = await tempDir('civic-embedded-port0-');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(new URL('../..', import.meta.url).pathname, 'src/server.ts')], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'development', HOST: '127.0.0.1', PORT: '0', DATA_DIR: other.path, LOG_LEVEL: 'warn', DEMO: 'off' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout!.on('data', (chunk: Buffer) => {
+          output += chunk.toString('utf8');
+          const printed = /Civic initiative engine on (\S+)/.exec(output);
+          if (printed) resolve(printed[1]!);
+        });
+        child.once('exit', () => reject(new Error(`engine exited:\n${output}`)));
+      });
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(url).not.toBe('http://127.0.0.1:0');
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const discovery = (await (await fetch(`${url}/dev/oidc/.well-known/openid-configuration`)).json()) as { issuer: string };
+      expect(discovery.issuer).toBe(`${url}/dev/oidc`);
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+      await other.remove();
+    }
   }, 120_000);
 
   it('says the port is taken, without a stack trace, when something already listens on it', async () => {
