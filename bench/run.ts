@@ -43,8 +43,29 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
+/** The scenarios, in the order a full run takes them. */
+const SCENARIOS = ['sign', 'sign-spread', 'duplicates', 'read-under-load', 'roll', 'log', 'memory', 'embedded'];
+const USAGE =
+  'usage: npm run bench [-- <scenario>…]   every scenario when none is named (about 10 minutes)\n' +
+  `scenarios: ${SCENARIOS.join(', ')}\n` +
+  'settings: BENCH_* environment variables (docs/performance.md)\n';
+
+/** The scenarios asked for; `--help` or anything unknown prints the usage and stops before anything starts. */
+function scenariosAsked(args: string[]): string[] {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const unknown = args.filter((a) => !SCENARIOS.includes(a));
+  if (unknown.length) {
+    process.stderr.write(`bench: unknown ${unknown.map((a) => `"${a}"`).join(', ')}\n${USAGE}`);
+    process.exit(2);
+  }
+  return args;
+}
+
 async function main() {
-  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const wanted = scenariosAsked(process.argv.slice(2));
   const dir = await mkdtemp(join(tmpdir(), 'civic-bench-run-'));
   const provider = await startProviderStandIn();
   const staff = {
@@ -401,7 +422,8 @@ async function main() {
       }, true),
   };
 
-  const names = wanted.length ? wanted : Object.keys(scenarios);
+  if (Object.keys(scenarios).join() !== SCENARIOS.join()) throw new Error(`SCENARIOS lists ${SCENARIOS.join(', ')}; the run has ${Object.keys(scenarios).join(', ')}`);
+  const names = wanted.length ? wanted : SCENARIOS;
   try {
     for (const name of names) {
       const scenario = scenarios[name];
