@@ -7,7 +7,7 @@ import { loginRoutes } from './features/auth/login-routes';
 import { sweepRevokedSessions } from './features/auth/revocation';
 import { mountApiDocs } from './features/docs/routes';
 import { authRoutes } from './features/auth/routes';
-import { authenticate } from './features/auth/session';
+import { authenticate, isBearer } from './features/auth/session';
 import { closeOverdueInitiatives } from './features/initiatives/deadlines';
 import { initiativeRoutes } from './features/initiatives/routes';
 import { jurisdictionRoutes } from './features/jurisdictions/routes';
@@ -138,7 +138,7 @@ export function createApp(deps: AppDeps) {
     const problem = toProblem(error);
     // A page's request failing before its route (the session's check, a limit), or outside the pages' routes (the login's start), is answered with a page.
     // Not a refused Authorization header: it is the client's own credential, which a redirect to the login cannot mend (and on the login's start would loop).
-    if (wantsPage(c) && !(problem.status === 401 && c.req.header('authorization') !== undefined)) return errorPage(error, c);
+    if (wantsPage(c) && !(problem.status === 401 && isBearer(c.req.header('authorization')))) return errorPage(error, c);
     // Server faults are logged (a missing personal-data key or pepper too), contention as a warning; other 503s say retry and are not.
     const level = logLevelOf(error, problem);
     if (level) deps.logger[level](level === 'error' ? 'unhandled error' : 'contention', { requestId: c.var.requestId, route: c.req.routePath, error: describeError(error) });

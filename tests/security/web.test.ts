@@ -144,7 +144,6 @@ describe('web: CSRF, security headers, redirects', () => {
       ['/dev/oidc/jwks', 'Bearer not-a-token'],
       // The login's start itself: sent back to it, the same header would be refused again, and again.
       ['/auth/login?returnTo=%2F', 'Bearer not-a-token'],
-      ['/auth/login?returnTo=%2F', 'Basic dXNlcjpwYXNz'],
     ] as const) {
       const res = await world.engine.app.request(path, { headers: { accept: html, authorization } });
       expect(res.status, `${path} ${authorization}`).toBe(401);
@@ -155,6 +154,37 @@ describe('web: CSRF, security headers, redirects', () => {
     const page = await world.engine.app.request('/clerk', { headers: { accept: html } });
     expect(page.status).toBe(303);
     expect(page.headers.get('location')).toBe('/auth/login?returnTo=%2Fclerk');
+  });
+});
+
+/** A staging site behind a proxy that asks for Basic credentials: every request carries them, and they are not the engine's. */
+describe('web behind a proxy asking for Basic credentials', () => {
+  let world: World;
+  let session: string;
+  const html = 'text/html,application/xhtml+xml,*/*;q=0.8';
+  const basic = 'Basic dXNlcjpwYXNz';
+  beforeAll(async () => {
+    world = await createWorld();
+    session = (await world.engine.request('POST', '/v1/session', { token: await world.engine.tokenFor({ givenNames: 'Basile', familyName: 'Mandataire', birthdate: '1984-04-04' }) })).body.token;
+  });
+  afterAll(() => world.engine.close());
+
+  it('the pages work with the session cookie, the login starts, and the API still wants its own token', async () => {
+    const me = await world.engine.app.request('/me', { headers: { accept: html, authorization: basic, cookie: `session=${session}` } });
+    expect(me.status).toBe(200);
+    expect(await me.text()).toContain('action="/auth/logout"');
+    // Without a session, a page that needs one sends the browser to log in, as without the proxy.
+    const clerk = await world.engine.app.request('/clerk', { headers: { accept: html, authorization: basic } });
+    expect(clerk.status).toBe(303);
+    expect(clerk.headers.get('location')).toBe('/auth/login?returnTo=%2Fclerk');
+    const login = await world.engine.app.request('/auth/login?returnTo=%2F', { headers: { accept: html, authorization: basic } });
+    expect(login.status).toBe(302);
+    expect(new URL(login.headers.get('location')!).pathname).toBe('/dev/oidc/authorize');
+    // Basic credentials are nobody to the API: a protected route is refused as without any, a public one answers.
+    const api = await world.engine.request('GET', '/v1/webhooks', { headers: { authorization: basic } });
+    expect(api.status).toBe(401);
+    expect(api.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect((await world.engine.request('GET', `/v1/initiatives/${world.targetId}`, { headers: { authorization: basic }, asVisitor: true })).status).toBe(200);
   });
 });
 

@@ -128,9 +128,13 @@ function principalOf(deps: AppDeps, v: VerifiedToken, via: Principal['via']): Pr
 }
 
 /** Resolves the caller from `Authorization: Bearer` (a bad token is a 401 at once) or the session cookie. */
+/** An Authorization header of the engine's own scheme; any other is a proxy's, not the engine's to read or refuse. */
+export const isBearer = (header: string | undefined): header is string => header !== undefined && /^Bearer(\s|$)/i.test(header);
+
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const header = c.req.header('authorization');
-  if (header !== undefined) {
+  // Another scheme is not the engine's (a staging site's proxy asking for Basic credentials): the request goes on as if it had none.
+  if (isBearer(header)) {
     const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header);
     if (!match) throw problems.unauthenticated('The Authorization header must be "Bearer <token>".');
     c.set('principal', await verifyBearer(c.var.deps, match[1]!));
