@@ -61,6 +61,20 @@ export async function verifiedTally(db: Executor, initiativeId: string): Promise
   return { total, byDistrict, raw, rawByDistrict };
 }
 
+/** Joins a signature to its ruling in this verification, if any. */
+const rulingOf = (initiativeId: string) => and(eq(verificationDecisions.initiativeId, initiativeId), eq(verificationDecisions.signatureId, signatures.id));
+/** Joins a signature to its check against the roll in this verification, if any. */
+const rollCheckOf = (initiativeId: string) => and(eq(verificationRollChecks.initiativeId, initiativeId), eq(verificationRollChecks.signatureId, signatures.id));
+/** What the check against the roll has still to read (with both joins above): counted, neither ruled on nor checked, after its cursor. */
+const stillToCheck = (initiativeId: string, after: string | null) =>
+  and(
+    eq(signatures.initiativeId, initiativeId),
+    eq(signatures.status, 'counted'),
+    isNull(verificationDecisions.signatureId),
+    isNull(verificationRollChecks.signatureId),
+    after === null ? undefined : gt(signatures.id, after),
+  );
+
 function chunks<T>(items: T[], size = CHUNK): T[][] {
   const result: T[][] = [];
   for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
@@ -259,17 +273,9 @@ async function checkRollPage(deps: Pick<AppDeps, 'db' | 'keys'>, initiativeId: s
       ? await tx
           .select({ id: signatures.id, district: signatures.district, personalData: signatures.personalData })
           .from(signatures)
-          .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, initiativeId), eq(verificationDecisions.signatureId, signatures.id)))
-          .leftJoin(verificationRollChecks, and(eq(verificationRollChecks.initiativeId, initiativeId), eq(verificationRollChecks.signatureId, signatures.id)))
-          .where(
-            and(
-              eq(signatures.initiativeId, initiativeId),
-              eq(signatures.status, 'counted'),
-              isNull(verificationDecisions.signatureId),
-              isNull(verificationRollChecks.signatureId),
-              after === null ? undefined : gt(signatures.id, after),
-            ),
-          )
+          .leftJoin(verificationDecisions, rulingOf(initiativeId))
+          .leftJoin(verificationRollChecks, rollCheckOf(initiativeId))
+          .where(stillToCheck(initiativeId, after))
           .orderBy(asc(signatures.id))
           .limit(pageSize)
       : [];
@@ -379,17 +385,9 @@ async function rollCheckProgress(db: Executor, verification: VerificationRow, ta
       : await db
         .select({ n: sql<string>`count(*)` })
         .from(signatures)
-        .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, id), eq(verificationDecisions.signatureId, signatures.id)))
-        .leftJoin(verificationRollChecks, and(eq(verificationRollChecks.initiativeId, id), eq(verificationRollChecks.signatureId, signatures.id)))
-        .where(
-          and(
-            eq(signatures.initiativeId, id),
-            eq(signatures.status, 'counted'),
-            isNull(verificationDecisions.signatureId),
-            isNull(verificationRollChecks.signatureId),
-            after === null ? undefined : gt(signatures.id, after),
-          ),
-        );
+        .leftJoin(verificationDecisions, rulingOf(id))
+        .leftJoin(verificationRollChecks, rollCheckOf(id))
+        .where(stillToCheck(id, after));
   const n = Number(checked?.n ?? 0);
   return {
     status: done ? ('done' as const) : verification.rollCheckMissingKey !== null ? ('stopped' as const) : ('running' as const),
@@ -453,8 +451,8 @@ export async function recordDecisions(deps: AppDeps, id: string, principal: Prin
         sampled: verificationSamples.position,
       })
       .from(signatures)
-      .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, id), eq(verificationDecisions.signatureId, signatures.id)))
-      .leftJoin(verificationRollChecks, and(eq(verificationRollChecks.initiativeId, id), eq(verificationRollChecks.signatureId, signatures.id)))
+      .leftJoin(verificationDecisions, rulingOf(id))
+      .leftJoin(verificationRollChecks, rollCheckOf(id))
       .leftJoin(verificationSamples, and(eq(verificationSamples.initiativeId, id), eq(verificationSamples.signatureId, signatures.id)))
       .where(and(eq(signatures.initiativeId, id), inArray(signatures.id, ids)));
     const found = new Map(rows.map((row) => [row.id, row]));
@@ -605,7 +603,7 @@ async function untallyValid(tx: Transaction, initiativeId: string, reconsidered:
     const rows = await tx
       .select({ id: signatures.id, district: signatures.district, rollResult: verificationRollChecks.result })
       .from(signatures)
-      .leftJoin(verificationRollChecks, and(eq(verificationRollChecks.initiativeId, initiativeId), eq(verificationRollChecks.signatureId, signatures.id)))
+      .leftJoin(verificationRollChecks, rollCheckOf(initiativeId))
       .where(
         and(
           eq(signatures.initiativeId, initiativeId),
@@ -710,7 +708,7 @@ async function pendingCount(db: Executor, verification: VerificationRow): Promis
   const [row] = await db
     .select({ n: sql<string>`count(*)` })
     .from(signatures)
-    .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, id), eq(verificationDecisions.signatureId, signatures.id)))
+    .leftJoin(verificationDecisions, rulingOf(id))
     .where(and(eq(signatures.initiativeId, id), eq(signatures.status, 'counted'), isNull(verificationDecisions.signatureId)));
   return Number(row?.n ?? 0);
 }
@@ -820,8 +818,8 @@ async function signaturePage(db: Executor, verification: VerificationRow, query:
     ? select.innerJoin(verificationSamples, and(eq(verificationSamples.initiativeId, id), eq(verificationSamples.signatureId, signatures.id)))
     : select.leftJoin(verificationSamples, and(eq(verificationSamples.initiativeId, id), eq(verificationSamples.signatureId, signatures.id)));
   const rows = await withSample
-    .leftJoin(verificationDecisions, and(eq(verificationDecisions.initiativeId, id), eq(verificationDecisions.signatureId, signatures.id)))
-    .leftJoin(verificationRollChecks, and(eq(verificationRollChecks.initiativeId, id), eq(verificationRollChecks.signatureId, signatures.id)))
+    .leftJoin(verificationDecisions, rulingOf(id))
+    .leftJoin(verificationRollChecks, rollCheckOf(id))
     .where(and(...where))
     .orderBy(sampled ? asc(verificationSamples.position) : asc(signatures.id))
     .limit(query.limit + 1);
