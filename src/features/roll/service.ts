@@ -69,13 +69,23 @@ export async function rollLookup(db: Executor, jurisdictionId: string, hashes: U
   return found;
 }
 
-/** The roll's verdict on one person: their district, `missing`, or `no-roll` when none is imported. */
+/**
+ * The roll's verdict on one person: their district, `missing`, or `no-roll` when none is imported.
+ * The person is hashed under the pepper of the roll read first; a roll that came into force before the
+ * lookup may be under another pepper, so a miss counts only if that roll is still the one in force.
+ * No lock on the signing path: a miss reads the roll in force once more.
+ */
 export async function rollCheck(deps: Pick<AppDeps, 'keys'>, db: Executor, jurisdictionId: string, identity: Identity): Promise<{ district: string } | { missing: 'no-roll' | 'not-on-roll' }> {
-  const roll = await currentRoll(db, jurisdictionId);
-  if (!roll) return { missing: 'no-roll' };
-  const hash = rollHashFor(deps.keys, jurisdictionId, identity, roll.keyVersion);
-  const district = (await rollLookup(db, jurisdictionId, [hash])).get(bytesToHex(hash));
-  return district === undefined ? { missing: 'not-on-roll' } : { district };
+  let roll = await currentRoll(db, jurisdictionId);
+  for (;;) {
+    if (!roll) return { missing: 'no-roll' };
+    const hash = rollHashFor(deps.keys, jurisdictionId, identity, roll.keyVersion);
+    const district = (await rollLookup(db, jurisdictionId, [hash])).get(bytesToHex(hash));
+    if (district !== undefined) return { district };
+    const now = await currentRoll(db, jurisdictionId);
+    if (now?.id === roll.id) return { missing: 'not-on-roll' };
+    roll = now;
+  }
 }
 
 export function rollIneligible(missing: 'no-roll' | 'not-on-roll'): Problem {
