@@ -211,6 +211,31 @@ export const referendumItems = pgTable('referendum_items', {
   certificate: text('certificate').notNull(),
 });
 
+/**
+ * The retention purge of an initiative's signers' personal data, done a page of signatures per
+ * transaction. Written when the purge begins, with the initiative's row held: from then on the data
+ * counts as destroyed (no paper, no verification, no reads), whatever pages are still to come. Each
+ * page moves `after` and `destroyed` in its own transaction; the last sets `done_at` with the audit
+ * entry `personal-data.destroyed`.
+ */
+export const personalDataPurges = pgTable('personal_data_purges', {
+  initiativeId: uuid('initiative_id')
+    .primaryKey()
+    .references(() => initiatives.id),
+  /** The initiative's status when the purge began, as the audit entry records it. */
+  status: text('status').notNull(),
+  begunAt: at('begun_at').notNull(),
+  /**
+   * The last signature a committed page went through, by time signed then id (the order of the
+   * index of an initiative's signatures by time, whatever else the table holds): the next page goes on after it.
+   */
+  afterCreatedAt: at('after_created_at'),
+  after: uuid('after'),
+  /** Signatures whose data the committed pages destroyed. */
+  destroyed: integer('destroyed').notNull().default(0),
+  doneAt: at('done_at'),
+});
+
 /** Hash-chained audit trail: each entry's hash covers the previous one. */
 export const auditLog = pgTable(
   'audit_log',

@@ -1,11 +1,11 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, initiatives, signatures } from '../../src/db/schema';
-import { openPersonalData, purgePersonalData, sealPersonalData } from '../../src/features/personal-data/service';
+import { DEFAULT_RETENTION, openPersonalData, purgePersonalData, sealPersonalData } from '../../src/features/personal-data/service';
 import { ConfigError, loadConfig } from '../../src/platform/config';
 import { generateKeyMaterial, loadEngineKeys, type KeyMaterial } from '../../src/platform/keys';
 import { createTestEngine, holdSealing, type TestEngine } from '../support/engine';
-import { CLERK_SUBJECT, openParisInitiative, putRoll, rollCsv } from '../support/identity';
+import { CLERK_SUBJECT, closedWithSignatures, openParisInitiative, parisWithClerk, putRoll, rollCsv } from '../support/identity';
 import { PARISIANS } from '../support/paris';
 import { browserRequests } from '../web/browser-requests';
 
@@ -411,6 +411,53 @@ describe('a paper batch racing the retention purge', () => {
     }
     expect(await personalData()).toEqual([null]);
     expect((await engine.request('GET', `/v1/initiatives/${raced}/progress`)).body.signatures).toBe(1);
+  });
+});
+
+describe('the purge of a large initiative, a page of signatures per transaction', () => {
+  let engine: TestEngine;
+  afterAll(() => engine.close());
+
+  it('goes on over several passes; from its first page the data counts as destroyed; it is recorded once, at the end, with every signature', async () => {
+    engine = await createTestEngine();
+    const { clerk, sponsor } = await parisWithClerk(engine, { rules: { referendum: { goal: { signatures: 10 }, collectionDays: 30 } } });
+    const id = await closedWithSignatures(engine, { sponsor, clerk }, 5, 'Pagee');
+    const closedOn = engine.clock.now().toISOString().slice(0, 10);
+    engine.clock.advance(95 * DAY);
+    const held = async () =>
+      (await engine.db.db.select({ id: signatures.id, p: signatures.personalData }).from(signatures).where(eq(signatures.initiativeId, id))).filter((s) => s.p !== null);
+    const destructions = async () =>
+      (await engine.db.db.select().from(auditLog).where(and(eq(auditLog.initiativeId, id), eq(auditLog.action, 'personal-data.destroyed')))).map((e) => e.details);
+    // Each pass of the scheduler with no time to spare: one page of two signatures.
+    const pass = () => purgePersonalData(engine.db.db, engine.clock.now(), DEFAULT_RETENTION, { pageSize: 2, budgetMs: 0 });
+
+    expect(await pass()).toBe(2);
+    const left = await held();
+    expect(left).toHaveLength(3);
+    expect(await destructions()).toEqual([]);
+    // What the pages have not reached yet is already out of reach: no read, no paper, no verification.
+    const read = await engine.request('GET', `/v1/initiatives/${id}/signatures/${left[0]!.id}/personal-data`, { token: clerk });
+    expect(read.status).toBe(409);
+    expect(read.body.type).toBe('/problems/personal-data-destroyed');
+    const paper = await engine.request('POST', `/v1/initiatives/${id}/paper-signatures`, {
+      token: clerk,
+      body: { entries: [{ ...people.marguerite, district: '75101', sheet: 'F-9', collector: 'C-9', signedOn: closedOn }] },
+    });
+    expect(paper.status).toBe(409);
+    expect(paper.body.type).toBe('/problems/personal-data-destroyed');
+    const verification = await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'full' } });
+    expect(verification.status).toBe(409);
+    expect(verification.body.type).toBe('/problems/personal-data-destroyed');
+
+    expect(await pass()).toBe(2);
+    expect(await held()).toHaveLength(1);
+    expect(await destructions()).toEqual([]);
+    expect(await pass()).toBe(1);
+    expect(await held()).toEqual([]);
+    expect(await destructions()).toEqual([{ signatures: 5, status: 'closed' }]);
+    expect(await pass()).toBe(0);
+    expect(await destructions()).toHaveLength(1);
+    expect((await engine.request('GET', `/v1/initiatives/${id}/progress`)).body.signatures).toBe(5);
   });
 });
 
