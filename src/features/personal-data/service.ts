@@ -204,7 +204,6 @@ export async function purgePersonalData(
  * with the rest, one after sees the purge begun and is refused. A verification started meanwhile wins.
  */
 async function beginPurge(db: Database, initiative: DueInitiative, now: Date): Promise<void> {
-
   // A goal once reached may be lost again by withdrawals before the close: the count decides. Read
   // without a lock first, so one that meets its goal and awaits verification holds nothing up.
   if (initiative.status === 'closed' && initiative.reachedGoal && (await goalMet(db, await getInitiative(db, initiative.id)))) return;
