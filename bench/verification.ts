@@ -4,14 +4,17 @@
  * started through the API with a roll imported, then 30 % of it decided with SQL as a check against
  * the roll and the clerks would have (25 % valid on the roll, 3 % invalid, 2 % duplicates), the
  * check 60 % of the way through, and its tallies counted from those rows. Times the verification
- * report (the service the API route and the clerk's page call) over five views. PostgreSQL only;
+ * report (the service the API route and the clerk's page call) over five views, then a page of the
+ * clerk's list of signatures still to decide and a page of the check against the roll, each five times.
+ * BENCH_OTHER_SIGNATURES (default 4 times as many) are loaded first for nine other initiatives: a
+ * city's verification in a database that also holds larger ones. PostgreSQL only;
  * the database (BENCH_DATABASE_NAME, or one of its own) is dropped at the end unless BENCH_KEEP is set.
  */
 import postgres from 'postgres';
 import { createApp } from '../src/app';
 import { openPostgres } from '../src/db/client';
 import { createDevIdentityProvider } from '../src/features/auth/dev-provider';
-import { buildTallies, verificationReport } from '../src/features/verification/service';
+import { buildTallies, runRollChecks, verificationReport } from '../src/features/verification/service';
 import type { AppDeps } from '../src/platform/http';
 import { generateKeyMaterial, loadEngineKeys } from '../src/platform/keys';
 import { createLogger } from '../src/platform/logger';
@@ -22,6 +25,7 @@ const SIGNATURES = Number(process.argv[2] ?? 1_000_000);
 const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NAME = process.env.BENCH_DATABASE_NAME ?? `civic_bench_${Date.now().toString(36)}`;
 const VIEWS = 5;
+const OTHERS = Number(process.env.BENCH_OTHER_SIGNATURES ?? SIGNATURES * 4);
 
 const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
 await admin.unsafe(`drop database if exists "${NAME}" with (force)`);
@@ -73,7 +77,13 @@ try {
   await call('POST', `/v1/initiatives/${id}/submit`, sponsor);
   await call('POST', `/v1/initiatives/${id}/review`, clerkToken, { decision: 'open' });
 
-  process.stdout.write(`loading ${SIGNATURES.toLocaleString('en')} signatures with SQL (generate_series)…\n`);
+  process.stdout.write(`loading ${OTHERS.toLocaleString('en')} signatures of nine other initiatives, then ${SIGNATURES.toLocaleString('en')} of this one, with SQL (generate_series)…\n`);
+  for (let i = 0; i < 9 && OTHERS > 0; i++) {
+    await sql.unsafe(`
+      insert into signatures (id, initiative_id, signer_hash, key_version, channel, assurance, district, status, created_at)
+      select gen_random_uuid(), '${crypto.randomUUID()}', sha256(('other ${i} ' || g)::bytea), 'b1', 'online', 'eidas2', '${DISTRICTS[0]!.code}', 'counted', now() - (g || ' seconds')::interval
+      from generate_series(1, ${Math.floor(OTHERS / 9)}) g`);
+  }
   await sql.unsafe(`
     insert into signatures (id, initiative_id, signer_hash, key_version, channel, assurance, district, status, created_at)
     select gen_random_uuid(), '${id}', sha256(('preloaded ' || g)::bytea), 'b1', 'online', 'eidas2',
@@ -86,9 +96,9 @@ try {
   await call('POST', `/v1/initiatives/${id}/verification`, clerkToken, { method: 'full' });
 
   process.stdout.write('deciding 30 % with SQL (check against the roll 60 % through)…\n');
-  // Ranked by id, the order the check against the roll goes in: the first 60 % are checked, a quarter
+  // Ranked by time signed then id, the order the check against the roll goes in: the first 60 % are checked, a quarter
   // of all are on the roll (valid), and clerks ruled 3 % invalid and 2 % duplicates among the rest.
-  await sql.unsafe(`create temporary table ranked as select id, row_number() over (order by id) as r from signatures where initiative_id = '${id}'`);
+  await sql.unsafe(`create temporary table ranked as select id, row_number() over (order by created_at, id) as r from signatures where initiative_id = '${id}'`);
   const n = SIGNATURES;
   await sql.unsafe(`
     insert into verification_roll_checks (initiative_id, signature_id, result)
@@ -123,6 +133,25 @@ try {
   }
   process.stdout.write(`tallies ${JSON.stringify(report.tallies)}\nrollCheck ${JSON.stringify(report.rollCheck)}\nroll ${JSON.stringify(report.roll)}\n`);
   process.stdout.write(`verification report, ${VIEWS} views: ${times.map((t) => Math.round(t)).join(', ')} ms (median ${Math.round([...times].sort((a, b) => a - b)[Math.floor(VIEWS / 2)]!)} ms)\n`);
+  const median = (xs: number[]) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! * 10) / 10;
+  // The clerk's list of signatures still to decide, from the middle of the initiative on.
+  const [middle] = await sql.unsafe(`select id from signatures where initiative_id = '${id}' order by created_at, id offset ${Math.floor(n / 2)} limit 1`);
+  const listing: number[] = [];
+  for (let i = 0; i < VIEWS; i++) {
+    const started = performance.now();
+    const page = await verificationReport(deps, id, principal, { filter: 'pending', limit: 100, personalData: false, cursor: String(middle!.id) });
+    listing.push(performance.now() - started);
+    if (page.signatures.items.length !== 100) throw new Error(`a page of ${page.signatures.items.length} signatures`);
+  }
+  process.stdout.write(`list of signatures to decide, a page of 100 from the middle, ${VIEWS} views: ${listing.map((t) => Math.round(t)).join(', ')} ms (median ${median(listing)} ms)\n`);
+  // Pages of the check against the roll, each in its own transaction (each checks the next 1,000).
+  const pages: number[] = [];
+  for (let i = 0; i < VIEWS; i++) {
+    const started = performance.now();
+    await runRollChecks(deps, now, { pageSize: 1000, budgetMs: 0 });
+    pages.push(performance.now() - started);
+  }
+  process.stdout.write(`check against the roll, a page of 1,000, ${VIEWS} pages: ${pages.map((t) => Math.round(t)).join(', ')} ms (median ${median(pages)} ms)\n`);
   if (process.env.BENCH_KEEP) process.stdout.write(`kept ${url} (initiative ${id})\n`);
 } finally {
   await db.close();

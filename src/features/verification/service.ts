@@ -65,6 +65,15 @@ export async function verifiedTally(db: Executor, initiativeId: string): Promise
 const rulingOf = (initiativeId: string) => and(eq(verificationDecisions.initiativeId, initiativeId), eq(verificationDecisions.signatureId, signatures.id));
 /** Joins a signature to its check against the roll in this verification, if any. */
 const rollCheckOf = (initiativeId: string) => and(eq(verificationRollChecks.initiativeId, initiativeId), eq(verificationRollChecks.signatureId, signatures.id));
+/**
+ * Signatures after the given one in the order an initiative's signatures are read in pages: by time
+ * signed, then id. That is the order of the index of an initiative's signatures by time, so a page
+ * reads its own rows only, however many other initiatives' signatures the table holds (in id order,
+ * every page would go through theirs too).
+ */
+const afterSignature = (id: string) =>
+  sql`(${signatures.createdAt}, ${signatures.id}) > (select previous.created_at, previous.id from ${signatures} as previous where previous.id = ${id})`;
+const pageOrder = [asc(signatures.createdAt), asc(signatures.id)];
 /** What the check against the roll has still to read (with both joins above): counted, neither ruled on nor checked, after its cursor. */
 const stillToCheck = (initiativeId: string, after: string | null) =>
   and(
@@ -72,7 +81,7 @@ const stillToCheck = (initiativeId: string, after: string | null) =>
     eq(signatures.status, 'counted'),
     isNull(verificationDecisions.signatureId),
     isNull(verificationRollChecks.signatureId),
-    after === null ? undefined : gt(signatures.id, after),
+    after === null ? undefined : afterSignature(after),
   );
 
 function chunks<T>(items: T[], size = CHUNK): T[][] {
@@ -276,7 +285,7 @@ async function checkRollPage(deps: Pick<AppDeps, 'db' | 'keys'>, initiativeId: s
           .leftJoin(verificationDecisions, rulingOf(initiativeId))
           .leftJoin(verificationRollChecks, rollCheckOf(initiativeId))
           .where(stillToCheck(initiativeId, after))
-          .orderBy(asc(signatures.id))
+          .orderBy(...pageOrder)
           .limit(pageSize)
       : [];
     if (roll && part.length > 0) {
@@ -794,7 +803,7 @@ async function signaturePage(db: Executor, verification: VerificationRow, query:
     // What this list's nextCursor gives: a position in the draw (an integer column), or a signature id.
     const valid = sampled ? /^\d{1,9}$/.test(query.cursor) : isUuid(query.cursor);
     if (!valid) throw problems.validation([{ field: 'query.cursor', message: 'Not a cursor of this list.' }]);
-    where.push(sampled ? gt(verificationSamples.position, Number(query.cursor)) : gt(signatures.id, query.cursor));
+    where.push(sampled ? gt(verificationSamples.position, Number(query.cursor)) : afterSignature(query.cursor));
   }
   const select = db
     .select({
@@ -821,7 +830,7 @@ async function signaturePage(db: Executor, verification: VerificationRow, query:
     .leftJoin(verificationDecisions, rulingOf(id))
     .leftJoin(verificationRollChecks, rollCheckOf(id))
     .where(and(...where))
-    .orderBy(sampled ? asc(verificationSamples.position) : asc(signatures.id))
+    .orderBy(...(sampled ? [asc(verificationSamples.position)] : pageOrder))
     .limit(query.limit + 1);
   const more = rows.length > query.limit;
   const page = rows.slice(0, query.limit);
