@@ -1,4 +1,5 @@
 import { and, count, desc, eq, getTableColumns, ilike, or, sql, type SQL } from 'drizzle-orm';
+import { addCalendarDays } from '../../core/calendar';
 import { constantTimeEqual } from '../../core/constant-time';
 import { localDay } from '../../core/eligibility';
 import { canTransition, nextStatus, type InitiativeStatus, type LifecycleAction } from '../../core/lifecycle';
@@ -17,8 +18,6 @@ import { buildProgress, toTally, type SignatureTally } from '../progress/service
 import { AGENDA_HAS_NO_QUESTION, type CreateInitiative, type ListQuery, type Review, type UpdateInitiative } from './schema';
 
 export type InitiativeRow = typeof initiatives.$inferSelect;
-
-const DAY_MS = 86_400_000;
 
 /** The initiative, or a 404 problem; `lock` also locks its row until the transaction ends (`share`: against changes of the initiative only). */
 export async function getInitiative(db: Executor, id: string, lock?: 'update' | 'share'): Promise<InitiativeRow> {
@@ -235,7 +234,8 @@ export async function review(db: Database, id: string, decision: Review, princip
     const [held] = await tx.select().from(jurisdictions).where(eq(jurisdictions.id, jurisdiction.id)).for('share');
     const rules = RulesSchema.parse(held!.rules[initiative.kind]);
     const opensAt = decision.opensAt ? new Date(decision.opensAt) : now;
-    const closesAt = decision.closesAt ? new Date(decision.closesAt) : new Date(opensAt.getTime() + rules.collectionDays * DAY_MS);
+    // Collection days are the jurisdiction's calendar days: it closes at the local hour it opened, whatever summer time did in between.
+    const closesAt = decision.closesAt ? new Date(decision.closesAt) : addCalendarDays(opensAt, rules.collectionDays, held!.timeZone);
     if (closesAt.getTime() <= now.getTime()) {
       throw problems.validation([{ field: 'body.closesAt', code: 'closes-in-past', message: 'closesAt must be in the future.' }]);
     }

@@ -1,0 +1,40 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestEngine, type TestEngine } from '../support/engine';
+import { parisWithClerk } from '../support/identity';
+import { REFERENDUM_DRAFT } from '../support/paris';
+
+let engine: TestEngine;
+afterEach(async () => engine?.close());
+
+/** Paris, whose referendum initiatives collect for `collectionDays`, and one initiative admitted at `start` with `review`. */
+async function admittedAt(start: string, review: Record<string, unknown> = {}, collectionDays = 30) {
+  engine = await createTestEngine({ start: new Date(start) });
+  const { clerk, sponsor } = await parisWithClerk(engine, { rules: { referendum: { goal: { signatures: 5 }, collectionDays } } });
+  const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT });
+  expect((await engine.request('POST', `/v1/initiatives/${draft.body.id}/submit`, { token: sponsor })).status).toBe(200);
+  const opened = await engine.request('POST', `/v1/initiatives/${draft.body.id}/review`, { token: clerk, body: { decision: 'open', ...review } });
+  expect(opened.status).toBe(200);
+  return { id: draft.body.id as string, opened: opened.body };
+}
+
+const sign = async (id: string, familyName: string) =>
+  engine.request('POST', `/v1/initiatives/${id}/signatures`, {
+    token: await engine.tokenFor({ givenNames: 'Camille', familyName, birthdate: '1990-01-01' }),
+    body: { district: '75111', consent: true },
+  });
+
+describe('collection periods in the jurisdiction’s local time', () => {
+  it('counts collection days as calendar days of the jurisdiction: across the change to summer time, it closes at the local hour it opened', async () => {
+    // Admitted on 1 March 2027 at 10:00 in Paris (09:00 UTC, winter time); 30 days later is 31 March at 10:00 in Paris, summer time (08:00 UTC).
+    const { id, opened } = await admittedAt('2027-03-01T09:00:00Z');
+    expect(opened.closesAt).toBe('2027-03-31T08:00:00.000Z');
+    engine.clock.set('2027-03-31T08:30:00Z'); // 10:30 in Paris: the 30 days are over
+    expect((await sign(id, 'Tardive')).status).toBe(409);
+  });
+
+  it('and across the change back to winter time, the same', async () => {
+    // 15 October 2027 at 09:30 in Paris (07:30 UTC, summer time) + 30 days = 14 November at 09:30 in Paris (08:30 UTC).
+    const { opened } = await admittedAt('2027-10-15T07:30:00Z');
+    expect(opened.closesAt).toBe('2027-11-14T08:30:00.000Z');
+  });
+});
