@@ -44,6 +44,11 @@ export function instantOfWallClock(wall: number, timeZone: string): Date {
   return new Date(matching.length ? Math.max(...matching) : before);
 }
 
+/** Whether an instant is midnight, 00:00:00.000, in the zone: the start of a local day. */
+export function isLocalMidnight(at: Date, timeZone: string): boolean {
+  return wallClock(at.getTime(), timeZone) % DAY_MS === 0;
+}
+
 /** The same wall-clock time `days` calendar days later in the zone (not `days` × 24 hours). */
 export function addCalendarDays(at: Date, days: number, timeZone: string): Date {
   const wall = new Date(wallClock(at.getTime(), timeZone));

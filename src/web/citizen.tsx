@@ -20,7 +20,7 @@ import { problemMessage } from './problems';
 import { LANG_COOKIE, type Translator } from './i18n';
 import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, NamingInitiative, Notice, renderPage, titleAbout } from './layout';
 import { formFields, formLimit, loginUrl, uuidParam, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
-import { daysLeft, DistrictTable, goalOf, Milestones, ProgressBlock, StatusTag } from './views';
+import { closingLine, daysLeft, DistrictTable, goalOf, Milestones, ProgressBlock, StatusTag } from './views';
 import { receiptInclusion, transparencyHead, type ReceiptInclusion } from './transparency';
 
 /** The initiative of the path, visible to the caller (a draft only to its sponsor), or a 404. */
@@ -184,7 +184,7 @@ export const citizenPages = createRouter()
           {/* Signing stops at an hour of that day (the opening's, by default), not at its end: the hour is said. A withdrawn initiative's no longer holds. */}
           {initiative.closesAt && (initiative.status === 'open' || (opened && initiative.status !== 'withdrawn')) ? (
             <p>
-              {m.initiative.closesAt(t.dateTime(initiative.closesAt, tz))}
+              {closingLine(t, initiative.closesAt, tz)}
               {collecting && left !== null ? <> — <strong>{m.initiative.daysLeft(left)}</strong></> : null}
             </p>
           ) : null}

@@ -23,7 +23,7 @@ import type { Translator } from './i18n';
 import { fieldErrors, problemMessage } from './problems';
 import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, NamingInitiative, Notice, renderPage, TableScroll, titleAbout } from './layout';
 import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
-import { DistrictTable, StatusTag } from './views';
+import { closingLine, DistrictTable, StatusTag } from './views';
 
 const SECTIONS = [
   ['queue', ['submitted']],
@@ -812,7 +812,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
           </ul>
         </section>
         <DistrictTable t={t} progress={progress} />
-        {initiative.closesAt ? <p class="muted">{m.initiative.closesAt(t.dateTime(initiative.closesAt, tz))}</p> : null}
+        {initiative.closesAt ? <p class="muted">{closingLine(t, initiative.closesAt, tz)}</p> : null}
       </>
     ),
   });

@@ -24,7 +24,7 @@ import { visibleInitiative } from './citizen';
 import { errorPage } from './errors';
 import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, NamingInitiative, Notice, renderPage, titleAbout } from './layout';
 import { formFields, formLimit, loginUrl, uuidParam, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
-import { daysLeft, DistrictTable, Milestones, ProgressBlock, StatusTag } from './views';
+import { closingLine, daysLeft, DistrictTable, Milestones, ProgressBlock, StatusTag } from './views';
 
 type DraftValues = { jurisdictionId?: string; kind?: string; language?: string; title?: string; summary?: string; text?: string; question?: string };
 
@@ -410,7 +410,7 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
         {dashboard.timeLeft ? (
           <p>
             {/* As the initiative's public page says it. */}
-            {m.initiative.closesAt(t.dateTime(dashboard.timeLeft.closesAt, tz))} — <strong>{m.initiative.daysLeft(daysLeft(dashboard.timeLeft.closesAt, now) ?? 0)}</strong>
+            {closingLine(t, dashboard.timeLeft.closesAt, tz)} — <strong>{m.initiative.daysLeft(daysLeft(dashboard.timeLeft.closesAt, now) ?? 0)}</strong>
           </p>
         ) : null}
         {/* The pace and where it leads: only while signatures come in. */}

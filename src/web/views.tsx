@@ -1,3 +1,4 @@
+import { isLocalMidnight } from '../core/calendar';
 import type { Progress } from '../features/progress/service';
 import { DistrictBarChart } from './charts';
 import type { Translator } from './i18n';
@@ -9,6 +10,16 @@ const DAY_MS = 86_400_000;
 export function daysLeft(closesAt: Date | string | null, now: Date): number | null {
   if (!closesAt) return null;
   return Math.max(0, Math.ceil((new Date(closesAt).getTime() - now.getTime()) / DAY_MS));
+}
+
+/**
+ * When signing stops, as a reader takes it: a collection closing at local midnight runs until the
+ * end of the day before ("jusqu’au 30 juin 2027 inclus"), not "until 1 July at 00:00", which reads
+ * as if 1 July were left; any other closing is said to the minute.
+ */
+export function closingLine(t: Translator, closesAt: Date | string, timeZone: string): string {
+  const at = new Date(closesAt);
+  return isLocalMidnight(at, timeZone) ? t.m.initiative.closesAtEndOf(t.date(new Date(at.getTime() - 1), timeZone)) : t.m.initiative.closesAt(t.dateTime(at, timeZone));
 }
 
 export function goalOf(progress: Progress): number {

@@ -248,6 +248,22 @@ describe('web wording', () => {
     expect(pageEn.text).toContain('Collection until 1 March 2027 at 10:00');
   });
 
+  it('a collection closing at midnight, local time, is said to run until the end of its last day, not until the next day at 00:00', async () => {
+    // Closes at 00:00 in Paris on 1 July: signatures are taken all through 30 June, none on 1 July.
+    const id = await initiative('Jusqu’à minuit', { closesAt: '2027-06-30T22:00:00Z' });
+    const manage = await web.sessionFor(world.people.citizen.subject);
+    for (const path of [`/initiatives/${id}`, `/initiatives/${id}/manage`]) {
+      const fr = await web.page(path, { cookie: manage });
+      expect(fr.text).toContain('Collecte jusqu’au 30 juin 2027 inclus');
+      expect(fr.text).not.toContain('1 juillet');
+      const en = await web.page(path, { cookie: manage, lang: 'en' });
+      expect(en.text).toContain('Collection until the end of 30 June 2027');
+      expect(en.text).not.toContain('1 July');
+    }
+    const clerk = await web.page(`/clerk/initiatives/${id}`, { cookie: await web.sessionFor(world.people.clerk.subject) });
+    expect(clerk.text).toContain('Collecte jusqu’au 30 juin 2027 inclus');
+  });
+
   it('does not announce an opening still to come once the initiative was closed or withdrawn before it', async () => {
     const dates = { opensAt: '2027-01-20T09:00:00Z', closesAt: '2027-03-01T09:00:00Z' };
     const closed = await initiative('Close avant l’ouverture', dates);

@@ -59,6 +59,7 @@ export const en: Messages = {
     goalMet: 'Threshold reached.',
     daysLeft: (n) => (n <= 1 ? 'Last day to sign.' : `${n} days left to sign.`),
     closesAt: (d) => `Collection until ${d}`,
+    closesAtEndOf: (day) => `Collection until the end of ${day}`,
     openedAt: (d) => `Opened on ${d}`,
     opensAt: (d) => `Collection opens on ${d}`,
     districts: 'Signatures per district',

@@ -54,6 +54,8 @@ export const fr = {
     goalMet: 'Seuil atteint.',
     daysLeft: (n: number) => (n <= 1 ? 'Dernier jour de collecte.' : `Encore ${n} jours pour signer.`),
     closesAt: (d: string) => `Collecte jusqu’au ${d}`,
+    /** A collection closing at local midnight: its last day, whole. */
+    closesAtEndOf: (day: string) => `Collecte jusqu’au ${day} inclus`,
     openedAt: (d: string) => `Ouverte le ${d}`,
     /** An opening still to come (the clerk admitted it with a later date). */
     opensAt: (d: string) => `Ouverture de la collecte le ${d}`,
