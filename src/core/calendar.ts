@@ -44,6 +44,15 @@ export function instantOfWallClock(wall: number, timeZone: string): Date {
   return new Date(matching.length ? Math.max(...matching) : before);
 }
 
+/**
+ * Days left before `closesAt`, any part of a day counting as a day (the last one is 1), measured on
+ * the zone's clocks: the night summer time ends is not a 25th hour that makes one more day.
+ */
+export function daysLeftUntil(closesAt: Date, now: Date, timeZone: string): number {
+  if (closesAt.getTime() <= now.getTime()) return 0;
+  return Math.max(1, Math.ceil((wallClock(closesAt.getTime(), timeZone) - wallClock(now.getTime(), timeZone)) / DAY_MS));
+}
+
 /** Whether an instant is midnight, 00:00:00.000, in the zone: the start of a local day. */
 export function isLocalMidnight(at: Date, timeZone: string): boolean {
   return wallClock(at.getTime(), timeZone) % DAY_MS === 0;

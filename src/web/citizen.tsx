@@ -101,7 +101,7 @@ export const citizenPages = createRouter()
               const j = byId.get(i.jurisdictionId)!;
               const progress = buildProgress(i, j, tallies.get(i.id)!, [], now);
               const goal = goalOf(progress);
-              const left = daysLeft(i.closesAt, now);
+              const left = daysLeft(i.closesAt, now, j.timeZone);
               return (
                 <li class="card">
                   <h3><a href={`/initiatives/${i.id}`} lang={i.language}>{i.title}</a></h3>
@@ -139,7 +139,7 @@ export const citizenPages = createRouter()
       identity && initiative.status !== 'draft' ? hasSigned(c.var.deps, initiative, identity).catch(() => false) : false,
     ]);
     const tz = jurisdiction.timeZone;
-    const left = daysLeft(initiative.closesAt, now);
+    const left = daysLeft(initiative.closesAt, now, tz);
     const collecting = isCollecting(initiative, now);
     // Closed or withdrawn before its opening, the collection never took place.
     const opened = !!initiative.opensAt && initiative.opensAt <= now && (!initiative.closesAt || initiative.opensAt < initiative.closesAt);

@@ -410,7 +410,7 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
         {dashboard.timeLeft ? (
           <p>
             {/* As the initiative's public page says it. */}
-            {closingLine(t, dashboard.timeLeft.closesAt, tz)} — <strong>{m.initiative.daysLeft(daysLeft(dashboard.timeLeft.closesAt, now) ?? 0)}</strong>
+            {closingLine(t, dashboard.timeLeft.closesAt, tz)} — <strong>{m.initiative.daysLeft(daysLeft(dashboard.timeLeft.closesAt, now, tz) ?? 0)}</strong>
           </p>
         ) : null}
         {/* The pace and where it leads: only while signatures come in. */}

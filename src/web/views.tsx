@@ -1,15 +1,13 @@
-import { isLocalMidnight } from '../core/calendar';
+import { daysLeftUntil, isLocalMidnight } from '../core/calendar';
 import type { Progress } from '../features/progress/service';
 import { DistrictBarChart } from './charts';
 import type { Translator } from './i18n';
 import { TableScroll } from './layout';
 
-const DAY_MS = 86_400_000;
-
-/** Days left to sign, counted as the sponsor's dashboard counts them: any part of a day is a day (the last one is 1). */
-export function daysLeft(closesAt: Date | string | null, now: Date): number | null {
+/** Days left to sign in the jurisdiction's time zone, counted as the sponsor's dashboard counts them: any part of a day is a day (the last one is 1). */
+export function daysLeft(closesAt: Date | string | null, now: Date, timeZone: string): number | null {
   if (!closesAt) return null;
-  return Math.max(0, Math.ceil((new Date(closesAt).getTime() - now.getTime()) / DAY_MS));
+  return daysLeftUntil(new Date(closesAt), now, timeZone);
 }
 
 /**

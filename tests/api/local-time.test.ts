@@ -38,3 +38,19 @@ describe('collection periods in the jurisdiction’s local time', () => {
     expect(opened.closesAt).toBe('2027-11-14T08:30:00.000Z');
   });
 });
+
+describe('days left to sign', () => {
+  it('counts local days: on 30 October at 00:30 in Paris, a collection ending at midnight on 31 October has 2 days left, the change back to winter time notwithstanding', async () => {
+    // Ends at 1 November 00:00 in Paris (winter time, 23:00 UTC on 31 October); 30 October 00:30 in Paris is 22:30 UTC on the 29th.
+    const { id } = await admittedAt('2027-10-01T08:00:00Z', { closesAt: '2027-10-31T23:00:00Z' });
+    engine.clock.set('2027-10-29T22:30:00Z');
+    for (const path of [`/initiatives/${id}`, '/']) {
+      const page = String((await engine.request('GET', path, { headers: { cookie: 'lang=fr' } })).body);
+      expect(page).toContain('Encore 2 jours pour signer.');
+    }
+    const sponsor = await engine.tokenFor({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' });
+    const dashboard = await engine.request('GET', `/v1/initiatives/${id}/dashboard`, { token: sponsor });
+    expect(dashboard.status).toBe(200);
+    expect(dashboard.body.timeLeft.days).toBe(2);
+  });
+});

@@ -1,3 +1,4 @@
+import { daysLeftUntil } from '../../core/calendar';
 import type { Executor } from '../../db/client';
 import type { Principal } from '../../platform/http';
 import { problems } from '../../platform/problems';
@@ -74,7 +75,7 @@ export async function dashboardFor(db: Executor, initiativeId: string, principal
   let timeLeft: Dashboard['timeLeft'] = null;
   if (initiative.closesAt && collecting) {
     const seconds = Math.max(0, Math.floor((initiative.closesAt.getTime() - now.getTime()) / 1000));
-    timeLeft = { closesAt: initiative.closesAt.toISOString(), seconds, days: Math.ceil(seconds / 86_400) };
+    timeLeft = { closesAt: initiative.closesAt.toISOString(), seconds, days: daysLeftUntil(initiative.closesAt, now, jurisdiction.timeZone) };
   }
 
   return {
