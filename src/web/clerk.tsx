@@ -3,6 +3,7 @@ import { isUuid } from '../platform/cursor';
 import { eq } from 'drizzle-orm';
 import { verifications } from '../db/schema';
 import { electorateOf } from '../core/rules';
+import { instantOfWallClock } from '../core/calendar';
 import { listAudit } from '../features/audit/service';
 import { requirePrincipal } from '../features/auth/access';
 import { ReviewSchema } from '../features/initiatives/schema';
@@ -69,14 +70,8 @@ export function zonedInstant(local: string, timeZone: string): string | undefine
   // A day, month, hour or minute out of range (30 February, 25:00) is refused, not carried into the next.
   const read = new Date(asUtc);
   if (read.getUTCMonth() !== Number(mo) - 1 || read.getUTCDate() !== Number(d) || read.getUTCHours() !== Number(h) || read.getUTCMinutes() !== Number(mi)) return undefined;
-  // The zone's offset at that moment, found by formatting the UTC guess in the zone.
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
-      .formatToParts(new Date(asUtc))
-      .map((p) => [p.type, p.value]),
-  );
-  const shown = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute));
-  const instant = new Date(asUtc - (shown - asUtc));
+  // The zone's offset of that day, also hours from a daylight-saving change (core/calendar.ts).
+  const instant = instantOfWallClock(asUtc, timeZone);
   return Number.isNaN(instant.getTime()) ? undefined : instant.toISOString();
 }
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../support/engine';
-import { parisWithClerk } from '../support/identity';
+import { browserRequests } from '../web/browser-requests';
+import { CLERK_SUBJECT, parisWithClerk } from '../support/identity';
 import { REFERENDUM_DRAFT } from '../support/paris';
 
 let engine: TestEngine;
@@ -52,5 +53,34 @@ describe('days left to sign', () => {
     const dashboard = await engine.request('GET', `/v1/initiatives/${id}/dashboard`, { token: sponsor });
     expect(dashboard.status).toBe(200);
     expect(dashboard.body.timeLeft.days).toBe(2);
+  });
+});
+
+describe('dates a clerk types on the admissibility form, read in the jurisdiction’s time zone', () => {
+  async function submitted(start: string, timeZone: string) {
+    engine = await createTestEngine({ start: new Date(start) });
+    const { sponsor } = await parisWithClerk(engine, { timeZone });
+    const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT });
+    expect((await engine.request('POST', `/v1/initiatives/${draft.body.id}/submit`, { token: sponsor })).status).toBe(200);
+    const web = browserRequests(engine);
+    const review = async (form: Record<string, string>) =>
+      web.page(`/clerk/initiatives/${draft.body.id}/review`, { cookie: await web.sessionFor(CLERK_SUBJECT), form: { decision: 'open', ...form } });
+    return { id: draft.body.id as string, review };
+  }
+
+  it('on the night summer time begins, an hour before the change is that hour, not the one before it', async () => {
+    // 28 March 2027 at 01:30 in Paris is still winter time: 00:30 UTC.
+    const { id, review } = await submitted('2027-03-20T09:00:00Z', 'Europe/Paris');
+    expect((await review({ closesAt: '2027-03-28T01:30' })).status).toBe(303);
+    expect((await engine.request('GET', `/v1/initiatives/${id}`)).body.closesAt).toBe('2027-03-28T00:30:00.000Z');
+  });
+
+  it('west of Greenwich, the morning clocks go forward: 05:00 in New York is 09:00 UTC', async () => {
+    // 14 March 2027, New York goes from 02:00 EST to 03:00 EDT; at 05:00 EDT it is 09:00 UTC.
+    const { id, review } = await submitted('2027-03-13T15:00:00Z', 'America/New_York');
+    expect((await review({ opensAt: '2027-03-14T05:00', closesAt: '2027-09-14T17:00' })).status).toBe(303);
+    const initiative = (await engine.request('GET', `/v1/initiatives/${id}`)).body;
+    expect(initiative.opensAt).toBe('2027-03-14T09:00:00.000Z');
+    expect(initiative.closesAt).toBe('2027-09-14T21:00:00.000Z');
   });
 });
