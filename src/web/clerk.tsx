@@ -528,7 +528,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
               <Field id="reason" label={m.clerk.reason} error={reviewErrors.reason}>
                 <textarea {...describedBy('reason', reviewErrors.reason)} rows={3}>{reviewValues.reason ?? ''}</textarea>
               </Field>
-              <p class="help" id="dates-help">{m.clerk.datesHelp}</p>
+              <p class="help" id="dates-help">{m.clerk.datesHelp} {m.clerk.datesZone(tz)}</p>
               <Field id="opensAt" label={m.clerk.opensAt} error={reviewErrors.opensAt}>
                 <input type="datetime-local" {...describedBy('opensAt', reviewErrors.opensAt)} value={reviewValues.opensAt ?? ''} />
               </Field>

@@ -134,6 +134,17 @@ describe('web wording', () => {
     for (const page of [tooSmall, tooSmallEn, wrongCode, stale]) expect(page.text).not.toMatch(/is not possible now|are required|does not match/);
   });
 
+  it('tells the clerk in which time zone the admissibility dates are read, and that signing stops at the closing minute itself', async () => {
+    const id = await initiative('Dates à saisir');
+    const cookie = await web.sessionFor(world.people.clerk.subject);
+    const fr = await web.page(`/clerk/initiatives/${id}`, { cookie });
+    expect(fr.text).toContain('Dates et heures du fuseau Europe/Paris.');
+    expect(fr.text).toContain('La collecte s’arrête à l’heure de clôture elle-même\u00a0: pour la clore à la fin du 30 juin, indiquez le 1er juillet à 00:00.');
+    const en = await web.page(`/clerk/initiatives/${id}`, { cookie, lang: 'en' });
+    expect(en.text).toContain('Dates and times in the Europe/Paris time zone.');
+    expect(en.text).toContain('Signing stops at the closing time itself: to close at the end of 30 June, enter 1 July at 00:00.');
+  });
+
   it('words the clerk’s review errors, and a second review from an old tab', async () => {
     const id = await initiative('À examiner');
     const cookie = await web.sessionFor(world.people.clerk.subject);

@@ -258,6 +258,7 @@ export const en: Messages = {
     opensAt: 'Collection opens',
     closesAt: 'Collection closes',
     datesHelp: 'Leave empty to open now and close after the duration the rules set.',
+    datesZone: (timeZone) => `Dates and times in the ${timeZone} time zone. Signing stops at the closing time itself: to close at the end of 30 June, enter 1 July at 00:00.`,
     decide: 'Record the decision',
     opened: 'Collection opened.',
     rejected: 'Initiative rejected.',

@@ -260,6 +260,9 @@ export const fr = {
     opensAt: 'Ouverture de la collecte',
     closesAt: 'Clôture de la collecte',
     datesHelp: 'Laissez vide pour ouvrir maintenant et clore selon la durée prévue par les règles.',
+    /** The zone the dates are read in, and that the closing minute itself is refused (a typed 23:59 would refuse the last 59 seconds). */
+    datesZone: (timeZone: string) =>
+      `Dates et heures du fuseau ${timeZone}. La collecte s’arrête à l’heure de clôture elle-même\u00a0: pour la clore à la fin du 30 juin, indiquez le 1er juillet à 00:00.`,
     decide: 'Enregistrer la décision',
     opened: 'Collecte ouverte.',
     rejected: 'Initiative déclarée irrecevable.',
