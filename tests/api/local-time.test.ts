@@ -84,3 +84,19 @@ describe('dates a clerk types on the admissibility form, read in the jurisdictio
     expect(initiative.closesAt).toBe('2027-09-14T21:00:00.000Z');
   });
 });
+
+describe('a clock a few seconds behind another engine’s (or stepped back)', () => {
+  it('closed by its sponsor, a collection does not end before a signature it counts', async () => {
+    const { id } = await admittedAt('2027-01-15T10:00:00Z');
+    engine.clock.set('2027-01-15T10:10:00Z');
+    const signed = await sign(id, 'Avance');
+    expect(signed.status).toBe(201);
+    engine.clock.set('2027-01-15T10:09:57Z'); // the sponsor's request reaches a process 3 s behind
+    const sponsor = await engine.tokenFor({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' });
+    const closed = await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor });
+    expect(closed.status).toBe(200);
+    expect(Date.parse(closed.body.closesAt)).toBeGreaterThanOrEqual(Date.parse(signed.body.signature.createdAt));
+    expect((await engine.request('GET', `/v1/initiatives/${id}/progress`)).body.signatures).toBe(1);
+  });
+
+});

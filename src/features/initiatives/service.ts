@@ -6,7 +6,7 @@ import { canTransition, nextStatus, type InitiativeStatus, type LifecycleAction 
 import { RulesSchema } from '../../core/rules';
 import type { Database, Executor } from '../../db/client';
 import { jsonValue } from '../../db/query';
-import { committeeMembers, initiatives, jurisdictions } from '../../db/schema';
+import { committeeMembers, initiatives, jurisdictions, signatures } from '../../db/schema';
 import { afterCursor, pageOf } from '../../platform/cursor';
 import type { Principal } from '../../platform/http';
 import { emitEvent, type EventType } from '../../platform/outbox';
@@ -265,14 +265,23 @@ export async function withdraw(db: Database, id: string, principal: Principal, r
 /**
  * The sponsor ends collection early; the deadline becomes now so signing stops at once. The row is locked before the clock is read: a batch of signatures
  * being committed holds it FOR SHARE, so the close time is taken once those signatures are in, and
- * no counted signature is dated after the close.
+ * no counted signature is dated after the close: not even one dated by another process whose clock is
+ * a few seconds ahead of this one's (or before this one's clock was stepped back).
  */
 export async function closeBySponsor(db: Database, id: string, principal: Principal, clock: () => Date) {
   return db.transaction(async (tx) => {
     const initiative = await getInitiative(tx, id, 'update');
     requireSponsor(initiative, principal);
     const now = clock();
-    const ends = initiative.closesAt && initiative.closesAt < now ? initiative.closesAt : now;
+    let ends = initiative.closesAt && initiative.closesAt < now ? initiative.closesAt : now;
+    const [last] = await tx
+      .select({ signed: sql<Date | null>`max(${signatures.createdAt})`.mapWith(signatures.createdAt), withdrawn: sql<Date | null>`max(${signatures.withdrawnAt})`.mapWith(signatures.withdrawnAt) })
+      .from(signatures)
+      .where(eq(signatures.initiativeId, id));
+    // Signing is taken before closesAt, never at it: the close comes a millisecond after the last signature or withdrawal,
+    // yet never after the deadline set at admissibility (paper forms keyed in past it do not move it).
+    for (const at of [last?.signed, last?.withdrawn]) if (at && at.getTime() >= ends.getTime()) ends = new Date(at.getTime() + 1);
+    if (initiative.closesAt && ends > initiative.closesAt) ends = initiative.closesAt;
     // Closed before its opening day: the collection period becomes empty, never one that ends before it begins.
     const closesAt = initiative.opensAt && initiative.opensAt > ends ? initiative.opensAt : ends;
     return transition(tx, initiative, 'close', { actor: principal.subject, now, patch: { closesAt, closedAt: now }, details: { by: 'sponsor' } });
