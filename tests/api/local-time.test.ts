@@ -86,6 +86,8 @@ describe('dates a clerk types on the admissibility form, read in the jurisdictio
 });
 
 describe('a clock a few seconds behind another engine’s (or stepped back)', () => {
+  const camille = () => engine.tokenFor({ givenNames: 'Camille', familyName: 'Avance', birthdate: '1990-01-01' });
+
   it('closed by its sponsor, a collection does not end before a signature it counts', async () => {
     const { id } = await admittedAt('2027-01-15T10:00:00Z');
     engine.clock.set('2027-01-15T10:10:00Z');
@@ -99,4 +101,20 @@ describe('a clock a few seconds behind another engine’s (or stepped back)', ()
     expect((await engine.request('GET', `/v1/initiatives/${id}/progress`)).body.signatures).toBe(1);
   });
 
+  it('a signature is not withdrawn before it was made, in its record or in the log', async () => {
+    const { id } = await admittedAt('2027-01-15T10:00:00Z');
+    engine.clock.set('2027-01-15T10:10:00Z');
+    const signed = await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token: await camille(), body: { district: '75111', consent: true } });
+    expect(signed.status).toBe(201);
+    engine.clock.set('2027-01-15T10:09:58Z');
+    const withdrawn = await engine.request('DELETE', `/v1/initiatives/${id}/signatures/me`, { token: await camille() });
+    expect(withdrawn.status).toBe(200);
+    await engine.scheduler.tick();
+    const entries = (await engine.request('GET', `/v1/initiatives/${id}/log/entries?start=0&end=2`)).body.entries as { data: string }[];
+    const [signEntry, withdrawEntry] = entries.map((e) => JSON.parse(Buffer.from(e.data, 'base64').toString()));
+    expect(withdrawEntry.type).toBe('withdraw');
+    expect(Date.parse(withdrawEntry.at)).toBeGreaterThanOrEqual(Date.parse(signEntry.at));
+    const record = withdrawn.body.signature ?? withdrawn.body;
+    expect(Date.parse(record.withdrawnAt)).toBeGreaterThanOrEqual(Date.parse(record.createdAt));
+  });
 });

@@ -259,13 +259,14 @@ export async function withdrawMySignature(deps: AppDeps, initiativeId: string, s
     const [withdrawn] = await tx
       .update(signatures)
       // Nothing left to verify: the personal data goes with the signature (the signer hash stays, for the count's history).
-      .set({ status: 'withdrawn', withdrawnAt: now, personalData: null })
+      // Never dated before the signature: it may have been taken by a process whose clock is a few seconds ahead of this one's.
+      .set({ status: 'withdrawn', withdrawnAt: sql`greatest(${now.toISOString()}::timestamptz, ${signatures.createdAt})`, personalData: null })
       // Online or on paper: the person, verified, withdraws their own signature (GET …/me shows either).
       .where(and(eq(signatures.initiativeId, initiative.id), eq(signatures.signerHash, hash), eq(signatures.status, 'counted')))
       .returning();
     if (!withdrawn) return undefined;
     await bumpCounts(tx, initiative.id, [[withdrawn.district, -1]]);
-    await appendLogEntry(tx, { initiativeId: initiative.id, type: 'withdraw', ref: withdrawn.id, at: now });
+    await appendLogEntry(tx, { initiativeId: initiative.id, type: 'withdraw', ref: withdrawn.id, at: withdrawn.withdrawnAt! });
     return withdrawn;
   });
   if (!row) throw problems.notFound('Signature', 'me');
