@@ -1,7 +1,9 @@
+import { decodeJwt } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { browserRequests } from '../web/browser-requests';
-import { CLERK_SUBJECT, parisWithClerk } from '../support/identity';
+import { CLERK_SUBJECT, closedWithSignatures, parisWithClerk } from '../support/identity';
+import { decideRemainingValid } from '../support/verification';
 import { REFERENDUM_DRAFT } from '../support/paris';
 
 let engine: TestEngine;
@@ -117,4 +119,30 @@ describe('a clock a few seconds behind another engine’s (or stepped back)', ()
     const record = withdrawn.body.signature ?? withdrawn.body;
     expect(Date.parse(record.withdrawnAt)).toBeGreaterThanOrEqual(Date.parse(record.createdAt));
   });
+
+  it('a certificate is not dated before the signed log head it certifies', async () => {
+    engine = await createTestEngine({ start: new Date('2027-01-15T10:00:00Z') });
+    const roles = await parisWithClerk(engine, { rules: { referendum: { goal: { signatures: 2 }, collectionDays: 30 } } });
+    const id = await closedWithSignatures(engine, roles, 3, 'Certifie');
+    expect((await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: roles.clerk, body: { method: 'full' } })).status).toBe(201);
+    const pending = await engine.request('GET', `/v1/initiatives/${id}/verification?filter=pending&personalData=false`, { token: roles.clerk });
+    // The last decision, an invalid signature, is written to the log by a process whose clock is 5 s ahead of the one that certifies.
+    engine.clock.set('2027-01-20T10:00:05Z');
+    const invalid = await engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, {
+      token: roles.clerk,
+      body: { decisions: [{ signatureId: pending.body.signatures.items[0].id, decision: 'invalid', reason: 'not on the register' }] },
+    });
+    expect(invalid.status).toBe(200);
+    await decideRemainingValid(engine.request, id, roles.clerk);
+    await engine.scheduler.tick();
+    engine.clock.set('2027-01-20T10:00:01Z');
+    const completed = await engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: roles.clerk });
+    expect(completed.status).toBe(200);
+    expect(completed.body.outcome).toBe('certified');
+    const [item] = (await engine.request('GET', '/v1/referendum-items')).body.items;
+    const certificate = decodeJwt(item.certificate) as { certifiedAt: string; log: { timestamp: string } };
+    expect(Date.parse(certificate.certifiedAt)).toBeGreaterThanOrEqual(Date.parse(certificate.log.timestamp));
+    expect(Date.parse(item.certifiedAt)).toBe(Date.parse(certificate.certifiedAt));
+  });
+
 });

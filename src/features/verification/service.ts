@@ -1014,6 +1014,9 @@ export async function completeVerification(deps: AppDeps, id: string, principal:
     }
 
     const itemId = crypto.randomUUID();
+    const log = await treeHeadAtClose(deps, tx, initiative.id);
+    // Never dated before the log head it certifies, which a process whose clock is ahead of this one's may have signed.
+    const certifiedAt = log && Date.parse(log.timestamp) > now.getTime() ? new Date(log.timestamp) : now;
     // A council agenda item puts no question to the vote (an agenda draft of older versions may hold one).
     const question = initiative.kind === 'referendum' ? initiative.question : null;
     const certificate = await signWithEngineKey(
@@ -1030,10 +1033,10 @@ export async function completeVerification(deps: AppDeps, id: string, principal:
         method: verification.method,
         seed: verification.seed,
         sample: sampleSummary,
-        log: await treeHeadAtClose(deps, tx, initiative.id),
-        certifiedAt: now.toISOString(),
+        log,
+        certifiedAt: certifiedAt.toISOString(),
       },
-      { issuer: deps.config.publicUrl, now },
+      { issuer: deps.config.publicUrl, now: certifiedAt },
     );
     const [item] = await tx
       .insert(referendumItems)
@@ -1048,19 +1051,19 @@ export async function completeVerification(deps: AppDeps, id: string, principal:
         validSignatures: counts.total,
         districts,
         method: verification.method,
-        certifiedAt: now,
+        certifiedAt,
         certificate,
       })
       .returning();
     await transition(tx, initiative, 'certify', {
       actor: principal.subject,
-      now,
+      now: certifiedAt,
       details: { method: verification.method, raw: tally.raw, valid: counts.total, referendumItemId: itemId, ...(sampleSummary ? { sample: sampleSummary } : {}) },
     });
-    await tx.update(verifications).set({ completedAt: now, outcome: 'certified' }).where(eq(verifications.initiativeId, id));
+    await tx.update(verifications).set({ completedAt: certifiedAt, outcome: 'certified' }).where(eq(verifications.initiativeId, id));
     await emitEvent(tx, {
       type: 'referendum_item.created',
-      at: now,
+      at: certifiedAt,
       initiativeId: id,
       jurisdictionId: jurisdiction.id,
       data: { referendumItemId: itemId, initiativeId: id, kind: initiative.kind, validSignatures: counts.total, method: verification.method },
