@@ -10,7 +10,7 @@ import { authRoutes } from './features/auth/routes';
 import { authenticate, isBearer } from './features/auth/session';
 import { closeOverdueInitiatives } from './features/initiatives/deadlines';
 import { initiativeRoutes } from './features/initiatives/routes';
-import { jurisdictionRoutes } from './features/jurisdictions/routes';
+import { isJurisdictionConfiguration, jurisdictionRoutes } from './features/jurisdictions/routes';
 import { rollUpSignatureHours } from './features/monitoring/history';
 import { monitoringRoutes } from './features/monitoring/routes';
 import { opsRoutes } from './features/ops/routes';
@@ -73,10 +73,11 @@ export function createApp(deps: AppDeps) {
       throw problems.payloadTooLarge(JSON_BODY_LIMIT);
     },
   });
-  // The roll import streams its body and paper batches are larger: both apply their own limits.
+  // The roll import streams its body; paper batches and jurisdictions' districts are larger: they apply their own limits.
   app.use('/v1/*', (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     if (ROLL_IMPORT_PATH.test(c.req.path) || PAPER_SIGNATURES_PATH.test(c.req.path)) return next();
+    if (isJurisdictionConfiguration(c.req.method, c.req.path)) return next();
     // A declared length is checked from the header (the HTTP parser holds the body to it), without
     // touching the body: reading `raw.body` turns Node's request into a web stream, on every request.
     const length = c.req.header('content-length');

@@ -3,7 +3,7 @@ import { createTestEngine, type TestEngine } from '../support/engine';
 import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
 import { browserRequests } from './browser-requests';
 
-/** A jurisdiction of thousands of districts (the schema takes up to 10,000): the public page of one of its initiatives. */
+/** A jurisdiction of thousands of districts (the schema takes up to 50,000): the public page of one of its initiatives. */
 describe('the page of an initiative in a jurisdiction of 2,000 districts', () => {
   let engine: TestEngine;
   let html: string;

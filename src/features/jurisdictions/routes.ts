@@ -1,9 +1,35 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createRouter } from '../../platform/http';
+import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
+import { createRouter, type AppEnv } from '../../platform/http';
 import { bearer, errors, json, jsonBody } from '../../platform/openapi';
+import { problems } from '../../platform/problems';
 import { requireAdmin, requirePrincipal } from '../auth/access';
 import { ClerkSchema, CreateJurisdictionSchema, GrantClerkSchema, JurisdictionSchema, UpdateJurisdictionSchema } from './schema';
 import { createJurisdiction, getJurisdiction, grantClerk, jurisdictionView, listClerks, listJurisdictions, revokeClerk, updateJurisdiction } from './service';
+
+/**
+ * France's 34,969 communes make a body of about 2 MB, over the app's 1 MB JSON limit: creating and
+ * changing a jurisdiction have their own, 50,000 districts at 160 bytes each.
+ */
+export const JURISDICTION_BODY_LIMIT = 8 * 1024 * 1024;
+export const isJurisdictionConfiguration = (method: string, path: string) =>
+  (method === 'POST' && path === '/v1/jurisdictions') || (method === 'PATCH' && /^\/v1\/jurisdictions\/[^/]+$/.test(path));
+
+/** The caller is known (and, to create, an administrator) before megabytes of districts are read and validated. */
+const largeConfiguration = (who: 'admin' | 'anyone') => [
+  createMiddleware<AppEnv>(async (c, next) => {
+    const principal = requirePrincipal(c);
+    if (who === 'admin') requireAdmin(principal);
+    await next();
+  }),
+  bodyLimit({
+    maxSize: JURISDICTION_BODY_LIMIT,
+    onError: () => {
+      throw problems.payloadTooLarge(JURISDICTION_BODY_LIMIT);
+    },
+  }),
+];
 
 const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, example: 'paris' }) });
 
@@ -39,6 +65,7 @@ export const jurisdictionRoutes = createRouter()
       tags: ['Jurisdictions'],
       summary: 'Create a jurisdiction (admin)',
       security: bearer,
+      middleware: largeConfiguration('admin'),
       request: { body: jsonBody(CreateJurisdictionSchema) },
       responses: { 201: json(JurisdictionSchema, 'Created.'), ...errors(400, 401, 403, 409, 413, 415) },
     }),
@@ -59,6 +86,7 @@ export const jurisdictionRoutes = createRouter()
       description:
         'Any of the settings given at creation but the id; districts and default rules are replaced whole, and the result must be valid as at creation. Initiatives already opened keep the rules and electorate figures they were opened with; age, assurance, districts and the roll requirement apply to signatures from now on. 409 `district-in-use` for removing a district once an initiative has been opened in the jurisdiction, or while the roll in force uses it; 409 `kind-in-use` for removing the rules of a kind while initiatives of that kind are drafted or await review (those rejected or withdrawn before opening keep the rules they were drafted under); 409 `no-roll` for requiring a roll before one is imported. Recorded in the audit trail with the values before and after.',
       security: bearer,
+      middleware: largeConfiguration('anyone'),
       request: { params: IdParam, body: jsonBody(UpdateJurisdictionSchema) },
       responses: { 200: json(JurisdictionSchema, 'The jurisdiction as changed.'), ...errors(400, 401, 403, 404, 409, 413, 415) },
     }),

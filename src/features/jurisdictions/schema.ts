@@ -15,6 +15,13 @@ export const JurisdictionRulesSchema = z
   .strictObject({ agenda: RulesSchema.optional(), referendum: RulesSchema.optional() })
   .openapi('JurisdictionRules');
 
+/**
+ * France's 34,969 communes (2025) are the most districts of the regimes the engine is meant for
+ * (Germany has about 10,800 Gemeinden, Italy 7,900, the United States 3,100 counties); the limit
+ * leaves room for them and for the communes merged or split between two yearly updates.
+ */
+export const DISTRICTS_MAX = 50_000;
+
 /** Everything a jurisdiction is configured with, its id aside (defaults are the creation's). */
 const settingsShape = {
   name: z.string().trim().min(1).max(200),
@@ -27,7 +34,7 @@ const settingsShape = {
   districtTerm: z.enum(DISTRICT_TERMS).openapi({
     description: 'What the districts are called on the French pages: arrondissement, circonscription, canton or member-state (État membre). English pages say district.',
   }),
-  districts: z.array(DistrictSchema).max(10_000),
+  districts: z.array(DistrictSchema).max(DISTRICTS_MAX),
   rules: JurisdictionRulesSchema,
 };
 
