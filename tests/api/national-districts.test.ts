@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../support/engine';
+import { putRoll, rollCsv } from '../support/identity';
 import { parisJurisdiction } from '../support/paris';
 
 /** France's communes: 34,969 in 2025, the most districts of any regime the engine is meant for. */
@@ -29,6 +30,15 @@ describe('a jurisdiction of 35,000 districts, through the API', () => {
     const read = await engine.request('GET', '/v1/jurisdictions/france');
     expect(read.body.districts).toHaveLength(35_000);
     expect(read.body.districts[34_999]).toEqual({ code: '44999', name: 'Commune nouvelle', electorate: 1200 });
+  });
+
+  it('takes an electoral roll with voters in every one of its 35,000 districts', async () => {
+    await engine.request('POST', '/v1/jurisdictions/france/clerks', { token: await engine.adminToken(), body: { subject: 'clerk-of-france' } });
+    const letters = (i: number) => [...String(i)].map((d) => 'abcdefghij'[Number(d)]).join('');
+    const csv = rollCsv(Array.from({ length: 35_000 }, (_, i) => ['Inscrit', `Prenom${letters(i)}`, '1970-01-01', String(10_000 + i)]));
+    const imported = await putRoll(engine, await engine.subjectToken('clerk-of-france'), csv, { jurisdiction: 'france' });
+    expect(imported.status, JSON.stringify(imported.body).slice(0, 300)).toBe(200);
+    expect(imported.body, JSON.stringify(imported.body).slice(0, 300)).toMatchObject({ imported: 35_000, rejected: 0 });
   });
 
   it('refuses more than 50,000 districts with the field named', async () => {

@@ -310,7 +310,9 @@ export async function importRoll(
       // The jurisdiction is held until this roll is in force: a district removed during the import
       // (PATCH, which checks the rolls under FOR UPDATE) is seen here, or waits for this commit.
       const [held] = await tx.select({ districts: jurisdictions.districts }).from(jurisdictions).where(eq(jurisdictions.id, jurisdictionId)).for('share');
-      const gone = [...districts].filter((code) => !held!.districts.some((d) => d.code === code));
+      // A set: comparing each district with every other took 7 s for France's 35,000 communes.
+      const still = new Set(held!.districts.map((d) => d.code));
+      const gone = [...districts].filter((code) => !still.has(code));
       if (gone.length > 0) {
         const [stray] = await tx.select({ district: rollEntries.district }).from(rollEntries).where(and(eq(rollEntries.importId, importId), inArray(rollEntries.district, gone))).limit(1);
         if (stray) {
