@@ -31,10 +31,10 @@ export async function visibleInitiative(c: WebContext, w: WebRequest) {
   return found;
 }
 
-export async function progressOf(c: WebContext, initiative: InitiativeRow, jurisdiction: JurisdictionRow) {
+export async function progressOf(c: WebContext, initiative: InitiativeRow, jurisdiction: JurisdictionRow, options: { allDistricts?: boolean } = {}) {
   const db = c.var.deps.db.db;
   const [tally, crossings] = await Promise.all([tallySignatures(db, initiative.id), crossingsOf(db, initiative.id)]);
-  return buildProgress(initiative, jurisdiction, tally, crossings, c.var.deps.clock());
+  return buildProgress(initiative, jurisdiction, tally, crossings, c.var.deps.clock(), options);
 }
 
 const isCollecting = (initiative: InitiativeRow, now: Date) => isCollectingAt({ ...initiative, status: initiative.status as InitiativeStatus }, now);

@@ -385,7 +385,7 @@ export const clerkPages = createRouter()
     const w = await webRequest(c);
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
     const { initiative, jurisdiction } = await requireClerkPage(c, w);
-    const progress = await progressOf(c, initiative, jurisdiction);
+    const progress = await progressOf(c, initiative, jurisdiction, { allDistricts: true });
     const electorates = new Map(electorateOf(initiative, jurisdiction).districts.map((x) => [x.code, x.electorate]));
     const lines = [['district', 'name', 'electorate', 'signatures', 'required', 'met']].concat(
       progress.districts.map((d) => [

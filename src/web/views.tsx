@@ -65,33 +65,38 @@ export function DistrictTable(props: { t: Translator; progress: Progress }) {
   const { t, progress } = props;
   const { m } = t;
   const hasRequired = progress.districts.some((d) => d.required !== null);
+  // More districts than a progress lists (France's communes): the table gives those it has.
+  const partial = progress.districts.length < progress.districtCount;
   return (
     <section aria-labelledby="districts-title">
       <h2 id="districts-title">{m.initiative.districts}</h2>
-      {progress.districts.length <= CHART_MAX_DISTRICTS ? <DistrictBarChart t={t} title={m.initiative.chartTitle} districts={progress.districts} /> : null}
-      <TableScroll labelledBy="districts-title">
-        <table>
-          <caption class="muted">{m.initiative.districts}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{m.initiative.district}</th>
-              <th scope="col" class="num">{m.initiative.districtSignatures}</th>
-              {hasRequired ? <th scope="col" class="num">{m.initiative.districtRequired}</th> : null}
-              {hasRequired ? <th scope="col">{m.initiative.districtMet}</th> : null}
-            </tr>
-          </thead>
-          <tbody>
-            {progress.districts.map((d) => (
+      {!partial && progress.districts.length <= CHART_MAX_DISTRICTS ? <DistrictBarChart t={t} title={m.initiative.chartTitle} districts={progress.districts} /> : null}
+      {partial ? <p class="muted">{m.initiative.districtsListed(t.number(progress.districts.length), t.number(progress.districtCount))}</p> : null}
+      {partial && progress.districts.length === 0 ? null : (
+        <TableScroll labelledBy="districts-title">
+          <table>
+            <caption class="muted">{m.initiative.districts}</caption>
+            <thead>
               <tr>
-                <th scope="row">{d.name}</th>
-                <td class="num" data-district-count={d.code}>{t.number(d.signatures)}</td>
-                {hasRequired ? <td class="num">{d.required === null ? '—' : t.number(d.required)}</td> : null}
-                {hasRequired ? <td>{d.met === null ? '—' : d.met ? m.initiative.yes : m.initiative.no}</td> : null}
+                <th scope="col">{m.initiative.district}</th>
+                <th scope="col" class="num">{m.initiative.districtSignatures}</th>
+                {hasRequired ? <th scope="col" class="num">{m.initiative.districtRequired}</th> : null}
+                {hasRequired ? <th scope="col">{m.initiative.districtMet}</th> : null}
               </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableScroll>
+            </thead>
+            <tbody>
+              {progress.districts.map((d) => (
+                <tr>
+                  <th scope="row">{d.name}</th>
+                  <td class="num" data-district-count={d.code}>{t.number(d.signatures)}</td>
+                  {hasRequired ? <td class="num">{d.required === null ? '—' : t.number(d.required)}</td> : null}
+                  {hasRequired ? <td>{d.met === null ? '—' : d.met ? m.initiative.yes : m.initiative.no}</td> : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
+      )}
     </section>
   );
 }

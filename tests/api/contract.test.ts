@@ -537,7 +537,7 @@ describe('the engine answers as its OpenAPI document says', () => {
         const typed = await call(method, url, { token: admin, rawBody: 'decision=open', headers: { 'content-type': 'text/plain' } });
         expect(typed.status, name).toBe(415);
         if (!template.startsWith('/v1/')) continue;
-        const huge = await call(method, url, { token: admin, rawBody: JSON.stringify({ padding: 'x'.repeat(5 * 1024 * 1024) }), headers: { 'content-type': 'application/json' } });
+        const huge = await call(method, url, { token: admin, rawBody: JSON.stringify({ padding: 'x'.repeat(9 * 1024 * 1024) }), headers: { 'content-type': 'application/json' } });
         expect(huge.status, name).toBe(413);
       }
     });

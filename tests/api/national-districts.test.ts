@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { putRoll, rollCsv } from '../support/identity';
-import { parisJurisdiction } from '../support/paris';
+import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
+import { browserRequests } from '../web/browser-requests';
 
 /** France's communes: 34,969 in 2025, the most districts of any regime the engine is meant for. */
 const communes = (n: number) => Array.from({ length: n }, (_, i) => ({ code: String(10_000 + i), name: `Commune de Saint-Exemple-sur-Rivière ${i + 1}`, electorate: 1200 }));
@@ -53,5 +54,71 @@ describe('a jurisdiction of 35,000 districts, through the API', () => {
     expect(res.status).toBe(401);
     const citizen = await engine.subjectToken('someone');
     expect((await engine.request('POST', '/v1/jurisdictions', { token: citizen, body: parisJurisdiction({ id: 'anonymous', districts: communes(35_000) }) })).status).toBe(403);
+  });
+});
+
+describe('an initiative of a jurisdiction of 35,000 districts, as its readers get it', () => {
+  let engine: TestEngine;
+  let id: string;
+  const signedIn = { '10007': 3, '42000': 1 };
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    const admin = await engine.adminToken();
+    // Paris's rules: a referendum needs 5 signatures, and 2 in each of at least 2 districts.
+    const created = await engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ id: 'france', electorate: 42_000_000, committeeMinimum: 0, districts: communes(35_000) }) });
+    expect(created.status).toBe(201);
+    await engine.request('POST', '/v1/jurisdictions/france/clerks', { token: admin, body: { subject: 'clerk-of-france' } });
+    const sponsor = await engine.tokenFor({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' });
+    id = (await engine.request('POST', '/v1/initiatives', { token: sponsor, body: { ...REFERENDUM_DRAFT, jurisdictionId: 'france' } })).body.id;
+    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
+    expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: await engine.subjectToken('clerk-of-france'), body: { decision: 'open' } })).status).toBe(200);
+    let n = 0;
+    for (const [district, count] of Object.entries(signedIn)) {
+      for (let i = 0; i < count; i++) {
+        const token = await engine.tokenFor({ givenNames: `Prenom${'abcdefgh'[n++]}`, familyName: 'Signataire', birthdate: '1980-01-01' });
+        expect((await engine.request('POST', `/v1/initiatives/${id}/signatures`, { token, body: { district, consent: true } })).status).toBe(201);
+      }
+    }
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  const expected = [
+    { code: '10007', name: 'Commune de Saint-Exemple-sur-Rivière 8', signatures: 3, required: 2, met: true },
+    { code: '42000', name: 'Commune de Saint-Exemple-sur-Rivière 32001', signatures: 1, required: 2, met: false },
+  ];
+
+  it('gives the progress with the districts that have signatures, not 35,000 rows of 2.7 MB', async () => {
+    const progress = await engine.request('GET', `/v1/initiatives/${id}/progress`);
+    expect(progress.status).toBe(200);
+    expect(progress.body).toMatchObject({ signatures: 4, districtCount: 35_000, criteria: [{ kind: 'goal', current: 4 }, { kind: 'districts', required: 2, current: 1, met: false }] });
+    expect(progress.body.districts).toEqual(expected);
+    expect(JSON.stringify(progress.body).length).toBeLessThan(5_000);
+    const detail = await engine.request('GET', `/v1/initiatives/${id}`);
+    expect(detail.body.progress.districts).toEqual(expected);
+  });
+
+  it('shows a page that says which districts its table lists', async () => {
+    const res = await engine.app.request(`/initiatives/${id}`, { headers: { 'accept-language': 'en' } });
+    const html = await res.text();
+    expect(html).toContain('Listed: the districts meeting their minimum, then those with the most signatures (2 of 35,000).');
+    expect(html.match(/<th scope="row">Commune de Saint-Exemple[^<]*<\/th>/g)).toEqual(['<th scope="row">Commune de Saint-Exemple-sur-Rivière 8</th>', '<th scope="row">Commune de Saint-Exemple-sur-Rivière 32001</th>']);
+    expect(html.length).toBeLessThan(100_000);
+  });
+
+  it("keeps every district in the sponsor's districts furthest from their minimum and in the clerks' export", async () => {
+    const sponsor = await engine.tokenFor({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' });
+    const dashboard = await engine.request('GET', `/v1/initiatives/${id}/dashboard`, { token: sponsor });
+    expect(dashboard.status).toBe(200);
+    expect(dashboard.body.progress.districts).toEqual(expected);
+    expect(dashboard.body.districtsBehind[0]).toMatchObject({ code: '10000', signatures: 0, shortfall: 2 });
+    const web = browserRequests(engine);
+    const csv = await web.page(`/clerk/initiatives/${id}/districts.csv`, { cookie: await web.sessionFor('clerk-of-france') });
+    expect(csv.status).toBe(200);
+    const lines = csv.html.trim().split(/\r?\n/);
+    expect(lines).toHaveLength(35_001);
+    expect(lines).toContain('10007,Commune de Saint-Exemple-sur-Rivière 8,1200,3,2,true');
   });
 });

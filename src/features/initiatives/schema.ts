@@ -96,9 +96,13 @@ export const ProgressSchema = z
     signatures: z.number().int(),
     goalMet: z.boolean(),
     criteria: z.array(CriterionSchema),
-    districts: z.array(
-      z.object({ code: z.string(), name: z.string(), signatures: z.number().int(), required: z.number().nullable(), met: z.boolean().nullable() }),
-    ),
+    districtCount: z.number().int().openapi({ description: 'How many districts there are; `districts` lists them all when there are at most 1,000.' }),
+    districts: z
+      .array(z.object({ code: z.string(), name: z.string(), signatures: z.number().int(), required: z.number().nullable(), met: z.boolean().nullable() }))
+      .openapi({
+        description:
+          "Up to 1,000 districts, every one in the jurisdiction's order. Beyond (France's 34,969 communes), at most 1,000: those meeting their minimum, then those with the most signatures, of those with any: a district not listed ranks after the last one listed.",
+      }),
     milestones: z.array(z.object({ signatures: z.number(), label: z.string(), reached: z.boolean(), reachedAt: z.string().nullable() })),
     closesAt: z.string().nullable(),
     updatedAt: z.string(),

@@ -4,7 +4,7 @@ import type { Principal } from '../../platform/http';
 import { problems } from '../../platform/problems';
 import { isClerkOf } from '../auth/access';
 import { getInitiativeWithJurisdiction, isCommitteeMember } from '../initiatives/service';
-import { buildProgress, crossingsOf, tallySignatures, type Progress } from '../progress/service';
+import { buildProgress, crossingsOf, listedDistricts, tallySignatures, type Progress } from '../progress/service';
 import { progressHistory, signaturesSince, type Bucket, type ProgressHistory } from './history';
 
 const HOUR_MS = 3_600_000;
@@ -43,7 +43,9 @@ export async function dashboardFor(db: Executor, initiativeId: string, principal
   }
 
   const [tally, crossings] = await Promise.all([tallySignatures(db, initiative.id), crossingsOf(db, initiative.id)]);
-  const progress = buildProgress(initiative, jurisdiction, tally, crossings, now);
+  // Every district, for those furthest from their minimum; the dashboard's progress lists them as the public one does.
+  const full = buildProgress(initiative, jurisdiction, tally, crossings, now, { allDistricts: true });
+  const progress = { ...full, districts: listedDistricts(full.districts) };
   const history = await progressHistory(db, initiative, jurisdiction.timeZone, { bucket }, now);
 
   // The pace: the last day, or the time since opening when that is shorter (but at least an hour).
@@ -66,7 +68,7 @@ export async function dashboardFor(db: Executor, initiativeId: string, principal
     projection = { goalAt: goalAt.toISOString(), remaining, beforeClose: initiative.closesAt ? goalAt <= initiative.closesAt : null };
   }
 
-  const districtsBehind = progress.districts
+  const districtsBehind = full.districts
     .filter((d): d is typeof d & { required: number } => d.required !== null && d.met === false)
     .map((d) => ({ code: d.code, name: d.name, signatures: d.signatures, required: d.required, shortfall: d.required - d.signatures }))
     .sort((a, b) => b.shortfall - a.shortfall || a.code.localeCompare(b.code))

@@ -90,12 +90,21 @@ export function rulesOf(initiative: ProgressSubject, jurisdiction: ProgressJuris
   return RulesSchema.parse(initiative.rules ?? jurisdiction.rules[initiative.kind]);
 }
 
+/**
+ * Up to this many districts a progress lists them all (577 circonscriptions, 2,000 communes of a
+ * département). Beyond, it lists this many: for France's 34,969 communes every district made a
+ * progress of 2.7 MB, sent to every reader and on every change of the live stream.
+ */
+export const PROGRESS_DISTRICTS_MAX = 1_000;
+
 export interface Progress {
   initiativeId: string;
   status: string;
   signatures: number;
   goalMet: boolean;
   criteria: Evaluation['criteria'];
+  /** How many districts there are (those listed in `districts` may be fewer). */
+  districtCount: number;
   districts: (Evaluation['districts'][number] & { name: string })[];
   milestones: { signatures: number; label: string; reached: boolean; reachedAt: string | null }[];
   closesAt: string | null;
@@ -108,17 +117,20 @@ export function buildProgress(
   tally: SignatureTally,
   crossings: { key: string; reachedAt: Date }[],
   now: Date,
+  options: { allDistricts?: boolean } = {},
 ): Progress {
   const evaluation = evaluateRules(rulesOf(initiative, jurisdiction), electorateOf(initiative, jurisdiction), tally);
   const reachedAt = new Map(crossings.map((c) => [c.key, c.reachedAt.toISOString()]));
-  const names = new Map(jurisdiction.districts.map((d) => [d.code, d.name]));
+  const listed = options.allDistricts ? evaluation.districts : listedDistricts(evaluation.districts);
+  const names = listed.length > 0 ? new Map(jurisdiction.districts.map((d) => [d.code, d.name])) : new Map<string, string>();
   return {
     initiativeId: initiative.id,
     status: initiative.status,
     signatures: tally.total,
     goalMet: evaluation.goalMet,
     criteria: evaluation.criteria,
-    districts: evaluation.districts.map((d) => ({ ...d, name: names.get(d.code) ?? d.code })),
+    districtCount: evaluation.districts.length,
+    districts: listed.map((d) => ({ ...d, name: names.get(d.code) ?? d.code })),
     // A milestone once announced stays reached (its announcement, and what it obliged, stand) even if withdrawals take the count back under it.
     milestones: evaluation.milestones.map((m) => {
       const at = reachedAt.get(`milestone:${m.signatures}`) ?? null;
@@ -127,6 +139,20 @@ export function buildProgress(
     closesAt: initiative.closesAt?.toISOString() ?? null,
     updatedAt: now.toISOString(),
   };
+}
+
+/**
+ * The districts a progress lists: every one, in the jurisdiction's order, up to
+ * PROGRESS_DISTRICTS_MAX; beyond, those that meet their minimum then those with the most
+ * signatures, at most PROGRESS_DISTRICTS_MAX (a district without a signature that does not meet a
+ * minimum says nothing a reader needs; the clerks' export gives them all).
+ */
+export function listedDistricts<D extends { code: string; signatures: number; met: boolean | null }>(districts: D[]): D[] {
+  if (districts.length <= PROGRESS_DISTRICTS_MAX) return districts;
+  return districts
+    .filter((d) => d.signatures > 0 || d.met === true)
+    .sort((a, b) => Number(b.met === true) - Number(a.met === true) || b.signatures - a.signatures || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0))
+    .slice(0, PROGRESS_DISTRICTS_MAX);
 }
 
 export async function crossingsOf(db: Executor, initiativeId: string) {

@@ -21,6 +21,12 @@ export function frenchFor(term: DistrictTerm): Messages {
       districts: `Signatures par ${n.one}`,
       district: capital(n.one),
       chartTitle: `Signatures par ${n.one} (diagramme en barres)`,
+      // The default messages' own function for arrondissements.
+      districtsListed:
+        term === 'arrondissement'
+          ? fr.initiative.districtsListed
+          : (shown: string, all: string) =>
+              `Liste\u00a0: les ${n.many} ayant atteint leur minimum, puis ${n.feminine ? 'celles' : 'ceux'} qui ont le plus de signatures (${shown} sur ${all}).`,
       criterionDistricts: `${capital(n.many)} ayant atteint leur minimum`,
     },
     sign: {

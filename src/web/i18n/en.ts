@@ -70,6 +70,7 @@ export const en: Messages = {
     yes: 'yes',
     no: 'no',
     chartTitle: 'Signatures per district (bar chart)',
+    districtsListed: (shown, all) => `Listed: the districts meeting their minimum, then those with the most signatures (${shown} of ${all}).`,
     milestones: 'Milestones',
     reached: (d) => `reached on ${d}`,
     notReached: 'not reached yet',

@@ -67,6 +67,8 @@ export const fr = {
     yes: 'oui',
     no: 'non',
     chartTitle: 'Signatures par arrondissement (diagramme en barres)',
+    /** More districts than a progress lists (France's communes): which ones the table gives. */
+    districtsListed: (shown: string, all: string) => `Liste\u00a0: les arrondissements ayant atteint leur minimum, puis ceux qui ont le plus de signatures (${shown} sur ${all}).`,
     milestones: 'Paliers',
     reached: (d: string) => `atteint le ${d}`,
     notReached: 'pas encore atteint',
