@@ -1,6 +1,7 @@
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { getJurisdiction, listJurisdictions } from '../features/jurisdictions/service';
 import { getReferendumItem, listReferendumItems } from '../features/verification/service';
+import { listedDistricts, PROGRESS_DISTRICTS_MAX } from '../features/progress/service';
 import { createRouter } from '../platform/http';
 import { engineKeySet } from '../platform/keys';
 import { Problem } from '../platform/problems';
@@ -96,7 +97,12 @@ export const resultPages = createRouter()
     } catch {
       claims = undefined;
     }
-    const districts = (item.districts as CertifiedDistrict[]).filter((d) => d.valid > 0 || d.required !== null);
+    const certified = item.districts as CertifiedDistrict[];
+    // France's communes: every one has a minimum, 35,000 rows (2.6 MB); those a progress would list.
+    const districts =
+      certified.length > PROGRESS_DISTRICTS_MAX
+        ? listedDistricts(certified.map((d) => ({ ...d, signatures: d.valid })))
+        : certified.filter((d) => d.valid > 0 || d.required !== null);
     const apiUrl = `${deps.config.publicUrl}/v1/referendum-items/${item.id}`;
     return renderPage(c, w, {
       title: m.results.itemTitle(item.title),
@@ -114,6 +120,7 @@ export const resultPages = createRouter()
             {claims?.counts?.raw !== undefined ? <> · {m.results.raw(claims.counts.raw, t.number(claims.counts.raw))}</> : null}
             {claims?.seed ? <> · {m.results.seed}{m.colon} <code>{claims.seed}</code></> : null}
           </p>
+          {certified.length > PROGRESS_DISTRICTS_MAX ? <p class="muted">{m.initiative.districtsListed(t.number(districts.length), t.number(certified.length))}</p> : null}
           {districts.length > 0 ? (
             <TableScroll labelledBy="districts-caption">
               <table>

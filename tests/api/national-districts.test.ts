@@ -65,8 +65,9 @@ describe('an initiative of a jurisdiction of 35,000 districts, as its readers ge
   beforeAll(async () => {
     engine = await createTestEngine();
     const admin = await engine.adminToken();
-    // Paris's rules: a referendum needs 5 signatures, and 2 in each of at least 2 districts.
-    const created = await engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ id: 'france', electorate: 42_000_000, committeeMinimum: 0, districts: communes(35_000) }) });
+    // A referendum needs 4 signatures, and 2 in each of at least 1 district.
+    const rules = { referendum: { goal: { signatures: 4 }, districts: { minCount: 1, each: { signatures: 2 } }, collectionDays: 270 } };
+    const created = await engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ id: 'france', electorate: 42_000_000, committeeMinimum: 0, districts: communes(35_000), rules }) });
     expect(created.status).toBe(201);
     await engine.request('POST', '/v1/jurisdictions/france/clerks', { token: admin, body: { subject: 'clerk-of-france' } });
     const sponsor = await engine.tokenFor({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' });
@@ -93,7 +94,7 @@ describe('an initiative of a jurisdiction of 35,000 districts, as its readers ge
   it('gives the progress with the districts that have signatures, not 35,000 rows of 2.7 MB', async () => {
     const progress = await engine.request('GET', `/v1/initiatives/${id}/progress`);
     expect(progress.status).toBe(200);
-    expect(progress.body).toMatchObject({ signatures: 4, districtCount: 35_000, criteria: [{ kind: 'goal', current: 4 }, { kind: 'districts', required: 2, current: 1, met: false }] });
+    expect(progress.body).toMatchObject({ signatures: 4, districtCount: 35_000, criteria: [{ kind: 'goal', current: 4 }, { kind: 'districts', required: 1, current: 1, met: true }] });
     expect(progress.body.districts).toEqual(expected);
     expect(JSON.stringify(progress.body).length).toBeLessThan(5_000);
     const detail = await engine.request('GET', `/v1/initiatives/${id}`);
@@ -120,5 +121,20 @@ describe('an initiative of a jurisdiction of 35,000 districts, as its readers ge
     const lines = csv.html.trim().split(/\r?\n/);
     expect(lines).toHaveLength(35_001);
     expect(lines).toContain('10007,Commune de Saint-Exemple-sur-Rivière 8,1200,3,2,true');
+  });
+
+  it('shows the certified result with the districts a progress would list', async () => {
+    const clerk = await engine.subjectToken('clerk-of-france');
+    const sponsor = await engine.tokenFor({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' });
+    expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+    expect((await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'full' } })).status).toBe(201);
+    const pending = await engine.request('GET', `/v1/initiatives/${id}/verification?filter=pending&personalData=false`, { token: clerk });
+    const decisions = pending.body.signatures.items.map((s: { id: string }) => ({ signatureId: s.id, decision: 'valid' }));
+    expect((await engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, { token: clerk, body: { decisions } })).status).toBe(200);
+    const done = await engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: clerk });
+    expect(done.body.outcome, JSON.stringify(done.body).slice(0, 300)).toBe('certified');
+    const html = await (await engine.app.request(`/results/${done.body.referendumItemId}`, { headers: { 'accept-language': 'en' } })).text();
+    expect(html).toContain('Listed: the districts meeting their minimum, then those with the most signatures (2 of 35,000).');
+    expect(html.match(/<th scope="row">Commune de Saint-Exemple[^<]*<\/th>/g)).toEqual(['<th scope="row">Commune de Saint-Exemple-sur-Rivière 8</th>', '<th scope="row">Commune de Saint-Exemple-sur-Rivière 32001</th>']);
   });
 });
