@@ -69,6 +69,23 @@ describe('full count by clerk decisions', () => {
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['query.filter', 'query.limit']);
   });
 
+  it("refuses a cursor that names no signature of this initiative, instead of an empty page that reads as the list's end", async () => {
+    // A signature of another initiative of the same jurisdiction.
+    const other = (await engine.request('POST', '/v1/initiatives', { token: sponsor, body: { ...REFERENDUM_DRAFT, title: 'Another initiative' } })).body.id;
+    await engine.request('POST', `/v1/initiatives/${other}/submit`, { token: sponsor });
+    await engine.request('POST', `/v1/initiatives/${other}/review`, { token: clerk, body: { decision: 'open' } });
+    const signed = await engine.request('POST', `/v1/initiatives/${other}/signatures`, {
+      token: await engine.tokenFor({ givenNames: 'Oscar', familyName: 'Autre', birthdate: '1975-05-06' }),
+      body: { district: '75111', consent: true },
+    });
+    expect(signed.status).toBe(201);
+    for (const cursor of ['00000000-0000-4000-8000-000000000000', signed.body.signature.id]) {
+      const res = await engine.request('GET', `/v1/initiatives/${id}/verification?limit=5&cursor=${cursor}`, { token: clerk });
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([expect.objectContaining({ field: 'query.cursor' })]);
+    }
+  });
+
   it('refuses unknown, withdrawn and contradictory entries, naming each, and writes nothing', async () => {
     const res = await engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, {
       token: clerk,

@@ -58,7 +58,11 @@ export const DecisionResultSchema = z
 
 export const VerificationQuerySchema = z.object({
   filter: z.enum(['all', 'pending', 'decided']).default('all').openapi({ description: 'Which signatures to list: all, those awaiting a decision, or those decided.' }),
-  cursor: z.string().max(64).optional(),
+  cursor: z
+    .string()
+    .max(64)
+    .optional()
+    .openapi({ description: 'The `nextCursor` of the page before. One that is not a cursor of this list (in a full count, the id of no signature of this initiative) is refused: 400.' }),
   limit: z.coerce.number().int().min(1).max(2000).default(500),
   personalData: z
     .enum(['true', 'false'])

@@ -791,7 +791,8 @@ export type VerifiedSignature = {
 
 /**
  * A page of the signatures under verification: the sample in draw order, or every signature of a
- * full count by id. Keyset pagination (the cursor is a position or an id), so pages stay cheap.
+ * full count by time signed, then id. Keyset pagination (the cursor is a position or the id of a
+ * signature of this initiative, else a 400), so pages stay cheap.
  */
 async function signaturePage(db: Executor, verification: VerificationRow, query: Pick<VerificationQuery, 'filter' | 'cursor' | 'limit'>) {
   const id = verification.initiativeId;
@@ -803,6 +804,16 @@ async function signaturePage(db: Executor, verification: VerificationRow, query:
     // What this list's nextCursor gives: a position in the draw (an integer column), or a signature id.
     const valid = sampled ? /^\d{1,9}$/.test(query.cursor) : isUuid(query.cursor);
     if (!valid) throw problems.validation([{ field: 'query.cursor', message: 'Not a cursor of this list.' }]);
+    if (!sampled) {
+      // The cursor is resolved to its signature's time: one that names no signature of this initiative
+      // would give an empty page, which a client takes for the end of the list.
+      const [known] = await db
+        .select({ id: signatures.id })
+        .from(signatures)
+        .where(and(eq(signatures.id, query.cursor), eq(signatures.initiativeId, id)))
+        .limit(1);
+      if (!known) throw problems.validation([{ field: 'query.cursor', message: 'Not a cursor of this list: no signature of this initiative has this id.' }]);
+    }
     where.push(sampled ? gt(verificationSamples.position, Number(query.cursor)) : afterSignature(query.cursor));
   }
   const select = db
