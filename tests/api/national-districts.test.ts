@@ -55,6 +55,19 @@ describe('a jurisdiction of 35,000 districts, through the API', () => {
     const citizen = await engine.subjectToken('someone');
     expect((await engine.request('POST', '/v1/jurisdictions', { token: citizen, body: parisJurisdiction({ id: 'anonymous', districts: communes(35_000) }) })).status).toBe(403);
   });
+
+  it('asks whether the caller may change the jurisdiction before reading megabytes of districts', async () => {
+    // A signed-in citizen, neither clerk of the jurisdiction nor administrator: refused as such, whatever the body
+    // (50,001 districts, about 3 MB, would otherwise be read and validated first, and answered with a 400).
+    const citizen = await engine.subjectToken('someone-else');
+    const res = await engine.request('PATCH', '/v1/jurisdictions/france', { token: citizen, body: { districts: communes(50_001) } });
+    expect(res.status).toBe(403);
+    expect(res.body.detail).toContain('clerk of jurisdiction "france"');
+    // A clerk of the jurisdiction is told what is wrong with the body.
+    const clerk = await engine.request('PATCH', '/v1/jurisdictions/france', { token: await engine.subjectToken('clerk-of-france'), body: { districts: communes(50_001) } });
+    expect(clerk.status).toBe(400);
+    expect(clerk.body.errors.map((e: { field: string }) => e.field)).toContain('body.districts');
+  });
 });
 
 describe('an initiative of a jurisdiction of 35,000 districts, as its readers get it', () => {

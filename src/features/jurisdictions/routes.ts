@@ -1,10 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { eq } from 'drizzle-orm';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
+import { jurisdictions } from '../../db/schema';
 import { createRouter, type AppEnv } from '../../platform/http';
 import { bearer, errors, json, jsonBody } from '../../platform/openapi';
 import { problems } from '../../platform/problems';
-import { requireAdmin, requirePrincipal } from '../auth/access';
+import { isClerkOf, requireAdmin, requirePrincipal } from '../auth/access';
 import { ClerkSchema, CreateJurisdictionSchema, GrantClerkSchema, JurisdictionSchema, UpdateJurisdictionSchema } from './schema';
 import { createJurisdiction, getJurisdiction, grantClerk, jurisdictionView, listClerks, listJurisdictions, revokeClerk, updateJurisdiction } from './service';
 
@@ -16,11 +18,21 @@ export const JURISDICTION_BODY_LIMIT = 8 * 1024 * 1024;
 export const isJurisdictionConfiguration = (method: string, path: string) =>
   (method === 'POST' && path === '/v1/jurisdictions') || (method === 'PATCH' && /^\/v1\/jurisdictions\/[^/]+$/.test(path));
 
-/** The caller is known (and, to create, an administrator) before megabytes of districts are read and validated. */
-const largeConfiguration = (who: 'admin' | 'anyone') => [
+/**
+ * The caller may do it (an administrator to create; an administrator or a clerk of the jurisdiction to
+ * change it) before megabytes of districts are read and validated: anyone signed in is not enough.
+ */
+const largeConfiguration = (who: 'admin' | 'clerk') => [
   createMiddleware<AppEnv>(async (c, next) => {
     const principal = requirePrincipal(c);
     if (who === 'admin') requireAdmin(principal);
+    const id = c.req.param('id');
+    if (who === 'clerk' && !principal.isAdmin && id !== undefined && !(await isClerkOf(c.var.deps.db.db, principal.subject, id))) {
+      // As the change itself answers: an unknown jurisdiction first (its id only is read, not its districts).
+      const [known] = await c.var.deps.db.db.select({ id: jurisdictions.id }).from(jurisdictions).where(eq(jurisdictions.id, id));
+      if (!known) throw problems.notFound('Jurisdiction', id);
+      throw problems.forbidden(`Only a clerk of jurisdiction "${id}" or an administrator may change it.`);
+    }
     await next();
   }),
   bodyLimit({
@@ -86,7 +98,7 @@ export const jurisdictionRoutes = createRouter()
       description:
         'Any of the settings given at creation but the id; districts and default rules are replaced whole, and the result must be valid as at creation. Initiatives already opened keep the rules and electorate figures they were opened with; age, assurance, districts and the roll requirement apply to signatures from now on. 409 `district-in-use` for removing a district once an initiative has been opened in the jurisdiction, or while the roll in force uses it; 409 `kind-in-use` for removing the rules of a kind while initiatives of that kind are drafted or await review (those rejected or withdrawn before opening keep the rules they were drafted under); 409 `no-roll` for requiring a roll before one is imported. Recorded in the audit trail with the values before and after.',
       security: bearer,
-      middleware: largeConfiguration('anyone'),
+      middleware: largeConfiguration('clerk'),
       request: { params: IdParam, body: jsonBody(UpdateJurisdictionSchema) },
       responses: { 200: json(JurisdictionSchema, 'The jurisdiction as changed.'), ...errors(400, 401, 403, 404, 409, 413, 415) },
     }),
