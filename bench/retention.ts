@@ -8,57 +8,23 @@
  * (BENCH_DATABASE_NAME, or one of its own) is dropped at the end unless BENCH_KEEP is set.
  */
 import { and, count, eq, isNotNull } from 'drizzle-orm';
-import postgres from 'postgres';
-import { createApp } from '../src/app';
-import { openPostgres } from '../src/db/client';
 import { personalDataPurges, signatures } from '../src/db/schema';
 import { appendAudit } from '../src/features/audit/service';
-import { createDevIdentityProvider } from '../src/features/auth/dev-provider';
 import { getInitiative } from '../src/features/initiatives/service';
 import { PURGE_BUDGET_MS, PURGE_PAGE, purgePersonalData, sealPersonalData } from '../src/features/personal-data/service';
-import type { AppDeps } from '../src/platform/http';
-import { generateKeyMaterial, loadEngineKeys } from '../src/platform/keys';
-import { createLogger } from '../src/platform/logger';
-import { createMetrics } from '../src/platform/metrics';
+import { inProcessDatabase, inProcessEngine } from './lib/in-process';
 import { DISTRICTS } from './lib/setup';
 
 const SIGNATURES = Number(process.argv[2] ?? 1_000_000);
-const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const NAME = process.env.BENCH_DATABASE_NAME ?? `civic_bench_${Date.now().toString(36)}`;
 const DAY = 86_400_000;
 
-const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-await admin.unsafe(`drop database if exists "${NAME}" with (force)`);
-await admin.unsafe(`create database "${NAME}"`);
-const url = ADMIN_URL.replace(/\/[^/]*$/, `/${NAME}`);
-const db = await openPostgres(url, { max: 4 });
-const sql = db.postgres!;
+const { url, db, sql, end } = await inProcessDatabase();
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const walNow = async () => (await sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`)[0]!.lsn;
 const walSince = async (from: string) => Number((await sql<{ n: string }[]>`select pg_wal_lsn_diff(pg_current_wal_lsn(), ${from}::pg_lsn)::text as n`)[0]!.n) / 1024 / 1024;
 try {
   const now = new Date();
-  const devProvider = await createDevIdentityProvider({ issuer: 'http://engine.bench/dev/oidc' });
-  const deps: AppDeps = {
-    db,
-    keys: await loadEngineKeys(await generateKeyMaterial('b1')),
-    clock: () => now,
-    identity: devProvider.verifier,
-    devProvider,
-    config: { publicUrl: 'http://engine.bench', adminSubjects: ['bench-admin'], sessionTtlSeconds: 3600, production: false },
-    logger: createLogger('error', () => {}),
-    metrics: createMetrics(),
-  };
-  const app = createApp(deps);
-  const call = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await app.request(path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  };
-  const adminToken = await devProvider.mintRaw({ sub: 'bench-admin', acr: 'eidas2' }, now);
-  const clerkToken = await devProvider.mintRaw({ sub: 'bench-clerk', acr: 'eidas2' }, now);
-  const sponsor = await devProvider.mintIdToken({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' }, now);
+  const { deps, call, adminToken, clerkToken, sponsor } = await inProcessEngine(db, now);
   await call('POST', '/v1/jurisdictions', adminToken, {
     id: 'bench',
     name: 'Bench city',
@@ -143,7 +109,5 @@ try {
   );
   if (process.env.BENCH_KEEP) process.stdout.write(`kept ${url}\n`);
 } finally {
-  await db.close();
-  if (!process.env.BENCH_KEEP) await admin.unsafe(`drop database if exists "${NAME}" with (force)`);
-  await admin.end();
+  await end();
 }

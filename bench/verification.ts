@@ -10,56 +10,18 @@
  * city's verification in a database that also holds larger ones. PostgreSQL only;
  * the database (BENCH_DATABASE_NAME, or one of its own) is dropped at the end unless BENCH_KEEP is set.
  */
-import postgres from 'postgres';
-import { createApp } from '../src/app';
-import { openPostgres } from '../src/db/client';
-import { createDevIdentityProvider } from '../src/features/auth/dev-provider';
 import { buildTallies, runRollChecks, verificationReport } from '../src/features/verification/service';
-import type { AppDeps } from '../src/platform/http';
-import { generateKeyMaterial, loadEngineKeys } from '../src/platform/keys';
-import { createLogger } from '../src/platform/logger';
-import { createMetrics } from '../src/platform/metrics';
+import { inProcessDatabase, inProcessEngine } from './lib/in-process';
 import { DISTRICTS } from './lib/setup';
 
 const SIGNATURES = Number(process.argv[2] ?? 1_000_000);
-const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const NAME = process.env.BENCH_DATABASE_NAME ?? `civic_bench_${Date.now().toString(36)}`;
 const VIEWS = 5;
 const OTHERS = Number(process.env.BENCH_OTHER_SIGNATURES ?? SIGNATURES * 4);
 
-const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-await admin.unsafe(`drop database if exists "${NAME}" with (force)`);
-await admin.unsafe(`create database "${NAME}"`);
-const url = ADMIN_URL.replace(/\/[^/]*$/, `/${NAME}`);
-const db = await openPostgres(url, { max: 4 });
-const sql = db.postgres!;
+const { url, db, sql, end } = await inProcessDatabase();
 try {
   const now = new Date();
-  const devProvider = await createDevIdentityProvider({ issuer: 'http://engine.bench/dev/oidc' });
-  const deps: AppDeps = {
-    db,
-    keys: await loadEngineKeys(await generateKeyMaterial('b1')),
-    clock: () => now,
-    identity: devProvider.verifier,
-    devProvider,
-    config: { publicUrl: 'http://engine.bench', adminSubjects: ['bench-admin'], sessionTtlSeconds: 3600, production: false },
-    logger: createLogger('error', () => {}),
-    metrics: createMetrics(),
-  };
-  const app = createApp(deps);
-  const call = async (method: string, path: string, token: string, body?: unknown, contentType = 'application/json') => {
-    const res = await app.request(path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  };
-  const adminToken = await devProvider.mintRaw({ sub: 'bench-admin', acr: 'eidas2' }, now);
-  const clerkToken = await devProvider.mintRaw({ sub: 'bench-clerk', acr: 'eidas2' }, now);
-  const sponsor = await devProvider.mintIdToken({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' }, now);
+  const { deps, call, adminToken, clerkToken, sponsor } = await inProcessEngine(db, now);
   await call('POST', '/v1/jurisdictions', adminToken, {
     id: 'bench',
     name: 'Bench city',
@@ -154,7 +116,5 @@ try {
   process.stdout.write(`check against the roll, a page of 1,000, ${VIEWS} pages: ${pages.map((t) => Math.round(t)).join(', ')} ms (median ${median(pages)} ms)\n`);
   if (process.env.BENCH_KEEP) process.stdout.write(`kept ${url} (initiative ${id})\n`);
 } finally {
-  await db.close();
-  if (!process.env.BENCH_KEEP) await admin.unsafe(`drop database if exists "${NAME}" with (force)`);
-  await admin.end();
+  await end();
 }
