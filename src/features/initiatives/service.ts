@@ -302,11 +302,42 @@ export interface InitiativePage {
 /** Committee members of the initiative in the row, as a column of the same query. */
 const committeeSizeColumn = sql<number>`(select count(*)::int from committee_members m where m.initiative_id = ${initiatives.id})`;
 
+/**
+ * The two columns of a page that grow with the jurisdiction's districts (its districts, and the
+ * electorate figures frozen at opening: 35,000 entries each for France's communes, about 2 MB read and
+ * parsed on every read), kept by each process with the row versions (`xmin`) they were read at. The
+ * page query sends them only when the version it finds is not the one given: a changed row is read
+ * anew, an unchanged one costs nothing. Another version of a row is another transaction's write, so a
+ * value kept for a version is that version's.
+ */
+interface LargeColumns {
+  jurisdictionVersion: string;
+  districts: JurisdictionRow['districts'];
+  initiativeVersion: string;
+  electorateFigures: InitiativeRow['electorateFigures'];
+}
+const largeColumns = new Map<string, LargeColumns>();
+/** Initiatives whose large columns a process keeps; beyond, the oldest kept is forgotten. */
+const LARGE_COLUMNS_KEPT = 1000;
+/** Jurisdictions of fewer districts are read whole, as before: keeping them would save nothing. */
+const LARGE_FROM_DISTRICTS = 100;
+
+const { districts: _districts, ...jurisdictionColumns } = getTableColumns(jurisdictions);
+const { electorateFigures: _figures, ...initiativeColumns } = getTableColumns(initiatives);
+
 function pageQuery(db: Executor) {
   return db
     .select({
-      initiative: initiatives,
-      jurisdiction: jurisdictions,
+      initiative: {
+        ...initiativeColumns,
+        electorateFigures: sql<InitiativeRow['electorateFigures'] | null>`case when ${initiatives}.xmin::text = ${sql.placeholder('initiativeVersion')} then null else ${initiatives.electorateFigures} end`.mapWith(initiatives.electorateFigures),
+      },
+      initiativeVersion: sql<string>`${initiatives}.xmin::text`,
+      jurisdiction: {
+        ...jurisdictionColumns,
+        districts: sql<JurisdictionRow['districts'] | null>`case when ${jurisdictions}.xmin::text = ${sql.placeholder('jurisdictionVersion')} then null else ${jurisdictions.districts} end`.mapWith(jurisdictions.districts),
+      },
+      jurisdictionVersion: sql<string>`${jurisdictions}.xmin::text`,
       tally: sql<unknown>`(select coalesce(json_agg(json_build_array(d.district, d.n)), '[]'::json)
         from (select district, sum(count)::bigint as n from signature_counts where initiative_id = ${initiatives.id} group by district) as d)`,
       crossings: sql<unknown>`(select coalesce(json_agg(json_build_array(c.key, extract(epoch from c.reached_at) * 1000)), '[]'::json)
@@ -336,11 +367,22 @@ export async function readInitiativePage(
 ): Promise<InitiativePage> {
   let query = pageQueries.get(db);
   if (!query) pageQueries.set(db, (query = pageQuery(db)));
-  const [row] = await query.execute({ id, subject: viewer?.subject ?? '' });
+  const kept = largeColumns.get(id);
+  const [row] = await query.execute({ id, subject: viewer?.subject ?? '', jurisdictionVersion: kept?.jurisdictionVersion ?? '', initiativeVersion: kept?.initiativeVersion ?? '' });
   if (!row || (row.initiative.status === 'draft' && row.initiative.sponsorSubject !== viewer?.subject)) throw problems.notFound('Initiative', id);
+  const sameJurisdiction = kept !== undefined && row.jurisdictionVersion === kept.jurisdictionVersion;
+  const sameInitiative = kept !== undefined && row.initiativeVersion === kept.initiativeVersion;
+  const districts = sameJurisdiction ? kept.districts : row.jurisdiction.districts!;
+  const electorateFigures = sameInitiative ? kept.electorateFigures : row.initiative.electorateFigures;
+  if (districts.length >= LARGE_FROM_DISTRICTS && !(sameJurisdiction && sameInitiative)) {
+    largeColumns.delete(id);
+    if (largeColumns.size >= LARGE_COLUMNS_KEPT) largeColumns.delete(largeColumns.keys().next().value!);
+    largeColumns.set(id, { jurisdictionVersion: row.jurisdictionVersion, districts, initiativeVersion: row.initiativeVersion, electorateFigures });
+  } else if (districts.length < LARGE_FROM_DISTRICTS && kept) largeColumns.delete(id);
+  const { initiativeVersion: _i, jurisdictionVersion: _j, ...rest } = row;
   return {
-    initiative: row.initiative,
-    jurisdiction: row.jurisdiction,
+    initiative: { ...rest.initiative, electorateFigures },
+    jurisdiction: { ...rest.jurisdiction, districts },
     tally: toTally(jsonValue<[string, number | string][]>(row.tally).map(([district, count]) => ({ district, count }))),
     crossings: jsonValue<[string, number | string][]>(row.crossings).map(([key, at]) => ({ key, reachedAt: new Date(Number(at)) })),
     committeeSize: Number(row.committeeSize),
