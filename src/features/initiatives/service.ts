@@ -308,19 +308,62 @@ const committeeSizeColumn = sql<number>`(select count(*)::int from committee_mem
  * parsed on every read), kept by each process with the row versions (`xmin`) they were read at. The
  * page query sends them only when the version it finds is not the one given: a changed row is read
  * anew, an unchanged one costs nothing. Another version of a row is another transaction's write, so a
- * value kept for a version is that version's.
+ * value kept for a version is that version's. Jurisdictions of fewer districts are read whole, as
+ * before: keeping them would save nothing.
  */
-interface LargeColumns {
-  jurisdictionVersion: string;
-  districts: JurisdictionRow['districts'];
-  initiativeVersion: string;
-  electorateFigures: InitiativeRow['electorateFigures'];
-}
-const largeColumns = new Map<string, LargeColumns>();
-/** Initiatives whose large columns a process keeps; beyond, the oldest kept is forgotten. */
-const LARGE_COLUMNS_KEPT = 1000;
-/** Jurisdictions of fewer districts are read whole, as before: keeping them would save nothing. */
 const LARGE_FROM_DISTRICTS = 100;
+/** Entries kept in all (districts and figures), about 30 MB: a national jurisdiction and four of its initiatives. */
+const LARGE_ENTRIES_KEPT = 200_000;
+class LargeColumns {
+  /** By `j:<jurisdiction id>` and `i:<initiative id>`, the oldest kept first. */
+  private readonly kept = new Map<string, { version: string; value: unknown; size: number; jurisdictionId?: string }>();
+  private entries = 0;
+
+  /** The versions to give the page query for this initiative ('' when nothing is kept). */
+  versions(initiativeId: string): { initiativeVersion: string; jurisdictionVersion: string } {
+    const initiative = this.kept.get(`i:${initiativeId}`);
+    return { initiativeVersion: initiative?.version ?? '', jurisdictionVersion: this.kept.get(`j:${initiative?.jurisdictionId}`)?.version ?? '' };
+  }
+
+  /** The columns of the row read: those the query left out (null) from what is kept; large ones kept for the next read. */
+  resolve(
+    initiativeId: string,
+    row: { jurisdictionId: string; initiativeVersion: string; jurisdictionVersion: string; districts: JurisdictionRow['districts'] | null; figures: InitiativeRow['electorateFigures'] },
+  ) {
+    const districts = this.take(`j:${row.jurisdictionId}`, row.jurisdictionVersion, row.districts) as JurisdictionRow['districts'];
+    const figures = this.take(`i:${initiativeId}`, row.initiativeVersion, row.figures) as InitiativeRow['electorateFigures'];
+    if (districts.length >= LARGE_FROM_DISTRICTS) {
+      this.keep(`j:${row.jurisdictionId}`, { version: row.jurisdictionVersion, value: districts, size: districts.length });
+      this.keep(`i:${initiativeId}`, { version: row.initiativeVersion, value: figures, size: figures?.districts.length ?? 0, jurisdictionId: row.jurisdictionId });
+    }
+    return { districts, figures };
+  }
+
+  /** The kept value when the row is at the version kept (the query sent null), else the one read. */
+  private take(key: string, version: string, read: unknown): unknown {
+    const kept = this.kept.get(key);
+    return kept?.version === version ? kept.value : read;
+  }
+
+  private keep(key: string, entry: { version: string; value: unknown; size: number; jurisdictionId?: string }) {
+    const kept = this.kept.get(key);
+    if (kept?.version === entry.version) return;
+    if (kept) this.forget(key, kept.size);
+    if (entry.size > LARGE_ENTRIES_KEPT) return;
+    for (const [oldest, { size }] of this.kept) {
+      if (this.entries + entry.size <= LARGE_ENTRIES_KEPT) break;
+      this.forget(oldest, size);
+    }
+    this.kept.set(key, entry);
+    this.entries += entry.size;
+  }
+
+  private forget(key: string, size: number) {
+    this.kept.delete(key);
+    this.entries -= size;
+  }
+}
+const largeColumns = new LargeColumns();
 
 const { districts: _districts, ...jurisdictionColumns } = getTableColumns(jurisdictions);
 const { electorateFigures: _figures, ...initiativeColumns } = getTableColumns(initiatives);
@@ -367,18 +410,15 @@ export async function readInitiativePage(
 ): Promise<InitiativePage> {
   let query = pageQueries.get(db);
   if (!query) pageQueries.set(db, (query = pageQuery(db)));
-  const kept = largeColumns.get(id);
-  const [row] = await query.execute({ id, subject: viewer?.subject ?? '', jurisdictionVersion: kept?.jurisdictionVersion ?? '', initiativeVersion: kept?.initiativeVersion ?? '' });
+  const [row] = await query.execute({ id, subject: viewer?.subject ?? '', ...largeColumns.versions(id) });
   if (!row || (row.initiative.status === 'draft' && row.initiative.sponsorSubject !== viewer?.subject)) throw problems.notFound('Initiative', id);
-  const sameJurisdiction = kept !== undefined && row.jurisdictionVersion === kept.jurisdictionVersion;
-  const sameInitiative = kept !== undefined && row.initiativeVersion === kept.initiativeVersion;
-  const districts = sameJurisdiction ? kept.districts : row.jurisdiction.districts!;
-  const electorateFigures = sameInitiative ? kept.electorateFigures : row.initiative.electorateFigures;
-  if (districts.length >= LARGE_FROM_DISTRICTS && !(sameJurisdiction && sameInitiative)) {
-    largeColumns.delete(id);
-    if (largeColumns.size >= LARGE_COLUMNS_KEPT) largeColumns.delete(largeColumns.keys().next().value!);
-    largeColumns.set(id, { jurisdictionVersion: row.jurisdictionVersion, districts, initiativeVersion: row.initiativeVersion, electorateFigures });
-  } else if (districts.length < LARGE_FROM_DISTRICTS && kept) largeColumns.delete(id);
+  const { districts, figures: electorateFigures } = largeColumns.resolve(id, {
+    jurisdictionId: row.jurisdiction.id,
+    initiativeVersion: row.initiativeVersion,
+    jurisdictionVersion: row.jurisdictionVersion,
+    districts: row.jurisdiction.districts,
+    figures: row.initiative.electorateFigures,
+  });
   const { initiativeVersion: _i, jurisdictionVersion: _j, ...rest } = row;
   return {
     initiative: { ...rest.initiative, electorateFigures },
