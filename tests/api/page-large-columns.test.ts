@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { CLERK_SUBJECT, openParisInitiative } from '../support/identity';
 import { PARIS_DISTRICTS, PARISIANS, parisJurisdiction } from '../support/paris';
+import { browserRequests } from '../web/browser-requests';
 
 /**
  * A jurisdiction of many districts: each engine process keeps its districts and an initiative's
@@ -47,6 +48,12 @@ describe('reads of an initiative of a jurisdiction of many districts', () => {
     const patched = await engine.request('PATCH', '/v1/jurisdictions/paris', { token: clerk, body: { districts: [...renamed, { code: '99999', name: 'Nouveau quartier', electorate: 10 }] } });
     expect(patched.status).toBe(200);
     expect(district(await progress(), '75111')).toMatchObject({ name: 'Paris Centre-Est', signatures: 1 });
+    // The initiative's page, and the clerk's, read the same rows.
+    const web = browserRequests(engine);
+    const shown = await web.page(`/initiatives/${initiativeId}`);
+    expect(shown.status).toBe(200);
+    expect(shown.html).toContain('Paris Centre-Est');
+    expect(shown.html).not.toContain('Paris 11e Arrondissement');
 
     // Written behind this process's back (another engine process, an operator): read at once too.
     await engine.db.db.execute(`update jurisdictions set districts = jsonb_set(districts, '{0,name}', '"Louvre"') where id = 'paris'`);

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, getTableColumns, ilike, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, getTableColumns, ilike, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { addCalendarDays } from '../../core/calendar';
 import { constantTimeEqual } from '../../core/constant-time';
 import { localDay } from '../../core/eligibility';
@@ -28,14 +28,88 @@ export async function getInitiative(db: Executor, id: string, lock?: 'update' | 
 }
 
 /**
+ * The two columns of a page that grow with the jurisdiction's districts (its districts, and the
+ * electorate figures frozen at opening: 35,000 entries each for France's communes, about 2 MB read and
+ * parsed on every read), kept by each process with the row versions (`xmin`) they were read at. The
+ * page query sends them only when the version it finds is not the one given: a changed row is read
+ * anew, an unchanged one costs nothing. Another version of a row is another transaction's write, so a
+ * value kept for a version is that version's. Jurisdictions of fewer districts are read whole, as
+ * before: keeping them would save nothing.
+ */
+const LARGE_FROM_DISTRICTS = 100;
+/** Entries kept in all (districts and figures), about 30 MB: a national jurisdiction and four of its initiatives. */
+const LARGE_ENTRIES_KEPT = 200_000;
+class LargeColumns {
+  /** By `j:<jurisdiction id>` and `i:<initiative id>`, the oldest kept first. */
+  private readonly kept = new Map<string, { version: string; value: unknown; size: number; jurisdictionId?: string }>();
+  private entries = 0;
+
+  /** The versions to give the page query for this initiative ('' when nothing is kept). */
+  versions(initiativeId: string): { initiativeVersion: string; jurisdictionVersion: string } {
+    const initiative = this.kept.get(`i:${initiativeId}`);
+    return { initiativeVersion: initiative?.version ?? '', jurisdictionVersion: this.kept.get(`j:${initiative?.jurisdictionId}`)?.version ?? '' };
+  }
+
+  /** The columns of the row read: those the query left out (null) from what is kept; large ones kept for the next read. */
+  resolve(
+    initiativeId: string,
+    row: { jurisdictionId: string; initiativeVersion: string; jurisdictionVersion: string; districts: JurisdictionRow['districts'] | null; figures: InitiativeRow['electorateFigures'] },
+  ) {
+    const districts = this.take(`j:${row.jurisdictionId}`, row.jurisdictionVersion, row.districts) as JurisdictionRow['districts'];
+    const figures = this.take(`i:${initiativeId}`, row.initiativeVersion, row.figures) as InitiativeRow['electorateFigures'];
+    if (districts.length >= LARGE_FROM_DISTRICTS) {
+      this.keep(`j:${row.jurisdictionId}`, { version: row.jurisdictionVersion, value: districts, size: districts.length });
+      this.keep(`i:${initiativeId}`, { version: row.initiativeVersion, value: figures, size: figures?.districts.length ?? 0, jurisdictionId: row.jurisdictionId });
+    }
+    return { districts, figures };
+  }
+
+  /** The kept value when the row is at the version kept (the query sent null), else the one read. */
+  private take(key: string, version: string, read: unknown): unknown {
+    const kept = this.kept.get(key);
+    return kept?.version === version ? kept.value : read;
+  }
+
+  private keep(key: string, entry: { version: string; value: unknown; size: number; jurisdictionId?: string }) {
+    const kept = this.kept.get(key);
+    if (kept?.version === entry.version) return;
+    if (kept) this.forget(key, kept.size);
+    if (entry.size > LARGE_ENTRIES_KEPT) return;
+    for (const [oldest, { size }] of this.kept) {
+      if (this.entries + entry.size <= LARGE_ENTRIES_KEPT) break;
+      this.forget(oldest, size);
+    }
+    this.kept.set(key, entry);
+    this.entries += entry.size;
+  }
+
+  private forget(key: string, size: number) {
+    this.kept.delete(key);
+    this.entries -= size;
+  }
+}
+const largeColumns = new LargeColumns();
+
+const { districts: _districts, ...jurisdictionColumns } = getTableColumns(jurisdictions);
+const { electorateFigures: _figures, ...initiativeColumns } = getTableColumns(initiatives);
+
+/** The initiative's electorate figures, or null when its row is at the version given (the one kept). */
+const figuresUnless = (version: string | Placeholder) =>
+  sql<InitiativeRow['electorateFigures'] | null>`case when ${initiatives}.xmin::text = ${version} then null else ${initiatives.electorateFigures} end`.mapWith(initiatives.electorateFigures);
+/** The jurisdiction's districts, or null when its row is at the version given (the one kept). */
+const districtsUnless = (version: string | Placeholder) =>
+  sql<JurisdictionRow['districts'] | null>`case when ${jurisdictions}.xmin::text = ${version} then null else ${jurisdictions.districts} end`.mapWith(jurisdictions.districts);
+
+/**
  * The initiative and its jurisdiction, with the row versions PostgreSQL gave them (`xmin`, which
  * every update changes): signing compares them with the rows it locks (signatures/initiative-cache).
  */
 export async function getInitiativeWithJurisdiction(db: Executor, id: string, lock?: 'update') {
+  const versions = largeColumns.versions(id);
   const query = db
     .select({
-      initiative: initiatives,
-      jurisdiction: jurisdictions,
+      initiative: { ...initiativeColumns, electorateFigures: figuresUnless(versions.initiativeVersion) },
+      jurisdiction: { ...jurisdictionColumns, districts: districtsUnless(versions.jurisdictionVersion) },
       initiativeVersion: sql<string>`${initiatives}.xmin::text`,
       jurisdictionVersion: sql<string>`${jurisdictions}.xmin::text`,
     })
@@ -44,7 +118,8 @@ export async function getInitiativeWithJurisdiction(db: Executor, id: string, lo
     .where(eq(initiatives.id, id));
   const [row] = await (lock ? query.for(lock, { of: initiatives }) : query);
   if (!row) throw problems.notFound('Initiative', id);
-  return row;
+  const { districts, figures } = largeColumns.resolve(id, { ...row, jurisdictionId: row.jurisdiction.id, districts: row.jurisdiction.districts, figures: row.initiative.electorateFigures });
+  return { ...row, initiative: { ...row.initiative, electorateFigures: figures }, jurisdiction: { ...row.jurisdiction, districts } };
 }
 
 /** The same, as the caller may see it: a draft only by its sponsor; to anyone else it is not found. */
@@ -302,83 +377,17 @@ export interface InitiativePage {
 /** Committee members of the initiative in the row, as a column of the same query. */
 const committeeSizeColumn = sql<number>`(select count(*)::int from committee_members m where m.initiative_id = ${initiatives.id})`;
 
-/**
- * The two columns of a page that grow with the jurisdiction's districts (its districts, and the
- * electorate figures frozen at opening: 35,000 entries each for France's communes, about 2 MB read and
- * parsed on every read), kept by each process with the row versions (`xmin`) they were read at. The
- * page query sends them only when the version it finds is not the one given: a changed row is read
- * anew, an unchanged one costs nothing. Another version of a row is another transaction's write, so a
- * value kept for a version is that version's. Jurisdictions of fewer districts are read whole, as
- * before: keeping them would save nothing.
- */
-const LARGE_FROM_DISTRICTS = 100;
-/** Entries kept in all (districts and figures), about 30 MB: a national jurisdiction and four of its initiatives. */
-const LARGE_ENTRIES_KEPT = 200_000;
-class LargeColumns {
-  /** By `j:<jurisdiction id>` and `i:<initiative id>`, the oldest kept first. */
-  private readonly kept = new Map<string, { version: string; value: unknown; size: number; jurisdictionId?: string }>();
-  private entries = 0;
-
-  /** The versions to give the page query for this initiative ('' when nothing is kept). */
-  versions(initiativeId: string): { initiativeVersion: string; jurisdictionVersion: string } {
-    const initiative = this.kept.get(`i:${initiativeId}`);
-    return { initiativeVersion: initiative?.version ?? '', jurisdictionVersion: this.kept.get(`j:${initiative?.jurisdictionId}`)?.version ?? '' };
-  }
-
-  /** The columns of the row read: those the query left out (null) from what is kept; large ones kept for the next read. */
-  resolve(
-    initiativeId: string,
-    row: { jurisdictionId: string; initiativeVersion: string; jurisdictionVersion: string; districts: JurisdictionRow['districts'] | null; figures: InitiativeRow['electorateFigures'] },
-  ) {
-    const districts = this.take(`j:${row.jurisdictionId}`, row.jurisdictionVersion, row.districts) as JurisdictionRow['districts'];
-    const figures = this.take(`i:${initiativeId}`, row.initiativeVersion, row.figures) as InitiativeRow['electorateFigures'];
-    if (districts.length >= LARGE_FROM_DISTRICTS) {
-      this.keep(`j:${row.jurisdictionId}`, { version: row.jurisdictionVersion, value: districts, size: districts.length });
-      this.keep(`i:${initiativeId}`, { version: row.initiativeVersion, value: figures, size: figures?.districts.length ?? 0, jurisdictionId: row.jurisdictionId });
-    }
-    return { districts, figures };
-  }
-
-  /** The kept value when the row is at the version kept (the query sent null), else the one read. */
-  private take(key: string, version: string, read: unknown): unknown {
-    const kept = this.kept.get(key);
-    return kept?.version === version ? kept.value : read;
-  }
-
-  private keep(key: string, entry: { version: string; value: unknown; size: number; jurisdictionId?: string }) {
-    const kept = this.kept.get(key);
-    if (kept?.version === entry.version) return;
-    if (kept) this.forget(key, kept.size);
-    if (entry.size > LARGE_ENTRIES_KEPT) return;
-    for (const [oldest, { size }] of this.kept) {
-      if (this.entries + entry.size <= LARGE_ENTRIES_KEPT) break;
-      this.forget(oldest, size);
-    }
-    this.kept.set(key, entry);
-    this.entries += entry.size;
-  }
-
-  private forget(key: string, size: number) {
-    this.kept.delete(key);
-    this.entries -= size;
-  }
-}
-const largeColumns = new LargeColumns();
-
-const { districts: _districts, ...jurisdictionColumns } = getTableColumns(jurisdictions);
-const { electorateFigures: _figures, ...initiativeColumns } = getTableColumns(initiatives);
-
 function pageQuery(db: Executor) {
   return db
     .select({
       initiative: {
         ...initiativeColumns,
-        electorateFigures: sql<InitiativeRow['electorateFigures'] | null>`case when ${initiatives}.xmin::text = ${sql.placeholder('initiativeVersion')} then null else ${initiatives.electorateFigures} end`.mapWith(initiatives.electorateFigures),
+        electorateFigures: figuresUnless(sql.placeholder('initiativeVersion')),
       },
       initiativeVersion: sql<string>`${initiatives}.xmin::text`,
       jurisdiction: {
         ...jurisdictionColumns,
-        districts: sql<JurisdictionRow['districts'] | null>`case when ${jurisdictions}.xmin::text = ${sql.placeholder('jurisdictionVersion')} then null else ${jurisdictions.districts} end`.mapWith(jurisdictions.districts),
+        districts: districtsUnless(sql.placeholder('jurisdictionVersion')),
       },
       jurisdictionVersion: sql<string>`${jurisdictions}.xmin::text`,
       tally: sql<unknown>`(select coalesce(json_agg(json_build_array(d.district, d.n)), '[]'::json)
