@@ -13,7 +13,6 @@ import { appendAudit } from '../src/features/audit/service';
 import { getInitiative } from '../src/features/initiatives/service';
 import { PURGE_BUDGET_MS, PURGE_PAGE, purgePersonalData, sealPersonalData } from '../src/features/personal-data/service';
 import { inProcessDatabase, inProcessEngine } from './lib/in-process';
-import { DISTRICTS } from './lib/setup';
 
 const SIGNATURES = Number(process.argv[2] ?? 1_000_000);
 const DAY = 86_400_000;
@@ -24,19 +23,9 @@ const walNow = async () => (await sql<{ lsn: string }[]>`select pg_current_wal_l
 const walSince = async (from: string) => Number((await sql<{ n: string }[]>`select pg_wal_lsn_diff(pg_current_wal_lsn(), ${from}::pg_lsn)::text as n`)[0]!.n) / 1024 / 1024;
 try {
   const now = new Date();
-  const { deps, call, adminToken, clerkToken, sponsor } = await inProcessEngine(db, now);
-  await call('POST', '/v1/jurisdictions', adminToken, {
-    id: 'bench',
-    name: 'Bench city',
-    electorate: 50_000_000,
-    minimumAge: 16,
-    minimumAssurance: 'eidas2',
-    committeeMinimum: 0,
-    districts: DISTRICTS,
-    // Out of reach: both close below their goal, and their data is due 3 months later.
-    rules: { referendum: { goal: { signatures: SIGNATURES * 10 }, collectionDays: 270 } },
-  });
-  await call('POST', '/v1/jurisdictions/bench/clerks', adminToken, { subject: 'bench-clerk' });
+  const { deps, call, createCity, clerkToken, sponsor } = await inProcessEngine(db, now);
+  // Out of reach: both close below their goal, and their data is due 3 months later.
+  await createCity({ goal: { signatures: SIGNATURES * 10 }, collectionDays: 270 });
   // One sealed value, as long as a signer's: the cost is in the rows written, not in what they hold.
   const sealed = await sealPersonalData(deps.keys, { givenNames: 'Camille Marie', familyName: 'Martin', birthdate: '1980-01-01' });
   const ids: string[] = [];

@@ -21,18 +21,8 @@ const OTHERS = Number(process.env.BENCH_OTHER_SIGNATURES ?? SIGNATURES * 4);
 const { url, db, sql, end } = await inProcessDatabase();
 try {
   const now = new Date();
-  const { deps, call, adminToken, clerkToken, sponsor } = await inProcessEngine(db, now);
-  await call('POST', '/v1/jurisdictions', adminToken, {
-    id: 'bench',
-    name: 'Bench city',
-    electorate: 50_000_000,
-    minimumAge: 16,
-    minimumAssurance: 'eidas2',
-    committeeMinimum: 0,
-    districts: DISTRICTS,
-    rules: { referendum: { goal: { signatures: Math.floor(SIGNATURES / 2) }, collectionDays: 270 } },
-  });
-  await call('POST', '/v1/jurisdictions/bench/clerks', adminToken, { subject: 'bench-clerk' });
+  const { deps, call, createCity, clerkToken, sponsor } = await inProcessEngine(db, now);
+  await createCity({ goal: { signatures: Math.floor(SIGNATURES / 2) }, collectionDays: 270 });
   await call('PUT', '/v1/jurisdictions/bench/roll', clerkToken, `family_name,given_names,birthdate,district\nMartin,Camille,1980-01-01,${DISTRICTS[0]!.code}\n`, 'text/csv');
   const draft = await call('POST', '/v1/initiatives', sponsor, { jurisdictionId: 'bench', kind: 'referendum', title: 'Bench', summary: 'Bench.', text: 'Bench.', question: 'Bench?' });
   const id = String(draft.id);

@@ -6,6 +6,7 @@ import type { AppDeps } from '../../src/platform/http';
 import { generateKeyMaterial, loadEngineKeys } from '../../src/platform/keys';
 import { createLogger } from '../../src/platform/logger';
 import { createMetrics } from '../../src/platform/metrics';
+import { DISTRICTS } from './setup';
 
 /**
  * A PostgreSQL database for a bench that runs the engine in its own process (BENCH_ADMIN_URL's
@@ -59,10 +60,25 @@ export async function inProcessEngine(db: DatabaseHandle, now: Date) {
     if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${text}`);
     return text ? (JSON.parse(text) as Record<string, unknown>) : {};
   };
+  const adminToken = await devProvider.mintRaw({ sub: 'bench-admin', acr: 'eidas2' }, now);
   return {
     deps,
     call,
-    adminToken: await devProvider.mintRaw({ sub: 'bench-admin', acr: 'eidas2' }, now),
+    /** The jurisdiction `bench` (the bench's districts) with these referendum rules, `bench-clerk` its clerk. */
+    async createCity(referendum: Record<string, unknown>) {
+      await call('POST', '/v1/jurisdictions', adminToken, {
+        id: 'bench',
+        name: 'Bench city',
+        electorate: 50_000_000,
+        minimumAge: 16,
+        minimumAssurance: 'eidas2',
+        committeeMinimum: 0,
+        districts: DISTRICTS,
+        rules: { referendum },
+      });
+      await call('POST', '/v1/jurisdictions/bench/clerks', adminToken, { subject: 'bench-clerk' });
+    },
+    adminToken,
     clerkToken: await devProvider.mintRaw({ sub: 'bench-clerk', acr: 'eidas2' }, now),
     sponsor: await devProvider.mintIdToken({ givenNames: 'Anne', familyName: 'Sponsor', birthdate: '1980-01-01' }, now),
   };
