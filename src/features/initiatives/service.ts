@@ -39,24 +39,40 @@ export async function getInitiative(db: Executor, id: string, lock?: 'update' | 
 const LARGE_FROM_DISTRICTS = 100;
 /** Entries kept in all (districts and figures), about 30 MB: a national jurisdiction and four of its initiatives. */
 const LARGE_ENTRIES_KEPT = 200_000;
+interface Lease {
+  initiativeVersion: string;
+  figures: InitiativeRow['electorateFigures'];
+  jurisdictionVersion: string;
+  districts: JurisdictionRow['districts'];
+}
 class LargeColumns {
   /** By `j:<jurisdiction id>` and `i:<initiative id>`, the oldest kept first. */
   private readonly kept = new Map<string, { version: string; value: unknown; size: number; jurisdictionId?: string }>();
   private entries = 0;
 
-  /** The versions to give the page query for this initiative ('' when nothing is kept). */
-  versions(initiativeId: string): { initiativeVersion: string; jurisdictionVersion: string } {
+  /**
+   * What is kept for this initiative now: the versions to give the query ('' when nothing is kept),
+   * and the values the query's nulls stand for (held here, whatever another read keeps meanwhile).
+   */
+  lease(initiativeId: string): Lease {
     const initiative = this.kept.get(`i:${initiativeId}`);
-    return { initiativeVersion: initiative?.version ?? '', jurisdictionVersion: this.kept.get(`j:${initiative?.jurisdictionId}`)?.version ?? '' };
+    const jurisdiction = this.kept.get(`j:${initiative?.jurisdictionId}`);
+    return {
+      initiativeVersion: initiative?.version ?? '',
+      figures: initiative?.value as InitiativeRow['electorateFigures'],
+      jurisdictionVersion: jurisdiction?.version ?? '',
+      districts: jurisdiction?.value as JurisdictionRow['districts'],
+    };
   }
 
-  /** The columns of the row read: those the query left out (null) from what is kept; large ones kept for the next read. */
+  /** The columns of the row read: those the query left out (null, the row at the lease's version) from the lease; large ones kept for the next read. */
   resolve(
     initiativeId: string,
+    lease: Lease,
     row: { jurisdictionId: string; initiativeVersion: string; jurisdictionVersion: string; districts: JurisdictionRow['districts'] | null; figures: InitiativeRow['electorateFigures'] },
   ) {
-    const districts = this.take(`j:${row.jurisdictionId}`, row.jurisdictionVersion, row.districts) as JurisdictionRow['districts'];
-    const figures = this.take(`i:${initiativeId}`, row.initiativeVersion, row.figures) as InitiativeRow['electorateFigures'];
+    const districts = row.jurisdictionVersion === lease.jurisdictionVersion ? lease.districts : row.districts!;
+    const figures = row.initiativeVersion === lease.initiativeVersion ? lease.figures : row.figures;
     if (districts.length >= LARGE_FROM_DISTRICTS) {
       this.keep(`j:${row.jurisdictionId}`, { version: row.jurisdictionVersion, value: districts, size: districts.length });
       this.keep(`i:${initiativeId}`, { version: row.initiativeVersion, value: figures, size: figures?.districts.length ?? 0, jurisdictionId: row.jurisdictionId });
@@ -64,15 +80,14 @@ class LargeColumns {
     return { districts, figures };
   }
 
-  /** The kept value when the row is at the version kept (the query sent null), else the one read. */
-  private take(key: string, version: string, read: unknown): unknown {
-    const kept = this.kept.get(key);
-    return kept?.version === version ? kept.value : read;
-  }
-
   private keep(key: string, entry: { version: string; value: unknown; size: number; jurisdictionId?: string }) {
     const kept = this.kept.get(key);
-    if (kept?.version === entry.version) return;
+    // Read again at the same version: it becomes the latest kept, the last to go.
+    if (kept?.version === entry.version) {
+      this.kept.delete(key);
+      this.kept.set(key, kept);
+      return;
+    }
     if (kept) this.forget(key, kept.size);
     if (entry.size > LARGE_ENTRIES_KEPT) return;
     for (const [oldest, { size }] of this.kept) {
@@ -105,11 +120,11 @@ const districtsUnless = (version: string | Placeholder) =>
  * every update changes): signing compares them with the rows it locks (signatures/initiative-cache).
  */
 export async function getInitiativeWithJurisdiction(db: Executor, id: string, lock?: 'update') {
-  const versions = largeColumns.versions(id);
+  const lease = largeColumns.lease(id);
   const query = db
     .select({
-      initiative: { ...initiativeColumns, electorateFigures: figuresUnless(versions.initiativeVersion) },
-      jurisdiction: { ...jurisdictionColumns, districts: districtsUnless(versions.jurisdictionVersion) },
+      initiative: { ...initiativeColumns, electorateFigures: figuresUnless(lease.initiativeVersion) },
+      jurisdiction: { ...jurisdictionColumns, districts: districtsUnless(lease.jurisdictionVersion) },
       initiativeVersion: sql<string>`${initiatives}.xmin::text`,
       jurisdictionVersion: sql<string>`${jurisdictions}.xmin::text`,
     })
@@ -118,7 +133,7 @@ export async function getInitiativeWithJurisdiction(db: Executor, id: string, lo
     .where(eq(initiatives.id, id));
   const [row] = await (lock ? query.for(lock, { of: initiatives }) : query);
   if (!row) throw problems.notFound('Initiative', id);
-  const { districts, figures } = largeColumns.resolve(id, { ...row, jurisdictionId: row.jurisdiction.id, districts: row.jurisdiction.districts, figures: row.initiative.electorateFigures });
+  const { districts, figures } = largeColumns.resolve(id, lease, { ...row, jurisdictionId: row.jurisdiction.id, districts: row.jurisdiction.districts, figures: row.initiative.electorateFigures });
   return { ...row, initiative: { ...row.initiative, electorateFigures: figures }, jurisdiction: { ...row.jurisdiction, districts } };
 }
 
@@ -419,9 +434,10 @@ export async function readInitiativePage(
 ): Promise<InitiativePage> {
   let query = pageQueries.get(db);
   if (!query) pageQueries.set(db, (query = pageQuery(db)));
-  const [row] = await query.execute({ id, subject: viewer?.subject ?? '', ...largeColumns.versions(id) });
+  const lease = largeColumns.lease(id);
+  const [row] = await query.execute({ id, subject: viewer?.subject ?? '', initiativeVersion: lease.initiativeVersion, jurisdictionVersion: lease.jurisdictionVersion });
   if (!row || (row.initiative.status === 'draft' && row.initiative.sponsorSubject !== viewer?.subject)) throw problems.notFound('Initiative', id);
-  const { districts, figures: electorateFigures } = largeColumns.resolve(id, {
+  const { districts, figures: electorateFigures } = largeColumns.resolve(id, lease, {
     jurisdictionId: row.jurisdiction.id,
     initiativeVersion: row.initiativeVersion,
     jurisdictionVersion: row.jurisdictionVersion,
