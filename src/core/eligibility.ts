@@ -1,3 +1,4 @@
+import { districtsByCode } from './districts';
 import { ageOn, meetsAssurance, type Assurance } from './identity';
 
 export type EligibilityRule = 'age' | 'district' | 'assurance' | 'roll';
@@ -13,14 +14,6 @@ export interface EligibilityRules {
 }
 
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** The codes of a jurisdiction's districts, made once per list read (a signature is judged on the list of the cached jurisdiction). */
-const districtCodes = new WeakMap<readonly { code: string }[], ReadonlySet<string>>();
-function codesOf(districts: readonly { code: string }[]): ReadonlySet<string> {
-  let codes = districtCodes.get(districts);
-  if (!codes) districtCodes.set(districts, (codes = new Set(districts.map((d) => d.code))));
-  return codes;
-}
 
 /** The calendar day of an instant in a time zone (the jurisdiction's), as YYYY-MM-DD. */
 export function localDay(at: Date, timeZone: string): string {
@@ -47,7 +40,7 @@ export function checkEligibility(
   if (age < rules.minimumAge) {
     return { eligible: false, rule: 'age', detail: `Signers must be at least ${rules.minimumAge} years old on the signing date.` };
   }
-  if (!rules.requireRoll && !codesOf(rules.districts).has(signer.district)) {
+  if (!rules.requireRoll && !districtsByCode(rules.districts).has(signer.district)) {
     return { eligible: false, rule: 'district', detail: `District "${signer.district}" is not one of this jurisdiction's.` };
   }
   if (!meetsAssurance(signer.assurance, rules.minimumAssurance)) {

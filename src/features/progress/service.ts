@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { districtsByCode } from '../../core/districts';
 import { electorateOf, evaluateRules, type Evaluation, type JurisdictionElectorate, type Rules, RulesSchema } from '../../core/rules';
 import type { Executor } from '../../db/client';
 import { initiativeCrossings, signatureCounts, type District } from '../../db/schema';
@@ -122,7 +123,7 @@ export function buildProgress(
   const evaluation = evaluateRules(rulesOf(initiative, jurisdiction), electorateOf(initiative, jurisdiction), tally);
   const reachedAt = new Map(crossings.map((c) => [c.key, c.reachedAt.toISOString()]));
   const listed = options.allDistricts ? evaluation.districts : listedDistricts(evaluation.districts);
-  const names = listed.length > 0 ? new Map(jurisdiction.districts.map((d) => [d.code, d.name])) : new Map<string, string>();
+  const names = districtsByCode(jurisdiction.districts);
   return {
     initiativeId: initiative.id,
     status: initiative.status,
@@ -130,7 +131,7 @@ export function buildProgress(
     goalMet: evaluation.goalMet,
     criteria: evaluation.criteria,
     districtCount: evaluation.districts.length,
-    districts: listed.map((d) => ({ ...d, name: names.get(d.code) ?? d.code })),
+    districts: listed.map((d) => ({ ...d, name: names.get(d.code)?.name ?? d.code })),
     // A milestone once announced stays reached (its announcement, and what it obliged, stand) even if withdrawals take the count back under it.
     milestones: evaluation.milestones.map((m) => {
       const at = reachedAt.get(`milestone:${m.signatures}`) ?? null;
