@@ -77,6 +77,40 @@ tr.current { background: #fff8d6; }
 dl.facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .25rem 1rem; }
 dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+/* The paper form: on screen, each sheet framed as the page it prints on; printed, the sheets alone, each on a page of its own. */
+.paper-sheet { border: 1px solid var(--line); padding: 1rem 1.25rem; margin: 2rem 0; }
+.paper-sheet h2 { margin-top: 0; }
+.sheet-head { display: flex; flex-wrap: wrap; justify-content: space-between; align-items: baseline; gap: 0 1.5rem; }
+.sheet-ref strong { font-size: 1.1rem; border: 2px solid var(--ink); padding: .1rem .4rem; }
+.district-codes { list-style: none; padding: 0; columns: 12rem; column-gap: 1.5rem; font-size: .85rem; }
+.district-codes .mono { font-size: inherit; font-weight: 600; }
+table.sheet-rows .col-line { width: 2.5rem; }
+table.sheet-rows .col-date { width: 14%; }
+table.sheet-rows .col-signature { width: 20%; }
+.fill-line { display: flex; gap: .5rem; align-items: flex-end; }
+.fill-line .blank { flex: 1; border-bottom: 1px solid var(--ink); min-height: 1.5rem; }
+table.sheet-rows th, table.sheet-rows td { border: 1px solid var(--ink); }
+table.sheet-rows tbody td, table.sheet-rows tbody th { height: 2.6rem; }
+table.sheet-rows caption { text-align: left; font-weight: 600; }
+@page paper-sheet { size: A4 portrait; margin: 10mm; }
+@media print {
+  header.site, footer.site, .skip, .screen-only { display: none; }
+  main { max-width: none; padding: 0; }
+  body { font-size: 10pt; }
+  a { color: inherit; }
+  .paper-sheet { page: paper-sheet; border: 0; padding: 0; margin: 0; break-after: page; line-height: 1.3; }
+  .paper-sheet:last-child { break-after: auto; }
+  .paper-sheet h2 { font-size: 14pt; }
+  .paper-sheet h3 { font-size: 10.5pt; margin: .5rem 0 .2rem; }
+  .paper-sheet p, .paper-sheet ul, .paper-sheet dl, .paper-sheet blockquote { margin: .3rem 0; }
+  .paper-sheet dl.facts { gap: 0 .75rem; font-size: 9pt; }
+  .paper-sheet blockquote.question { padding: .3rem .6rem; }
+  .sheet-notice { font-size: 8.5pt; padding-left: 1.2rem; }
+  .district-codes { font-size: 7.5pt; columns: 4; line-height: 1.3; }
+  table.sheet-rows { font-size: 8.5pt; }
+  table.sheet-rows tr { break-inside: avoid; }
+  table.sheet-rows tbody td, table.sheet-rows tbody th { height: 9.5mm; }
+}
 /* Narrow screens and pages zoomed to 400 %: each term above its value, nothing wider than the screen. */
 @media (max-width: 36rem) {
   dl.facts { grid-template-columns: minmax(0, 1fr); gap: 0; }

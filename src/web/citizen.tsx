@@ -11,6 +11,7 @@ import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictio
 import { buildProgress, crossingsOf, tallyMany, tallySignatures } from '../features/progress/service';
 import { hasSigned, mySignature, sign, withdrawMySignature, type SignatureRow } from '../features/signatures/service';
 import { laterLogEntry, mergeDelayMs } from '../features/transparency/service';
+import { takesPaperForms } from '../features/paper/forms';
 import { referendumItemOf } from '../features/verification/service';
 import { createRouter } from '../platform/http';
 import { engineKeySet } from '../platform/keys';
@@ -176,6 +177,14 @@ export const citizenPages = createRouter()
             {readsDashboard ? <a class="button secondary" href={`/initiatives/${initiative.id}/manage`}>{m.initiative.manage}</a> : null}
             {isClerk ? <a class="button secondary" href={`/clerk/initiatives/${initiative.id}`}>{m.initiative.clerkTools}</a> : null}
           </div>
+          {/* For those without an online identity: a sheet to sign by hand, keyed in later by the elections office. */}
+          {takesPaperForms(initiative, now) ? (
+            <p>
+              <a href={`/initiatives/${initiative.id}/paper-form`}>{m.paperForm.link}</a>
+              <br />
+              <span class="help">{m.paperForm.linkHelp}</span>
+            </p>
+          ) : null}
           {initiative.status === 'open' && initiative.opensAt && initiative.opensAt > now ? (
             <p>{m.initiative.opensAt(t.dateTime(initiative.opensAt, tz))}</p>
           ) : opened ? (

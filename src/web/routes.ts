@@ -2,6 +2,7 @@ import { createRouter } from '../platform/http';
 import { SITE_CSS, SITE_ICON, SITE_JS } from './assets';
 import { citizenPages } from './citizen';
 import { clerkPages } from './clerk';
+import { paperFormPages } from './paper-form';
 import { resultPages } from './results';
 import { sponsorPages } from './sponsor';
 
@@ -16,5 +17,6 @@ export function webRoutes() {
     .route('/', sponsorPages)
     .route('/', clerkPages)
     .route('/', resultPages)
+    .route('/', paperFormPages)
     .route('/', citizenPages);
 }

@@ -14,6 +14,7 @@ import {
   withdraw,
   type InitiativeRow,
 } from '../features/initiatives/service';
+import { takesPaperForms } from '../features/paper/forms';
 import { sponsoredBy, supportedBy } from '../features/initiatives/sponsored';
 import { jurisdictionLabels, listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
 import { createRouter } from '../platform/http';
@@ -22,6 +23,7 @@ import { HistoryChart } from './charts';
 import { fieldErrors, problemFieldErrors, problemMessage, type FieldIssue } from './problems';
 import { visibleInitiative } from './citizen';
 import { errorPage } from './errors';
+import { PaperFormBatch } from './paper-form';
 import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, NamingInitiative, Notice, renderPage, titleAbout } from './layout';
 import { formFields, formLimit, loginUrl, uuidParam, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { closingLine, daysLeft, DistrictTable, Milestones, ProgressBlock, StatusTag } from './views';
@@ -405,6 +407,13 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
         ) : (
           <p class="help">{m.manage.readOnly}</p>
         )}
+
+        {takesPaperForms(initiative, now) ? (
+          <section aria-labelledby="paper-forms-title">
+            <h2 id="paper-forms-title">{m.paperForm.manage}</h2>
+            <PaperFormBatch w={w} initiative={initiative} headingLevel={3} help={m.paperForm.manageHelp} />
+          </section>
+        ) : null}
 
         <ProgressBlock t={t} progress={dashboard.progress} live={collecting ? `/v1/initiatives/${initiative.id}/progress/stream` : undefined} />
         {dashboard.timeLeft ? (

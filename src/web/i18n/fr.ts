@@ -113,6 +113,62 @@ export const fr = {
       consent: 'Cochez la case pour donner votre accord.',
     },
   },
+  /** The printable paper form: sheets to sign by hand, keyed in later by the elections office. */
+  paperForm: {
+    title: 'Formulaire de signature papier',
+    /** On the initiative's page, next to the sign button. */
+    link: 'Imprimer un formulaire de signature papier',
+    linkHelp: 'Sans identité vérifiée en ligne, on peut signer sur un formulaire papier\u00a0: un agent du service des élections saisit ensuite chaque signature.',
+    intro: (first: string, last: string) =>
+      first === last ? `Feuille n°\u00a0${first}, prête à imprimer.` : `Feuilles n°\u00a0${first} à ${last}, prêtes à imprimer\u00a0: chacune sort sur une page à part.`,
+    printHelp: 'Imprimez cette page avec la commande d’impression de votre navigateur. Chaque feuille porte sa propre référence\u00a0: n’imprimez pas deux fois les mêmes numéros.',
+    /** The form choosing which sheets to print. */
+    batch: 'Feuilles à imprimer',
+    sheets: 'Nombre de feuilles',
+    sheetsHelp: (max: string) => `De 1 à ${max}.`,
+    from: 'Numéro de la première feuille',
+    fromHelp: 'Pour continuer la numérotation d’un lot déjà imprimé.',
+    prepare: 'Préparer les feuilles',
+    notOpen: 'Cette initiative ne reçoit pas de signatures en ce moment\u00a0: il n’y a pas de formulaire papier à imprimer.',
+    sheetTitle: (n: string, t: string) => `Feuille n°\u00a0${n}\u00a0: ${t}`,
+    reference: 'Référence de la feuille',
+    jurisdiction: 'Collectivité',
+    kind: 'Type d’initiative',
+    collection: 'Date limite de signature',
+    fullText: 'Texte complet et avancement de la collecte',
+    collector: 'Nom du collecteur ou de la collectrice',
+    notice: 'Avant de signer',
+    /** `district`: what the jurisdiction calls its districts, in lower case. */
+    whoMaySign: (age: string, district: string, jurisdiction: string) =>
+      `Vous pouvez signer si vous avez au moins ${age}\u00a0ans le jour de la signature et si votre ${district} fait partie de la collectivité (${jurisdiction}).`,
+    roll: 'Vous devez être inscrit ou inscrite sur la liste électorale de la collectivité.',
+    onePerPerson: 'Une seule signature par personne\u00a0: une signature sur formulaire papier et une signature en ligne de la même personne ne comptent qu’une fois.',
+    checked: 'Un agent du service des élections saisit et vérifie chaque ligne\u00a0; une ligne illisible ou incomplète, ou d’une personne qui ne remplit pas ces conditions, n’est pas comptée.',
+    personalData: (afterResult: string, afterWithdrawal: string) =>
+      `Vos nom, prénoms et date de naissance sont conservés chiffrés pour la vérification des signatures, puis effacés ${afterResult} la certification du résultat ou le constat d’un nombre de signatures valides insuffisant, et ${afterWithdrawal} le retrait de l’initiative. La liste des signataires n’est jamais publiée.`,
+    /** How long after an event personal data is kept, before "la certification…". */
+    monthsAfter: (n: number, shown: string) => (n === 0 ? 'dès' : `${shown}\u00a0mois après`),
+    returnTo: (jurisdiction: string) => `Rapportez la feuille remplie au porteur ou à la porteuse de l’initiative, ou au service des élections (${jurisdiction}).`,
+    /** The list of district codes printed on each sheet (a few dozen districts at most). */
+    districtCodes: (column: string) => `Codes à inscrire dans la colonne «\u00a0${column}\u00a0»`,
+    /** Too many districts to print: where their codes are. */
+    manyDistricts: (district: string, url: string) => `Inscrivez le nom ou le code de votre ${district}\u00a0; la liste des codes est publiée à l’adresse ${url}`,
+    signatures: (reference: string) => `Signatures de la feuille ${reference}`,
+    columns: {
+      line: 'N°',
+      familyName: 'Nom de famille',
+      givenNames: 'Prénoms (tous)',
+      birthdate: 'Date de naissance (jj/mm/aaaa)',
+      /** `district`: what the jurisdiction calls its districts, capitalised; `many`: too many to list their codes. */
+      district: (district: string, many: boolean) => (many ? `${district} (nom ou code)` : `${district} (code)`),
+      signedOn: 'Date de signature (jj/mm/aaaa)',
+      signature: 'Signature',
+    },
+    /** On the sponsor's dashboard. */
+    manage: 'Formulaires de signature papier',
+    manageHelp: 'Imprimez des feuilles numérotées pour recueillir des signatures à la main\u00a0: chaque feuille porte une référence unique, que le service des élections reporte en saisissant ses signatures.',
+    print: 'Afficher les feuilles à imprimer',
+  },
   mine: {
     title: 'Ma signature',
     none: 'Vous n’avez pas signé cette initiative.',
@@ -271,7 +327,7 @@ export const fr = {
     paper: 'Saisir des signatures sur formulaire papier',
     paperTitle: (t: string) => `Signatures sur formulaire papier : ${t}`,
     paperHelp:
-      'Collez une ligne par signature\u00a0: nom de famille, prénoms, date de naissance (AAAA-MM-JJ), code de l’arrondissement, feuille, collecteur et, si elle est connue, date de signature (AAAA-MM-JJ). Une ligne d’en-tête est facultative.',
+      'Collez une ligne par signature\u00a0: nom de famille, prénoms, date de naissance (AAAA-MM-JJ), code de l’arrondissement, feuille, collecteur et, si elle est connue, date de signature (AAAA-MM-JJ). Une ligne d’en-tête est facultative. La feuille est la référence imprimée en haut de chaque feuille du formulaire papier (par exemple 3F2A9C1B-0005).',
     /** Why a paper entry was not counted, said to the clerk (the signer is not the reader). */
     paperIneligible: {
       age: 'Âge minimum non atteint à la date de signature.',

@@ -1,0 +1,209 @@
+import { PAPER_FORM_FIRST_MAX, PAPER_FORM_ROWS, PAPER_FORM_SHEETS_MAX, PaperFormQuerySchema, paperSheetReference, takesPaperForms } from '../features/paper/forms';
+import type { InitiativeRow } from '../features/initiatives/service';
+import type { JurisdictionRow } from '../features/jurisdictions/service';
+import { DEFAULT_RETENTION } from '../features/personal-data/service';
+import { createRouter } from '../platform/http';
+import { visibleInitiative } from './citizen';
+import { errorPage } from './errors';
+import { describedBy, ErrorSummary, Field, fieldsInError, NamingInitiative, Notice, renderPage, TableScroll, titleAbout } from './layout';
+import { fieldErrors } from './problems';
+import { webRequest, type WebContext, type WebRequest } from './request';
+import { closingLine } from './views';
+
+/** Up to this many districts, each sheet lists their codes; beyond, it says where the list is (35,000 communes fill no sheet). */
+export const PAPER_FORM_DISTRICTS_LISTED = 32;
+/** A text up to this long is printed whole; a longer one leaves its summary and the address of the whole. */
+const PAPER_FORM_TEXT_MAX = 400;
+
+export const paperFormPages = createRouter()
+  .get('/initiatives/:id/paper-form', async (c) => {
+    const w = await webRequest(c);
+    const { initiative, jurisdiction } = await visibleInitiative(c, w);
+    const { t } = w;
+    const { m } = t;
+    const title = titleAbout(t, m.paperForm.title, initiative.title);
+    const naming = (name: string) => titleAbout(t, m.paperForm.title, name);
+    if (!takesPaperForms(initiative, c.var.deps.clock())) {
+      return renderPage(c, w, {
+        title,
+        status: 409,
+        body: (
+          <>
+            <p><a href={`/initiatives/${initiative.id}`} lang={initiative.language}>{initiative.title}</a></p>
+            <h1><NamingInitiative message={naming} initiative={initiative} /></h1>
+            <Notice kind="error">{m.paperForm.notOpen}</Notice>
+          </>
+        ),
+      });
+    }
+    const raw = { sheets: c.req.query('sheets'), from: c.req.query('from') };
+    const parsed = PaperFormQuerySchema.safeParse(raw);
+    const errors = parsed.success ? {} : fieldErrors(t, parsed.error.issues, raw);
+    const first = parsed.success ? parsed.data.from : 0;
+    const numbers = parsed.success ? Array.from({ length: parsed.data.sheets }, (_, i) => first + i) : [];
+    return renderPage(c, w, {
+      title,
+      status: parsed.success ? 200 : 400,
+      body: (
+        <>
+          <div class="screen-only">
+            <p><a href={`/initiatives/${initiative.id}`} lang={initiative.language}>{initiative.title}</a></p>
+            <h1><NamingInitiative message={naming} initiative={initiative} /></h1>
+            {parsed.success ? (
+              <>
+                <p>{m.paperForm.intro(t.number(numbers[0]!), t.number(numbers[numbers.length - 1]!))}</p>
+                <p>{m.paperForm.printHelp}</p>
+              </>
+            ) : (
+              <ErrorSummary
+                t={t}
+                errors={fieldsInError(errors, [
+                  ['sheets', 'sheets', m.paperForm.sheets],
+                  ['from', 'from', m.paperForm.from],
+                ])}
+              />
+            )}
+            <PaperFormBatch w={w} initiative={initiative} values={{ sheets: raw.sheets ?? '1', from: raw.from ?? '1' }} errors={errors} headingLevel={2} />
+          </div>
+          {numbers.map((n) => (
+            <PaperSheet c={c} w={w} initiative={initiative} jurisdiction={jurisdiction} number={n} />
+          ))}
+        </>
+      ),
+    });
+  })
+  .onError(errorPage);
+
+/** Which sheets to print: a form that asks for the page of sheets (GET, no script), on the sheets' page and the sponsor's dashboard. */
+export function PaperFormBatch(props: {
+  w: WebRequest;
+  initiative: Pick<InitiativeRow, 'id'>;
+  values?: { sheets: string; from: string };
+  errors?: Record<string, string>;
+  headingLevel: 2 | 3;
+  help?: string;
+}) {
+  const { w, values = { sheets: '1', from: '1' }, errors = {} } = props;
+  const { t } = w;
+  const { m } = t;
+  const sheetsHelp = m.paperForm.sheetsHelp(t.number(PAPER_FORM_SHEETS_MAX));
+  const Heading = props.headingLevel === 2 ? 'h2' : 'h3';
+  return (
+    <section aria-labelledby="paper-batch-title">
+      <Heading id="paper-batch-title">{m.paperForm.batch}</Heading>
+      {props.help ? <p>{props.help}</p> : null}
+      <form method="get" action={`/initiatives/${props.initiative.id}/paper-form`} class="filters" novalidate>
+        <Field id="sheets" label={m.paperForm.sheets} help={sheetsHelp} error={errors.sheets}>
+          <input type="number" min="1" max={String(PAPER_FORM_SHEETS_MAX)} {...describedBy('sheets', errors.sheets, sheetsHelp)} value={values.sheets} />
+        </Field>
+        <Field id="from" label={m.paperForm.from} help={m.paperForm.fromHelp} error={errors.from}>
+          <input type="number" min="1" max={String(PAPER_FORM_FIRST_MAX)} {...describedBy('from', errors.from, m.paperForm.fromHelp)} value={values.from} />
+        </Field>
+        <button type="submit">{props.help ? m.paperForm.print : m.paperForm.prepare}</button>
+      </form>
+    </section>
+  );
+}
+
+/** One printed sheet: what is signed, the notice a signer needs, its reference, the collector's line and the rows the clerk keys in. */
+function PaperSheet(props: { c: WebContext; w: WebRequest; initiative: InitiativeRow; jurisdiction: JurisdictionRow; number: number }) {
+  const { c, w, initiative, jurisdiction, number } = props;
+  const { t } = w;
+  const { m } = t;
+  const f = m.paperForm;
+  const publicUrl = c.var.deps.config.publicUrl;
+  const pageUrl = `${publicUrl}/initiatives/${initiative.id}`;
+  const reference = paperSheetReference(initiative.id, number);
+  const id = `sheet-${number}`;
+  const retention = c.var.deps.config.retention ?? DEFAULT_RETENTION;
+  const districtNoun = m.fields.paperFields.district!;
+  const many = jurisdiction.districts.length > PAPER_FORM_DISTRICTS_LISTED;
+  const districtColumn = f.columns.district(m.initiative.district, many);
+  const tz = jurisdiction.timeZone;
+  return (
+    <section class="paper-sheet" aria-labelledby={`${id}-title`} data-sheet={reference}>
+      <div class="sheet-head">
+        <h2 id={`${id}-title`}>
+          <NamingInitiative message={(title) => f.sheetTitle(t.number(number), title)} initiative={initiative} />
+        </h2>
+        <p class="sheet-ref">
+          {f.reference}{m.colon} <strong class="mono" data-sheet-ref="">{reference}</strong>
+        </p>
+      </div>
+      <dl class="facts">
+        <dt>{f.jurisdiction}</dt>
+        <dd>{jurisdiction.name}</dd>
+        <dt>{f.kind}</dt>
+        <dd>{m.kinds[initiative.kind]}</dd>
+        <dt>{f.collection}</dt>
+        <dd>
+          {initiative.opensAt && initiative.opensAt > c.var.deps.clock() ? <>{m.initiative.opensAt(t.dateTime(initiative.opensAt, tz))} · </> : null}
+          {initiative.closesAt ? closingLine(t, initiative.closesAt, tz) : null}
+        </dd>
+        <dt>{f.fullText}</dt>
+        <dd><a href={pageUrl}>{pageUrl}</a></dd>
+      </dl>
+      <p lang={initiative.language}>{initiative.summary}</p>
+      {initiative.question ? <blockquote class="question" lang={initiative.language}>{initiative.question}</blockquote> : null}
+      {initiative.text.length <= PAPER_FORM_TEXT_MAX ? <div class="text sheet-text" lang={initiative.language}>{initiative.text}</div> : null}
+      <h3>{f.notice}</h3>
+      <ul class="sheet-notice">
+        <li>
+          {f.whoMaySign(t.number(jurisdiction.minimumAge), districtNoun, jurisdiction.name)}
+          {jurisdiction.requireRoll ? <> {f.roll}</> : null}
+        </li>
+        <li>{f.onePerPerson}</li>
+        <li>{f.checked}</li>
+        <li>
+          {f.personalData(
+            f.monthsAfter(retention.afterResultMonths, t.number(retention.afterResultMonths)),
+            f.monthsAfter(retention.afterWithdrawalMonths, t.number(retention.afterWithdrawalMonths)),
+          )}
+        </li>
+        <li>{f.returnTo(jurisdiction.name)}</li>
+      </ul>
+      {many ? (
+        <p class="sheet-districts">{f.manyDistricts(districtNoun, `${publicUrl}/v1/jurisdictions/${encodeURIComponent(jurisdiction.id)}`)}</p>
+      ) : (
+        <div class="sheet-districts">
+          <h3>{f.districtCodes(districtColumn)}</h3>
+          <ul class="district-codes">
+            {jurisdiction.districts.map((d) => (
+              <li><span class="mono">{d.code}</span> {d.name}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <p class="fill-line">{f.collector}{m.colon} <span class="blank"></span></p>
+      <TableScroll labelledBy={`${id}-rows`}>
+        <table class="sheet-rows">
+          <caption id={`${id}-rows`}>{f.signatures(reference)}</caption>
+          <thead>
+            <tr>
+              <th scope="col" class="num col-line">{f.columns.line}</th>
+              <th scope="col">{f.columns.familyName}</th>
+              <th scope="col">{f.columns.givenNames}</th>
+              <th scope="col" class="col-date">{f.columns.birthdate}</th>
+              <th scope="col">{districtColumn}</th>
+              <th scope="col" class="col-date">{f.columns.signedOn}</th>
+              <th scope="col" class="col-signature">{f.columns.signature}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {Array.from({ length: PAPER_FORM_ROWS }, (_, i) => (
+              <tr>
+                <th scope="row" class="num">{t.number(i + 1)}</th>
+                <td></td>
+                <td></td>
+                <td></td>
+                <td></td>
+                <td></td>
+                <td></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
+    </section>
+  );
+}
