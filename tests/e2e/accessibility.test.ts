@@ -23,7 +23,7 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
     expect.soft((await layoutProblems(page)).map((p) => `${where}: ${p}`)).toEqual([]);
   }
 
-  it('a citizen: home, initiative, the development provider, signing form with an error, receipt, my space, log, results, page not found', async () => {
+  it('a citizen: home, initiative, the development provider, signing form with an error, receipt, my space, log, paper form, results, page not found', async () => {
     const { page, context } = await personContext(demo.browser);
     await page.goto(demo.base);
     await expectAccessible(page, 'home');
@@ -64,6 +64,14 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
 
     await page.goto(`${initiativeUrl}/transparency`);
     await expectAccessible(page, 'public verifiable log');
+
+    await page.goto(`${initiativeUrl}/paper-form?sheets=2&from=7`);
+    await expectAccessible(page, 'paper signature form');
+    // Printed, the two sheets and nothing else: each on an A4 page of its own.
+    const pdf = await page.pdf({ preferCSSPageSize: true });
+    expect.soft((pdf.toString('latin1').match(/\/Type\s*\/Page\b(?!s)/g) ?? []).length, 'printed pages of two sheets').toBe(2);
+    await page.goto(`${initiativeUrl}/paper-form?sheets=0`);
+    await expectAccessible(page, 'paper signature form, a number of sheets refused');
 
     await page.click('a[href="/results"]');
     await page.waitForURL(/\/results$/);
