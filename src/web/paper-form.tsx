@@ -63,7 +63,10 @@ export const paperFormPages = createRouter()
                 ])}
               />
             )}
-            <PaperFormBatch w={w} initiative={initiative} values={{ sheets: raw.sheets ?? '1', from: raw.from ?? '1' }} errors={errors} headingLevel={2} />
+            <section aria-labelledby="paper-batch-title">
+              <h2 id="paper-batch-title">{m.paperForm.batch}</h2>
+              <PaperFormBatch w={w} initiative={initiative} submit={m.paperForm.prepare} values={{ sheets: raw.sheets ?? '1', from: raw.from ?? '1' }} errors={errors} />
+            </section>
           </div>
           {numbers.map((n) => (
             <PaperSheet c={c} w={w} initiative={initiative} jurisdiction={jurisdiction} number={n} />
@@ -74,34 +77,22 @@ export const paperFormPages = createRouter()
   })
   .onError(errorPage);
 
-/** Which sheets to print: a form that asks for the page of sheets (GET, no script), on the sheets' page and the sponsor's dashboard. */
-export function PaperFormBatch(props: {
-  w: WebRequest;
-  initiative: Pick<InitiativeRow, 'id'>;
-  values?: { sheets: string; from: string };
-  errors?: Record<string, string>;
-  headingLevel: 2 | 3;
-  help?: string;
-}) {
+/** Which sheets to print: a form asking for the page of sheets (GET, no script), on that page and on the sponsor's dashboard. */
+export function PaperFormBatch(props: { w: WebRequest; initiative: Pick<InitiativeRow, 'id'>; submit: string; values?: { sheets: string; from: string }; errors?: Record<string, string> }) {
   const { w, values = { sheets: '1', from: '1' }, errors = {} } = props;
   const { t } = w;
   const { m } = t;
   const sheetsHelp = m.paperForm.sheetsHelp(t.number(PAPER_FORM_SHEETS_MAX));
-  const Heading = props.headingLevel === 2 ? 'h2' : 'h3';
   return (
-    <section aria-labelledby="paper-batch-title">
-      <Heading id="paper-batch-title">{m.paperForm.batch}</Heading>
-      {props.help ? <p>{props.help}</p> : null}
-      <form method="get" action={`/initiatives/${props.initiative.id}/paper-form`} class="filters" novalidate>
-        <Field id="sheets" label={m.paperForm.sheets} help={sheetsHelp} error={errors.sheets}>
-          <input type="number" min="1" max={String(PAPER_FORM_SHEETS_MAX)} {...describedBy('sheets', errors.sheets, sheetsHelp)} value={values.sheets} />
-        </Field>
-        <Field id="from" label={m.paperForm.from} help={m.paperForm.fromHelp} error={errors.from}>
-          <input type="number" min="1" max={String(PAPER_FORM_FIRST_MAX)} {...describedBy('from', errors.from, m.paperForm.fromHelp)} value={values.from} />
-        </Field>
-        <button type="submit">{props.help ? m.paperForm.print : m.paperForm.prepare}</button>
-      </form>
-    </section>
+    <form method="get" action={`/initiatives/${props.initiative.id}/paper-form`} class="filters" novalidate>
+      <Field id="sheets" label={m.paperForm.sheets} help={sheetsHelp} error={errors.sheets}>
+        <input type="number" min="1" max={String(PAPER_FORM_SHEETS_MAX)} {...describedBy('sheets', errors.sheets, sheetsHelp)} value={values.sheets} />
+      </Field>
+      <Field id="from" label={m.paperForm.from} help={m.paperForm.fromHelp} error={errors.from}>
+        <input type="number" min="1" max={String(PAPER_FORM_FIRST_MAX)} {...describedBy('from', errors.from, m.paperForm.fromHelp)} value={values.from} />
+      </Field>
+      <button type="submit">{props.submit}</button>
+    </form>
   );
 }
 

@@ -411,7 +411,8 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
         {takesPaperForms(initiative, now) ? (
           <section aria-labelledby="paper-forms-title">
             <h2 id="paper-forms-title">{m.paperForm.manage}</h2>
-            <PaperFormBatch w={w} initiative={initiative} headingLevel={3} help={m.paperForm.manageHelp} />
+            <p>{m.paperForm.manageHelp}</p>
+            <PaperFormBatch w={w} initiative={initiative} submit={m.paperForm.print} />
           </section>
         ) : null}
 

@@ -145,20 +145,18 @@ describe('the paper signature form', () => {
   });
 });
 
-describe('the paper form of a jurisdiction of 2,000 districts', () => {
+/** A jurisdiction of 2,000 districts that requires the electoral roll, on an engine keeping personal data 6 months after the result and none after a withdrawal. */
+describe('the paper form of a jurisdiction of 2,000 districts, on the roll, with a retention schedule of its own', () => {
   let engine: TestEngine;
+  let html: string;
   const districts = Array.from({ length: 2000 }, (_, i) => ({ code: String(10_000 + i), name: `Commune ${i + 1}`, electorate: 4700 }));
 
   beforeAll(async () => {
-    engine = await createTestEngine();
-  });
-  afterAll(() => engine?.close());
-
-  it('lists none of them, but asks for the name or the code and says where the codes are published', async () => {
+    engine = await createTestEngine({ config: { retention: { afterResultMonths: 6, afterWithdrawalMonths: 0 } } });
     const admin = await engine.adminToken();
     const created = await engine.request('POST', '/v1/jurisdictions', {
       token: admin,
-      body: parisJurisdiction({ id: 'loire', name: 'Communes de la Loire', districtTerm: 'circonscription', committeeMinimum: 0, electorate: 9_400_000, districts }),
+      body: parisJurisdiction({ id: 'loire', name: 'Communes de la Loire', districtTerm: 'circonscription', requireRoll: true, committeeMinimum: 0, electorate: 9_400_000, districts }),
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     await engine.request('POST', '/v1/jurisdictions/loire/clerks', { token: admin, body: { subject: 'clerk-of-loire' } });
@@ -166,15 +164,24 @@ describe('the paper form of a jurisdiction of 2,000 districts', () => {
     const id = (await engine.request('POST', '/v1/initiatives', { token: sponsor, body: { ...REFERENDUM_DRAFT, jurisdictionId: 'loire' } })).body.id;
     await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
     expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: await engine.subjectToken('clerk-of-loire'), body: { decision: 'open' } })).status).toBe(200);
-
     const res = await engine.app.request(`/initiatives/${id}/paper-form?sheets=3`, { headers: { accept: 'text/html' } });
     expect(res.status).toBe(200);
-    const html = await res.text();
+    html = await res.text();
+  });
+  afterAll(() => engine?.close());
+
+  it('lists none of the districts, but asks for the name or the code and says where the codes are published', () => {
     expect(html).not.toContain('Commune 1');
     expect(html).not.toContain('10000');
     expect(html).toContain('Circonscription (nom ou code)');
     expect(html).toContain(`Inscrivez le nom ou le code de votre circonscription\u00a0; la liste des codes est publiée à l’adresse ${PUBLIC_URL}/v1/jurisdictions/loire`);
     expect(html).toContain('si votre circonscription fait partie de la collectivité (Communes de la Loire)');
     expect(html.length).toBeLessThan(60_000);
+  });
+
+  it('says that signers must be on the electoral roll, and the retention schedule the engine is configured with', () => {
+    expect(html).toContain('Vous devez être inscrit ou inscrite sur la liste électorale de la collectivité.');
+    expect(html).toContain('puis effacés 6\u00a0mois après la certification du résultat');
+    expect(html).toContain('et dès le retrait de l’initiative');
   });
 });
