@@ -135,6 +135,8 @@ const MATRIX: Record<string, Row> = {
   'POST /initiatives/:id/signature/withdraw': { path: (w) => `/initiatives/${w.targetId}/signature/withdraw`, raw: form, expect: '403 403 403 403 403 403 403' },
   'GET /receipt': { expect: '200 200 200 200 200 200 200' },
   'GET /initiatives/:id/transparency': { path: (w) => `/initiatives/${w.targetId}/transparency`, expect: '200 200 200 200 200 200 200' },
+  // Anyone may print the paper form of an open initiative.
+  'GET /initiatives/:id/paper-form': { path: (w) => `/initiatives/${w.targetId}/paper-form`, expect: '200 200 200 200 200 200 200' },
   'GET /lang': { path: () => '/lang?to=en&returnTo=/', expect: '303 303 303 303 303 303 303' },
   'GET /openapi.json': { expect: '200 200 200 200 200 200 200' },
   'GET /docs': { expect: '200 200 200 200 200 200 200' },
