@@ -133,9 +133,23 @@ export function jurisdictionKeyInfo(jurisdictionId: string): string {
   return `roll:${jurisdictionId}`;
 }
 
+/**
+ * The committee's own key: committee rows are less secret than signatures (the committee is a public
+ * role), so a committee member's hash must not be their signer hash, or an exported committee list
+ * would point at their signature.
+ */
+export function committeeKeyInfo(initiativeId: string): string {
+  return `committee:${initiativeId}`;
+}
+
 /** One person, one initiative: online and paper signatures collide, other initiatives cannot be linked. */
 export function signerHash(initiativeKey: Uint8Array, canonical: string): Uint8Array {
   return hmac(sha256, initiativeKey, utf8ToBytes(canonical));
+}
+
+/** One person on one initiative's committee (the sponsor included): another `sub` of theirs is still them. */
+export function committeeMemberHash(committeeKey: Uint8Array, canonical: string): Uint8Array {
+  return hmac(sha256, committeeKey, utf8ToBytes(canonical));
 }
 
 /** A person on a jurisdiction's electoral roll, keyed per jurisdiction. */

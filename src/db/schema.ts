@@ -69,6 +69,11 @@ export const initiatives = pgTable(
     /** The language the sponsors wrote the title, summary, text and question in (BCP 47, src/core/language.ts). */
     language: text('language').notNull().default('fr'),
     sponsorSubject: text('sponsor_subject').notNull(),
+    /**
+     * The sponsor's committee hash (src/core/identity.ts committeeMemberHash, under `pepperVersion`), so that
+     * they cannot join their own committee under another `sub`. Null for initiatives created before it was kept.
+     */
+    sponsorHash: bytea('sponsor_hash'),
     committeeCode: text('committee_code').notNull(),
     status: text('status').notNull(),
     /** Frozen when the clerk opens the initiative. */
@@ -107,11 +112,20 @@ export const committeeMembers = pgTable(
   'committee_members',
   {
     initiativeId: uuid('initiative_id').notNull().references(() => initiatives.id),
+    /** The `sub` they joined with: their own committees are listed on their page by it. */
     subject: text('subject').notNull(),
+    /** Who they are (committeeMemberHash of their canonical identity); null for members who joined before it was kept. */
+    memberHash: bytea('member_hash'),
+    /** The pepper version of `memberHash` (the initiative's). */
+    keyVersion: text('key_version'),
     joinedAt: at('joined_at').notNull(),
   },
-  // A person's own committees are listed on their page: looked up by subject.
-  (t) => [primaryKey({ columns: [t.initiativeId, t.subject] }), index('committee_members_subject_idx').on(t.subject)],
+  (t) => [
+    primaryKey({ columns: [t.initiativeId, t.subject] }),
+    index('committee_members_subject_idx').on(t.subject),
+    // One person, one seat, whatever `sub` they come with: enforced here, never by a read-then-write check.
+    uniqueIndex('committee_members_one_per_person').on(t.initiativeId, t.memberHash),
+  ],
 );
 
 export const signatures = pgTable(

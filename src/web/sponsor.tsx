@@ -4,6 +4,7 @@ import { dashboardFor } from '../features/monitoring/dashboard';
 import { CreateInitiativeSchema, UpdateInitiativeSchema } from '../features/initiatives/schema';
 import {
   closeBySponsor,
+  committeeHashOf,
   committeeSize,
   createInitiative,
   getInitiativeWithJurisdiction,
@@ -89,7 +90,7 @@ export const sponsorPages = createRouter()
     if (form.action === 'preview') return draftForm(c, w, { jurisdictions, values, errors: {}, preview: true });
     try {
       const deps = c.var.deps;
-      const row = await createInitiative(deps.db.db, parsed.data, principal, deps.keys.keyring.currentVersion, deps.clock());
+      const row = await createInitiative(deps.db.db, parsed.data, principal, deps.keys.keyring, deps.clock());
       return c.redirect(`/initiatives/${row.id}/manage?saved=1`, 303);
     } catch (error) {
       if (error instanceof Problem && error.code === 'validation') return draftForm(c, w, { jurisdictions, values, errors: draftProblemErrors(w, error) }, 400);
@@ -153,7 +154,7 @@ export const sponsorPages = createRouter()
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
     const { initiative } = await initiativeOfPath(c);
     // After joining (the form redirects here, so that reloading sends nothing again): said only to a member.
-    if (c.req.query('joined') === '1' && (await isCommitteeMember(c.var.deps.db.db, initiative.id, w.principal.subject))) {
+    if (c.req.query('joined') === '1' && (await isCommitteeMember(c.var.deps.db.db, initiative.id, w.principal.subject, committeeHashOf(c.var.deps.keys.keyring, initiative, w.principal)))) {
       return joinForm(c, w, initiative, '', undefined, 200, true);
     }
     return joinForm(c, w, initiative, c.req.query('code') ?? '', undefined);
@@ -167,7 +168,7 @@ export const sponsorPages = createRouter()
     const code = (form.code ?? '').trim();
     if (!code) return joinForm(c, w, initiative, code, w.t.m.fields.required, 400);
     try {
-      await joinCommittee(c.var.deps.db.db, initiative.id, code, principal, c.var.deps.clock());
+      await joinCommittee(c.var.deps.db.db, c.var.deps.keys.keyring, initiative.id, code, principal, c.var.deps.clock());
     } catch (error) {
       if (error instanceof Problem && error.status < 500) return joinForm(c, w, initiative, code, problemMessage(w.t, error, { action: 'join' }), error.status);
       throw error;
@@ -364,7 +365,7 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
   const { m } = t;
   const deps = c.var.deps;
   const now = deps.clock();
-  const dashboard = await dashboardFor(deps.db.db, initiative.id, w.principal!, 'day', now);
+  const dashboard = await dashboardFor(deps.db.db, initiative.id, w.principal!, 'day', now, deps.keys.keyring);
   const size = await committeeSize(deps.db.db, initiative.id);
   const done = c.req.query('done');
   const tz = jurisdiction.timeZone;

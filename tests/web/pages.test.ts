@@ -188,7 +188,9 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     expect(anonymous.html).toContain(`href="/auth/login?returnTo=${encodeURIComponent(`/clerk/initiatives/${id}`)}"`);
     for (const member of ['web-member-1', 'web-member-2']) {
       // Joining answers with a redirect, so that reloading the page it leads to sends nothing again.
-      const posted = await page(`/initiatives/${id}/join`, { cookie: await sessionFor(member), form: { _csrf: CSRF, code } });
+      // A committee counts persons: joining takes the names and birth date of a verified identity.
+      const person = { givenNames: member === 'web-member-1' ? 'Paul' : 'Pauline', familyName: 'Membre', birthdate: '1990-02-02' };
+      const posted = await page(`/initiatives/${id}/join`, { cookie: await sessionFor(member, person), form: { _csrf: CSRF, code } });
       expect(posted.status).toBe(303);
       expect(posted.headers.get('location')).toBe(`/initiatives/${id}/join?joined=1`);
       const joined = await page(posted.headers.get('location')!, { cookie: await sessionFor(member) });

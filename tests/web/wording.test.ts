@@ -120,7 +120,7 @@ describe('web wording', () => {
     expect(dashboardEn.text).toContain('0 members besides the sponsor; 1 required.');
     expect(dashboardEn.text).not.toContain('member(s)');
 
-    const wrongCode = await web.page(`/initiatives/${id}/join`, { cookie: await web.sessionFor('wording-member'), form: { code: 'NOPE' } });
+    const wrongCode = await web.page(`/initiatives/${id}/join`, { cookie: await web.sessionFor('wording-member', { givenNames: 'Wanda', familyName: 'Membre', birthdate: '1991-01-01' }), form: { code: 'NOPE' } });
     expect(wrongCode.status).toBe(403);
     expect(wrongCode.html).toContain('id="code-error">Ce code ne correspond pas à ce comité de soutien\u00a0; demandez-le au porteur ou à la porteuse de l’initiative.</p>');
 

@@ -59,8 +59,13 @@ function demoSigner(index: number) {
   };
 }
 
-function demoPrincipal(subject: string): Principal {
-  return { subject, issuer: 'demo', assurance: 'eidas2', identity: undefined, missingClaims: [], isAdmin: false, via: 'session' };
+function demoPrincipal(subject: string, identity?: Principal['identity']): Principal {
+  return { subject, issuer: 'demo', assurance: 'eidas2', identity, missingClaims: [], isAdmin: false, via: 'session' };
+}
+
+/** A made-up committee member: committees count persons (names and birth date), not subs. */
+function demoMember(subject: string, index: number) {
+  return demoPrincipal(subject, { givenNames: GIVEN[index % GIVEN.length]!, familyName: 'Comité', birthdate: `1970-01-${String(1 + index).padStart(2, '0')}` });
 }
 
 export interface DemoOutcome {
@@ -161,9 +166,9 @@ export async function seedDemo(deps: AppDeps): Promise<DemoOutcome> {
   for (const [n, draft] of drafts.entries()) {
     const sponsor = demoPrincipal(draft.sponsor);
     const t0 = new Date(start.getTime() + n * 3_600_000);
-    const row = await createInitiative(db, draft.input, sponsor, deps.keys.keyring.currentVersion, t0);
-    await joinCommittee(db, row.id, row.committeeCode, demoPrincipal(`${draft.sponsor}-committee-1`), new Date(t0.getTime() + 60_000));
-    await joinCommittee(db, row.id, row.committeeCode, demoPrincipal(`${draft.sponsor}-committee-2`), new Date(t0.getTime() + 120_000));
+    const row = await createInitiative(db, draft.input, sponsor, deps.keys.keyring, t0);
+    await joinCommittee(db, deps.keys.keyring, row.id, row.committeeCode, demoMember(`${draft.sponsor}-committee-1`, 2 * n), new Date(t0.getTime() + 60_000));
+    await joinCommittee(db, deps.keys.keyring, row.id, row.committeeCode, demoMember(`${draft.sponsor}-committee-2`, 2 * n + 1), new Date(t0.getTime() + 120_000));
     await submit(db, row.id, sponsor, new Date(t0.getTime() + 180_000));
     const opensAt = new Date(t0.getTime() + DAY_MS);
     await review(db, row.id, { decision: 'open', opensAt: opensAt.toISOString() }, clerk, new Date(t0.getTime() + DAY_MS - 60_000));

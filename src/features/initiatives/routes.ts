@@ -86,7 +86,7 @@ export const initiativeRoutes = createRouter()
       requireIdentity(principal);
       const { deps } = c.var;
       const now = deps.clock();
-      const row = await createInitiative(deps.db.db, c.req.valid('json'), principal, deps.keys.keyring.currentVersion, now);
+      const row = await createInitiative(deps.db.db, c.req.valid('json'), principal, deps.keys.keyring, now);
       return c.json(await viewAfter(deps, row.id, principal, now), 201);
     },
   )
@@ -145,7 +145,7 @@ export const initiativeRoutes = createRouter()
       const principal = requirePrincipal(c);
       requireIdentity(principal);
       const { deps } = c.var;
-      const result = await joinCommittee(deps.db.db, c.req.valid('param').id, c.req.valid('json').code, principal, deps.clock());
+      const result = await joinCommittee(deps.db.db, deps.keys.keyring, c.req.valid('param').id, c.req.valid('json').code, principal, deps.clock());
       return c.json(result, result.joined ? 201 : 200);
     },
   )

@@ -1,6 +1,7 @@
 import { and, count, desc, eq, getTableColumns, ilike, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { addCalendarDays } from '../../core/calendar';
 import { constantTimeEqual } from '../../core/constant-time';
+import { canonicalIdentity, committeeKeyInfo, committeeMemberHash, type HashKeyring } from '../../core/identity';
 import { localDay } from '../../core/eligibility';
 import { canTransition, nextStatus, type InitiativeStatus, type LifecycleAction } from '../../core/lifecycle';
 import { RulesSchema } from '../../core/rules';
@@ -13,6 +14,7 @@ import { emitEvent, type EventType } from '../../platform/outbox';
 import { problems } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
 import { requireClerk } from '../auth/access';
+import type { Identity } from '../auth/verifier';
 import { getJurisdiction, type JurisdictionRow } from '../jurisdictions/service';
 import { buildProgress, toTally, type SignatureTally } from '../progress/service';
 import { AGENDA_HAS_NO_QUESTION, type CreateInitiative, type ListQuery, type Review, type UpdateInitiative } from './schema';
@@ -152,18 +154,52 @@ function committeeCode(): string {
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
 }
 
-export async function createInitiative(db: Database, input: CreateInitiative, sponsor: Principal, pepperVersion: string, now: Date) {
+/** The claims a committee hash is made of (SPEC §4 canonical identity). */
+const IDENTITY_CLAIMS = ['given_name', 'family_name', 'birthdate'];
+
+/**
+ * Who a person is on one initiative's committee: HMAC of their canonical identity under the
+ * initiative's committee key (never its signing key, see committeeKeyInfo), at the initiative's pepper version.
+ */
+export function committeeHashFor(keyring: HashKeyring, initiative: Pick<InitiativeRow, 'id' | 'pepperVersion'>, identity: Identity): Uint8Array {
+  let canonical: string;
+  try {
+    canonical = canonicalIdentity(identity);
+  } catch {
+    throw problems.missingClaims(IDENTITY_CLAIMS);
+  }
+  return committeeMemberHash(keyring.keyFor(initiative.pepperVersion, committeeKeyInfo(initiative.id)), canonical);
+}
+
+/**
+ * The committee hash of a caller, for lookups: undefined for one without a verified identity (or whose
+ * names have no letters), and for an initiative whose pepper was retired (then the sub alone finds them).
+ */
+export function committeeHashOf(keyring: HashKeyring, initiative: Pick<InitiativeRow, 'id' | 'pepperVersion'>, principal: Pick<Principal, 'identity'> | undefined): Uint8Array | undefined {
+  if (!principal?.identity) return undefined;
+  try {
+    return committeeHashFor(keyring, initiative, principal.identity);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function createInitiative(db: Database, input: CreateInitiative, sponsor: Principal, keyring: HashKeyring, now: Date) {
   const jurisdiction = await getJurisdiction(db, input.jurisdictionId).catch(() => {
     throw problems.validation([{ field: 'body.jurisdictionId', message: `Unknown jurisdiction "${input.jurisdictionId}".` }]);
   });
   if (!jurisdiction.rules[input.kind]) {
     throw problems.validation([{ field: 'body.kind', message: `Jurisdiction "${jurisdiction.id}" takes no ${input.kind} initiatives.` }]);
   }
+  const id = crypto.randomUUID();
+  const pepperVersion = keyring.currentVersion;
+  // Kept so that the sponsor cannot join their own committee under another sub; a sponsor without names has none.
+  const sponsorHash = committeeHashOf(keyring, { id, pepperVersion }, sponsor) ?? null;
   return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(initiatives)
       .values({
-        id: crypto.randomUUID(),
+        id,
         jurisdictionId: input.jurisdictionId,
         kind: input.kind,
         title: input.title,
@@ -172,6 +208,7 @@ export async function createInitiative(db: Database, input: CreateInitiative, sp
         question: input.question ?? null,
         language: input.language,
         sponsorSubject: sponsor.subject,
+        sponsorHash,
         committeeCode: committeeCode(),
         status: 'draft',
         pepperVersion,
@@ -209,17 +246,31 @@ export async function updateDraft(db: Database, id: string, patch: UpdateInitiat
   });
 }
 
-export async function joinCommittee(db: Database, id: string, code: string, principal: Principal, now: Date) {
+/**
+ * Joins the committee as a person: the unique index on (initiative, member hash) keeps one seat per
+ * person whatever `sub` they come with, so joining again (even concurrently) is a no-op.
+ */
+export async function joinCommittee(db: Database, keyring: HashKeyring, id: string, code: string, principal: Principal, now: Date) {
+  if (!principal.identity) throw problems.missingClaims(principal.missingClaims.length ? principal.missingClaims : IDENTITY_CLAIMS);
+  const identity = principal.identity;
   return db.transaction(async (tx) => {
     const initiative = await getInitiative(tx, id);
-    if (initiative.sponsorSubject === principal.subject) {
-      throw problems.conflict('already-sponsor', 'Already the sponsor', 'The sponsor is not counted as a committee member.');
-    }
+    const alreadySponsor = () => problems.conflict('already-sponsor', 'Already the sponsor', 'The sponsor is not counted as a committee member.');
+    if (initiative.sponsorSubject === principal.subject) throw alreadySponsor();
     if (!constantTimeEqual(code.toUpperCase(), initiative.committeeCode)) {
       throw problems.denied('wrong-committee-code', 'Wrong committee code', 'The committee code does not match; ask the sponsor for it.');
     }
     if (initiative.status !== 'draft' && initiative.status !== 'submitted') throw problems.illegalTransition(initiative.status, 'join the committee');
-    const inserted = await tx.insert(committeeMembers).values({ initiativeId: id, subject: principal.subject, joinedAt: now }).onConflictDoNothing().returning();
+    // Hashed once the initiative takes members: its pepper version is then one the engine must hold (a draft or submitted one is unfinished).
+    const memberHash = committeeHashFor(keyring, initiative, identity);
+    // The sponsor under another sub; initiatives created before sponsor hashes were kept have none, and know their sponsor by subject alone.
+    if (initiative.sponsorHash && sameHash(initiative.sponsorHash, memberHash)) throw alreadySponsor();
+    // No conflict target: the same person (hash) or the same sub (primary key) is already a member either way.
+    const inserted = await tx
+      .insert(committeeMembers)
+      .values({ initiativeId: id, subject: principal.subject, memberHash, keyVersion: initiative.pepperVersion, joinedAt: now })
+      .onConflictDoNothing()
+      .returning({ subject: committeeMembers.subject });
     if (inserted.length) {
       await appendAudit(tx, { actor: principal.subject, action: 'committee.joined', at: now, jurisdictionId: initiative.jurisdictionId, initiativeId: id });
     }
@@ -227,16 +278,25 @@ export async function joinCommittee(db: Database, id: string, code: string, prin
   });
 }
 
+function sameHash(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
 export async function committeeSize(db: Executor, id: string): Promise<number> {
   const [row] = await db.select({ n: count() }).from(committeeMembers).where(eq(committeeMembers.initiativeId, id));
   return row?.n ?? 0;
 }
 
-export async function isCommitteeMember(db: Executor, id: string, subject: string): Promise<boolean> {
+/**
+ * Whether the caller sits on the committee: by the sub they joined with, or (given their committee
+ * hash) as the same person under another sub.
+ */
+export async function isCommitteeMember(db: Executor, id: string, subject: string, memberHash?: Uint8Array): Promise<boolean> {
+  const who = memberHash ? or(eq(committeeMembers.subject, subject), eq(committeeMembers.memberHash, memberHash))! : eq(committeeMembers.subject, subject);
   const rows = await db
     .select({ s: committeeMembers.subject })
     .from(committeeMembers)
-    .where(and(eq(committeeMembers.initiativeId, id), eq(committeeMembers.subject, subject)))
+    .where(and(eq(committeeMembers.initiativeId, id), who))
     .limit(1);
   return rows.length > 0;
 }

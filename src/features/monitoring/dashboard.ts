@@ -1,9 +1,10 @@
 import { daysLeftUntil } from '../../core/calendar';
+import type { HashKeyring } from '../../core/identity';
 import type { Executor } from '../../db/client';
 import type { Principal } from '../../platform/http';
 import { problems } from '../../platform/problems';
 import { isClerkOf } from '../auth/access';
-import { getInitiativeWithJurisdiction, isCommitteeMember } from '../initiatives/service';
+import { committeeHashOf, getInitiativeWithJurisdiction, isCommitteeMember } from '../initiatives/service';
 import { buildProgress, crossingsOf, listedDistricts, tallySignatures, type Progress } from '../progress/service';
 import { progressHistory, signaturesSince, type Bucket, type ProgressHistory } from './history';
 
@@ -31,11 +32,13 @@ export interface Dashboard {
 }
 
 /** Sponsor, committee members and the jurisdiction's clerks watch an initiative's collection. */
-export async function dashboardFor(db: Executor, initiativeId: string, principal: Principal, bucket: Bucket, now: Date): Promise<Dashboard> {
+export async function dashboardFor(db: Executor, initiativeId: string, principal: Principal, bucket: Bucket, now: Date, keyring?: HashKeyring): Promise<Dashboard> {
   const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(db, initiativeId);
+  // A member who comes back with another sub is still the person who joined (by committee hash, given the keyring).
+  const memberHash = keyring ? committeeHashOf(keyring, initiative, principal) : undefined;
   const allowed =
     initiative.sponsorSubject === principal.subject ||
-    (await isCommitteeMember(db, initiative.id, principal.subject)) ||
+    (await isCommitteeMember(db, initiative.id, principal.subject, memberHash)) ||
     (await isClerkOf(db, principal.subject, initiative.jurisdictionId));
   if (!allowed) {
     if (initiative.status === 'draft') throw problems.notFound('Initiative', initiative.id);

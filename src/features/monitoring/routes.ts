@@ -60,7 +60,7 @@ export const monitoringRoutes = createRouter()
     async (c) => {
       const principal = requirePrincipal(c);
       const { deps } = c.var;
-      const dashboard = await dashboardFor(deps.db.db, c.req.valid('param').id, principal, c.req.valid('query').bucket, deps.clock());
+      const dashboard = await dashboardFor(deps.db.db, c.req.valid('param').id, principal, c.req.valid('query').bucket, deps.clock(), deps.keys.keyring);
       c.header('Cache-Control', 'private, no-store');
       return c.json(dashboard, 200);
     },
