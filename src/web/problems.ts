@@ -77,6 +77,8 @@ export function problemMessage(t: Translator, problem: Problem, options: { actio
   }
   if (code === 'ineligible/age' && typeof extra.minimumAge === 'number') return t.m.ineligibleAge(t.number(extra.minimumAge));
   if (code.startsWith('ineligible/')) return t.m.ineligible[String(extra.rule)] ?? fallback(problem);
+  // A committee counts persons: said where the reader tried to join, rather than the general "needed here".
+  if (code === 'missing-identity-claims' && action === 'join') return p.missingClaimsCommittee;
   const worded = WORDED[code];
   if (worded) return worded(t.m);
   switch (code) {

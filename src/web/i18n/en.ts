@@ -482,6 +482,8 @@ export const en: Messages = {
     decisionFinal: 'A signature found invalid or a duplicate has left the count: the decision can no longer change.',
     unauthenticated: 'Log in to continue.',
     missingClaims: 'Your verified identity does not pass on your names and birth date, which are needed here.',
+    missingClaimsCommittee:
+      'To join the sponsoring committee, your verified identity must pass on your names and birth date: each member counts as one person, whatever account they log in with.',
     insufficientAssurance: 'The assurance level of your identity is too low for this.',
     loginFailed: 'The login did not succeed; start again from the “Log in” link.',
     rateLimited: 'Too many requests in a row; try again in a moment.',

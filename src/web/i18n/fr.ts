@@ -509,6 +509,8 @@ export const fr = {
     decisionFinal: 'Une signature déclarée invalide ou en doublon a quitté le compte : la décision ne peut plus changer.',
     unauthenticated: 'Connectez-vous pour continuer.',
     missingClaims: 'Votre identité vérifiée ne transmet pas vos nom, prénoms et date de naissance, nécessaires ici.',
+    missingClaimsCommittee:
+      'Pour rejoindre le comité de soutien, votre identité vérifiée doit transmettre vos nom, prénoms et date de naissance\u00a0: chaque membre y compte pour une seule personne, quel que soit le compte avec lequel il se connecte.',
     insufficientAssurance: 'Le niveau de garantie de votre identité est insuffisant pour cette action.',
     loginFailed: 'La connexion n’a pas abouti\u00a0; recommencez depuis le lien «\u00a0Se connecter\u00a0».',
     rateLimited: 'Trop de demandes à la suite\u00a0; réessayez dans quelques instants.',
