@@ -5,7 +5,7 @@ import { isSafeReturnTo } from '../features/auth/login';
 import { ListQuerySchema } from '../features/initiatives/schema';
 import { isCollecting as isCollectingAt, type InitiativeStatus } from '../core/lifecycle';
 import { rateLimit } from '../features/rate-limit/middleware';
-import { getInitiative, getVisibleInitiative, isCommitteeMember, listInitiatives, type InitiativeRow } from '../features/initiatives/service';
+import { committeeHashOf, getInitiative, getVisibleInitiative, isCommitteeMember, listInitiatives, type InitiativeRow } from '../features/initiatives/service';
 import { DISTRICT_LIST_MAX, lookUpDistrictOf } from '../features/jurisdictions/districts';
 import { listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
 import { buildProgress, crossingsOf, tallyMany, tallySignatures } from '../features/progress/service';
@@ -136,7 +136,8 @@ export const citizenPages = createRouter()
     const [progress, certifiedAs, member, signed] = await Promise.all([
       progressOf(c, initiative, jurisdiction),
       initiative.status === 'certified' ? referendumItemOf(c.var.deps.db.db, initiative.id) : null,
-      w.principal ? isCommitteeMember(c.var.deps.db.db, initiative.id, w.principal.subject) : false,
+      // By sub, or as the same person under another sub (the dashboard admits them both).
+      w.principal ? isCommitteeMember(c.var.deps.db.db, initiative.id, w.principal.subject, committeeHashOf(c.var.deps.keys.keyring, initiative, w.principal)) : false,
       identity && initiative.status !== 'draft' ? hasSigned(c.var.deps, initiative, identity).catch(() => false) : false,
     ]);
     const tz = jurisdiction.timeZone;

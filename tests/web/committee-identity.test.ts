@@ -14,11 +14,12 @@ describe('web: joining a sponsoring committee as a person', () => {
   let web: ReturnType<typeof browserRequests>;
   let id: string;
   let code: string;
+  let sponsor: string;
 
   beforeAll(async () => {
     engine = await createTestEngine();
     web = browserRequests(engine);
-    const { sponsor } = await parisWithClerk(engine, { committeeMinimum: 2 });
+    ({ sponsor } = await parisWithClerk(engine, { committeeMinimum: 2 }));
     const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT });
     ({ id, committeeCode: code } = draft.body);
   });
@@ -46,5 +47,12 @@ describe('web: joining a sponsoring committee as a person', () => {
     const confirmed = await web.page(again.headers.get('location')!, { cookie: otherSub });
     expect(confirmed.text).toContain('Vous faites partie du comité de soutien.');
     expect(await members()).toHaveLength(1);
+    // Once submitted (a second person joins), the initiative's page offers them the dashboard, as it does to the sub they joined with.
+    const second = await web.page(`/initiatives/${id}/join`, { cookie: await web.sessionFor('dominique', { givenNames: 'Dominique', familyName: 'Martin', birthdate: '1979-09-09' }), form: { code } });
+    expect(second.status).toBe(303);
+    expect((await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor })).status).toBe(200);
+    const page = await web.page(`/initiatives/${id}`, { cookie: otherSub });
+    expect(page.status).toBe(200);
+    expect(page.html).toContain(`href="/initiatives/${id}/manage"`);
   });
 });
