@@ -582,7 +582,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
               <form method="post" action={`/clerk/initiatives/${initiative.id}/paper`} novalidate>
                 <CsrfField w={w} />
                 <Field id="csv" label={m.clerk.paperCsv} help={m.clerk.paperHelp} error={view.paper?.errors.join(' · ') || undefined}>
-                  <textarea class="mono" rows={8} {...describedBy('csv', view.paper?.errors.length ? 'x' : undefined, m.clerk.paperHelp)} placeholder="Dupont,Élodie Marie,1990-04-12,75111,F-0042,C-07">
+                  <textarea class="mono" rows={8} {...describedBy('csv', view.paper?.errors.length ? 'x' : undefined, m.clerk.paperHelp)} placeholder="Dupont,Élodie Marie,1990-04-12,75111,3F2A9C1B-0042,C-07">
                     {view.paper?.csv ?? ''}
                   </textarea>
                 </Field>

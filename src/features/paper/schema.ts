@@ -30,7 +30,7 @@ export const PaperBatchSchema = z
   .strictObject({ entries: z.array(PaperEntrySchema).min(1).max(PAPER_BATCH_MAX) })
   .openapi('PaperBatch', {
     example: {
-      entries: [{ familyName: 'Dupont', givenNames: 'Élodie Marie', birthdate: '1990-04-12', district: '75111', sheet: 'F-0042', collector: 'C-07', signedOn: '2027-02-03' }],
+      entries: [{ familyName: 'Dupont', givenNames: 'Élodie Marie', birthdate: '1990-04-12', district: '75111', sheet: '3F2A9C1B-0042', collector: 'C-07', signedOn: '2027-02-03' }],
     },
   });
 
