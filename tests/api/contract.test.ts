@@ -311,6 +311,7 @@ describe('the engine answers as its OpenAPI document says', () => {
     expectStatus(stranger, 400);
     expect(stranger.body.errors[0]).toMatchObject({ field: 'body.decisions.0.signatureId', code: 'unknown-signature' });
     expectStatus(await call('GET', `${base}/export`, { token: clerk }), 200);
+    expectStatus(await call('GET', `${base}/districts`, { token: clerk }), 200);
 
     // A full count replaces the sample; every pending signature is ruled valid, then certified.
     expectStatus(await call('POST', base, { token: clerk, body: { method: 'full' } }), 201);

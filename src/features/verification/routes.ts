@@ -16,12 +16,14 @@ import {
 } from './schema';
 import {
   completeVerification,
+  DISTRICT_EXPORT_COLUMNS,
   EXPORT_COLUMNS,
   getReferendumItem,
   listReferendumItems,
   openVerificationExport,
   recordDecisions,
   startVerification,
+  verificationDistricts,
   verificationExportRows,
   verificationReport,
 } from './service';
@@ -56,7 +58,10 @@ export const verificationRoutes = createRouter()
       path: '/v1/initiatives/{id}/verification',
       tags: ['Verification'],
       summary: 'Sample or signatures with decisions, tallies, projection and band (clerk)',
-      description: 'Lists the signatures under verification (the sample in draw order, or every signature of a full count), with the decrypted personal data where kept; each read is audited.',
+      description:
+        'Lists the signatures under verification (the sample in draw order, or every signature of a full count), with the decrypted personal data where kept; each read is audited. ' +
+        'Beyond 1,000 districts, `counts.districts` lists 1,000 of them (`counts.districtCount` says how many there are); completion and the certificate still take every district, ' +
+        'and `/verification/districts` gives them all as CSV.',
       security: bearer,
       request: { params: IdParam, query: VerificationQuerySchema },
       responses: { 200: json(VerificationSchema, 'The verification.'), ...errors(400, 401, 403, 404) },
@@ -115,6 +120,34 @@ export const verificationRoutes = createRouter()
       return c.body(body, 200, {
         'Content-Type': 'text/csv; charset=utf-8',
         'Content-Disposition': `attachment; filename="verification-${id}.csv"`,
+        'Cache-Control': 'no-store',
+      });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/initiatives/{id}/verification/districts',
+      tags: ['Verification'],
+      summary: 'CSV of the verified counts of every district (clerk)',
+      description:
+        `Columns: ${DISTRICT_EXPORT_COLUMNS.join(', ')}: the signatures not withdrawn (raw), those counted valid (a sample: projected, rounded down), ` +
+        'the district’s minimum and whether it is met, as the report and the certificate evaluate them; every district, where the report lists 1,000 at most.',
+      security: bearer,
+      request: { params: IdParam },
+      responses: {
+        200: { description: 'Every district of the jurisdiction, in its order.', content: { 'text/csv': { schema: z.string() } } },
+        ...errors(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      const districts = await verificationDistricts(c.var.deps, id, requirePrincipal(c));
+      const lines = [CSV_BOM + csvLine(DISTRICT_EXPORT_COLUMNS)];
+      for (const d of districts) lines.push(csvLine([d.code, d.name, String(d.raw), String(d.valid), d.required === null ? null : String(d.required), d.met === null ? null : String(d.met)]));
+      return c.body(lines.join(''), 200, {
+        'Content-Type': 'text/csv; charset=utf-8',
+        'Content-Disposition': `attachment; filename="verification-districts-${id}.csv"`,
         'Cache-Control': 'no-store',
       });
     },

@@ -154,14 +154,25 @@ export const VerificationSchema = z
             band: Band,
           }),
         ),
-        districts: z.array(z.object({ code: z.string(), projected: z.number() })),
+        districts: z
+          .array(z.object({ code: z.string(), projected: z.number() }))
+          .openapi({ description: 'The districts with signatures in the sample; beyond 1,000 districts in the jurisdiction, only those `counts.districts` lists.' }),
       })
       .nullable()
       .openapi({ description: 'Sample only: N × V / n − D × (N/n)(N/n − 1), and its band against 110 % and 95 % of each requirement.' }),
     counts: z.object({
       raw: z.number().int(),
       valid: z.number().int(),
-      districts: z.array(z.object({ code: z.string(), raw: z.number().int(), valid: z.number().int(), required: z.number().nullable(), met: z.boolean().nullable() })),
+      districtCount: z.number().int().openapi({ description: 'How many districts there are; `districts` lists them all when there are at most 1,000.' }),
+      districts: z
+        .array(z.object({ code: z.string(), raw: z.number().int(), valid: z.number().int(), required: z.number().nullable(), met: z.boolean().nullable() }))
+        .openapi({
+          description:
+            'Every district, in the jurisdiction’s order, up to 1,000 of them. Beyond, at most 1,000: those that had signatures and miss their minimum (nearest to it first), ' +
+            'those that meet it (least to spare first), then the others with signatures (most valid first); none without signatures that misses its minimum. ' +
+            'Only what this view sends: the rules, the certificate and the referendum item take every district, and ' +
+            '`GET /v1/initiatives/{id}/verification/districts` gives them all as CSV.',
+        }),
     }),
     criteria: z.array(z.object({ kind: z.string(), required: z.number(), current: z.number(), met: z.boolean() })),
     goalMet: z.boolean(),

@@ -1,5 +1,6 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
+import { districtsByCode } from '../../core/districts';
 import { electorateOf, evaluateRules, type Evaluation, type JurisdictionElectorate } from '../../core/rules';
 import {
   assessSample,
@@ -26,7 +27,7 @@ import { requireClerk } from '../auth/access';
 import { getInitiativeWithJurisdiction, transition, type InitiativeRow } from '../initiatives/service';
 import type { JurisdictionRow } from '../jurisdictions/service';
 import { openPersonalData, PersonalDataKeyError, personalDataDestroyed, personalDataDestroyedProblem, readPersonalData, type Identity } from '../personal-data/service';
-import { bumpCounts, rulesOf, type SignatureTally } from '../progress/service';
+import { bumpCounts, PROGRESS_DISTRICTS_MAX, rulesOf, type SignatureTally } from '../progress/service';
 import { currentRoll, heldCurrentRoll, rollHashFor, rollLookup } from '../roll/service';
 import { appendLogEntry } from '../transparency/entries';
 import { treeHeadAtClose } from '../transparency/service';
@@ -775,6 +776,49 @@ async function currentResult(db: Executor, initiative: InitiativeRow, jurisdicti
   return { rules, tally, tallies, sample, counts, evaluation, districts };
 }
 
+type VerifiedDistrict = Awaited<ReturnType<typeof currentResult>>['districts'][number];
+
+/** Up to this many districts a report lists them all; beyond, this many (as a progress: 1,000). */
+export const REPORT_DISTRICTS_MAX = PROGRESS_DISTRICTS_MAX;
+
+/**
+ * The districts a verification report lists: every one, in the jurisdiction's order, up to
+ * REPORT_DISTRICTS_MAX; beyond, at most that many, in the order a clerk about to certify needs
+ * them: those that had signatures and miss their minimum (nearest to it first), those that meet it (least to spare first: one more invalid signature could
+ * tip them), then the others with signatures (most valid first, as a progress). As a progress,
+ * a district without a signature that does not meet a minimum is left out: no ruling can change
+ * it, and the criteria count it. The rules and the certificate always take every district; the
+ * CSV by district gives them all.
+ */
+export function listedVerifiedDistricts(districts: VerifiedDistrict[]): VerifiedDistrict[] {
+  if (districts.length <= REPORT_DISTRICTS_MAX) return districts;
+  const tier = (d: VerifiedDistrict) => (d.met === false ? 0 : d.met === true ? 1 : 2);
+  const shortfall = (d: VerifiedDistrict) => (d.required ?? 0) - d.valid;
+  const within: Record<number, (a: VerifiedDistrict, b: VerifiedDistrict) => number> = {
+    0: (a, b) => shortfall(a) - shortfall(b) || b.raw - a.raw,
+    1: (a, b) => shortfall(b) - shortfall(a),
+    2: (a, b) => b.valid - a.valid || b.raw - a.raw,
+  };
+  return districts
+    .filter((d) => d.raw > 0 || d.met === true)
+    .sort((a, b) => tier(a) - tier(b) || within[tier(a)]!(a, b) || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0))
+    .slice(0, REPORT_DISTRICTS_MAX);
+}
+
+/** Every district's verified figures, with its name, in the jurisdiction's order: the CSV by district. */
+export async function verificationDistricts(deps: AppDeps, id: string, principal: Principal) {
+  const db = deps.db.db;
+  const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(db, id);
+  await requireClerk(db, principal, jurisdiction.id);
+  const [verification] = await db.select().from(verifications).where(eq(verifications.initiativeId, id));
+  if (!verification) throw problems.notFound('Verification', id);
+  const result = await currentResult(db, initiative, jurisdiction, verification, await talliedFigures(db, id));
+  const names = districtsByCode(jurisdiction.districts);
+  return result.districts.map((d) => ({ ...d, name: names.get(d.code)?.name ?? d.code }));
+}
+
+export const DISTRICT_EXPORT_COLUMNS = ['district', 'name', 'raw', 'valid', 'required', 'met'] as const;
+
 export type VerifiedSignature = {
   id: string;
   position: number | null;
@@ -886,6 +930,9 @@ export async function verificationReport(
   const roll = rollSummary(tallied.roll);
   const rollCheck = await rollCheckProgress(db, verification, tallied);
   const sample = result.sample;
+  const listed = listedVerifiedDistricts(result.districts);
+  const partial = listed.length < result.districts.length;
+  const listedCodes = new Set(listed.map((d) => d.code));
   return {
     initiativeId: id,
     status: initiative.status,
@@ -919,10 +966,13 @@ export async function verificationReport(
           projectedValid: sample.projection.projectedValid,
           band: sample.assessment.band,
           criteria: sample.assessment.criteria,
-          districts: Object.entries(sample.byDistrict).map(([code, projected]) => ({ code, projected: projected.projectedValid })),
+          // Beyond REPORT_DISTRICTS_MAX districts, those the counts list (a sample's counts are its projections).
+          districts: Object.entries(sample.byDistrict)
+            .filter(([code]) => !partial || listedCodes.has(code))
+            .map(([code, projected]) => ({ code, projected: projected.projectedValid })),
         }
       : null,
-    counts: { raw: result.tally.raw, valid: result.counts.total, districts: result.districts },
+    counts: { raw: result.tally.raw, valid: result.counts.total, districtCount: result.districts.length, districts: listed },
     criteria: result.evaluation.criteria,
     goalMet: result.evaluation.goalMet,
     signatures: {
