@@ -2,6 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { isUuid } from '../platform/cursor';
 import { eq } from 'drizzle-orm';
 import { verifications } from '../db/schema';
+import { districtsByCode } from '../core/districts';
 import { electorateOf } from '../core/rules';
 import { instantOfWallClock } from '../core/calendar';
 import { listAudit } from '../features/audit/service';
@@ -733,7 +734,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                               <span class="mono muted">{s.id.slice(0, 8)}</span>
                               {s.sheet ? <> · {s.sheet}</> : null}
                             </td>
-                            <td>{jurisdiction.districts.find((d) => d.code === s.district)?.name ?? s.district}</td>
+                            <td>{districtsByCode(jurisdiction.districts).get(s.district)?.name ?? s.district}</td>
                             <td>{m.mine.channels[s.channel]}</td>
                             <td>
                               {s.decision ? (
@@ -788,6 +789,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                 )}
               </>
             ) : null}
+            {report.counts.districts.length > 0 ? <VerifiedDistricts t={t} initiativeId={initiative.id} jurisdiction={jurisdiction} report={report} /> : null}
             {report.referendumItemId ? (
               <p>
                 <strong>{m.clerk.referendumItem[initiative.kind]}{m.colon}</strong>{' '}
@@ -811,4 +813,51 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
       </>
     ),
   });
+}
+
+/**
+ * The verified count of each district the report lists: every one up to 1,000 districts; beyond, the
+ * page says which it lists, and the CSV gives them all (the rules and the certificate take them all).
+ */
+function VerifiedDistricts(props: { t: Translator; initiativeId: string; jurisdiction: JurisdictionRow; report: Awaited<ReturnType<typeof verificationReport>> }) {
+  const { t, report } = props;
+  const { m } = t;
+  const { districts, districtCount } = report.counts;
+  const names = districtsByCode(props.jurisdiction.districts);
+  const hasRequired = districts.some((d) => d.required !== null);
+  // As the count above: a sample's are projections, a full count's are valid once nothing awaits a decision.
+  const validLabel = report.method === 'sample' ? m.clerk.projection : report.tallies.pending === 0 ? m.clerk.validCount : m.clerk.keptCount;
+  return (
+    <>
+      <h3 id="verified-districts-title">{m.clerk.verifiedDistricts}</h3>
+      {districts.length < districtCount ? <p class="muted">{m.clerk.verifiedDistrictsListed(t.number(districts.length), t.number(districtCount))}</p> : null}
+      <p>
+        <a href={`/v1/initiatives/${props.initiativeId}/verification/districts`}>{m.clerk.exportVerifiedDistricts}</a>
+      </p>
+      <TableScroll labelledBy="verified-districts-title">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{m.initiative.district}</th>
+              <th scope="col" class="num">{m.clerk.raw}</th>
+              <th scope="col" class="num">{validLabel}</th>
+              {hasRequired ? <th scope="col" class="num">{m.initiative.districtRequired}</th> : null}
+              {hasRequired ? <th scope="col">{m.initiative.districtMet}</th> : null}
+            </tr>
+          </thead>
+          <tbody>
+            {districts.map((d) => (
+              <tr data-verified-district={d.code}>
+                <th scope="row">{names.get(d.code)?.name ?? d.code}</th>
+                <td class="num">{t.number(d.raw)}</td>
+                <td class="num">{t.number(d.valid)}</td>
+                {hasRequired ? <td class="num">{d.required === null ? '—' : t.number(d.required)}</td> : null}
+                {hasRequired ? <td>{d.met === null ? '—' : d.met ? m.initiative.yes : m.initiative.no}</td> : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
+    </>
+  );
 }

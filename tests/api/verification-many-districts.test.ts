@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
+import { browserRequests } from '../web/browser-requests';
 
 /** More districts than a verification report lists (1,000): the first of France's communes, enough to pass the limit. */
 const communes = (n: number) => Array.from({ length: n }, (_, i) => ({ code: String(10_000 + i), name: `Commune ${i + 1}`, electorate: 1200 }));
@@ -110,6 +111,19 @@ describe('the verification of an initiative in a jurisdiction of 1,500 districts
       expect(lines).toContain('11499,Commune 1500,2,1,2,false');
       expect(lines).toContain('10000,Commune 1,0,0,2,false');
       expect((await engine.app.request(`/v1/initiatives/${id}/verification/districts`)).status).toBe(401);
+    });
+
+    it("says on the clerk's page which districts it lists, and links to them all", async () => {
+      const web = browserRequests(engine);
+      const cookie = await web.sessionFor('clerk-of-communes');
+      const en = await web.page(`/clerk/initiatives/${id}`, { cookie, lang: 'en' });
+      expect(en.status).toBe(200);
+      expect(en.text).toContain('Listed: the districts missing their minimum, then those meeting it with the least to spare, then those with the most valid signatures (3 of 1,500).');
+      expect(en.html).toContain(`href="/v1/initiatives/${id}/verification/districts"`);
+      expect([...en.html.matchAll(/data-verified-district="(\d+)"/g)].map((match) => match[1])).toEqual(['11499', '11450', '11400']);
+      const fr = await web.page(`/clerk/initiatives/${id}`, { cookie });
+      expect(fr.text).toContain('Liste\u00a0: les arrondissements sous leur minimum, puis ceux qui l’atteignent avec le moins de marge, puis ceux qui ont le plus de signatures valides (3 sur 1\u202f500).');
+      expect(fr.text).toContain('Décompte vérifié de chaque arrondissement (CSV)');
     });
 
     it('declares it insufficient on the rule over every district', async () => {

@@ -47,6 +47,15 @@ export function frenchFor(term: DistrictTerm): Messages {
       paperHelp: fr.clerk.paperHelp.replace('code de l’arrondissement', `code ${n.ofThe}`),
       paperIneligible: { ...fr.clerk.paperIneligible, district: `Code ${n.codeOf} inconnu de la collectivité.` },
       exportDistricts: `Signatures par ${n.one} (CSV)`,
+      verifiedDistricts: `Décompte vérifié par ${n.one}`,
+      exportVerifiedDistricts: `Décompte vérifié de chaque ${n.one} (CSV)`,
+      // The default messages' own function for arrondissements.
+      verifiedDistrictsListed:
+        term === 'arrondissement'
+          ? fr.clerk.verifiedDistrictsListed
+          : (shown: string, all: string) =>
+              `Liste\u00a0: les ${n.many} sous leur minimum, puis ${n.feminine ? 'celles' : 'ceux'} qui l’atteignent avec le moins de marge, ` +
+              `puis ${n.feminine ? 'celles' : 'ceux'} qui ont le plus de signatures valides (${shown} sur ${all}).`,
       // The default messages' own function for arrondissements.
       rollCheckDone:
         term === 'arrondissement'

@@ -382,6 +382,10 @@ export const en: Messages = {
     certified: 'Result certified.',
     insufficient: 'Insufficient valid signatures.',
     certificate: 'Certificate of result',
+    verifiedDistricts: 'Verified count by district',
+    verifiedDistrictsListed: (shown, all) =>
+      `Listed: the districts missing their minimum, then those meeting it with the least to spare, then those with the most valid signatures (${shown} of ${all}).`,
+    exportVerifiedDistricts: 'Verified count of every district (CSV)',
     referendumItem: { agenda: 'Council agenda item', referendum: 'Referendum question' },
     audit: 'Audit trail',
     auditTitle: 'Audit trail',

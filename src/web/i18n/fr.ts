@@ -404,6 +404,11 @@ export const fr = {
     certified: 'Résultat certifié.',
     insufficient: 'Nombre de signatures valides insuffisant.',
     certificate: 'Certificat de résultat',
+    /** The verified counts by district; beyond 1,000 districts the page lists 1,000 and links to the CSV of them all. */
+    verifiedDistricts: 'Décompte vérifié par arrondissement',
+    verifiedDistrictsListed: (shown: string, all: string) =>
+      `Liste\u00a0: les arrondissements sous leur minimum, puis ceux qui l’atteignent avec le moins de marge, puis ceux qui ont le plus de signatures valides (${shown} sur ${all}).`,
+    exportVerifiedDistricts: 'Décompte vérifié de chaque arrondissement (CSV)',
     /** What certification made of the initiative, by its kind. */
     referendumItem: { agenda: 'Inscription à l’ordre du jour du conseil', referendum: 'Question soumise à référendum local' } as Record<string, string>,
     audit: 'Journal d’audit',
