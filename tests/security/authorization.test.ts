@@ -70,6 +70,7 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/initiatives/:id/verification': { path: target('/verification'), expect: '401 403 403 403 403 404 403' },
   'POST /v1/initiatives/:id/verification/decisions': { path: target('/verification/decisions'), body: (w) => ({ decisions: [{ signatureId: w.signatureId, decision: 'valid' }] }), expect: '401 403 403 403 403 409 403' },
   'GET /v1/initiatives/:id/verification/export': { path: target('/verification/export'), expect: '401 403 403 403 403 404 403' },
+  'GET /v1/initiatives/:id/verification/districts': { path: target('/verification/districts'), expect: '401 403 403 403 403 404 403' },
   'POST /v1/initiatives/:id/verification/complete': { path: target('/verification/complete'), expect: '401 403 403 403 403 409 403' },
   'GET /v1/referendum-items': { expect: '200 200 200 200 200 200 200' },
   'GET /v1/referendum-items/:id': { path: () => '/v1/referendum-items/00000000-0000-4000-8000-000000000000', expect: '404 404 404 404 404 404 404' },
