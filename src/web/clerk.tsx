@@ -14,7 +14,7 @@ import { PAPER_BATCH_MAX, PaperEntrySchema, type PaperEntry } from '../features/
 import { keyInPaperBatch, type PaperResult } from '../features/paper/service';
 import { PersonalDataKeyError, personalDataDestroyed } from '../features/personal-data/service';
 import { rateLimit } from '../features/rate-limit/middleware';
-import { CSV_BOM, csvLine } from '../features/verification/csv';
+import { CSV_BOM, csvDownloadHeaders, csvLine } from '../features/verification/csv';
 import { DecisionSchema, StartVerificationSchema } from '../features/verification/schema';
 import { completeVerification, firstPendingPosition, recordDecisions, startVerification, verificationReport } from '../features/verification/service';
 import { createRouter } from '../platform/http';
@@ -25,7 +25,7 @@ import type { Translator } from './i18n';
 import { fieldErrors, problemMessage } from './problems';
 import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, NamingInitiative, Notice, renderPage, TableScroll, titleAbout } from './layout';
 import { formFields, formLimit, loginUrl, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
-import { closingLine, DistrictTable, StatusTag } from './views';
+import { closingLine, DistrictTable, MinimumCells, StatusTag } from './views';
 
 const SECTIONS = [
   ['queue', ['submitted']],
@@ -430,11 +430,7 @@ function csvResponse(c: WebContext, filename: string, lines: Iterable<string[]> 
       await iterator.return?.();
     },
   });
-  return c.body(body, 200, {
-    'Content-Type': 'text/csv; charset=utf-8',
-    'Content-Disposition': `attachment; filename="${filename}"`,
-    'Cache-Control': 'no-store',
-  });
+  return c.body(body, 200, csvDownloadHeaders(filename));
 }
 
 async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: InitiativeRow, jurisdiction: JurisdictionRow, view: ClerkView) {
@@ -851,8 +847,7 @@ function VerifiedDistricts(props: { t: Translator; initiativeId: string; jurisdi
                 <th scope="row">{names.get(d.code)?.name ?? d.code}</th>
                 <td class="num">{t.number(d.raw)}</td>
                 <td class="num">{t.number(d.valid)}</td>
-                {hasRequired ? <td class="num">{d.required === null ? '—' : t.number(d.required)}</td> : null}
-                {hasRequired ? <td>{d.met === null ? '—' : d.met ? m.initiative.yes : m.initiative.no}</td> : null}
+                {hasRequired ? <MinimumCells t={t} district={d} /> : null}
               </tr>
             ))}
           </tbody>

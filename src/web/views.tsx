@@ -61,6 +61,17 @@ export function ProgressBlock(props: { t: Translator; progress: Progress; live?:
 /** Beyond this many districts a bar chart is too tall to read (22 units a bar): the table alone gives them. */
 const CHART_MAX_DISTRICTS = 60;
 
+/** A district's minimum and whether it is met, as the cells of its row (both district tables). */
+export function MinimumCells(props: { t: Translator; district: { required: number | null; met: boolean | null } }) {
+  const { t, district: d } = props;
+  return (
+    <>
+      <td class="num">{d.required === null ? '—' : t.number(d.required)}</td>
+      <td>{d.met === null ? '—' : d.met ? t.m.initiative.yes : t.m.initiative.no}</td>
+    </>
+  );
+}
+
 export function DistrictTable(props: { t: Translator; progress: Progress }) {
   const { t, progress } = props;
   const { m } = t;
@@ -89,8 +100,7 @@ export function DistrictTable(props: { t: Translator; progress: Progress }) {
                 <tr>
                   <th scope="row">{d.name}</th>
                   <td class="num" data-district-count={d.code}>{t.number(d.signatures)}</td>
-                  {hasRequired ? <td class="num">{d.required === null ? '—' : t.number(d.required)}</td> : null}
-                  {hasRequired ? <td>{d.met === null ? '—' : d.met ? m.initiative.yes : m.initiative.no}</td> : null}
+                  {hasRequired ? <MinimumCells t={t} district={d} /> : null}
                 </tr>
               ))}
             </tbody>

@@ -14,3 +14,8 @@ export function csvLine(cells: readonly (string | null)[]): string {
 
 /** Starts every CSV export: without it Excel reads UTF-8 as Windows-1252 and shows « Ã‰vry » for « Évry ». */
 export const CSV_BOM = '\uFEFF';
+
+/** The headers of a CSV download: an attachment under `filename`, never kept by a cache (clerks' exports). */
+export function csvDownloadHeaders(filename: string): Record<string, string> {
+  return { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${filename}"`, 'Cache-Control': 'no-store' };
+}

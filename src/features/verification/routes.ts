@@ -4,7 +4,7 @@ import { createRouter } from '../../platform/http';
 import { bearer, errors, json, jsonBody } from '../../platform/openapi';
 import { requirePrincipal } from '../auth/access';
 import { IdParam } from '../initiatives/schema';
-import { CSV_BOM, csvLine } from './csv';
+import { CSV_BOM, csvDownloadHeaders, csvLine } from './csv';
 import {
   CompleteVerificationSchema,
   DecisionBatchSchema,
@@ -117,11 +117,7 @@ export const verificationRoutes = createRouter()
           await rows.return(undefined);
         },
       });
-      return c.body(body, 200, {
-        'Content-Type': 'text/csv; charset=utf-8',
-        'Content-Disposition': `attachment; filename="verification-${id}.csv"`,
-        'Cache-Control': 'no-store',
-      });
+      return c.body(body, 200, csvDownloadHeaders(`verification-${id}.csv`));
     },
   )
   .openapi(
@@ -145,11 +141,7 @@ export const verificationRoutes = createRouter()
       const districts = await verificationDistricts(c.var.deps, id, requirePrincipal(c));
       const lines = [CSV_BOM + csvLine(DISTRICT_EXPORT_COLUMNS)];
       for (const d of districts) lines.push(csvLine([d.code, d.name, String(d.raw), String(d.valid), d.required === null ? null : String(d.required), d.met === null ? null : String(d.met)]));
-      return c.body(lines.join(''), 200, {
-        'Content-Type': 'text/csv; charset=utf-8',
-        'Content-Disposition': `attachment; filename="verification-districts-${id}.csv"`,
-        'Cache-Control': 'no-store',
-      });
+      return c.body(lines.join(''), 200, csvDownloadHeaders(`verification-districts-${id}.csv`));
     },
   )
   .openapi(
