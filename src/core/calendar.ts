@@ -53,6 +53,17 @@ export function daysLeftUntil(closesAt: Date, now: Date, timeZone: string): numb
   return Math.max(1, Math.ceil((wallClock(closesAt.getTime(), timeZone) - wallClock(now.getTime(), timeZone)) / DAY_MS));
 }
 
+/**
+ * Whether `now` is on the collection's last calendar day in the zone: the day of its last instant,
+ * so a collection ending at midnight has the day before as its last, and one ending tomorrow at
+ * 10:00 does not have today, however few hours are left.
+ */
+export function isLastLocalDay(closesAt: Date, now: Date, timeZone: string): boolean {
+  if (closesAt.getTime() <= now.getTime()) return false;
+  const localDay = (at: number) => Math.floor(wallClock(at, timeZone) / DAY_MS);
+  return localDay(closesAt.getTime() - 1) === localDay(now.getTime());
+}
+
 /** Whether an instant is midnight, 00:00:00.000, in the zone: the start of a local day. */
 export function isLocalMidnight(at: Date, timeZone: string): boolean {
   return wallClock(at.getTime(), timeZone) % DAY_MS === 0;

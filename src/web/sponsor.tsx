@@ -421,7 +421,7 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
         {dashboard.timeLeft ? (
           <p>
             {/* As the initiative's public page says it. */}
-            {closingLine(t, dashboard.timeLeft.closesAt, tz)} — <strong>{m.initiative.daysLeft(daysLeft(dashboard.timeLeft.closesAt, now, tz) ?? 0)}</strong>
+            {closingLine(t, dashboard.timeLeft.closesAt, tz)} — <strong>{m.initiative.daysLeft(daysLeft(dashboard.timeLeft.closesAt, now, tz)!)}</strong>
           </p>
         ) : null}
         {/* The pace and where it leads: only while signatures come in. */}

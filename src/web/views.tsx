@@ -1,13 +1,21 @@
-import { daysLeftUntil, isLocalMidnight } from '../core/calendar';
+import { daysLeftUntil, isLastLocalDay, isLocalMidnight } from '../core/calendar';
 import type { Progress } from '../features/progress/service';
 import { DistrictBarChart } from './charts';
 import type { Translator } from './i18n';
 import { TableScroll } from './layout';
 
-/** Days left to sign in the jurisdiction's time zone, counted as the sponsor's dashboard counts them: any part of a day is a day (the last one is 1). */
-export function daysLeft(closesAt: Date | string | null, now: Date, timeZone: string): number | null {
+/** The time left to sign, as the pages say it. */
+export interface TimeLeft {
+  /** Days left in the jurisdiction's time zone, counted as the sponsor's dashboard counts them: any part of a day is a day (the last one is 1). */
+  days: number;
+  /** Today is the collection's last calendar day there (not merely less than 24 hours before it closes). */
+  lastDay: boolean;
+}
+
+export function daysLeft(closesAt: Date | string | null, now: Date, timeZone: string): TimeLeft | null {
   if (!closesAt) return null;
-  return daysLeftUntil(new Date(closesAt), now, timeZone);
+  const at = new Date(closesAt);
+  return { days: daysLeftUntil(at, now, timeZone), lastDay: isLastLocalDay(at, now, timeZone) };
 }
 
 /**

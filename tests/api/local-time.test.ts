@@ -58,6 +58,36 @@ describe('days left to sign', () => {
   });
 });
 
+describe('the last day to sign', () => {
+  it('is the calendar day the collection ends on: ending tomorrow at 10:00, today is not the last day, however few hours remain', async () => {
+    // Admitted on 1 March 2027 at 10:00 in Paris: it ends on 31 March at 10:00 in Paris (08:00 UTC).
+    const { id } = await admittedAt('2027-03-01T09:00:00Z');
+    const said = async () => String((await engine.request('GET', `/initiatives/${id}`, { headers: { cookie: 'lang=en' } })).body);
+
+    engine.clock.set('2027-03-30T07:00:00Z'); // 30 March at 09:00 in Paris: 25 hours left
+    expect(await said()).toContain('2 days left to sign.');
+
+    engine.clock.set('2027-03-30T09:00:00Z'); // 30 March at 11:00 in Paris: 23 hours left, but tomorrow morning too
+    let page = await said();
+    expect(page).toContain('Less than a day left to sign.');
+    expect(page).not.toContain('Last day to sign.');
+
+    engine.clock.set('2027-03-30T22:00:00Z'); // 31 March at 00:00 in Paris: its last day
+    page = await said();
+    expect(page).toContain('Last day to sign.');
+    expect(page).toContain('Collection until 31 March 2027 at 10:00');
+  });
+
+  it('of a collection ending at midnight is the day before, all of it', async () => {
+    // Ends at 1 November 00:00 in Paris (23:00 UTC on 31 October): its last day is 31 October.
+    const { id } = await admittedAt('2027-10-01T08:00:00Z', { closesAt: '2027-10-31T23:00:00Z' });
+    engine.clock.set('2027-10-30T23:30:00Z'); // 31 October at 00:30 in Paris
+    const page = String((await engine.request('GET', `/initiatives/${id}`, { headers: { cookie: 'lang=fr' } })).body);
+    expect(page).toContain('Dernier jour de collecte.');
+    expect(page).toContain('Collecte jusqu’au 31 octobre 2027 inclus');
+  });
+});
+
 describe('dates a clerk types on the admissibility form, read in the jurisdiction’s time zone', () => {
   async function submitted(start: string, timeZone: string) {
     engine = await createTestEngine({ start: new Date(start) });

@@ -57,7 +57,7 @@ export const en: Messages = {
     /** After the count: '1 of 5 signatures', right whatever the count (updated live, alone). */
     of: (goal) => `of ${goal} signatures (signature threshold)`,
     goalMet: 'Threshold reached.',
-    daysLeft: (n) => (n <= 1 ? 'Last day to sign.' : `${n} days left to sign.`),
+    daysLeft: ({ days, lastDay }) => (lastDay ? 'Last day to sign.' : days <= 1 ? 'Less than a day left to sign.' : `${days} days left to sign.`),
     closesAt: (d) => `Collection until ${d}`,
     closesAtEndOf: (day) => `Collection until the end of ${day}`,
     openedAt: (d) => `Opened on ${d}`,

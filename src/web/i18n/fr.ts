@@ -52,7 +52,9 @@ export const fr = {
     progress: 'Avancement',
     of: (goal: string) => `signatures sur ${goal} (seuil de signatures)`,
     goalMet: 'Seuil atteint.',
-    daysLeft: (n: number) => (n <= 1 ? 'Dernier jour de collecte.' : `Encore ${n} jours pour signer.`),
+    /** "Last day" only on the collection's last calendar day: closing tomorrow at 10:00, today is not the last, however few hours remain. */
+    daysLeft: ({ days, lastDay }: { days: number; lastDay: boolean }) =>
+      lastDay ? 'Dernier jour de collecte.' : days <= 1 ? 'Moins d’un jour pour signer.' : `Encore ${days} jours pour signer.`,
     closesAt: (d: string) => `Collecte jusqu’au ${d}`,
     /** A collection closing at local midnight: its last day, whole. */
     closesAtEndOf: (day: string) => `Collecte jusqu’au ${day} inclus`,
