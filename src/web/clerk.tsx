@@ -5,6 +5,7 @@ import { verifications } from '../db/schema';
 import { districtsByCode } from '../core/districts';
 import { electorateOf } from '../core/rules';
 import { instantOfWallClock } from '../core/calendar';
+import { canonicalName } from '../core/identity';
 import { listAudit } from '../features/audit/service';
 import { requirePrincipal } from '../features/auth/access';
 import { ReviewSchema } from '../features/initiatives/schema';
@@ -76,6 +77,22 @@ export function zonedInstant(local: string, timeZone: string): string | undefine
   return Number.isNaN(instant.getTime()) ? undefined : instant.toISOString();
 }
 
+/** Family name, given names, birth date, district, sheet, collector and, optionally, the date signed. */
+const PAPER_COLUMNS = 7;
+
+/** A cell's letters, lower-cased and without accents: `Prénoms` and `given_names` read `prenoms` and `givennames`. */
+const headerWord = (cell: string | undefined) => canonicalName(cell ?? '').toLowerCase();
+const FAMILY_NAME_HEADERS = new Set(['familyname', 'surname', 'lastname', 'name', 'nom', 'nomdefamille', 'nomdenaissance', 'nomdusage']);
+const GIVEN_NAMES_HEADERS = new Set(['givennames', 'givenname', 'firstname', 'firstnames', 'forename', 'forenames', 'prenom', 'prenoms']);
+
+/**
+ * A header line names its first two columns (`family_name,given_names`, `nom,prénoms`): a signer's
+ * line is never taken for one, whatever their name (Nomura, Renom, even Nom) or a cell left empty.
+ */
+function isPaperHeader(cells: string[]): boolean {
+  return FAMILY_NAME_HEADERS.has(headerWord(cells[0])) && GIVEN_NAMES_HEADERS.has(headerWord(cells[1])) && !/\d/.test(cells[2] ?? '');
+}
+
 /**
  * Pasted CSV lines (family name, given names, birth date, district, sheet, collector[, signed on]) as
  * paper entries; errors in the reader's words. Lines are numbered as pasted (an optional header line
@@ -90,14 +107,18 @@ export function parsePaperCsv(text: string, t: Translator): { entries: PaperEntr
     const line = (error as { lines?: unknown }).lines;
     return { entries: [], errors: [f.unreadableCsv(typeof line === 'number' ? t.number(line) : '?')], lines: [] };
   }
-  // A header names its columns: its birth date cell has no digit, where a signer's (Nomura, Renom...) always has.
-  if (rows[0] && /family|nom/i.test(rows[0].record[0] ?? '') && !/\d/.test(rows[0].record[2] ?? '')) rows = rows.slice(1);
+  if (rows[0] && isPaperHeader(rows[0].record)) rows = rows.slice(1);
   const entries: PaperEntry[] = [];
   const errors: string[] = [];
   const lines: number[] = [];
   // The schema's own checks: names with letters, calendar dates.
   const rules = { familyName: f.noLetters, givenNames: f.noLetters, birthdate: f.calendarDate, signedOn: f.calendarDate };
   rows.slice(0, PAPER_BATCH_MAX + 1).forEach(({ record: cells, info }) => {
+    // A cell too many shifts nothing silently: a name split by a stray comma would land in the wrong columns.
+    if (cells.length > PAPER_COLUMNS) {
+      errors.push(f.paperColumns(t.number(info.lines), t.number(cells.length), t.number(PAPER_COLUMNS)));
+      return;
+    }
     const [familyName, givenNames, birthdate, district, sheet, collector, signedOn] = cells;
     const values = { familyName, givenNames, birthdate, district, sheet, collector, signedOn };
     const parsed = PaperEntrySchema.safeParse({ familyName, givenNames, birthdate, district, sheet, collector, ...(signedOn ? { signedOn } : {}) });

@@ -221,6 +221,33 @@ describe('web wording', () => {
     expect([...withHeader.html.matchAll(/<tr data-paper-outcome="(\w+)">/g)].map((m) => m[1])).toEqual(['accepted']);
   });
 
+  it('does not take a first line with a missing birth date for a header, nor drop the cells past the last column', async () => {
+    const cookie = await web.sessionFor(world.people.clerk.subject);
+    // A signer named Nomura whose form has no birth date: an error on line 1, not a header skipped in silence.
+    const noDate = await web.page(`/clerk/initiatives/${world.targetId}/paper`, {
+      cookie,
+      form: { csv: 'Nomura,Ken,,75111,F-33,C-3\nSato,Yui,1980-01-01,75111,F-33,C-3' },
+    });
+    expect(noDate.status).toBe(400);
+    expect(noDate.text).toContain('Ligne 1, date de naissance\u00a0: Une date au format AAAA-MM-JJ.');
+    // A line of nine cells: refused, not keyed in with two cells dropped.
+    const extra = await web.page(`/clerk/initiatives/${world.targetId}/paper`, {
+      cookie,
+      lang: 'en',
+      form: { csv: 'Dupont,Anne,1981-01-01,75111,F-34,C-1,2027-01-20,EXTRA,MORE' },
+    });
+    expect(extra.status).toBe(400);
+    expect(extra.text).toContain('Line 1: 9 columns, at most 7 (a comma inside a name? put the name between double quotes).');
+    expect(extra.html).not.toContain('data-paper-outcome');
+    // The name between quotes, as the message says: keyed in.
+    const quoted = await web.page(`/clerk/initiatives/${world.targetId}/paper`, {
+      cookie,
+      form: { csv: 'nom,prénoms,naissance,arrondissement,feuille,collecteur\n"Dupont, dite Martin",Anne,1981-01-01,75111,F-34,C-1' },
+    });
+    expect(quoted.status).toBe(200);
+    expect([...quoted.html.matchAll(/<tr data-paper-outcome="(\w+)">/g)].map((m) => m[1])).toEqual(['accepted']);
+  });
+
   it('says in the reader’s language why a paper entry dated outside the collection period is not counted', async () => {
     const cookie = await web.sessionFor(world.people.clerk.subject);
     const csv = 'Datée,Avant,1970-01-01,75111,F-40,C-4,2020-01-01';

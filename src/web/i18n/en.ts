@@ -530,6 +530,7 @@ export const en: Messages = {
     unreadableCsv: (line) => `The pasted lines cannot be read as CSV (line ${line}).`,
     paperLine: (line, field, message) => `Line ${line}, ${field}: ${message}`,
     tooManyLines: (n) => `At most ${n} lines at a time.`,
+    paperColumns: (line, cells, max) => `Line ${line}: ${cells} columns, at most ${max} (a comma inside a name? put the name between double quotes).`,
     paperFields: {
       familyName: 'family name',
       givenNames: 'given names',

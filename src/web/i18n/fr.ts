@@ -563,6 +563,8 @@ export const fr = {
     unreadableCsv: (line: string) => `Les lignes collées ne se lisent pas comme du CSV (ligne ${line}).`,
     paperLine: (line: string, field: string, message: string) => `Ligne ${line}, ${field}\u00a0: ${message}`,
     tooManyLines: (n: string) => `Au plus ${n} lignes à la fois.`,
+    paperColumns: (line: string, cells: string, max: string) =>
+      `Ligne ${line}\u00a0: ${cells} colonnes, au plus ${max} (une virgule dans un nom\u00a0? mettez le nom entre guillemets droits).`,
     paperFields: {
       familyName: 'nom de famille',
       givenNames: 'prénoms',
