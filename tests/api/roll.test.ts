@@ -56,7 +56,7 @@ describe('the electoral roll of a jurisdiction that requires one', () => {
     expect(res.body.rejections.map((r: { line: number }) => r.line)).toEqual([4, 5, 6, 7]);
     expect(res.body.rejections[0].reason).toMatch(/birthdate/);
     expect(res.body.rejections[1].reason).toMatch(/district "92012"/);
-    expect(res.body.rejections[2].reason).toMatch(/expected 4 fields, found 3/);
+    expect(res.body.rejections[2].reason).toMatch(/expected 4 fields, as the header names, found 3/);
 
     const summary = await engine.request('GET', '/v1/jurisdictions/paris/roll', { token: clerk });
     expect(summary.body).toMatchObject({ imported: 2, duplicates: 1, rejected: 4, importedBy: 'clerk-of-paris' });
@@ -258,5 +258,40 @@ describe('roll hashes', () => {
     let seed = 7;
     const pick = () => pieces[(seed = (seed * 48271) % 0x7fffffff) % pieces.length]!;
     for (let i = 0; i < 5000; i++) same(Array.from({ length: 1 + (i % 5) }, pick).join(''), Array.from({ length: 1 + (i % 7) }, pick).join(''));
+  });
+});
+
+describe('the header of a roll export', () => {
+  let engine: TestEngine;
+  let clerk: string;
+  let initiativeId: string;
+
+  beforeAll(async () => {
+    engine = await createTestEngine();
+    ({ clerk, initiativeId } = await openParisInitiative(engine, { requireRoll: true }));
+  });
+  afterAll(() => engine.close());
+
+  it('may hold other columns than the four read, in any order: they are ignored, and a line must have as many fields as the header', async () => {
+    const csv =
+      'district,address,family_name,given_names,place_of_birth,birthdate\n' +
+      '75111,"12 rue Oberkampf",Dupont,Élodie,Lyon,1990-04-12\n' + // line 2
+      '75118,"3 rue Ordener",Benali,Karim,1985-11-03\n'; // line 3: a field missing
+    const res = await putRoll(engine, clerk, csv);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ imported: 1, rejected: 1 });
+    expect(res.body.rejections).toEqual([{ line: 3, reason: 'expected 6 fields, as the header names, found 5' }]);
+    const signed = await engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token: await engine.tokenFor(elodie), body: { district: '75111', consent: true } });
+    expect(signed.status).toBe(201);
+  });
+
+  it('names the columns a header lacks, or names twice', async () => {
+    const lacking = await putRoll(engine, clerk, 'nom,given_names,birthdate,district\nDupont,Élodie,1990-04-12,75111\n');
+    expect(lacking.status).toBe(400);
+    expect(lacking.body.errors[0]).toMatchObject({ field: 'body.header' });
+    expect(lacking.body.errors[0].message).toContain('it has no column family_name.');
+    const twice = await putRoll(engine, clerk, 'family_name,given_names,birthdate,district,district\nDupont,Élodie,1990-04-12,75111,75112\n');
+    expect(twice.status).toBe(400);
+    expect(twice.body.errors[0].message).toContain('it names district more than once.');
   });
 });

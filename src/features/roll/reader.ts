@@ -262,6 +262,8 @@ const lengthIssue = (name: string, value: string, max: number) =>
  */
 export class RollRows implements CsvRecordHandler {
   private columns: number[] | undefined;
+  /** The header's number of columns: each line has as many. */
+  private width = 0;
   private readonly hashOf: (canonical: string, out: Uint8Array) => void;
   private readonly hash = new Uint8Array(32);
   /** Birthdates already found to be calendar dates (some 70,000 at most). */
@@ -285,15 +287,18 @@ export class RollRows implements CsvRecordHandler {
   record(fields: string[], line: number): void {
     const columns = this.columns;
     if (!columns) {
+      // Columns in any order; others (an export's address, place of birth...) are allowed and never read.
       const names = fields.map((name) => name.trim().toLowerCase());
-      const positions = ROLL_COLUMNS.map((name) => names.indexOf(name));
-      if (names.length !== ROLL_COLUMNS.length || positions.some((p) => p === -1)) throw noHeader();
-      this.columns = positions;
+      const missing = ROLL_COLUMNS.filter((name) => !names.includes(name));
+      const twice = ROLL_COLUMNS.filter((name) => names.indexOf(name) !== names.lastIndexOf(name));
+      if (missing.length || twice.length) throw noHeader(missing, twice);
+      this.columns = ROLL_COLUMNS.map((name) => names.indexOf(name));
+      this.width = names.length;
       return;
     }
     const tally = this.tally;
     tally.rows++;
-    if (fields.length !== ROLL_COLUMNS.length) return tally.reject(line, `expected ${ROLL_COLUMNS.length} fields, found ${fields.length}`);
+    if (fields.length !== this.width) return tally.reject(line, `expected ${this.width} fields, as the header names, found ${fields.length}`);
     const familyName = fields[columns[0]!]!.trim();
     const givenNames = fields[columns[1]!]!.trim();
     const birthdate = fields[columns[2]!]!.trim();
@@ -324,8 +329,13 @@ export class RollRows implements CsvRecordHandler {
   }
 }
 
-function noHeader() {
-  return problems.validation([{ field: 'body.header', message: `The first line must name the columns ${ROLL_COLUMNS.join(',')}.` }], 'The roll has no valid header line.');
+/** The header's fault, named: the columns it lacks, or names twice. */
+function noHeader(missing: readonly string[] = ROLL_COLUMNS, twice: readonly string[] = []) {
+  const fault = [missing.length ? `it has no column ${missing.join(', ')}` : '', twice.length ? `it names ${twice.join(', ')} more than once` : ''].filter(Boolean).join('; ');
+  return problems.validation(
+    [{ field: 'body.header', message: `The first line must name the columns ${ROLL_COLUMNS.join(',')} (in any order; other columns are ignored): ${fault}.` }],
+    'The roll has no valid header line.',
+  );
 }
 
 /**
