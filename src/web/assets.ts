@@ -125,6 +125,7 @@ export const SITE_JS = `'use strict';
   if (!root || typeof EventSource === 'undefined') return;
   var lang = document.documentElement.lang === 'en' ? 'en-GB' : 'fr-FR';
   var fmt = new Intl.NumberFormat(lang);
+  var plural = new Intl.PluralRules(lang);
   var source = new EventSource(root.getAttribute('data-progress-stream'));
   function update(event) {
     var progress;
@@ -135,6 +136,9 @@ export const SITE_JS = `'use strict';
     if (shown && typeof progress.updatedAt === 'string' && progress.updatedAt < shown) return;
     if (typeof progress.updatedAt === 'string') root.setAttribute('data-updated-at', progress.updatedAt);
     document.querySelectorAll('[data-count]').forEach(function (el) { el.textContent = fmt.format(progress.signatures); });
+    // "1 signature sur…", "2 signatures sur…": the words the server wrote for each plural form.
+    var form = plural.select(progress.signatures) === 'one' ? 'data-one' : 'data-other';
+    document.querySelectorAll('[data-count-words]').forEach(function (el) { el.textContent = el.getAttribute(form); });
     document.querySelectorAll('progress[data-progress]').forEach(function (el) { el.value = Math.min(progress.signatures, Number(el.max)); });
     (progress.districts || []).forEach(function (d) {
       document.querySelectorAll('[data-district-count="' + d.code + '"]').forEach(function (el) { el.textContent = fmt.format(d.signatures); });

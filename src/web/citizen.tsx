@@ -111,7 +111,7 @@ export const citizenPages = createRouter()
                   </p>
                   <p lang={i.language}>{i.summary}</p>
                   <p>
-                    <strong>{t.number(progress.signatures)}</strong> {m.initiative.of(t.number(goal))}
+                    <strong>{t.number(progress.signatures)}</strong> {m.initiative.of(t.number(goal), progress.signatures)}
                     {i.status === 'open' && left !== null ? <> · {m.initiative.daysLeft(left)}</> : null}
                   </p>
                   <progress max={goal} value={Math.min(progress.signatures, goal)} aria-label={`${i.title} — ${m.initiative.progress}`}>

@@ -46,7 +46,10 @@ export function ProgressBlock(props: { t: Translator; progress: Progress; live?:
       <h2 id="progress-title">{m.initiative.progress}</h2>
       <p>
         <span class="count" data-count="">{t.number(progress.signatures)}</span>{' '}
-        <span>{m.initiative.of(t.number(goal))}</span>
+        {/* The words after the count, for the count the page shows and, in the script, for the next ones (1 signature, 2 signatures). */}
+        <span data-count-words="" data-one={m.initiative.of(t.number(goal), 1)} data-other={m.initiative.of(t.number(goal), 2)}>
+          {m.initiative.of(t.number(goal), progress.signatures)}
+        </span>
       </p>
       <progress data-progress="" max={goal} value={Math.min(progress.signatures, goal)} aria-label={m.initiative.progress}>
         {t.percent(goal ? progress.signatures / goal : 0)}

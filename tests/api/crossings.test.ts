@@ -85,7 +85,7 @@ describe('goal and milestone events at the end of collection', () => {
     expect(progress.signatures).toBe(2);
     expect(progress.milestones).toEqual([{ signatures: 3, label: expect.any(String), reached: true, reachedAt: '2027-03-01T10:00:00.000Z' }]);
     const page = await engine.request('GET', `/initiatives/${initiativeId}`);
-    expect(page.body).toContain('atteint le 1 mars 2027');
+    expect(page.body).toContain('atteint le 1er mars 2027');
     await signOnline(initiativeId, 13, '75118');
     await engine.scheduler.tick();
     expect(await events(initiativeId)).toEqual(['initiative.milestone_reached 3']);

@@ -37,7 +37,7 @@ describe('certified results in the web front', () => {
     expect(list.status).toBe(200);
     expect(list.text).toContain('Résultats certifiés');
     expect(list.text).toContain('Ville de Paris · question soumise à référendum local');
-    expect(list.text).toContain('Certifiée le 1 juillet 2027 avec 6 signatures valides.');
+    expect(list.text).toContain('Certifiée le 1er juillet 2027 avec 6 signatures valides.');
     expect(list.html).toContain(`href="/results/${itemId}"`);
     expect((await web.page('/results', { lang: 'en' })).text).toContain('Ville de Paris · referendum question');
     expect((await web.page(`/initiatives/${initiativeId}`)).html).toContain(`href="/results/${itemId}"`);

@@ -87,6 +87,17 @@ describe('web wording', () => {
     expect((await web.page(`/initiatives/${world.targetId}/manage`, { cookie: sponsor })).text).toContain(expected);
   });
 
+  it('says “1 signature” in French, and gives the live count the words of the next ones', async () => {
+    // The target initiative holds one signature (see the world).
+    const fr = await web.page(`/initiatives/${world.targetId}`);
+    expect(fr.text).toContain('1 signature sur 5 (seuil de signatures)');
+    expect(fr.text).not.toContain('1 signatures');
+    expect(fr.html).toContain('data-other="signatures sur 5 (seuil de signatures)"');
+    expect((await web.page('/')).text).toContain('1 signature sur 5 (seuil de signatures)');
+    const en = await web.page(`/initiatives/${world.targetId}`, { lang: 'en' });
+    expect(en.text).toContain('1 of 5 signatures (signature threshold)');
+  });
+
   it('says what is wrong with a draft field in the reader’s words, not zod’s', async () => {
     const cookie = await web.sessionFor('wording-sponsor');
     const empty = await web.page('/initiatives/new', { cookie, form: { jurisdictionId: 'paris', kind: 'agenda', title: '', summary: '', text: '', action: 'save' } });
@@ -113,7 +124,7 @@ describe('web wording', () => {
     const id = saved.headers.get('location')!.split('/')[2]!;
     const tooSmall = await web.page(`/initiatives/${id}/submit`, { cookie, form: {} });
     expect(tooSmall.status).toBe(409);
-    expect(tooSmall.text).toContain('Le comité de soutien compte 0 membre(s) en plus du porteur ou de la porteuse\u00a0; il en faut 1 pour déposer l’initiative.');
+    expect(tooSmall.text).toContain('Le comité de soutien compte 0 membre en plus du porteur ou de la porteuse\u00a0; il en faut 1 pour déposer l’initiative.');
     const tooSmallEn = await web.page(`/initiatives/${id}/submit`, { cookie, lang: 'en', form: {} });
     expect(tooSmallEn.text).toContain('The sponsoring committee has 0 members besides the sponsor; 1 is needed to submit the initiative.');
     const dashboardEn = await web.page(`/initiatives/${id}/manage`, { cookie, lang: 'en' });
@@ -279,7 +290,7 @@ describe('web wording', () => {
     // day that reads as if the whole of it were left.
     const page = await web.page(`/initiatives/${id}`);
     expect(page.text).toContain('Ouverture de la collecte le 16 janvier 2027 à 10:00');
-    expect(page.text).toContain('Collecte jusqu’au 1 mars 2027 à 10:00');
+    expect(page.text).toContain('Collecte jusqu’au 1er mars 2027 à 10:00');
     expect(page.text).not.toContain('Ouverte le');
     const pageEn = await web.page(`/initiatives/${id}`, { lang: 'en' });
     expect(pageEn.text).toContain('Collection opens on 16 January 2027 at 10:00');
@@ -293,7 +304,7 @@ describe('web wording', () => {
     for (const path of [`/initiatives/${id}`, `/initiatives/${id}/manage`]) {
       const fr = await web.page(path, { cookie: manage });
       expect(fr.text).toContain('Collecte jusqu’au 30 juin 2027 inclus');
-      expect(fr.text).not.toContain('1 juillet');
+      expect(fr.text).not.toContain('1er juillet');
       const en = await web.page(path, { cookie: manage, lang: 'en' });
       expect(en.text).toContain('Collection until the end of 30 June 2027');
       expect(en.text).not.toContain('1 July');
@@ -310,7 +321,7 @@ describe('web wording', () => {
     expect((await world.engine.request('POST', `/v1/initiatives/${withdrawn}/withdraw`, { token: world.tokens.citizen })).status).toBe(200);
     for (const id of [closed, withdrawn]) {
       const fr = await web.page(`/initiatives/${id}`);
-      expect(fr.text).not.toMatch(/Ouverture de la collecte le|Ouverte le|Collecte jusqu’au 1 mars/);
+      expect(fr.text).not.toMatch(/Ouverture de la collecte le|Ouverte le|Collecte jusqu’au 1er mars/);
       const en = await web.page(`/initiatives/${id}`, { lang: 'en' });
       expect(en.text).not.toMatch(/Collection opens on|Opened on|Collection until 1 March/);
     }

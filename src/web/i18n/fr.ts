@@ -50,7 +50,8 @@ export const fr = {
     question: 'Question soumise au vote',
     text: 'Texte de l’initiative',
     progress: 'Avancement',
-    of: (goal: string) => `signatures sur ${goal} (seuil de signatures)`,
+    /** After the count: "0 signature", "1 signature", "2 signatures" (French says the singular below 2). */
+    of: (goal: string, count: number) => `${count < 2 ? 'signature' : 'signatures'} sur ${goal} (seuil de signatures)`,
     goalMet: 'Seuil atteint.',
     /** "Last day" only on the collection's last calendar day: closing tomorrow at 10:00, today is not the last, however few hours remain. */
     daysLeft: ({ days, lastDay }: { days: number; lastDay: boolean }) =>
@@ -245,7 +246,7 @@ export const fr = {
   manage: {
     title: (t: string) => `Tableau de bord : ${t}`,
     committee: 'Comité de soutien',
-    committeeSize: (n: number, min: number) => `${n} membre(s) en plus du porteur ou de la porteuse, ${min} requis.`,
+    committeeSize: (n: number, min: number) => `${n} ${n < 2 ? 'membre' : 'membres'} en plus du porteur ou de la porteuse, ${min} requis.`,
     code: 'Code du comité à partager',
     joinLink: 'Lien pour rejoindre le comité',
     edit: 'Modifier le brouillon',
@@ -504,7 +505,7 @@ export const fr = {
     collectionClosedWithdraw: 'La collecte est close\u00a0; vous ne pouvez plus retirer votre signature.',
     collectionNotStarted: (d: string) => `La collecte n’a pas encore commencé : elle ouvre le ${d}.`,
     committeeTooSmall: (size: number, minimum: number) =>
-      `Le comité de soutien compte ${size} membre(s) en plus du porteur ou de la porteuse\u00a0; il en faut ${minimum} pour déposer l’initiative.`,
+      `Le comité de soutien compte ${size} ${size < 2 ? 'membre' : 'membres'} en plus du porteur ou de la porteuse\u00a0; il en faut ${minimum} pour déposer l’initiative.`,
     wrongCommitteeCode: 'Ce code ne correspond pas à ce comité de soutien\u00a0; demandez-le au porteur ou à la porteuse de l’initiative.',
     alreadySponsor: 'Vous portez cette initiative : le porteur ou la porteuse ne compte pas parmi les membres du comité.',
     rollCheckRunning: (checked: string, toCheck: string) =>

@@ -37,6 +37,8 @@ export function translator(locale: Locale, districtTerm: DistrictTerm = 'arrondi
   const numbers = new Intl.NumberFormat(tag);
   const percents = new Intl.NumberFormat(tag, { style: 'percent', maximumFractionDigits: 1 });
   const asDate = (d: Date | string) => (typeof d === 'string' ? new Date(d) : d);
+  // French writes the first of the month as an ordinal: "1er mars", where Intl writes "1 mars".
+  const dated = locale === 'fr' ? (s: string) => s.replace(/^1(?=\s)/, '1er') : (s: string) => s;
   const self: Translator = {
     locale,
     m: messagesOf(locale, districtTerm),
@@ -44,11 +46,11 @@ export function translator(locale: Locale, districtTerm: DistrictTerm = 'arrondi
     number: (n) => numbers.format(n),
     // Short of the whole is never shown as the whole: 4,799,999 of 4,800,000 is 99.9 %, not 100 %.
     percent: (r) => percents.format(r < 1 ? Math.min(r, 0.999) : r),
-    date: (d, timeZone = 'Europe/Paris') => new Intl.DateTimeFormat(tag, { dateStyle: 'long', timeZone }).format(asDate(d)),
+    date: (d, timeZone = 'Europe/Paris') => dated(new Intl.DateTimeFormat(tag, { dateStyle: 'long', timeZone }).format(asDate(d))),
     dateTime: (d, timeZone = 'Europe/Paris') =>
-      new Intl.DateTimeFormat(tag, { dateStyle: 'long', timeStyle: 'short', timeZone }).format(asDate(d)),
+      dated(new Intl.DateTimeFormat(tag, { dateStyle: 'long', timeStyle: 'short', timeZone }).format(asDate(d))),
     instant: (d, timeZone = 'Europe/Paris') =>
-      new Intl.DateTimeFormat(tag, { dateStyle: 'long', timeStyle: 'medium', timeZone }).format(asDate(d)),
+      dated(new Intl.DateTimeFormat(tag, { dateStyle: 'long', timeStyle: 'medium', timeZone }).format(asDate(d))),
   };
   return self;
 }
