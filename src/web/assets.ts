@@ -40,6 +40,7 @@ input[type=text], textarea { width: 100%; }
 .notice { padding: .75rem 1rem; border-radius: 4px; margin: 1rem 0; }
 .notice.ok { background: #e6f4ea; color: #0d4a27; border: 1px solid #9fd0af; }
 .notice.error { background: #fdecec; color: #7a0f13; border: 1px solid #eba3a6; }
+.notice.info { background: var(--soft); color: var(--ink); border: 1px solid var(--line); }
 .notice > p:first-child { margin-top: 0; }
 .notice > :last-child { margin-bottom: 0; }
 .notice.error a { color: inherit; font-weight: 600; }

@@ -107,12 +107,16 @@ export const citizenPages = createRouter()
                 <li class="card">
                   <h3><a href={`/initiatives/${i.id}`} lang={i.language}>{i.title}</a></h3>
                   <p class="muted">
-                    {j.name} · {m.kinds[i.kind]} · <StatusTag t={t} status={i.status} />
+                    {j.name} · {m.kinds[i.kind]} · <StatusTag t={t} status={i.status} opensAt={i.opensAt} now={now} />
                   </p>
                   <p lang={i.language}>{i.summary}</p>
                   <p>
                     <strong>{t.number(progress.signatures)}</strong> {m.initiative.of(t.number(goal), progress.signatures)}
-                    {i.status === 'open' && left !== null ? <> · {m.initiative.daysLeft(left)}</> : null}
+                    {isCollecting(i, now) && left !== null ? (
+                      <> · {m.initiative.daysLeft(left)}</>
+                    ) : i.status === 'open' && i.opensAt && i.opensAt > now ? (
+                      <> · {m.initiative.opensAt(t.dateTime(i.opensAt, j.timeZone))}</>
+                    ) : null}
                   </p>
                   <progress max={goal} value={Math.min(progress.signatures, goal)} aria-label={`${i.title} — ${m.initiative.progress}`}>
                     {t.percent(goal ? progress.signatures / goal : 0)}
@@ -154,10 +158,10 @@ export const citizenPages = createRouter()
       body: (
         <article>
           <p class="muted">
-            {jurisdiction.name} · {m.kinds[initiative.kind]} · <StatusTag t={t} status={initiative.status} />
+            {jurisdiction.name} · {m.kinds[initiative.kind]} · <StatusTag t={t} status={initiative.status} opensAt={initiative.opensAt} now={now} />
           </p>
           <h1 lang={initiative.language}>{initiative.title}</h1>
-          {initiative.status === 'draft' ? <Notice>{m.initiative.sponsorOnly}</Notice> : null}
+          {initiative.status === 'draft' ? <Notice kind="info">{m.initiative.sponsorOnly}</Notice> : null}
           <p lang={initiative.language}>{initiative.summary}</p>
           {initiative.reason ? <p><strong>{m.initiative.reason}{m.colon}</strong> {initiative.reason}</p> : null}
           {certifiedAs ? (
@@ -174,7 +178,8 @@ export const citizenPages = createRouter()
           {signed ? <p data-signed="">{m.initiative.youSigned}</p> : null}
           <div class="actions">
             {collecting && !signed ? <a class="button" href={`/initiatives/${initiative.id}/sign`}>{m.initiative.sign}</a> : null}
-            {w.principal ? <a class={signed ? 'button' : 'button secondary'} href={`/initiatives/${initiative.id}/signature`}>{m.initiative.mySignature}</a> : null}
+            {/* Nobody has signed an initiative whose collection never opened. */}
+            {w.principal && opened ? <a class={signed ? 'button' : 'button secondary'} href={`/initiatives/${initiative.id}/signature`}>{m.initiative.mySignature}</a> : null}
             {readsDashboard ? <a class="button secondary" href={`/initiatives/${initiative.id}/manage`}>{m.initiative.manage}</a> : null}
             {isClerk ? <a class="button secondary" href={`/clerk/initiatives/${initiative.id}`}>{m.initiative.clerkTools}</a> : null}
           </div>

@@ -189,7 +189,7 @@ export const clerkPages = createRouter()
               <ul>
                 {s.items.map((i) => (
                   <li>
-                    <a href={`/clerk/initiatives/${i.id}`} lang={i.language}>{i.title}</a> — <StatusTag t={t} status={i.status} />
+                    <a href={`/clerk/initiatives/${i.id}`} lang={i.language}>{i.title}</a> — <StatusTag t={t} status={i.status} opensAt={i.opensAt} now={c.var.deps.clock()} />
                   </li>
                 ))}
               </ul>
@@ -500,7 +500,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
         <p><a href="/clerk">{m.clerk.title}</a> · <a href={`/initiatives/${initiative.id}`} lang={initiative.language}>{initiative.title}</a></p>
         <h1 lang={initiative.language}>{initiative.title}</h1>
         <p>
-          {jurisdiction.name} · {m.kinds[initiative.kind]} · <StatusTag t={t} status={status} />
+          {jurisdiction.name} · {m.kinds[initiative.kind]} · <StatusTag t={t} status={status} opensAt={initiative.opensAt} now={deps.clock()} />
         </p>
         {done && doneMessages[done] ? <Notice>{doneMessages[done]}</Notice> : null}
         {view.decide ? (

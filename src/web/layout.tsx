@@ -98,7 +98,9 @@ export function CsrfField(props: { w: WebRequest }) {
  * where a message already on a page as it loads is not announced, and the next Tab goes on from it
  * rather than from the top of the page.
  */
-export function Notice(props: { children: Child; kind?: 'ok' | 'error'; outcome?: boolean }) {
+export function Notice(props: { children: Child; kind?: 'ok' | 'error' | 'info'; outcome?: boolean }) {
+  // A fact about the page (a draft only its sponsor sees), not the outcome of anything done.
+  if (props.kind === 'info') return <p class="notice info">{props.children}</p>;
   return props.kind === 'error' ? (
     <div class="notice error" role="alert" tabindex={-1} autofocus>{props.children}</div>
   ) : (

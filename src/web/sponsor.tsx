@@ -192,12 +192,12 @@ export const sponsorPages = createRouter()
           <h1>{m.my.title}</h1>
           <h2>{m.my.sponsored}</h2>
           {mine.length === 0 ? <p>{m.my.none}</p> : null}
-          <DashboardLinks t={t} initiatives={mine} />
+          <DashboardLinks t={t} initiatives={mine} now={c.var.deps.clock()} />
           <p><a class="button" href="/initiatives/new">{m.site.newInitiative}</a></p>
           {committees.length ? (
             <>
               <h2>{m.my.committees}</h2>
-              <DashboardLinks t={t} initiatives={committees} />
+              <DashboardLinks t={t} initiatives={committees} now={c.var.deps.clock()} />
             </>
           ) : null}
           {w.clerkOf.length ? (
@@ -380,7 +380,7 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
       <>
         <p><PublicPageLink w={w} initiative={initiative} /></p>
         <h1><NamingInitiative message={m.manage.title} initiative={initiative} /></h1>
-        <p><StatusTag t={t} status={initiative.status} /></p>
+        <p><StatusTag t={t} status={initiative.status} opensAt={initiative.opensAt} now={now} /></p>
         {c.req.query('saved') ? <Notice outcome>{m.draft.saved}</Notice> : null}
         {done === 'submit' ? <Notice outcome>{m.manage.submitted}</Notice> : null}
         {done === 'close' ? <Notice outcome>{m.manage.closed}</Notice> : null}
@@ -476,12 +476,12 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
 
 /** What only the sponsor may do: edit, submit, close, withdraw. */
 /** Initiatives, each linked to its dashboard, with its status. */
-function DashboardLinks(props: { t: WebRequest['t']; initiatives: Pick<InitiativeRow, 'id' | 'title' | 'language' | 'status'>[] }) {
+function DashboardLinks(props: { t: WebRequest['t']; initiatives: Pick<InitiativeRow, 'id' | 'title' | 'language' | 'status' | 'opensAt'>[]; now: Date }) {
   return (
     <ul>
       {props.initiatives.map((i) => (
         <li>
-          <a href={`/initiatives/${i.id}/manage`} lang={i.language}>{i.title}</a> — <StatusTag t={props.t} status={i.status} />
+          <a href={`/initiatives/${i.id}/manage`} lang={i.language}>{i.title}</a> — <StatusTag t={props.t} status={i.status} opensAt={i.opensAt} now={props.now} />
         </li>
       ))}
     </ul>

@@ -32,8 +32,13 @@ export function goalOf(progress: Progress): number {
   return progress.criteria.find((c) => c.kind === 'goal')?.required ?? 0;
 }
 
-export function StatusTag(props: { t: Translator; status: string }) {
-  return <span class="tag" data-status={props.status}>{props.t.m.statuses[props.status] ?? props.status}</span>;
+/**
+ * An initiative's status as readers take it: one admitted whose collection opens later is not yet
+ * "open for signatures" (given `opensAt` and `now`, it says so).
+ */
+export function StatusTag(props: { t: Translator; status: string; opensAt?: Date | string | null; now?: Date }) {
+  const status = props.status === 'open' && props.opensAt && props.now && new Date(props.opensAt) > props.now ? 'admitted' : props.status;
+  return <span class="tag" data-status={status}>{props.t.m.statuses[status] ?? status}</span>;
 }
 
 /** The progress block of an initiative: count, bar, criteria; updated live by /assets/app.js. */

@@ -69,7 +69,7 @@ describe('the last day to sign', () => {
 
     engine.clock.set('2027-03-30T09:00:00Z'); // 30 March at 11:00 in Paris: 23 hours left, but tomorrow morning too
     let page = await said();
-    expect(page).toContain('Less than a day left to sign.');
+    expect(page).toContain('Closes tomorrow.');
     expect(page).not.toContain('Last day to sign.');
 
     engine.clock.set('2027-03-30T22:00:00Z'); // 31 March at 00:00 in Paris: its last day
@@ -85,6 +85,31 @@ describe('the last day to sign', () => {
     const page = String((await engine.request('GET', `/initiatives/${id}`, { headers: { cookie: 'lang=fr' } })).body);
     expect(page).toContain('Dernier jour de collecte.');
     expect(page).toContain('Collecte jusqu’au 31 octobre 2027 inclus');
+  });
+});
+
+describe('an initiative admitted whose collection opens later', () => {
+  it('is not said to be open for signatures, counts no days left, and offers no receipt to look up', async () => {
+    // Admitted on 1 March 2027, its collection opening on 10 March at 10:00 in Paris.
+    const { id } = await admittedAt('2027-03-01T09:00:00Z', { opensAt: '2027-03-10T09:00:00Z', closesAt: '2027-03-11T09:00:00Z' });
+    const web = browserRequests(engine);
+    const cookie = await web.sessionFor('early-reader');
+    for (const path of ['/', `/initiatives/${id}`]) {
+      const page = await web.page(path, { cookie, lang: 'en' });
+      expect(page.text).toContain('admitted, collection not yet open');
+      expect(page.html).toContain('<span class="tag" data-status="admitted">admitted, collection not yet open</span>');
+      expect(page.html).not.toContain('data-status="open"');
+      expect(page.text).not.toMatch(/days? left to sign|Last day to sign/);
+      expect(page.text).toContain('Collection opens on 10 March 2027 at 10:00');
+    }
+    expect((await web.page(`/initiatives/${id}`, { cookie, lang: 'en' })).html).not.toContain(`href="/initiatives/${id}/signature"`);
+    expect((await web.page('/')).text).toContain('déclarée recevable, collecte à venir');
+
+    engine.clock.set('2027-03-10T09:00:00Z'); // it opens, for a day
+    const open = await web.page(`/initiatives/${id}`, { cookie: await web.sessionFor('early-reader'), lang: 'en' });
+    expect(open.html).toContain('<span class="tag" data-status="open">open for signatures</span>');
+    expect(open.text).toContain('Closes tomorrow.');
+    expect(open.html).toContain(`href="/initiatives/${id}/signature"`);
   });
 });
 

@@ -10,7 +10,7 @@ export async function sponsoredBy(db: Executor, subject: string, limit = 100) {
 /** The initiatives whose support committee a person joined (not those they sponsor), newest first. */
 export async function supportedBy(db: Executor, subject: string, limit = 100) {
   return db
-    .select({ id: initiatives.id, title: initiatives.title, language: initiatives.language, status: initiatives.status })
+    .select({ id: initiatives.id, title: initiatives.title, language: initiatives.language, status: initiatives.status, opensAt: initiatives.opensAt })
     .from(committeeMembers)
     .innerJoin(initiatives, eq(initiatives.id, committeeMembers.initiativeId))
     .where(and(eq(committeeMembers.subject, subject), ne(initiatives.sponsorSubject, subject)))

@@ -28,6 +28,7 @@ export const en: Messages = {
   statuses: {
     draft: 'draft',
     submitted: 'submitted, awaiting admissibility',
+    admitted: 'admitted, collection not yet open',
     open: 'open for signatures',
     closed: 'collection closed',
     rejected: 'admissibility: rejected',
@@ -57,7 +58,7 @@ export const en: Messages = {
     /** After the count: '1 of 5 signatures', right whatever the count (updated live, alone). */
     of: (goal) => `of ${goal} signatures (signature threshold)`,
     goalMet: 'Threshold reached.',
-    daysLeft: ({ days, lastDay }) => (lastDay ? 'Last day to sign.' : days <= 1 ? 'Less than a day left to sign.' : `${days} days left to sign.`),
+    daysLeft: ({ days, lastDay }) => (lastDay ? 'Last day to sign.' : days <= 1 ? 'Closes tomorrow.' : `${days} days left to sign.`),
     closesAt: (d) => `Collection until ${d}`,
     closesAtEndOf: (day) => `Collection until the end of ${day}`,
     openedAt: (d) => `Opened on ${d}`,

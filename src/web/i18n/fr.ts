@@ -24,6 +24,8 @@ export const fr = {
   statuses: {
     draft: 'brouillon',
     submitted: 'déposée, en attente de recevabilité',
+    /** Admitted, its collection opening later: not yet open to signatures. */
+    admitted: 'déclarée recevable, collecte à venir',
     open: 'ouverte aux signatures',
     closed: 'collecte close',
     rejected: 'déclarée irrecevable',
@@ -55,7 +57,7 @@ export const fr = {
     goalMet: 'Seuil atteint.',
     /** "Last day" only on the collection's last calendar day: closing tomorrow at 10:00, today is not the last, however few hours remain. */
     daysLeft: ({ days, lastDay }: { days: number; lastDay: boolean }) =>
-      lastDay ? 'Dernier jour de collecte.' : days <= 1 ? 'Moins d’un jour pour signer.' : `Encore ${days} jours pour signer.`,
+      lastDay ? 'Dernier jour de collecte.' : days <= 1 ? 'Clôture demain.' : `Encore ${days} jours pour signer.`,
     closesAt: (d: string) => `Collecte jusqu’au ${d}`,
     /** A collection closing at local midnight: its last day, whole. */
     closesAtEndOf: (day: string) => `Collecte jusqu’au ${day} inclus`,
