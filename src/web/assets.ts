@@ -75,6 +75,8 @@ textarea.mono { min-height: 10rem; }
 .preview { border: 2px dashed var(--line); padding: 1rem 1.25rem; border-radius: 6px; margin-top: 2rem; }
 .preview h3.title { font-size: 1.8rem; line-height: 1.25; margin: .5rem 0 1rem; }
 tr.current { background: #fff8d6; }
+ul.pager { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; }
+ul.pager [aria-current=page] { font-weight: 700; }
 dl.facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .25rem 1rem; }
 dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }

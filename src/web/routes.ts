@@ -2,6 +2,7 @@ import { createRouter } from '../platform/http';
 import { SITE_CSS, SITE_ICON, SITE_JS } from './assets';
 import { citizenPages } from './citizen';
 import { clerkPages } from './clerk';
+import { jurisdictionPages } from './jurisdiction';
 import { paperFormPages } from './paper-form';
 import { resultPages } from './results';
 import { sponsorPages } from './sponsor';
@@ -18,5 +19,6 @@ export function webRoutes() {
     .route('/', clerkPages)
     .route('/', resultPages)
     .route('/', paperFormPages)
+    .route('/', jurisdictionPages)
     .route('/', citizenPages);
 }

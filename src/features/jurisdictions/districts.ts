@@ -1,3 +1,4 @@
+import { z } from '@hono/zod-openapi';
 import { indexDistricts, lookUpDistrict, type DistrictIndex, type DistrictLookup } from '../../core/district-search';
 import type { District } from '../../db/schema';
 import type { JurisdictionRow } from './service';
@@ -8,6 +9,18 @@ import type { JurisdictionRow } from './service';
  * circonscriptions, thousands of communes), the signer types a name or a code.
  */
 export const DISTRICT_LIST_MAX = 100;
+
+/** Districts on one page of a jurisdiction's public list: 35,000 communes make 175 pages of a few dozen kilobytes. */
+export const DISTRICT_PAGE_SIZE = 200;
+
+/** The public list's query: a page (from 1; empty is the first) or words to look up, as long as the home page's search takes. */
+export const DistrictListQuerySchema = z.object({
+  page: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).default(1)),
+  q: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().max(200).optional()),
+});
+
+/** How many pages the public list of these districts takes (an empty list is one empty page). */
+export const districtPages = (districts: readonly unknown[]) => Math.max(1, Math.ceil(districts.length / DISTRICT_PAGE_SIZE));
 
 /** Each jurisdiction's index, with the districts it was built from. */
 const indexes = new Map<string, { districts: District[]; index: DistrictIndex<District> }>();

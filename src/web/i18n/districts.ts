@@ -41,6 +41,19 @@ export function frenchFor(term: DistrictTerm): Messages {
         districtSeveral: `Plusieurs ${n.many} portent ce nom\u00a0: choisissez ${n.feminine ? 'la' : 'le'} vôtre.`,
       },
     },
+    districtList: {
+      ...fr.districtList,
+      title: `Liste des ${n.many}`,
+      link: `Liste des ${n.many} et de leurs codes`,
+      // The default messages' own function for arrondissements.
+      count:
+        term === 'arrondissement'
+          ? fr.districtList.count
+          : (count: number, shown: string) => (count === 0 ? `${n.feminine ? 'Aucune' : 'Aucun'} ${n.one}` : count === 1 ? `1\u00a0${n.one}` : `${shown}\u00a0${n.many}`),
+      usage: `Pour signer, en ligne ou sur un formulaire papier, indiquez le nom ou le code de votre ${n.one}.`,
+      searchLabel: `Nom ou code ${n.ofThe}`,
+      several: `Plusieurs ${n.many} portent ce nom.`,
+    },
     manage: { ...fr.manage, furthest: `${capital(n.many)} les plus ${n.feminine ? 'éloignées' : 'éloignés'} de leur minimum` },
     clerk: {
       ...fr.clerk,

@@ -174,6 +174,33 @@ export const fr = {
     manageHelp: 'Imprimez des feuilles numérotées pour recueillir des signatures à la main\u00a0: chaque feuille porte une référence unique, que le service des élections reporte en saisissant ses signatures.',
     print: 'Afficher les feuilles à imprimer',
   },
+  /** The public list of a jurisdiction's districts, their codes and a search by name or code (`/jurisdictions/{id}`). */
+  districtList: {
+    title: 'Liste des arrondissements',
+    /** On the initiative's page and the sign form, where there are too many districts to list there. */
+    link: 'Liste des arrondissements et de leurs codes',
+    count: (n: number, shown: string) => (n === 0 ? 'Aucun arrondissement' : n === 1 ? '1\u00a0arrondissement' : `${shown}\u00a0arrondissements`),
+    /** `count`: the sentence's subject, as `count` says it. */
+    intro: (count: string, jurisdiction: string) => `${count} dans la collectivité (${jurisdiction}).`,
+    usage: 'Pour signer, en ligne ou sur un formulaire papier, indiquez le nom ou le code de votre arrondissement.',
+    search: 'Rechercher',
+    searchLabel: 'Nom ou code de l’arrondissement',
+    searchHelp: 'Majuscules, accents et traits d’union sont sans importance.',
+    results: (typed: string) => `Recherche\u00a0: «\u00a0${typed}\u00a0»`,
+    several: 'Plusieurs arrondissements portent ce nom.',
+    close: 'Noms proches\u00a0:',
+    whole: 'Toute la liste',
+    name: 'Nom',
+    code: 'Code',
+    /** The caption of a page of the list. */
+    shown: (first: string, last: string, all: string) => `${first} à ${last} sur ${all}`,
+    pages: 'Pages de la liste',
+    page: (n: string, last: string) => `Page ${n} sur ${last}`,
+    previous: 'Page précédente',
+    next: 'Page suivante',
+    noSuchPage: (last: number, shown: string) => (last === 1 ? 'Cette page n’existe pas\u00a0: la liste tient sur une seule page.' : `Cette page n’existe pas\u00a0: la liste compte ${shown}\u00a0pages.`),
+    firstPage: 'Aller à la première page',
+  },
   mine: {
     title: 'Ma signature',
     none: 'Vous n’avez pas signé cette initiative.',
