@@ -17,6 +17,7 @@ import { createRouter } from '../platform/http';
 import { engineKeySet } from '../platform/keys';
 import { Problem } from '../platform/problems';
 import { errorPage } from './errors';
+import { districtListPath } from './jurisdiction';
 import { problemMessage } from './problems';
 import { LANG_COOKIE, type Translator } from './i18n';
 import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, NamingInitiative, Notice, renderPage, titleAbout } from './layout';
@@ -206,6 +207,8 @@ export const citizenPages = createRouter()
           <ProgressBlock t={t} progress={progress} live={collecting ? `/v1/initiatives/${initiative.id}/progress/stream` : undefined} />
           <Milestones t={t} progress={progress} timeZone={tz} />
           <DistrictTable t={t} progress={progress} />
+          {/* Too many districts to choose from a list: where to find one's own, and its code. */}
+          {typesDistrict(jurisdiction) ? <p><a href={districtListPath(jurisdiction)}>{m.districtList.link}</a></p> : null}
           <h2>{m.initiative.text}</h2>
           <div class="text" lang={initiative.language}>{initiative.text}</div>
           <p><a href={`/initiatives/${initiative.id}/transparency`}>{m.initiative.transparency}</a></p>
@@ -460,6 +463,7 @@ function DistrictField(props: { w: WebRequest; jurisdiction: JurisdictionRow; va
       <Field id="district" label={m.sign.district} error={errors.district} help={m.sign.districtHelp}>
         <input type="text" {...describedBy('district', errors.district, m.sign.districtHelp)} value={values.district ?? ''} required spellcheck={false} />
       </Field>
+      <p class="help"><a href={districtListPath(jurisdiction)}>{m.districtList.link}</a></p>
       {offered.length ? (
         <fieldset class={errors.districtCode ? 'field invalid' : 'field'} aria-describedby={errors.districtCode ? 'districtCode-error' : undefined}>
           <legend>{found?.found === 'several' ? m.sign.whichDistrict : m.sign.didYouMean}</legend>

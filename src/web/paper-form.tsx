@@ -5,6 +5,7 @@ import { DEFAULT_RETENTION } from '../features/personal-data/service';
 import { createRouter } from '../platform/http';
 import { visibleInitiative } from './citizen';
 import { errorPage } from './errors';
+import { districtListPath } from './jurisdiction';
 import { describedBy, ErrorSummary, Field, fieldsInError, NamingInitiative, Notice, renderPage, TableScroll, titleAbout } from './layout';
 import { fieldErrors } from './problems';
 import { webRequest, type WebContext, type WebRequest } from './request';
@@ -104,6 +105,7 @@ function PaperSheet(props: { c: WebContext; w: WebRequest; initiative: Initiativ
   const f = m.paperForm;
   const publicUrl = c.var.deps.config.publicUrl;
   const pageUrl = `${publicUrl}/initiatives/${initiative.id}`;
+  const listUrl = `${publicUrl}${districtListPath(jurisdiction)}`;
   const reference = paperSheetReference(initiative.id, number);
   const id = `sheet-${number}`;
   const retention = c.var.deps.config.retention ?? DEFAULT_RETENTION;
@@ -154,7 +156,9 @@ function PaperSheet(props: { c: WebContext; w: WebRequest; initiative: Initiativ
         <li>{f.returnTo(jurisdiction.name)}</li>
       </ul>
       {many ? (
-        <p class="sheet-districts">{f.manyDistricts(districtNoun, `${publicUrl}/v1/jurisdictions/${encodeURIComponent(jurisdiction.id)}`)}</p>
+        <p class="sheet-districts">
+          {f.manyDistricts(districtNoun)} <a href={listUrl}>{listUrl}</a>
+        </p>
       ) : (
         <div class="sheet-districts">
           <h3>{f.districtCodes(districtColumn)}</h3>

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEngine, type TestEngine } from '../support/engine';
+import { createTestEngine, PUBLIC_URL, type TestEngine } from '../support/engine';
 import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
 import { browserRequests } from './browser-requests';
 
@@ -157,5 +157,20 @@ describe('the list of a jurisdiction’s districts', () => {
     expect(paris.text).toContain('20\u00a0arrondissements dans la collectivité (Ville de Paris).');
     expect(listedNames(paris.html)).toHaveLength(20);
     expect(paris.html).not.toContain('aria-label="Pages de la liste"');
+  });
+
+  it('is where the paper form, the initiative’s page and its sign form send a signer looking for their district', async () => {
+    const form = await web.page(`/initiatives/${initiativeId}/paper-form`);
+    expect(form.status).toBe(200);
+    expect(form.text).toContain(`Inscrivez le nom ou le code de votre circonscription\u00a0; pour le trouver, consultez la liste à l’adresse ${PUBLIC_URL}/jurisdictions/loire`);
+    expect(form.html).toContain(`<a href="${PUBLIC_URL}/jurisdictions/loire">${PUBLIC_URL}/jurisdictions/loire</a>`);
+    expect(form.html).not.toContain('/v1/jurisdictions');
+    const english = await web.page(`/initiatives/${initiativeId}/paper-form`, { lang: 'en' });
+    expect(english.text).toContain(`Write the name or the code of your district; to find it, see the list at ${PUBLIC_URL}/jurisdictions/loire`);
+
+    const link = '<a href="/jurisdictions/loire">Liste des circonscriptions et de leurs codes</a>';
+    expect((await web.page(`/initiatives/${initiativeId}`)).html).toContain(link);
+    const signer = await web.sessionFor('signer-of-loire', { givenNames: 'Camille', familyName: 'Signataire', birthdate: '1980-05-05' });
+    expect((await web.page(`/initiatives/${initiativeId}/sign`, { cookie: signer })).html).toContain(link);
   });
 });

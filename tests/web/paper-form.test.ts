@@ -170,11 +170,11 @@ describe('the paper form of a jurisdiction of 2,000 districts, on the roll, with
   });
   afterAll(() => engine?.close());
 
-  it('lists none of the districts, but asks for the name or the code and says where the codes are published', () => {
+  it('lists none of the districts, but asks for the name or the code and gives the address of the page listing them', () => {
     expect(html).not.toContain('Commune 1');
     expect(html).not.toContain('10000');
     expect(html).toContain('Circonscription (nom ou code)');
-    expect(html).toContain(`Inscrivez le nom ou le code de votre circonscription\u00a0; la liste des codes est publiée à l’adresse ${PUBLIC_URL}/v1/jurisdictions/loire`);
+    expect(html).toContain(`Inscrivez le nom ou le code de votre circonscription\u00a0; pour le trouver, consultez la liste à l’adresse <a href="${PUBLIC_URL}/jurisdictions/loire">`);
     expect(html).toContain('si votre circonscription fait partie de la collectivité (Communes de la Loire)');
     expect(html.length).toBeLessThan(60_000);
   });

@@ -143,7 +143,7 @@ export const en: Messages = {
     monthsAfter: (n, shown) => (n === 0 ? 'as soon as' : n === 1 ? '1 month after' : `${shown} months after`),
     returnTo: (jurisdiction) => `Return the completed sheet to the initiative's sponsor, or to the elections office (${jurisdiction}).`,
     districtCodes: (column) => `Codes to write in the column "${column}"`,
-    manyDistricts: (district, url) => `Write the name or the code of your ${district}; the list of codes is published at ${url}`,
+    manyDistricts: (district) => `Write the name or the code of your ${district}; to find it, see the list at`,
     signatures: (reference) => `Signatures of sheet ${reference}`,
     columns: {
       line: 'No.',

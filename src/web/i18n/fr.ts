@@ -157,7 +157,7 @@ export const fr = {
     /** The list of district codes printed on each sheet (a few dozen districts at most). */
     districtCodes: (column: string) => `Codes à inscrire dans la colonne «\u00a0${column}\u00a0»`,
     /** Too many districts to print: where their codes are. */
-    manyDistricts: (district: string, url: string) => `Inscrivez le nom ou le code de votre ${district}\u00a0; la liste des codes est publiée à l’adresse ${url}`,
+    manyDistricts: (district: string) => `Inscrivez le nom ou le code de votre ${district}\u00a0; pour le trouver, consultez la liste à l’adresse`,
     signatures: (reference: string) => `Signatures de la feuille ${reference}`,
     columns: {
       line: 'N°',
