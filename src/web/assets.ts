@@ -103,16 +103,16 @@ table.sheet-rows caption { text-align: left; font-weight: 600; }
   a { color: inherit; }
   .paper-sheet { page: paper-sheet; border: 0; padding: 0; margin: 0; break-after: page; line-height: 1.3; }
   .paper-sheet:last-child { break-after: auto; }
-  .paper-sheet h2 { font-size: 14pt; }
+  .paper-sheet h2 { font-size: 13pt; }
   .paper-sheet h3 { font-size: 10.5pt; margin: .5rem 0 .2rem; }
   .paper-sheet p, .paper-sheet ul, .paper-sheet dl, .paper-sheet blockquote { margin: .3rem 0; }
   .paper-sheet dl.facts { gap: 0 .75rem; font-size: 9pt; }
   .paper-sheet blockquote.question { padding: .3rem .6rem; }
-  .sheet-notice { font-size: 8.5pt; padding-left: 1.2rem; }
-  .district-codes { font-size: 7.5pt; columns: 4; line-height: 1.3; }
+  .sheet-notice { font-size: 8pt; padding-left: 1.2rem; }
+  .district-codes { font-size: 7.5pt; columns: 3; line-height: 1.3; }
   table.sheet-rows { font-size: 8.5pt; }
   table.sheet-rows tr { break-inside: avoid; }
-  table.sheet-rows tbody td, table.sheet-rows tbody th { height: 9.5mm; }
+  table.sheet-rows tbody td, table.sheet-rows tbody th { height: 8mm; }
 }
 /* Narrow screens and pages zoomed to 400 %: each term above its value, nothing wider than the screen. */
 @media (max-width: 36rem) {

@@ -1,4 +1,15 @@
-import { PAPER_FORM_FIRST_MAX, PAPER_FORM_ROWS, PAPER_FORM_SHEETS_MAX, PaperFormQuerySchema, paperSheetReference, takesPaperForms } from '../features/paper/forms';
+import {
+  PAPER_FORM_FIRST_MAX,
+  PAPER_FORM_ROWS,
+  PAPER_FORM_SHEETS_MAX,
+  PAPER_JURISDICTION_NAME_MAX,
+  PAPER_QUESTION_MAX,
+  PAPER_SUMMARY_MAX,
+  PaperFormQuerySchema,
+  paperSheetReference,
+  printedExcerpt,
+  takesPaperForms,
+} from '../features/paper/forms';
 import type { InitiativeRow } from '../features/initiatives/service';
 import type { JurisdictionRow } from '../features/jurisdictions/service';
 import { DEFAULT_RETENTION } from '../features/personal-data/service';
@@ -13,8 +24,18 @@ import { closingLine } from './views';
 
 /** Up to this many districts, each sheet lists their codes; beyond, it says where the list is (35,000 communes fill no sheet). */
 export const PAPER_FORM_DISTRICTS_LISTED = 32;
-/** A text up to this long is printed whole; a longer one leaves its summary and the address of the whole. */
-const PAPER_FORM_TEXT_MAX = 400;
+/** A district whose code and name are longer than this together takes two lines or more of the list: the sheet then says where the list is. */
+const PAPER_FORM_DISTRICT_LINE_MAX = 32;
+/** A text up to this long, in as many lines at most, is printed whole; a longer one leaves its summary and the address of the whole. */
+const PAPER_FORM_TEXT_MAX = 200;
+const PAPER_FORM_TEXT_LINES = 3;
+
+/** Whether each sheet has room for the jurisdiction's districts, code and name. */
+const listsDistricts = (jurisdiction: JurisdictionRow) =>
+  jurisdiction.districts.length <= PAPER_FORM_DISTRICTS_LISTED && jurisdiction.districts.every((d) => d.code.length + 1 + d.name.length <= PAPER_FORM_DISTRICT_LINE_MAX);
+
+/** Whether the whole text fits on the sheet, lines included (a line break takes a line whatever its length). */
+const printsText = (text: string) => text.length <= PAPER_FORM_TEXT_MAX && text.split('\n').length <= PAPER_FORM_TEXT_LINES;
 
 export const paperFormPages = createRouter()
   .get('/initiatives/:id/paper-form', async (c) => {
@@ -110,9 +131,10 @@ function PaperSheet(props: { c: WebContext; w: WebRequest; initiative: Initiativ
   const id = `sheet-${number}`;
   const retention = c.var.deps.config.retention ?? DEFAULT_RETENTION;
   const districtNoun = m.fields.paperFields.district!;
-  const many = jurisdiction.districts.length > PAPER_FORM_DISTRICTS_LISTED;
+  const many = !listsDistricts(jurisdiction);
   const districtColumn = f.columns.district(m.initiative.district, many);
   const tz = jurisdiction.timeZone;
+  const jurisdictionName = printedExcerpt(jurisdiction.name, PAPER_JURISDICTION_NAME_MAX);
   return (
     <section class="paper-sheet" aria-labelledby={`${id}-title`} data-sheet={reference}>
       <div class="sheet-head">
@@ -125,7 +147,7 @@ function PaperSheet(props: { c: WebContext; w: WebRequest; initiative: Initiativ
       </div>
       <dl class="facts">
         <dt>{f.jurisdiction}</dt>
-        <dd>{jurisdiction.name}</dd>
+        <dd>{jurisdictionName}</dd>
         <dt>{f.kind}</dt>
         <dd>{m.kinds[initiative.kind]}</dd>
         <dt>{f.collection}</dt>
@@ -136,13 +158,13 @@ function PaperSheet(props: { c: WebContext; w: WebRequest; initiative: Initiativ
         <dt>{f.fullText}</dt>
         <dd><a href={pageUrl}>{pageUrl}</a></dd>
       </dl>
-      <p lang={initiative.language}>{initiative.summary}</p>
-      {initiative.question ? <blockquote class="question" lang={initiative.language}>{initiative.question}</blockquote> : null}
-      {initiative.text.length <= PAPER_FORM_TEXT_MAX ? <div class="text sheet-text" lang={initiative.language}>{initiative.text}</div> : null}
+      <p lang={initiative.language}>{printedExcerpt(initiative.summary, PAPER_SUMMARY_MAX)}</p>
+      {initiative.question ? <blockquote class="question" lang={initiative.language}>{printedExcerpt(initiative.question, PAPER_QUESTION_MAX)}</blockquote> : null}
+      {printsText(initiative.text) ? <div class="text sheet-text" lang={initiative.language}>{initiative.text}</div> : null}
       <h3>{f.notice}</h3>
       <ul class="sheet-notice">
         <li>
-          {f.whoMaySign(t.number(jurisdiction.minimumAge), districtNoun, jurisdiction.name)}
+          {f.whoMaySign(t.number(jurisdiction.minimumAge), districtNoun, jurisdictionName)}
           {jurisdiction.requireRoll ? <> {f.roll}</> : null}
         </li>
         <li>{f.onePerPerson}</li>
@@ -153,7 +175,7 @@ function PaperSheet(props: { c: WebContext; w: WebRequest; initiative: Initiativ
             f.monthsAfter(retention.afterWithdrawalMonths, t.number(retention.afterWithdrawalMonths)),
           )}
         </li>
-        <li>{f.returnTo(jurisdiction.name)}</li>
+        <li>{f.returnTo(jurisdictionName)}</li>
       </ul>
       {many ? (
         <p class="sheet-districts">

@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { axeViolations, describeViolations, layoutProblems, weakFocusIndicators } from './axe';
 import { logIn, personContext } from './browser';
-import { demoInChromium, initiativeAmongManyDistricts } from './demo';
+import { apiOf, demoInChromium, initiativeAmongManyDistricts } from './demo';
 
 /**
  * The web front against WCAG 2.0/2.1 A and AA (and axe's RGAA 4 rules) as axe-core checks it, page
@@ -79,6 +79,47 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
 
     await page.goto(`${demo.base}/nowhere`);
     await expectAccessible(page, 'page not found');
+    await context.close();
+  });
+
+  it('a paper form at the longest the schema allows (title, summary and question), in a jurisdiction of 20 districts: each sheet on one A4 page', async () => {
+    const { token, call } = apiOf(demo.base);
+    const admin = await token({ givenNames: 'Aline', familyName: 'Administratrice', birthdate: '1975-03-08', subject: 'dev-admin' });
+    const prose = 'Les habitants demandent au conseil municipal d’étudier la création de pistes cyclables protégées devant chaque école, avec un calendrier et un budget votés. ';
+    const atMost = (n: number) => prose.repeat(Math.ceil(n / prose.length)).slice(0, n).trim().padEnd(n, 'x');
+    await call(admin, 'POST', '/v1/jurisdictions', {
+      id: 'longue',
+      name: 'Ville de Longueville-sur-Mer-et-Saint-Martin',
+      electorate: 200_000,
+      minimumAge: 16,
+      minimumAssurance: 'eidas2',
+      requireRoll: true,
+      districts: Array.from({ length: 20 }, (_, i) => ({ code: String(75_101 + i), name: `Longueville ${i + 1}e Arrondissement`, electorate: 10_000 })),
+      rules: { referendum: { goal: { signatures: 100 }, collectionDays: 60 } },
+    });
+    await call(admin, 'POST', '/v1/jurisdictions/longue/clerks', { subject: 'dev-clerk' });
+    const sponsor = await token({ givenNames: 'Rose', familyName: 'Longue', birthdate: '1972-02-02' });
+    const clerk = await token({ givenNames: 'Claire', familyName: 'Greffe', birthdate: '1970-01-01', subject: 'dev-clerk' });
+    const draft = await call(sponsor, 'POST', '/v1/initiatives', {
+      jurisdictionId: 'longue',
+      kind: 'referendum',
+      title: atMost(200),
+      summary: atMost(2000),
+      question: atMost(1000),
+      // Short enough to be printed whole: 200 characters on 3 lines.
+      text: Array.from({ length: 3 }, () => atMost(66)).join('\n'),
+    });
+    await call(sponsor, 'POST', `/v1/initiatives/${draft.id}/submit`);
+    await call(clerk, 'POST', `/v1/initiatives/${draft.id}/review`, { decision: 'open' });
+
+    const { page, context } = await personContext(demo.browser);
+    for (const sheets of [1, 3]) {
+      await page.goto(`${demo.base}/initiatives/${draft.id}/paper-form?sheets=${sheets}&from=99990`);
+      expect(await page.locator('.paper-sheet').count()).toBe(sheets);
+      expect(await page.locator('.paper-sheet .sheet-text').count(), 'the short text printed whole').toBe(sheets);
+      const pdf = await page.pdf({ preferCSSPageSize: true });
+      expect((pdf.toString('latin1').match(/\/Type\s*\/Page\b(?!s)/g) ?? []).length, `printed pages of ${sheets} sheets at the longest`).toBe(sheets);
+    }
     await context.close();
   });
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEngine, PUBLIC_URL, type TestEngine } from '../support/engine';
 import { CLERK_SUBJECT, openParisInitiative } from '../support/identity';
 import { parisDay, parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
+import { PAPER_QUESTION_MAX, PAPER_SUMMARY_MAX, printedExcerpt } from '../../src/features/paper/forms';
 import { browserRequests } from './browser-requests';
 
 const sheetRefs = (html: string) => [...html.matchAll(/data-sheet-ref="">([^<]+)</g)].map((r) => r[1]!);
@@ -127,6 +128,19 @@ describe('the paper signature form', () => {
     const hidden = await web.page(`/initiatives/${draft.body.id}/paper-form`);
     expect(hidden.status).toBe(404);
     expect(sheetRefs(hidden.html)).toEqual([]);
+  });
+
+  it('cuts a summary or a question too long for the sheet after its last whole word, with an ellipsis, and keeps a short one whole', () => {
+    const sentence = 'Les habitants demandent au conseil municipal d’étudier la création de pistes cyclables protégées devant chaque école. ';
+    const summary = sentence.repeat(20).trim();
+    const cut = printedExcerpt(summary, PAPER_SUMMARY_MAX);
+    expect(cut.length).toBeLessThanOrEqual(PAPER_SUMMARY_MAX);
+    expect(cut.length).toBeGreaterThan(PAPER_SUMMARY_MAX - 20);
+    expect(cut.endsWith('…')).toBe(true);
+    expect(summary.startsWith(`${cut.slice(0, -1)} `)).toBe(true);
+    expect(printedExcerpt(REFERENDUM_DRAFT.question, PAPER_QUESTION_MAX)).toBe(REFERENDUM_DRAFT.question);
+    // One word longer than the room: cut inside it rather than print nothing.
+    expect(printedExcerpt('x'.repeat(300), 200)).toBe(`${'x'.repeat(199)}…`);
   });
 
   it('speaks English to an English reader', async () => {

@@ -34,3 +34,24 @@ export function paperSheetReference(initiativeId: string, n: number): string {
 export function takesPaperForms(initiative: { status: string; closesAt: Date | null }, now: Date): boolean {
   return initiative.status === 'open' && (!initiative.closesAt || now.getTime() < initiative.closesAt.getTime());
 }
+
+/**
+ * What one A4 sheet has room for besides its notice and its rows, at the longest the schema allows
+ * (a 200-character title, 2,000 of summary, 1,000 of question): a longer summary or question is cut,
+ * the sheet giving the address of the public page where the whole is read.
+ */
+export const PAPER_SUMMARY_MAX = 200;
+export const PAPER_QUESTION_MAX = 200;
+/** A jurisdiction's name, said three times on the sheet (Ville de Paris, Communes de la Loire: a few dozen characters). */
+export const PAPER_JURISDICTION_NAME_MAX = 60;
+
+/** `text` whole when it is at most `max` characters; else cut after its last whole word that fits, with an ellipsis, `max` characters at most. */
+export function printedExcerpt(text: string, max: number): string {
+  const chars = [...text];
+  if (chars.length <= max) return text;
+  const cut = chars.slice(0, max - 1).join('');
+  // The last space of the cut, unless the words are so long that it leaves less than half.
+  const space = cut.search(/\s\S*$/u);
+  const head = space >= max / 2 ? cut.slice(0, space) : cut;
+  return `${head.replace(/[\s,;:.…-]+$/u, '')}…`;
+}
