@@ -108,7 +108,8 @@ table.sheet-rows caption { text-align: left; font-weight: 600; }
   .paper-sheet p, .paper-sheet ul, .paper-sheet dl, .paper-sheet blockquote { margin: .3rem 0; }
   .paper-sheet dl.facts { gap: 0 .75rem; font-size: 9pt; }
   .paper-sheet blockquote.question { padding: .3rem .6rem; }
-  .sheet-notice { font-size: 8pt; padding-left: 1.2rem; }
+  .sheet-notice { font-size: 8pt; padding-left: 1.2rem; columns: 2; column-gap: 8mm; }
+  .sheet-notice li { break-inside: avoid; }
   .district-codes { font-size: 7.5pt; columns: 3; line-height: 1.3; }
   table.sheet-rows { font-size: 8.5pt; }
   table.sheet-rows tr { break-inside: avoid; }

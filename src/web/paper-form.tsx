@@ -23,7 +23,7 @@ import { webRequest, type WebContext, type WebRequest } from './request';
 import { closingLine } from './views';
 
 /** Up to this many districts, each sheet lists their codes; beyond, it says where the list is (35,000 communes fill no sheet). */
-export const PAPER_FORM_DISTRICTS_LISTED = 32;
+export const PAPER_FORM_DISTRICTS_LISTED = 24;
 /** A district whose code and name are longer than this together takes two lines or more of the list: the sheet then says where the list is. */
 const PAPER_FORM_DISTRICT_LINE_MAX = 32;
 /** A text up to this long, in as many lines at most, is printed whole; a longer one leaves its summary and the address of the whole. */
@@ -36,6 +36,34 @@ const listsDistricts = (jurisdiction: JurisdictionRow) =>
 
 /** Whether the whole text fits on the sheet, lines included (a line break takes a line whatever its length). */
 const printsText = (text: string) => text.length <= PAPER_FORM_TEXT_MAX && text.split('\n').length <= PAPER_FORM_TEXT_LINES;
+
+/**
+ * Millimetres of an A4 sheet left for its title, summary, question, text and list of districts:
+ * the rest (reference, facts, notice, collector, ten rows) takes about 196 of the 277 printed, as
+ * measured in Chromium at the longest the schema allows (tests/e2e/accessibility.test.ts), and a
+ * few are kept in hand for other browsers' fonts.
+ */
+const SHEET_ROOM_MM = 76;
+/** Printed lines of a text at `perLine` characters a line, each line break starting one. */
+const linesOf = (text: string, perLine: number) => text.split('\n').reduce((n, line) => n + Math.max(1, Math.ceil([...line].length / perLine)), 0);
+
+/**
+ * What a sheet prints beside what it always does: the whole text when short, the list of district
+ * codes when the districts are few. Their heights are estimated from the lengths printed (per line:
+ * the title 6 mm at 60 characters, the summary 4.5 at 95, the question 4.7 at 80 plus its frame,
+ * the text 4.5 at 95, three district codes 3.5 under a 6 mm heading); what does not fit goes, the
+ * list of codes first (the list page gives them), then the text (the public page gives it).
+ */
+function sheetContents(initiative: InitiativeRow, jurisdiction: JurisdictionRow): { text: boolean; districts: boolean } {
+  const fixed =
+    6 * linesOf(`Feuille n° 99 999 : ${initiative.title}`, 60) +
+    4.5 * linesOf(printedExcerpt(initiative.summary, PAPER_SUMMARY_MAX), 95) +
+    (initiative.question ? 3 + 4.7 * linesOf(printedExcerpt(initiative.question, PAPER_QUESTION_MAX), 80) : 0);
+  const text = printsText(initiative.text) ? 4.5 * linesOf(initiative.text, 95) : Infinity;
+  const districts = listsDistricts(jurisdiction) ? 6 + 3.5 * Math.ceil(jurisdiction.districts.length / 3) : Infinity;
+  if (fixed + text + districts <= SHEET_ROOM_MM) return { text: true, districts: true };
+  return { text: fixed + text <= SHEET_ROOM_MM, districts: false };
+}
 
 export const paperFormPages = createRouter()
   .get('/initiatives/:id/paper-form', async (c) => {
@@ -131,7 +159,8 @@ function PaperSheet(props: { c: WebContext; w: WebRequest; initiative: Initiativ
   const id = `sheet-${number}`;
   const retention = c.var.deps.config.retention ?? DEFAULT_RETENTION;
   const districtNoun = m.fields.paperFields.district!;
-  const many = !listsDistricts(jurisdiction);
+  const contents = sheetContents(initiative, jurisdiction);
+  const many = !contents.districts;
   const districtColumn = f.columns.district(m.initiative.district, many);
   const tz = jurisdiction.timeZone;
   const jurisdictionName = printedExcerpt(jurisdiction.name, PAPER_JURISDICTION_NAME_MAX);
@@ -160,7 +189,7 @@ function PaperSheet(props: { c: WebContext; w: WebRequest; initiative: Initiativ
       </dl>
       <p lang={initiative.language}>{printedExcerpt(initiative.summary, PAPER_SUMMARY_MAX)}</p>
       {initiative.question ? <blockquote class="question" lang={initiative.language}>{printedExcerpt(initiative.question, PAPER_QUESTION_MAX)}</blockquote> : null}
-      {printsText(initiative.text) ? <div class="text sheet-text" lang={initiative.language}>{initiative.text}</div> : null}
+      {contents.text ? <div class="text sheet-text" lang={initiative.language}>{initiative.text}</div> : null}
       <h3>{f.notice}</h3>
       <ul class="sheet-notice">
         <li>

@@ -82,43 +82,49 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
     await context.close();
   });
 
-  it('a paper form at the longest the schema allows (title, summary and question), in a jurisdiction of 20 districts: each sheet on one A4 page', async () => {
+  it('a paper form at the longest the schema allows (title, summary and question), in a jurisdiction with the longest name and the most districts a sheet lists: each sheet on one A4 page', async () => {
     const { token, call } = apiOf(demo.base);
     const admin = await token({ givenNames: 'Aline', familyName: 'Administratrice', birthdate: '1975-03-08', subject: 'dev-admin' });
     const prose = 'Les habitants demandent au conseil municipal d’étudier la création de pistes cyclables protégées devant chaque école, avec un calendrier et un budget votés. ';
     const atMost = (n: number) => prose.repeat(Math.ceil(n / prose.length)).slice(0, n).trim().padEnd(n, 'x');
     await call(admin, 'POST', '/v1/jurisdictions', {
       id: 'longue',
-      name: 'Ville de Longueville-sur-Mer-et-Saint-Martin',
+      // Longer than the 60 characters a sheet prints of it.
+      name: 'Communauté de communes de Longueville-sur-Mer-et-Saint-Martin-des-Champs',
       electorate: 200_000,
       minimumAge: 16,
       minimumAssurance: 'eidas2',
       requireRoll: true,
-      districts: Array.from({ length: 20 }, (_, i) => ({ code: String(75_101 + i), name: `Longueville ${i + 1}e Arrondissement`, electorate: 10_000 })),
+      // 24 districts, each code and name 32 characters together: the most a sheet lists.
+      districts: Array.from({ length: 24 }, (_, i) => ({ code: String(75_101 + i), name: `Saint-Martin-des-Champs ${String(i + 1).padStart(2, '0')}`, electorate: 5_000 })),
       rules: { referendum: { goal: { signatures: 100 }, collectionDays: 60 } },
     });
     await call(admin, 'POST', '/v1/jurisdictions/longue/clerks', { subject: 'dev-clerk' });
     const sponsor = await token({ givenNames: 'Rose', familyName: 'Longue', birthdate: '1972-02-02' });
     const clerk = await token({ givenNames: 'Claire', familyName: 'Greffe', birthdate: '1970-01-01', subject: 'dev-clerk' });
-    const draft = await call(sponsor, 'POST', '/v1/initiatives', {
-      jurisdictionId: 'longue',
-      kind: 'referendum',
-      title: atMost(200),
-      summary: atMost(2000),
-      question: atMost(1000),
-      // Short enough to be printed whole: 200 characters on 3 lines.
-      text: Array.from({ length: 3 }, () => atMost(66)).join('\n'),
-    });
-    await call(sponsor, 'POST', `/v1/initiatives/${draft.id}/submit`);
-    await call(clerk, 'POST', `/v1/initiatives/${draft.id}/review`, { decision: 'open' });
+    const opened = async (draft: Record<string, string>) => {
+      const { id } = await call(sponsor, 'POST', '/v1/initiatives', { jurisdictionId: 'longue', kind: 'referendum', ...draft });
+      await call(sponsor, 'POST', `/v1/initiatives/${id}/submit`);
+      await call(clerk, 'POST', `/v1/initiatives/${id}/review`, { decision: 'open' });
+      return id as string;
+    };
+    // Short enough to be printed whole: 200 characters on 3 lines.
+    const text = Array.from({ length: 3 }, () => atMost(66)).join('\n');
+    const longest = await opened({ title: atMost(200), summary: atMost(2000), question: atMost(1000), text });
+    const short = await opened({ title: 'Des pistes cyclables devant les écoles', summary: atMost(150), question: atMost(120), text });
 
     const { page, context } = await personContext(demo.browser);
-    for (const sheets of [1, 3]) {
-      await page.goto(`${demo.base}/initiatives/${draft.id}/paper-form?sheets=${sheets}&from=99990`);
-      expect(await page.locator('.paper-sheet').count()).toBe(sheets);
-      expect(await page.locator('.paper-sheet .sheet-text').count(), 'the short text printed whole').toBe(sheets);
-      const pdf = await page.pdf({ preferCSSPageSize: true });
-      expect((pdf.toString('latin1').match(/\/Type\s*\/Page\b(?!s)/g) ?? []).length, `printed pages of ${sheets} sheets at the longest`).toBe(sheets);
+    // At the longest, the list of codes gives way to the address of the list page; a shorter initiative has room for it.
+    for (const [id, listed] of [[longest, false], [short, true]] as const) {
+      for (const sheets of [1, 3]) {
+        await page.goto(`${demo.base}/initiatives/${id}/paper-form?sheets=${sheets}&from=99990`);
+        expect(await page.locator('.paper-sheet').count()).toBe(sheets);
+        expect(await page.locator('.paper-sheet .sheet-text').count(), 'the short text printed whole').toBe(sheets);
+        expect(await page.locator('.paper-sheet .district-codes li').count(), 'the districts listed on each sheet').toBe(listed ? 24 * sheets : 0);
+        if (!listed) expect(await page.locator('.paper-sheet p.sheet-districts a[href$="/jurisdictions/longue"]').count()).toBe(sheets);
+        const pdf = await page.pdf({ preferCSSPageSize: true });
+        expect((pdf.toString('latin1').match(/\/Type\s*\/Page\b(?!s)/g) ?? []).length, `printed pages of ${sheets} sheets${listed ? ', districts listed' : ''}`).toBe(sheets);
+      }
     }
     await context.close();
   });
