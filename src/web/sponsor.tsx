@@ -19,7 +19,7 @@ import { takesPaperForms } from '../features/paper/forms';
 import { sponsoredBy, supportedBy } from '../features/initiatives/sponsored';
 import { jurisdictionLabels, listJurisdictions, type JurisdictionRow } from '../features/jurisdictions/service';
 import { createRouter } from '../platform/http';
-import { Problem } from '../platform/problems';
+import { Problem, problems } from '../platform/problems';
 import { HistoryChart } from './charts';
 import { fieldErrors, problemFieldErrors, problemMessage, type FieldIssue } from './problems';
 import { visibleInitiative } from './citizen';
@@ -101,6 +101,8 @@ export const sponsorPages = createRouter()
     const w = await webRequest(c);
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
     const { initiative } = await requireSponsorOf(c, w);
+    // Only a draft changes: anything else is told so at once, rather than once the sponsor has typed and saved.
+    if (initiative.status !== 'draft') return notEditablePage(c, w, initiative);
     const values: DraftValues = { ...initiative, question: initiative.question ?? '' };
     return draftForm(c, w, { jurisdictions: await listJurisdictions(c.var.deps.db.db), values, errors: {}, editing: initiative });
   })
@@ -249,6 +251,25 @@ function confirmPage(c: WebContext, w: WebRequest, initiative: InitiativeRow, ac
           <button type="submit" class="danger" data-confirm={action}>{words.confirm}</button>{' '}
           <a class="button secondary" href={`/initiatives/${initiative.id}/manage`}>{m.manage.cancel}</a>
         </form>
+      </>
+    ),
+  });
+}
+
+/** The edit page of an initiative no longer a draft: what saving would answer, and the way to its dashboard. */
+function notEditablePage(c: WebContext, w: WebRequest, initiative: InitiativeRow) {
+  const { t } = w;
+  const { m } = t;
+  const naming = (title: string) => titleAbout(t, m.draft.editTitle, title);
+  return renderPage(c, w, {
+    title: naming(initiative.title),
+    status: 409,
+    body: (
+      <>
+        <p><PublicPageLink w={w} initiative={initiative} /></p>
+        <h1><NamingInitiative message={naming} initiative={initiative} /></h1>
+        <Notice kind="error">{problemMessage(t, problems.illegalTransition(initiative.status, 'edit'), { action: 'edit' })}</Notice>
+        <p><a class="button" href={`/initiatives/${initiative.id}/manage`}>{m.initiative.manage}</a></p>
       </>
     ),
   });
