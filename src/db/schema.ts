@@ -87,10 +87,16 @@ export const initiatives = pgTable(
     /** The clerk's reason for a rejection, or the sponsor's for a withdrawal. */
     reason: text('reason'),
     closedAt: at('closed_at'),
+    /**
+     * The one-time id of the web form that created the draft (null through the API): sent again (a double
+     * click, a browser's retry), the same form finds this draft instead of making another.
+     */
+    creationFormId: uuid('creation_form_id'),
     createdAt: at('created_at').notNull(),
     updatedAt: at('updated_at').notNull(),
   },
   (t) => [
+    uniqueIndex('initiatives_creation_form').on(t.sponsorSubject, t.creationFormId),
     index('initiatives_status_closes').on(t.status, t.closesAt),
     index('initiatives_created').on(t.createdAt, t.id),
     index('initiatives_jurisdiction').on(t.jurisdictionId),

@@ -103,9 +103,13 @@ export const formLimit = bodyLimit({
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+export function isUuid(value: string | undefined): value is string {
+  return value !== undefined && UUID.test(value);
+}
+
 /** The path's `:id` when it is a UUID; anything else is the page "not found" (`what` names it). */
 export function uuidParam(c: WebContext, what: string): string {
   const id = c.req.param('id') ?? '';
-  if (!UUID.test(id)) throw new Problem({ status: 404, code: 'not-found', title: `${what} not found` });
+  if (!isUuid(id)) throw new Problem({ status: 404, code: 'not-found', title: `${what} not found` });
   return id;
 }

@@ -26,7 +26,7 @@ import { visibleInitiative } from './citizen';
 import { errorPage } from './errors';
 import { PaperFormBatch } from './paper-form';
 import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, NamingInitiative, Notice, renderPage, titleAbout } from './layout';
-import { formFields, formLimit, loginUrl, uuidParam, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
+import { formFields, formLimit, isUuid, loginUrl, uuidParam, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
 import { closingLine, daysLeft, DistrictTable, Milestones, ProgressBlock, StatusTag } from './views';
 
 type DraftValues = { jurisdictionId?: string; kind?: string; language?: string; title?: string; summary?: string; text?: string; question?: string };
@@ -76,7 +76,7 @@ export const sponsorPages = createRouter()
   .get('/initiatives/new', async (c) => {
     const w = await webRequest(c);
     if (!w.principal) return c.redirect(loginUrl(w.path), 303);
-    return draftForm(c, w, { jurisdictions: await listJurisdictions(c.var.deps.db.db), values: { kind: 'agenda' }, errors: {} });
+    return draftForm(c, w, { jurisdictions: await listJurisdictions(c.var.deps.db.db), values: { kind: 'agenda' }, errors: {}, formId: crypto.randomUUID() });
   })
   .post('/initiatives/new', formLimit, async (c) => {
     const w = await webRequest(c);
@@ -85,15 +85,19 @@ export const sponsorPages = createRouter()
     const principal = requirePrincipal(c);
     const jurisdictions = await listJurisdictions(c.var.deps.db.db);
     const values = draftInput(form);
+    // The form's one-time id, kept through previews and corrections; a form from before it existed gets one now.
+    const sentFormId = isUuid(form.formId) ? form.formId.toLowerCase() : undefined;
+    const formId = sentFormId ?? crypto.randomUUID();
     const parsed = CreateInitiativeSchema.safeParse(values);
-    if (!parsed.success) return draftForm(c, w, { jurisdictions, values, errors: draftErrors(w, parsed.error.issues, values) }, 400);
-    if (form.action === 'preview') return draftForm(c, w, { jurisdictions, values, errors: {}, preview: true });
+    if (!parsed.success) return draftForm(c, w, { jurisdictions, values, errors: draftErrors(w, parsed.error.issues, values), formId }, 400);
+    if (form.action === 'preview') return draftForm(c, w, { jurisdictions, values, errors: {}, preview: true, formId });
     try {
       const deps = c.var.deps;
-      const row = await createInitiative(deps.db.db, parsed.data, principal, deps.keys.keyring, deps.clock());
+      // The same form sent again leads to the draft it created first.
+      const row = await createInitiative(deps.db.db, parsed.data, principal, deps.keys.keyring, deps.clock(), sentFormId);
       return c.redirect(`/initiatives/${row.id}/manage?saved=1`, 303);
     } catch (error) {
-      if (error instanceof Problem && error.code === 'validation') return draftForm(c, w, { jurisdictions, values, errors: draftProblemErrors(w, error) }, 400);
+      if (error instanceof Problem && error.code === 'validation') return draftForm(c, w, { jurisdictions, values, errors: draftProblemErrors(w, error), formId }, 400);
       throw error;
     }
   })
@@ -278,7 +282,7 @@ function notEditablePage(c: WebContext, w: WebRequest, initiative: InitiativeRow
 function draftForm(
   c: WebContext,
   w: WebRequest,
-  view: { jurisdictions: JurisdictionRow[]; values: DraftValues; errors: Record<string, string>; editing?: InitiativeRow; preview?: boolean },
+  view: { jurisdictions: JurisdictionRow[]; values: DraftValues; errors: Record<string, string>; editing?: InitiativeRow; preview?: boolean; formId?: string },
   status = 200,
 ) {
   const { t } = w;
@@ -316,6 +320,7 @@ function draftForm(
           <CsrfField w={w} />
           {editing ? null : (
             <>
+              <input type="hidden" name="formId" value={view.formId} />
               <Field id="jurisdictionId" label={m.draft.jurisdiction} error={errors.jurisdictionId}>
                 <select {...describedBy('jurisdictionId', errors.jurisdictionId)} required>
                   {view.jurisdictions.map((j) => <option value={j.id} selected={j.id === values.jurisdictionId}>{j.name}</option>)}

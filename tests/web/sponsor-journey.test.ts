@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sponsoredBy } from '../../src/features/initiatives/sponsored';
 import { createWorld, type World } from '../support/world';
 import { browserRequests } from './browser-requests';
 
@@ -34,5 +35,46 @@ describe('the sponsor’s journey in the web front', () => {
     const draft = await web.page(`/initiatives/${world.otherDraftId}/edit`, { cookie: await web.sessionFor(world.people.otherSponsor.subject) });
     expect(draft.status).toBe(200);
     expect(draft.html).toContain('name="title"');
+  });
+
+  it('creates one draft from one form, however often it is sent: one after the other, or both at once', async () => {
+    const person = { givenNames: 'Hélène', familyName: 'Doublon', birthdate: '1985-08-08' };
+    const subject = 'journey-double-send';
+    const cookie = await web.sessionFor(subject, person);
+    const draft = { jurisdictionId: 'paris', kind: 'agenda', title: 'Des fontaines à chaque square', summary: 'Des fontaines.', text: 'Installer une fontaine dans chaque square.', action: 'save' };
+    const formIdOf = async () => {
+      const form = await web.page('/initiatives/new', { cookie });
+      return /<input type="hidden" name="formId" value="([0-9a-f-]{36})"\/>/.exec(form.html)![1]!;
+    };
+
+    // A double click: the second send leads to the draft of the first.
+    const formId = await formIdOf();
+    const first = await web.page('/initiatives/new', { cookie, form: { ...draft, formId } });
+    expect(first.status).toBe(303);
+    const again = await web.page('/initiatives/new', { cookie, form: { ...draft, formId } });
+    expect(again.status).toBe(303);
+    expect(again.headers.get('location')).toBe(first.headers.get('location'));
+    expect((await web.page(again.headers.get('location')!, { cookie })).text).toContain('Brouillon enregistré.');
+
+    // A preview first keeps the form's id: saving after it is still that one form.
+    const previewed = await web.page('/initiatives/new', { cookie, form: { ...draft, action: 'preview', formId: await formIdOf() } });
+    expect(previewed.html).toContain('Aperçu de la page publique');
+    const keptId = /<input type="hidden" name="formId" value="([0-9a-f-]{36})"\/>/.exec(previewed.html)![1]!;
+    const [one, two] = await Promise.all([
+      web.page('/initiatives/new', { cookie, form: { ...draft, formId: keptId } }),
+      web.page('/initiatives/new', { cookie, form: { ...draft, formId: keptId } }),
+    ]);
+    expect([one.status, two.status]).toEqual([303, 303]);
+    expect(one.headers.get('location')).toBe(two.headers.get('location'));
+    expect(one.headers.get('location')).not.toBe(first.headers.get('location'));
+
+    // Two drafts in all: one per form. A new form is another draft, even with the same words.
+    expect(await sponsoredBy(world.engine.db.db, subject)).toHaveLength(2);
+    expect((await web.page('/initiatives/new', { cookie, form: { ...draft, formId: await formIdOf() } })).status).toBe(303);
+    expect(await sponsoredBy(world.engine.db.db, subject)).toHaveLength(3);
+    // The form's id is the sponsor's own: the same id sent by someone else makes them a draft of their own.
+    const other = await web.page('/initiatives/new', { cookie: await web.sessionFor('journey-other-sponsor', { ...person, givenNames: 'Irène' }), form: { ...draft, formId } });
+    expect(other.status).toBe(303);
+    expect(other.headers.get('location')).not.toBe(first.headers.get('location'));
   });
 });

@@ -184,7 +184,12 @@ export function committeeHashOf(keyring: HashKeyring, initiative: Pick<Initiativ
   }
 }
 
-export async function createInitiative(db: Database, input: CreateInitiative, sponsor: Principal, keyring: HashKeyring, now: Date) {
+/**
+ * Creates a draft. `formId`, the one-time id of the web form sent, makes sending that form again
+ * (a double click, a browser's retry, two sends at once) yield the draft the first send created: the
+ * unique index on (sponsor, form id) lets one insert through, and the others find its row.
+ */
+export async function createInitiative(db: Database, input: CreateInitiative, sponsor: Principal, keyring: HashKeyring, now: Date, formId?: string) {
   const jurisdiction = await getJurisdiction(db, input.jurisdictionId).catch(() => {
     throw problems.validation([{ field: 'body.jurisdictionId', message: `Unknown jurisdiction "${input.jurisdictionId}".` }]);
   });
@@ -212,12 +217,22 @@ export async function createInitiative(db: Database, input: CreateInitiative, sp
         committeeCode: committeeCode(),
         status: 'draft',
         pepperVersion,
+        creationFormId: formId ?? null,
         createdAt: now,
         updatedAt: now,
       })
+      .onConflictDoNothing({ target: [initiatives.sponsorSubject, initiatives.creationFormId] })
       .returning();
-    await appendAudit(tx, { actor: sponsor.subject, action: 'initiative.created', at: now, jurisdictionId: row!.jurisdictionId, initiativeId: row!.id, details: { kind: row!.kind } });
-    return row!;
+    if (!row) {
+      // Waited for the send that inserted first, then found its committed row (a new statement sees it).
+      const [first] = await tx
+        .select()
+        .from(initiatives)
+        .where(and(eq(initiatives.sponsorSubject, sponsor.subject), eq(initiatives.creationFormId, formId!)));
+      return first!;
+    }
+    await appendAudit(tx, { actor: sponsor.subject, action: 'initiative.created', at: now, jurisdictionId: row.jurisdictionId, initiativeId: row.id, details: { kind: row.kind } });
+    return row;
   });
 }
 

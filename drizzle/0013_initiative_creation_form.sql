@@ -1,0 +1,2 @@
+ALTER TABLE "initiatives" ADD COLUMN "creation_form_id" uuid;--> statement-breakpoint
+CREATE UNIQUE INDEX "initiatives_creation_form" ON "initiatives" USING btree ("sponsor_subject","creation_form_id");
