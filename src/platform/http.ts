@@ -81,7 +81,7 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[], target: string)
 }
 
 /** What PostgreSQL cannot store in text: NUL, and half of a surrogate pair (UTF-8 has no form for it; the driver would write U+FFFD). */
-const UNSTORABLE_TEXT = /[\u0000\p{Cs}]/u;
+export const UNSTORABLE_TEXT = /[\u0000\p{Cs}]/u;
 
 /** Every string of a valid request (object keys too) that holds a character PostgreSQL cannot store, by its field. */
 function unstorableText(value: unknown, path: string): FieldError[] {

@@ -117,6 +117,8 @@ export interface FieldIssue {
   maximum?: unknown;
   origin?: string;
   expected?: string;
+  /** A schema's own check names its case here (`code`), with what it needs to be worded. */
+  params?: Record<string, unknown>;
 }
 
 /**
@@ -134,8 +136,12 @@ export function fieldErrors(t: Translator, issues: readonly FieldIssue[], values
 
 export function issueMessage(t: Translator, issue: FieldIssue, value: string | undefined, rule?: string): string {
   const f = t.m.fields;
-  if (issue.code === 'custom') return rule ?? issue.message;
   const empty = value === undefined || value.trim() === '';
+  // The checks of a text others read (shownText), whatever the field's own rule.
+  if (issue.code === 'custom' && issue.params?.code === 'bidi-control') return f.bidiControl;
+  if (issue.code === 'custom' && issue.params?.code === 'control-character') return f.controlCharacter;
+  if (issue.code === 'custom' && issue.params?.code === 'too-few-visible') return empty ? f.required : f.tooFewVisible(Number(issue.params.minimum));
+  if (issue.code === 'custom') return rule ?? issue.message;
   const limit = (n: unknown) => Number(n);
   switch (issue.code) {
     case 'invalid_value':

@@ -164,4 +164,48 @@ describe('odd input is refused by name', () => {
     expect((await log('inclusion?index=0&size=1')).status).toBe(200);
     expect((await log('entries?start=0&end=1')).body.entries).toHaveLength(1);
   });
+
+  it('refuses words that show less than they hold: too few visible characters, a bidirectional control, a control character', async () => {
+    const { engine } = world;
+    const sponsor = world.tokens.citizen;
+    const created = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const before = (await engine.request('GET', `/v1/initiatives/${id}`, { token: sponsor })).body;
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['body.title', { title: '\u200b\u200b\u200b' }, 'too-few-visible'],
+      ['body.title', { title: 'ab\u200d\u2060' }, 'too-few-visible'],
+      ['body.title', { title: 'Des rues \u202Eevil\u202C aux écoles' }, 'bidi-control'],
+      ['body.title', { title: 'Des rues \u2067aux\u2069 écoles' }, 'bidi-control'],
+      ['body.title', { title: 'Des rues\naux écoles' }, 'control-character'],
+      ['body.question', { question: '\u00ad\u00ad\u00ad\u00ad ?' }, 'too-few-visible'],
+      ['body.question', { question: 'Approuvez-vous \u202Dceci\u202C ?' }, 'bidi-control'],
+      ['body.summary', { summary: '\ufeff\u200b \u180e' }, 'too-few-visible'],
+      ['body.summary', { summary: 'Un résumé \u202Atout\u202C court.' }, 'bidi-control'],
+      ['body.text', { text: '\u200b\n\u200c' }, 'too-few-visible'],
+      ['body.text', { text: 'Article \u2066unique\u2069.' }, 'bidi-control'],
+      ['body.text', { text: 'Article\u0007 unique.' }, 'control-character'],
+    ];
+    for (const [field, body, code] of cases) {
+      const res = await engine.request('PATCH', `/v1/initiatives/${id}`, { token: sponsor, body });
+      refusedNaming(res, field);
+      const error = res.body.errors.find((e: { field: string }) => e.field === field);
+      expect(error.code, JSON.stringify(body)).toBe(code);
+      expect(error.message).toMatch(code === 'bidi-control' ? /bidirectional control character/ : code === 'too-few-visible' ? /visible character/ : /control character/);
+    }
+    // Created the same way: nothing is written.
+    refusedNaming(await engine.request('POST', '/v1/initiatives', { token: world.tokens.citizen, body: { ...REFERENDUM_DRAFT, title: '\u200b\u200b\u200b' } }), 'body.title');
+    expect((await engine.request('GET', `/v1/initiatives/${id}`, { token: sponsor })).body).toEqual(before);
+    // A reason shown on the initiative's page, the sponsor's or the clerk's, is held to the same.
+    refusedNaming(await engine.request('POST', `/v1/initiatives/${id}/withdraw`, { token: sponsor, body: { reason: '\u202Eetirer' } }), 'body.reason');
+    expect((await engine.request('GET', `/v1/initiatives/${id}`, { token: sponsor })).body.status).toBe('draft');
+
+    // Line breaks and tabs in a text of several lines, and what shows though it joins (emoji, accents, a soft hyphen inside a word) are words.
+    const kept = await engine.request('PATCH', `/v1/initiatives/${id}`, {
+      token: sponsor,
+      body: { title: 'Des rues 👩\u200d👩\u200d👧 aux écoles', summary: 'Ligne une.\r\nLigne\tdeux.', text: 'Article unique.\n\nFer\u00admeture des rues.' },
+    });
+    expect(kept.status, JSON.stringify(kept.body)).toBe(200);
+    expect(kept.body.summary).toBe('Ligne une.\r\nLigne\tdeux.');
+  });
 });

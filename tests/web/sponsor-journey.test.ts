@@ -77,4 +77,35 @@ describe('the sponsor’s journey in the web front', () => {
     expect(other.status).toBe(303);
     expect(other.headers.get('location')).not.toBe(first.headers.get('location'));
   });
+
+  it('refuses a title of invisible characters or with a bidirectional control, next to the field, in either language', async () => {
+    const cookie = await web.sessionFor('journey-invisible', { givenNames: 'Jade', familyName: 'Invisible', birthdate: '1991-09-09' });
+    const draft = { jurisdictionId: 'paris', kind: 'referendum', title: 'Des bancs partout', summary: 'Des bancs.', text: 'Installer des bancs.', question: 'Approuvez-vous les bancs ?', action: 'save' };
+    const fieldError = (html: string, field: string) => new RegExp(`<p class="field-error" id="${field}-error">([^<]*)</p>`).exec(html)?.[1];
+
+    const invisible = await web.page('/initiatives/new', { cookie, form: { ...draft, title: '\u200b\u200b\u200b' } });
+    expect(invisible.status).toBe(400);
+    expect(fieldError(invisible.html, 'title')).toBe('Au moins 3 caractères visibles\u00a0: les espaces et les caractères invisibles ne comptent pas.');
+    const reversed = await web.page('/initiatives/new', { cookie, lang: 'en', form: { ...draft, title: 'Vote \u202Eevil\u202C now', summary: '\u200b' } });
+    expect(reversed.status).toBe(400);
+    expect(fieldError(reversed.html, 'title')).toBe(
+      'Remove the bidirectional control characters (U+202A to U+202E, U+2066 to U+2069): they would change the order in which the text is displayed.',
+    );
+    expect(fieldError(reversed.html, 'summary')).toBe('Write at least one visible character: spaces and invisible characters do not count.');
+    // The question's own rule (a referendum needs one) does not hide what is wrong with the one written.
+    const question = await web.page('/initiatives/new', { cookie, form: { ...draft, question: 'Approuvez-vous \u2066ceci\u2069 ?' } });
+    expect(fieldError(question.html, 'question')).toBe(
+      'Retirez les caractères de contrôle bidirectionnel (U+202A à U+202E, U+2066 à U+2069)\u00a0: ils changeraient l’ordre dans lequel le texte s’affiche.',
+    );
+    expect(await sponsoredBy(world.engine.db.db, 'journey-invisible')).toHaveLength(0);
+
+    // Editing a draft is held to the same.
+    const saved = await web.page('/initiatives/new', { cookie, form: draft });
+    expect(saved.status).toBe(303);
+    const id = saved.headers.get('location')!.split('/')[2]!;
+    const edited = await web.page(`/initiatives/${id}/edit`, { cookie, form: { ...draft, title: '\u200b\u200b\u200b' } });
+    expect(edited.status).toBe(400);
+    expect(fieldError(edited.html, 'title')).toBe('Au moins 3 caractères visibles\u00a0: les espaces et les caractères invisibles ne comptent pas.');
+    expect((await sponsoredBy(world.engine.db.db, 'journey-invisible'))[0]!.title).toBe('Des bancs partout');
+  });
 });

@@ -1,11 +1,67 @@
 import { z } from '@hono/zod-openapi';
 import { DEFAULT_TEXT_LANGUAGE, isTextLanguage } from '../../core/language';
+import { UNSTORABLE_TEXT } from '../../platform/http';
 import { Instant } from '../../platform/openapi';
 
-const Title = z.string().trim().min(3).max(200);
-const Summary = z.string().trim().min(1).max(2000);
-const Text = z.string().trim().min(1).max(100_000);
-const Question = z.string().trim().min(3).max(1000);
+/** Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): they reorder how the text around them is displayed ("\u202Eevil" shows "live"). */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/u;
+/** Control characters a one-line text may not hold; a text of several lines keeps its line breaks and tabs. */
+const CONTROLS_ONE_LINE = /\p{Cc}/u;
+const CONTROLS_LINES = /(?![\t\n\r])\p{Cc}/u;
+/** What takes no visible place: format and control characters, and white space. */
+const INVISIBLE = /[\p{Cf}\p{Cc}\p{White_Space}]/u;
+
+/** How many characters of a text show: neither spaces nor format or control characters (zero-width spaces, joiners...). */
+export function visibleLength(value: string): number {
+  let n = 0;
+  for (const char of value) if (!INVISIBLE.test(char)) n++;
+  return n;
+}
+
+/**
+ * A text that people write and others read (an initiative's words, a reason): at least `min` characters
+ * that show, so that a title of zero-width spaces is no title, and no bidirectional control, which would
+ * display it otherwise than it reads. Each refusal names its case (`params.code`) for the web's words.
+ */
+export function shownText(options: { min: number; max: number; lines?: boolean }) {
+  const { min, max, lines = false } = options;
+  return z
+    .string()
+    .trim()
+    .max(max)
+    .superRefine((value, ctx) => {
+      // Refused by name, as in every field, once the rest of the request is valid (createRouter).
+      if (UNSTORABLE_TEXT.test(value)) return;
+      if (BIDI_CONTROLS.test(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'Contains a bidirectional control character (U+202A–U+202E, U+2066–U+2069), which would change the order in which the text is displayed.',
+          params: { code: 'bidi-control' },
+        });
+      }
+      if ((lines ? CONTROLS_LINES : CONTROLS_ONE_LINE).test(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: lines ? 'Contains a control character other than a line break or a tab.' : 'Contains a control character (a line break or a tab too): this text is one line.',
+          params: { code: 'control-character' },
+        });
+      }
+      if (visibleLength(value) < min) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `Needs at least ${min} visible character(s): spaces, invisible and control characters do not count.`,
+          params: { code: 'too-few-visible', minimum: min },
+        });
+      }
+    });
+}
+
+const Title = shownText({ min: 3, max: 200 });
+const Summary = shownText({ min: 1, max: 2000, lines: true });
+const Text = shownText({ min: 1, max: 100_000, lines: true });
+const Question = shownText({ min: 3, max: 1000 });
+/** A rejection's or a withdrawal's reason, shown on the initiative's page. */
+const Reason = shownText({ min: 1, max: 2000, lines: true });
 /** One check (a custom issue), so that a form has one message for any value not offered. */
 const Language = z
   .string()
@@ -54,13 +110,13 @@ export type UpdateInitiative = z.infer<typeof UpdateInitiativeSchema>;
 export const JoinCommitteeSchema = z.strictObject({ code: z.string().trim().min(1).max(64) }).openapi('JoinCommittee', { example: { code: 'K7Q2M9XW4B' } });
 
 export const ReasonSchema = z
-  .strictObject({ reason: z.string().trim().min(1).max(2000).optional() })
+  .strictObject({ reason: Reason.optional() })
   .openapi('Reason', { example: { reason: 'Le conseil municipal a adopté la mesure.' } });
 
 export const ReviewSchema = z
   .strictObject({
     decision: z.enum(['open', 'reject']),
-    reason: z.string().trim().min(1).max(2000).optional(),
+    reason: Reason.optional(),
     opensAt: Instant.optional(),
     closesAt: Instant.optional(),
   })

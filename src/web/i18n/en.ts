@@ -529,6 +529,10 @@ export const en: Messages = {
     choose: 'Choose one of the values offered.',
     tooShort: (n) => (n === 1 ? 'This field is required.' : `At least ${n} characters.`),
     tooLong: (n) => `At most ${n} characters.`,
+    tooFewVisible: (n) =>
+      n === 1 ? 'Write at least one visible character: spaces and invisible characters do not count.' : `At least ${n} visible characters: spaces and invisible characters do not count.`,
+    bidiControl: 'Remove the bidirectional control characters (U+202A to U+202E, U+2066 to U+2069): they would change the order in which the text is displayed.',
+    controlCharacter: 'Remove the control characters, which do not display: line breaks and tabs are allowed only in the summary, the text and a reason.',
     tooSmall: (n) => `At least ${n}.`,
     tooBig: (n) => `At most ${n}.`,
     wholeNumber: 'Enter a whole number.',

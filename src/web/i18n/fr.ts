@@ -568,6 +568,12 @@ export const fr = {
     choose: 'Choisissez une des valeurs proposées.',
     tooShort: (n: number) => (n === 1 ? 'Ce champ est obligatoire.' : `Au moins ${n} caractères.`),
     tooLong: (n: string) => `Au plus ${n} caractères.`,
+    tooFewVisible: (n: number) =>
+      n === 1
+        ? 'Écrivez au moins un caractère visible\u00a0: les espaces et les caractères invisibles ne comptent pas.'
+        : `Au moins ${n} caractères visibles\u00a0: les espaces et les caractères invisibles ne comptent pas.`,
+    bidiControl: 'Retirez les caractères de contrôle bidirectionnel (U+202A à U+202E, U+2066 à U+2069)\u00a0: ils changeraient l’ordre dans lequel le texte s’affiche.',
+    controlCharacter: 'Retirez les caractères de contrôle, qui ne s’affichent pas\u00a0: les retours à la ligne et les tabulations ne sont admis que dans le résumé, le texte et un motif.',
     tooSmall: (n: string) => `Au moins ${n}.`,
     tooBig: (n: string) => `Au plus ${n}.`,
     wholeNumber: 'Saisissez un nombre entier.',
