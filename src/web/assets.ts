@@ -27,7 +27,7 @@ h2 { font-size: 1.3rem; margin: 2rem 0 .75rem; }
 form.inline { display: inline; }
 button, .button { display: inline-block; font: inherit; padding: .55rem 1.1rem; border-radius: 4px; border: 2px solid var(--accent); background: var(--accent); color: var(--accent-ink); cursor: pointer; text-decoration: none; }
 button.secondary, .button.secondary { background: #fff; color: var(--accent); }
-button.danger { background: var(--bad); border-color: var(--bad); }
+button.danger, .button.danger { background: var(--bad); border-color: var(--bad); }
 button.link { background: none; border: 0; padding: 0; color: var(--accent); text-decoration: underline; }
 .field { margin: 0 0 1rem; }
 .field label { display: block; font-weight: 600; margin-bottom: .2rem; }

@@ -1,3 +1,4 @@
+import { canTransition, type InitiativeStatus } from '../core/lifecycle';
 import { DEFAULT_TEXT_LANGUAGE, isTextLanguage, languageAutonym, OFFERED_TEXT_LANGUAGES } from '../core/language';
 import { requirePrincipal } from '../features/auth/access';
 import { dashboardFor } from '../features/monitoring/dashboard';
@@ -152,6 +153,9 @@ export const sponsorPages = createRouter()
     w.t = w.t.of(jurisdiction);
     return managePage(c, w, initiative, jurisdiction);
   })
+  // Asked at an address of its own, so that Back after confirming comes to a page and not to a form to send again.
+  .get('/initiatives/:id/close', (c) => confirmStep(c, 'close'))
+  .get('/initiatives/:id/withdraw', (c) => confirmStep(c, 'withdraw'))
   .post('/initiatives/:id/submit', formLimit, (c) => lifecycleAction(c, 'submit'))
   .post('/initiatives/:id/close', formLimit, (c) => lifecycleAction(c, 'close'))
   .post('/initiatives/:id/withdraw', formLimit, (c) => lifecycleAction(c, 'withdraw'))
@@ -226,8 +230,8 @@ async function lifecycleAction(c: WebContext, action: 'submit' | 'close' | 'with
   const principal = requirePrincipal(c);
   const { initiative, jurisdiction } = await requireSponsorOf(c, w);
   const deps = c.var.deps;
-  // Closing and withdrawing cannot be undone: the first post asks, the confirmed one acts.
-  if (action !== 'submit' && form.confirm !== 'yes') return confirmPage(c, w, initiative, action);
+  // Closing and withdrawing cannot be undone: only the confirmed post acts; another (a dashboard of before) is led to the question.
+  if (action !== 'submit' && form.confirm !== 'yes') return c.redirect(`/initiatives/${initiative.id}/${action}`, 303);
   try {
     if (action === 'submit') await submit(deps.db.db, initiative.id, principal, deps.clock());
     if (action === 'close') await closeBySponsor(deps.db.db, initiative.id, principal, deps.clock);
@@ -237,6 +241,18 @@ async function lifecycleAction(c: WebContext, action: 'submit' | 'close' | 'with
     throw error;
   }
   return c.redirect(`/initiatives/${initiative.id}/manage?done=${action}`, 303);
+}
+
+/** The question before closing or withdrawing; once the initiative's status allows it no more (done already, from here or elsewhere), the dashboard says so. */
+async function confirmStep(c: WebContext, action: 'close' | 'withdraw') {
+  const w = await webRequest(c);
+  if (!w.principal) return c.redirect(loginUrl(w.path), 303);
+  const { initiative, jurisdiction } = await requireSponsorOf(c, w);
+  if (!canTransition(initiative.status as InitiativeStatus, action)) {
+    const refusal = problemMessage(w.t, problems.illegalTransition(initiative.status, action), { action });
+    return managePage(c, w, initiative, jurisdiction, refusal, 409);
+  }
+  return confirmPage(c, w, initiative, action);
 }
 
 function confirmPage(c: WebContext, w: WebRequest, initiative: InitiativeRow, action: 'close' | 'withdraw') {
@@ -527,17 +543,12 @@ function SponsorActions(props: { w: WebRequest; initiative: InitiativeRow; colle
             <button type="submit">{m.manage.submit}</button>
           </form>
         ) : null}
+        {/* Each leads to its question (a page of its own); only the answer posts. */}
         {collecting ? (
-            <form method="post" action={`/initiatives/${initiative.id}/close`} class="inline">
-              <CsrfField w={w} />
-              <button type="submit" class="danger" aria-describedby="close-help">{m.manage.close}</button>
-            </form>
+          <a class="button danger" href={`/initiatives/${initiative.id}/close`} aria-describedby="close-help">{m.manage.close}</a>
         ) : null}
-        {['draft', 'submitted', 'open'].includes(initiative.status) ? (
-          <form method="post" action={`/initiatives/${initiative.id}/withdraw`} class="inline">
-            <CsrfField w={w} />
-            <button type="submit" class="secondary">{m.manage.withdraw}</button>
-          </form>
+        {canTransition(initiative.status as InitiativeStatus, 'withdraw') ? (
+          <a class="button secondary" href={`/initiatives/${initiative.id}/withdraw`}>{m.manage.withdraw}</a>
         ) : null}
       </div>
       {initiative.status === 'draft' ? <p class="help">{m.manage.submitHelp}</p> : null}

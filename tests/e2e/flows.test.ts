@@ -163,8 +163,16 @@ describe('web front in Chromium', () => {
     expect(await countOf(sponsor.page)).toBe(6);
     await screenshot(sponsor.page, '12-sponsor-dashboard-open');
     await sponsor.page.click('text=Clore la collecte');
+    await sponsor.page.waitForURL(/\/close$/);
     await sponsor.page.click('[data-confirm="close"]');
     await sponsor.page.waitForURL(/done=close/);
+    // Back comes to the question's own address, read again: the dashboard saying it is closed, not "Confirm form resubmission".
+    const back = await sponsor.page.goBack();
+    expect(sponsor.page.url()).toBe(`${demo.base}/initiatives/${sponsored.id}/close`);
+    expect(back?.status()).toBe(409);
+    await expect(sponsor.page.textContent('h1')).resolves.toContain('Tableau de bord');
+    await expect(sponsor.page.textContent('[role="alert"]')).resolves.toContain('La collecte ne peut pas être close');
+    await expect(sponsor.page.textContent('[data-status]')).resolves.toContain('collecte close');
     await sponsor.context.close();
 
     await page.goto(`${demo.base}/clerk/initiatives/${sponsored.id}`);

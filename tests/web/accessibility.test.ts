@@ -72,8 +72,8 @@ describe('accessibility of the pages’ markup', () => {
       transparency: await titleOf(`${target}/transparency`),
       dashboard: await titleOf(`${target}/manage`, { cookie: sponsor }),
       join: await titleOf(`${target}/join`, { cookie: citizen }),
-      closing: await titleOf(`${target}/close`, { cookie: sponsor, form: {} }),
-      withdrawing: await titleOf(`${target}/withdraw`, { cookie: sponsor, form: {} }),
+      closing: await titleOf(`${target}/close`, { cookie: sponsor }),
+      withdrawing: await titleOf(`${target}/withdraw`, { cookie: sponsor }),
       clerk: await titleOf(`/clerk${target}`, { cookie: clerk }),
     };
     expect(titles).toEqual({

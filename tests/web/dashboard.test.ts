@@ -18,7 +18,7 @@ describe('sponsor’s dashboard page', () => {
     const manage = `/initiatives/${id}/manage`;
     const sponsor = await web.page(manage, { cookie: await web.sessionFor(world.people.sponsor.subject) });
     expect(sponsor.status).toBe(200);
-    expect(sponsor.html).toContain(`action="/initiatives/${id}/close"`);
+    expect(sponsor.html).toContain(`href="/initiatives/${id}/close"`);
 
     for (const who of [world.people.committee.subject, world.people.clerk.subject]) {
       const cookie = await web.sessionFor(who);
@@ -27,12 +27,13 @@ describe('sponsor’s dashboard page', () => {
       expect(read.text, who).toContain('Tableau de bord\u00a0: Des rues aux écoles');
       expect(read.html, who).toContain('data-velocity-day=""');
       expect(read.text, who).toContain('seul le porteur ou la porteuse de l’initiative peut la déposer, clore la collecte ou la retirer.');
-      expect(read.html, who).not.toContain(`action="/initiatives/${id}/close"`);
-      expect(read.html, who).not.toContain(`action="/initiatives/${id}/withdraw"`);
+      expect(read.html, who).not.toContain(`href="/initiatives/${id}/close"`);
+      expect(read.html, who).not.toContain(`href="/initiatives/${id}/withdraw"`);
       // The public page leads them there.
       expect((await web.page(`/initiatives/${id}`, { cookie })).html, who).toContain(`href="${manage}"`);
       // Closing stays the sponsor's.
       expect((await web.page(`/initiatives/${id}/close`, { cookie, form: {} })).status, who).toBe(403);
+      expect((await web.page(`/initiatives/${id}/close`, { cookie })).status, who).toBe(403);
     }
     expect((await world.engine.request('GET', `/v1/initiatives/${id}`)).body.status).toBe('open');
 
@@ -70,14 +71,33 @@ describe('sponsor’s dashboard page', () => {
     const open = await web.page(manage, { cookie });
     for (const part of ['data-velocity-day=""', 'data-projection=""', 'id="history-title"']) expect(open.html).toContain(part);
 
-    // Closing cannot be undone: asked first, done once confirmed.
-    const asked = await web.page(`/initiatives/${world.targetId}/close`, { cookie, form: {} });
+    // Closing cannot be undone: asked first (a page of its own, which a post from a dashboard of before leads to), done once confirmed.
+    expect(open.html).toContain(`<a class="button danger" href="/initiatives/${world.targetId}/close" aria-describedby="close-help">`);
+    const unconfirmed = await web.page(`/initiatives/${world.targetId}/close`, { cookie, form: {} });
+    expect(unconfirmed.status).toBe(303);
+    expect(unconfirmed.headers.get('location')).toBe(`/initiatives/${world.targetId}/close`);
+    const asked = await web.page(`/initiatives/${world.targetId}/close`, { cookie });
     expect(asked.status).toBe(200);
+    expect(asked.html).toContain(`<form method="post" action="/initiatives/${world.targetId}/close" class="actions">`);
     expect(asked.text).toContain('La collecte s’arrête immédiatement et ne pourra pas reprendre\u00a0: plus aucune signature en ligne ne sera acceptée.');
     expect(asked.html).toContain('name="confirm" value="yes"');
     expect((await world.engine.request('GET', `/v1/initiatives/${world.targetId}`)).body.status).toBe('open');
+    // The answer needs the form token: a forged "yes" closes nothing.
+    const forged = await world.engine.app.request(`/initiatives/${world.targetId}/close`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' },
+      body: 'confirm=yes',
+    });
+    expect(forged.status).toBe(403);
+    expect((await world.engine.request('GET', `/v1/initiatives/${world.targetId}`)).body.status).toBe('open');
     expect((await web.page(`/initiatives/${world.targetId}/close`, { cookie, form: { confirm: 'yes' } })).status).toBe(303);
     expect((await world.engine.request('GET', `/v1/initiatives/${world.targetId}`)).body.status).toBe('closed');
+    // Back to the question once closed (the browser's Back button): the dashboard, saying why there is nothing left to confirm.
+    const back = await web.page(`/initiatives/${world.targetId}/close`, { cookie });
+    expect(back.status).toBe(409);
+    expect(back.text).toContain('La collecte ne peut pas être close (état actuel de l’initiative\u00a0: «\u00a0collecte close\u00a0»).');
+    expect(back.html).not.toContain('name="confirm"');
+    expect(back.html).toContain('data-status');
     const closed = await web.page(manage, { cookie });
     expect(closed.html).not.toContain('data-projection=""');
     expect(closed.html).not.toContain('data-velocity-day=""');
@@ -86,7 +106,7 @@ describe('sponsor’s dashboard page', () => {
 
     // Withdrawing is asked first too, in the reader's language.
     const otherSponsor = await web.sessionFor(world.people.otherSponsor.subject);
-    const withdraw = await web.page(`/initiatives/${world.otherDraftId}/withdraw`, { cookie: otherSponsor, lang: 'en', form: {} });
+    const withdraw = await web.page(`/initiatives/${world.otherDraftId}/withdraw`, { cookie: otherSponsor, lang: 'en' });
     expect(withdraw.status).toBe(200);
     expect(withdraw.text).toContain('The initiative is withdrawn for good');
     expect(withdraw.html).toContain('data-confirm="withdraw"');
