@@ -1,3 +1,4 @@
+import { visibleLength } from '../features/initiatives/schema';
 import { FULL_COUNT_ACTION } from '../features/verification/service';
 import { Problem, type FieldError } from '../platform/problems';
 import type { Translator } from './i18n';
@@ -140,7 +141,12 @@ export function issueMessage(t: Translator, issue: FieldIssue, value: string | u
   // The checks of a text others read (shownText), whatever the field's own rule.
   if (issue.code === 'custom' && issue.params?.code === 'bidi-control') return f.bidiControl;
   if (issue.code === 'custom' && issue.params?.code === 'control-character') return f.controlCharacter;
-  if (issue.code === 'custom' && issue.params?.code === 'too-few-visible') return empty ? f.required : f.tooFewVisible(Number(issue.params.minimum));
+  if (issue.code === 'custom' && issue.params?.code === 'too-few-visible') {
+    const minimum = Number(issue.params.minimum);
+    if (empty) return f.required;
+    // Spaces or invisible characters are said not to count only where there are some.
+    return visibleLength(value) === [...value.trim()].length ? f.tooShort(minimum) : f.tooFewVisible(minimum);
+  }
   if (issue.code === 'custom') return rule ?? issue.message;
   const limit = (n: unknown) => Number(n);
   switch (issue.code) {
