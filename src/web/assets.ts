@@ -44,8 +44,9 @@ input[type=text], textarea { width: 100%; }
 .notice > p:first-child { margin-top: 0; }
 .notice > :last-child { margin-bottom: 0; }
 .notice.error a { color: inherit; font-weight: 600; }
-.cards { list-style: none; padding: 0; display: grid; gap: 1rem; }
-.card { border: 1px solid var(--line); border-radius: 6px; padding: 1rem 1.25rem; }
+.cards { list-style: none; padding: 0; display: grid; grid-template-columns: minmax(0, 1fr); gap: 1rem; }
+/* A long address or word in a summary breaks within its card rather than widening the grid, and the page, beyond a phone's screen. */
+.card { border: 1px solid var(--line); border-radius: 6px; padding: 1rem 1.25rem; overflow-wrap: anywhere; }
 .card h2, .card h3 { margin: 0 0 .4rem; font-size: 1.2rem; }
 .tag { display: inline-block; font-size: .85rem; padding: .1rem .5rem; border-radius: 999px; background: var(--soft); color: var(--ink); border: 1px solid var(--line); }
 .filters { display: flex; flex-wrap: wrap; gap: .75rem 1rem; align-items: flex-end; background: var(--soft); padding: 1rem; border-radius: 6px; }

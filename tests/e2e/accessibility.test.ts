@@ -112,8 +112,18 @@ describe('accessibility of the web front (axe-core, WCAG 2.1 AA)', () => {
     const text = Array.from({ length: 3 }, () => atMost(66)).join('\n');
     const longest = await opened({ title: atMost(200), summary: atMost(2000), question: atMost(1000), text });
     const short = await opened({ title: 'Des pistes cyclables devant les écoles', summary: atMost(150), question: atMost(120), text });
+    // A summary holding a long address and a word of 300 letters: the home page's card breaks them, at 320 px too.
+    await opened({
+      title: 'Rénover la piscine Pontoise',
+      summary: `Le dossier : https://www.paris.fr/pages/equipements-sportifs-renovation-piscine-pontoise-5e-arrondissement-dossier-2027 et ${'a'.repeat(300)}.`,
+      question: 'Approuvez-vous la rénovation de la piscine Pontoise ?',
+      text: 'Article unique.',
+    });
 
     const { page, context } = await personContext(demo.browser);
+    await page.goto(`${demo.base}/?q=piscine`);
+    expect(await page.locator('.card').count()).toBe(1);
+    expect(await layoutProblems(page)).toEqual([]);
     // At the longest, the list of codes gives way to the address of the list page; a shorter initiative has room for it.
     for (const [id, listed] of [[longest, false], [short, true]] as const) {
       for (const sheets of [1, 3]) {
