@@ -218,8 +218,10 @@ export const citizenPages = createRouter()
   })
   .get('/initiatives/:id/sign', async (c) => {
     const w = await webRequest(c);
-    if (!w.principal) return c.redirect(loginUrl(w.path), 303);
+    // No one is asked to log in for an initiative that does not exist or takes no signatures: the page says so first.
     const { initiative, jurisdiction } = await visibleInitiative(c, w);
+    if (!isCollecting(initiative, c.var.deps.clock())) return signForm(c, w, initiative, jurisdiction, {}, {});
+    if (!w.principal) return c.redirect(loginUrl(w.path), 303);
     const signed = await mySignature(c.var.deps, initiative.id, requireIdentity(w.principal)).catch(() => undefined);
     if (signed) return c.redirect(`/initiatives/${initiative.id}/signature`, 303);
     return signForm(c, w, initiative, jurisdiction, {}, {});
@@ -480,6 +482,14 @@ function DistrictField(props: { w: WebRequest; jurisdiction: JurisdictionRow; va
   );
 }
 
+/** Why the sign form takes no signature: not open yet (and when it opens), closed, or neither (a draft, a withdrawn initiative). */
+function notTakingSignatures(t: WebRequest['t'], initiative: InitiativeRow, now: Date, timeZone: string): string {
+  if (initiative.status === 'open' && initiative.opensAt && initiative.opensAt > now) return t.m.problems.collectionNotStarted(t.dateTime(initiative.opensAt, timeZone));
+  const opened = !!initiative.opensAt && initiative.opensAt <= now;
+  if (opened && initiative.status !== 'withdrawn' && initiative.status !== 'rejected') return t.m.problems.collectionClosed;
+  return t.m.sign.notOpen;
+}
+
 function signForm(
   c: WebContext,
   w: WebRequest,
@@ -499,7 +509,7 @@ function signForm(
         <p><a href={`/initiatives/${initiative.id}`} lang={initiative.language}>{initiative.title}</a></p>
         <h1><NamingInitiative message={m.sign.title} initiative={initiative} /></h1>
         {!collecting ? (
-          <Notice kind="error">{errors.form ?? m.sign.notOpen}</Notice>
+          <Notice kind="error">{errors.form ?? notTakingSignatures(w.t, initiative, c.var.deps.clock(), jurisdiction.timeZone)}</Notice>
         ) : (
           <>
             <p>{m.sign.intro}</p>

@@ -113,6 +113,30 @@ describe('an initiative admitted whose collection opens later', () => {
   });
 });
 
+describe('the sign page of an initiative that takes no signatures', () => {
+  it('says why before asking anyone to log in: not open yet, closed, or no such initiative', async () => {
+    const { id } = await admittedAt('2027-03-01T09:00:00Z', { opensAt: '2027-03-10T09:00:00Z', closesAt: '2027-03-11T09:00:00Z' });
+    const web = browserRequests(engine);
+    const early = await web.page(`/initiatives/${id}/sign`);
+    expect(early.status).toBe(409);
+    expect(early.text).toContain('La collecte n’a pas encore commencé');
+    expect(early.text).toContain('10 mars 2027 à 10:00');
+
+    engine.clock.set('2027-03-10T10:00:00Z'); // open: the signer logs in
+    const open = await web.page(`/initiatives/${id}/sign`);
+    expect(open.status).toBe(303);
+    expect(open.headers.get('location')).toContain('/auth/login');
+
+    engine.clock.set('2027-03-11T10:00:00Z'); // closed
+    const closed = await web.page(`/initiatives/${id}/sign`, { lang: 'en' });
+    expect(closed.status).toBe(409);
+    expect(closed.text).toContain('The collection is closed: this initiative takes no more signatures.');
+    expect(closed.text).not.toContain('at the moment');
+
+    expect((await web.page('/initiatives/00000000-0000-4000-8000-000000000000/sign')).status).toBe(404);
+  });
+});
+
 describe('dates a clerk types on the admissibility form, read in the jurisdiction’s time zone', () => {
   async function submitted(start: string, timeZone: string) {
     engine = await createTestEngine({ start: new Date(start) });
