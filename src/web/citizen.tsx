@@ -1,3 +1,4 @@
+import { requirePrincipal } from '../features/auth/access';
 import { jwtVerify } from 'jose';
 import { setCookie } from 'hono/cookie';
 import { requireIdentity } from '../features/auth/access';
@@ -231,13 +232,14 @@ export const citizenPages = createRouter()
     const w = await webRequest(c);
     const form = await formFields(c);
     verifyCsrf(c, form);
-    if (!w.principal) return c.redirect(loginUrl(`/initiatives/${c.req.param('id')}/sign`), 303);
+    // A session that ended while the form was open: the page says nothing was signed, and keeps the choices to send again.
+    const principal = requirePrincipal(c);
     const { initiative, jurisdiction } = await visibleInitiative(c, w);
     const { district, errors } = districtOfForm(w, jurisdiction, form);
     if (form.consent !== 'yes') errors.consent = w.t.m.sign.errors.consent;
     if (!district || Object.keys(errors).length) return signForm(c, w, initiative, jurisdiction, form, errors, 400);
     try {
-      const outcome = await sign(c.var.deps, initiative.id, requireIdentity(w.principal), { district });
+      const outcome = await sign(c.var.deps, initiative.id, requireIdentity(principal), { district });
       return c.redirect(`/initiatives/${initiative.id}/signature?${outcome.created ? 'signed' : 'already'}=1`, 303);
     } catch (error) {
       // Ineligible, or the form was stale: the collection closed (or has not opened) since it was shown.

@@ -60,6 +60,21 @@ describe('a session that ends while a form is being filled in', () => {
     expect(again.headers.get('location')).toMatch(/^\/initiatives\/[0-9a-f-]{36}\/manage\?saved=1$/);
   });
 
+  it('a signature sent past the session’s end: nothing signed, the page says so, and the same choices are signed once logged in', async () => {
+    const SIGNER = { givenNames: 'Lina', familyName: 'Lenteur', birthdate: '1990-07-07' };
+    const cookie = await web.sessionFor('signer-slow', SIGNER);
+    expect((await web.page(`/initiatives/${openId}/sign`, { cookie })).status).toBe(200);
+    engine.clock.advance(2 * 3600 * 1000);
+    const ended = await web.page(`/initiatives/${openId}/sign`, { cookie, form: { district: '75111', consent: 'yes' } });
+    expect(ended.status).toBe(401);
+    expect(ended.text).toContain('Votre session a pris fin avant l’envoi du formulaire\u00a0: il n’a pas été pris en compte.');
+    const kept = formFieldsOf(ended.html, `/initiatives/${openId}/sign`);
+    expect(kept).toMatchObject({ district: '75111', consent: 'yes' });
+    const again = await web.page(`/initiatives/${openId}/sign`, { cookie: await web.sessionFor('signer-slow', SIGNER), form: kept });
+    expect(again.status).toBe(303);
+    expect(again.headers.get('location')).toBe(`/initiatives/${openId}/signature?signed=1`);
+  });
+
   it("a clerk's paper batch keyed in past the session's end is kept, in English for an English reader", async () => {
     const cookie = await web.sessionFor('dev-clerk');
     engine.clock.advance(2 * 3600 * 1000);
