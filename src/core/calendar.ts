@@ -75,3 +75,8 @@ export function addCalendarDays(at: Date, days: number, timeZone: string): Date 
   wall.setUTCDate(wall.getUTCDate() + days);
   return instantOfWallClock(wall.getTime(), timeZone);
 }
+
+/** The minute of an instant on the zone's clocks, as a date-time field holds it (YYYY-MM-DDTHH:mm), seconds dropped. */
+export function localDateTimeField(at: Date, timeZone: string): string {
+  return new Date(wallClock(at.getTime(), timeZone)).toISOString().slice(0, 16);
+}

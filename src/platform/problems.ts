@@ -62,8 +62,8 @@ export class Problem extends Error {
 export const problemType = (code: string) => `/problems/${code}`;
 
 export const problems = {
-  validation: (errors: FieldError[], detail = 'The request has invalid or missing fields.') =>
-    new Problem({ status: 400, code: 'validation', title: 'Invalid request', detail, errors }),
+  validation: (errors: FieldError[], detail = 'The request has invalid or missing fields.', extra?: Record<string, unknown>) =>
+    new Problem({ status: 400, code: 'validation', title: 'Invalid request', detail, errors, extra }),
   unreadableForm: () =>
     new Problem({ status: 400, code: 'malformed-form', title: 'Malformed form', detail: 'The request body cannot be read as a form.' }),
   malformedJson: () =>

@@ -3,13 +3,13 @@ import { isUuid } from '../platform/cursor';
 import { eq } from 'drizzle-orm';
 import { verifications } from '../db/schema';
 import { districtsByCode } from '../core/districts';
-import { electorateOf } from '../core/rules';
-import { instantOfWallClock } from '../core/calendar';
+import { electorateOf, RulesSchema } from '../core/rules';
+import { instantOfWallClock, localDateTimeField } from '../core/calendar';
 import { canonicalName } from '../core/identity';
 import { listAudit } from '../features/audit/service';
 import { requirePrincipal } from '../features/auth/access';
 import { ReviewSchema } from '../features/initiatives/schema';
-import { listInitiatives, review, type InitiativeRow } from '../features/initiatives/service';
+import { latestClosesAt, listInitiatives, review, type InitiativeRow } from '../features/initiatives/service';
 import { jurisdictionLabels, type JurisdictionRow } from '../features/jurisdictions/service';
 import { PAPER_BATCH_MAX, PaperEntrySchema, type PaperEntry } from '../features/paper/schema';
 import { keyInPaperBatch, type PaperResult } from '../features/paper/service';
@@ -229,13 +229,18 @@ export const clerkPages = createRouter()
     } catch (error) {
       if (error instanceof Problem && error.code === 'validation') {
         // The engine's date checks, by their code; without a closing date, the one it derived from the opening is in the past.
-        const byCode: Record<string, [field: string, message: string]> = {
-          'closes-in-past': closesAt || !opensAt ? ['closesAt', f.closesInFuture] : ['opensAt', f.opensTooEarly],
-          'closes-before-opens': ['closesAt', f.closesAfterOpens],
-          'opens-before-today': ['opensAt', f.opensBeforeToday],
+        const byCode: Record<string, () => [field: string, message: string]> = {
+          'closes-in-past': () => (closesAt || !opensAt ? ['closesAt', f.closesInFuture] : ['opensAt', f.opensTooEarly]),
+          'closes-before-opens': () => ['closesAt', f.closesAfterOpens],
+          'opens-before-today': () => ['opensAt', f.opensBeforeToday],
+          // The latest closing the rules allow, as the engine computed it from the opening.
+          'closes-after-period': () => {
+            const days = Number(error.extra.collectionDays);
+            return ['closesAt', f.closesAfterPeriod(w.t.dateTime(String(error.extra.latestClosesAt), tz), days, w.t.number(days))];
+          },
         };
         for (const e of error.errors ?? []) {
-          const [field, message] = byCode[e.code ?? ''] ?? [e.field.replace(/^body\./, ''), e.message];
+          const [field, message] = byCode[e.code ?? '']?.() ?? [e.field.replace(/^body\./, ''), e.message];
           errors[field] ??= message;
         }
         return clerkInitiativePage(c, w, initiative, jurisdiction, { review: { values: form, errors }, status: 400 });
@@ -482,6 +487,11 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
     : undefined;
   const reviewValues = view.review?.values ?? {};
   const reviewErrors = view.review?.errors ?? {};
+  // The latest closing the rules allow, from the opening given (or now): the date field offers none later.
+  const kindRules = RulesSchema.safeParse(jurisdiction.rules[initiative.kind]);
+  const collectionDays = kindRules.success ? kindRules.data.collectionDays : undefined;
+  const opening = reviewValues.opensAt ? zonedInstant(reviewValues.opensAt, tz) : deps.clock().toISOString();
+  const latestClosing = collectionDays && opening ? localDateTimeField(latestClosesAt(new Date(opening), { collectionDays }, tz), tz) : undefined;
   const verificationValues = view.verification?.values ?? {};
   const verificationErrors = view.verification?.errors ?? {};
   const doneMessages: Record<string, string> = {
@@ -550,8 +560,13 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
               <Field id="opensAt" label={m.clerk.opensAt} error={reviewErrors.opensAt}>
                 <input type="datetime-local" {...describedBy('opensAt', reviewErrors.opensAt)} value={reviewValues.opensAt ?? ''} />
               </Field>
-              <Field id="closesAt" label={m.clerk.closesAt} error={reviewErrors.closesAt}>
-                <input type="datetime-local" {...describedBy('closesAt', reviewErrors.closesAt)} value={reviewValues.closesAt ?? ''} />
+              <Field id="closesAt" label={m.clerk.closesAt} error={reviewErrors.closesAt} help={collectionDays ? m.clerk.closesAtHelp(collectionDays, t.number(collectionDays)) : undefined}>
+                <input
+                  type="datetime-local"
+                  {...describedBy('closesAt', reviewErrors.closesAt, collectionDays ? 'help' : undefined)}
+                  max={latestClosing}
+                  value={reviewValues.closesAt ?? ''}
+                />
               </Field>
               <button type="submit">{m.clerk.decide}</button>
             </form>

@@ -39,6 +39,30 @@ describe('the collection window set at admissibility', () => {
     expect((await engine.request('GET', `/v1/initiatives/${id}`)).body.status).toBe('submitted');
   });
 
+  it('refuses a closing later than the rules’ collection period (270 calendar days from the opening), naming the latest allowed; takes one up to it', async () => {
+    const id = await submitted();
+    // Opened now (11:00 in Paris on 15 January): 270 days later is 12 October at 11:00 in Paris, summer time.
+    const century = await review(id, { closesAt: '2099-12-31T23:00:00Z' });
+    expect(century.status).toBe(400);
+    expect(century.body.errors).toEqual([expect.objectContaining({ field: 'body.closesAt', code: 'closes-after-period' })]);
+    expect(century.body.errors[0].message).toContain('2027-10-12T09:00:00.000Z');
+    expect(century.body.errors[0].message).toContain('270 days');
+    expect(century.body).toMatchObject({ latestClosesAt: '2027-10-12T09:00:00.000Z', collectionDays: 270 });
+    // Counted from the opening given: 1 February at 09:00 in Paris, 29 October at 09:00 (still summer time), not 270 × 24 hours.
+    const minuteLate = await review(id, { opensAt: '2027-02-01T08:00:00Z', closesAt: '2027-10-29T07:01:00Z' });
+    expect(minuteLate.status).toBe(400);
+    expect(minuteLate.body).toMatchObject({ latestClosesAt: '2027-10-29T07:00:00.000Z' });
+    const initiative = await engine.request('GET', `/v1/initiatives/${id}`);
+    expect(initiative.body).toMatchObject({ status: 'submitted', opensAt: null, closesAt: null });
+
+    const whole = await review(id, { opensAt: '2027-02-01T08:00:00Z', closesAt: '2027-10-29T07:00:00Z' });
+    expect(whole.status).toBe(200);
+    expect(whole.body.closesAt).toBe('2027-10-29T07:00:00.000Z');
+    // Without a closing, the period the rules allow.
+    const byDefault = await review(await submitted(), {});
+    expect(byDefault.body.closesAt).toBe('2027-10-12T09:00:00.000Z');
+  });
+
   it('takes an opening earlier today (a time picked on the day), and one in the future, before which signatures wait', async () => {
     const today = await review(await submitted(), { opensAt: '2027-01-14T23:00:00Z', closesAt: '2027-06-30T22:00:00Z' });
     expect(today.status).toBe(200);

@@ -45,7 +45,7 @@ describe('collection periods in the jurisdiction’s local time', () => {
 describe('days left to sign', () => {
   it('counts local days: on 30 October at 00:30 in Paris, a collection ending at midnight on 31 October has 2 days left, the change back to winter time notwithstanding', async () => {
     // Ends at 1 November 00:00 in Paris (winter time, 23:00 UTC on 31 October); 30 October 00:30 in Paris is 22:30 UTC on the 29th.
-    const { id } = await admittedAt('2027-10-01T08:00:00Z', { closesAt: '2027-10-31T23:00:00Z' });
+    const { id } = await admittedAt('2027-10-01T08:00:00Z', { closesAt: '2027-10-31T23:00:00Z' }, 31);
     engine.clock.set('2027-10-29T22:30:00Z');
     for (const path of [`/initiatives/${id}`, '/']) {
       const page = String((await engine.request('GET', path, { headers: { cookie: 'lang=fr' } })).body);
@@ -80,7 +80,7 @@ describe('the last day to sign', () => {
 
   it('of a collection ending at midnight is the day before, all of it', async () => {
     // Ends at 1 November 00:00 in Paris (23:00 UTC on 31 October): its last day is 31 October.
-    const { id } = await admittedAt('2027-10-01T08:00:00Z', { closesAt: '2027-10-31T23:00:00Z' });
+    const { id } = await admittedAt('2027-10-01T08:00:00Z', { closesAt: '2027-10-31T23:00:00Z' }, 31);
     engine.clock.set('2027-10-30T23:30:00Z'); // 31 October at 00:30 in Paris
     const page = String((await engine.request('GET', `/initiatives/${id}`, { headers: { cookie: 'lang=fr' } })).body);
     expect(page).toContain('Dernier jour de collecte.');

@@ -313,14 +313,17 @@ describe('from certified initiative to official item', () => {
     const item = (await engine.request('GET', `/v1/referendum-items/${done.referendumItemId}`)).body;
     expect(item).toMatchObject({ initiativeId: id, jurisdictionId: 'paris', kind: 'agenda', title: 'Un banc par rue', question: null, validSignatures: 2, method: 'full' });
     const { payload } = await jwtVerify(item.certificate, await jwks(), { algorithms: ['EdDSA'], typ: 'certificate+jwt' });
-    expect(payload.initiative).toEqual({ id, kind: 'agenda', title: 'Un banc par rue', question: null });
+    const { opensAt, closesAt } = (await engine.request('GET', `/v1/initiatives/${id}`)).body;
+    expect(payload.initiative).toEqual({ id, kind: 'agenda', title: 'Un banc par rue', question: null, opensAt, closesAt });
     const page = await engine.request('GET', `/results/${item.id}`);
     expect(page.body).toContain('inscription à l’ordre du jour du conseil');
     expect(page.body).not.toContain('class="question"');
   });
   it('a referendum initiative becomes a referendum question; its certificate holds what SPEC §5 lists', async () => {
     const { id } = await collected(REFERENDUM_DRAFT, ['75111', '75111', '75118', '75118', '75120']);
-    const frozen = (await engine.request('GET', `/v1/initiatives/${id}`)).body.rules;
+    const { rules: frozen, opensAt, closesAt } = (await engine.request('GET', `/v1/initiatives/${id}`)).body;
+    // Opened, then closed by its sponsor an hour later: the period the certificate states.
+    expect(Date.parse(closesAt) - Date.parse(opensAt)).toBe(3_600_000);
     const done = await fullCount(id);
     expect(done).toMatchObject({ outcome: 'certified', goalMet: true });
     const item = (await engine.request('GET', `/v1/referendum-items/${done.referendumItemId}`)).body;
@@ -331,7 +334,7 @@ describe('from certified initiative to official item', () => {
     const log = (await engine.request('GET', `/v1/initiatives/${id}/log`)).body;
     expect(payload).toMatchObject({
       referendumItem: item.id,
-      initiative: { id, kind: 'referendum', title: REFERENDUM_DRAFT.title, question: REFERENDUM_DRAFT.question },
+      initiative: { id, kind: 'referendum', title: REFERENDUM_DRAFT.title, question: REFERENDUM_DRAFT.question, opensAt, closesAt },
       jurisdiction: { id: 'paris', name: 'Ville de Paris', electorate: parisJurisdiction().electorate },
       rules: frozen,
       counts: { raw: 5, valid: 5, verified: 5 },
@@ -371,7 +374,9 @@ describe('from certified initiative to official item', () => {
     const genuine = await run(item);
     expect(genuine.err).toEqual([]);
     expect(genuine.code).toBe(0);
-    expect(JSON.parse(genuine.out.slice(1).join('\n'))).toMatchObject({ referendumItem: item.id, counts: { valid: 5 } });
+    const { opensAt, closesAt } = (await engine.request('GET', `/v1/initiatives/${item.initiativeId}`)).body;
+    // It prints what the certificate states, the collection period among it.
+    expect(JSON.parse(genuine.out.slice(1).join('\n'))).toMatchObject({ referendumItem: item.id, counts: { valid: 5 }, initiative: { opensAt, closesAt } });
 
     const inflated = await run({ ...item, validSignatures: 50_000, question: 'Approuvez-vous autre chose ?' });
     expect(inflated.code).toBe(1);

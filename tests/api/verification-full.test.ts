@@ -139,6 +139,11 @@ describe('full count by clerk decisions', () => {
     const jwks = await engine.request('GET', '/.well-known/jwks.json');
     const { payload } = await jwtVerify(item.body.certificate, createLocalJWKSet(jwks.body), { algorithms: ['EdDSA'] });
     expect(payload).toMatchObject({ method: 'full', seed: null, sample: null, counts: { raw: 9, valid: 7, verified: 7 } });
+    // The collection period kept, to be read against the rules': opened at admissibility, closed by the sponsor a day later, of the 270 days allowed.
+    expect(payload).toMatchObject({
+      initiative: { id, opensAt: '2027-01-15T10:00:00.000Z', closesAt: '2027-01-16T10:00:00.000Z' },
+      rules: { collectionDays: 270 },
+    });
 
     const again = await engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: clerk });
     expect(again.status).toBe(409);

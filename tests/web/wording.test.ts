@@ -172,6 +172,16 @@ describe('web wording', () => {
     expect(past.html).toContain('id="closesAt-error">La clôture doit être dans le futur.</p>');
     const earlier = await review({ decision: 'open', opensAt: '2027-01-10T09:00', closesAt: '2027-06-01T09:00' });
     expect(earlier.html).toContain('id="opensAt-error">L’ouverture ne peut pas précéder aujourd’hui\u00a0: les signatures comptent à partir de la recevabilité.</p>');
+    // The rules' 365 days from an opening on 1 March 2027: 29 February 2028, said in the clerk's language, in the jurisdiction's time.
+    const century = await review({ decision: 'open', opensAt: '2027-03-01T09:00', closesAt: '2099-12-31T23:00' });
+    expect(century.status).toBe(400);
+    expect(century.html).toContain('id="closesAt-error">La clôture ne peut pas être postérieure au 29 février 2028 à 09:00\u00a0: les règles limitent la collecte à 365\u00a0jours à compter de l’ouverture.</p>');
+    expect(century.html).toContain('max="2028-02-29T09:00"');
+    const centuryEn = await review({ decision: 'open', opensAt: '2027-03-01T09:00', closesAt: '2099-12-31T23:00' }, 'en');
+    expect(centuryEn.html).toContain('id="closesAt-error">The closing cannot be later than 29 February 2028 at 09:00: the rules limit the collection to 365 days from the opening.</p>');
+    const form = await web.page(`/clerk/initiatives/${id}`, { cookie });
+    expect(form.text).toContain('Au plus tard 365\u00a0jours après l’ouverture\u00a0: la durée maximale de collecte fixée par les règles.');
+    expect((await web.page(`/clerk/initiatives/${id}`, { cookie, lang: 'en' })).text).toContain('At most 365 days after the opening: the longest collection the rules allow.');
     const garbled = await review({ decision: 'open', opensAt: '10/03/2027' });
     expect(garbled.html).toContain('id="opensAt-error">Date invalide\u00a0: indiquez le jour, le mois, l’année et l’heure.</p>');
     // A date that does not exist is refused, not moved to another day.
@@ -185,7 +195,7 @@ describe('web wording', () => {
     const again = await review({ decision: 'reject', reason: 'Trop tard.' });
     expect(again.status).toBe(409);
     expect(again.text).toContain('La recevabilité de cette initiative ne peut plus être examinée (état actuel de l’initiative\u00a0: «\u00a0ouverte aux signatures\u00a0»).');
-    for (const page of [noReason, backwards, past, earlier, again]) expect(page.text).not.toMatch(/needs a reason|closesAt|opensAt|not possible now|Une erreur est survenue/);
+    for (const page of [noReason, backwards, past, earlier, century, centuryEn, again]) expect(page.text).not.toMatch(/needs a reason|closesAt|opensAt|not possible now|Une erreur est survenue/);
 
     const paper = await web.page(`/clerk/initiatives/${world.targetId}/paper`, { cookie, form: { csv: 'Dupont,,1990-13-45,75111,F-1,C-1' } });
     expect(paper.status).toBe(400);

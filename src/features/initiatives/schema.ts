@@ -117,8 +117,11 @@ export const ReviewSchema = z
   .strictObject({
     decision: z.enum(['open', 'reject']),
     reason: Reason.optional(),
-    opensAt: Instant.optional(),
-    closesAt: Instant.optional(),
+    opensAt: Instant.optional().openapi({ description: 'When signing opens (default: now); not before today in the jurisdiction’s time zone.' }),
+    closesAt: Instant.optional().openapi({
+      description:
+        'When signing stops, excluded (default and latest allowed: the same local hour `collectionDays` calendar days after the opening, in the jurisdiction’s time zone). A later one is refused (400, code `closes-after-period`, with `latestClosesAt`).',
+    }),
   })
   .superRefine((v, ctx) => {
     if (v.decision === 'reject' && !v.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'A rejection needs a reason.' });

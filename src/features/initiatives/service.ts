@@ -4,7 +4,7 @@ import { constantTimeEqual } from '../../core/constant-time';
 import { canonicalIdentity, committeeKeyInfo, committeeMemberHash, type HashKeyring } from '../../core/identity';
 import { localDay } from '../../core/eligibility';
 import { canTransition, nextStatus, type InitiativeStatus, type LifecycleAction } from '../../core/lifecycle';
-import { RulesSchema } from '../../core/rules';
+import { RulesSchema, type Rules } from '../../core/rules';
 import type { Database, Executor } from '../../db/client';
 import { jsonValue } from '../../db/query';
 import { committeeMembers, initiatives, jurisdictions, signatures } from '../../db/schema';
@@ -388,6 +388,15 @@ export async function submit(db: Database, id: string, principal: Principal, now
   });
 }
 
+/**
+ * The end of the collection period the rules allow from an opening, and the default closing: the
+ * rules' collection days are the jurisdiction's calendar days, so it closes at the local hour it
+ * opened, whatever summer time did in between.
+ */
+export function latestClosesAt(opensAt: Date, rules: Pick<Rules, 'collectionDays'>, timeZone: string): Date {
+  return addCalendarDays(opensAt, rules.collectionDays, timeZone);
+}
+
 export async function review(db: Database, id: string, decision: Review, principal: Principal, now: Date) {
   return db.transaction(async (tx) => {
     const { initiative, jurisdiction } = await getInitiativeWithJurisdiction(tx, id);
@@ -399,8 +408,22 @@ export async function review(db: Database, id: string, decision: Review, princip
     const [held] = await tx.select().from(jurisdictions).where(eq(jurisdictions.id, jurisdiction.id)).for('share');
     const rules = RulesSchema.parse(held!.rules[initiative.kind]);
     const opensAt = decision.opensAt ? new Date(decision.opensAt) : now;
-    // Collection days are the jurisdiction's calendar days: it closes at the local hour it opened, whatever summer time did in between.
-    const closesAt = decision.closesAt ? new Date(decision.closesAt) : addCalendarDays(opensAt, rules.collectionDays, held!.timeZone);
+    const latest = latestClosesAt(opensAt, rules, held!.timeZone);
+    const closesAt = decision.closesAt ? new Date(decision.closesAt) : latest;
+    // The rules' collection period is a legal maximum: an earlier closing is the clerk's to set, a later one is not.
+    if (closesAt.getTime() > latest.getTime()) {
+      throw problems.validation(
+        [
+          {
+            field: 'body.closesAt',
+            code: 'closes-after-period',
+            message: `closesAt must not be after ${latest.toISOString()}: the rules allow a collection of at most ${rules.collectionDays} days from the opening (${opensAt.toISOString()}).`,
+          },
+        ],
+        undefined,
+        { latestClosesAt: latest.toISOString(), collectionDays: rules.collectionDays },
+      );
+    }
     if (closesAt.getTime() <= now.getTime()) {
       throw problems.validation([{ field: 'body.closesAt', code: 'closes-in-past', message: 'closesAt must be in the future.' }]);
     }

@@ -1085,7 +1085,8 @@ export async function completeVerification(deps: AppDeps, id: string, principal:
       'certificate+jwt',
       {
         referendumItem: itemId,
-        initiative: { id: initiative.id, kind: initiative.kind, title: initiative.title, question },
+        // The collection period kept (closesAt: the closing, also an early one), to be read against the rules' collectionDays.
+        initiative: { id: initiative.id, kind: initiative.kind, title: initiative.title, question, opensAt: initiative.opensAt?.toISOString() ?? null, closesAt: initiative.closesAt?.toISOString() ?? null },
         // The electorate the rules were evaluated on: the jurisdiction's when the initiative opened.
         jurisdiction: { id: jurisdiction.id, name: jurisdiction.name, electorate: electorateOf(initiative, jurisdiction).electorate },
         rules,

@@ -350,6 +350,9 @@ export const fr = {
     opensAt: 'Ouverture de la collecte',
     closesAt: 'Clôture de la collecte',
     datesHelp: 'Laissez vide pour ouvrir maintenant et clore selon la durée prévue par les règles.',
+    /** The rules' collection period, a legal maximum (9 months for the shared-initiative referendum). */
+    closesAtHelp: (days: number, shown: string) =>
+      `Au plus tard ${days === 1 ? 'un jour' : `${shown}\u00a0jours`} après l’ouverture\u00a0: la durée maximale de collecte fixée par les règles.`,
     /** The zone the dates are read in, and that the closing minute itself is refused (a typed 23:59 would refuse the last 59 seconds). */
     datesZone: (timeZone: string) =>
       `Dates et heures du fuseau ${timeZone}. La collecte s’arrête à l’heure de clôture elle-même\u00a0: pour la clore à la fin du 30 juin, indiquez le 1er juillet à 00:00.`,
@@ -587,6 +590,9 @@ export const fr = {
     datesOnlyWhenOpening: 'Les dates ne s’appliquent qu’à l’ouverture de la collecte.',
     closesAfterOpens: 'La clôture doit être postérieure à l’ouverture.',
     closesInFuture: 'La clôture doit être dans le futur.',
+    /** The rules' collection period is a legal maximum: the latest closing it allows, in the jurisdiction's time zone. */
+    closesAfterPeriod: (latest: string, days: number, shown: string) =>
+      `La clôture ne peut pas être postérieure au ${latest}\u00a0: les règles limitent la collecte à ${days === 1 ? 'un jour' : `${shown}\u00a0jours`} à compter de l’ouverture.`,
     opensBeforeToday: 'L’ouverture ne peut pas précéder aujourd’hui\u00a0: les signatures comptent à partir de la recevabilité.',
     opensTooEarly: 'Avec cette ouverture, la collecte serait déjà close : choisissez une date plus récente ou une date de clôture.',
     invalidReason: 'Indiquez le motif d’invalidité.',
