@@ -49,8 +49,92 @@ describe('a clerk changes the jurisdiction’s configuration', () => {
     expect(entry).toMatchObject({
       actor: CLERK_SUBJECT,
       jurisdictionId: 'paris',
-      details: { changed: ['districts', 'minimumAge', 'rules'], before: { minimumAge: 16 }, after: { minimumAge: 18 } },
+      details: {
+        changed: ['districts', 'minimumAge', 'rules'],
+        before: { minimumAge: 16, rules: { referendum: { goal: { signatures: 5 } } } },
+        after: { minimumAge: 18, rules: { referendum: { goal: { signatures: 50 } } } },
+        districts: { added: [{ code: '75121', name: 'Paris Centre (essai)', electorate: 0 }], removed: [], changed: [], reordered: false },
+      },
     });
+  });
+
+  it('the audit trail keeps what a change replaced: the rules before and after in full, and each district added, removed or changed with its figures', async () => {
+    const admin = await engine.adminToken();
+    const districts = [
+      { code: 'R1', name: 'Rennes Centre', electorate: 30_000 },
+      { code: 'R2', name: 'Rennes Nord', electorate: 40_000 },
+      { code: 'R3', name: 'Rennes Sud', electorate: 50_000 },
+    ];
+    const rules = { referendum: { goal: { ratio: 0.1 }, districts: { minCount: 2, each: { table: { R1: 3000, R2: 4000 } } }, collectionDays: 270 } };
+    expect((await engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ id: 'rennes', name: 'Ville de Rennes', electorate: 150_000, districts, rules }) })).status).toBe(201);
+    await engine.request('POST', '/v1/jurisdictions/rennes/clerks', { token: admin, body: { subject: CLERK_SUBJECT } });
+    const rulesBefore = (await engine.request('GET', '/v1/jurisdictions/rennes')).body.rules;
+
+    const newRules = { referendum: { goal: { signatures: 12_000 }, districts: { minCount: 2, each: { table: { R1: 2500, R4: 1000 } } }, collectionDays: 180 } };
+    const changed = await patch(
+      {
+        electorate: 160_000,
+        minimumAge: 18,
+        districts: [
+          { code: 'R1', name: 'Rennes Centre-ville', electorate: 30_000 },
+          { code: 'R2', name: 'Rennes Nord', electorate: 42_500 },
+          { code: 'R4', name: 'Rennes Est', electorate: 20_000 },
+        ],
+        rules: newRules,
+      },
+      clerk,
+      'rennes',
+    );
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    const rulesAfter = changed.body.rules;
+
+    // As a clerk reads it from the trail.
+    const audit = await engine.request('GET', '/v1/audit?jurisdiction=rennes&action=jurisdiction.updated', { token: clerk });
+    expect(audit.body.items).toHaveLength(1);
+    expect(audit.body.items[0].details).toEqual({
+      changed: ['districts', 'electorate', 'minimumAge', 'rules'],
+      before: { electorate: 150_000, minimumAge: 16, rules: rulesBefore },
+      after: { electorate: 160_000, minimumAge: 18, rules: rulesAfter },
+      districts: {
+        added: [{ code: 'R4', name: 'Rennes Est', electorate: 20_000 }],
+        removed: [{ code: 'R3', name: 'Rennes Sud', electorate: 50_000 }],
+        changed: [
+          { code: 'R1', before: { name: 'Rennes Centre' }, after: { name: 'Rennes Centre-ville' } },
+          { code: 'R2', before: { electorate: 40_000 }, after: { electorate: 42_500 } },
+        ],
+        reordered: false,
+      },
+    });
+    // The earlier threshold rules, district minimums included, can be read back from the trail.
+    expect(rulesBefore.referendum).toMatchObject({ goal: { ratio: 0.1 }, districts: { each: { table: { R1: 3000, R2: 4000 } } }, collectionDays: 270 });
+    expect(rulesAfter.referendum).toMatchObject(newRules.referendum);
+  });
+
+  it('a change of a few of thousands of districts makes a small audit entry; replacing them all records every one, old and new', async () => {
+    const admin = await engine.adminToken();
+    const communes = Array.from({ length: 3000 }, (_, i) => ({ code: `C${String(i).padStart(5, '0')}`, name: `Commune ${i}`, electorate: 100 + i }));
+    const electorate = communes.reduce((sum, d) => sum + d.electorate, 0);
+    const rules = { referendum: { goal: { signatures: 40 }, collectionDays: 270 } };
+    expect((await engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ id: 'bretagne', name: 'Bretagne', electorate, districts: communes, rules }) })).status).toBe(201);
+    const latest = async () => (await engine.request('GET', '/v1/audit?jurisdiction=bretagne&action=jurisdiction.updated&limit=1', { token: admin })).body.items[0];
+
+    const renamed = communes.map((d, i) => (i === 1234 ? { ...d, name: 'Commune nouvelle' } : d));
+    expect((await patch({ districts: renamed }, admin, 'bretagne')).status).toBe(200);
+    const small = await latest();
+    expect(small.details).toEqual({
+      changed: ['districts'],
+      before: {},
+      after: {},
+      districts: { added: [], removed: [], changed: [{ code: 'C01234', before: { name: 'Commune 1234' }, after: { name: 'Commune nouvelle' } }], reordered: false },
+    });
+    expect(JSON.stringify(small.details).length).toBeLessThan(500);
+
+    const replaced = communes.map((d, i) => ({ code: `N${String(i).padStart(5, '0')}`, name: `Nouvelle ${i}`, electorate: d.electorate }));
+    expect((await patch({ districts: replaced }, admin, 'bretagne')).status).toBe(200);
+    const { districts } = (await latest()).details;
+    expect(districts.added).toEqual(replaced);
+    expect(districts.removed).toEqual(renamed);
+    expect(districts.changed).toEqual([]);
   });
 
   it('a new electorate figure is for initiatives opened from now on: one opened before keeps the goal it opened with', async () => {

@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
+import { districtChanges } from '../../core/districts';
 import type { Database } from '../../db/client';
 import { initiatives, jurisdictionClerks, jurisdictions } from '../../db/schema';
 import { rollEntries, rollImports } from '../../db/schema-roll';
@@ -41,8 +42,11 @@ export async function createJurisdiction(db: Database, input: CreateJurisdiction
   });
 }
 
-/** Settings shown before and after in the audit trail (districts and rules: named only, they can be long). */
-const SCALARS = ['name', 'electorate', 'minimumAge', 'requireRoll', 'minimumAssurance', 'committeeMinimum', 'timeZone', 'districtTerm'] as const;
+/**
+ * Settings shown whole before and after in the audit trail: all but the districts, which can be
+ * 35,000 (France's communes) and are recorded as their difference (core/districts).
+ */
+const SHOWN_WHOLE = ['name', 'electorate', 'minimumAge', 'requireRoll', 'minimumAssurance', 'committeeMinimum', 'timeZone', 'districtTerm', 'rules'] as const;
 
 /**
  * A clerk of the jurisdiction (or an administrator) changes its configuration; the whole result
@@ -66,9 +70,9 @@ export async function updateJurisdiction(db: Database, principal: Principal, id:
     checkSettings(next, { addIssue: ({ path, message }) => issues.push({ field: ['body', ...path].join('.'), message }) });
     if (issues.length > 0) throw problems.validation(issues, 'The jurisdiction would not be valid with this change.');
 
-    // A set: comparing each district with every other is seconds at 35,000.
-    const kept = new Set(next.districts.map((d) => d.code));
-    const removed = current.districts.filter((d) => !kept.has(d.code)).map((d) => d.code);
+    // By code, once (core/districts): comparing each district with every other is seconds at 35,000.
+    const districts = change.districts ? districtChanges(current.districts, next.districts) : undefined;
+    const removed = districts?.removed.map((d) => d.code) ?? [];
     if (removed.length > 0) {
       const [opened] = await tx.select({ id: initiatives.id }).from(initiatives).where(and(eq(initiatives.jurisdictionId, id), isNotNull(initiatives.opensAt))).limit(1);
       const [onRoll] = await tx
@@ -127,7 +131,7 @@ export async function updateJurisdiction(db: Database, principal: Principal, id:
       })
       .where(eq(jurisdictions.id, id))
       .returning();
-    const scalars = SCALARS.filter((k) => changed.includes(k));
+    const whole = SHOWN_WHOLE.filter((k) => changed.includes(k));
     await appendAudit(tx, {
       actor: principal.subject,
       action: 'jurisdiction.updated',
@@ -135,8 +139,9 @@ export async function updateJurisdiction(db: Database, principal: Principal, id:
       jurisdictionId: id,
       details: {
         changed,
-        before: Object.fromEntries(scalars.map((k) => [k, current[k]])),
-        after: Object.fromEntries(scalars.map((k) => [k, next[k]])),
+        before: Object.fromEntries(whole.map((k) => [k, current[k]])),
+        after: Object.fromEntries(whole.map((k) => [k, next[k]])),
+        ...(changed.includes('districts') ? { districts } : {}),
       },
     });
     return row!;
