@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog } from '../../src/db/schema';
+import { auditLog, jurisdictions } from '../../src/db/schema';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { CLERK_SUBJECT, openParisInitiative } from '../support/identity';
 import { PARIS_DISTRICTS, parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
@@ -180,6 +180,56 @@ describe('a clerk changes the jurisdiction’s configuration', () => {
     expect((await engine.request('GET', '/v1/jurisdictions/paris')).body.name).toBe('Ville de Paris (Conseil de Paris)');
   });
 
+  it('refuses districts holding more registered voters than the jurisdiction, at creation and on a change, naming the field given; unknown (0) electorates count for nothing', async () => {
+    const admin = await engine.adminToken();
+    const bourg = (districts: { code: string; name: string; electorate: number }[], id = 'bourg') =>
+      engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ id, name: 'Bourg', electorate: 100, districts, rules: { agenda: { goal: { signatures: 5 }, collectionDays: 30 } } }) });
+    const twice = await bourg([
+      { code: 'N', name: 'Nord', electorate: 500 },
+      { code: 'S', name: 'Sud', electorate: 500 },
+    ]);
+    expect(twice.status).toBe(400);
+    expect(twice.body.errors).toEqual([expect.objectContaining({ field: 'body.districts' })]);
+    expect(twice.body.errors[0].message).toContain('1000');
+    expect(twice.body.errors[0].message).toContain('(100)');
+    expect((await engine.request('GET', '/v1/jurisdictions/bourg')).status).toBe(404);
+    // One district's electorate not known (0): the other's 80 fit in 100; 80 and 30 known do not.
+    const partial = await bourg([
+      { code: 'N', name: 'Nord', electorate: 80 },
+      { code: 'S', name: 'Sud', electorate: 0 },
+    ]);
+    expect(partial.status).toBe(201);
+    const partialTooMany = await bourg(
+      [
+        { code: 'N', name: 'Nord', electorate: 80 },
+        { code: 'S', name: 'Sud', electorate: 30 },
+        { code: 'E', name: 'Est', electorate: 0 },
+      ],
+      'bourg-2',
+    );
+    expect(partialTooMany.status).toBe(400);
+    expect(partialTooMany.body.errors.map((e: { field: string }) => e.field)).toEqual(['body.districts']);
+    // Exactly the whole is fine.
+    expect((await bourg([{ code: 'N', name: 'Nord', electorate: 60 }, { code: 'S', name: 'Sud', electorate: 40 }], 'bourg-3')).status).toBe(201);
+
+    const shrunk = await patch({ electorate: 50 }, admin, 'bourg');
+    expect(shrunk.status).toBe(400);
+    expect(shrunk.body.errors.map((e: { field: string }) => e.field)).toEqual(['body.electorate']);
+    const grown = await patch({ districts: [{ code: 'N', name: 'Nord', electorate: 80 }, { code: 'S', name: 'Sud', electorate: 21 }] }, admin, 'bourg');
+    expect(grown.status).toBe(400);
+    expect(grown.body.errors.map((e: { field: string }) => e.field)).toEqual(['body.districts']);
+    const after = (await engine.request('GET', '/v1/jurisdictions/bourg')).body;
+    expect(after.electorate).toBe(100);
+    expect(after.districts.map((d: { electorate: number }) => d.electorate)).toEqual([80, 0]);
+    // Both changed together, consistently: taken.
+    expect((await patch({ electorate: 200, districts: [{ code: 'N', name: 'Nord', electorate: 80 }, { code: 'S', name: 'Sud', electorate: 120 }] }, admin, 'bourg')).status).toBe(200);
+
+    // A jurisdiction configured before the check keeps its other settings changeable: the figures are checked when a change gives them.
+    await engine.db.db.update(jurisdictions).set({ electorate: 10 }).where(eq(jurisdictions.id, 'bourg'));
+    expect((await patch({ name: 'Bourg-en-Bresse' }, admin, 'bourg')).status).toBe(200);
+    expect((await patch({ electorate: 20 }, admin, 'bourg')).status).toBe(400);
+  });
+
   it('is for the clerks of this jurisdiction and administrators only', async () => {
     const lyon = await engine.request('POST', '/v1/jurisdictions', { token: await engine.adminToken(), body: parisJurisdiction({ id: 'lyon', name: 'Ville de Lyon' }) });
     expect(lyon.status).toBe(201);
@@ -188,9 +238,9 @@ describe('a clerk changes the jurisdiction’s configuration', () => {
     expect((await engine.request('PATCH', '/v1/jurisdictions/paris', { body: { name: 'Paris' } })).status).toBe(401);
     expect((await patch({ name: 'Atlantide' }, clerk, 'atlantis')).status).toBe(404);
     // Nothing counts against Lyon's figures yet: an administrator may change them.
-    const admin = await patch({ electorate: 330_000 }, await engine.adminToken(), 'lyon');
+    const admin = await patch({ electorate: 2_200_000 }, await engine.adminToken(), 'lyon');
     expect(admin.status).toBe(200);
-    expect(admin.body.electorate).toBe(330_000);
+    expect(admin.body.electorate).toBe(2_200_000);
   });
 
   it('stops taking a kind of initiative only once none of that kind is drafted or awaits review; one rejected before keeps its page', async () => {

@@ -23,7 +23,9 @@ describe('reads of an initiative of a jurisdiction of many districts', () => {
   beforeAll(async () => {
     engine = await createTestEngine();
     const admin = await engine.adminToken();
-    const created = await engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ committeeMinimum: 0, districts }) });
+    // Room for the district added later: the districts' voters are the jurisdiction's.
+    const electorate = districts.reduce((sum, d) => sum + d.electorate, 10_000);
+    const created = await engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ committeeMinimum: 0, electorate, districts }) });
     expect(created.status).toBe(201);
     await engine.request('POST', '/v1/jurisdictions/paris/clerks', { token: admin, body: { subject: CLERK_SUBJECT } });
     ({ initiativeId, clerk, sponsor } = await openParisInitiative(engine, { createJurisdiction: false }));

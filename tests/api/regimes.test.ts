@@ -18,8 +18,8 @@ const ECI_MINIMUMS: Record<string, number> = {
   LV: 6480, MT: 4320, NL: 20880, PL: 37440, PT: 15840, RO: 23040, SE: 15120, SI: 5760, SK: 10080,
 };
 
-/** 88 counties, as Ohio has: a county's figure is the vote cast there for governor (its reference for ratios). */
-const COUNTIES = Array.from({ length: 88 }, (_, i) => ({ code: `C${String(i + 1).padStart(2, '0')}`, name: `County ${i + 1}`, electorate: 20_000 + i * 1_001 }));
+/** 88 counties, as Ohio has: a county's figure is the vote cast there for governor (its reference for ratios), 4,329,028 of the state's 4,429,582 in all. */
+const COUNTIES = Array.from({ length: 88 }, (_, i) => ({ code: `C${String(i + 1).padStart(2, '0')}`, name: `County ${i + 1}`, electorate: 10_000 + i * 901 }));
 
 /**
  * The real regimes SPEC names, each configured through the API (configuration, not code), and the
@@ -149,8 +149,8 @@ describe('the real regimes of SPEC, as configuration', () => {
       { kind: 'goal', required: 442_959, current: 0, met: false },
       { kind: 'districts', required: 44, current: 0, met: false },
     ]);
-    // County 2: 21,001 voters, 5 % is 1,050.05: 1,051 signatures.
-    expect(progress.districts[1]).toMatchObject({ code: 'C02', required: 1051, met: false });
+    // County 2: 10,901 voters, 5 % is 545.05: 546 signatures.
+    expect(progress.districts[1]).toMatchObject({ code: 'C02', required: 546, met: false });
     expect(progress.districts.every((d: { required: number | null }) => d.required !== null)).toBe(true);
   });
 

@@ -19,7 +19,8 @@ describe('a read of a large jurisdiction overtaken by a change and another read'
   beforeAll(async () => {
     engine = await createTestEngine();
     const admin = await engine.adminToken();
-    expect((await engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ committeeMinimum: 0, districts }) })).status).toBe(201);
+    const electorate = districts.reduce((sum, d) => sum + d.electorate, 0);
+    expect((await engine.request('POST', '/v1/jurisdictions', { token: admin, body: parisJurisdiction({ committeeMinimum: 0, electorate, districts }) })).status).toBe(201);
     await engine.request('POST', '/v1/jurisdictions/paris/clerks', { token: admin, body: { subject: CLERK_SUBJECT } });
     ({ initiativeId } = await openParisInitiative(engine, { createJurisdiction: false }));
   });

@@ -39,12 +39,32 @@ const settingsShape = {
 };
 
 type Settings = {
+  electorate: number;
   districts: { code: string; electorate: number }[];
   rules: z.infer<typeof JurisdictionRulesSchema>;
 };
 
-/** What must hold of a whole configuration, at creation and after a change (paths as in the body). */
-export function checkSettings(j: Settings, ctx: { addIssue: (issue: { code: 'custom'; path: (string | number)[]; message: string }) => void }) {
+/**
+ * What must hold of a whole configuration, at creation and after a change (paths as in the body).
+ * `figures` names the field that the check of the districts' electorates against the jurisdiction's
+ * is reported on (the one a change gave), or is false to leave it out (a change of other settings).
+ */
+export function checkSettings(
+  j: Settings,
+  ctx: { addIssue: (issue: { code: 'custom'; path: (string | number)[]; message: string }) => void },
+  figures: 'districts' | 'electorate' | false = 'districts',
+) {
+  // A district's registered voters are the jurisdiction's too: more in the districts than in the whole would make share-of-electorate rules on each disagree.
+  // A district's electorate of 0 is one not known: the known ones alone must not exceed the whole. A
+  // jurisdiction's electorate refused on its own (missing, under 1) is not compared as well.
+  const inDistricts = j.districts.reduce((sum, d) => sum + d.electorate, 0);
+  if (figures && j.electorate >= 1 && inDistricts > j.electorate) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [figures],
+      message: `The districts' electorates add up to ${inDistricts}, more than the jurisdiction's electorate (${j.electorate}): every district's registered voters are also the jurisdiction's.`,
+    });
+  }
   const codes = new Set<string>();
   j.districts.forEach((d, i) => {
     if (codes.has(d.code)) ctx.addIssue({ code: 'custom', path: ['districts', i, 'code'], message: `Duplicate district code "${d.code}".` });
@@ -107,7 +127,7 @@ export const CreateJurisdictionSchema = z
     districtTerm: settingsShape.districtTerm.default('arrondissement'),
     districts: settingsShape.districts.default([]),
   })
-  .superRefine(checkSettings)
+  .superRefine((j, ctx) => checkSettings(j, ctx))
   .openapi('CreateJurisdiction', {
     example: {
       id: 'lyon',

@@ -67,7 +67,9 @@ export async function updateJurisdiction(db: Database, principal: Principal, id:
     }
     const next = { ...current, ...change };
     const issues: FieldError[] = [];
-    checkSettings(next, { addIssue: ({ path, message }) => issues.push({ field: ['body', ...path].join('.'), message }) });
+    // The electorates are checked against each other when the change gives either (a configuration from before the check is left as it is otherwise).
+    const figures = change.districts ? 'districts' : change.electorate !== undefined ? 'electorate' : false;
+    checkSettings(next, { addIssue: ({ path, message }) => issues.push({ field: ['body', ...path].join('.'), message }) }, figures);
     if (issues.length > 0) throw problems.validation(issues, 'The jurisdiction would not be valid with this change.');
 
     // By code, once (core/districts): comparing each district with every other is seconds at 35,000.
