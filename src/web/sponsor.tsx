@@ -411,7 +411,8 @@ async function managePage(c: WebContext, w: WebRequest, initiative: InitiativeRo
   const size = await committeeSize(deps.db.db, initiative.id);
   const done = c.req.query('done');
   const tz = jurisdiction.timeZone;
-  const joinUrl = `${deps.config.publicUrl}/initiatives/${initiative.id}/join`;
+  // The code in the link, so that a member needs one message, not two; the code alone, said over the phone, still works.
+  const joinUrl = `${deps.config.publicUrl}/initiatives/${initiative.id}/join?code=${encodeURIComponent(initiative.committeeCode ?? '')}`;
   const goal = dashboard.progress.criteria.find((x) => x.kind === 'goal')?.required ?? 0;
   const collecting = initiative.status === 'open';
   const isSponsor = initiative.sponsorSubject === w.principal!.subject;

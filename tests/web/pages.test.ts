@@ -174,6 +174,11 @@ describe('web pages (server-rendered, no JavaScript)', () => {
     const id = manageUrl.split('/')[2]!;
     const manage = await page(manageUrl, { cookie });
     const code = /data-committee-code="">([A-Z0-9]+)</.exec(manage.html)![1]!;
+    // The join link carries the code: a member follows it and finds the field filled in.
+    const joinLink = `${engine.deps.config.publicUrl}/initiatives/${id}/join?code=${code}`;
+    expect(manage.html).toContain(`<code>${joinLink}</code>`);
+    const invited = await page(joinLink.slice(engine.deps.config.publicUrl.length), { cookie: await sessionFor('web-invited') });
+    expect(invited.html).toMatch(new RegExp(`<input[^>]*value="${code}"`));
     const tooSmall = await page(`/initiatives/${id}/submit`, { cookie, form: { _csrf: CSRF } });
     expect(tooSmall.status).toBe(409);
     // The page answering the post switches language back to the page the form was on, which answers GET.

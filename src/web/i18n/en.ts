@@ -257,7 +257,7 @@ export const en: Messages = {
     committee: 'Sponsoring committee',
     committeeSize: (n, min) => `${members(n)} besides the sponsor; ${min} required.`,
     code: 'Committee code to share',
-    joinLink: 'Link to join the committee',
+    joinLink: 'Link to join the committee (the code is in it)',
     edit: 'Edit the draft',
     submit: 'Submit the initiative',
     submitHelp: 'Once submitted, the elections office rules on its admissibility.',

@@ -277,7 +277,7 @@ export const fr = {
     committee: 'Comité de soutien',
     committeeSize: (n: number, min: number) => `${n} ${n < 2 ? 'membre' : 'membres'} en plus du porteur ou de la porteuse, ${min} requis.`,
     code: 'Code du comité à partager',
-    joinLink: 'Lien pour rejoindre le comité',
+    joinLink: 'Lien pour rejoindre le comité (le code y figure)',
     edit: 'Modifier le brouillon',
     submit: 'Déposer l’initiative',
     submitHelp: 'Une fois déposée, l’initiative est examinée par le service des élections (recevabilité).',
