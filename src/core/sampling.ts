@@ -22,6 +22,11 @@ export function defaultSampleSize(population: number): number {
   return Math.min(population, Math.max(500, Math.ceil((population * 3) / 100)));
 }
 
+/** The smallest sample the method allows: its default size. A larger one may be drawn, never a smaller. */
+export function minimumSampleSize(population: number): number {
+  return defaultSampleSize(population);
+}
+
 /** A fresh seed for a sample when the clerk gives none: 128 random bits, hex. */
 export function randomSeed(): string {
   return bytesToHex(crypto.getRandomValues(new Uint8Array(16)));

@@ -3,6 +3,7 @@ import { isUuid } from '../platform/cursor';
 import { eq } from 'drizzle-orm';
 import { verifications } from '../db/schema';
 import { districtsByCode } from '../core/districts';
+import { minimumSampleSize } from '../core/sampling';
 import { electorateOf, RulesSchema } from '../core/rules';
 import { instantOfWallClock, localDateTimeField } from '../core/calendar';
 import { canonicalName } from '../core/identity';
@@ -288,6 +289,14 @@ export const clerkPages = createRouter()
     try {
       await startVerification(c.var.deps, initiative.id, principal, parsed.data);
     } catch (error) {
+      // A size below the method's minimum for the signatures counted: said beside the field, with the minimum.
+      const tooSmall = error instanceof Problem && error.errors?.some((e) => e.code === 'sample-too-small');
+      if (tooSmall) {
+        const minimum = Number(error.extra.minimumSampleSize);
+        const population = Number(error.extra.population);
+        const errors = { sampleSize: w.t.m.fields.sampleTooSmall(w.t.number(minimum), population, w.t.number(population)) };
+        return clerkInitiativePage(c, w, initiative, jurisdiction, { verification: { values: form, errors }, status: 400 });
+      }
       if (isRefusal(error)) return clerkInitiativePage(c, w, initiative, jurisdiction, { error: problemMessage(w.t, error, { action: 'startVerification' }), status: error.status });
       throw error;
     }
@@ -494,6 +503,9 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
   const latestClosing = collectionDays && opening ? localDateTimeField(latestClosesAt(new Date(opening), { collectionDays }, tz), tz) : undefined;
   const verificationValues = view.verification?.values ?? {};
   const verificationErrors = view.verification?.errors ?? {};
+  // The smallest sample the method allows for the signatures counted now (the engine checks it again when the sample is drawn).
+  const minimumSample = Math.max(1, minimumSampleSize(progress.signatures));
+  const sampleSizeHelp = m.clerk.sampleSizeHelp(t.number(minimumSample), progress.signatures, t.number(progress.signatures));
   const doneMessages: Record<string, string> = {
     open: m.clerk.opened,
     reject: m.clerk.rejected,
@@ -654,8 +666,13 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                   </div>
                   {verificationErrors.method ? <p class="field-error" id="method-error">{verificationErrors.method}</p> : null}
                 </fieldset>
-                <Field id="sampleSize" label={m.clerk.sampleSize} error={verificationErrors.sampleSize}>
-                  <input type="number" min="1" {...describedBy('sampleSize', verificationErrors.sampleSize)} value={verificationValues.sampleSize ?? ''} />
+                <Field id="sampleSize" label={m.clerk.sampleSize} help={sampleSizeHelp} error={verificationErrors.sampleSize}>
+                  <input
+                    type="number"
+                    min={String(minimumSample)}
+                    {...describedBy('sampleSize', verificationErrors.sampleSize, sampleSizeHelp)}
+                    value={verificationValues.sampleSize ?? ''}
+                  />
                 </Field>
                 <Field id="seed" label={m.clerk.seed} error={verificationErrors.seed}>
                   <input type="text" {...describedBy('seed', verificationErrors.seed)} value={verificationValues.seed ?? ''} />

@@ -246,6 +246,17 @@ describe('random-sample verification of 3,000 signatures', () => {
     expect(bad.status).toBe(400);
     expect(bad.contentType).toContain('application/problem+json');
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['body.colour', 'body.sampleSize']);
+    // Below the method's minimum for 3,000 signatures (the greater of 500 and 3 %: 500), refused before anything is drawn.
+    for (const sampleSize of [1, 499]) {
+      const tooSmall = await engine.request('POST', `/v1/initiatives/${ids.A}/verification`, { token: clerk, body: { method: 'sample', sampleSize } });
+      expect(tooSmall.status).toBe(400);
+      expect(tooSmall.contentType).toContain('application/problem+json');
+      expect(tooSmall.body).toMatchObject({ type: '/problems/validation', detail: `A sample of ${sampleSize} is below the minimum of 500 for 3000 signatures.`, minimumSampleSize: 500, population: 3000 });
+      expect(tooSmall.body.errors).toEqual([
+        { field: 'body.sampleSize', code: 'sample-too-small', message: 'At least 500 for 3000 signatures (the greater of 500 and 3 % of them, or every one when fewer).' },
+      ]);
+    }
+    expect((await engine.request('GET', `/v1/initiatives/${ids.A}`)).body.status).toBe('closed');
     const seedOnFull = await engine.request('POST', `/v1/initiatives/${ids.A}/verification`, { token: clerk, body: { method: 'full', seed: 'x' } });
     expect(seedOnFull.status).toBe(400);
     const notStarted = await engine.request('GET', `/v1/initiatives/${ids.A}/verification`, { token: clerk });

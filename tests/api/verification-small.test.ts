@@ -32,6 +32,23 @@ describe('a sample verification of fewer signatures than the minimum sample size
     return id;
   }
 
+  it('a sample smaller than every signature is refused, naming the size and its minimum; the initiative stays closed', async () => {
+    const id = await closedWithSignatures(engine, { sponsor, clerk }, 4, 'Petit');
+    for (const sampleSize of [1, 3]) {
+      const refused = await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'sample', sampleSize, seed: 'tirage public' } });
+      expect(refused.status).toBe(400);
+      expect(refused.contentType).toContain('application/problem+json');
+      expect(refused.body).toMatchObject({ type: '/problems/validation', minimumSampleSize: 4, population: 4 });
+      expect(refused.body.errors).toEqual([{ field: 'body.sampleSize', code: 'sample-too-small', message: expect.stringContaining('At least 4 for 4 signatures') }]);
+    }
+    expect((await engine.request('GET', `/v1/initiatives/${id}`)).body.status).toBe('closed');
+    expect((await engine.request('GET', `/v1/initiatives/${id}/verification`, { token: clerk })).status).toBe(404);
+    // Asking for more than there are takes them all.
+    const started = await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'sample', sampleSize: 4000, seed: 'tirage public' } });
+    expect(started.status).toBe(201);
+    expect(started.body).toMatchObject({ population: 4, sampleSize: 4 });
+  });
+
   it('20 valid signatures for a goal of 20: certified on the sample, no full count asked', async () => {
     const id = await decided(20, 0, 'Habitant');
     const complete = await engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: clerk });

@@ -152,7 +152,7 @@ describe('the web front with the keyboard alone', () => {
     const context = await demo.browser.newContext({ locale: 'fr-FR', viewport: { width: 1100, height: 900 } });
     const page = await context.newPage();
     await logIn(page, demo.base, { button: 'dev-clerk' }, `/clerk/initiatives/${id}`);
-    await expect(page.locator('[data-sample-row][data-pending]').count()).resolves.toBe(3);
+    await expect(page.locator('[data-sample-row][data-pending]').count()).resolves.toBe(4);
 
     // A V and a D with the focus elsewhere on the page (typed by mistake, or heard by speech input): nothing is decided.
     await page.keyboard.press('v');
@@ -174,7 +174,7 @@ describe('the web front with the keyboard alone', () => {
   });
 });
 
-/** Over the API: a petition of Commune de Bourg, closed with four paper signatures, a sample of three drawn. Its id. */
+/** Over the API: a petition of Commune de Bourg, closed with four paper signatures, a sample of all four drawn (the method's minimum). Its id. */
 async function sampleToDecide(base: string): Promise<string> {
   const { token, call } = apiOf(base);
   const sponsor = await token({ givenNames: 'Rémi', familyName: 'Porteur', birthdate: '1975-05-05' });
@@ -187,6 +187,6 @@ async function sampleToDecide(base: string): Promise<string> {
   const entries = ['Martin', 'Bernard', 'Thomas', 'Petit'].map((familyName, i) => ({ familyName, givenNames: 'Alex', birthdate: `198${i}-01-01`, district: 'nord', sheet: 'F-1', collector: 'C-1' }));
   await call(clerk, 'POST', `/v1/initiatives/${draft.id}/paper-signatures`, { entries });
   await call(sponsor, 'POST', `/v1/initiatives/${draft.id}/close`);
-  await call(clerk, 'POST', `/v1/initiatives/${draft.id}/verification`, { method: 'sample', sampleSize: 3, seed: 'clavier' });
+  await call(clerk, 'POST', `/v1/initiatives/${draft.id}/verification`, { method: 'sample', sampleSize: 4, seed: 'clavier' });
   return draft.id as string;
 }

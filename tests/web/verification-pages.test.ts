@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { CLERK_SUBJECT, closedWithSignatures, parisWithClerk } from '../support/identity';
+import { REFERENDUM_DRAFT } from '../support/paris';
+import { decideRemainingValid } from '../support/verification';
 import { browserRequests } from './browser-requests';
 
 /** The clerk's page through a sample whose projection lands between 95 % and 110 %: the page leads on to the full count. */
@@ -12,19 +14,36 @@ describe('clerk pages: a sample that asks for a full count', () => {
   beforeAll(async () => {
     engine = await createTestEngine();
     web = browserRequests(engine);
-    ({ clerk, sponsor } = await parisWithClerk(engine, { rules: { agenda: { goal: { signatures: 2 }, collectionDays: 30 } } }));
+    ({ clerk, sponsor } = await parisWithClerk(engine, { rules: { agenda: { goal: { signatures: 2 }, collectionDays: 30 }, referendum: { goal: { signatures: 480 }, collectionDays: 30 } } }));
   });
   afterAll(() => engine.close());
 
   it('offers the full count where certifying is refused, and the full count then certifies', async () => {
-    const id = await closedWithSignatures(engine, { sponsor, clerk }, 2, 'Voisin', { jurisdictionId: 'paris', kind: 'agenda', title: 'Un banc par rue', summary: 'Des bancs.', text: 'Installer un banc dans chaque rue.' });
+    // 510 paper signatures for a threshold of 480: the method's minimum sample (500) found valid projects 510, 106 %.
+    const id = (await engine.request('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT })).body.id as string;
+    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
+    expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open' } })).status).toBe(200);
+    const entries = Array.from({ length: 510 }, (_, n) => ({
+      familyName: 'Voisin',
+      givenNames: `Paul${n.toString(26).split('').map((d) => String.fromCharCode(97 + parseInt(d, 26))).join('')}`,
+      birthdate: '1970-01-01',
+      district: '75111',
+      sheet: `F-${Math.floor(n / 20)}`,
+      collector: 'C-1',
+    }));
+    expect((await engine.request('POST', `/v1/initiatives/${id}/paper-signatures`, { token: clerk, body: { entries } })).body.accepted).toBe(510);
+    expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
 
     const cookie = await web.sessionFor(CLERK_SUBJECT);
-    // One of two drawn and found valid: 2 projected for a threshold of 2, 100 %.
-    expect((await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { method: 'sample', sampleSize: '1', seed: 'tirage public' } })).status).toBe(303);
+    const form = await web.page(`/clerk/initiatives/${id}`, { cookie });
+    // The form says the smallest sample the method allows for the signatures collected.
+    expect(form.html).toMatch(/<input type="number" min="500"[^>]*id="sampleSize"/);
+    expect(form.text).toContain('Au moins 500 pour 510 signatures recueillies');
+    expect((await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { method: 'sample', seed: 'tirage public' } })).status).toBe(303);
     const sampled = await web.page(`/clerk/initiatives/${id}`, { cookie });
     const signatureId = /name="signatureId" value="([^"]+)"/.exec(sampled.html)![1]!;
     expect((await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie, form: { signatureId, decision: 'valid' } })).status).toBe(303);
+    expect(await decideRemainingValid(engine.request, id, clerk)).toBe(499);
 
     const doubt = await web.page(`/clerk/initiatives/${id}`, { cookie });
     expect(doubt.html).toContain('data-band="full-count"');
@@ -36,17 +55,17 @@ describe('clerk pages: a sample that asks for a full count', () => {
     expect(full.status).toBe(303);
     const counting = await web.page(`/clerk/initiatives/${id}`, { cookie });
     expect(counting.text).toContain('Méthode Vérification intégrale');
-    // The sample's valid ruling is looked at again: both signatures wait for a decision.
-    expect(counting.html.match(/name="signatureId"/g)).toHaveLength(2);
-    // Nothing decided yet: the two are not called valid, and the page says they await a decision.
+    // The sample's valid rulings are looked at again: every signature waits for a decision, 500 listed at a time.
+    expect(counting.html.match(/name="signatureId"/g)).toHaveLength(500);
+    // Nothing decided yet: none is called valid, and the page says they await a decision.
     expect(counting.text).not.toContain('Signatures valides');
-    expect(counting.text).toContain('Signatures non écartées 2 dont en attente de décision 2');
-    expect((await web.page(`/clerk/initiatives/${id}`, { cookie, lang: 'en' })).text).toContain('Signatures not struck out 2 of which awaiting a decision 2');
-    for (const pending of [...counting.html.matchAll(/name="signatureId" value="([^"]+)"/g)].map((match) => match[1]!)) {
-      expect((await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie, form: { signatureId: pending, decision: 'valid' } })).status).toBe(303);
-    }
+    expect(counting.text).toContain('Signatures non écartées 510 dont en attente de décision 510');
+    expect((await web.page(`/clerk/initiatives/${id}`, { cookie, lang: 'en' })).text).toContain('Signatures not struck out 510 of which awaiting a decision 510');
+    const pending = /name="signatureId" value="([^"]+)"/.exec(counting.html)![1]!;
+    expect((await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie, form: { signatureId: pending, decision: 'valid' } })).status).toBe(303);
+    expect(await decideRemainingValid(engine.request, id, clerk)).toBe(509);
     const decided = await web.page(`/clerk/initiatives/${id}`, { cookie });
-    expect(decided.text).toContain('Signatures valides 2');
+    expect(decided.text).toContain('Signatures valides 510');
     expect(decided.text).not.toContain('dont en attente de décision');
     const certified = await web.page(`/clerk/initiatives/${id}/verification/complete`, { cookie, form: {} });
     expect(certified.status).toBe(303);

@@ -403,6 +403,17 @@ describe('web wording', () => {
     ] as const) {
       expect((await web.page(`/initiatives/${id}/sign`, { cookie: await web.sessionFor(subject, person), form: { district: '75111', consent: 'yes' } })).status).toBe(303);
     }
+    // 499 more on paper: 501 in all, of which the method's minimum sample (500) is a projection.
+    const entries = Array.from({ length: 499 }, (_, n) => ({
+      familyName: 'Papier',
+      givenNames: `Paul${n.toString(26).split('').map((d) => String.fromCharCode(97 + parseInt(d, 26))).join('')}`,
+      birthdate: '1970-01-01',
+      district: '75111',
+      sheet: `F-${Math.floor(n / 20)}`,
+      collector: 'C-1',
+    }));
+    const keyed = await world.engine.request('POST', `/v1/initiatives/${id}/paper-signatures`, { token: world.tokens.clerk, body: { entries } });
+    expect(keyed.body.accepted).toBe(499);
     world.engine.clock.advance(2 * HOUR);
     await world.engine.scheduler.tick();
     const cookie = await web.sessionFor(world.people.clerk.subject);
@@ -413,8 +424,17 @@ describe('web wording', () => {
     expect(refused.html).toMatch(/<input type="number"[^>]*id="sampleSize"[^>]*value="0"/);
     expect(refused.html).toMatch(/<input type="text"[^>]*id="seed"[^>]*value="tirage-en"/);
     expect(refused.html).toMatch(/<input type="radio" id="method-sample"[^>]*checked/);
-    // One of the two drawn: a projection, so its conclusion is given against 95 % and 110 % of the threshold.
-    expect((await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { method: 'sample', sampleSize: '1', seed: 'tirage-en' } })).status).toBe(303);
+    // Below the method's minimum for 501 signatures: the field says the minimum, in each language, and nothing is drawn.
+    const tooSmall = await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { method: 'sample', sampleSize: '499', seed: 'tirage-en' } });
+    expect(tooSmall.status).toBe(400);
+    expect(tooSmall.html).toContain('id="sampleSize-error">Au moins 500 pour 501 signatures recueillies\u00a0: un échantillon plus petit ne suffit pas à conclure.</p>');
+    expect(tooSmall.html).toMatch(/<input type="number" min="500"[^>]*id="sampleSize"[^>]*value="499"/);
+    expect(tooSmall.text).toContain('Au moins 500 pour 501 signatures recueillies\u00a0: 500 ou 3\u202f% des signatures si c’est davantage');
+    const tooSmallEn = await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie, lang: 'en', form: { method: 'sample', sampleSize: '2', seed: 'tirage-en' } });
+    expect(tooSmallEn.text).toContain('At least 500 for 501 signatures collected: a smaller sample is not enough to conclude.');
+    expect((await world.engine.request('GET', `/v1/initiatives/${id}`)).body.status).toBe('closed');
+    // 500 of the 501 drawn: a projection, so its conclusion is given against 95 % and 110 % of the threshold.
+    expect((await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { method: 'sample', sampleSize: '500', seed: 'tirage-en' } })).status).toBe(303);
     await decideRemainingValid(world.engine.request, id, world.tokens.clerk!);
     const en = await web.page(`/clerk/initiatives/${id}`, { cookie, lang: 'en' });
     expect(en.text).toContain('Conclusion: insufficient valid signatures (under 95% of the threshold)');

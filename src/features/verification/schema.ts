@@ -3,7 +3,16 @@ import { z } from '@hono/zod-openapi';
 export const StartVerificationSchema = z
   .strictObject({
     method: z.enum(['full', 'sample']),
-    sampleSize: z.number().int().min(1).max(10_000_000).optional(),
+    sampleSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000_000)
+      .optional()
+      .openapi({
+        description:
+          'At least the default, max(500, ceil(3 % × N)) for N signatures counted (every one when N is smaller): a smaller size is refused with a 400 naming `sampleSize` and the minimum. Never more than N.',
+      }),
     seed: z.string().trim().min(1).max(128).optional(),
   })
   .superRefine((v, ctx) => {
@@ -12,7 +21,7 @@ export const StartVerificationSchema = z
   })
   .openapi('StartVerification', {
     description:
-      'A full count, or a random sample (default size max(500, ceil(3 % × N))); without a seed one is generated. ' +
+      'A full count, or a random sample (default and minimum size max(500, ceil(3 % × N))); without a seed one is generated. ' +
       'While a sample is under way, starting a full count replaces it (the sample’s decisions stand).',
     example: { method: 'sample', seed: 'tirage public du 3 juillet 2027 : 4 1 7 9 2' },
   });

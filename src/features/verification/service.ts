@@ -7,6 +7,7 @@ import {
   defaultSampleSize,
   drawSamplePositions,
   floorOf,
+  minimumSampleSize,
   projectDistricts,
   projectSample,
   randomSeed,
@@ -21,7 +22,7 @@ import { afterCursor, isUuid, pageOf } from '../../platform/cursor';
 import type { AppDeps, Principal } from '../../platform/http';
 import { signWithEngineKey } from '../../platform/keys';
 import { emitEvent } from '../../platform/outbox';
-import { problems, type FieldError } from '../../platform/problems';
+import { Problem, problems, type FieldError } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
 import { requireClerk } from '../auth/access';
 import { getInitiativeWithJurisdiction, transition, type InitiativeRow } from '../initiatives/service';
@@ -122,12 +123,33 @@ export async function startVerification(deps: AppDeps, id: string, principal: Pr
       now,
       details: { method: input.method, seed, sampleSize, population, seedGiven: input.seed !== undefined },
     });
+    // The minimum depends on N, known only now: a smaller sample would project from too few rulings (SPEC §5).
+    if (sampleSize !== null && sampleSize < minimumSampleSize(population)) throw sampleTooSmall(sampleSize, population);
     // Checked once the initiative's row is held: the retention purge holds it too, and skips an initiative whose verification started.
     if (await personalDataDestroyed(tx, id)) throw personalDataDestroyedProblem('there is nothing left to verify.');
     await tx.insert(verifications).values({ initiativeId: id, method: input.method, seed, sampleSize, population, startedBy: principal.subject, startedAt: now });
     await buildTallies(tx, id);
     if (input.method === 'full') await requestRollCheck(tx, id, jurisdiction.id, principal, now);
     if (seed !== null && sampleSize !== null) await insertSample(tx, id, drawSamplePositions(seed, population, sampleSize), population);
+  });
+}
+
+/** A sample below the method's minimum for its population: refused, naming the minimum. */
+function sampleTooSmall(sampleSize: number, population: number) {
+  const minimum = minimumSampleSize(population);
+  return new Problem({
+    status: 400,
+    code: 'validation',
+    title: 'Invalid request',
+    detail: `A sample of ${sampleSize} is below the minimum of ${minimum} for ${population} signatures.`,
+    errors: [
+      {
+        field: 'body.sampleSize',
+        code: 'sample-too-small',
+        message: `At least ${minimum} for ${population} signatures (the greater of 500 and 3 % of them, or every one when fewer).`,
+      },
+    ],
+    extra: { minimumSampleSize: minimum, population },
   });
 }
 

@@ -360,6 +360,8 @@ export const en: Messages = {
     full: 'Full count',
     sample: 'Random-sample verification',
     sampleSize: 'Sample size (optional)',
+    sampleSizeHelp: (minimum, count, population) =>
+      `At least ${minimum} for ${population} signature${count === 1 ? '' : 's'} collected: 500, or 3% of the signatures if that is more, and every one when there are fewer. Left empty, the size is ${minimum}.`,
     seed: 'Sampling seed (optional, to reproduce the sample)',
     seedUsed: 'Sampling seed',
     start: 'Start verification',
@@ -555,6 +557,8 @@ export const en: Messages = {
     notASampleSignature: 'This signature is not in the sample or not of this initiative.',
     withdrawnSignature: 'This signature was withdrawn by its signer.',
     onlySample: 'Only a random-sample verification has a size and a seed.',
+    sampleTooSmall: (minimum, count, population) =>
+      `At least ${minimum} for ${population} signature${count === 1 ? '' : 's'} collected: a smaller sample is not enough to conclude.`,
     noLetters: 'This name has no letters.',
     calendarDate: 'A date as YYYY-MM-DD.',
     unreadableCsv: (line) => `The pasted lines cannot be read as CSV (line ${line}).`,

@@ -387,6 +387,8 @@ export const fr = {
     full: 'Vérification intégrale',
     sample: 'Vérification par échantillonnage',
     sampleSize: 'Taille de l’échantillon (facultatif)',
+    sampleSizeHelp: (minimum: string, count: number, population: string) =>
+      `Au moins ${minimum} pour ${population} signature${count > 1 ? 's' : ''} recueillie${count > 1 ? 's' : ''}\u00a0: 500 ou 3\u202f% des signatures si c’est davantage, toutes s’il y en a moins. Laissée vide, la taille est de ${minimum}.`,
     seed: 'Graine du tirage (facultatif, pour reproduire l’échantillon)',
     /** The seed a sample was drawn with, in the verification's report. */
     seedUsed: 'Graine du tirage',
@@ -600,6 +602,8 @@ export const fr = {
     notASampleSignature: 'Cette signature n’appartient pas à l’échantillon ou à cette initiative.',
     withdrawnSignature: 'Cette signature a été retirée par son signataire.',
     onlySample: 'Seule une vérification par échantillonnage a une taille et une graine.',
+    sampleTooSmall: (minimum: string, count: number, population: string) =>
+      `Au moins ${minimum} pour ${population} signature${count > 1 ? 's' : ''} recueillie${count > 1 ? 's' : ''}\u00a0: un échantillon plus petit ne suffit pas à conclure.`,
     noLetters: 'Ce nom ne contient aucune lettre.',
     calendarDate: 'Une date au format AAAA-MM-JJ.',
     unreadableCsv: (line: string) => `Les lignes collées ne se lisent pas comme du CSV (ligne ${line}).`,
