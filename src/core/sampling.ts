@@ -180,19 +180,29 @@ export function projectSample(findings: SampleFindings): Projection {
 
 /**
  * Per-district projection: the same formula on each district's share of the sample, with the
- * sample's own scale (each sampled signature stands for N/n, whatever its district), so the
- * districts' projections add up to the whole's.
+ * sample's own scale (each sampled signature stands for N/n, whatever its district), capped at
+ * the signatures filed in the district (`raw`): a district that drew more than its share of the
+ * sample would otherwise be projected more valid signatures than it holds. Below the cap, the
+ * districts' projections add up to the whole's; a capped one adds less.
  */
 export function projectDistricts(
   population: number,
   sampleSize: number,
-  byDistrict: Record<string, { valid: number; duplicates: number }>,
+  byDistrict: Record<string, { valid: number; duplicates: number; raw: number }>,
 ): Record<string, Projection> {
   const result: Record<string, Projection> = {};
   for (const [code, findings] of Object.entries(byDistrict)) {
-    result[code] = projectSample({ population, sampleSize, valid: findings.valid, duplicates: findings.duplicates });
+    const projection = projectSample({ population, sampleSize, valid: findings.valid, duplicates: findings.duplicates });
+    result[code] = capAt(projection, Math.max(0, findings.raw));
   }
   return result;
+}
+
+/** A projection no higher than `ceiling` signatures (its exact figure and its number alike). */
+function capAt(projection: Projection, ceiling: number): Projection {
+  const { numerator, denominator } = projection.exact;
+  if (numerator <= BigInt(ceiling) * denominator) return projection;
+  return { ...projection, projectedValid: ceiling, exact: { numerator: BigInt(ceiling), denominator: 1n } };
 }
 
 export type SampleBand = 'certifiable' | 'full-count' | 'insufficient';

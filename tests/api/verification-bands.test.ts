@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { parisWithClerk } from '../support/identity';
@@ -67,5 +68,45 @@ describe('a sample projection exactly on a band boundary', () => {
     expect(complete.body.type).toBe('/problems/full-count-required');
     const initiative = await engine.request('GET', `/v1/initiatives/${id}`);
     expect(initiative.body.status).toBe('verifying');
+  });
+
+  it('no district is projected more valid signatures than were filed there, in the report or the certificate', async () => {
+    // 501 signed, 500 in one district and 1 in another; 500 drawn (each stands for 1.002), all valid. Whichever one is
+    // left out of the draw, one district's projection exceeds its signatures: 500 × 1.002 = 501 of 500, or 1.002 of 1.
+    const id = (await engine.request('POST', '/v1/initiatives', { token: sponsor, body: { ...REFERENDUM_DRAFT, kind: 'agenda', question: undefined } })).body.id as string;
+    await engine.request('POST', `/v1/initiatives/${id}/submit`, { token: sponsor });
+    expect((await engine.request('POST', `/v1/initiatives/${id}/review`, { token: clerk, body: { decision: 'open' } })).status).toBe(200);
+    const entries = Array.from({ length: 501 }, (_, i) => ({
+      familyName: `Inegal${String.fromCharCode(65 + (i % 26))}${String.fromCharCode(65 + Math.floor(i / 26))}`,
+      givenNames: 'Camille',
+      birthdate: '1980-01-01',
+      district: i === 500 ? '75112' : '75111',
+      sheet: `F-${Math.floor(i / 10)}`,
+      collector: 'C-1',
+    }));
+    expect((await engine.request('POST', `/v1/initiatives/${id}/paper-signatures`, { token: clerk, body: { entries } })).body.accepted).toBe(501);
+    expect((await engine.request('POST', `/v1/initiatives/${id}/close`, { token: sponsor })).status).toBe(200);
+    expect((await engine.request('POST', `/v1/initiatives/${id}/verification`, { token: clerk, body: { method: 'sample', seed: 'tirage inegal' } })).status).toBe(201);
+    const page = await engine.request('GET', `/v1/initiatives/${id}/verification?personalData=false&limit=500`, { token: clerk });
+    const decisions = page.body.signatures.items.map((s: { id: string }) => ({ signatureId: s.id, decision: 'valid' }));
+    expect((await engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, { token: clerk, body: { decisions } })).status).toBe(200);
+
+    type District = { code: string; raw: number; valid: number };
+    const report = await engine.request('GET', `/v1/initiatives/${id}/verification?personalData=false`, { token: clerk });
+    const raw = new Map<string, number>(report.body.counts.districts.map((d: District) => [d.code, d.raw]));
+    expect(raw.get('75111')).toBe(500);
+    expect(raw.get('75112')).toBe(1);
+    for (const d of report.body.counts.districts as District[]) expect(d.valid).toBeLessThanOrEqual(d.raw);
+    for (const d of report.body.projection.districts as { code: string; projected: number }[]) expect(d.projected).toBeLessThanOrEqual(raw.get(d.code)!);
+    // The one that overshot is at its signatures exactly.
+    expect((report.body.counts.districts as District[]).some((d) => d.raw > 0 && d.valid === d.raw)).toBe(true);
+
+    const complete = await engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: clerk });
+    expect(complete.body.outcome).toBe('certified');
+    const item = await engine.request('GET', `/v1/referendum-items/${complete.body.referendumItemId}`);
+    const certified = decodeJwt(item.body.certificate).counts as { districts: District[] };
+    expect(certified.districts.filter((d) => d.raw > 0)).toHaveLength(2);
+    for (const d of certified.districts) expect(d.valid, d.code).toBeLessThanOrEqual(d.raw);
+    for (const d of item.body.districts as District[]) expect(d.valid, d.code).toBeLessThanOrEqual(d.raw);
   });
 });

@@ -55,11 +55,24 @@ describe('projection (Cal. Code Regs. tit. 2 §20540)', () => {
   });
 
   it('districts use the sample’s scale, so their projections add up to the total', () => {
-    const byDistrict = { A: { valid: 200, duplicates: 1 }, B: { valid: 230, duplicates: 1 } };
+    const byDistrict = { A: { valid: 200, duplicates: 1, raw: 1500 }, B: { valid: 230, duplicates: 1, raw: 1500 } };
     const districts = projectDistricts(3000, 500, byDistrict);
     expect(districts.A!.projectedValid).toBe(1170);
     expect(districts.B!.projectedValid).toBe(1350);
     expect(districts.A!.projectedValid + districts.B!.projectedValid).toBe(projectSample({ population: 3000, sampleSize: 500, valid: 430, duplicates: 2 }).projectedValid);
+  });
+
+  it('never projects a district more valid signatures than were filed there, nor fewer than zero', () => {
+    // 1,000 filed, 500 sampled (scale 2): district b, 500 filed, drew 400 of the sample, all valid: 800 by the formula, 500 at most.
+    const districts = projectDistricts(1000, 500, { a: { valid: 100, duplicates: 0, raw: 500 }, b: { valid: 400, duplicates: 0, raw: 500 }, c: { valid: 0, duplicates: 3, raw: 4 } });
+    expect(districts.b!.projectedValid).toBe(500);
+    expect(floorOf(districts.b!.exact)).toBe(500);
+    // Bands follow the capped figure: 500 of a minimum of 460 is under 110 %, so a full count, not certifiable.
+    expect(bandOf(districts.b!.exact, 460)).toBe('full-count');
+    // Under the cap, unchanged; a district whose duplicates outweigh its valid signatures, zero.
+    expect(districts.a!.projectedValid).toBe(200);
+    expect(districts.c!.projectedValid).toBe(0);
+    expect(floorOf(districts.c!.exact)).toBe(0);
   });
 
   it('is unbiased on a petition with known invalid entries and duplicate pairs (fixed seeds)', () => {

@@ -753,12 +753,19 @@ interface SampleResult {
   byDistrict: Record<string, Projection>;
 }
 
-function sampleResult(verification: VerificationRow, tallies: DecisionTallyRow[], rules: ReturnType<typeof rulesOf>, jurisdiction: JurisdictionElectorate): SampleResult {
-  const perDistrict: Record<string, { valid: number; duplicates: number }> = {};
+function sampleResult(
+  verification: VerificationRow,
+  tallies: DecisionTallyRow[],
+  rawByDistrict: Record<string, number>,
+  rules: ReturnType<typeof rulesOf>,
+  jurisdiction: JurisdictionElectorate,
+): SampleResult {
+  // Each district's projection is capped at the signatures filed there (its raw count).
+  const perDistrict: Record<string, { valid: number; duplicates: number; raw: number }> = {};
   let valid = 0;
   let duplicates = 0;
   for (const row of tallies) {
-    const d = (perDistrict[row.district] ??= { valid: 0, duplicates: 0 });
+    const d = (perDistrict[row.district] ??= { valid: 0, duplicates: 0, raw: rawByDistrict[row.district] ?? 0 });
     if (row.decision === 'valid') {
       d.valid += row.n;
       valid += row.n;
@@ -788,7 +795,7 @@ async function currentResult(db: Executor, initiative: InitiativeRow, jurisdicti
   const tally = tallied ? tallied.tally : await verifiedTally(db, initiative.id);
   const tallies = tallied && !sampled ? tallied.decisions : await decisionTallies(db, initiative.id, sampled);
   const figures = electorateOf(initiative, jurisdiction);
-  const sample = verification.method === 'sample' ? sampleResult(verification, tallies, rules, figures) : null;
+  const sample = verification.method === 'sample' ? sampleResult(verification, tallies, tally.rawByDistrict, rules, figures) : null;
   // Projections are rounded down: a certificate never claims a signature the sample does not support.
   const counts: SignatureTally = sample
     ? { total: floorOf(sample.projection.exact), byDistrict: Object.fromEntries(Object.entries(sample.byDistrict).map(([k, v]) => [k, floorOf(v.exact)])) }
