@@ -691,13 +691,29 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
               <dd>{report.method === 'sample' ? m.clerk.sample : m.clerk.full}</dd>
               <dt>{m.clerk.raw}</dt>
               <dd>{t.number(report.counts.raw)}</dd>
-              {/* Until every signature of a full count is decided, those still counted are not yet valid: they are only not struck out. */}
-              <dt>{report.method === 'full' && report.tallies.pending === 0 ? m.clerk.validCount : m.clerk.keptCount}</dt>
-              <dd data-valid-count="">{t.number(report.counts.valid)}</dd>
+              {report.method === 'sample' ? (
+                <>
+                  {/* A sample: how many were drawn, and how many of them were found valid one by one (the projection comes below). */}
+                  <dt>{m.clerk.sampleDrawn}</dt>
+                  <dd data-sample-size="">{t.number(report.sampleSize ?? 0)}</dd>
+                </>
+              ) : (
+                <>
+                  {/* Until every signature of a full count is decided, those still counted are not yet valid: they are only not struck out. */}
+                  <dt>{report.tallies.pending === 0 ? m.clerk.validCount : m.clerk.keptCount}</dt>
+                  <dd data-valid-count="">{t.number(report.counts.valid)}</dd>
+                </>
+              )}
               {report.tallies.pending > 0 ? (
                 <>
                   <dt>{m.clerk.ofWhichPending}</dt>
                   <dd data-pending-count="">{t.number(report.tallies.pending)}</dd>
+                </>
+              ) : null}
+              {report.method === 'sample' ? (
+                <>
+                  <dt>{m.clerk.verifiedInSample}</dt>
+                  <dd data-verified-count="">{t.number(report.counts.verified)}</dd>
                 </>
               ) : null}
               {/* What the count is measured against, on the page where the clerk certifies. */}

@@ -21,7 +21,8 @@ interface CertifiedDistrict {
 
 /** What the certificate itself says, once checked against the engine's published keys. */
 interface CertificateClaims {
-  counts?: { raw?: number; valid?: number };
+  counts?: { raw?: number; valid?: number; verified?: number };
+  sample?: { population?: number; size?: number } | null;
   seed?: string | null;
   log?: { size?: number; root?: string } | null;
 }
@@ -114,6 +115,10 @@ export const resultPages = createRouter()
           <h1 lang={item.language}>{item.title}</h1>
           {item.question ? <blockquote class="question" lang={item.language}>{item.question}</blockquote> : null}
           <p>{m.results.certifiedOn(t.dateTime(item.certifiedAt, tz), item.validSignatures, t.number(item.validSignatures))}</p>
+          {/* A sample's count is projected: said, with the signatures drawn and those of them found valid one by one. */}
+          {item.method === 'sample' && claims?.sample?.size !== undefined && claims.sample.size < (claims.sample.population ?? 0) && claims.counts?.verified !== undefined ? (
+            <p data-sample-verified="">{m.results.projectedFrom(t.number(claims.sample.size), claims.counts.verified, t.number(claims.counts.verified))}</p>
+          ) : null}
           <p>
             {m.results.method}
             {m.colon} {m.results.methods[item.method]}

@@ -109,4 +109,19 @@ describe('a sample projection exactly on a band boundary', () => {
     for (const d of certified.districts) expect(d.valid, d.code).toBeLessThanOrEqual(d.raw);
     for (const d of item.body.districts as District[]) expect(d.valid, d.code).toBeLessThanOrEqual(d.raw);
   });
+
+  it('a sample’s certificate says how many signatures were found valid one by one, apart from the projection; so do the report and the results page', async () => {
+    // 600 signed, 500 drawn, 450 found valid: 540 projected, 450 verified.
+    const id = await sampled('agenda', 600, 450, 'Verif');
+    const report = await engine.request('GET', `/v1/initiatives/${id}/verification?personalData=false`, { token: clerk });
+    expect(report.body.counts).toMatchObject({ raw: 600, valid: 540, verified: 450 });
+    const complete = await engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: clerk });
+    expect(complete.body.outcome).toBe('certified');
+    const item = await engine.request('GET', `/v1/referendum-items/${complete.body.referendumItemId}`);
+    expect(item.body.validSignatures).toBe(540);
+    // Not the 550 signatures left in the count after the sample struck 50 out: those were never looked at.
+    expect(decodeJwt(item.body.certificate)).toMatchObject({ counts: { raw: 600, valid: 540, verified: 450 }, sample: { population: 600, size: 500, valid: 450 } });
+    const page = await engine.app.request(`/results/${item.body.id}`);
+    expect(await page.text()).toContain('Nombre projeté à partir d’un échantillon aléatoire de 500 signatures, dont 450 vérifiées valides une à une.');
+  });
 });

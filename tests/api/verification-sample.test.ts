@@ -414,8 +414,9 @@ describe('random-sample verification of 3,000 signatures', () => {
     expect(payload).toMatchObject({
       method: 'sample',
       seed: done.body.seed,
-      counts: { raw: 3000, valid: item.body.validSignatures },
-      sample: { population: 3000, size: 500, band: 'certifiable', scale: 6, duplicateWeight: 30 },
+      // Valid: projected; verified: the sampled signatures found valid one by one (not the 3,000 less those struck out).
+      counts: { raw: 3000, valid: item.body.validSignatures, verified: expectedProjection(decisionsA).valid },
+      sample: { population: 3000, size: 500, valid: expectedProjection(decisionsA).valid, band: 'certifiable', scale: 6, duplicateWeight: 30 },
     });
     // The transparency log at close: 3,000 signatures and one invalidation per signature struck out in the sample.
     expect(payload.log).toMatchObject({ size: 3000 + decisionsA.filter((d) => d.decision !== 'valid').length });

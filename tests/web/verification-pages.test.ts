@@ -43,6 +43,11 @@ describe('clerk pages: a sample that asks for a full count', () => {
     const sampled = await web.page(`/clerk/initiatives/${id}`, { cookie });
     const signatureId = /name="signatureId" value="([^"]+)"/.exec(sampled.html)![1]!;
     expect((await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie, form: { signatureId, decision: 'valid' } })).status).toBe(303);
+    // What the sample holds, and how many of it were found valid: not the signatures left in the count, never looked at.
+    const begun = await web.page(`/clerk/initiatives/${id}`, { cookie });
+    expect(begun.text).toContain('Signatures tirées au sort 500 dont en attente de décision 499 dont vérifiées valides une à une 1');
+    expect(begun.text).not.toContain('Signatures non écartées');
+    expect((await web.page(`/clerk/initiatives/${id}`, { cookie, lang: 'en' })).text).toContain('Sampled signatures 500 of which awaiting a decision 499 of which verified valid one by one 1');
     expect(await decideRemainingValid(engine.request, id, clerk)).toBe(499);
 
     const doubt = await web.page(`/clerk/initiatives/${id}`, { cookie });

@@ -170,8 +170,12 @@ export const VerificationSchema = z
       .nullable()
       .openapi({ description: 'Sample only: N × V / n − D × (N/n)(N/n − 1), and its band against 110 % and 95 % of each requirement.' }),
     counts: z.object({
-      raw: z.number().int(),
-      valid: z.number().int(),
+      raw: z.number().int().openapi({ description: 'The signatures filed, not withdrawn.' }),
+      valid: z.number().int().openapi({ description: 'Valid signatures: those not struck out (a full count, all valid once decided), or projected from a sample (rounded down).' }),
+      verified: z.number().int().openapi({
+        description:
+          'Of them, those found valid one by one, by a clerk or the roll: a full count’s valid rulings (its `valid` once every signature is decided); a sample’s sampled signatures found valid (V), from which `valid` is projected. The certificate’s `counts.verified`.',
+      }),
       districtCount: z.number().int().openapi({ description: 'How many districts there are; `districts` lists them all when there are at most 1,000.' }),
       districts: z
         .array(z.object({ code: z.string(), raw: z.number().int(), valid: z.number().int(), required: z.number().nullable(), met: z.boolean().nullable() }))

@@ -802,7 +802,9 @@ async function currentResult(db: Executor, initiative: InitiativeRow, jurisdicti
     : { total: tally.total, byDistrict: tally.byDistrict };
   const evaluation = evaluateRules(rules, figures, counts);
   const districts = evaluation.districts.map((d) => ({ code: d.code, raw: tally.rawByDistrict[d.code] ?? 0, valid: d.signatures, required: d.required, met: d.met }));
-  return { rules, tally, tallies, sample, counts, evaluation, districts };
+  // Found valid by a ruling, one by one (a clerk's or the roll's): a full count's valid signatures once all are decided; a sample's V, where `valid` is projected.
+  const verified = tallies.reduce((sum, row) => (row.decision === 'valid' ? sum + row.n : sum), 0);
+  return { rules, tally, tallies, sample, counts, verified, evaluation, districts };
 }
 
 type VerifiedDistrict = Awaited<ReturnType<typeof currentResult>>['districts'][number];
@@ -1001,7 +1003,7 @@ export async function verificationReport(
             .map(([code, projected]) => ({ code, projected: projected.projectedValid })),
         }
       : null,
-    counts: { raw: result.tally.raw, valid: result.counts.total, districtCount: result.districts.length, districts: listed },
+    counts: { raw: result.tally.raw, valid: result.counts.total, verified: result.verified, districtCount: result.districts.length, districts: listed },
     criteria: result.evaluation.criteria,
     goalMet: result.evaluation.goalMet,
     signatures: {
@@ -1065,7 +1067,7 @@ export async function completeVerification(deps: AppDeps, id: string, principal:
         { pending },
       );
     }
-    const { rules, tally, sample, counts, evaluation, districts } = await currentResult(tx, initiative, jurisdiction, verification);
+    const { rules, tally, sample, counts, verified, evaluation, districts } = await currentResult(tx, initiative, jurisdiction, verification);
 
     if (sample?.assessment.band === 'full-count') {
       throw problems.conflict(
@@ -1119,7 +1121,7 @@ export async function completeVerification(deps: AppDeps, id: string, principal:
         // The electorate the rules were evaluated on: the jurisdiction's when the initiative opened.
         jurisdiction: { id: jurisdiction.id, name: jurisdiction.name, electorate: electorateOf(initiative, jurisdiction).electorate },
         rules,
-        counts: { raw: tally.raw, valid: counts.total, verified: tally.total, districts },
+        counts: { raw: tally.raw, valid: counts.total, verified, districts },
         criteria: evaluation.criteria,
         method: verification.method,
         seed: verification.seed,

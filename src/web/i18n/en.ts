@@ -367,6 +367,8 @@ export const en: Messages = {
     start: 'Start verification',
     started: 'Verification started.',
     sampleList: 'Sampled signatures',
+    sampleDrawn: 'Sampled signatures',
+    verifiedInSample: 'of which verified valid one by one',
     pendingList: (n) => `Signatures awaiting a decision: ${n} (up to 500 listed at a time)`,
     decideHelp: 'Keyboard shortcuts, in the list of signatures: V valid, I invalid, D duplicate, J/K next or previous signature.',
     valid: 'Valid',
@@ -587,6 +589,8 @@ export const en: Messages = {
     method: 'Verification',
     methods: { full: 'full count', sample: 'random-sample verification' } as Record<string, string>,
     raw: (count: number, shown: string) => `${shown} signature${count === 1 ? '' : 's'} collected`,
+    projectedFrom: (drawn: string, verified: number, shown: string) =>
+      `A count projected from a random sample of ${drawn} signatures, ${shown} of which ${verified === 1 ? 'was' : 'were'} verified valid one by one.`,
     seed: 'sample seed',
     districts: 'Valid signatures by district',
     district: 'District',

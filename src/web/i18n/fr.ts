@@ -395,6 +395,8 @@ export const fr = {
     start: 'Commencer la vérification',
     started: 'Vérification commencée.',
     sampleList: 'Signatures tirées au sort',
+    sampleDrawn: 'Signatures tirées au sort',
+    verifiedInSample: 'dont vérifiées valides une à une',
     pendingList: (n: string) => `Signatures en attente de décision : ${n} (500 au plus affichées à la fois)`,
     decideHelp: 'Raccourcis clavier, dans la liste des signatures\u00a0: V valide, I invalide, D doublon, J/K signature suivante ou précédente.',
     valid: 'Valide',
@@ -634,6 +636,8 @@ export const fr = {
     method: 'Vérification',
     methods: { full: 'vérification intégrale', sample: 'vérification par échantillonnage' } as Record<string, string>,
     raw: (count: number, shown: string) => `${shown} ${count > 1 ? 'signatures recueillies' : 'signature recueillie'}`,
+    projectedFrom: (drawn: string, verified: number, shown: string) =>
+      `Nombre projeté à partir d’un échantillon aléatoire de ${drawn} signatures, dont ${shown} ${verified > 1 ? 'vérifiées valides' : 'vérifiée valide'} une à une.`,
     seed: 'graine du tirage',
     districts: 'Signatures valides par arrondissement',
     district: 'Arrondissement',
