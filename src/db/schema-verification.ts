@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -28,8 +29,15 @@ export const verificationDecisions = pgTable(
     /** The subject of the clerk who decided (for the roll: the clerk who started the count). */
     clerk: text('clerk').notNull(),
     decidedAt: at('decided_at').notNull(),
+    /** A duplicate's partner: the signature of the same signer that stays judged on its merits (null for any other ruling). */
+    duplicateOf: uuid('duplicate_of'),
   },
-  (t) => [primaryKey({ columns: [t.initiativeId, t.signatureId] }), index('verification_decisions_decided').on(t.initiativeId, t.decidedAt)],
+  (t) => [
+    primaryKey({ columns: [t.initiativeId, t.signatureId] }),
+    index('verification_decisions_decided').on(t.initiativeId, t.decidedAt),
+    // Whether a signature is some duplicate's partner, looked up on each ruling.
+    index('verification_decisions_duplicate_of').on(t.initiativeId, t.duplicateOf).where(sql`${t.duplicateOf} is not null`),
+  ],
 );
 
 /** Why the automatic roll check left a signature to the clerks (full count with an imported roll). */

@@ -154,8 +154,9 @@ export const SITE_JS = `'use strict';
   source.addEventListener('error', function () { if (source.readyState === EventSource.CLOSED) source.close(); });
 })();
 
-// Keyboard shortcuts for deciding sampled signatures: J/K move, V/I/D decide the current one. They work
-// within the list alone (WCAG 2.1.4): elsewhere on the page a V or a D, typed or spoken, does nothing.
+// Keyboard shortcuts for deciding sampled signatures: J/K move, V/I/D decide the current one (I and D first
+// ask for the reason or the partner's reference). They work within the list alone (WCAG 2.1.4): elsewhere
+// on the page a V or a D, typed or spoken, does nothing.
 (function () {
   var rows = Array.prototype.slice.call(document.querySelectorAll('[data-sample-row]'));
   if (!rows.length) return;
@@ -203,6 +204,11 @@ export const SITE_JS = `'use strict';
     if (decision === 'invalid') {
       var reason = rows[current].querySelector('input[name="reason"]');
       if (reason && !reason.value) { reason.focus(); return; }
+    }
+    // A duplicate names the signature it duplicates: D goes to that field; Enter there records the duplicate.
+    if (decision === 'duplicate') {
+      var partner = rows[current].querySelector('input[name="duplicateOf"]');
+      if (partner && !partner.value) { partner.focus(); return; }
     }
     button.click();
   });

@@ -18,7 +18,7 @@ import { PersonalDataKeyError, personalDataDestroyed } from '../features/persona
 import { rateLimit } from '../features/rate-limit/middleware';
 import { CSV_BOM, csvDownloadHeaders, csvLine } from '../features/verification/csv';
 import { DecisionSchema, StartVerificationSchema } from '../features/verification/schema';
-import { completeVerification, firstPendingPosition, recordDecisions, startVerification, verificationReport } from '../features/verification/service';
+import { completeVerification, firstPendingPosition, recordDecisions, signatureByReference, startVerification, verificationReport } from '../features/verification/service';
 import { createRouter } from '../platform/http';
 import { Problem } from '../platform/problems';
 import { visibleInitiative, progressOf } from './citizen';
@@ -146,8 +146,8 @@ interface ClerkView {
   /** A batch keyed in: each result beside the line, the signer and the sheet it came from (the clerk matches them to the forms). */
   paper?: { csv: string; errors: string[]; results?: PaperResult[]; lines?: number[]; entries?: PaperEntry[] };
   verification?: { values: Record<string, string>; errors: Record<string, string> };
-  /** A decision refused as written: its row keeps the reason typed and says what is wrong. */
-  decide?: { signatureId: string; reason: string; error: string };
+  /** A decision refused as written: its row keeps the reason or partner typed and says, beside that field, what is wrong. */
+  decide?: { signatureId: string; reason: string; duplicateOf: string; field: 'reason' | 'duplicateOf'; error: string };
   error?: string;
   status?: number;
 }
@@ -304,17 +304,36 @@ export const clerkPages = createRouter()
   })
   .post('/clerk/initiatives/:id/verification/decide', formLimit, async (c) => {
     const { w, form, principal, initiative, jurisdiction } = await clerkFormPost(c);
-    const parsed = DecisionSchema.safeParse({ signatureId: form.signatureId, decision: form.decision, ...(form.reason?.trim() ? { reason: form.reason.trim() } : {}) });
+    const f = w.t.m.fields;
+    const typed = { signatureId: form.signatureId ?? '', reason: form.reason ?? '', duplicateOf: form.duplicateOf ?? '' };
+    const refused = (field: 'reason' | 'duplicateOf', error: string, status = 400) =>
+      clerkInitiativePage(c, w, initiative, jurisdiction, { error, decide: { ...typed, field, error }, status });
+    // A duplicate's partner, by the reference the page shows beside each signature (the button pressed says whether it is one).
+    let duplicateOf: string | undefined;
+    if (form.decision === 'duplicate') {
+      if (!typed.duplicateOf.trim()) return refused('duplicateOf', f.partnerRequired);
+      duplicateOf = (await signatureByReference(c.var.deps.db.db, initiative.id, typed.duplicateOf)) ?? undefined;
+      if (!duplicateOf) return refused('duplicateOf', f.partnerUnknown);
+    }
+    const parsed = DecisionSchema.safeParse({
+      signatureId: form.signatureId,
+      decision: form.decision,
+      ...(form.reason?.trim() ? { reason: form.reason.trim() } : {}),
+      ...(duplicateOf ? { duplicateOf } : {}),
+    });
     if (!parsed.success) {
+      if (parsed.error.issues.some((issue) => issue.path[0] === 'duplicateOf')) return refused('duplicateOf', f.partnerItself);
       const onValid = parsed.error.issues.some((issue) => issue.code === 'custom' && issue.params?.code === 'reason-on-valid');
-      const errors = fieldErrors(w.t, parsed.error.issues, form, { reason: onValid ? w.t.m.fields.reasonOnValid : w.t.m.fields.invalidReason });
-      const error = [...new Set(Object.values(errors))].join(' ');
-      return clerkInitiativePage(c, w, initiative, jurisdiction, { error, decide: { signatureId: form.signatureId ?? '', reason: form.reason ?? '', error }, status: 400 });
+      const errors = fieldErrors(w.t, parsed.error.issues, form, { reason: onValid ? f.reasonOnValid : f.invalidReason });
+      return refused('reason', [...new Set(Object.values(errors))].join(' '));
     }
     try {
       await recordDecisions(c.var.deps, initiative.id, principal, [parsed.data]);
     } catch (error) {
+      if (error instanceof Problem && error.code === 'duplicate-partner') return refused('duplicateOf', problemMessage(w.t, error, { action: 'decide' }), 409);
       if (error instanceof Problem && error.code === 'validation') {
+        const partnerError = (error.errors ?? []).find((e) => e.field.endsWith('.duplicateOf'));
+        if (partnerError) return refused('duplicateOf', partnerError.code === 'not-in-sample' ? f.partnerNotInSample : f.partnerUnknown);
         // The signature left the list meanwhile (withdrawn), or is not one of this sample.
         const withdrawn = (error.errors ?? []).some((e) => e.code === 'signature-withdrawn');
         return clerkInitiativePage(c, w, initiative, jurisdiction, { error: withdrawn ? w.t.m.fields.withdrawnSignature : w.t.m.fields.notASampleSignature, status: 400 });
@@ -526,7 +545,14 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
         </p>
         {done && doneMessages[done] ? <Notice>{doneMessages[done]}</Notice> : null}
         {view.decide ? (
-          <ErrorSummary t={t} errors={[{ id: `reason-${view.decide.signatureId}`, label: m.clerk.invalidReason, message: view.decide.error }]} />
+          <ErrorSummary
+            t={t}
+            errors={[
+              view.decide.field === 'duplicateOf'
+                ? { id: `duplicateOf-${view.decide.signatureId}`, label: m.clerk.duplicateOf, message: view.decide.error }
+                : { id: `reason-${view.decide.signatureId}`, label: m.clerk.invalidReason, message: view.decide.error },
+            ]}
+          />
         ) : view.error ? (
           <Notice kind="error">{view.error}</Notice>
         ) : null}
@@ -785,7 +811,8 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                     </thead>
                     <tbody>
                       {report.signatures.items.map((s, i) => {
-                        const refusedHere = view.decide?.signatureId === s.id;
+                        const refusedHere = view.decide?.signatureId === s.id && view.decide.field === 'reason';
+                        const partnerRefused = view.decide?.signatureId === s.id && view.decide.field === 'duplicateOf';
                         return (
                           <tr data-sample-row="" data-pending={s.decision ? undefined : ''} tabindex={-1} id={`s-${s.id}`}>
                             <td>{(s.position ?? i) + 1}</td>
@@ -805,6 +832,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                               {s.decision ? (
                                 <strong data-decision={s.decision.decision}>
                                   {s.decision.decision === 'valid' ? m.clerk.valid : s.decision.decision === 'invalid' ? m.clerk.invalid : m.clerk.duplicate}
+                                  {s.decision.duplicateOf ? <> {m.clerk.duplicateOfShown} <span class="mono" data-duplicate-of={s.decision.duplicateOf}>{s.decision.duplicateOf.slice(0, 8)}</span></> : null}
                                   {s.decision.reason ? ` — ${s.decision.reason}` : ''}
                                 </strong>
                               ) : (
@@ -825,9 +853,28 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
                                     aria-describedby={refusedHere ? `who-${s.id} reason-${s.id}-error` : `who-${s.id}`}
                                   />{' '}
                                   <button type="submit" name="decision" value="valid" aria-describedby={`who-${s.id}`}>{m.clerk.valid}</button>{' '}
-                                  <button type="submit" name="decision" value="invalid" class="secondary" aria-describedby={`who-${s.id}`}>{m.clerk.invalid}</button>{' '}
-                                  <button type="submit" name="decision" value="duplicate" class="secondary" aria-describedby={`who-${s.id}`}>{m.clerk.duplicate}</button>
+                                  <button type="submit" name="decision" value="invalid" class="secondary" aria-describedby={`who-${s.id}`}>{m.clerk.invalid}</button>
                                   {refusedHere ? <p class="field-error" id={`reason-${s.id}-error`}>{view.decide!.error}</p> : null}
+                                </form>
+                              )}
+                              {s.decision ? null : (
+                                // A form of its own, so that Enter in the partner's reference records a duplicate of it.
+                                <form method="post" action={`/clerk/initiatives/${initiative.id}/verification/decide`} class="decide-duplicate">
+                                  <CsrfField w={w} />
+                                  <input type="hidden" name="signatureId" value={s.id} />
+                                  <label for={`duplicateOf-${s.id}`} class="muted">{m.clerk.duplicateOf}</label>{' '}
+                                  <input
+                                    type="text"
+                                    id={`duplicateOf-${s.id}`}
+                                    name="duplicateOf"
+                                    size={10}
+                                    autocomplete="off"
+                                    value={partnerRefused ? view.decide!.duplicateOf : undefined}
+                                    aria-invalid={partnerRefused ? 'true' : undefined}
+                                    aria-describedby={partnerRefused ? `who-${s.id} duplicateOf-${s.id}-error` : `who-${s.id}`}
+                                  />{' '}
+                                  <button type="submit" name="decision" value="duplicate" class="secondary" aria-describedby={`who-${s.id}`}>{m.clerk.duplicate}</button>
+                                  {partnerRefused ? <p class="field-error" id={`duplicateOf-${s.id}-error`}>{view.decide!.error}</p> : null}
                                 </form>
                               )}
                             </td>

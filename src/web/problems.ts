@@ -45,6 +45,7 @@ const WORDED: Record<string, (m: Messages) => string> = {
   'wrong-committee-code': (m) => m.problems.wrongCommitteeCode,
   'already-sponsor': (m) => m.problems.alreadySponsor,
   'decision-final': (m) => m.problems.decisionFinal,
+  'duplicate-partner': (m) => m.problems.duplicatePartner,
   csrf: (m) => m.errors.csrf,
   'not-found': (m) => m.errors.notFound,
   forbidden: (m) => m.errors.forbidden,

@@ -104,7 +104,7 @@ describe('full count by clerk decisions', () => {
     ]);
     const contradictory = await engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, {
       token: clerk,
-      body: { decisions: [{ signatureId: ids[0], decision: 'valid' }, { signatureId: ids[0], decision: 'duplicate' }] },
+      body: { decisions: [{ signatureId: ids[0], decision: 'valid' }, { signatureId: ids[0], decision: 'duplicate', duplicateOf: ids[2] }] },
     });
     expect(contradictory.status).toBe(400);
     expect(contradictory.body.errors[0].field).toBe('body.decisions.1');
@@ -117,7 +117,7 @@ describe('full count by clerk decisions', () => {
       body: { decisions: [{ signatureId: ids[0], decision: 'invalid', reason: 'signature illegible' }, { signatureId: ids[1], decision: 'valid' }] },
     });
     expect(first.body).toMatchObject({ recorded: 2, changed: 0 });
-    const changed = await engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, { token: clerk, body: { decisions: [{ signatureId: ids[1], decision: 'duplicate' }] } });
+    const changed = await engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, { token: clerk, body: { decisions: [{ signatureId: ids[1], decision: 'duplicate', duplicateOf: ids[2] }] } });
     expect(changed.body).toMatchObject({ recorded: 0, changed: 1, results: [{ signatureId: ids[1], decision: 'duplicate', outcome: 'changed' }] });
 
     const report = await engine.request('GET', `/v1/initiatives/${id}/verification?filter=decided&personalData=false`, { token: clerk });

@@ -100,21 +100,22 @@ function petition(tag: string): { entries: Entry[]; register: Map<string, Person
 /** How a clerk finds a person on the register: family name and birth date (unique in these petitions). */
 const keyOf = (p: { familyName: string; birthdate: string }) => `${p.familyName}|${p.birthdate}`;
 
-type Decision = { signatureId: string; decision: 'valid' | 'invalid' | 'duplicate'; reason?: string };
+type Decision = { signatureId: string; decision: 'valid' | 'invalid' | 'duplicate'; reason?: string; duplicateOf?: string };
 
 /**
  * The clerk's ruling on the sample, per the regulation: a signer not on the register, or registered
- * elsewhere, is invalid; a signer met earlier in the sample makes this signature a duplicate.
+ * elsewhere, is invalid; a signer met earlier in the sample makes this signature a duplicate of that one.
  */
 function ruleOnSample(items: { id: string; district: string; personalData: Person | null }[], register: Map<string, Person>): Decision[] {
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   return items.map((item) => {
     const pd = item.personalData!;
     const entry = register.get(keyOf(pd));
     if (!entry) return { signatureId: item.id, decision: 'invalid', reason: 'not on the electoral roll' };
     if (entry.district !== item.district) return { signatureId: item.id, decision: 'invalid', reason: 'registered in another district' };
-    if (seen.has(keyOf(pd))) return { signatureId: item.id, decision: 'duplicate' };
-    seen.add(keyOf(pd));
+    const earlier = seen.get(keyOf(pd));
+    if (earlier) return { signatureId: item.id, decision: 'duplicate', duplicateOf: earlier };
+    seen.set(keyOf(pd), item.id);
     return { signatureId: item.id, decision: 'valid' };
   });
 }
@@ -391,12 +392,16 @@ describe('random-sample verification of 3,000 signatures', () => {
     expect(res.status).toBe(200);
     expect(res.contentType).toContain('text/csv');
     const lines = (res.body as string).trimEnd().split('\r\n');
-    expect(lines[0]).toBe('signature_id,channel,district,sheet,collector,decision,reason,clerk,time');
+    expect(lines[0]).toBe('signature_id,channel,district,sheet,collector,decision,reason,clerk,time,duplicate_of');
     expect(lines).toHaveLength(501);
     const first = lines[1]!.split(',');
     expect(first[0]).toBe(sampleA[0]!.id);
     expect(first[5]).toBe(decisionsA[0]!.decision);
     expect(first[7]).toBe('clerk-of-the-three');
+    // Each duplicate with the signature it duplicates, as the clerk named it.
+    const duplicate = decisionsA.find((d) => d.decision === 'duplicate')!;
+    expect(lines.find((l) => l.startsWith(duplicate.signatureId))!.split(',')).toEqual(expect.arrayContaining(['duplicate', duplicate.duplicateOf]));
+    expect(lines.find((l) => l.startsWith(duplicate.signatureId))!.split(',')[9]).toBe(duplicate.duplicateOf);
     const forbidden = await engine.request('GET', `/v1/initiatives/${ids.A}/verification/export`, { token: sponsor });
     expect(forbidden.status).toBe(403);
     expect(forbidden.contentType).toContain('application/problem+json');
@@ -524,8 +529,8 @@ describe('random-sample verification of 3,000 signatures', () => {
         if (!person) return { signatureId: s.id, decision: 'invalid', reason: 'not on the electoral roll' };
         if (s.rollCheck === 'other-district') return { signatureId: s.id, decision: 'invalid', reason: 'registered in another district' };
         // On the register under another spelling: a duplicate if the person's other signature still counts.
-        const twinCounts = (signaturesOf.get(keyOf(person)) ?? []).some((id) => id !== s.id && !ruledOut.has(id));
-        return twinCounts ? { signatureId: s.id, decision: 'duplicate' } : { signatureId: s.id, decision: 'valid' };
+        const twin = (signaturesOf.get(keyOf(person)) ?? []).find((id) => id !== s.id && !ruledOut.has(id));
+        return twin ? { signatureId: s.id, decision: 'duplicate', duplicateOf: twin } : { signatureId: s.id, decision: 'valid' };
       });
       for (const d of decisions) if (d.decision !== 'valid') ruledOut.add(d.signatureId);
       if (decisions.length) expect((await engine.request('POST', `/v1/initiatives/${ids.B}/verification/decisions`, { token: clerk, body: { decisions } })).status).toBe(200);

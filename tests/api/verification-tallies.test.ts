@@ -47,7 +47,7 @@ describe('the figures of a verification, kept in step with its rows', () => {
     expect(shown).toEqual(figures(await report()));
     return shown;
   };
-  const decide = async (decisions: { signatureId: string; decision: string; reason?: string }[]) => {
+  const decide = async (decisions: { signatureId: string; decision: string; reason?: string; duplicateOf?: string }[]) => {
     const res = await engine.request('POST', `/v1/initiatives/${initiativeId}/verification/decisions`, { token: clerk, body: { decisions } });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
   };
@@ -82,7 +82,7 @@ describe('the figures of a verification, kept in step with its rows', () => {
       { signatureId: ids[0]!, decision: 'valid' },
       { signatureId: ids[1]!, decision: 'valid' },
       { signatureId: ids[9]!, decision: 'invalid', reason: 'signature illegible' },
-      { signatureId: ids[10]!, decision: 'duplicate' },
+      { signatureId: ids[10]!, decision: 'duplicate', duplicateOf: ids[0]! },
     ]);
     const changed = [{ signatureId: ids[1]!, decision: 'invalid', reason: 'under age' }];
     await decide(changed);
@@ -107,7 +107,7 @@ describe('the figures of a verification, kept in step with its rows', () => {
     const byRoll = page.signatures.items.find((s: any) => s.decision?.source === 'roll');
     await decide([
       { signatureId: ahead.id, decision: 'valid' },
-      { signatureId: byRoll.id, decision: 'duplicate' },
+      { signatureId: byRoll.id, decision: 'duplicate', duplicateOf: ahead.id },
     ]);
     const midway = await shownAndRecounted();
     expect(midway.rollCheck).toMatchObject({ status: 'running', checked: 4, toCheck: 8 });

@@ -168,8 +168,15 @@ describe('the web front with the keyboard alone', () => {
     await Promise.all([page.waitForURL(/done=decided/), page.keyboard.press('v')]);
     await expect(page.locator('[data-decision="valid"]').count()).resolves.toBe(1);
     await expect(page.locator(':focus').getAttribute('data-pending')).resolves.toBe('');
+    // D asks for the partner first: the same signer's other signature, by the reference the list shows; Enter records the duplicate.
     await page.keyboard.press('d');
+    await expect(page.locator(':focus').getAttribute('name')).resolves.toBe('duplicateOf');
+    await expect(page.locator('[data-decision="duplicate"]').count()).resolves.toBe(0);
+    const partner = (await page.locator('tr:has([data-decision="valid"])').getAttribute('id'))!.slice('s-'.length, 's-'.length + 8);
+    await page.keyboard.type(partner);
+    await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('[data-decision="duplicate"]').count()).toBe(1);
+    await expect(page.locator('[data-decision="duplicate"] [data-duplicate-of]').textContent()).resolves.toBe(partner);
     await context.close();
   });
 });

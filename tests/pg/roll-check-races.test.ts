@@ -104,7 +104,8 @@ describe('two engines checking full counts against the roll at the same moment',
       for (const [i, signatureId] of signatureIds.entries()) {
         const res = await engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, {
           token: clerk,
-          body: { decisions: [{ signatureId, decision: i % 3 === 0 ? 'duplicate' : 'valid' }] },
+          // Each duplicate names the signature after it as its partner, never itself a duplicate.
+          body: { decisions: [i % 3 === 0 ? { signatureId, decision: 'duplicate', duplicateOf: signatureIds[i + 1] } : { signatureId, decision: 'valid' }] },
         });
         expect(res.status, JSON.stringify(res.body)).toBe(200);
       }

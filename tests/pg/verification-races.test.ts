@@ -121,7 +121,7 @@ describe('concurrent clerks on one verification', () => {
     const target = signatureIds[0]!;
     const results = await Promise.all([
       engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, { token: clerk, body: { decisions: [{ signatureId: target, decision: 'invalid', reason: 'Signature illisible' }] } }),
-      engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, { token: clerk, body: { decisions: [{ signatureId: target, decision: 'duplicate' }] } }),
+      engine.request('POST', `/v1/initiatives/${id}/verification/decisions`, { token: clerk, body: { decisions: [{ signatureId: target, decision: 'duplicate', duplicateOf: signatureIds[1] }] } }),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
     expect(results.find((r) => r.status === 409)!.body.type).toBe('/problems/decision-final');

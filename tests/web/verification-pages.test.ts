@@ -61,7 +61,7 @@ describe('clerk pages: a sample that asks for a full count', () => {
     const counting = await web.page(`/clerk/initiatives/${id}`, { cookie });
     expect(counting.text).toContain('Méthode Vérification intégrale');
     // The sample's valid rulings are looked at again: every signature waits for a decision, 500 listed at a time.
-    expect(counting.html.match(/name="signatureId"/g)).toHaveLength(500);
+    expect(counting.html.match(/name="decision" value="valid"/g)).toHaveLength(500);
     // Nothing decided yet: none is called valid, and the page says they await a decision.
     expect(counting.text).not.toContain('Signatures valides');
     expect(counting.text).toContain('Signatures non écartées 510 dont en attente de décision 510');
@@ -94,5 +94,36 @@ describe('clerk pages: a sample that asks for a full count', () => {
     const en = await web.page(`/clerk/initiatives/${id}`, { cookie, lang: 'en' });
     expect(en.text).toContain('Conclusion: certifiable (threshold met: every signature was verified)');
     expect((await web.page(`/clerk/initiatives/${id}/verification/complete`, { cookie, form: {} })).status).toBe(303);
+  });
+
+  it('a duplicate names the other signature of its signer, by the reference the page shows beside it', async () => {
+    const id = await closedWithSignatures(engine, { sponsor, clerk }, 3, 'Jumeau', { jurisdictionId: 'paris', kind: 'agenda', title: 'Un kiosque', summary: 'Un kiosque.', text: 'Installer un kiosque.' });
+    const cookie = await web.sessionFor(CLERK_SUBJECT);
+    expect((await web.page(`/clerk/initiatives/${id}/verification/start`, { cookie, form: { method: 'sample', seed: 'tirage public' } })).status).toBe(303);
+    const listed = await web.page(`/clerk/initiatives/${id}`, { cookie });
+    const [first, second] = [...listed.html.matchAll(/<input type="hidden" name="signatureId" value="([^"]+)"\/>/g)].map((match) => match[1]!).filter((v, i, all) => all.indexOf(v) === i);
+    // Beside the duplicate button, a field for the partner's reference, in a form of its own (Enter there records the duplicate).
+    expect(listed.html).toContain(`<label for="duplicateOf-${second}" class="muted">Doublon de (référence)</label>`);
+    expect(listed.html).toMatch(new RegExp(`<form [^>]*class="decide-duplicate">(?:(?!</form>).)*id="duplicateOf-${second}"(?:(?!</form>).)*value="duplicate"`, 's'));
+
+    const missing = await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie, form: { signatureId: second!, decision: 'duplicate' } });
+    expect(missing.status).toBe(400);
+    expect(missing.html).toContain(`<p class="field-error" id="duplicateOf-${second}-error">Indiquez la référence de l’autre signature du même signataire, dont celle-ci est le doublon.</p>`);
+    const unknown = await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie, form: { signatureId: second!, decision: 'duplicate', duplicateOf: 'ffffffff' } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.html).toMatch(new RegExp(`id="duplicateOf-${second}" name="duplicateOf" size="10" autocomplete="off" value="ffffffff" aria-invalid="true"`));
+    const itself = await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie, lang: 'en', form: { signatureId: second!, decision: 'duplicate', duplicateOf: second!.slice(0, 8) } });
+    expect(itself.text).toContain('A signature cannot be a duplicate of itself');
+
+    // The reference shown in the list: the first 8 characters of the id.
+    const recorded = await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie, form: { signatureId: second!, decision: 'duplicate', duplicateOf: first!.slice(0, 8) } });
+    expect(recorded.status).toBe(303);
+    const decided = await web.page(`/clerk/initiatives/${id}`, { cookie });
+    expect(decided.html).toContain(`Doublon de <span class="mono" data-duplicate-of="${first}">${first!.slice(0, 8)}</span>`);
+    // The partner stays judged on its merits: it cannot now be ruled a duplicate.
+    const third = [...decided.html.matchAll(/<input type="hidden" name="signatureId" value="([^"]+)"\/>/g)].map((match) => match[1]!).find((v) => v !== first && v !== second)!;
+    const partner = await web.page(`/clerk/initiatives/${id}/verification/decide`, { cookie, form: { signatureId: first!, decision: 'duplicate', duplicateOf: third } });
+    expect(partner.status).toBe(409);
+    expect(partner.text).toContain('L’autre signature d’un doublon reste jugée sur le fond');
   });
 });

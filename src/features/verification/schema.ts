@@ -32,9 +32,20 @@ export const DecisionSchema = z
     signatureId: z.uuid(),
     decision: z.enum(['valid', 'invalid', 'duplicate']),
     reason: z.string().trim().min(1).max(200).optional(),
+    duplicateOf: z
+      .uuid()
+      .optional()
+      .openapi({ description: 'A duplicate’s partner: the signature of the same signer that stays, judged on its merits (in a sample, a sampled one). Required for `duplicate`, refused otherwise.' }),
   })
   .superRefine((v, ctx) => {
     if (v.decision === 'invalid' && !v.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'An invalid signature needs its reason.' });
+    // Each duplicate weighs (N/n)(N/n − 1) in a sample's projection: the record names the signature it duplicates.
+    if (v.decision === 'duplicate' && !v.duplicateOf)
+      ctx.addIssue({ code: 'custom', path: ['duplicateOf'], message: 'A duplicate names the signature it duplicates.', params: { code: 'duplicate-partner-missing' } });
+    if (v.decision !== 'duplicate' && v.duplicateOf)
+      ctx.addIssue({ code: 'custom', path: ['duplicateOf'], message: 'Only a duplicate names a partner.', params: { code: 'partner-on-non-duplicate' } });
+    if (v.duplicateOf && v.duplicateOf === v.signatureId)
+      ctx.addIssue({ code: 'custom', path: ['duplicateOf'], message: 'A signature cannot duplicate itself.', params: { code: 'duplicate-of-itself' } });
     // A reason for invalidity beside `valid` says two things at once: the record must say one.
     if (v.decision === 'valid' && v.reason)
       ctx.addIssue({ code: 'custom', path: ['reason'], message: 'A valid signature has no reason for invalidity.', params: { code: 'reason-on-valid' } });
@@ -47,11 +58,14 @@ export const DecisionBatchSchema = z
     description:
       'Valid, invalid (with a reason) or duplicate. Sending a decision again changes nothing; a valid one may later be ' +
       'found invalid or a duplicate, but an invalidated signature stays invalid. In a sample, a duplicate is a sampled ' +
-      'signature whose signer also signed another sampled one.',
+      'signature whose signer also signed another sampled one. A duplicate names that other signature in `duplicateOf`: of this ' +
+      'initiative, not itself, in a sample a sampled one, and not itself ruled a duplicate (400 or 409 duplicate-partner otherwise); ' +
+      'a signature named as a partner cannot then be ruled a duplicate.',
     example: {
       decisions: [
         { signatureId: '6f1c2b9e-3d4a-4f5e-8a7b-1c2d3e4f5a6b', decision: 'valid' },
         { signatureId: '0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d', decision: 'invalid', reason: 'not on the electoral roll' },
+        { signatureId: '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b', decision: 'duplicate', duplicateOf: '6f1c2b9e-3d4a-4f5e-8a7b-1c2d3e4f5a6b' },
       ],
     },
   });
@@ -98,7 +112,14 @@ export const VerifiedSignatureSchema = z.object({
   rollCheck: z.enum(['on-roll', 'not-on-roll', 'other-district', 'no-personal-data']).nullable(),
   rollDistrict: z.string().nullable(),
   decision: z
-    .object({ decision: z.enum(['valid', 'invalid', 'duplicate']), reason: z.string().nullable(), source: z.enum(['clerk', 'roll']), clerk: z.string(), decidedAt: z.string() })
+    .object({
+      decision: z.enum(['valid', 'invalid', 'duplicate']),
+      reason: z.string().nullable(),
+      duplicateOf: z.string().nullable().openapi({ description: 'A duplicate’s partner, the signature of the same signer it duplicates.' }),
+      source: z.enum(['clerk', 'roll']),
+      clerk: z.string(),
+      decidedAt: z.string(),
+    })
     .nullable(),
   personalData: z.object({ givenNames: z.string(), familyName: z.string(), birthdate: z.string() }).nullable(),
 });

@@ -458,7 +458,7 @@ export async function recordDecisions(deps: AppDeps, id: string, principal: Prin
   const byId = new Map<string, { index: number; input: DecisionInput }>();
   decisions.forEach((input, index) => {
     const earlier = byId.get(input.signatureId);
-    if (earlier && (earlier.input.decision !== input.decision || earlier.input.reason !== input.reason)) {
+    if (earlier && (earlier.input.decision !== input.decision || earlier.input.reason !== input.reason || earlier.input.duplicateOf !== input.duplicateOf)) {
       errors.push({ field: `body.decisions.${index}`, message: `Contradicts decision ${earlier.index} on the same signature.` });
     }
     if (!earlier) byId.set(input.signatureId, { index, input });
@@ -471,7 +471,9 @@ export async function recordDecisions(deps: AppDeps, id: string, principal: Prin
     if (initiative.status !== 'verifying') throw problems.illegalTransition(initiative.status, 'record verification decisions');
     const verification = await lockVerification(tx, id, 'record verification decisions', initiative.status);
 
-    const ids = [...byId.keys()];
+    // The signatures ruled on, and the partners duplicates name: read together, in the transaction holding the verification's row.
+    const partnerIds = [...new Set([...byId.values()].flatMap(({ input }) => (input.duplicateOf ? [input.duplicateOf] : [])))];
+    const ids = [...new Set([...byId.keys(), ...partnerIds])];
     const rows = await tx
       .select({
         id: signatures.id,
@@ -479,6 +481,7 @@ export async function recordDecisions(deps: AppDeps, id: string, principal: Prin
         district: signatures.district,
         decision: verificationDecisions.decision,
         reason: verificationDecisions.reason,
+        duplicateOf: verificationDecisions.duplicateOf,
         rollResult: verificationRollChecks.result,
         sampled: verificationSamples.position,
       })
@@ -489,17 +492,27 @@ export async function recordDecisions(deps: AppDeps, id: string, principal: Prin
       .where(and(eq(signatures.initiativeId, id), inArray(signatures.id, ids)));
     const found = new Map(rows.map((row) => [row.id, row]));
 
-    for (const [signatureId, { index }] of byId) {
+    for (const [signatureId, { index, input }] of byId) {
       const row = found.get(signatureId);
       const field = `body.decisions.${index}.signatureId`;
       if (!row) errors.push({ field, code: 'unknown-signature', message: 'No signature with this id in this initiative.' });
       else if (row.status === 'withdrawn') errors.push({ field, code: 'signature-withdrawn', message: 'This signature was withdrawn by its signer.' });
       else if (verification.method === 'sample' && row.sampled === null) errors.push({ field, code: 'not-in-sample', message: 'This signature is not in the sample.' });
+      if (!input.duplicateOf) continue;
+      const partner = found.get(input.duplicateOf);
+      const partnerField = `body.decisions.${index}.duplicateOf`;
+      if (!partner) errors.push({ field: partnerField, code: 'unknown-signature', message: 'No signature with this id in this initiative.' });
+      else if (partner.status === 'withdrawn') errors.push({ field: partnerField, code: 'signature-withdrawn', message: 'This signature was withdrawn by its signer.' });
+      // The regulation's duplicate: both signatures of the pair are in the sample.
+      else if (verification.method === 'sample' && partner.sampled === null) errors.push({ field: partnerField, code: 'not-in-sample', message: 'The partner of a duplicate in a sample must be in the sample.' });
     }
     if (errors.length) throw problems.validation(errors);
+    await checkDuplicatePartners(tx, id, [...byId.values()].map(({ input }) => input), found);
 
     const final = [...byId.values()].filter(({ input }) => {
-      const previous = found.get(input.signatureId)!.decision;
+      const { decision: previous, duplicateOf: previousPartner } = found.get(input.signatureId)!;
+      // A duplicate's partner is part of its ruling: naming another one would change a final ruling.
+      if (previous === 'duplicate' && input.decision === 'duplicate') return previousPartner !== null && previousPartner !== input.duplicateOf;
       return previous !== null && previous !== 'valid' && previous !== input.decision;
     });
     if (final.length) {
@@ -519,19 +532,20 @@ export async function recordDecisions(deps: AppDeps, id: string, principal: Prin
     for (const { input } of byId.values()) {
       const row = found.get(input.signatureId)!;
       const reason = input.reason ?? null;
+      const duplicateOf = input.duplicateOf ?? null;
       if (row.decision === input.decision) {
         outcome.unchanged++;
         outcome.results.push({ signatureId: input.signatureId, decision: input.decision, outcome: 'unchanged' });
         continue;
       }
       if (row.decision === null) {
-        inserts.push({ initiativeId: id, signatureId: input.signatureId, decision: input.decision, reason, source: 'clerk', clerk: principal.subject, decidedAt: now });
+        inserts.push({ initiativeId: id, signatureId: input.signatureId, decision: input.decision, reason, duplicateOf, source: 'clerk', clerk: principal.subject, decidedAt: now });
         outcome.recorded++;
         outcome.results.push({ signatureId: input.signatureId, decision: input.decision, outcome: 'recorded' });
       } else {
         await tx
           .update(verificationDecisions)
-          .set({ decision: input.decision, reason, source: 'clerk', clerk: principal.subject, decidedAt: now })
+          .set({ decision: input.decision, reason, duplicateOf, source: 'clerk', clerk: principal.subject, decidedAt: now })
           .where(and(eq(verificationDecisions.initiativeId, id), eq(verificationDecisions.signatureId, input.signatureId)));
         outcome.changed++;
         outcome.results.push({ signatureId: input.signatureId, decision: input.decision, outcome: 'changed' });
@@ -541,7 +555,7 @@ export async function recordDecisions(deps: AppDeps, id: string, principal: Prin
         from: { district: row.district, decision: row.decision ?? '', reason: row.reason ?? '', rollResult },
         to: { district: row.district, decision: input.decision, reason: reason ?? '', rollResult },
       });
-      audited.push({ signatureId: input.signatureId, decision: input.decision, reason, ...(row.decision ? { previous: row.decision } : {}) });
+      audited.push({ signatureId: input.signatureId, decision: input.decision, reason, ...(duplicateOf ? { duplicateOf } : {}), ...(row.decision ? { previous: row.decision } : {}) });
       if (input.decision !== 'valid' && row.status === 'counted') invalidated.push({ id: row.id, district: row.district });
     }
     for (const part of chunks(inserts)) await tx.insert(verificationDecisions).values(part);
@@ -559,6 +573,41 @@ export async function recordDecisions(deps: AppDeps, id: string, principal: Prin
     }
     return outcome;
   });
+}
+
+/**
+ * A duplicate's partner stays judged on its merits: it may not itself be ruled a duplicate (already,
+ * or in this batch), and a signature some duplicate names as its partner may not be ruled a duplicate
+ * (already, or in this batch). Else one pair would count twice in the projection, or both of it.
+ */
+async function checkDuplicatePartners(tx: Transaction, initiativeId: string, inputs: DecisionInput[], found: Map<string, { decision: Decision | null }>) {
+  const duplicates = inputs.filter((input) => input.decision === 'duplicate' && input.duplicateOf);
+  if (duplicates.length === 0) return;
+  const ruledDuplicateNow = new Set(duplicates.map((input) => input.signatureId));
+  const partnersNow = new Set(duplicates.map((input) => input.duplicateOf!));
+  const partnerRuledDuplicate = duplicates.filter((input) => found.get(input.duplicateOf!)?.decision === 'duplicate' || ruledDuplicateNow.has(input.duplicateOf!));
+  if (partnerRuledDuplicate.length) {
+    throw problems.conflict(
+      'duplicate-partner',
+      'Partner ruled a duplicate',
+      'The signature named as the partner of a duplicate is itself ruled a duplicate; name the signature of the pair that stays in the count.',
+      { signatures: partnerRuledDuplicate.map((input) => input.signatureId), duplicateOf: partnerRuledDuplicate.map((input) => input.duplicateOf) },
+    );
+  }
+  // Those of the signatures ruled duplicate now that duplicates already recorded name as their partner.
+  const named = await tx
+    .select({ duplicateOf: verificationDecisions.duplicateOf })
+    .from(verificationDecisions)
+    .where(and(eq(verificationDecisions.initiativeId, initiativeId), inArray(verificationDecisions.duplicateOf, [...ruledDuplicateNow])));
+  const namedAsPartner = duplicates.filter((input) => partnersNow.has(input.signatureId) || named.some((n) => n.duplicateOf === input.signatureId));
+  if (namedAsPartner.length) {
+    throw problems.conflict(
+      'duplicate-partner',
+      'Signature named as a partner',
+      'This signature is named as the partner of a duplicate, so it stays judged on its merits and cannot be ruled a duplicate itself.',
+      { signatures: namedAsPartner.map((input) => input.signatureId) },
+    );
+  }
 }
 
 /** Takes signatures out of the count: status, slotted counters and the public log, in the caller's transaction. */
@@ -715,6 +764,23 @@ async function decisionTallies(db: Executor, initiativeId: string, sampleOnly: b
   return rows.map((row) => ({ ...row, n: Number(row.n) }));
 }
 
+/**
+ * The signature of an initiative a clerk refers to by the reference their page shows (the first
+ * characters of its id, 8 at least) or by its whole id; null when none or several match.
+ */
+export async function signatureByReference(db: Executor, initiativeId: string, reference: string): Promise<string | null> {
+  const ref = reference.trim().toLowerCase();
+  if (isUuid(ref)) return ref;
+  // Hex digits and hyphens only, so nothing in it is a LIKE wildcard.
+  if (!/^[0-9a-f]{8}[0-9a-f-]{0,28}$/.test(ref)) return null;
+  const rows = await db
+    .select({ id: signatures.id })
+    .from(signatures)
+    .where(and(eq(signatures.initiativeId, initiativeId), sql`${signatures.id}::text like ${`${ref}%`}`))
+    .limit(2);
+  return rows.length === 1 ? rows[0]!.id : null;
+}
+
 /** Where a sample's first undecided signature lies in draw order; null when every one is decided. */
 export async function firstPendingPosition(db: Executor, initiativeId: string): Promise<number | null> {
   const [row] = await db
@@ -860,7 +926,7 @@ export type VerifiedSignature = {
   status: 'counted' | 'withdrawn' | 'invalid';
   rollCheck: 'on-roll' | 'not-on-roll' | 'other-district' | 'no-personal-data' | null;
   rollDistrict: string | null;
-  decision: { decision: Decision; reason: string | null; source: 'clerk' | 'roll'; clerk: string; decidedAt: string } | null;
+  decision: { decision: Decision; reason: string | null; duplicateOf: string | null; source: 'clerk' | 'roll'; clerk: string; decidedAt: string } | null;
   personalData: { givenNames: string; familyName: string; birthdate: string } | null;
 };
 
@@ -904,6 +970,7 @@ async function signaturePage(db: Executor, verification: VerificationRow, query:
       rollDistrict: verificationRollChecks.rollDistrict,
       decision: verificationDecisions.decision,
       reason: verificationDecisions.reason,
+      duplicateOf: verificationDecisions.duplicateOf,
       source: verificationDecisions.source,
       clerk: verificationDecisions.clerk,
       decidedAt: verificationDecisions.decidedAt,
@@ -1018,7 +1085,9 @@ export async function verificationReport(
           status: row.status,
           rollCheck: row.rollCheck,
           rollDistrict: row.rollDistrict,
-          decision: row.decision ? { decision: row.decision, reason: row.reason, source: row.source!, clerk: row.clerk!, decidedAt: row.decidedAt!.toISOString() } : null,
+          decision: row.decision
+            ? { decision: row.decision, reason: row.reason, duplicateOf: row.duplicateOf, source: row.source!, clerk: row.clerk!, decidedAt: row.decidedAt!.toISOString() }
+            : null,
           personalData: identities.get(row.id) ?? null,
         }),
       ),
@@ -1195,7 +1264,8 @@ export async function openVerificationExport(deps: AppDeps, id: string, principa
   });
 }
 
-export const EXPORT_COLUMNS = ['signature_id', 'channel', 'district', 'sheet', 'collector', 'decision', 'reason', 'clerk', 'time'] as const;
+/** `duplicate_of` last, so that the columns of earlier exports keep their places. */
+export const EXPORT_COLUMNS = ['signature_id', 'channel', 'district', 'sheet', 'collector', 'decision', 'reason', 'clerk', 'time', 'duplicate_of'] as const;
 
 /** The verified signatures with their decisions, page after page, for the official record. */
 export async function* verificationExportRows(db: Executor, verification: VerificationRow): AsyncGenerator<(string | null)[]> {
@@ -1203,7 +1273,7 @@ export async function* verificationExportRows(db: Executor, verification: Verifi
   do {
     const page = await signaturePage(db, verification, { filter: 'all', cursor, limit: CHUNK });
     for (const row of page.rows) {
-      yield [row.id, row.channel, row.district, row.sheet, row.collector, row.decision, row.reason, row.clerk, row.decidedAt?.toISOString() ?? null];
+      yield [row.id, row.channel, row.district, row.sheet, row.collector, row.decision, row.reason, row.clerk, row.decidedAt?.toISOString() ?? null, row.duplicateOf];
     }
     cursor = page.nextCursor ?? undefined;
   } while (cursor);

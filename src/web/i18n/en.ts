@@ -370,11 +370,14 @@ export const en: Messages = {
     sampleDrawn: 'Sampled signatures',
     verifiedInSample: 'of which verified valid one by one',
     pendingList: (n) => `Signatures awaiting a decision: ${n} (up to 500 listed at a time)`,
-    decideHelp: 'Keyboard shortcuts, in the list of signatures: V valid, I invalid, D duplicate, J/K next or previous signature.',
+    decideHelp:
+      'Keyboard shortcuts, in the list of signatures: V valid, I invalid, D duplicate (type the reference of the same signer’s other signature, then Enter), J/K next or previous signature.',
     valid: 'Valid',
     invalid: 'Invalid',
     duplicate: 'Duplicate',
     invalidReason: 'Reason for invalidity',
+    duplicateOf: 'Duplicate of (reference)',
+    duplicateOfShown: 'of',
     pendingDecision: 'to decide',
     decided: 'Decision recorded.',
     projection: 'Projection',
@@ -513,6 +516,8 @@ export const en: Messages = {
     fullCountRequired: (projected) =>
       `The sample projects ${projected} valid signatures, between 95% and 110% of the threshold: only a full count can decide.`,
     decisionFinal: 'A signature found invalid or a duplicate has left the count: the decision can no longer change.',
+    duplicatePartner:
+      'The other signature of a duplicate stays judged on its merits: it cannot be a duplicate itself, and a signature named as the other of a duplicate can no longer be ruled a duplicate.',
     unauthenticated: 'Log in to continue.',
     missingClaims: 'Your verified identity does not pass on your names and birth date, which are needed here.',
     missingClaimsCommittee:
@@ -559,6 +564,10 @@ export const en: Messages = {
     notASampleSignature: 'This signature is not in the sample or not of this initiative.',
     withdrawnSignature: 'This signature was withdrawn by its signer.',
     onlySample: 'Only a random-sample verification has a size and a seed.',
+    partnerRequired: 'Give the reference of the same signer’s other signature, which this one duplicates.',
+    partnerUnknown: 'No signature of this initiative has this reference (or several have: type it in full).',
+    partnerItself: 'A signature cannot be a duplicate of itself: give the signer’s other signature.',
+    partnerNotInSample: 'In a sample, the other signature of a duplicate must be in the sample too.',
     sampleTooSmall: (minimum, count, population) =>
       `At least ${minimum} for ${population} signature${count === 1 ? '' : 's'} collected: a smaller sample is not enough to conclude.`,
     noLetters: 'This name has no letters.',

@@ -398,11 +398,14 @@ export const fr = {
     sampleDrawn: 'Signatures tirées au sort',
     verifiedInSample: 'dont vérifiées valides une à une',
     pendingList: (n: string) => `Signatures en attente de décision : ${n} (500 au plus affichées à la fois)`,
-    decideHelp: 'Raccourcis clavier, dans la liste des signatures\u00a0: V valide, I invalide, D doublon, J/K signature suivante ou précédente.',
+    decideHelp:
+      'Raccourcis clavier, dans la liste des signatures\u00a0: V valide, I invalide, D doublon (saisissez la référence de l’autre signature du même signataire, puis Entrée), J/K signature suivante ou précédente.',
     valid: 'Valide',
     invalid: 'Invalide',
     duplicate: 'Doublon',
     invalidReason: 'Motif d’invalidité',
+    duplicateOf: 'Doublon de (référence)',
+    duplicateOfShown: 'de',
     pendingDecision: 'à décider',
     decided: 'Décision enregistrée.',
     projection: 'Projection',
@@ -551,6 +554,8 @@ export const fr = {
     fullCountRequired: (projected: string) =>
       `L’échantillon projette ${projected} signatures valides, entre 95 et 110\u202f% du seuil : seule une vérification intégrale peut conclure.`,
     decisionFinal: 'Une signature déclarée invalide ou en doublon a quitté le compte : la décision ne peut plus changer.',
+    duplicatePartner:
+      'L’autre signature d’un doublon reste jugée sur le fond\u00a0: elle ne peut pas être elle-même un doublon, et une signature désignée comme l’autre d’un doublon ne peut plus être déclarée doublon.',
     unauthenticated: 'Connectez-vous pour continuer.',
     missingClaims: 'Votre identité vérifiée ne transmet pas vos nom, prénoms et date de naissance, nécessaires ici.',
     missingClaimsCommittee:
@@ -604,6 +609,10 @@ export const fr = {
     notASampleSignature: 'Cette signature n’appartient pas à l’échantillon ou à cette initiative.',
     withdrawnSignature: 'Cette signature a été retirée par son signataire.',
     onlySample: 'Seule une vérification par échantillonnage a une taille et une graine.',
+    partnerRequired: 'Indiquez la référence de l’autre signature du même signataire, dont celle-ci est le doublon.',
+    partnerUnknown: 'Aucune signature de cette initiative n’a cette référence (ou plusieurs l’ont\u00a0: saisissez-la en entier).',
+    partnerItself: 'Une signature ne peut pas être le doublon d’elle-même\u00a0: indiquez l’autre signature du signataire.',
+    partnerNotInSample: 'Dans un échantillon, l’autre signature du doublon doit aussi être tirée au sort.',
     sampleTooSmall: (minimum: string, count: number, population: string) =>
       `Au moins ${minimum} pour ${population} signature${count > 1 ? 's' : ''} recueillie${count > 1 ? 's' : ''}\u00a0: un échantillon plus petit ne suffit pas à conclure.`,
     noLetters: 'Ce nom ne contient aucune lettre.',

@@ -1,0 +1,2 @@
+ALTER TABLE "verification_decisions" ADD COLUMN "duplicate_of" uuid;--> statement-breakpoint
+CREATE INDEX "verification_decisions_duplicate_of" ON "verification_decisions" USING btree ("initiative_id","duplicate_of") WHERE "verification_decisions"."duplicate_of" is not null;
