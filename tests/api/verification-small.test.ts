@@ -86,7 +86,14 @@ describe('a sample verification of fewer signatures than the minimum sample size
     expect(complete.body.outcome).toBe('certified');
     const item = await engine.request('GET', `/v1/referendum-items/${complete.body.referendumItemId}`);
     expect(item.body).toMatchObject({ title: 'Strade scolastiche', language: 'it' });
-    // The certificate's signed claims keep the format they had: the language is the item's, not the certificate's.
-    expect(decodeJwt(item.body.certificate).initiative).toEqual({ id, kind: 'referendum', title: 'Strade scolastiche', question: 'Approvate la chiusura delle strade davanti alle scuole?' });
+    // The language is the item's, not the certificate's: its signed claims name the initiative and its collection period alone.
+    expect(decodeJwt(item.body.certificate).initiative).toEqual({
+      id,
+      kind: 'referendum',
+      title: 'Strade scolastiche',
+      question: 'Approvate la chiusura delle strade davanti alle scuole?',
+      opensAt: expect.any(String),
+      closesAt: expect.any(String),
+    });
   });
 });
