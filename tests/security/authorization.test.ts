@@ -140,6 +140,8 @@ const MATRIX: Record<string, Row> = {
   'GET /initiatives/:id/transparency': { path: (w) => `/initiatives/${w.targetId}/transparency`, expect: '200 200 200 200 200 200 200' },
   // Anyone may print the paper form of an open initiative.
   'GET /initiatives/:id/paper-form': { path: (w) => `/initiatives/${w.targetId}/paper-form`, expect: '200 200 200 200 200 200 200' },
+  // A jurisdiction's districts are public: the paper form sends signers there.
+  'GET /jurisdictions/:id': { path: () => '/jurisdictions/paris', expect: '200 200 200 200 200 200 200' },
   'GET /lang': { path: () => '/lang?to=en&returnTo=/', expect: '303 303 303 303 303 303 303' },
   'GET /openapi.json': { expect: '200 200 200 200 200 200 200' },
   'GET /docs': { expect: '200 200 200 200 200 200 200' },
