@@ -59,10 +59,11 @@ function sheetContents(initiative: InitiativeRow, jurisdiction: JurisdictionRow)
     6 * linesOf(`Feuille n° 99 999 : ${initiative.title}`, 60) +
     4.5 * linesOf(printedExcerpt(initiative.summary, PAPER_SUMMARY_MAX), 95) +
     (initiative.question ? 3 + 4.7 * linesOf(printedExcerpt(initiative.question, PAPER_QUESTION_MAX), 80) : 0);
-  const text = printsText(initiative.text) ? 4.5 * linesOf(initiative.text, 95) : Infinity;
-  const districts = listsDistricts(jurisdiction) ? 6 + 3.5 * Math.ceil(jurisdiction.districts.length / 3) : Infinity;
-  if (fixed + text + districts <= SHEET_ROOM_MM) return { text: true, districts: true };
-  return { text: fixed + text <= SHEET_ROOM_MM, districts: false };
+  // A text too long to print, or districts too many to list, take no room: the sheet gives their addresses.
+  const text = printsText(initiative.text) ? 4.5 * linesOf(initiative.text, 95) : 0;
+  const districts = listsDistricts(jurisdiction) ? 6 + 3.5 * Math.ceil(jurisdiction.districts.length / 3) : 0;
+  const fits = fixed + text + districts <= SHEET_ROOM_MM;
+  return { text: text > 0 && (fits || fixed + text <= SHEET_ROOM_MM), districts: districts > 0 && fits };
 }
 
 export const paperFormPages = createRouter()

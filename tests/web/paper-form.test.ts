@@ -45,6 +45,21 @@ describe('the paper signature form', () => {
     expect(page.text).toContain('75120 Paris 20e Arrondissement');
   });
 
+  it('lists Paris’s 20 arrondissements also when the text is too long to print, which the sheet leaves to the public page', async () => {
+    const draft = await engine.request('POST', '/v1/initiatives', { token: sponsor, body: { ...REFERENDUM_DRAFT, text: 'Article premier. '.repeat(100).trim() } });
+    for (const familyName of ['Un', 'Deux']) {
+      const member = await engine.tokenFor({ givenNames: 'Membre', familyName, birthdate: '1970-03-03' });
+      expect((await engine.request('POST', `/v1/initiatives/${draft.body.id}/committee`, { token: member, body: { code: draft.body.committeeCode } })).status).toBe(201);
+    }
+    expect((await engine.request('POST', `/v1/initiatives/${draft.body.id}/submit`, { token: sponsor })).status).toBe(200);
+    expect((await engine.request('POST', `/v1/initiatives/${draft.body.id}/review`, { token: clerk, body: { decision: 'open' } })).status).toBe(200);
+    const page = await web.page(`/initiatives/${draft.body.id}/paper-form`);
+    expect(page.status).toBe(200);
+    expect(page.html).not.toContain('sheet-text');
+    expect(page.text).toContain('75111 Paris 11e Arrondissement');
+    expect(page.text).toContain('75120 Paris 20e Arrondissement');
+  });
+
   it('has the columns the clerk keys in, in their order, with headers for the screen reader, ten rows and a line for the collector', async () => {
     const { html } = await web.page(`/initiatives/${id}/paper-form`);
     const headers = [...html.matchAll(/<th scope="col"[^>]*>([^<]+)<\/th>/g)].map((h) => h[1]);
