@@ -22,7 +22,7 @@ interface CertifiedDistrict {
 /** What the certificate itself says, once checked against the engine's published keys. */
 interface CertificateClaims {
   counts?: { raw?: number; valid?: number; verified?: number };
-  sample?: { population?: number; size?: number } | null;
+  sample?: { population?: number; size?: number; valid?: number } | null;
   seed?: string | null;
   log?: { size?: number; root?: string } | null;
 }
@@ -116,8 +116,9 @@ export const resultPages = createRouter()
           {item.question ? <blockquote class="question" lang={item.language}>{item.question}</blockquote> : null}
           <p>{m.results.certifiedOn(t.dateTime(item.certifiedAt, tz), item.validSignatures, t.number(item.validSignatures))}</p>
           {/* A sample's count is projected: said, with the signatures drawn and those of them found valid one by one. */}
-          {item.method === 'sample' && claims?.sample?.size !== undefined && claims.sample.size < (claims.sample.population ?? 0) && claims.counts?.verified !== undefined ? (
-            <p data-sample-verified="">{m.results.projectedFrom(t.number(claims.sample.size), claims.counts.verified, t.number(claims.counts.verified))}</p>
+          {/* V from the sample's own summary, which certificates have always carried (their `counts.verified` meant the signatures left in the count before 2026-11-27). */}
+          {item.method === 'sample' && claims?.sample?.size !== undefined && claims.sample.size < (claims.sample.population ?? 0) && claims.sample.valid !== undefined ? (
+            <p data-sample-verified="">{m.results.projectedFrom(t.number(claims.sample.size), claims.sample.valid, t.number(claims.sample.valid))}</p>
           ) : null}
           <p>
             {m.results.method}
