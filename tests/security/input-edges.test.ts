@@ -175,6 +175,10 @@ describe('odd input is refused by name', () => {
     const cases: [string, Record<string, unknown>, string][] = [
       ['body.title', { title: '\u200b\u200b\u200b' }, 'too-few-visible'],
       ['body.title', { title: 'ab\u200d\u2060' }, 'too-few-visible'],
+      // Fillers, blanks and marks on nothing show nothing either.
+      ['body.title', { title: '\u3164\u3164\u3164' }, 'too-few-visible'],
+      ['body.title', { title: '\u2800\u2800\u2800' }, 'too-few-visible'],
+      ['body.title', { title: 'a\u034f\ufe0f\u0301\u0301' }, 'too-few-visible'],
       ['body.title', { title: 'Des rues \u202Eevil\u202C aux écoles' }, 'bidi-control'],
       ['body.title', { title: 'Des rues \u2067aux\u2069 écoles' }, 'bidi-control'],
       ['body.title', { title: 'Des rues\naux écoles' }, 'control-character'],
@@ -199,13 +203,18 @@ describe('odd input is refused by name', () => {
     // A reason shown on the initiative's page, the sponsor's or the clerk's, is held to the same.
     refusedNaming(await engine.request('POST', `/v1/initiatives/${id}/withdraw`, { token: sponsor, body: { reason: '\u202Eetirer' } }), 'body.reason');
     expect((await engine.request('GET', `/v1/initiatives/${id}`, { token: sponsor })).body.status).toBe('draft');
+    // The reason of an insufficient result too, shown on the initiative's page.
+    refusedNaming(await engine.request('POST', `/v1/initiatives/${id}/verification/complete`, { token: world.tokens.clerk, body: { reason: '\u200b\u3164' } }), 'body.reason');
 
     // Line breaks and tabs in a text of several lines, and what shows though it joins (emoji, accents, a soft hyphen inside a word) are words.
     const kept = await engine.request('PATCH', `/v1/initiatives/${id}`, {
       token: sponsor,
-      body: { title: 'Des rues 👩\u200d👩\u200d👧 aux écoles', summary: 'Ligne une.\r\nLigne\tdeux.', text: 'Article unique.\n\nFer\u00admeture des rues.' },
+      body: { title: 'Re\u0301\u0301n', summary: 'Ligne une.\r\nLigne\tdeux.', text: 'Article unique.\n\nFer\u00admeture des rues.' },
     });
     expect(kept.status, JSON.stringify(kept.body)).toBe(200);
     expect(kept.body.summary).toBe('Ligne une.\r\nLigne\tdeux.');
+    // Three letters, whatever the marks on them; an emoji family is words too.
+    expect(kept.body.title).toBe('Re\u0301\u0301n');
+    expect((await engine.request('PATCH', `/v1/initiatives/${id}`, { token: sponsor, body: { title: 'Des rues 👩\u200d👩\u200d👧 aux écoles' } })).status).toBe(200);
   });
 });

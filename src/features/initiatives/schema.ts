@@ -9,7 +9,10 @@ const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/u;
 const CONTROLS_ONE_LINE = /\p{Cc}/u;
 const CONTROLS_LINES = /(?![\t\n\r])\p{Cc}/u;
 /** What takes no visible place: format and control characters, and white space. */
-const INVISIBLE = /[\p{Cf}\p{Cc}\p{White_Space}]/u;
+// Also, what shows nothing of its own: default-ignorable characters (Hangul fillers, variation selectors,
+// the combining grapheme joiner), the blank braille pattern, and combining marks, which show on a letter
+// before them (é written e + U+0301 is one visible character).
+const INVISIBLE = /[\p{Cf}\p{Cc}\p{White_Space}\p{Default_Ignorable_Code_Point}\p{M}\u2800]/u;
 
 /** How many characters of a text show: neither spaces nor format or control characters (zero-width spaces, joiners...). */
 export function visibleLength(value: string): number {
@@ -61,7 +64,7 @@ const Summary = shownText({ min: 1, max: 2000, lines: true });
 const Text = shownText({ min: 1, max: 100_000, lines: true });
 const Question = shownText({ min: 3, max: 1000 });
 /** A rejection's or a withdrawal's reason, shown on the initiative's page. */
-const Reason = shownText({ min: 1, max: 2000, lines: true });
+export const Reason = shownText({ min: 1, max: 2000, lines: true });
 /** One check (a custom issue), so that a form has one message for any value not offered. */
 const Language = z
   .string()

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { Reason } from '../initiatives/schema';
 
 export const StartVerificationSchema = z
   .strictObject({
@@ -96,7 +97,7 @@ export const VerificationQuerySchema = z.object({
 export type VerificationQuery = z.infer<typeof VerificationQuerySchema>;
 
 export const CompleteVerificationSchema = z
-  .strictObject({ reason: z.string().trim().min(1).max(2000).optional() })
+  .strictObject({ reason: Reason.optional() })
   .openapi('CompleteVerification', { example: { reason: 'Full count of the valid signatures.' } });
 
 const Band = z.enum(['certifiable', 'full-count', 'insufficient']);
