@@ -1,7 +1,6 @@
-import { requirePrincipal } from '../features/auth/access';
 import { jwtVerify } from 'jose';
 import { setCookie } from 'hono/cookie';
-import { requireIdentity } from '../features/auth/access';
+import { requireIdentity, requirePrincipal } from '../features/auth/access';
 import { isSafeReturnTo } from '../features/auth/login';
 import { ListQuerySchema } from '../features/initiatives/schema';
 import { isCollecting as isCollectingAt, type InitiativeStatus } from '../core/lifecycle';

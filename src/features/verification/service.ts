@@ -137,20 +137,17 @@ export async function startVerification(deps: AppDeps, id: string, principal: Pr
 /** A sample below the method's minimum for its population: refused, naming the minimum. */
 function sampleTooSmall(sampleSize: number, population: number) {
   const minimum = minimumSampleSize(population);
-  return new Problem({
-    status: 400,
-    code: 'validation',
-    title: 'Invalid request',
-    detail: `A sample of ${sampleSize} is below the minimum of ${minimum} for ${population} signatures.`,
-    errors: [
+  return problems.validation(
+    [
       {
         field: 'body.sampleSize',
         code: 'sample-too-small',
         message: `At least ${minimum} for ${population} signatures (the greater of 500 and 3 % of them, or every one when fewer).`,
       },
     ],
-    extra: { minimumSampleSize: minimum, population },
-  });
+    `A sample of ${sampleSize} is below the minimum of ${minimum} for ${population} signatures.`,
+    { minimumSampleSize: minimum, population },
+  );
 }
 
 /**
