@@ -95,7 +95,17 @@ export const sponsorPages = createRouter()
     try {
       const deps = c.var.deps;
       // The same form sent again leads to the draft it created first.
-      const row = await createInitiative(deps.db.db, parsed.data, principal, deps.keys.keyring, deps.clock(), sentFormId);
+      let row = await createInitiative(deps.db.db, parsed.data, principal, deps.keys.keyring, deps.clock(), sentFormId);
+      const input = parsed.data;
+      const question = input.question ?? null;
+      // Sent again with other words (back to the form after saving, changed, saved): that draft takes them, as its
+      // edit form would; or, once it is no draft any more or the kind or jurisdiction changed, they make a new one.
+      if (row.title !== input.title || row.summary !== input.summary || row.text !== input.text || row.question !== question || row.language !== input.language || row.kind !== input.kind || row.jurisdictionId !== input.jurisdictionId) {
+        row =
+          row.status === 'draft' && row.kind === input.kind && row.jurisdictionId === input.jurisdictionId
+            ? await updateDraft(deps.db.db, row.id, { title: input.title, summary: input.summary, text: input.text, question, language: input.language }, principal, deps.clock())
+            : await createInitiative(deps.db.db, input, principal, deps.keys.keyring, deps.clock());
+      }
       return c.redirect(`/initiatives/${row.id}/manage?saved=1`, 303);
     } catch (error) {
       if (error instanceof Problem && error.code === 'validation') return draftForm(c, w, { jurisdictions, values, errors: draftProblemErrors(w, error), formId }, 400);

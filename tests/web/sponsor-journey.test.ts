@@ -56,6 +56,11 @@ describe('the sponsor’s journey in the web front', () => {
     expect(again.headers.get('location')).toBe(first.headers.get('location'));
     expect((await web.page(again.headers.get('location')!, { cookie })).text).toContain('Brouillon enregistré.');
 
+    // Back to the form after saving, a word changed, saved again: the same draft, with the change.
+    const changed = await web.page('/initiatives/new', { cookie, form: { ...draft, title: 'Des fontaines dans chaque square', formId } });
+    expect(changed.headers.get('location')).toBe(first.headers.get('location'));
+    expect((await web.page(changed.headers.get('location')!, { cookie })).text).toContain('Des fontaines dans chaque square');
+
     // A preview first keeps the form's id: saving after it is still that one form.
     const previewed = await web.page('/initiatives/new', { cookie, form: { ...draft, action: 'preview', formId: await formIdOf() } });
     expect(previewed.html).toContain('Aperçu de la page publique');
