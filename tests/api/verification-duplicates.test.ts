@@ -1,4 +1,6 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verificationDecisions } from '../../src/db/schema-verification';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { parisWithClerk } from '../support/identity';
 import { REFERENDUM_DRAFT } from '../support/paris';
@@ -116,5 +118,20 @@ describe('a duplicate ruling names the signature it duplicates', () => {
     const report = await engine.request('GET', `/v1/initiatives/${id}/verification?personalData=false`, { token: clerk });
     expect(report.body.tallies).toMatchObject({ duplicates: 1, invalid: 1 });
     expect((await engine.request('GET', `/v1/initiatives/${id}/progress`)).body.signatures).toBe(508);
+  });
+
+  it('gives a duplicate ruled before partners were named its partner when it is sent again with one', async () => {
+    const [, , , , , , g, h] = sampled as string[];
+    expect((await decide([{ signatureId: g, decision: 'duplicate', duplicateOf: h }])).status).toBe(200);
+    // As a ruling recorded before this version: no partner.
+    await engine.db.db.update(verificationDecisions).set({ duplicateOf: null }).where(eq(verificationDecisions.signatureId, g!));
+    const again = await decide([{ signatureId: g, decision: 'duplicate', duplicateOf: h }]);
+    expect(again.status).toBe(200);
+    expect(again.body.results).toEqual([{ signatureId: g, decision: 'duplicate', outcome: 'changed' }]);
+    const [row] = await engine.db.db.select().from(verificationDecisions).where(eq(verificationDecisions.signatureId, g!));
+    expect(row!.duplicateOf).toBe(h);
+    // Once named, it is part of the ruling: another partner is refused, the same one changes nothing.
+    expect((await decide([{ signatureId: g, decision: 'duplicate', duplicateOf: sampled[8] }])).status).toBe(409);
+    expect((await decide([{ signatureId: g, decision: 'duplicate', duplicateOf: h }])).body.results[0].outcome).toBe('unchanged');
   });
 });

@@ -530,6 +530,17 @@ export async function recordDecisions(deps: AppDeps, id: string, principal: Prin
       const row = found.get(input.signatureId)!;
       const reason = input.reason ?? null;
       const duplicateOf = input.duplicateOf ?? null;
+      if (row.decision === input.decision && input.decision === 'duplicate' && row.duplicateOf === null && duplicateOf) {
+        // A duplicate ruled before rulings named their partner gets it now: the ruling stands, its record says whom it duplicates.
+        await tx
+          .update(verificationDecisions)
+          .set({ duplicateOf })
+          .where(and(eq(verificationDecisions.initiativeId, id), eq(verificationDecisions.signatureId, input.signatureId)));
+        outcome.changed++;
+        outcome.results.push({ signatureId: input.signatureId, decision: input.decision, outcome: 'changed' });
+        audited.push({ signatureId: input.signatureId, decision: input.decision, duplicateOf, previous: 'duplicate', partnerAdded: true });
+        continue;
+      }
       if (row.decision === input.decision) {
         outcome.unchanged++;
         outcome.results.push({ signatureId: input.signatureId, decision: input.decision, outcome: 'unchanged' });
