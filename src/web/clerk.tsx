@@ -312,8 +312,9 @@ export const clerkPages = createRouter()
     let duplicateOf: string | undefined;
     if (form.decision === 'duplicate') {
       if (!typed.duplicateOf.trim()) return refused('duplicateOf', f.partnerRequired);
-      duplicateOf = (await signatureByReference(c.var.deps.db.db, initiative.id, typed.duplicateOf)) ?? undefined;
-      if (!duplicateOf) return refused('duplicateOf', f.partnerUnknown);
+      const partner = await signatureByReference(c.var.deps.db.db, initiative.id, typed.duplicateOf);
+      if (partner.found !== 'one') return refused('duplicateOf', partner.found === 'several' ? f.partnerAmbiguous : f.partnerUnknown);
+      duplicateOf = partner.id;
     }
     const parsed = DecisionSchema.safeParse({
       signatureId: form.signatureId,
@@ -333,7 +334,10 @@ export const clerkPages = createRouter()
       if (error instanceof Problem && error.code === 'duplicate-partner') return refused('duplicateOf', problemMessage(w.t, error, { action: 'decide' }), 409);
       if (error instanceof Problem && error.code === 'validation') {
         const partnerError = (error.errors ?? []).find((e) => e.field.endsWith('.duplicateOf'));
-        if (partnerError) return refused('duplicateOf', partnerError.code === 'not-in-sample' ? f.partnerNotInSample : f.partnerUnknown);
+        if (partnerError) {
+          const message = partnerError.code === 'not-in-sample' ? f.partnerNotInSample : partnerError.code === 'signature-withdrawn' ? f.partnerWithdrawn : f.partnerUnknown;
+          return refused('duplicateOf', message);
+        }
         // The signature left the list meanwhile (withdrawn), or is not one of this sample.
         const withdrawn = (error.errors ?? []).some((e) => e.code === 'signature-withdrawn');
         return clerkInitiativePage(c, w, initiative, jurisdiction, { error: withdrawn ? w.t.m.fields.withdrawnSignature : w.t.m.fields.notASampleSignature, status: 400 });

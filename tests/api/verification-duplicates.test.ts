@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verificationDecisions } from '../../src/db/schema-verification';
+import { signatureByReference } from '../../src/features/verification/service';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { parisWithClerk } from '../support/identity';
 import { REFERENDUM_DRAFT } from '../support/paris';
@@ -133,5 +134,16 @@ describe('a duplicate ruling names the signature it duplicates', () => {
     // Once named, it is part of the ruling: another partner is refused, the same one changes nothing.
     expect((await decide([{ signatureId: g, decision: 'duplicate', duplicateOf: sampled[8] }])).status).toBe(409);
     expect((await decide([{ signatureId: g, decision: 'duplicate', duplicateOf: h }])).body.results[0].outcome).toBe('unchanged');
+  });
+
+  it('finds the partner a clerk names by the reference the page shows among the sampled signatures only', async () => {
+    const ref = (s: string) => s.slice(0, 8);
+    expect(await signatureByReference(engine.db.db, id, ref(sampled[9]!).toUpperCase())).toEqual({ found: 'one', id: sampled[9] });
+    expect(await signatureByReference(engine.db.db, id, sampled[9]!.slice(0, 13))).toEqual({ found: 'one', id: sampled[9] });
+    // A signature outside the sample is no partner there: its reference designates none.
+    expect(await signatureByReference(engine.db.db, id, ref(outside))).toEqual({ found: 'none' });
+    // Hyphens where a uuid has none, or not hex: none.
+    expect(await signatureByReference(engine.db.db, id, `${ref(sampled[9]!).slice(0, 7)}-`)).toEqual({ found: 'none' });
+    expect(await signatureByReference(engine.db.db, id, 'zzzzzzzz')).toEqual({ found: 'none' });
   });
 });

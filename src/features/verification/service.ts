@@ -1,5 +1,5 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import { districtsByCode } from '../../core/districts';
 import { electorateOf, evaluateRules, type Evaluation, type JurisdictionElectorate } from '../../core/rules';
 import {
@@ -772,21 +772,38 @@ async function decisionTallies(db: Executor, initiativeId: string, sampleOnly: b
   return rows.map((row) => ({ ...row, n: Number(row.n) }));
 }
 
+/** What a clerk's reference to a signature designates: one signature, none, or several. */
+export type SignatureReference = { found: 'one'; id: string } | { found: 'none' } | { found: 'several' };
+
+const UUID_LOWEST = '00000000-0000-0000-0000-000000000000';
+const UUID_HIGHEST = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+
 /**
  * The signature of an initiative a clerk refers to by the reference their page shows (the first
- * characters of its id, 8 at least) or by its whole id; null when none or several match.
+ * characters of its id, 8 at least) or by its whole id. In a sample, among the sampled signatures,
+ * the only ones a duplicate may name there: a prefix shared with a signature outside it is no
+ * ambiguity. Found by the range of ids the prefix spans, which the indexes serve.
  */
-export async function signatureByReference(db: Executor, initiativeId: string, reference: string): Promise<string | null> {
+export async function signatureByReference(db: Executor, initiativeId: string, reference: string): Promise<SignatureReference> {
   const ref = reference.trim().toLowerCase();
-  if (isUuid(ref)) return ref;
-  // Hex digits and hyphens only, so nothing in it is a LIKE wildcard.
-  if (!/^[0-9a-f]{8}[0-9a-f-]{0,28}$/.test(ref)) return null;
-  const rows = await db
-    .select({ id: signatures.id })
-    .from(signatures)
-    .where(and(eq(signatures.initiativeId, initiativeId), sql`${signatures.id}::text like ${`${ref}%`}`))
-    .limit(2);
-  return rows.length === 1 ? rows[0]!.id : null;
+  if (isUuid(ref)) return { found: 'one', id: ref };
+  // Hex digits, and hyphens where a uuid has them.
+  if (!/^[0-9a-f]{8}[0-9a-f-]{0,28}$/.test(ref) || [...ref].some((ch, i) => (ch === '-') !== (UUID_LOWEST[i] === '-'))) return { found: 'none' };
+  const [low, high] = [UUID_LOWEST, UUID_HIGHEST].map((bound) => ref + bound.slice(ref.length));
+  const [verification] = await db.select({ method: verifications.method }).from(verifications).where(eq(verifications.initiativeId, initiativeId));
+  const rows =
+    verification?.method === 'sample'
+      ? await db
+          .select({ id: verificationSamples.signatureId })
+          .from(verificationSamples)
+          .where(and(eq(verificationSamples.initiativeId, initiativeId), gte(verificationSamples.signatureId, low!), lte(verificationSamples.signatureId, high!)))
+          .limit(2)
+      : await db
+          .select({ id: signatures.id })
+          .from(signatures)
+          .where(and(eq(signatures.initiativeId, initiativeId), gte(signatures.id, low!), lte(signatures.id, high!)))
+          .limit(2);
+  return rows.length === 1 ? { found: 'one', id: rows[0]!.id } : rows.length ? { found: 'several' } : { found: 'none' };
 }
 
 /** Where a sample's first undecided signature lies in draw order; null when every one is decided. */

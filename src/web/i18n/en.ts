@@ -565,7 +565,9 @@ export const en: Messages = {
     withdrawnSignature: 'This signature was withdrawn by its signer.',
     onlySample: 'Only a random-sample verification has a size and a seed.',
     partnerRequired: 'Give the reference of the same signer’s other signature, which this one duplicates.',
-    partnerUnknown: 'No signature of this initiative has this reference (or several have: type it in full).',
+    partnerUnknown: 'No signature of this initiative has this reference.',
+    partnerAmbiguous: 'Several signatures have a reference beginning so: type more of it, or the whole identifier.',
+    partnerWithdrawn: 'This signature was withdrawn by its signer: a duplicate names a signature that counts.',
     partnerItself: 'A signature cannot be a duplicate of itself: give the signer’s other signature.',
     partnerNotInSample: 'In a sample, the other signature of a duplicate must be in the sample too.',
     sampleTooSmall: (minimum, count, population) =>

@@ -610,7 +610,9 @@ export const fr = {
     withdrawnSignature: 'Cette signature a été retirée par son signataire.',
     onlySample: 'Seule une vérification par échantillonnage a une taille et une graine.',
     partnerRequired: 'Indiquez la référence de l’autre signature du même signataire, dont celle-ci est le doublon.',
-    partnerUnknown: 'Aucune signature de cette initiative n’a cette référence (ou plusieurs l’ont\u00a0: saisissez-la en entier).',
+    partnerUnknown: 'Aucune signature de cette initiative n’a cette référence.',
+    partnerAmbiguous: 'Plusieurs signatures ont une référence qui commence ainsi\u00a0: saisissez-en davantage, ou l’identifiant entier.',
+    partnerWithdrawn: 'Cette signature a été retirée par son signataire\u00a0: un doublon désigne une signature qui compte.',
     partnerItself: 'Une signature ne peut pas être le doublon d’elle-même\u00a0: indiquez l’autre signature du signataire.',
     partnerNotInSample: 'Dans un échantillon, l’autre signature du doublon doit aussi être tirée au sort.',
     sampleTooSmall: (minimum: string, count: number, population: string) =>
