@@ -519,7 +519,7 @@ async function clerkInitiativePage(c: WebContext, w: WebRequest, initiative: Ini
     : undefined;
   const reviewValues = view.review?.values ?? {};
   const reviewErrors = view.review?.errors ?? {};
-  // The latest closing the rules allow, from the opening given (or now): the date field offers none later.
+  // The latest closing the rules allow from the opening given, or from now (the opening by default): the date picker's `max`. An opening typed later than now moves it only once the form comes back; the engine checks the closing against the opening sent either way.
   const kindRules = RulesSchema.safeParse(jurisdiction.rules[initiative.kind]);
   const collectionDays = kindRules.success ? kindRules.data.collectionDays : undefined;
   const opening = reviewValues.opensAt ? zonedInstant(reviewValues.opensAt, tz) : deps.clock().toISOString();
