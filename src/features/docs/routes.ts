@@ -21,6 +21,7 @@ export const UNDOCUMENTED_ROUTES: { path: RegExp; why: string }[] = [
   { path: /^\/(me|receipt|lang)$/, why: 'web front: my signatures, receipt check, language choice' },
   { path: /^\/clerk(\/|$)/, why: "web front: the clerks' pages, forms and CSV downloads" },
   { path: /^\/results(\/|$)/, why: 'web front: certified results and their certificates' },
+  { path: /^\/jurisdictions\/[^/]+$/, why: "web front: a jurisdiction's districts, their names and codes" },
 ];
 
 export function isUndocumented(method: string, path: string): boolean {

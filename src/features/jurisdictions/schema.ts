@@ -34,7 +34,10 @@ const settingsShape = {
   districtTerm: z.enum(DISTRICT_TERMS).openapi({
     description: 'What the districts are called on the French pages: arrondissement, circonscription, canton or member-state (État membre). English pages say district.',
   }),
-  districts: z.array(DistrictSchema).max(DISTRICTS_MAX),
+  districts: z
+    .array(DistrictSchema)
+    .max(DISTRICTS_MAX)
+    .openapi({ description: 'The districts, each with its registered voters: together no more than the jurisdiction’s `electorate` (a district’s 0 meaning not known).' }),
   rules: JurisdictionRulesSchema,
 };
 
