@@ -29,7 +29,7 @@ describe('the list of a jurisdiction’s districts', () => {
     web = browserRequests(engine);
     const admin = await engine.adminToken();
     for (const body of [
-      parisJurisdiction({ id: 'loire', name: 'Communes de la Loire', districtTerm: 'circonscription', committeeMinimum: 0, electorate: 9_400_000, districts }),
+      parisJurisdiction({ id: 'loire', name: 'Communes de la Loire', districtTerm: 'circonscription', committeeMinimum: 0, electorate: 9_600_000, districts }),
       parisJurisdiction({ committeeMinimum: 0 }),
     ]) {
       const created = await engine.request('POST', '/v1/jurisdictions', { token: admin, body });
