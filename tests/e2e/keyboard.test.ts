@@ -67,6 +67,9 @@ describe('the web front with the keyboard alone', () => {
     await page.focus('#district');
     expect(await page.getAttribute('#district', 'aria-describedby')).toBe('district-help');
     await page.keyboard.type('sainte colombe');
+    // After the field, the link to the list of communes and their codes, then the consent.
+    await page.keyboard.press('Tab');
+    expect((await focused(page))[0]).toMatchObject({ tag: 'a', text: 'Liste des circonscriptions et de leurs codes' });
     await page.keyboard.press('Tab');
     expect((await focused(page))[0]).toMatchObject({ tag: 'input', id: 'consent' });
     await page.keyboard.press('Space');
