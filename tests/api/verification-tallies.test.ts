@@ -82,7 +82,7 @@ describe('the figures of a verification, kept in step with its rows', () => {
       { signatureId: ids[0]!, decision: 'valid' },
       { signatureId: ids[1]!, decision: 'valid' },
       { signatureId: ids[9]!, decision: 'invalid', reason: 'signature illegible' },
-      { signatureId: ids[10]!, decision: 'duplicate', duplicateOf: ids[0]! },
+      { signatureId: ids[10]!, decision: 'duplicate', duplicateOf: ids[9]! },
     ]);
     const changed = [{ signatureId: ids[1]!, decision: 'invalid', reason: 'under age' }];
     await decide(changed);
