@@ -22,7 +22,7 @@ import { problemMessage } from './problems';
 import { LANG_COOKIE, type Translator } from './i18n';
 import { CsrfField, describedBy, ErrorSummary, Field, fieldsInError, NamingInitiative, Notice, renderPage, titleAbout } from './layout';
 import { formFields, formLimit, loginUrl, uuidParam, verifyCsrf, webRequest, type WebContext, type WebRequest } from './request';
-import { closingLine, daysLeft, DistrictTable, goalOf, Milestones, ProgressBlock, StatusTag } from './views';
+import { closingLine, daysLeft, DistrictTable, goalOf, Milestones, opensLater, ProgressBlock, StatusTag } from './views';
 import { receiptInclusion, transparencyHead, type ReceiptInclusion } from './transparency';
 
 /** The initiative of the path, visible to the caller (a draft only to its sponsor), or a 404. */
@@ -115,8 +115,8 @@ export const citizenPages = createRouter()
                     <strong>{t.number(progress.signatures)}</strong> {m.initiative.of(t.number(goal), progress.signatures)}
                     {isCollecting(i, now) && left !== null ? (
                       <> · {m.initiative.daysLeft(left)}</>
-                    ) : i.status === 'open' && i.opensAt && i.opensAt > now ? (
-                      <> · {m.initiative.opensAt(t.dateTime(i.opensAt, j.timeZone))}</>
+                    ) : opensLater(i, now) ? (
+                      <> · {m.initiative.opensAt(t.dateTime(i.opensAt!, j.timeZone))}</>
                     ) : null}
                   </p>
                   <progress max={goal} value={Math.min(progress.signatures, goal)} aria-label={`${i.title} — ${m.initiative.progress}`}>
@@ -192,8 +192,8 @@ export const citizenPages = createRouter()
               <span class="help">{m.paperForm.linkHelp}</span>
             </p>
           ) : null}
-          {initiative.status === 'open' && initiative.opensAt && initiative.opensAt > now ? (
-            <p>{m.initiative.opensAt(t.dateTime(initiative.opensAt, tz))}</p>
+          {opensLater(initiative, now) ? (
+            <p>{m.initiative.opensAt(t.dateTime(initiative.opensAt!, tz))}</p>
           ) : opened ? (
             <p>{m.initiative.openedAt(t.date(initiative.opensAt!, tz))}</p>
           ) : null}
@@ -485,7 +485,7 @@ function DistrictField(props: { w: WebRequest; jurisdiction: JurisdictionRow; va
 
 /** Why the sign form takes no signature: not open yet (and when it opens), closed, or neither (a draft, a withdrawn initiative). */
 function notTakingSignatures(t: WebRequest['t'], initiative: InitiativeRow, now: Date, timeZone: string): string {
-  if (initiative.status === 'open' && initiative.opensAt && initiative.opensAt > now) return t.m.problems.collectionNotStarted(t.dateTime(initiative.opensAt, timeZone));
+  if (opensLater(initiative, now)) return t.m.problems.collectionNotStarted(t.dateTime(initiative.opensAt!, timeZone));
   const opened = !!initiative.opensAt && initiative.opensAt <= now;
   if (opened && initiative.status !== 'withdrawn' && initiative.status !== 'rejected') return t.m.problems.collectionClosed;
   return t.m.sign.notOpen;

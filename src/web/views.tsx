@@ -32,12 +32,17 @@ export function goalOf(progress: Progress): number {
   return progress.criteria.find((c) => c.kind === 'goal')?.required ?? 0;
 }
 
+/** Admitted, its collection opening later: not yet open to signatures, whatever its status says. */
+export function opensLater(initiative: { status: string; opensAt?: Date | string | null }, now: Date): boolean {
+  return initiative.status === 'open' && !!initiative.opensAt && new Date(initiative.opensAt) > now;
+}
+
 /**
  * An initiative's status as readers take it: one admitted whose collection opens later is not yet
  * "open for signatures" (given `opensAt` and `now`, it says so).
  */
 export function StatusTag(props: { t: Translator; status: string; opensAt?: Date | string | null; now?: Date }) {
-  const status = props.status === 'open' && props.opensAt && props.now && new Date(props.opensAt) > props.now ? 'admitted' : props.status;
+  const status = props.now && opensLater(props, props.now) ? 'admitted' : props.status;
   return <span class="tag" data-status={status}>{props.t.m.statuses[status] ?? status}</span>;
 }
 

@@ -22,7 +22,7 @@ import { afterCursor, isUuid, pageOf } from '../../platform/cursor';
 import type { AppDeps, Principal } from '../../platform/http';
 import { signWithEngineKey } from '../../platform/keys';
 import { emitEvent } from '../../platform/outbox';
-import { Problem, problems, type FieldError } from '../../platform/problems';
+import { problems, type FieldError } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
 import { requireClerk } from '../auth/access';
 import { getInitiativeWithJurisdiction, transition, type InitiativeRow } from '../initiatives/service';
