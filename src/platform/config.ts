@@ -74,6 +74,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_LOGIN_PER_IDENTITY: wholeNumber(0).optional(),
   RATE_LIMIT_PAPER_PER_ADDRESS: wholeNumber(0).optional(),
   RATE_LIMIT_PAPER_PER_IDENTITY: wholeNumber(0).optional(),
+  RATE_LIMIT_STREAMS_PER_ADDRESS: wholeNumber(0).optional(),
   /** A header a trusted reverse proxy sets to the client address (e.g. X-Forwarded-For); unset: the socket's peer. */
   CLIENT_ADDRESS_HEADER: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).optional(),
   /** `off` skips the development demo (Ville de Paris and two initiatives) seeded at first start. */
@@ -238,6 +239,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       sign: { perAddress: e.RATE_LIMIT_SIGN_PER_ADDRESS ?? DEFAULT_RATE_LIMITS.sign.perAddress, perIdentity: e.RATE_LIMIT_SIGN_PER_IDENTITY ?? DEFAULT_RATE_LIMITS.sign.perIdentity },
       login: { perAddress: e.RATE_LIMIT_LOGIN_PER_ADDRESS ?? DEFAULT_RATE_LIMITS.login.perAddress, perIdentity: e.RATE_LIMIT_LOGIN_PER_IDENTITY ?? DEFAULT_RATE_LIMITS.login.perIdentity },
       paper: { perAddress: e.RATE_LIMIT_PAPER_PER_ADDRESS ?? DEFAULT_RATE_LIMITS.paper.perAddress, perIdentity: e.RATE_LIMIT_PAPER_PER_IDENTITY ?? DEFAULT_RATE_LIMITS.paper.perIdentity },
+      streamsPerAddress: e.RATE_LIMIT_STREAMS_PER_ADDRESS ?? DEFAULT_RATE_LIMITS.streamsPerAddress,
       addressHeader: e.CLIENT_ADDRESS_HEADER?.toLowerCase(),
     },
     demo: e.DEMO === 'on' && !production,

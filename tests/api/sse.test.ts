@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { progressHubFor } from '../../src/features/monitoring/live';
 import { MIN_PUSH_INTERVAL_MS } from '../../src/features/monitoring/routes';
+import { DEFAULT_RATE_LIMITS } from '../../src/features/rate-limit/limits';
 import type { Database } from '../../src/db/client';
 import { createTestEngine, type TestEngine } from '../support/engine';
 import { openReferendum, signAs } from '../support/monitoring';
@@ -301,6 +302,51 @@ describe('many watchers of one initiative', () => {
       expect(progressHubFor(engine.deps).watched().size).toBe(0);
     } finally {
       engine.deps.progressStream = live;
+    }
+  });
+
+  it('one client address holds only so many live streams: the next is a 429, other addresses still watch, a closed one frees its place', async () => {
+    const config = engine.deps.config;
+    const limits = { ...DEFAULT_RATE_LIMITS, streamsPerAddress: 2, addressHeader: 'x-forwarded-for' };
+    engine.deps.config = { ...config, rateLimits: limits };
+    const from = (address: string) => ({ 'X-Forwarded-For': address });
+    const opened: SseReader[] = [];
+    try {
+      const { initiativeId } = await openReferendum(engine, { sponsorName: 'Flora' });
+      for (let i = 0; i < 2; i++) {
+        const stream = await watch(base, initiativeId, from('198.51.100.7'));
+        opened.push(stream);
+        expect(stream.response.status).toBe(200);
+        await stream.nextEvent();
+      }
+      // Thousands of them from one client were taking the engine's memory and slowing every page (4,500 held: +160 MB, 3 s for the home page).
+      const refused = await fetch(`${base}/v1/initiatives/${initiativeId}/progress/stream`, { headers: from('198.51.100.7') });
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+      expect((await refused.json()).type).toBe('/problems/rate-limited');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      // Even for another initiative: the limit is the address's.
+      const other = await openReferendum(engine, { sponsorName: 'Gaspard' });
+      const refusedToo = await fetch(`${base}/v1/initiatives/${other.initiativeId}/progress/stream`, { headers: from('198.51.100.7') });
+      expect(refusedToo.status).toBe(429);
+      await refusedToo.body?.cancel();
+
+      const elsewhere = await watch(base, initiativeId, from('198.51.100.8'));
+      opened.push(elsewhere);
+      expect(elsewhere.response.status).toBe(200);
+      await elsewhere.nextEvent();
+      // The reading of the progress itself is not limited.
+      expect((await fetch(`${base}/v1/initiatives/${initiativeId}/progress`, { headers: from('198.51.100.7') })).status).toBe(200);
+
+      opened.shift()!.close();
+      await eventually(() => progressHubFor(engine.deps).watched().get(initiativeId) === 2, 'the closed stream let go');
+      const again = await watch(base, initiativeId, from('198.51.100.7'));
+      opened.push(again);
+      expect(again.response.status).toBe(200);
+      await again.nextEvent();
+    } finally {
+      for (const stream of opened) stream.close();
+      engine.deps.config = config;
     }
   });
 

@@ -188,3 +188,42 @@ export function progressHubFor(deps: { db: { db: Executor }; clock: () => Date; 
   }
   return hub;
 }
+
+/**
+ * Live streams held open per client address in one process: a stream costs a connection and memory
+ * for as long as it stays open, so one client opening thousands would starve everyone else.
+ */
+export class StreamSlots {
+  private readonly held = new Map<string, number>();
+
+  /** A slot for `address` (its release, to call once), or undefined when it already holds `limit`. */
+  take(address: string, limit: number): (() => void) | undefined {
+    const n = this.held.get(address) ?? 0;
+    if (n >= limit) return undefined;
+    this.held.set(address, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.held.get(address) ?? 1) - 1;
+      if (left > 0) this.held.set(address, left);
+      else this.held.delete(address);
+    };
+  }
+
+  /** Streams held by `address` now. */
+  heldBy(address: string): number {
+    return this.held.get(address) ?? 0;
+  }
+}
+
+const slots = new WeakMap<object, StreamSlots>();
+
+export function streamSlotsFor(deps: object): StreamSlots {
+  let found = slots.get(deps);
+  if (!found) {
+    found = new StreamSlots();
+    slots.set(deps, found);
+  }
+  return found;
+}

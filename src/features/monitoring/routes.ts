@@ -8,7 +8,8 @@ import { IdParam } from '../initiatives/schema';
 import { getVisibleInitiative } from '../initiatives/service';
 import { dashboardFor } from './dashboard';
 import { progressHistory } from './history';
-import { progressFeedReader, progressHubFor, type ProgressSnapshot } from './live';
+import { clientAddress } from '../rate-limit/middleware';
+import { progressFeedReader, progressHubFor, streamSlotsFor, type ProgressSnapshot } from './live';
 import { DashboardQuerySchema, DashboardSchema, HistoryQuerySchema, HistorySchema } from './schema';
 
 /** The stream never pushes twice within this interval, whatever the polling does. */
@@ -80,7 +81,7 @@ export const monitoringRoutes = createRouter()
       responses: {
         200: { description: 'An event stream.', content: { 'text/event-stream': { schema: z.string() } } },
         204: { description: 'Collection is over and the client already has the last progress: nothing more will come.' },
-        ...errors(400, 401, 404),
+        ...errors(400, 401, 404, 429),
       },
     }),
     async (c) => {
@@ -100,15 +101,28 @@ export const monitoringRoutes = createRouter()
         });
       }
 
+      // A live stream holds a connection for as long as its page is open: one address may hold only so many.
+      const limits = deps.config.rateLimits;
+      const perAddress = limits?.streamsPerAddress ?? 0;
+      const address = limits && perAddress > 0 ? clientAddress(c, limits) : undefined;
+      const release = address ? streamSlotsFor(deps).take(address, perAddress) : () => {};
+      if (!release) {
+        throw problems.tooManyRequests(RECONNECT_MS / 1000, `This address already holds ${perAddress} live progress streams; close one, or read GET …/progress.`);
+      }
       const hub = progressHubFor(deps);
       let pending: ProgressSnapshot | undefined;
       let ending = false;
       let wake: (() => void) | undefined;
-      const subscription = await hub.subscribe(id, (snapshot) => {
-        if (snapshot) pending = snapshot;
-        else ending = true;
-        wake?.();
-      });
+      const subscription = await hub
+        .subscribe(id, (snapshot) => {
+          if (snapshot) pending = snapshot;
+          else ending = true;
+          wake?.();
+        })
+        .catch((error: unknown) => {
+          release();
+          throw error;
+        });
       pending ??= subscription.current;
       const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
 
@@ -151,6 +165,7 @@ export const monitoringRoutes = createRouter()
           }
         } finally {
           subscription.unsubscribe();
+          release();
         }
       });
     },

@@ -7,6 +7,8 @@ export interface RateLimits {
   sign: { perAddress: number; perIdentity: number };
   login: { perAddress: number; perIdentity: number };
   paper: { perAddress: number; perIdentity: number };
+  /** Live progress streams (SSE) one client address may hold open at once, per engine process; 0 or unset: no limit. */
+  streamsPerAddress?: number;
   /** A header set by a trusted proxy that carries the client address (its rightmost entry); unset: the socket's peer. */
   addressHeader: string | undefined;
 }
@@ -17,5 +19,7 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   sign: { perAddress: 0, perIdentity: 30 },
   login: { perAddress: 300, perIdentity: 60 },
   paper: { perAddress: 600, perIdentity: 300 },
+  // A stream is held for as long as its page is open: a household or an office watches a few; thousands from one address are an attack.
+  streamsPerAddress: 50,
   addressHeader: undefined,
 };
