@@ -29,3 +29,20 @@ export const paperBatches = pgTable(
   },
   (t) => [primaryKey({ columns: [t.initiativeId, t.digest] })],
 );
+
+/**
+ * Paper forms keyed in while their signer already had a signature (online, or on another form): the
+ * signature each was a duplicate of. Once that signature is withdrawn, its signer's earlier forms
+ * are withdrawn with it: keyed in again, they do not bring the person back (only a new form does).
+ */
+export const paperFormDuplicates = pgTable(
+  'paper_form_duplicates',
+  {
+    initiativeId: uuid('initiative_id').notNull(),
+    signerHash: bytea('signer_hash').notNull(),
+    sheet: text('sheet').notNull(),
+    collector: text('collector').notNull(),
+    signatureId: uuid('signature_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.initiativeId, t.signerHash, t.sheet, t.collector] })],
+);

@@ -431,4 +431,50 @@ describe('withdrawing a signature made on paper', () => {
       await fresh.close();
     }
   });
+
+  it('a form keyed in while its signer had already signed does not bring them back once they withdraw: the batch sent again changes nothing', async () => {
+    const fresh = await createTestEngine();
+    try {
+      const { initiativeId, clerk } = await openParisInitiative(fresh);
+      const karim = { givenNames: 'Karim', familyName: 'Benali', birthdate: '1985-11-03' };
+      const token = await fresh.tokenFor(karim);
+      const count = async () => (await fresh.request('GET', `/v1/initiatives/${initiativeId}/progress`, { headers: { 'cache-control': 'no-cache' } })).body.signatures;
+      const keyIn = (body: unknown) => fresh.request('POST', `/v1/initiatives/${initiativeId}/paper-signatures`, { token: clerk, body });
+      // Karim signs online, and on paper at a market stall (F-020); the clerk keys in F-020 and the paper form of Anna, who signed it too.
+      expect((await fresh.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { token, body: { district: '75118', consent: true } })).status).toBe(201);
+      const anna = await keyIn({ entries: [entry('Papier', 'Anna', '1971-01-01', '75111', 'F-021', 'C-03')] });
+      expect(anna.body.accepted).toBe(1);
+      const batch = {
+        entries: [
+          entry(karim.familyName, karim.givenNames, karim.birthdate, '75118', 'F-020', 'C-03'),
+          // Anna's second form in the batch: a duplicate of her first, withdrawn with it too.
+          entry('Papier', 'Anna', '1971-01-01', '75111', 'F-022', 'C-03'),
+        ],
+      };
+      const first = await keyIn(batch);
+      expect(first.body).toMatchObject({ accepted: 0, duplicates: 2 });
+      expect(await count()).toBe(2);
+
+      // Both change their minds and withdraw their signatures.
+      expect((await fresh.request('DELETE', `/v1/initiatives/${initiativeId}/signatures/me`, { token })).status).toBe(200);
+      const annaToken = await fresh.tokenFor({ givenNames: 'Anna', familyName: 'Papier', birthdate: '1971-01-01' });
+      expect((await fresh.request('DELETE', `/v1/initiatives/${initiativeId}/signatures/me`, { token: annaToken })).status).toBe(200);
+      expect(await count()).toBe(0);
+
+      // The clerk sends the same batch again (an answer lost on the way): it counted them again, against their withdrawal.
+      const again = await keyIn(batch);
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({ accepted: 0, ineligible: 2 });
+      expect(again.body.results.map((r: { rule?: string }) => r.rule)).toEqual(['withdrawn', 'withdrawn']);
+      expect(await count()).toBe(0);
+      expect((await fresh.request('GET', `/v1/initiatives/${initiativeId}/signatures/me`, { token })).status).toBe(404);
+
+      // A new form of Karim's, signed after his withdrawal, counts.
+      const newForm = await keyIn({ entries: [entry(karim.familyName, karim.givenNames, karim.birthdate, '75118', 'F-030', 'C-03')] });
+      expect(newForm.body.results[0]).toMatchObject({ status: 'accepted', channel: 'paper' });
+      expect(await count()).toBe(1);
+    } finally {
+      await fresh.close();
+    }
+  });
 });

@@ -6,7 +6,7 @@ import { checkEligibility, dayInstant, localDay } from '../../core/eligibility';
 import { ageOn, initiativeKeyInfo, type Assurance } from '../../core/identity';
 import type { Executor } from '../../db/client';
 import { jurisdictions, signatures } from '../../db/schema';
-import { paperBatches, paperEntryTallies } from '../../db/schema-paper';
+import { paperBatches, paperEntryTallies, paperFormDuplicates } from '../../db/schema-paper';
 import type { AppDeps, Principal } from '../../platform/http';
 import { problems } from '../../platform/problems';
 import { appendAudit } from '../audit/service';
@@ -166,6 +166,19 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
           ),
         );
       for (const row of rows) withdrawnForms.set(JSON.stringify([bytesToHex(row.signerHash), row.sheet, row.collector]), row.withdrawnAt);
+      // A form keyed in as a duplicate of a signature its signer has withdrawn since: withdrawn with it.
+      const superseded = await tx
+        .select({ signerHash: paperFormDuplicates.signerHash, sheet: paperFormDuplicates.sheet, collector: paperFormDuplicates.collector, withdrawnAt: signatures.withdrawnAt })
+        .from(paperFormDuplicates)
+        .innerJoin(signatures, eq(signatures.id, paperFormDuplicates.signatureId))
+        .where(
+          and(
+            eq(paperFormDuplicates.initiativeId, initiative.id),
+            inArray(paperFormDuplicates.signerHash, unique.slice(start, start + INSERT_CHUNK).map((c) => c.hash)),
+            eq(signatures.status, 'withdrawn'),
+          ),
+        );
+      for (const row of superseded) withdrawnForms.set(JSON.stringify([bytesToHex(row.signerHash), row.sheet, row.collector]), row.withdrawnAt);
     }
     const formKey = (c: Candidate) => JSON.stringify([c.hex, c.entry.sheet, c.entry.collector]);
     const withdrawnResult = (c: Candidate): PaperResult => {
@@ -236,6 +249,7 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
 
     const perDistrict = new Map<string, number>();
     const signed: NewLogEntry[] = [];
+    const duplicateForms: { c: Candidate; signatureId: string }[] = [];
     for (const c of toInsert) {
       const id = inserted.get(c.hex);
       if (id) {
@@ -251,7 +265,10 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
       results[c.index] = { index: c.index, status: 'duplicate', signatureId: original.id, channel: original.channel };
       // The same form keyed in again is a clerk's repeat, not a signer's.
       const rekeyed = original.channel === 'paper' && original.sheet === c.entry.sheet && original.collector === c.entry.collector;
-      if (!rekeyed) tally(c.entry, 'duplicate');
+      if (!rekeyed) {
+        tally(c.entry, 'duplicate');
+        duplicateForms.push({ c, signatureId: original.id });
+      }
     }
     for (const c of repeated) {
       if (promoted.includes(c)) continue;
@@ -266,7 +283,9 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
       }
       results[c.index] = { index: c.index, status: 'duplicate', signatureId: first.signatureId, channel: first.channel };
       tally(c.entry, 'duplicate');
+      duplicateForms.push({ c, signatureId: first.signatureId });
     }
+    await recordDuplicateForms(tx, initiative.id, duplicateForms);
     await appendLogEntries(tx, signed);
     await bumpCounts(tx, initiative.id, perDistrict);
 
@@ -430,4 +449,17 @@ export async function paperAnomalies(deps: AppDeps, initiativeId: string, princi
       .map((s) => ({ sheet: s.sheet ?? '', districts: s.districts }))
       .sort((a, b) => b.districts - a.districts || a.sheet.localeCompare(b.sheet)),
   };
+}
+
+/** The forms of this batch that were duplicates of a signature (online, or another form), to be withdrawn with it. */
+async function recordDuplicateForms(tx: Executor, initiativeId: string, forms: { c: Candidate; signatureId: string }[]) {
+  const rows = new Map<string, typeof paperFormDuplicates.$inferInsert>();
+  for (const { c, signatureId } of forms) {
+    rows.set(JSON.stringify([c.hex, c.entry.sheet, c.entry.collector]), { initiativeId, signerHash: c.hash, sheet: c.entry.sheet, collector: c.entry.collector, signatureId });
+  }
+  // In signer-hash order, as the signatures are written: two batches of the same people never wait for each other.
+  const sorted = [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+  for (let start = 0; start < sorted.length; start += INSERT_CHUNK) {
+    await tx.insert(paperFormDuplicates).values(sorted.slice(start, start + INSERT_CHUNK)).onConflictDoNothing();
+  }
 }
