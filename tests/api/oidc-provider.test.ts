@@ -1,7 +1,7 @@
 import { decodeProtectedHeader, importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestEngine } from '../support/engine';
-import { browserLogin, createEngineForProvider, ENGINE_CALLBACK, idTokenOf } from '../support/oidc-engine';
+import { browserLogin, createEngineForProvider, ENGINE_CALLBACK, finishBrowserLogin, idTokenOf, startBrowserLogin } from '../support/oidc-engine';
 import { startTestProvider, type ProviderAccount, type TestProvider } from '../support/oidc-provider';
 import { parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
 
@@ -29,6 +29,9 @@ const ACCOUNTS: Record<string, ProviderAccount> = {
   // The same person under another account (another `sub`): after a change of civil status, or another provider behind FranceConnect.
   'elodie-again': person('ELODIE', 'DUPONT', '1990-01-01', 'eidas3'),
   marcel: person('Marcel Louis', 'Lefèvre', '1962-09-23', 'eidas1'),
+  // Two readers of a public library, one after the other at its computer.
+  anna: person('Anna', 'Lecomte', '1992-06-14', 'eidas2'),
+  bruno: person('Bruno', 'Perrin', '1988-03-09', 'eidas2'),
 };
 
 /**
@@ -235,6 +238,34 @@ describe('login at a real OpenID provider, then signing', () => {
     const iss = await engine.request('POST', '/v1/session', { body: { idToken: forged } });
     expect(iss.status).toBe(401);
     expect(iss.body.detail).toMatch(/iss/);
+  });
+
+  it('on a shared computer, the next person to log in is asked who they are: the provider session of the one before is not reused', async () => {
+    // One browser (a library's computer): it keeps the provider's cookies from one login to the next.
+    const browser = new Map<string, string>();
+    const loginAt = async (accountId: string) => {
+      const start = await startBrowserLogin(engine, `/initiatives/${initiativeId}`);
+      const back = await provider.authorize(start.location!, accountId, ENGINE_CALLBACK, browser);
+      return { authorizationUrl: new URL(start.location!), ...(await finishBrowserLogin(engine, back, start.flowCookie)) };
+    };
+    const sign = (cookie: string) => engine.request('POST', `/v1/initiatives/${initiativeId}/signatures`, { headers: asBrowser(cookie), body: { district: '75118', consent: true } });
+    const before = (await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`, { headers: { 'cache-control': 'no-cache' } })).body.signatures as number;
+
+    const anna = await loginAt('anna');
+    expect(anna.authorizationUrl.searchParams.get('prompt')).toBe('login');
+    expect((await sign(anna.cookie!)).status).toBe(201);
+    const logout = await engine.app.request('/auth/logout', { method: 'POST', headers: { cookie: anna.cookie!, accept: 'application/json' } });
+    expect(logout.status).toBe(204);
+
+    // Bruno sits down at the same computer and logs in: the provider asks him who he is, and he signs as himself.
+    // (Without a new login at the provider, its session answered for Anna: Bruno was logged in as her, got her
+    // signature back as his, and could have withdrawn it.)
+    const bruno = await loginAt('bruno');
+    expect(bruno.status).toBe(302);
+    const signed = await sign(bruno.cookie!);
+    expect(signed.status).toBe(201);
+    const progress = await engine.request('GET', `/v1/initiatives/${initiativeId}/progress`, { headers: { 'cache-control': 'no-cache' } });
+    expect(progress.body.signatures).toBe(before + 2);
   });
 
   it('picks up a rotated signing key (new kid) without restarting', async () => {

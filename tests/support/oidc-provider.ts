@@ -100,19 +100,26 @@ export async function startTestProvider(options: { clients: ClientMetadata[]; ac
     /**
      * A person at the keyboard without a browser: follows the redirects from the authorization URL,
      * logs in as `accountId` and consents, until the provider sends them back to `redirectPrefix`.
+     * `jar` holds the provider's cookies of one browser across logins (a shared computer); a fresh one by default.
      */
-    async authorize(authorizationUrl: string, accountId: string, redirectPrefix: string): Promise<URL> {
-      const jar = new Map<string, string>();
+    async authorize(authorizationUrl: string, accountId: string, redirectPrefix: string, jar = new Map<string, string>()): Promise<URL> {
       nextLogin = accountId;
       let url = authorizationUrl;
       let method = 'GET';
+      let form: string | undefined;
       for (let hop = 0; hop < 20; hop++) {
         if (url.startsWith(redirectPrefix)) return new URL(url);
         const res = await fetch(url, {
           method,
           redirect: 'manual',
-          headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), accept: 'text/html' },
+          headers: {
+            cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
+            accept: 'text/html',
+            ...(form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
+          },
+          body: form,
         });
+        form = undefined;
         for (const cookie of res.headers.getSetCookie()) {
           const [pair = ''] = cookie.split(';');
           const eq = pair.indexOf('=');
@@ -122,6 +129,16 @@ export async function startTestProvider(options: { clients: ClientMetadata[]; ac
         if (location) {
           url = new URL(location, url).href;
           method = 'GET';
+          continue;
+        }
+        if (res.status === 200 && res.headers.get('content-type')?.includes('text/html')) {
+          // A page that posts its form as it loads, as a browser does (the provider ending the session of the one before).
+          const page = await res.text();
+          const action = /<form method="post" action="([^"]+)">/.exec(page)?.[1];
+          if (!action) throw new Error(`The provider stopped the flow at ${url}: ${page}`);
+          url = new URL(action, url).href;
+          method = 'POST';
+          form = new URLSearchParams([...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/?>/g)].map((m) => [m[1]!, m[2]!])).toString();
           continue;
         }
         if (res.status !== 200 || !/^\/interaction\//.test(new URL(url).pathname)) {

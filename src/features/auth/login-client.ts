@@ -111,6 +111,9 @@ export function createLoginClient(options: LoginClientOptions): LoginClient {
         code_challenge: await oidc.calculatePKCECodeChallenge(flow.codeVerifier),
         code_challenge_method: 'S256',
         acr_values: minimumAssurance,
+        // The person at the keyboard says who they are at each login: on a shared computer, the provider's
+        // session of the one before (still open after they left the engine) would log the next one in as them.
+        prompt: 'login',
       });
       return { url, flow };
     },
