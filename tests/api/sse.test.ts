@@ -344,6 +344,19 @@ describe('many watchers of one initiative', () => {
       opened.push(again);
       expect(again.response.status).toBe(200);
       await again.nextEvent();
+
+      // An IPv6 host holds a whole /64: a new address of it per stream is still the same client.
+      for (const address of ['2001:db8:a::1', '2001:db8:a:0:ffff::2']) {
+        const stream = await watch(base, initiativeId, from(address));
+        opened.push(stream);
+        expect(stream.response.status, address).toBe(200);
+      }
+      const sameNetwork = await fetch(`${base}/v1/initiatives/${initiativeId}/progress/stream`, { headers: from('2001:db8:a::3') });
+      expect(sameNetwork.status).toBe(429);
+      await sameNetwork.body?.cancel();
+      const otherNetwork = await watch(base, initiativeId, from('2001:db8:b::1'));
+      opened.push(otherNetwork);
+      expect(otherNetwork.response.status).toBe(200);
     } finally {
       for (const stream of opened) stream.close();
       engine.deps.config = config;

@@ -196,8 +196,9 @@ export function progressHubFor(deps: { db: { db: Executor }; clock: () => Date; 
 export class StreamSlots {
   private readonly held = new Map<string, number>();
 
-  /** A slot for `address` (its release, to call once), or undefined when it already holds `limit`. */
-  take(address: string, limit: number): (() => void) | undefined {
+  /** A slot for `address` (its release, to call once), or undefined when its network already holds `limit`. */
+  take(clientAddress: string, limit: number): (() => void) | undefined {
+    const address = addressNetwork(clientAddress);
     const n = this.held.get(address) ?? 0;
     if (n >= limit) return undefined;
     this.held.set(address, n + 1);
@@ -211,10 +212,26 @@ export class StreamSlots {
     };
   }
 
-  /** Streams held by `address` now. */
+  /** Streams held by the network of `address` now. */
   heldBy(address: string): number {
-    return this.held.get(address) ?? 0;
+    return this.held.get(addressNetwork(address)) ?? 0;
   }
+}
+
+/**
+ * Whom a limit per address counts: an IPv4 address (also written as IPv6, `::ffff:192.0.2.1`), or the
+ * /64 of an IPv6 one, since a single host commonly holds a whole /64 and could take a new address per stream.
+ */
+export function addressNetwork(address: string): string {
+  const plain = address.replace(/%.*$/, '').toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(plain);
+  if (mapped) return mapped[1]!;
+  if (!plain.includes(':') || plain.includes('.')) return plain;
+  const [head = '', tail] = plain.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
 const slots = new WeakMap<object, StreamSlots>();
