@@ -5,7 +5,9 @@
  *
  * The input is the compact JWS itself, or a referendum item (JSON with a `certificate` field), read
  * from a file or fetched from a URL. The keys come from `<issuer>/.well-known/jwks.json`, the issuer
- * named in the certificate, unless --jwks names them. A referendum item's own fields (count, title,
+ * named in the certificate, unless --jwks names them; a certificate fetched from a URL must name that
+ * URL's server as its issuer (a forger's certificate would name the forger's own keys), and one read
+ * from a file without --jwks is said to rest on the address it names. A referendum item's own fields (count, title,
  * question...) must say what its certificate says. Exit code 0 when the signature holds (and the
  * item matches it), 1 when not, 2 for a usage error or keys that cannot be read (a server down, a
  * missing file): nothing was checked then.
@@ -22,6 +24,8 @@ export interface VerifiedCertificate {
   header: Record<string, unknown>;
   payload: JWTPayload;
   jwks: string;
+  /** The keys were taken from the issuer the certificate itself names (no --jwks, no URL to hold it to). */
+  keysFromClaimedIssuer: boolean;
 }
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
@@ -99,9 +103,17 @@ function canonical(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-/** Verifies the certificate's EdDSA signature and type against the JWKS; throws when anything is off. */
-export async function verifyCertificate(token: string, options: { jwks?: string } = {}): Promise<VerifiedCertificate> {
+/**
+ * Verifies the certificate's EdDSA signature and type against the JWKS; throws when anything is off.
+ * `readFrom` is the URL the certificate was fetched from: without --jwks, its issuer must be that server.
+ */
+export async function verifyCertificate(token: string, options: { jwks?: string; readFrom?: string } = {}): Promise<VerifiedCertificate> {
   const claims = decodeJwt(token);
+  if (!options.jwks && options.readFrom && isUrl(options.readFrom) && claims.iss && originOf(claims.iss) !== originOf(options.readFrom)) {
+    throw new Error(
+      `it names ${claims.iss} as its issuer, but was read from ${originOf(options.readFrom)}: a certificate is checked against the keys of the authority that publishes it (give them with --jwks)`,
+    );
+  }
   const jwksSource = options.jwks ?? (claims.iss ? `${claims.iss.replace(/\/+$/, '')}/.well-known/jwks.json` : undefined);
   if (!jwksSource) throw new Error('the certificate names no issuer: give the keys with --jwks');
   const keySet = createLocalJWKSet(await readKeySet(jwksSource));
@@ -111,9 +123,17 @@ export async function verifyCertificate(token: string, options: { jwks?: string 
       typ: CERTIFICATE_TYPE,
       ...(claims.iss && !options.jwks ? { issuer: claims.iss } : {}),
     });
-    return { header: protectedHeader as Record<string, unknown>, payload, jwks: jwksSource };
+    return { header: protectedHeader as Record<string, unknown>, payload, jwks: jwksSource, keysFromClaimedIssuer: !options.jwks && !(options.readFrom && isUrl(options.readFrom)) };
   } catch (error) {
     throw new Error(`${whyNotVerified(token, error)} (keys from ${jwksSource})`);
+  }
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
   }
 }
 
@@ -152,13 +172,16 @@ export async function main(argv: string[], out: (line: string) => void = console
     return 2;
   }
   try {
-    const { header, payload, jwks: used } = await verifyCertificate(token, { jwks });
+    const { header, payload, jwks: used, keysFromClaimedIssuer } = await verifyCertificate(token, { jwks, readFrom: args[0]! });
     const mismatches = item ? itemMismatches(item, payload) : [];
     if (mismatches.length > 0) {
       err(`Certificate valid (key "${String(header.kid)}" of ${used}), but the referendum item does NOT match it: ${mismatches.join('; ')}`);
       return 1;
     }
     out(`Certificate valid: signed by key "${String(header.kid)}" of ${used}${item ? '; the referendum item matches it' : ''}`);
+    if (keysFromClaimedIssuer) {
+      out(`The keys are those of the issuer the certificate names (${String(payload.iss)}): make sure that is the authority's own address, or give its keys with --jwks.`);
+    }
     out(JSON.stringify(payload, null, 2));
     return 0;
   } catch (error) {

@@ -483,6 +483,58 @@ describe('transparency log and receipts', () => {
     expect(otherKeys.output).toContain(`Certificate NOT valid: its key "${decodeProtectedHeader(item.certificate).kid}" is not in the key set`);
   });
 
+  it('verify-certificate without --jwks holds a certificate to the server it was read from, and says whose keys a file was checked against', async () => {
+    const item = (await engine.request('GET', '/v1/referendum-items')).body.items.find((i: { initiativeId: string }) => i.initiativeId === initiativeId);
+    // A forger signs a certificate with a count of their own, naming their own server as its issuer.
+    const forger = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const forgerKeys = JSON.stringify({ keys: [{ ...(await exportJWK(forger.publicKey)), kid: 'forger', alg: 'EdDSA' }] });
+    let forgedItem = '';
+    const serveFrom = (body: () => string) => {
+      const server = createServer((request, res) => {
+        if (request.url === '/.well-known/jwks.json') res.writeHead(200, { 'content-type': 'application/json' }).end(forgerKeys);
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(body());
+      });
+      return new Promise<{ server: typeof server; origin: string }>((resolve) =>
+        server.listen(0, '127.0.0.1', () => {
+          const address = server.address();
+          resolve({ server, origin: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` });
+        }),
+      );
+    };
+    const forgerServer = await serveFrom(() => forgedItem);
+    const mirror = await serveFrom(() => forgedItem);
+    const claims = decodeJwt(item.certificate);
+    const forgedCounts = { ...(claims.counts as object), valid: (claims.counts as { valid: number }).valid + 100_000 };
+    const certificate = await new SignJWT({ ...claims, counts: forgedCounts })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'certificate+jwt', kid: 'forger' })
+      .setIssuer(forgerServer.origin)
+      .sign(forger.privateKey);
+    forgedItem = JSON.stringify({ ...item, validSignatures: forgedCounts.valid, certificate });
+    const check = async (...args: string[]) => {
+      const lines: string[] = [];
+      const code = await verifyCertificateCli(args, (line) => lines.push(line), (line) => lines.push(line));
+      return { code, output: lines.join('\n') };
+    };
+    try {
+      // Read from a server that is not the issuer it names: not valid, whatever keys that issuer serves.
+      const fromMirror = await check(`${mirror.origin}/v1/referendum-items/${item.id}`);
+      expect(fromMirror.code, fromMirror.output).toBe(1);
+      expect(fromMirror.output).toContain(`Certificate NOT valid: it names ${forgerServer.origin} as its issuer, but was read from ${mirror.origin}`);
+      // From a file, the signature holds under the keys it names: valid, and the output says whose keys those are.
+      const file = join(dir, 'forged-item.json');
+      await writeFile(file, forgedItem);
+      const fromFile = await check(file);
+      expect(fromFile.code, fromFile.output).toBe(0);
+      expect(fromFile.output).toContain(`The keys are those of the issuer the certificate names (${forgerServer.origin}): make sure that is the authority's own address, or give its keys with --jwks.`);
+      // Against the authority's keys, the same file is refused.
+      const against = await check(file, '--jwks', `${url}/.well-known/jwks.json`);
+      expect(against.code, against.output).toBe(1);
+      expect(against.output).not.toContain('make sure');
+    } finally {
+      await Promise.all([forgerServer, mirror].map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    }
+  });
+
   it('a --jwks file that is missing or not a key set is named, exit 2', async () => {
     await writeFile(join(dir, 'truncated-jwks.json'), '{"keys":[');
     for (const [file, reason] of [
