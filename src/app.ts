@@ -31,6 +31,7 @@ import { webhookRoutes } from './features/webhooks/routes';
 import { sequenceLogs } from './features/transparency/service';
 import { transparencyRoutes } from './features/transparency/routes';
 import { createRouter, JSON_BODY_LIMIT, type AppDeps } from './platform/http';
+import { conditionalReads, crossOriginReads } from './platform/public-reads-http';
 import { publicReadsFor } from './features/initiatives/public-reads';
 import { errorPage, notFoundPage, verifyLogoutForm, wantsPage } from './web/errors';
 import { formLimit } from './web/request';
@@ -66,6 +67,8 @@ export function createApp(deps: AppDeps) {
     if (c.req.method === 'POST' && c.req.routePath === SIGNATURES_ROUTE) return;
     publicReadsFor(deps.db).changed();
   });
+  // Outside the security headers: a public read's Cross-Origin-Resource-Policy is set over theirs.
+  app.use('*', crossOriginReads);
   app.use('*', secureHeaders({ referrerPolicy: 'no-referrer', xFrameOptions: 'DENY' }));
   const jsonBodyLimit = bodyLimit({
     maxSize: JSON_BODY_LIMIT,
@@ -96,6 +99,7 @@ export function createApp(deps: AppDeps) {
       c.header('Cache-Control', 'private, no-store');
     }
   });
+  app.use('*', conditionalReads);
   // After authentication (limits per identity), before the routes; counters are shared by the engine's processes in the database.
   app.use('/v1/initiatives/:id/signatures', rateLimit('sign'));
   app.use('/v1/initiatives/:id/paper-signatures', rateLimit('paper'));

@@ -36,7 +36,25 @@ const API_DESCRIPTION = [
   '',
   'Errors are `application/problem+json` (RFC 9457): `type` is stable (for example `/problems/validation`), and validation problems list each field at fault in `errors`.',
   'Calls that act for a person take `Authorization: Bearer <token>`: an ID token of the configured identity provider, or an engine session token from `POST /v1/session`.',
+  '',
+  'Reads anyone may make without a token may be made from a page of another origin (CORS: `Access-Control-Allow-Origin: *`, no credentials); nothing else may. An answer that says `Cache-Control: public` carries an `ETag`: send it back as `If-None-Match` and an unchanged answer is `304 Not Modified`, without a body.',
 ].join('\n');
+
+/** An unchanged answer to a conditional read (see `conditionalReads`): declared on every read that answers JSON. */
+const NOT_MODIFIED = {
+  description: 'Not modified: `If-None-Match` named the answer’s current `ETag` (answers marked `Cache-Control: public` carry one). No body.',
+  headers: { ETag: { description: 'The same tag, quoted.', schema: { type: 'string' } } },
+};
+
+/** The document as generated, with the conditional reads' `304` beside each read's JSON `200`. */
+function withConditionalReads<T extends { paths?: object }>(document: T): T {
+  for (const item of Object.values((document.paths ?? {}) as Record<string, { get?: unknown }>)) {
+    const get = item.get as { responses?: Record<string, object & { content?: Record<string, unknown> }> } | undefined;
+    const ok = get?.responses?.['200'];
+    if (get?.responses && ok?.content && Object.keys(ok.content).some((type) => type.endsWith('json'))) get.responses['304'] ??= NOT_MODIFIED;
+  }
+  return document;
+}
 
 // Loaded as a file rather than inline so the page works under a strict Content-Security-Policy.
 const INIT_SCRIPT = `window.ui = SwaggerUIBundle({
@@ -92,11 +110,13 @@ export function mountApiDocs(app: Router) {
   });
 
   app.get('/openapi.json', (c) => {
-    document ??= app.getOpenAPI31Document({
-      openapi: '3.1.0',
-      info: { title: API_TITLE, version: API_VERSION, description: API_DESCRIPTION },
-      servers: [{ url: c.var.deps.config.publicUrl }],
-    });
+    document ??= withConditionalReads(
+      app.getOpenAPI31Document({
+        openapi: '3.1.0',
+        info: { title: API_TITLE, version: API_VERSION, description: API_DESCRIPTION },
+        servers: [{ url: c.var.deps.config.publicUrl }],
+      }),
+    );
     c.header('Cache-Control', 'public, max-age=300');
     return c.json(document);
   });

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PARISIANS } from '../support/paris';
+import { createWorld, type World } from '../support/world';
+
+/**
+ * A newsroom's widget or a city portal reads an initiative's progress from the reader's browser, on
+ * a page of another origin; it polls, and asks again only for what changed. Reads anyone may make
+ * without a token are open to every origin (CORS), and say when they have not changed (ETag, 304);
+ * what is read with a token and every write stay closed to other origins.
+ */
+describe('public reads from a page of another origin', () => {
+  let world: World;
+  const ORIGIN = 'https://news.example.org';
+  beforeAll(async () => {
+    world = await createWorld();
+  });
+  afterAll(() => world.engine.close());
+
+  const raw = (method: string, path: string, headers: Record<string, string> = {}) => world.engine.app.request(path, { method, headers: { origin: ORIGIN, ...headers } });
+
+  it("an anonymous read is shared with any origin, its problems too; a reader's own answers are not", async () => {
+    const { targetId, sponsor } = world;
+    for (const path of [`/v1/initiatives/${targetId}/progress`, `/v1/initiatives/${targetId}`, `/v1/initiatives/${targetId}/log`, '/v1/initiatives?status=open', '/.well-known/jwks.json']) {
+      const res = await raw('GET', path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('access-control-allow-origin'), path).toBe('*');
+      // A fetch from another origin may read these headers too.
+      expect(res.headers.get('access-control-expose-headers'), path).toMatch(/ETag.*Retry-After.*X-Request-Id/);
+      expect(res.headers.get('cross-origin-resource-policy'), path).toBe('cross-origin');
+    }
+    const missing = await raw('GET', '/v1/initiatives/00000000-0000-4000-8000-000000000000/progress');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('access-control-allow-origin')).toBe('*');
+
+    const own = await raw('GET', `/v1/initiatives/${targetId}/signatures/me`, { authorization: `Bearer ${sponsor}` });
+    expect(own.status).toBe(200);
+    expect(own.headers.get('access-control-allow-origin')).toBeNull();
+    expect(own.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+  });
+
+  it('the live progress stream may be watched from another origin', async () => {
+    const res = await raw('GET', `/v1/initiatives/${world.targetId}/progress/stream`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    await res.body?.cancel();
+  });
+
+  it("a read's preflight is granted without credentials; a write's is not", async () => {
+    const read = await raw('OPTIONS', `/v1/initiatives/${world.targetId}/progress`, { 'access-control-request-method': 'GET', 'access-control-request-headers': 'if-none-match' });
+    expect(read.status).toBe(204);
+    expect(read.headers.get('access-control-allow-origin')).toBe('*');
+    expect(read.headers.get('access-control-allow-methods')).toBe('GET, HEAD');
+    expect(read.headers.get('access-control-allow-headers')).toMatch(/If-None-Match/);
+    expect(read.headers.get('access-control-allow-headers')).not.toMatch(/authorization/i);
+    expect(read.headers.get('access-control-allow-credentials')).toBeNull();
+
+    const write = await raw('OPTIONS', `/v1/initiatives/${world.targetId}/signatures`, { 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' });
+    expect(write.headers.get('access-control-allow-origin')).toBeNull();
+    const signed = await raw('POST', `/v1/initiatives/${world.targetId}/signatures`, {
+      authorization: `Bearer ${await world.engine.tokenFor(PARISIANS.karim)}`,
+      'content-type': 'application/json',
+    });
+    expect(signed.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('a poller asking again with the ETag it has gets 304 until the progress changes', async () => {
+    const { engine, targetId } = world;
+    const path = `/v1/initiatives/${targetId}/progress`;
+    const first = await raw('GET', path, { 'cache-control': 'no-cache' });
+    const etag = first.headers.get('etag');
+    expect(etag).toMatch(/^"[\w-]+"$/);
+
+    const again = await raw('GET', path, { 'cache-control': 'no-cache', 'if-none-match': etag! });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
+    expect(again.headers.get('etag')).toBe(etag);
+    expect(again.headers.get('cache-control')).toBe('public, max-age=1');
+    expect(again.headers.get('access-control-allow-origin')).toBe('*');
+    // A list of tags, or a weak comparison, matches too.
+    expect((await raw('GET', path, { 'cache-control': 'no-cache', 'if-none-match': `"other", W/${etag}` })).status).toBe(304);
+
+    const signed = await engine.request('POST', `/v1/initiatives/${targetId}/signatures`, { token: await engine.tokenFor(PARISIANS.lea), body: { district: '75111', consent: true } });
+    expect(signed.status).toBe(201);
+    const changed = await raw('GET', path, { 'cache-control': 'no-cache', 'if-none-match': etag! });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+    expect(((await changed.json()) as { signatures: number }).signatures).toBe(((await first.json()) as { signatures: number }).signatures + 1);
+  });
+
+  it('what is read with a token carries no ETag; the document declares the 304', async () => {
+    const own = await raw('GET', `/v1/initiatives/${world.targetId}/signatures/me`, { authorization: `Bearer ${world.sponsor}` });
+    expect(own.headers.get('etag')).toBeNull();
+    const doc = (await world.engine.request('GET', '/openapi.json')).body;
+    expect(doc.paths['/v1/initiatives/{id}/progress'].get.responses['304']).toBeDefined();
+    expect(doc.paths['/v1/initiatives'].post.responses['304']).toBeUndefined();
+  });
+});
