@@ -5,6 +5,8 @@ import { contractChecker, type OpenApiDocument } from '../support/contract';
 import { createTestEngine, type TestEngine, type TestResponse } from '../support/engine';
 import { PARISIANS, parisJurisdiction, REFERENDUM_DRAFT } from '../support/paris';
 import { browserRequests } from '../web/browser-requests';
+import { EVENT_TYPES } from '../../src/platform/outbox';
+import type { WebhookRequest } from '../../src/features/webhooks/sender';
 
 type Init = Parameters<TestEngine['request']>[2];
 
@@ -30,6 +32,7 @@ describe('the engine answers as its OpenAPI document says', () => {
   let signatureId: string;
   let webhookId: string;
   let itemId: string;
+  const delivered: WebhookRequest[] = [];
   const citizens = {
     ...PARISIANS,
     tom: { givenNames: 'Tom', familyName: 'Nguyen', birthdate: '1999-12-01' },
@@ -45,7 +48,19 @@ describe('the engine answers as its OpenAPI document says', () => {
   const expectStatus = (res: TestResponse, status: number) => expect(res.status, JSON.stringify(res.body)).toBe(status);
 
   beforeAll(async () => {
-    engine = await createTestEngine({ deps: { webhooks: { resolve: async () => ['93.184.215.14'] } } });
+    // Webhook examples name hooks.example.org; with no DNS here, it resolves to example.org's public address.
+    // Deliveries are kept here, never sent: no test reaches an address beyond this machine.
+    engine = await createTestEngine({
+      deps: {
+        webhooks: {
+          resolve: async () => ['93.184.215.14'],
+          send: async (request) => {
+            delivered.push(request);
+            return { status: 204 };
+          },
+        },
+      },
+    });
     const doc = await engine.request('GET', '/openapi.json');
     checker = contractChecker(doc.body as OpenApiDocument);
     checker.check('GET', '/openapi.json', doc);
@@ -89,6 +104,8 @@ describe('the engine answers as its OpenAPI document says', () => {
     expectStatus(await call('PATCH', '/v1/jurisdictions/paris', { token: admin, body: { requireRoll: true } }), 409);
 
     expectStatus(await call('POST', '/v1/jurisdictions/paris/clerks', { token: admin, body: { subject: 'clerk-of-paris' } }), 201);
+    // Every event of Paris from now on, for the deliveries to be held to the document's webhooks.
+    expectStatus(await call('POST', '/v1/webhooks', { token: admin, body: { url: 'https://hooks.example.org/all', events: [...EVENT_TYPES], jurisdictionId: 'paris' } }), 201);
     expectStatus(await call('POST', '/v1/jurisdictions/paris/clerks', { token: admin, body: { subject: 'clerk-of-paris' } }), 200);
     expectStatus(await call('POST', '/v1/jurisdictions/paris/clerks', { token: admin, body: { subject: 'short-lived-clerk' } }), 201);
     expectStatus(await call('GET', '/v1/jurisdictions/paris/clerks', { token: clerk }), 200);
@@ -360,6 +377,16 @@ describe('the engine answers as its OpenAPI document says', () => {
     expectStatus(await call('POST', `/v1/initiatives/${rejected}/submit`, { token: sponsor }), 200);
     expectStatus(await call('POST', `/v1/initiatives/${rejected}/review`, { token: clerk, body: { decision: 'reject', reason: 'Hors compétence.' } }), 200);
     expectStatus(await call('POST', `/v1/initiatives/${rejected}/withdraw`, { token: sponsor }), 409);
+  });
+
+  it("every webhook delivery is as the document's webhooks describe its event", async () => {
+    await engine.scheduler.tick();
+    const doc = (await engine.request('GET', '/openapi.json')).body as OpenApiDocument;
+    expect(Object.keys(doc.webhooks ?? {}).sort()).toEqual([...EVENT_TYPES].sort());
+    const all = delivered.filter((d) => d.url === 'https://hooks.example.org/all');
+    // The story's events, but a verification that finds too few valid signatures.
+    expect(new Set(all.map((d) => JSON.parse(d.body).type))).toEqual(new Set(EVENT_TYPES.filter((t) => t !== 'initiative.insufficient')));
+    expect(all.flatMap((d) => checker.checkWebhook(d.body))).toEqual([]);
   });
 
   it('the audit trail, page by page, for clerks and admins only', async () => {

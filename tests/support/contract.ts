@@ -7,6 +7,8 @@ type Operation = { responses: Record<string, { content?: Record<string, Media> }
 export type OpenApiDocument = {
   paths: Record<string, Record<string, Operation>>;
   components?: Record<string, unknown>;
+  /** What subscribers receive: each event type's POST and its body. */
+  webhooks?: Record<string, { post?: { requestBody?: { content?: Record<string, Media> } } }>;
 };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
@@ -98,7 +100,17 @@ export function contractChecker(document: OpenApiDocument) {
     return operations.map((o) => ({ ...o, seen: seen(o.name) }));
   }
 
-  return { check, faults, coverage };
+  /** The faults of one webhook delivery's body against the document's description of its event type. */
+  function checkWebhook(body: string): string[] {
+    const event = JSON.parse(body) as { type?: unknown };
+    const type = String(event.type);
+    const schema = document.webhooks?.[type]?.post?.requestBody?.content?.['application/json']?.schema;
+    if (!schema) return [`webhook ${type}: the document does not describe it`];
+    const validate = validator(`webhook ${type}`, schema);
+    return validate(event) ? [] : (validate.errors ?? []).map((e) => `webhook ${type}: body${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+  }
+
+  return { check, checkWebhook, faults, coverage };
 }
 
 const CLOSED = 'https://engine.test/openapi.json';

@@ -46,8 +46,14 @@ const NOT_MODIFIED = {
   headers: { ETag: { description: 'The same tag, quoted.', schema: { type: 'string' } } },
 };
 
-/** The document as generated, with the conditional reads' `304` beside each read's JSON `200`. */
-function withConditionalReads<T extends { paths?: object }>(document: T): T {
+/**
+ * The document as generated, with the conditional reads' `304` beside each read's JSON `200`, and
+ * the webhooks named by their event types (routers mounted at `/` put a slash before each name).
+ */
+function finished<T extends { paths?: object; webhooks?: object }>(document: T): T {
+  if (document.webhooks) {
+    document.webhooks = Object.fromEntries(Object.entries(document.webhooks).map(([name, item]) => [name.replace(/^\//, ''), item]));
+  }
   for (const item of Object.values((document.paths ?? {}) as Record<string, { get?: unknown }>)) {
     const get = item.get as { responses?: Record<string, object & { content?: Record<string, unknown> }> } | undefined;
     const ok = get?.responses?.['200'];
@@ -110,7 +116,7 @@ export function mountApiDocs(app: Router) {
   });
 
   app.get('/openapi.json', (c) => {
-    document ??= withConditionalReads(
+    document ??= finished(
       app.getOpenAPI31Document({
         openapi: '3.1.0',
         info: { title: API_TITLE, version: API_VERSION, description: API_DESCRIPTION },

@@ -47,7 +47,7 @@ export async function recordCrossings(db: Database, now: Date, options: { includ
           at: now,
           initiativeId: initiative.id,
           jurisdictionId: initiative.jurisdictionId,
-          data: { initiativeId: initiative.id, signatures: tally.total, ...(milestone ? { milestone } : {}) },
+          data: { initiativeId: initiative.id, jurisdictionId: initiative.jurisdictionId, signatures: tally.total, ...(milestone ? { milestone } : {}) },
         });
         if (key === 'goal' && rules.closeWhenMet && initiative.status === 'open') {
           // Locked first: a batch of signatures being committed holds the row FOR SHARE, so the close comes after them.

@@ -3,6 +3,7 @@ import { createRouter } from '../../platform/http';
 import { bearer, errors, json, jsonBody } from '../../platform/openapi';
 import { requirePrincipal } from '../auth/access';
 import { CreatedWebhookSchema, CreateWebhookSchema, DeliveriesQuerySchema, DeliverySchema, WebhookIdParam, WebhookSchema } from './schema';
+import { registerWebhookEvents } from './events';
 import { createWebhook, deleteWebhook, enableWebhook, listDeliveries, listWebhooks, webhookView } from './service';
 
 export const webhookRoutes = createRouter()
@@ -93,3 +94,6 @@ export const webhookRoutes = createRouter()
       return c.json(page, 200);
     },
   );
+
+// What subscribers receive: the document's `webhooks`.
+registerWebhookEvents(webhookRoutes);
