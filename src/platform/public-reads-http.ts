@@ -4,9 +4,10 @@ import type { AppEnv } from './http';
 /**
  * What anyone may read from the API (an initiative, its progress and its live stream, its log and
  * proofs, referendum items, the keys, the API's description) may be read by a page of another
- * origin: a city portal or a newsroom's widget calling from the reader's browser. Only reads made
- * without credentials are shared: an answer about its caller (read with a token) carries no CORS
- * header, a preflight never grants `Authorization`, and no write is ever allowed from another origin.
+ * origin: a city portal or a newsroom's widget calling from the reader's browser. Only what is the
+ * same for everyone is shared (read without a token, or marked `Cache-Control: public`): an answer
+ * about its caller carries no CORS header, a preflight never grants `Authorization`, and no write is
+ * ever allowed from another origin.
  */
 const EXPOSED = 'ETag, Retry-After, X-Request-Id';
 /** What a cross-origin read may send beyond the safelisted headers (EventSource's, a reload's, a revalidation's). */
@@ -32,7 +33,9 @@ export async function crossOriginReads(c: Context<AppEnv>, next: Next) {
     });
   }
   await next();
-  if (!READS.has(c.req.method) || c.get('principal')) return;
+  if (!READS.has(c.req.method)) return;
+  // Read with a token, an answer is about its caller, unless the route said it is the same for everyone (a shared cache may then hand it to anyone).
+  if (c.get('principal') && !/^public\b/.test(c.res.headers.get('cache-control') ?? '')) return;
   c.res.headers.set('Access-Control-Allow-Origin', '*');
   c.res.headers.set('Access-Control-Expose-Headers', EXPOSED);
   // Not only CORS fetches: a no-cors request (an <img>, a page isolated by COEP) may take it too.

@@ -36,6 +36,10 @@ describe('public reads from a page of another origin', () => {
     expect(own.status).toBe(200);
     expect(own.headers.get('access-control-allow-origin')).toBeNull();
     expect(own.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+    // Read with a token, what is the same for everyone stays so: a shared cache may hand it to an anonymous widget.
+    const shared = await raw('GET', `/v1/initiatives/${targetId}/progress`, { authorization: `Bearer ${sponsor}` });
+    expect(shared.headers.get('cache-control')).toBe('public, max-age=1');
+    expect(shared.headers.get('access-control-allow-origin')).toBe('*');
   });
 
   it('the live progress stream may be watched from another origin', async () => {
