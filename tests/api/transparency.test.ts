@@ -245,6 +245,11 @@ describe('transparency log and receipts', () => {
     expect(unknownRef.status).toBe(404);
     const big = await engine.request('GET', `${base}/entries?start=0&end=9`);
     expect(big.body.entries).toHaveLength(9);
+    // A monitor is told what is wrong with a number written in digits: too small, or too large (once).
+    const empty = await engine.request('GET', `${base}/inclusion?index=0&size=0`);
+    expect(empty.body.errors).toEqual([{ field: 'query.size', message: 'At least 1.' }]);
+    const huge = await engine.request('GET', `${base}/consistency?from=99999999999999999999`);
+    expect(huge.body.errors).toEqual([{ field: 'query.from', message: 'At most 9007199254740991.' }]);
   });
 
   it('the verifier checks every receipt, the whole log and two saved tree heads against the engine', async () => {

@@ -8,7 +8,11 @@ import { consistencyProofFor, inclusionProofFor, logEntriesPage, logHead, MAX_EN
 const position = (min: number) =>
   z.preprocess(
     (v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
-    z.number({ error: 'A whole number, written in digits.' }).int().min(min).max(Number.MAX_SAFE_INTEGER),
+    z
+      .number({ error: 'A whole number, written in digits.' })
+      .min(min, { error: `At least ${min}.` })
+      .max(Number.MAX_SAFE_INTEGER, { error: `At most ${Number.MAX_SAFE_INTEGER}.`, abort: true })
+      .int({ error: 'A whole number, written in digits.' }),
   );
 const Position = position(0);
 const Hash = z.string().openapi({ description: 'Base64 of a SHA-256 hash.', example: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' });

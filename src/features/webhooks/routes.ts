@@ -14,7 +14,7 @@ export const webhookRoutes = createRouter()
       tags: ['Webhooks'],
       summary: "Subscribe to events: a jurisdiction's (administrator) or an initiative's (its sponsor)",
       description:
-        'Deliveries follow the Standard Webhooks specification: a JSON body `{type, sequence, timestamp, data}` (`sequence`: the order the engine wrote its events in, for events that share a timestamp) with the headers `webhook-id`, `webhook-timestamp` and `webhook-signature` (HMAC-SHA256 with the secret returned here, once). Retried with exponential backoff for 24 hours; then the subscription is disabled with a reason.',
+        'Deliveries follow the Standard Webhooks specification: a JSON body `{type, sequence, timestamp, data}` (`sequence`: the order the engine wrote its events in, for events that share a timestamp) with the headers `webhook-id`, `webhook-timestamp` and `webhook-signature` (HMAC-SHA256 with the secret returned here, once). Retried with exponential backoff for 24 hours; then the subscription is disabled with a reason. Each event type and its `data` are described under this document’s `webhooks`.',
       security: bearer,
       request: { body: jsonBody(CreateWebhookSchema) },
       responses: { 201: json(CreatedWebhookSchema, 'The subscription and its signing secret (shown only now).'), ...errors(400, 401, 403, 409, 413, 415) },
