@@ -63,7 +63,7 @@ export function createApp(deps: AppDeps) {
   // PublicReads). A refused request changed nothing: a stream of bad ones does not empty the cache.
   app.use('*', async (c, next) => {
     await next();
-    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.res.status >= 400) return;
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS' || c.res.status >= 400) return;
     if (c.req.method === 'POST' && c.req.routePath === SIGNATURES_ROUTE) return;
     publicReadsFor(deps.db).changed();
   });

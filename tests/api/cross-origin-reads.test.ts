@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publicReadsFor } from '../../src/features/initiatives/public-reads';
 import { PARISIANS } from '../support/paris';
 import { createWorld, type World } from '../support/world';
 
@@ -57,6 +58,21 @@ describe('public reads from a page of another origin', () => {
     expect(read.headers.get('access-control-allow-headers')).toMatch(/If-None-Match/);
     expect(read.headers.get('access-control-allow-headers')).not.toMatch(/authorization/i);
     expect(read.headers.get('access-control-allow-credentials')).toBeNull();
+
+    // A preflight changes nothing: the anonymous reads kept in memory stay kept (a flood of them would otherwise empty the cache).
+    const reads = publicReadsFor(world.engine.db);
+    const changed = reads.changed.bind(reads);
+    let emptied = 0;
+    reads.changed = (ids) => {
+      emptied++;
+      changed(ids);
+    };
+    try {
+      for (const method of ['GET', 'POST']) await raw('OPTIONS', `/v1/initiatives/${world.targetId}/progress`, { 'access-control-request-method': method });
+    } finally {
+      reads.changed = changed;
+    }
+    expect(emptied).toBe(0);
 
     const write = await raw('OPTIONS', `/v1/initiatives/${world.targetId}/signatures`, { 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' });
     expect(write.headers.get('access-control-allow-origin')).toBeNull();
