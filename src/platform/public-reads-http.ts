@@ -46,10 +46,11 @@ export async function crossOriginReads(c: Context<AppEnv>, next: Next) {
 
 /**
  * Conditional reads of what a cache may keep for everyone (`Cache-Control: public`): a JSON answer
- * gets a strong `ETag` (the first half of the SHA-256 of its bytes, in hex) and a request whose `If-None-Match` names it gets
- * `304 Not Modified` with the same `ETag` and `Cache-Control`, no body. A widget polling progress
- * every few seconds downloads it again only when it changed. Streams and answers about their
- * caller are left alone.
+ * gets a strong `ETag` (the first half of the SHA-256 of its bytes, in hex), or the weak one its
+ * route gave (`weakValidator`: an answer stamped with the time it was read), and a request whose
+ * `If-None-Match` names it gets `304 Not Modified` with the same `ETag` and `Cache-Control`, no body.
+ * A widget polling progress every few seconds downloads it again only when it changed. Streams and
+ * answers about their caller are left alone.
  */
 export async function conditionalReads(c: Context<AppEnv>, next: Next) {
   await next();
@@ -57,8 +58,7 @@ export async function conditionalReads(c: Context<AppEnv>, next: Next) {
   const cacheControl = c.res.headers.get('cache-control') ?? '';
   const type = c.res.headers.get('content-type') ?? '';
   if (!/^public\b/.test(cacheControl) || !/^application\/(?:[\w.+-]+\+)?json\b/.test(type)) return;
-  const bytes = new Uint8Array(await c.res.clone().arrayBuffer());
-  const etag = `"${bytesToHex(sha256(bytes).subarray(0, 16))}"`;
+  const etag = c.res.headers.get('etag') ?? `"${bytesToHex(sha256(new Uint8Array(await c.res.clone().arrayBuffer())).subarray(0, 16))}"`;
   if (matches(c.req.header('if-none-match'), etag)) {
     const headers = new Headers({ ETag: etag, 'Cache-Control': cacheControl });
     for (const name of ['vary', 'x-request-id', 'date']) {
@@ -77,5 +77,23 @@ export async function conditionalReads(c: Context<AppEnv>, next: Next) {
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (ifNoneMatch === undefined) return false;
   if (ifNoneMatch.trim() === '*') return true;
-  return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+  const opaque = etag.replace(/^W\//, '');
+  return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === opaque);
+}
+
+const validators = new WeakMap<object, string>();
+
+/**
+ * A weak `ETag` for an answer that says when it was read (a progress's `updatedAt`): the same as
+ * long as everything else in it is, so a reader polling it gets 304 until something changes, not at
+ * every new second. `content` is what the answer says without that time; it is hashed once per
+ * object (`key`, the answer kept for anonymous readers, serves many reads).
+ */
+export function weakValidator(key: object, content: () => unknown): string {
+  let etag = validators.get(key);
+  if (etag === undefined) {
+    etag = `W/"${bytesToHex(sha256(new TextEncoder().encode(JSON.stringify(content()))).subarray(0, 16))}"`;
+    validators.set(key, etag);
+  }
+  return etag;
 }

@@ -117,6 +117,28 @@ describe('on Workers: the routes and periodic tasks beyond the API story', () =>
     }
   });
 
+  it('answers a widget of another origin reading the progress, and 304 while it has not changed, seconds later', async () => {
+    const path = `/v1/initiatives/${opened.initiativeId}/progress`;
+    const preflight = await fetch(worker.url + path, { method: 'OPTIONS', headers: { origin: 'https://news.example', 'access-control-request-method': 'GET' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    const first = await get(path, { origin: 'https://news.example', 'cache-control': 'no-cache' });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('access-control-allow-origin')).toBe('*');
+    const etag = first.headers.get('etag');
+    expect(etag).toMatch(/^W\/"[0-9a-f]{32}"$/);
+    const signatures = (await first.json()).signatures as number;
+    // The progress says when it was read: a read in another second is the same progress.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const unchanged = await get(path, { origin: 'https://news.example', 'cache-control': 'no-cache', 'if-none-match': etag! });
+    expect(unchanged.status).toBe(304);
+    expect(await unchanged.text()).toBe('');
+    await signAs(engine, opened.initiativeId, 9, '75114');
+    const changed = await get(path, { origin: 'https://news.example', 'cache-control': 'no-cache', 'if-none-match': etag! });
+    expect(changed.status).toBe(200);
+    expect((await changed.json()).signatures).toBe(signatures + 1);
+  });
+
   it('sends the progress stream as one snapshot per connection, with the retry that makes EventSource reconnect', async () => {
     const path = `/v1/initiatives/${opened.initiativeId}/progress/stream`;
     const first = await get(path, { accept: 'text/event-stream' });

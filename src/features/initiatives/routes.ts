@@ -29,6 +29,7 @@ import {
   withdraw,
 } from './service';
 import { publicPage } from './public-reads';
+import { weakValidator } from '../../platform/public-reads-http';
 
 // Paths stay literal types so that the typed client (hc<App>) knows each route.
 const lifecycleRoute = <const P extends string>(path: P, summary: string) =>
@@ -106,7 +107,9 @@ export const initiativeRoutes = createRouter()
       const render = async () => pageView(await readInitiativePage(deps.db.db, id, principal), principal, deps.clock());
       // What everyone sees alike may come from memory for up to a second (see PublicReads).
       if (!principal) c.header('Cache-Control', 'public, max-age=1');
-      return c.json(await publicPage(deps.db, { view: 'detail', id, personal: !!principal, cacheControl: c.req.header('cache-control') }, render), 200);
+      const view = await publicPage(deps.db, { view: 'detail', id, personal: !!principal, cacheControl: c.req.header('cache-control') }, render);
+      if (!principal) c.header('ETag', weakValidator(view, () => ({ ...view, progress: view.progress && { ...view.progress, updatedAt: undefined } })));
+      return c.json(view, 200);
     },
   )
   .openapi(
@@ -200,6 +203,7 @@ export const initiativeRoutes = createRouter()
       };
       const progress = await publicPage(deps.db, { view: 'progress', id, personal: !!principal, cacheControl: c.req.header('cache-control') }, render);
       c.header('Cache-Control', draft ? 'private, no-store' : 'public, max-age=1');
+      if (!draft) c.header('ETag', weakValidator(progress, () => ({ ...progress, updatedAt: undefined })));
       return c.json(progress, 200);
     },
   );
