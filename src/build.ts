@@ -11,6 +11,7 @@
  */
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
+import { sourceFingerprint } from './platform/source-fingerprint';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BUILT_SERVER = `${ROOT}dist/node/server.js`;
@@ -27,6 +28,8 @@ export async function buildEngine(): Promise<string> {
     target: 'node20',
     packages: 'external',
     logLevel: 'warning',
+    // What it was built from: a bundle started after an update without a new build refuses to run (src/server.ts).
+    define: { __CIVIC_SOURCE_FINGERPRINT__: JSON.stringify((await sourceFingerprint(ROOT)) ?? '') },
   });
   return BUILT_SERVER;
 }

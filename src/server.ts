@@ -7,7 +7,7 @@ import { createServer as createNetServer } from 'node:net';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server as HttpServer, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import type { JWK } from 'jose';
 import { createApp, engineTasks, SEQUENCE_LOGS_TASK } from './app';
@@ -29,6 +29,10 @@ import { createLogger, flushLogs, type Logger } from './platform/logger';
 import { processMetrics } from './features/ops/routes';
 import { createMetrics } from './platform/metrics';
 import { createScheduler } from './platform/scheduler';
+import { sourceFingerprint } from './platform/source-fingerprint';
+
+/** Set by `npm run build` in the production bundle (src/build.ts): the digest of the src/ and drizzle/ it was built from. */
+declare const __CIVIC_SOURCE_FINGERPRINT__: string | undefined;
 
 /**
  * How long a stopping engine waits for the requests under way before cutting their connections: 15 s,
@@ -229,8 +233,26 @@ async function startPrimary(config: Config, logger: Logger, processes: number) {
 }
 
 // As a URL, with the real path: a checkout in a folder whose name has a space or an accent, or reached by a link.
+/**
+ * The production bundle, started after an update (git pull, a new release) without `npm run build`,
+ * would run the old code, and apply the new release's migrations to the database under it.
+ */
+async function checkBuildIsCurrent(): Promise<void> {
+  const built = typeof __CIVIC_SOURCE_FINGERPRINT__ === 'string' ? __CIVIC_SOURCE_FINGERPRINT__ : undefined;
+  if (!built) return;
+  // The bundle is in dist/node/, two folders below the project, as the modules of src/ are.
+  const current = await sourceFingerprint(fileURLToPath(new URL('../..', import.meta.url)));
+  if (current !== undefined && current !== built) throw new BuildOutdated();
+}
+
+class BuildOutdated extends Error {
+  constructor() {
+    super('dist/node/ was built from other sources than src/ and drizzle/ hold now (updated without a new build?): run `npm run build`, then start again');
+  }
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  startServer().catch((error) => {
+  (cluster.isPrimary ? checkBuildIsCurrent() : Promise.resolve()).then(() => startServer()).catch((error) => {
     if (error instanceof ConfigError) {
       process.stderr.write(`Configuration error: ${error.message}\n`);
     } else if (error instanceof DrizzleQueryError && error.cause) {

@@ -1,0 +1,73 @@
+import { cp, mkdir, symlink, writeFile, appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildEngine } from '../../src/build';
+import { startEngineExpectingExit, tempDir } from '../support/process';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+/**
+ * An operator updates the checkout (git pull, a new release) and restarts with
+ * `npm run start:production` without `npm run build`: the bundle in dist/node/ is the old code, and
+ * would apply the new release's migrations from drizzle/ to the database under it.
+ */
+describe('a production bundle older than its checkout', () => {
+  let project: Awaited<ReturnType<typeof tempDir>>;
+  let server: string;
+
+  beforeAll(async () => {
+    const built = await buildEngine();
+    // A checkout of its own, with the bundle just built from the same sources, so that changing them here touches nothing else.
+    project = await tempDir('civic-checkout-');
+    for (const folder of ['src', 'drizzle']) await cp(join(ROOT, folder), join(project.path, folder), { recursive: true });
+    await cp(join(ROOT, 'package.json'), join(project.path, 'package.json'));
+    await symlink(join(ROOT, 'node_modules'), join(project.path, 'node_modules'));
+    await mkdir(join(project.path, 'dist/node'), { recursive: true });
+    for (const file of ['server.js', 'jose-thread.js']) await cp(join(built, '..', file), join(project.path, 'dist/node', file));
+    server = join(project.path, 'dist/node/server.js');
+  }, 120_000);
+
+  afterAll(async () => {
+    await project?.remove();
+  });
+
+  // A bad PORT stops the start at once: reaching that message shows the bundle went past its own check.
+  const start = (data: string) => startEngineExpectingExit({ DATA_DIR: data, PORT: 'abc' }, { built: server });
+
+  it('starts when the sources are those it was built from', async () => {
+    const data = await tempDir('civic-stale-data-');
+    try {
+      const run = await start(data.path);
+      expect(run.output).toContain('Configuration error: PORT: must be a whole number');
+    } finally {
+      await data.remove();
+    }
+  });
+
+  it('refuses to start, saying to build, when the code changed since the build', async () => {
+    const data = await tempDir('civic-stale-data-');
+    try {
+      await appendFile(join(project.path, 'src/app.ts'), '\n// a fix pulled after the build\n');
+      const run = await start(data.path);
+      expect(run.code).toBe(1);
+      expect(run.output).toContain('run `npm run build`, then start again');
+      expect(run.output).not.toContain('Configuration error');
+      expect(run.output).not.toMatch(/\n\s+at /);
+    } finally {
+      await cp(join(ROOT, 'src/app.ts'), join(project.path, 'src/app.ts'));
+      await data.remove();
+    }
+  });
+
+  it('refuses to start when a migration arrived since the build, before touching the database', async () => {
+    const data = await tempDir('civic-stale-data-');
+    try {
+      await writeFile(join(project.path, 'drizzle/9999_from_a_later_release.sql'), 'CREATE TABLE later_release (id integer);\n');
+      const run = await start(data.path);
+      expect(run.code).toBe(1);
+      expect(run.output).toContain('dist/node/ was built from other sources than src/ and drizzle/ hold now');
+    } finally {
+      await data.remove();
+    }
+  });
+});
