@@ -1,4 +1,5 @@
-import { cp, mkdir, symlink, writeFile, appendFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { cp, mkdir, rm, symlink, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEngine } from '../../src/build';
@@ -69,5 +70,18 @@ describe('a production bundle older than its checkout', () => {
     } finally {
       await data.remove();
     }
+  });
+
+  it('npm run start:production without a build says to build, not a stack trace', async () => {
+    await rm(join(project.path, 'dist'), { recursive: true, force: true });
+    const run = spawnSync('npm', ['run', '--silent', 'start:production'], {
+      cwd: project.path,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('dist/node/server.js is missing: run npm run build first');
+    expect(run.stderr).not.toContain('MODULE_NOT_FOUND');
   });
 });
