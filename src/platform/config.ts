@@ -26,7 +26,15 @@ const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: wholeNumber(0, 65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
-  PUBLIC_URL: z.string().refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), 'must be an http:// or https:// URL').optional(),
+  PUBLIC_URL: z
+    .string()
+    .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), 'must be an http:// or https:// URL')
+    // Pages, forms, assets and __Host- cookies are at the root: under a path, the site would start and then break at every link and at login.
+    .refine(
+      (v) => !URL.canParse(v) || (!/[?#]/.test(v) && isSiteRoot(new URL(v))),
+      'must be the address of a site root, with no path, query or credentials (https://petitions.example.org): the engine serves its pages, its API and its login at /, so give it a host name of its own',
+    )
+    .optional(),
   // Parsed as a URL, as the driver will: an unencoded # or / in the password would otherwise stop the start naming nothing.
   DATABASE_URL: z
     .string()
@@ -245,6 +253,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     demo: e.DEMO === 'on' && !production,
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
   };
+}
+
+/** Scheme, host and port only (a trailing slash allowed). */
+function isSiteRoot(url: URL): boolean {
+  return (url.pathname === '/' || url.pathname === '') && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
 }
 
 /** Plain http only for this very host (loopback), as OAuth allows for native apps. */

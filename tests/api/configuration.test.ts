@@ -129,6 +129,16 @@ describe('PUBLIC_URL', () => {
     expect(loadConfig({ PUBLIC_URL: 'https://petitions.example.org', OIDC_ISSUER: 'https://idp.example.org', OIDC_CLIENT_ID: 'civic' }).oidc?.issuer).toBe('https://idp.example.org');
   });
 
+  it('is the root of a site: under a path, the engine would start, then its links, assets, cookies and login would miss it', () => {
+    const refused =
+      'PUBLIC_URL: must be the address of a site root, with no path, query or credentials (https://petitions.example.org): the engine serves its pages, its API and its login at /, so give it a host name of its own';
+    for (const value of ['https://www.ville.example/petitions', 'https://www.ville.example/petitions/', 'https://petitions.example.org/?lang=fr', 'https://petitions.example.org?', 'https://petitions.example.org/#top', 'https://civic:secret@petitions.example.org']) {
+      expect(refusal({ ...production, PUBLIC_URL: value }), value).toBe(refused);
+    }
+    expect(refusal({ PUBLIC_URL: 'http://127.0.0.1:3000/civic' })).toBe(refused);
+    for (const value of ['https://petitions.example.org', 'https://petitions.example.org/', 'https://petitions.example.org:8443']) expect(loadConfig({ ...production, PUBLIC_URL: value }).publicUrl).toBe(value.replace(/\/$/, ''));
+  });
+
   it('is an http:// or https:// URL anywhere', () => {
     for (const value of ['ftp://petitions.example.org', 'petitions.example.org', '']) expect(refusal({ PUBLIC_URL: value }), value).toBe('PUBLIC_URL: must be an http:// or https:// URL');
   });
