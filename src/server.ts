@@ -94,10 +94,10 @@ async function openEngine(config: Config, logger: Logger, options: { migrate: bo
 /** The periodic tasks, in the one process that runs them (a single engine, or a cluster's primary). */
 function startTasks(deps: AppDeps, config: Config, logger: Logger) {
   const tasks = engineTasks(deps);
-  const scheduler = createScheduler(tasks.filter((t) => t.name !== SEQUENCE_LOGS_TASK), deps.clock, logger);
+  const scheduler = createScheduler(tasks.filter((t) => t.name !== SEQUENCE_LOGS_TASK), deps.clock, logger, deps.metrics);
   scheduler.start(config.schedulerIntervalMs);
   // The log sequencer keeps its own pace, so receipts' merge-delay promise holds whatever else the scheduler does.
-  const sequencer = createScheduler(tasks.filter((t) => t.name === SEQUENCE_LOGS_TASK), deps.clock, logger);
+  const sequencer = createScheduler(tasks.filter((t) => t.name === SEQUENCE_LOGS_TASK), deps.clock, logger, deps.metrics);
   sequencer.start(Math.max(50, Math.floor(config.logMergeDelayMs / 2)));
   return {
     stop: () => Promise.all([scheduler.stop(), sequencer.stop()]),
@@ -210,7 +210,8 @@ async function startPrimary(config: Config, logger: Logger, processes: number) {
   const tasks = startTasks(deps, config, logger);
   let workers: WorkerSupervisor;
   try {
-    workers = await superviseWorkers(processes, logger);
+    // The primary runs the periodic tasks: its counts of them join the processes' in /metrics.
+    workers = await superviseWorkers(processes, logger, () => deps.metrics.snapshot());
   } catch (error) {
     await closeEngine(deps, tasks);
     throw error;

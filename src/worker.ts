@@ -120,7 +120,7 @@ async function buildEngine(env: WorkerEnv, connect: (url: string) => DatabaseHan
       : undefined,
   };
   const app = createApp(deps);
-  const scheduler = createScheduler(engineTasks(deps), deps.clock, logger);
+  const scheduler = createScheduler(engineTasks(deps), deps.clock, logger, deps.metrics);
   return { app, deps, logger, database, scheduler, connectionString: config.databaseUrl };
 }
 

@@ -31,7 +31,7 @@ export interface WorkerSupervisor {
 }
 
 /** In the primary: starts `count` engine processes and keeps that many running until `stop`. */
-export async function superviseWorkers(count: number, logger: Logger): Promise<WorkerSupervisor> {
+export async function superviseWorkers(count: number, logger: Logger, own?: () => MetricsSnapshot): Promise<WorkerSupervisor> {
   const listening = new Set<Worker>();
   let stopping = false;
   let nextSnapshot = 0;
@@ -63,7 +63,7 @@ export async function superviseWorkers(count: number, logger: Logger): Promise<W
       void collect().then((snapshots) => {
         // All or nothing: a sum that misses a process would make its counters go backwards.
         const complete = snapshots.length === listening.size;
-        const all = departed ? [...snapshots, departed] : snapshots;
+        const all = [...snapshots, ...(departed ? [departed] : []), ...(own ? [own()] : [])];
         if (worker.isConnected()) worker.send({ type: 'civic:metrics', ask: message.ask, snapshots: complete ? all : null } satisfies Message);
       });
     } else if (message.type === 'civic:snapshot') {

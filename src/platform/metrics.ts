@@ -98,12 +98,14 @@ export function createMetrics() {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
   ]);
   const signatures = new Counter('signatures_total', 'Signature attempts by outcome (accepted, duplicate, refused) and reason.');
-  const counters = [requests, signatures];
+  const tasks = new Counter('scheduled_task_runs_total', 'Runs of the periodic tasks (deadlines, log sequencing, webhooks, retention...) by task and outcome (ok, failed).');
+  const counters = [requests, signatures, tasks];
   const histograms = [latency];
   return {
     requests,
     latency,
     signatures,
+    tasks,
     snapshot(gauges: Partial<Record<keyof typeof GAUGES, number>> = {}): MetricsSnapshot {
       return {
         counters: Object.fromEntries(counters.map((c) => [c.name, [...c.values]])),
@@ -131,7 +133,7 @@ export function createMetrics() {
         }
         return total;
       };
-      const lines = [...sumCounter(requests).render(), ...sumHistogram(latency).render(), ...sumCounter(signatures).render()];
+      const lines = [...sumCounter(requests).render(), ...sumHistogram(latency).render(), ...sumCounter(signatures).render(), ...sumCounter(tasks).render()];
       for (const [name, help] of Object.entries(GAUGES)) {
         const values = snapshots.map((s) => s.gauges[name]).filter((v): v is number => v !== undefined);
         if (values.length) lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${values.reduce((a, b) => a + b, 0)}`);

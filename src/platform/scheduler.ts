@@ -1,4 +1,5 @@
 import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 
 export interface ScheduledTask {
   name: string;
@@ -23,7 +24,7 @@ export function atMostEvery(intervalMs: number): (now: Date) => boolean {
  * Runs the engine's periodic tasks (deadlines, crossings, ...) one after the other, never
  * overlapping itself. On Node it ticks on a timer; on Workers the cron trigger calls `tick`.
  */
-export function createScheduler(tasks: ScheduledTask[], clock: () => Date, logger: Logger) {
+export function createScheduler(tasks: ScheduledTask[], clock: () => Date, logger: Logger, metrics?: Pick<Metrics, 'tasks'>) {
   let timer: ReturnType<typeof setInterval> | undefined;
   let running: Promise<void> | undefined;
 
@@ -33,7 +34,10 @@ export function createScheduler(tasks: ScheduledTask[], clock: () => Date, logge
       for (const task of tasks) {
         try {
           await task.run(clock());
+          metrics?.tasks.inc({ task: task.name, outcome: 'ok' });
         } catch (error) {
+          // Counted for /metrics: a failing sequencer breaks receipts' merge-delay promise, a failing purge the retention periods.
+          metrics?.tasks.inc({ task: task.name, outcome: 'failed' });
           logger.warn('scheduled task failed', { task: task.name, error: error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message.split('\nparams:')[0]) : String(error) });
         }
       }

@@ -13,7 +13,7 @@ router.openAPIRegistry.registerPath({
   method: 'get',
   path: '/metrics',
   tags: ['Operations'],
-  summary: 'Prometheus metrics: requests, latencies, database pool (text exposition format)',
+  summary: 'Prometheus metrics: requests, latencies, signatures, database pool, periodic tasks (text exposition format)',
   responses: { 200: { description: 'Metrics in the Prometheus text format 0.0.4.', content: { 'text/plain': { schema: z.string() } } } },
 });
 
