@@ -226,6 +226,10 @@ export const sponsorPages = createRouter()
               <ul>{w.clerkOf.map((j) => <li><a href={`/clerk?jurisdiction=${encodeURIComponent(j)}`}>{nameOf.get(j)?.name ?? j}</a></li>)}</ul>
             </>
           ) : null}
+          {/* With a real provider the subject is pairwise, known to nobody beforehand: the person reads it here for a clerk grant or ADMIN_SUBJECTS. */}
+          <h2>{m.my.identifier}</h2>
+          <p>{m.my.identifierHelp}</p>
+          <p><code id="my-subject">{w.principal.subject}</code></p>
         </>
       ),
     });

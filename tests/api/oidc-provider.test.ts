@@ -114,10 +114,12 @@ describe('login at a real OpenID provider, then signing', () => {
       expect(login.status, who).toBe(302);
       cookies[who] = login.cookie!;
     }
-    const granted = await engine.request('POST', '/v1/jurisdictions/paris/clerks', {
-      headers: asBrowser(cookies.admin!),
-      body: { subject: provider.subjectOf('clerk', ENGINE_CALLBACK) },
-    });
+    // The clerk's sub is pairwise, known to nobody beforehand: they read it on their own page and give it to the administrator.
+    const myPage = await (await engine.app.request('/me', { headers: { cookie: cookies.clerk! } })).text();
+    expect(myPage).toContain('Mon identifiant pour ce service');
+    const subject = /<code id="my-subject">([^<]+)<\/code>/.exec(myPage)?.[1];
+    expect(subject).toBe(provider.subjectOf('clerk', ENGINE_CALLBACK));
+    const granted = await engine.request('POST', '/v1/jurisdictions/paris/clerks', { headers: asBrowser(cookies.admin!), body: { subject } });
     expect(granted.status).toBe(201);
 
     const draft = await engine.request('POST', '/v1/initiatives', { headers: asBrowser(cookies.sponsor!), body: REFERENDUM_DRAFT });

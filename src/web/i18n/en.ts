@@ -309,6 +309,8 @@ export const en: Messages = {
     none: 'You sponsor no initiative.',
     committees: 'Initiatives whose sponsoring committee I am on',
     clerkOf: 'Jurisdictions where I am an elections officer',
+    identifier: 'My identifier at this service',
+    identifierHelp: 'The identifier your identity provider gives this service. An administrator enters it to give you the clerk / elections officer role; the service’s operator, to make you an administrator.',
   },
   clerk: {
     title: 'Elections office',

@@ -331,6 +331,8 @@ export const fr = {
     none: 'Vous ne portez aucune initiative.',
     committees: 'Initiatives dont je suis membre du comité de soutien',
     clerkOf: 'Collectivités où je suis agent du service des élections',
+    identifier: 'Mon identifiant pour ce service',
+    identifierHelp: 'L’identifiant que votre fournisseur d’identité donne à ce service. Un administrateur le saisit pour vous confier le rôle d’agent du service des élections (greffe)\u00a0; l’exploitant du service, pour vous nommer administrateur.',
   },
   clerk: {
     title: 'Service des élections',
