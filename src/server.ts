@@ -91,6 +91,14 @@ async function openEngine(config: Config, logger: Logger, options: { migrate: bo
   return deps;
 }
 
+/** An engine nobody administers starts, and then no jurisdiction can be created nor any clerk named: say so, and how to find a subject. */
+function warnWithoutAdministrators(config: Config, logger: Logger) {
+  if (config.adminSubjects.length > 0) return;
+  logger.warn('no administrator: ADMIN_SUBJECTS is empty, so nobody can create a jurisdiction or grant the clerk role', {
+    howTo: `log in at ${config.publicUrl}/me, read "My identifier at this service", list it in ADMIN_SUBJECTS and restart`,
+  });
+}
+
 /** The periodic tasks, in the one process that runs them (a single engine, or a cluster's primary). */
 function startTasks(deps: AppDeps, config: Config, logger: Logger) {
   const tasks = engineTasks(deps);
@@ -161,6 +169,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   if (!inCluster) logger.info('listening', { url: config.publicUrl, port, database: db.kind, identityProvider: devProvider ? 'development' : config.oidc!.issuer });
+  if (!inCluster) warnWithoutAdministrators(config, logger);
   if (devProvider) {
     process.stdout.write(
       `\nCivic initiative engine on ${config.publicUrl}\n` +
@@ -217,6 +226,7 @@ async function startPrimary(config: Config, logger: Logger, processes: number) {
     throw error;
   }
   logger.info('listening', { url: config.publicUrl, port: config.port, processes, database: deps.db.kind, identityProvider: config.oidc!.issuer });
+  warnWithoutAdministrators(config, logger);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

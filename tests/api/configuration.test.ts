@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/platform/config';
-import { startEngineExpectingExit, tempDir } from '../support/process';
+import { startEngineExpectingExit, startEngineProcess, stopEngine, tempDir } from '../support/process';
 
 /** What loadConfig says of a setting it refuses: the message the engine prints before exiting 1. */
 const refusal = (env: Record<string, string>) => {
@@ -162,4 +162,20 @@ describe('npm run db:migrate', () => {
     const refused = await migrate('postgres://civic:pa#ss@db.example.org/civic');
     expect(refused).toEqual({ code: 2, output: 'DATABASE_URL: must be a postgres:// URL (a password with #, / or ? in it percent-encoded)\n' });
   });
+});
+
+describe('ADMIN_SUBJECTS', () => {
+  it('left empty with a real provider, the engine starts but warns that nobody can create a jurisdiction, and says how to find a subject', async () => {
+    const data = await tempDir('civic-no-admin-');
+    const engine = await startEngineProcess({ dataDir: data.path, env: { OIDC_ISSUER: 'https://idp.example.org', OIDC_CLIENT_ID: 'civic', ADMIN_SUBJECTS: '' } });
+    try {
+      const find = () => engine.output.map((line) => JSON.parse(line.startsWith('{') ? line : '{}')).find((entry) => entry.msg?.startsWith('no administrator'));
+      for (let attempt = 0; attempt < 50 && !find(); attempt++) await new Promise((r) => setTimeout(r, 100));
+      expect(find()).toMatchObject({ level: 'warn', msg: 'no administrator: ADMIN_SUBJECTS is empty, so nobody can create a jurisdiction or grant the clerk role' });
+      expect(find().howTo).toBe(`log in at ${engine.url}/me, read "My identifier at this service", list it in ADMIN_SUBJECTS and restart`);
+    } finally {
+      await stopEngine(engine);
+      await data.remove();
+    }
+  }, 120_000);
 });
