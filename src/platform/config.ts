@@ -221,7 +221,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     production,
     port: e.PORT,
     host: e.HOST,
-    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
+    publicUrl: (e.PUBLIC_URL ?? `http://${defaultPublicHost(e.HOST)}:${e.PORT}`).replace(/\/$/, ''),
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     processes: e.ENGINE_PROCESSES,
@@ -253,6 +253,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     demo: e.DEMO === 'on' && !production,
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
   };
+}
+
+/**
+ * The host of the default PUBLIC_URL. Listening on every address (HOST=0.0.0.0 in a container) is no
+ * address to send a browser to: the login would leave 127.0.0.1 for 0.0.0.0, without its flow cookie.
+ */
+function defaultPublicHost(host: string): string {
+  // `::` takes IPv4 too (Node listens dual-stack): 127.0.0.1, the address the README has people open, works for both.
+  if (host === '0.0.0.0' || host === '::' || host === '[::]') return '127.0.0.1';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 /** Scheme, host and port only (a trailing slash allowed). */

@@ -139,6 +139,16 @@ describe('PUBLIC_URL', () => {
     for (const value of ['https://petitions.example.org', 'https://petitions.example.org/', 'https://petitions.example.org:8443']) expect(loadConfig({ ...production, PUBLIC_URL: value }).publicUrl).toBe(value.replace(/\/$/, ''));
   });
 
+  it('by default is the address the engine listens at, or 127.0.0.1 when it listens on every address (a container), never 0.0.0.0', () => {
+    // At http://0.0.0.0:3000 the login left the page opened at 127.0.0.1 for another host, without its flow cookie: « Connexion refusée ».
+    expect(loadConfig({}).publicUrl).toBe('http://127.0.0.1:3000');
+    expect(loadConfig({ HOST: '0.0.0.0', PORT: '8080' }).publicUrl).toBe('http://127.0.0.1:8080');
+    expect(loadConfig({ HOST: '::' }).publicUrl).toBe('http://127.0.0.1:3000');
+    expect(loadConfig({ HOST: '::1' }).publicUrl).toBe('http://[::1]:3000');
+    expect(loadConfig({ HOST: 'localhost' }).publicUrl).toBe('http://localhost:3000');
+    expect(loadConfig({ HOST: '0.0.0.0', PUBLIC_URL: 'http://192.168.1.10:3000' }).publicUrl).toBe('http://192.168.1.10:3000');
+  });
+
   it('is an http:// or https:// URL anywhere', () => {
     for (const value of ['ftp://petitions.example.org', 'petitions.example.org', '']) expect(refusal({ PUBLIC_URL: value }), value).toBe('PUBLIC_URL: must be an http:// or https:// URL');
   });
