@@ -16,9 +16,10 @@ import { sourceFingerprint } from './platform/source-fingerprint';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BUILT_SERVER = `${ROOT}dist/node/server.js`;
 
-export async function buildEngine(): Promise<string> {
+/** `root`: another checkout of the engine (tests build one of their own, leaving this one's dist/ alone). */
+export async function buildEngine(root = ROOT): Promise<string> {
   await build({
-    absWorkingDir: ROOT,
+    absWorkingDir: root,
     entryPoints: ['src/server.ts', 'src/platform/jose-thread.ts'],
     outdir: 'dist/node',
     entryNames: '[name]',
@@ -29,9 +30,9 @@ export async function buildEngine(): Promise<string> {
     packages: 'external',
     logLevel: 'warning',
     // What it was built from: a bundle started after an update without a new build refuses to run (src/server.ts).
-    define: { __CIVIC_SOURCE_FINGERPRINT__: JSON.stringify((await sourceFingerprint(ROOT)) ?? '') },
+    define: { __CIVIC_SOURCE_FINGERPRINT__: JSON.stringify((await sourceFingerprint(root)) ?? '') },
   });
-  return BUILT_SERVER;
+  return root === ROOT ? BUILT_SERVER : `${root.replace(/\/?$/, '/')}dist/node/server.js`;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
