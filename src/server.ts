@@ -205,8 +205,10 @@ export async function startServer(env: Record<string, string | undefined> = proc
     flushLogs();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // Not once: Ctrl-C reaches the engine from the terminal and again from tsx (npm start) passing it on, and a
+  // second signal without a handler would kill the engine halfway through its shutdown, its last signatures unsequenced.
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
   return { app, deps, server, port, shutdown };
 }
 
@@ -238,8 +240,8 @@ async function startPrimary(config: Config, logger: Logger, processes: number) {
     flushLogs();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
   return { deps, shutdown };
 }
 

@@ -9,33 +9,66 @@ import { freePort, http, sleep, tempDir } from '../support/process';
  * and its embedded database, not run on without npm.
  */
 describe('npm start', () => {
-  it('passes SIGTERM on to the engine, which stops cleanly instead of running on without npm', async () => {
+  /** `npm start` in a process group of its own (as a terminal runs it), until /healthz answers. */
+  async function npmStart() {
     const port = await freePort();
     const data = await tempDir('civic-npm-start-');
     const npm = spawn('npm', ['start', '--silent'], {
       cwd: new URL('../..', import.meta.url).pathname,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'development', PORT: String(port), DATA_DIR: data.path, LOG_LEVEL: 'info', DEMO: 'off', CRYPTO_THREADS: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     let output = '';
     npm.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     npm.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+    for (let attempt = 0; attempt < 900 && (await http(`http://127.0.0.1:${port}`, 'GET', '/healthz', { timeoutMs: 1000 })).status !== 200; attempt++) await sleep(100);
+    return {
+      npm,
+      exited,
+      output: () => output,
+      answers: async () => (await http(`http://127.0.0.1:${port}`, 'GET', '/healthz', { timeoutMs: 1000 })).status === 200,
+      lockHeld: async () => (await readdir(data.path)).includes('pglite.lock'),
+      async cleanUp() {
+        // Without the signal passed on, the engine outlives npm: find it by its port, and stop it.
+        for (let attempt = 0; attempt < 100 && (await http(`http://127.0.0.1:${port}`, 'GET', '/healthz', { timeoutMs: 500 })).status === 200; attempt++) {
+          await stopOrphanOnPort(port);
+          await sleep(100);
+        }
+        await data.remove();
+      },
+    };
+  }
+
+  it('passes SIGTERM on to the engine, which stops cleanly instead of running on without npm', async () => {
+    const started = await npmStart();
     try {
-      for (let attempt = 0; attempt < 900 && (await http(`http://127.0.0.1:${port}`, 'GET', '/healthz', { timeoutMs: 1000 })).status !== 200; attempt++) await sleep(100);
-      npm.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(output).toContain('"msg":"shutting down","signal":"SIGTERM"');
-      expect((await http(`http://127.0.0.1:${port}`, 'GET', '/healthz', { timeoutMs: 1000 })).status).toBe(0);
+      // What a process manager does: the signal to the process it started, npm, and to it alone.
+      started.npm.kill('SIGTERM');
+      expect(await started.exited).toBe(0);
+      expect(started.output()).toContain('"msg":"shutting down","signal":"SIGTERM"');
+      expect(await started.answers()).toBe(false);
       // The embedded database's lock is released: the next start on this folder is not refused.
-      expect(await readdir(data.path)).not.toContain('pglite.lock');
+      expect(await started.lockHeld()).toBe(false);
     } finally {
-      // Without the signal passed on, the engine outlives npm: find it by its port, and stop it.
-      for (let attempt = 0; attempt < 100 && (await http(`http://127.0.0.1:${port}`, 'GET', '/healthz', { timeoutMs: 500 })).status === 200; attempt++) {
-        await stopOrphanOnPort(port);
-        await sleep(100);
-      }
-      await data.remove();
+      await started.cleanUp();
+    }
+  }, 180_000);
+
+  it('on Ctrl-C (SIGINT to npm, tsx and the engine at once) finishes its shutdown instead of being killed halfway by the second SIGINT', async () => {
+    const started = await npmStart();
+    try {
+      process.kill(-started.npm.pid!, 'SIGINT');
+      // npm's own exit code on Ctrl-C varies (0 or 130); what matters is that the engine's shutdown ran to its end.
+      await started.exited;
+      for (let attempt = 0; attempt < 200 && (await started.lockHeld()); attempt++) await sleep(100);
+      expect(started.output()).toContain('"msg":"shutting down","signal":"SIGINT"');
+      expect(await started.answers()).toBe(false);
+      // Released at the very end of the shutdown: an engine killed halfway left it behind.
+      expect(await started.lockHeld()).toBe(false);
+    } finally {
+      await started.cleanUp();
     }
   }, 180_000);
 });
