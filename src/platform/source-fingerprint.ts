@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 /** What the production bundle is built from: the engine's code and the migrations it applies at start. */
 const SOURCE_FOLDERS = ['src', 'drizzle'];
+const SOURCE_FILE = /\.(ts|tsx|js|mjs|sql|json|css|svg)$/;
 
 /**
  * A digest of every file under src/ and drizzle/ of the project at `root` (paths and contents), or
@@ -18,7 +19,8 @@ export async function sourceFingerprint(root: string): Promise<string | undefine
     for (const entry of entries) {
       const path = `${folder}/${entry.name}`;
       if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile()) files.push(path);
+      // Code and migrations only: an editor's swap or backup file beside them is no change to the engine.
+      else if (entry.isFile() && !entry.name.startsWith('.') && SOURCE_FILE.test(entry.name)) files.push(path);
     }
     return true;
   };

@@ -43,6 +43,19 @@ describe('a production bundle older than its checkout', () => {
     }
   });
 
+  it('starts with an editor’s swap file beside the sources, which changes nothing', async () => {
+    const data = await tempDir('civic-stale-data-');
+    try {
+      await writeFile(join(project.path, 'src/.app.ts.swp'), 'swap');
+      await writeFile(join(project.path, 'src/app.ts~'), 'backup');
+      expect((await start(data.path)).output).toContain('Configuration error: PORT: must be a whole number');
+    } finally {
+      await rm(join(project.path, 'src/.app.ts.swp'));
+      await rm(join(project.path, 'src/app.ts~'));
+      await data.remove();
+    }
+  });
+
   it('refuses to start, saying to build, when the code changed since the build', async () => {
     const data = await tempDir('civic-stale-data-');
     try {
