@@ -245,7 +245,6 @@ async function startPrimary(config: Config, logger: Logger, processes: number) {
   return { deps, shutdown };
 }
 
-// As a URL, with the real path: a checkout in a folder whose name has a space or an accent, or reached by a link.
 /**
  * The production bundle, started after an update (git pull, a new release) without `npm run build`,
  * would run the old code, and apply the new release's migrations to the database under it.
@@ -264,6 +263,7 @@ class BuildOutdated extends Error {
   }
 }
 
+// As a URL, with the real path: a checkout in a folder whose name has a space or an accent, or reached by a link.
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   (cluster.isPrimary ? checkBuildIsCurrent() : Promise.resolve()).then(() => startServer()).catch((error) => {
     if (error instanceof ConfigError) {
