@@ -363,6 +363,48 @@ describe('many watchers of one initiative', () => {
     }
   });
 
+  it('a HEAD of the live stream holds no place, and behind a proxy whose header is not configured visitors are not counted as one', async () => {
+    const config = engine.deps.config;
+    const clientAddress = engine.deps.clientAddress;
+    engine.deps.config = { ...config, rateLimits: { ...DEFAULT_RATE_LIMITS, streamsPerAddress: 2, addressHeader: undefined } };
+    let peer = '203.0.113.9';
+    engine.deps.clientAddress = () => peer;
+    const opened: SseReader[] = [];
+    try {
+      const { initiativeId } = await openReferendum(engine, { sponsorName: 'Hector' });
+      const path = `${base}/v1/initiatives/${initiativeId}/progress/stream`;
+      // A HEAD has no body to read: it answers at once, and took no place (it held one for ever).
+      for (let i = 0; i < 3; i++) {
+        const head = await fetch(path, { method: 'HEAD' });
+        expect(head.status).toBe(200);
+        expect(head.headers.get('content-type')).toContain('text/event-stream');
+      }
+      expect(progressHubFor(engine.deps).watched().get(initiativeId) ?? 0).toBe(0);
+      for (let i = 0; i < 2; i++) {
+        const stream = await watch(base, initiativeId);
+        opened.push(stream);
+        expect(stream.response.status).toBe(200);
+      }
+      const refused = await fetch(path);
+      expect(refused.status).toBe(429);
+      await refused.body?.cancel();
+
+      // A reverse proxy on the same machine or the private network: every visitor arrives from its address.
+      for (const address of ['127.0.0.1', '::1', '10.1.2.3', '192.168.0.4', 'fd00::5']) {
+        peer = address;
+        for (let i = 0; i < 3; i++) {
+          const stream = await watch(base, initiativeId);
+          opened.push(stream);
+          expect(stream.response.status, address).toBe(200);
+        }
+      }
+    } finally {
+      for (const stream of opened) stream.close();
+      engine.deps.config = config;
+      engine.deps.clientAddress = clientAddress;
+    }
+  });
+
   it('shutting down ends every stream, so the server can close; a new watcher is told to come back', async () => {
     const { initiativeId } = await openReferendum(engine, { sponsorName: 'Dora' });
     const watcher = await watch(base, initiativeId);

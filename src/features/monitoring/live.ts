@@ -234,6 +234,23 @@ export function addressNetwork(address: string): string {
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
+/**
+ * A loopback or private address (RFC 1918, RFC 4193, link-local): what an engine behind a reverse
+ * proxy sees for every visitor when CLIENT_ADDRESS_HEADER does not name the proxy's header. Counted
+ * per address, all of them would share one limit.
+ */
+export function isProxyLikeAddress(address: string): boolean {
+  const network = addressNetwork(address);
+  const v4 = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(network);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254);
+  }
+  if (network === '0:0:0:0::/64') return true; // ::1 (and ::)
+  const first = parseInt(network.split(':')[0] || '0', 16);
+  return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
+}
+
 const slots = new WeakMap<object, StreamSlots>();
 
 export function streamSlotsFor(deps: object): StreamSlots {

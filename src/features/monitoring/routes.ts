@@ -9,7 +9,7 @@ import { getVisibleInitiative } from '../initiatives/service';
 import { dashboardFor } from './dashboard';
 import { progressHistory } from './history';
 import { clientAddress } from '../rate-limit/middleware';
-import { progressFeedReader, progressHubFor, streamSlotsFor, type ProgressSnapshot } from './live';
+import { progressFeedReader, progressHubFor, isProxyLikeAddress, streamSlotsFor, type ProgressSnapshot } from './live';
 import { DashboardQuerySchema, DashboardSchema, HistoryQuerySchema, HistorySchema } from './schema';
 
 /** The stream never pushes twice within this interval, whatever the polling does. */
@@ -101,10 +101,15 @@ export const monitoringRoutes = createRouter()
         });
       }
 
+      // A HEAD has its headers and no body: nothing would ever read, end or cancel a live stream's.
+      if (c.req.method === 'HEAD') return c.body(null, 200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+
       // A live stream holds a connection for as long as its page is open: one address may hold only so many.
+      // Behind a reverse proxy whose header is not configured, every visitor has the proxy's address: not counted then.
       const limits = deps.config.rateLimits;
       const perAddress = limits?.streamsPerAddress ?? 0;
-      const address = limits && perAddress > 0 ? clientAddress(c, limits) : undefined;
+      const seen = limits && perAddress > 0 ? clientAddress(c, limits) : undefined;
+      const address = seen && (limits?.addressHeader || !isProxyLikeAddress(seen)) ? seen : undefined;
       const release = address ? streamSlotsFor(deps).take(address, perAddress) : () => {};
       if (!release) {
         throw problems.tooManyRequests(RECONNECT_MS / 1000, `This address already holds ${perAddress} live progress streams; close one, or read GET …/progress.`);
