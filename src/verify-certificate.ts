@@ -6,8 +6,8 @@
  * The input is the compact JWS itself, or a referendum item (JSON with a `certificate` field), read
  * from a file or fetched from a URL. The keys come from `<issuer>/.well-known/jwks.json`, the issuer
  * named in the certificate, unless --jwks names them; a certificate fetched from a URL must name that
- * URL's server as its issuer (a forger's certificate would name the forger's own keys), and one read
- * from a file without --jwks is said to rest on the address it names. A referendum item's own fields (count, title,
+ * URL's server as its issuer (a forger's certificate would name the forger's own keys), or it is not
+ * checked, and one read from a file without --jwks is said to rest on the address it names. A referendum item's own fields (count, title,
  * question...) must say what its certificate says. Exit code 0 when the signature holds (and the
  * item matches it), 1 when not, 2 for a usage error or keys that cannot be read (a server down, a
  * missing file): nothing was checked then.
@@ -39,7 +39,7 @@ async function readSource(source: string): Promise<string> {
   return readFile(source, 'utf8');
 }
 
-/** The keys could not be read: nothing was checked, the certificate is neither valid nor not. */
+/** The keys could not be read, or not be chosen: nothing was checked, the certificate is neither valid nor not. */
 export class KeysUnavailable extends Error {}
 
 async function readKeySet(source: string): Promise<JSONWebKeySet> {
@@ -110,8 +110,9 @@ function canonical(value: unknown): string {
 export async function verifyCertificate(token: string, options: { jwks?: string; readFrom?: string } = {}): Promise<VerifiedCertificate> {
   const claims = decodeJwt(token);
   if (!options.jwks && options.readFrom && isUrl(options.readFrom) && claims.iss && originOf(claims.iss) !== originOf(options.readFrom)) {
-    throw new Error(
-      `it names ${claims.iss} as its issuer, but was read from ${originOf(options.readFrom)}: a certificate is checked against the keys of the authority that publishes it (give them with --jwks)`,
+    // A mirror, an open-data portal or a moved engine may publish a genuine one: not checked, rather than said forged.
+    throw new KeysUnavailable(
+      `it names ${claims.iss} as its issuer, but was read from ${originOf(options.readFrom)}: give the keys of the authority that issued it with --jwks`,
     );
   }
   const jwksSource = options.jwks ?? (claims.iss ? `${claims.iss.replace(/\/+$/, '')}/.well-known/jwks.json` : undefined);
