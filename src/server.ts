@@ -205,10 +205,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
     flushLogs();
     process.exit(0);
   };
-  // Not once: Ctrl-C reaches the engine from the terminal and again from tsx (npm start) passing it on, and a
-  // second signal without a handler would kill the engine halfway through its shutdown, its last signatures unsequenced.
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  onStopSignals(shutdown, logger);
   return { app, deps, server, port, shutdown };
 }
 
@@ -240,9 +237,35 @@ async function startPrimary(config: Config, logger: Logger, processes: number) {
     flushLogs();
     process.exit(0);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  onStopSignals(shutdown, logger);
   return { deps, shutdown };
+}
+
+/** A signal repeated within this time is the same request to stop, passed on by another process. */
+const REPEATED_SIGNAL_MS = 2000;
+
+/**
+ * SIGTERM and SIGINT start the shutdown. Ctrl-C reaches the engine from the terminal and again from
+ * tsx (`npm start`) passing it on, or from a cluster's primary: a signal within REPEATED_SIGNAL_MS
+ * of the first changes nothing (without a handler it would kill the engine halfway through its
+ * shutdown, its last signatures unsequenced). One sent later is the operator insisting on a
+ * shutdown that hangs (a database that does not answer): the engine exits at once, status 1.
+ */
+function onStopSignals(shutdown: (signal: string) => Promise<void>, logger: Logger) {
+  let first: number | undefined;
+  const on = (signal: string) => {
+    const now = performance.now();
+    if (first === undefined) {
+      first = now;
+      void shutdown(signal);
+    } else if (now - first > REPEATED_SIGNAL_MS) {
+      logger.warn('stopped again during the shutdown: exiting without finishing it', { signal });
+      flushLogs();
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => on('SIGTERM'));
+  process.on('SIGINT', () => on('SIGINT'));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { freePort, http, sleep, tempDir } from '../support/process';
@@ -26,6 +27,7 @@ describe('npm start', () => {
     for (let attempt = 0; attempt < 900 && (await http(`http://127.0.0.1:${port}`, 'GET', '/healthz', { timeoutMs: 1000 })).status !== 200; attempt++) await sleep(100);
     return {
       npm,
+      port,
       exited,
       output: () => output,
       answers: async () => (await http(`http://127.0.0.1:${port}`, 'GET', '/healthz', { timeoutMs: 1000 })).status === 200,
@@ -68,6 +70,31 @@ describe('npm start', () => {
       // Released at the very end of the shutdown: an engine killed halfway left it behind.
       expect(await started.lockHeld()).toBe(false);
     } finally {
+      await started.cleanUp();
+    }
+  }, 180_000);
+
+  it('a stop signal sent again seconds later, while the shutdown waits, stops the engine at once (status 1)', async () => {
+    const started = await npmStart();
+    // A request whose body never comes keeps the shutdown waiting for its grace period (15 s).
+    const stuck = connect(started.port, '127.0.0.1');
+    await new Promise<void>((resolve) => stuck.once('connect', () => resolve()));
+    stuck.on('error', () => {});
+    stuck.write('POST /v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"idT');
+    try {
+      await sleep(300);
+      started.npm.kill('SIGTERM');
+      await sleep(3000);
+      // Still waiting for that request: the first signal's shutdown runs on.
+      expect(started.output()).toContain('"msg":"shutting down","signal":"SIGTERM"');
+      expect(started.output()).not.toContain('stopped again');
+      const before = performance.now();
+      started.npm.kill('SIGTERM');
+      expect(await started.exited).not.toBe(0);
+      expect(performance.now() - before).toBeLessThan(5000);
+      expect(started.output()).toContain('"msg":"stopped again during the shutdown: exiting without finishing it"');
+    } finally {
+      stuck.destroy();
       await started.cleanUp();
     }
   }, 180_000);
