@@ -40,21 +40,38 @@ const API_DESCRIPTION = [
   'Reads anyone may make without a token may be made from a page of another origin (CORS: `Access-Control-Allow-Origin: *`, no credentials); nothing else may. An answer that says `Cache-Control: public` carries an `ETag`: send it back as `If-None-Match` and an unchanged answer is `304 Not Modified`, without a body.',
 ].join('\n');
 
-/** An unchanged answer to a conditional read (see `conditionalReads`): declared on every read that answers JSON. */
+/**
+ * The reads whose answers are marked `Cache-Control: public` (the same for everyone), so carry an
+ * `ETag` and may be answered `304`: only they declare it.
+ */
+export const CONDITIONAL_READS = new Set([
+  '/v1/initiatives/{id}',
+  '/v1/initiatives/{id}/progress',
+  '/v1/initiatives/{id}/progress/history',
+  '/v1/initiatives/{id}/log',
+  '/v1/initiatives/{id}/log/entries',
+  '/v1/initiatives/{id}/log/inclusion',
+  '/v1/initiatives/{id}/log/consistency',
+  '/.well-known/jwks.json',
+  '/openapi.json',
+]);
+
+/** An unchanged answer to a conditional read (see `conditionalReads`). */
 const NOT_MODIFIED = {
   description: 'Not modified: `If-None-Match` named the answer’s current `ETag` (answers marked `Cache-Control: public` carry one). No body.',
   headers: { ETag: { description: 'The same tag, quoted.', schema: { type: 'string' } } },
 };
 
 /**
- * The document as generated, with the conditional reads' `304` beside each read's JSON `200`, and
+ * The document as generated, with the conditional reads' `304` beside their JSON `200`, and
  * the webhooks named by their event types (routers mounted at `/` put a slash before each name).
  */
 function finished<T extends { paths?: object; webhooks?: object }>(document: T): T {
   if (document.webhooks) {
     document.webhooks = Object.fromEntries(Object.entries(document.webhooks).map(([name, item]) => [name.replace(/^\//, ''), item]));
   }
-  for (const item of Object.values((document.paths ?? {}) as Record<string, { get?: unknown }>)) {
+  for (const [path, item] of Object.entries((document.paths ?? {}) as Record<string, { get?: unknown }>)) {
+    if (!CONDITIONAL_READS.has(path)) continue;
     const get = item.get as { responses?: Record<string, object & { content?: Record<string, unknown> }> } | undefined;
     const ok = get?.responses?.['200'];
     if (get?.responses && ok?.content && Object.keys(ok.content).some((type) => type.endsWith('json'))) get.responses['304'] ??= NOT_MODIFIED;

@@ -6,7 +6,7 @@ import type { InitiativeStatus } from '../../core/lifecycle';
 /**
  * What a subscriber receives, described in the OpenAPI document's `webhooks` (one entry per event
  * type): the Standard Webhooks envelope and each type's `data`. A sponsor's tooling generates its
- * types from it; tests/api/webhook-events.test.ts holds every delivery of a whole story to it.
+ * types from it; tests/api/contract.test.ts holds every delivery of a whole story to it.
  */
 const Id = z.uuid();
 const Count = z.number().int().min(0);
