@@ -165,7 +165,7 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
             eq(signatures.channel, 'paper'),
           ),
         );
-      for (const row of rows) withdrawnForms.set(JSON.stringify([bytesToHex(row.signerHash), row.sheet, row.collector]), row.withdrawnAt);
+      for (const row of rows) withdrawnForms.set(paperFormKey(bytesToHex(row.signerHash), row.sheet, row.collector), row.withdrawnAt);
       // A form keyed in as a duplicate of a signature its signer has withdrawn since: withdrawn with it.
       const superseded = await tx
         .select({ signerHash: paperFormDuplicates.signerHash, sheet: paperFormDuplicates.sheet, collector: paperFormDuplicates.collector, withdrawnAt: signatures.withdrawnAt })
@@ -178,9 +178,9 @@ export async function keyInPaperBatch(deps: AppDeps, initiativeId: string, princ
             eq(signatures.status, 'withdrawn'),
           ),
         );
-      for (const row of superseded) withdrawnForms.set(JSON.stringify([bytesToHex(row.signerHash), row.sheet, row.collector]), row.withdrawnAt);
+      for (const row of superseded) withdrawnForms.set(paperFormKey(bytesToHex(row.signerHash), row.sheet, row.collector), row.withdrawnAt);
     }
-    const formKey = (c: Candidate) => JSON.stringify([c.hex, c.entry.sheet, c.entry.collector]);
+    const formKey = (c: Candidate) => paperFormKey(c.hex, c.entry.sheet, c.entry.collector);
     const withdrawnResult = (c: Candidate): PaperResult => {
       const on = withdrawnForms.get(formKey(c));
       // The clerk's repeat, not a signer's: not tallied against the sheet or its collector.
@@ -451,11 +451,16 @@ export async function paperAnomalies(deps: AppDeps, initiativeId: string, princi
   };
 }
 
+/** One paper form of one person: their signer hash (hex), the sheet and the collector. */
+function paperFormKey(signerHex: string, sheet: string | null, collector: string | null): string {
+  return JSON.stringify([signerHex, sheet, collector]);
+}
+
 /** The forms of this batch that were duplicates of a signature (online, or another form), to be withdrawn with it. */
 async function recordDuplicateForms(tx: Executor, initiativeId: string, forms: { c: Candidate; signatureId: string }[]) {
   const rows = new Map<string, typeof paperFormDuplicates.$inferInsert>();
   for (const { c, signatureId } of forms) {
-    rows.set(JSON.stringify([c.hex, c.entry.sheet, c.entry.collector]), { initiativeId, signerHash: c.hash, sheet: c.entry.sheet, collector: c.entry.collector, signatureId });
+    rows.set(paperFormKey(c.hex, c.entry.sheet, c.entry.collector), { initiativeId, signerHash: c.hash, sheet: c.entry.sheet, collector: c.entry.collector, signatureId });
   }
   // In signer-hash order, as the signatures are written: two batches of the same people never wait for each other.
   const sorted = [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
