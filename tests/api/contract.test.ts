@@ -363,7 +363,7 @@ describe('the engine answers as its OpenAPI document says', () => {
     expectStatus(await call('GET', `/v1/initiatives/${initiativeId}/progress/stream`), 200);
   });
 
-  it('other ends: withdrawal by the sponsor, rejection by the clerk', async () => {
+  it('other ends: withdrawal by the sponsor, rejection by the clerk, a verification that finds too few', async () => {
     const draft = async () => (await call('POST', '/v1/initiatives', { token: sponsor, body: REFERENDUM_DRAFT })).body.id as string;
     const withdrawn = await draft();
     expectStatus(await call('POST', `/v1/initiatives/${withdrawn}/withdraw`, { token: sponsor, body: { reason: 'Abandon.' } }), 200);
@@ -377,6 +377,21 @@ describe('the engine answers as its OpenAPI document says', () => {
     expectStatus(await call('POST', `/v1/initiatives/${rejected}/submit`, { token: sponsor }), 200);
     expectStatus(await call('POST', `/v1/initiatives/${rejected}/review`, { token: clerk, body: { decision: 'reject', reason: 'Hors compétence.' } }), 200);
     expectStatus(await call('POST', `/v1/initiatives/${rejected}/withdraw`, { token: sponsor }), 409);
+
+    // Opened, closed by its sponsor without a signature, verified: too few.
+    const unsigned = await draft();
+    const { committeeCode: unsignedCode } = (await call('GET', `/v1/initiatives/${unsigned}`, { token: sponsor })).body;
+    for (const member of [citizens.karim, citizens.lea]) {
+      expectStatus(await call('POST', `/v1/initiatives/${unsigned}/committee`, { token: await engine.tokenFor(member), body: { code: unsignedCode } }), 201);
+    }
+    expectStatus(await call('POST', `/v1/initiatives/${unsigned}/submit`, { token: sponsor }), 200);
+    expectStatus(await call('POST', `/v1/initiatives/${unsigned}/review`, { token: clerk, body: { decision: 'open' } }), 200);
+    expectStatus(await call('POST', `/v1/initiatives/${unsigned}/close`, { token: sponsor, body: { reason: 'Fin de la campagne.' } }), 200);
+    expectStatus(await call('POST', `/v1/initiatives/${unsigned}/verification`, { token: clerk, body: { method: 'full' } }), 201);
+    await engine.scheduler.tick(); // the check against the roll, in the background
+    const insufficient = await call('POST', `/v1/initiatives/${unsigned}/verification/complete`, { token: clerk, body: { reason: 'Aucune signature déposée.' } });
+    expectStatus(insufficient, 200);
+    expect(insufficient.body.outcome).toBe('insufficient');
   });
 
   it("every webhook delivery is as the document's webhooks describe its event", async () => {
@@ -384,8 +399,8 @@ describe('the engine answers as its OpenAPI document says', () => {
     const doc = (await engine.request('GET', '/openapi.json')).body as OpenApiDocument;
     expect(Object.keys(doc.webhooks ?? {}).sort()).toEqual([...EVENT_TYPES].sort());
     const all = delivered.filter((d) => d.url === 'https://hooks.example.org/all');
-    // The story's events, but a verification that finds too few valid signatures.
-    expect(new Set(all.map((d) => JSON.parse(d.body).type))).toEqual(new Set(EVENT_TYPES.filter((t) => t !== 'initiative.insufficient')));
+    // Every event type, each checked against its description.
+    expect(new Set(all.map((d) => JSON.parse(d.body).type))).toEqual(new Set(EVENT_TYPES));
     expect(all.flatMap((d) => checker.checkWebhook(d.body))).toEqual([]);
   });
 
