@@ -131,11 +131,12 @@ export const SITE_JS = `'use strict';
   var lang = document.documentElement.lang === 'en' ? 'en-GB' : 'fr-FR';
   var fmt = new Intl.NumberFormat(lang);
   var plural = new Intl.PluralRules(lang);
-  var source = new EventSource(root.getAttribute('data-progress-stream'));
+  var collecting = true;
   function update(event) {
     var progress;
     try { progress = JSON.parse(event.data); } catch (e) { return; }
     if (!progress || typeof progress.signatures !== 'number') return;
+    collecting = ['draft', 'submitted', 'open'].indexOf(progress.status) >= 0;
     // A stream may first replay a snapshot read before this page was: never go back in time.
     var shown = root.getAttribute('data-updated-at');
     if (shown && typeof progress.updatedAt === 'string' && progress.updatedAt < shown) return;
@@ -149,9 +150,23 @@ export const SITE_JS = `'use strict';
       document.querySelectorAll('[data-district-count="' + d.code + '"]').forEach(function (el) { el.textContent = fmt.format(d.signatures); });
     });
   }
-  source.addEventListener('message', update);
-  source.addEventListener('progress', update);
-  source.addEventListener('error', function () { if (source.readyState === EventSource.CLOSED) source.close(); });
+  // EventSource gives up for good on an answer other than 200 (a 503 while the engine restarts, a 429):
+  // while the collection runs, the page opens the stream again after 5 s, then 10, 20... up to 2 minutes.
+  var delay = 5000;
+  function connect() {
+    var source = new EventSource(root.getAttribute('data-progress-stream'));
+    source.addEventListener('open', function () { delay = 5000; });
+    source.addEventListener('message', update);
+    source.addEventListener('progress', update);
+    source.addEventListener('error', function () {
+      if (source.readyState !== EventSource.CLOSED) return;
+      source.close();
+      if (!collecting) return;
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 120000);
+    });
+  }
+  connect();
 })();
 
 // Keyboard shortcuts for deciding sampled signatures: J/K move, V/I/D decide the current one (I and D first

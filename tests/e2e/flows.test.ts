@@ -90,6 +90,36 @@ describe('web front in Chromium', () => {
     await citizen.context.close();
   });
 
+  it('the live count comes back by itself after the engine refused the stream (a restart, a limit)', async () => {
+    const { page, context } = await personContext(demo.browser);
+    // The first stream is refused, as by an engine restarting (503): EventSource gives up on such an answer.
+    let asked = 0;
+    await page.route('**/progress/stream', (route) =>
+      asked++ === 0 ? route.fulfill({ status: 503, contentType: 'application/problem+json', headers: { 'retry-after': '1' }, body: '{"status":503}' }) : route.continue(),
+    );
+    await page.goto(demo.base);
+    await page.click('text=Des arbres dans chaque cour d’école');
+    await page.waitForURL(/\/initiatives\/[0-9a-f-]{36}$/);
+    const id = page.url().split('/').pop()!;
+    const before = await countOf(page);
+    const tokens = await fetch(`${demo.base}/dev/oidc/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ givenNames: 'Margot', familyName: 'Relance', birthdate: '1985-02-03', acr: 'eidas2' }),
+    });
+    const { id_token: token } = (await tokens.json()) as { id_token: string };
+    const signed = await fetch(`${demo.base}/v1/initiatives/${id}/signatures`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ district: '75111', consent: true }),
+    });
+    expect(signed.status).toBe(201);
+    // Opened again a few seconds later, the stream brings the new count without a reload.
+    await page.waitForFunction((expected) => Number(document.querySelector('[data-count]')!.textContent!.replace(/\D/g, '')) === expected, before + 1, { timeout: 30_000 });
+    expect(asked).toBeGreaterThanOrEqual(2);
+    await context.close();
+  });
+
   it('a sponsor drafts with a preview, gathers the committee and submits', async () => {
     const { page, context } = await personContext(demo.browser);
     await logIn(page, demo.base, { givenNames: 'Sophie', familyName: 'Porteuse', birthdate: '1980-05-17' }, '/initiatives/new');
