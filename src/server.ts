@@ -277,12 +277,8 @@ async function checkBuildIsCurrent(): Promise<void> {
   if (!built) return;
   // The bundle is in dist/node/, two folders below the project, as the modules of src/ are.
   const current = await sourceFingerprint(fileURLToPath(new URL('../..', import.meta.url)));
-  if (current !== undefined && current !== built) throw new BuildOutdated();
-}
-
-class BuildOutdated extends Error {
-  constructor() {
-    super('dist/node/ was built from other sources than src/ and drizzle/ hold now (updated without a new build?): run `npm run build`, then start again');
+  if (current !== undefined && current !== built) {
+    throw new Error('dist/node/ was built from other sources than src/ and drizzle/ hold now (updated without a new build?): run `npm run build`, then start again');
   }
 }
 

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 
 /** What the production bundle is built from: the engine's code and the migrations it applies at start. */
 const SOURCE_FOLDERS = ['src', 'drizzle'];
@@ -26,10 +27,11 @@ export async function sourceFingerprint(root: string): Promise<string | undefine
   };
   if (!(await walk(SOURCE_FOLDERS[0]!))) return undefined;
   for (const folder of SOURCE_FOLDERS.slice(1)) await walk(folder);
-  const hash = createHash('sha256');
+  const hash = sha256.create();
+  const separator = new Uint8Array(1);
   for (const path of files.sort()) {
-    hash.update(path).update('\0');
-    hash.update(await readFile(join(root, path))).update('\0');
+    hash.update(utf8ToBytes(path)).update(separator);
+    hash.update(await readFile(join(root, path))).update(separator);
   }
-  return hash.digest('hex');
+  return bytesToHex(hash.digest());
 }

@@ -211,11 +211,6 @@ export class StreamSlots {
       else this.held.delete(address);
     };
   }
-
-  /** Streams held by the network of `address` now. */
-  heldBy(address: string): number {
-    return this.held.get(addressNetwork(address)) ?? 0;
-  }
 }
 
 /**
